@@ -1,0 +1,32 @@
+"""livegraphs: collaborative data visualization inside Jupyter.
+
+In a notebook::
+
+    import livegraphs_ext as lg
+    lg.datasets()            # what is in the store
+    df = lg.load("sales")    # a pandas DataFrame with Arrow-backed columns
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+try:
+    from ._version import __version__
+except ImportError:  # a source checkout that was never built
+    __version__ = "0.0.0"
+
+from .notebook import datasets, load
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    return [{"src": "labextension", "dest": "livegraphs-ext"}]
+
+
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    from .app import LiveGraphsApp
+
+    return [{"module": "livegraphs_ext", "app": LiveGraphsApp}]
+
+
+__all__ = ["__version__", "datasets", "load"]

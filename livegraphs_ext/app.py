@@ -1,0 +1,130 @@
+"""The jupyter-server extension: hosts the dataset store on a laptop."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from jupyter_server.extension.application import ExtensionApp
+from jupyter_server.utils import url_path_join
+from traitlets import Int, Unicode, default
+
+from .handlers import ROUTES
+from .store import DatasetStore, StoreConfig, default_root
+from .store.ingest import IngestLimits
+
+GiB = 1 << 30
+MiB = 1 << 20
+
+
+class LiveGraphsApp(ExtensionApp):
+    """Datasets, charts and dashboards inside JupyterLab."""
+
+    name = "livegraphs_ext"
+    #: the API lives under {base_url}livegraphs/api/
+    api_prefix = "livegraphs/api"
+
+    data_dir = Unicode(
+        "",
+        config=True,
+        help="""Folder that holds the catalog, the datasets' Parquet files and upload staging.
+        Empty (the default) means $LIVEGRAPHS_DATA_DIR if set, else <Jupyter data dir>/livegraphs.""",
+    )
+    catalog_url = Unicode(
+        "",
+        config=True,
+        help="""SQLAlchemy URL of the catalog database, e.g. postgresql+psycopg://user@host/db.
+        Empty (the default) means a SQLite file, catalog.sqlite, inside data_dir.""",
+    )
+    max_upload_bytes = Int(
+        10 * GiB,
+        config=True,
+        help="""Largest upload accepted, in bytes, as sent (compressed or not). Default 10 GiB.
+        Larger uploads get 413 before any byte is stored when Content-Length is sent.""",
+    )
+    max_decompressed_bytes = Int(
+        20 * GiB,
+        config=True,
+        help="Largest size, in bytes, a compressed upload may expand to. Default 20 GiB; past it, 413.",
+    )
+    max_columns = Int(2000, config=True, help="Most columns a dataset may have. Default 2000; past it, 400.")
+    max_line_bytes = Int(
+        16 * MiB,
+        config=True,
+        help="Longest line (CSV) or record (JSON Lines) accepted, in bytes. Default 16 MiB; past it, 413.",
+    )
+    ingest_time_limit = Int(
+        1800,
+        config=True,
+        help="Seconds an upload's parsing and conversion may take. Default 1800; past it, 408.",
+    )
+    max_problems = Int(
+        100,
+        config=True,
+        help="Most validation problems ({row, column, value, expected}) listed in an upload's report. Default 100.",
+    )
+    query_time_limit = Int(
+        60,
+        config=True,
+        help="Seconds a page query, change or export may run in DuckDB. Default 60.",
+    )
+    duckdb_memory_limit = Unicode(
+        "1GB",
+        config=True,
+        help="DuckDB memory limit for the store's queries and ingests (e.g. '1GB'); DuckDB spills past it.",
+    )
+    heavy_workers = Int(
+        2,
+        config=True,
+        help="Threads for uploads, changes and exports. Default 2; reads have their own pool.",
+    )
+    light_workers = Int(4, config=True, help="Threads for reads (lists, pages, versions). Default 4.")
+
+    @default("data_dir")
+    def _default_data_dir(self) -> str:
+        return str(default_root())
+
+    def initialize_settings(self) -> None:
+        root = Path(self.data_dir or default_root())
+        limits = IngestLimits(
+            max_decompressed_bytes=self.max_decompressed_bytes,
+            max_columns=self.max_columns,
+            max_line_bytes=self.max_line_bytes,
+            time_limit=float(self.ingest_time_limit),
+            max_problems=self.max_problems,
+        )
+        self.store = DatasetStore(
+            StoreConfig(
+                root=root,
+                catalog_url=self.catalog_url or None,
+                ingest=limits,
+                duckdb_memory_limit=self.duckdb_memory_limit,
+                query_timeout_ms=self.query_time_limit * 1000,
+            )
+        )
+        self.heavy_pool = ThreadPoolExecutor(self.heavy_workers, thread_name_prefix="livegraphs-heavy")
+        self.light_pool = ThreadPoolExecutor(self.light_workers, thread_name_prefix="livegraphs-light")
+        # Kernels started by this server inherit these, so lg.load() reads the same store.
+        os.environ["LIVEGRAPHS_DATA_DIR"] = str(root)
+        if self.catalog_url:
+            os.environ["LIVEGRAPHS_CATALOG_URL"] = self.catalog_url
+        self.log.info("livegraphs: dataset store at %s", root)
+
+    def initialize_handlers(self) -> None:
+        base = self.serverapp.base_url if self.serverapp else "/"
+        self.handlers.extend(
+            (url_path_join(base, self.api_prefix, path), handler) for path, handler in ROUTES
+        )
+
+    def api_url(self, *parts: str) -> str:
+        base = self.serverapp.base_url if self.serverapp else "/"
+        return url_path_join(base, self.api_prefix, *parts)
+
+    async def stop_extension(self) -> None:
+        for pool in (getattr(self, "heavy_pool", None), getattr(self, "light_pool", None)):
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+        store = getattr(self, "store", None)
+        if store is not None:
+            store.close()

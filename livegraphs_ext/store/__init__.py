@@ -1,0 +1,28 @@
+"""The livegraphs dataset store: ingest, types, versions, changes and queries.
+
+A plain library: it never imports tornado or jupyter_server, so the same code
+runs inside the laptop's jupyter-server extension and inside the hub service.
+"""
+
+from .errors import BadInput, Conflict, Forbidden, NotFound, Problem, StoreError, TooLarge, Unsupported
+from .schema import ColumnInfo, IngestResult, Report
+from .store import DatasetStore, ExportFile, StoreConfig, check_name, default_root
+
+__all__ = [
+    "BadInput",
+    "ColumnInfo",
+    "Conflict",
+    "DatasetStore",
+    "ExportFile",
+    "Forbidden",
+    "IngestResult",
+    "NotFound",
+    "Problem",
+    "Report",
+    "StoreConfig",
+    "StoreError",
+    "TooLarge",
+    "Unsupported",
+    "check_name",
+    "default_root",
+]
