@@ -68,9 +68,11 @@ print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrs
 
 
 def run_child(kind: str, src: Path, dst: Path) -> tuple[float, int] | dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, kind, str(src), str(dst)], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, kind, str(src), str(dst)], capture_output=True, text=True, check=True
+    )
     if kind == "page":
-        return eval(out.stdout)  # noqa: S307 - our own child's dict literal
+        return eval(out.stdout)
     seconds, rss = out.stdout.split()
     return float(seconds), int(rss)
 
@@ -107,7 +109,9 @@ def page_latency(server: LiveServer, ds: dict) -> dict[str, float]:
         ts = []
         for _ in range(15):
             t0 = time.perf_counter()
-            server.session.get(server.api + f"datasets/{ds['id']}/rows", params={"offset": off, "limit": 100}).raise_for_status()
+            server.session.get(
+                server.api + f"datasets/{ds['id']}/rows", params={"offset": off, "limit": 100}
+            ).raise_for_status()
             ts.append(time.perf_counter() - t0)
         out[label] = statistics.median(ts) * 1000
     return out
@@ -128,7 +132,9 @@ def main() -> None:
             try:
                 up_s, up_rss, ds = server_upload(server, csv, f"mixed_{rows}")
                 pages = page_latency(server, ds)
-                raw_pages = run_child("page", Path(server.data_dir / "datasets" / ds["id"]).glob("*.parquet").__next__(), tmpd)
+                raw_pages = run_child(
+                    "page", Path(server.data_dir / "datasets" / ds["id"]).glob("*.parquet").__next__(), tmpd
+                )
             finally:
                 server.stop()
             duck = run_child("duckdb", csv, tmpd / "duck.parquet")

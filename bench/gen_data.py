@@ -9,7 +9,22 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-WORDS = np.array("alpha beta gamma delta data chart query, sales region north south, fast slow".split())
+WORDS = np.array(
+    [
+        "alpha",
+        "beta",
+        "gamma",
+        "delta",
+        "data",
+        "chart",
+        "query,",
+        "sales",
+        "region",
+        "north",
+        "south,",
+        "fast",
+    ]
+)
 
 
 def batch(rng: np.random.Generator, start: int, n: int) -> pa.Table:
@@ -20,7 +35,9 @@ def batch(rng: np.random.Generator, start: int, n: int) -> pa.Table:
     y = np.round(x * 0.6 + rng.normal(0, 0.8, n), 4)
     cats = pa.array(np.char.add("cat_", (rng.zipf(1.6, n) % 100).astype(str)), mask=rng.random(n) < 0.01)
     active = pa.array(rng.random(n) < 0.5, mask=rng.random(n) < 0.01)
-    ts = pa.array((np.datetime64("2024-01-01T00:00:00") + (ids * 3).astype("timedelta64[s]")).astype("datetime64[s]"))
+    ts = pa.array(
+        (np.datetime64("2024-01-01T00:00:00") + (ids * 3).astype("timedelta64[s]")).astype("datetime64[s]")
+    )
     words = rng.integers(0, len(WORDS), (n, 5))
     text = pa.array([" ".join(WORDS[w]) for w in words], mask=rng.random(n) < 0.05)
     return pa.table(

@@ -62,7 +62,8 @@ class LiveGraphsApp(ExtensionApp):
     max_problems = Int(
         100,
         config=True,
-        help="Most validation problems ({row, column, value, expected}) listed in an upload's report. Default 100.",
+        help="""Most validation problems ({row, column, value, expected}) listed in an upload's report.
+        Default 100; the report also gives the total count.""",
     )
     query_time_limit = Int(
         60,

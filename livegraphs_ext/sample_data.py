@@ -88,7 +88,11 @@ def chat_sessions(rows: int = 15_000, seed: int = 11) -> list[dict[str, object]]
                 "wait_seconds": wait,
                 "duration_minutes": round(messages * float(rng.uniform(0.6, 2.2)), 1),
                 "sentiment": round(sentiment, 3),
-                "sentiment_label": "positive" if sentiment > 0.2 else "negative" if sentiment < -0.2 else "neutral",
+                "sentiment_label": "positive"
+                if sentiment > 0.2
+                else "negative"
+                if sentiment < -0.2
+                else "neutral",
                 "resolved": bool(rng.random() < 0.8 + sentiment * 0.15),
                 # an agent rating is given in about two sessions of three
                 "rating": int(np.clip(round(3 + sentiment * 2 + rng.normal(0, 0.6)), 1, 5))
@@ -108,7 +112,9 @@ def write_csv(path: Path, rows: list[dict[str, object]]) -> Path:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         for r in rows:
-            writer.writerow({k: ("" if v is None else str(v).lower() if isinstance(v, bool) else v) for k, v in r.items()})
+            writer.writerow(
+                {k: ("" if v is None else str(v).lower() if isinstance(v, bool) else v) for k, v in r.items()}
+            )
     return path
 
 

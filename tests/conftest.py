@@ -40,7 +40,9 @@ def lg_api(jp_fetch: Fetch) -> Fetch:
             body = orjson.dumps(body)
         if body is None and method in {"POST", "PUT", "PATCH"}:
             body = b""
-        return await jp_fetch("livegraphs", "api", *path, method=method, body=body, raise_error=False, **kwargs)
+        return await jp_fetch(
+            "livegraphs", "api", *path, method=method, body=body, raise_error=False, **kwargs
+        )
 
     return call
 

@@ -102,7 +102,10 @@ async def test_transform_makes_a_new_version_and_revert_brings_the_old_back(lg_a
         "datasets",
         ds["id"],
         "transforms",
-        body={"step": {"op": "filter", "conditions": [{"column": "units", "cmp": "not_null"}]}, "base_version": 1},
+        body={
+            "step": {"op": "filter", "conditions": [{"column": "units", "cmp": "not_null"}]},
+            "base_version": 1,
+        },
     )
     assert r.code == 201, r.body
     v2 = body(r)
@@ -122,14 +125,20 @@ async def test_transform_makes_a_new_version_and_revert_brings_the_old_back(lg_a
     assert body(await lg_api("GET", "datasets", ds["id"], "recipe"))["steps"] == []
     steps = body(await lg_api("GET", "datasets", ds["id"], "recipe", params={"version": 2}))["steps"]
     assert [s["step"]["op"] for s in steps] == ["filter"]
-    code = body(await lg_api("GET", "datasets", ds["id"], "recipe", params={"version": 2, "format": "python"}))
+    code = body(
+        await lg_api("GET", "datasets", ds["id"], "recipe", params={"version": 2, "format": "python"})
+    )
     assert "lg.load('sales', version=1)" in code["code"]
 
 
 async def test_cast_reports_the_values_it_could_not_convert(lg_api, lg_upload):
     ds = await lg_upload("codes", "code\n12\nabc\n7\n")
     r = await lg_api(
-        "POST", "datasets", ds["id"], "transforms", body={"step": {"op": "cast", "column": "code", "to": "integer"}}
+        "POST",
+        "datasets",
+        ds["id"],
+        "transforms",
+        body={"step": {"op": "cast", "column": "code", "to": "integer"}},
     )
     assert r.code == 201, r.body
     out = body(r)
@@ -195,7 +204,9 @@ async def test_rename(lg_api, lg_upload):
 
 
 async def test_rejected_upload_leaves_nothing(lg_api, lg_data_dir):
-    r = await lg_api("POST", "datasets", body=b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 10, params={"name": "img"})
+    r = await lg_api(
+        "POST", "datasets", body=b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 10, params={"name": "img"}
+    )
     assert 400 <= r.code < 500
     assert_error_shape(body(r))
     assert body(await lg_api("GET", "datasets"))["datasets"] == []

@@ -29,7 +29,9 @@ def routes_and_methods() -> list[tuple[str, str]]:
     for pattern, handler in ROUTES:
         for method in METHODS:
             if method.lower() in handler.__dict__ or any(
-                method.lower() in base.__dict__ for base in handler.__mro__[1:] if base.__module__.startswith("livegraphs")
+                method.lower() in base.__dict__
+                for base in handler.__mro__[1:]
+                if base.__module__.startswith("livegraphs")
             ):
                 out.append((concrete(pattern), method))
     return out
@@ -78,7 +80,13 @@ def jp_server_config(jp_server_config):
 async def test_users_without_the_right_get_403_everywhere(jp_fetch, lg_data_dir, path, method):
     body = b"name,x\na,1\n" if method in {"POST", "PUT", "PATCH"} else None
     r = await jp_fetch(
-        "livegraphs", "api", *path.split("/"), method=method, body=body, params={"name": "x"}, raise_error=False
+        "livegraphs",
+        "api",
+        *path.split("/"),
+        method=method,
+        body=body,
+        params={"name": "x"},
+        raise_error=False,
     )
     assert r.code == 403, (method, path, r.code)
     assert set(orjson.loads(r.body)) == {"message", "reason", "errors"}

@@ -6,6 +6,7 @@ the files must agree, every listed dataset must read in full, and no leftovers s
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 import time
@@ -27,7 +28,9 @@ def lg_big_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with open(path, "w") as f:
         f.write("id,ts,cat,x,text\n")
         for i in range(ROWS):
-            f.write(f"{i},2024-01-{1 + i % 28:02d} 10:{i % 60:02d}:00,c{i % 17},{rng.random():.5f},row {i} text\n")
+            f.write(
+                f"{i},2024-01-{1 + i % 28:02d} 10:{i % 60:02d}:00,c{i % 17},{rng.random():.5f},row {i} text\n"
+            )
     return path
 
 
@@ -112,7 +115,11 @@ def test_sigkill_during_uploads_changes_and_deletes(tmp_path: Path, lg_big_csv: 
                     outcomes["change_gone"] += 1
             assert state["base"]["rows"] in {ROWS, ROWS - ROWS // 17 - 1, ROWS - ROWS // 17}
         # a delete killed midway: the dataset is either fully there or fully gone
-        victim = next(d for n, d in check_consistent(server).items() if n != "base") if outcomes["upload_kept"] else None
+        victim = (
+            next(d for n, d in check_consistent(server).items() if n != "base")
+            if outcomes["upload_kept"]
+            else None
+        )
         if victim:
             threading.Thread(
                 target=lambda: server.session.delete(server.api + f"datasets/{victim['id']}"), daemon=True
@@ -127,7 +134,5 @@ def test_sigkill_during_uploads_changes_and_deletes(tmp_path: Path, lg_big_csv: 
 
 
 def _quiet_post(server: LiveServer, path: str, payload: dict) -> None:
-    try:
+    with contextlib.suppress(requests.RequestException):
         server.session.post(server.api + path, json=payload, timeout=120)
-    except requests.RequestException:
-        pass

@@ -14,8 +14,12 @@ from sqlalchemy.engine import make_url
 
 from livegraphs_ext.store import Conflict, DatasetStore, NotFound, StoreConfig
 
-CSV = "city,temp,day\nOslo,-3.5,2024-01-01\nLima,24.0,2024-01-01\nOslo,-1.0,2024-01-02\nOslo,-1.0,2024-01-02\n"
-PG_URL = os.environ.get("LIVEGRAPHS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+CSV = (
+    "city,temp,day\nOslo,-3.5,2024-01-01\nLima,24.0,2024-01-01\nOslo,-1.0,2024-01-02\nOslo,-1.0,2024-01-02\n"
+)
+PG_URL = os.environ.get(
+    "LIVEGRAPHS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 @pytest.fixture
@@ -52,7 +56,9 @@ def test_versions_recipes_and_reverts(lg_store: DatasetStore):
     assert ds["rows"] == 4 and ds["version"] == 1
     v2 = lg_store.apply_step(ds["id"], {"op": "dedupe"}, user="ada", base_version=1)
     assert v2["rows"] == 3 and v2["version"] == 2
-    v3 = lg_store.apply_step(ds["id"], {"op": "derive", "name": "temp f", "formula": "temp * 9 / 5 + 32"}, user="bo")
+    v3 = lg_store.apply_step(
+        ds["id"], {"op": "derive", "name": "temp f", "formula": "temp * 9 / 5 + 32"}, user="bo"
+    )
     assert v3["columns"][-1] == {"name": "temp f", "type": "float", "nulls": 0}
     assert lg_store.rows(ds["id"], limit=1)["rows"] == [["Oslo", -3.5, "2024-01-01", 25.7]]
     assert [s["step"]["op"] for s in lg_store.recipe(ds["id"])] == ["dedupe", "derive"]

@@ -24,7 +24,9 @@ T = TypeVar("T")
 AUTH_RESOURCE = "livegraphs"
 
 
-def error_body(message: str, reason: str | None, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def error_body(
+    message: str, reason: str | None, errors: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """The one error shape of the whole API."""
     return {"message": message, "reason": reason or "", "errors": errors or []}
 
@@ -65,7 +67,9 @@ class LiveGraphsHandler(ExtensionHandlerMixin, APIHandler):
         try:
             return int(raw)
         except ValueError:
-            raise HTTPError(400, f"{name} must be an integer, not {raw[:40]!r}", reason="Bad argument") from None
+            raise HTTPError(
+                400, f"{name} must be an integer, not {raw[:40]!r}", reason="Bad argument"
+            ) from None
 
     def json_body(self) -> dict[str, Any]:
         try:

@@ -85,7 +85,9 @@ class DatasetsHandler(LiveGraphsHandler):
     @authorized
     async def post(self) -> None:
         if self._too_large:
-            raise HTTPError(413, f"The file is over the {self.lg.max_upload_bytes}-byte limit", reason="Too Large")
+            raise HTTPError(
+                413, f"The file is over the {self.lg.max_upload_bytes}-byte limit", reason="Too Large"
+            )
         if self._file is None or self._upload is None:
             raise HTTPError(400, "The upload was interrupted", reason="Bad Request")
         self._file.close()
@@ -175,7 +177,9 @@ class RevertHandler(LiveGraphsHandler):
         version = body.get("version")
         if not isinstance(version, int) or isinstance(version, bool):
             raise HTTPError(400, 'Send {"version": N}', reason="Bad Request")
-        self.write_json(await self.run(self.store.revert, dataset_id, version, user=self.username), status=201)
+        self.write_json(
+            await self.run(self.store.revert, dataset_id, version, user=self.username), status=201
+        )
 
 
 class TransformsHandler(LiveGraphsHandler):

@@ -113,5 +113,7 @@ class Cancelled(StoreError):
 
     status = 499
 
-    def __init__(self, message: str = "cancelled", reason: str = "Cancelled", errors: list[Problem] | None = None):
+    def __init__(
+        self, message: str = "cancelled", reason: str = "Cancelled", errors: list[Problem] | None = None
+    ):
         super().__init__(message, reason, errors or [])

@@ -59,4 +59,4 @@ def read_slice(path: Path, offset: int, limit: int, cache: ParquetMetaCache) -> 
 def table_rows(table: pa.Table) -> list[list[Any]]:
     """Rows as lists of JSON-ready Python values (dates and times stay objects for orjson)."""
     cols = [col.to_pylist() for col in table.columns]
-    return [list(r) for r in zip(*cols)] if cols else []
+    return [list(r) for r in zip(*cols, strict=False)] if cols else []

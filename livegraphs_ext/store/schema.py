@@ -24,7 +24,17 @@ DUCKDB_TYPES: dict[str, str] = {
 def column_type_of(duckdb_type: str) -> ColumnType:
     """Map a DuckDB type name to a column type (anything unknown is a string)."""
     t = duckdb_type.upper()
-    if t in {"BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT"}:
+    if t in {
+        "BIGINT",
+        "INTEGER",
+        "SMALLINT",
+        "TINYINT",
+        "HUGEINT",
+        "UBIGINT",
+        "UINTEGER",
+        "USMALLINT",
+        "UTINYINT",
+    }:
         return "integer"
     if t in {"DOUBLE", "FLOAT", "REAL"} or t.startswith("DECIMAL"):
         return "float"

@@ -56,7 +56,7 @@ def quote_literal(text: str) -> str:
 
 
 def check_name(name: str | None) -> str:
-    """A dataset name: 1–200 printable characters (any script), trimmed."""
+    """A dataset name: 1 to 200 printable characters (any script), trimmed."""
     if name is None:
         raise BadInput("A dataset needs a name: pass ?name=...", "Missing name")
     name = unicodedata.normalize("NFC", name).strip()
@@ -400,7 +400,9 @@ class DatasetStore:
                         transforms.execute_plan(con, plan, tmp)
                         rows, cols_after = self._profile(con, tmp, plan.columns_after)
                     except duckdb.Error as e:
-                        raise BadInput(f"The step could not be applied: {_duck_message(e)}", "Bad step") from e
+                        raise BadInput(
+                            f"The step could not be applied: {_duck_message(e)}", "Bad step"
+                        ) from e
                     finally:
                         con.close()
                 publish(tmp, self._abs(rel))
@@ -424,7 +426,10 @@ class DatasetStore:
                             columns=[c.to_json() for c in cols_after],
                             step=plan.step,
                             description=plan.describe,
-                            report={"problems": [p.to_json() for p in problems], "problem_count": len(problems)},
+                            report={
+                                "problems": [p.to_json() for p in problems],
+                                "problem_count": len(problems),
+                            },
                             created=now,
                             created_by=user,
                         )
@@ -512,7 +517,7 @@ class DatasetStore:
         total = int(row[0])
         known = {c.name: c for c in columns}
         out = []
-        for i, (n, t) in enumerate(zip(names, types)):
+        for i, (n, t) in enumerate(zip(names, types, strict=False)):
             prev = known.get(n)
             out.append(
                 ColumnInfo(
@@ -543,7 +548,13 @@ class DatasetStore:
         names = [c.name for c in columns]
         if not sort and not filter:
             table = read_slice(path, offset, limit, self._meta)
-            return {"columns": names, "rows": table_rows(table), "offset": offset, "limit": limit, "total": total}
+            return {
+                "columns": names,
+                "rows": table_rows(table),
+                "offset": offset,
+                "limit": limit,
+                "total": total,
+            }
         where, params = transforms.compile_filter(filter, columns) if filter else ("", [])
         order = transforms.compile_sort(sort, columns) if sort else ""
         order = f"{order}, " if order else ""
@@ -602,7 +613,7 @@ class DatasetStore:
                         f"{_neutralised(c)} AS {quote_ident(_neutralise_text(c.name))}" for c in columns
                     )
                     con.execute(
-                        f"COPY (SELECT {select} FROM src ORDER BY \"__row\") TO {quote_literal(str(out))} "
+                        f'COPY (SELECT {select} FROM src ORDER BY "__row") TO {quote_literal(str(out))} '
                         "(FORMAT csv, HEADER true)"
                     )
                 else:
