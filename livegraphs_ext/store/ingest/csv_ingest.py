@@ -1,0 +1,252 @@
+"""Delimited text to typed Parquet through one streaming DuckDB COPY.
+
+The dialect is decided here and pinned; DuckDB only sniffs the column types on a sample.
+The COPY runs with ``store_rejects`` so that a value far down the file that breaks its
+column's sniffed type does not fail the upload: that column is read again as text and the
+offending rows are listed in the report. A clean file is read exactly once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from ..errors import BadInput, Problem
+from ..schema import ColumnType
+from .dialect import BOOL_WORDS, Dialect, detect, has_leading_zero, kind
+from .engine import sql_ident, sql_str
+from .limits import Guard, IngestLimits
+from .prescan import Prepared
+
+ROW_GROUP = 122_880
+#: a text column whose sample is at least this share numbers is reported as "expected a number"
+MOSTLY_NUMERIC = 0.95
+#: ... as long as the whole column has no more than this share of non-numbers
+FEW_OUTLIERS = 0.10
+REJECTS_LIMIT = 1000
+STRUCTURE_SHOWN = 20
+
+_TYPE_NAMES: dict[str, ColumnType] = {
+    "BIGINT": "integer",
+    "DOUBLE": "float",
+    "BOOLEAN": "boolean",
+    "DATE": "date",
+    "TIMESTAMP": "datetime",
+    "TIMESTAMPTZ": "datetime",
+    "VARCHAR": "string",
+}
+
+
+@dataclass
+class CsvOutcome:
+    rows: int
+    names: list[str]
+    types: list[str]
+    problems: list[Problem]
+    problem_count: int
+    dialect: Dialect
+    notes: list[str] = field(default_factory=list)
+
+
+def _options(dialect: Dialect, limits: IngestLimits) -> str:
+    max_line = max(limits.max_line_bytes + 1024, 2**20)
+    return (
+        f"delim={sql_str(dialect.delimiter)}, quote='\"', escape='\"', header={str(dialect.header).lower()}, "
+        f"comment='', skip=0, strict_mode=true, null_padding=false, "
+        f"max_line_size={max_line}, buffer_size={max(2 * max_line, 32 * 2**20)}"
+    )
+
+
+def _map_type(duck: str, values: list[str], notes: list[str], name: str) -> str:
+    t = duck.upper()
+    if t in ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UINTEGER", "USMALLINT", "UTINYINT", "DOUBLE", "FLOAT"):
+        # codes such as zip codes or "007" keep their leading zeros
+        if any(has_leading_zero(v) for v in values):
+            return "VARCHAR"
+        return "DOUBLE" if t in ("DOUBLE", "FLOAT") else "BIGINT"
+    if t in ("HUGEINT", "UBIGINT", "UHUGEINT") or t.startswith("DECIMAL"):
+        if any(has_leading_zero(v) for v in values):
+            return "VARCHAR"
+        if not t.startswith("DECIMAL"):
+            notes.append(f"column {name!r} holds integers beyond 64 bits; they are stored as floats")
+        return "DOUBLE"
+    if t == "BOOLEAN":
+        # only true/false/t/f are booleans; yes/no, y/n and 0/1 stay as written
+        if all(v.strip().lower() in BOOL_WORDS for v in values if v.strip()):
+            return "BOOLEAN"
+        return "VARCHAR"
+    if t == "DATE":
+        return "DATE"
+    if t == "TIMESTAMP":
+        return "TIMESTAMP"
+    if t in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
+        return "TIMESTAMPTZ"
+    return "VARCHAR"
+
+
+def _sniff_types(
+    con: duckdb.DuckDBPyConnection, path: Path, dialect: Dialect, limits: IngestLimits, notes: list[str]
+) -> tuple[list[str], str | None, str | None]:
+    width = len(dialect.names)
+    try:
+        row = con.execute(
+            f"SELECT Columns, DateFormat, TimestampFormat FROM sniff_csv({sql_str(str(path))}, "
+            f"{_options(dialect, limits).replace('strict_mode=true', 'strict_mode=false')}, sample_size=20480)"
+        ).fetchone()
+    except duckdb.InterruptException:
+        raise
+    except duckdb.Error:
+        row = None
+    if row is None or len(row[0]) != width:
+        notes.append("column types could not be detected; every column is stored as text")
+        return ["VARCHAR"] * width, None, None
+    columns, date_format, ts_format = row
+    types = []
+    for j, col in enumerate(columns):
+        values = [r[j] for r in dialect.rows if j < len(r)]
+        types.append(_map_type(col["type"], values, notes, dialect.names[j]))
+    return types, date_format or None, ts_format or None
+
+
+def _copy_sql(path: Path, dest: Path, dialect: Dialect, types: list[str], fmt: tuple[str | None, str | None],
+              limits: IngestLimits) -> str:
+    columns = ", ".join(f"{sql_str(n)}: {sql_str(t)}" for n, t in zip(dialect.names, types, strict=True))
+    formats = ""
+    if fmt[0] and "DATE" in types:
+        formats += f", dateformat={sql_str(fmt[0])}"
+    if fmt[1] and ("TIMESTAMP" in types or "TIMESTAMPTZ" in types):
+        formats += f", timestampformat={sql_str(fmt[1])}"
+    return (
+        f"COPY (SELECT * FROM read_csv({sql_str(str(path))}, auto_detect=false, columns={{{columns}}}, "
+        f"{_options(dialect, limits)}{formats}, store_rejects=true, rejects_limit={REJECTS_LIMIT})) "
+        f"TO {sql_str(str(dest))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})"
+    )
+
+
+def _structure_error(rejects: list[tuple], header: bool) -> BadInput:
+    problems = []
+    for line, column, error_type, csv_line, message in rejects[:STRUCTURE_SHOWN]:
+        text = (csv_line or "")[:200]
+        detail = message.split(". Possible")[0] if message else error_type
+        problems.append(Problem(row=None, column=column, value=text, expected=f"line {line}: {detail}"))
+    lines = ", ".join(str(r[0]) for r in rejects[:STRUCTURE_SHOWN])
+    more = " and more" if len(rejects) > STRUCTURE_SHOWN else ""
+    return BadInput(f"the file is not well-formed delimited text: bad rows at lines {lines}{more}", errors=problems)
+
+
+def _check_condition(col: str, duck_type: str, fmt: tuple[str | None, str | None]) -> str:
+    c = sql_ident(col)
+    if duck_type == "DATE" and fmt[0]:
+        test = f"try_strptime({c}, {sql_str(fmt[0])})"
+    elif duck_type in ("TIMESTAMP", "TIMESTAMPTZ") and fmt[1]:
+        test = f"try_strptime({c}, {sql_str(fmt[1])})"
+    else:
+        test = f"TRY_CAST({c} AS {duck_type})"
+    return f"{c} IS NOT NULL AND {test} IS NULL"
+
+
+def _problems(
+    con: duckdb.DuckDBPyConnection,
+    dest: Path,
+    checks: dict[str, str],
+    fmt: tuple[str | None, str | None],
+    limits: IngestLimits,
+    require_few: set[str],
+) -> tuple[list[Problem], int]:
+    problems: list[Problem] = []
+    total = 0
+    src = f"read_parquet({sql_str(str(dest))}, file_row_number=true)"
+    for col, duck_type in checks.items():
+        cond = _check_condition(col, duck_type, fmt)
+        bad, filled = con.execute(
+            f"SELECT count(*) FILTER (WHERE {cond}), count({sql_ident(col)}) FROM {src}"
+        ).fetchone() or (0, 0)
+        if not bad or (col in require_few and bad > FEW_OUTLIERS * filled):
+            continue
+        total += bad
+        rows = con.execute(
+            f"SELECT file_row_number + 1, {sql_ident(col)} FROM {src} WHERE {cond} "
+            f"ORDER BY 1 LIMIT {int(limits.max_problems)}"
+        ).fetchall()
+        expected = _TYPE_NAMES.get(duck_type, "string")
+        problems.extend(Problem(row=int(r), column=col, value=v, expected=expected) for r, v in rows)
+    problems.sort(key=lambda p: (p.row or 0))
+    return problems[: limits.max_problems], total
+
+
+def ingest_csv(
+    prep: Prepared,
+    dest: Path,
+    con: duckdb.DuckDBPyConnection,
+    limits: IngestLimits,
+    guard: Guard,
+    delimiter_hint: str | None,
+) -> CsvOutcome:
+    """Read delimited text at ``prep.path`` into typed Parquet at ``dest``."""
+    notes: list[str] = []
+    dialect = detect(prep.sample, prep.sample_complete, delimiter_hint)
+    if not dialect.names:
+        raise BadInput("the file holds no rows")
+    if len(dialect.names) > limits.max_columns:
+        raise BadInput(
+            f"the file has {len(dialect.names):,} columns; at most {limits.max_columns:,} are allowed"
+        )
+    if dialect.ragged:
+        width = len(dialect.names)
+        shown = dialect.ragged[:STRUCTURE_SHOWN]
+        raise BadInput(
+            f"rows must all have {width} fields (delimiter {dialect.delimiter!r}); lines "
+            + ", ".join(str(line) for line, _ in shown)
+            + (" and more" if len(dialect.ragged) > len(shown) else "")
+            + " do not",
+            errors=[
+                Problem(row=None, column=None, value=n, expected=f"line {line}: {width} fields")
+                for line, n in shown
+            ],
+        )
+    if dialect.renamed:
+        notes.append("empty or repeated column names were renamed")
+    guard.check()
+    types, *formats = _sniff_types(con, prep.path, dialect, limits, notes)
+    fmt = (formats[0], formats[1])
+    sniffed = list(types)
+    broken: set[str] = set()
+    rows = 0
+    for _ in range(len(types) + 1):
+        guard.check()
+        con.execute("DROP TABLE IF EXISTS reject_errors")
+        con.execute("DROP TABLE IF EXISTS reject_scans")
+        dest.unlink(missing_ok=True)
+        result = con.execute(_copy_sql(prep.path, dest, dialect, types, fmt, limits)).fetchone()
+        rows = int(result[0]) if result else 0
+        rejects = con.execute(
+            "SELECT line, column_name, error_type, csv_line, error_message FROM reject_errors ORDER BY line"
+        ).fetchall()
+        if not rejects:
+            break
+        structural = [r for r in rejects if r[2] != "CAST"]
+        if structural:
+            raise _structure_error(structural, dialect.header)
+        newly = {r[1] for r in rejects} - broken
+        if not newly:
+            raise BadInput("the file could not be read consistently")
+        broken |= newly
+        types = ["VARCHAR" if n in broken else t for n, t in zip(dialect.names, sniffed, strict=True)]
+    checks: dict[str, str] = {n: sniffed[j] for j, n in enumerate(dialect.names) if n in broken}
+    mostly_numbers: set[str] = set()
+    for j, name in enumerate(dialect.names):
+        if types[j] != "VARCHAR" or name in checks:
+            continue
+        values = [k for k in (kind(r[j]) for r in dialect.rows if j < len(r)) if k != "empty"]
+        numeric = [k for k in values if k in ("integer", "float")]
+        # all-numeric samples count too: the sniffer may have seen text further down than this sample
+        if values and len(numeric) >= MOSTLY_NUMERIC * len(values):
+            if not any(has_leading_zero(r[j]) for r in dialect.rows if j < len(r)):
+                checks[name] = "BIGINT" if all(k == "integer" for k in numeric) else "DOUBLE"
+                mostly_numbers.add(name)
+    problems, count = _problems(con, dest, checks, fmt, limits, mostly_numbers) if checks else ([], 0)
+    for name in sorted(broken):
+        notes.append(f"column {name!r} is stored as text: some values do not fit the type of the rest")
+    return CsvOutcome(rows, dialect.names, types, problems, count, dialect, notes)
