@@ -114,17 +114,23 @@ export class LiveGraphsAPI implements ILiveGraphsAPI {
 
   uploadDataset(
     name: string,
-    body: Blob | ArrayBuffer | string
+    body: Blob | ArrayBuffer | string,
+    options: ILiveGraphsAPI.IUploadOptions = {}
   ): Promise<IDataset> {
-    const type =
-      body instanceof Blob && body.type
-        ? body.type
-        : 'application/octet-stream';
-    return this._request<IDataset>(
-      ['datasets'],
-      { name },
-      { method: 'POST', body, headers: { 'Content-Type': type } }
-    );
+    const blobType = body instanceof Blob ? body.type : '';
+    const contentType =
+      options.contentType || blobType || 'application/octet-stream';
+    const query: Record<string, string> = { name };
+    const filename =
+      options.filename ?? (body instanceof File ? body.name : undefined);
+    if (filename) {
+      query.filename = filename;
+    }
+    return this._request<IDataset>(['datasets'], query, {
+      method: 'POST',
+      body,
+      headers: { 'Content-Type': contentType }
+    });
   }
 
   async deleteDataset(id: string): Promise<void> {

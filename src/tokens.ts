@@ -106,6 +106,21 @@ export interface ILiveGraphsAPI {
  */
 export namespace ILiveGraphsAPI {
   /**
+   * Hints sent with an upload; the server sniffs the format without them.
+   */
+  export interface IUploadOptions {
+    /**
+     * The original file name; a `File` body's own name when omitted.
+     */
+    filename?: string;
+
+    /**
+     * The media type, e.g. `text/csv`; a `Blob` body's own type when omitted.
+     */
+    contentType?: string;
+  }
+
+  /**
    * Which rows to read.
    */
   export interface IRowsOptions {
