@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -80,7 +81,17 @@ class LiveGraphsApp(ExtensionApp):
         config=True,
         help="Threads for uploads, changes and exports. Default 2; reads have their own pool.",
     )
+    local_user = Unicode(
+        config=True,
+        help="""Owner of the datasets made on a laptop, where every token user is the one local user.
+        Default: the operating system's user name. Ignored when an identity provider
+        (JupyterHub's) names users.""",
+    )
     light_workers = Int(4, config=True, help="Threads for reads (lists, pages, versions). Default 4.")
+
+    @default("local_user")
+    def _default_local_user(self) -> str:
+        return getpass.getuser()
 
     @default("data_dir")
     def _default_data_dir(self) -> str:
@@ -113,10 +124,8 @@ class LiveGraphsApp(ExtensionApp):
         self.log.info("livegraphs: dataset store at %s", root)
 
     def initialize_handlers(self) -> None:
-        base = self.serverapp.base_url if self.serverapp else "/"
-        self.handlers.extend(
-            (url_path_join(base, self.api_prefix, path), handler) for path, handler in ROUTES
-        )
+        # ExtensionApp puts base_url in front of every pattern itself.
+        self.handlers.extend((url_path_join(self.api_prefix, path), handler) for path, handler in ROUTES)
 
     def api_url(self, *parts: str) -> str:
         base = self.serverapp.base_url if self.serverapp else "/"

@@ -186,7 +186,7 @@ async def test_names_are_unique_per_owner_and_checked(lg_api, lg_upload):
     r = await lg_api("POST", "datasets", body=SALES, params={"name": "sales"})
     assert r.code == 409
     assert_error_shape(body(r))
-    for bad in ["", "   ", "a\x00b", "x" * 201]:
+    for bad in ["", "   ", "a\x7fb", "x" * 201]:
         r = await lg_api("POST", "datasets", body=SALES, params={"name": bad})
         assert r.code == 400, bad
         assert_error_shape(body(r))

@@ -9,6 +9,7 @@ from http.client import responses
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
+from jupyter_server.auth.identity import PasswordIdentityProvider
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado.web import HTTPError
@@ -46,6 +47,14 @@ class LiveGraphsHandler(ExtensionHandlerMixin, APIHandler):
 
     @property
     def username(self) -> str:
+        """Who owns what this request makes.
+
+        jupyter-server's own identity provider names token users at random per
+        session; on a laptop every one of them is the one local user, so datasets
+        belong to that user. Other providers (JupyterHub's) give stable names.
+        """
+        if isinstance(self.identity_provider, PasswordIdentityProvider):
+            return self.lg.local_user
         user = self.current_user
         return getattr(user, "username", None) or str(user)
 

@@ -512,8 +512,7 @@ class DatasetStore:
         counts = ", ".join(f"count({quote_ident(n)})" for n in names)
         row = con.execute(
             f"SELECT count(*){', ' if counts else ''}{counts} FROM read_parquet({quote_literal(str(path))})"
-        ).fetchone()
-        assert row is not None
+        ).fetchall()[0]
         total = int(row[0])
         known = {c.name: c for c in columns}
         out = []
@@ -564,10 +563,10 @@ class DatasetStore:
             try:
                 self._src_view(con, path)
                 where_sql = f" WHERE {where}" if where else ""
-                counted = con.execute(f"SELECT count(*) FROM src{where_sql}", params).fetchone()
-                table = con.execute(
+                counted = con.execute(f"SELECT count(*) FROM src{where_sql}", params).fetchall()[0]
+                table = con.sql(
                     f'SELECT {select} FROM src{where_sql} ORDER BY {order}"__row" LIMIT ? OFFSET ?',
-                    [*params, limit, offset],
+                    params=[*params, limit, offset],
                 ).to_arrow_table()
             except duckdb.Error as e:
                 raise BadInput(f"The query failed: {_duck_message(e)}", "Bad query") from e
@@ -578,7 +577,7 @@ class DatasetStore:
             "rows": table_rows(table),
             "offset": offset,
             "limit": limit,
-            "total": int(counted[0]) if counted else 0,
+            "total": int(counted[0]),
         }
 
     def arrow(self, dataset_id: str, version: int | None = None) -> pa.Table:
