@@ -80,7 +80,9 @@ def _run(
     declared = _declared_format(content_type, filename)
     actual = "csv" if prep.format == "csv" else "json"
     if declared and declared != actual:
-        report.notes.append(f"the file was sent as {declared.upper()} but its content is {prep.format.upper()}")
+        report.notes.append(
+            f"the file was sent as {declared.upper()} but its content is {prep.format.upper()}"
+        )
     spill = scratch / "spill"
     spill.mkdir()
     con = connect(spill, guard)

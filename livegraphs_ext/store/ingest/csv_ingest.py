@@ -8,6 +8,7 @@ offending rows are listed in the report. A clean file is read exactly once.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,9 @@ from .limits import Guard, IngestLimits
 from .prescan import Prepared
 
 ROW_GROUP = 122_880
+#: a column read as TIMESTAMP (ISO) and stored as DATE
+ISO_DATE = "ISO_DATE"
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 #: a text column whose sample is at least this share numbers is reported as "expected a number"
 MOSTLY_NUMERIC = 0.95
 #: ... as long as the whole column has no more than this share of non-numbers
@@ -36,6 +40,7 @@ _TYPE_NAMES: dict[str, ColumnType] = {
     "TIMESTAMP": "datetime",
     "TIMESTAMPTZ": "datetime",
     "VARCHAR": "string",
+    ISO_DATE: "date",
 }
 
 
@@ -61,7 +66,17 @@ def _options(dialect: Dialect, limits: IngestLimits) -> str:
 
 def _map_type(duck: str, values: list[str], notes: list[str], name: str) -> str:
     t = duck.upper()
-    if t in ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UINTEGER", "USMALLINT", "UTINYINT", "DOUBLE", "FLOAT"):
+    if t in (
+        "BIGINT",
+        "INTEGER",
+        "SMALLINT",
+        "TINYINT",
+        "UINTEGER",
+        "USMALLINT",
+        "UTINYINT",
+        "DOUBLE",
+        "FLOAT",
+    ):
         # codes such as zip codes or "007" keep their leading zeros
         if any(has_leading_zero(v) for v in values):
             return "VARCHAR"
@@ -80,6 +95,9 @@ def _map_type(duck: str, values: list[str], notes: list[str], name: str) -> str:
     if t == "DATE":
         return "DATE"
     if t == "TIMESTAMP":
+        # DuckDB has one date format per file; ISO dates next to another format sniff as timestamps
+        if values and all(_ISO_DAY.fullmatch(v.strip()) for v in values if v.strip()):
+            return ISO_DATE
         return "TIMESTAMP"
     if t in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
         return "TIMESTAMPTZ"
@@ -110,16 +128,22 @@ def _sniff_types(
     return types, date_format or None, ts_format or None
 
 
-def _copy_sql(path: Path, dest: Path, dialect: Dialect, types: list[str], fmt: tuple[str | None, str | None],
-              limits: IngestLimits) -> str:
+def _copy_sql(
+    path: Path,
+    dest: Path,
+    dialect: Dialect,
+    types: list[str],
+    fmt: tuple[str | None, str | None],
+    limits: IngestLimits,
+) -> str:
     columns = ", ".join(f"{sql_str(n)}: {sql_str(t)}" for n, t in zip(dialect.names, types, strict=True))
     formats = ""
     if fmt[0] and "DATE" in types:
         formats += f", dateformat={sql_str(fmt[0])}"
-    if fmt[1] and ("TIMESTAMP" in types or "TIMESTAMPTZ" in types):
+    if fmt[1] and ("TIMESTAMP" in read or "TIMESTAMPTZ" in read):
         formats += f", timestampformat={sql_str(fmt[1])}"
     return (
-        f"COPY (SELECT * FROM read_csv({sql_str(str(path))}, auto_detect=false, columns={{{columns}}}, "
+        f"COPY (SELECT {select} FROM read_csv({sql_str(str(path))}, auto_detect=false, columns={{{columns}}}, "
         f"{_options(dialect, limits)}{formats}, store_rejects=true, rejects_limit={REJECTS_LIMIT})) "
         f"TO {sql_str(str(dest))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})"
     )
@@ -133,12 +157,16 @@ def _structure_error(rejects: list[tuple], header: bool) -> BadInput:
         problems.append(Problem(row=None, column=column, value=text, expected=f"line {line}: {detail}"))
     lines = ", ".join(str(r[0]) for r in rejects[:STRUCTURE_SHOWN])
     more = " and more" if len(rejects) > STRUCTURE_SHOWN else ""
-    return BadInput(f"the file is not well-formed delimited text: bad rows at lines {lines}{more}", errors=problems)
+    return BadInput(
+        f"the file is not well-formed delimited text: bad rows at lines {lines}{more}", errors=problems
+    )
 
 
 def _check_condition(col: str, duck_type: str, fmt: tuple[str | None, str | None]) -> str:
     c = sql_ident(col)
-    if duck_type == "DATE" and fmt[0]:
+    if duck_type == ISO_DATE:
+        test = f"TRY_CAST({c} AS DATE)"
+    elif duck_type == "DATE" and fmt[0]:
         test = f"try_strptime({c}, {sql_str(fmt[0])})"
     elif duck_type in ("TIMESTAMP", "TIMESTAMPTZ") and fmt[1]:
         test = f"try_strptime({c}, {sql_str(fmt[1])})"
@@ -172,7 +200,7 @@ def _problems(
         ).fetchall()
         expected = _TYPE_NAMES.get(duck_type, "string")
         problems.extend(Problem(row=int(r), column=col, value=v, expected=expected) for r, v in rows)
-    problems.sort(key=lambda p: (p.row or 0))
+    problems.sort(key=lambda p: p.row or 0)
     return problems[: limits.max_problems], total
 
 
@@ -249,4 +277,5 @@ def ingest_csv(
     problems, count = _problems(con, dest, checks, fmt, limits, mostly_numbers) if checks else ([], 0)
     for name in sorted(broken):
         notes.append(f"column {name!r} is stored as text: some values do not fit the type of the rest")
-    return CsvOutcome(rows, dialect.names, types, problems, count, dialect, notes)
+    stored = ["DATE" if t == ISO_DATE else t for t in types]
+    return CsvOutcome(rows, dialect.names, stored, problems, count, dialect, notes)

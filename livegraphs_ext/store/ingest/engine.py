@@ -82,5 +82,7 @@ def map_duckdb_error(exc: duckdb.Error, guard: Guard) -> StoreError:
     if isinstance(exc, duckdb.InterruptException) or "maximum execution time" in text:
         return guard.timed_out()
     if isinstance(exc, duckdb.OutOfMemoryException):
-        return TooLarge("the file needs more memory to read than the store allows (too many or too wide columns?)")
+        return TooLarge(
+            "the file needs more memory to read than the store allows (too many or too wide columns?)"
+        )
     return BadInput(f"the file could not be read: {first_line(text)}")

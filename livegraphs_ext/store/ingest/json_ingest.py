@@ -135,8 +135,14 @@ def _records_jsonl(path: Path, offset: int, limits: IngestLimits, guard: Guard) 
             except orjson.JSONDecodeError as exc:
                 raise BadInput(
                     f"line {line_no} is not valid JSON: {exc}",
-                    errors=[Problem(row=None, column=None, value=line[:200].decode("utf-8", "replace"),
-                                    expected=f"line {line_no}: one JSON object")],
+                    errors=[
+                        Problem(
+                            row=None,
+                            column=None,
+                            value=line[:200].decode("utf-8", "replace"),
+                            expected=f"line {line_no}: one JSON object",
+                        )
+                    ],
                 ) from None
             yield line_no, value
 
@@ -147,6 +153,10 @@ def _records_document(
     with prep.path.open("rb") as f:
         f.seek(prep.offset)
         lead = f.read(4096).lstrip(b" \t\r\n")
+    if lead[:1] not in (b"[", b"{"):
+        raise BadInput(
+            "the JSON document holds no table: it must be an array of records or an object holding one"
+        )
     if lead[:1] == b"[":
         for i, value in enumerate(iter_array(prep.path, prep.offset, limits.max_line_bytes, guard), start=1):
             yield i, value
@@ -255,8 +265,12 @@ def ingest_json(
                 continue
             count += n
             problems.extend(
-                Problem(row=r, column=name, value=v if not isinstance(v, (dict, list)) else orjson.dumps(v).decode(),
-                        expected=expected)
+                Problem(
+                    row=r,
+                    column=name,
+                    value=v if not isinstance(v, (dict, list)) else orjson.dumps(v).decode(),
+                    expected=expected,
+                )
                 for r, v in col.examples.get(kind, [])
             )
         notes.append(f"column {name!r} is stored as text: some values do not fit the type of the rest")
@@ -266,7 +280,8 @@ def ingest_json(
         for j, t in enumerate(types)
     )
     select = ", ".join(
-        (f"CAST(c{j} AS {t})" if t in ("DATE", "TIMESTAMP", "TIMESTAMPTZ") else f"c{j}") + f" AS {sql_ident(n)}"
+        (f"CAST(c{j} AS {t})" if t in ("DATE", "TIMESTAMP", "TIMESTAMPTZ") else f"c{j}")
+        + f" AS {sql_ident(n)}"
         for j, (n, t) in enumerate(zip(names, types, strict=True))
     )
     guard.check()

@@ -183,7 +183,19 @@ def _sniff_format(head: bytes, content_type: str | None, filename: str | None) -
         except orjson.JSONDecodeError:
             return "json"
         return "jsonl" if text[nl:].strip() else "json"
+    if _declared_json(content_type, filename):
+        # A file sent as JSON is parsed as JSON (and refused if it is not), unless its first
+        # line is plainly delimited text.
+        first = text.split(b"\n", 1)[0]
+        if not any(d in first for d in (b",", b"\t", b";", b"|")):
+            return "json"
     return "csv"
+
+
+def _declared_json(content_type: str | None, filename: str | None) -> bool:
+    ct = (content_type or "").split(";")[0].strip().lower()
+    name = (filename or "").lower().removesuffix(".gz")
+    return "json" in ct or name.endswith((".json", ".jsonl", ".ndjson"))
 
 
 @dataclass
@@ -282,7 +294,9 @@ def _rewrite(
                     break
             fout.write(carry.replace("\r", "\n"))
     except UnicodeDecodeError as exc:
-        raise BadInput(f"the file is not valid {codec.upper()} text: {exc.reason} at byte {exc.start}") from None
+        raise BadInput(
+            f"the file is not valid {codec.upper()} text: {exc.reason} at byte {exc.start}"
+        ) from None
     except UnicodeEncodeError as exc:
         raise BadInput(f"the file holds characters that cannot be stored as UTF-8: {exc.reason}") from None
 
