@@ -136,7 +136,12 @@ def _copy_sql(
     fmt: tuple[str | None, str | None],
     limits: IngestLimits,
 ) -> str:
-    columns = ", ".join(f"{sql_str(n)}: {sql_str(t)}" for n, t in zip(dialect.names, types, strict=True))
+    read = ["TIMESTAMP" if t == ISO_DATE else t for t in types]
+    columns = ", ".join(f"{sql_str(n)}: {sql_str(t)}" for n, t in zip(dialect.names, read, strict=True))
+    select = ", ".join(
+        f"CAST({sql_ident(n)} AS DATE) AS {sql_ident(n)}" if t == ISO_DATE else sql_ident(n)
+        for n, t in zip(dialect.names, types, strict=True)
+    )
     formats = ""
     if fmt[0] and "DATE" in types:
         formats += f", dateformat={sql_str(fmt[0])}"
