@@ -139,7 +139,9 @@ def _copy_sql(
     read = ["TIMESTAMP" if t == ISO_DATE else t for t in types]
     columns = ", ".join(f"{sql_str(n)}: {sql_str(t)}" for n, t in zip(dialect.names, read, strict=True))
     select = ", ".join(
-        f"CAST({sql_ident(n)} AS DATE) AS {sql_ident(n)}" if t == ISO_DATE else sql_ident(n)
+        # date_trunc keeps the optimiser from pushing a DATE cast (with the file's other
+        # date format) into the CSV reader
+        f"CAST(date_trunc('day', {sql_ident(n)}) AS DATE) AS {sql_ident(n)}" if t == ISO_DATE else sql_ident(n)
         for n, t in zip(dialect.names, types, strict=True)
     )
     formats = ""
