@@ -10,10 +10,10 @@ from pathlib import Path
 
 import orjson
 import pytest
-from tests.test_ingest_support import run, run_error, types_of
 
 from livegraphs_ext.store.errors import BadInput, Cancelled, TimedOut, TooLarge, Unsupported
 from livegraphs_ext.store.ingest import IngestLimits, ingest_file
+from tests.test_ingest_support import run, run_error, types_of
 
 MIXED = b"id,price,name,when,flag\n1,2.5,apple,2024-01-02 10:00:00,true\n2,,pear,2024-01-03 11:30:00,false\n"
 
@@ -27,7 +27,13 @@ def test_csv_columns_get_the_types_a_person_expects(tmp_path: Path) -> None:
         "when": "datetime",
         "flag": "boolean",
     }
-    assert rows[1] == {"id": 2, "price": None, "name": "pear", "when": dt.datetime(2024, 1, 3, 11, 30), "flag": False}
+    assert rows[1] == {
+        "id": 2,
+        "price": None,
+        "name": "pear",
+        "when": dt.datetime(2024, 1, 3, 11, 30),
+        "flag": False,
+    }
     assert [c.nulls for c in result.columns] == [0, 1, 0, 0, 0]
     assert result.report.format == "csv"
     assert result.report.delimiter == ","
@@ -90,7 +96,7 @@ def test_column_names_are_kept_but_empty_and_repeated_ones_renamed(tmp_path: Pat
 
 
 def test_header_is_not_guessed_when_the_first_row_is_data(tmp_path: Path) -> None:
-    result, rows = run(tmp_path, b"1,2.5,2020-01-01\n2,3.5,2020-01-02\n")
+    result, _rows = run(tmp_path, b"1,2.5,2020-01-01\n2,3.5,2020-01-02\n")
     assert result.report.header is False
     assert [c.name for c in result.columns] == ["column_1", "column_2", "column_3"]
     assert result.rows == 2
@@ -153,7 +159,9 @@ def test_decompressed_size_is_capped(tmp_path: Path) -> None:
 
 def test_too_many_columns_names_the_count(tmp_path: Path) -> None:
     header = b",".join(b"c%d" % i for i in range(30))
-    err = run_error(tmp_path, header + b"\n" + b",".join([b"1"] * 30) + b"\n", limits=IngestLimits(max_columns=20))
+    err = run_error(
+        tmp_path, header + b"\n" + b",".join([b"1"] * 30) + b"\n", limits=IngestLimits(max_columns=20)
+    )
     assert isinstance(err, BadInput)
     assert "30" in err.message
 

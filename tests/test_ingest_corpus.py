@@ -49,7 +49,10 @@ REAL: dict[str, tuple[int, dict[str, str]]] = {
     "earthquake.csv": (3502, {"Unknown Number of Deaths": "string"}),
     "finance-charts-apple.csv": (506, {"Date": "date", "AAPL.Close": "float", "AAPL.Volume": "integer"}),
     "gapminderDataFiveYear.csv": (1704, {"country": "string", "year": "integer", "lifeExp": "float"}),
-    "global_super_store_orders.tsv": (1000, {"Row ID": "integer", "Order Date": "date", "Quantity": "integer"}),
+    "global_super_store_orders.tsv": (
+        1000,
+        {"Row ID": "integer", "Order Date": "date", "Quantity": "integer"},
+    ),
     "hofstede-cultural-dimensions.csv": (111, {"ctr": "string", "country": "string"}),
     "iris_data.json": (150, {"sepal length": "float", "class": "string"}),
     "miserables.json": (77, {"name": "string", "group": "integer"}),

@@ -32,7 +32,12 @@ def run(
     dest.unlink(missing_ok=True)
     try:
         result = ingest_file(
-            src, dest, work_dir=work, filename=name, content_type=content_type, limits=limits or IngestLimits()
+            src,
+            dest,
+            work_dir=work,
+            filename=name,
+            content_type=content_type,
+            limits=limits or IngestLimits(),
         )
     finally:
         assert list(work.iterdir()) == []

@@ -111,7 +111,8 @@ def _sniff_types(
     try:
         row = con.execute(
             f"SELECT Columns, DateFormat, TimestampFormat FROM sniff_csv({sql_str(str(path))}, "
-            f"{_options(dialect, limits).replace('strict_mode=true', 'strict_mode=false')}, sample_size=20480)"
+            f"{_options(dialect, limits).replace('strict_mode=true', 'strict_mode=false')}, "
+            "sample_size=20480)"
         ).fetchone()
     except duckdb.InterruptException:
         raise
@@ -141,7 +142,9 @@ def _copy_sql(
     select = ", ".join(
         # date_trunc keeps the optimiser from pushing a DATE cast (with the file's other
         # date format) into the CSV reader
-        f"CAST(date_trunc('day', {sql_ident(n)}) AS DATE) AS {sql_ident(n)}" if t == ISO_DATE else sql_ident(n)
+        f"CAST(date_trunc('day', {sql_ident(n)}) AS DATE) AS {sql_ident(n)}"
+        if t == ISO_DATE
+        else sql_ident(n)
         for n, t in zip(dialect.names, types, strict=True)
     )
     formats = ""
@@ -150,7 +153,8 @@ def _copy_sql(
     if fmt[1] and ("TIMESTAMP" in read or "TIMESTAMPTZ" in read):
         formats += f", timestampformat={sql_str(fmt[1])}"
     return (
-        f"COPY (SELECT {select} FROM read_csv({sql_str(str(path))}, auto_detect=false, columns={{{columns}}}, "
+        f"COPY (SELECT {select} FROM read_csv({sql_str(str(path))}, auto_detect=false, "
+        f"columns={{{columns}}}, "
         f"{_options(dialect, limits)}{formats}, store_rejects=true, rejects_limit={REJECTS_LIMIT})) "
         f"TO {sql_str(str(dest))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})"
     )
@@ -277,10 +281,13 @@ def ingest_csv(
         values = [k for k in (kind(r[j]) for r in dialect.rows if j < len(r)) if k != "empty"]
         numeric = [k for k in values if k in ("integer", "float")]
         # all-numeric samples count too: the sniffer may have seen text further down than this sample
-        if values and len(numeric) >= MOSTLY_NUMERIC * len(values):
-            if not any(has_leading_zero(r[j]) for r in dialect.rows if j < len(r)):
-                checks[name] = "BIGINT" if all(k == "integer" for k in numeric) else "DOUBLE"
-                mostly_numbers.add(name)
+        if (
+            values
+            and len(numeric) >= MOSTLY_NUMERIC * len(values)
+            and not any(has_leading_zero(r[j]) for r in dialect.rows if j < len(r))
+        ):
+            checks[name] = "BIGINT" if all(k == "integer" for k in numeric) else "DOUBLE"
+            mostly_numbers.add(name)
     problems, count = _problems(con, dest, checks, fmt, limits, mostly_numbers) if checks else ([], 0)
     for name in sorted(broken):
         notes.append(f"column {name!r} is stored as text: some values do not fit the type of the rest")

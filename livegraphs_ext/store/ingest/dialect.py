@@ -126,6 +126,8 @@ def detect_header(rows: list[list[str]]) -> bool:
     if len(rows) < 2:
         return True
     first, body = rows[0], rows[1:]
+    if not any(v.strip() for v in first):
+        return True  # a row of empty names is still a header
     typed = 0
     for j, name in enumerate(first):
         column = [r[j] for r in body if j < len(r)]

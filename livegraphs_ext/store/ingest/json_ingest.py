@@ -158,8 +158,7 @@ def _records_document(
             "the JSON document holds no table: it must be an array of records or an object holding one"
         )
     if lead[:1] == b"[":
-        for i, value in enumerate(iter_array(prep.path, prep.offset, limits.max_line_bytes, guard), start=1):
-            yield i, value
+        yield from enumerate(iter_array(prep.path, prep.offset, limits.max_line_bytes, guard), start=1)
         return
     size = prep.path.stat().st_size - prep.offset
     if size > OBJECT_IN_MEMORY_MAX:
@@ -220,7 +219,8 @@ def ingest_json(
         for where, rec in records:
             if not isinstance(rec, dict):
                 raise BadInput(
-                    f"the JSON holds no table: {unit} {where} is a {type(rec).__name__}, not an object (record)"
+                    f"the JSON holds no table: {unit} {where} is a {type(rec).__name__}, "
+                    "not an object (record)"
                 )
             rows += 1
             staged_rec: dict[str, Any] = {}

@@ -175,7 +175,8 @@ def _sniff_format(head: bytes, content_type: str | None, filename: str | None) -
     if text[:1] == b"[":
         return "json"
     if text[:1] == b"{":
-        nl = text.find(b"\n")
+        ends = [i for i in (text.find(b"\n"), text.find(b"\r")) if i >= 0]
+        nl = min(ends) if ends else -1
         if nl < 0:
             return "json"
         try:
