@@ -32,20 +32,21 @@ test.describe('livegraphs-ext', () => {
     });
     expect(response.status()).toBe(201);
     const dataset = await response.json();
-
-    // And the refresh command is run from the command palette
-    await page.keyboard.press('Control+Shift+C');
-    const palette = page.locator('#command-palette');
-    await palette.getByRole('searchbox').fill('Refresh Datasets');
-    await palette
-      .locator('.lm-CommandPalette-item', { hasText: 'Refresh Datasets' })
-      .first()
-      .click();
-
-    // Then the panel lists it with its rows, columns and version
+    // which the open panel does not show before it is refreshed
     const item = panel
       .getByRole('listitem')
       .filter({ has: page.getByText(name, { exact: true }) });
+    await expect(item).toHaveCount(0);
+
+    // And the refresh command is run from the command palette
+    await page.keyboard.press('Control+Shift+C');
+    const palette = page.getByRole('region', {
+      name: 'Command Palette Section'
+    });
+    await palette.getByRole('textbox').fill('Refresh Datasets');
+    await palette.getByRole('menuitem', { name: 'Refresh Datasets' }).click();
+
+    // Then the panel lists it with its rows, columns and version
     await expect(item).toBeVisible();
     await expect(item).toContainText('3 rows');
     await expect(item).toContainText('3 columns');
