@@ -105,7 +105,10 @@ def test_condition_groups_nest_and_match_pandas(parent: Path, tmp_path: Path) ->
         "combine": "or",
         "conditions": [
             {"column": "qty", "cmp": "gt", "value": 2},
-            {"combine": "and", "conditions": [{"column": "ok", "cmp": "eq", "value": True}, {"formula": "price < 5"}]},
+            {
+                "combine": "and",
+                "conditions": [{"column": "ok", "cmp": "eq", "value": True}, {"formula": "price < 5"}],
+            },
         ],
     }
     duck, _, _ = check_step(parent, step, tmp_path)
@@ -125,7 +128,8 @@ FORMULAS = [
     "date_trunc('month', d)", "date_trunc('year', t)", "datetrunc('quarter', d)", "date_trunc('week', d)",
     "date_trunc('day', t)", "date_trunc('hour', t)", "date_trunc('minute', t)", "datediff('day', d, t)",
     "datediff('month', d, '2024-06-30')", "datediff('year', t, d)", "datediff('hour', t, d)",
-    "datediff('quarter', d, t)", "datediff('second', t, d)", "dateadd('day', 10, d)", "dateadd('month', 1, d)",
+    "datediff('quarter', d, t)", "datediff('second', t, d)", "dateadd('day', 10, d)",
+    "dateadd('month', 1, d)",
     "dateadd('year', -1, t)", "dateadd('hour', 5, d)", "dateadd('week', 2, t)", "dateadd('quarter', 1, d)",
     "date('2024-05-01')", "date(date_text)", "date(date_text, '%d/%m/%Y')", "date(t)", "datetime(d)",
     "int(price)", "int(num_text)", "int(ok)", "float(num_text)", "number(qty)", "isnull(qty)",
@@ -139,7 +143,7 @@ FORMULAS = [
 
 @pytest.mark.parametrize("formula", FORMULAS)
 def test_formula_matches_pandas(parent: Path, tmp_path: Path, formula: str) -> None:
-    duck, plan, _ = check_step(parent, {"op": "derive", "name": "out", "formula": formula}, tmp_path)
+    _, plan, _ = check_step(parent, {"op": "derive", "name": "out", "formula": formula}, tmp_path)
     assert plan.columns_after[-1].name == "out"
     if plan.columns_after[-1].type == "boolean":
         check_step(parent, {"op": "filter", "formula": formula}, tmp_path)

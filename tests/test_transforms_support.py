@@ -31,17 +31,34 @@ def sample_table() -> pa.Table:
             "name": pa.array(["Apple", None, "x'y\"z", "", "  pad  ", "Ünïcode", "apple", "DROP TABLE t;--"]),
             "ok": pa.array([True, None, False, True, False, True, None, False]),
             "d": pa.array(
-                [dt.date(2024, 1, 31), None, dt.date(2023, 12, 1), dt.date(2020, 2, 29), dt.date(2024, 3, 15),
-                 dt.date(1999, 12, 31), dt.date(2024, 1, 1), dt.date(2024, 7, 4)]
-            ),  # fmt: skip
+                [
+                    dt.date(2024, 1, 31),
+                    None,
+                    dt.date(2023, 12, 1),
+                    dt.date(2020, 2, 29),
+                    dt.date(2024, 3, 15),
+                    dt.date(1999, 12, 31),
+                    dt.date(2024, 1, 1),
+                    dt.date(2024, 7, 4),
+                ]
+            ),
             "t": pa.array(
-                [dt.datetime(2024, 1, 31, 10, 5, 3, 123), None, dt.datetime(2023, 12, 1), dt.datetime(2020, 2, 29, 23, 59),
-                 dt.datetime(2024, 3, 15, 12), dt.datetime(1999, 12, 31, 23, 59, 59), dt.datetime(2024, 1, 1, 0, 0, 1),
-                 dt.datetime(2024, 7, 4, 6, 30)]
-            ),  # fmt: skip
+                [
+                    dt.datetime(2024, 1, 31, 10, 5, 3, 123),
+                    None,
+                    dt.datetime(2023, 12, 1),
+                    dt.datetime(2020, 2, 29, 23, 59),
+                    dt.datetime(2024, 3, 15, 12),
+                    dt.datetime(1999, 12, 31, 23, 59, 59),
+                    dt.datetime(2024, 1, 1, 0, 0, 1),
+                    dt.datetime(2024, 7, 4, 6, 30),
+                ]
+            ),
             "Unit Price": pa.array([10.0, 20.0, 30.0, None, 5.5, 1.0, 2.0, 3.0]),
             "num_text": pa.array(["12", " 7 ", "1.5", "abc", None, "-3", "1e3", "+4."]),
-            "date_text": pa.array(["2024-01-02", "31/12/2023", None, "2024-02-30", "2023-06-01", "x", "2020-02-29", ""]),
+            "date_text": pa.array(
+                ["2024-01-02", "31/12/2023", None, "2024-02-30", "2023-06-01", "x", "2020-02-29", ""]
+            ),
         }
     )
 
@@ -117,7 +134,7 @@ def assert_same(duck: pa.Table, pdf: pd.DataFrame, plan: StepPlan | None = None)
     for name in duck.column_names:
         want = duck.column(name).to_pylist()
         got = pa.Array.from_pandas(pdf[name]).to_pylist()
-        bad = [(i, w, g) for i, (w, g) in enumerate(zip(want, got)) if not _same(w, g)]
+        bad = [(i, w, g) for i, (w, g) in enumerate(zip(want, got, strict=True)) if not _same(w, g)]
         assert not bad, f"column {name!r} differs (row, duckdb, pandas): {bad[:5]}"
         kind = _KIND.get(pa.Array.from_pandas(pdf[name]).type)
         assert kind == _KIND[duck.schema.field(name).type], f"column {name!r}: pandas {pdf[name].dtype}"

@@ -13,17 +13,11 @@ import datetime as _dt
 from typing import Any
 
 from .errors import BadInput
-from .filters import TEXT_CMPS, coerce_value
+from .filters import coerce_value
 from .formula import parse_formula
 from .formula_ast import NULL, Call, Chain, Col, Compare, Lit, Node, Unary
-from .formula_funcs import (
-    FUNCTIONS,
-    PD_DTYPE,
-    _to_str_pd,
-    pd_cast,
-    to_number_pd,
-    to_temporal_pd,
-)
+from .formula_funcs import FUNCTIONS
+from .formula_impl import PD_DTYPE, pd_cast, to_number_pd, to_str_pd, to_temporal_pd
 from .schema import ColumnInfo
 
 HEADER = [
@@ -43,7 +37,16 @@ _HOIST_AT = 72
 
 def _lit(value: Any) -> str:
     if isinstance(value, _dt.datetime):
-        return f"datetime.datetime({value.year}, {value.month}, {value.day}, {value.hour}, {value.minute}, {value.second}, {value.microsecond})"
+        parts = (
+            value.year,
+            value.month,
+            value.day,
+            value.hour,
+            value.minute,
+            value.second,
+            value.microsecond,
+        )
+        return f"datetime.datetime{parts!r}"
     if isinstance(value, _dt.date):
         return f"datetime.date({value.year}, {value.month}, {value.day})"
     return repr(value)
@@ -90,13 +93,21 @@ class PandasFormula:
         if isinstance(node, Col):
             return col_ref(node.name), True
         if isinstance(node, Unary):
-            inner = pd_cast(self.series(node.operand), node.operand.type if node.operand.type != NULL else "string", node.type)
+            inner = pd_cast(
+                self.series(node.operand),
+                node.operand.type if node.operand.type != NULL else "string",
+                node.type,
+            )
             return (f"(~{inner})" if node.op == "not" else f"(-{inner})"), True
         if isinstance(node, Chain):
             return self._chain(node), True
         if isinstance(node, Compare):
             ot = node.operand_type
-            left = pd_cast(self.series(node.left), node.left.type, ot) if node.left.type != NULL else self.series(node.left)
+            left = (
+                pd_cast(self.series(node.left), node.left.type, ot)
+                if node.left.type != NULL
+                else self.series(node.left)
+            )
             rcode, rser = self.expr(node.right)
             if rser or node.right.type != ot:
                 rcode = pd_cast(self.series(node.right), node.right.type, ot)
@@ -113,7 +124,7 @@ class PandasFormula:
 
     def _chain(self, node: Chain) -> str:
         acc, t = self.series(node.first), node.first.type
-        for op, right, st in zip(node.ops, node.rest, node.step_types):
+        for op, right, st in zip(node.ops, node.rest, node.step_types, strict=True):
             r, rt = self.series(right), right.type
             if op in ("and", "or"):
                 acc = f"({acc} {'&' if op == 'and' else '|'} {r})"
@@ -185,7 +196,9 @@ def condition_mask(c: dict[str, Any], lines: list[str], namer: _Namer) -> str:
         return f"{col}.str.contains({(('(?i)' if ic else '') + value)!r}, regex=True).fillna(False)"
     if ic:
         col, value = f"{col}.str.lower()", _lower(value)
-    method = {"contains": "contains", "not_contains": "contains", "starts_with": "startswith"}.get(cmp, "endswith")
+    method = {"contains": "contains", "not_contains": "contains", "starts_with": "startswith"}.get(
+        cmp, "endswith"
+    )
     extra = ", regex=False" if method == "contains" else ""
     test = f"{col}.str.{method}({value!r}{extra})"
     if cmp == "not_contains":
@@ -196,7 +209,7 @@ def condition_mask(c: dict[str, Any], lines: list[str], namer: _Namer) -> str:
 def _cast_code(step: dict[str, Any]) -> str:
     col, t, to, fmt_text = col_ref(step["column"]), step["type"], step["to"], step.get("format")
     if to == "string":
-        return _to_str_pd(col, t)
+        return to_str_pd(col, t)
     if to in ("integer", "float"):
         return to_number_pd(col, t, to)
     if to == "boolean":
@@ -226,7 +239,11 @@ def step_to_pandas(step: dict[str, Any], lines: list[str], namer: _Namer) -> Non
             lines.append(f"{col} = {col}.fillna(0)")
         elif method == "mode":
             name = namer()
-            lines += [f"{name} = {col}.mode()", f"if len({name}):", f"    {col} = {col}.fillna({name}.iloc[0])"]
+            lines += [
+                f"{name} = {col}.mode()",
+                f"if len({name}):",
+                f"    {col} = {col}.fillna({name}.iloc[0])",
+            ]
         else:
             lines.append(f"{col} = {col}.{'ffill' if method == 'forward' else 'bfill'}()")
     elif op == "cast":
@@ -239,7 +256,10 @@ def step_to_pandas(step: dict[str, Any], lines: list[str], namer: _Namer) -> Non
         mask = condition_mask(step, lines, namer)
         lines.append(f"df = df[{mask}].reset_index(drop=True)")
     elif op == "dedupe":
-        lines.append(f"df = df.drop_duplicates(subset={step['columns']!r}, keep={step['keep']!r}).reset_index(drop=True)")
+        lines.append(
+            f"df = df.drop_duplicates(subset={step['columns']!r}, keep={step['keep']!r})"
+            ".reset_index(drop=True)"
+        )
     elif op == "derive":
         code, t = formula_series(step["formula"], step["types"], lines, namer)
         lines.append(f"df[{step['name']!r}] = {code}.astype({PD_DTYPE[t]})")

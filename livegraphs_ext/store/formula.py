@@ -363,7 +363,7 @@ class _Checker:
         if isinstance(node, Chain):
             t = self.check(node.first)
             node.step_types = []
-            for op, right, pos in zip(node.ops, node.rest, node.op_pos):
+            for op, right, pos in zip(node.ops, node.rest, node.op_pos, strict=True):
                 t = _arith(op, t, self.check(right), pos)
                 node.step_types.append(t)
             for operand in [node.first, *node.rest]:
@@ -430,7 +430,7 @@ def _sql(node: Node) -> Frag:
         return fmt("(NOT {0})" if node.op == "not" else "(- {0})", inner)
     if isinstance(node, Chain):
         acc, t = _sql(node.first), node.first.type
-        for op, right, st in zip(node.ops, node.rest, node.step_types):
+        for op, right, st in zip(node.ops, node.rest, node.step_types, strict=True):
             rf, rt = _sql(right), right.type
             if op in ("and", "or"):
                 acc = fmt(f"({{0}} {op.upper()} {{1}})", sql_cast(acc, t, st), sql_cast(rf, rt, st))

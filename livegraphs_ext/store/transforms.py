@@ -30,7 +30,7 @@ from .filters import (
 )
 from .formula import parse_formula
 from .formula_ast import Frag, fmt, param, quote_ident
-from .formula_funcs import _to_str_sql, to_number_sql, to_temporal_sql
+from .formula_impl import to_number_sql, to_str_sql, to_temporal_sql
 from .schema import COLUMN_TYPES, DUCKDB_TYPES, ColumnInfo
 
 __all__ = [
@@ -108,7 +108,9 @@ def _select(columns: Sequence[ColumnInfo], replace: dict[str, Frag] | None = Non
     replace = replace or {}
     parts = [
         # identifiers go in as fragments, never into a template, so a name like "{0}" stays inert
-        fmt("{0} AS {1}", replace[c.name], Frag(quote_ident(c.name))) if c.name in replace else Frag(quote_ident(c.name))
+        fmt("{0} AS {1}", replace[c.name], Frag(quote_ident(c.name)))
+        if c.name in replace
+        else Frag(quote_ident(c.name))
         for c in columns
     ]
     return fmt(", ".join(f"{{{i}}}" for i in range(len(parts))), *parts)
@@ -138,7 +140,7 @@ def _drop_nulls(step: dict[str, Any], columns: Sequence[ColumnInfo]) -> StepPlan
     return _plan(
         {"op": "drop_nulls", "columns": names},
         _select(columns),
-        Frag(f" WHERE {where} ORDER BY \"__row\""),
+        Frag(f' WHERE {where} ORDER BY "__row"'),
         _copy(columns),
         f"Drop rows with a missing value in {which}",
     )
@@ -202,7 +204,7 @@ def _fill_nulls(step: dict[str, Any], columns: Sequence[ColumnInfo]) -> StepPlan
 def cast_sql(c: Frag, from_type: str, to: str, fmt_text: str | None) -> Frag:
     """SQL converting a column; values that do not convert become null."""
     if to == "string":
-        return _to_str_sql(c, from_type)
+        return to_str_sql(c, from_type)
     if to in ("integer", "float"):
         return to_number_sql(c, from_type, to)
     if to == "boolean":
@@ -210,7 +212,9 @@ def cast_sql(c: Frag, from_type: str, to: str, fmt_text: str | None) -> Frag:
             t = ", ".join(f"'{w}'" for w in TRUE_WORDS)
             f = ", ".join(f"'{w}'" for w in FALSE_WORDS)
             return fmt(
-                f"(CASE WHEN lower(trim({{0}})) IN ({t}) THEN TRUE WHEN lower(trim({{0}})) IN ({f}) THEN FALSE END)", c
+                f"(CASE WHEN lower(trim({{0}})) IN ({t}) THEN TRUE "
+                f"WHEN lower(trim({{0}})) IN ({f}) THEN FALSE END)",
+                c,
             )
         return fmt("({0} <> 0)", c)
     return to_temporal_sql(c, from_type, to, fmt_text)
@@ -298,7 +302,11 @@ def _drop_columns(step: dict[str, Any], columns: Sequence[ColumnInfo]) -> StepPl
     if not keep:
         raise _bad("cannot drop every column")
     return _plan(
-        {"op": "drop_columns", "columns": names}, _select(keep), _ORDER, _copy(keep), "Drop " + ", ".join(names)
+        {"op": "drop_columns", "columns": names},
+        _select(keep),
+        _ORDER,
+        _copy(keep),
+        "Drop " + ", ".join(names),
     )
 
 
@@ -311,7 +319,9 @@ def _filter(step: dict[str, Any], columns: Sequence[ColumnInfo]) -> StepPlan:
         _fields(step, {"conditions", "combine"})
         if "conditions" not in step:
             raise _bad("filter needs 'conditions' or 'formula'")
-        normal = normalise_filter({"conditions": step["conditions"], "combine": step.get("combine", "and")}, columns)
+        normal = normalise_filter(
+            {"conditions": step["conditions"], "combine": step.get("combine", "and")}, columns
+        )
         n = len(normal["conditions"])
         text = f"Keep rows matching {n} condition{'s' if n != 1 else ''}"
     where, params = filter_sql(normal, columns)
