@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import threading
 import uuid
@@ -60,7 +61,7 @@ def test_versions_recipes_and_reverts(lg_store: DatasetStore):
         ds["id"], {"op": "derive", "name": "temp f", "formula": "temp * 9 / 5 + 32"}, user="bo"
     )
     assert v3["columns"][-1] == {"name": "temp f", "type": "float", "nulls": 0}
-    assert lg_store.rows(ds["id"], limit=1)["rows"] == [["Oslo", -3.5, "2024-01-01", 25.7]]
+    assert lg_store.rows(ds["id"], limit=1)["rows"] == [["Oslo", -3.5, dt.date(2024, 1, 1), 25.7]]
     assert [s["step"]["op"] for s in lg_store.recipe(ds["id"])] == ["dedupe", "derive"]
     v4 = lg_store.revert(ds["id"], 2, user="ada")
     assert v4["version"] == 4 and [c["name"] for c in v4["columns"]] == ["city", "temp", "day"]
