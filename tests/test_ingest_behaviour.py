@@ -265,19 +265,27 @@ def test_cancel_interrupts_a_running_read(tmp_path: Path) -> None:
     src = tmp_path / "a.csv"
     with src.open("wb") as f:
         f.write(b"a,b,c\n")
-        for _ in range(30):
+        for _ in range(40):
             f.write(b"123,4.5,hello world\n" * 100_000)
     cancel = threading.Event()
-    timer = threading.Timer(0.5, cancel.set)
-    timer.start()
     work = tmp_path / "w"
     work.mkdir()
+
+    def cancel_once_duckdb_runs() -> None:
+        deadline = time.monotonic() + 30
+        while not list(work.glob("ingest-*/spill")) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        cancel.set()
+
+    canceller = threading.Thread(target=cancel_once_duckdb_runs)
+    canceller.start()
     started = time.monotonic()
     with pytest.raises(Cancelled):
         ingest_file(src, tmp_path / "o.parquet", work_dir=work, cancel=cancel)
-    timer.cancel()
+    canceller.join()
     assert time.monotonic() - started < 5
     assert list(work.iterdir()) == []
+    assert not (tmp_path / "o.parquet").exists()
 
 
 def test_time_limit_gives_408(tmp_path: Path) -> None:

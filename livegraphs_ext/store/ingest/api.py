@@ -8,12 +8,11 @@ import uuid
 from pathlib import Path
 
 import duckdb
-import pyarrow.parquet as pq
 
 from ..errors import BadInput, StoreError
 from ..schema import ColumnInfo, IngestResult, Report, column_type_of
 from .csv_ingest import ingest_csv
-from .engine import connect, map_duckdb_error, watched
+from .engine import connect, map_duckdb_error, sql_str, watched
 from .json_ingest import ingest_json
 from .limits import Guard, IngestLimits
 from .prescan import prepare
@@ -40,15 +39,15 @@ def _declared_format(content_type: str | None, filename: str | None) -> str | No
     return None
 
 
-def _null_counts(dest: Path, width: int) -> list[int]:
-    meta = pq.ParquetFile(dest).metadata
+def _null_counts(con: duckdb.DuckDBPyConnection, dest: Path, width: int) -> list[int]:
+    """Null counts from the Parquet footer's statistics: no data is read again."""
     nulls = [0] * width
-    for g in range(meta.num_row_groups):
-        group = meta.row_group(g)
-        for j in range(width):
-            stats = group.column(j).statistics
-            if stats is not None and stats.has_null_count:
-                nulls[j] += stats.null_count
+    for column_id, count in con.execute(
+        f"SELECT column_id, sum(stats_null_count) FROM parquet_metadata({sql_str(str(dest))}) "
+        "GROUP BY column_id"
+    ).fetchall():
+        if column_id < width and count is not None:
+            nulls[column_id] = int(count)
     return nulls
 
 
@@ -95,7 +94,7 @@ def _run(
                     report.header = out.dialect.header
                     report.problems, report.problem_count = out.problems, out.problem_count
                     report.notes.extend(out.notes)
-                    nulls = _null_counts(dest, len(out.names))
+                    nulls = _null_counts(con, dest, len(out.names))
                     columns = _columns(out.names, out.types, nulls)
                     rows = out.rows
                 else:

@@ -55,12 +55,16 @@ class CsvOutcome:
     notes: list[str] = field(default_factory=list)
 
 
-def _options(dialect: Dialect, limits: IngestLimits) -> str:
-    max_line = max(limits.max_line_bytes + 1024, 2**20)
+def _options(dialect: Dialect, limits: IngestLimits, long_lines: bool = False) -> str:
+    sizes = ""
+    if long_lines:
+        # DuckDB's default (2 MB lines, 32 MB buffers) reads nearly every file and keeps
+        # memory low; only a file that proved to need more gets bigger buffers.
+        max_line = max(limits.max_line_bytes + 1024, 2**20)
+        sizes = f", max_line_size={max_line}, buffer_size={max(2 * max_line, 32 * 2**20)}"
     return (
         f"delim={sql_str(dialect.delimiter)}, quote='\"', escape='\"', header={str(dialect.header).lower()}, "
-        f"comment='', skip=0, strict_mode=true, null_padding=false, "
-        f"max_line_size={max_line}, buffer_size={max(2 * max_line, 32 * 2**20)}"
+        f"comment='', skip=0, strict_mode=true, null_padding=false{sizes}"
     )
 
 
@@ -108,16 +112,19 @@ def _sniff_types(
     con: duckdb.DuckDBPyConnection, path: Path, dialect: Dialect, limits: IngestLimits, notes: list[str]
 ) -> tuple[list[str], str | None, str | None]:
     width = len(dialect.names)
-    try:
-        row = con.execute(
-            f"SELECT Columns, DateFormat, TimestampFormat FROM sniff_csv({sql_str(str(path))}, "
-            f"{_options(dialect, limits).replace('strict_mode=true', 'strict_mode=false')}, "
-            "sample_size=20480)"
-        ).fetchone()
-    except duckdb.InterruptException:
-        raise
-    except duckdb.Error:
-        row = None
+    row = None
+    for long_lines in (False, True):
+        options = _options(dialect, limits, long_lines).replace("strict_mode=true", "strict_mode=false")
+        try:
+            row = con.execute(
+                f"SELECT Columns, DateFormat, TimestampFormat FROM sniff_csv({sql_str(str(path))}, "
+                f"{options}, sample_size=20480)"
+            ).fetchone()
+            break
+        except duckdb.InterruptException:
+            raise
+        except duckdb.Error:
+            row = None
     if row is None or len(row[0]) != width:
         notes.append("column types could not be detected; every column is stored as text")
         return ["VARCHAR"] * width, None, None
@@ -136,6 +143,7 @@ def _copy_sql(
     types: list[str],
     fmt: tuple[str | None, str | None],
     limits: IngestLimits,
+    long_lines: bool,
 ) -> str:
     read = ["TIMESTAMP" if t == ISO_DATE else t for t in types]
     columns = ", ".join(f"{sql_str(n)}: {sql_str(t)}" for n, t in zip(dialect.names, read, strict=True))
@@ -155,7 +163,8 @@ def _copy_sql(
     return (
         f"COPY (SELECT {select} FROM read_csv({sql_str(str(path))}, auto_detect=false, "
         f"columns={{{columns}}}, "
-        f"{_options(dialect, limits)}{formats}, store_rejects=true, rejects_limit={REJECTS_LIMIT})) "
+        f"{_options(dialect, limits, long_lines)}{formats}, "
+        f"store_rejects=true, rejects_limit={REJECTS_LIMIT})) "
         f"TO {sql_str(str(dest))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})"
     )
 
@@ -253,12 +262,13 @@ def ingest_csv(
     sniffed = list(types)
     broken: set[str] = set()
     rows = 0
-    for _ in range(len(types) + 1):
+    long_lines = False
+    for _ in range(len(types) + 2):
         guard.check()
         con.execute("DROP TABLE IF EXISTS reject_errors")
         con.execute("DROP TABLE IF EXISTS reject_scans")
         dest.unlink(missing_ok=True)
-        result = con.execute(_copy_sql(prep.path, dest, dialect, types, fmt, limits)).fetchone()
+        result = con.execute(_copy_sql(prep.path, dest, dialect, types, fmt, limits, long_lines)).fetchone()
         rows = int(result[0]) if result else 0
         rejects = con.execute(
             "SELECT line, column_name, error_type, csv_line, error_message FROM reject_errors ORDER BY line"
@@ -266,6 +276,9 @@ def ingest_csv(
         if not rejects:
             break
         structural = [r for r in rejects if r[2] != "CAST"]
+        if not long_lines and structural and all(r[2] == "LINE SIZE OVER MAXIMUM" for r in structural):
+            long_lines = True
+            continue
         if structural:
             raise _structure_error(structural, dialect.header)
         newly = {r[1] for r in rejects} - broken

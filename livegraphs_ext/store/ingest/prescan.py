@@ -208,12 +208,29 @@ class _Scan:
     size: int = 0
 
 
+def _line_at(path: Path, offset: int, position: int) -> int:
+    """1-based line number of byte ``position`` (counted from ``offset``); only used for messages."""
+    lines = 1
+    with path.open("rb") as f:
+        f.seek(offset)
+        while position > 0:
+            chunk = f.read(min(CHUNK, position))
+            if not chunk:
+                break
+            lines += chunk.count(b"\n")
+            position -= len(chunk)
+    return lines
+
+
 def _scan(path: Path, offset: int, enforce_lines: bool, limits: IngestLimits, guard: Guard) -> _Scan:
-    """One streaming pass: NUL bytes, line ends, longest line, UTF-8 validity."""
+    """One streaming pass: NUL bytes, line ends, longest line, UTF-8 validity.
+
+    The common case (an LF file of ASCII or valid UTF-8) costs a few memchr-speed searches
+    per chunk; counting is done only for chunks that hold a CR.
+    """
     res = _Scan()
     limit = limits.max_line_bytes
     run = 0  # bytes since the last line break
-    lines = 0
     last = b""
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     pending_utf8 = False
@@ -224,32 +241,51 @@ def _scan(path: Path, offset: int, enforce_lines: bool, limits: IngestLimits, gu
             chunk = f.read(CHUNK)
             if not chunk:
                 break
-            res.size += len(chunk)
             nul = chunk.find(b"\x00")
             if nul >= 0:
-                line = lines + chunk.count(b"\n", 0, nul) + 1
+                line = _line_at(path, offset, res.size + nul)
                 raise BadInput(f"line {line} holds a NUL byte: the file is binary or corrupt")
-            n_lf = chunk.count(b"\n")
-            n_cr = chunk.count(b"\r")
-            n_crlf = chunk.count(b"\r\n") + (1 if last == b"\r" and chunk[:1] == b"\n" else 0)
-            res.lf += n_lf
-            res.cr += n_cr
-            res.crlf += n_crlf
+            has_lf = b"\n" in chunk
+            has_cr = b"\r" in chunk
+            if has_cr:
+                a = np.frombuffer(chunk, dtype=np.uint8)
+                crs = np.flatnonzero(a == 13)
+                follow = crs[crs + 1 < len(a)] + 1
+                n_crlf = int(np.count_nonzero(a[follow] == 10))
+                n_crlf += 1 if last == b"\r" and chunk[:1] == b"\n" else 0
+                res.crlf += n_crlf
+                res.cr += len(crs)
+                res.lf += int(np.count_nonzero(a == 10))
+            elif has_lf:
+                # without a CR only "are there bare LFs?" matters, not how many
+                if last == b"\r" and chunk[:1] == b"\n":
+                    res.crlf += 1
+                    res.lf += 1
+                    if chunk.find(b"\n", 1) >= 0:
+                        res.lf += 1
+                else:
+                    res.lf += 1
             if enforce_lines:
-                if n_lf == 0 and n_cr == 0:
+                if not has_lf and not has_cr:
                     run += len(chunk)
                     longest = run
+                elif len(chunk) <= limit:
+                    # lines wholly inside a chunk are shorter than the chunk, so only the
+                    # line running across chunk ends needs measuring; find/rfind are memchr-fast
+                    first = min(i for i in (chunk.find(b"\n"), chunk.find(b"\r")) if i >= 0)
+                    end = max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
+                    longest = run + first
+                    run = len(chunk) - end - 1
                 else:
                     a = np.frombuffer(chunk, dtype=np.uint8)
                     idx = np.flatnonzero((a == 10) | (a == 13))
                     longest = max(run + int(idx[0]), int(np.diff(idx).max(initial=1)) - 1)
                     run = len(chunk) - int(idx[-1]) - 1
-                    longest = max(longest, run)
+                longest = max(longest, run)
                 if longest > limit:
-                    raise TooLarge(
-                        f"a line near line {lines + 1:,} is longer than the limit of {limit:,} bytes",
-                    )
-            lines += n_lf
+                    line = _line_at(path, offset, res.size)
+                    raise TooLarge(f"a line near line {line:,} is longer than the limit of {limit:,} bytes")
+            res.size += len(chunk)
             if res.valid_utf8 and (pending_utf8 or not chunk.isascii()):
                 try:
                     decoder.decode(chunk)
@@ -262,6 +298,7 @@ def _scan(path: Path, offset: int, enforce_lines: bool, limits: IngestLimits, gu
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             res.valid_utf8 = False
+    # the counts of LF and CR include the pairs; keep only the lone ones
     res.lf -= res.crlf
     res.cr -= res.crlf
     return res
