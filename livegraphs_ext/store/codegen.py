@@ -125,7 +125,13 @@ class PandasFormula:
     def _chain(self, node: Chain) -> str:
         acc, t = self.series(node.first), node.first.type
         for op, right, st in zip(node.ops, node.rest, node.step_types, strict=True):
-            r, rt = self.series(right), right.type
+            rt = right.type
+            if isinstance(right, Lit) and right.value is not None and right.value != 0:
+                # pandas broadcasts a plain value; a zero divisor still needs the null rule below
+                acc = self._with_scalar(acc, t, op, _lit(right.value), st)
+                acc, t = self.hoist(acc), st
+                continue
+            r = self.series(right)
             if op in ("and", "or"):
                 acc = f"({acc} {'&' if op == 'and' else '|'} {r})"
             elif st == "string":
@@ -143,6 +149,17 @@ class PandasFormula:
                 acc = f"({pd_cast(acc, t, st)} {op} {pd_cast(r, rt, st)})"
             acc, t = self.hoist(acc), st
         return acc
+
+
+    @staticmethod
+    def _with_scalar(acc: str, t: str, op: str, value: str, st: str) -> str:
+        if op in ("and", "or"):
+            return f"({acc} {'&' if op == 'and' else '|'} {value})"
+        if op == "/":
+            return f"({pd_cast(acc, t, 'float')} / {value})"
+        if op == "%":
+            return pd_cast(f"np.fmod({pd_cast(acc, t, st)}, {value})", "float", st)
+        return f"({pd_cast(acc, t, st)} {op} {value})"
 
 
 def formula_series(text: str, types: dict[str, str], lines: list[str], namer: _Namer) -> tuple[str, str]:

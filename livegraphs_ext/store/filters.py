@@ -110,7 +110,7 @@ def normalise_condition(cond: Any, columns: Sequence[ColumnInfo], depth: int = 0
     if not isinstance(cond, dict):
         raise BadInput("each condition must be an object", reason="Bad step")
     if "formula" in cond:
-        extra = set(cond) - {"formula"}
+        extra = set(cond) - {"formula", "types"}
         if extra:
             raise BadInput(
                 f"unexpected field(s) next to 'formula': {', '.join(sorted(extra))}", reason="Bad step"
@@ -137,7 +137,7 @@ def normalise_condition(cond: Any, columns: Sequence[ColumnInfo], depth: int = 0
         if len(items) > MAX_CONDITIONS:
             raise BadInput(f"too many conditions (limit {MAX_CONDITIONS})", reason="Bad step")
         return {"combine": combine, "conditions": [normalise_condition(c, columns, depth + 1) for c in items]}
-    extra = set(cond) - {"column", "cmp", "value", "ignore_case"}
+    extra = set(cond) - {"column", "cmp", "value", "ignore_case", "type"}
     if extra:
         raise BadInput(f"unexpected field(s) in a condition: {', '.join(sorted(extra))}", reason="Bad step")
     col = known_column(cond.get("column"), columns, "column")

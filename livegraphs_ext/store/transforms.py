@@ -78,7 +78,8 @@ def _bad(message: str) -> BadInput:
 
 
 def _fields(step: dict[str, Any], allowed: set[str]) -> None:
-    extra = set(step) - allowed - {"op"}
+    # "type"/"types" are what a normalised step records for the code generator; recomputed here
+    extra = set(step) - allowed - {"op", "type", "types"}
     if extra:
         raise _bad(f"unexpected field(s) for '{step['op']}': {', '.join(sorted(extra))}")
 
