@@ -121,9 +121,7 @@ def test_sigkill_during_uploads_changes_and_deletes(tmp_path: Path, lg_big_csv: 
             else None
         )
         if victim:
-            threading.Thread(
-                target=lambda: server.session.delete(server.api + f"datasets/{victim['id']}"), daemon=True
-            ).start()
+            threading.Thread(target=_quiet_delete, args=(server, victim["id"]), daemon=True).start()
             time.sleep(rng.uniform(0, 0.05))
             server.kill()
             server.start()
@@ -136,3 +134,8 @@ def test_sigkill_during_uploads_changes_and_deletes(tmp_path: Path, lg_big_csv: 
 def _quiet_post(server: LiveServer, path: str, payload: dict) -> None:
     with contextlib.suppress(requests.RequestException):
         server.session.post(server.api + path, json=payload, timeout=120)
+
+
+def _quiet_delete(server: LiveServer, dataset_id: str) -> None:
+    with contextlib.suppress(requests.RequestException):
+        server.session.delete(server.api + f"datasets/{dataset_id}", timeout=60)
