@@ -249,3 +249,17 @@ def test_completions_list_functions_and_columns() -> None:
     # every completion for a column parses back to that column
     for name, ref in refs.items():
         assert parse_formula(ref, COLS).columns == [name]
+
+
+@pytest.mark.parametrize(
+    ("text", "type_"),
+    [("abs(null)", "integer"), ("upper(null)", "string"), ("year(null)", "integer"), ("sqrt(null)", "float")],
+)
+def test_bare_null_arguments_take_the_wanted_type(text: str, type_: str) -> None:
+    assert parse_formula(text, COLS).type == type_
+    assert evaluate(text) is None
+
+
+def test_typeless_null_expressions_are_rejected() -> None:
+    with pytest.raises(BadInput, match="cannot tell the type"):
+        parse_formula("abs(if(ok, null, null))", COLS)

@@ -56,6 +56,10 @@ def _need(call: Call, i: int, allowed: tuple[str, ...], what: str) -> str:
 
         call.args[i] = parse_temporal(str(arg.value).strip(), arg.pos)
     t = call.args[i].type
+    if t == NULL:
+        if not isinstance(call.args[i], Lit):
+            raise fail(f"{call.name}() cannot tell the type of this null value; wrap it, e.g. in int()", arg.pos)
+        call.args[i].type = allowed[0]  # a bare null takes the type the function wants
     if t != NULL and t not in allowed:
         raise fail(f"{call.name}() argument {i + 1} must be {what}, not {t}", call.args[i].pos)
     return t
