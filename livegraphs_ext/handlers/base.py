@@ -99,7 +99,7 @@ class LiveGraphsHandler(ExtensionHandlerMixin, APIHandler):
             self.set_header("Content-Type", "application/json")
             self.finish(orjson.dumps(error_body(e.message, e.reason, [p.to_json() for p in e.errors])))
             return
-        super()._handle_request_exception(e)  # type: ignore[arg-type]
+        super()._handle_request_exception(e)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         message = responses.get(status_code, "Unknown HTTP Error")

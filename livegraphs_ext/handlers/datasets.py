@@ -10,6 +10,7 @@ from urllib.parse import quote
 import orjson
 from jupyter_server.auth.decorator import authorized
 from tornado import web
+from tornado.http1connection import HTTP1Connection
 from tornado.web import HTTPError
 
 from ..store import check_name
@@ -43,7 +44,9 @@ class DatasetsHandler(LiveGraphsHandler):
         length = self.request.headers.get("Content-Length")
         if length is not None and length.isdigit() and int(length) > limit:
             raise HTTPError(413, f"The file is {int(length)} bytes; the limit is {limit}", reason="Too Large")
-        self.request.connection.set_max_body_size(limit)  # type: ignore[attr-defined]
+        connection = self.request.connection
+        if isinstance(connection, HTTP1Connection):
+            connection.set_max_body_size(limit)
         self._cancel = threading.Event()
         self._upload = self.store.staging_path()
         self._file = open(self._upload, "wb")  # noqa: SIM115 - closed in post() or on_finish()
