@@ -97,7 +97,7 @@ def test_precedence_and_not() -> None:
         ("round(1.2345, 2)", 1.23),
         ("sqrt(-1)", None),
         ("ln(0)", None),
-        ("'It''s' + \"a \"\"b\"\"\"", 'It\'sa "b"'),
+        ('\'It\'\'s\' + "a ""b"""', 'It\'sa "b"'),
         ("concat('a', null, 1, true)", "a1true"),
         ("'a' + null", None),
         ("null = null", None),

@@ -150,7 +150,6 @@ class PandasFormula:
             acc, t = self.hoist(acc), st
         return acc
 
-
     @staticmethod
     def _with_scalar(acc: str, t: str, op: str, value: str, st: str) -> str:
         if op in ("and", "or"):

@@ -447,9 +447,9 @@ def _sql(node: Node) -> Frag:
         return acc
     if isinstance(node, Compare):
         ot = node.operand_type
-        left = sql_cast(_sql(node.left), node.left.type, ot)
-        right = sql_cast(_sql(node.right), node.right.type, ot)
-        return fmt(f"({{0}} {node.op} {{1}})", left, right)
+        lsql = sql_cast(_sql(node.left), node.left.type, ot)
+        rsql = sql_cast(_sql(node.right), node.right.type, ot)
+        return fmt(f"({{0}} {node.op} {{1}})", lsql, rsql)
     if isinstance(node, Call):
         return FUNCTIONS[node.name].sql([_sql(a) for a in node.args], node)
     raise AssertionError(type(node))  # pragma: no cover

@@ -202,7 +202,7 @@ _LIST: list[Func] = [
         _sq("LEFT({0}, {1})"),
         lambda a, c: f"{a[0]}.str.slice(0, {int(_c(1, c))})",
         (1,),
-    ),  # type: ignore[call-overload]
+    ),
     _f(
         "right",
         "right(s, n)",
@@ -213,7 +213,7 @@ _LIST: list[Func] = [
         _sq("RIGHT({0}, {1})"),
         lambda a, c: f"{a[0]}.str.slice({-int(_c(1, c))})" if _c(1, c) else f"{a[0]}.str.slice(0, 0)",
         (1,),
-    ),  # type: ignore[call-overload]
+    ),
     _f(
         "substr",
         "substr(s, start[, length])",
@@ -223,11 +223,11 @@ _LIST: list[Func] = [
         _str_fn("string", (1, 2), "int"),
         lambda a, c: fmt("SUBSTRING(" + ", ".join(f"{{{i}}}" for i in range(len(a))) + ")", *a),
         lambda a, c: (
-            f"{a[0]}.str.slice({int(_c(1, c)) - 1}"  # type: ignore[call-overload]
+            f"{a[0]}.str.slice({int(_c(1, c)) - 1}"
             + (f", {int(_c(1, c)) - 1 + int(_c(2, c))})" if len(a) == 3 else ")")
         ),
         (1, 2),
-    ),  # type: ignore[call-overload]
+    ),
     _f(
         "replace",
         "replace(s, old, new)",

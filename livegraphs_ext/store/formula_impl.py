@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from .formula_ast import NULL, NUMERIC, TEMPORAL, Call, Frag, Lit, fail, fmt, param, sql_cast, unify
 
@@ -58,14 +59,16 @@ def _need(call: Call, i: int, allowed: tuple[str, ...], what: str) -> str:
     t = call.args[i].type
     if t == NULL:
         if not isinstance(call.args[i], Lit):
-            raise fail(f"{call.name}() cannot tell the type of this null value; wrap it, e.g. in int()", arg.pos)
+            raise fail(
+                f"{call.name}() cannot tell the type of this null value; wrap it, e.g. in int()", arg.pos
+            )
         call.args[i].type = allowed[0]  # a bare null takes the type the function wants
     if t != NULL and t not in allowed:
         raise fail(f"{call.name}() argument {i + 1} must be {what}, not {t}", call.args[i].pos)
     return t
 
 
-def const_value(call: Call, i: int, allowed: tuple[str, ...], what: str) -> object:
+def const_value(call: Call, i: int, allowed: tuple[str, ...], what: str) -> Any:
     """The value of a constant argument (a literal), checked against ``allowed``."""
     arg = call.args[i]
     if not isinstance(arg, Lit) or arg.value is None or arg.type not in allowed:
@@ -118,14 +121,14 @@ def _str_fn(
                     const_value(call, i, ("string",), "string")
                 else:
                     v = const_value(call, i, ("integer",), "whole number")
-                    if int(v) < (1 if (call.name == "substr" and i == 1) else 0):  # type: ignore[call-overload]
+                    if int(v) < (1 if (call.name == "substr" and i == 1) else 0):
                         raise fail(f"{call.name}() argument {i + 1} is out of range", call.args[i].pos)
         return result
 
     return typer
 
 
-def _c(i: int, call: Call) -> object:
+def _c(i: int, call: Call) -> Any:
     return call.args[i].value  # type: ignore[attr-defined]
 
 
@@ -154,7 +157,7 @@ def _round_sql(a: list[Frag], call: Call) -> Frag:
 def _round_pd(a: list[str], call: Call) -> str:
     if len(a) == 1 and call.args[0].type == "integer":
         return a[0]
-    n = int(_c(1, call)) if len(a) == 2 else 0  # type: ignore[call-overload]
+    n = int(_c(1, call)) if len(a) == 2 else 0
     x = pd_cast(a[0], call.args[0].type, "float")
     # half away from zero, as DuckDB's ROUND does (pandas' round is half-to-even)
     return f"(np.sign({x}) * np.floor({x}.abs() * {10.0**n!r} + 0.5) / {10.0**n!r})"
@@ -235,13 +238,13 @@ _ADD_SQL.update({"minute": ("to_minutes", 1), "second": ("to_seconds", 1)})
 def _add_sql(a: list[Frag], call: Call) -> Frag:
     unit = str(_c(0, call)).lower()
     fn, mult = _ADD_SQL[unit]
-    n = param(int(_c(1, call)) * mult, "integer")  # type: ignore[call-overload]
+    n = param(int(_c(1, call)) * mult, "integer")
     return fmt(f"CAST(({{0}} + {fn}({{1}})) AS {'DATE' if call.type == 'date' else 'TIMESTAMP'})", a[2], n)
 
 
 def _add_pd(a: list[str], call: Call) -> str:
     unit = str(_c(0, call)).lower()
-    n = int(_c(1, call))  # type: ignore[call-overload]
+    n = int(_c(1, call))
     if unit in ("year", "quarter", "month"):
         months = n * (12 if unit == "year" else 3 if unit == "quarter" else 1)
         # calendar months clamp to month end, like DuckDB; Arrow dtypes need numpy for DateOffset
@@ -393,7 +396,7 @@ def _conv_sql(target: str) -> Callable[[list[Frag], Call], Frag]:
     def sql(a: list[Frag], call: Call) -> Frag:
         t = call.args[0].type if call.args[0].type != NULL else "string"
         if target in TEMPORAL:
-            return to_temporal_sql(a[0], t, target, _c(1, call) if len(a) == 2 else None)  # type: ignore[arg-type]
+            return to_temporal_sql(a[0], t, target, _c(1, call) if len(a) == 2 else None)
         return to_number_sql(a[0], t, target)
 
     return sql
@@ -403,13 +406,15 @@ def _conv_pd(target: str) -> Callable[[list[str], Call], str]:
     def pd_(a: list[str], call: Call) -> str:
         t = call.args[0].type if call.args[0].type != NULL else "string"
         if target in TEMPORAL:
-            return to_temporal_pd(a[0], t, target, _c(1, call) if len(a) == 2 else None)  # type: ignore[arg-type]
+            return to_temporal_pd(a[0], t, target, _c(1, call) if len(a) == 2 else None)
         return to_number_pd(a[0], t, target)
 
     return pd_
 
 
-def _f(name: str, sig: str, doc: str, lo: int, hi: int, typer, sql, pandas, consts=()) -> Func:  # type: ignore[no-untyped-def]
+def _f(
+    name: str, sig: str, doc: str, lo: int, hi: int, typer: Any, sql: Any, pandas: Any, consts: Any = ()
+) -> Func:
     return Func(name, sig, doc, lo, hi, typer, sql, pandas, tuple(consts))
 
 
@@ -417,7 +422,7 @@ def _sq(template: str) -> Callable[[list[Frag], Call], Frag]:
     return lambda a, call: fmt(template, *a)
 
 
-def _guarded(fn: str, cond: str, np_fn: str) -> tuple:  # type: ignore[type-arg]
+def _guarded(fn: str, cond: str, np_fn: str) -> tuple[Any, Any]:
     """Math functions whose domain errors become null rather than failing or NaN.
 
     The SQL names its argument once (no CASE repeating it) so nested calls stay
