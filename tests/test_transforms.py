@@ -66,6 +66,7 @@ def parent(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ({"op": "drop_columns", "columns": ["qty", "qty"]}, "lists a column twice"),
         ({"op": "filter"}, "needs 'conditions' or 'formula'"),
         ({"op": "filter", "formula": "qty + 1"}, "must be true/false"),
+        ({"op": "filter", "formula": "null"}, "must be true/false"),
         (
             {"op": "filter", "conditions": [{"column": "qty", "cmp": "like", "value": 1}]},
             "'cmp' must be one of",

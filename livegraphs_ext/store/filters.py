@@ -116,7 +116,7 @@ def normalise_condition(cond: Any, columns: Sequence[ColumnInfo], depth: int = 0
                 f"unexpected field(s) next to 'formula': {', '.join(sorted(extra))}", reason="Bad step"
             )
         parsed = parse_formula(cond["formula"], columns)
-        if parsed.type not in ("boolean", "null") and parsed.ast.type != "null":
+        if parsed.type != "boolean":
             raise BadInput(
                 f"a filter formula must be true/false, but this one gives {parsed.type}", "Bad step"
             )
