@@ -37,6 +37,7 @@ t = time.perf_counter()
 if kind == "duckdb":
     import duckdb
     con = duckdb.connect(config={"threads": 2})
+    con.execute("SET enable_progress_bar = false")
     con.execute(f"COPY (SELECT * FROM read_csv('{src}')) TO '{dst}' (FORMAT parquet, COMPRESSION zstd)")
 elif kind == "pyarrow":
     import pyarrow.csv as c, pyarrow.parquet as pq
@@ -73,7 +74,7 @@ def run_child(kind: str, src: Path, dst: Path) -> tuple[float, int] | dict:
     )
     if kind == "page":
         return eval(out.stdout)
-    seconds, rss = out.stdout.split()
+    seconds, rss = out.stdout.split()[-2:]
     return float(seconds), int(rss)
 
 
