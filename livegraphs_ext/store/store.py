@@ -32,7 +32,9 @@ from . import transforms
 from .catalog import Catalog, DatasetRow, VersionRow, utcnow
 from .errors import BadInput, Conflict, NotFound, Problem, StoreError
 from .files import publish, remove_quietly, unique_name
+from .formula_ast import quote_ident
 from .ingest import IngestLimits, ingest_file
+from .ingest.engine import sql_str as quote_literal
 from .pages import ParquetMetaCache, read_slice, table_rows
 from .schema import ColumnInfo, column_type_of
 
@@ -45,14 +47,6 @@ def _iso(t: dt.datetime) -> str:
     if t.tzinfo is None:
         t = t.replace(tzinfo=dt.timezone.utc)
     return t.isoformat()
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def check_name(name: str | None) -> str:
