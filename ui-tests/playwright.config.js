@@ -3,13 +3,16 @@
  */
 const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
 
+// LG_UI_PORT lets several checkouts run their browser tests side by side.
+const port = process.env.LG_UI_PORT || '8888';
+
 module.exports = {
   ...baseConfig,
   workers: 1,
   reporter: [['list']],
   use: {
     ...baseConfig.use,
-    baseURL: 'http://127.0.0.1:8888',
+    baseURL: `http://127.0.0.1:${port}`,
     // The default 'retain-on-failure' needs Playwright's own ffmpeg.
     video: 'off',
     trace: 'off',
@@ -26,8 +29,8 @@ module.exports = {
     }
   },
   webServer: {
-    command: 'jlpm start',
-    url: 'http://127.0.0.1:8888/lab',
+    command: `jlpm start --port=${port}`,
+    url: `http://127.0.0.1:${port}/lab`,
     timeout: 120 * 1000,
     reuseExistingServer: !process.env.CI
   }
