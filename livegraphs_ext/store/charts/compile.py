@@ -340,12 +340,12 @@ def _back(f: FieldRef, expr: str) -> str:
     return expr
 
 
-def box_query(spec: ChartSpec, columns: Sequence[ColumnInfo], cap: int) -> Query:
+def box_query(spec: ChartSpec, columns: Sequence[ColumnInfo], steps: Bins, cap: int) -> Query:
     """Five-number summaries per group (Tukey whiskers: the furthest values within 1.5 IQR of the box)."""
     y = spec.get("y")
     assert y is not None and y.column is not None
     groups = [f for f in spec.dims if f.channel != "y"]
-    sel = [f"{key_expr(f, {})} AS {q(f'd{i}')}" for i, f in enumerate(groups)]
+    sel = [f"{key_expr(f, steps)} AS {q(f'd{i}')}" for i, f in enumerate(groups)]
     sel.append(f"CAST({q(y.column)} AS DOUBLE) AS v")
     where = where_frag(spec, columns, [f"{q(y.column)} IS NOT NULL"])
     keys = [q(f"d{i}") for i in range(len(groups))]
@@ -367,7 +367,11 @@ def box_query(spec: ChartSpec, columns: Sequence[ColumnInfo], cap: int) -> Query
         "OR b.v > s.q3 + 1.5 * (s.q3 - s.q1)) AS outliers "
         f"FROM base b JOIN stats s ON {on}" + (f" GROUP BY {', '.join(skeys)}" if skeys else "")
     )
-    out = [f"{q(f'd{i}')} AS {q(f.name)}" for i, f in enumerate(groups)]
+    out = []
+    for i, f in enumerate(groups):
+        out.append(f"{q(f'd{i}')} AS {q(f.name)}")
+        if f.bin is not None:
+            out.append(f"{q(f'd{i}')} + {num_literal(steps[f.name][0])} AS {q(f.name + '_end')}")
     out += [
         f"mn AS {q(y.name + '_min')}",
         f"q1 AS {q(y.name + '_q1')}",
@@ -390,7 +394,7 @@ def box_query(spec: ChartSpec, columns: Sequence[ColumnInfo], cap: int) -> Query
     lim = min(cap, spec.limit) if spec.limit else cap
     frag = fmt(
         f"WITH base AS NOT MATERIALIZED (SELECT {', '.join(sel)} FROM src{{0}}), stats AS ({stats}), "
-        f"w AS ({whisk}) SELECT {', '.join(out)} FROM w"
+        f"w AS ({whisk}) SELECT {', '.join(out)} FROM w WHERE n > 0"
         + (f" ORDER BY {', '.join(order)}" if order else "")
         + f" LIMIT {int(lim)}",
         where,

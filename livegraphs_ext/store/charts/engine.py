@@ -254,7 +254,8 @@ class _Run:
     def execute(self, dataset: dict[str, Any]) -> ChartResult:
         with _connect(self.config) as con:
             self.con = con
-            row_number = ", file_row_number = true" if self.spec.mark == "table" else ""
+            # raw rows keep the file's order among equal sort keys
+            row_number = ", file_row_number = true" if not self.spec.aggregated else ""
             con.execute(
                 f"CREATE VIEW src AS SELECT * FROM read_parquet({quote_literal(str(self.path))}{row_number})"
             )
@@ -553,10 +554,10 @@ class _Run:
     def _raw_order(self) -> list[str]:
         s = self.spec.sort
         if not s:
-            return []
+            return ["file_row_number"]
         direction = "DESC" if s["order"] == "descending" else "ASC"
         key = quote_ident(s["column"]) if "column" in s else quote_ident(s["channel"])
-        return [f"{key} {direction} NULLS LAST"]
+        return [f"{key} {direction} NULLS LAST", "file_row_number"]
 
     def _raw_rows(self) -> tuple[pa.Table, list[dict[str, Any]], int, dict[str, Any] | None, dict[str, Any]]:
         s = self.spec
@@ -576,7 +577,7 @@ class _Run:
         total = self._count()
         size = min(s.limit or DEFAULT_PAGE, self.budget)
         offset = int(s.options.get("offset") or 0)
-        order = [*self._raw_order(), "file_row_number"]
+        order = self._raw_order()
         fields = self._fields(s.fields)
         table = self.fetch(C.raw_query(s, self.columns, self.steps, order=order, limit=size, offset=offset))
         reduction = None
@@ -594,7 +595,7 @@ class _Run:
         s = self.spec
         y = s.get("y")
         assert y is not None
-        table = self.fetch(C.box_query(s, self.columns, self.budget))
+        table = self.fetch(C.box_query(s, self.columns, self.steps, self.budget))
         groups = [f for f in s.dims if f.channel != "y"]
         fields = self._fields(groups)
         for stat in ("min", "q1", "median", "q3", "max", "lower", "upper", "mean", "count", "outliers"):
@@ -603,8 +604,8 @@ class _Run:
                 {"name": f"{y.name}_{stat}", "channel": "y", "column": y.column, "type": t, "stat": stat}
                 | ({"title": y.title} if y.title else {})
             )
-        source = int(table.column("__rows")[0].as_py()) if table.num_rows else 0
-        available = int(table.column("__groups")[0].as_py()) if table.num_rows else 0
+        source = int(table.column("__rows")[0].as_py() or 0) if table.num_rows else 0
+        available = int(table.column("__groups")[0].as_py() or 0) if table.num_rows else 0
         if s.limit is not None:
             available = min(available, s.limit)
         reduction = None
