@@ -276,6 +276,8 @@ class _Run:
             else:
                 out = self._raw_rows()
         table, fields, source_rows, reduction, extra = out
+        if s.mark == "map":
+            extra = {**extra, "map": s.options["map"]}
         return ChartResult(
             dataset=dataset,
             fields=fields,
