@@ -179,6 +179,22 @@ def test_top_n_keeps_whole_stacks_in_the_sorted_order(lg_store, lg_sales):
     assert out["data"]["x"] == ["EMEA", "EMEA", "EMEA", "APAC", "APAC"]
     assert out["data"]["color"] == [0.0, 3.0, 6.0, 0.0, 3.0]
     assert out["data"]["color_end"] == [3.0, 6.0, 9.0, 3.0, 6.0]
+    # the chart is computed from every row, AMER's too: it only is not shown
+    assert out["source_rows"] == 6
+    assert out["reduction"] is None
+
+
+def test_source_rows_of_a_ranked_stack_count_every_filtered_row(lg_store, lg_sales):
+    out = chart(
+        lg_store,
+        "bar",
+        {"x": {"field": "region"}, "color": {"field": "day", "timeUnit": "month"}},
+        filters=[{"column": "units", "cmp": "ge", "value": 2}],
+        limit=1,
+    )
+    # 5 rows pass the filter; the top region by count (APAC and EMEA have 2 each: APAC first) keeps 2
+    assert out["data"] == {"x": ["APAC", "APAC"], "color": ["2025-01-01", "2025-03-01"], "y": [1, 1]}
+    assert out["source_rows"] == 5
 
 
 def test_line_area_pie_heatmap_histogram(lg_store, lg_sales):
