@@ -13,8 +13,7 @@ import math
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,6 +46,8 @@ class EngineConfig:
     threads: int = 2
     memory_limit: str = "1GB"
     timeout_ms: int = 60_000
+    #: the most a query may spill to disk
+    temp_limit: str = "4GB"
 
     @classmethod
     def of(cls, store: DatasetStore) -> EngineConfig:
@@ -207,24 +208,70 @@ def bin_count(lo: float, hi: float, step: float) -> int:
     return round((last_bin_start(lo, hi, step) - math.floor(lo / step) * step) / step) + 1
 
 
-@contextmanager
-def _connect(config: EngineConfig) -> Iterator[duckdb.DuckDBPyConnection]:
-    with tempfile.TemporaryDirectory(prefix="livegraphs-chart-") as spill:
-        con = duckdb.connect(
-            ":memory:",
-            config={
-                "threads": config.threads,
-                "memory_limit": config.memory_limit,
-                "temp_directory": spill,
-                "autoinstall_known_extensions": False,
-                "autoload_known_extensions": False,
-                "max_execution_time": config.timeout_ms,
-            },
-        )
+class LockedConnection:
+    """A DuckDB instance that can read one Parquet file (as the view ``src``) and nothing else.
+
+    The recipe of the project's threat notes: extensions neither installed nor
+    loaded, memory, threads, spill folder and spill size capped, the view created,
+    then ``allowed_paths`` set to that one file, ``enable_external_access`` off and
+    the configuration locked. After that no SQL run here can read or write
+    another file, attach a database, load an extension or change a setting
+    (``SET``/``RESET``/``PRAGMA`` fail); the one file stays readable.
+    """
+
+    def __init__(self, path: Path, config: EngineConfig, *, row_numbers: bool = False):
+        self.path, self.config, self.row_numbers = path, config, row_numbers
+        self._spill = tempfile.TemporaryDirectory(prefix="livegraphs-chart-")
         try:
-            yield con
+            self.con = duckdb.connect(
+                ":memory:",
+                config={
+                    "threads": config.threads,
+                    "memory_limit": config.memory_limit,
+                    "temp_directory": self._spill.name,
+                    "autoinstall_known_extensions": False,
+                    "autoload_known_extensions": False,
+                    "allow_community_extensions": False,
+                    "allow_unsigned_extensions": False,
+                    "allow_persistent_secrets": False,
+                    "max_execution_time": config.timeout_ms,
+                },
+            )
+        except BaseException:
+            self._spill.cleanup()
+            raise
+        try:
+            # enforced only when SET after start-up, not as a connect option
+            self.con.execute(f"SET max_temp_directory_size = {quote_literal(config.temp_limit)}")
+            # raw rows keep the file's order among equal sort keys
+            extra = ", file_row_number = true" if row_numbers else ""
+            file = quote_literal(str(path))
+            self.con.execute(f"CREATE VIEW src AS SELECT * FROM read_parquet({file}{extra})")
+            self.con.execute(f"SET allowed_paths = [{file}]")
+            self.con.execute("SET enable_external_access = false")
+            self.con.execute("SET lock_configuration = true")
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        try:
+            self.con.close()
         finally:
-            con.close()
+            self._spill.cleanup()
+
+
+def one_select(con: duckdb.DuckDBPyConnection, sql: str) -> str:
+    """``sql`` when it is exactly one SELECT statement; anything else is refused before it runs.
+
+    The compiler only ever builds one SELECT; this is the second line of defence
+    should a name or value ever end a statement and start another (DuckDB's
+    Python ``execute`` runs every statement it is given).
+    """
+    statements = con.extract_statements(sql)
+    if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
+        raise BadInput("The chart query is not a single SELECT", reason="Bad query")
+    return sql
 
 
 def _fmt(n: int) -> str:
@@ -249,16 +296,12 @@ class _Run:
         self.con: duckdb.DuckDBPyConnection
 
     def fetch(self, query: C.Query) -> pa.Table:
-        return self.con.sql(query.sql, params=query.params or None).to_arrow_table()
+        return self.con.sql(one_select(self.con, query.sql), params=query.params or None).to_arrow_table()
 
     def execute(self, dataset: dict[str, Any]) -> ChartResult:
-        with _connect(self.config) as con:
-            self.con = con
-            # raw rows keep the file's order among equal sort keys
-            row_number = ", file_row_number = true" if not self.spec.aggregated else ""
-            con.execute(
-                f"CREATE VIEW src AS SELECT * FROM read_parquet({quote_literal(str(self.path))}{row_number})"
-            )
+        locked = LockedConnection(self.path, self.config, row_numbers=not self.spec.aggregated)
+        try:
+            self.con = locked.con
             self._bin_steps()
             s = self.spec
             if s.mark == "table" and not s.aggregated:
@@ -275,6 +318,8 @@ class _Run:
                 out = self._raw_points()
             else:
                 out = self._raw_rows()
+        finally:
+            locked.close()
         table, fields, source_rows, reduction, extra = out
         if s.mark == "map":
             extra = {**extra, "map": s.options["map"]}
@@ -496,9 +541,13 @@ class _Run:
                 not_null=not_null,
             )
             n_groups = int(
-                self.con.execute(
-                    f"SELECT count(*) FROM (SELECT DISTINCT * FROM ({distinct.sql}))", distinct.params
-                ).fetchall()[0][0]
+                self.fetch(
+                    C.Query(
+                        f"SELECT count(*) FROM (SELECT DISTINCT * FROM ({distinct.sql}))", distinct.params
+                    )
+                )
+                .column(0)[0]
+                .as_py()
             )
         if n_groups * 4 > self.budget:
             return self._sampled(n, not_null, extra)
