@@ -112,6 +112,46 @@ def test_a_map_of_a_million_points_and_many_categories_stay_within_the_budget(lg
     assert table.options == {"page": {"offset": 0, "limit": 100, "total": N}}
 
 
+def test_raw_bars_and_pies_past_the_budget_are_summed_never_sampled(lg_million):
+    full = pq.read_table(lg_million, columns=["g", "w", "v"]).to_pandas()
+    want = full.groupby("g")["w"].sum()
+    r = run_chart_file(lg_million, COLS, spec("bar", {"x": {"field": "g"}, "y": {"field": "w"}}), rows=N)
+    assert r.table.column("x").to_pylist() == ["a", "b", "c"]
+    assert np.allclose(r.table.column("y").to_numpy(), want.to_numpy(), rtol=1e-9, atol=1e-6)
+    assert r.source_rows == N
+    assert r.reduction == {
+        "kind": "aggregated",
+        "method": "sum",
+        "message": "1,000,000 rows aggregated: sum(w) per g",
+    }
+    assert r.fields[1]["aggregate"] == "sum" and r.fields[1]["type"] == "float"
+    # a pie, text on y of a bar (the bars lie down), and a total per category kept by top-N
+    pie = run_chart_file(
+        lg_million, COLS, spec("pie", {"color": {"field": "g"}, "y": {"field": "v"}}), rows=N
+    )
+    assert np.allclose(pie.table.column("y").to_numpy(), full.groupby("g")["v"].sum().to_numpy())
+    assert pie.reduction is not None and pie.reduction["kind"] == "aggregated"
+    lying = run_chart_file(lg_million, COLS, spec("bar", {"x": {"field": "w"}, "y": {"field": "g"}}), rows=N)
+    assert lying.table.column("y").to_pylist() == ["a", "b", "c"]
+    assert np.allclose(lying.table.column("x").to_numpy(), want.to_numpy(), rtol=1e-9, atol=1e-6)
+    many = run_chart_file(
+        lg_million, COLS, spec("bar", {"x": {"field": "w"}, "y": {"field": "v"}}), rows=N, max_marks=50
+    )
+    assert many.marks == 50 and many.reduction is not None
+    assert many.reduction["kind"] == "aggregated"
+    assert many.reduction["message"] == (
+        f"1,000,000 rows aggregated: sum(v) per w; 50 of {N:,} bars, the largest by sum(v)"
+    )
+    top = np.sort(full.groupby("w")["v"].sum().to_numpy())[-50:]
+    assert np.allclose(np.sort(many.table.column("y").to_numpy()), top)
+    # nothing to sum: a sample, and the reduction says so
+    text = run_chart_file(
+        lg_million, COLS, spec("bar", {"x": {"field": "g"}, "y": {"field": "t"}}), rows=N, max_marks=10
+    )
+    assert text.reduction is not None and text.reduction["kind"] == "sampled"
+    assert text.reduction["message"] == "10 of 1,000,000 rows, a random sample"
+
+
 # ----------------------------------------------------------------------------- each mark
 
 SALES = (

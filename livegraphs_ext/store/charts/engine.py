@@ -14,7 +14,7 @@ import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -614,10 +614,56 @@ class _Run:
         s = self.spec
         n = self._count()
         if n > self.budget and not (s.limit is not None and s.limit <= self.budget):
-            return self._sampled(n, (), {})
+            summed = self._summed_fields()
+            if summed is None:
+                return self._sampled(n, (), {})
+            return self._summed(summed, n)
         fields = self._fields(s.fields)
         table = self.fetch(C.raw_query(s, self.columns, self.steps, order=self._raw_order(), limit=s.limit))
         return self._select(table, fields), fields, n, None, {}
+
+    def _summed_fields(self) -> list[FieldRef] | None:
+        """A raw bar, pie, histogram or choropleth as Tableau sums it: numbers summed, the rest grouping.
+
+        The value channel (y; a bar with text on y sums x; a choropleth's color)
+        must hold numbers; numbers on size, label and tooltips are summed too.
+        None when there is no numeric value channel.
+        """
+        s = self.spec
+
+        def raw_number(f: FieldRef | None) -> bool:
+            return f is not None and f.ctype in NUMERIC and f.bin is None and not f.is_measure
+
+        if s.mark == "map":
+            value = "color"
+        elif s.mark == "bar" and not raw_number(s.get("y")) and raw_number(s.get("x")):
+            value = "x"
+        else:
+            value = "y"
+        if not raw_number(s.get(value)):
+            return None
+        channels = (value, "size", "label", "tooltip")
+        return [
+            replace(f, aggregate="sum") if f.channel in channels and raw_number(f) else f for f in s.fields
+        ]
+
+    def _summed(
+        self, fields: list[FieldRef], n: int
+    ) -> tuple[pa.Table, list[dict[str, Any]], int, dict[str, Any] | None, dict[str, Any]]:
+        raw = self.spec
+        self.spec = replace(raw, fields=fields)
+        try:
+            table, described, source, inner, extra = self._aggregated()
+        finally:
+            self.spec = raw
+        sums = ", ".join(f.label() for f in fields if f.is_measure)
+        groups = [f.label() for f in fields if not f.is_measure]
+        per = f" per {', '.join(groups)}" if groups else ""
+        message = f"{_fmt(n)} rows aggregated: {sums}{per}"
+        if inner is not None:
+            message += f"; {inner['message']}"
+        reduction = {"kind": "aggregated", "method": "sum", "message": message}
+        return table, described, source, reduction, extra
 
     # ------------------------------------------------------------------ tables, boxes, KPIs
 
