@@ -13,7 +13,8 @@ import pytest
 
 from livegraphs_ext.store import BadInput, DatasetStore, StoreConfig
 from livegraphs_ext.store.charts import ChartCache, ChartEngine, run_chart, run_chart_file, validate_spec
-from livegraphs_ext.store.charts.engine import bin_count, nice_step
+from livegraphs_ext.store.charts.engine import bin_count, grid_axis, nice_step, nice_time_step
+from livegraphs_ext.store.charts.spec import FieldRef
 from livegraphs_ext.store.schema import ColumnInfo
 
 N = 1_000_000
@@ -89,6 +90,38 @@ def test_a_million_point_scatter_becomes_a_grid_of_counts(lg_million):
     assert "from 1,000,000 points, binned" in r.reduction["message"]
     assert sum(r.table.column("count").to_pylist()) == N
     assert [f["name"] for f in r.fields] == ["x", "x_end", "y", "y_end", "count"]
+
+
+def test_a_grid_over_time_steps_in_readable_units_on_their_own_edges(lg_million):
+    r = run_chart_file(lg_million, COLS, spec("scatter", {"x": {"field": "t"}, "y": {"field": "w"}}), rows=N)
+    assert r.reduction is not None and r.reduction["method"] == "bin2d"
+    x, x_end = r.fields[0], r.fields[1]
+    # a million seconds (11.6 days) over at most 70 cells: 6 hours a cell, 47 cells from midnight
+    assert x["bin"] == x_end["bin"] == {"step": 6, "unit": "hour"}
+    assert x["type"] == "datetime" and r.fields[2]["bin"]["step"] > 0 and "unit" not in r.fields[2]["bin"]
+    starts = r.table.column("x").to_pylist()
+    ends = r.table.column("x_end").to_pylist()
+    assert min(starts) == dt.datetime(2024, 1, 1) and max(starts) == dt.datetime(2024, 1, 12, 12)
+    assert all(e - b == dt.timedelta(hours=6) for b, e in zip(starts, ends, strict=True))
+    assert sum(r.table.column("count").to_pylist()) == N
+    assert "of a 47 by 70 grid from 1,000,000 points" in r.reduction["message"]
+
+
+def test_time_steps_are_whole_readable_units():
+    sec, minute, hour, day, week = 10**6, 60 * 10**6, 3600 * 10**6, 86400 * 10**6, 7 * 86400 * 10**6
+    assert nice_time_step(59 * sec, 69) == (1 * sec, "second", 1)
+    assert nice_time_step(3 * hour, 69) == (5 * minute, "minute", 5)
+    assert nice_time_step(40 * day, 69) == (1 * day, "day", 1)
+    assert nice_time_step(365 * day, 69) == (1 * week, "week", 1)
+    assert nice_time_step(30 * 365 * day, 69) == (26 * week, "week", 26)
+    assert nice_time_step(3000 * 365 * day, 69) == (5000 * week, "week", 5000)
+    assert nice_time_step(0, 69) == (1, "microsecond", 1)
+    # weeks start on Mondays: 2024-01-03 (a Wednesday) falls in the week of Monday 2024-01-01
+    f = FieldRef("x", "x", "t", "datetime")
+    wed = (dt.datetime(2024, 1, 3) - dt.datetime(1970, 1, 1)) // dt.timedelta(microseconds=1)
+    origin, step, cells, b = grid_axis(f, wed, wed + 300 * day, 70)
+    assert dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=origin) == dt.datetime(2024, 1, 1)
+    assert (step, b) == (week, {"step": 1, "unit": "week"}) and cells == 44
 
 
 def test_a_map_of_a_million_points_and_many_categories_stay_within_the_budget(lg_million):

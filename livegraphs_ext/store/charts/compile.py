@@ -344,15 +344,19 @@ def bin2d_query(
     columns: Sequence[ColumnInfo],
     xf: FieldRef,
     yf: FieldRef,
-    grid: tuple[float, float, float, float, int],
+    xgrid: tuple[float, float, int],
+    ygrid: tuple[float, float, int],
     groups: Sequence[FieldRef],
     means: Sequence[FieldRef],
 ) -> Query:
-    """Dense points → a g-by-g grid of cells: count per cell (and per group), means of numeric channels."""
-    x0, xs, y0, ys, g = grid
+    """Dense points → a grid of cells: count per cell (and per group), means of numeric channels.
+
+    Each axis is (origin, step, cells); a value on the top edge joins the last cell.
+    """
+    (x0, xs, gx), (y0, ys, gy) = xgrid, ygrid
     xv, yv = _as_double(xf), _as_double(yf)
-    ix = f"least(CAST(floor(({xv} - {num_literal(x0)}) / {num_literal(xs)}) AS BIGINT), {g - 1})"
-    iy = f"least(CAST(floor(({yv} - {num_literal(y0)}) / {num_literal(ys)}) AS BIGINT), {g - 1})"
+    ix = f"least(CAST(floor(({xv} - {num_literal(x0)}) / {num_literal(xs)}) AS BIGINT), {int(gx) - 1})"
+    iy = f"least(CAST(floor(({yv} - {num_literal(y0)}) / {num_literal(ys)}) AS BIGINT), {int(gy) - 1})"
     sel = [f"{ix} AS ix", f"{iy} AS iy"]
     sel += [f"{q(str(f.column))} AS {q('g_' + f.name)}" for f in groups]
     sel += [f"CAST({q(str(f.column))} AS DOUBLE) AS {q('v_' + f.name)}" for f in means]

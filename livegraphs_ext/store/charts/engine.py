@@ -204,6 +204,55 @@ def last_bin_start(lo: float, hi: float, step: float) -> float:
     return top - step if top == hi and hi > lo else top
 
 
+#: Time units of a grid's date and time steps, in microseconds, with the counts a step may take
+TIME_STEPS: list[tuple[str, int, tuple[int, ...]]] = [
+    ("microsecond", 1, (1, 2, 5, 10, 20, 50, 100, 200, 500)),
+    ("millisecond", 1_000, (1, 2, 5, 10, 20, 50, 100, 200, 500)),
+    ("second", 1_000_000, (1, 2, 5, 10, 15, 30)),
+    ("minute", 60_000_000, (1, 2, 5, 10, 15, 30)),
+    ("hour", 3_600_000_000, (1, 2, 3, 6, 12)),
+    ("day", 86_400_000_000, (1, 2, 3)),
+    ("week", 604_800_000_000, (1, 2, 4, 8, 13, 26, 52)),
+]
+#: 1970-01-05, a Monday: weeks start on Mondays, as the week time unit does
+_MONDAY_US = 4 * 86_400_000_000
+
+
+def nice_time_step(span_us: float, cells: int) -> tuple[int, str, int]:
+    """The smallest readable step that covers ``span_us`` in ``cells``: (microseconds, unit, count)."""
+    want = max(span_us, 1.0) / max(1, cells)
+    for unit, us, counts in TIME_STEPS:
+        for c in counts:
+            if c * us >= want:
+                return c * us, unit, c
+    weeks = want / TIME_STEPS[-1][1]
+    c = 52
+    mag = 10 ** math.floor(math.log10(weeks))
+    for m in (1, 2, 5, 10):
+        if m * mag >= weeks:
+            c = int(m * mag)
+            break
+    return c * TIME_STEPS[-1][1], "week", c
+
+
+def grid_axis(f: FieldRef, lo: float, hi: float, cells: int) -> tuple[float, float, int, dict[str, Any]]:
+    """A grid axis: (origin, step, number of cells, the field's ``bin``), all in the axis' own units.
+
+    Numbers get ``cells`` equal steps from the minimum. Dates and times (in
+    microseconds) get a readable step (6 hours, 2 weeks) with edges on its
+    multiples (weeks from Mondays), and no more than ``cells`` cells.
+    """
+    if f.ctype not in TEMPORAL:
+        step = (hi - lo) / cells or 1.0
+        return lo, step, cells, {"step": step}
+    span = hi - lo
+    us, unit, count = nice_time_step(span, max(1, cells - 1))
+    anchor = _MONDAY_US if unit == "week" else 0
+    origin = math.floor((lo - anchor) / us) * us + anchor
+    n = min(cells, int((hi - origin) // us) + 1)
+    return float(origin), float(us), max(1, n), {"step": count, "unit": unit}
+
+
 def bin_count(lo: float, hi: float, step: float) -> int:
     return round((last_bin_start(lo, hi, step) - math.floor(lo / step) * step) / step) + 1
 
@@ -552,14 +601,15 @@ class _Run:
         if n_groups * 4 > self.budget:
             return self._sampled(n, not_null, extra)
         g = max(2, math.isqrt(self.budget // n_groups))
-        xs = (x1 - x0) / g or 1.0
-        ys = (y1 - y0) / g or 1.0
-        table = self.fetch(C.bin2d_query(s, self.columns, xf, yf, (x0, xs, y0, ys, g), groups, means))
-        fields = self._bin2d_fields(xf, yf, xs, ys, groups, means)
+        xa, ya = grid_axis(xf, x0, x1, g), grid_axis(yf, y0, y1, g)
+        table = self.fetch(C.bin2d_query(s, self.columns, xf, yf, xa[:3], ya[:3], groups, means))
+        fields = self._bin2d_fields(xf, yf, xa[3], ya[3], groups, means)
         reduction = {
             "kind": "binned",
             "method": "bin2d",
-            "message": f"{_fmt(table.num_rows)} cells of a {g} by {g} grid from {_fmt(n)} points, binned",
+            "message": (
+                f"{_fmt(table.num_rows)} cells of a {xa[2]} by {ya[2]} grid from {_fmt(n)} points, binned"
+            ),
         }
         return self._select(table, fields), fields, n, reduction, extra
 
@@ -567,16 +617,15 @@ class _Run:
         self,
         xf: FieldRef,
         yf: FieldRef,
-        xs: float,
-        ys: float,
+        xbin: dict[str, Any],
+        ybin: dict[str, Any],
         groups: Sequence[FieldRef],
         means: Sequence[FieldRef],
     ) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        for f, step in ((xf, xs), (yf, ys)):
+        for f, b in ((xf, xbin), (yf, ybin)):
             t = "datetime" if f.ctype in TEMPORAL else "float"
-            # steps of dates and times are in microseconds
-            d = {**f.describe(), "type": t, "bin": {"step": step}}
+            d = {**f.describe(), "type": t, "bin": b}
             out += [d, {**d, "name": f.name + "_end", "stat": "bin_end"}]
         out.append(
             {"name": "count", "channel": "count", "column": None, "type": "integer", "aggregate": "count"}
