@@ -407,3 +407,90 @@ def test_a_pandas_free_notebook_call_gives_json_and_arrow(lg_store, lg_sales):
     assert r.to_arrow().schema.metadata[b"livegraphs"].startswith(b"{")
     assert r.to_json()["data"]["x"][0] == "2025-01-05"
     assert isinstance(r.table.column("x")[0].as_py(), dt.date)
+
+
+# ----------------------------------------------------------------------------- KPI delta
+
+
+def kpi_delta(
+    tmp_path: Path, rows: list[tuple[str, float, str]], unit: str, *, count: bool = False, **extra: Any
+) -> dict[str, Any]:
+    path = tmp_path / "k.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "day": pa.array([dt.date.fromisoformat(d) for d, _, _ in rows], pa.date32()),
+                "amount": pa.array([a for _, a, _ in rows], pa.float64()),
+                "shop": pa.array([s for _, _, s in rows]),
+            }
+        ),
+        path,
+    )
+    cols = [ColumnInfo("day", "date"), ColumnInfo("amount", "float"), ColumnInfo("shop", "string")]
+    s = spec(
+        "kpi",
+        {
+            "y": {"aggregate": "count"} if count else {"field": "amount", "aggregate": "sum"},
+            "x": {"field": "day", "timeUnit": unit},
+        },
+        options={"delta": {"compare": "previous_period"}},
+        **extra,
+    )
+    return run_chart_file(path, cols, s).to_json()
+
+
+def test_kpi_delta_is_the_last_period_against_the_calendar_period_before_it(tmp_path):
+    rows = [
+        ("2025-01-10", 7.0, "a"),
+        ("2025-02-01", 10.0, "a"),
+        ("2025-02-28", 30.0, "b"),
+        ("2025-03-02", 50.0, "a"),
+        ("2025-03-09", 10.0, "b"),  # the last day in the data: March is the (partial) last period
+    ]
+    out = kpi_delta(tmp_path, rows, "month")
+    assert out["data"] == {
+        "x": ["2025-03-01"],
+        "y": [60.0],
+        "y_previous": [40.0],
+        "delta": [20.0],
+        "delta_ratio": [0.5],
+    }
+    assert out["source_rows"] == 5
+    assert [f["stat"] for f in out["fields"][2:]] == ["previous", "delta", "delta_ratio"]
+    # filters come first: the last period is the last one with rows left
+    b = kpi_delta(tmp_path, rows, "month", filters=[{"column": "shop", "cmp": "eq", "value": "b"}])
+    assert b["data"]["y"] == [10.0] and b["data"]["y_previous"] == [30.0]
+    assert b["data"]["delta"] == [-20.0] and b["data"]["delta_ratio"] == [-20.0 / 30.0]
+    # weeks start on Mondays: Sun 2 March is in the week of 24 February, Sun 9 March in that of 3 March
+    w = kpi_delta(tmp_path, rows, "week")
+    assert w["data"]["x"] == ["2025-03-03"] and w["data"]["y"] == [10.0]
+    assert w["data"]["y_previous"] == [80.0]
+
+
+def test_kpi_delta_of_an_empty_zero_or_negative_previous_period(tmp_path):
+    # no rows in February: nothing to compare with (January is not "the period before")
+    gap = kpi_delta(tmp_path, [("2025-01-10", 7.0, "a"), ("2025-03-02", 50.0, "a")], "month")
+    assert gap["data"] == {
+        "x": ["2025-03-01"],
+        "y": [50.0],
+        "y_previous": [None],
+        "delta": [None],
+        "delta_ratio": [None],
+    }
+    count = kpi_delta(tmp_path, [("2025-01-10", 7.0, "a"), ("2025-03-02", 50.0, "a")], "month", count=True)
+    assert count["data"] == {
+        "x": ["2025-03-01"],
+        "y": [1],
+        "y_previous": [0],
+        "delta": [1],
+        "delta_ratio": [None],
+    }
+    zero = kpi_delta(tmp_path, [("2025-02-10", 0.0, "a"), ("2025-03-02", 5.0, "a")], "month")
+    assert zero["data"]["delta"] == [5.0] and zero["data"]["delta_ratio"] == [None]
+    # the ratio is over the size of the previous value: from -10 up to 5 is +150 %
+    neg = kpi_delta(tmp_path, [("2025-02-10", -10.0, "a"), ("2025-03-02", 5.0, "a")], "month")
+    assert neg["data"]["delta"] == [15.0] and neg["data"]["delta_ratio"] == [1.5]
+    none = kpi_delta(
+        tmp_path, [("2025-02-10", 1.0, "a")], "month", filters=[{"column": "shop", "cmp": "eq", "value": "z"}]
+    )
+    assert none["data"]["y"] == [None] and none["data"]["x"] == [None] and none["source_rows"] == 0

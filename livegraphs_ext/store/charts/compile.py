@@ -267,12 +267,16 @@ class Grouped:
         base = self.base(extra_where=[f"{q(str(x.column))} IS NOT NULL"])
         iv = INTERVAL[x.time_unit]
         d0 = q("d0")
+        prev = f"(SELECT v FROM g WHERE g.p = cur.p - {iv})"
+        if y.aggregate in ("count", "distinct"):
+            # a period with no rows counts 0 (other aggregates of no rows have no value)
+            prev = f"CASE WHEN cur.p IS NULL THEN NULL ELSE coalesce({prev}, 0) END"
         body = (
             f", g AS (SELECT base.{d0} AS p, {self._measure(y)} AS v, count(*) AS n"
             f" FROM base GROUP BY base.{d0}),"
             f" cur AS (SELECT max(p) AS p FROM g)"
             f" SELECT cur.p AS {q('x')}, (SELECT v FROM g WHERE g.p = cur.p) AS {q('y')},"
-            f" (SELECT v FROM g WHERE g.p = cur.p - {iv}) AS y_previous,"
+            f" {prev} AS y_previous,"
             f" (SELECT sum(n) FROM g) AS __rows FROM cur"
         )
         frag = fmt("WITH {0}" + body, base)
