@@ -13,7 +13,7 @@ import pytest
 from livegraphs_ext.store import BadInput
 from livegraphs_ext.store.charts import EngineConfig, run_chart_file
 from livegraphs_ext.store.charts import compile as C
-from livegraphs_ext.store.charts.engine import LockedConnection
+from livegraphs_ext.store.charts.engine import ConnectionPool, LockedConnection
 from livegraphs_ext.store.schema import ColumnInfo
 
 #: a column name that would end the quoted identifier and read a file, were it pasted into SQL
@@ -133,3 +133,40 @@ def test_sql_that_reached_the_engine_could_not_read_a_file_or_run_a_second_state
         run_chart_file(lg_files["data"], COLS, bar(), rows=3)
     assert e.value.message == "The chart query is not a single SELECT"
     assert not out.exists()
+
+
+def test_pooled_connections_serve_one_file_each_and_stay_locked(lg_files, tmp_path, monkeypatch):
+    pool = ConnectionPool(max_idle=2)
+    try:
+        first = run_chart_file(lg_files["data"], COLS, bar(), rows=3, pool=pool)
+        again = run_chart_file(lg_files["data"], COLS, bar(), rows=3, pool=pool)
+        assert first.to_json()["data"] == again.to_json()["data"] == {"x": ["a", "b"], "y": [4, 2]}
+        assert (pool.opened, len(pool)) == (1, 1)
+        # another file is never read through the first file's connection
+        other = tmp_path / "data" / "v2.parquet"
+        pq.write_table(pa.table({"g": ["z"], "n": [9], HOSTILE: [0]}), other)
+        assert run_chart_file(other, COLS, bar(), rows=1, pool=pool).to_json()["data"] == {
+            "x": ["z"],
+            "y": [9],
+        }
+        assert (pool.opened, len(pool)) == (2, 2)
+        kept = [c for _, c in pool._idle.values()]
+        for conn in kept:
+            elsewhere = other if conn.path == lg_files["data"] else lg_files["data"]
+            with pytest.raises(duckdb.Error):
+                conn.con.sql(f"SELECT * FROM read_parquet('{elsewhere}')").fetchall()
+            with pytest.raises(duckdb.Error, match=r"(?i)locked"):
+                conn.con.execute("SET enable_external_access = true")
+        # raw rows need the file's row numbers: a connection of their own
+        raw = {**bar(), "mark": "table", "encoding": {}}
+        run_chart_file(lg_files["data"], COLS, raw, rows=3, pool=pool)
+        assert pool.opened == 3 and len(pool) == 2  # the least recently used was closed
+        # a failed query's connection is closed, not kept
+        monkeypatch.setattr(C.Grouped, "query", lambda self, *a, **kw: C.Query("SELECT nothing FROM src"))
+        pool.max_idle, idle = 10, len(pool)
+        with pytest.raises(BadInput, match="nothing"):
+            run_chart_file(lg_files["data"], COLS, bar(), rows=3, pool=pool)
+        assert len(pool) == idle and pool.opened == 4
+    finally:
+        pool.close()
+    assert len(pool) == 0

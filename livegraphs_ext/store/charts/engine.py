@@ -112,6 +112,7 @@ def run_chart(
     max_marks: int = DEFAULT_MAX_MARKS,
     cache: ChartCache | None = None,
     user: str | None = None,
+    pool: ConnectionPool | None = None,
 ) -> ChartResult:
     """Answer ``spec`` over a dataset of ``store`` (a ``{"name"}`` dataset is ``user``'s own)."""
     spec = check_shape(spec)
@@ -129,6 +130,7 @@ def run_chart(
         dataset={"id": dataset_id, "version": version["version"]},
         config=EngineConfig.of(store),
         cache=cache,
+        pool=pool,
     )
 
 
@@ -142,11 +144,13 @@ def run_chart_file(
     dataset: dict[str, Any] | None = None,
     config: EngineConfig | None = None,
     cache: ChartCache | None = None,
+    pool: ConnectionPool | None = None,
 ) -> ChartResult:
     """Answer ``spec`` over one Parquet file with these ``columns`` (the spec's dataset is not looked up).
 
     ``rows`` is the file's row count when known; ``dataset`` (``{"id", "version"}``)
-    names the data in the result and in the cache key.
+    names the data in the result and in the cache key. With a ``pool``, locked
+    connections to the file are reused; without, each query opens its own.
     """
     cs = validate_spec(spec, columns)
     budget = max(1, min(max_marks, cs.max_marks or max_marks))
@@ -156,7 +160,7 @@ def run_chart_file(
         hit = cache.get(key)
         if hit is not None:
             return hit.as_cached()
-    run = _Run(Path(path), list(columns), cs, budget, rows, config or EngineConfig())
+    run = _Run(Path(path), list(columns), cs, budget, rows, config or EngineConfig(), pool)
     try:
         result = run.execute(dataset)
     except duckdb.Error as e:
@@ -168,17 +172,28 @@ def run_chart_file(
 
 
 class ChartEngine:
-    """What a host keeps: the store, the budget setting and the result cache."""
+    """What a host keeps: the store, the budget setting, the result cache and idle locked connections."""
 
     def __init__(
-        self, store: DatasetStore, *, max_marks: int = DEFAULT_MAX_MARKS, cache_bytes: int = 64 << 20
+        self,
+        store: DatasetStore,
+        *,
+        max_marks: int = DEFAULT_MAX_MARKS,
+        cache_bytes: int = 64 << 20,
+        idle_connections: int = 4,
     ):
         self.store = store
         self.max_marks = max_marks
         self.cache = ChartCache(cache_bytes)
+        self.pool = ConnectionPool(idle_connections)
 
     def run(self, spec: Any, *, user: str | None = None) -> ChartResult:
-        return run_chart(self.store, spec, max_marks=self.max_marks, cache=self.cache, user=user)
+        return run_chart(
+            self.store, spec, max_marks=self.max_marks, cache=self.cache, user=user, pool=self.pool
+        )
+
+    def close(self) -> None:
+        self.pool.close()
 
 
 # ---------------------------------------------------------------------------- execution
@@ -310,6 +325,70 @@ class LockedConnection:
             self._spill.cleanup()
 
 
+class ConnectionPool:
+    """Idle :class:`LockedConnection` s kept for the next query on the same file.
+
+    A locked connection can read only the file it was opened for (it cannot be
+    pointed at another: ``allowed_paths`` and the view are fixed by the lock), so
+    connections are kept per file, never shared between files: a dashboard's
+    charts over one dataset version reuse them; a query on another file opens
+    its own. A connection serves one query at a time (taken out while in use),
+    runs only single SELECTs, so nothing a query does outlives it but DuckDB's
+    caches of that same file. At most ``max_idle`` are kept, the least
+    recently used closed first; a connection whose query failed is closed.
+    """
+
+    def __init__(self, max_idle: int = 4):
+        self.max_idle = max_idle
+        self._idle: OrderedDict[int, tuple[tuple[Any, ...], LockedConnection]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.opened = 0
+
+    @staticmethod
+    def _key(path: Path, config: EngineConfig, row_numbers: bool) -> tuple[Any, ...]:
+        return (
+            str(path),
+            row_numbers,
+            config.threads,
+            config.memory_limit,
+            config.timeout_ms,
+            config.temp_limit,
+        )
+
+    def take(self, path: Path, config: EngineConfig, row_numbers: bool) -> LockedConnection:
+        key = self._key(path, config, row_numbers)
+        with self._lock:
+            for ident, (k, conn) in reversed(self._idle.items()):
+                if k == key:
+                    del self._idle[ident]
+                    return conn
+            self.opened += 1
+        return LockedConnection(path, config, row_numbers=row_numbers)
+
+    def give(self, conn: LockedConnection, *, ok: bool) -> None:
+        if not ok or self.max_idle <= 0:
+            conn.close()
+            return
+        key = self._key(conn.path, conn.config, conn.row_numbers)
+        dropped: list[LockedConnection] = []
+        with self._lock:
+            self._idle[id(conn)] = (key, conn)
+            while len(self._idle) > self.max_idle:
+                dropped.append(self._idle.popitem(last=False)[1][1])
+        for c in dropped:
+            c.close()
+
+    def __len__(self) -> int:
+        return len(self._idle)
+
+    def close(self) -> None:
+        with self._lock:
+            idle = [c for _, c in self._idle.values()]
+            self._idle.clear()
+        for c in idle:
+            c.close()
+
+
 def one_select(con: duckdb.DuckDBPyConnection, sql: str) -> str:
     """``sql`` when it is exactly one SELECT statement; anything else is refused before it runs.
 
@@ -338,9 +417,10 @@ class _Run:
         budget: int,
         rows: int | None,
         config: EngineConfig,
+        pool: ConnectionPool | None = None,
     ):
         self.path, self.columns, self.spec, self.budget, self.rows = path, columns, spec, budget, rows
-        self.config = config
+        self.config, self.pool = config, pool
         self.steps: C.Bins = {}
         self.con: duckdb.DuckDBPyConnection
 
@@ -348,7 +428,12 @@ class _Run:
         return self.con.sql(one_select(self.con, query.sql), params=query.params or None).to_arrow_table()
 
     def execute(self, dataset: dict[str, Any]) -> ChartResult:
-        locked = LockedConnection(self.path, self.config, row_numbers=not self.spec.aggregated)
+        row_numbers = not self.spec.aggregated
+        if self.pool is not None:
+            locked = self.pool.take(self.path, self.config, row_numbers)
+        else:
+            locked = LockedConnection(self.path, self.config, row_numbers=row_numbers)
+        ok = False
         try:
             self.con = locked.con
             self._bin_steps()
@@ -367,8 +452,12 @@ class _Run:
                 out = self._raw_points()
             else:
                 out = self._raw_rows()
+            ok = True
         finally:
-            locked.close()
+            if self.pool is not None:
+                self.pool.give(locked, ok=ok)
+            else:
+                locked.close()
         table, fields, source_rows, reduction, extra = out
         if s.mark == "map":
             extra = {**extra, "map": s.options["map"]}
