@@ -13,7 +13,8 @@ import pytest
 
 from livegraphs_ext.store import BadInput, DatasetStore, StoreConfig
 from livegraphs_ext.store.charts import ChartCache, ChartEngine, run_chart, run_chart_file, validate_spec
-from livegraphs_ext.store.charts.engine import bin_count, nice_step
+from livegraphs_ext.store.charts.engine import bin_count, grid_axis, nice_step, nice_time_step
+from livegraphs_ext.store.charts.spec import FieldRef
 from livegraphs_ext.store.schema import ColumnInfo
 
 N = 1_000_000
@@ -91,6 +92,38 @@ def test_a_million_point_scatter_becomes_a_grid_of_counts(lg_million):
     assert [f["name"] for f in r.fields] == ["x", "x_end", "y", "y_end", "count"]
 
 
+def test_a_grid_over_time_steps_in_readable_units_on_their_own_edges(lg_million):
+    r = run_chart_file(lg_million, COLS, spec("scatter", {"x": {"field": "t"}, "y": {"field": "w"}}), rows=N)
+    assert r.reduction is not None and r.reduction["method"] == "bin2d"
+    x, x_end = r.fields[0], r.fields[1]
+    # a million seconds (11.6 days) over at most 70 cells: 6 hours a cell, 47 cells from midnight
+    assert x["bin"] == x_end["bin"] == {"step": 6, "unit": "hour"}
+    assert x["type"] == "datetime" and r.fields[2]["bin"]["step"] > 0 and "unit" not in r.fields[2]["bin"]
+    starts = r.table.column("x").to_pylist()
+    ends = r.table.column("x_end").to_pylist()
+    assert min(starts) == dt.datetime(2024, 1, 1) and max(starts) == dt.datetime(2024, 1, 12, 12)
+    assert all(e - b == dt.timedelta(hours=6) for b, e in zip(starts, ends, strict=True))
+    assert sum(r.table.column("count").to_pylist()) == N
+    assert "of a 47 by 70 grid from 1,000,000 points" in r.reduction["message"]
+
+
+def test_time_steps_are_whole_readable_units():
+    sec, minute, hour, day, week = 10**6, 60 * 10**6, 3600 * 10**6, 86400 * 10**6, 7 * 86400 * 10**6
+    assert nice_time_step(59 * sec, 69) == (1 * sec, "second", 1)
+    assert nice_time_step(3 * hour, 69) == (5 * minute, "minute", 5)
+    assert nice_time_step(40 * day, 69) == (1 * day, "day", 1)
+    assert nice_time_step(365 * day, 69) == (1 * week, "week", 1)
+    assert nice_time_step(30 * 365 * day, 69) == (26 * week, "week", 26)
+    assert nice_time_step(3000 * 365 * day, 69) == (5000 * week, "week", 5000)
+    assert nice_time_step(0, 69) == (1, "microsecond", 1)
+    # weeks start on Mondays: 2024-01-03 (a Wednesday) falls in the week of Monday 2024-01-01
+    f = FieldRef("x", "x", "t", "datetime")
+    wed = (dt.datetime(2024, 1, 3) - dt.datetime(1970, 1, 1)) // dt.timedelta(microseconds=1)
+    origin, step, cells, b = grid_axis(f, wed, wed + 300 * day, 70)
+    assert dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=origin) == dt.datetime(2024, 1, 1)
+    assert (step, b) == (week, {"step": 1, "unit": "week"}) and cells == 44
+
+
 def test_a_map_of_a_million_points_and_many_categories_stay_within_the_budget(lg_million):
     m = run_chart_file(
         lg_million, COLS, spec("map", {"latitude": {"field": "lat"}, "longitude": {"field": "lon"}}), rows=N
@@ -110,6 +143,46 @@ def test_a_map_of_a_million_points_and_many_categories_stay_within_the_budget(lg
     table = run_chart_file(lg_million, COLS, spec("table", {}), rows=N)
     assert table.marks == 100 and table.reduction is not None and table.reduction["kind"] == "paged"
     assert table.options == {"page": {"offset": 0, "limit": 100, "total": N}}
+
+
+def test_raw_bars_and_pies_past_the_budget_are_summed_never_sampled(lg_million):
+    full = pq.read_table(lg_million, columns=["g", "w", "v"]).to_pandas()
+    want = full.groupby("g")["w"].sum()
+    r = run_chart_file(lg_million, COLS, spec("bar", {"x": {"field": "g"}, "y": {"field": "w"}}), rows=N)
+    assert r.table.column("x").to_pylist() == ["a", "b", "c"]
+    assert np.allclose(r.table.column("y").to_numpy(), want.to_numpy(), rtol=1e-9, atol=1e-6)
+    assert r.source_rows == N
+    assert r.reduction == {
+        "kind": "aggregated",
+        "method": "sum",
+        "message": "1,000,000 rows aggregated: sum(w) per g",
+    }
+    assert r.fields[1]["aggregate"] == "sum" and r.fields[1]["type"] == "float"
+    # a pie, text on y of a bar (the bars lie down), and a total per category kept by top-N
+    pie = run_chart_file(
+        lg_million, COLS, spec("pie", {"color": {"field": "g"}, "y": {"field": "v"}}), rows=N
+    )
+    assert np.allclose(pie.table.column("y").to_numpy(), full.groupby("g")["v"].sum().to_numpy())
+    assert pie.reduction is not None and pie.reduction["kind"] == "aggregated"
+    lying = run_chart_file(lg_million, COLS, spec("bar", {"x": {"field": "w"}, "y": {"field": "g"}}), rows=N)
+    assert lying.table.column("y").to_pylist() == ["a", "b", "c"]
+    assert np.allclose(lying.table.column("x").to_numpy(), want.to_numpy(), rtol=1e-9, atol=1e-6)
+    many = run_chart_file(
+        lg_million, COLS, spec("bar", {"x": {"field": "w"}, "y": {"field": "v"}}), rows=N, max_marks=50
+    )
+    assert many.marks == 50 and many.reduction is not None
+    assert many.reduction["kind"] == "aggregated"
+    assert many.reduction["message"] == (
+        f"1,000,000 rows aggregated: sum(v) per w; 50 of {N:,} bars, the largest by sum(v)"
+    )
+    top = np.sort(full.groupby("w")["v"].sum().to_numpy())[-50:]
+    assert np.allclose(np.sort(many.table.column("y").to_numpy()), top)
+    # nothing to sum: a sample, and the reduction says so
+    text = run_chart_file(
+        lg_million, COLS, spec("bar", {"x": {"field": "g"}, "y": {"field": "t"}}), rows=N, max_marks=10
+    )
+    assert text.reduction is not None and text.reduction["kind"] == "sampled"
+    assert text.reduction["message"] == "10 of 1,000,000 rows, a random sample"
 
 
 # ----------------------------------------------------------------------------- each mark
@@ -179,6 +252,22 @@ def test_top_n_keeps_whole_stacks_in_the_sorted_order(lg_store, lg_sales):
     assert out["data"]["x"] == ["EMEA", "EMEA", "EMEA", "APAC", "APAC"]
     assert out["data"]["color"] == [0.0, 3.0, 6.0, 0.0, 3.0]
     assert out["data"]["color_end"] == [3.0, 6.0, 9.0, 3.0, 6.0]
+    # the chart is computed from every row, AMER's too: it only is not shown
+    assert out["source_rows"] == 6
+    assert out["reduction"] is None
+
+
+def test_source_rows_of_a_ranked_stack_count_every_filtered_row(lg_store, lg_sales):
+    out = chart(
+        lg_store,
+        "bar",
+        {"x": {"field": "region"}, "color": {"field": "day", "timeUnit": "month"}},
+        filters=[{"column": "units", "cmp": "ge", "value": 2}],
+        limit=1,
+    )
+    # 5 rows pass the filter; the top region by count (APAC and EMEA have 2 each: APAC first) keeps 2
+    assert out["data"] == {"x": ["APAC", "APAC"], "color": ["2025-01-01", "2025-03-01"], "y": [1, 1]}
+    assert out["source_rows"] == 5
 
 
 def test_line_area_pie_heatmap_histogram(lg_store, lg_sales):
@@ -318,3 +407,90 @@ def test_a_pandas_free_notebook_call_gives_json_and_arrow(lg_store, lg_sales):
     assert r.to_arrow().schema.metadata[b"livegraphs"].startswith(b"{")
     assert r.to_json()["data"]["x"][0] == "2025-01-05"
     assert isinstance(r.table.column("x")[0].as_py(), dt.date)
+
+
+# ----------------------------------------------------------------------------- KPI delta
+
+
+def kpi_delta(
+    tmp_path: Path, rows: list[tuple[str, float, str]], unit: str, *, count: bool = False, **extra: Any
+) -> dict[str, Any]:
+    path = tmp_path / "k.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "day": pa.array([dt.date.fromisoformat(d) for d, _, _ in rows], pa.date32()),
+                "amount": pa.array([a for _, a, _ in rows], pa.float64()),
+                "shop": pa.array([s for _, _, s in rows]),
+            }
+        ),
+        path,
+    )
+    cols = [ColumnInfo("day", "date"), ColumnInfo("amount", "float"), ColumnInfo("shop", "string")]
+    s = spec(
+        "kpi",
+        {
+            "y": {"aggregate": "count"} if count else {"field": "amount", "aggregate": "sum"},
+            "x": {"field": "day", "timeUnit": unit},
+        },
+        options={"delta": {"compare": "previous_period"}},
+        **extra,
+    )
+    return run_chart_file(path, cols, s).to_json()
+
+
+def test_kpi_delta_is_the_last_period_against_the_calendar_period_before_it(tmp_path):
+    rows = [
+        ("2025-01-10", 7.0, "a"),
+        ("2025-02-01", 10.0, "a"),
+        ("2025-02-28", 30.0, "b"),
+        ("2025-03-02", 50.0, "a"),
+        ("2025-03-09", 10.0, "b"),  # the last day in the data: March is the (partial) last period
+    ]
+    out = kpi_delta(tmp_path, rows, "month")
+    assert out["data"] == {
+        "x": ["2025-03-01"],
+        "y": [60.0],
+        "y_previous": [40.0],
+        "delta": [20.0],
+        "delta_ratio": [0.5],
+    }
+    assert out["source_rows"] == 5
+    assert [f["stat"] for f in out["fields"][2:]] == ["previous", "delta", "delta_ratio"]
+    # filters come first: the last period is the last one with rows left
+    b = kpi_delta(tmp_path, rows, "month", filters=[{"column": "shop", "cmp": "eq", "value": "b"}])
+    assert b["data"]["y"] == [10.0] and b["data"]["y_previous"] == [30.0]
+    assert b["data"]["delta"] == [-20.0] and b["data"]["delta_ratio"] == [-20.0 / 30.0]
+    # weeks start on Mondays: Sun 2 March is in the week of 24 February, Sun 9 March in that of 3 March
+    w = kpi_delta(tmp_path, rows, "week")
+    assert w["data"]["x"] == ["2025-03-03"] and w["data"]["y"] == [10.0]
+    assert w["data"]["y_previous"] == [80.0]
+
+
+def test_kpi_delta_of_an_empty_zero_or_negative_previous_period(tmp_path):
+    # no rows in February: nothing to compare with (January is not "the period before")
+    gap = kpi_delta(tmp_path, [("2025-01-10", 7.0, "a"), ("2025-03-02", 50.0, "a")], "month")
+    assert gap["data"] == {
+        "x": ["2025-03-01"],
+        "y": [50.0],
+        "y_previous": [None],
+        "delta": [None],
+        "delta_ratio": [None],
+    }
+    count = kpi_delta(tmp_path, [("2025-01-10", 7.0, "a"), ("2025-03-02", 50.0, "a")], "month", count=True)
+    assert count["data"] == {
+        "x": ["2025-03-01"],
+        "y": [1],
+        "y_previous": [0],
+        "delta": [1],
+        "delta_ratio": [None],
+    }
+    zero = kpi_delta(tmp_path, [("2025-02-10", 0.0, "a"), ("2025-03-02", 5.0, "a")], "month")
+    assert zero["data"]["delta"] == [5.0] and zero["data"]["delta_ratio"] == [None]
+    # the ratio is over the size of the previous value: from -10 up to 5 is +150 %
+    neg = kpi_delta(tmp_path, [("2025-02-10", -10.0, "a"), ("2025-03-02", 5.0, "a")], "month")
+    assert neg["data"]["delta"] == [15.0] and neg["data"]["delta_ratio"] == [1.5]
+    none = kpi_delta(
+        tmp_path, [("2025-02-10", 1.0, "a")], "month", filters=[{"column": "shop", "cmp": "eq", "value": "z"}]
+    )
+    assert none["data"]["y"] == [None] and none["data"]["x"] == [None] and none["source_rows"] == 0
