@@ -276,12 +276,7 @@ export class DatasetsPanel extends SidePanel {
         'div',
         'jp-LiveGraphs-datasetMeta',
         [
-          trans._n(
-            '%1 row',
-            '%1 rows',
-            dataset.rows,
-            dataset.rows.toLocaleString()
-          ),
+          `${dataset.rows.toLocaleString('en-US')} ${trans._n('row', 'rows', dataset.rows)}`,
           trans._n('%1 column', '%1 columns', dataset.columns.length),
           formatBytes(dataset.size),
           trans.__('v%1', dataset.version)

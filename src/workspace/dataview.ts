@@ -38,7 +38,7 @@ export class DatasetView extends BoxPanel {
     this._dataset = options.dataset;
     this._commands = options.commands;
     this.addClass('jp-LiveGraphs-DatasetView');
-    this.id = `livegraphs-dataset-${options.dataset.id}`;
+    this.id = `livegraphs-dataset-view-${options.dataset.id}`;
 
     this._info = new Widget({ node: el('div', 'jp-LiveGraphs-viewInfo') });
     this._info.node.setAttribute('role', 'status');
@@ -66,7 +66,7 @@ export class DatasetView extends BoxPanel {
       dataModel: this.model,
       selectionMode: 'cell'
     });
-    this.grid.keyHandler = new BasicKeyHandler();
+    this.grid.keyHandler = new Private.KeyHandler(this);
     this.grid.mouseHandler = new Private.MouseHandler(this);
     this.grid.copyConfig = {
       separator: '\t',
@@ -77,6 +77,14 @@ export class DatasetView extends BoxPanel {
     this.grid.node.tabIndex = 0;
     this.grid.node.setAttribute('aria-label', `Rows of ${this._dataset.name}`);
     this.applyTheme();
+    this.model.blockLoaded.connect((_, block) => {
+      // For tests and for people: when rows first show, and when the last row has.
+      this.node.dataset.lgLoaded = 'yes';
+      if (block.row + block.count >= this.model.rowCount('body')) {
+        this.node.dataset.lgLastRowLoaded = 'yes';
+      }
+    });
+    this.grid.selectionModel!.changed.connect(() => this._setInfo());
     this.model.failed.connect((_, error) =>
       this._setInfo(`Could not read rows: ${error.message}`)
     );
@@ -100,7 +108,7 @@ export class DatasetView extends BoxPanel {
     split.addClass('jp-LiveGraphs-viewSplit');
     split.addWidget(this.grid);
     split.addWidget(this._side);
-    split.setRelativeSizes([3, 1]);
+    split.setRelativeSizes([2, 1]);
 
     this.addWidget(this._info);
     this.addWidget(split);
@@ -202,9 +210,34 @@ export class DatasetView extends BoxPanel {
   }
 
   /**
+   * Copy the selected cells once their rows are loaded (up to 10,000 rows).
+   */
+  async copySelection(): Promise<void> {
+    const selection = this.grid.selectionModel?.currentSelection();
+    if (!selection) {
+      return;
+    }
+    const first = Math.max(0, Math.min(selection.r1, selection.r2));
+    const last = Math.min(
+      Math.max(selection.r1, selection.r2),
+      first + DatasetView.MAX_COPY_ROWS - 1
+    );
+    const blocks: Promise<void>[] = [];
+    for (let row = first; row <= last; row++) {
+      if (!this.model.isLoaded(row)) {
+        blocks.push(this.model.load(row));
+      }
+    }
+    await Promise.all(blocks);
+    this.grid.copyToClipboard();
+  }
+
+  /**
    * Toggle the sort of a column: ascending, descending, none.
    */
   toggleSort(column: string): void {
+    delete this.node.dataset.lgLoaded;
+    delete this.node.dataset.lgLastRowLoaded;
     const now = this.model.sortOf(column);
     if (now === null) {
       this.model.setSort(column, 'asc');
@@ -388,6 +421,8 @@ export class DatasetView extends BoxPanel {
     this.title.label = dataset.name;
     this.title.caption = `${dataset.name} (version ${dataset.version})`;
     if (moved) {
+      delete this.node.dataset.lgLoaded;
+      delete this.node.dataset.lgLastRowLoaded;
       this.model.setVersion(dataset.version, dataset.rows, dataset.columns);
     }
     this.node.dataset.lgVersion = String(dataset.version);
@@ -415,9 +450,14 @@ export class DatasetView extends BoxPanel {
   private _setInfo(message?: string): void {
     const d = this._dataset;
     const sort = this.model.sort ? ` · sorted by ${this.model.sort}` : '';
+    const cursor = this.grid.selectionModel?.cursorRow ?? -1;
+    const at =
+      cursor >= 0 && cursor < d.rows
+        ? `Row ${(cursor + 1).toLocaleString('en-US')} of `
+        : '';
     this._info.node.textContent =
       message ??
-      `${d.rows.toLocaleString()} rows · ${d.columns.length} columns · version ${d.version}${sort}`;
+      `${at}${d.rows.toLocaleString('en-US')} rows · ${d.columns.length} columns · version ${d.version}${sort}`;
   }
 
   /**
@@ -457,6 +497,11 @@ export namespace DatasetView {
   export const COLUMN_COMMANDS: string[] = [];
 
   /**
+   * Most rows one copy takes.
+   */
+  export const MAX_COPY_ROWS = 10_000;
+
+  /**
    * The options used to create a view.
    */
   export interface IOptions {
@@ -472,6 +517,32 @@ export namespace DatasetView {
 }
 
 namespace Private {
+  /**
+   * Lumino's keys, but a copy waits for rows still loading.
+   */
+  export class KeyHandler extends BasicKeyHandler {
+    constructor(view: DatasetView) {
+      super();
+      this._view = view;
+    }
+
+    protected onKeyC(grid: DataGrid, event: KeyboardEvent): void {
+      if (
+        (event.ctrlKey || event.metaKey) &&
+        !event.shiftKey &&
+        !event.altKey
+      ) {
+        event.preventDefault();
+        event.stopPropagation();
+        void this._view.copySelection();
+        return;
+      }
+      super.onKeyC(grid, event);
+    }
+
+    private _view: DatasetView;
+  }
+
   /**
    * Grid mouse handling: a header click selects the column and sorts by it,
    * a header right-click opens the column menu; the rest is Lumino's.

@@ -26,7 +26,7 @@ export class FormulaEditor extends Widget {
 
     this._list = el('ul', 'jp-LiveGraphs-completions');
     this._list.setAttribute('role', 'listbox');
-    this._list.id = `jp-LiveGraphs-completions-${Private.counter++}`;
+    this._list.id = `jp-LiveGraphs-completions-${Private.nextId()}`;
     this.input.setAttribute('aria-controls', this._list.id);
     this._list.hidden = true;
 
@@ -293,5 +293,12 @@ export namespace FormulaEditor {
 }
 
 namespace Private {
-  export const counter = 0;
+  let counter = 0;
+
+  /**
+   * A number unique in this page, for element ids.
+   */
+  export function nextId(): number {
+    return counter++;
+  }
 }

@@ -67,15 +67,15 @@ export const NEW_CHART_COMMAND = 'livegraphs:new-chart';
  */
 export const DATASET_EVENT = 'https://events.livegraphs.dev/dataset/v1';
 
-const STEP_LABELS: Array<[StepKind, string]> = [
-  ['cast', 'Change Type…'],
-  ['rename', 'Rename Column…'],
-  ['drop_columns', 'Drop Column…'],
-  ['drop_nulls', 'Drop Rows with Nulls…'],
-  ['fill_nulls', 'Fill Nulls…'],
-  ['filter', 'Filter Rows…'],
-  ['dedupe', 'Remove Duplicates…'],
-  ['derive', 'New Column from Formula…']
+const STEP_LABELS: Array<[StepKind, string, string]> = [
+  ['cast', 'Change Type…', 'Change Type'],
+  ['rename', 'Rename Column…', 'Rename'],
+  ['drop_columns', 'Drop Column…', 'Drop Column'],
+  ['drop_nulls', 'Drop Rows with Nulls…', 'Drop Nulls'],
+  ['fill_nulls', 'Fill Nulls…', 'Fill Nulls'],
+  ['filter', 'Filter Rows…', 'Filter'],
+  ['dedupe', 'Remove Duplicates…', 'Deduplicate'],
+  ['derive', 'New Column from Formula…', 'New Column']
 ];
 
 /**
@@ -169,7 +169,7 @@ export const datasetsPlugin: JupyterFrontEndPlugin<void> = {
         blockSize: settings.pageSize
       });
       const widget = new MainAreaWidget({ content });
-      widget.id = content.id;
+      widget.id = `livegraphs-dataset-${dataset.id}`;
       widget.title.icon = datasetsIcon;
       widget.title.closable = true;
       widget.title.label = dataset.name;
@@ -480,14 +480,9 @@ export const datasetsPlugin: JupyterFrontEndPlugin<void> = {
 
     // ---- commands: the data view
     const viewEnabled = () => tracker.currentWidget !== null;
-    for (const [kind, label] of STEP_LABELS) {
+    for (const [kind, label, short] of STEP_LABELS) {
       add(CommandIDs.step(kind), {
-        label: args =>
-          args.toolbar
-            ? trans.__(
-                label.replace(/ Column| Rows with| from Formula|…/g, '').trim()
-              )
-            : trans.__(label),
+        label: args => (args.toolbar ? trans.__(short) : trans.__(label)),
         caption: trans.__(label.replace('…', '')),
         isEnabled: viewEnabled,
         execute: () => currentView()?.runStep(kind)
