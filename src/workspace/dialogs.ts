@@ -181,6 +181,11 @@ class StepForm extends Widget implements Dialog.IBodyWidget<IStep | null> {
     }
   }
 
+  dispose(): void {
+    this._formula?.dispose();
+    super.dispose();
+  }
+
   getValue(): IStep | null {
     const column = this._column?.value ?? '';
     const type =
@@ -282,8 +287,11 @@ class StepForm extends Widget implements Dialog.IBodyWidget<IStep | null> {
   }
 
   private _field(label: string, control: HTMLElement): void {
-    const wrap = el('label', 'jp-LiveGraphs-formLabel');
-    wrap.append(el('span', '', label), control);
+    const wrap = el('div', 'jp-LiveGraphs-formLabel');
+    const text = el('label', '', label);
+    control.id = `jp-LiveGraphs-field-${StepForm.nextId()}`;
+    text.htmlFor = control.id;
+    wrap.append(text, control);
     this.node.appendChild(wrap);
   }
 
@@ -297,6 +305,15 @@ class StepForm extends Widget implements Dialog.IBodyWidget<IStep | null> {
 }
 
 namespace StepForm {
+  let counter = 0;
+
+  /**
+   * A number unique in this page, for element ids.
+   */
+  export function nextId(): number {
+    return counter++;
+  }
+
   export const TITLES: Record<StepKind, string> = {
     cast: 'Change column type',
     rename: 'Rename column',

@@ -36,7 +36,9 @@ export class FormulaEditor extends Widget {
 
     this.node.append(this.input, this._list, this._error, this._status);
     this.input.addEventListener('input', this);
-    this.input.addEventListener('keydown', this);
+    // A dialog takes Enter and Escape in its capture phase, so the list's
+    // keys are taken earlier, on the window, while the list is open.
+    window.addEventListener('keydown', this, true);
     this.input.addEventListener('blur', this);
 
     void this._api
@@ -71,7 +73,9 @@ export class FormulaEditor extends Widget {
         this._scheduleCheck();
         break;
       case 'keydown':
-        this._onKey(event as KeyboardEvent);
+        if (event.target === this.input) {
+          this._onKey(event as KeyboardEvent);
+        }
         break;
       case 'blur':
         window.setTimeout(() => this._close(), 150);
@@ -118,6 +122,7 @@ export class FormulaEditor extends Widget {
   }
 
   dispose(): void {
+    window.removeEventListener('keydown', this, true);
     window.clearTimeout(this._timer);
     super.dispose();
   }
@@ -168,6 +173,8 @@ export class FormulaEditor extends Widget {
           (!word.bracket || item.kind === 'column') &&
           item.name.toLowerCase().startsWith(needle)
       )
+      // The data's own columns first, then functions, then keywords.
+      .sort((a, b) => Private.RANK[a.kind] - Private.RANK[b.kind])
       .slice(0, 12);
     if (!this._shown.length) {
       this._close();
@@ -293,6 +300,12 @@ export namespace FormulaEditor {
 }
 
 namespace Private {
+  export const RANK: Record<string, number> = {
+    column: 0,
+    function: 1,
+    keyword: 2
+  };
+
   let counter = 0;
 
   /**

@@ -499,13 +499,17 @@ export const datasetsPlugin: JupyterFrontEndPlugin<void> = {
       }
     });
     add(CommandIDs.undo, {
-      label: trans.__('Undo Last Step'),
+      label: args =>
+        args.toolbar ? trans.__('Undo') : trans.__('Undo Last Step'),
       icon: args => (args.toolbar ? undefined : undoIcon),
       isEnabled: viewEnabled,
       execute: () => currentView()?.undo()
     });
     add(CommandIDs.copyCode, {
-      label: trans.__('Copy Recipe as Code'),
+      label: args =>
+        args.toolbar
+          ? trans.__('Copy as Code')
+          : trans.__('Copy Recipe as Code'),
       isEnabled: viewEnabled,
       execute: () => currentView()?.copyCode()
     });
