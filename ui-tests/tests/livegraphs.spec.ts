@@ -1,5 +1,7 @@
 import { expect, test } from '@jupyterlab/galata';
 
+import { attachScreenshot, datasetItem, deleteAll, uploadViaApi } from './workspace-helpers';
+
 const PANEL_ID = 'livegraphs-datasets';
 
 test.describe('livegraphs-ext', () => {
@@ -13,60 +15,86 @@ test.describe('livegraphs-ext', () => {
     await expect(tab).toHaveAttribute('title', 'Datasets');
   });
 
-  test('a dataset uploaded through the API appears after a refresh', async ({
+  test('the panel follows changes made elsewhere without a refresh, and its search filters as you type', async ({
     page,
+    request,
     baseURL
   }, testInfo) => {
     // Given the Datasets panel is open and loaded
+    await deleteAll(request, baseURL);
     await page.sidebar.openTab(PANEL_ID);
     const panel = page.locator(`#${PANEL_ID}`);
     await expect(panel).toHaveAttribute('data-lg-state', 'ready');
 
-    // When a CSV is uploaded through the REST API
+    // When CSVs are uploaded through the REST API (as another tab would)
     const name = `ui-test-${Date.now()}`;
-    const url = new URL('livegraphs/api/datasets', `${baseURL}/`);
-    url.searchParams.set('name', name);
-    const response = await page.request.post(url.href, {
-      data: 'city,population,area\nLyon,522250,47.87\nNantes,320732,65.19\nLille,236234,34.83\n',
-      headers: { 'Content-Type': 'text/csv' }
-    });
-    expect(response.status()).toBe(201);
-    const dataset = await response.json();
-    // which the open panel does not show before it is refreshed
-    const item = panel
-      .getByRole('listitem')
-      .filter({ has: page.getByText(name, { exact: true }) });
+    const dataset = await uploadViaApi(
+      request,
+      baseURL,
+      name,
+      'city,population,area\nLyon,522250,47.87\nNantes,320732,65.19\nLille,236234,34.83\n'
+    );
+    await uploadViaApi(request, baseURL, 'other', 'a,b\n1,2\n');
+
+    // Then the open panel lists them with rows, columns, size, version, owner and change time
+    const item = datasetItem(panel, name);
+    await expect(item).toBeVisible();
+    await expect(item).toContainText('3 rows');
+    await expect(item).toContainText('3 columns');
+    await expect(item).toContainText(`v${dataset.version}`);
+    await expect(item).toContainText(`${dataset.owner} · changed`);
+    await expect(item).toContainText('city: string');
+    await expect(datasetItem(panel, 'other')).toBeVisible();
+
+    // And the search box filters as you type
+    await panel.getByRole('searchbox', { name: 'Search datasets' }).fill('ui-te');
+    await expect(panel.locator('.jp-LiveGraphs-dataset')).toHaveCount(1);
+    await expect(item).toBeVisible();
+    await panel.getByRole('searchbox', { name: 'Search datasets' }).fill('');
+    await expect(panel.locator('.jp-LiveGraphs-dataset')).toHaveCount(2);
+    await attachScreenshot(page, testInfo, 'datasets-panel', panel);
+
+    // When one is deleted elsewhere, it leaves the list by itself
+    const deleted = await request.delete(
+      new URL(`livegraphs/api/datasets/${dataset.id}`, `${baseURL}/`).href
+    );
+    expect(deleted.status()).toBe(204);
     await expect(item).toHaveCount(0);
 
-    // And the refresh command is run from the command palette
+    // And the refresh command is in the command palette
     await page.keyboard.press('Control+Shift+C');
     const palette = page.getByRole('region', {
       name: 'Command Palette Section'
     });
     await palette.getByRole('textbox').fill('Refresh Datasets');
     await palette.getByRole('menuitem', { name: 'Refresh Datasets' }).click();
+    await expect(panel).toHaveAttribute('data-lg-state', 'ready');
+    await expect(panel.locator('.jp-LiveGraphs-dataset')).toHaveCount(1);
+  });
 
-    // Then the panel lists it with its rows, columns and version
-    await expect(item).toBeVisible();
-    await expect(item).toContainText('3 rows');
-    await expect(item).toContainText('3 columns');
-    await expect(item).toContainText(`v${dataset.version}`);
-    await expect(item).toContainText('city');
-
-    const screenshot = await page.screenshot({
-      path: testInfo.outputPath('datasets-panel.png')
-    });
-    await testInfo.attach('datasets-panel', {
-      body: screenshot,
-      contentType: 'image/png'
-    });
-
-    const deleted = await page.request.delete(
-      new URL(
-        `livegraphs/api/datasets/${encodeURIComponent(dataset.id)}`,
-        `${baseURL}/`
-      ).href
+  test('a file of the file browser opens as a dataset from its context menu', async ({
+    page,
+    request,
+    baseURL,
+    tmpPath
+  }) => {
+    await deleteAll(request, baseURL);
+    // Given a CSV in the file browser
+    await page.contents.uploadContent(
+      'x,y\n1,2\n3,4\n5,6\n',
+      'text',
+      `${tmpPath}/points.csv`
     );
-    expect(deleted.status()).toBe(204);
+    await page.sidebar.openTab('filebrowser');
+    await page.filebrowser.openDirectory(tmpPath);
+    await page.filebrowser.refresh();
+    const file = page.locator('.jp-DirListing-item', { hasText: 'points.csv' });
+    // When "Open as Dataset" is chosen in its context menu
+    await file.click({ button: 'right' });
+    await page.getByRole('menuitem', { name: 'Open as Dataset' }).click();
+    // Then it becomes a dataset and opens on its report
+    const view = page.locator('.jp-LiveGraphs-DatasetView');
+    await expect(view).toHaveAttribute('data-lg-rows', '3', { timeout: 30_000 });
+    await expect(view.locator('.jp-LiveGraphs-reportSummary')).toContainText('3 rows · 2 columns');
   });
 });
