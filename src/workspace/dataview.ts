@@ -108,7 +108,7 @@ export class DatasetView extends BoxPanel {
     split.addClass('jp-LiveGraphs-viewSplit');
     split.addWidget(this.grid);
     split.addWidget(this._side);
-    split.setRelativeSizes([2, 1]);
+    split.setRelativeSizes([3, 2]);
 
     this.addWidget(this._info);
     this.addWidget(split);

@@ -145,3 +145,46 @@ async function runInNotebook(page: any, code: string): Promise<void> {
   const output: Locator = page.locator('.jp-OutputArea-output').first();
   await expect(output).not.toContainText('DIFFERENT');
 }
+
+test('a cast lists the values that did not fit; each jumps to its row', async ({
+  page,
+  request,
+  baseURL
+}, testInfo) => {
+  // Given a text column with a value that is not a number
+  await deleteAll(request, baseURL);
+  const rows = ['code,label'];
+  for (let i = 1; i <= 300; i++) {
+    rows.push(`${i === 250 ? 'n/a' : i},row ${i}`);
+  }
+  const dataset = await uploadViaApi(request, baseURL, 'codes', rows.join('\n') + '\n');
+  expect(dataset.columns[0].type).toBe('string');
+  const panel = await openPanel(page);
+  const view = await openDataset(page, panel, dataset);
+
+  // When it is cast to integer from the toolbar
+  await page.getByRole('button', { name: 'Change Type', exact: true }).click();
+  const dialog = page.locator('.jp-Dialog');
+  await dialog.getByLabel('Column', { exact: true }).selectOption('code');
+  await dialog.getByLabel('New type').selectOption('integer');
+  await dialog.getByRole('button', { name: 'Change type' }).click();
+  await expect(view).toHaveAttribute('data-lg-version', '2');
+
+  // Then the report lists the problem value with its row and expected type
+  const problems = view.getByRole('list', { name: 'Problem rows' });
+  const problem = problems.getByRole('button');
+  await expect(problem).toHaveCount(1);
+  await expect(problem).toContainText('Row 250');
+  await expect(problem).toContainText('n/a');
+  await expect(problem).toContainText('expected integer');
+  await expect(
+    view.locator('tr[data-column="code"]').getByRole('combobox')
+  ).toHaveValue('integer');
+
+  // And clicking it takes the grid to that row
+  await problem.click();
+  await expect(view.locator('.jp-LiveGraphs-viewInfo')).toContainText(
+    'Row 250 of 300 rows'
+  );
+  await attachScreenshot(page, testInfo, 'report-problem-jump');
+});
