@@ -144,6 +144,14 @@ export class DatasetView extends BoxPanel {
     return this._column;
   }
 
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this.model.dispose();
+    super.dispose();
+  }
+
   /**
    * Show the report tab (after an upload).
    */

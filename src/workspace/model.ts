@@ -166,6 +166,7 @@ export class DatasetGridModel extends DataModel {
   }
 
   dispose(): void {
+    this._disposed = true;
     this._generation++;
     this._blocks.clear();
     this._pending = [];

@@ -112,6 +112,7 @@ export class UploadQueue extends Widget {
     this.node.appendChild(node);
     const controller = new AbortController();
     const item: Private.IItem = {
+      remote: size === null,
       name,
       node,
       bar,
@@ -137,7 +138,13 @@ export class UploadQueue extends Widget {
     this._running = true;
     item.node.dataset.state = 'uploading';
     item.started = performance.now();
-    item.text.textContent = 'Starting…';
+    item.text.textContent = item.remote
+      ? 'Copying and reading on the server…'
+      : 'Starting…';
+    if (item.remote) {
+      // No byte counts for a server-side copy: an indeterminate bar.
+      item.bar.removeAttribute('value');
+    }
     try {
       const dataset = await item.start(item, item.controller.signal);
       item.node.dataset.state = 'done';
@@ -216,6 +223,10 @@ export namespace UploadQueue {
 
 namespace Private {
   export interface IItem {
+    /**
+     * Whether the server copies the file itself (no byte progress).
+     */
+    remote: boolean;
     name: string;
     node: HTMLElement;
     bar: HTMLProgressElement;

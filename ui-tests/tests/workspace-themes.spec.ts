@@ -18,11 +18,16 @@ async function gridPixel(page: any, viewId: string): Promise<string> {
     const canvas = document.querySelector(
       `#${id} .jp-LiveGraphs-grid canvas`
     ) as HTMLCanvasElement;
-    const ratio = window.devicePixelRatio || 1;
-    const [r, g, b] = canvas
-      .getContext('2d')!
-      .getImageData(Math.round(400 * ratio), Math.round(500 * ratio), 1, 1).data;
-    return `rgb(${r}, ${g}, ${b})`;
+    // The most common colour along the canvas' middle line: the body cells'
+    // background in any layout, whatever text crosses it.
+    const y = Math.floor(canvas.height / 2);
+    const line = canvas.getContext('2d')!.getImageData(0, y, canvas.width, 1).data;
+    const counts = new Map<string, number>();
+    for (let i = 0; i < line.length; i += 4) {
+      const key = `rgb(${line[i]}, ${line[i + 1]}, ${line[i + 2]})`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    return [...counts.entries()].sort((a, b) => b[1] - a[1])[0][0];
   }, viewId);
 }
 
