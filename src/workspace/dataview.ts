@@ -84,7 +84,15 @@ export class DatasetView extends BoxPanel {
         this.node.dataset.lgLastRowLoaded = 'yes';
       }
     });
-    this.grid.selectionModel!.changed.connect(() => this._setInfo());
+    this.grid.selectionModel!.changed.connect(() => {
+      this._setInfo();
+      // Moving the cursor with the keyboard selects its column too.
+      const cursor = this.grid.selectionModel?.cursorColumn ?? -1;
+      const name = this.model.columns[cursor]?.name;
+      if (name !== undefined && name !== this._column) {
+        this.selectColumn(name);
+      }
+    });
     this.model.failed.connect((_, error) =>
       this._setInfo(`Could not read rows: ${error.message}`)
     );

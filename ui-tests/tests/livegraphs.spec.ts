@@ -54,6 +54,17 @@ test.describe('livegraphs-ext', () => {
     await expect(panel.locator('.jp-LiveGraphs-dataset')).toHaveCount(2);
     await attachScreenshot(page, testInfo, 'datasets-panel', panel);
 
+    // And the keyboard moves through the list and opens a dataset
+    await panel.locator('.jp-LiveGraphs-dataset').first().focus();
+    await page.keyboard.press('ArrowDown');
+    await expect(panel.locator('.jp-LiveGraphs-dataset').nth(1)).toBeFocused();
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('Enter');
+    await expect(page.locator('.jp-LiveGraphs-DatasetView')).toHaveAttribute(
+      'data-lg-loaded',
+      'yes'
+    );
+
     // When one is deleted elsewhere, it leaves the list by itself
     const deleted = await request.delete(
       new URL(`livegraphs/api/datasets/${dataset.id}`, `${baseURL}/`).href
@@ -70,6 +81,51 @@ test.describe('livegraphs-ext', () => {
     await palette.getByRole('menuitem', { name: 'Refresh Datasets' }).click();
     await expect(panel).toHaveAttribute('data-lg-state', 'ready');
     await expect(panel.locator('.jp-LiveGraphs-dataset')).toHaveCount(1);
+  });
+
+  test('"New Chart" is offered only once the chart command exists, and gets the dataset id', async ({
+    page,
+    request,
+    baseURL
+  }) => {
+    await deleteAll(request, baseURL);
+    const dataset = await uploadViaApi(request, baseURL, 'charted', 'a,b\n1,2\n');
+    await page.sidebar.openTab(PANEL_ID);
+    const item = datasetItem(page.locator(`#${PANEL_ID}`), 'charted');
+    // Without the chart command the context menu has no "New Chart"
+    await item.click({ button: 'right' });
+    await expect(page.getByRole('menuitem', { name: 'Export as CSV' })).toBeVisible();
+    await expect(page.getByRole('menuitem', { name: 'New Chart' })).toHaveCount(0);
+    await page.keyboard.press('Escape');
+    // Once another plugin registers it, the entry appears and runs it with {id}
+    await page.evaluate(() => {
+      const app = (window as any).jupyterapp;
+      app.commands.addCommand('livegraphs:new-chart', {
+        label: 'chart',
+        execute: (args: any) => {
+          (window as any).__lgChartArgs = args;
+        }
+      });
+    });
+    await item.click({ button: 'right' });
+    await page.getByRole('menuitem', { name: 'New Chart' }).click();
+    expect(await page.evaluate(() => (window as any).__lgChartArgs)).toEqual({
+      id: dataset.id
+    });
+  });
+
+  test('its settings are in the settings registry', async ({ page, baseURL }) => {
+    const response = await page.request.get(
+      new URL('lab/api/settings/livegraphs-ext:datasets', `${baseURL}/`).href
+    );
+    expect(response.status()).toBe(200);
+    const body = await response.json();
+    expect(Object.keys(body.schema.properties).sort()).toEqual([
+      'defaultExportFormat',
+      'pageSize',
+      'pollInterval'
+    ]);
+    expect(body.schema.properties.defaultExportFormat.enum).toEqual(['csv', 'parquet', 'json']);
   });
 
   test('a file of the file browser opens as a dataset from its context menu', async ({
