@@ -114,6 +114,41 @@ test.describe('livegraphs-ext', () => {
     });
   });
 
+  test('a dataset exports from its context menu, and deletes after a confirmation', async ({
+    page,
+    request,
+    baseURL
+  }) => {
+    await deleteAll(request, baseURL);
+    await uploadViaApi(request, baseURL, 'exported', 'a,b\n1,=2\n');
+    await page.sidebar.openTab(PANEL_ID);
+    const panel = page.locator(`#${PANEL_ID}`);
+    const item = datasetItem(panel, 'exported');
+
+    // Export as CSV downloads the file (formula-looking cells neutralised)
+    await item.click({ button: 'right' });
+    const download = page.waitForEvent('download');
+    await page.getByRole('menuitem', { name: 'Export as CSV' }).click();
+    const file = await download;
+    expect(file.suggestedFilename()).toBe('exported.csv');
+    const fs = await import('fs');
+    expect(fs.readFileSync(await file.path(), 'utf-8')).toBe("a,b\n1,'=2\n");
+
+    // Delete asks first; Cancel keeps it, Delete removes it everywhere
+    await item.click({ button: 'right' });
+    await page.getByRole('menuitem', { name: 'Delete Dataset…' }).click();
+    const dialog = page.locator('.jp-Dialog');
+    await expect(dialog).toContainText('Delete “exported”');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await expect(item).toHaveCount(1);
+    await item.click({ button: 'right' });
+    await page.getByRole('menuitem', { name: 'Delete Dataset…' }).click();
+    await dialog.getByRole('button', { name: 'Delete' }).click();
+    await expect(item).toHaveCount(0);
+    const left = await request.get(new URL('livegraphs/api/datasets', `${baseURL}/`).href);
+    expect((await left.json()).datasets).toEqual([]);
+  });
+
   test('its settings are in the settings registry', async ({ page, baseURL }) => {
     const response = await page.request.get(
       new URL('lab/api/settings/livegraphs-ext:datasets', `${baseURL}/`).href
