@@ -2,7 +2,7 @@ import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 
 import { IColumn, ILiveGraphsAPI, IStep } from '../tokens';
-import { COLUMN_TYPES, el } from './dom';
+import { COLUMN_TYPES, el, formatValue } from './dom';
 import { FormulaEditor } from './formula';
 
 /**
@@ -154,6 +154,12 @@ class StepForm extends Widget implements Dialog.IBodyWidget<IStep | null> {
         this._to = this._select('Condition', CMPS, 'eq');
         this._text = this._input('Value (a list: comma separated)', '');
         this._text2 = this._input('And (for "is between")', '');
+        this._values = el('fieldset', 'jp-LiveGraphs-valueChoices');
+        this.node.appendChild(this._values);
+        this._column.addEventListener('change', () => void this._loadValues());
+        this._to.addEventListener('change', () => this._showFields());
+        this._showFields();
+        void this._loadValues();
         break;
       case 'dedupe':
         this._column = this._columnSelect('Compare', '', [
@@ -228,12 +234,15 @@ class StepForm extends Widget implements Dialog.IBodyWidget<IStep | null> {
       return { column, cmp };
     }
     if (cmp === 'in' || cmp === 'not_in') {
-      const values = text
+      const typed = text
         .split(',')
         .map(v => v.trim())
         .filter(v => v !== '')
         .map(v => typedValue(v, type));
-      return { column, cmp, value: values };
+      const checked = this._choices
+        .filter(choice => choice.box.checked)
+        .map(choice => choice.value);
+      return { column, cmp, value: [...checked, ...typed] };
     }
     if (cmp === 'between') {
       return {
@@ -246,6 +255,50 @@ class StepForm extends Widget implements Dialog.IBodyWidget<IStep | null> {
       return { column, cmp, value: text };
     }
     return { column, cmp, value: typedValue(text, type) };
+  }
+
+  /**
+   * Show the fields the chosen condition needs.
+   */
+  private _showFields(): void {
+    const cmp = this._to?.value ?? '';
+    const list = cmp === 'in' || cmp === 'not_in';
+    const none = cmp === 'is_null' || cmp === 'not_null';
+    this._text!.parentElement!.hidden = none;
+    this._text2!.parentElement!.hidden = cmp !== 'between';
+    this._values!.hidden = !list || !this._choices.length;
+  }
+
+  /**
+   * Offer the column's most common values as checkboxes ("is one of").
+   */
+  private async _loadValues(): Promise<void> {
+    const column = this._column?.value ?? '';
+    const ticket = ++this._valuesTicket;
+    let top: ReadonlyArray<{ value: unknown; count: number }> = [];
+    try {
+      const profile = await this._context.api.getProfile(
+        this._context.id,
+        column,
+        this._context.version
+      );
+      top = profile.top;
+    } catch {
+      // No choices: the typed list still works.
+    }
+    if (ticket !== this._valuesTicket || !this._values) {
+      return;
+    }
+    const legend = el('legend', '', 'Most common values');
+    this._choices = top.map(({ value, count }) => {
+      const box = el('input');
+      box.type = 'checkbox';
+      const label = el('label', 'jp-LiveGraphs-valueChoice');
+      label.append(box, el('span', '', `${formatValue(value)} (${count})`));
+      return { value, box, label };
+    });
+    this._values.replaceChildren(legend, ...this._choices.map(c => c.label));
+    this._showFields();
   }
 
   private _columnSelect(
@@ -302,6 +355,13 @@ class StepForm extends Widget implements Dialog.IBodyWidget<IStep | null> {
   private _text?: HTMLInputElement;
   private _text2?: HTMLInputElement;
   private _formula?: FormulaEditor;
+  private _values?: HTMLFieldSetElement;
+  private _valuesTicket = 0;
+  private _choices: Array<{
+    value: unknown;
+    box: HTMLInputElement;
+    label: HTMLLabelElement;
+  }> = [];
 }
 
 namespace StepForm {

@@ -50,11 +50,14 @@ test.describe('cleaning without code', () => {
       report.locator('tr[data-column="quantity"]').getByRole('combobox')
     ).toHaveValue('float');
 
-    // When rows are filtered from the toolbar: region equals North
+    // When rows are filtered from the toolbar: region is one of the values ticked
     await page.getByRole('button', { name: 'Filter', exact: true }).click();
     await dialog.getByLabel('Keep rows where').selectOption('region');
-    await dialog.getByLabel('Condition').selectOption('eq');
-    await dialog.getByLabel('Value (a list: comma separated)').fill('North');
+    await dialog.getByLabel('Condition').selectOption('in');
+    await expect(dialog.getByLabel('And (for "is between")')).toBeHidden();
+    await dialog.getByRole('checkbox', { name: 'North (3)' }).check();
+    await expect(dialog.getByRole('checkbox')).toHaveCount(3);
+    await attachScreenshot(page, testInfo, 'filter-by-values', dialog);
     await dialog.getByRole('button', { name: 'Filter', exact: true }).click();
     await expect(view).toHaveAttribute('data-lg-version', '3');
     await expect(info).toContainText('3 rows · 4 columns · version 3');

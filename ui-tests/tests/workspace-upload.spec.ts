@@ -59,7 +59,7 @@ test.describe('uploads', () => {
     await attachScreenshot(page, testInfo, 'upload-report-and-grid');
   });
 
-  test('a file dropped on the panel is uploaded', async ({ page, request, baseURL }) => {
+  test('files dropped on the panel queue and upload', async ({ page, request, baseURL }) => {
     const panel = await openPanel(page);
     const text = fs.readFileSync(corpus('real', 'tips.csv'), 'utf-8');
 
@@ -69,6 +69,9 @@ test.describe('uploads', () => {
         ([type, content]) => {
           const dt = new DataTransfer();
           dt.items.add(new File([content], 'tips.csv', { type: 'text/csv' }));
+          dt.items.add(
+            new File(['{"a": 1}\n{"a": 2}\n'], 'two.jsonl', { type: '' })
+          );
           const target = document.querySelector('#livegraphs-datasets .jp-LiveGraphs-body')!;
           target.dispatchEvent(
             new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true })
@@ -81,12 +84,13 @@ test.describe('uploads', () => {
     await drag('drop');
     await expect(panel).not.toHaveClass(/jp-mod-dropTarget/);
 
-    // Then it becomes a dataset with every row
+    // Then both queue and become datasets with every row
     await expect(datasetItem(panel, 'tips')).toContainText('244 rows', {
       timeout: 60_000
     });
+    await expect(datasetItem(panel, 'two')).toContainText('2 rows');
     const names = (await listViaApi(request, baseURL)).map(d => d.name);
-    expect(names).toEqual(['tips']);
+    expect(names.sort()).toEqual(['tips', 'two']);
   });
 
   test('a large upload cancelled half-way leaves nothing behind', async ({
