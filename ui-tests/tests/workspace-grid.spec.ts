@@ -35,6 +35,15 @@ test.describe('the data grid', () => {
     await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
     const panel = await openPanel(page);
 
+    // (every page the grid asks the server for, to check none is asked twice)
+    const pages: string[] = [];
+    page.on('request', r => {
+      const url = new URL(r.url());
+      if (url.pathname.endsWith(`/datasets/${dataset.id}/rows`)) {
+        pages.push(url.search);
+      }
+    });
+
     // When it is opened from the panel
     const item = panel.locator(`[data-dataset-id="${dataset.id}"]`);
     await expect(item).toContainText('1,000,000 rows');
@@ -58,6 +67,15 @@ test.describe('the data grid', () => {
       'Row 1,000,000 of 1,000,000 rows'
     );
     const lastRow = Date.now() - scrolled;
+
+    // And only the blocks in view were read, each once
+    expect(pages.length).toBeGreaterThanOrEqual(2);
+    expect(pages.length).toBeLessThan(20);
+    expect(new Set(pages).size).toBe(pages.length);
+    testInfo.annotations.push({
+      type: 'pages read to reach the last row',
+      description: String(pages.length)
+    });
 
     // And the last row's cell copies as the right value
     await page.keyboard.press('Control+C');
