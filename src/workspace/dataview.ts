@@ -74,8 +74,12 @@ export class DatasetView extends BoxPanel {
       headers: 'none',
       warningThreshold: 1e6
     };
-    this.grid.node.tabIndex = 0;
-    this.grid.node.setAttribute('aria-label', `Rows of ${this._dataset.name}`);
+    // Keys reach the grid through its viewport, so that is what takes focus.
+    this.grid.viewport.node.tabIndex = 0;
+    this.grid.viewport.node.setAttribute(
+      'aria-label',
+      `Rows of ${this._dataset.name}`
+    );
     this.applyTheme();
     this.model.blockLoaded.connect((_, block) => {
       // For tests and for people: when rows first show, and when the last row has.
@@ -222,7 +226,7 @@ export class DatasetView extends BoxPanel {
       cursorColumn: c,
       clear: 'all'
     });
-    this.grid.node.focus();
+    this.grid.viewport.node.focus();
   }
 
   /**
@@ -540,6 +544,29 @@ namespace Private {
     constructor(view: DatasetView) {
       super();
       this._view = view;
+    }
+
+    onKeyDown(grid: DataGrid, event: KeyboardEvent): void {
+      // The context-menu key (or Shift+F10) opens the cursor column's menu.
+      if (
+        event.key === 'ContextMenu' ||
+        (event.shiftKey && event.key === 'F10')
+      ) {
+        const column = grid.selectionModel?.cursorColumn ?? -1;
+        const name = this._view.model.columns[column]?.name;
+        if (name !== undefined) {
+          event.preventDefault();
+          event.stopPropagation();
+          const rect = grid.node.getBoundingClientRect();
+          this._view.openColumnMenu(
+            name,
+            rect.left + grid.headerWidth + 8,
+            rect.top + grid.headerHeight
+          );
+          return;
+        }
+      }
+      super.onKeyDown(grid, event);
     }
 
     protected onKeyC(grid: DataGrid, event: KeyboardEvent): void {

@@ -190,4 +190,11 @@ test('a cast lists the values that did not fit; each jumps to its row', async ({
     'Row 250 of 300 rows'
   );
   await attachScreenshot(page, testInfo, 'report-problem-jump');
+
+  // And the keyboard opens that column's menu (Shift+F10)
+  await page.keyboard.press('Shift+F10');
+  const menu = page.locator('.jp-LiveGraphs-columnMenu');
+  await expect(menu.getByText('Fill Nulls…')).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(menu).toHaveCount(0);
 });
