@@ -28,7 +28,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from . import transforms
+from . import profile, transforms
 from .catalog import Catalog, DatasetRow, VersionRow, utcnow
 from .errors import BadInput, Conflict, NotFound, Problem, StoreError
 from .files import publish, remove_quietly, unique_name
@@ -579,6 +579,29 @@ class DatasetStore:
         import pyarrow.parquet as pq
 
         return pq.read_table(self.version_file(dataset_id, version))
+
+    # ------------------------------------------------------------------ profiles and formulas
+
+    def profile(self, dataset_id: str, column: str, version: int | None = None) -> dict[str, Any]:
+        """Counts, range and histogram or top values of one column (see ``profile.column_profile``)."""
+        path, columns, _ = self._columns(dataset_id, version)
+        with self._scratch() as scratch:
+            con = self._connect(scratch)
+            try:
+                return profile.column_profile(con, path, columns, column)
+            except duckdb.Error as e:
+                raise BadInput(f"The profile failed: {_duck_message(e)}", "Bad query") from e
+            finally:
+                con.close()
+
+    def check_formula(self, dataset_id: str, formula: Any, version: int | None = None) -> dict[str, Any]:
+        """Whether ``formula`` is valid on a version, its type, or the error and where it is."""
+        _, columns, _ = self._columns(dataset_id, version)
+        return profile.check_formula(formula, columns)
+
+    def formula_completions(self, dataset_id: str, version: int | None = None) -> list[dict[str, str]]:
+        _, columns, _ = self._columns(dataset_id, version)
+        return profile.completions(columns)
 
     # ------------------------------------------------------------------ export
 
