@@ -17,7 +17,7 @@ import duckdb
 from ..errors import BadInput, Problem
 from ..schema import ColumnType
 from .dialect import BOOL_WORDS, Dialect, detect, has_leading_zero, kind
-from .engine import sql_ident, sql_str
+from .engine import run_copy, sql_ident, sql_str
 from .limits import Guard, IngestLimits
 from .prescan import Prepared
 
@@ -268,7 +268,9 @@ def ingest_csv(
         con.execute("DROP TABLE IF EXISTS reject_errors")
         con.execute("DROP TABLE IF EXISTS reject_scans")
         dest.unlink(missing_ok=True)
-        result = con.execute(_copy_sql(prep.path, dest, dialect, types, fmt, limits, long_lines)).fetchone()
+        result = run_copy(
+            con, _copy_sql(prep.path, dest, dialect, types, fmt, limits, long_lines), dest, limits
+        )
         rows = int(result[0]) if result else 0
         rejects = con.execute(
             "SELECT line, column_name, error_type, csv_line, error_message FROM reject_errors ORDER BY line"

@@ -22,6 +22,12 @@ class IngestLimits:
     time_limit: float = 600.0
     #: problems listed in the report (``problem_count`` still counts them all)
     max_problems: int = 100
+    #: DuckDB memory for the streaming COPY. Order-preserving Parquet writing buffers what it
+    #: is given, so a smaller budget mostly means a smaller peak, at about the same speed.
+    working_memory: str = "320MB"
+    #: the COPY is run once more with this much when the working memory did not suffice
+    #: (very wide tables, very long lines)
+    max_memory: str = "1GB"
 
 
 class Guard:
