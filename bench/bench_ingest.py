@@ -11,7 +11,9 @@ latency at offset 0, middle and end over HTTP next to the raw store query
     python bench/bench_ingest.py --rows 1000000 --rows 10000000 --repeat 2
 
 The machine is shared: every figure is measured ``--repeat`` times and each run is
-reported; compare ratios within one run, not absolute times across runs.
+reported, with the 1-minute load average; compare ratios within one run, not absolute times
+across runs. CPU seconds (server process; library child) are given next to wall time: they
+suffer less from other work on the machine.
 """
 
 from __future__ import annotations
@@ -85,7 +87,8 @@ elif kind in ("page", "store"):
         out[label] = statistics.median(ts) * 1000
     print(json.dumps(out))
     sys.exit(0)
-print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+ru = resource.getrusage(resource.RUSAGE_SELF)
+print(time.perf_counter() - t, ru.ru_utime + ru.ru_stime, ru.ru_maxrss * 1024)
 """.replace("__REPEATS__", str(PAGE_REPEATS))
 
 
@@ -99,14 +102,15 @@ def run_child(kind: str, src: Path, dst: Path | str, *extra: str) -> Any:
     )
     if kind in ("page", "store"):
         return json.loads(out.stdout)
-    seconds, rss = out.stdout.split()[-2:]
-    return float(seconds), int(rss)
+    seconds, cpu, rss = out.stdout.split()[-3:]
+    return float(seconds), int(rss), float(cpu)
 
 
 def server_upload(server: LiveServer, path: Path, name: str) -> dict[str, Any]:
     """POST the file; sample the server's RSS and note when the whole body is on its disk."""
     proc = psutil.Process(server.proc.pid)  # type: ignore[union-attr]
     base = proc.memory_info().rss
+    cpu0 = sum(proc.cpu_times()[:2])
     peak = [base]
     received: list[float] = []
     size = path.stat().st_size
@@ -136,12 +140,14 @@ def server_upload(server: LiveServer, path: Path, name: str) -> dict[str, Any]:
             server.api + "datasets", params={"name": name, "filename": path.name}, data=f, timeout=3600
         )
     elapsed = time.perf_counter() - t0
+    cpu = sum(proc.cpu_times()[:2]) - cpu0
     done.set()
     t.join()
     r.raise_for_status()
     transfer = (received[0] - t0) if received else float("nan")
     return {
         "seconds": elapsed,
+        "cpu": cpu,
         "transfer": transfer,
         "base_rss": base,
         "peak_rss": peak[0],
@@ -193,15 +199,20 @@ def one_run(csv: Path, rows: int, data: Path) -> dict[str, Any]:
         "livegraphs_upload_s": round(up_s, 2),
         "livegraphs_receive_s": round(transfer, 2),
         "livegraphs_ingest_s": round(up_s - transfer, 2),
+        "livegraphs_server_cpu_s": round(up["cpu"], 2),
         "livegraphs_rss_before_mb": round(up["base_rss"] / 1e6),
         "livegraphs_peak_rss_mb": round(up["peak_rss"] / 1e6),
         "duckdb_copy_s": round(duck[0], 2),
+        "duckdb_cpu_s": round(duck[2], 2),
         "duckdb_peak_rss_mb": round(duck[1] / 1e6),
         "pyarrow_stream_s": round(pa_[0], 2),
+        "pyarrow_cpu_s": round(pa_[2], 2),
         "pyarrow_peak_rss_mb": round(pa_[1] / 1e6),
         "upload_time_vs_best": round(up_s / best, 2),
         "ingest_speed_vs_best": round(best / up_s, 2),
         "ingest_only_speed_vs_best": round(best / (up_s - transfer), 2),
+        # CPU seconds suffer less than wall time from other work on a shared machine
+        "cpu_work_vs_duckdb": round(duck[2] / up["cpu"], 2),
         "time_to_first_rows_s": round(up_s + first_ms / 1000, 2),
         "first_page_cold_ms": round(first_ms, 2),
         "page_ms_http": {k: round(v, 2) for k, v in pages.items()},
