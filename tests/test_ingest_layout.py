@@ -26,7 +26,9 @@ def test_row_groups_stay_small_and_rows_keep_their_order(tmp_path: Path) -> None
     work.mkdir()
     dest = tmp_path / "out.parquet"
     # a small working memory: the budget must not cost the order or the layout
-    result = ingest_file(src, dest, work_dir=work, limits=IngestLimits(working_memory="64MB"))
+    result = ingest_file(
+        src, dest, work_dir=work, limits=IngestLimits(working_memory=64 * 2**20, row_groups_in_memory=0)
+    )
     assert result.rows == rows
     meta = pq.read_metadata(dest)
     sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]

@@ -157,12 +157,12 @@ def _wide_csv(path: Path) -> Path:
 
 def test_a_copy_that_outgrows_the_working_memory_is_run_again_with_more(tmp_path) -> None:
     src = _wide_csv(tmp_path / "wide.csv")
-    result, rows = run(tmp_path, src, limits=IngestLimits(working_memory="16MB", max_memory="1GB"))
+    result, rows = run(tmp_path, src, limits=IngestLimits(working_memory=16 * 2**20, row_groups_in_memory=0))
     assert result.rows == 4000 and len(result.columns) == 200
     assert rows[3999]["c199"] == "value number 3999 199"
 
 
 def test_a_file_that_needs_more_than_the_most_memory_is_413(tmp_path) -> None:
     src = _wide_csv(tmp_path / "wide.csv")
-    err = run_error(tmp_path, src, limits=IngestLimits(working_memory="16MB", max_memory="16MB"))
+    err = run_error(tmp_path, src, limits=IngestLimits(working_memory=16 * 2**20, max_memory=16 * 2**20))
     assert isinstance(err, TooLarge) and err.status == 413

@@ -54,7 +54,7 @@ def connect(temp_dir: Path, guard: Guard, limits: IngestLimits | None = None) ->
         ":memory:",
         config={
             "threads": THREADS,
-            "memory_limit": limits.working_memory,
+            "memory_limit": memory(limits.working_memory),
             # rows stay in file order: pages and row numbers depend on it
             "preserve_insertion_order": True,
             "temp_directory": str(temp_dir),
@@ -74,16 +74,26 @@ def connect(temp_dir: Path, guard: Guard, limits: IngestLimits | None = None) ->
     return con
 
 
+def memory(size: int) -> str:
+    """A DuckDB memory setting for ``size`` bytes."""
+    return f"{max(1, size // 2**20)}MiB"
+
+
+def set_budget(con: duckdb.DuckDBPyConnection, size: int) -> None:
+    con.execute(f"SET memory_limit = {sql_str(memory(size))}")
+
+
 def run_copy(
-    con: duckdb.DuckDBPyConnection, sql: str, dest: Path, limits: IngestLimits
+    con: duckdb.DuckDBPyConnection, sql: str, dest: Path, budget: int, limits: IngestLimits
 ) -> tuple[Any, ...] | None:
-    """Run one COPY in the working memory; once more with the most memory allowed if that ran out."""
+    """Run one COPY within ``budget`` bytes; once more with the most memory allowed if that ran out."""
+    set_budget(con, budget)
     try:
         return con.execute(sql).fetchone()
     except duckdb.OutOfMemoryException:
-        if limits.max_memory == limits.working_memory:
+        if budget >= limits.max_memory:
             raise
-    con.execute(f"SET memory_limit = {sql_str(limits.max_memory)}")
+    set_budget(con, limits.max_memory)
     con.execute("DROP TABLE IF EXISTS reject_errors")
     con.execute("DROP TABLE IF EXISTS reject_scans")
     dest.unlink(missing_ok=True)

@@ -291,6 +291,7 @@ def ingest_json(
         f"columns={{{read_types}}}, maximum_object_size={2 * limits.max_line_bytes + 2**20})) "
         f"TO {sql_str(str(dest))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})",
         dest,
+        limits.working_memory,
         limits,
     )
     nulls = [c.nulls(rows) for c in columns]
