@@ -1,4 +1,6 @@
-"""DuckDB runs sandboxed: the ingest and the store's queries touch only their own files.
+"""DuckDB runs sandboxed and in a memory budget.
+
+The ingest and the store's queries touch only their own files.
 
 The store builds every SQL statement itself, so these are second walls: even a statement
 that got through could not read another file, write outside scratch space, load an
@@ -98,7 +100,7 @@ def test_a_query_connection_reads_its_dataset_and_nothing_else(store, tmp_path, 
     assert secret.read_text() == SECRET
 
 
-def test_a_locked_query_can_still_sort_filter_and_spill(tmp_path) -> None:
+def test_a_locked_query_can_still_sort_and_spill(tmp_path) -> None:
     store = DatasetStore(StoreConfig(root=tmp_path / "store", duckdb_memory_limit="32MB"))
     try:
         ds = _upload(store, tmp_path, "mine")
@@ -155,9 +157,21 @@ def _wide_csv(path: Path) -> Path:
     return path
 
 
-def test_a_copy_that_outgrows_the_working_memory_is_run_again_with_more(tmp_path) -> None:
+def test_a_copy_that_outgrows_the_working_memory_is_run_again_with_more(tmp_path, monkeypatch) -> None:
+    from livegraphs_ext.store.ingest import engine
+
+    budgets: list[int] = []
+    real = engine.set_budget
+
+    def record(con, size):
+        budgets.append(size)
+        real(con, size)
+
+    monkeypatch.setattr(engine, "set_budget", record)
     src = _wide_csv(tmp_path / "wide.csv")
-    result, rows = run(tmp_path, src, limits=IngestLimits(working_memory=16 * 2**20, row_groups_in_memory=0))
+    limits = IngestLimits(working_memory=16 * 2**20, row_groups_in_memory=0)
+    result, rows = run(tmp_path, src, limits=limits)
+    assert budgets == [16 * 2**20, limits.max_memory]
     assert result.rows == 4000 and len(result.columns) == 200
     assert rows[3999]["c199"] == "value number 3999 199"
 
@@ -166,3 +180,16 @@ def test_a_file_that_needs_more_than_the_most_memory_is_413(tmp_path) -> None:
     src = _wide_csv(tmp_path / "wide.csv")
     err = run_error(tmp_path, src, limits=IngestLimits(working_memory=16 * 2**20, max_memory=16 * 2**20))
     assert isinstance(err, TooLarge) and err.status == 413
+
+
+def test_the_budget_grows_with_the_width_of_the_rows() -> None:
+    from livegraphs_ext.store.ingest.csv_ingest import ROW_GROUP, _budget
+
+    limits = IngestLimits()
+    narrow = "id,x\n" + "".join(f"{i},{i}.5\n" for i in range(1000))
+    wide = ",".join(f"c{i}" for i in range(100)) + "\n" + ("value number 1234 12," * 100 + "\n") * 50
+    row = len(narrow) / narrow.count("\n")
+    assert _budget(narrow, limits) == limits.working_memory + int(4 * row * ROW_GROUP)
+    assert _budget(narrow, limits) < 300 * 2**20
+    # about 2 kB a row: four row groups are more than the cap
+    assert _budget(wide, limits) == limits.max_memory
