@@ -77,6 +77,11 @@ class LiveGraphsApp(ExtensionApp):
         config=True,
         help="DuckDB memory limit for the store's queries and ingests (e.g. '1GB'); DuckDB spills past it.",
     )
+    duckdb_temp_limit = Unicode(
+        "4GB",
+        config=True,
+        help="Most disk one store query may spill to under data_dir (e.g. '4GB'); past it the query fails.",
+    )
     heavy_workers = Int(
         2,
         config=True,
@@ -127,6 +132,7 @@ class LiveGraphsApp(ExtensionApp):
                 catalog_url=self.catalog_url or None,
                 ingest=limits,
                 duckdb_memory_limit=self.duckdb_memory_limit,
+                duckdb_temp_limit=self.duckdb_temp_limit,
                 query_timeout_ms=self.query_time_limit * 1000,
             )
         )
