@@ -21,6 +21,7 @@ from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler
 from jupyterhub.utils import url_path_join
 from tornado import web
 from tornado.httpserver import HTTPServer
+from tornado.log import enable_pretty_logging
 from tornado.web import HTTPError
 from traitlets import Int, Unicode, default
 from traitlets.config import Application
@@ -202,6 +203,7 @@ class LiveGraphsService(Application):
         )
 
     async def serve(self) -> None:
+        enable_pretty_logging()
         parsed = urlparse(self.url)
         server = HTTPServer(self.make_app(), xheaders=True, max_body_size=self.max_upload_bytes)
         server.listen(parsed.port or 80, parsed.hostname or "127.0.0.1")

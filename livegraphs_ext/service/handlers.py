@@ -21,6 +21,7 @@ from urllib.parse import quote
 import orjson
 from tornado import web
 from tornado.http1connection import HTTP1Connection
+from tornado.log import app_log
 from tornado.web import HTTPError
 
 from ..store import GuardedStore, StoreError, check_name
@@ -96,7 +97,7 @@ class ServiceHandler(APIIdentified):
         if isinstance(e, StoreError):
             if self._finished:
                 return
-            self.log.info("livegraphs: %s %s -> %s %s", self.request.method, self.request.path, e.status, e)
+            app_log.info("livegraphs: %s %s -> %s %s", self.request.method, self.request.path, e.status, e)
             self.clear()
             self.set_status(e.status if e.status in responses else 400, reason=e.reason or None)
             self.set_header("Content-Type", "application/json")
