@@ -291,7 +291,7 @@ def test_the_matrix_covers_every_route_and_method():
     covered = set()
     for method, path, *_ in ROUTE_CASES:
         concrete = path.split("?")[0].replace("{id}", "0" * 32)
-        for pattern, handler in API_ROUTES:
+        for pattern, _handler in API_ROUTES:
             if re.fullmatch(pattern, concrete):
                 covered.add((pattern, method))
                 break
@@ -355,7 +355,8 @@ def test_metrics_need_read_metrics_or_livegraphs_admin(hub: Hub, tokens: dict[st
     text = r.text
     assert re.search(r"^livegraphs_uploads_total [1-9]", text, re.M), text
     assert re.search(
-        r'^livegraphs_request_duration_seconds_count\{code="201",handler="DatasetsHandler",method="POST"\} [1-9]',
+        r"^livegraphs_request_duration_seconds_count"
+        r'\{code="201",handler="DatasetsHandler",method="POST"\} [1-9]',
         text,
         re.M,
     )
