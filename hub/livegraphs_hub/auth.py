@@ -38,6 +38,7 @@ from tornado import web
 from traitlets import Bool, Dict, List, Unicode
 
 from . import SIGNUPS_SCOPE
+from .events import HubEventFile
 
 # --- NativeAuthenticator 1.3.0 on JupyterHub 6 -------------------------------------------------
 # JupyterHub 6 removed ``BaseHandler.statsd``; NativeAuthenticator's login handler still times its
@@ -123,6 +124,8 @@ class ProviderMixin(_MixinBase):
         if isinstance(display, str) and display:
             user_info["display_name"] = display[:200]
         model["user_info"] = user_info
+        if self.owner is not None:
+            self.owner.record("login", name, {"provider": self.provider_name})
         return model
 
 
@@ -244,6 +247,14 @@ class LiveGraphsAuthenticator(NativeAuthenticator):
         help="Print the first admin's generated password to the hub's standard output (once).",
     )
 
+    hub_events_file = Unicode(
+        "",
+        config=True,
+        help="JSON Lines file the hub appends logins to (and server starts and stops, through "
+        "livegraphs_hub.events.ServerActionHandler); the livegraphs service imports it into its "
+        "activity log. Empty: no file.",
+    )
+
     provider_config = Dict(
         config=True,
         help="Extra trait values per provider name, e.g. {'oidc': {'client_id': ...}}; applied over "
@@ -260,6 +271,7 @@ class LiveGraphsAuthenticator(NativeAuthenticator):
             provider = cls(parent=self, **self.provider_config.get(name, {}))
             provider.owner = self
             self.providers[name] = provider
+        self.events = HubEventFile(self.hub_events_file) if self.hub_events_file else None
         self.first_admin_password: str | None = None
         if self.first_admin:
             self.first_admin_password = self.ensure_first_admin()
@@ -287,6 +299,26 @@ class LiveGraphsAuthenticator(NativeAuthenticator):
                 flush=True,
             )
         return password
+
+    # --- the activity log
+
+    def record(self, action: str, user: str, detail: dict[str, Any] | None = None) -> None:
+        if self.events is not None:
+            try:
+                self.events.append(action, user, detail)
+            except OSError as e:  # the log must never stop a login
+                self.log.warning("Could not write the hub event %s of %s: %s", action, user, e)
+
+    async def authenticate(self, handler: Any, data: Any) -> Any:
+        name = await super().authenticate(handler, data)
+        if name:
+            self.record("login", name, {"provider": "password"})
+        else:
+            username = self.normalize_username(str(data.get("username", "")))
+            if self.get_user(username) is not None:  # only real accounts, so junk names fill nothing
+                reason = "locked out" if self.is_blocked(username) else "wrong password or not approved"
+                self.record("login_failed", username, {"reason": reason})
+        return name
 
     # --- one name, one way of logging in
 

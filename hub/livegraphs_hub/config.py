@@ -40,6 +40,7 @@ import nativeauthenticator
 
 from . import ADMIN_GROUP, ADMIN_SCOPE, SERVICE_NAME, SIGNUPS_SCOPE
 from .auth import LiveGraphsAuthenticator
+from .events import HubEventFile, ServerActionHandler
 
 USE_SCOPE = "custom:livegraphs:use"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -196,6 +197,9 @@ def configure(c: Any, root: Path, env: Mapping[str, str] | None = None) -> dict[
     auth.check_common_password = True
     auth.allowed_failed_logins = int(env.get("LIVEGRAPHS_LOGIN_ATTEMPTS", "5"))
     auth.seconds_before_next_try = int(env.get("LIVEGRAPHS_LOCKOUT_SECONDS", "600"))
+    events_file = state / "hub-events.jsonl"
+    auth.hub_events_file = str(events_file)
+    c.EventLogger.handlers = [ServerActionHandler(HubEventFile(events_file))]
     choices = oauth_providers(c, env)
     c.JupyterHub.template_paths = [
         str(TEMPLATES),
@@ -251,7 +255,7 @@ def configure(c: Any, root: Path, env: Mapping[str, str] | None = None) -> dict[
             "display": True,
             # A user's token issued to the service carries at most these, and only those the user has.
             "oauth_client_allowed_scopes": [USE_SCOPE, ADMIN_SCOPE],
-            "environment": {"LIVEGRAPHS_HUB_STATE": str(state)},
+            "environment": {"LIVEGRAPHS_HUB_EVENTS": str(events_file), "LIVEGRAPHS_ADMIN_GROUP": ADMIN_GROUP},
         }
     ]
 
@@ -267,9 +271,14 @@ def configure(c: Any, root: Path, env: Mapping[str, str] | None = None) -> dict[
         "users:activity!user",
         f"access:services!service={SERVICE_NAME}",
         USE_SCOPE,
+        # Held only if the user holds it: lets an admin's notebook see every dataset.
+        ADMIN_SCOPE,
     ]
     c.Spawner.disable_user_config = True
-    c.Spawner.environment = {"LIVEGRAPHS_BACKEND": "hub"}
+    # The server and its kernels reach the service directly (not through the proxy).
+    c.Spawner.environment = {
+        "LIVEGRAPHS_SERVICE_URL": f"http://127.0.0.1:{service_port}/services/{SERVICE_NAME}/"
+    }
     c.JupyterHub.cleanup_servers = True
     c.JupyterHub.shutdown_on_logout = False
 
