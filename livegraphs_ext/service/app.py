@@ -28,6 +28,7 @@ from traitlets.config import Application
 
 from ..store import DatasetStore, GuardedStore, StoreConfig, default_root
 from ..store.ingest import IngestLimits
+from .admin import admin_routes
 from .auth import ADMIN_SCOPE, HubIdentified, authorized, principal_of
 from .handlers import API_ROUTES
 from .metrics import ServiceMetrics
@@ -157,6 +158,7 @@ class LiveGraphsService(Application):
             self.parse_command_line(argv)  # the command line wins over the file
         root = Path(self.data_dir or default_root())
         root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.root = root
         self.store = DatasetStore(
             StoreConfig(
                 root=root,
@@ -187,8 +189,11 @@ class LiveGraphsService(Application):
             (self.prefix.rstrip("/") + "/?", HomeHandler),
         ]
         handlers += [(url_path_join(api_prefix, path), handler) for path, handler in API_ROUTES]
+        admin_handlers, admin_settings = admin_routes(self.prefix, self.guarded, self.root)
+        handlers += admin_handlers
         return web.Application(
             handlers,
+            **admin_settings,
             hub_auth=self.hub_auth,
             guarded=self.guarded,
             metrics=self.metrics,

@@ -30,6 +30,15 @@ ACTIONS = (
     "unshare",
     "chart_view",
     "dashboard_view",
+    # from the hub (imported by the service's admin pages) and the admin pages' own actions
+    "login",
+    "login_failed",
+    "server_start",
+    "server_stop",
+    "signup_approve",
+    "signup_discard",
+    "role_change",
+    "group_change",
 )
 CLIENT_ACTIONS = frozenset({"chart_view", "dashboard_view"})
 #: Actions counted as a change of data or metadata in engagement figures.
