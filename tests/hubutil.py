@@ -1,8 +1,9 @@
 """A real JupyterHub 6 behind configurable-http-proxy on loopback, managing the livegraphs service.
 
-Single-user servers are started by ``SimpleLocalProcessSpawner`` (same OS user: fine for
-tests, no isolation in production). Users log in with the shared-password authenticator
-or act with hub API tokens minted for them by a test-only service account.
+It runs the repository's ``jupyterhub_config.py`` (sign-up accounts with admin approval,
+the service, roles, ``SimpleLocalProcessSpawner``: same OS user, fine for tests, no isolation
+in production) with a few test-only additions. Users log in with the hub's own forms, or act
+with hub API tokens minted for them by a test-only service account.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -26,8 +28,6 @@ from .servers import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 CHP = REPO / "hub" / "node_modules" / ".bin" / "configurable-http-proxy"
-USER_PASSWORD = "livegraphs-test-password"
-ADMIN_PASSWORD = "livegraphs-admin-test-password-0123456789"
 #: (group, role) the test hub sets up, and who is in it.
 GROUPS = {"analysts": ["cy"], "editors": ["dee"], "livegraphs-admins": ["ivy"]}
 USERS = ["ada", "bo", "cy", "dee", "ivy", "root"]
@@ -50,7 +50,7 @@ class Hub:
         self.proc: subprocess.Popen[bytes] | None = None
         self.api_session = requests.Session()
         self.api_session.headers["Authorization"] = f"token {self.tester_token}"
-        self.data_dir = root / "livegraphs-data"
+        self.data_dir = root / "livegraphs"
 
     @property
     def url(self) -> str:
@@ -67,88 +67,46 @@ class Hub:
         return f"http://127.0.0.1:{self.service_port}/services/livegraphs/"
 
     def config(self) -> str:
-        service_cmd = [
-            sys.executable, "-m", "livegraphs_ext.service",
-            f"--LiveGraphsService.data_dir={self.data_dir}", "--LiveGraphsService.identity_cache_seconds=5",
+        """The repository's ``jupyterhub_config.py``, plus what only tests need.
+
+        Test additions: two API-token services (``tester`` creates users, tokens and servers;
+        ``prometheus`` holds only ``read:metrics``), fixed groups, and a short identity cache in
+        the livegraphs service so group changes show quickly.
+        """
+        extra_services = [
+            {"name": "tester", "api_token": self.tester_token},
+            {"name": "prometheus", "api_token": self.prometheus_token},
+        ]
+        extra_roles = [
+            {"name": "tester", "services": ["tester"],
+             "scopes": ["admin:users", "admin:groups", "admin:servers", "tokens", "access:servers"]},
+            {"name": "prometheus", "services": ["prometheus"], "scopes": ["read:metrics"]},
         ]  # fmt: skip
-        if self.catalog_url:
-            service_cmd.append(f"--LiveGraphsService.catalog_url={self.catalog_url}")
-        settings: dict[str, Any] = {
-            "JupyterHub.ip": "127.0.0.1",
-            "JupyterHub.port": self.port,
-            "JupyterHub.hub_ip": "127.0.0.1",
-            "JupyterHub.hub_port": self.hub_port,
-            "JupyterHub.db_url": f"sqlite:///{self.root / 'jupyterhub.sqlite'}",
-            "JupyterHub.cookie_secret_file": str(self.root / "jupyterhub_cookie_secret"),
-            "JupyterHub.pid_file": str(self.root / "jupyterhub.pid"),
-            "ConfigurableHTTPProxy.api_url": f"http://127.0.0.1:{self.proxy_api_port}",
-            "ConfigurableHTTPProxy.command": [str(CHP)],
-            "ConfigurableHTTPProxy.auth_token": secrets.token_hex(16),
-            "ConfigurableHTTPProxy.pid_file": str(self.root / "proxy.pid"),
-            "JupyterHub.authenticator_class": "shared-password",
-            "SharedPasswordAuthenticator.user_password": USER_PASSWORD,
-            "SharedPasswordAuthenticator.admin_password": ADMIN_PASSWORD,
-            "Authenticator.allow_all": True,
-            "Authenticator.admin_users": set(HUB_ADMINS),
-            "JupyterHub.spawner_class": "simple",
-            "SimpleLocalProcessSpawner.home_dir_template": str(self.root / "users" / "{username}"),
-            "Spawner.cmd": [str(Path(sys.executable).parent / "jupyterhub-singleuser")],
-            "Spawner.args": ["--allow-root"] if os.getuid() == 0 else [],
-            "Spawner.start_timeout": 120,
-            "Spawner.http_timeout": 120,
-            "Spawner.environment": {
-                "LIVEGRAPHS_SERVICE_URL": self.service_direct_url,
-                "JUPYTER_PLATFORM_DIRS": "1",
-            },
-            # The server's (and its kernels') token may reach the service, and carries the admin
-            # scope when its user holds it.
-            "Spawner.server_token_scopes": [
-                "users:activity!user",
-                "access:servers!server",
-                "access:services!service=livegraphs",
-                "custom:livegraphs:admin",
-            ],
-            "JupyterHub.custom_scopes": {
-                "custom:livegraphs:admin": {"description": "See, change and delete every livegraphs dataset"},
-            },
-            "JupyterHub.load_roles": [
-                {"name": "user", "scopes": ["self", "access:services!service=livegraphs"]},
-                {
-                    "name": "livegraphs-admin",
-                    "scopes": ["custom:livegraphs:admin"],
-                    "groups": ["livegraphs-admins"],
-                },
-                {
-                    "name": "tester",
-                    "services": ["tester"],
-                    "scopes": [
-                        "admin:users",
-                        "admin:groups",
-                        "admin:servers",
-                        "tokens",
-                        "access:servers",
-                    ],
-                },
-                {"name": "prometheus", "services": ["prometheus"], "scopes": ["read:metrics"]},
-            ],
-            "JupyterHub.load_groups": {g: {"users": users} for g, users in GROUPS.items()},
-            "JupyterHub.services": [
-                {
-                    "name": "livegraphs",
-                    "url": f"http://127.0.0.1:{self.service_port}",
-                    "command": service_cmd,
-                    "oauth_no_confirm": True,
-                    "oauth_client_allowed_scopes": ["custom:livegraphs:admin"],
-                },
-                {"name": "tester", "api_token": self.tester_token},
-                {"name": "prometheus", "api_token": self.prometheus_token},
-            ],
+        return (
+            "c = get_config()  # noqa\n"
+            f"load_subconfig({str(REPO / 'jupyterhub_config.py')!r})  # noqa\n"
+            f"c.JupyterHub.services[0]['command'].append('--LiveGraphsService.identity_cache_seconds=5')\n"
+            f"c.JupyterHub.services.extend({extra_services!r})\n"
+            f"c.JupyterHub.load_roles.extend({extra_roles!r})\n"
+            f"c.JupyterHub.load_groups = { ({g: {'users': u} for g, u in GROUPS.items()})!r}\n"
+            f"c.JupyterHub.pid_file = {str(self.root / 'jupyterhub.pid')!r}\n"
+            f"c.ConfigurableHTTPProxy.auth_token = {secrets.token_hex(16)!r}\n"
+        )
+
+    def environment(self) -> dict[str, str]:
+        """What the repository's config reads: where the state lives, the ports, the catalog."""
+        env = {
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            "LIVEGRAPHS_HUB_STATE": str(self.root),
+            "LIVEGRAPHS_HUB_PORT": str(self.port),
+            "LIVEGRAPHS_HUB_API_PORT": str(self.hub_port),
+            "LIVEGRAPHS_PROXY_API_PORT": str(self.proxy_api_port),
+            "LIVEGRAPHS_SERVICE_PORT": str(self.service_port),
+            "LIVEGRAPHS_FIRST_ADMIN": HUB_ADMINS[0],
         }
-        lines = ["c = get_config()  # noqa"]
-        for key, value in settings.items():
-            cls, trait = key.split(".")
-            lines.append(f"c.{cls}.{trait} = {value!r}")
-        return "\n".join(lines) + "\n"
+        if self.catalog_url:
+            env["LIVEGRAPHS_CATALOG_URL"] = self.catalog_url
+        return env
 
     # ------------------------------------------------------------------ life cycle
 
@@ -157,7 +115,7 @@ class Hub:
         cfg = self.root / "jupyterhub_config.py"
         cfg.write_text(self.config())
         log = open(self.root / "hub.log", "ab")  # noqa: SIM115 - the child owns it
-        env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
+        env = {**os.environ, **self.environment()}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "jupyterhub", "-f", str(cfg)],
             cwd=self.root, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
@@ -214,18 +172,35 @@ class Hub:
             time.sleep(0.3)
         raise TimeoutError(f"{user}'s server did not start: {self.log_tail()}")
 
-    def login(self, user: str) -> requests.Session:
-        """A browser-like session logged in to the hub with the login form."""
+    def first_admin_password(self) -> str:
+        """The password the hub printed once for the first admin (``root``)."""
+        m = re.search(r"password: (\S+)", (self.root / "hub.log").read_text(errors="replace"))
+        assert m, "the hub printed no first-admin password"
+        return m.group(1)
+
+    def login(self, user: str, password: str) -> requests.Session:
+        """A browser-like session logged in with the hub's login form."""
         s = requests.Session()
         s.get(f"{self.url}/hub/login", timeout=30)
         xsrf = s.cookies.get("_xsrf", path="/hub/")
-        password = ADMIN_PASSWORD if user in HUB_ADMINS else USER_PASSWORD
         r = s.post(
-            f"{self.url}/hub/login", data={"username": user, "password": password, "_xsrf": xsrf}, timeout=30,
-            allow_redirects=False,
+            f"{self.url}/hub/login?next=", data={"username": user, "password": password, "_xsrf": xsrf},
+            timeout=30, allow_redirects=False,
         )  # fmt: skip
         assert r.status_code == 302, (r.status_code, r.text[:500])
         return s
+
+    def signup(self, user: str, password: str) -> None:
+        """Sign up with the hub's sign-up form (the account then waits for an admin's approval)."""
+        s = requests.Session()
+        s.get(f"{self.url}/hub/signup", timeout=30)
+        r = s.post(
+            f"{self.url}/hub/signup",
+            data={"username": user, "signup_password": password, "signup_password_confirmation": password,
+                  "email": f"{user}@example.org", "_xsrf": s.cookies.get("_xsrf", path="/hub/")},
+            timeout=30,
+        )  # fmt: skip
+        assert r.status_code == 200, r.text[:500]
 
     # ------------------------------------------------------------------ kernels
 

@@ -14,6 +14,7 @@ from livegraphs_ext.handlers import ROUTES
 from livegraphs_ext.handlers.forward import FORWARD_ROUTES
 from livegraphs_ext.service import app as service_app
 from livegraphs_ext.service import handlers as service_handlers
+from livegraphs_ext.service.admin import handlers as admin_handlers
 from livegraphs_ext.service.handlers import API_ROUTES
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -21,7 +22,7 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 def test_every_service_handler_method_is_authenticated_and_authorized():
     missing, seen = [], 0
-    for module in (service_handlers, service_app):
+    for module in (service_handlers, service_app, admin_handlers):
         tree = ast.parse(inspect.getsource(module))
         for cls in [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]:
             for fn in cls.body:

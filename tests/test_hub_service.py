@@ -1,8 +1,9 @@
 """The livegraphs service on a real JupyterHub 6.1 + configurable-http-proxy, on loopback.
 
-One hub for the whole module. Users: ada (owner), bo (another user), cy (group
+One hub for the whole module, run from the repository's ``jupyterhub_config.py``. Users: fay
+(signs up and is approved), ada (owner), bo (another user), cy (group
 ``analysts``, shared as viewer), dee (group ``editors``, shared as editor), ivy
-(group ``livegraphs-admins``, which holds ``custom:livegraphs:admin``) and root (hub admin).
+(group ``livegraphs-admins``, which holds ``custom:livegraphs:admin``) and root (the first hub admin).
 """
 
 from __future__ import annotations
@@ -76,14 +77,21 @@ def test_log_in_upload_through_the_hub_share_with_a_group_and_an_admin_deletes(
     hub: Hub, tokens: dict[str, str]
 ):
     api = hub.service_url + "api/"
-    # ada logs in with the hub's form, her server spawns, she opens it (the server's OAuth handshake)
-    ada = hub.login("ada")
-    hub.spawn("ada")
-    assert ada.get(f"{hub.url}/user/ada/lab", timeout=60).status_code == 200
-    xsrf = ada.cookies.get("_xsrf", path="/user/ada/")
-    server_api = f"{hub.url}/user/ada/livegraphs/api/"
+    # fay signs up with the hub's form; until the first admin approves her she cannot log in
+    hub.signup("fay", "a long harbour password 7")
+    with pytest.raises(AssertionError):
+        hub.login("fay", "a long harbour password 7")
+    root = hub.login("root", hub.first_admin_password())
+    assert root.get(f"{hub.url}/hub/authorize/fay", timeout=30).status_code == 200
+    fay = hub.login("fay", "a long harbour password 7")
+    tokens = {**tokens, "fay": hub.token("fay")}
+    # her server spawns, she opens it (the server's OAuth handshake)
+    hub.spawn("fay")
+    assert fay.get(f"{hub.url}/user/fay/lab", timeout=60).status_code == 200
+    xsrf = fay.cookies.get("_xsrf", path="/user/fay/")
+    server_api = f"{hub.url}/user/fay/livegraphs/api/"
     # she uploads through her own server, which forwards to the service
-    r = ada.post(
+    r = fay.post(
         server_api + "datasets",
         params={"name": "harbour temps"},
         data=CSV,
@@ -92,20 +100,20 @@ def test_log_in_upload_through_the_hub_share_with_a_group_and_an_admin_deletes(
     )
     assert r.status_code == 201, r.text
     ds = r.json()
-    assert ds["owner"] == "ada" and ds["rows"] == 3 and ds["access"] == "owner"
-    assert r.headers["Location"] == f"/user/ada/livegraphs/api/datasets/{ds['id']}"
+    assert ds["owner"] == "fay" and ds["rows"] == 3 and ds["access"] == "owner"
+    assert r.headers["Location"] == f"/user/fay/livegraphs/api/datasets/{ds['id']}"
     # the data lives in the service's store, not in her server
     assert any((hub.data_dir / "datasets" / ds["id"]).iterdir())
-    assert not (hub.root / "users" / "ada" / ".local" / "share" / "jupyter" / "livegraphs").exists()
+    assert not (hub.root / "users" / "fay" / ".local" / "share" / "jupyter" / "livegraphs").exists()
     # visible to its owner, in her browser session and to the service directly
-    assert ds["id"] in {d["id"] for d in ada.get(server_api + "datasets", timeout=60).json()["datasets"]}
-    assert ds["id"] in listed(api, tokens["ada"])
+    assert ds["id"] in {d["id"] for d in fay.get(server_api + "datasets", timeout=60).json()["datasets"]}
+    assert ds["id"] in listed(api, tokens["fay"])
     # not to anyone else
     for other in ("bo", "cy", "dee"):
         assert ds["id"] not in listed(api, tokens[other])
         assert call(api, tokens[other], "GET", f"datasets/{ds['id']}").status_code == 404
     # shared with the analysts group (from her browser, through her server): members only
-    r = ada.post(
+    r = fay.post(
         server_api + f"datasets/{ds['id']}/shares",
         json={"kind": "group", "name": "analysts", "role": "viewer"},
         headers={"X-XSRFToken": xsrf},
@@ -120,24 +128,24 @@ def test_log_in_upload_through_the_hub_share_with_a_group_and_an_admin_deletes(
     for admin in ("root", "ivy"):
         assert ds["id"] in listed(api, tokens[admin])
     assert call(api, tokens["root"], "DELETE", f"datasets/{ds['id']}").status_code == 204
-    assert ds["id"] not in listed(api, tokens["ada"])
+    assert ds["id"] not in listed(api, tokens["fay"])
     assert not (hub.data_dir / "datasets" / ds["id"]).exists()
     # the activity log tells the story, the delete marked as an admin action
     log = call(api, tokens["ivy"], "GET", "events", params={"dataset_id": ds["id"]}).json()
     assert [(e["user"], e["action"], e["admin"]) for e in reversed(log["events"])] == [
-        ("ada", "upload", False),
-        ("ada", "share", False),
+        ("fay", "upload", False),
+        ("fay", "share", False),
         ("root", "delete", True),
     ]
 
 
 def test_a_browser_logs_in_to_the_service_with_hub_oauth(hub: Hub):
-    cy = hub.login("cy")
+    cy = hub.login("root", hub.first_admin_password())
     r = cy.get(hub.service_url, timeout=60)
     assert r.status_code == 200, r.text
-    assert r.json()["user"] == {"name": "cy", "groups": ["analysts"], "admin": False}
-    # the service's own cookie now identifies her to the API
-    assert cy.get(hub.service_url + "api/user", timeout=60).json()["name"] == "cy"
+    assert r.json()["user"] == {"name": "root", "groups": [], "admin": True}
+    # the service's own cookie now identifies them to the API
+    assert cy.get(hub.service_url + "api/user", timeout=60).json()["name"] == "root"
     # a cookie-authenticated change without the XSRF header is refused
     assert cy.post(hub.service_url + "api/datasets?name=x", data=CSV, timeout=60).status_code == 403
 
