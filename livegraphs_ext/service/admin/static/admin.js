@@ -141,8 +141,8 @@
       if (!ok) return;
       try {
         await call('DELETE', DATASETS_API + encodeURIComponent(row.id));
-        say(`Deleted “${row.name}” of ${row.owner}.`);
         await load();
+        say(`Deleted “${row.name}” of ${row.owner}.`);
       } catch (error) {
         say(`Could not delete “${row.name}”: ${error.message}`, true);
       }
@@ -186,8 +186,8 @@
     async function act(promise, done) {
       try {
         await promise;
-        say(done);
         await load();
+        say(done);
       } catch (error) {
         say(error.message, true);
       }
