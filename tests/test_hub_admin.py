@@ -135,7 +135,7 @@ def test_users_lists_groups_roles_and_pending_signups(
     data = lg_admin.service("GET", "admin/api/users").json()
     users = {u["name"]: u for u in data["users"]}
     assert users["admin"]["hub_admin"] and users["admin"]["livegraphs_admin"]
-    assert users["ann"]["groups"] == ["team-red"] and not users["ann"]["livegraphs_admin"]
+    assert users["ann"]["groups"] == ["everyone", "team-red"] and not users["ann"]["livegraphs_admin"]
     assert (
         users["ann"]["login"] == "password" and users["ann"]["datasets"] == 1 and users["ann"]["storage"] > 0
     )

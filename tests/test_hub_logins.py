@@ -215,7 +215,7 @@ def test_oidc_login_maps_groups_claim_to_hub_groups_and_admin_role(
     me = olga.api("GET", "user").json()
     # Then she is a hub user in those groups, with the livegraphs admin scope from load_roles
     assert me["name"] == "olga"
-    assert sorted(me["groups"]) == ["livegraphs-admins", "team-red"]
+    assert sorted(me["groups"]) == ["everyone", "livegraphs-admins", "team-red"]
     assert me["admin"] is False
     assert "custom:livegraphs:admin" in me["scopes"]
     assert me["user_info"]["provider"] == "oidc"
@@ -228,7 +228,7 @@ def test_oidc_user_without_admin_group_is_a_regular_user(lg_oidc_hub: tuple[Live
     oscar = Browser(hub)
     oscar.oidc_login(provider, "oscar")
     me = oscar.api("GET", "user").json()
-    assert me["groups"] == ["team-blue"]
+    assert sorted(me["groups"]) == ["everyone", "team-blue"]
     assert "custom:livegraphs:admin" not in me["scopes"]
     assert "custom:livegraphs:use" in me["scopes"]
     assert oscar.service("GET", "admin/").status_code == 403

@@ -37,7 +37,7 @@ from oauthenticator.oauth2 import OAuthenticator
 from tornado import web
 from traitlets import Bool, Dict, List, Unicode
 
-from . import SIGNUPS_SCOPE
+from . import ALL_USERS_GROUP, SIGNUPS_SCOPE
 from .events import HubEventFile
 
 # --- NativeAuthenticator 1.3.0 on JupyterHub 6 -------------------------------------------------
@@ -108,6 +108,12 @@ class ProviderMixin(_MixinBase):
             return True
         return bool(await super().check_allowed(username, auth_model))
 
+    def add_user(self, user: Any) -> Any:
+        result = super().add_user(user)
+        if self.owner is not None:
+            self.owner.join_all_users_group(user)
+        return result
+
     async def authenticate(self, handler: Any, data: Any = None, **kwargs: Any) -> Any:
         model = await super().authenticate(handler, data, **kwargs)
         if not model:
@@ -117,6 +123,9 @@ class ProviderMixin(_MixinBase):
         if reason:
             self.log.warning("OAuth login of %r through %s refused: %s", name, self.provider_name, reason)
             raise web.HTTPError(403, reason)
+        if isinstance(model.get("groups"), list) and ALL_USERS_GROUP not in model["groups"]:
+            # The provider's groups replace the user's hub groups at each login; keep this one.
+            model["groups"].append(ALL_USERS_GROUP)
         user_info = dict(model.get("user_info") or {})
         user_info["provider"] = self.provider_name
         oauth_user = (model.get("auth_state") or {}).get("oauth_user") or {}
@@ -299,6 +308,24 @@ class LiveGraphsAuthenticator(NativeAuthenticator):
                 flush=True,
             )
         return password
+
+    # --- every user is in the all-users group
+
+    def add_user(self, user: Any) -> Any:
+        """Called by the hub for each new user, and for every user at start."""
+        result = super().add_user(user)
+        self.join_all_users_group(user)
+        return result
+
+    def join_all_users_group(self, user: Any) -> None:
+        group = orm.Group.find(self.db, ALL_USERS_GROUP)
+        if group is None:
+            group = orm.Group(name=ALL_USERS_GROUP)
+            self.db.add(group)
+        orm_user = getattr(user, "orm_user", user)
+        if orm_user not in group.users:
+            group.users.append(orm_user)
+        self.db.commit()
 
     # --- the activity log
 
