@@ -24,6 +24,8 @@ service at ``/services/livegraphs/``. Each OAuth provider switches on when its c
 | ``LIVEGRAPHS_OIDC_USERNAME_CLAIM`` | ``preferred_username`` | claim that becomes the hub user name |
 | ``LIVEGRAPHS_OIDC_GROUPS_CLAIM`` | ``groups`` | claim whose values become hub groups (empty: none) |
 | ``LIVEGRAPHS_OIDC_LABEL`` | ``single sign-on`` | the login button says "Sign in with ..." |
+| ``LIVEGRAPHS_PLATFORM`` | (one machine) | ``kubernetes``: leave proxy, database and spawner to Zero-to-JupyterHub |
+| ``LIVEGRAPHS_SERVICE_HOST`` | ``127.0.0.1`` (``hub`` on Kubernetes) | where servers reach the service |
 """
 
 from __future__ import annotations
@@ -164,13 +166,23 @@ def configure(c: Any, root: Path, env: Mapping[str, str] | None = None) -> dict[
     Returns what callers may want to know: the state folder and the public URL.
     """
     env = os.environ if env is None else env
+    kubernetes = env.get("LIVEGRAPHS_PLATFORM", "") == "kubernetes"
     state = Path(env.get("LIVEGRAPHS_HUB_STATE") or root / ".state" / "hub").resolve()
     state.mkdir(parents=True, exist_ok=True, mode=0o700)
-    (state / "users").mkdir(exist_ok=True)
-
-    # --- network: browsers reach the proxy; everything else stays on loopback
     ip = env.get("LIVEGRAPHS_HUB_IP", "127.0.0.1")
     port = int(env.get("LIVEGRAPHS_HUB_PORT", "8000"))
+    if not kubernetes:
+        one_machine(c, env, root, state, ip, port)
+    configure_logins(c, env, state)
+    configure_roles(c)
+    configure_service(c, env, state, kubernetes)
+    return {"state": state, "url": f"http://{ip}:{port}/"}
+
+
+def one_machine(c: Any, env: Mapping[str, str], root: Path, state: Path, ip: str, port: int) -> None:
+    """Proxy, hub database and spawner of a hub on one machine (Zero-to-JupyterHub sets its own)."""
+    (state / "users").mkdir(exist_ok=True)
+    # Browsers reach the proxy; everything else stays on loopback.
     c.JupyterHub.ip = ip
     c.JupyterHub.port = port
     c.JupyterHub.hub_ip = "127.0.0.1"
@@ -181,8 +193,18 @@ def configure(c: Any, root: Path, env: Mapping[str, str] | None = None) -> dict[
     c.ConfigurableHTTPProxy.pid_file = str(state / "proxy.pid")
     c.JupyterHub.db_url = env.get("LIVEGRAPHS_HUB_DB_URL") or f"sqlite:///{state / 'jupyterhub.sqlite'}"
     c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
+    # Single-user servers: JupyterLab with livegraphs, as processes of the hub's own OS user. Fine
+    # for one person or a demo; no isolation between users (see hub/README.md for production).
+    c.JupyterHub.spawner_class = "simple"
+    c.SimpleLocalProcessSpawner.home_dir_template = str(state / "users" / "{username}")
+    c.Spawner.cmd = [str(Path(sys.executable).parent / "jupyterhub-singleuser")]
+    c.Spawner.default_url = "/lab"
+    c.Spawner.args = ["--allow-root"] if os.geteuid() == 0 else []
+    c.JupyterHub.cleanup_servers = True
 
-    # --- logins: sign-up accounts (admin approval, password rules, lock-out) and OAuth providers
+
+def configure_logins(c: Any, env: Mapping[str, str], state: Path) -> None:
+    """Sign-up accounts (admin approval, password rules, lock-out), the first admin, OAuth providers."""
     c.JupyterHub.authenticator_class = LiveGraphsAuthenticator
     auth = c.LiveGraphsAuthenticator
     # Sign-up accounts are checked by approval; OAuth providers have their own allow rules.
@@ -211,7 +233,9 @@ def configure(c: Any, root: Path, env: Mapping[str, str] | None = None) -> dict[
         "livegraphs_admin_scope": ADMIN_SCOPE,
     }
 
-    # --- roles: hub admins and the livegraphs-admins group are livegraphs admins; teams are groups
+
+def configure_roles(c: Any) -> None:
+    """Hub admins and the livegraphs-admins group are livegraphs admins; teams are hub groups."""
     c.JupyterHub.custom_scopes = {
         USE_SCOPE: {"description": "Upload, clean, chart and share one's own datasets in livegraphs."},
         ADMIN_SCOPE: {
@@ -236,36 +260,37 @@ def configure(c: Any, root: Path, env: Mapping[str, str] | None = None) -> dict[
         },
     ]
 
-    # --- the livegraphs service: the one process that holds the datasets
+
+def configure_service(c: Any, env: Mapping[str, str], state: Path, kubernetes: bool) -> None:
+    """The livegraphs service, the one process that holds the datasets, and what servers may do with it."""
     service_port = int(env.get("LIVEGRAPHS_SERVICE_PORT", "10101"))
+    # On Kubernetes the service runs in the hub pod, reached through the hub's Service ("hub").
+    host = env.get("LIVEGRAPHS_SERVICE_HOST", "hub" if kubernetes else "127.0.0.1")
     service_cmd = [
         sys.executable,
         "-m",
         "livegraphs_ext.service",
         f"--LiveGraphsService.data_dir={state / 'livegraphs'}",
     ]
+    if kubernetes:
+        service_cmd.append(f"--LiveGraphsService.url=http://0.0.0.0:{service_port}")
     if env.get("LIVEGRAPHS_CATALOG_URL"):
         service_cmd.append(f"--LiveGraphsService.catalog_url={env['LIVEGRAPHS_CATALOG_URL']}")
     c.JupyterHub.services = [
         {
             "name": SERVICE_NAME,
-            "url": f"http://127.0.0.1:{service_port}",
+            "url": f"http://{host}:{service_port}",
             "command": service_cmd,
             "oauth_no_confirm": True,
             "display": True,
             # A user's token issued to the service carries at most these, and only those the user has.
             "oauth_client_allowed_scopes": [USE_SCOPE, ADMIN_SCOPE],
-            "environment": {"LIVEGRAPHS_HUB_EVENTS": str(events_file), "LIVEGRAPHS_ADMIN_GROUP": ADMIN_GROUP},
+            "environment": {
+                "LIVEGRAPHS_HUB_EVENTS": str(state / "hub-events.jsonl"),
+                "LIVEGRAPHS_ADMIN_GROUP": ADMIN_GROUP,
+            },
         }
     ]
-
-    # --- single-user servers: JupyterLab with livegraphs, talking to the service
-    c.JupyterHub.spawner_class = "simple"
-    c.SimpleLocalProcessSpawner.home_dir_template = str(state / "users" / "{username}")
-    venv_bin = Path(sys.executable).parent
-    c.Spawner.cmd = [str(venv_bin / "jupyterhub-singleuser")]
-    c.Spawner.default_url = "/lab"
-    c.Spawner.args = ["--allow-root"] if os.geteuid() == 0 else []
     # Kernels and the server extension call the service with the server's token.
     c.Spawner.server_token_scopes = [
         "users:activity!user",
@@ -277,9 +302,6 @@ def configure(c: Any, root: Path, env: Mapping[str, str] | None = None) -> dict[
     c.Spawner.disable_user_config = True
     # The server and its kernels reach the service directly (not through the proxy).
     c.Spawner.environment = {
-        "LIVEGRAPHS_SERVICE_URL": f"http://127.0.0.1:{service_port}/services/{SERVICE_NAME}/"
+        "LIVEGRAPHS_SERVICE_URL": f"http://{host}:{service_port}/services/{SERVICE_NAME}/"
     }
-    c.JupyterHub.cleanup_servers = True
     c.JupyterHub.shutdown_on_logout = False
-
-    return {"state": state, "url": f"http://{ip}:{port}/"}
