@@ -55,3 +55,17 @@ def test_providers_switch_on_by_environment(tmp_path: Path) -> None:
     assert c.GitHubOAuthenticator.oauth_callback_url == "https://hub.acme.org/hub/oauth/github/callback"
     paths = [choice["path"] for choice in c.JupyterHub.template_vars["livegraphs_login_choices"]]
     assert paths == ["oauth/github/login", "oauth/google/login"]
+
+
+def test_earlier_services_and_roles_are_kept(tmp_path: Path) -> None:
+    # Given config that already has a service and a role (as Zero-to-JupyterHub's would)
+    c = Config()
+    c.JupyterHub.services = [{"name": "prometheus", "api_token": "x" * 32}]
+    c.JupyterHub.load_roles = [{"name": "prometheus", "scopes": ["read:metrics"], "services": ["prometheus"]}]
+    configure(c, REPO, {"LIVEGRAPHS_HUB_STATE": str(tmp_path), "LIVEGRAPHS_PLATFORM": "kubernetes"})
+    assert [s["name"] for s in c.JupyterHub.services] == ["prometheus", "livegraphs"]
+    assert [r["name"] for r in c.JupyterHub.load_roles] == [
+        "prometheus",
+        "livegraphs-admin",
+        "livegraphs-service",
+    ]

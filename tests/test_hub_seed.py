@@ -9,7 +9,7 @@ from livegraphs_ext.store import DatasetStore, GuardedStore, Principal, StoreCon
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "hub"))
 
-from livegraphs_hub.seed import seed  # noqa: E402
+from livegraphs_hub.seed import seed
 
 
 def test_samples_are_loaded_once_and_shared_with_everyone(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ service at ``/services/livegraphs/``. Each OAuth provider switches on when its c
 | ``LIVEGRAPHS_OIDC_USERNAME_CLAIM`` | ``preferred_username`` | claim that becomes the hub user name |
 | ``LIVEGRAPHS_OIDC_GROUPS_CLAIM`` | ``groups`` | claim whose values become hub groups (empty: none) |
 | ``LIVEGRAPHS_OIDC_LABEL`` | ``single sign-on`` | the login button says "Sign in with ..." |
-| ``LIVEGRAPHS_PLATFORM`` | (one machine) | ``kubernetes``: leave proxy, database and spawner to Zero-to-JupyterHub |
+| ``LIVEGRAPHS_PLATFORM`` | (one machine) | ``kubernetes``: proxy, database, spawner are the chart's |
 | ``LIVEGRAPHS_SERVICE_HOST`` | ``127.0.0.1`` (``hub`` on Kubernetes) | where servers reach the service |
 """
 
@@ -77,6 +77,12 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
 
 def _csv(raw: str | None) -> set[str]:
     return {part.strip() for part in (raw or "").split(",") if part.strip()}
+
+
+def _append(section: Any, name: str, items: list[Any]) -> None:
+    """Add to a list setting, keeping what earlier config (Zero-to-JupyterHub's, say) put there."""
+    current = section.get(name)
+    section[name] = [*current, *items] if isinstance(current, list) else list(items)
 
 
 def discover(issuer: str, timeout: float = 10) -> dict[str, Any]:
@@ -245,20 +251,24 @@ def configure_roles(c: Any) -> None:
         SIGNUPS_SCOPE: {"description": "List, approve and discard pending sign-up accounts."},
     }
     c.JupyterHub.extra_user_scopes = USER_SCOPES
-    c.JupyterHub.load_roles = [
-        {
-            "name": "livegraphs-admin",
-            "description": "livegraphs admins: the members of the livegraphs-admins group.",
-            "scopes": [ADMIN_SCOPE],
-            "groups": [ADMIN_GROUP],
-        },
-        {
-            "name": "livegraphs-service",
-            "description": "The livegraphs service's own token.",
-            "scopes": SERVICE_SCOPES,
-            "services": [SERVICE_NAME],
-        },
-    ]
+    _append(
+        c.JupyterHub,
+        "load_roles",
+        [
+            {
+                "name": "livegraphs-admin",
+                "description": "livegraphs admins: the members of the livegraphs-admins group.",
+                "scopes": [ADMIN_SCOPE],
+                "groups": [ADMIN_GROUP],
+            },
+            {
+                "name": "livegraphs-service",
+                "description": "The livegraphs service's own token.",
+                "scopes": SERVICE_SCOPES,
+                "services": [SERVICE_NAME],
+            },
+        ],
+    )
 
 
 def configure_service(c: Any, env: Mapping[str, str], state: Path, kubernetes: bool) -> None:
@@ -276,21 +286,25 @@ def configure_service(c: Any, env: Mapping[str, str], state: Path, kubernetes: b
         service_cmd.append(f"--LiveGraphsService.url=http://0.0.0.0:{service_port}")
     if env.get("LIVEGRAPHS_CATALOG_URL"):
         service_cmd.append(f"--LiveGraphsService.catalog_url={env['LIVEGRAPHS_CATALOG_URL']}")
-    c.JupyterHub.services = [
-        {
-            "name": SERVICE_NAME,
-            "url": f"http://{host}:{service_port}",
-            "command": service_cmd,
-            "oauth_no_confirm": True,
-            "display": True,
-            # A user's token issued to the service carries at most these, and only those the user has.
-            "oauth_client_allowed_scopes": [USE_SCOPE, ADMIN_SCOPE],
-            "environment": {
-                "LIVEGRAPHS_HUB_EVENTS": str(state / "hub-events.jsonl"),
-                "LIVEGRAPHS_ADMIN_GROUP": ADMIN_GROUP,
-            },
-        }
-    ]
+    _append(
+        c.JupyterHub,
+        "services",
+        [
+            {
+                "name": SERVICE_NAME,
+                "url": f"http://{host}:{service_port}",
+                "command": service_cmd,
+                "oauth_no_confirm": True,
+                "display": True,
+                # A user's token issued to the service carries at most these, and only those the user has.
+                "oauth_client_allowed_scopes": [USE_SCOPE, ADMIN_SCOPE],
+                "environment": {
+                    "LIVEGRAPHS_HUB_EVENTS": str(state / "hub-events.jsonl"),
+                    "LIVEGRAPHS_ADMIN_GROUP": ADMIN_GROUP,
+                },
+            }
+        ],
+    )
     # Kernels and the server extension call the service with the server's token.
     c.Spawner.server_token_scopes = [
         "users:activity!user",
