@@ -181,6 +181,15 @@ def test_single_sign_on_admin_reaches_the_admin_pages(
     page.get_by_role("button", name="Sign-in").click()
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url("**/user/olivia/**", timeout=120_000)
+    # In her JupyterLab, the command palette opens the admin pages
+    expect(page.locator("#jp-main-dock-panel")).to_be_visible(timeout=120_000)
+    page.keyboard.press("Control+Shift+C")
+    page.get_by_role("textbox", name="Search").fill("livegraphs admin")
+    with ctx.expect_page() as opened:
+        page.get_by_text("livegraphs Admin Pages").click()
+    admin_tab = opened.value
+    expect(admin_tab.get_by_role("heading", name="Datasets")).to_be_visible(timeout=30_000)
+    admin_tab.close()
     page.goto(hub.url + "services/livegraphs/admin/users")
     row = page.get_by_role("row").filter(has=page.get_by_role("cell", name="olivia", exact=True))
     expect(row).to_contain_text("team-green")
