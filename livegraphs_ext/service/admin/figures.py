@@ -1,92 +1,126 @@
-"""The engagement figures of the admin pages, as chart results in the shape of ``docs/charts.md``.
+"""The engagement figures of the admin pages, computed by the product's own chart engine.
 
-Each figure is ``{"key", "title", "mark", "fields", "data"}``: ``fields`` names the channels and
-``data`` holds one column per field, so the page draws them with the same Plotly renderer logic as
-any livegraphs chart. Pure functions over plain rows; no tornado, no hub.
+The facts (events of the period; datasets with their owners and sizes) go to a temporary Parquet
+file, and each figure is a chart spec answered by :func:`~livegraphs_ext.store.charts.run_chart_file`,
+so the page gets the same result shape as any livegraphs chart (``docs/charts.md``) plus ``key``,
+``title`` and ``mark``. No tornado, no hub.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-def _days(since: dt.datetime, until: dt.datetime) -> list[dt.date]:
+from ...store.charts import run_chart_file
+from ...store.schema import ColumnInfo
+
+#: The spec schema asks for a dataset id; these facts are no stored dataset.
+FACTS_ID = "0" * 32
+TOP_DATASETS = 10
+
+
+def _chart(key: str, table: pa.Table, columns: list[ColumnInfo], spec: dict[str, Any]) -> dict[str, Any]:
+    spec = {"version": 1, "dataset": {"id": FACTS_ID}, **spec}
+    with tempfile.TemporaryDirectory(prefix="livegraphs-figures-") as tmp:
+        path = Path(tmp) / "facts.parquet"
+        pq.write_table(table, path)
+        result = run_chart_file(path, columns, spec).to_json()
+    return {"key": key, "title": spec["title"], "mark": spec["mark"], **result}
+
+
+def _fill_days(fig: dict[str, Any], since: dt.datetime, until: dt.datetime) -> dict[str, Any]:
+    """Every day of the range on the x axis, zero where the engine found nothing."""
+    by_day = {str(x)[:10]: y for x, y in zip(fig["data"]["x"], fig["data"]["y"], strict=True)}
     first, last = since.astimezone(dt.timezone.utc).date(), until.astimezone(dt.timezone.utc).date()
-    return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    days = [(first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+    fig["data"] = {"x": days, "y": [int(by_day.get(d, 0)) for d in days]}
+    fig["marks"] = len(days)
+    return fig
 
 
-def figure(
-    key: str, title: str, mark: str, x: tuple[str, str, list[Any]], y: tuple[str, str, list[Any]]
-) -> dict[str, Any]:
-    """A chart result with an ``x`` and a ``y`` field (``(column title, type, values)`` each)."""
-    return {
-        "key": key,
-        "title": title,
-        "mark": mark,
-        "fields": [
-            {"name": "x", "channel": "x", "column": x[0], "type": x[1]},
-            {"name": "y", "channel": "y", "column": y[0], "type": y[1], "aggregate": "sum"},
-        ],
-        "data": {"x": x[2], "y": y[2]},
-        "marks": len(x[2]),
-    }
-
-
-def daily(
-    key: str, title: str, measure: str, per_day: Mapping[dt.date, int], since: dt.datetime, until: dt.datetime
-) -> dict[str, Any]:
-    """A line over every day of the range, zero on days with nothing."""
-    days = _days(since, until)
-    return figure(
-        key, title, "line", ("day", "date", [d.isoformat() for d in days]),
-        (measure, "integer", [int(per_day.get(d, 0)) for d in days]),
+def activity(
+    events: Sequence[tuple[dt.datetime, str, str, str | None]], since: dt.datetime, until: dt.datetime
+) -> list[dict[str, Any]]:
+    """Daily active users, uploads per day and the most used datasets, from ``(time, user, action,
+    dataset label or None)`` rows of the period."""
+    table = pa.table(
+        {
+            "time": pa.array([_utc(e[0]) for e in events], pa.timestamp("us", tz="UTC")),
+            "user": pa.array([e[1] for e in events], pa.string()),
+            "action": pa.array([e[2] for e in events], pa.string()),
+            "dataset": pa.array([e[3] for e in events], pa.string()),
+        }
+    )
+    columns = [
+        ColumnInfo("time", "datetime", timezone="UTC"),
+        ColumnInfo("user", "string"),
+        ColumnInfo("action", "string"),
+        ColumnInfo("dataset", "string"),
+    ]
+    day = {"field": "time", "timeUnit": "day", "title": "day"}
+    active = _chart(
+        "daily_active_users", table, columns,
+        {"title": "Daily active users", "mark": "line",
+         "encoding": {"x": day, "y": {"field": "user", "aggregate": "distinct", "title": "users"}}},
     )  # fmt: skip
-
-
-def count_per_day(times: Iterable[dt.datetime], users: Iterable[str] | None = None) -> dict[dt.date, int]:
-    """Events per UTC day, or distinct users per day when ``users`` runs beside ``times``."""
-    if users is None:
-        return dict(Counter(_utc(t).date() for t in times))
-    seen: dict[dt.date, set[str]] = defaultdict(set)
-    for t, u in zip(times, users, strict=True):
-        seen[_utc(t).date()].add(u)
-    return {d: len(s) for d, s in seen.items()}
-
-
-def _utc(t: dt.datetime) -> dt.datetime:
-    return (t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)).astimezone(dt.timezone.utc)
-
-
-def top_datasets(datasets: Sequence[Mapping[str, Any]], n: int = 10) -> dict[str, Any]:
-    """The busiest datasets (events of any kind in the range), most used first."""
-    top = sorted(datasets, key=lambda d: (-int(d["events"]), str(d.get("name") or "")))[:n]
-    labels = [f"{d.get('name') or d['dataset_id']} ({d.get('owner') or '?'})" for d in top]
-    return figure(
-        "top_datasets", "Most used datasets", "bar", ("dataset", "string", labels),
-        ("events", "integer", [int(d["events"]) for d in top]),
+    uploads = _chart(
+        "uploads_per_day", table, columns,
+        {"title": "Uploads per day", "mark": "line",
+         "encoding": {"x": day, "y": {"aggregate": "count", "title": "uploads"}},
+         "filters": [{"column": "action", "cmp": "eq", "value": "upload"}]},
     )  # fmt: skip
+    top = _chart(
+        "top_datasets", table, columns,
+        {"title": "Most used datasets", "mark": "bar",
+         "encoding": {"x": {"field": "dataset", "title": "dataset"},
+                      "y": {"aggregate": "count", "title": "events"}},
+         "filters": [{"column": "dataset", "cmp": "not_null"}],
+         "sort": {"by": "y", "order": "descending"}, "limit": TOP_DATASETS},
+    )  # fmt: skip
+    return [_fill_days(active, since, until), _fill_days(uploads, since, until), top]
 
 
 def storage(
     datasets: Sequence[Mapping[str, Any]], members: Mapping[str, Sequence[str]]
-) -> tuple[dict[str, Any], dict[str, Any]]:
+) -> list[dict[str, Any]]:
     """Bytes stored per owner, and per team (a hub group: the sum over its members' datasets)."""
-    per_user: Counter[str] = Counter()
+    owners = pa.table(
+        {
+            "owner": pa.array([str(d["owner"]) for d in datasets], pa.string()),
+            "bytes": pa.array([int(d.get("size") or 0) for d in datasets], pa.int64()),
+        }
+    )
+    sizes: dict[str, int] = {}
     for d in datasets:
-        per_user[str(d["owner"])] += int(d.get("size") or 0)
-    users = sorted(per_user, key=lambda u: (-per_user[u], u))
-    per_team = {team: sum(per_user.get(u, 0) for u in people) for team, people in members.items()}
-    teams = sorted(per_team, key=lambda t: (-per_team[t], t))
-    return (
-        figure(
-            "storage_users", "Storage per user (bytes)", "bar", ("owner", "string", users),
-            ("bytes", "integer", [per_user[u] for u in users]),
-        ),
-        figure(
-            "storage_teams", "Storage per team (bytes)", "bar", ("team", "string", teams),
-            ("bytes", "integer", [per_team[t] for t in teams]),
-        ),
+        sizes[str(d["owner"])] = sizes.get(str(d["owner"]), 0) + int(d.get("size") or 0)
+    team_rows = [(team, sizes[u]) for team, people in members.items() for u in people if u in sizes]
+    teams = pa.table(
+        {
+            "team": pa.array([t for t, _ in team_rows], pa.string()),
+            "bytes": pa.array([b for _, b in team_rows], pa.int64()),
+        }
+    )
+    by = {"by": "y", "order": "descending"}
+    per_user = _chart(
+        "storage_users", owners, [ColumnInfo("owner", "string"), ColumnInfo("bytes", "integer")],
+        {"title": "Storage per user (bytes)", "mark": "bar", "sort": by,
+         "encoding": {"x": {"field": "owner", "title": "owner"},
+                      "y": {"field": "bytes", "aggregate": "sum", "title": "bytes"}}},
     )  # fmt: skip
+    per_team = _chart(
+        "storage_teams", teams, [ColumnInfo("team", "string"), ColumnInfo("bytes", "integer")],
+        {"title": "Storage per team (bytes)", "mark": "bar", "sort": by,
+         "encoding": {"x": {"field": "team", "title": "team"},
+                      "y": {"field": "bytes", "aggregate": "sum", "title": "bytes"}}},
+    )  # fmt: skip
+    return [per_user, per_team]
+
+
+def _utc(t: dt.datetime) -> dt.datetime:
+    return (t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)).astimezone(dt.timezone.utc)

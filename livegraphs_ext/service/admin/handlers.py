@@ -335,14 +335,12 @@ class AdminEngagementHandler(AdminAPIHandler):
         summary = self.guarded.engagement(p, since=since, until=until)
         with self.guarded.catalog.transaction() as s:
             rows = s.execute(
-                select(EventRow.time, EventRow.user, EventRow.action).where(
-                    EventRow.time >= since, EventRow.time < until
-                )
+                select(
+                    EventRow.time, EventRow.user, EventRow.action, EventRow.dataset_name, EventRow.owner
+                ).where(EventRow.time >= since, EventRow.time < until)
             ).all()
-        active = figures.count_per_day([r[0] for r in rows], [r[1] for r in rows])
-        uploads = figures.count_per_day([r[0] for r in rows if r[2] == "upload"])
+        events = [(t, u, a, f"{name} ({owner})" if name else None) for t, u, a, name, owner in rows]
         datasets = self.guarded.list_datasets(p)
-        per_user, per_team = figures.storage(datasets, members)
         return {
             "since": _iso(since),
             "until": _iso(until),
@@ -352,13 +350,7 @@ class AdminEngagementHandler(AdminAPIHandler):
                 "datasets": len(datasets),
                 "bytes": sum(int(d["size"] or 0) for d in datasets),
             },
-            "figures": [
-                figures.daily("daily_active_users", "Daily active users", "users", active, since, until),
-                figures.daily("uploads_per_day", "Uploads per day", "uploads", uploads, since, until),
-                figures.top_datasets(summary["datasets"]),
-                per_user,
-                per_team,
-            ],
+            "figures": [*figures.activity(events, since, until), *figures.storage(datasets, members)],
         }
 
 

@@ -415,6 +415,11 @@
 
   // --- Engagement
 
+  function axisTitle(field) {
+    return field.title || field.column || field.aggregate || '';
+  }
+
+  // A chart result (docs/charts.md) of one x and one y field, drawn with Plotly.
   function plotFigure(node, fig) {
     const x = fig.data.x;
     const y = fig.data.y;
@@ -426,8 +431,8 @@
       paper_bgcolor: 'rgba(0,0,0,0)',
       plot_bgcolor: 'rgba(0,0,0,0)',
       font: { color: dark ? '#ddd' : '#222' },
-      xaxis: { title: { text: fig.fields[0].column }, automargin: true },
-      yaxis: { title: { text: fig.fields[1].column }, rangemode: 'tozero', automargin: true }
+      xaxis: { title: { text: axisTitle(fig.fields[0]) }, automargin: true },
+      yaxis: { title: { text: axisTitle(fig.fields[1]) }, rangemode: 'tozero', automargin: true }
     };
     window.Plotly.newPlot(node, [trace], layout, { displaylogo: false, responsive: true });
   }
