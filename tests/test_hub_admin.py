@@ -5,6 +5,7 @@ activity log with the hub's logins and server starts, and the engagement figures
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -198,6 +199,7 @@ def test_teams_are_hub_groups(lg_admin: Browser, lg_people: dict[str, Browser]) 
     assert "team-blue" not in lg_people["ben"].api("GET", "user").json()["groups"]
     assert lg_admin.service("PUT", "admin/api/groups/bad%20name/users/ben").status_code == 400
     assert lg_admin.service("PUT", "admin/api/groups/livegraphs-admins/users/ben").status_code == 409
+    assert lg_admin.service("DELETE", "admin/api/groups/everyone/users/ben").status_code == 409
 
 
 # --- activity and engagement
@@ -242,3 +244,31 @@ def test_engagement_figures(lg_admin: Browser, lg_people: dict[str, Browser]) ->
     assert teams["team-red"] > 0
     assert data["totals"]["datasets"] >= 2
     assert lg_admin.service("GET", "admin/api/engagement", params={"days": 0}).status_code == 400
+
+
+def test_no_admin_route_answers_an_anonymous_caller_or_a_regular_user(
+    lg_hub: LiveHub, lg_people: dict[str, Browser]
+) -> None:
+    from pathlib import Path
+
+    from livegraphs_ext.service.admin import admin_routes
+
+    class _Events:
+        events = None
+
+    routes, _ = admin_routes("/services/livegraphs/", _Events(), Path("/nonexistent"))
+    checked = 0
+    for route in routes:
+        pattern = route[0]
+        if "static/" in pattern:
+            continue  # the pages' own script, style and Plotly: public files, no data
+        path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: {"page": "datasets"}.get(m.group(1), "ann"), pattern)
+        for method in ("GET", "PUT", "DELETE", "POST"):
+            anonymous = requests.request(
+                method, lg_hub.url.rstrip("/") + path, allow_redirects=False, timeout=10
+            )
+            assert anonymous.status_code in (302, 403, 405), (method, path, anonymous.status_code)
+            regular = lg_people["ben"].service(method, path.removeprefix("/services/livegraphs/"), json={})
+            assert regular.status_code in (403, 405), (method, path, regular.status_code)
+            checked += 1
+    assert checked >= 8 * 4

@@ -38,6 +38,6 @@ def test_storage_per_user_and_team() -> None:
 def test_nothing_to_show() -> None:
     now = dt.datetime(2026, 3, 10, tzinfo=UTC)
     active, uploads, top = figures.activity([], now - dt.timedelta(days=2), now)
-    assert active["data"]["y"] == [0, 0, 0] and top["data"] == {"x": [], "y": []}
+    assert active["data"]["y"] == uploads["data"]["y"] == [0, 0, 0] and top["data"] == {"x": [], "y": []}
     per_user, per_team = figures.storage([], {})
     assert per_user["data"] == {"x": [], "y": []} and per_team["data"] == {"x": [], "y": []}

@@ -143,7 +143,7 @@ def test_a_browser_logs_in_to_the_service_with_hub_oauth(hub: Hub):
     cy = hub.login("root", hub.first_admin_password())
     r = cy.get(hub.service_url, timeout=60)
     assert r.status_code == 200, r.text
-    assert r.json()["user"] == {"name": "root", "groups": [], "admin": True}
+    assert r.json()["user"] == {"name": "root", "groups": ["everyone"], "admin": True}
     # the service's own cookie now identifies them to the API
     assert cy.get(hub.service_url + "api/user", timeout=60).json()["name"] == "root"
     # a cookie-authenticated change without the XSRF header is refused

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 import pytest
 from playwright.sync_api import Browser as Chromium
 from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from .hubs import REPO, LiveHub, OIDCProvider
 
@@ -183,8 +184,15 @@ def test_single_sign_on_admin_reaches_the_admin_pages(
     page.wait_for_url("**/user/olivia/**", timeout=120_000)
     # In her JupyterLab, the command palette opens the admin pages
     expect(page.locator("#jp-main-dock-panel")).to_be_visible(timeout=120_000)
-    page.keyboard.press("Control+Shift+C")
-    page.get_by_role("textbox", name="Search").fill("livegraphs admin")
+    search = page.get_by_role("textbox", name="Search")
+    for _ in range(10):  # the shortcut works once JupyterLab has finished starting
+        page.keyboard.press("Control+Shift+C")
+        try:
+            search.wait_for(state="visible", timeout=3_000)
+            break
+        except PlaywrightTimeout:
+            continue
+    search.fill("livegraphs admin")
     with ctx.expect_page() as opened:
         page.get_by_text("livegraphs Admin Pages").click()
     admin_tab = opened.value

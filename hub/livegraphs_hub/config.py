@@ -40,7 +40,7 @@ from typing import Any
 
 import nativeauthenticator
 
-from . import ADMIN_GROUP, ADMIN_SCOPE, SERVICE_NAME, SIGNUPS_SCOPE
+from . import ADMIN_GROUP, ADMIN_SCOPE, ALL_USERS_GROUP, SERVICE_NAME, SIGNUPS_SCOPE
 from .auth import LiveGraphsAuthenticator
 from .events import HubEventFile, ServerActionHandler
 
@@ -301,6 +301,7 @@ def configure_service(c: Any, env: Mapping[str, str], state: Path, kubernetes: b
                 "environment": {
                     "LIVEGRAPHS_HUB_EVENTS": str(state / "hub-events.jsonl"),
                     "LIVEGRAPHS_ADMIN_GROUP": ADMIN_GROUP,
+                    "LIVEGRAPHS_ALL_USERS_GROUP": ALL_USERS_GROUP,
                 },
             }
         ],

@@ -29,7 +29,9 @@ if (!args['client-secret'] || args['redirect-uri'].length === 0) {
   process.exit(2);
 }
 
-const accounts = args.accounts ? JSON.parse(readFileSync(args.accounts, 'utf8')) : {};
+const accounts = args.accounts
+  ? JSON.parse(readFileSync(args.accounts, 'utf8'))
+  : {};
 const issuer = `http://${args.host}:${args.port}`;
 
 const configuration = {

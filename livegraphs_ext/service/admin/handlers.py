@@ -44,6 +44,11 @@ def admin_group() -> str:
     return os.environ.get("LIVEGRAPHS_ADMIN_GROUP", "livegraphs-admins")
 
 
+def all_users_group() -> str:
+    """The group the hub puts every user in (the sample datasets are shared with it)."""
+    return os.environ.get("LIVEGRAPHS_ALL_USERS_GROUP", "everyone")
+
+
 class _Secured:
     """Headers shared by every admin response."""
 
@@ -193,15 +198,14 @@ class AdminUsersHandler(AdminAPIHandler):
                     "storage": stored.get(u["name"], 0),
                 }
             )
-        hub_names = {u["name"] for u in users}
-        pending = [s for s in signups if not s["approved"] and s["name"] not in hub_names]
-        pending += [s for s in signups if not s["approved"] and s["name"] in hub_names]
+        pending = [s for s in signups if not s["approved"]]
         self.write_json(
             {
                 "users": rows,
                 "pending": pending,
                 "groups": sorted(g["name"] for g in groups),
                 "admin_group": group,
+                "all_users_group": all_users_group(),
                 "me": p.name,
             }
         )
@@ -253,6 +257,8 @@ class AdminGroupMemberHandler(AdminAPIHandler):
             raise HTTPError(400, "A group name is letters, digits, '.', '-' or '_'", reason="Bad group")
         if group == admin_group():
             raise HTTPError(409, "Use promote and demote for the admins' group", reason="Conflict")
+        if group == all_users_group():
+            raise HTTPError(409, f"Every user is in {group}; the hub keeps it so", reason="Conflict")
         await self.hub.call("GET", f"users/{_q(name)}")  # 404 for an unknown user
         if add:
             await self.hub.add_to_group(group, name)

@@ -24,7 +24,9 @@
     }
     for (const child of children.flat()) {
       if (child === undefined || child === null || child === false) continue;
-      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+      node.append(
+        child instanceof Node ? child : document.createTextNode(String(child))
+      );
     }
     return node;
   }
@@ -35,7 +37,11 @@
   }
 
   async function call(method, url, payload) {
-    const init = { method, headers: { 'X-XSRFToken': XSRF }, credentials: 'same-origin' };
+    const init = {
+      method,
+      headers: { 'X-XSRFToken': XSRF },
+      credentials: 'same-origin'
+    };
     if (payload !== undefined) {
       init.headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(payload);
@@ -43,7 +49,10 @@
     const response = await fetch(url, init);
     if (response.status === 204) return null;
     const data = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(data.message || `${response.status} ${response.statusText}`);
+    if (!response.ok)
+      throw new Error(
+        data.message || `${response.status} ${response.statusText}`
+      );
     return data;
   }
 
@@ -69,7 +78,11 @@
     document.getElementById('confirm-text').textContent = text;
     document.getElementById('confirm-ok').textContent = okLabel || 'Delete';
     return new Promise(resolve => {
-      dialog.addEventListener('close', () => resolve(dialog.returnValue === 'ok'), { once: true });
+      dialog.addEventListener(
+        'close',
+        () => resolve(dialog.returnValue === 'ok'),
+        { once: true }
+      );
       dialog.returnValue = '';
       dialog.showModal();
     });
@@ -82,18 +95,35 @@
       const get = col.sort || (r => r[col.key]);
       const x = get(a);
       const y = get(b);
-      const order = x === y ? 0 : x === null || x === undefined ? -1 : y === null || y === undefined ? 1 : x < y ? -1 : 1;
+      const order =
+        x === y
+          ? 0
+          : x === null || x === undefined
+            ? -1
+            : y === null || y === undefined
+              ? 1
+              : x < y
+                ? -1
+                : 1;
       return state.desc ? -order : order;
     });
     const head = el(
       'tr',
       {},
       columns.map(col => {
-        if (col.sortable === false) return el('th', { scope: 'col' }, col.label);
+        if (col.sortable === false)
+          return el('th', { scope: 'col' }, col.label);
         const current = state.sort === col.key;
         return el(
           'th',
-          { scope: 'col', 'aria-sort': current ? (state.desc ? 'descending' : 'ascending') : 'none' },
+          {
+            scope: 'col',
+            'aria-sort': current
+              ? state.desc
+                ? 'descending'
+                : 'ascending'
+              : 'none'
+          },
           el(
             'button',
             {
@@ -112,9 +142,21 @@
       })
     );
     const lines = sorted.map(row =>
-      el('tr', {}, columns.map(col => el('td', {}, col.render ? col.render(row) : row[col.key])))
+      el(
+        'tr',
+        {},
+        columns.map(col =>
+          el('td', {}, col.render ? col.render(row) : row[col.key])
+        )
+      )
     );
-    return el('table', { class: 'lg-admin-table' }, el('caption', {}, caption), el('thead', {}, head), el('tbody', {}, lines));
+    return el(
+      'table',
+      { class: 'lg-admin-table' },
+      el('caption', {}, caption),
+      el('thead', {}, head),
+      el('tbody', {}, lines)
+    );
   }
 
   // --- Datasets
@@ -131,7 +173,10 @@
       }
     });
     const holder = el('div');
-    content.replaceChildren(el('div', { class: 'lg-admin-toolbar' }, search), holder);
+    content.replaceChildren(
+      el('div', { class: 'lg-admin-toolbar' }, search),
+      holder
+    );
 
     async function remove(row) {
       const ok = await confirmDialog(
@@ -150,25 +195,52 @@
 
     state.redraw = () => {
       const rows = state.rows.filter(
-        r => !state.query || r.name.toLowerCase().includes(state.query) || r.owner.toLowerCase().includes(state.query)
+        r =>
+          !state.query ||
+          r.name.toLowerCase().includes(state.query) ||
+          r.owner.toLowerCase().includes(state.query)
       );
       const columns = [
         { key: 'name', label: 'Name' },
         { key: 'owner', label: 'Owner' },
-        { key: 'rows', label: 'Rows', render: r => Number(r.rows).toLocaleString() },
+        {
+          key: 'rows',
+          label: 'Rows',
+          render: r => Number(r.rows).toLocaleString()
+        },
         { key: 'size', label: 'Size', render: r => bytes(r.size) },
         { key: 'versions', label: 'Versions' },
         { key: 'created', label: 'Created', render: r => when(r.created) },
-        { key: 'last_used', label: 'Last used', render: r => when(r.last_used) },
+        {
+          key: 'last_used',
+          label: 'Last used',
+          render: r => when(r.last_used)
+        },
         {
           key: 'actions',
           label: 'Actions',
           sortable: false,
           render: r =>
-            el('button', { type: 'button', class: 'lg-admin-danger', 'aria-label': `Delete ${r.name} of ${r.owner}`, onClick: () => remove(r) }, 'Delete')
+            el(
+              'button',
+              {
+                type: 'button',
+                class: 'lg-admin-danger',
+                'aria-label': `Delete ${r.name} of ${r.owner}`,
+                onClick: () => remove(r)
+              },
+              'Delete'
+            )
         }
       ];
-      holder.replaceChildren(sortableTable(`${rows.length} of ${state.rows.length} datasets`, columns, rows, state));
+      holder.replaceChildren(
+        sortableTable(
+          `${rows.length} of ${state.rows.length} datasets`,
+          columns,
+          rows,
+          state
+        )
+      );
     };
 
     async function load() {
@@ -194,26 +266,41 @@
     }
 
     function groupsCell(user) {
+      const fixed = [state.data.admin_group, state.data.all_users_group];
       const chips = user.groups
         .filter(g => g !== state.data.admin_group)
         .map(g =>
-          el(
-            'span',
-            { class: 'lg-admin-chip' },
-            g,
-            el(
-              'button',
-              {
-                type: 'button',
-                'aria-label': `Remove ${user.name} from ${g}`,
-                onClick: () =>
-                  act(call('DELETE', `${API}groups/${encodeURIComponent(g)}/users/${encodeURIComponent(user.name)}`), `Removed ${user.name} from ${g}.`)
-              },
-              '×'
-            )
-          )
+          fixed.includes(g)
+            ? el('span', { class: 'lg-admin-chip' }, g)
+            : el(
+                'span',
+                { class: 'lg-admin-chip' },
+                g,
+                el(
+                  'button',
+                  {
+                    type: 'button',
+                    'aria-label': `Remove ${user.name} from ${g}`,
+                    onClick: () =>
+                      act(
+                        call(
+                          'DELETE',
+                          `${API}groups/${encodeURIComponent(g)}/users/${encodeURIComponent(user.name)}`
+                        ),
+                        `Removed ${user.name} from ${g}.`
+                      )
+                  },
+                  '×'
+                )
+              )
         );
-      const input = el('input', { type: 'text', list: 'lg-admin-groups', placeholder: 'team', 'aria-label': `Team to add ${user.name} to`, size: 10 });
+      const input = el('input', {
+        type: 'text',
+        list: 'lg-admin-groups',
+        placeholder: 'team',
+        'aria-label': `Team to add ${user.name} to`,
+        size: 10
+      });
       const add = el(
         'form',
         {
@@ -221,7 +308,14 @@
           onSubmit: event => {
             event.preventDefault();
             const group = input.value.trim();
-            if (group) act(call('PUT', `${API}groups/${encodeURIComponent(group)}/users/${encodeURIComponent(user.name)}`), `Added ${user.name} to ${group}.`);
+            if (group)
+              act(
+                call(
+                  'PUT',
+                  `${API}groups/${encodeURIComponent(group)}/users/${encodeURIComponent(user.name)}`
+                ),
+                `Added ${user.name} to ${group}.`
+              );
           }
         },
         input,
@@ -236,7 +330,12 @@
     }
 
     function roleAction(user) {
-      if (user.hub_admin) return el('span', { class: 'lg-admin-muted' }, 'change in the hub admin panel');
+      if (user.hub_admin)
+        return el(
+          'span',
+          { class: 'lg-admin-muted' },
+          'change in the hub admin panel'
+        );
       const promote = !user.livegraphs_admin;
       return el(
         'button',
@@ -244,8 +343,12 @@
           type: 'button',
           onClick: () =>
             act(
-              call('PUT', `${API}users/${encodeURIComponent(user.name)}/role`, { admin: promote }),
-              promote ? `${user.name} is now an admin.` : `${user.name} is now a regular user.`
+              call('PUT', `${API}users/${encodeURIComponent(user.name)}/role`, {
+                admin: promote
+              }),
+              promote
+                ? `${user.name} is now an admin.`
+                : `${user.name} is now a regular user.`
             )
         },
         promote ? 'Promote to admin' : 'Demote to user'
@@ -253,12 +356,23 @@
     }
 
     function pendingTable(pending) {
-      if (!pending.length) return el('p', {}, 'No sign-ups are waiting for approval.');
+      if (!pending.length)
+        return el('p', {}, 'No sign-ups are waiting for approval.');
       return el(
         'table',
         { class: 'lg-admin-table' },
         el('caption', {}, `${pending.length} pending sign-ups`),
-        el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Name'), el('th', { scope: 'col' }, 'Email'), el('th', { scope: 'col' }, 'Actions'))),
+        el(
+          'thead',
+          {},
+          el(
+            'tr',
+            {},
+            el('th', { scope: 'col' }, 'Name'),
+            el('th', { scope: 'col' }, 'Email'),
+            el('th', { scope: 'col' }, 'Actions')
+          )
+        ),
         el(
           'tbody',
           {},
@@ -271,7 +385,21 @@
               el(
                 'td',
                 {},
-                el('button', { type: 'button', onClick: () => act(call('PUT', `${API}signups/${encodeURIComponent(s.name)}`), `Approved ${s.name}.`) }, 'Approve'),
+                el(
+                  'button',
+                  {
+                    type: 'button',
+                    onClick: () =>
+                      act(
+                        call(
+                          'PUT',
+                          `${API}signups/${encodeURIComponent(s.name)}`
+                        ),
+                        `Approved ${s.name}.`
+                      )
+                  },
+                  'Approve'
+                ),
                 ' ',
                 el(
                   'button',
@@ -279,8 +407,19 @@
                     type: 'button',
                     class: 'lg-admin-danger',
                     onClick: async () => {
-                      if (await confirmDialog(`Discard the sign-up of ${s.name}?`, 'Discard')) {
-                        act(call('DELETE', `${API}signups/${encodeURIComponent(s.name)}`), `Discarded ${s.name}.`);
+                      if (
+                        await confirmDialog(
+                          `Discard the sign-up of ${s.name}?`,
+                          'Discard'
+                        )
+                      ) {
+                        act(
+                          call(
+                            'DELETE',
+                            `${API}signups/${encodeURIComponent(s.name)}`
+                          ),
+                          `Discarded ${s.name}.`
+                        );
                       }
                     }
                   },
@@ -298,19 +437,44 @@
       const columns = [
         { key: 'name', label: 'User' },
         { key: 'login', label: 'Login' },
-        { key: 'role', label: 'Role', render: roleCell, sort: u => (u.hub_admin ? 2 : u.livegraphs_admin ? 1 : 0) },
-        { key: 'groups', label: 'Teams', render: groupsCell, sort: u => u.groups.join(',') },
-        { key: 'last_activity', label: 'Last activity', render: u => when(u.last_activity) },
+        {
+          key: 'role',
+          label: 'Role',
+          render: roleCell,
+          sort: u => (u.hub_admin ? 2 : u.livegraphs_admin ? 1 : 0)
+        },
+        {
+          key: 'groups',
+          label: 'Teams',
+          render: groupsCell,
+          sort: u => u.groups.join(',')
+        },
+        {
+          key: 'last_activity',
+          label: 'Last activity',
+          render: u => when(u.last_activity)
+        },
         { key: 'server', label: 'Server', render: u => u.server || 'stopped' },
         { key: 'datasets', label: 'Datasets' },
         { key: 'storage', label: 'Storage', render: u => bytes(u.storage) },
-        { key: 'actions', label: 'Role change', sortable: false, render: roleAction }
+        {
+          key: 'actions',
+          label: 'Role change',
+          sortable: false,
+          render: roleAction
+        }
       ];
       content.replaceChildren(
         el('h2', {}, 'Waiting for approval'),
         pendingTable(data.pending),
         el('h2', {}, 'Users'),
-        el('datalist', { id: 'lg-admin-groups' }, data.groups.filter(g => g !== data.admin_group).map(g => el('option', { value: g }))),
+        el(
+          'datalist',
+          { id: 'lg-admin-groups' },
+          data.groups
+            .filter(g => g !== data.admin_group && g !== data.all_users_group)
+            .map(g => el('option', { value: g }))
+        ),
         sortableTable(`${data.users.length} users`, columns, data.users, state)
       );
     };
@@ -327,15 +491,36 @@
   async function activityPage() {
     const params = new URLSearchParams(window.location.search);
     const first = await call('GET', `${API}activity?limit=0`);
-    const user = el('input', { type: 'text', name: 'user', value: params.get('user') || '', 'aria-label': 'User' });
+    const user = el('input', {
+      type: 'text',
+      name: 'user',
+      value: params.get('user') || '',
+      'aria-label': 'User'
+    });
     const kind = el(
       'select',
       { name: 'action', 'aria-label': 'Kind' },
       el('option', { value: '' }, 'every kind'),
-      first.actions.map(a => el('option', { value: a, selected: params.get('action') === a }, a.replace(/_/g, ' ')))
+      first.actions.map(a =>
+        el(
+          'option',
+          { value: a, selected: params.get('action') === a },
+          a.replace(/_/g, ' ')
+        )
+      )
     );
-    const since = el('input', { type: 'date', name: 'since', value: params.get('since') || '', 'aria-label': 'From' });
-    const until = el('input', { type: 'date', name: 'until', value: params.get('until') || '', 'aria-label': 'Until' });
+    const since = el('input', {
+      type: 'date',
+      name: 'since',
+      value: params.get('since') || '',
+      'aria-label': 'From'
+    });
+    const until = el('input', {
+      type: 'date',
+      name: 'until',
+      value: params.get('until') || '',
+      'aria-label': 'Until'
+    });
     const holder = el('div');
     const more = el('button', { type: 'button' }, 'Older events');
     let offset = 0;
@@ -375,16 +560,26 @@
 
     function describe(e) {
       const parts = [];
-      if (e.dataset_name) parts.push(`“${e.dataset_name}”${e.owner && e.owner !== e.user ? ` of ${e.owner}` : ''}`);
+      if (e.dataset_name)
+        parts.push(
+          `“${e.dataset_name}”${e.owner && e.owner !== e.user ? ` of ${e.owner}` : ''}`
+        );
       const detail = e.detail || {};
-      for (const [key, value] of Object.entries(detail)) parts.push(`${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
+      for (const [key, value] of Object.entries(detail))
+        parts.push(
+          `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`
+        );
       return parts.join(' · ');
     }
 
     async function load() {
       try {
         const q = query();
-        window.history.replaceState(null, '', `?${new URLSearchParams([...q].filter(([k]) => !['limit', 'offset'].includes(k)))}`);
+        window.history.replaceState(
+          null,
+          '',
+          `?${new URLSearchParams([...q].filter(([k]) => !['limit', 'offset'].includes(k)))}`
+        );
         const page = await call('GET', `${API}activity?${q}`);
         rows = rows.concat(page.events);
         offset = rows.length;
@@ -394,12 +589,30 @@
             'table',
             { class: 'lg-admin-table' },
             el('caption', {}, `${page.total} events`),
-            el('thead', {}, el('tr', {}, ['Time', 'User', 'Kind', 'What', 'As admin'].map(h => el('th', { scope: 'col' }, h)))),
+            el(
+              'thead',
+              {},
+              el(
+                'tr',
+                {},
+                ['Time', 'User', 'Kind', 'What', 'As admin'].map(h =>
+                  el('th', { scope: 'col' }, h)
+                )
+              )
+            ),
             el(
               'tbody',
               {},
               rows.map(e =>
-                el('tr', {}, el('td', {}, when(e.time)), el('td', {}, e.user), el('td', {}, e.action.replace(/_/g, ' ')), el('td', {}, describe(e)), el('td', {}, e.admin ? 'yes' : ''))
+                el(
+                  'tr',
+                  {},
+                  el('td', {}, when(e.time)),
+                  el('td', {}, e.user),
+                  el('td', {}, e.action.replace(/_/g, ' ')),
+                  el('td', {}, describe(e)),
+                  el('td', {}, e.admin ? 'yes' : '')
+                )
               )
             )
           )
@@ -423,8 +636,13 @@
   function plotFigure(node, fig) {
     const x = fig.data.x;
     const y = fig.data.y;
-    const trace = fig.mark === 'line' ? { type: 'scatter', mode: 'lines+markers', x, y } : { type: 'bar', x, y };
-    const dark = window.matchMedia && window.matchMedia('(prefers-color-scheme: dark)').matches;
+    const trace =
+      fig.mark === 'line'
+        ? { type: 'scatter', mode: 'lines+markers', x, y }
+        : { type: 'bar', x, y };
+    const dark =
+      window.matchMedia &&
+      window.matchMedia('(prefers-color-scheme: dark)').matches;
     const layout = {
       margin: { l: 60, r: 20, t: 10, b: 80 },
       height: 280,
@@ -432,19 +650,35 @@
       plot_bgcolor: 'rgba(0,0,0,0)',
       font: { color: dark ? '#ddd' : '#222' },
       xaxis: { title: { text: axisTitle(fig.fields[0]) }, automargin: true },
-      yaxis: { title: { text: axisTitle(fig.fields[1]) }, rangemode: 'tozero', automargin: true }
+      yaxis: {
+        title: { text: axisTitle(fig.fields[1]) },
+        rangemode: 'tozero',
+        automargin: true
+      }
     };
-    window.Plotly.newPlot(node, [trace], layout, { displaylogo: false, responsive: true });
+    window.Plotly.newPlot(node, [trace], layout, {
+      displaylogo: false,
+      responsive: true
+    });
   }
 
   async function engagementPage() {
     const range = el(
       'select',
       { 'aria-label': 'Period' },
-      [7, 30, 90, 365].map(d => el('option', { value: d, selected: d === 30 }, `last ${d} days`))
+      [7, 30, 90, 365].map(d =>
+        el('option', { value: d, selected: d === 30 }, `last ${d} days`)
+      )
     );
     const holder = el('div');
-    content.replaceChildren(el('div', { class: 'lg-admin-toolbar' }, el('label', {}, 'Period ', range)), holder);
+    content.replaceChildren(
+      el(
+        'div',
+        { class: 'lg-admin-toolbar' },
+        el('label', {}, 'Period ', range)
+      ),
+      holder
+    );
 
     async function load() {
       const data = await call('GET', `${API}engagement?days=${range.value}`);
@@ -457,24 +691,51 @@
           ['Events', t.events],
           ['Datasets', t.datasets],
           ['Stored', bytes(t.bytes)]
-        ].map(([label, value]) => el('div', {}, el('dt', {}, label), el('dd', {}, String(value))))
+        ].map(([label, value]) =>
+          el('div', {}, el('dt', {}, label), el('dd', {}, String(value)))
+        )
       );
       const charts = data.figures.map(fig => {
-        const plot = el('div', { class: 'lg-admin-plot', 'data-figure': fig.key });
-        const box = el('section', { class: 'lg-admin-figure', 'aria-label': fig.title }, el('h2', {}, fig.title), plot);
+        const plot = el('div', {
+          class: 'lg-admin-plot',
+          'data-figure': fig.key
+        });
+        const box = el(
+          'section',
+          { class: 'lg-admin-figure', 'aria-label': fig.title },
+          el('h2', {}, fig.title),
+          plot
+        );
         return { box, plot, fig };
       });
-      holder.replaceChildren(kpis, el('div', { class: 'lg-admin-figures' }, charts.map(c => c.box)));
+      holder.replaceChildren(
+        kpis,
+        el(
+          'div',
+          { class: 'lg-admin-figures' },
+          charts.map(c => c.box)
+        )
+      );
       for (const c of charts) {
         if (c.fig.data.x.length) plotFigure(c.plot, c.fig);
-        else c.plot.append(el('p', { class: 'lg-admin-muted' }, 'Nothing in this period.'));
+        else
+          c.plot.append(
+            el('p', { class: 'lg-admin-muted' }, 'Nothing in this period.')
+          );
       }
     }
-    range.addEventListener('change', () => load().catch(error => say(error.message, true)));
+    range.addEventListener('change', () =>
+      load().catch(error => say(error.message, true))
+    );
     await load();
   }
 
-  const pages = { datasets: datasetsPage, users: usersPage, activity: activityPage, engagement: engagementPage };
+  const pages = {
+    datasets: datasetsPage,
+    users: usersPage,
+    activity: activityPage,
+    engagement: engagementPage
+  };
   const run = pages[body.dataset.page];
   if (run) {
     run()
