@@ -102,6 +102,12 @@ def test_log_in_upload_through_the_hub_share_with_a_group_and_an_admin_deletes(
     ds = r.json()
     assert ds["owner"] == "fay" and ds["rows"] == 3 and ds["access"] == "owner"
     assert r.headers["Location"] == f"/user/fay/livegraphs/api/datasets/{ds['id']}"
+    # reads and downloads come back through her server too
+    page = fay.get(server_api + f"datasets/{ds['id']}/rows", params={"sort": "-temp"}, timeout=60).json()
+    assert page["rows"][0] == ["Lima", 24.0] and page["total"] == 3
+    r = fay.get(server_api + f"datasets/{ds['id']}/export", params={"format": "csv"}, timeout=60)
+    assert r.status_code == 200 and r.content.replace(b"\r\n", b"\n") == CSV
+    assert r.headers["Content-Disposition"] == "attachment; filename*=UTF-8''harbour%20temps.csv"
     # the data lives in the service's store, not in her server
     assert any((hub.data_dir / "datasets" / ds["id"]).iterdir())
     assert not (hub.root / "users" / "fay" / ".local" / "share" / "jupyter" / "livegraphs").exists()
@@ -134,6 +140,7 @@ def test_log_in_upload_through_the_hub_share_with_a_group_and_an_admin_deletes(
     log = call(api, tokens["ivy"], "GET", "events", params={"dataset_id": ds["id"]}).json()
     assert [(e["user"], e["action"], e["admin"]) for e in reversed(log["events"])] == [
         ("fay", "upload", False),
+        ("fay", "export", False),
         ("fay", "share", False),
         ("root", "delete", True),
     ]
