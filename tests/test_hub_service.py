@@ -9,6 +9,8 @@ One hub for the whole module, run from the repository's ``jupyterhub_config.py``
 from __future__ import annotations
 
 import re
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -414,3 +416,32 @@ def test_engagement_for_admins(hub: Hub, tokens: dict[str, str]):
 
 def test_the_service_keeps_its_data_dir_private(hub: Hub):
     assert Path(hub.data_dir).stat().st_mode & 0o077 == 0
+
+
+def test_an_upload_streams_through_the_users_server_and_a_cancelled_one_leaves_nothing(
+    hub: Hub, tokens: dict[str, str]
+):
+    hub.spawn("bo")
+    staging = hub.data_dir / "staging"
+    total = 64 << 20
+    head = (
+        f"POST /user/bo/livegraphs/api/datasets?name=half%20sent HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{hub.port}\r\nAuthorization: token {tokens['bo']}\r\n"
+        f"Content-Type: text/csv\r\nContent-Length: {total}\r\n\r\n"
+    ).encode()
+    row = b"x,y\n" + b"1,2\n" * ((1 << 20) // 4)
+    with socket.create_connection(("127.0.0.1", hub.port), timeout=30) as sock:
+        sock.sendall(head + row * 4)  # 4 MiB of the announced 64
+        # the first megabytes reach the service's staging folder while the browser is still sending
+        deadline = time.monotonic() + 30
+        while not any(p.stat().st_size > 0 for p in staging.iterdir()):
+            assert time.monotonic() < deadline, "the upload did not stream through to the service"
+            time.sleep(0.1)
+    # the browser went away: the service keeps nothing
+    deadline = time.monotonic() + 30
+    while any(staging.iterdir()):
+        assert time.monotonic() < deadline, list(staging.iterdir())
+        time.sleep(0.1)
+    assert call(
+        hub.service_url + "api/", tokens["bo"], "GET", "datasets", params={"name": "half sent"}
+    ).json() == {"datasets": []}

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,7 +105,6 @@ class GuardedStore:
         self.store = store
         self.catalog = store.catalog
         self.events = EventLog(store.catalog)
-        self._stats_lock = threading.Lock()
 
     # ------------------------------------------------------------------ levels
 
