@@ -77,6 +77,13 @@ def share_json(row: ShareRow) -> dict[str, Any]:
     }
 
 
+def _shown(p: Principal, owner: str, level: str) -> str:
+    """The level a caller is shown: their strongest one (an admin's rights beat a share)."""
+    if owner == p.name:
+        return "owner"
+    return "admin" if p.is_admin else level
+
+
 def _principal_filter(p: Principal) -> Any:
     """SQL: the share rows that name ``p`` (as a user or through one of their groups)."""
     mine = and_(ShareRow.kind == "user", ShareRow.name == p.name)
@@ -137,8 +144,12 @@ class GuardedStore:
             return ds, self._grant(s, p, ds, action)
 
     def access(self, p: Principal, dataset_id: str) -> str:
-        """The caller's level on a dataset they may read: owner, editor, viewer or admin."""
-        return self._require(p, dataset_id, "read")[1].level
+        """The caller's level on a dataset they may read: owner, admin, editor or viewer.
+
+        An admin is "admin" on every dataset but their own, whatever it is shared with them as.
+        """
+        ds, grant = self._require(p, dataset_id, "read")
+        return _shown(p, ds.owner, grant.level)
 
     def _guard(self, p: Principal, action: str, event: str | None, detail: dict[str, Any] | None = None):
         """An ``in_tx`` hook: re-check the grant inside the change's transaction and log it there."""
@@ -185,14 +196,14 @@ class GuardedStore:
             out = []
             for ds in rows:
                 item = self.store._dataset_json(ds, self.store._version(ds, None))
-                item["access"] = "owner" if ds.owner == p.name else levels.get(ds.id, "admin")
+                item["access"] = _shown(p, ds.owner, levels.get(ds.id, "admin"))
                 out.append(item)
             return out
 
     def get(self, p: Principal, dataset_id: str) -> dict[str, Any]:
-        _, grant = self._require(p, dataset_id, "read")
+        ds, grant = self._require(p, dataset_id, "read")
         out = self.store.get(dataset_id)
-        out["access"] = grant.level
+        out["access"] = _shown(p, ds.owner, grant.level)
         return out
 
     def rows(self, p: Principal, dataset_id: str, **kwargs: Any) -> dict[str, Any]:
