@@ -202,6 +202,8 @@ def test_another_user_cannot_reach_a_dataset_by_any_route(hub: Hub, tokens: dict
         "the service's own port": hub.service_direct_url + "api/",
     }
     for front, base in fronts.items():
+        anonymous = call(base, None, "GET", f"datasets/{ds['id']}", allow_redirects=False)
+        assert anonymous.status_code == 403, (front, anonymous.status_code)
         assert ds["id"] not in listed(base, tokens["bo"]), front
         for method, path, body in DATASET_CALLS:
             r = call(base, tokens["bo"], method, fill(path, ds["id"]), fill(body, ds["id"]))
@@ -244,6 +246,14 @@ for method in ("GET", "DELETE"):
         "ada", tokens["ada"], f"import livegraphs_ext as lg\nprint(lg.load({ds['name']!r})['temp'].sum())"
     )
     assert out == {"stdout": "17.0\n", "error": None}
+    # an admin: through their own server and kernel, then every route on the service
+    hub.spawn("root")
+    r = call(f"{hub.url}/user/root/livegraphs/api/", tokens["root"], "GET", f"datasets/{ds['id']}")
+    assert r.status_code == 200 and r.json()["access"] == "admin"
+    out = hub.run_in_kernel(
+        "root", tokens["root"], f"import livegraphs_ext as lg\nprint(len(lg.load({ds['id']!r})))"
+    )
+    assert out == {"stdout": "3\n", "error": None}
     for method, path, body in DATASET_CALLS:
         r = call(api, tokens["root"], method, fill(path, ds["id"]), fill(body, ds["id"]))
         assert r.status_code < 300, (method, path, r.status_code, r.text)
