@@ -51,12 +51,13 @@ def _wait_for(proc: subprocess.Popen[bytes], url: str, timeout: float, log: Path
 
 
 def _stop(proc: subprocess.Popen[bytes] | None, timeout: float = 20) -> None:
+    """SIGTERM (a hub then stops its proxy, servers and services); the whole group if it hangs."""
     if proc and proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
 
 
@@ -88,7 +89,9 @@ class OIDCProvider:
         for uri in self.redirect_uris:
             cmd += ["--redirect-uri", uri]
         with open(log, "ab") as out:
-            self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=OIDC_DIR)
+            self.proc = subprocess.Popen(
+                cmd, stdout=out, stderr=subprocess.STDOUT, cwd=OIDC_DIR, start_new_session=True
+            )
         _wait_for(self.proc, f"{self.issuer}/.well-known/openid-configuration", 30, log)
         return self
 
@@ -126,7 +129,7 @@ class LiveHub:
         with open(self.log_path, "ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "jupyterhub", "-f", str(REPO / "jupyterhub_config.py")],
-                stdout=out, stderr=subprocess.STDOUT, env=env, cwd=self.state,
+                stdout=out, stderr=subprocess.STDOUT, env=env, cwd=self.state, start_new_session=True,
             )  # fmt: skip
         _wait_for(self.proc, self.url + "hub/api/", timeout, self.log_path)
         self.wait_for_service()
@@ -207,7 +210,12 @@ class Browser:
         return html.unescape(re.sub(r"<[^>]+>", " ", m.group(1))).strip() if m else r.text
 
     def login(self, name: str, password: str) -> requests.Response:
-        return self.post_form("hub/login?next=", {"username": name, "password": password})
+        """Post the login form; not following the redirect, which would start the user's server."""
+        return self.s.post(
+            self.url("hub/login?next="),
+            data={"username": name, "password": password, "_xsrf": self.xsrf()},
+            allow_redirects=False,
+        )
 
     def logged_in_as(self) -> str | None:
         r = self.api("GET", "user")
@@ -219,18 +227,24 @@ class Browser:
         return self.s.request(method, self.url(f"hub/api/{path}"), headers=headers, **kwargs)
 
     def oidc_login(self, provider: OIDCProvider, login: str) -> requests.Response:
-        """Log in through the hub's OIDC button, filling the provider's sign-in and consent forms."""
-        r = self.s.get(self.url("hub/oauth/oidc/login?next="))
-        for _ in range(6):
-            if urlsplit(r.url).netloc != urlsplit(provider.issuer).netloc:
+        """Log in through the hub's OIDC button, filling the provider's sign-in and consent forms.
+
+        Returns the hub's answer at its OAuth callback (a redirect when the login worked), without
+        following it further (that would start the user's server).
+        """
+        r = self.s.get(self.url("hub/oauth/oidc/login?next="), allow_redirects=False)
+        for _ in range(20):
+            if urlsplit(r.url).path.endswith("/oauth/oidc/callback"):
                 return r
+            if r.is_redirect:
+                r = self.s.get(urljoin(r.url, r.headers["Location"]), allow_redirects=False)
+                continue
             page = forms(r.text)
             assert page, f"no form at {r.url}: {r.text[:500]}"
-            form = page[0]
-            fields = dict(form["fields"])
+            fields = dict(page[0]["fields"])
             if "login" in fields:
                 fields.update(login=login, password="not-checked-by-the-test-provider")
-            r = self.s.post(urljoin(r.url, form["action"]), data=fields)
+            r = self.s.post(urljoin(r.url, page[0]["action"]), data=fields, allow_redirects=False)
         raise AssertionError(f"stuck at {r.url}")
 
     def service(self, method: str, path: str, **kwargs: Any) -> requests.Response:

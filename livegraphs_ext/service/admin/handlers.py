@@ -319,8 +319,8 @@ class AdminEngagementHandler(AdminAPIHandler):
     @authorized
     async def get(self) -> None:
         p = self.admin()
-        days = self.int_arg("days", 30) or 30
-        if not 1 <= days <= 366:
+        days = self.int_arg("days", 30)
+        if days is None or not 1 <= days <= 366:
             raise HTTPError(400, "days is 1 to 366", reason="Bad argument")
         await self.run(self.import_hub_events)
         until = dt.datetime.now(dt.timezone.utc)
