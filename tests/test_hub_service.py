@@ -277,7 +277,7 @@ ROUTE_CASES = [
     ("GET", "datasets/{id}/recipe?format=python", None, READ, 200),
     ("GET", "datasets/{id}/export?format=csv", None, READ, 200),
     ("GET", "datasets/{id}/shares", None, READ, 200),
-    ("POST", "datasets/{id}/shares", {"kind": "user", "name": "zed", "role": "viewer"}, MANAGE, 201),
+    ("POST", "datasets/{id}/shares", {"kind": "user", "name": "bo", "role": "viewer"}, MANAGE, 201),
     ("DELETE", "datasets/{id}/shares/group/analysts", None, MANAGE, 204),
     ("GET", "user", None, ANY_USER, 200),
     ("POST", "events", {"action": "chart_view", "dataset_id": "{id}"}, READ, 204),
@@ -455,3 +455,29 @@ def test_an_upload_streams_through_the_users_server_and_a_cancelled_one_leaves_n
     assert call(
         hub.service_url + "api/", tokens["bo"], "GET", "datasets", params={"name": "half sent"}
     ).json() == {"datasets": []}
+
+
+def test_shares_name_hub_users_and_groups_that_exist(hub: Hub, tokens: dict[str, str]):
+    ds = upload(hub, tokens["ada"], "typo-proof")
+    api = hub.service_url + "api/"
+    for kind, name in (("user", "nobody-here"), ("group", "no-such-team")):
+        r = call(api, tokens["ada"], "POST", f"datasets/{ds['id']}/shares", {"kind": kind, "name": name})
+        assert r.status_code == 400, r.text
+        assert name in r.json()["message"]
+    # an outsider learns nothing about names or the dataset: 404 before any hub lookup
+    r = call(
+        api, tokens["bo"], "POST", f"datasets/{ds['id']}/shares", {"kind": "user", "name": "nobody-here"}
+    )
+    assert r.status_code == 404
+    r = call(
+        api,
+        tokens["ada"],
+        "POST",
+        f"datasets/{ds['id']}/shares",
+        {"kind": "user", "name": "dee", "role": "editor"},
+    )
+    assert r.status_code == 201
+    shares = call(api, tokens["ada"], "GET", f"datasets/{ds['id']}/shares").json()["shares"]
+    assert [s | {"created": ""} for s in shares] == [
+        {"kind": "user", "name": "dee", "role": "editor", "created": "", "created_by": "ada"}
+    ]

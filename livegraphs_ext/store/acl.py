@@ -143,6 +143,10 @@ class GuardedStore:
                 raise NotFound(f"No dataset with id {dataset_id!r}", "No such dataset")
             return ds, self._grant(s, p, ds, action)
 
+    def require(self, p: Principal, dataset_id: str, action: str) -> None:
+        """Raise NotFound or Forbidden unless the caller may ``action`` (read, write, manage) the dataset."""
+        self._require(p, dataset_id, action)
+
     def access(self, p: Principal, dataset_id: str) -> str:
         """The caller's level on a dataset they may read: owner, admin, editor or viewer.
 
@@ -294,6 +298,11 @@ class GuardedStore:
                 .order_by(ShareRow.kind, ShareRow.name)
             ).all()
             return [share_json(r) for r in rows]
+
+    @staticmethod
+    def check_share(kind: Any, name: Any, role: Any = "viewer") -> tuple[str, str, str]:
+        """A share's (kind, name, role), checked and normalised; BadInput otherwise."""
+        return GuardedStore._check_share(kind, name, role)
 
     @staticmethod
     def _check_share(kind: Any, name: Any, role: Any = "viewer") -> tuple[str, str, str]:
