@@ -481,3 +481,31 @@ def test_shares_name_hub_users_and_groups_that_exist(hub: Hub, tokens: dict[str,
     assert [s | {"created": ""} for s in shares] == [
         {"kind": "user", "name": "dee", "role": "editor", "created": "", "created_by": "ada"}
     ]
+
+
+def wait_for_status(base: str, token: str, path: str, status: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while (got := call(base, token, "GET", path).status_code) != status:
+        assert time.monotonic() < deadline, f"still {got}, waited for {status}"
+        time.sleep(0.5)
+
+
+def test_leaving_a_group_ends_access_without_a_restart(hub: Hub, tokens: dict[str, str]):
+    ds = upload(hub, tokens["ada"], "team data")
+    api = hub.service_url + "api/"
+    r = call(
+        api,
+        tokens["ada"],
+        "POST",
+        f"datasets/{ds['id']}/shares",
+        {"kind": "group", "name": "editors", "role": "editor"},
+    )
+    assert r.status_code == 201
+    assert call(api, tokens["dee"], "GET", f"datasets/{ds['id']}").json()["access"] == "editor"
+    assert hub.api("DELETE", "groups/editors/users", json={"users": ["dee"]}).status_code == 200
+    try:
+        # the service asks the hub again once its short identity cache expires
+        wait_for_status(api, tokens["dee"], f"datasets/{ds['id']}", 404)
+    finally:
+        assert hub.api("POST", "groups/editors/users", json={"users": ["dee"]}).status_code == 200
+        wait_for_status(api, tokens["dee"], f"datasets/{ds['id']}", 200)
