@@ -161,3 +161,16 @@ def test_engagement_counts_users_days_and_datasets(lg_guarded: GuardedStore):
     page = lg_guarded.list_events(ROOT, user="cy", limit=2)
     assert page["total"] == 3 and [x["action"] for x in page["events"]] == ["export", "chart_view"]
     assert lg_guarded.events.active_users(now + dt.timedelta(minutes=1)) == 0
+
+
+def test_an_admin_is_shown_as_admin_even_where_a_share_names_them(lg_guarded: GuardedStore):
+    ds = upload(lg_guarded, ADA, "weather")
+    lg_guarded.share(ADA, ds["id"], "user", "root", "viewer")
+    assert lg_guarded.get(ROOT, ds["id"])["access"] == "admin"
+    assert [d["access"] for d in lg_guarded.list_datasets(ROOT)] == ["admin"]
+    # and their own datasets are theirs
+    mine = upload(lg_guarded, ROOT, "root's")
+    assert lg_guarded.get(ROOT, mine["id"])["access"] == "owner"
+    # an admin's delete of a dataset shared with them still needed admin rights
+    lg_guarded.delete(ROOT, ds["id"])
+    assert lg_guarded.list_events(ROOT, action=["delete"])["events"][0]["admin"] is True

@@ -11,6 +11,7 @@ import pytest
 
 from livegraphs_ext.app import LiveGraphsApp
 from livegraphs_ext.handlers import ROUTES
+from livegraphs_ext.handlers import forward as forward_handlers
 from livegraphs_ext.handlers.forward import FORWARD_ROUTES
 from livegraphs_ext.service import app as service_app
 from livegraphs_ext.service import handlers as service_handlers
@@ -22,7 +23,7 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 def test_every_service_handler_method_is_authenticated_and_authorized():
     missing, seen = [], 0
-    for module in (service_handlers, service_app, admin_handlers):
+    for module in (service_handlers, service_app, admin_handlers, forward_handlers):
         tree = ast.parse(inspect.getsource(module))
         for cls in [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]:
             for fn in cls.body:
@@ -31,7 +32,7 @@ def test_every_service_handler_method_is_authenticated_and_authorized():
                     decos = {ast.unparse(d) for d in fn.decorator_list}
                     if not {"web.authenticated", "authorized"} <= decos:
                         missing.append(f"{module.__name__}.{cls.name}.{fn.name}")
-    assert missing == [] and seen >= 20
+    assert missing == [] and seen >= 25
 
 
 def test_the_service_serves_every_laptop_route():

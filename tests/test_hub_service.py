@@ -9,6 +9,8 @@ One hub for the whole module, run from the repository's ``jupyterhub_config.py``
 from __future__ import annotations
 
 import re
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -102,6 +104,12 @@ def test_log_in_upload_through_the_hub_share_with_a_group_and_an_admin_deletes(
     ds = r.json()
     assert ds["owner"] == "fay" and ds["rows"] == 3 and ds["access"] == "owner"
     assert r.headers["Location"] == f"/user/fay/livegraphs/api/datasets/{ds['id']}"
+    # reads and downloads come back through her server too
+    page = fay.get(server_api + f"datasets/{ds['id']}/rows", params={"sort": "-temp"}, timeout=60).json()
+    assert page["rows"][0] == ["Lima", 24.0] and page["total"] == 3
+    r = fay.get(server_api + f"datasets/{ds['id']}/export", params={"format": "csv"}, timeout=60)
+    assert r.status_code == 200 and r.content.replace(b"\r\n", b"\n") == CSV
+    assert r.headers["Content-Disposition"] == "attachment; filename*=UTF-8''harbour%20temps.csv"
     # the data lives in the service's store, not in her server
     assert any((hub.data_dir / "datasets" / ds["id"]).iterdir())
     assert not (hub.root / "users" / "fay" / ".local" / "share" / "jupyter" / "livegraphs").exists()
@@ -134,6 +142,7 @@ def test_log_in_upload_through_the_hub_share_with_a_group_and_an_admin_deletes(
     log = call(api, tokens["ivy"], "GET", "events", params={"dataset_id": ds["id"]}).json()
     assert [(e["user"], e["action"], e["admin"]) for e in reversed(log["events"])] == [
         ("fay", "upload", False),
+        ("fay", "export", False),
         ("fay", "share", False),
         ("root", "delete", True),
     ]
@@ -193,6 +202,8 @@ def test_another_user_cannot_reach_a_dataset_by_any_route(hub: Hub, tokens: dict
         "the service's own port": hub.service_direct_url + "api/",
     }
     for front, base in fronts.items():
+        anonymous = call(base, None, "GET", f"datasets/{ds['id']}", allow_redirects=False)
+        assert anonymous.status_code == 403, (front, anonymous.status_code)
         assert ds["id"] not in listed(base, tokens["bo"]), front
         for method, path, body in DATASET_CALLS:
             r = call(base, tokens["bo"], method, fill(path, ds["id"]), fill(body, ds["id"]))
@@ -235,6 +246,14 @@ for method in ("GET", "DELETE"):
         "ada", tokens["ada"], f"import livegraphs_ext as lg\nprint(lg.load({ds['name']!r})['temp'].sum())"
     )
     assert out == {"stdout": "17.0\n", "error": None}
+    # an admin: through their own server and kernel, then every route on the service
+    hub.spawn("root")
+    r = call(f"{hub.url}/user/root/livegraphs/api/", tokens["root"], "GET", f"datasets/{ds['id']}")
+    assert r.status_code == 200 and r.json()["access"] == "admin"
+    out = hub.run_in_kernel(
+        "root", tokens["root"], f"import livegraphs_ext as lg\nprint(len(lg.load({ds['id']!r})))"
+    )
+    assert out == {"stdout": "3\n", "error": None}
     for method, path, body in DATASET_CALLS:
         r = call(api, tokens["root"], method, fill(path, ds["id"]), fill(body, ds["id"]))
         assert r.status_code < 300, (method, path, r.status_code, r.text)
@@ -258,7 +277,7 @@ ROUTE_CASES = [
     ("GET", "datasets/{id}/recipe?format=python", None, READ, 200),
     ("GET", "datasets/{id}/export?format=csv", None, READ, 200),
     ("GET", "datasets/{id}/shares", None, READ, 200),
-    ("POST", "datasets/{id}/shares", {"kind": "user", "name": "zed", "role": "viewer"}, MANAGE, 201),
+    ("POST", "datasets/{id}/shares", {"kind": "user", "name": "bo", "role": "viewer"}, MANAGE, 201),
     ("DELETE", "datasets/{id}/shares/group/analysts", None, MANAGE, 204),
     ("GET", "user", None, ANY_USER, 200),
     ("POST", "events", {"action": "chart_view", "dataset_id": "{id}"}, READ, 204),
@@ -407,3 +426,86 @@ def test_engagement_for_admins(hub: Hub, tokens: dict[str, str]):
 
 def test_the_service_keeps_its_data_dir_private(hub: Hub):
     assert Path(hub.data_dir).stat().st_mode & 0o077 == 0
+
+
+def test_an_upload_streams_through_the_users_server_and_a_cancelled_one_leaves_nothing(
+    hub: Hub, tokens: dict[str, str]
+):
+    hub.spawn("bo")
+    staging = hub.data_dir / "staging"
+    total = 64 << 20
+    head = (
+        f"POST /user/bo/livegraphs/api/datasets?name=half%20sent HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{hub.port}\r\nAuthorization: token {tokens['bo']}\r\n"
+        f"Content-Type: text/csv\r\nContent-Length: {total}\r\n\r\n"
+    ).encode()
+    row = b"x,y\n" + b"1,2\n" * ((1 << 20) // 4)
+    with socket.create_connection(("127.0.0.1", hub.port), timeout=30) as sock:
+        sock.sendall(head + row * 4)  # 4 MiB of the announced 64
+        # the first megabytes reach the service's staging folder while the browser is still sending
+        deadline = time.monotonic() + 30
+        while not any(p.stat().st_size > 0 for p in staging.iterdir()):
+            assert time.monotonic() < deadline, "the upload did not stream through to the service"
+            time.sleep(0.1)
+    # the browser went away: the service keeps nothing
+    deadline = time.monotonic() + 30
+    while any(staging.iterdir()):
+        assert time.monotonic() < deadline, list(staging.iterdir())
+        time.sleep(0.1)
+    assert call(
+        hub.service_url + "api/", tokens["bo"], "GET", "datasets", params={"name": "half sent"}
+    ).json() == {"datasets": []}
+
+
+def test_shares_name_hub_users_and_groups_that_exist(hub: Hub, tokens: dict[str, str]):
+    ds = upload(hub, tokens["ada"], "typo-proof")
+    api = hub.service_url + "api/"
+    for kind, name in (("user", "nobody-here"), ("group", "no-such-team")):
+        r = call(api, tokens["ada"], "POST", f"datasets/{ds['id']}/shares", {"kind": kind, "name": name})
+        assert r.status_code == 400, r.text
+        assert name in r.json()["message"]
+    # an outsider learns nothing about names or the dataset: 404 before any hub lookup
+    r = call(
+        api, tokens["bo"], "POST", f"datasets/{ds['id']}/shares", {"kind": "user", "name": "nobody-here"}
+    )
+    assert r.status_code == 404
+    r = call(
+        api,
+        tokens["ada"],
+        "POST",
+        f"datasets/{ds['id']}/shares",
+        {"kind": "user", "name": "dee", "role": "editor"},
+    )
+    assert r.status_code == 201
+    shares = call(api, tokens["ada"], "GET", f"datasets/{ds['id']}/shares").json()["shares"]
+    assert [s | {"created": ""} for s in shares] == [
+        {"kind": "user", "name": "dee", "role": "editor", "created": "", "created_by": "ada"}
+    ]
+
+
+def wait_for_status(base: str, token: str, path: str, status: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while (got := call(base, token, "GET", path).status_code) != status:
+        assert time.monotonic() < deadline, f"still {got}, waited for {status}"
+        time.sleep(0.5)
+
+
+def test_leaving_a_group_ends_access_without_a_restart(hub: Hub, tokens: dict[str, str]):
+    ds = upload(hub, tokens["ada"], "team data")
+    api = hub.service_url + "api/"
+    r = call(
+        api,
+        tokens["ada"],
+        "POST",
+        f"datasets/{ds['id']}/shares",
+        {"kind": "group", "name": "editors", "role": "editor"},
+    )
+    assert r.status_code == 201
+    assert call(api, tokens["dee"], "GET", f"datasets/{ds['id']}").json()["access"] == "editor"
+    assert hub.api("DELETE", "groups/editors/users", json={"users": ["dee"]}).status_code == 200
+    try:
+        # the service asks the hub again once its short identity cache expires
+        wait_for_status(api, tokens["dee"], f"datasets/{ds['id']}", 404)
+    finally:
+        assert hub.api("POST", "groups/editors/users", json={"users": ["dee"]}).status_code == 200
+        wait_for_status(api, tokens["dee"], f"datasets/{ds['id']}", 200)

@@ -54,12 +54,13 @@ class HubIdentified(HubOAuthenticated, RequestHandler):
             try:
                 allowed = self.check_hub_user(model)
             except UserNotAllowed:
-                self.hub_auth._persist_url_token_if_set(self)
                 raise HTTPError(
                     403, f"{model.get('kind', 'user')} {model['name']} may not use livegraphs"
                 ) from None
             if allowed is not None and allowed.get("kind", "user") != "user" and not self.allow_services:
                 raise HTTPError(403, "Only hub users may use this route", reason="Forbidden")
+            # ?token=... in a browser's URL: keep it in the service's cookie for the next requests
+            self.hub_auth._persist_url_token_if_set(self)
         self._hub_auth_user_cache = allowed
 
     def get_current_user(self) -> dict[str, Any] | None:

@@ -365,15 +365,26 @@ class SharesHandler(ServiceHandler):
     @authorized
     async def post(self, dataset_id: str) -> None:
         body = self.json_body()
-        share = await self.run(
-            self.guarded.share,
-            self.principal,
-            dataset_id,
-            body.get("kind"),
-            body.get("name"),
-            body.get("role", "viewer"),
+        kind, name, role = self.guarded.check_share(
+            body.get("kind"), body.get("name"), body.get("role", "viewer")
         )
+        await self.run(self.guarded.require, self.principal, dataset_id, "manage")
+        await self._check_on_hub(kind, name)
+        share = await self.run(self.guarded.share, self.principal, dataset_id, kind, name, role)
         self.write_json(share, status=201)
+
+    async def _check_on_hub(self, kind: str, name: str) -> None:
+        """A share names a hub user or group that exists: a typo should not share with nobody."""
+        hub_api = self.settings.get("hub_api")
+        if hub_api is None:
+            return
+        try:
+            await hub_api.call("GET", f"{kind}s/{quote(name, safe='')}")
+        except HTTPError as e:
+            if e.status_code == 404:
+                raise HTTPError(400, f"There is no hub {kind} named {name!r}", reason="Bad share") from None
+            # The hub could not be asked (or this service may not read names): the share is kept.
+            app_log.warning("livegraphs: could not check hub %s %r: %s", kind, name, e)
 
 
 class ShareHandler(ServiceHandler):

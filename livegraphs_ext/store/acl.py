@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +77,13 @@ def share_json(row: ShareRow) -> dict[str, Any]:
     }
 
 
+def _shown(p: Principal, owner: str, level: str) -> str:
+    """The level a caller is shown: their strongest one (an admin's rights beat a share)."""
+    if owner == p.name:
+        return "owner"
+    return "admin" if p.is_admin else level
+
+
 def _principal_filter(p: Principal) -> Any:
     """SQL: the share rows that name ``p`` (as a user or through one of their groups)."""
     mine = and_(ShareRow.kind == "user", ShareRow.name == p.name)
@@ -106,7 +112,6 @@ class GuardedStore:
         self.store = store
         self.catalog = store.catalog
         self.events = EventLog(store.catalog)
-        self._stats_lock = threading.Lock()
 
     # ------------------------------------------------------------------ levels
 
@@ -138,9 +143,17 @@ class GuardedStore:
                 raise NotFound(f"No dataset with id {dataset_id!r}", "No such dataset")
             return ds, self._grant(s, p, ds, action)
 
+    def require(self, p: Principal, dataset_id: str, action: str) -> None:
+        """Raise NotFound or Forbidden unless the caller may ``action`` (read, write, manage) the dataset."""
+        self._require(p, dataset_id, action)
+
     def access(self, p: Principal, dataset_id: str) -> str:
-        """The caller's level on a dataset they may read: owner, editor, viewer or admin."""
-        return self._require(p, dataset_id, "read")[1].level
+        """The caller's level on a dataset they may read: owner, admin, editor or viewer.
+
+        An admin is "admin" on every dataset but their own, whatever it is shared with them as.
+        """
+        ds, grant = self._require(p, dataset_id, "read")
+        return _shown(p, ds.owner, grant.level)
 
     def _guard(self, p: Principal, action: str, event: str | None, detail: dict[str, Any] | None = None):
         """An ``in_tx`` hook: re-check the grant inside the change's transaction and log it there."""
@@ -187,14 +200,14 @@ class GuardedStore:
             out = []
             for ds in rows:
                 item = self.store._dataset_json(ds, self.store._version(ds, None))
-                item["access"] = "owner" if ds.owner == p.name else levels.get(ds.id, "admin")
+                item["access"] = _shown(p, ds.owner, levels.get(ds.id, "admin"))
                 out.append(item)
             return out
 
     def get(self, p: Principal, dataset_id: str) -> dict[str, Any]:
-        _, grant = self._require(p, dataset_id, "read")
+        ds, grant = self._require(p, dataset_id, "read")
         out = self.store.get(dataset_id)
-        out["access"] = grant.level
+        out["access"] = _shown(p, ds.owner, grant.level)
         return out
 
     def rows(self, p: Principal, dataset_id: str, **kwargs: Any) -> dict[str, Any]:
@@ -285,6 +298,11 @@ class GuardedStore:
                 .order_by(ShareRow.kind, ShareRow.name)
             ).all()
             return [share_json(r) for r in rows]
+
+    @staticmethod
+    def check_share(kind: Any, name: Any, role: Any = "viewer") -> tuple[str, str, str]:
+        """A share's (kind, name, role), checked and normalised; BadInput otherwise."""
+        return GuardedStore._check_share(kind, name, role)
 
     @staticmethod
     def _check_share(kind: Any, name: Any, role: Any = "viewer") -> tuple[str, str, str]:
