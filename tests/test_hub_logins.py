@@ -219,6 +219,11 @@ def test_oidc_login_maps_groups_claim_to_hub_groups_and_admin_role(
     assert me["admin"] is False
     assert "custom:livegraphs:admin" in me["scopes"]
     assert me["user_info"]["provider"] == "oidc"
+    # And the login is in the hub's event file, which the service's activity log imports
+    assert (
+        '"user":"olga","action":"login","detail":{"provider":"oidc"}'
+        in (hub.state / "hub-events.jsonl").read_text()
+    )
     # And the service treats her as an admin: the admin pages open
     assert olga.service("GET", "admin/").status_code == 200
 

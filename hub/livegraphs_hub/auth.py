@@ -133,8 +133,13 @@ class ProviderMixin(_MixinBase):
         if isinstance(display, str) and display:
             user_info["display_name"] = display[:200]
         model["user_info"] = user_info
-        if self.owner is not None:
-            self.owner.record("login", name, {"provider": self.provider_name})
+        return model
+
+    async def get_authenticated_user(self, handler: Any, data: Any) -> Any:
+        # Recorded here, after the allow and block checks that follow authenticate().
+        model = await super().get_authenticated_user(handler, data)
+        if model and self.owner is not None:
+            self.owner.record("login", model["name"], {"provider": self.provider_name})
         return model
 
 
