@@ -1,11 +1,23 @@
-"""Reach the dataset store from a notebook kernel: ``lg.datasets()`` and ``lg.load()``."""
+"""Reach the dataset store from a notebook kernel: ``lg.datasets()`` and ``lg.load()``.
+
+On a laptop the kernel opens the store its server uses. Under JupyterHub (the server
+set ``$LIVEGRAPHS_SERVICE_URL``) it asks the livegraphs service instead, with the
+server's ``$JUPYTERHUB_API_TOKEN``, so it sees exactly what its user may see.
+"""
 
 from __future__ import annotations
 
+import io
 import os
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import orjson
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,8 +40,64 @@ def store() -> DatasetStore:
     return _store(str(default_root()), os.environ.get("LIVEGRAPHS_CATALOG_URL") or None)
 
 
+class ServiceError(RuntimeError):
+    """The livegraphs service refused a request; ``status`` is its HTTP status."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(f"{status}: {message}")
+        self.status = status
+
+
+def _service() -> tuple[str, str] | None:
+    """(service URL, token) when this kernel runs under a hub with the livegraphs service."""
+    url, token = os.environ.get("LIVEGRAPHS_SERVICE_URL"), os.environ.get("JUPYTERHUB_API_TOKEN")
+    return (url.rstrip("/") + "/", token) if url and token else None
+
+
+def _call(path: str, params: dict[str, Any] | None = None) -> bytes:
+    svc = _service()
+    assert svc is not None
+    base, token = svc
+    query = (
+        ("?" + urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})) if params else ""
+    )
+    if urllib.parse.urlparse(base).scheme not in ("http", "https"):
+        raise ValueError(f"LIVEGRAPHS_SERVICE_URL must be http(s), not {base!r}")
+    url = base + "api/" + path + query
+    request = urllib.request.Request(url, headers={"Authorization": f"token {token}"})  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=600) as r:  # noqa: S310 - URL set by the server's config
+            return bytes(r.read())
+    except urllib.error.HTTPError as e:
+        try:
+            message = orjson.loads(e.read()).get("message", e.reason)
+        except (orjson.JSONDecodeError, AttributeError):
+            message = str(e.reason)
+        raise ServiceError(e.code, message) from None
+
+
+def _list() -> list[dict[str, Any]]:
+    if _service() is None:
+        return store().list_datasets()
+    return list(orjson.loads(_call("datasets"))["datasets"])
+
+
+def _find(name: str) -> dict[str, Any]:
+    """A dataset by id, or by name: the caller's own first, else the newest they may read."""
+    if _service() is None:
+        return store().find(name)
+    if re.fullmatch(r"[0-9a-f]{32}", name):
+        return dict(orjson.loads(_call(f"datasets/{name}")))
+    found = orjson.loads(_call("datasets", {"name": name}))["datasets"]
+    me = os.environ.get("JUPYTERHUB_USER")
+    found.sort(key=lambda d: d["owner"] != me)
+    if not found:
+        raise ServiceError(404, f"No dataset named {name!r}")
+    return dict(found[0])
+
+
 def datasets() -> pd.DataFrame:
-    """Every dataset: id, name, owner, rows, columns, version, size and last change."""
+    """Every dataset you may read: id, name, owner, rows, columns, version, size and last change."""
     import pandas as pd
 
     rows = [
@@ -43,7 +111,7 @@ def datasets() -> pd.DataFrame:
             "size": d["size"],
             "updated": pd.Timestamp(d["updated"]),
         }
-        for d in store().list_datasets()
+        for d in _list()
     ]
     cols = ["name", "id", "owner", "rows", "columns", "version", "size", "updated"]
     return pd.DataFrame(rows, columns=cols)
@@ -56,6 +124,12 @@ def load(name: str, version: int | None = None) -> pd.DataFrame:
     """
     import pandas as pd
 
-    s = store()
-    ds = s.find(name)
-    return s.arrow(ds["id"], version).to_pandas(types_mapper=pd.ArrowDtype)
+    ds = _find(name)
+    if _service() is None:
+        table = store().arrow(ds["id"], version)
+    else:
+        import pyarrow.parquet as pq
+
+        data = _call(f"datasets/{ds['id']}/export", {"format": "parquet", "version": version})
+        table = pq.read_table(io.BytesIO(data))
+    return table.to_pandas(types_mapper=pd.ArrowDtype)

@@ -19,7 +19,7 @@ import re
 import threading
 import unicodedata
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +38,10 @@ from .ingest.engine import restrict_files
 from .ingest.engine import sql_str as quote_literal
 from .pages import ParquetMetaCache, read_slice, table_rows
 from .schema import ColumnInfo, column_type_of
+
+#: Called inside a change's catalog transaction, with the session and the dataset row,
+#: so a host's authorization check and activity record commit (or fail) with the change.
+InTransaction = Callable[[Any, DatasetRow], None]
 
 MAX_PAGE = 10_000
 NAME_MAX = 200
@@ -297,6 +301,7 @@ class DatasetStore:
         content_type: str | None = None,
         filename: str | None = None,
         cancel: threading.Event | None = None,
+        in_tx: InTransaction | None = None,
     ) -> dict[str, Any]:
         """Ingest the file at ``src`` (removed afterwards) as version 1 of a new dataset."""
         try:
@@ -344,6 +349,9 @@ class DatasetStore:
                         )
                     )
                     s.add(ds)
+                    if in_tx is not None:
+                        s.flush()
+                        in_tx(s, ds)
             except BaseException:
                 remove_quietly(self.datasets_dir / dataset_id)
                 raise
@@ -360,10 +368,12 @@ class DatasetStore:
     def _name_taken(name: str) -> Conflict:
         return Conflict(f"You already have a dataset named {name!r}; pick another name", "Name taken")
 
-    def rename(self, dataset_id: str, name: str) -> dict[str, Any]:
+    def rename(self, dataset_id: str, name: str, *, in_tx: InTransaction | None = None) -> dict[str, Any]:
         name = check_name(name)
         with self.catalog.transaction() as s:
             ds = self._get(s, dataset_id)
+            if in_tx is not None:
+                in_tx(s, ds)
             other = self.catalog.by_name(s, ds.owner, name)
             if other is not None and other.id != ds.id:
                 raise self._name_taken(name)
@@ -371,17 +381,26 @@ class DatasetStore:
             ds.updated = utcnow()
         return self.get(dataset_id)
 
-    def delete(self, dataset_id: str) -> None:
+    def delete(self, dataset_id: str, *, in_tx: InTransaction | None = None) -> None:
         with self._dataset_lock(dataset_id):
             with self.catalog.transaction() as s:
-                s.delete(self._get(s, dataset_id))
+                ds = self._get(s, dataset_id)
+                if in_tx is not None:
+                    in_tx(s, ds)
+                s.delete(ds)
             # The catalog no longer names these files; a crash here leaves orphans for sweep().
             remove_quietly(self.datasets_dir / dataset_id)
 
     # ------------------------------------------------------------------ changes
 
     def apply_step(
-        self, dataset_id: str, step: dict[str, Any], *, user: str, base_version: int | None = None
+        self,
+        dataset_id: str,
+        step: dict[str, Any],
+        *,
+        user: str,
+        base_version: int | None = None,
+        in_tx: InTransaction | None = None,
     ) -> dict[str, Any]:
         """Apply one cleaning step to the current version; the result is a new version.
 
@@ -453,6 +472,8 @@ class DatasetStore:
                     )
                     ds.current_version = number
                     ds.updated = now
+                    if in_tx is not None:
+                        in_tx(s, ds)
             except BaseException:
                 remove_quietly(self._abs(rel))
                 raise
@@ -460,7 +481,9 @@ class DatasetStore:
             out["problems"] = [p.to_json() for p in problems]
             return out
 
-    def revert(self, dataset_id: str, to_version: int, *, user: str) -> dict[str, Any]:
+    def revert(
+        self, dataset_id: str, to_version: int, *, user: str, in_tx: InTransaction | None = None
+    ) -> dict[str, Any]:
         """Make ``to_version``'s data current again, as a new version (history is never rewritten)."""
         with self._dataset_lock(dataset_id), self.catalog.transaction() as s:
             ds = self._get(s, dataset_id)
@@ -485,6 +508,8 @@ class DatasetStore:
             )
             ds.current_version = number
             ds.updated = now
+            if in_tx is not None:
+                in_tx(s, ds)
         return self.get(dataset_id)
 
     def recipe(self, dataset_id: str, number: int | None = None) -> list[dict[str, Any]]:
