@@ -1,10 +1,16 @@
 import { JupyterFrontEndPlugin } from '@jupyterlab/application';
 
 import { apiPlugin, datasetsPlugin } from './plugins';
+import { chartsPlugin } from './charts/plugin';
 
 export { LiveGraphsAPI, LiveGraphsAPIError } from './api';
 export * from './tokens';
+export * from './charts';
 
-const plugins: JupyterFrontEndPlugin<any>[] = [apiPlugin, datasetsPlugin];
+const plugins: JupyterFrontEndPlugin<any>[] = [
+  apiPlugin,
+  datasetsPlugin,
+  chartsPlugin
+];
 
 export default plugins;
