@@ -1,4 +1,4 @@
-"""Reach the dataset store from a notebook kernel: ``lg.datasets()``, ``lg.load()`` and ``lg.query_chart()``."""
+"""Reach the dataset store from a notebook kernel: ``lg.datasets()``, ``lg.load()``, ``lg.query_chart()``."""
 
 from __future__ import annotations
 

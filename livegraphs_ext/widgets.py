@@ -199,7 +199,9 @@ class ChartWidget(anywidget.AnyWidget):
     _css = _STATIC / "widget.css"
 
     _view_kind = traitlets.Unicode("chart").tag(sync=True)
-    spec = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
+    spec: traitlets.Dict[str, Any] | Any = traitlets.Dict(
+        allow_none=True, default_value=None, help="The chart spec (docs/charts.md); None draws nothing."
+    ).tag(sync=True)
     result = traitlets.Bytes(b"", help="The result of `spec` as Arrow IPC stream bytes.").tag(sync=True)
     error = traitlets.Unicode("", help="Why `spec` could not be drawn; empty when it was.").tag(sync=True)
     height = traitlets.Int(420, help="The widget's height in pixels.").tag(sync=True)

@@ -530,19 +530,13 @@ function mapTraces(ctx: IMarkContext): PlotlyObject[] {
     const zField = cols.field('color') ?? cols.field('y') ?? cols.field('size');
     const locations = cols.pick(location, indices);
     const usStates = options.locations === 'us-state';
-    const iso3 = locations.every(
-      v => typeof v === 'string' && /^[A-Z]{3}$/.test(v)
-    );
+
     return [
       {
         type: 'choropleth',
         locations,
         z: cols.pick(zField, indices),
-        locationmode: usStates
-          ? 'USA-states'
-          : iso3
-            ? 'ISO-3'
-            : 'country names',
+        locationmode: usStates ? 'USA-states' : 'ISO-3',
         colorscale: 'Viridis',
         colorbar: { title: { text: escapeText(fieldTitle(zField, spec)) } },
         hovertext: hover,
