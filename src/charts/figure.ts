@@ -5,7 +5,7 @@
  * Every string that comes from the data or the spec is passed through
  * `escapeText` before it reaches Plotly.
  */
-import { escapeText, formatValue, refTitle } from './text';
+import { escapeText, formatValue, refTitle, truncate } from './text';
 import { IChartResult, IChartSpec, IResultField } from './types';
 
 /**
@@ -58,6 +58,19 @@ export const PALETTE = [
 ];
 
 const NUMERIC = new Set(['integer', 'float']);
+
+/**
+ * Tick format and spacing per time unit.
+ */
+const TIME_TICKS: { [unit: string]: [string, string | number | null] } = {
+  year: ['%Y', 'M12'],
+  quarter: ['Q%q %Y', 'M3'],
+  month: ['%b %Y', 'M1'],
+  week: ['%b %d, %Y', 7 * 86400000],
+  day: ['%b %d, %Y', 86400000],
+  hour: ['%b %d %H:00', null],
+  minute: ['%H:%M', null]
+};
 const TEMPORAL = new Set(['date', 'datetime']);
 
 /**
@@ -266,7 +279,7 @@ function colorTraces(
     const name =
       key === undefined
         ? undefined
-        : escapeText(formatValue(key, colorField?.type));
+        : escapeText(truncate(formatValue(key, colorField?.type), 30));
     const trace = make(indices, name, ctx.colorOf(key));
     trace.xaxis = ctx.cell.xaxis;
     trace.yaxis = ctx.cell.yaxis;
@@ -819,6 +832,57 @@ export function buildFigure(
       const axis = layout[name];
       if (/^[xy]axis\d*$/.test(name) && axis.type === 'category') {
         axis.categoryorder = 'trace';
+      }
+    }
+  }
+  if (cartesian) {
+    // Long category names get short tick labels; hover shows them whole.
+    for (const [letter, field] of [
+      ['x', horizontal ? valField : xField],
+      ['y', horizontal ? catField : yField]
+    ] as const) {
+      if (axisType(field) !== 'category') {
+        continue;
+      }
+      const raw = [...new Set(cols.values(field).map(v => v ?? null))];
+      const long = raw.some(
+        v => Array.from(formatValue(v, field?.type)).length > 24
+      );
+      if (!long) {
+        continue;
+      }
+      for (const name of Object.keys(layout)) {
+        if (name.startsWith(`${letter}axis`)) {
+          layout[name].tickmode = 'array';
+          layout[name].tickvals = raw.map(v =>
+            v === null ? '(null)' : escapeText(v)
+          );
+          layout[name].ticktext = raw.map(v =>
+            escapeText(truncate(formatValue(v, field?.type)))
+          );
+        }
+      }
+    }
+  }
+  if (cartesian) {
+    // Truncated dates read as their unit ("Mar 2025"), one tick per period when few.
+    for (const [letter, field] of [
+      ['x', horizontal ? valField : xField],
+      ['y', horizontal ? catField : yField]
+    ] as const) {
+      const unit = field?.timeUnit;
+      if (!unit || !TIME_TICKS[unit]) {
+        continue;
+      }
+      const [format, dtick] = TIME_TICKS[unit];
+      const periods = new Set(cols.values(field)).size;
+      for (const name of Object.keys(layout)) {
+        if (name.startsWith(`${letter}axis`)) {
+          layout[name].tickformat = format;
+          if (dtick && periods <= 12) {
+            layout[name].dtick = dtick;
+          }
+        }
       }
     }
   }

@@ -17,6 +17,14 @@ export function escapeText(value: unknown): string {
     .replace(/>/g, '&gt;');
 }
 
+/**
+ * Shorten a long label for a tick or a legend entry (hover shows it whole).
+ */
+export function truncate(text: string, max = 24): string {
+  const chars = Array.from(text);
+  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : text;
+}
+
 const AGGREGATE_LABELS: { [key: string]: string } = {
   sum: 'Sum of %1',
   mean: 'Average %1',

@@ -214,6 +214,10 @@ export class ChartBuilder extends Panel {
       if (NEEDS_Y.has(mark) && !encoding.y && encoding.x) {
         encoding.y = { aggregate: 'count' };
       }
+      if (mark === 'box' && encoding.y?.aggregate && encoding.y.field) {
+        // Boxes summarise the raw values; the server computes the quartiles.
+        delete encoding.y.aggregate;
+      }
       spec = {
         version: 1,
         dataset: { id: this._dataset.id },

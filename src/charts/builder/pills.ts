@@ -15,8 +15,8 @@ const TYPE_ICONS: { [type: string]: [string, string] } = {
   float: ['#.#', 'decimal number'],
   string: ['Abc', 'text'],
   boolean: ['T|F', 'true/false'],
-  date: ['📅', 'date'],
-  datetime: ['🕒', 'date and time'],
+  date: ['▦', 'date'],
+  datetime: ['◷', 'date and time'],
   count: ['Σ', 'record count']
 };
 
