@@ -287,3 +287,73 @@ test.describe('chart builder', () => {
     await attach(page, testInfo, 'html-payloads-as-text');
   });
 });
+
+test.describe('notebook chart widgets', () => {
+  test('lg.chart draws and lg.ChartBuilder builds a chart in a notebook', async ({
+    page,
+    baseURL
+  }, testInfo) => {
+    test.setTimeout(180000);
+    await page.evaluate(() => ((window as any).__xss = undefined));
+    const dataset = await upload(page, baseURL!);
+
+    // Given a notebook that draws a chart and opens a builder
+    await page.notebook.createNew();
+    await page.notebook.setCell(
+      0,
+      'code',
+      [
+        'import livegraphs_ext as lg',
+        `c = lg.chart(${JSON.stringify(dataset.name)}, mark="bar", x="region", y="sum(revenue)",`,
+        `             title=${JSON.stringify(PAYLOAD)}, height=320)`,
+        'c'
+      ].join('\n')
+    );
+    await page.notebook.addCell(
+      'code',
+      `b = lg.ChartBuilder(${JSON.stringify(dataset.name)}, height=520)\nb`
+    );
+    await page.notebook.addCell('code', 'print(b.code)');
+
+    // When the first two cells run
+    await page.notebook.runCell(0);
+    await page.notebook.runCell(1);
+
+    // Then the chart widget draws the bars from the kernel's Arrow result
+    const widgets = page.locator('.jp-LiveGraphs-widget');
+    const chart = widgets.nth(0).locator('.jp-LiveGraphs-ChartView');
+    await expect(chart).toHaveAttribute('data-lg-state', 'ready', {
+      timeout: 60000
+    });
+    await expect(chart.locator('.bars .point')).toHaveCount(4);
+    await expect(chart.locator('.gtitle')).toHaveText(PAYLOAD);
+
+    // When fields are dragged onto the builder widget's shelves
+    const builder = widgets.nth(1).locator('.jp-LiveGraphs-ChartBuilder');
+    await builder.scrollIntoViewIfNeeded();
+    await dragField(page, builder, 'month', 'X axis');
+    await dragField(page, builder, 'units', 'Y axis');
+
+    // Then the kernel answers and the builder draws a line
+    const built = builder.locator('.jp-LiveGraphs-ChartView');
+    await expect(built).toHaveAttribute('data-lg-state', 'ready', {
+      timeout: 60000
+    });
+    await expect
+      .poll(async () => {
+        const [line] = await traces(builder);
+        return line ? [line.type, line.y] : null;
+      })
+      .toEqual(['scatter', [4, 7, 7]]);
+    await attach(page, testInfo, 'notebook-widgets');
+
+    // And the kernel holds the spec: its Python line recreates the chart
+    await page.notebook.runCell(2);
+    await expect
+      .poll(() => page.notebook.getCellTextOutput(2))
+      .toEqual([
+        `lg.chart(${JSON.stringify(dataset.name)}, mark="line", x="month(month)", y="sum(units)")\n`
+      ]);
+    expect(await page.evaluate(() => (window as any).__xss)).toBeUndefined();
+  });
+});
