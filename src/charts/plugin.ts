@@ -16,6 +16,7 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { ILiveGraphsAPI } from '../tokens';
 import { ChartBuilder } from './builder/builder';
+import { IChartSpec } from './types';
 
 /**
  * The command ids of charts.
@@ -26,6 +27,9 @@ export namespace ChartCommandIDs {
 
 /**
  * Adds the `livegraphs:new-chart` command: a chart builder in a main-area tab.
+ *
+ * Arguments: `datasetId` (asked for when absent) and optionally `spec`, a
+ * chart spec to start from.
  */
 export const chartsPlugin: JupyterFrontEndPlugin<void> = {
   id: 'livegraphs-ext:charts',
@@ -90,6 +94,7 @@ export const chartsPlugin: JupyterFrontEndPlugin<void> = {
             version: dataset.version,
             columns: dataset.columns
           },
+          spec: (args.spec as IChartSpec | undefined) ?? null,
           client: api
         });
         const widget = new MainAreaWidget({ content: builder });
@@ -118,7 +123,10 @@ export const chartsPlugin: JupyterFrontEndPlugin<void> = {
     });
     void restorer?.restore(tracker, {
       command: ChartCommandIDs.newChart,
-      args: widget => ({ datasetId: widget.content.datasetInfo.id }),
+      args: widget => ({
+        datasetId: widget.content.datasetInfo.id,
+        spec: widget.content.spec as any
+      }),
       name: widget => widget.content.datasetInfo.id
     });
   }

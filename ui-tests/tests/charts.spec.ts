@@ -357,3 +357,230 @@ test.describe('notebook chart widgets', () => {
     expect(await page.evaluate(() => (window as any).__xss)).toBeUndefined();
   });
 });
+
+/**
+ * 2,000 rows with every column type a mark needs.
+ */
+function galleryCSV(): string {
+  const regions = ['EMEA', 'APAC', 'AMER'];
+  const countries = ['USA', 'FRA', 'BRA', 'IND', 'CHN'];
+  const lines = ['day,region,product,revenue,units,lat,lon,country'];
+  const start = Date.UTC(2024, 0, 1);
+  for (let i = 0; i < 2000; i++) {
+    const day = new Date(start + (i % 730) * 86400000).toISOString().slice(0, 10);
+    lines.push(
+      [
+        day,
+        regions[i % 3],
+        i % 2 ? 'B' : 'A',
+        ((i * 37) % 500) + 10,
+        i % 17,
+        -60 + ((i * 7) % 120),
+        -170 + ((i * 13) % 340),
+        countries[i % 5]
+      ].join(',')
+    );
+  }
+  return lines.join('\n');
+}
+
+test.describe('chart renderer', () => {
+  test('draws every mark from the engine, with facets, donut, maps, KPI delta, table and reduction notices', async ({
+    page,
+    baseURL
+  }, testInfo) => {
+    test.setTimeout(240000);
+    const outside: string[] = [];
+    page.on('request', request => {
+      if (!request.url().startsWith(baseURL!) && !request.url().startsWith('blob:') && !request.url().startsWith('data:')) {
+        outside.push(request.url());
+      }
+    });
+    const url = new URL('livegraphs/api/datasets', `${baseURL}/`);
+    url.searchParams.set('name', `gallery-${Date.now()}`);
+    const response = await page.request.post(url.href, {
+      data: galleryCSV(),
+      headers: { 'Content-Type': 'text/csv' }
+    });
+    expect(response.status()).toBe(201);
+    const dataset = await response.json();
+
+    const f = (field: string, extra: object = {}) => ({ field, ...extra });
+    const cases: {
+      name: string;
+      spec: any;
+      types: string[];
+      check?: (figure: any) => void;
+      notice?: RegExp;
+    }[] = [
+      {
+        name: 'bar-facets-stacked',
+        spec: {
+          mark: 'bar',
+          encoding: {
+            x: f('region'),
+            y: f('revenue', { aggregate: 'sum' }),
+            color: f('region'),
+            column: f('product')
+          },
+          options: { stack: 'stacked' }
+        },
+        types: ['bar'],
+        check: fig => {
+          expect(fig.traces.length).toBe(6);
+          expect(fig.layout.barmode).toBe('stack');
+          expect(fig.layoutKeys).toContain('xaxis2');
+          expect(fig.annotations.sort()).toEqual(['A', 'B']);
+        }
+      },
+      {
+        name: 'area-by-month',
+        spec: {
+          mark: 'area',
+          encoding: {
+            x: f('day', { timeUnit: 'month' }),
+            y: f('revenue', { aggregate: 'sum' }),
+            color: f('region')
+          }
+        },
+        types: ['scatter'],
+        check: fig => {
+          expect(fig.traces.length).toBe(3);
+          expect(fig.traces.every((t: any) => t.stackgroup)).toBe(true);
+        }
+      },
+      {
+        name: 'scatter-binned',
+        spec: {
+          mark: 'scatter',
+          encoding: { x: f('revenue'), y: f('units') },
+          max_marks: 100
+        },
+        types: ['heatmap'],
+        notice: /binned/
+      },
+      {
+        name: 'line-downsampled',
+        spec: {
+          mark: 'line',
+          encoding: { x: f('day'), y: f('revenue') },
+          max_marks: 200
+        },
+        types: ['scatter'],
+        notice: /downsampled/
+      },
+      {
+        name: 'donut',
+        spec: {
+          mark: 'pie',
+          encoding: { color: f('region'), y: f('units', { aggregate: 'sum' }) },
+          options: { hole: 0.5 }
+        },
+        types: ['pie'],
+        check: fig => expect(fig.traces[0].hole).toBe(0.5)
+      },
+      {
+        name: 'heatmap',
+        spec: {
+          mark: 'heatmap',
+          encoding: { x: f('region'), y: f('product') }
+        },
+        types: ['heatmap']
+      },
+      {
+        name: 'histogram',
+        spec: { mark: 'histogram', encoding: { x: f('revenue') } },
+        types: ['bar'],
+        check: fig => expect(fig.layout.bargap).toBe(0)
+      },
+      {
+        name: 'box',
+        spec: { mark: 'box', encoding: { x: f('region'), y: f('revenue') } },
+        types: ['box']
+      },
+      {
+        name: 'map-points',
+        spec: {
+          mark: 'map',
+          encoding: { latitude: f('lat'), longitude: f('lon') }
+        },
+        types: ['scattergeo']
+      },
+      {
+        name: 'map-choropleth',
+        spec: {
+          mark: 'map',
+          encoding: {
+            location: f('country'),
+            color: f('revenue', { aggregate: 'sum' })
+          }
+        },
+        types: ['choropleth']
+      },
+      {
+        name: 'kpi-delta',
+        spec: {
+          mark: 'kpi',
+          encoding: {
+            x: f('day', { timeUnit: 'month' }),
+            y: f('revenue', { aggregate: 'sum' })
+          },
+          options: { delta: { compare: 'previous_period' } }
+        },
+        types: ['indicator'],
+        check: fig => {
+          expect(fig.traces[0].mode).toBe('number+delta');
+          expect(typeof fig.traces[0].delta.reference).toBe('number');
+        }
+      },
+      {
+        name: 'table',
+        spec: { mark: 'table', encoding: {}, limit: 20 },
+        types: ['table'],
+        notice: /./
+      }
+    ];
+
+    for (const { name, spec, types, check, notice } of cases) {
+      await page.evaluate(
+        ([id, s]) =>
+          (window as any).jupyterapp.commands.execute('livegraphs:new-chart', {
+            datasetId: id,
+            spec: { version: 1, dataset: { id }, ...s }
+          }),
+        [dataset.id, spec] as const
+      );
+      const builder = page
+        .locator('.jp-MainAreaWidget:not(.lm-mod-hidden) .jp-LiveGraphs-ChartBuilder')
+        .last();
+      const chart = builder.locator('.jp-LiveGraphs-ChartView');
+      await expect(chart, name).toHaveAttribute('data-lg-state', /ready|error/, {
+        timeout: 30000
+      });
+      await expect(chart.locator('.jp-LiveGraphs-chartMessage'), name).toHaveText('');
+      const figure = await chart.locator('.jp-LiveGraphs-chartPlot').evaluate((node: any) => ({
+        traces: node.data.map((t: any) => ({
+          type: t.type,
+          hole: t.hole,
+          mode: t.mode,
+          stackgroup: t.stackgroup,
+          delta: t.delta ? { reference: t.delta.reference } : undefined
+        })),
+        layout: { barmode: node.layout.barmode, bargap: node.layout.bargap },
+        layoutKeys: Object.keys(node.layout),
+        annotations: (node.layout.annotations ?? []).map((a: any) => a.text)
+      }));
+      expect([...new Set(figure.traces.map((t: any) => t.type))], name).toEqual(types);
+      check?.(figure);
+      const noticeNode = chart.locator('.jp-LiveGraphs-chartNotice');
+      if (notice) {
+        await expect(noticeNode, name).toHaveText(notice);
+      } else {
+        await expect(noticeNode, name).toHaveText('');
+      }
+      await attach(page, testInfo, name);
+    }
+    // Map outlines come from the extension, never from a CDN
+    expect(outside).toEqual([]);
+  });
+});

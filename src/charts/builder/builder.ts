@@ -48,7 +48,17 @@ interface IDragged {
 }
 
 type ShelfId =
-  'x' | 'y' | 'color' | 'size' | 'row' | 'column' | 'tooltip' | 'filters';
+  | 'x'
+  | 'y'
+  | 'color'
+  | 'size'
+  | 'row'
+  | 'column'
+  | 'latitude'
+  | 'longitude'
+  | 'location'
+  | 'tooltip'
+  | 'filters';
 
 const SHELVES: ReadonlyArray<[ShelfId, string, boolean]> = [
   ['x', 'X axis', false],
@@ -57,9 +67,17 @@ const SHELVES: ReadonlyArray<[ShelfId, string, boolean]> = [
   ['size', 'Size', false],
   ['row', 'Facet rows', false],
   ['column', 'Facet columns', false],
+  ['latitude', 'Latitude', false],
+  ['longitude', 'Longitude', false],
+  ['location', 'Location', false],
   ['tooltip', 'Tooltip', true],
   ['filters', 'Filters', true]
 ];
+
+/**
+ * Shelves shown only for maps (or while they hold a field).
+ */
+const MAP_SHELVES = new Set<ShelfId>(['latitude', 'longitude', 'location']);
 
 /**
  * Marks that need a value on y; the builder counts records when none is given.
@@ -150,6 +168,9 @@ export class ChartBuilder extends Panel {
     this._mark = 'auto';
     this._title = '';
     this._options = {};
+    this._extraFilters = [];
+    this._carry = {};
+    this._version = undefined;
     if (spec) {
       this._load(spec);
     }
@@ -194,6 +215,10 @@ export class ChartBuilder extends Panel {
         : []
     );
     this._extraFilters = (spec.filters ?? []).filter(f => !('column' in f));
+    // What the shelves do not show is kept as it was.
+    const { sort, limit, axes, max_marks } = spec;
+    this._carry = JSON.parse(JSON.stringify({ sort, limit, axes, max_marks }));
+    this._version = spec.dataset?.version;
   }
 
   /**
@@ -206,7 +231,9 @@ export class ChartBuilder extends Panel {
       Array.isArray(v) ? v.length > 0 : !!v
     );
     let spec: IChartSpec | null = null;
-    if (hasField && mark) {
+    // A table of every column, or a count of records, needs no field.
+    const standalone = this._mark === 'table' || this._mark === 'kpi';
+    if ((hasField || standalone) && mark) {
       const encoding: IEncoding = JSON.parse(JSON.stringify(this._encoding));
       if (encoding.tooltip && !encoding.tooltip.length) {
         delete encoding.tooltip;
@@ -220,9 +247,13 @@ export class ChartBuilder extends Panel {
       }
       spec = {
         version: 1,
-        dataset: { id: this._dataset.id },
+        dataset:
+          this._version === undefined
+            ? { id: this._dataset.id }
+            : { id: this._dataset.id, version: this._version },
         mark,
-        encoding
+        encoding,
+        ...this._carry
       };
       const filters: IFilter[] = [
         ...this._filters
@@ -634,8 +665,13 @@ export class ChartBuilder extends Panel {
   }
 
   private _renderShelves(): void {
+    const isMap = this._spec?.mark === 'map' || this._mark === 'map';
     for (const [id] of SHELVES) {
       const zone = this._zones.get(id)!;
+      if (MAP_SHELVES.has(id)) {
+        zone.parentElement!.hidden =
+          !isMap && !this._encoding[id as 'latitude'];
+      }
       const pills: HTMLElement[] = [];
       if (id === 'filters') {
         this._filters.forEach((filter, index) =>
@@ -883,6 +919,8 @@ export class ChartBuilder extends Panel {
   private _encoding: IEncoding = {};
   private _filters: IFilterState[] = [];
   private _extraFilters: IFilter[] = [];
+  private _carry: Partial<IChartSpec> = {};
+  private _version: number | undefined = undefined;
   private _mark: Mark | 'auto' = 'auto';
   private _title = '';
   private _options: IChartOptions = {};
