@@ -269,7 +269,9 @@ test.describe('chart builder', () => {
     // and whole in the hover label of each payload bar
     const hovers: string[] = [];
     for (const bar of await plot.locator('.bars .point path').all()) {
+      await page.mouse.move(0, 0);
       await bar.hover({ force: true });
+      await expect(plot.locator('.hoverlayer .hovertext')).toBeVisible();
       hovers.push((await plot.locator('.hoverlayer').textContent()) ?? '');
     }
     expect(hovers.some(text => text.includes(PAYLOAD))).toBe(true);
