@@ -218,6 +218,30 @@ test.describe('chart builder', () => {
       `lg.chart("${dataset.name}", mark="line", x="month(month)", y="max(revenue)", color="region")`
     );
 
+    // A filter dropped on the Filters shelf asks for its condition
+    await dragField(page, builder, 'region', 'Filters');
+    const editor = page.locator('.jp-LiveGraphs-filterEditor');
+    await expect(editor.getByRole('combobox', { name: 'Condition' })).toHaveValue(
+      'in'
+    );
+    await editor.getByRole('textbox', { name: 'Value' }).fill('EMEA, APAC');
+    await editor.getByRole('button', { name: 'Apply' }).click();
+    await expect(
+      builder.getByRole('list', { name: 'Filters shelf' })
+    ).toContainText('region is one of EMEA, APAC');
+    await expect.poll(async () => (await traces(builder)).length).toBe(2);
+
+    // Sorting by Y and keeping the top 2 of a bar chart
+    await builder.locator('.jp-LiveGraphs-markPicker').selectOption('bar');
+    await dragField(page, builder, 'region', 'X axis');
+    await builder.locator('.jp-LiveGraphs-sortPicker').selectOption('y:descending');
+    const top = builder.locator('.jp-LiveGraphs-limitInput');
+    await top.fill('1');
+    await top.press('Enter');
+    await expect
+      .poll(async () => (await traces(builder)).map(t => t.x.join()))
+      .toEqual(['EMEA']);
+
     // A spec the server rejects shows its error inline
     await builder.locator('.jp-LiveGraphs-markPicker').selectOption('map');
     await expect(chart).toHaveAttribute('data-lg-state', 'error');

@@ -75,6 +75,17 @@ const SHELVES: ReadonlyArray<[ShelfId, string, boolean]> = [
 ];
 
 /**
+ * The sort choices: `by:order`, or empty for the engine's default order.
+ */
+const SORTS: ReadonlyArray<[string, string]> = [
+  ['', 'Default'],
+  ['x:ascending', 'X ascending'],
+  ['x:descending', 'X descending'],
+  ['y:ascending', 'Y ascending'],
+  ['y:descending', 'Y descending']
+];
+
+/**
  * Shelves shown only for maps (or while they hold a field).
  */
 const MAP_SHELVES = new Set<ShelfId>(['latitude', 'longitude', 'location']);
@@ -361,7 +372,10 @@ export class ChartBuilder extends Panel {
    * Add a field to the first free shelf that suits it, as Tableau's double-click does.
    */
   private _quickAdd(field: string | null): void {
-    const order: ShelfId[] = ['x', 'y', 'color', 'size', 'tooltip'];
+    const order: ShelfId[] =
+      field === null
+        ? ['y', 'x', 'size', 'tooltip']
+        : ['x', 'y', 'color', 'size', 'tooltip'];
     const shelf =
       order.find(s => s === 'tooltip' || !this._encoding[s as 'x']) ??
       'tooltip';
@@ -565,7 +579,51 @@ export class ChartBuilder extends Panel {
 
     this._optionsBox = document.createElement('div');
     this._optionsBox.className = 'jp-LiveGraphs-markOptions';
-    top.append(markLabel, this._optionsBox, titleLabel);
+    const sortLabel = document.createElement('label');
+    sortLabel.className = 'jp-LiveGraphs-builderControl';
+    sortLabel.textContent = 'Sort';
+    this._sortSelect = document.createElement('select');
+    this._sortSelect.className = 'jp-LiveGraphs-sortPicker';
+    for (const [value, label] of SORTS) {
+      const option = document.createElement('option');
+      option.value = value;
+      option.textContent = label;
+      this._sortSelect.appendChild(option);
+    }
+    this._sortSelect.addEventListener('change', () => {
+      const [by, order] = this._sortSelect.value.split(':');
+      if (by) {
+        this._carry.sort = {
+          by,
+          order: order as 'ascending' | 'descending'
+        };
+      } else {
+        delete this._carry.sort;
+      }
+      this._update();
+    });
+    sortLabel.appendChild(this._sortSelect);
+
+    const limitLabel = document.createElement('label');
+    limitLabel.className = 'jp-LiveGraphs-builderControl';
+    limitLabel.textContent = 'Top';
+    this._limitInput = document.createElement('input');
+    this._limitInput.type = 'number';
+    this._limitInput.min = '1';
+    this._limitInput.className = 'jp-LiveGraphs-limitInput';
+    this._limitInput.placeholder = 'all';
+    this._limitInput.addEventListener('change', () => {
+      const n = Math.floor(Number(this._limitInput.value));
+      if (this._limitInput.value.trim() && Number.isFinite(n) && n > 0) {
+        this._carry.limit = n;
+      } else {
+        delete this._carry.limit;
+      }
+      this._update();
+    });
+    limitLabel.appendChild(this._limitInput);
+
+    top.append(markLabel, this._optionsBox, sortLabel, limitLabel, titleLabel);
 
     const grid = document.createElement('div');
     grid.className = 'jp-LiveGraphs-shelfGrid';
@@ -607,6 +665,18 @@ export class ChartBuilder extends Panel {
     if (this._titleInput.value !== this._title) {
       this._titleInput.value = this._title;
     }
+    const sort = this._carry.sort;
+    const sortValue = sort ? `${sort.by}:${sort.order}` : '';
+    if (!SORTS.some(([value]) => value === sortValue) && sort) {
+      // A sort by another column, from a spec: keep it selectable.
+      const option = document.createElement('option');
+      option.value = sortValue;
+      option.textContent = `${sort.by} ${sort.order}`;
+      this._sortSelect.appendChild(option);
+    }
+    this._sortSelect.value = sortValue;
+    this._limitInput.value =
+      this._carry.limit === undefined ? '' : String(this._carry.limit);
     this._renderMarkOptions(this._spec?.mark ?? null);
   }
 
@@ -936,6 +1006,8 @@ export class ChartBuilder extends Panel {
   private _codeCopy!: HTMLButtonElement;
   private _markSelect!: HTMLSelectElement;
   private _titleInput!: HTMLInputElement;
+  private _sortSelect!: HTMLSelectElement;
+  private _limitInput!: HTMLInputElement;
   private _optionsBox!: HTMLElement;
 }
 
