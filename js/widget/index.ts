@@ -6,6 +6,7 @@
  * as the JupyterLab extension and nothing from `@jupyterlab/*`, so it also runs
  * in Notebook 7, Voila and VS Code.
  */
+import { MessageLoop } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
 import '../../style/charts.css';
@@ -99,8 +100,7 @@ function render({ model, el }: { model: IModel; el: HTMLElement }) {
   attach();
   const observer = new ResizeObserver(() => {
     if (root.isAttached) {
-      root.fit();
-      chart.update();
+      MessageLoop.sendMessage(root, Widget.ResizeMessage.UnknownSize);
     }
   });
   observer.observe(el);

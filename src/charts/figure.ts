@@ -612,9 +612,19 @@ function kpiTraces(ctx: IMarkContext): PlotlyObject[] {
 function tableTraces(ctx: IMarkContext): PlotlyObject[] {
   const { cols, spec, indices, cell } = ctx;
   const fields = cols.result.fields;
+  // Columns as wide as their longest text (within limits), not all equal.
+  const widths = fields.map(f => {
+    const values = cols.values(f);
+    let longest = fieldTitle(f, spec).length;
+    for (const i of indices) {
+      longest = Math.max(longest, formatValue(values[i], f.type).length);
+    }
+    return Math.min(Math.max(longest, 4), 40);
+  });
   return [
     {
       type: 'table',
+      columnwidth: widths,
       domain: cell.domain,
       header: {
         values: fields.map(f => `<b>${escapeText(fieldTitle(f, spec))}</b>`),

@@ -608,5 +608,43 @@ test.describe('chart renderer', () => {
     }
     // Map outlines come from the extension, never from a CDN
     expect(outside).toEqual([]);
+
+    // The open chart takes the dark theme's colors when the theme changes
+    const plot = page
+      .locator(
+        '.jp-MainAreaWidget:not(.lm-mod-hidden) .jp-LiveGraphs-chartPlot'
+      )
+      .last();
+    const colors = () =>
+      plot.evaluate((node: any) => {
+        // Compare colors as the browser writes them.
+        const norm = (color: string) => {
+          const probe = document.createElement('span');
+          probe.style.color = color;
+          document.body.appendChild(probe);
+          const value = getComputedStyle(probe).color;
+          probe.remove();
+          return value;
+        };
+        return {
+          drawn: norm(node.layout.font.color),
+          theme: norm(
+            getComputedStyle(node)
+              .getPropertyValue('--jp-ui-font-color1')
+              .trim()
+          )
+        };
+      });
+    const light = await colors();
+    expect(light.drawn).toBe(light.theme);
+    await page.theme.setDarkTheme();
+    await expect
+      .poll(async () => {
+        const { drawn, theme } = await colors();
+        return drawn === theme && drawn !== light.drawn;
+      })
+      .toBe(true);
+    await attach(page, testInfo, 'dark-theme');
+    await page.theme.setLightTheme();
   });
 });
