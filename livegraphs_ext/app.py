@@ -151,6 +151,9 @@ class LiveGraphsApp(ExtensionApp):
         for pool in (getattr(self, "heavy_pool", None), getattr(self, "light_pool", None)):
             if pool is not None:
                 pool.shutdown(wait=False, cancel_futures=True)
+        charts = getattr(self, "charts", None)
+        if charts is not None:
+            charts.close()
         store = getattr(self, "store", None)
         if store is not None:
             store.close()
