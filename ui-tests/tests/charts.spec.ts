@@ -648,3 +648,55 @@ test.describe('chart renderer', () => {
     await page.theme.setLightTheme();
   });
 });
+
+test.describe('chart widget in Voila', () => {
+  test('a published notebook draws lg.chart without JupyterLab', async ({
+    page,
+    baseURL,
+    tmpPath
+  }, testInfo) => {
+    test.setTimeout(180000);
+    await page.evaluate(() => ((window as any).__xss = undefined));
+    const dataset = await upload(page, baseURL!);
+    const source = [
+      'import livegraphs_ext as lg',
+      `lg.chart(${JSON.stringify(dataset.name)}, mark="bar", x="region", y="sum(revenue)", title=${JSON.stringify(PAYLOAD)})`
+    ].join('\n');
+    const notebook = {
+      cells: [
+        {
+          cell_type: 'code',
+          execution_count: null,
+          metadata: {},
+          outputs: [],
+          source
+        }
+      ],
+      metadata: {
+        kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' }
+      },
+      nbformat: 4,
+      nbformat_minor: 5
+    };
+    const path = `${tmpPath}/published.ipynb`;
+    const saved = await page.request.put(
+      new URL(`api/contents/${path}`, `${baseURL}/`).href,
+      { data: { type: 'notebook', format: 'json', content: notebook } }
+    );
+    expect(saved.ok()).toBe(true);
+
+    // A plain page, outside JupyterLab
+    const voila = await page.context().newPage();
+    await voila.evaluate(() => ((window as any).__xss = undefined));
+    await voila.goto(new URL(`voila/render/${path}`, `${baseURL}/`).href);
+    const chart = voila.locator('.jp-LiveGraphs-widget .jp-LiveGraphs-ChartView');
+    await expect(chart).toHaveAttribute('data-lg-state', 'ready', {
+      timeout: 90000
+    });
+    await expect(chart.locator('.bars .point')).toHaveCount(4);
+    await expect(chart.locator('.gtitle')).toHaveText(PAYLOAD);
+    expect(await voila.evaluate(() => (window as any).__xss)).toBeUndefined();
+    await attach(voila, testInfo, 'voila');
+    await voila.close();
+  });
+});
