@@ -10,7 +10,7 @@ import { Drag } from '@lumino/dragdrop';
 import { ISignal, Signal } from '@lumino/signaling';
 import { Panel, Widget } from '@lumino/widgets';
 
-import { formatValue, refTitle } from '../text';
+import { refTitle } from '../text';
 import {
   IChartClient,
   IChartOptions,
@@ -25,6 +25,7 @@ import {
 import { ChartView } from '../view';
 import { pythonCode } from './codegen';
 import { closePopup, openPopup } from './popup';
+import { filterEditor, filterText, IFilterState, pillMenu } from './editors';
 import { defaultRef, IPillOption, pillOptions, typeIcon } from './pills';
 import { suggestMark } from './showme';
 
@@ -94,30 +95,6 @@ const MAP_SHELVES = new Set<ShelfId>(['latitude', 'longitude', 'location']);
  * Marks that need a value on y; the builder counts records when none is given.
  */
 const NEEDS_Y = new Set<Mark>(['bar', 'line', 'area', 'histogram', 'pie']);
-
-const FILTER_CMPS: ReadonlyArray<[string, string]> = [
-  ['in', 'is one of'],
-  ['not_in', 'is not one of'],
-  ['eq', '='],
-  ['ne', '≠'],
-  ['lt', '<'],
-  ['le', '≤'],
-  ['gt', '>'],
-  ['ge', '≥'],
-  ['between', 'between'],
-  ['contains', 'contains'],
-  ['is_null', 'is empty'],
-  ['not_null', 'is not empty']
-];
-
-/**
- * One filter on the filter shelf; `value` is null until the user sets it.
- */
-interface IFilterState {
-  column: string;
-  cmp: string;
-  value: unknown;
-}
 
 export class ChartBuilder extends Panel {
   constructor(options: ChartBuilder.IOptions) {
@@ -829,58 +806,30 @@ export class ChartBuilder extends Panel {
     index: number,
     options: IPillOption[]
   ): void {
-    const menu = document.createElement('div');
-    menu.className = 'jp-LiveGraphs-pillMenu';
-    menu.setAttribute('role', 'menu');
-    let group = '';
-    for (const option of options) {
-      if (option.group !== group) {
-        group = option.group;
-        const heading = document.createElement('div');
-        heading.className = 'jp-LiveGraphs-pillMenuGroup';
-        heading.textContent = group;
-        menu.appendChild(heading);
-      }
-      const item = document.createElement('button');
-      item.type = 'button';
-      item.className = 'jp-LiveGraphs-pillMenuItem';
-      item.setAttribute('role', 'menuitemradio');
-      item.setAttribute('aria-checked', String(option.checked));
-      item.textContent = option.label;
-      item.addEventListener('click', () => {
-        const ref = this._refAt(shelf, index);
-        if (ref) {
-          const next = option.apply(ref);
-          if (shelf === 'tooltip') {
-            this._encoding.tooltip![index] = next;
-          } else if (shelf !== 'filters') {
-            this._encoding[shelf] = next;
-          }
+    const menu = pillMenu(options, option => {
+      const ref = this._refAt(shelf, index);
+      if (ref) {
+        const next = option.apply(ref);
+        if (shelf === 'tooltip') {
+          this._encoding.tooltip![index] = next;
+        } else if (shelf !== 'filters') {
+          this._encoding[shelf] = next;
         }
-        closePopup();
-        this._update();
-      });
-      menu.appendChild(item);
-    }
+      }
+      closePopup();
+      this._update();
+    });
     openPopup(anchor, menu);
   }
 
   private _filterPill(filter: IFilterState, index: number): HTMLElement {
     const type = this._typeOf(filter.column) ?? 'string';
-    const cmp = FILTER_CMPS.find(([c]) => c === filter.cmp)?.[1] ?? filter.cmp;
-    let text = `${filter.column} ${cmp}`;
-    if (
-      filter.value === null &&
-      filter.cmp !== 'is_null' &&
-      filter.cmp !== 'not_null'
-    ) {
-      text += ' …';
-    } else if (Array.isArray(filter.value)) {
-      text += ` ${filter.value.map(v => formatValue(v, type)).join(filter.cmp === 'between' ? ' and ' : ', ')}`;
-    } else if (filter.value !== null && filter.value !== undefined) {
-      text += ` ${formatValue(filter.value, type)}`;
-    }
-    const pill = this._pillShell('filters', index, text, type);
+    const pill = this._pillShell(
+      'filters',
+      index,
+      filterText(filter, type),
+      type
+    );
     pill.dataset.field = filter.column;
     const button = pill.querySelector<HTMLElement>('.jp-LiveGraphs-pillLabel')!;
     button.addEventListener('click', () => this._openFilterEditor(pill, index));
@@ -893,74 +842,8 @@ export class ChartBuilder extends Panel {
       return;
     }
     const type = this._typeOf(filter.column) ?? 'string';
-    const form = document.createElement('form');
-    form.className = 'jp-LiveGraphs-filterEditor';
-    form.setAttribute('aria-label', `Filter ${filter.column}`);
-    const heading = document.createElement('div');
-    heading.className = 'jp-LiveGraphs-pillMenuGroup';
-    heading.textContent = filter.column;
-    const cmp = document.createElement('select');
-    cmp.setAttribute('aria-label', 'Condition');
-    for (const [value, label] of FILTER_CMPS) {
-      if (value === 'contains' && type !== 'string') {
-        continue;
-      }
-      const option = document.createElement('option');
-      option.value = value;
-      option.textContent = label;
-      cmp.appendChild(option);
-    }
-    cmp.value = filter.cmp;
-    const input = document.createElement('input');
-    input.type = 'text';
-    input.setAttribute('aria-label', 'Value');
-    const show = (value: unknown) =>
-      Array.isArray(value)
-        ? value.join(', ')
-        : value === null
-          ? ''
-          : String(value);
-    input.value = show(filter.value);
-    const hint = document.createElement('div');
-    hint.className = 'jp-LiveGraphs-filterHint';
-    const updateHint = () => {
-      const c = cmp.value;
-      input.disabled = c === 'is_null' || c === 'not_null';
-      hint.textContent =
-        c === 'in' || c === 'not_in'
-          ? 'Values separated by commas'
-          : c === 'between'
-            ? 'Two values: low, high'
-            : '';
-    };
-    cmp.addEventListener('change', updateHint);
-    updateHint();
-    const apply = document.createElement('button');
-    apply.type = 'submit';
-    apply.textContent = 'Apply';
-    form.append(heading, cmp, input, hint, apply);
-    form.addEventListener('submit', event => {
-      event.preventDefault();
-      const parse = (text: string): unknown => {
-        const t = text.trim();
-        if (type === 'integer' || type === 'float') {
-          const n = Number(t);
-          return t !== '' && Number.isFinite(n) ? n : t;
-        }
-        if (type === 'boolean') {
-          return t.toLowerCase() === 'true';
-        }
-        return t;
-      };
-      const c = cmp.value;
-      let value: unknown = null;
-      if (c === 'in' || c === 'not_in' || c === 'between') {
-        const parts = input.value.split(',').filter(p => p.trim() !== '');
-        value = parts.length ? parts.map(parse) : null;
-      } else if (c !== 'is_null' && c !== 'not_null') {
-        value = input.value.trim() === '' ? null : parse(input.value);
-      }
-      this._filters[index] = { column: filter.column, cmp: c, value };
+    const form = filterEditor(filter, type, next => {
+      this._filters[index] = next;
       closePopup();
       this._update();
     });
