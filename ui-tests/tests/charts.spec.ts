@@ -314,6 +314,71 @@ test.describe('chart builder', () => {
   });
 });
 
+test.describe('chart builder pills', () => {
+  test('pills move between shelves, leave when dragged off, and fields add on double-click', async ({
+    page,
+    baseURL
+  }) => {
+    const dataset = await upload(page, baseURL!);
+    await page.evaluate(
+      id =>
+        (window as any).jupyterapp.commands.execute('livegraphs:new-chart', {
+          datasetId: id,
+          spec: {
+            version: 1,
+            dataset: { id },
+            mark: 'bar',
+            encoding: {
+              x: { field: 'region' },
+              y: { field: 'revenue', aggregate: 'mean' }
+            }
+          }
+        }),
+      dataset.id
+    );
+    const builder = page.locator('.jp-LiveGraphs-ChartBuilder').last();
+    const shelf = (name: string) =>
+      builder.getByRole('list', { name: `${name} shelf` });
+    await expect(shelf('Y axis')).toContainText('Average revenue');
+
+    // When the Y pill is dragged onto Size, it keeps its aggregation there
+    const pill = shelf('Y axis').locator('.jp-LiveGraphs-pill');
+    const from = (await pill.boundingBox())!;
+    const to = (await shelf('Size').boundingBox())!;
+    await page.mouse.move(from.x + 10, from.y + from.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(from.x + 30, from.y + 20, { steps: 3 });
+    await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, {
+      steps: 8
+    });
+    await page.mouse.up();
+    await expect(shelf('Size')).toContainText('Average revenue');
+    await expect(shelf('Y axis')).toContainText('Drop a field here');
+
+    // When the Size pill is dragged off the shelves, it is removed
+    const sized = shelf('Size').locator('.jp-LiveGraphs-pill');
+    const box = (await sized.boundingBox())!;
+    const fieldList = (await builder
+      .locator('.jp-LiveGraphs-builderDataset')
+      .boundingBox())!;
+    await page.mouse.move(box.x + 10, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + 30, box.y + 20, { steps: 3 });
+    await page.mouse.move(fieldList.x + 20, fieldList.y + 5, { steps: 8 });
+    await page.mouse.up();
+    await expect(shelf('Size')).toContainText('Drop a field here');
+
+    // And double-clicking a field puts it on the first free shelf
+    await builder.locator('.jp-LiveGraphs-field[data-field="units"]').dblclick();
+    await expect(shelf('Y axis')).toContainText('Sum of units');
+    await expect(builder.locator('.jp-LiveGraphs-ChartView')).toHaveAttribute(
+      'data-lg-state',
+      'ready',
+      { timeout: 30000 }
+    );
+  });
+});
+
 test.describe('notebook chart widgets', () => {
   test('lg.chart draws and lg.ChartBuilder builds a chart in a notebook', async ({
     page,

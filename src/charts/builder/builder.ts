@@ -369,6 +369,8 @@ export class ChartBuilder extends Panel {
     if (event.button !== 0 || this._drag) {
       return;
     }
+    // No text selection while dragging (clicks still arrive).
+    event.preventDefault();
     const startX = event.clientX;
     const startY = event.clientY;
     const move = (e: PointerEvent) => {
