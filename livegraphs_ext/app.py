@@ -138,6 +138,13 @@ class LiveGraphsApp(ExtensionApp):
         if self.catalog_url:
             os.environ["LIVEGRAPHS_CATALOG_URL"] = self.catalog_url
         self.log.info("livegraphs: dataset store at %s", root)
+        self._register_events()
+
+    def _register_events(self) -> None:
+        """Dataset change notifications, sent to front ends over jupyter-server's event stream."""
+        logger = getattr(self.serverapp, "event_logger", None)
+        if logger is not None:
+            logger.register_event_schema(Path(__file__).parent / "events" / "dataset.yaml")
 
     def initialize_handlers(self) -> None:
         # ExtensionApp puts base_url in front of every pattern itself.

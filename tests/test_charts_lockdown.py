@@ -170,3 +170,14 @@ def test_pooled_connections_serve_one_file_each_and_stay_locked(lg_files, tmp_pa
     finally:
         pool.close()
     assert len(pool) == 0
+
+
+def test_a_version_file_reached_through_symlinks_still_reads(lg_files, tmp_path):
+    """A store under a symlinked folder, or a linked file, is still allowed by its own path."""
+    link = tmp_path / "linked"
+    link.symlink_to(lg_files["data"].parent, target_is_directory=True)
+    file_link = tmp_path / "v1-link.parquet"
+    file_link.symlink_to(lg_files["data"])
+    for path in (link / "v1.parquet", file_link):
+        r = run_chart_file(path, COLS, bar(), rows=3)
+        assert r.to_json()["data"] == {"x": ["a", "b"], "y": [4, 2]}

@@ -19,7 +19,7 @@ import re
 import threading
 import unicodedata
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,12 +28,13 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from . import transforms
+from . import profile, transforms
 from .catalog import Catalog, DatasetRow, VersionRow, utcnow
 from .errors import BadInput, Conflict, NotFound, Problem, StoreError
 from .files import publish, remove_quietly, unique_name
 from .formula_ast import quote_ident
 from .ingest import IngestLimits, ingest_file
+from .ingest.engine import restrict_files
 from .ingest.engine import sql_str as quote_literal
 from .pages import ParquetMetaCache, read_slice, table_rows
 from .schema import ColumnInfo, column_type_of
@@ -71,6 +72,8 @@ class StoreConfig:
     #: DuckDB settings of the store's own queries
     duckdb_threads: int = 2
     duckdb_memory_limit: str = "1GB"
+    #: disk a query may spill to
+    duckdb_temp_limit: str = "4GB"
     query_timeout_ms: int = 60_000
 
 
@@ -152,8 +155,14 @@ class DatasetStore:
         finally:
             remove_quietly(d)
 
-    def _connect(self, scratch: Path) -> duckdb.DuckDBPyConnection:
-        return duckdb.connect(
+    def _connect(self, scratch: Path, read: Sequence[Path] = ()) -> duckdb.DuckDBPyConnection:
+        """A private in-memory DuckDB for one query, locked before any query runs.
+
+        It reads only the files in ``read`` (every dataset file when empty), writes only
+        under ``scratch`` and ``staging/`` (spill files, a step's or an export's output),
+        loads no extension, and no statement can change its settings afterwards.
+        """
+        con = duckdb.connect(
             ":memory:",
             config={
                 "threads": self.config.duckdb_threads,
@@ -161,9 +170,23 @@ class DatasetStore:
                 "temp_directory": str(scratch / "spill"),
                 "autoinstall_known_extensions": False,
                 "autoload_known_extensions": False,
+                "allow_community_extensions": False,
+                "allow_unsigned_extensions": False,
+                "allow_persistent_secrets": False,
                 "max_execution_time": self.config.query_timeout_ms,
             },
         )
+        try:
+            con.execute("SET enable_progress_bar = false")
+            # via SET: an open-time value is reported but not enforced
+            con.execute(f"SET max_temp_directory_size = {quote_literal(self.config.duckdb_temp_limit)}")
+            folders = [scratch, self.staging_dir] + ([] if read else [self.datasets_dir])
+            restrict_files(con, files=read, folders=folders)
+            con.execute("SET lock_configuration = true")
+        except BaseException:
+            con.close()
+            raise
+        return con
 
     # ------------------------------------------------------------------ reading the catalog
 
@@ -553,7 +576,7 @@ class DatasetStore:
         order = f"{order}, " if order else ""
         select = ", ".join(quote_ident(n) for n in names)
         with self._scratch() as scratch:
-            con = self._connect(scratch)
+            con = self._connect(scratch, read=[path])
             try:
                 self._src_view(con, path)
                 where_sql = f" WHERE {where}" if where else ""
@@ -579,6 +602,29 @@ class DatasetStore:
         import pyarrow.parquet as pq
 
         return pq.read_table(self.version_file(dataset_id, version))
+
+    # ------------------------------------------------------------------ profiles and formulas
+
+    def profile(self, dataset_id: str, column: str, version: int | None = None) -> dict[str, Any]:
+        """Counts, range and histogram or top values of one column (see ``profile.column_profile``)."""
+        path, columns, _ = self._columns(dataset_id, version)
+        with self._scratch() as scratch:
+            con = self._connect(scratch)
+            try:
+                return profile.column_profile(con, path, columns, column)
+            except duckdb.Error as e:
+                raise BadInput(f"The profile failed: {_duck_message(e)}", "Bad query") from e
+            finally:
+                con.close()
+
+    def check_formula(self, dataset_id: str, formula: Any, version: int | None = None) -> dict[str, Any]:
+        """Whether ``formula`` is valid on a version, its type, or the error and where it is."""
+        _, columns, _ = self._columns(dataset_id, version)
+        return profile.check_formula(formula, columns)
+
+    def formula_completions(self, dataset_id: str, version: int | None = None) -> list[dict[str, str]]:
+        _, columns, _ = self._columns(dataset_id, version)
+        return profile.completions(columns)
 
     # ------------------------------------------------------------------ export
 
