@@ -105,7 +105,9 @@ test.describe('chart builder', () => {
 
     // When "New Chart" is chosen from its context menu
     await item.click({ button: 'right' });
-    await page.getByRole('menuitem', { name: 'New Chart' }).click();
+    await page
+      .getByRole('menuitem', { name: 'New Chart', exact: true })
+      .click();
 
     // Then a builder tab opens with the fields and their types
     const builder = page.locator('.jp-LiveGraphs-ChartBuilder');
