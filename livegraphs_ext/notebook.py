@@ -1,4 +1,5 @@
-"""Reach the dataset store from a notebook kernel: ``lg.datasets()`` and ``lg.load()``.
+"""Reach the dataset store from a notebook kernel: ``lg.datasets()``, ``lg.load()``,
+``lg.query_chart()``.
 
 On a laptop the kernel opens the store its server uses. Under JupyterHub (the server
 set ``$LIVEGRAPHS_SERVICE_URL``) it asks the livegraphs service instead, with the
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .store import DatasetStore
+    from .store.charts import ChartResult
 
 
 @lru_cache(maxsize=4)
@@ -54,7 +56,13 @@ def _service() -> tuple[str, str] | None:
     return (url.rstrip("/") + "/", token) if url and token else None
 
 
-def _call(path: str, params: dict[str, Any] | None = None) -> bytes:
+def _call(
+    path: str,
+    params: dict[str, Any] | None = None,
+    *,
+    json_body: Any = None,
+    accept: str | None = None,
+) -> bytes:
     svc = _service()
     assert svc is not None
     base, token = svc
@@ -64,7 +72,14 @@ def _call(path: str, params: dict[str, Any] | None = None) -> bytes:
     if urllib.parse.urlparse(base).scheme not in ("http", "https"):
         raise ValueError(f"LIVEGRAPHS_SERVICE_URL must be http(s), not {base!r}")
     url = base + "api/" + path + query
-    request = urllib.request.Request(url, headers={"Authorization": f"token {token}"})  # noqa: S310
+    headers = {"Authorization": f"token {token}"}
+    data = None
+    if json_body is not None:
+        data = orjson.dumps(json_body)
+        headers["Content-Type"] = "application/json"
+    if accept:
+        headers["Accept"] = accept
+    request = urllib.request.Request(url, data=data, headers=headers)  # noqa: S310
     try:
         with urllib.request.urlopen(request, timeout=600) as r:  # noqa: S310 - URL set by the server's config
             return bytes(r.read())
@@ -133,3 +148,39 @@ def load(name: str, version: int | None = None) -> pd.DataFrame:
         data = _call(f"datasets/{ds['id']}/export", {"format": "parquet", "version": version})
         table = pq.read_table(io.BytesIO(data))
     return table.to_pandas(types_mapper=pd.ArrowDtype)
+
+
+def query_chart(spec: dict[str, Any], max_marks: int | None = None) -> ChartResult:
+    """Run a chart spec (``docs/charts.md``): in-process on a laptop, by the service on a hub.
+
+    Returns the engine's result (``.to_json()``, ``.to_arrow()``); raises the
+    store's ``BadInput`` / ``NotFound`` for a spec that cannot be drawn (on a hub,
+    ``ServiceError`` with the service's status and message).
+    """
+    from .store.charts import run_chart
+
+    if _service() is not None:
+        return _query_chart_on_service(spec, max_marks)
+    if max_marks is None:
+        return run_chart(store(), spec)
+    return run_chart(store(), spec, max_marks=max_marks)
+
+
+def _query_chart_on_service(spec: dict[str, Any], max_marks: int | None) -> ChartResult:
+    from .store.charts import ChartResult
+    from .store.charts.result import read_arrow_stream
+
+    if max_marks is not None:
+        spec = {**spec, "max_marks": max_marks}
+    data = _call("charts/query", json_body={"spec": spec}, accept="application/vnd.apache.arrow.stream")
+    table, meta = read_arrow_stream(data)
+    return ChartResult(
+        dataset=meta["dataset"],
+        fields=meta["fields"],
+        table=table.replace_schema_metadata(None),
+        marks=meta["marks"],
+        source_rows=meta["source_rows"],
+        reduction=meta.get("reduction"),
+        cached=meta.get("cached", False),
+        options=meta.get("options"),
+    )

@@ -2,14 +2,17 @@ import { JupyterFrontEndPlugin } from '@jupyterlab/application';
 
 import { adminLinkPlugin } from './adminlink';
 import { apiPlugin, datasetsPlugin } from './plugins';
+import { chartsPlugin } from './charts/plugin';
 
 export { LiveGraphsAPI, LiveGraphsAPIError } from './api';
 export * from './tokens';
+export * from './charts';
 
 const plugins: JupyterFrontEndPlugin<any>[] = [
   apiPlugin,
   datasetsPlugin,
-  adminLinkPlugin
+  adminLinkPlugin,
+  chartsPlugin
 ];
 
 export default plugins;

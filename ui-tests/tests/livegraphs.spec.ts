@@ -83,35 +83,23 @@ test.describe('livegraphs-ext', () => {
     await expect(panel.locator('.jp-LiveGraphs-dataset')).toHaveCount(1);
   });
 
-  test('"New Chart" is offered only once the chart command exists, and gets the dataset id', async ({
+  test('"New Chart" in the context menu opens the chart builder on that dataset', async ({
     page,
     request,
     baseURL
   }) => {
     await deleteAll(request, baseURL);
-    const dataset = await uploadViaApi(request, baseURL, 'charted', 'a,b\n1,2\n');
+    await uploadViaApi(request, baseURL, 'charted', 'a,b\n1,2\n');
     await page.sidebar.openTab(PANEL_ID);
     const item = datasetItem(page.locator(`#${PANEL_ID}`), 'charted');
-    // Without the chart command the context menu has no "New Chart"
+    // The chart plugin provides livegraphs:new-chart, so the entry is offered
     await item.click({ button: 'right' });
-    await expect(page.getByRole('menuitem', { name: 'Export as CSV' })).toBeVisible();
-    await expect(page.getByRole('menuitem', { name: 'New Chart' })).toHaveCount(0);
-    await page.keyboard.press('Escape');
-    // Once another plugin registers it, the entry appears and runs it with {id}
-    await page.evaluate(() => {
-      const app = (window as any).jupyterapp;
-      app.commands.addCommand('livegraphs:new-chart', {
-        label: 'chart',
-        execute: (args: any) => {
-          (window as any).__lgChartArgs = args;
-        }
-      });
-    });
-    await item.click({ button: 'right' });
-    await page.getByRole('menuitem', { name: 'New Chart' }).click();
-    expect(await page.evaluate(() => (window as any).__lgChartArgs)).toEqual({
-      id: dataset.id
-    });
+    await page.getByRole('menuitem', { name: 'New Chart', exact: true }).click();
+    // and it runs with the dataset's id: a builder listing its fields opens
+    await expect(page.getByRole('tab', { name: 'Chart: charted' })).toBeVisible();
+    await expect(
+      page.locator('.jp-LiveGraphs-ChartBuilder .jp-LiveGraphs-field[data-field="a"]')
+    ).toBeVisible();
   });
 
   test('a dataset exports from its context menu, and deletes after a confirmation', async ({
