@@ -163,6 +163,10 @@ class ForwardHandler(LiveGraphsHandler):
             raise HTTPError(400, "The request body must be a JSON object", reason="Bad JSON")
         source, name = import_request(self, body)
         size = source.stat().st_size
+        if size > self.lg.max_upload_bytes:
+            # the service would refuse it too, but only after the whole file was offered
+            limit = self.lg.max_upload_bytes
+            raise HTTPError(413, f"The file is {size} bytes; the limit is {limit}", reason="Too Large")
         self._fetch = asyncio.ensure_future(
             self._upstream(
                 "datasets",
