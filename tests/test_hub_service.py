@@ -637,3 +637,71 @@ def test_import_streams_a_file_of_the_users_server_to_the_service(hub: Hub, toke
         allow_redirects=False,
     )
     assert r.status_code == 403
+
+
+def test_in_jupyterlab_a_viewer_is_offered_neither_delete_nor_cleaning(hub: Hub, tokens: dict[str, str]):
+    from playwright.sync_api import expect, sync_playwright
+
+    chromium = Path("/usr/bin/chromium")
+    assert chromium.exists(), "Debian chromium is needed (scripts/test.sh installs it)"
+    password = "a long viewing password 9"
+    hub.signup("vic", password)
+    root = hub.login("root", hub.first_admin_password())
+    assert root.get(f"{hub.url}/hub/authorize/vic", timeout=30).status_code == 200
+    hub.login("vic", password)  # the hub knows vic from their first login
+    vic_token = hub.token("vic")
+    own = upload(hub, vic_token, "vic own")
+    shared = upload(hub, tokens["ada"], "ada shows vic")
+    r = call(hub.service_url + "api/", tokens["ada"], "POST", f"datasets/{shared['id']}/shares",
+             {"kind": "user", "name": "vic", "role": "viewer"})  # fmt: skip
+    assert r.status_code == 201
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.goto(f"{hub.url}/hub/login")
+            page.get_by_label("Username", exact=True).fill("vic")
+            page.get_by_label("Password", exact=True).fill(password)
+            page.get_by_role("button", name="Sign in", exact=True).click()
+            page.wait_for_url("**/user/vic/lab**", timeout=120_000)
+            page.locator('.jp-SideBar .lm-TabBar-tab[data-id="livegraphs-datasets"]').click()
+            panel = page.locator("#livegraphs-datasets")
+            expect(panel).to_have_attribute("data-lg-state", "ready", timeout=60_000)
+
+            def item(name: str) -> Any:
+                return panel.locator(".jp-LiveGraphs-dataset").filter(
+                    has=page.locator(".jp-LiveGraphs-datasetName", has_text=name)
+                )
+
+            expect(item("ada shows vic")).to_contain_text("ada · viewer")
+            menu = page.locator(".lm-Menu")
+            for name, may in (("ada shows vic", False), ("vic own", True)):
+                item(name).click(button="right")
+                expect(menu.get_by_text("Open Dataset", exact=True)).to_be_visible()
+                for label in ("Delete Dataset…", "Rename Dataset…"):
+                    entry = expect(menu.get_by_text(label, exact=True))
+                    if may:
+                        entry.to_be_visible()
+                    else:
+                        entry.to_be_hidden()
+                page.keyboard.press("Escape")
+            # the shared dataset's view: no cleaning or undo; the own one has them
+            for name, ds, may in (("ada shows vic", shared, False), ("vic own", own, True)):
+                item(name).dblclick()
+                view = page.locator(f"#livegraphs-dataset-{ds['id']}")
+                expect(view).to_be_visible(timeout=60_000)
+                export = view.locator('[data-command="livegraphs:export-dataset"]')
+                expect(export).to_be_visible()
+                for command in ("livegraphs:step-filter", "livegraphs:undo-step"):
+                    button = view.locator(f'[data-command="{command}"]')
+                    if may:
+                        expect(button).to_be_visible()
+                    else:
+                        expect(button).to_be_hidden()
+                type_select = expect(view.locator("select.jp-LiveGraphs-typeSelect").first)
+                if may:
+                    type_select.to_be_enabled()
+                else:
+                    type_select.to_be_disabled()
+        finally:
+            browser.close()

@@ -160,6 +160,14 @@ export const datasetsPlugin: JupyterFrontEndPlugin<void> = {
       if (args.fromView) {
         return currentView()?.current ?? null;
       }
+      // A context menu is built before the right-clicked item is selected.
+      const hit = app.contextMenuHitTest(node =>
+        node.classList.contains('jp-LiveGraphs-dataset')
+      );
+      const hitId = hit?.dataset.datasetId;
+      if (hitId) {
+        return panel.datasets.find(d => d.id === hitId) ?? null;
+      }
       return panel.current ?? currentView()?.current ?? null;
     };
     // Data views by widget id: a view's toolbar asks about its own dataset, not the current one.
