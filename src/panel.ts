@@ -283,10 +283,15 @@ export class DatasetsPanel extends SidePanel {
         ].join(' · ')
       );
       const updated = new Date(dataset.updated);
+      // On a hub, a dataset shared with the caller says how: "ada · viewer · changed …"
+      const shared =
+        dataset.access && dataset.access !== 'owner'
+          ? trans.__('%1 · %2', dataset.owner, dataset.access)
+          : dataset.owner;
       const who = el(
         'div',
         'jp-LiveGraphs-datasetMeta',
-        trans.__('%1 · changed %2', dataset.owner, Private.ago(updated))
+        trans.__('%1 · changed %2', shared, Private.ago(updated))
       );
       who.title = updated.toLocaleString();
       const columns = el(

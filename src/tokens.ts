@@ -23,6 +23,12 @@ export interface IColumn {
 }
 
 /**
+ * What the caller may do to a dataset on a hub: viewers read, editors also clean and
+ * rename, owners and admins also delete and share.
+ */
+export type DatasetAccess = 'owner' | 'editor' | 'viewer' | 'admin';
+
+/**
  * A dataset stored by the livegraphs server extension.
  */
 export interface IDataset {
@@ -37,6 +43,11 @@ export interface IDataset {
    */
   readonly size: number;
   readonly owner: string;
+
+  /**
+   * The caller's level on a hub (absent on a laptop, where the one user may do everything).
+   */
+  readonly access?: DatasetAccess;
 
   /**
    * ISO 8601 timestamps.

@@ -174,3 +174,70 @@ def test_an_admin_is_shown_as_admin_even_where_a_share_names_them(lg_guarded: Gu
     # an admin's delete of a dataset shared with them still needed admin rights
     lg_guarded.delete(ROOT, ds["id"])
     assert lg_guarded.list_events(ROOT, action=["delete"])["events"][0]["admin"] is True
+
+
+def _bar(ref: dict) -> dict:
+    return {"version": 1, "dataset": ref, "mark": "bar", "encoding": {"x": {"field": "city"}}}
+
+
+def test_a_chart_reads_only_what_its_caller_may_and_names_prefer_their_own(lg_guarded: GuardedStore):
+    from livegraphs_ext.store.charts import ChartEngine
+
+    engine = ChartEngine(lg_guarded.store, cache_bytes=1 << 20)
+    try:
+        theirs = upload(lg_guarded, ADA, "weather")
+        assert lg_guarded.chart(ADA, engine, _bar({"name": "weather"})).dataset["id"] == theirs["id"]
+        # another user: by id or by name, it does not exist (the cache does not leak it either)
+        for ref in ({"id": theirs["id"]}, {"name": "weather"}):
+            with pytest.raises(NotFound):
+                lg_guarded.chart(BO, engine, _bar(ref))
+        # shared with cy: by name; once bo has a "weather" of his own, that one is his
+        lg_guarded.share(ADA, theirs["id"], "group", "analysts", "viewer")
+        assert lg_guarded.chart(CY, engine, _bar({"name": "weather"})).dataset["id"] == theirs["id"]
+        mine = upload(lg_guarded, BO, "weather")
+        lg_guarded.share(ADA, theirs["id"], "user", "bo", "viewer")
+        assert lg_guarded.chart(BO, engine, _bar({"name": "weather"})).dataset["id"] == mine["id"]
+        assert lg_guarded.chart(BO, engine, _bar({"id": theirs["id"]})).dataset["id"] == theirs["id"]
+        # an admin reads anyone's, their own name first
+        assert lg_guarded.chart(ROOT, engine, _bar({"name": "weather"})).dataset["id"] in {
+            mine["id"],
+            theirs["id"],
+        }
+        with pytest.raises(NotFound):
+            lg_guarded.chart(ROOT, engine, _bar({"name": "no such"}))
+        # viewers may profile and check formulas; outsiders may not
+        assert lg_guarded.profile(CY, theirs["id"], "city")["count"] == 4
+        assert lg_guarded.check_formula(CY, theirs["id"], "[temp] * 2")["valid"] is True
+        assert any(c["name"] == "temp" for c in lg_guarded.formula_completions(CY, theirs["id"]))
+        for call in (
+            lambda: lg_guarded.profile(DEE, theirs["id"], "city"),
+            lambda: lg_guarded.check_formula(DEE, theirs["id"], "1"),
+            lambda: lg_guarded.formula_completions(DEE, theirs["id"]),
+        ):
+            with pytest.raises(NotFound):
+                call()
+    finally:
+        engine.close()
+
+
+def test_chart_views_are_logged_at_most_once_a_period(lg_guarded: GuardedStore):
+    from livegraphs_ext.store.charts import ChartEngine
+
+    engine = ChartEngine(lg_guarded.store)
+    try:
+        ds = upload(lg_guarded, ADA, "viewed")
+        lg_guarded.share(ADA, ds["id"], "user", "cy", "viewer")
+        for _ in range(3):
+            lg_guarded.chart(CY, engine, _bar({"id": ds["id"]}), view_every=300)
+        lg_guarded.chart(ROOT, engine, _bar({"id": ds["id"]}), view_every=300)
+        lg_guarded.chart(ADA, engine, _bar({"id": ds["id"]}))  # no period: not logged
+        views = lg_guarded.list_events(ROOT, action=["chart_view"], dataset_id=ds["id"])["events"]
+        assert sorted((e["user"], e["admin"], e["detail"]) for e in views) == [
+            ("cy", False, {"mark": "bar"}),
+            ("root", True, {"mark": "bar"}),
+        ]
+        for _ in range(2):
+            lg_guarded.chart(CY, engine, _bar({"id": ds["id"]}), view_every=0)
+        assert lg_guarded.list_events(ROOT, action=["chart_view"], user="cy")["total"] == 3
+    finally:
+        engine.close()

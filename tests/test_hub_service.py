@@ -23,6 +23,13 @@ from livegraphs_ext.service.handlers import API_ROUTES
 from .hubutil import USERS, Hub, add_users, chp_available
 
 CSV = b"city,temp\nOslo,-3.5\nLima,24.0\nOslo,-3.5\n"
+#: a bar chart of a dataset of CSV's shape, by id (``{id}``) or by name
+CHART = {
+    "version": 1,
+    "dataset": {"id": "{id}"},
+    "mark": "bar",
+    "encoding": {"x": {"field": "city"}, "y": {"field": "temp", "aggregate": "mean"}},
+}
 pytestmark = pytest.mark.slow
 
 
@@ -178,8 +185,16 @@ DATASET_CALLS = [
     ("POST", "datasets/{id}/shares", {"kind": "user", "name": "bo", "role": "editor"}),
     ("DELETE", "datasets/{id}/shares/user/cy", None),
     ("POST", "events", {"action": "chart_view", "dataset_id": "{id}"}),
+    ("GET", "datasets/{id}/profile?column=temp", None),
+    ("GET", "datasets/{id}/formula", None),
+    ("POST", "datasets/{id}/formula", {"formula": "[temp] * 2"}),
+    ("POST", "charts/query", {"spec": CHART}),
     ("DELETE", "datasets/{id}", None),  # last: the admin's pass ends with it
 ]
+
+
+def by_name(name: str) -> dict[str, Any]:
+    return {**CHART, "dataset": {"name": name}}
 
 
 def fill(value: Any, ds_id: str) -> Any:
@@ -209,6 +224,10 @@ def test_another_user_cannot_reach_a_dataset_by_any_route(hub: Hub, tokens: dict
             r = call(base, tokens["bo"], method, fill(path, ds["id"]), fill(body, ds["id"]))
             assert r.status_code in (403, 404), (front, method, path, r.status_code, r.text)
             assert_error_shape(r)
+        # a chart by the dataset's name finds nothing of ada's either
+        r = call(base, tokens["bo"], "POST", "charts/query", {"spec": by_name(ds["name"])})
+        assert r.status_code == 404, (front, r.status_code, r.text)
+        assert_error_shape(r)
     # from bo's kernel: lg.load by name and by id, and raw calls with the server's own token
     code = f"""
 import os, urllib.request, urllib.error
@@ -284,6 +303,14 @@ ROUTE_CASES = [
     ("GET", "events?action=upload", None, ADMIN_ONLY, 200),
     ("GET", "admin/engagement", None, ADMIN_ONLY, 200),
     ("GET", "openapi.yaml", None, ANY_USER, 200),
+    ("GET", "datasets/{id}/profile?column=city", None, READ, 200),
+    ("GET", "datasets/{id}/formula", None, READ, 200),
+    ("POST", "datasets/{id}/formula", {"formula": "[temp] * 2"}, READ, 200),
+    ("POST", "charts/query", {"spec": CHART}, READ, 200),
+    ("POST", "charts/query", {"spec": {**CHART, "dataset": {"name": "matrix"}}}, READ, 200),
+    ("GET", "charts/schema", None, ANY_USER, 200),
+    # the file is in the caller's own server: the service explains where to send the request
+    ("POST", "datasets/import", {"path": "data.csv", "name": "imported"}, ANY_USER, 400),
     *[(m, "no/such/route", None, NO_ROUTE, 404) for m in ("GET", "POST", "PUT", "PATCH", "DELETE")],
 ]
 #: who → (hub user or None for anonymous, their rank on the dataset)
@@ -509,3 +536,172 @@ def test_leaving_a_group_ends_access_without_a_restart(hub: Hub, tokens: dict[st
     finally:
         assert hub.api("POST", "groups/editors/users", json={"users": ["dee"]}).status_code == 200
         wait_for_status(api, tokens["dee"], f"datasets/{ds['id']}", 200)
+
+
+# ---------------------------------------------------------------------- charts, profiles, imports
+
+
+def test_a_viewer_charts_a_shared_dataset_by_name_and_is_counted_once(hub: Hub, tokens: dict[str, str]):
+    api = hub.service_url + "api/"
+    ds = upload(hub, tokens["ada"], "chart me")
+    r = call(api, tokens["ada"], "POST", f"datasets/{ds['id']}/shares",
+             {"kind": "user", "name": "cy", "role": "viewer"})  # fmt: skip
+    assert r.status_code == 201
+    hub.spawn("cy")
+    server_api = f"{hub.url}/user/cy/livegraphs/api/"
+    results = []
+    for _ in range(2):  # building a chart queries it again and again
+        r = call(server_api, tokens["cy"], "POST", "charts/query", {"spec": by_name("chart me")})
+        assert r.status_code == 200, r.text
+        results.append(r.json())
+    first = results[0]
+    assert first["dataset"] == {"id": ds["id"], "version": 1}
+    assert dict(zip(first["data"]["x"], first["data"]["y"], strict=True)) == {"Oslo": -3.5, "Lima": 24.0}
+    assert results[1]["cached"] is True
+    # Arrow IPC for clients that ask for it, through cy's server too
+    r = requests.post(server_api + "charts/query", json={"spec": fill(CHART, ds["id"])}, timeout=60,
+                      headers={"Authorization": f"token {tokens['cy']}",
+                               "Accept": "application/vnd.apache.arrow.stream"})  # fmt: skip
+    assert r.status_code == 200 and r.headers["Content-Type"] == "application/vnd.apache.arrow.stream"
+    assert r.content[:4] == b"\xff\xff\xff\xff"  # an IPC stream's continuation marker
+    # a profile and formula check for the viewer; the schema for anyone logged in
+    prof = call(server_api, tokens["cy"], "GET", f"datasets/{ds['id']}/profile", params={"column": "city"})
+    assert prof.status_code == 200 and prof.json()["count"] == 3, prof.text
+    check = call(server_api, tokens["cy"], "POST", f"datasets/{ds['id']}/formula", {"formula": "[temp] +"})
+    assert check.status_code == 200 and check.json()["valid"] is False
+    assert "properties" in call(server_api, tokens["cy"], "GET", "charts/schema").json()
+    # a bad spec is a 400 in the one error shape
+    r = call(api, tokens["cy"], "POST", "charts/query", {"spec": {**by_name("chart me"), "mark": "blob"}})
+    assert r.status_code == 400
+    assert_error_shape(r)
+    # one view of ada's dataset by cy, however many queries
+    log = call(api, tokens["ivy"], "GET", "events", params={"dataset_id": ds["id"]}).json()
+    assert [(e["user"], e["action"]) for e in log["events"] if e["action"] == "chart_view"] == [
+        ("cy", "chart_view")
+    ]
+
+
+def test_import_streams_a_file_of_the_users_server_to_the_service(hub: Hub, tokens: dict[str, str]):
+    hub.spawn("bo")
+    home = hub.root / "users" / "bo"
+    (home / "data").mkdir(exist_ok=True)
+    rows = 400_000  # ~7 MiB: several chunks on the way
+    body = b"n,label\n" + b"".join(b"%d,row %d\n" % (i, i % 7) for i in range(rows))
+    (home / "data" / "big.csv").write_bytes(body)
+    (home / ".hidden.csv").write_bytes(CSV)
+    (hub.root / "users" / "outside.csv").write_bytes(CSV)
+    server_api = f"{hub.url}/user/bo/livegraphs/api/"
+    r = call(
+        server_api, tokens["bo"], "POST", "datasets/import", {"path": "data/big.csv", "name": "imported"}
+    )
+    assert r.status_code == 201, r.text
+    ds = r.json()
+    assert (ds["owner"], ds["rows"], ds["access"]) == ("bo", rows, "owner")
+    assert r.headers["Location"] == f"/user/bo/livegraphs/api/datasets/{ds['id']}"
+    # the service holds it; bo's server keeps nothing
+    assert any((hub.data_dir / "datasets" / ds["id"]).iterdir())
+    assert not (home / ".local" / "share" / "jupyter" / "livegraphs").exists()
+    api = hub.service_url + "api/"
+    page = call(api, tokens["bo"], "GET", f"datasets/{ds['id']}/rows", params={"sort": "-n", "limit": 1})
+    assert page.json()["rows"] == [[rows - 1, f"row {(rows - 1) % 7}"]]
+    log = call(api, tokens["ivy"], "GET", "events", params={"dataset_id": ds["id"]}).json()["events"]
+    assert [(e["user"], e["action"], e["detail"]["bytes"], e["detail"]["filename"]) for e in log] == [
+        ("bo", "upload", len(body), "big.csv")
+    ]
+    # the laptop's checks: inside the server's root, not hidden, a file, a name
+    for path in (".hidden.csv", "../outside.csv", "data", "data/missing.csv", "/etc/passwd"):
+        r = call(server_api, tokens["bo"], "POST", "datasets/import", {"path": path, "name": "x"})
+        assert r.status_code == 404, (path, r.status_code, r.text)
+        assert_error_shape(r)
+    for bad in ({"path": "data/big.csv"}, {"path": "data/big.csv", "name": " "}, {"name": "x"}, [1]):
+        r = call(server_api, tokens["bo"], "POST", "datasets/import", bad)
+        assert r.status_code == 400, (bad, r.status_code, r.text)
+        assert_error_shape(r)
+    r = call(
+        server_api,
+        None,
+        "POST",
+        "datasets/import",
+        {"path": "data/big.csv", "name": "x"},
+        allow_redirects=False,
+    )
+    assert r.status_code == 403
+    # nothing else was made, and ada cannot import from bo's server
+    assert call(api, tokens["bo"], "GET", "datasets", params={"name": "x"}).json() == {"datasets": []}
+    r = call(
+        server_api,
+        tokens["ada"],
+        "POST",
+        "datasets/import",
+        {"path": "data/big.csv", "name": "x"},
+        allow_redirects=False,
+    )
+    assert r.status_code == 403
+
+
+def test_in_jupyterlab_a_viewer_is_offered_neither_delete_nor_cleaning(hub: Hub, tokens: dict[str, str]):
+    from playwright.sync_api import expect, sync_playwright
+
+    chromium = Path("/usr/bin/chromium")
+    assert chromium.exists(), "Debian chromium is needed (scripts/test.sh installs it)"
+    password = "a long viewing password 9"
+    hub.signup("vic", password)
+    root = hub.login("root", hub.first_admin_password())
+    assert root.get(f"{hub.url}/hub/authorize/vic", timeout=30).status_code == 200
+    hub.login("vic", password)  # the hub knows vic from their first login
+    vic_token = hub.token("vic")
+    own = upload(hub, vic_token, "vic own")
+    shared = upload(hub, tokens["ada"], "ada shows vic")
+    r = call(hub.service_url + "api/", tokens["ada"], "POST", f"datasets/{shared['id']}/shares",
+             {"kind": "user", "name": "vic", "role": "viewer"})  # fmt: skip
+    assert r.status_code == 201
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.goto(f"{hub.url}/hub/login")
+            page.get_by_label("Username", exact=True).fill("vic")
+            page.get_by_label("Password", exact=True).fill(password)
+            page.get_by_role("button", name="Sign in", exact=True).click()
+            page.wait_for_url("**/user/vic/lab**", timeout=120_000)
+            page.locator('.jp-SideBar .lm-TabBar-tab[data-id="livegraphs-datasets"]').click()
+            panel = page.locator("#livegraphs-datasets")
+            expect(panel).to_have_attribute("data-lg-state", "ready", timeout=60_000)
+
+            def item(name: str) -> Any:
+                return panel.locator(".jp-LiveGraphs-dataset").filter(
+                    has=page.locator(".jp-LiveGraphs-datasetName", has_text=name)
+                )
+
+            expect(item("ada shows vic")).to_contain_text("ada · viewer")
+            menu = page.locator(".lm-Menu")
+            for name, may in (("ada shows vic", False), ("vic own", True)):
+                item(name).click(button="right")
+                expect(menu.get_by_text("Open Dataset", exact=True)).to_be_visible()
+                for label in ("Delete Dataset…", "Rename Dataset…"):
+                    entry = expect(menu.get_by_text(label, exact=True))
+                    if may:
+                        entry.to_be_visible()
+                    else:
+                        entry.to_be_hidden()
+                page.keyboard.press("Escape")
+            # the shared dataset's view: no cleaning or undo; the own one has them
+            for name, ds, may in (("ada shows vic", shared, False), ("vic own", own, True)):
+                item(name).dblclick()
+                view = page.locator(f"#livegraphs-dataset-{ds['id']}")
+                expect(view).to_be_visible(timeout=60_000)
+                export = view.locator('[data-command="livegraphs:export-dataset"]')
+                expect(export).to_be_visible()
+                for command in ("livegraphs:step-filter", "livegraphs:undo-step"):
+                    button = view.locator(f'[data-command="{command}"]')
+                    if may:
+                        expect(button).to_be_visible()
+                    else:
+                        expect(button).to_be_hidden()
+                type_select = expect(view.locator("select.jp-LiveGraphs-typeSelect").first)
+                if may:
+                    type_select.to_be_enabled()
+                else:
+                    type_select.to_be_disabled()
+        finally:
+            browser.close()

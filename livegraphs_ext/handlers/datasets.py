@@ -296,14 +296,7 @@ class ImportHandler(LiveGraphsHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        body = self.json_body()
-        path, name = body.get("path"), body.get("name")
-        if not isinstance(path, str) or not path:
-            raise HTTPError(400, 'Send {"path": "folder/file.csv", "name": "..."}', reason="Bad Request")
-        if not self.authorizer.is_authorized(self, self.current_user, "read", "contents"):
-            raise HTTPError(403, "You may not read files", reason="Forbidden")
-        check_name(name)
-        source = self._local_path(path)
+        source, name = import_request(self, self.json_body())
         staged = self.store.staging_path()
         self._cancel = threading.Event()
         await self.run(shutil.copyfile, source, staged, heavy=True)
@@ -326,23 +319,38 @@ class ImportHandler(LiveGraphsHandler):
         if self._cancel is not None:
             self._cancel.set()
 
-    def _local_path(self, path: str) -> Path:
-        contents = self.serverapp.contents_manager
-        resolve = getattr(contents, "_get_os_path", None)
-        if resolve is None:
-            raise HTTPError(
-                400, "This server's files are not on its disk; upload the file instead", reason="Bad Request"
-            )
-        try:
-            # _get_os_path refuses paths outside the server's root folder (404).
-            local = Path(resolve(path.strip("/")))
-        except HTTPError:
-            raise HTTPError(404, f"No such file: {path[:200]!r}", reason="Not Found") from None
-        root = getattr(contents, "root_dir", None)
-        hidden = root is not None and is_hidden(str(local), root)
-        if (hidden and not contents.allow_hidden) or not local.is_file():
-            raise HTTPError(404, f"No such file: {path[:200]!r}", reason="Not Found")
-        return local
+
+def local_file(handler: LiveGraphsHandler, path: str) -> Path:
+    """The file ``path`` of the Jupyter file browser on this server's disk: inside its root, not hidden.
+
+    404 for anything else, so what exists outside the root cannot be probed.
+    """
+    contents = handler.serverapp.contents_manager
+    resolve = getattr(contents, "_get_os_path", None)
+    if resolve is None:
+        raise HTTPError(
+            400, "This server's files are not on its disk; upload the file instead", reason="Bad Request"
+        )
+    try:
+        # _get_os_path refuses paths outside the server's root folder (404).
+        local = Path(resolve(path.strip("/")))
+    except HTTPError:
+        raise HTTPError(404, f"No such file: {path[:200]!r}", reason="Not Found") from None
+    root = getattr(contents, "root_dir", None)
+    hidden = root is not None and is_hidden(str(local), root)
+    if (hidden and not contents.allow_hidden) or not local.is_file():
+        raise HTTPError(404, f"No such file: {path[:200]!r}", reason="Not Found")
+    return local
+
+
+def import_request(handler: LiveGraphsHandler, body: dict[str, Any]) -> tuple[Path, str]:
+    """Check a ``datasets/import`` body and the caller's right to read files: (local file, dataset name)."""
+    path, name = body.get("path"), body.get("name")
+    if not isinstance(path, str) or not path:
+        raise HTTPError(400, 'Send {"path": "folder/file.csv", "name": "..."}', reason="Bad Request")
+    if not handler.authorizer.is_authorized(handler, handler.current_user, "read", "contents"):
+        raise HTTPError(403, "You may not read files", reason="Forbidden")
+    return local_file(handler, path), check_name(name if isinstance(name, str) else None)
 
 
 def notify(handler: LiveGraphsHandler, action: str, dataset: dict[str, Any] | str) -> None:

@@ -10,8 +10,12 @@ already runs code as its owner, so they get the owner's rights and no more.
 from __future__ import annotations
 
 import asyncio
+import functools
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
+import orjson
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.utils import url_path_join
 from tornado import httputil, web
@@ -21,6 +25,7 @@ from tornado.simple_httpclient import SimpleAsyncHTTPClient
 from tornado.web import HTTPError
 
 from .base import AUTH_RESOURCE, LiveGraphsHandler
+from .datasets import import_request
 
 #: Request headers passed on to the service; cookies and the caller's credentials never are.
 _REQUEST_HEADERS = ("Content-Type", "Content-Length", "Accept", "Content-Encoding")
@@ -35,6 +40,10 @@ _RESPONSE_HEADERS = (
     "Last-Modified",
 )
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
+#: The one route this server answers itself: the file to import is on its disk, not the service's.
+IMPORT_PATH = "datasets/import"
+_IMPORT_BODY_MAX = 64 << 10
+CHUNK = 1 << 20
 _DONE = b""
 
 
@@ -46,6 +55,9 @@ class ForwardHandler(LiveGraphsHandler):
     _fetch: asyncio.Future[None] | None = None
     _status: tuple[int, str] | None = None
     _headers_sent = False
+    #: the JSON body of a ``POST datasets/import``, which this server answers itself
+    _import_body: bytearray | None = None
+    _gone = False
 
     async def prepare(self) -> None:  # type: ignore[override]
         await super().prepare()
@@ -56,6 +68,11 @@ class ForwardHandler(LiveGraphsHandler):
             raise HTTPError(403)
         if not self.authorizer.is_authorized(self, self.current_user, "write", AUTH_RESOURCE):
             raise HTTPError(403, "You may not change livegraphs data", reason="Forbidden")
+        if self.request.method == "POST" and self.path_kwargs["path"] == IMPORT_PATH:
+            self._import_body = bytearray()
+            if isinstance(self.request.connection, HTTP1Connection):
+                self.request.connection.set_max_body_size(_IMPORT_BODY_MAX)
+            return
         if isinstance(self.request.connection, HTTP1Connection):
             self.request.connection.set_max_body_size(self.lg.max_upload_bytes)
         # The upstream request starts now and reads the body as it arrives.
@@ -63,6 +80,9 @@ class ForwardHandler(LiveGraphsHandler):
         self._fetch = asyncio.ensure_future(self._upstream(self.path_kwargs["path"]))
 
     async def data_received(self, chunk: bytes) -> None:
+        if self._import_body is not None:
+            self._import_body += chunk
+            return
         if self._queue is None or self._fetch is None or not chunk:
             return
         # Wait while the service is slower than the browser; drop the rest if it has already answered.
@@ -73,6 +93,7 @@ class ForwardHandler(LiveGraphsHandler):
 
     def on_connection_close(self) -> None:
         # The browser went away: end the upstream body early, so the service drops the upload.
+        self._gone = True
         if self._queue is not None:
             self._queue.put_nowait(b"\x00abort")
 
@@ -126,18 +147,73 @@ class ForwardHandler(LiveGraphsHandler):
         await self._fetch
         self.finish()
 
-    async def _upstream(self, path: str) -> None:
+    async def _import(self) -> None:
+        """``POST datasets/import {"path", "name"}``: stream a file of this server to the service's upload.
+
+        The file is checked as on a laptop (inside the contents root, not hidden, the caller may
+        read files), then sent a chunk at a time, each only once the last has left, to
+        ``POST datasets?name=&filename=`` with this server's token: the service makes the dataset.
+        """
+        assert self._import_body is not None
+        try:
+            body = orjson.loads(bytes(self._import_body) or b"{}")
+        except orjson.JSONDecodeError:
+            raise HTTPError(400, "The request body is not valid JSON", reason="Bad JSON") from None
+        if not isinstance(body, dict):
+            raise HTTPError(400, "The request body must be a JSON object", reason="Bad JSON")
+        source, name = import_request(self, body)
+        size = source.stat().st_size
+        if size > self.lg.max_upload_bytes:
+            # the service would refuse it too, but only after the whole file was offered
+            limit = self.lg.max_upload_bytes
+            raise HTTPError(413, f"The file is {size} bytes; the limit is {limit}", reason="Too Large")
+        self._fetch = asyncio.ensure_future(
+            self._upstream(
+                "datasets",
+                query=urlencode({"name": name, "filename": source.name}),
+                headers={"Content-Length": str(size)},
+                body=functools.partial(self._file_body, source, size),
+            )
+        )
+        await self._fetch
+        self.finish()
+
+    async def _file_body(self, source: Path, size: int, write: Any) -> None:
+        loop = asyncio.get_running_loop()
+        with open(source, "rb") as f:
+            left = size
+            while left > 0:
+                chunk = await loop.run_in_executor(None, f.read, min(CHUNK, left))
+                if not chunk:
+                    raise ConnectionAbortedError(f"{source.name} shrank while it was sent")
+                if self._gone:
+                    raise ConnectionAbortedError("the client went away")
+                left -= len(chunk)
+                await write(chunk)  # resolves once the chunk is on its way: the service sets the pace
+
+    async def _upstream(
+        self,
+        path: str,
+        *,
+        query: str | None = None,
+        headers: dict[str, str] | None = None,
+        body: Any = None,
+    ) -> None:
         method = self.request.method or "GET"
         url = url_path_join(self.lg.service_api_url(), path)
-        if self.request.query:
-            url += "?" + self.request.query
-        headers = {k: v for k in _REQUEST_HEADERS if (v := self.request.headers.get(k)) is not None}
+        query = self.request.query if query is None else query
+        if query:
+            url += "?" + query
+        if headers is None:
+            headers = {k: v for k in _REQUEST_HEADERS if (v := self.request.headers.get(k)) is not None}
         headers["Authorization"] = f"token {self.lg.hub_api_token}"
+        if body is None and self._queue is not None:
+            body = self._body
         request = HTTPRequest(
             url,
             method=method,
             headers=headers,
-            body_producer=self._body if self._queue is not None else None,  # type: ignore[arg-type]
+            body_producer=body,
             allow_nonstandard_methods=True,
             header_callback=self._on_header,
             streaming_callback=self._on_chunk,
@@ -165,7 +241,10 @@ class ForwardHandler(LiveGraphsHandler):
     @web.authenticated
     @authorized
     async def post(self, path: str) -> None:
-        await self._forward(path)
+        if self._import_body is not None:
+            await self._import()
+        else:
+            await self._forward(path)
 
     @web.authenticated
     @authorized

@@ -27,6 +27,7 @@ from traitlets import Int, Unicode, default
 from traitlets.config import Application
 
 from ..store import DatasetStore, GuardedStore, StoreConfig, default_root
+from ..store.charts import ChartEngine
 from ..store.ingest import IngestLimits
 from .admin import admin_routes
 from .auth import ADMIN_SCOPE, HubIdentified, authorized, principal_of
@@ -123,6 +124,26 @@ class LiveGraphsService(Application):
     duckdb_memory_limit = Unicode("1GB", config=True, help="DuckDB memory limit of the store's queries.")
     heavy_workers = Int(2, config=True, help="Threads for uploads, changes and exports. Default 2.")
     light_workers = Int(4, config=True, help="Threads for reads. Default 4.")
+    max_marks = Int(
+        5000,
+        config=True,
+        help="""Most marks (bars, points, cells, rows) a chart query returns. Default 5000.
+        Past it the engine keeps the largest groups, downsamples lines, bins dense scatter plots
+        or pages tables. A spec's own max_marks can only lower it.""",
+    )
+    chart_cache_bytes = Int(
+        64 * MiB,
+        config=True,
+        help="""Bytes of chart results kept in memory (least recently used dropped first), keyed by
+        dataset, version and spec; shared by all users, each query authorized first.
+        Default 64 MiB; 0 turns the cache off.""",
+    )
+    chart_view_seconds = Int(
+        300,
+        config=True,
+        help="""A chart query logs a chart_view event at most once per this many seconds per user
+        and dataset, so building a chart counts as one view. Default 300; 0 logs every query.""",
+    )
     admin_scope = Unicode(
         ADMIN_SCOPE,
         config=True,
@@ -176,6 +197,7 @@ class LiveGraphsService(Application):
         )
         self.guarded = GuardedStore(self.store)
         self.metrics = ServiceMetrics(self.guarded)
+        self.charts = ChartEngine(self.store, max_marks=self.max_marks, cache_bytes=self.chart_cache_bytes)
         self.heavy_pool = ThreadPoolExecutor(self.heavy_workers, thread_name_prefix="livegraphs-heavy")
         self.light_pool = ThreadPoolExecutor(self.light_workers, thread_name_prefix="livegraphs-light")
         self.hub_auth = HubOAuth(cache_max_age=self.identity_cache_seconds, base_url=self.prefix)
@@ -197,6 +219,8 @@ class LiveGraphsService(Application):
             hub_auth=self.hub_auth,
             guarded=self.guarded,
             metrics=self.metrics,
+            charts=self.charts,
+            chart_view_seconds=float(self.chart_view_seconds),
             admin_scope=self.admin_scope,
             api_prefix=api_prefix,
             max_upload_bytes=self.max_upload_bytes,
@@ -221,6 +245,7 @@ class LiveGraphsService(Application):
         server.stop()
         self.heavy_pool.shutdown(wait=False, cancel_futures=True)
         self.light_pool.shutdown(wait=False, cancel_futures=True)
+        self.charts.close()
         self.store.close()
 
     def start(self) -> None:

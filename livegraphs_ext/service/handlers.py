@@ -25,6 +25,7 @@ from tornado.log import app_log
 from tornado.web import HTTPError
 
 from ..store import GuardedStore, StoreError, check_name
+from ..store.charts import ARROW_STREAM, spec_schema
 from ..store.events import parse_time
 from ..store.files import remove_quietly
 from .auth import APIIdentified, authorized
@@ -350,6 +351,96 @@ class ExportHandler(ServiceHandler):
                 remove_quietly(export.path)
 
 
+class ProfileHandler(ServiceHandler):
+    """``GET profile?column=NAME&version=``: one column's counts, range and histogram or top values."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, dataset_id: str) -> None:
+        column = self.get_argument("column", None)
+        if not column:
+            raise HTTPError(400, "Name a column: ?column=...", reason="Bad argument")
+        self.write_json(
+            await self.run(self.guarded.profile, self.principal, dataset_id, column, self.int_arg("version"))
+        )
+
+
+class FormulaHandler(ServiceHandler):
+    """``GET formula``: what an editor may complete; ``POST formula {"formula"}``: check one (readers)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, dataset_id: str) -> None:
+        items = await self.run(
+            self.guarded.formula_completions, self.principal, dataset_id, self.int_arg("version")
+        )
+        self.write_json({"completions": items})
+
+    @web.authenticated
+    @authorized
+    async def post(self, dataset_id: str) -> None:
+        body = self.json_body()
+        version = body.get("version")
+        if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+            raise HTTPError(400, "version must be an integer", reason="Bad Request")
+        self.write_json(
+            await self.run(
+                self.guarded.check_formula, self.principal, dataset_id, body.get("formula"), version
+            )
+        )
+
+
+class ImportHandler(ServiceHandler):
+    """``POST datasets/import``: the file is in the user's own server, which the service cannot read.
+
+    The user's server answers this route itself (it reads the file and streams it to
+    ``POST datasets?name=``); called on the service directly it explains where to send it.
+    """
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        raise HTTPError(
+            400,
+            "datasets/import copies a file of your Jupyter server: call it on your server "
+            "(livegraphs/api/datasets/import), or upload the file with POST datasets?name=",
+            reason="Bad Request",
+        )
+
+
+class ChartQueryHandler(ServiceHandler):
+    """``POST charts/query {"spec"}``: a chart of a dataset the caller may read, JSON or Arrow IPC."""
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.json_body()
+        spec = body.get("spec")
+        if not isinstance(spec, dict):
+            raise HTTPError(400, 'Send {"spec": {...}} (see charts/schema)', reason="Bad chart spec")
+        result = await self.run(
+            self.guarded.chart,
+            self.principal,
+            self.settings["charts"],
+            spec,
+            view_every=self.settings.get("chart_view_seconds"),
+        )
+        if ARROW_STREAM in self.request.headers.get("Accept", ""):
+            self.set_header("Content-Type", ARROW_STREAM)
+            self.finish(result.to_arrow_bytes())
+        else:
+            self.write_json(result.to_json())
+
+
+class ChartSchemaHandler(ServiceHandler):
+    """``GET charts/schema``: the JSON Schema of a chart spec."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.write_json(spec_schema())
+
+
 class SharesHandler(ServiceHandler):
     """``GET``: who the dataset is shared with; ``POST {"kind", "name", "role"}``: share it.
 
@@ -507,6 +598,11 @@ API_ROUTES: list[tuple[str, type]] = [
     (rf"datasets/{_ID}/transforms", TransformsHandler),
     (rf"datasets/{_ID}/recipe", RecipeHandler),
     (rf"datasets/{_ID}/export", ExportHandler),
+    (r"datasets/import", ImportHandler),
+    (rf"datasets/{_ID}/profile", ProfileHandler),
+    (rf"datasets/{_ID}/formula", FormulaHandler),
+    (r"charts/query", ChartQueryHandler),
+    (r"charts/schema", ChartSchemaHandler),
     (rf"datasets/{_ID}/shares", SharesHandler),
     (rf"datasets/{_ID}/shares/(?P<kind>user|group)/(?P<name>[^/]+)", ShareHandler),
     (r"user", UserHandler),

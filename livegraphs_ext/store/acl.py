@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
+import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +26,7 @@ from sqlalchemy import DateTime, ForeignKey, String, and_, func, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .catalog import Base, DatasetRow, utcnow
+from .charts import ChartEngine, ChartResult, check_shape
 from .errors import BadInput, Forbidden, NotFound
 from .events import CLIENT_ACTIONS, EventLog
 from .store import DatasetStore, ExportFile
@@ -112,6 +115,8 @@ class GuardedStore:
         self.store = store
         self.catalog = store.catalog
         self.events = EventLog(store.catalog)
+        self._views: dict[tuple[str, str], float] = {}
+        self._views_lock = threading.Lock()
 
     # ------------------------------------------------------------------ levels
 
@@ -242,6 +247,76 @@ class GuardedStore:
             admin=grant.via_admin, detail={"format": (fmt or "csv").lower(), "version": version},
         )  # fmt: skip
         return export
+
+    def profile(
+        self, p: Principal, dataset_id: str, column: str, version: int | None = None
+    ) -> dict[str, Any]:
+        self._require(p, dataset_id, "read")
+        return self.store.profile(dataset_id, column, version)
+
+    def formula_completions(
+        self, p: Principal, dataset_id: str, version: int | None = None
+    ) -> list[dict[str, str]]:
+        self._require(p, dataset_id, "read")
+        return self.store.formula_completions(dataset_id, version)
+
+    def check_formula(
+        self, p: Principal, dataset_id: str, formula: Any, version: int | None = None
+    ) -> dict[str, Any]:
+        self._require(p, dataset_id, "read")
+        return self.store.check_formula(dataset_id, formula, version)
+
+    def find_readable(self, p: Principal, name: str) -> str:
+        """The id of the dataset named ``name`` that ``p`` may read: their own first, else the newest.
+
+        Admins read everything, yet a name still means their own dataset, then the newest one
+        shared with them, and only then anyone's; NotFound when there is none.
+        """
+        name = unicodedata.normalize("NFC", name).strip()
+        with self.catalog.transaction() as s:
+            named = select(DatasetRow).where(DatasetRow.name == name).order_by(DatasetRow.updated.desc())
+            own = s.scalars(named.where(DatasetRow.owner == p.name).limit(1)).first()
+            if own is not None:
+                return own.id
+            shared = select(ShareRow.dataset_id).where(_principal_filter(p))
+            ds = s.scalars(named.where(DatasetRow.id.in_(shared)).limit(1)).first()
+            if ds is None and p.is_admin:
+                ds = s.scalars(named.limit(1)).first()
+            if ds is None:
+                raise NotFound(f"No dataset named {name!r}", "No such dataset")
+            return ds.id
+
+    def chart(
+        self, p: Principal, engine: ChartEngine, spec: Any, *, view_every: float | None = None
+    ) -> ChartResult:
+        """Answer a chart spec over a dataset ``p`` may read (``{"name"}`` as :meth:`find_readable`).
+
+        With ``view_every`` (seconds), a ``chart_view`` event is logged at most that often per
+        caller and dataset, so dragging fields about is not counted as many views.
+        """
+        spec = check_shape(spec)
+        ref = spec["dataset"]
+        dataset_id = ref["id"] if "id" in ref else self.find_readable(p, ref["name"])
+        ds, grant = self._require(p, dataset_id, "read")
+        pinned = {"id": ds.id, **({"version": ref["version"]} if "version" in ref else {})}
+        result = engine.run({**spec, "dataset": pinned})
+        if view_every is not None and self._view_due(p.name, ds.id, view_every):
+            self.events.record(
+                p.name, "chart_view", dataset_id=ds.id, dataset_name=ds.name, owner=ds.owner,
+                admin=grant.via_admin, detail={"mark": spec.get("mark")},
+            )  # fmt: skip
+        return result
+
+    def _view_due(self, user: str, dataset_id: str, every: float) -> bool:
+        now = time.monotonic()
+        with self._views_lock:
+            last = self._views.get((user, dataset_id))
+            if last is not None and now - last < every:
+                return False
+            if len(self._views) > 10_000:
+                self._views = {k: t for k, t in self._views.items() if now - t < every}
+            self._views[(user, dataset_id)] = now
+            return True
 
     # ------------------------------------------------------------------ changes
 

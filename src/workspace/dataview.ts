@@ -17,6 +17,7 @@ import { BoxPanel, Menu, SplitPanel, TabPanel, Widget } from '@lumino/widgets';
 import { CommandRegistry } from '@lumino/commands';
 
 import { IDataset, ILiveGraphsAPI, IStep } from '../tokens';
+import { mayEdit } from './access';
 import { askStep, StepKind } from './dialogs';
 import { el, formatValue, TYPE_GLYPHS } from './dom';
 import { DatasetGridModel } from './model';
@@ -140,6 +141,13 @@ export class DatasetView extends BoxPanel {
    */
   get current(): IDataset {
     return this._dataset;
+  }
+
+  /**
+   * Whether the caller may clean the dataset (false for a viewer on a hub).
+   */
+  get editable(): boolean {
+    return mayEdit(this._dataset);
   }
 
   /**
@@ -277,6 +285,9 @@ export class DatasetView extends BoxPanel {
     column?: string | null,
     to?: string
   ): Promise<void> {
+    if (!this.editable) {
+      return;
+    }
     const step = await askStep(kind, {
       api: this._api,
       id: this._dataset.id,
@@ -311,6 +322,9 @@ export class DatasetView extends BoxPanel {
    * Make `version` current again (an undo).
    */
   async revertTo(version: number): Promise<void> {
+    if (!this.editable) {
+      return;
+    }
     await this._busy(async () => {
       this._show(await this._api.revert(this._dataset.id, version));
     });
@@ -460,7 +474,7 @@ export class DatasetView extends BoxPanel {
     ])
       .then(([steps, versions]) => {
         if (this._dataset.version === dataset.version) {
-          this.recipe.render(steps, versions);
+          this.recipe.render(steps, versions, mayEdit(this._dataset));
         }
       })
       .catch(() => undefined);

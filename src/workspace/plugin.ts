@@ -30,6 +30,7 @@ import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 import { datasetsIcon } from '../icons';
 import { DatasetsPanel } from '../panel';
 import { IDataset, ILiveGraphsAPI } from '../tokens';
+import { mayEdit, mayManage } from './access';
 import { StepKind } from './dialogs';
 import { DatasetView } from './dataview';
 import { el } from './dom';
@@ -150,6 +151,32 @@ export const datasetsPlugin: JupyterFrontEndPlugin<void> = {
       return panel.current ?? currentView()?.current ?? null;
     };
 
+    // What a command acts on, known without asking the server (for isVisible).
+    const knownDataset = (args: ReadonlyPartialJSONObject): IDataset | null => {
+      const id = typeof args.id === 'string' ? args.id : null;
+      if (id) {
+        return panel.datasets.find(d => d.id === id) ?? null;
+      }
+      if (args.fromView) {
+        return currentView()?.current ?? null;
+      }
+      // A context menu is built before the right-clicked item is selected.
+      const hit = app.contextMenuHitTest(node =>
+        node.classList.contains('jp-LiveGraphs-dataset')
+      );
+      const hitId = hit?.dataset.datasetId;
+      if (hitId) {
+        return panel.datasets.find(d => d.id === hitId) ?? null;
+      }
+      return panel.current ?? currentView()?.current ?? null;
+    };
+    // Data views by widget id: a view's toolbar asks about its own dataset, not the current one.
+    const views = new Map<string, DatasetView>();
+    const viewEditable = (args: ReadonlyPartialJSONObject) => {
+      const own = typeof args.view === 'string' ? views.get(args.view) : null;
+      return (own ?? currentView())?.editable ?? true;
+    };
+
     const openView = async (
       dataset: IDataset,
       showReport = false
@@ -170,10 +197,13 @@ export const datasetsPlugin: JupyterFrontEndPlugin<void> = {
       });
       const widget = new MainAreaWidget({ content });
       widget.id = `livegraphs-dataset-${dataset.id}`;
+      views.set(widget.id, content);
+      widget.disposed.connect(() => views.delete(widget.id));
       widget.title.icon = datasetsIcon;
       widget.title.closable = true;
       widget.title.label = dataset.name;
       content.changed.connect((_, d) => {
+        commands.notifyCommandChanged(); // the toolbar follows the caller's access
         widget.title.label = d.name;
         widget.title.caption = content.title.caption;
         void tracker.save(widget);
@@ -193,7 +223,7 @@ export const datasetsPlugin: JupyterFrontEndPlugin<void> = {
           new CommandToolbarButton({
             commands,
             id,
-            args: { fromView: true },
+            args: { fromView: true, view: widget.id },
             label: commands.label(id, { fromView: true, toolbar: true })
           })
         );
@@ -208,6 +238,7 @@ export const datasetsPlugin: JupyterFrontEndPlugin<void> = {
     };
 
     panel.openRequested.connect((_, dataset) => void openView(dataset));
+    tracker.currentChanged.connect(() => commands.notifyCommandChanged());
     panel.uploads.uploaded.connect(
       (_, dataset) => void openView(dataset, true)
     );
@@ -323,6 +354,7 @@ export const datasetsPlugin: JupyterFrontEndPlugin<void> = {
     add(CommandIDs.rename, {
       label: trans.__('Rename Dataset…'),
       icon: editIcon,
+      isVisible: args => mayEdit(knownDataset(args)),
       isEnabled: args =>
         !!args.id || panel.current !== null || tracker.currentWidget !== null,
       execute: async args => {
@@ -386,6 +418,7 @@ export const datasetsPlugin: JupyterFrontEndPlugin<void> = {
     add(CommandIDs.remove, {
       label: trans.__('Delete Dataset…'),
       icon: deleteIcon,
+      isVisible: args => mayManage(knownDataset(args)),
       isEnabled: args => !!args.id || panel.current !== null,
       execute: async args => {
         const dataset = await datasetFor(args);
@@ -485,6 +518,7 @@ export const datasetsPlugin: JupyterFrontEndPlugin<void> = {
         label: args => (args.toolbar ? trans.__(short) : trans.__(label)),
         caption: trans.__(label.replace('…', '')),
         isEnabled: viewEnabled,
+        isVisible: viewEditable,
         execute: () => currentView()?.runStep(kind)
       });
     }
@@ -503,6 +537,7 @@ export const datasetsPlugin: JupyterFrontEndPlugin<void> = {
         args.toolbar ? trans.__('Undo') : trans.__('Undo Last Step'),
       icon: args => (args.toolbar ? undefined : undoIcon),
       isEnabled: viewEnabled,
+      isVisible: viewEditable,
       execute: () => currentView()?.undo()
     });
     add(CommandIDs.copyCode, {

@@ -18,7 +18,11 @@ export class RecipeView extends Widget {
   /**
    * Show `steps`, using `versions` to find each step's parent.
    */
-  render(steps: ReadonlyArray<IRecipeStep>, versions: ReadonlyArray<IVersion>) {
+  render(
+    steps: ReadonlyArray<IRecipeStep>,
+    versions: ReadonlyArray<IVersion>,
+    editable = true
+  ) {
     const parents = new Map(versions.map(v => [v.version, v.parent]));
     const copy = el(
       'button',
@@ -52,7 +56,10 @@ export class RecipeView extends Widget {
           this._options.onUndo(parent);
         }
       });
-      item.append(op, text, undo);
+      item.append(op, text);
+      if (editable) {
+        item.append(undo);
+      }
       list.appendChild(item);
     });
     const empty = steps.length

@@ -1,6 +1,7 @@
 import { Widget } from '@lumino/widgets';
 
 import { IDataset, IProblem } from '../tokens';
+import { mayEdit } from './access';
 import { COLUMN_TYPES, el, formatValue, typeBadge } from './dom';
 
 /**
@@ -62,6 +63,8 @@ export class ReportView extends Widget {
         select.appendChild(option);
       }
       select.value = column.type;
+      // a viewer sees the type but may not change it
+      select.disabled = !mayEdit(dataset);
       select.addEventListener('change', () => {
         const to = select.value;
         select.value = column.type;
