@@ -265,6 +265,19 @@ for method in ("GET", "DELETE"):
         "ada", tokens["ada"], f"import livegraphs_ext as lg\nprint(lg.load({ds['name']!r})['temp'].sum())"
     )
     assert out == {"stdout": "17.0\n", "error": None}
+    # a chart from the owner's kernel is run by the service, and bo's kernel finds no such chart
+    kpi = {"version": 1, "mark": "kpi", "encoding": {"y": {"field": "temp", "aggregate": "sum"}}}
+    chart_code = f"""
+import livegraphs_ext as lg
+from livegraphs_ext.notebook import ServiceError
+try:
+    r = lg.query_chart({{**{kpi!r}, "dataset": {{"id": {ds["id"]!r}}}}})
+    print(r.source_rows, r.table.column("y")[0].as_py())
+except ServiceError as e:
+    print(e.status)
+"""
+    assert hub.run_in_kernel("ada", tokens["ada"], chart_code) == {"stdout": "3 17.0\n", "error": None}
+    assert hub.run_in_kernel("bo", tokens["bo"], chart_code) == {"stdout": "404\n", "error": None}
     # an admin: through their own server and kernel, then every route on the service
     hub.spawn("root")
     r = call(f"{hub.url}/user/root/livegraphs/api/", tokens["root"], "GET", f"datasets/{ds['id']}")
