@@ -296,7 +296,7 @@ class YDashboard(YBaseDoc):
             if self._ymeta.get("version") != float(VERSION):
                 self._ymeta["version"] = float(VERSION)
             charts = data.get("charts", {})
-            for cid in [c for c in self._ycharts if c not in charts]:
+            for cid in [c for c in list(self._ycharts.keys()) if c not in charts]:
                 del self._ycharts[cid]
             for cid, chart in charts.items():
                 current = self._ycharts.get(cid)

@@ -1,0 +1,183 @@
+import { expect, galata, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { Page } from '@playwright/test';
+
+const DASHBOARD = {
+  version: 1,
+  title: 'Sales',
+  crossfilter: true,
+  filters: [],
+  charts: {
+    c1: {
+      spec: {
+        version: 1,
+        dataset: { name: 'sales' },
+        mark: 'bar',
+        encoding: { y: { field: 'revenue', aggregate: 'sum' } }
+      },
+      layout: { x: 0, y: 0, w: 6, h: 4 }
+    }
+  }
+};
+
+function user(name: string, initials: string, color: string) {
+  return {
+    identity: {
+      username: name.toLowerCase(),
+      name,
+      display_name: name,
+      initials,
+      color,
+      avatar_url: null
+    },
+    permissions: {}
+  };
+}
+
+test.use({ mockUser: user('Alice', 'AL', '#1f77b4') });
+
+async function open(page: Page, path: string): Promise<void> {
+  await page.evaluate(async p => {
+    await (window as any).jupyterapp.commands.execute('docmanager:open', {
+      path: p
+    });
+  }, path);
+  await expect(page.locator('.jp-LiveGraphs-Dashboard')).toBeVisible();
+}
+
+function cell(page: Page, id: string) {
+  return page.locator(`.jp-LiveGraphs-DashboardCell[data-chart-id="${id}"]`);
+}
+
+async function specOf(page: Page, id: string): Promise<any> {
+  const text = await cell(page, id)
+    .locator('.jp-LiveGraphs-DashboardSummary')
+    .getAttribute('data-spec');
+  return JSON.parse(text ?? 'null');
+}
+
+async function savedFile(page: Page, baseURL: string, path: string) {
+  const url = new URL(`api/contents/${path}`, `${baseURL}/`);
+  url.searchParams.set('content', '1');
+  const response = await page.request.get(url.href);
+  expect(response.status()).toBe(200);
+  return JSON.parse((await response.json()).content);
+}
+
+test.describe('collaborative dashboards', () => {
+  let guest: IJupyterLabPageFixture;
+  let path: string;
+
+  test.beforeEach(async ({ page, baseURL, browser, tmpPath, waitForApplication }) => {
+    // Given a dashboard file with one chart
+    path = `${tmpPath}/sales.lgdash`;
+    const url = new URL(`api/contents/${path}`, `${baseURL}/`);
+    const created = await page.request.put(url.href, {
+      data: {
+        type: 'file',
+        format: 'text',
+        content: JSON.stringify(DASHBOARD, null, 2)
+      }
+    });
+    expect(created.status()).toBeLessThan(300);
+    // opened by Alice (page) and by Bob (a second browser context)
+    guest = (
+      await galata.newPage({
+        baseURL: baseURL!,
+        browser,
+        tmpPath,
+        waitForApplication,
+        mockUser: user('Bob', 'BO', '#ff7f0e')
+      })
+    ).page;
+    await open(page, path);
+    await open(guest, path);
+    await expect(cell(page, 'c1')).toBeVisible();
+    await expect(cell(guest, 'c1')).toBeVisible();
+  });
+
+  test.afterEach(async () => {
+    await guest.context().close();
+  });
+
+  test('a chart added by one person appears for the other', async ({ page }) => {
+    // When Alice adds a chart
+    await page.getByRole('button', { name: 'Add chart' }).click();
+    // Then Bob sees it without a reload
+    await expect(guest.locator('.jp-LiveGraphs-DashboardCell')).toHaveCount(2);
+    await expect(page.locator('.jp-LiveGraphs-DashboardCell')).toHaveCount(2);
+  });
+
+  test('edits of different shelves of one chart made at the same moment both survive, also in the file', async ({
+    page,
+    baseURL
+  }) => {
+    // Given both edit chart c1
+    await cell(page, 'c1').getByRole('button', { name: 'Edit chart' }).click();
+    await cell(guest, 'c1').getByRole('button', { name: 'Edit chart' }).click();
+    // and each sees the other editing it (presence)
+    await expect(
+      cell(guest, 'c1').locator('.jp-LiveGraphs-DashboardBadge[data-user="Alice"]')
+    ).toBeVisible();
+    await expect(
+      cell(page, 'c1').locator('.jp-LiveGraphs-DashboardBadge[data-user="Bob"]')
+    ).toBeVisible();
+    // When Alice puts "region" on x and Bob "channel" on color, committed together
+    const x = cell(page, 'c1').getByLabel('x field');
+    const color = cell(guest, 'c1').getByLabel('color field');
+    await x.fill('region');
+    await color.fill('channel');
+    await Promise.all([x.dispatchEvent('change'), color.dispatchEvent('change')]);
+    // Then both edits are in both views
+    for (const p of [page, guest]) {
+      await expect
+        .poll(async () => (await specOf(p, 'c1'))?.encoding)
+        .toEqual({
+          x: { field: 'region' },
+          y: { field: 'revenue', aggregate: 'sum' },
+          color: { field: 'channel' }
+        });
+    }
+    // and the server saves both to the file
+    await expect
+      .poll(async () => (await savedFile(page, baseURL!, path)).charts.c1.spec.encoding, {
+        timeout: 15000
+      })
+      .toEqual({
+        x: { field: 'region' },
+        y: { field: 'revenue', aggregate: 'sum' },
+        color: { field: 'channel' }
+      });
+  });
+
+  test('moving a chart and a dashboard filter reach the other person', async ({ page, baseURL }) => {
+    // When Alice drags chart c1 down by two rows
+    const header = cell(page, 'c1').locator('.jp-LiveGraphs-DashboardCellHeader');
+    const box = (await header.boundingBox())!;
+    await page.mouse.move(box.x + 20, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + 20, box.y + box.height / 2 + 64, { steps: 4 });
+    await page.mouse.move(box.x + 20, box.y + box.height / 2 + 2 * 72, { steps: 4 });
+    await page.mouse.up();
+    // Then Bob sees it moved
+    await expect(cell(guest, 'c1')).toHaveAttribute('data-layout', '0,2,6,4');
+    // When Bob adds a dropdown filter on the chart's dataset
+    await guest.getByLabel('Dataset for new charts and filters').fill('sales');
+    await guest.getByRole('button', { name: 'Add filter' }).click();
+    const filter = guest.locator('.jp-LiveGraphs-DashboardFilter');
+    await filter.getByLabel('Filter column').fill('region');
+    await filter.getByLabel('Filter column').dispatchEvent('change');
+    await filter.getByLabel('Filter values').fill('EMEA, APAC');
+    await filter.getByLabel('Filter values').dispatchEvent('change');
+    // Then Alice's chart is queried with the filter as a spec condition
+    await expect
+      .poll(async () => (await specOf(page, 'c1'))?.filters)
+      .toEqual([{ column: 'region', cmp: 'in', value: ['EMEA', 'APAC'] }]);
+    // and the file holds the filter and the new position
+    await expect
+      .poll(async () => {
+        const saved = await savedFile(page, baseURL!, path);
+        return [saved.charts.c1.layout, saved.filters[0]?.value];
+      }, { timeout: 15000 })
+      .toEqual([{ x: 0, y: 2, w: 6, h: 4 }, ['EMEA', 'APAC']]);
+  });
+});
