@@ -22,7 +22,11 @@ export default tseslint.config(
     files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       parserOptions: {
-        project: ['./tsconfig.json', './ui-tests/tsconfig.json'],
+        project: [
+          './tsconfig.json',
+          './ui-tests/tsconfig.json',
+          './js/widget/tsconfig.json'
+        ],
         tsconfigRootDir: import.meta.dirname
       }
     },

@@ -5,6 +5,8 @@ In a notebook::
     import livegraphs_ext as lg
     lg.datasets()            # what is in the store
     df = lg.load("sales")    # a pandas DataFrame with Arrow-backed columns
+    lg.chart("sales", mark="bar", x="month(order_date)", y="sum(revenue)")  # a chart widget
+    lg.ChartBuilder("sales") # build a chart by dragging fields
 """
 
 from __future__ import annotations
@@ -21,7 +23,18 @@ try:
 except ImportError:  # a source checkout that was never built
     __version__ = "0.0.0"
 
-from .notebook import datasets, load
+from .notebook import datasets, load, query_chart
+
+_WIDGETS = ("ChartBuilder", "ChartWidget", "chart")
+
+
+def __getattr__(name: str) -> Any:
+    # The widgets import ipywidgets; the server extension never needs them.
+    if name in _WIDGETS:
+        from . import widgets
+
+        return getattr(widgets, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:
@@ -34,4 +47,4 @@ def _jupyter_server_extension_points() -> list[dict[str, Any]]:
     return [{"module": "livegraphs_ext", "app": LiveGraphsApp}]
 
 
-__all__ = ["__version__", "datasets", "load"]
+__all__ = ["ChartBuilder", "ChartWidget", "__version__", "chart", "datasets", "load", "query_chart"]

@@ -13,6 +13,7 @@ from traitlets import Int, Unicode, default
 
 from .handlers import ROUTES
 from .store import DatasetStore, StoreConfig, default_root
+from .store.charts import ChartEngine
 from .store.ingest import IngestLimits
 
 GiB = 1 << 30
@@ -88,6 +89,20 @@ class LiveGraphsApp(ExtensionApp):
         (JupyterHub's) names users.""",
     )
     light_workers = Int(4, config=True, help="Threads for reads (lists, pages, versions). Default 4.")
+    max_marks = Int(
+        5000,
+        config=True,
+        help="""Most marks (bars, points, cells, rows) a chart query returns. Default 5000.
+        Past it the engine keeps the largest groups, downsamples lines, bins dense scatter plots
+        or pages tables, and says so in the result's `reduction`.
+        A spec's own max_marks can only lower it.""",
+    )
+    chart_cache_bytes = Int(
+        64 * MiB,
+        config=True,
+        help="""Bytes of chart results kept in memory (least recently used dropped first), keyed by
+        dataset, version and spec. Default 64 MiB; 0 turns the cache off.""",
+    )
 
     @default("local_user")
     def _default_local_user(self) -> str:
@@ -115,6 +130,7 @@ class LiveGraphsApp(ExtensionApp):
                 query_timeout_ms=self.query_time_limit * 1000,
             )
         )
+        self.charts = ChartEngine(self.store, max_marks=self.max_marks, cache_bytes=self.chart_cache_bytes)
         self.heavy_pool = ThreadPoolExecutor(self.heavy_workers, thread_name_prefix="livegraphs-heavy")
         self.light_pool = ThreadPoolExecutor(self.light_workers, thread_name_prefix="livegraphs-light")
         # Kernels started by this server inherit these, so lg.load() reads the same store.

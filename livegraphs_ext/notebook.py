@@ -1,16 +1,17 @@
-"""Reach the dataset store from a notebook kernel: ``lg.datasets()`` and ``lg.load()``."""
+"""Reach the dataset store from a notebook kernel: ``lg.datasets()``, ``lg.load()``, ``lg.query_chart()``."""
 
 from __future__ import annotations
 
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from .store import DatasetStore
+    from .store.charts import ChartResult
 
 
 @lru_cache(maxsize=4)
@@ -59,3 +60,16 @@ def load(name: str, version: int | None = None) -> pd.DataFrame:
     s = store()
     ds = s.find(name)
     return s.arrow(ds["id"], version).to_pandas(types_mapper=pd.ArrowDtype)
+
+
+def query_chart(spec: dict[str, Any], max_marks: int | None = None) -> ChartResult:
+    """Run a chart spec (``docs/charts.md``) on this kernel's store, in-process.
+
+    Returns the engine's result (``.to_json()``, ``.to_arrow()``); raises the
+    store's ``BadInput`` / ``NotFound`` for a spec that cannot be drawn.
+    """
+    from .store.charts import run_chart
+
+    if max_marks is None:
+        return run_chart(store(), spec)
+    return run_chart(store(), spec, max_marks=max_marks)

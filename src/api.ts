@@ -1,6 +1,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
+import { IChartResult, IChartSpec } from './charts/types';
 import { IDataset, ILiveGraphsAPI, IRowsPage } from './tokens';
 
 /**
@@ -149,6 +150,22 @@ export class LiveGraphsAPI implements ILiveGraphsAPI {
       query.limit = options.limit;
     }
     return this._request<IRowsPage>(['datasets', id, 'rows'], query);
+  }
+
+  queryChart(
+    spec: IChartSpec,
+    options: { signal?: AbortSignal } = {}
+  ): Promise<IChartResult> {
+    return this._request<IChartResult>(
+      ['charts', 'query'],
+      {},
+      {
+        method: 'POST',
+        body: JSON.stringify({ spec }),
+        headers: { 'Content-Type': 'application/json' },
+        signal: options.signal
+      }
+    );
   }
 
   /**

@@ -1,5 +1,7 @@
 import { Token } from '@lumino/coreutils';
 
+import { IChartResult, IChartSpec } from './charts/types';
+
 /**
  * The type of one column of a dataset, as the server reports it.
  */
@@ -99,6 +101,14 @@ export interface ILiveGraphsAPI {
     id: string,
     options?: ILiveGraphsAPI.IRowsOptions
   ): Promise<IRowsPage>;
+
+  /**
+   * Run a chart spec on the server and answer its result (`docs/charts.md`).
+   */
+  queryChart(
+    spec: IChartSpec,
+    options?: { signal?: AbortSignal }
+  ): Promise<IChartResult>;
 }
 
 /**

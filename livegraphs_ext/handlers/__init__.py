@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .charts import ChartQueryHandler, ChartSchemaHandler
 from .datasets import (
     DatasetHandler,
     DatasetsHandler,
@@ -29,6 +30,8 @@ ROUTES: list[tuple[str, type]] = [
     (rf"datasets/{_ID}/recipe", RecipeHandler),
     (rf"datasets/{_ID}/export", ExportHandler),
     (r"openapi.yaml", OpenAPIHandler),
+    (r"charts/query", ChartQueryHandler),
+    (r"charts/schema", ChartSchemaHandler),
     (r"(?P<path>.*)", NotFoundHandler),
 ]
 

@@ -350,6 +350,7 @@ export class DashboardPanel extends Widget {
       const key = JSON.stringify(spec);
       if (key !== cell.lastSpec) {
         cell.lastSpec = key;
+        cell.body.dataset.spec = key;
         cell.view.spec = spec;
       }
     }

@@ -16,6 +16,8 @@ import {
 } from '@jupyterlab/docregistry';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 
+import { ChartView } from '../charts/view';
+import { ILiveGraphsAPI } from '../tokens';
 import { DashboardDoc, DashboardModel, DashboardModelFactory } from './model';
 import { DashboardPanel, IChartCellView } from './panel';
 
@@ -80,12 +82,13 @@ export const dashboardPlugin: JupyterFrontEndPlugin<void> = {
   description: 'Opens .lgdash dashboards as collaborative documents.',
   autoStart: true,
   requires: [ICollaborativeContentProvider],
-  optional: [ICommandPalette, IDefaultFileBrowser],
+  optional: [ICommandPalette, IDefaultFileBrowser, ILiveGraphsAPI],
   activate: (
     app: JupyterFrontEnd,
     drive: ICollaborativeContentProvider,
     palette: ICommandPalette | null,
-    browser: IDefaultFileBrowser | null
+    browser: IDefaultFileBrowser | null,
+    api: ILiveGraphsAPI | null
   ): void => {
     drive.sharedModelFactory.registerDocumentFactory(
       DashboardIDs.contentType,
@@ -105,7 +108,15 @@ export const dashboardPlugin: JupyterFrontEndPlugin<void> = {
       name: DashboardIDs.widgetFactory,
       modelName: 'livegraphs-dashboard',
       fileTypes: [DashboardIDs.fileType],
-      defaultFor: [DashboardIDs.fileType]
+      defaultFor: [DashboardIDs.fileType],
+      // Each cell queries the server with its effective spec and draws it.
+      createChartView: api
+        ? () =>
+            new ChartView({
+              client: api,
+              placeholder: 'Edit the chart to put fields on its shelves.'
+            }) as unknown as IChartCellView
+        : undefined
     });
     app.docRegistry.addWidgetFactory(factory);
 

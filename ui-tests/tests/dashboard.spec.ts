@@ -50,7 +50,7 @@ function cell(page: Page, id: string) {
 
 async function specOf(page: Page, id: string): Promise<any> {
   const text = await cell(page, id)
-    .locator('.jp-LiveGraphs-DashboardSummary')
+    .locator('.jp-LiveGraphs-DashboardCellBody')
     .getAttribute('data-spec');
   return JSON.parse(text ?? 'null');
 }

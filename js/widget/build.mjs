@@ -1,0 +1,22 @@
+/**
+ * Bundle the notebook widget's ESM (and its CSS) into livegraphs_ext/static/.
+ */
+import process from 'node:process';
+
+import { build } from 'esbuild';
+
+// --dev adds an inline source map (several times the size).
+const dev = process.argv.includes('--dev');
+
+await build({
+  entryPoints: { widget: 'js/widget/index.ts' },
+  outdir: 'livegraphs_ext/static',
+  bundle: true,
+  format: 'esm',
+  target: 'es2020',
+  minify: true,
+  sourcemap: dev ? 'inline' : false,
+  legalComments: 'none',
+  logLevel: 'warning',
+  loader: { '.svg': 'text' }
+});

@@ -1,0 +1,103 @@
+/**
+ * The anywidget front end of `lg.chart(...)` and `lg.ChartBuilder(...)`.
+ *
+ * Standard ESM (`export default { render }`), bundled by esbuild into
+ * `livegraphs_ext/static/widget.js`. It imports the same renderer and builder
+ * as the JupyterLab extension and nothing from `@jupyterlab/*`, so it also runs
+ * in Notebook 7, Voila and VS Code.
+ */
+import { Widget } from '@lumino/widgets';
+
+import '../../style/charts.css';
+import { resultFromArrow } from '../../src/charts/arrow';
+import { ChartBuilder } from '../../src/charts/builder/builder';
+import { IChartSpec, IDatasetInfo } from '../../src/charts/types';
+import { ChartView } from '../../src/charts/view';
+
+/**
+ * The part of an anywidget model this view uses.
+ */
+interface IModel {
+  get(name: string): any;
+  set(name: string, value: unknown): void;
+  save_changes(): void;
+  on(event: string, callback: () => void): void;
+  off(event: string, callback: () => void): void;
+}
+
+function specOf(model: IModel): IChartSpec | null {
+  const spec = model.get('spec');
+  return spec && Object.keys(spec).length ? (spec as IChartSpec) : null;
+}
+
+function render({ model, el }: { model: IModel; el: HTMLElement }) {
+  el.classList.add('jp-LiveGraphs-widget');
+  const setHeight = () => {
+    el.style.height = `${Number(model.get('height')) || 420}px`;
+  };
+  setHeight();
+
+  let builder: ChartBuilder | null = null;
+  let chart: ChartView;
+  let root: Widget;
+  if (model.get('_view_kind') === 'builder') {
+    builder = new ChartBuilder({
+      dataset: model.get('dataset') as IDatasetInfo,
+      spec: specOf(model)
+    });
+    chart = builder.chart;
+    root = builder;
+    // The user's edits go to the kernel, which answers with a new result.
+    builder.specChanged.connect((_, spec) => {
+      model.set('spec', spec);
+      model.save_changes();
+    });
+  } else {
+    chart = new ChartView({ placeholder: 'No chart spec.' });
+    root = chart;
+  }
+  root.addClass('jp-LiveGraphs-widgetRoot');
+
+  const showResult = () => {
+    const error = model.get('error') as string;
+    const bytes = model.get('result') as DataView | ArrayBuffer | null;
+    const spec = specOf(model);
+    if (error) {
+      chart.setError(new Error(error));
+    } else if (!spec) {
+      chart.spec = null;
+    } else if (bytes && bytes.byteLength) {
+      void chart.setResult(resultFromArrow(bytes), spec);
+    }
+  };
+  const onSpec = () => {
+    // A spec set from Python: show it on the shelves (this emits nothing back).
+    const spec = specOf(model);
+    if (builder && JSON.stringify(builder.spec) !== JSON.stringify(spec)) {
+      builder.spec = spec;
+    }
+  };
+  model.on('change:result', showResult);
+  model.on('change:error', showResult);
+  model.on('change:spec', onSpec);
+  model.on('change:height', setHeight);
+
+  Widget.attach(root, el);
+  showResult();
+  const observer = new ResizeObserver(() => root.update());
+  observer.observe(el);
+
+  return () => {
+    observer.disconnect();
+    model.off('change:result', showResult);
+    model.off('change:error', showResult);
+    model.off('change:spec', onSpec);
+    model.off('change:height', setHeight);
+    if (root.isAttached) {
+      Widget.detach(root);
+    }
+    root.dispose();
+  };
+}
+
+export default { render };

@@ -1,0 +1,398 @@
+"""Spec → parameterised DuckDB SQL over one version's Parquet file.
+
+Every query reads the view ``src`` (the version's file). Column names are
+quoted identifiers checked against the schema; filter values are ``?``
+parameters; the only other text in the SQL is ours (keywords, time-unit names
+from a fixed list, and bin steps we computed as floats).
+
+The grouped shape (``d0``… are the grouping keys, ``m0``… the measures' inputs)::
+
+    WITH base AS NOT MATERIALIZED (SELECT <key exprs> AS d0.., <columns> AS m0.. FROM src WHERE <filters>)
+    SELECT base.d0 AS x, agg(base.m0) AS y, .. FROM base GROUP BY base.d0 ORDER BY .. LIMIT ..
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..filters import filter_sql
+from ..formula_ast import Frag, fmt, quote_ident
+from ..schema import ColumnInfo
+from .spec import ChartSpec, FieldRef
+
+INTERVAL = {
+    "year": "INTERVAL 1 YEAR",
+    "quarter": "INTERVAL 3 MONTH",
+    "month": "INTERVAL 1 MONTH",
+    "week": "INTERVAL 7 DAY",
+    "day": "INTERVAL 1 DAY",
+    "hour": "INTERVAL 1 HOUR",
+    "minute": "INTERVAL 1 MINUTE",
+}
+
+
+def q(name: str) -> str:
+    return quote_ident(name)
+
+
+@dataclass
+class Query:
+    sql: str
+    params: list[Any] = field(default_factory=list)
+
+
+def where_frag(spec: ChartSpec, columns: Sequence[ColumnInfo], extra: Sequence[str] = ()) -> Frag:
+    """`` WHERE ...`` for the spec's filters and our own conditions (empty when there are none)."""
+    parts: list[Frag] = []
+    if spec.filters:
+        sql, params = filter_sql(spec.filters, columns)
+        parts.append(Frag(sql, list(params)))
+    parts.extend(Frag(e) for e in extra)
+    if not parts:
+        return Frag("")
+    return fmt(" WHERE " + " AND ".join(f"({{{i}}})" for i in range(len(parts))), *parts)
+
+
+def num_literal(x: float) -> str:
+    """A finite float as DuckDB DOUBLE text (``repr`` round-trips exactly)."""
+    if not math.isfinite(x):
+        raise ValueError("not a finite number")
+    return f"CAST({float(x)!r} AS DOUBLE)"
+
+
+#: Bin steps by result column name: (step, start of the last bin or None when unknown)
+Bins = dict[str, tuple[float, float | None]]
+
+
+def key_expr(f: FieldRef, steps: Bins) -> str:
+    """A dimension's expression: the column, truncated to a time unit, or the start of its bin.
+
+    A maximum that falls exactly on a bin edge joins the last bin (``least``), as
+    in Vega-Lite and Tableau: 0 to 100 in steps of 10 is ten bins, not eleven.
+    """
+    assert f.column is not None
+    col = q(f.column)
+    if f.time_unit:
+        trunc = f"date_trunc('{f.time_unit}', {col})"
+        return f"CAST({trunc} AS DATE)" if f.ctype == "date" else trunc
+    if f.bin is not None:
+        step, last = steps[f.name]
+        expr = f"floor(CAST({col} AS DOUBLE) / {num_literal(step)}) * {num_literal(step)}"
+        return f"least({expr}, {num_literal(last)})" if last is not None else expr
+    return col
+
+
+def agg_expr(aggregate: str, ctype: str | None, arg: str | None) -> str:
+    """SQL of ``aggregate`` over ``arg`` (a column of type ``ctype``; None for count(*))."""
+    if arg is None:
+        return "count(*)"
+    if aggregate == "count":
+        return f"count({arg})"
+    if aggregate == "distinct":
+        return f"count(DISTINCT {arg})"
+    if ctype == "boolean" and aggregate in ("sum", "mean"):
+        arg = f"CAST({arg} AS INTEGER)"
+    if aggregate == "sum":
+        return f"sum({arg})" if ctype == "float" else f"CAST(sum({arg}) AS BIGINT)"
+    if aggregate == "mean":
+        return f"avg(CAST({arg} AS DOUBLE))"
+    if aggregate == "median":
+        return f"CAST(median({arg}) AS DOUBLE)"
+    return f"{aggregate}({arg})"
+
+
+class Grouped:
+    """The pieces of an aggregated chart's query; see :meth:`query`."""
+
+    def __init__(self, spec: ChartSpec, columns: Sequence[ColumnInfo], steps: Bins):
+        self.spec, self.columns, self.steps = spec, columns, steps
+        self.dims = spec.dims
+        self.inputs = [f for f in spec.measures if f.column is not None]
+        self.sort = spec.sort
+
+    def _m(self, f: FieldRef) -> str | None:
+        return f"base.{q(f'm{self.inputs.index(f)}')}" if f.column is not None else None
+
+    def _measure(self, f: FieldRef) -> str:
+        assert f.aggregate is not None
+        return agg_expr(f.aggregate, f.ctype, self._m(f))
+
+    def base(self, extra_where: Sequence[str] = ()) -> Frag:
+        sel = [f"{key_expr(f, self.steps)} AS {q(f'd{i}')}" for i, f in enumerate(self.dims)]
+        sel += [f"{q(str(f.column))} AS {q(f'm{i}')}" for i, f in enumerate(self.inputs)]
+        if self.sort and "column" in self.sort:
+            sel.append(f"{q(self.sort['column'])} AS __s")
+        where = where_frag(self.spec, self.columns, extra_where)
+        return fmt(f"base AS NOT MATERIALIZED (SELECT {', '.join(sel) or '1 AS __one'} FROM src{{0}})", where)
+
+    def items(self) -> list[str]:
+        out: list[str] = []
+        for f in self.spec.fields:
+            if f.is_measure:
+                out.append(f"{self._measure(f)} AS {q(f.name)}")
+                continue
+            d = f"base.{q(f'd{self.dims.index(f)}')}"
+            out.append(f"{d} AS {q(f.name)}")
+            if f.bin is not None:
+                out.append(f"{d} + {num_literal(self.steps[f.name][0])} AS {q(f.name + '_end')}")
+        if self.sort and "column" in self.sort:
+            out.append(f"{agg_expr(self.sort['aggregate'], self.sort['type'], 'base.__s')} AS __sort")
+        return out
+
+    def _ranked(self) -> bool:
+        return len(self.dims) > 1 and (self.sort is not None or self.spec.limit is not None)
+
+    def _top_key(self) -> str:
+        """How the first dimension's categories rank (for sorted or top-N multi-key charts)."""
+        s = self.sort
+        if s is None:
+            m = self.spec.measures[0] if self.spec.measures else None
+            return f"{self._measure(m) if m else 'count(*)'} DESC NULLS LAST"
+        direction = "DESC" if s["order"] == "descending" else "ASC"
+        if "column" in s:
+            return f"{agg_expr(s['aggregate'], s['type'], 'base.__s')} {direction} NULLS LAST"
+        f = next(x for x in self.spec.fields if x.name == s["channel"])
+        if f.is_measure:
+            return f"{self._measure(f)} {direction} NULLS LAST"
+        i = self.dims.index(f)
+        d = f"base.{q(f'd{i}')}"
+        return f"{d if i == 0 else f'min({d})'} {direction} NULLS LAST"
+
+    def order(self) -> list[str]:
+        """ORDER BY items, all in terms of the result's own column names."""
+        dims = [f"{q(f.name)} ASC NULLS LAST" for f in self.dims]
+        if self._ranked():
+            return ["__rank", *dims[1:]]
+        s = self.sort
+        if s is None:
+            return dims
+        direction = "DESC" if s["order"] == "descending" else "ASC"
+        key = "__sort" if "column" in s else q(s["channel"])
+        return [f"{key} {direction} NULLS LAST", *dims]
+
+    def query(self, cap: int | None, *, largest_first: bool = False) -> Query:
+        """The grouped query, with ``__rows`` (source rows) and ``__groups`` (groups in all).
+
+        ``cap`` bounds the rows returned (after the spec's own top-N). With
+        ``largest_first`` the rows kept are those with the largest first measure,
+        then shown in the usual order.
+        """
+        ctes = [self.base()]
+        items = self.items()
+        group_keys = [f"base.{q(f'd{i}')}" for i in range(len(self.dims))]
+        join = ""
+        limit = self.spec.limit
+        if self._ranked():
+            top = f" WHERE __rank <= {int(limit)}" if limit is not None else ""
+            ctes.append(
+                Frag(
+                    f"top AS (SELECT * FROM (SELECT base.{q('d0')} AS k, row_number() OVER "
+                    f"(ORDER BY {self._top_key()}, base.{q('d0')} ASC NULLS LAST) AS __rank "
+                    f"FROM base GROUP BY base.{q('d0')}){top})"
+                )
+            )
+            join = f" JOIN top ON base.{q('d0')} IS NOT DISTINCT FROM top.k"
+            items.append("top.__rank AS __rank")
+            group_keys.append("top.__rank")
+            limit = None
+        items += ["sum(count(*)) OVER () AS __rows", "count(*) OVER () AS __groups"]
+        group = f" GROUP BY {', '.join(group_keys)}" if group_keys else ""
+        order = self.order()
+        select = f"SELECT {', '.join(items)} FROM base{join}{group}"
+        if limit is not None:
+            cap = limit if cap is None else min(cap, limit)
+        if cap is not None and largest_first and self.spec.measures and self.dims:
+            m = q(self.spec.measures[0].name)
+            inner = f"{select} ORDER BY {m} DESC NULLS LAST, {', '.join(order)} LIMIT {int(cap)}"
+            body = f"SELECT * FROM ({inner}) ORDER BY {', '.join(order)}"
+        else:
+            body = select + (f" ORDER BY {', '.join(order)}" if order else "")
+            if cap is not None:
+                body += f" LIMIT {int(cap)}"
+        frag = fmt("WITH " + ", ".join(f"{{{i}}}" for i in range(len(ctes))) + " " + body, *ctes)
+        return Query(frag.sql, frag.params)
+
+    def delta_query(self) -> Query:
+        """KPI with a delta: the last period's value and the one a period before it."""
+        x, y = self.spec.get("x"), self.spec.get("y")
+        assert x is not None and y is not None and x.time_unit
+        base = self.base(extra_where=[f"{q(str(x.column))} IS NOT NULL"])
+        iv = INTERVAL[x.time_unit]
+        d0 = q("d0")
+        body = (
+            f", g AS (SELECT base.{d0} AS p, {self._measure(y)} AS v, count(*) AS n"
+            f" FROM base GROUP BY base.{d0}),"
+            f" cur AS (SELECT max(p) AS p FROM g)"
+            f" SELECT cur.p AS {q('x')}, (SELECT v FROM g WHERE g.p = cur.p) AS {q('y')},"
+            f" (SELECT v FROM g WHERE g.p = cur.p - {iv}) AS y_previous,"
+            f" (SELECT sum(n) FROM g) AS __rows FROM cur"
+        )
+        frag = fmt("WITH {0}" + body, base)
+        return Query(frag.sql, frag.params)
+
+
+def stats_query(
+    spec: ChartSpec, columns: Sequence[ColumnInfo], cols: Sequence[FieldRef], not_null: Sequence[str] = ()
+) -> Query:
+    """Row count and min/max of each field in ``cols`` (as DOUBLE), over the filtered rows."""
+    items = ["count(*) AS n"]
+    for i, f in enumerate(cols):
+        v = _as_double(f)
+        items += [f"min({v}) AS lo{i}", f"max({v}) AS hi{i}"]
+    where = where_frag(spec, columns, [f"{q(c)} IS NOT NULL" for c in not_null])
+    frag = fmt(f"SELECT {', '.join(items)} FROM src{{0}}", where)
+    return Query(frag.sql, frag.params)
+
+
+def _as_double(f: FieldRef) -> str:
+    col = q(str(f.column))
+    if f.ctype == "datetime":
+        return f"CAST(epoch_us({col}) AS DOUBLE)"
+    if f.ctype == "date":
+        return f"CAST(epoch_us(CAST({col} AS TIMESTAMP)) AS DOUBLE)"
+    return f"CAST({col} AS DOUBLE)"
+
+
+def raw_query(
+    spec: ChartSpec,
+    columns: Sequence[ColumnInfo],
+    steps: Bins,
+    *,
+    not_null: Sequence[str] = (),
+    limit: int | None = None,
+    offset: int = 0,
+    order: Sequence[str] = (),
+    sample: int | None = None,
+) -> Query:
+    """One row per source row: each field's value (time units and bins applied)."""
+    items: list[str] = []
+    for f in spec.fields:
+        items.append(f"{key_expr(f, steps)} AS {q(f.name)}")
+        if f.bin is not None:
+            items.append(f"{key_expr(f, steps)} + {num_literal(steps[f.name][0])} AS {q(f.name + '_end')}")
+    where = where_frag(spec, columns, [f"{q(c)} IS NOT NULL" for c in not_null])
+    tail = ""
+    if sample is not None:
+        tail += f" USING SAMPLE reservoir({int(sample)} ROWS) REPEATABLE (42)"
+    if order:
+        tail += f" ORDER BY {', '.join(order)}"
+    if limit is not None:
+        tail += f" LIMIT {int(limit)}"
+    if offset:
+        tail += f" OFFSET {int(offset)}"
+    frag = fmt(f"SELECT {', '.join(items)} FROM src{{0}}{tail}", where)
+    return Query(frag.sql, frag.params)
+
+
+def count_query(spec: ChartSpec, columns: Sequence[ColumnInfo], not_null: Sequence[str] = ()) -> Query:
+    frag = fmt(
+        "SELECT count(*) FROM src{0}", where_frag(spec, columns, [f"{q(c)} IS NOT NULL" for c in not_null])
+    )
+    return Query(frag.sql, frag.params)
+
+
+def bin2d_query(
+    spec: ChartSpec,
+    columns: Sequence[ColumnInfo],
+    xf: FieldRef,
+    yf: FieldRef,
+    grid: tuple[float, float, float, float, int],
+    groups: Sequence[FieldRef],
+    means: Sequence[FieldRef],
+) -> Query:
+    """Dense points → a g-by-g grid of cells: count per cell (and per group), means of numeric channels."""
+    x0, xs, y0, ys, g = grid
+    xv, yv = _as_double(xf), _as_double(yf)
+    ix = f"least(CAST(floor(({xv} - {num_literal(x0)}) / {num_literal(xs)}) AS BIGINT), {g - 1})"
+    iy = f"least(CAST(floor(({yv} - {num_literal(y0)}) / {num_literal(ys)}) AS BIGINT), {g - 1})"
+    sel = [f"{ix} AS ix", f"{iy} AS iy"]
+    sel += [f"{q(str(f.column))} AS {q('g_' + f.name)}" for f in groups]
+    sel += [f"CAST({q(str(f.column))} AS DOUBLE) AS {q('v_' + f.name)}" for f in means]
+    where = where_frag(
+        spec, columns, [f"{q(str(xf.column))} IS NOT NULL", f"{q(str(yf.column))} IS NOT NULL"]
+    )
+    keys = ["ix", "iy", *(q("g_" + f.name) for f in groups)]
+    out = [
+        f"{_back(xf, f'{num_literal(x0)} + ix * {num_literal(xs)}')} AS {q(xf.name)}",
+        f"{_back(xf, f'{num_literal(x0)} + (ix + 1) * {num_literal(xs)}')} AS {q(xf.name + '_end')}",
+        f"{_back(yf, f'{num_literal(y0)} + iy * {num_literal(ys)}')} AS {q(yf.name)}",
+        f"{_back(yf, f'{num_literal(y0)} + (iy + 1) * {num_literal(ys)}')} AS {q(yf.name + '_end')}",
+        "count(*) AS count",
+    ]
+    out += [f"{q('g_' + f.name)} AS {q(f.name)}" for f in groups]
+    out += [f"avg({q('v_' + f.name)}) AS {q(f.name)}" for f in means]
+    frag = fmt(
+        f"WITH cells AS NOT MATERIALIZED (SELECT {', '.join(sel)} FROM src{{0}}) "
+        f"SELECT {', '.join(out)} FROM cells GROUP BY {', '.join(keys)} "
+        f"ORDER BY {', '.join(f'{k} ASC NULLS LAST' for k in keys)}",
+        where,
+    )
+    return Query(frag.sql, frag.params)
+
+
+def _back(f: FieldRef, expr: str) -> str:
+    """A bin edge computed as DOUBLE (microseconds for dates and times), back as a timestamp."""
+    if f.ctype in ("date", "datetime"):
+        return f"make_timestamp(CAST(round({expr}) AS BIGINT))"
+    return expr
+
+
+def box_query(spec: ChartSpec, columns: Sequence[ColumnInfo], cap: int) -> Query:
+    """Five-number summaries per group (Tukey whiskers: the furthest values within 1.5 IQR of the box)."""
+    y = spec.get("y")
+    assert y is not None and y.column is not None
+    groups = [f for f in spec.dims if f.channel != "y"]
+    sel = [f"{key_expr(f, {})} AS {q(f'd{i}')}" for i, f in enumerate(groups)]
+    sel.append(f"CAST({q(y.column)} AS DOUBLE) AS v")
+    where = where_frag(spec, columns, [f"{q(y.column)} IS NOT NULL"])
+    keys = [q(f"d{i}") for i in range(len(groups))]
+    gb = f" GROUP BY {', '.join(keys)}" if keys else ""
+    on = " AND ".join(f"b.{k} IS NOT DISTINCT FROM s.{k}" for k in keys) or "TRUE"
+    stats = (
+        f"SELECT {''.join(k + ', ' for k in keys)}quantile_cont(v, 0.25) AS q1, median(v) AS med, "
+        f"quantile_cont(v, 0.75) AS q3, min(v) AS mn, max(v) AS mx, avg(v) AS mean, count(*) AS n "
+        f"FROM base{gb}"
+    )
+    skeys = [f"s.{k}" for k in keys]
+    whisk = (
+        f"SELECT {''.join(k + ', ' for k in skeys)}any_value(s.q1) AS q1, any_value(s.med) AS med, "
+        "any_value(s.q3) AS q3, any_value(s.mn) AS mn, any_value(s.mx) AS mx, any_value(s.mean) AS mean, "
+        "any_value(s.n) AS n, "
+        "min(b.v) FILTER (WHERE b.v >= s.q1 - 1.5 * (s.q3 - s.q1)) AS lo, "
+        "max(b.v) FILTER (WHERE b.v <= s.q3 + 1.5 * (s.q3 - s.q1)) AS hi, "
+        "count(*) FILTER (WHERE b.v < s.q1 - 1.5 * (s.q3 - s.q1) "
+        "OR b.v > s.q3 + 1.5 * (s.q3 - s.q1)) AS outliers "
+        f"FROM base b JOIN stats s ON {on}" + (f" GROUP BY {', '.join(skeys)}" if skeys else "")
+    )
+    out = [f"{q(f'd{i}')} AS {q(f.name)}" for i, f in enumerate(groups)]
+    out += [
+        f"mn AS {q(y.name + '_min')}",
+        f"q1 AS {q(y.name + '_q1')}",
+        f"med AS {q(y.name + '_median')}",
+        f"q3 AS {q(y.name + '_q3')}",
+        f"mx AS {q(y.name + '_max')}",
+        f"lo AS {q(y.name + '_lower')}",
+        f"hi AS {q(y.name + '_upper')}",
+        f"mean AS {q(y.name + '_mean')}",
+        f"n AS {q(y.name + '_count')}",
+        f"outliers AS {q(y.name + '_outliers')}",
+        "sum(n) OVER () AS __rows",
+        "count(*) OVER () AS __groups",
+    ]
+    s = spec.sort
+    order = [f"{q(f.name)} ASC NULLS LAST" for f in groups]
+    if s and "channel" in s:
+        key = q(y.name + "_median") if s["channel"] == y.name else q(s["channel"])
+        order.insert(0, f"{key} {'DESC' if s['order'] == 'descending' else 'ASC'} NULLS LAST")
+    lim = min(cap, spec.limit) if spec.limit else cap
+    frag = fmt(
+        f"WITH base AS NOT MATERIALIZED (SELECT {', '.join(sel)} FROM src{{0}}), stats AS ({stats}), "
+        f"w AS ({whisk}) SELECT {', '.join(out)} FROM w"
+        + (f" ORDER BY {', '.join(order)}" if order else "")
+        + f" LIMIT {int(lim)}",
+        where,
+    )
+    return Query(frag.sql, frag.params)

@@ -1,0 +1,148 @@
+/**
+ * Field chips: the type icon, the field list entries and the shelf pills'
+ * option menus.
+ */
+import { AGGREGATES, IFieldRef, TIME_UNITS } from '../types';
+
+const NUMERIC = new Set(['integer', 'float']);
+const TEMPORAL = new Set(['date', 'datetime']);
+
+/**
+ * The glyph and accessible name of a column type's icon.
+ */
+const TYPE_ICONS: { [type: string]: [string, string] } = {
+  integer: ['#', 'whole number'],
+  float: ['#.#', 'decimal number'],
+  string: ['Abc', 'text'],
+  boolean: ['T|F', 'true/false'],
+  date: ['▦', 'date'],
+  datetime: ['◷', 'date and time'],
+  count: ['Σ', 'record count']
+};
+
+/**
+ * A type icon element for a column type.
+ */
+export function typeIcon(type: string): HTMLElement {
+  const [glyph, label] = TYPE_ICONS[type] ?? ['?', type];
+  const icon = document.createElement('span');
+  icon.className = 'jp-LiveGraphs-typeIcon';
+  icon.dataset.type = type;
+  icon.textContent = glyph;
+  icon.title = label;
+  icon.setAttribute('aria-hidden', 'true');
+  return icon;
+}
+
+/**
+ * One option of a pill's menu.
+ */
+export interface IPillOption {
+  group: string;
+  label: string;
+  checked: boolean;
+  apply: (ref: IFieldRef) => IFieldRef;
+}
+
+/**
+ * The aggregation / bin / time unit choices for a field of `type` on `channel`.
+ */
+export function pillOptions(
+  ref: IFieldRef,
+  type: string | undefined,
+  channel: string
+): IPillOption[] {
+  const options: IPillOption[] = [];
+  if (ref.field === undefined) {
+    return options;
+  }
+  const numeric = type !== undefined && NUMERIC.has(type);
+  const temporal = type !== undefined && TEMPORAL.has(type);
+  const without = (r: IFieldRef, ...keys: (keyof IFieldRef)[]) => {
+    const copy = { ...r };
+    for (const key of keys) {
+      delete copy[key];
+    }
+    return copy;
+  };
+  const aggregates = numeric
+    ? AGGREGATES
+    : temporal
+      ? (['min', 'max', 'count', 'distinct'] as const)
+      : (['count', 'distinct'] as const);
+  options.push({
+    group: 'Aggregate',
+    label: 'None',
+    checked: !ref.aggregate,
+    apply: r => without(r, 'aggregate')
+  });
+  for (const aggregate of aggregates) {
+    options.push({
+      group: 'Aggregate',
+      label: aggregate,
+      checked: ref.aggregate === aggregate,
+      apply: r => ({ ...without(r, 'bin'), aggregate })
+    });
+  }
+  if (numeric && channel !== 'size' && channel !== 'tooltip') {
+    options.push({
+      group: 'Bin',
+      label: 'Off',
+      checked: !ref.bin,
+      apply: r => without(r, 'bin')
+    });
+    for (const maxbins of [10, 20, 50]) {
+      const current =
+        typeof ref.bin === 'object' ? ref.bin.maxbins : ref.bin ? 0 : -1;
+      options.push({
+        group: 'Bin',
+        label: `${maxbins} bins`,
+        checked: current === maxbins,
+        apply: r => ({ ...without(r, 'aggregate'), bin: { maxbins } })
+      });
+    }
+  }
+  if (temporal) {
+    options.push({
+      group: 'Time unit',
+      label: 'Exact',
+      checked: !ref.timeUnit,
+      apply: r => without(r, 'timeUnit')
+    });
+    for (const unit of TIME_UNITS) {
+      options.push({
+        group: 'Time unit',
+        label: unit,
+        checked: ref.timeUnit === unit,
+        apply: r => ({ ...r, timeUnit: unit })
+      });
+    }
+  }
+  return options;
+}
+
+/**
+ * The field reference a column gets when dropped on a channel: measures are
+ * summed on y and size, dates are cut to a month (year on facets).
+ */
+export function defaultRef(
+  field: string | null,
+  type: string | undefined,
+  channel: string
+): IFieldRef {
+  if (field === null) {
+    return { aggregate: 'count' };
+  }
+  const ref: IFieldRef = { field };
+  const numeric = type !== undefined && NUMERIC.has(type);
+  const temporal = type !== undefined && TEMPORAL.has(type);
+  if (numeric && (channel === 'y' || channel === 'size')) {
+    ref.aggregate = 'sum';
+  }
+  if (temporal && (channel === 'x' || channel === 'y' || channel === 'color')) {
+    ref.timeUnit = 'month';
+  } else if (temporal && (channel === 'row' || channel === 'column')) {
+    ref.timeUnit = 'year';
+  }
+  return ref;
+}

@@ -1,0 +1,223 @@
+/**
+ * The chart spec and the chart result, as documented in `docs/charts.md`.
+ *
+ * This module, like everything under `src/charts/`, imports nothing from
+ * `@jupyterlab/*`, so the notebook widget bundle can use it too.
+ */
+
+/**
+ * The marks a chart can draw.
+ */
+export type Mark =
+  | 'bar'
+  | 'line'
+  | 'area'
+  | 'scatter'
+  | 'pie'
+  | 'heatmap'
+  | 'histogram'
+  | 'box'
+  | 'map'
+  | 'kpi'
+  | 'table';
+
+export const MARKS: ReadonlyArray<Mark> = [
+  'bar',
+  'line',
+  'area',
+  'scatter',
+  'pie',
+  'heatmap',
+  'histogram',
+  'box',
+  'map',
+  'kpi',
+  'table'
+];
+
+export type Aggregate =
+  'sum' | 'mean' | 'median' | 'min' | 'max' | 'count' | 'distinct';
+
+export const AGGREGATES: ReadonlyArray<Aggregate> = [
+  'sum',
+  'mean',
+  'median',
+  'min',
+  'max',
+  'count',
+  'distinct'
+];
+
+export type TimeUnit =
+  'year' | 'quarter' | 'month' | 'week' | 'day' | 'hour' | 'minute';
+
+export const TIME_UNITS: ReadonlyArray<TimeUnit> = [
+  'year',
+  'quarter',
+  'month',
+  'week',
+  'day',
+  'hour',
+  'minute'
+];
+
+/**
+ * A column type, as the store reports it.
+ */
+export type ColumnType =
+  'integer' | 'float' | 'boolean' | 'date' | 'datetime' | 'string';
+
+/**
+ * A reference to a column on one encoding channel.
+ */
+export interface IFieldRef {
+  /**
+   * The column name; absent only for `{"aggregate": "count"}`.
+   */
+  field?: string;
+  aggregate?: Aggregate;
+  bin?: boolean | { maxbins?: number; step?: number };
+  timeUnit?: TimeUnit;
+  title?: string;
+}
+
+/**
+ * The single-field channels.
+ */
+export type Channel =
+  | 'x'
+  | 'y'
+  | 'color'
+  | 'size'
+  | 'row'
+  | 'column'
+  | 'label'
+  | 'latitude'
+  | 'longitude'
+  | 'location';
+
+export interface IEncoding {
+  x?: IFieldRef;
+  y?: IFieldRef;
+  color?: IFieldRef;
+  size?: IFieldRef;
+  row?: IFieldRef;
+  column?: IFieldRef;
+  label?: IFieldRef;
+  latitude?: IFieldRef;
+  longitude?: IFieldRef;
+  location?: IFieldRef;
+  tooltip?: IFieldRef[];
+}
+
+/**
+ * A filter condition: the same shapes as the rows API and the filter step.
+ */
+export type IFilter =
+  | { column: string; cmp: string; value?: unknown; ignore_case?: boolean }
+  | { combine: 'and' | 'or'; conditions: IFilter[] }
+  | { formula: string };
+
+export interface IChartOptions {
+  stack?: 'grouped' | 'stacked' | 'normalized';
+  orientation?: 'vertical' | 'horizontal';
+  hole?: number;
+  map?: {
+    kind?: 'points' | 'choropleth';
+    locations?: 'country' | 'us-state';
+  };
+  delta?: { compare?: 'previous_period' };
+  [key: string]: unknown;
+}
+
+/**
+ * A chart spec (version 1).
+ */
+export interface IChartSpec {
+  version: 1;
+  dataset: { id?: string; name?: string; version?: number };
+  mark: Mark;
+  encoding: IEncoding;
+  filters?: IFilter[];
+  sort?: { by: string; order: 'ascending' | 'descending' };
+  limit?: number;
+  options?: IChartOptions;
+  title?: string;
+  axes?: { x?: { title?: string }; y?: { title?: string } };
+  max_marks?: number;
+}
+
+/**
+ * One column of a chart result.
+ */
+export interface IResultField {
+  /**
+   * The key of the column in `data`.
+   */
+  name: string;
+  channel: string;
+  column?: string | null;
+  type: ColumnType | string;
+  aggregate?: Aggregate | null;
+  timeUnit?: TimeUnit | null;
+  bin?: unknown;
+  title?: string | null;
+  [key: string]: unknown;
+}
+
+/**
+ * What the engine did to stay within the mark budget.
+ */
+export interface IReduction {
+  kind: 'aggregated' | 'binned' | 'downsampled' | 'top_n' | 'sampled' | string;
+  method?: string | null;
+  message: string;
+}
+
+/**
+ * A chart result: columnar data for the fields, and what was done to it.
+ */
+export interface IChartResult {
+  spec_version: number;
+  dataset: { id: string; version: number };
+  fields: IResultField[];
+  data: { [name: string]: unknown[] };
+  marks: number;
+  source_rows: number;
+  reduction: IReduction | null;
+  cached?: boolean;
+  [key: string]: unknown;
+}
+
+/**
+ * Whatever can run a chart spec: the REST client in JupyterLab, the kernel
+ * in a notebook widget.
+ */
+export interface IChartClient {
+  /**
+   * Run a spec and answer its result; rejects with an error whose `message`
+   * says what is wrong with the spec.
+   */
+  queryChart(
+    spec: IChartSpec,
+    options?: { signal?: AbortSignal }
+  ): Promise<IChartResult>;
+}
+
+/**
+ * A dataset column as the builder lists it.
+ */
+export interface IFieldInfo {
+  name: string;
+  type: ColumnType | string;
+}
+
+/**
+ * What the builder needs to know about a dataset.
+ */
+export interface IDatasetInfo {
+  id: string;
+  name: string;
+  version?: number;
+  columns: ReadonlyArray<IFieldInfo>;
+}

