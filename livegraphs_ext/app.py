@@ -9,9 +9,11 @@ from pathlib import Path
 
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
-from traitlets import Int, Unicode, default
+from tornado.simple_httpclient import SimpleAsyncHTTPClient
+from traitlets import Any, Enum, Int, Unicode, default
 
 from .handlers import ROUTES
+from .handlers.forward import FORWARD_ROUTES, make_forward_client
 from .store import DatasetStore, StoreConfig, default_root
 from .store.charts import ChartEngine
 from .store.ingest import IngestLimits
@@ -77,6 +79,11 @@ class LiveGraphsApp(ExtensionApp):
         config=True,
         help="DuckDB memory limit for the store's queries and ingests (e.g. '1GB'); DuckDB spills past it.",
     )
+    duckdb_temp_limit = Unicode(
+        "4GB",
+        config=True,
+        help="Most disk one store query may spill to under data_dir (e.g. '4GB'); past it the query fails.",
+    )
     heavy_workers = Int(
         2,
         config=True,
@@ -103,6 +110,24 @@ class LiveGraphsApp(ExtensionApp):
         help="""Bytes of chart results kept in memory (least recently used dropped first), keyed by
         dataset, version and spec. Default 64 MiB; 0 turns the cache off.""",
     )
+    backend = Enum(
+        ["auto", "local", "hub"],
+        "auto",
+        config=True,
+        help="""Where datasets live. "local": in this server (a laptop). "hub": in the livegraphs
+        JupyterHub service; this server forwards the REST API to it with its $JUPYTERHUB_API_TOKEN
+        and keeps no data. "auto" (the default): "hub" when running under JupyterHub
+        ($JUPYTERHUB_API_TOKEN set) and service_url or $LIVEGRAPHS_SERVICE_URL names the service,
+        else "local".""",
+    )
+    service_url = Unicode(
+        "",
+        config=True,
+        help="""URL of the livegraphs hub service as this server and its kernels reach it, e.g.
+        http://127.0.0.1:10101/services/livegraphs/. Empty (the default) means $LIVEGRAPHS_SERVICE_URL;
+        with backend "hub", else $JUPYTERHUB_PUBLIC_URL + services/livegraphs/ (through the proxy).""",
+    )
+    _forward_client = Any(None, allow_none=True)
 
     @default("local_user")
     def _default_local_user(self) -> str:
@@ -112,7 +137,46 @@ class LiveGraphsApp(ExtensionApp):
     def _default_data_dir(self) -> str:
         return str(default_root())
 
+    def resolved_service_url(self) -> str:
+        url = self.service_url or os.environ.get("LIVEGRAPHS_SERVICE_URL", "")
+        if not url and self.backend == "hub" and os.environ.get("JUPYTERHUB_PUBLIC_URL"):
+            url = url_path_join(os.environ["JUPYTERHUB_PUBLIC_URL"], "services", "livegraphs")
+        return url.rstrip("/") + "/" if url else ""
+
+    @property
+    def uses_hub(self) -> bool:
+        if self.backend == "auto":
+            return bool(os.environ.get("JUPYTERHUB_API_TOKEN") and self.resolved_service_url())
+        return self.backend == "hub"
+
+    @property
+    def hub_api_token(self) -> str:
+        return os.environ.get("JUPYTERHUB_API_TOKEN", "")
+
+    def service_api_url(self) -> str:
+        return url_path_join(self.resolved_service_url(), "api")
+
+    def service_prefix_path(self) -> str:
+        from urllib.parse import urlparse
+
+        return urlparse(self.resolved_service_url()).path or "/"
+
+    def forward_client(self) -> SimpleAsyncHTTPClient:
+        if self._forward_client is None:
+            self._forward_client = make_forward_client()
+        return self._forward_client
+
     def initialize_settings(self) -> None:
+        if self.uses_hub:
+            if not self.resolved_service_url() or not self.hub_api_token:
+                raise ValueError(
+                    "livegraphs backend 'hub' needs $JUPYTERHUB_API_TOKEN and a service_url "
+                    "(c.LiveGraphsApp.service_url or $LIVEGRAPHS_SERVICE_URL)"
+                )
+            # Kernels started by this server read datasets from the service too (lg.load).
+            os.environ["LIVEGRAPHS_SERVICE_URL"] = self.resolved_service_url()
+            self.log.info("livegraphs: datasets live in the hub service at %s", self.resolved_service_url())
+            return
         root = Path(self.data_dir or default_root())
         limits = IngestLimits(
             max_decompressed_bytes=self.max_decompressed_bytes,
@@ -127,6 +191,7 @@ class LiveGraphsApp(ExtensionApp):
                 catalog_url=self.catalog_url or None,
                 ingest=limits,
                 duckdb_memory_limit=self.duckdb_memory_limit,
+                duckdb_temp_limit=self.duckdb_temp_limit,
                 query_timeout_ms=self.query_time_limit * 1000,
             )
         )
@@ -138,10 +203,18 @@ class LiveGraphsApp(ExtensionApp):
         if self.catalog_url:
             os.environ["LIVEGRAPHS_CATALOG_URL"] = self.catalog_url
         self.log.info("livegraphs: dataset store at %s", root)
+        self._register_events()
+
+    def _register_events(self) -> None:
+        """Dataset change notifications, sent to front ends over jupyter-server's event stream."""
+        logger = getattr(self.serverapp, "event_logger", None)
+        if logger is not None:
+            logger.register_event_schema(Path(__file__).parent / "events" / "dataset.yaml")
 
     def initialize_handlers(self) -> None:
         # ExtensionApp puts base_url in front of every pattern itself.
-        self.handlers.extend((url_path_join(self.api_prefix, path), handler) for path, handler in ROUTES)
+        routes = FORWARD_ROUTES if self.uses_hub else ROUTES
+        self.handlers.extend((url_path_join(self.api_prefix, path), handler) for path, handler in routes)
 
     def api_url(self, *parts: str) -> str:
         base = self.serverapp.base_url if self.serverapp else "/"
@@ -151,6 +224,11 @@ class LiveGraphsApp(ExtensionApp):
         for pool in (getattr(self, "heavy_pool", None), getattr(self, "light_pool", None)):
             if pool is not None:
                 pool.shutdown(wait=False, cancel_futures=True)
+        charts = getattr(self, "charts", None)
+        if charts is not None:
+            charts.close()
         store = getattr(self, "store", None)
         if store is not None:
             store.close()
+        if self._forward_client is not None:
+            self._forward_client.close()

@@ -224,9 +224,14 @@ class ChartWidget(anywidget.AnyWidget):
             return
         try:
             data = _result_bytes(query_chart(self.spec))
-        except (StoreError, ValueError, TypeError) as e:
+        except StoreError as e:
             self.set_trait("result", b"")
             self.set_trait("error", str(e))
+            return
+        except Exception as e:
+            # Shown in the widget rather than lost in the kernel's log.
+            self.set_trait("result", b"")
+            self.set_trait("error", f"{type(e).__name__}: {e}")
             return
         self.set_trait("error", "")
         self.set_trait("result", data)

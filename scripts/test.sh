@@ -32,6 +32,11 @@ export LIVEGRAPHS_TEST_POSTGRES_URL=${LIVEGRAPHS_TEST_POSTGRES_URL:-postgresql+p
 # --- front end (built by the editable install above) and its tests' dependencies
 (cd ui-tests && ../.venv/bin/jlpm install --immutable >/dev/null 2>&1 || ../.venv/bin/jlpm install)
 
+# --- JupyterHub's proxy for the hub tests (configurable-http-proxy, into hub/node_modules)
+(cd hub && npm ci --no-audit --no-fund >/dev/null 2>&1 || npm install --no-audit --no-fund)
+# --- a real OpenID Connect provider (panva/oidc-provider) for the OAuth login tests
+(cd hub/oidc-test && npm ci --no-audit --no-fund >/dev/null 2>&1 || npm install --no-audit --no-fund)
+
 # --- linters
 bash scripts/lint.sh
 

@@ -2,7 +2,17 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 import { IChartResult, IChartSpec } from './charts/types';
-import { IDataset, ILiveGraphsAPI, IRowsPage } from './tokens';
+import {
+  ICompletion,
+  IDataset,
+  IFormulaCheck,
+  ILiveGraphsAPI,
+  IProfile,
+  IRecipeStep,
+  IRowsPage,
+  IStep,
+  IVersion
+} from './tokens';
 
 /**
  * An error answered by the livegraphs REST API.
@@ -113,6 +123,10 @@ export class LiveGraphsAPI implements ILiveGraphsAPI {
     return this._request<IDataset>(['datasets', id]);
   }
 
+  /**
+   * Upload over XMLHttpRequest, the one browser API that reports upload
+   * progress; a `File` body is streamed from disk, never read into memory.
+   */
   uploadDataset(
     name: string,
     body: Blob | ArrayBuffer | string,
@@ -127,11 +141,181 @@ export class LiveGraphsAPI implements ILiveGraphsAPI {
     if (filename) {
       query.filename = filename;
     }
-    return this._request<IDataset>(['datasets'], query, {
-      method: 'POST',
-      body,
-      headers: { 'Content-Type': contentType }
+    const url = this._url(['datasets'], query);
+    const settings = this.serverSettings;
+    return new Promise<IDataset>((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      const signal = options.signal;
+      const onAbort = () => xhr.abort();
+      if (signal?.aborted) {
+        reject(new DOMException('The upload was cancelled', 'AbortError'));
+        return;
+      }
+      signal?.addEventListener('abort', onAbort);
+      xhr.open('POST', url);
+      xhr.setRequestHeader('Content-Type', contentType);
+      for (const [key, value] of Private.authHeaders(settings)) {
+        xhr.setRequestHeader(key, value);
+      }
+      xhr.withCredentials = true;
+      xhr.responseType = 'text';
+      xhr.upload.onprogress = event => {
+        if (event.lengthComputable) {
+          options.onProgress?.(event.loaded, event.total);
+        }
+      };
+      const done = () => signal?.removeEventListener('abort', onAbort);
+      xhr.onload = () => {
+        done();
+        if (xhr.status >= 200 && xhr.status < 300) {
+          resolve(JSON.parse(xhr.responseText) as IDataset);
+          return;
+        }
+        const response = new Response(xhr.responseText || null, {
+          status: xhr.status,
+          statusText: xhr.statusText
+        });
+        void LiveGraphsAPIError.fromResponse(response).then(reject);
+      };
+      xhr.onerror = () => {
+        done();
+        reject(
+          new LiveGraphsAPIError({
+            status: 0,
+            message: 'The server could not be reached'
+          })
+        );
+      };
+      xhr.onabort = () => {
+        done();
+        reject(new DOMException('The upload was cancelled', 'AbortError'));
+      };
+      xhr.send(body);
     });
+  }
+
+  importFile(
+    path: string,
+    name: string,
+    options: { signal?: AbortSignal } = {}
+  ): Promise<IDataset> {
+    return this._request<IDataset>(
+      ['datasets', 'import'],
+      {},
+      {
+        method: 'POST',
+        body: JSON.stringify({ path, name }),
+        signal: options.signal
+      }
+    );
+  }
+
+  async listDatasetsIfChanged(
+    etag: string | null
+  ): Promise<{ datasets: IDataset[]; etag: string | null } | null> {
+    const headers: Record<string, string> = {};
+    if (etag) {
+      headers['If-None-Match'] = etag;
+    }
+    const response = await ServerConnection.makeRequest(
+      this._url(['datasets']),
+      { headers, cache: 'no-store' },
+      this.serverSettings
+    );
+    if (response.status === 304) {
+      return null;
+    }
+    if (!response.ok) {
+      throw await LiveGraphsAPIError.fromResponse(response);
+    }
+    const body = (await response.json()) as { datasets: IDataset[] };
+    return { datasets: body.datasets, etag: response.headers.get('Etag') };
+  }
+
+  renameDataset(id: string, name: string): Promise<IDataset> {
+    return this._request<IDataset>(
+      ['datasets', id],
+      {},
+      { method: 'PATCH', body: JSON.stringify({ name }) }
+    );
+  }
+
+  async getVersions(id: string): Promise<IVersion[]> {
+    const body = await this._request<{ versions: IVersion[] }>([
+      'datasets',
+      id,
+      'versions'
+    ]);
+    return body.versions;
+  }
+
+  applyStep(id: string, step: IStep, baseVersion: number): Promise<IDataset> {
+    return this._request<IDataset>(
+      ['datasets', id, 'transforms'],
+      {},
+      {
+        method: 'POST',
+        body: JSON.stringify({ step, base_version: baseVersion })
+      }
+    );
+  }
+
+  revert(id: string, version: number): Promise<IDataset> {
+    return this._request<IDataset>(
+      ['datasets', id, 'revert'],
+      {},
+      { method: 'POST', body: JSON.stringify({ version }) }
+    );
+  }
+
+  async getRecipe(id: string, version?: number): Promise<IRecipeStep[]> {
+    const body = await this._request<{ steps: IRecipeStep[] }>(
+      ['datasets', id, 'recipe'],
+      Private.versionQuery(version, { format: 'json' })
+    );
+    return body.steps;
+  }
+
+  async getRecipeCode(id: string, version?: number): Promise<string> {
+    const body = await this._request<{ code: string }>(
+      ['datasets', id, 'recipe'],
+      Private.versionQuery(version, { format: 'python' })
+    );
+    return body.code;
+  }
+
+  getProfile(id: string, column: string, version?: number): Promise<IProfile> {
+    return this._request<IProfile>(
+      ['datasets', id, 'profile'],
+      Private.versionQuery(version, { column })
+    );
+  }
+
+  async getCompletions(id: string, version?: number): Promise<ICompletion[]> {
+    const body = await this._request<{ completions: ICompletion[] }>(
+      ['datasets', id, 'formula'],
+      Private.versionQuery(version, {})
+    );
+    return body.completions;
+  }
+
+  checkFormula(
+    id: string,
+    formula: string,
+    version?: number
+  ): Promise<IFormulaCheck> {
+    return this._request<IFormulaCheck>(
+      ['datasets', id, 'formula'],
+      {},
+      { method: 'POST', body: JSON.stringify({ formula, version }) }
+    );
+  }
+
+  exportUrl(id: string, format: string, version?: number): string {
+    return this._url(
+      ['datasets', id, 'export'],
+      Private.versionQuery(version, { format })
+    );
   }
 
   async deleteDataset(id: string): Promise<void> {
@@ -142,14 +326,22 @@ export class LiveGraphsAPI implements ILiveGraphsAPI {
     id: string,
     options: ILiveGraphsAPI.IRowsOptions = {}
   ): Promise<IRowsPage> {
-    const query: Record<string, number> = {};
+    const query: Record<string, string | number> = {};
     if (options.offset !== undefined) {
       query.offset = options.offset;
     }
     if (options.limit !== undefined) {
       query.limit = options.limit;
     }
-    return this._request<IRowsPage>(['datasets', id, 'rows'], query);
+    if (options.version !== undefined) {
+      query.version = options.version;
+    }
+    if (options.sort) {
+      query.sort = options.sort;
+    }
+    return this._request<IRowsPage>(['datasets', id, 'rows'], query, {
+      signal: options.signal
+    });
   }
 
   queryChart(
@@ -177,13 +369,7 @@ export class LiveGraphsAPI implements ILiveGraphsAPI {
     query: Record<string, string | number> = {},
     init: RequestInit = {}
   ): Promise<T> {
-    const url =
-      URLExt.join(
-        this.serverSettings.baseUrl,
-        'livegraphs',
-        'api',
-        ...path.map(encodeURIComponent)
-      ) + URLExt.objectToQueryString(query);
+    const url = this._url(path, query);
     const response = await ServerConnection.makeRequest(
       url,
       init,
@@ -196,6 +382,56 @@ export class LiveGraphsAPI implements ILiveGraphsAPI {
       return undefined as T;
     }
     return (await response.json()) as T;
+  }
+
+  /**
+   * `{baseUrl}livegraphs/api/{...path}?{query}`, path parts URL-encoded.
+   */
+  private _url(
+    path: string[],
+    query: Record<string, string | number> = {}
+  ): string {
+    return (
+      URLExt.join(
+        this.serverSettings.baseUrl,
+        'livegraphs',
+        'api',
+        ...path.map(encodeURIComponent)
+      ) + URLExt.objectToQueryString(query)
+    );
+  }
+}
+
+/**
+ * Helpers private to this module.
+ */
+namespace Private {
+  /**
+   * `query` plus `version` when one is given.
+   */
+  export function versionQuery(
+    version: number | undefined,
+    query: Record<string, string | number>
+  ): Record<string, string | number> {
+    return version === undefined ? query : { ...query, version };
+  }
+
+  /**
+   * The headers `ServerConnection.makeRequest` would add: the token, and the
+   * XSRF cookie's value for a state-changing request.
+   */
+  export function authHeaders(
+    settings: ServerConnection.ISettings
+  ): Array<[string, string]> {
+    const out: Array<[string, string]> = [];
+    if (settings.token) {
+      out.push(['Authorization', `token ${settings.token}`]);
+    }
+    const match = document.cookie.match('\\b_xsrf=([^;]*)\\b');
+    if (match) {
+      out.push(['X-XSRFToken', match[1]]);
+    }
+    return out;
   }
 }
 

@@ -1,5 +1,6 @@
 import { JupyterFrontEndPlugin } from '@jupyterlab/application';
 
+import { adminLinkPlugin } from './adminlink';
 import { apiPlugin, datasetsPlugin } from './plugins';
 import { chartsPlugin } from './charts/plugin';
 import { dashboardPlugin } from './dashboard/plugin';
@@ -11,6 +12,7 @@ export * from './charts';
 const plugins: JupyterFrontEndPlugin<any>[] = [
   apiPlugin,
   datasetsPlugin,
+  adminLinkPlugin,
   chartsPlugin,
   dashboardPlugin
 ];

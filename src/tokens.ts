@@ -43,13 +43,130 @@ export interface IDataset {
    */
   readonly created: string;
   readonly updated: string;
+
+  /**
+   * How many versions the dataset has.
+   */
+  readonly versions?: number;
+
+  /**
+   * The validation report of the current version.
+   */
+  readonly report?: IReport | null;
+
+  /**
+   * Conversion problems of the step that made this version (transforms only).
+   */
+  readonly problems?: ReadonlyArray<IProblem>;
+}
+
+/**
+ * One value that did not fit its column's type.
+ */
+export interface IProblem {
+  /**
+   * The 1-based data row (the header not counted), if known.
+   */
+  readonly row: number | null;
+  readonly column: string | null;
+  readonly value: unknown;
+  readonly expected: string;
+}
+
+/**
+ * What the server found when it read an upload or applied a step.
+ */
+export interface IReport {
+  readonly problems?: ReadonlyArray<IProblem>;
+  readonly problem_count?: number;
+  readonly [key: string]: unknown;
+}
+
+/**
+ * One version of a dataset.
+ */
+export interface IVersion {
+  readonly version: number;
+  readonly parent: number | null;
+  readonly kind: 'upload' | 'transform' | 'revert';
+  readonly rows: number;
+  readonly size: number;
+  readonly columns: ReadonlyArray<IColumn>;
+  readonly step: IStep | null;
+  readonly description: string;
+  readonly created: string;
+  readonly created_by: string;
+}
+
+/**
+ * One cleaning step, e.g. `{"op": "cast", "column": "x", "to": "float"}`.
+ */
+export interface IStep {
+  readonly op: string;
+  readonly [key: string]: unknown;
+}
+
+/**
+ * One step of a recipe: the version it made and what it did.
+ */
+export interface IRecipeStep {
+  readonly version: number;
+  readonly step: IStep;
+  readonly description: string;
+}
+
+/**
+ * A column's profile.
+ */
+export interface IProfile {
+  readonly column: string;
+  readonly type: string;
+  readonly count: number;
+  readonly nulls: number;
+  readonly distinct: number;
+  readonly min: unknown;
+  readonly max: unknown;
+  readonly mean: number | null;
+  readonly histogram: ReadonlyArray<{
+    readonly start: number;
+    readonly end: number;
+    readonly count: number;
+  }>;
+  readonly top: ReadonlyArray<{
+    readonly value: unknown;
+    readonly count: number;
+  }>;
+}
+
+/**
+ * The answer to a formula check.
+ */
+export interface IFormulaCheck {
+  readonly valid: boolean;
+  readonly type?: string;
+  readonly columns?: ReadonlyArray<string>;
+  readonly message?: string;
+  readonly position?: number | null;
+}
+
+/**
+ * Something a formula editor may offer.
+ */
+export interface ICompletion {
+  readonly kind: 'function' | 'keyword' | 'column';
+  readonly name: string;
+  readonly signature: string;
+  readonly doc: string;
 }
 
 /**
  * One page of a dataset's rows.
  */
 export interface IRowsPage {
-  readonly columns: ReadonlyArray<IColumn>;
+  /**
+   * The column names, in order.
+   */
+  readonly columns: ReadonlyArray<string>;
   readonly rows: ReadonlyArray<ReadonlyArray<unknown>>;
   readonly offset: number;
   readonly limit: number;
@@ -86,8 +203,81 @@ export interface ILiveGraphsAPI {
    */
   uploadDataset(
     name: string,
-    body: Blob | ArrayBuffer | string
+    body: Blob | ArrayBuffer | string,
+    options?: ILiveGraphsAPI.IUploadOptions
   ): Promise<IDataset>;
+
+  /**
+   * Make a dataset from a file of the Jupyter file browser (copied on the server).
+   */
+  importFile(
+    path: string,
+    name: string,
+    options?: { signal?: AbortSignal }
+  ): Promise<IDataset>;
+
+  /**
+   * List datasets only if the list changed since the answer tagged `etag`.
+   *
+   * Resolves to `null` when nothing changed.
+   */
+  listDatasetsIfChanged(
+    etag: string | null
+  ): Promise<{ datasets: IDataset[]; etag: string | null } | null>;
+
+  /**
+   * Rename a dataset.
+   */
+  renameDataset(id: string, name: string): Promise<IDataset>;
+
+  /**
+   * Every version of a dataset, oldest first.
+   */
+  getVersions(id: string): Promise<IVersion[]>;
+
+  /**
+   * Apply one cleaning step to the version the caller saw.
+   */
+  applyStep(id: string, step: IStep, baseVersion: number): Promise<IDataset>;
+
+  /**
+   * Make a version's data current again, as a new version.
+   */
+  revert(id: string, version: number): Promise<IDataset>;
+
+  /**
+   * The steps behind a version.
+   */
+  getRecipe(id: string, version?: number): Promise<IRecipeStep[]>;
+
+  /**
+   * The steps behind a version, as pandas code.
+   */
+  getRecipeCode(id: string, version?: number): Promise<string>;
+
+  /**
+   * One column's profile.
+   */
+  getProfile(id: string, column: string, version?: number): Promise<IProfile>;
+
+  /**
+   * What a formula editor may complete.
+   */
+  getCompletions(id: string, version?: number): Promise<ICompletion[]>;
+
+  /**
+   * Check a formula without applying it.
+   */
+  checkFormula(
+    id: string,
+    formula: string,
+    version?: number
+  ): Promise<IFormulaCheck>;
+
+  /**
+   * The download URL of a version in `format` (csv, parquet or json).
+   */
+  exportUrl(id: string, format: string, version?: number): string;
 
   /**
    * Delete a dataset.
@@ -128,6 +318,16 @@ export namespace ILiveGraphsAPI {
      * The media type, e.g. `text/csv`; a `Blob` body's own type when omitted.
      */
     contentType?: string;
+
+    /**
+     * Called as bytes are sent, with the bytes sent and the total.
+     */
+    onProgress?: (loaded: number, total: number) => void;
+
+    /**
+     * Aborts the upload; the server then keeps nothing.
+     */
+    signal?: AbortSignal;
   }
 
   /**
@@ -143,6 +343,21 @@ export namespace ILiveGraphsAPI {
      * The most rows to return; the server's default when omitted.
      */
     limit?: number;
+
+    /**
+     * The version to read; the current one when omitted.
+     */
+    version?: number;
+
+    /**
+     * Sort keys, e.g. `-price,name`.
+     */
+    sort?: string;
+
+    /**
+     * Aborts the request.
+     */
+    signal?: AbortSignal;
   }
 }
 

@@ -9,6 +9,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import yaml
 
 from .conftest import body
 
@@ -227,6 +228,8 @@ async def test_openapi_is_served_and_names_every_route(lg_api):
     r = await lg_api("GET", "openapi.yaml")
     assert r.code == 200
     text = r.body.decode()
+    doc = yaml.safe_load(text)
+    assert doc["openapi"].startswith("3.")
     for pattern, _ in ROUTES:
         if pattern == r"(?P<path>.*)":
             continue

@@ -11,7 +11,17 @@ from livegraphs_ext.store.errors import StoreError
 from livegraphs_ext.store.ingest import IngestLimits, ingest_file
 from livegraphs_ext.store.schema import IngestResult
 
-CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
+
+def _find_corpus() -> Path:
+    """``shared/corpus`` next to the checkout (or next to any folder above it, for worktrees)."""
+    here = Path(__file__).resolve().parent.parent
+    for folder in here.parents:
+        if (folder / "shared" / "corpus").is_dir():
+            return folder / "shared" / "corpus"
+    return here.parent / "shared" / "corpus"
+
+
+CORPUS = _find_corpus()
 
 
 def run(

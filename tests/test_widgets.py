@@ -250,3 +250,12 @@ def test_widget_esm_is_the_bundle_and_reaches_no_jupyterlab_module():
                 todo.append(target.with_suffix(".ts"))
     assert root / "src" / "charts" / "view.ts" in seen
     assert root / "src" / "charts" / "builder" / "builder.ts" in seen
+
+
+def test_a_spec_of_a_missing_dataset_or_a_wrong_shape_shows_an_error(lg_sales: dict[str, Any]):
+    missing = lg.ChartWidget(
+        {"version": 1, "dataset": {"id": "0" * 32}, "mark": "bar", "encoding": {"x": {"field": "region"}}}
+    )
+    assert missing.result == b"" and missing.error
+    shapeless = lg.ChartWidget({"version": 1, "dataset": {"id": lg_sales["id"]}, "mark": "no-such-mark"})
+    assert shapeless.result == b"" and "mark" in shapeless.error

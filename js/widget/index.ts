@@ -6,6 +6,7 @@
  * as the JupyterLab extension and nothing from `@jupyterlab/*`, so it also runs
  * in Notebook 7, Voila and VS Code.
  */
+import { MessageLoop } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
 import '../../style/charts.css';
@@ -82,12 +83,30 @@ function render({ model, el }: { model: IModel; el: HTMLElement }) {
   model.on('change:spec', onSpec);
   model.on('change:height', setHeight);
 
-  Widget.attach(root, el);
-  showResult();
-  const observer = new ResizeObserver(() => root.update());
+  // Lumino attaches only to a node in the page; anywidget may render before
+  // the output area is.
+  let disposed = false;
+  const attach = () => {
+    if (disposed) {
+      return;
+    }
+    if (!el.isConnected) {
+      requestAnimationFrame(attach);
+      return;
+    }
+    Widget.attach(root, el);
+    showResult();
+  };
+  attach();
+  const observer = new ResizeObserver(() => {
+    if (root.isAttached) {
+      MessageLoop.sendMessage(root, Widget.ResizeMessage.UnknownSize);
+    }
+  });
   observer.observe(el);
 
   return () => {
+    disposed = true;
     observer.disconnect();
     model.off('change:result', showResult);
     model.off('change:error', showResult);

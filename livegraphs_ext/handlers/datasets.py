@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import orjson
+from jupyter_core.paths import is_hidden
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 from tornado.http1connection import HTTP1Connection
@@ -16,6 +18,9 @@ from tornado.web import HTTPError
 from ..store import check_name
 from ..store.files import remove_quietly
 from .base import AUTH_RESOURCE, LiveGraphsHandler
+
+#: the jupyter_events schema of dataset change notifications (livegraphs_ext/events/dataset.yaml)
+DATASET_EVENT = "https://events.livegraphs.dev/dataset/v1"
 
 CHUNK = 1 << 20
 
@@ -107,6 +112,7 @@ class DatasetsHandler(LiveGraphsHandler):
             cancel=self._cancel,
             heavy=True,
         )
+        notify(self, "created", dataset)
         self.set_header("Location", self.lg.api_url("datasets", dataset["id"]))
         self.write_json(dataset, status=201)
 
@@ -125,12 +131,15 @@ class DatasetHandler(LiveGraphsHandler):
         body = self.json_body()
         if "name" not in body or not isinstance(body["name"], str):
             raise HTTPError(400, 'Send {"name": "new name"}', reason="Bad Request")
-        self.write_json(await self.run(self.store.rename, dataset_id, body["name"]))
+        dataset = await self.run(self.store.rename, dataset_id, body["name"])
+        notify(self, "changed", dataset)
+        self.write_json(dataset)
 
     @web.authenticated
     @authorized
     async def delete(self, dataset_id: str) -> None:
         await self.run(self.store.delete, dataset_id, heavy=True)
+        notify(self, "deleted", dataset_id)
         self.set_status(204)
         self.finish()
 
@@ -180,9 +189,9 @@ class RevertHandler(LiveGraphsHandler):
         version = body.get("version")
         if not isinstance(version, int) or isinstance(version, bool):
             raise HTTPError(400, 'Send {"version": N}', reason="Bad Request")
-        self.write_json(
-            await self.run(self.store.revert, dataset_id, version, user=self.username), status=201
-        )
+        dataset = await self.run(self.store.revert, dataset_id, version, user=self.username)
+        notify(self, "changed", dataset)
+        self.write_json(dataset, status=201)
 
 
 class TransformsHandler(LiveGraphsHandler):
@@ -201,6 +210,7 @@ class TransformsHandler(LiveGraphsHandler):
         result = await self.run(
             self.store.apply_step, dataset_id, step, user=self.username, base_version=base, heavy=True
         )
+        notify(self, "changed", result)
         self.write_json(result, status=201)
 
 
@@ -244,3 +254,105 @@ class ExportHandler(LiveGraphsHandler):
         finally:
             if export.temporary:
                 remove_quietly(export.path)
+
+
+class ProfileHandler(LiveGraphsHandler):
+    """``GET profile?column=NAME&version=``: one column's counts, range and histogram or top values."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, dataset_id: str) -> None:
+        column = self.get_argument("column", None)
+        if not column:
+            raise HTTPError(400, "Name a column: ?column=...", reason="Bad argument")
+        self.write_json(await self.run(self.store.profile, dataset_id, column, self.int_arg("version")))
+
+
+class FormulaHandler(LiveGraphsHandler):
+    """``GET formula``: what an editor may complete; ``POST formula {"formula"}``: check one."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, dataset_id: str) -> None:
+        items = await self.run(self.store.formula_completions, dataset_id, self.int_arg("version"))
+        self.write_json({"completions": items})
+
+    @web.authenticated
+    @authorized
+    async def post(self, dataset_id: str) -> None:
+        body = self.json_body()
+        version = body.get("version")
+        if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+            raise HTTPError(400, "version must be an integer", reason="Bad Request")
+        self.write_json(await self.run(self.store.check_formula, dataset_id, body.get("formula"), version))
+
+
+class ImportHandler(LiveGraphsHandler):
+    """``POST datasets/import {"path", "name"}``: a file of the Jupyter file browser becomes a dataset.
+
+    The server copies the file itself, so a big file never passes through the browser.
+    """
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.json_body()
+        path, name = body.get("path"), body.get("name")
+        if not isinstance(path, str) or not path:
+            raise HTTPError(400, 'Send {"path": "folder/file.csv", "name": "..."}', reason="Bad Request")
+        if not self.authorizer.is_authorized(self, self.current_user, "read", "contents"):
+            raise HTTPError(403, "You may not read files", reason="Forbidden")
+        check_name(name)
+        source = self._local_path(path)
+        staged = self.store.staging_path()
+        self._cancel = threading.Event()
+        await self.run(shutil.copyfile, source, staged, heavy=True)
+        dataset = await self.run(
+            self.store.create_from_file,
+            staged,
+            name=name,
+            owner=self.username,
+            filename=source.name,
+            cancel=self._cancel,
+            heavy=True,
+        )
+        notify(self, "created", dataset)
+        self.set_header("Location", self.lg.api_url("datasets", dataset["id"]))
+        self.write_json(dataset, status=201)
+
+    _cancel: threading.Event | None = None
+
+    def on_connection_close(self) -> None:
+        if self._cancel is not None:
+            self._cancel.set()
+
+    def _local_path(self, path: str) -> Path:
+        contents = self.serverapp.contents_manager
+        resolve = getattr(contents, "_get_os_path", None)
+        if resolve is None:
+            raise HTTPError(
+                400, "This server's files are not on its disk; upload the file instead", reason="Bad Request"
+            )
+        try:
+            # _get_os_path refuses paths outside the server's root folder (404).
+            local = Path(resolve(path.strip("/")))
+        except HTTPError:
+            raise HTTPError(404, f"No such file: {path[:200]!r}", reason="Not Found") from None
+        root = getattr(contents, "root_dir", None)
+        hidden = root is not None and is_hidden(str(local), root)
+        if (hidden and not contents.allow_hidden) or not local.is_file():
+            raise HTTPError(404, f"No such file: {path[:200]!r}", reason="Not Found")
+        return local
+
+
+def notify(handler: LiveGraphsHandler, action: str, dataset: dict[str, Any] | str) -> None:
+    """Tell every open front end that a dataset was created, changed or deleted."""
+    logger = getattr(handler.serverapp, "event_logger", None)
+    if logger is None:
+        return
+    dataset_id = dataset if isinstance(dataset, str) else dataset["id"]
+    version = None if isinstance(dataset, str) else dataset.get("version")
+    try:
+        logger.emit(schema_id=DATASET_EVENT, data={"action": action, "id": dataset_id, "version": version})
+    except Exception:  # a notification must never fail the change itself
+        handler.log.warning("livegraphs: could not emit a dataset event", exc_info=True)

@@ -4,7 +4,10 @@ A plain library: it never imports tornado or jupyter_server, so the same code
 runs inside the laptop's jupyter-server extension and inside the hub service.
 """
 
+# After the store: these add the shares and events tables to the catalog's schema.
+from .acl import GuardedStore, Principal
 from .errors import BadInput, Conflict, Forbidden, NotFound, Problem, StoreError, TooLarge, Unsupported
+from .events import EventLog
 from .schema import ColumnInfo, IngestResult, Report
 from .store import DatasetStore, ExportFile, StoreConfig, check_name, default_root
 
@@ -13,10 +16,13 @@ __all__ = [
     "ColumnInfo",
     "Conflict",
     "DatasetStore",
+    "EventLog",
     "ExportFile",
     "Forbidden",
+    "GuardedStore",
     "IngestResult",
     "NotFound",
+    "Principal",
     "Problem",
     "Report",
     "StoreConfig",

@@ -19,7 +19,7 @@ import re
 import threading
 import unicodedata
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,15 +28,20 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from . import transforms
+from . import profile, transforms
 from .catalog import Catalog, DatasetRow, VersionRow, utcnow
 from .errors import BadInput, Conflict, NotFound, Problem, StoreError
 from .files import publish, remove_quietly, unique_name
 from .formula_ast import quote_ident
 from .ingest import IngestLimits, ingest_file
+from .ingest.engine import restrict_files
 from .ingest.engine import sql_str as quote_literal
 from .pages import ParquetMetaCache, read_slice, table_rows
 from .schema import ColumnInfo, column_type_of
+
+#: Called inside a change's catalog transaction, with the session and the dataset row,
+#: so a host's authorization check and activity record commit (or fail) with the change.
+InTransaction = Callable[[Any, DatasetRow], None]
 
 MAX_PAGE = 10_000
 NAME_MAX = 200
@@ -71,6 +76,8 @@ class StoreConfig:
     #: DuckDB settings of the store's own queries
     duckdb_threads: int = 2
     duckdb_memory_limit: str = "1GB"
+    #: disk a query may spill to
+    duckdb_temp_limit: str = "4GB"
     query_timeout_ms: int = 60_000
 
 
@@ -152,8 +159,14 @@ class DatasetStore:
         finally:
             remove_quietly(d)
 
-    def _connect(self, scratch: Path) -> duckdb.DuckDBPyConnection:
-        return duckdb.connect(
+    def _connect(self, scratch: Path, read: Sequence[Path] = ()) -> duckdb.DuckDBPyConnection:
+        """A private in-memory DuckDB for one query, locked before any query runs.
+
+        It reads only the files in ``read`` (every dataset file when empty), writes only
+        under ``scratch`` and ``staging/`` (spill files, a step's or an export's output),
+        loads no extension, and no statement can change its settings afterwards.
+        """
+        con = duckdb.connect(
             ":memory:",
             config={
                 "threads": self.config.duckdb_threads,
@@ -161,9 +174,23 @@ class DatasetStore:
                 "temp_directory": str(scratch / "spill"),
                 "autoinstall_known_extensions": False,
                 "autoload_known_extensions": False,
+                "allow_community_extensions": False,
+                "allow_unsigned_extensions": False,
+                "allow_persistent_secrets": False,
                 "max_execution_time": self.config.query_timeout_ms,
             },
         )
+        try:
+            con.execute("SET enable_progress_bar = false")
+            # via SET: an open-time value is reported but not enforced
+            con.execute(f"SET max_temp_directory_size = {quote_literal(self.config.duckdb_temp_limit)}")
+            folders = [scratch, self.staging_dir] + ([] if read else [self.datasets_dir])
+            restrict_files(con, files=read, folders=folders)
+            con.execute("SET lock_configuration = true")
+        except BaseException:
+            con.close()
+            raise
+        return con
 
     # ------------------------------------------------------------------ reading the catalog
 
@@ -274,6 +301,7 @@ class DatasetStore:
         content_type: str | None = None,
         filename: str | None = None,
         cancel: threading.Event | None = None,
+        in_tx: InTransaction | None = None,
     ) -> dict[str, Any]:
         """Ingest the file at ``src`` (removed afterwards) as version 1 of a new dataset."""
         try:
@@ -321,6 +349,9 @@ class DatasetStore:
                         )
                     )
                     s.add(ds)
+                    if in_tx is not None:
+                        s.flush()
+                        in_tx(s, ds)
             except BaseException:
                 remove_quietly(self.datasets_dir / dataset_id)
                 raise
@@ -337,10 +368,12 @@ class DatasetStore:
     def _name_taken(name: str) -> Conflict:
         return Conflict(f"You already have a dataset named {name!r}; pick another name", "Name taken")
 
-    def rename(self, dataset_id: str, name: str) -> dict[str, Any]:
+    def rename(self, dataset_id: str, name: str, *, in_tx: InTransaction | None = None) -> dict[str, Any]:
         name = check_name(name)
         with self.catalog.transaction() as s:
             ds = self._get(s, dataset_id)
+            if in_tx is not None:
+                in_tx(s, ds)
             other = self.catalog.by_name(s, ds.owner, name)
             if other is not None and other.id != ds.id:
                 raise self._name_taken(name)
@@ -348,17 +381,26 @@ class DatasetStore:
             ds.updated = utcnow()
         return self.get(dataset_id)
 
-    def delete(self, dataset_id: str) -> None:
+    def delete(self, dataset_id: str, *, in_tx: InTransaction | None = None) -> None:
         with self._dataset_lock(dataset_id):
             with self.catalog.transaction() as s:
-                s.delete(self._get(s, dataset_id))
+                ds = self._get(s, dataset_id)
+                if in_tx is not None:
+                    in_tx(s, ds)
+                s.delete(ds)
             # The catalog no longer names these files; a crash here leaves orphans for sweep().
             remove_quietly(self.datasets_dir / dataset_id)
 
     # ------------------------------------------------------------------ changes
 
     def apply_step(
-        self, dataset_id: str, step: dict[str, Any], *, user: str, base_version: int | None = None
+        self,
+        dataset_id: str,
+        step: dict[str, Any],
+        *,
+        user: str,
+        base_version: int | None = None,
+        in_tx: InTransaction | None = None,
     ) -> dict[str, Any]:
         """Apply one cleaning step to the current version; the result is a new version.
 
@@ -430,6 +472,8 @@ class DatasetStore:
                     )
                     ds.current_version = number
                     ds.updated = now
+                    if in_tx is not None:
+                        in_tx(s, ds)
             except BaseException:
                 remove_quietly(self._abs(rel))
                 raise
@@ -437,7 +481,9 @@ class DatasetStore:
             out["problems"] = [p.to_json() for p in problems]
             return out
 
-    def revert(self, dataset_id: str, to_version: int, *, user: str) -> dict[str, Any]:
+    def revert(
+        self, dataset_id: str, to_version: int, *, user: str, in_tx: InTransaction | None = None
+    ) -> dict[str, Any]:
         """Make ``to_version``'s data current again, as a new version (history is never rewritten)."""
         with self._dataset_lock(dataset_id), self.catalog.transaction() as s:
             ds = self._get(s, dataset_id)
@@ -462,6 +508,8 @@ class DatasetStore:
             )
             ds.current_version = number
             ds.updated = now
+            if in_tx is not None:
+                in_tx(s, ds)
         return self.get(dataset_id)
 
     def recipe(self, dataset_id: str, number: int | None = None) -> list[dict[str, Any]]:
@@ -553,7 +601,7 @@ class DatasetStore:
         order = f"{order}, " if order else ""
         select = ", ".join(quote_ident(n) for n in names)
         with self._scratch() as scratch:
-            con = self._connect(scratch)
+            con = self._connect(scratch, read=[path])
             try:
                 self._src_view(con, path)
                 where_sql = f" WHERE {where}" if where else ""
@@ -579,6 +627,29 @@ class DatasetStore:
         import pyarrow.parquet as pq
 
         return pq.read_table(self.version_file(dataset_id, version))
+
+    # ------------------------------------------------------------------ profiles and formulas
+
+    def profile(self, dataset_id: str, column: str, version: int | None = None) -> dict[str, Any]:
+        """Counts, range and histogram or top values of one column (see ``profile.column_profile``)."""
+        path, columns, _ = self._columns(dataset_id, version)
+        with self._scratch() as scratch:
+            con = self._connect(scratch)
+            try:
+                return profile.column_profile(con, path, columns, column)
+            except duckdb.Error as e:
+                raise BadInput(f"The profile failed: {_duck_message(e)}", "Bad query") from e
+            finally:
+                con.close()
+
+    def check_formula(self, dataset_id: str, formula: Any, version: int | None = None) -> dict[str, Any]:
+        """Whether ``formula`` is valid on a version, its type, or the error and where it is."""
+        _, columns, _ = self._columns(dataset_id, version)
+        return profile.check_formula(formula, columns)
+
+    def formula_completions(self, dataset_id: str, version: int | None = None) -> list[dict[str, str]]:
+        _, columns, _ = self._columns(dataset_id, version)
+        return profile.completions(columns)
 
     # ------------------------------------------------------------------ export
 

@@ -6,7 +6,6 @@
 export * from './types';
 export * from './text';
 export * from './figure';
-export * from './arrow';
 export { ChartView, loadPlotly } from './view';
 export { ChartBuilder } from './builder/builder';
 export { pythonCode } from './builder/codegen';

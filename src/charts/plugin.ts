@@ -7,7 +7,6 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import {
-  ICommandPalette,
   InputDialog,
   MainAreaWidget,
   WidgetTracker
@@ -16,6 +15,7 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { ILiveGraphsAPI } from '../tokens';
 import { ChartBuilder } from './builder/builder';
+import { IChartSpec } from './types';
 
 /**
  * The command ids of charts.
@@ -26,17 +26,19 @@ export namespace ChartCommandIDs {
 
 /**
  * Adds the `livegraphs:new-chart` command: a chart builder in a main-area tab.
+ *
+ * Arguments: `datasetId` (or `id`; asked for when absent) and optionally
+ * `spec`, a chart spec to start from.
  */
 export const chartsPlugin: JupyterFrontEndPlugin<void> = {
   id: 'livegraphs-ext:charts',
   description: 'Adds the chart builder and the New Chart command.',
   autoStart: true,
   requires: [ILiveGraphsAPI],
-  optional: [ICommandPalette, ILayoutRestorer, ITranslator],
+  optional: [ILayoutRestorer, ITranslator],
   activate: (
     app: JupyterFrontEnd,
     api: ILiveGraphsAPI,
-    palette: ICommandPalette | null,
     restorer: ILayoutRestorer | null,
     translator: ITranslator | null
   ): void => {
@@ -64,18 +66,13 @@ export const chartsPlugin: JupyterFrontEndPlugin<void> = {
 
     app.commands.addCommand(ChartCommandIDs.newChart, {
       label: args =>
-        args.datasetId || args.fromMenu
+        args.datasetId || args.id
           ? trans.__('New Chart')
           : trans.__('New Chart…'),
       caption: trans.__('Build a chart from a dataset by dragging its fields'),
       execute: async args => {
-        let datasetId = (args.datasetId as string | undefined) ?? null;
-        if (!datasetId && args.fromMenu) {
-          const node = app.contextMenuHitTest(n =>
-            n.classList.contains('jp-LiveGraphs-dataset')
-          );
-          datasetId = node?.dataset.datasetId ?? null;
-        }
+        let datasetId =
+          ((args.datasetId ?? args.id) as string | undefined) ?? null;
         if (!datasetId) {
           datasetId = await pickDataset();
         }
@@ -90,6 +87,7 @@ export const chartsPlugin: JupyterFrontEndPlugin<void> = {
             version: dataset.version,
             columns: dataset.columns
           },
+          spec: (args.spec as IChartSpec | undefined) ?? null,
           client: api
         });
         const widget = new MainAreaWidget({ content: builder });
@@ -106,20 +104,15 @@ export const chartsPlugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
-    app.contextMenu.addItem({
-      command: ChartCommandIDs.newChart,
-      args: { fromMenu: true },
-      selector: '.jp-LiveGraphs-dataset',
-      rank: 1
-    });
-    palette?.addItem({
-      command: ChartCommandIDs.newChart,
-      category: trans.__('LiveGraphs')
-    });
+    // The Datasets panel's context menu and the palette offer this command
+    // through the workspace's "New Chart" (livegraphs:new-chart-from-dataset).
     void restorer?.restore(tracker, {
       command: ChartCommandIDs.newChart,
-      args: widget => ({ datasetId: widget.content.datasetInfo.id }),
-      name: widget => widget.content.datasetInfo.id
+      args: widget => ({
+        datasetId: widget.content.datasetInfo.id,
+        spec: widget.content.spec as any
+      }),
+      name: widget => widget.id
     });
   }
 };

@@ -126,6 +126,16 @@ export class ChartView extends Widget {
     this.node.append(bar, this._plot, this._message);
 
     this._setState('empty', this._placeholder);
+    // Redraw with the new colors when JupyterLab's theme changes.
+    this._themeObserver = new MutationObserver(() => {
+      if (this._result && this._state === 'ready') {
+        void this.setResult(this._result);
+      }
+    });
+    this._themeObserver.observe(document.body, {
+      attributes: true,
+      attributeFilter: ['data-jp-theme-name']
+    });
     if (options.spec !== undefined) {
       this.spec = options.spec;
     }
@@ -285,6 +295,7 @@ export class ChartView extends Widget {
       return;
     }
     this._controller?.abort();
+    this._themeObserver.disconnect();
     this._purge();
     super.dispose();
   }
@@ -337,6 +348,7 @@ export class ChartView extends Widget {
   private _ticket = 0;
   private _controller: AbortController | null = null;
   private _resizePending = false;
+  private _themeObserver: MutationObserver;
   private _placeholder: string;
   private _notice: HTMLElement;
   private _plot: HTMLElement;

@@ -105,7 +105,9 @@ test.describe('chart builder', () => {
 
     // When "New Chart" is chosen from its context menu
     await item.click({ button: 'right' });
-    await page.getByRole('menuitem', { name: 'New Chart' }).click();
+    await page
+      .getByRole('menuitem', { name: 'New Chart', exact: true })
+      .click();
 
     // Then a builder tab opens with the fields and their types
     const builder = page.locator('.jp-LiveGraphs-ChartBuilder');
@@ -218,6 +220,30 @@ test.describe('chart builder', () => {
       `lg.chart("${dataset.name}", mark="line", x="month(month)", y="max(revenue)", color="region")`
     );
 
+    // A filter dropped on the Filters shelf asks for its condition
+    await dragField(page, builder, 'region', 'Filters');
+    const editor = page.locator('.jp-LiveGraphs-filterEditor');
+    await expect(editor.getByRole('combobox', { name: 'Condition' })).toHaveValue(
+      'in'
+    );
+    await editor.getByRole('textbox', { name: 'Value' }).fill('EMEA, APAC');
+    await editor.getByRole('button', { name: 'Apply' }).click();
+    await expect(
+      builder.getByRole('list', { name: 'Filters shelf' })
+    ).toContainText('region is one of EMEA, APAC');
+    await expect.poll(async () => (await traces(builder)).length).toBe(2);
+
+    // Sorting by Y and keeping the top 2 of a bar chart
+    await builder.locator('.jp-LiveGraphs-markPicker').selectOption('bar');
+    await dragField(page, builder, 'region', 'X axis');
+    await builder.locator('.jp-LiveGraphs-sortPicker').selectOption('y:descending');
+    const top = builder.locator('.jp-LiveGraphs-limitInput');
+    await top.fill('1');
+    await top.press('Enter');
+    await expect
+      .poll(async () => (await traces(builder)).map(t => t.x.join()))
+      .toEqual(['EMEA']);
+
     // A spec the server rejects shows its error inline
     await builder.locator('.jp-LiveGraphs-markPicker').selectOption('map');
     await expect(chart).toHaveAttribute('data-lg-state', 'error');
@@ -269,7 +295,9 @@ test.describe('chart builder', () => {
     // and whole in the hover label of each payload bar
     const hovers: string[] = [];
     for (const bar of await plot.locator('.bars .point path').all()) {
+      await page.mouse.move(0, 0);
       await bar.hover({ force: true });
+      await expect(plot.locator('.hoverlayer .hovertext')).toBeVisible();
       hovers.push((await plot.locator('.hoverlayer').textContent()) ?? '');
     }
     expect(hovers.some(text => text.includes(PAYLOAD))).toBe(true);
@@ -285,5 +313,457 @@ test.describe('chart builder', () => {
     expect(await page.evaluate(() => (window as any).__xss)).toBeUndefined();
     expect(requests).toEqual([]);
     await attach(page, testInfo, 'html-payloads-as-text');
+  });
+});
+
+test.describe('chart builder pills', () => {
+  test('pills move between shelves, leave when dragged off, and fields add on double-click', async ({
+    page,
+    baseURL
+  }) => {
+    const dataset = await upload(page, baseURL!);
+    await page.evaluate(
+      id =>
+        (window as any).jupyterapp.commands.execute('livegraphs:new-chart', {
+          datasetId: id,
+          spec: {
+            version: 1,
+            dataset: { id },
+            mark: 'bar',
+            encoding: {
+              x: { field: 'region' },
+              y: { field: 'revenue', aggregate: 'mean' }
+            }
+          }
+        }),
+      dataset.id
+    );
+    const builder = page.locator('.jp-LiveGraphs-ChartBuilder').last();
+    const shelf = (name: string) =>
+      builder.getByRole('list', { name: `${name} shelf` });
+    await expect(shelf('Y axis')).toContainText('Average revenue');
+
+    // When the Y pill is dragged onto Size, it keeps its aggregation there
+    const pill = shelf('Y axis').locator('.jp-LiveGraphs-pill');
+    const from = (await pill.boundingBox())!;
+    const to = (await shelf('Size').boundingBox())!;
+    await page.mouse.move(from.x + 10, from.y + from.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(from.x + 30, from.y + 20, { steps: 3 });
+    await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, {
+      steps: 8
+    });
+    await page.mouse.up();
+    await expect(shelf('Size')).toContainText('Average revenue');
+    await expect(shelf('Y axis')).toContainText('Drop a field here');
+
+    // When the Size pill is dragged off the shelves, it is removed
+    const sized = shelf('Size').locator('.jp-LiveGraphs-pill');
+    const box = (await sized.boundingBox())!;
+    const fieldList = (await builder
+      .locator('.jp-LiveGraphs-builderDataset')
+      .boundingBox())!;
+    await page.mouse.move(box.x + 10, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + 30, box.y + 20, { steps: 3 });
+    await page.mouse.move(fieldList.x + 20, fieldList.y + 5, { steps: 8 });
+    await page.mouse.up();
+    await expect(shelf('Size')).toContainText('Drop a field here');
+
+    // And double-clicking a field puts it on the first free shelf
+    await builder.locator('.jp-LiveGraphs-field[data-field="units"]').dblclick();
+    await expect(shelf('Y axis')).toContainText('Sum of units');
+    await expect(builder.locator('.jp-LiveGraphs-ChartView')).toHaveAttribute(
+      'data-lg-state',
+      'ready',
+      { timeout: 30000 }
+    );
+  });
+});
+
+test.describe('notebook chart widgets', () => {
+  test('lg.chart draws and lg.ChartBuilder builds a chart in a notebook', async ({
+    page,
+    baseURL
+  }, testInfo) => {
+    test.setTimeout(180000);
+    await page.evaluate(() => ((window as any).__xss = undefined));
+    const dataset = await upload(page, baseURL!);
+
+    // Given a notebook that draws a chart and opens a builder
+    await page.notebook.createNew();
+    await page.notebook.setCell(
+      0,
+      'code',
+      [
+        'import livegraphs_ext as lg',
+        `c = lg.chart(${JSON.stringify(dataset.name)}, mark="bar", x="region", y="sum(revenue)",`,
+        `             title=${JSON.stringify(PAYLOAD)}, height=320)`,
+        'c'
+      ].join('\n')
+    );
+    await page.notebook.addCell(
+      'code',
+      `b = lg.ChartBuilder(${JSON.stringify(dataset.name)}, height=520)\nb`
+    );
+    await page.notebook.addCell('code', 'print(b.code)');
+
+    // When the first two cells run
+    await page.notebook.runCell(0);
+    await page.notebook.runCell(1);
+
+    // Then the chart widget draws the bars from the kernel's Arrow result
+    const widgets = page.locator('.jp-LiveGraphs-widget');
+    const chart = widgets.nth(0).locator('.jp-LiveGraphs-ChartView');
+    await expect(chart).toHaveAttribute('data-lg-state', 'ready', {
+      timeout: 60000
+    });
+    await expect(chart.locator('.bars .point')).toHaveCount(4);
+    await expect(chart.locator('.gtitle')).toHaveText(PAYLOAD);
+
+    // When fields are dragged onto the builder widget's shelves
+    const builder = widgets.nth(1).locator('.jp-LiveGraphs-ChartBuilder');
+    await builder.scrollIntoViewIfNeeded();
+    await dragField(page, builder, 'month', 'X axis');
+    await dragField(page, builder, 'units', 'Y axis');
+
+    // Then the kernel answers and the builder draws a line
+    const built = builder.locator('.jp-LiveGraphs-ChartView');
+    await expect(built).toHaveAttribute('data-lg-state', 'ready', {
+      timeout: 60000
+    });
+    await expect
+      .poll(async () => {
+        const [line] = await traces(builder);
+        return line ? [line.type, line.y] : null;
+      })
+      .toEqual(['scatter', [4, 7, 7]]);
+    await attach(page, testInfo, 'notebook-widgets');
+
+    // And the kernel holds the spec: its Python line recreates the chart
+    await page.notebook.runCell(2);
+    await expect
+      .poll(() => page.notebook.getCellTextOutput(2))
+      .toEqual([
+        `lg.chart(${JSON.stringify(dataset.name)}, mark="line", x="month(month)", y="sum(units)")\n`
+      ]);
+    expect(await page.evaluate(() => (window as any).__xss)).toBeUndefined();
+  });
+});
+
+/**
+ * 2,000 rows with every column type a mark needs.
+ */
+function galleryCSV(): string {
+  const regions = ['EMEA', 'APAC', 'AMER'];
+  const countries = ['USA', 'FRA', 'BRA', 'IND', 'CHN'];
+  const lines = ['day,region,product,revenue,units,lat,lon,country'];
+  const start = Date.UTC(2024, 0, 1);
+  for (let i = 0; i < 2000; i++) {
+    const day = new Date(start + (i % 730) * 86400000).toISOString().slice(0, 10);
+    lines.push(
+      [
+        day,
+        regions[i % 3],
+        i % 2 ? 'B' : 'A',
+        ((i * 37) % 500) + 10,
+        i % 17,
+        -60 + ((i * 7) % 120),
+        -170 + ((i * 13) % 340),
+        countries[i % 5]
+      ].join(',')
+    );
+  }
+  return lines.join('\n');
+}
+
+test.describe('chart renderer', () => {
+  test('draws every mark from the engine, with facets, donut, maps, KPI delta, table and reduction notices', async ({
+    page,
+    baseURL
+  }, testInfo) => {
+    test.setTimeout(240000);
+    const outside: string[] = [];
+    page.on('request', request => {
+      if (!request.url().startsWith(baseURL!) && !request.url().startsWith('blob:') && !request.url().startsWith('data:')) {
+        outside.push(request.url());
+      }
+    });
+    const url = new URL('livegraphs/api/datasets', `${baseURL}/`);
+    url.searchParams.set('name', `gallery-${Date.now()}`);
+    const response = await page.request.post(url.href, {
+      data: galleryCSV(),
+      headers: { 'Content-Type': 'text/csv' }
+    });
+    expect(response.status()).toBe(201);
+    const dataset = await response.json();
+
+    const f = (field: string, extra: object = {}) => ({ field, ...extra });
+    const cases: {
+      name: string;
+      spec: any;
+      types: string[];
+      check?: (figure: any) => void;
+      notice?: RegExp;
+    }[] = [
+      {
+        name: 'bar-facets-stacked',
+        spec: {
+          mark: 'bar',
+          encoding: {
+            x: f('region'),
+            y: f('revenue', { aggregate: 'sum' }),
+            color: f('region'),
+            column: f('product')
+          },
+          options: { stack: 'stacked' }
+        },
+        types: ['bar'],
+        check: fig => {
+          expect(fig.traces.length).toBe(6);
+          expect(fig.layout.barmode).toBe('stack');
+          expect(fig.layoutKeys).toContain('xaxis2');
+          expect(fig.annotations.sort()).toEqual(['A', 'B']);
+        }
+      },
+      {
+        name: 'area-by-month',
+        spec: {
+          mark: 'area',
+          encoding: {
+            x: f('day', { timeUnit: 'month' }),
+            y: f('revenue', { aggregate: 'sum' }),
+            color: f('region')
+          }
+        },
+        types: ['scatter'],
+        check: fig => {
+          expect(fig.traces.length).toBe(3);
+          expect(fig.traces.every((t: any) => t.stackgroup)).toBe(true);
+        }
+      },
+      {
+        name: 'scatter-binned',
+        spec: {
+          mark: 'scatter',
+          encoding: { x: f('revenue'), y: f('units') },
+          max_marks: 100
+        },
+        types: ['heatmap'],
+        notice: /binned/
+      },
+      {
+        name: 'line-downsampled',
+        spec: {
+          mark: 'line',
+          encoding: { x: f('day'), y: f('revenue') },
+          max_marks: 200
+        },
+        types: ['scatter'],
+        notice: /downsampled/
+      },
+      {
+        name: 'donut',
+        spec: {
+          mark: 'pie',
+          encoding: { color: f('region'), y: f('units', { aggregate: 'sum' }) },
+          options: { hole: 0.5 }
+        },
+        types: ['pie'],
+        check: fig => expect(fig.traces[0].hole).toBe(0.5)
+      },
+      {
+        name: 'heatmap',
+        spec: {
+          mark: 'heatmap',
+          encoding: { x: f('region'), y: f('product') }
+        },
+        types: ['heatmap']
+      },
+      {
+        name: 'histogram',
+        spec: { mark: 'histogram', encoding: { x: f('revenue') } },
+        types: ['bar'],
+        check: fig => expect(fig.layout.bargap).toBe(0)
+      },
+      {
+        name: 'box',
+        spec: { mark: 'box', encoding: { x: f('region'), y: f('revenue') } },
+        types: ['box']
+      },
+      {
+        name: 'map-points',
+        spec: {
+          mark: 'map',
+          encoding: { latitude: f('lat'), longitude: f('lon') }
+        },
+        types: ['scattergeo']
+      },
+      {
+        name: 'map-choropleth',
+        spec: {
+          mark: 'map',
+          encoding: {
+            location: f('country'),
+            color: f('revenue', { aggregate: 'sum' })
+          }
+        },
+        types: ['choropleth']
+      },
+      {
+        name: 'kpi-delta',
+        spec: {
+          mark: 'kpi',
+          encoding: {
+            x: f('day', { timeUnit: 'month' }),
+            y: f('revenue', { aggregate: 'sum' })
+          },
+          options: { delta: { compare: 'previous_period' } }
+        },
+        types: ['indicator'],
+        check: fig => {
+          expect(fig.traces[0].mode).toBe('number+delta');
+          expect(typeof fig.traces[0].delta.reference).toBe('number');
+        }
+      },
+      {
+        name: 'table',
+        spec: { mark: 'table', encoding: {}, limit: 20 },
+        types: ['table'],
+        notice: /./
+      }
+    ];
+
+    for (const { name, spec, types, check, notice } of cases) {
+      await page.evaluate(
+        ([id, s]) =>
+          (window as any).jupyterapp.commands.execute('livegraphs:new-chart', {
+            datasetId: id,
+            spec: { version: 1, dataset: { id }, ...s }
+          }),
+        [dataset.id, spec] as const
+      );
+      const builder = page
+        .locator('.jp-MainAreaWidget:not(.lm-mod-hidden) .jp-LiveGraphs-ChartBuilder')
+        .last();
+      const chart = builder.locator('.jp-LiveGraphs-ChartView');
+      await expect(chart, name).toHaveAttribute('data-lg-state', /ready|error/, {
+        timeout: 30000
+      });
+      await expect(chart.locator('.jp-LiveGraphs-chartMessage'), name).toHaveText('');
+      const figure = await chart.locator('.jp-LiveGraphs-chartPlot').evaluate((node: any) => ({
+        traces: node.data.map((t: any) => ({
+          type: t.type,
+          hole: t.hole,
+          mode: t.mode,
+          stackgroup: t.stackgroup,
+          delta: t.delta ? { reference: t.delta.reference } : undefined
+        })),
+        layout: { barmode: node.layout.barmode, bargap: node.layout.bargap },
+        layoutKeys: Object.keys(node.layout),
+        annotations: (node.layout.annotations ?? []).map((a: any) => a.text)
+      }));
+      expect([...new Set(figure.traces.map((t: any) => t.type))], name).toEqual(types);
+      check?.(figure);
+      const noticeNode = chart.locator('.jp-LiveGraphs-chartNotice');
+      if (notice) {
+        await expect(noticeNode, name).toHaveText(notice);
+      } else {
+        await expect(noticeNode, name).toHaveText('');
+      }
+      await attach(page, testInfo, name);
+    }
+    // Map outlines come from the extension, never from a CDN
+    expect(outside).toEqual([]);
+
+    // The open chart takes the dark theme's colors when the theme changes
+    const plot = page
+      .locator(
+        '.jp-MainAreaWidget:not(.lm-mod-hidden) .jp-LiveGraphs-chartPlot'
+      )
+      .last();
+    const colors = () =>
+      plot.evaluate((node: any) => {
+        // Compare colors as the browser writes them.
+        const norm = (color: string) => {
+          const probe = document.createElement('span');
+          probe.style.color = color;
+          document.body.appendChild(probe);
+          const value = getComputedStyle(probe).color;
+          probe.remove();
+          return value;
+        };
+        return {
+          drawn: norm(node.layout.font.color),
+          theme: norm(
+            getComputedStyle(node)
+              .getPropertyValue('--jp-ui-font-color1')
+              .trim()
+          )
+        };
+      });
+    const light = await colors();
+    expect(light.drawn).toBe(light.theme);
+    await page.theme.setDarkTheme();
+    await expect
+      .poll(async () => {
+        const { drawn, theme } = await colors();
+        return drawn === theme && drawn !== light.drawn;
+      })
+      .toBe(true);
+    await attach(page, testInfo, 'dark-theme');
+    await page.theme.setLightTheme();
+  });
+});
+
+test.describe('chart widget in Voila', () => {
+  test('a published notebook draws lg.chart without JupyterLab', async ({
+    page,
+    baseURL,
+    tmpPath
+  }, testInfo) => {
+    test.setTimeout(180000);
+    await page.evaluate(() => ((window as any).__xss = undefined));
+    const dataset = await upload(page, baseURL!);
+    const source = [
+      'import livegraphs_ext as lg',
+      `lg.chart(${JSON.stringify(dataset.name)}, mark="bar", x="region", y="sum(revenue)", title=${JSON.stringify(PAYLOAD)})`
+    ].join('\n');
+    const notebook = {
+      cells: [
+        {
+          cell_type: 'code',
+          execution_count: null,
+          metadata: {},
+          outputs: [],
+          source
+        }
+      ],
+      metadata: {
+        kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' }
+      },
+      nbformat: 4,
+      nbformat_minor: 5
+    };
+    const path = `${tmpPath}/published.ipynb`;
+    const saved = await page.request.put(
+      new URL(`api/contents/${path}`, `${baseURL}/`).href,
+      { data: { type: 'notebook', format: 'json', content: notebook } }
+    );
+    expect(saved.ok()).toBe(true);
+
+    // A plain page, outside JupyterLab
+    const voila = await page.context().newPage();
+    await voila.evaluate(() => ((window as any).__xss = undefined));
+    await voila.goto(new URL(`voila/render/${path}`, `${baseURL}/`).href);
+    const chart = voila.locator('.jp-LiveGraphs-widget .jp-LiveGraphs-ChartView');
+    await expect(chart).toHaveAttribute('data-lg-state', 'ready', {
+      timeout: 90000
+    });
+    await expect(chart.locator('.bars .point')).toHaveCount(4);
+    await expect(chart.locator('.gtitle')).toHaveText(PAYLOAD);
+    expect(await voila.evaluate(() => (window as any).__xss)).toBeUndefined();
+    await attach(voila, testInfo, 'voila');
+    await voila.close();
   });
 });

@@ -146,20 +146,23 @@ class Grouped:
         return len(self.dims) > 1 and (self.sort is not None or self.spec.limit is not None)
 
     def _top_key(self) -> str:
-        """How the first dimension's categories rank (for sorted or top-N multi-key charts)."""
+        """What the first dimension's categories rank by (for sorted or top-N multi-key charts)."""
         s = self.sort
         if s is None:
             m = self.spec.measures[0] if self.spec.measures else None
-            return f"{self._measure(m) if m else 'count(*)'} DESC NULLS LAST"
-        direction = "DESC" if s["order"] == "descending" else "ASC"
+            return self._measure(m) if m else "count(*)"
         if "column" in s:
-            return f"{agg_expr(s['aggregate'], s['type'], 'base.__s')} {direction} NULLS LAST"
+            return agg_expr(s["aggregate"], s["type"], "base.__s")
         f = next(x for x in self.spec.fields if x.name == s["channel"])
         if f.is_measure:
-            return f"{self._measure(f)} {direction} NULLS LAST"
+            return self._measure(f)
         i = self.dims.index(f)
         d = f"base.{q(f'd{i}')}"
-        return f"{d if i == 0 else f'min({d})'} {direction} NULLS LAST"
+        return d if i == 0 else f"min({d})"
+
+    def _top_direction(self) -> str:
+        s = self.sort
+        return "ASC" if s is not None and s["order"] != "descending" else "DESC"
 
     def order(self) -> list[str]:
         """ORDER BY items, all in terms of the result's own column names."""
@@ -180,30 +183,72 @@ class Grouped:
         ``largest_first`` the rows kept are those with the largest first measure,
         then shown in the usual order.
         """
-        ctes = [self.base()]
+        if self._ranked():
+            return self._ranked_query(cap, largest_first=largest_first)
         items = self.items()
         group_keys = [f"base.{q(f'd{i}')}" for i in range(len(self.dims))]
-        join = ""
-        limit = self.spec.limit
-        if self._ranked():
-            top = f" WHERE __rank <= {int(limit)}" if limit is not None else ""
-            ctes.append(
-                Frag(
-                    f"top AS (SELECT * FROM (SELECT base.{q('d0')} AS k, row_number() OVER "
-                    f"(ORDER BY {self._top_key()}, base.{q('d0')} ASC NULLS LAST) AS __rank "
-                    f"FROM base GROUP BY base.{q('d0')}){top})"
-                )
-            )
-            join = f" JOIN top ON base.{q('d0')} IS NOT DISTINCT FROM top.k"
-            items.append("top.__rank AS __rank")
-            group_keys.append("top.__rank")
-            limit = None
         items += ["sum(count(*)) OVER () AS __rows", "count(*) OVER () AS __groups"]
         group = f" GROUP BY {', '.join(group_keys)}" if group_keys else ""
-        order = self.order()
-        select = f"SELECT {', '.join(items)} FROM base{join}{group}"
+        select = f"SELECT {', '.join(items)} FROM base{group}"
+        limit = self.spec.limit
         if limit is not None:
             cap = limit if cap is None else min(cap, limit)
+        return self._finish([self.base()], select, self.order(), cap, largest_first)
+
+    def _ranked_query(self, cap: int | None, *, largest_first: bool) -> Query:
+        """A multi-key chart whose first key's categories are ranked (sorted or top-N), in one scan.
+
+        One ``GROUPING SETS`` pass gives both the groups of every key and, per
+        category of the first key, the value it ranks by (level 1); the
+        categories are ranked over those few rows and the groups of the kept ones
+        taken with a join on the ranking. Every aggregate is computed from the
+        rows themselves, so any aggregate (median, distinct) ranks exactly.
+        ``__rows`` counts every filtered row, kept categories or not.
+        """
+        d0 = f"base.{q('d0')}"
+        keys = [f"base.{q(f'd{i}')}" for i in range(len(self.dims))]
+        rest = ", ".join(keys[1:])
+        names = [q(f.name) for f in self.dims]
+        gs_items = [
+            *self.items(),
+            f"{self._top_key()} AS __key",
+            "count(*) AS __n",
+            f"GROUPING({rest}) AS __lvl",
+        ]
+        gs = Frag(
+            f"gs AS MATERIALIZED (SELECT {', '.join(gs_items)} FROM base "
+            f"GROUP BY GROUPING SETS (({', '.join(keys)}), ({d0})))"
+        )
+        direction = self._top_direction()
+        first = names[0]
+        limit = self.spec.limit
+        top_filter = f" QUALIFY __rank <= {int(limit)}" if limit is not None else ""
+        top = Frag(
+            f"top AS (SELECT {first} AS k, row_number() OVER (ORDER BY __key {direction} NULLS LAST, "
+            f"{first} ASC NULLS LAST) AS __rank FROM gs WHERE __lvl <> 0{top_filter})"
+        )
+        out = [f"gs.{q(f['name'])}" for f in self._item_names()]
+        select = (
+            f"SELECT {', '.join(out)}, top.__rank AS __rank, "
+            "(SELECT sum(__n) FROM gs WHERE __lvl <> 0) AS __rows, count(*) OVER () AS __groups "
+            f"FROM gs JOIN top ON gs.{first} IS NOT DISTINCT FROM top.k WHERE gs.__lvl = 0"
+        )
+        return self._finish([self.base(), gs, top], select, self.order(), cap, largest_first)
+
+    def _item_names(self) -> list[dict[str, str]]:
+        """The output columns of :meth:`items`, in order."""
+        out: list[dict[str, str]] = []
+        for f in self.spec.fields:
+            out.append({"name": f.name})
+            if not f.is_measure and f.bin is not None:
+                out.append({"name": f.name + "_end"})
+        if self.sort and "column" in self.sort:
+            out.append({"name": "__sort"})
+        return out
+
+    def _finish(
+        self, ctes: list[Frag], select: str, order: list[str], cap: int | None, largest_first: bool
+    ) -> Query:
         if cap is not None and largest_first and self.spec.measures and self.dims:
             m = q(self.spec.measures[0].name)
             inner = f"{select} ORDER BY {m} DESC NULLS LAST, {', '.join(order)} LIMIT {int(cap)}"
@@ -222,12 +267,16 @@ class Grouped:
         base = self.base(extra_where=[f"{q(str(x.column))} IS NOT NULL"])
         iv = INTERVAL[x.time_unit]
         d0 = q("d0")
+        prev = f"(SELECT v FROM g WHERE g.p = cur.p - {iv})"
+        if y.aggregate in ("count", "distinct"):
+            # a period with no rows counts 0 (other aggregates of no rows have no value)
+            prev = f"CASE WHEN cur.p IS NULL THEN NULL ELSE coalesce({prev}, 0) END"
         body = (
             f", g AS (SELECT base.{d0} AS p, {self._measure(y)} AS v, count(*) AS n"
             f" FROM base GROUP BY base.{d0}),"
             f" cur AS (SELECT max(p) AS p FROM g)"
             f" SELECT cur.p AS {q('x')}, (SELECT v FROM g WHERE g.p = cur.p) AS {q('y')},"
-            f" (SELECT v FROM g WHERE g.p = cur.p - {iv}) AS y_previous,"
+            f" {prev} AS y_previous,"
             f" (SELECT sum(n) FROM g) AS __rows FROM cur"
         )
         frag = fmt("WITH {0}" + body, base)
@@ -299,15 +348,19 @@ def bin2d_query(
     columns: Sequence[ColumnInfo],
     xf: FieldRef,
     yf: FieldRef,
-    grid: tuple[float, float, float, float, int],
+    xgrid: tuple[float, float, int],
+    ygrid: tuple[float, float, int],
     groups: Sequence[FieldRef],
     means: Sequence[FieldRef],
 ) -> Query:
-    """Dense points → a g-by-g grid of cells: count per cell (and per group), means of numeric channels."""
-    x0, xs, y0, ys, g = grid
+    """Dense points → a grid of cells: count per cell (and per group), means of numeric channels.
+
+    Each axis is (origin, step, cells); a value on the top edge joins the last cell.
+    """
+    (x0, xs, gx), (y0, ys, gy) = xgrid, ygrid
     xv, yv = _as_double(xf), _as_double(yf)
-    ix = f"least(CAST(floor(({xv} - {num_literal(x0)}) / {num_literal(xs)}) AS BIGINT), {g - 1})"
-    iy = f"least(CAST(floor(({yv} - {num_literal(y0)}) / {num_literal(ys)}) AS BIGINT), {g - 1})"
+    ix = f"least(CAST(floor(({xv} - {num_literal(x0)}) / {num_literal(xs)}) AS BIGINT), {int(gx) - 1})"
+    iy = f"least(CAST(floor(({yv} - {num_literal(y0)}) / {num_literal(ys)}) AS BIGINT), {int(gy) - 1})"
     sel = [f"{ix} AS ix", f"{iy} AS iy"]
     sel += [f"{q(str(f.column))} AS {q('g_' + f.name)}" for f in groups]
     sel += [f"CAST({q(str(f.column))} AS DOUBLE) AS {q('v_' + f.name)}" for f in means]
@@ -340,12 +393,12 @@ def _back(f: FieldRef, expr: str) -> str:
     return expr
 
 
-def box_query(spec: ChartSpec, columns: Sequence[ColumnInfo], cap: int) -> Query:
+def box_query(spec: ChartSpec, columns: Sequence[ColumnInfo], steps: Bins, cap: int) -> Query:
     """Five-number summaries per group (Tukey whiskers: the furthest values within 1.5 IQR of the box)."""
     y = spec.get("y")
     assert y is not None and y.column is not None
     groups = [f for f in spec.dims if f.channel != "y"]
-    sel = [f"{key_expr(f, {})} AS {q(f'd{i}')}" for i, f in enumerate(groups)]
+    sel = [f"{key_expr(f, steps)} AS {q(f'd{i}')}" for i, f in enumerate(groups)]
     sel.append(f"CAST({q(y.column)} AS DOUBLE) AS v")
     where = where_frag(spec, columns, [f"{q(y.column)} IS NOT NULL"])
     keys = [q(f"d{i}") for i in range(len(groups))]
@@ -367,7 +420,11 @@ def box_query(spec: ChartSpec, columns: Sequence[ColumnInfo], cap: int) -> Query
         "OR b.v > s.q3 + 1.5 * (s.q3 - s.q1)) AS outliers "
         f"FROM base b JOIN stats s ON {on}" + (f" GROUP BY {', '.join(skeys)}" if skeys else "")
     )
-    out = [f"{q(f'd{i}')} AS {q(f.name)}" for i, f in enumerate(groups)]
+    out = []
+    for i, f in enumerate(groups):
+        out.append(f"{q(f'd{i}')} AS {q(f.name)}")
+        if f.bin is not None:
+            out.append(f"{q(f'd{i}')} + {num_literal(steps[f.name][0])} AS {q(f.name + '_end')}")
     out += [
         f"mn AS {q(y.name + '_min')}",
         f"q1 AS {q(y.name + '_q1')}",
@@ -390,7 +447,7 @@ def box_query(spec: ChartSpec, columns: Sequence[ColumnInfo], cap: int) -> Query
     lim = min(cap, spec.limit) if spec.limit else cap
     frag = fmt(
         f"WITH base AS NOT MATERIALIZED (SELECT {', '.join(sel)} FROM src{{0}}), stats AS ({stats}), "
-        f"w AS ({whisk}) SELECT {', '.join(out)} FROM w"
+        f"w AS ({whisk}) SELECT {', '.join(out)} FROM w WHERE n > 0"
         + (f" ORDER BY {', '.join(order)}" if order else "")
         + f" LIMIT {int(lim)}",
         where,

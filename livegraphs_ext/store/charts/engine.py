@@ -13,9 +13,8 @@ import math
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +46,8 @@ class EngineConfig:
     threads: int = 2
     memory_limit: str = "1GB"
     timeout_ms: int = 60_000
+    #: the most a query may spill to disk
+    temp_limit: str = "4GB"
 
     @classmethod
     def of(cls, store: DatasetStore) -> EngineConfig:
@@ -111,6 +112,7 @@ def run_chart(
     max_marks: int = DEFAULT_MAX_MARKS,
     cache: ChartCache | None = None,
     user: str | None = None,
+    pool: ConnectionPool | None = None,
 ) -> ChartResult:
     """Answer ``spec`` over a dataset of ``store`` (a ``{"name"}`` dataset is ``user``'s own)."""
     spec = check_shape(spec)
@@ -128,6 +130,7 @@ def run_chart(
         dataset={"id": dataset_id, "version": version["version"]},
         config=EngineConfig.of(store),
         cache=cache,
+        pool=pool,
     )
 
 
@@ -141,11 +144,13 @@ def run_chart_file(
     dataset: dict[str, Any] | None = None,
     config: EngineConfig | None = None,
     cache: ChartCache | None = None,
+    pool: ConnectionPool | None = None,
 ) -> ChartResult:
     """Answer ``spec`` over one Parquet file with these ``columns`` (the spec's dataset is not looked up).
 
     ``rows`` is the file's row count when known; ``dataset`` (``{"id", "version"}``)
-    names the data in the result and in the cache key.
+    names the data in the result and in the cache key. With a ``pool``, locked
+    connections to the file are reused; without, each query opens its own.
     """
     cs = validate_spec(spec, columns)
     budget = max(1, min(max_marks, cs.max_marks or max_marks))
@@ -155,7 +160,7 @@ def run_chart_file(
         hit = cache.get(key)
         if hit is not None:
             return hit.as_cached()
-    run = _Run(Path(path), list(columns), cs, budget, rows, config or EngineConfig())
+    run = _Run(Path(path), list(columns), cs, budget, rows, config or EngineConfig(), pool)
     try:
         result = run.execute(dataset)
     except duckdb.Error as e:
@@ -167,17 +172,28 @@ def run_chart_file(
 
 
 class ChartEngine:
-    """What a host keeps: the store, the budget setting and the result cache."""
+    """What a host keeps: the store, the budget setting, the result cache and idle locked connections."""
 
     def __init__(
-        self, store: DatasetStore, *, max_marks: int = DEFAULT_MAX_MARKS, cache_bytes: int = 64 << 20
+        self,
+        store: DatasetStore,
+        *,
+        max_marks: int = DEFAULT_MAX_MARKS,
+        cache_bytes: int = 64 << 20,
+        idle_connections: int = 4,
     ):
         self.store = store
         self.max_marks = max_marks
         self.cache = ChartCache(cache_bytes)
+        self.pool = ConnectionPool(idle_connections)
 
     def run(self, spec: Any, *, user: str | None = None) -> ChartResult:
-        return run_chart(self.store, spec, max_marks=self.max_marks, cache=self.cache, user=user)
+        return run_chart(
+            self.store, spec, max_marks=self.max_marks, cache=self.cache, user=user, pool=self.pool
+        )
+
+    def close(self) -> None:
+        self.pool.close()
 
 
 # ---------------------------------------------------------------------------- execution
@@ -203,28 +219,187 @@ def last_bin_start(lo: float, hi: float, step: float) -> float:
     return top - step if top == hi and hi > lo else top
 
 
+#: Time units of a grid's date and time steps, in microseconds, with the counts a step may take
+TIME_STEPS: list[tuple[str, int, tuple[int, ...]]] = [
+    ("microsecond", 1, (1, 2, 5, 10, 20, 50, 100, 200, 500)),
+    ("millisecond", 1_000, (1, 2, 5, 10, 20, 50, 100, 200, 500)),
+    ("second", 1_000_000, (1, 2, 5, 10, 15, 30)),
+    ("minute", 60_000_000, (1, 2, 5, 10, 15, 30)),
+    ("hour", 3_600_000_000, (1, 2, 3, 6, 12)),
+    ("day", 86_400_000_000, (1, 2, 3)),
+    ("week", 604_800_000_000, (1, 2, 4, 8, 13, 26, 52)),
+]
+#: 1970-01-05, a Monday: weeks start on Mondays, as the week time unit does
+_MONDAY_US = 4 * 86_400_000_000
+
+
+def nice_time_step(span_us: float, cells: int) -> tuple[int, str, int]:
+    """The smallest readable step that covers ``span_us`` in ``cells``: (microseconds, unit, count)."""
+    want = max(span_us, 1.0) / max(1, cells)
+    for unit, us, counts in TIME_STEPS:
+        for c in counts:
+            if c * us >= want:
+                return c * us, unit, c
+    weeks = want / TIME_STEPS[-1][1]
+    c = 52
+    mag = 10 ** math.floor(math.log10(weeks))
+    for m in (1, 2, 5, 10):
+        if m * mag >= weeks:
+            c = int(m * mag)
+            break
+    return c * TIME_STEPS[-1][1], "week", c
+
+
+def grid_axis(f: FieldRef, lo: float, hi: float, cells: int) -> tuple[float, float, int, dict[str, Any]]:
+    """A grid axis: (origin, step, number of cells, the field's ``bin``), all in the axis' own units.
+
+    Numbers get ``cells`` equal steps from the minimum. Dates and times (in
+    microseconds) get a readable step (6 hours, 2 weeks) with edges on its
+    multiples (weeks from Mondays), and no more than ``cells`` cells.
+    """
+    if f.ctype not in TEMPORAL:
+        step = (hi - lo) / cells or 1.0
+        return lo, step, cells, {"step": step}
+    span = hi - lo
+    us, unit, count = nice_time_step(span, max(1, cells - 1))
+    anchor = _MONDAY_US if unit == "week" else 0
+    origin = math.floor((lo - anchor) / us) * us + anchor
+    n = min(cells, int((hi - origin) // us) + 1)
+    return float(origin), float(us), max(1, n), {"step": count, "unit": unit}
+
+
 def bin_count(lo: float, hi: float, step: float) -> int:
     return round((last_bin_start(lo, hi, step) - math.floor(lo / step) * step) / step) + 1
 
 
-@contextmanager
-def _connect(config: EngineConfig) -> Iterator[duckdb.DuckDBPyConnection]:
-    with tempfile.TemporaryDirectory(prefix="livegraphs-chart-") as spill:
-        con = duckdb.connect(
-            ":memory:",
-            config={
-                "threads": config.threads,
-                "memory_limit": config.memory_limit,
-                "temp_directory": spill,
-                "autoinstall_known_extensions": False,
-                "autoload_known_extensions": False,
-                "max_execution_time": config.timeout_ms,
-            },
-        )
+class LockedConnection:
+    """A DuckDB instance that can read one Parquet file (as the view ``src``) and nothing else.
+
+    The recipe of the project's threat notes: extensions neither installed nor
+    loaded, memory, threads, spill folder and spill size capped, the view created,
+    then ``allowed_paths`` set to that one file, ``enable_external_access`` off and
+    the configuration locked. After that no SQL run here can read or write
+    another file, attach a database, load an extension or change a setting
+    (``SET``/``RESET``/``PRAGMA`` fail); the one file stays readable.
+    """
+
+    def __init__(self, path: Path, config: EngineConfig, *, row_numbers: bool = False):
+        self.path, self.config, self.row_numbers = path, config, row_numbers
+        self._spill = tempfile.TemporaryDirectory(prefix="livegraphs-chart-")
         try:
-            yield con
+            self.con = duckdb.connect(
+                ":memory:",
+                config={
+                    "threads": config.threads,
+                    "memory_limit": config.memory_limit,
+                    "temp_directory": self._spill.name,
+                    "autoinstall_known_extensions": False,
+                    "autoload_known_extensions": False,
+                    "allow_community_extensions": False,
+                    "allow_unsigned_extensions": False,
+                    "allow_persistent_secrets": False,
+                    "max_execution_time": config.timeout_ms,
+                },
+            )
+        except BaseException:
+            self._spill.cleanup()
+            raise
+        try:
+            # enforced only when SET after start-up, not as a connect option
+            self.con.execute(f"SET max_temp_directory_size = {quote_literal(config.temp_limit)}")
+            # raw rows keep the file's order among equal sort keys
+            extra = ", file_row_number = true" if row_numbers else ""
+            file = quote_literal(str(path))
+            self.con.execute(f"CREATE VIEW src AS SELECT * FROM read_parquet({file}{extra})")
+            self.con.execute(f"SET allowed_paths = [{file}]")
+            self.con.execute("SET enable_external_access = false")
+            self.con.execute("SET lock_configuration = true")
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        try:
+            self.con.close()
         finally:
-            con.close()
+            self._spill.cleanup()
+
+
+class ConnectionPool:
+    """Idle :class:`LockedConnection` s kept for the next query on the same file.
+
+    A locked connection can read only the file it was opened for (it cannot be
+    pointed at another: ``allowed_paths`` and the view are fixed by the lock), so
+    connections are kept per file, never shared between files: a dashboard's
+    charts over one dataset version reuse them; a query on another file opens
+    its own. A connection serves one query at a time (taken out while in use),
+    runs only single SELECTs, so nothing a query does outlives it but DuckDB's
+    caches of that same file. At most ``max_idle`` are kept, the least
+    recently used closed first; a connection whose query failed is closed.
+    """
+
+    def __init__(self, max_idle: int = 4):
+        self.max_idle = max_idle
+        self._idle: OrderedDict[int, tuple[tuple[Any, ...], LockedConnection]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.opened = 0
+
+    @staticmethod
+    def _key(path: Path, config: EngineConfig, row_numbers: bool) -> tuple[Any, ...]:
+        return (
+            str(path),
+            row_numbers,
+            config.threads,
+            config.memory_limit,
+            config.timeout_ms,
+            config.temp_limit,
+        )
+
+    def take(self, path: Path, config: EngineConfig, row_numbers: bool) -> LockedConnection:
+        key = self._key(path, config, row_numbers)
+        with self._lock:
+            for ident, (k, conn) in reversed(self._idle.items()):
+                if k == key:
+                    del self._idle[ident]
+                    return conn
+            self.opened += 1
+        return LockedConnection(path, config, row_numbers=row_numbers)
+
+    def give(self, conn: LockedConnection, *, ok: bool) -> None:
+        if not ok or self.max_idle <= 0:
+            conn.close()
+            return
+        key = self._key(conn.path, conn.config, conn.row_numbers)
+        dropped: list[LockedConnection] = []
+        with self._lock:
+            self._idle[id(conn)] = (key, conn)
+            while len(self._idle) > self.max_idle:
+                dropped.append(self._idle.popitem(last=False)[1][1])
+        for c in dropped:
+            c.close()
+
+    def __len__(self) -> int:
+        return len(self._idle)
+
+    def close(self) -> None:
+        with self._lock:
+            idle = [c for _, c in self._idle.values()]
+            self._idle.clear()
+        for c in idle:
+            c.close()
+
+
+def one_select(con: duckdb.DuckDBPyConnection, sql: str) -> str:
+    """``sql`` when it is exactly one SELECT statement; anything else is refused before it runs.
+
+    The compiler only ever builds one SELECT; this is the second line of defence
+    should a name or value ever end a statement and start another (DuckDB's
+    Python ``execute`` runs every statement it is given).
+    """
+    statements = con.extract_statements(sql)
+    if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
+        raise BadInput("The chart query is not a single SELECT", reason="Bad query")
+    return sql
 
 
 def _fmt(n: int) -> str:
@@ -242,22 +417,25 @@ class _Run:
         budget: int,
         rows: int | None,
         config: EngineConfig,
+        pool: ConnectionPool | None = None,
     ):
         self.path, self.columns, self.spec, self.budget, self.rows = path, columns, spec, budget, rows
-        self.config = config
+        self.config, self.pool = config, pool
         self.steps: C.Bins = {}
         self.con: duckdb.DuckDBPyConnection
 
     def fetch(self, query: C.Query) -> pa.Table:
-        return self.con.sql(query.sql, params=query.params or None).to_arrow_table()
+        return self.con.sql(one_select(self.con, query.sql), params=query.params or None).to_arrow_table()
 
     def execute(self, dataset: dict[str, Any]) -> ChartResult:
-        with _connect(self.config) as con:
-            self.con = con
-            row_number = ", file_row_number = true" if self.spec.mark == "table" else ""
-            con.execute(
-                f"CREATE VIEW src AS SELECT * FROM read_parquet({quote_literal(str(self.path))}{row_number})"
-            )
+        row_numbers = not self.spec.aggregated
+        if self.pool is not None:
+            locked = self.pool.take(self.path, self.config, row_numbers)
+        else:
+            locked = LockedConnection(self.path, self.config, row_numbers=row_numbers)
+        ok = False
+        try:
+            self.con = locked.con
             self._bin_steps()
             s = self.spec
             if s.mark == "table" and not s.aggregated:
@@ -274,7 +452,15 @@ class _Run:
                 out = self._raw_points()
             else:
                 out = self._raw_rows()
+            ok = True
+        finally:
+            if self.pool is not None:
+                self.pool.give(locked, ok=ok)
+            else:
+                locked.close()
         table, fields, source_rows, reduction, extra = out
+        if s.mark == "map":
+            extra = {**extra, "map": s.options["map"]}
         return ChartResult(
             dataset=dataset,
             fields=fields,
@@ -493,21 +679,26 @@ class _Run:
                 not_null=not_null,
             )
             n_groups = int(
-                self.con.execute(
-                    f"SELECT count(*) FROM (SELECT DISTINCT * FROM ({distinct.sql}))", distinct.params
-                ).fetchall()[0][0]
+                self.fetch(
+                    C.Query(
+                        f"SELECT count(*) FROM (SELECT DISTINCT * FROM ({distinct.sql}))", distinct.params
+                    )
+                )
+                .column(0)[0]
+                .as_py()
             )
         if n_groups * 4 > self.budget:
             return self._sampled(n, not_null, extra)
         g = max(2, math.isqrt(self.budget // n_groups))
-        xs = (x1 - x0) / g or 1.0
-        ys = (y1 - y0) / g or 1.0
-        table = self.fetch(C.bin2d_query(s, self.columns, xf, yf, (x0, xs, y0, ys, g), groups, means))
-        fields = self._bin2d_fields(xf, yf, xs, ys, groups, means)
+        xa, ya = grid_axis(xf, x0, x1, g), grid_axis(yf, y0, y1, g)
+        table = self.fetch(C.bin2d_query(s, self.columns, xf, yf, xa[:3], ya[:3], groups, means))
+        fields = self._bin2d_fields(xf, yf, xa[3], ya[3], groups, means)
         reduction = {
             "kind": "binned",
             "method": "bin2d",
-            "message": f"{_fmt(table.num_rows)} cells of a {g} by {g} grid from {_fmt(n)} points, binned",
+            "message": (
+                f"{_fmt(table.num_rows)} cells of a {xa[2]} by {ya[2]} grid from {_fmt(n)} points, binned"
+            ),
         }
         return self._select(table, fields), fields, n, reduction, extra
 
@@ -515,16 +706,15 @@ class _Run:
         self,
         xf: FieldRef,
         yf: FieldRef,
-        xs: float,
-        ys: float,
+        xbin: dict[str, Any],
+        ybin: dict[str, Any],
         groups: Sequence[FieldRef],
         means: Sequence[FieldRef],
     ) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        for f, step in ((xf, xs), (yf, ys)):
+        for f, b in ((xf, xbin), (yf, ybin)):
             t = "datetime" if f.ctype in TEMPORAL else "float"
-            # steps of dates and times are in microseconds
-            d = {**f.describe(), "type": t, "bin": {"step": step}}
+            d = {**f.describe(), "type": t, "bin": b}
             out += [d, {**d, "name": f.name + "_end", "stat": "bin_end"}]
         out.append(
             {"name": "count", "channel": "count", "column": None, "type": "integer", "aggregate": "count"}
@@ -553,19 +743,65 @@ class _Run:
     def _raw_order(self) -> list[str]:
         s = self.spec.sort
         if not s:
-            return []
+            return ["file_row_number"]
         direction = "DESC" if s["order"] == "descending" else "ASC"
         key = quote_ident(s["column"]) if "column" in s else quote_ident(s["channel"])
-        return [f"{key} {direction} NULLS LAST"]
+        return [f"{key} {direction} NULLS LAST", "file_row_number"]
 
     def _raw_rows(self) -> tuple[pa.Table, list[dict[str, Any]], int, dict[str, Any] | None, dict[str, Any]]:
         s = self.spec
         n = self._count()
         if n > self.budget and not (s.limit is not None and s.limit <= self.budget):
-            return self._sampled(n, (), {})
+            summed = self._summed_fields()
+            if summed is None:
+                return self._sampled(n, (), {})
+            return self._summed(summed, n)
         fields = self._fields(s.fields)
         table = self.fetch(C.raw_query(s, self.columns, self.steps, order=self._raw_order(), limit=s.limit))
         return self._select(table, fields), fields, n, None, {}
+
+    def _summed_fields(self) -> list[FieldRef] | None:
+        """A raw bar, pie, histogram or choropleth as Tableau sums it: numbers summed, the rest grouping.
+
+        The value channel (y; a bar with text on y sums x; a choropleth's color)
+        must hold numbers; numbers on size, label and tooltips are summed too.
+        None when there is no numeric value channel.
+        """
+        s = self.spec
+
+        def raw_number(f: FieldRef | None) -> bool:
+            return f is not None and f.ctype in NUMERIC and f.bin is None and not f.is_measure
+
+        if s.mark == "map":
+            value = "color"
+        elif s.mark == "bar" and not raw_number(s.get("y")) and raw_number(s.get("x")):
+            value = "x"
+        else:
+            value = "y"
+        if not raw_number(s.get(value)):
+            return None
+        channels = (value, "size", "label", "tooltip")
+        return [
+            replace(f, aggregate="sum") if f.channel in channels and raw_number(f) else f for f in s.fields
+        ]
+
+    def _summed(
+        self, fields: list[FieldRef], n: int
+    ) -> tuple[pa.Table, list[dict[str, Any]], int, dict[str, Any] | None, dict[str, Any]]:
+        raw = self.spec
+        self.spec = replace(raw, fields=fields)
+        try:
+            table, described, source, inner, extra = self._aggregated()
+        finally:
+            self.spec = raw
+        sums = ", ".join(f.label() for f in fields if f.is_measure)
+        groups = [f.label() for f in fields if not f.is_measure]
+        per = f" per {', '.join(groups)}" if groups else ""
+        message = f"{_fmt(n)} rows aggregated: {sums}{per}"
+        if inner is not None:
+            message += f"; {inner['message']}"
+        reduction = {"kind": "aggregated", "method": "sum", "message": message}
+        return table, described, source, reduction, extra
 
     # ------------------------------------------------------------------ tables, boxes, KPIs
 
@@ -576,7 +812,7 @@ class _Run:
         total = self._count()
         size = min(s.limit or DEFAULT_PAGE, self.budget)
         offset = int(s.options.get("offset") or 0)
-        order = [*self._raw_order(), "file_row_number"]
+        order = self._raw_order()
         fields = self._fields(s.fields)
         table = self.fetch(C.raw_query(s, self.columns, self.steps, order=order, limit=size, offset=offset))
         reduction = None
@@ -594,7 +830,7 @@ class _Run:
         s = self.spec
         y = s.get("y")
         assert y is not None
-        table = self.fetch(C.box_query(s, self.columns, self.budget))
+        table = self.fetch(C.box_query(s, self.columns, self.steps, self.budget))
         groups = [f for f in s.dims if f.channel != "y"]
         fields = self._fields(groups)
         for stat in ("min", "q1", "median", "q3", "max", "lower", "upper", "mean", "count", "outliers"):
@@ -603,8 +839,8 @@ class _Run:
                 {"name": f"{y.name}_{stat}", "channel": "y", "column": y.column, "type": t, "stat": stat}
                 | ({"title": y.title} if y.title else {})
             )
-        source = int(table.column("__rows")[0].as_py()) if table.num_rows else 0
-        available = int(table.column("__groups")[0].as_py()) if table.num_rows else 0
+        source = int(table.column("__rows")[0].as_py() or 0) if table.num_rows else 0
+        available = int(table.column("__groups")[0].as_py() or 0) if table.num_rows else 0
         if s.limit is not None:
             available = min(available, s.limit)
         reduction = None

@@ -12,7 +12,7 @@ import duckdb
 from ..errors import BadInput, StoreError
 from ..schema import ColumnInfo, IngestResult, Report, column_type_of
 from .csv_ingest import ingest_csv
-from .engine import connect, map_duckdb_error, sql_str, watched
+from .engine import connect, map_duckdb_error, restrict_files, sql_str, watched
 from .json_ingest import ingest_json
 from .limits import Guard, IngestLimits
 from .prescan import prepare
@@ -84,7 +84,9 @@ def _run(
         )
     spill = scratch / "spill"
     spill.mkdir()
-    con = connect(spill, guard)
+    con = connect(spill, guard, limits)
+    # the ingest reads the upload and writes its scratch files and the result, nothing else
+    restrict_files(con, files=[prep.path, dest], folders=[scratch])
     try:
         with watched(con, guard):
             try:

@@ -17,7 +17,7 @@ import duckdb
 from ..errors import BadInput, Problem
 from ..schema import ColumnType
 from .dialect import BOOL_WORDS, Dialect, detect, has_leading_zero, kind
-from .engine import sql_ident, sql_str
+from .engine import run_copy, sql_ident, sql_str
 from .limits import Guard, IngestLimits
 from .prescan import Prepared
 
@@ -169,6 +169,13 @@ def _copy_sql(
     )
 
 
+def _budget(sample: str, limits: IngestLimits) -> int:
+    """Memory for the COPY: the working memory plus a few row groups of the sample's rows."""
+    row_bytes = len(sample.encode("utf-8", "replace")) / max(1, sample.count("\n"))
+    wide = int(limits.row_groups_in_memory * row_bytes * ROW_GROUP)
+    return min(limits.max_memory, limits.working_memory + wide)
+
+
 def _structure_error(rejects: list[tuple], header: bool) -> BadInput:
     problems = []
     for line, column, error_type, csv_line, message in rejects[:STRUCTURE_SHOWN]:
@@ -257,6 +264,7 @@ def ingest_csv(
     if dialect.renamed:
         notes.append("empty or repeated column names were renamed")
     guard.check()
+    budget = _budget(prep.sample, limits)
     types, *formats = _sniff_types(con, prep.path, dialect, limits, notes)
     fmt = (formats[0], formats[1])
     sniffed = list(types)
@@ -268,7 +276,9 @@ def ingest_csv(
         con.execute("DROP TABLE IF EXISTS reject_errors")
         con.execute("DROP TABLE IF EXISTS reject_scans")
         dest.unlink(missing_ok=True)
-        result = con.execute(_copy_sql(prep.path, dest, dialect, types, fmt, limits, long_lines)).fetchone()
+        result = run_copy(
+            con, _copy_sql(prep.path, dest, dialect, types, fmt, limits, long_lines), dest, budget, limits
+        )
         rows = int(result[0]) if result else 0
         rejects = con.execute(
             "SELECT line, column_name, error_type, csv_line, error_message FROM reject_errors ORDER BY line"

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import math
+import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from ..errors import BadInput, Cancelled, StoreError, TooLarge
-from .limits import Guard
+from .limits import Guard, IngestLimits
 
-MEMORY_LIMIT = "1GB"
 THREADS = 2
+TEMP_LIMIT = "8GB"
 
 
 def sql_str(value: str) -> str:
@@ -26,14 +28,35 @@ def sql_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def connect(temp_dir: Path, guard: Guard) -> duckdb.DuckDBPyConnection:
+def _spellings(path: Path) -> set[str]:
+    return {os.path.abspath(path), str(Path(path).resolve())}
+
+
+def restrict_files(
+    con: duckdb.DuckDBPyConnection, *, files: Iterable[Path] = (), folders: Iterable[Path] = ()
+) -> None:
+    """Let ``con`` touch only ``files`` and what lies under ``folders``; nothing else on disk."""
+    # both the path as given and the real one (the root may sit behind a symlink)
+    dirs = sorted({p.rstrip("/") + "/" for d in folders for p in _spellings(d)})
+    paths = sorted({p for f in files for p in _spellings(f)})
+    if dirs:
+        con.execute(f"SET allowed_directories = [{', '.join(sql_str(d) for d in dirs)}]")
+    if paths:
+        con.execute(f"SET allowed_paths = [{', '.join(sql_str(p) for p in paths)}]")
+    con.execute("SET enable_external_access = false")
+
+
+def connect(temp_dir: Path, guard: Guard, limits: IngestLimits | None = None) -> duckdb.DuckDBPyConnection:
     """A private in-memory DuckDB with capped memory, threads and time, and no extension loading."""
+    limits = limits or IngestLimits()
     remaining_ms = max(1000, math.ceil(guard.remaining() * 1000))
     con = duckdb.connect(
         ":memory:",
         config={
             "threads": THREADS,
-            "memory_limit": MEMORY_LIMIT,
+            "memory_limit": memory(limits.working_memory),
+            # rows stay in file order: pages and row numbers depend on it
+            "preserve_insertion_order": True,
             "temp_directory": str(temp_dir),
             "max_execution_time": remaining_ms,
             "autoinstall_known_extensions": False,
@@ -46,8 +69,35 @@ def connect(temp_dir: Path, guard: Guard) -> duckdb.DuckDBPyConnection:
     # Values without an offset that land in a zoned column are read as UTC, not the host's zone.
     con.execute("SET TimeZone = 'UTC'")
     # Via SET, not config: a config value is reported but not enforced.
-    con.execute("SET max_temp_directory_size = '8GB'")
+    con.execute(f"SET max_temp_directory_size = {sql_str(TEMP_LIMIT)}")
+    con.execute("SET enable_progress_bar = false")
     return con
+
+
+def memory(size: int) -> str:
+    """A DuckDB memory setting for ``size`` bytes."""
+    return f"{max(1, size // 2**20)}MiB"
+
+
+def set_budget(con: duckdb.DuckDBPyConnection, size: int) -> None:
+    con.execute(f"SET memory_limit = {sql_str(memory(size))}")
+
+
+def run_copy(
+    con: duckdb.DuckDBPyConnection, sql: str, dest: Path, budget: int, limits: IngestLimits
+) -> tuple[Any, ...] | None:
+    """Run one COPY within ``budget`` bytes; once more with the most memory allowed if that ran out."""
+    set_budget(con, budget)
+    try:
+        return con.execute(sql).fetchone()
+    except duckdb.OutOfMemoryException:
+        if budget >= limits.max_memory:
+            raise
+    set_budget(con, limits.max_memory)
+    con.execute("DROP TABLE IF EXISTS reject_errors")
+    con.execute("DROP TABLE IF EXISTS reject_scans")
+    dest.unlink(missing_ok=True)
+    return con.execute(sql).fetchone()
 
 
 @contextmanager

@@ -22,7 +22,7 @@ import orjson
 from ..errors import BadInput, Problem, TooLarge
 from .csv_ingest import ROW_GROUP
 from .dialect import clean_names
-from .engine import sql_ident, sql_str
+from .engine import run_copy, sql_ident, sql_str
 from .jsonsplit import iter_array
 from .limits import Guard, IngestLimits
 from .prescan import Prepared
@@ -285,10 +285,14 @@ def ingest_json(
         for j, (n, t) in enumerate(zip(names, types, strict=True))
     )
     guard.check()
-    con.execute(
+    run_copy(
+        con,
         f"COPY (SELECT {select} FROM read_json({sql_str(str(staged))}, format='newline_delimited', "
         f"columns={{{read_types}}}, maximum_object_size={2 * limits.max_line_bytes + 2**20})) "
-        f"TO {sql_str(str(dest))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})"
+        f"TO {sql_str(str(dest))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})",
+        dest,
+        limits.working_memory,
+        limits,
     )
     nulls = [c.nulls(rows) for c in columns]
     return rows, names, types, nulls, problems[: limits.max_problems], count, notes

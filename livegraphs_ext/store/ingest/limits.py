@@ -22,6 +22,15 @@ class IngestLimits:
     time_limit: float = 600.0
     #: problems listed in the report (``problem_count`` still counts them all)
     max_problems: int = 100
+    #: DuckDB memory (bytes) for the streaming COPY, before the allowance for wide rows below.
+    #: Order-preserving Parquet writing buffers whatever it is given, so a smaller budget
+    #: mostly means a smaller peak at about the same speed, until it runs short.
+    working_memory: int = 256 * 2**20
+    #: plus room for this many row groups of raw text (estimated from the sample's rows):
+    #: wide rows need it, and short of it DuckDB spills to disk or runs out
+    row_groups_in_memory: int = 4
+    #: the COPY runs once more with this much when its budget did not suffice
+    max_memory: int = 2**30
 
 
 class Guard:

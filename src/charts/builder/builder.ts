@@ -10,7 +10,7 @@ import { Drag } from '@lumino/dragdrop';
 import { ISignal, Signal } from '@lumino/signaling';
 import { Panel, Widget } from '@lumino/widgets';
 
-import { formatValue, refTitle } from '../text';
+import { refTitle } from '../text';
 import {
   IChartClient,
   IChartOptions,
@@ -25,6 +25,7 @@ import {
 import { ChartView } from '../view';
 import { pythonCode } from './codegen';
 import { closePopup, openPopup } from './popup';
+import { filterEditor, filterText, IFilterState, pillMenu } from './editors';
 import { defaultRef, IPillOption, pillOptions, typeIcon } from './pills';
 import { suggestMark } from './showme';
 
@@ -48,7 +49,17 @@ interface IDragged {
 }
 
 type ShelfId =
-  'x' | 'y' | 'color' | 'size' | 'row' | 'column' | 'tooltip' | 'filters';
+  | 'x'
+  | 'y'
+  | 'color'
+  | 'size'
+  | 'row'
+  | 'column'
+  | 'latitude'
+  | 'longitude'
+  | 'location'
+  | 'tooltip'
+  | 'filters';
 
 const SHELVES: ReadonlyArray<[ShelfId, string, boolean]> = [
   ['x', 'X axis', false],
@@ -57,38 +68,33 @@ const SHELVES: ReadonlyArray<[ShelfId, string, boolean]> = [
   ['size', 'Size', false],
   ['row', 'Facet rows', false],
   ['column', 'Facet columns', false],
+  ['latitude', 'Latitude', false],
+  ['longitude', 'Longitude', false],
+  ['location', 'Location', false],
   ['tooltip', 'Tooltip', true],
   ['filters', 'Filters', true]
 ];
 
 /**
- * Marks that need a value on y; the builder counts records when none is given.
+ * The sort choices: `by:order`, or empty for the engine's default order.
  */
-const NEEDS_Y = new Set<Mark>(['bar', 'line', 'area', 'histogram', 'pie']);
-
-const FILTER_CMPS: ReadonlyArray<[string, string]> = [
-  ['in', 'is one of'],
-  ['not_in', 'is not one of'],
-  ['eq', '='],
-  ['ne', '≠'],
-  ['lt', '<'],
-  ['le', '≤'],
-  ['gt', '>'],
-  ['ge', '≥'],
-  ['between', 'between'],
-  ['contains', 'contains'],
-  ['is_null', 'is empty'],
-  ['not_null', 'is not empty']
+const SORTS: ReadonlyArray<[string, string]> = [
+  ['', 'Default'],
+  ['x:ascending', 'X ascending'],
+  ['x:descending', 'X descending'],
+  ['y:ascending', 'Y ascending'],
+  ['y:descending', 'Y descending']
 ];
 
 /**
- * One filter on the filter shelf; `value` is null until the user sets it.
+ * Shelves shown only for maps (or while they hold a field).
  */
-interface IFilterState {
-  column: string;
-  cmp: string;
-  value: unknown;
-}
+const MAP_SHELVES = new Set<ShelfId>(['latitude', 'longitude', 'location']);
+
+/**
+ * Marks that need a value on y; the builder counts records when none is given.
+ */
+const NEEDS_Y = new Set<Mark>(['bar', 'line', 'area', 'histogram', 'pie']);
 
 export class ChartBuilder extends Panel {
   constructor(options: ChartBuilder.IOptions) {
@@ -150,6 +156,9 @@ export class ChartBuilder extends Panel {
     this._mark = 'auto';
     this._title = '';
     this._options = {};
+    this._extraFilters = [];
+    this._carry = {};
+    this._version = undefined;
     if (spec) {
       this._load(spec);
     }
@@ -194,6 +203,10 @@ export class ChartBuilder extends Panel {
         : []
     );
     this._extraFilters = (spec.filters ?? []).filter(f => !('column' in f));
+    // What the shelves do not show is kept as it was.
+    const { sort, limit, axes, max_marks } = spec;
+    this._carry = JSON.parse(JSON.stringify({ sort, limit, axes, max_marks }));
+    this._version = spec.dataset?.version;
   }
 
   /**
@@ -206,7 +219,9 @@ export class ChartBuilder extends Panel {
       Array.isArray(v) ? v.length > 0 : !!v
     );
     let spec: IChartSpec | null = null;
-    if (hasField && mark) {
+    // A table of every column, or a count of records, needs no field.
+    const standalone = this._mark === 'table' || this._mark === 'kpi';
+    if ((hasField || standalone) && mark) {
       const encoding: IEncoding = JSON.parse(JSON.stringify(this._encoding));
       if (encoding.tooltip && !encoding.tooltip.length) {
         delete encoding.tooltip;
@@ -220,9 +235,13 @@ export class ChartBuilder extends Panel {
       }
       spec = {
         version: 1,
-        dataset: { id: this._dataset.id },
+        dataset:
+          this._version === undefined
+            ? { id: this._dataset.id }
+            : { id: this._dataset.id, version: this._version },
         mark,
-        encoding
+        encoding,
+        ...this._carry
       };
       const filters: IFilter[] = [
         ...this._filters
@@ -330,7 +349,10 @@ export class ChartBuilder extends Panel {
    * Add a field to the first free shelf that suits it, as Tableau's double-click does.
    */
   private _quickAdd(field: string | null): void {
-    const order: ShelfId[] = ['x', 'y', 'color', 'size', 'tooltip'];
+    const order: ShelfId[] =
+      field === null
+        ? ['y', 'x', 'size', 'tooltip']
+        : ['x', 'y', 'color', 'size', 'tooltip'];
     const shelf =
       order.find(s => s === 'tooltip' || !this._encoding[s as 'x']) ??
       'tooltip';
@@ -347,6 +369,8 @@ export class ChartBuilder extends Panel {
     if (event.button !== 0 || this._drag) {
       return;
     }
+    // No text selection while dragging (clicks still arrive).
+    event.preventDefault();
     const startX = event.clientX;
     const startY = event.clientY;
     const move = (e: PointerEvent) => {
@@ -534,7 +558,51 @@ export class ChartBuilder extends Panel {
 
     this._optionsBox = document.createElement('div');
     this._optionsBox.className = 'jp-LiveGraphs-markOptions';
-    top.append(markLabel, this._optionsBox, titleLabel);
+    const sortLabel = document.createElement('label');
+    sortLabel.className = 'jp-LiveGraphs-builderControl';
+    sortLabel.textContent = 'Sort';
+    this._sortSelect = document.createElement('select');
+    this._sortSelect.className = 'jp-LiveGraphs-sortPicker';
+    for (const [value, label] of SORTS) {
+      const option = document.createElement('option');
+      option.value = value;
+      option.textContent = label;
+      this._sortSelect.appendChild(option);
+    }
+    this._sortSelect.addEventListener('change', () => {
+      const [by, order] = this._sortSelect.value.split(':');
+      if (by) {
+        this._carry.sort = {
+          by,
+          order: order as 'ascending' | 'descending'
+        };
+      } else {
+        delete this._carry.sort;
+      }
+      this._update();
+    });
+    sortLabel.appendChild(this._sortSelect);
+
+    const limitLabel = document.createElement('label');
+    limitLabel.className = 'jp-LiveGraphs-builderControl';
+    limitLabel.textContent = 'Top';
+    this._limitInput = document.createElement('input');
+    this._limitInput.type = 'number';
+    this._limitInput.min = '1';
+    this._limitInput.className = 'jp-LiveGraphs-limitInput';
+    this._limitInput.placeholder = 'all';
+    this._limitInput.addEventListener('change', () => {
+      const n = Math.floor(Number(this._limitInput.value));
+      if (this._limitInput.value.trim() && Number.isFinite(n) && n > 0) {
+        this._carry.limit = n;
+      } else {
+        delete this._carry.limit;
+      }
+      this._update();
+    });
+    limitLabel.appendChild(this._limitInput);
+
+    top.append(markLabel, this._optionsBox, sortLabel, limitLabel, titleLabel);
 
     const grid = document.createElement('div');
     grid.className = 'jp-LiveGraphs-shelfGrid';
@@ -576,6 +644,18 @@ export class ChartBuilder extends Panel {
     if (this._titleInput.value !== this._title) {
       this._titleInput.value = this._title;
     }
+    const sort = this._carry.sort;
+    const sortValue = sort ? `${sort.by}:${sort.order}` : '';
+    if (!SORTS.some(([value]) => value === sortValue) && sort) {
+      // A sort by another column, from a spec: keep it selectable.
+      const option = document.createElement('option');
+      option.value = sortValue;
+      option.textContent = `${sort.by} ${sort.order}`;
+      this._sortSelect.appendChild(option);
+    }
+    this._sortSelect.value = sortValue;
+    this._limitInput.value =
+      this._carry.limit === undefined ? '' : String(this._carry.limit);
     this._renderMarkOptions(this._spec?.mark ?? null);
   }
 
@@ -634,8 +714,13 @@ export class ChartBuilder extends Panel {
   }
 
   private _renderShelves(): void {
+    const isMap = this._spec?.mark === 'map' || this._mark === 'map';
     for (const [id] of SHELVES) {
       const zone = this._zones.get(id)!;
+      if (MAP_SHELVES.has(id)) {
+        zone.parentElement!.hidden =
+          !isMap && !this._encoding[id as 'latitude'];
+      }
       const pills: HTMLElement[] = [];
       if (id === 'filters') {
         this._filters.forEach((filter, index) =>
@@ -723,58 +808,30 @@ export class ChartBuilder extends Panel {
     index: number,
     options: IPillOption[]
   ): void {
-    const menu = document.createElement('div');
-    menu.className = 'jp-LiveGraphs-pillMenu';
-    menu.setAttribute('role', 'menu');
-    let group = '';
-    for (const option of options) {
-      if (option.group !== group) {
-        group = option.group;
-        const heading = document.createElement('div');
-        heading.className = 'jp-LiveGraphs-pillMenuGroup';
-        heading.textContent = group;
-        menu.appendChild(heading);
-      }
-      const item = document.createElement('button');
-      item.type = 'button';
-      item.className = 'jp-LiveGraphs-pillMenuItem';
-      item.setAttribute('role', 'menuitemradio');
-      item.setAttribute('aria-checked', String(option.checked));
-      item.textContent = option.label;
-      item.addEventListener('click', () => {
-        const ref = this._refAt(shelf, index);
-        if (ref) {
-          const next = option.apply(ref);
-          if (shelf === 'tooltip') {
-            this._encoding.tooltip![index] = next;
-          } else if (shelf !== 'filters') {
-            this._encoding[shelf] = next;
-          }
+    const menu = pillMenu(options, option => {
+      const ref = this._refAt(shelf, index);
+      if (ref) {
+        const next = option.apply(ref);
+        if (shelf === 'tooltip') {
+          this._encoding.tooltip![index] = next;
+        } else if (shelf !== 'filters') {
+          this._encoding[shelf] = next;
         }
-        closePopup();
-        this._update();
-      });
-      menu.appendChild(item);
-    }
+      }
+      closePopup();
+      this._update();
+    });
     openPopup(anchor, menu);
   }
 
   private _filterPill(filter: IFilterState, index: number): HTMLElement {
     const type = this._typeOf(filter.column) ?? 'string';
-    const cmp = FILTER_CMPS.find(([c]) => c === filter.cmp)?.[1] ?? filter.cmp;
-    let text = `${filter.column} ${cmp}`;
-    if (
-      filter.value === null &&
-      filter.cmp !== 'is_null' &&
-      filter.cmp !== 'not_null'
-    ) {
-      text += ' …';
-    } else if (Array.isArray(filter.value)) {
-      text += ` ${filter.value.map(v => formatValue(v, type)).join(filter.cmp === 'between' ? ' and ' : ', ')}`;
-    } else if (filter.value !== null && filter.value !== undefined) {
-      text += ` ${formatValue(filter.value, type)}`;
-    }
-    const pill = this._pillShell('filters', index, text, type);
+    const pill = this._pillShell(
+      'filters',
+      index,
+      filterText(filter, type),
+      type
+    );
     pill.dataset.field = filter.column;
     const button = pill.querySelector<HTMLElement>('.jp-LiveGraphs-pillLabel')!;
     button.addEventListener('click', () => this._openFilterEditor(pill, index));
@@ -787,74 +844,8 @@ export class ChartBuilder extends Panel {
       return;
     }
     const type = this._typeOf(filter.column) ?? 'string';
-    const form = document.createElement('form');
-    form.className = 'jp-LiveGraphs-filterEditor';
-    form.setAttribute('aria-label', `Filter ${filter.column}`);
-    const heading = document.createElement('div');
-    heading.className = 'jp-LiveGraphs-pillMenuGroup';
-    heading.textContent = filter.column;
-    const cmp = document.createElement('select');
-    cmp.setAttribute('aria-label', 'Condition');
-    for (const [value, label] of FILTER_CMPS) {
-      if (value === 'contains' && type !== 'string') {
-        continue;
-      }
-      const option = document.createElement('option');
-      option.value = value;
-      option.textContent = label;
-      cmp.appendChild(option);
-    }
-    cmp.value = filter.cmp;
-    const input = document.createElement('input');
-    input.type = 'text';
-    input.setAttribute('aria-label', 'Value');
-    const show = (value: unknown) =>
-      Array.isArray(value)
-        ? value.join(', ')
-        : value === null
-          ? ''
-          : String(value);
-    input.value = show(filter.value);
-    const hint = document.createElement('div');
-    hint.className = 'jp-LiveGraphs-filterHint';
-    const updateHint = () => {
-      const c = cmp.value;
-      input.disabled = c === 'is_null' || c === 'not_null';
-      hint.textContent =
-        c === 'in' || c === 'not_in'
-          ? 'Values separated by commas'
-          : c === 'between'
-            ? 'Two values: low, high'
-            : '';
-    };
-    cmp.addEventListener('change', updateHint);
-    updateHint();
-    const apply = document.createElement('button');
-    apply.type = 'submit';
-    apply.textContent = 'Apply';
-    form.append(heading, cmp, input, hint, apply);
-    form.addEventListener('submit', event => {
-      event.preventDefault();
-      const parse = (text: string): unknown => {
-        const t = text.trim();
-        if (type === 'integer' || type === 'float') {
-          const n = Number(t);
-          return t !== '' && Number.isFinite(n) ? n : t;
-        }
-        if (type === 'boolean') {
-          return t.toLowerCase() === 'true';
-        }
-        return t;
-      };
-      const c = cmp.value;
-      let value: unknown = null;
-      if (c === 'in' || c === 'not_in' || c === 'between') {
-        const parts = input.value.split(',').filter(p => p.trim() !== '');
-        value = parts.length ? parts.map(parse) : null;
-      } else if (c !== 'is_null' && c !== 'not_null') {
-        value = input.value.trim() === '' ? null : parse(input.value);
-      }
-      this._filters[index] = { column: filter.column, cmp: c, value };
+    const form = filterEditor(filter, type, next => {
+      this._filters[index] = next;
       closePopup();
       this._update();
     });
@@ -883,6 +874,8 @@ export class ChartBuilder extends Panel {
   private _encoding: IEncoding = {};
   private _filters: IFilterState[] = [];
   private _extraFilters: IFilter[] = [];
+  private _carry: Partial<IChartSpec> = {};
+  private _version: number | undefined = undefined;
   private _mark: Mark | 'auto' = 'auto';
   private _title = '';
   private _options: IChartOptions = {};
@@ -898,6 +891,8 @@ export class ChartBuilder extends Panel {
   private _codeCopy!: HTMLButtonElement;
   private _markSelect!: HTMLSelectElement;
   private _titleInput!: HTMLInputElement;
+  private _sortSelect!: HTMLSelectElement;
+  private _limitInput!: HTMLInputElement;
   private _optionsBox!: HTMLElement;
 }
 

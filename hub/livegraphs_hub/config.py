@@ -1,0 +1,322 @@
+"""The livegraphs hub configuration, driven by environment variables.
+
+Defaults give a one-machine hub: sign-up accounts (an admin approves them), a first admin whose
+random password is printed once, JupyterLab with livegraphs for every user, and the livegraphs
+service at ``/services/livegraphs/``. Each OAuth provider switches on when its client id is set.
+
+| variable | default | meaning |
+| --- | --- | --- |
+| ``LIVEGRAPHS_HUB_STATE`` | ``<repo>/.state/hub`` | hub database, cookie secret, users' homes, datasets |
+| ``LIVEGRAPHS_HUB_IP`` / ``LIVEGRAPHS_HUB_PORT`` | ``127.0.0.1`` / ``8000`` | where browsers connect |
+| ``LIVEGRAPHS_HUB_API_PORT`` / ``LIVEGRAPHS_PROXY_API_PORT`` | ``8081`` / ``8001`` | internal ports |
+| ``LIVEGRAPHS_SERVICE_PORT`` | ``10101`` | the livegraphs service's port |
+| ``LIVEGRAPHS_HUB_DB_URL`` | SQLite in the state dir | the hub's database |
+| ``LIVEGRAPHS_CATALOG_URL`` | SQLite in the state dir | the datasets' catalog (PostgreSQL in production) |
+| ``LIVEGRAPHS_FIRST_ADMIN`` | ``admin`` | name of the first admin (empty: none) |
+| ``LIVEGRAPHS_SIGNUP`` | ``1`` | ``0`` turns sign-up off |
+| ``LIVEGRAPHS_MIN_PASSWORD`` | ``10`` | shortest password accepted at sign-up |
+| ``LIVEGRAPHS_LOGIN_ATTEMPTS`` / ``LIVEGRAPHS_LOCKOUT_SECONDS`` | ``5`` / ``600`` | lock-out |
+| ``LIVEGRAPHS_PUBLIC_URL`` | from each request | e.g. ``https://hub.example.org``; fixes OAuth callbacks |
+| ``LIVEGRAPHS_GITHUB_CLIENT_ID`` / ``_SECRET`` | | GitHub login; ``LIVEGRAPHS_GITHUB_ORGS`` limits it |
+| ``LIVEGRAPHS_GOOGLE_CLIENT_ID`` / ``_SECRET`` | | Google login; ``LIVEGRAPHS_GOOGLE_DOMAIN`` limits it |
+| ``LIVEGRAPHS_OIDC_ISSUER`` | | any OpenID Connect provider (endpoints from its discovery document) |
+| ``LIVEGRAPHS_OIDC_CLIENT_ID`` / ``_SECRET`` | | its client |
+| ``LIVEGRAPHS_OIDC_USERNAME_CLAIM`` | ``preferred_username`` | claim that becomes the hub user name |
+| ``LIVEGRAPHS_OIDC_GROUPS_CLAIM`` | ``groups`` | claim whose values become hub groups (empty: none) |
+| ``LIVEGRAPHS_OIDC_LABEL`` | ``single sign-on`` | the login button says "Sign in with ..." |
+| ``LIVEGRAPHS_PLATFORM`` | (one machine) | ``kubernetes``: proxy, database, spawner are the chart's |
+| ``LIVEGRAPHS_SERVICE_HOST`` | ``127.0.0.1`` (``hub`` on Kubernetes) | where servers reach the service |
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import nativeauthenticator
+
+from . import ADMIN_GROUP, ADMIN_SCOPE, ALL_USERS_GROUP, SERVICE_NAME, SIGNUPS_SCOPE
+from .auth import LiveGraphsAuthenticator
+from .events import HubEventFile, ServerActionHandler
+
+USE_SCOPE = "custom:livegraphs:use"
+TEMPLATES = Path(__file__).parent / "templates"
+
+#: What users may do: reach the livegraphs service and use it, and see the names of other users
+#: and groups (to share datasets with them).
+USER_SCOPES = [f"access:services!service={SERVICE_NAME}", USE_SCOPE, "read:users:name", "read:groups:name"]
+
+#: What the livegraphs service may do with its own token: read users, groups and activity for the
+#: admin pages, change group membership (teams; the livegraphs-admins group), create teams, list and
+#: approve sign-ups, read the hub's metrics. Not admin:users: it cannot make hub admins.
+SERVICE_SCOPES = [
+    "list:users",
+    "read:users",
+    "read:users:activity",
+    "read:servers",
+    "list:groups",
+    "read:groups",
+    "groups",
+    "admin:groups",
+    "read:metrics",
+    SIGNUPS_SCOPE,
+]
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() not in {"0", "false", "no", "off"}
+
+
+def _csv(raw: str | None) -> set[str]:
+    return {part.strip() for part in (raw or "").split(",") if part.strip()}
+
+
+def _append(section: Any, name: str, items: list[Any]) -> None:
+    """Add to a list setting, keeping what earlier config (Zero-to-JupyterHub's, say) put there."""
+    current = section.get(name)
+    section[name] = [*current, *items] if isinstance(current, list) else list(items)
+
+
+def discover(issuer: str, timeout: float = 10) -> dict[str, Any]:
+    """An OpenID Connect issuer's discovery document."""
+    url = issuer.rstrip("/") + "/.well-known/openid-configuration"
+    if not url.startswith(("https://", "http://")):
+        raise ValueError(f"LIVEGRAPHS_OIDC_ISSUER must be an http(s) URL, not {issuer!r}")
+    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - scheme checked above
+        doc: dict[str, Any] = json.load(response)
+    for key in ("authorization_endpoint", "token_endpoint", "userinfo_endpoint"):
+        if not doc.get(key):
+            raise ValueError(f"{url} has no {key}")
+    return doc
+
+
+def oauth_providers(c: Any, env: Mapping[str, str]) -> list[dict[str, str]]:
+    """Configure the OAuth providers whose client ids are set; return their login buttons."""
+    public = env.get("LIVEGRAPHS_PUBLIC_URL", "").rstrip("/")
+    choices: list[dict[str, str]] = []
+
+    def common(section: Any, name: str, label: str) -> None:
+        if public:
+            section.oauth_callback_url = f"{public}/hub/oauth/{name}/callback"
+        section.allow_existing_users = True
+        choices.append({"name": name, "label": label, "path": f"oauth/{name}/login"})
+
+    if env.get("LIVEGRAPHS_GITHUB_CLIENT_ID"):
+        gh = c.GitHubOAuthenticator
+        gh.client_id = env["LIVEGRAPHS_GITHUB_CLIENT_ID"]
+        gh.client_secret = env.get("LIVEGRAPHS_GITHUB_CLIENT_SECRET", "")
+        orgs = _csv(env.get("LIVEGRAPHS_GITHUB_ORGS"))
+        if orgs:
+            gh.allowed_organizations = orgs
+            gh.scope = ["read:org"]
+        else:
+            gh.allow_all = _flag(env, "LIVEGRAPHS_GITHUB_ALLOW_ALL", False)
+        common(gh, "github", "GitHub")
+
+    if env.get("LIVEGRAPHS_GOOGLE_CLIENT_ID"):
+        gg = c.GoogleOAuthenticator
+        gg.client_id = env["LIVEGRAPHS_GOOGLE_CLIENT_ID"]
+        gg.client_secret = env.get("LIVEGRAPHS_GOOGLE_CLIENT_SECRET", "")
+        domains = _csv(env.get("LIVEGRAPHS_GOOGLE_DOMAIN"))
+        if domains:
+            gg.hosted_domain = sorted(domains)
+            gg.allow_all = True
+        else:
+            gg.allow_all = _flag(env, "LIVEGRAPHS_GOOGLE_ALLOW_ALL", False)
+        common(gg, "google", "Google")
+
+    if env.get("LIVEGRAPHS_OIDC_ISSUER"):
+        doc = discover(env["LIVEGRAPHS_OIDC_ISSUER"])
+        oidc = c.GenericOAuthenticator
+        oidc.client_id = env.get("LIVEGRAPHS_OIDC_CLIENT_ID", "")
+        oidc.client_secret = env.get("LIVEGRAPHS_OIDC_CLIENT_SECRET", "")
+        oidc.authorize_url = doc["authorization_endpoint"]
+        oidc.token_url = doc["token_endpoint"]
+        oidc.userdata_url = doc["userinfo_endpoint"]
+        oidc.login_service = env.get("LIVEGRAPHS_OIDC_LABEL", "single sign-on")
+        oidc.username_claim = env.get("LIVEGRAPHS_OIDC_USERNAME_CLAIM", "preferred_username")
+        scopes = ["openid", "profile", "email"]
+        groups_claim = env.get("LIVEGRAPHS_OIDC_GROUPS_CLAIM", "groups")
+        if groups_claim:
+            # The IdP's groups become the user's hub groups at every login (teams, and
+            # livegraphs-admins for admins); load_roles maps groups to roles.
+            scopes.append(env.get("LIVEGRAPHS_OIDC_GROUPS_SCOPE", "groups"))
+            oidc.manage_groups = True
+            oidc.auth_state_groups_key = f"oauth_user.{groups_claim}"
+        oidc.scope = sorted(set(scopes) | _csv(env.get("LIVEGRAPHS_OIDC_EXTRA_SCOPES")))
+        allowed_groups = _csv(env.get("LIVEGRAPHS_OIDC_ALLOWED_GROUPS"))
+        if allowed_groups:
+            oidc.allowed_groups = allowed_groups
+        else:
+            oidc.allow_all = _flag(env, "LIVEGRAPHS_OIDC_ALLOW_ALL", True)
+        admin_groups = _csv(env.get("LIVEGRAPHS_OIDC_ADMIN_GROUPS"))
+        if admin_groups:
+            oidc.admin_groups = admin_groups
+        common(oidc, "oidc", oidc.login_service)
+
+    c.LiveGraphsAuthenticator.oauth_providers = [choice["name"] for choice in choices]
+    return choices
+
+
+def configure(c: Any, root: Path, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Fill the JupyterHub config ``c``; ``root`` is the repository (or install) folder.
+
+    Returns what callers may want to know: the state folder and the public URL.
+    """
+    env = os.environ if env is None else env
+    kubernetes = env.get("LIVEGRAPHS_PLATFORM", "") == "kubernetes"
+    state = Path(env.get("LIVEGRAPHS_HUB_STATE") or root / ".state" / "hub").resolve()
+    state.mkdir(parents=True, exist_ok=True, mode=0o700)
+    ip = env.get("LIVEGRAPHS_HUB_IP", "127.0.0.1")
+    port = int(env.get("LIVEGRAPHS_HUB_PORT", "8000"))
+    if not kubernetes:
+        one_machine(c, env, root, state, ip, port)
+    configure_logins(c, env, state)
+    configure_roles(c)
+    configure_service(c, env, state, kubernetes)
+    return {"state": state, "url": f"http://{ip}:{port}/"}
+
+
+def one_machine(c: Any, env: Mapping[str, str], root: Path, state: Path, ip: str, port: int) -> None:
+    """Proxy, hub database and spawner of a hub on one machine (Zero-to-JupyterHub sets its own)."""
+    (state / "users").mkdir(exist_ok=True)
+    # Browsers reach the proxy; everything else stays on loopback.
+    c.JupyterHub.ip = ip
+    c.JupyterHub.port = port
+    c.JupyterHub.hub_ip = "127.0.0.1"
+    c.JupyterHub.hub_port = int(env.get("LIVEGRAPHS_HUB_API_PORT", "8081"))
+    c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{int(env.get('LIVEGRAPHS_PROXY_API_PORT', '8001'))}"
+    chp = root / "hub" / "node_modules" / ".bin" / "configurable-http-proxy"
+    c.ConfigurableHTTPProxy.command = [str(chp) if chp.exists() else "configurable-http-proxy"]
+    c.ConfigurableHTTPProxy.pid_file = str(state / "proxy.pid")
+    c.JupyterHub.db_url = env.get("LIVEGRAPHS_HUB_DB_URL") or f"sqlite:///{state / 'jupyterhub.sqlite'}"
+    c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
+    # Single-user servers: JupyterLab with livegraphs, as processes of the hub's own OS user. Fine
+    # for one person or a demo; no isolation between users (see hub/README.md for production).
+    c.JupyterHub.spawner_class = "simple"
+    c.SimpleLocalProcessSpawner.home_dir_template = str(state / "users" / "{username}")
+    c.Spawner.cmd = [str(Path(sys.executable).parent / "jupyterhub-singleuser")]
+    c.Spawner.default_url = "/lab"
+    c.Spawner.args = ["--allow-root"] if os.geteuid() == 0 else []
+    c.JupyterHub.cleanup_servers = True
+
+
+def configure_logins(c: Any, env: Mapping[str, str], state: Path) -> None:
+    """Sign-up accounts (admin approval, password rules, lock-out), the first admin, OAuth providers."""
+    c.JupyterHub.authenticator_class = LiveGraphsAuthenticator
+    auth = c.LiveGraphsAuthenticator
+    # Sign-up accounts are checked by approval; OAuth providers have their own allow rules.
+    auth.allow_all = True
+    first_admin = env.get("LIVEGRAPHS_FIRST_ADMIN", "admin")
+    auth.first_admin = first_admin
+    auth.admin_users = {first_admin} if first_admin else set()
+    auth.enable_signup = _flag(env, "LIVEGRAPHS_SIGNUP", True)
+    auth.open_signup = False
+    auth.ask_email_on_signup = True
+    auth.minimum_password_length = int(env.get("LIVEGRAPHS_MIN_PASSWORD", "10"))
+    auth.check_common_password = True
+    auth.allowed_failed_logins = int(env.get("LIVEGRAPHS_LOGIN_ATTEMPTS", "5"))
+    auth.seconds_before_next_try = int(env.get("LIVEGRAPHS_LOCKOUT_SECONDS", "600"))
+    events_file = state / "hub-events.jsonl"
+    auth.hub_events_file = str(events_file)
+    c.EventLogger.handlers = [ServerActionHandler(HubEventFile(events_file))]
+    choices = oauth_providers(c, env)
+    c.JupyterHub.template_paths = [
+        str(TEMPLATES),
+        str(Path(nativeauthenticator.__file__).parent / "templates"),
+    ]
+    c.JupyterHub.template_vars = {
+        "livegraphs_login_choices": choices,
+        "livegraphs_service_name": SERVICE_NAME,
+        "livegraphs_admin_scope": ADMIN_SCOPE,
+    }
+
+
+def configure_roles(c: Any) -> None:
+    """Hub admins and the livegraphs-admins group are livegraphs admins; teams are hub groups."""
+    c.JupyterHub.custom_scopes = {
+        USE_SCOPE: {"description": "Upload, clean, chart and share one's own datasets in livegraphs."},
+        ADMIN_SCOPE: {
+            "description": "livegraphs admin: every dataset, the users and roles, activity and engagement.",
+            "subscopes": [USE_SCOPE],
+        },
+        SIGNUPS_SCOPE: {"description": "List, approve and discard pending sign-up accounts."},
+    }
+    c.JupyterHub.extra_user_scopes = USER_SCOPES
+    _append(
+        c.JupyterHub,
+        "load_roles",
+        [
+            {
+                "name": "livegraphs-admin",
+                "description": "livegraphs admins: the members of the livegraphs-admins group.",
+                "scopes": [ADMIN_SCOPE],
+                "groups": [ADMIN_GROUP],
+            },
+            {
+                "name": "livegraphs-service",
+                "description": "The livegraphs service's own token.",
+                "scopes": SERVICE_SCOPES,
+                "services": [SERVICE_NAME],
+            },
+        ],
+    )
+
+
+def configure_service(c: Any, env: Mapping[str, str], state: Path, kubernetes: bool) -> None:
+    """The livegraphs service, the one process that holds the datasets, and what servers may do with it."""
+    service_port = int(env.get("LIVEGRAPHS_SERVICE_PORT", "10101"))
+    # On Kubernetes the service runs in the hub pod, reached through the hub's Service ("hub").
+    host = env.get("LIVEGRAPHS_SERVICE_HOST", "hub" if kubernetes else "127.0.0.1")
+    service_cmd = [
+        sys.executable,
+        "-m",
+        "livegraphs_ext.service",
+        f"--LiveGraphsService.data_dir={state / 'livegraphs'}",
+    ]
+    if kubernetes:
+        service_cmd.append(f"--LiveGraphsService.url=http://0.0.0.0:{service_port}")
+    if env.get("LIVEGRAPHS_CATALOG_URL"):
+        service_cmd.append(f"--LiveGraphsService.catalog_url={env['LIVEGRAPHS_CATALOG_URL']}")
+    _append(
+        c.JupyterHub,
+        "services",
+        [
+            {
+                "name": SERVICE_NAME,
+                "url": f"http://{host}:{service_port}",
+                "command": service_cmd,
+                "oauth_no_confirm": True,
+                "display": True,
+                # A user's token issued to the service carries at most these, and only those the user has.
+                "oauth_client_allowed_scopes": [USE_SCOPE, ADMIN_SCOPE],
+                "environment": {
+                    "LIVEGRAPHS_HUB_EVENTS": str(state / "hub-events.jsonl"),
+                    "LIVEGRAPHS_ADMIN_GROUP": ADMIN_GROUP,
+                    "LIVEGRAPHS_ALL_USERS_GROUP": ALL_USERS_GROUP,
+                },
+            }
+        ],
+    )
+    # Kernels and the server extension call the service with the server's token.
+    c.Spawner.server_token_scopes = [
+        "users:activity!user",
+        f"access:services!service={SERVICE_NAME}",
+        USE_SCOPE,
+        # Held only if the user holds it: lets an admin's notebook see every dataset.
+        ADMIN_SCOPE,
+    ]
+    c.Spawner.disable_user_config = True
+    # The server and its kernels reach the service directly (not through the proxy).
+    c.Spawner.environment = {
+        "LIVEGRAPHS_SERVICE_URL": f"http://{host}:{service_port}/services/{SERVICE_NAME}/"
+    }
+    c.JupyterHub.shutdown_on_logout = False

@@ -1,0 +1,192 @@
+"""On a hub, the single-user server keeps no data: it forwards the REST API to the livegraphs service.
+
+The browser keeps calling ``{base_url}livegraphs/api/...`` exactly as on a laptop.
+Each request is passed on, body and answer streamed both ways, with this server's
+``$JUPYTERHUB_API_TOKEN``: the service sees the server's owner and applies that
+user's rights. Whoever may use this server (its owner, or people it is shared with)
+already runs code as its owner, so they get the owner's rights and no more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.utils import url_path_join
+from tornado import httputil, web
+from tornado.http1connection import HTTP1Connection
+from tornado.httpclient import HTTPClientError, HTTPRequest
+from tornado.simple_httpclient import SimpleAsyncHTTPClient
+from tornado.web import HTTPError
+
+from .base import AUTH_RESOURCE, LiveGraphsHandler
+
+#: Request headers passed on to the service; cookies and the caller's credentials never are.
+_REQUEST_HEADERS = ("Content-Type", "Content-Length", "Accept", "Content-Encoding")
+#: Response headers passed back to the browser.
+_RESPONSE_HEADERS = (
+    "Content-Type",
+    "Content-Disposition",
+    "Content-Length",
+    "X-Content-Type-Options",
+    "Cache-Control",
+    "ETag",
+    "Last-Modified",
+)
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+_DONE = b""
+
+
+@web.stream_request_body
+class ForwardHandler(LiveGraphsHandler):
+    """Every ``livegraphs/api/<path>`` request, forwarded to ``<service>/api/<path>``."""
+
+    _queue: asyncio.Queue[bytes] | None = None
+    _fetch: asyncio.Future[None] | None = None
+    _status: tuple[int, str] | None = None
+    _headers_sent = False
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        await super().prepare()
+        if self._finished or self.request.method not in _BODY_METHODS:
+            return
+        # Decide before the first body byte is read: in post() it would come after the whole stream.
+        if not self.current_user:
+            raise HTTPError(403)
+        if not self.authorizer.is_authorized(self, self.current_user, "write", AUTH_RESOURCE):
+            raise HTTPError(403, "You may not change livegraphs data", reason="Forbidden")
+        if isinstance(self.request.connection, HTTP1Connection):
+            self.request.connection.set_max_body_size(self.lg.max_upload_bytes)
+        # The upstream request starts now and reads the body as it arrives.
+        self._queue = asyncio.Queue(maxsize=8)
+        self._fetch = asyncio.ensure_future(self._upstream(self.path_kwargs["path"]))
+
+    async def data_received(self, chunk: bytes) -> None:
+        if self._queue is None or self._fetch is None or not chunk:
+            return
+        # Wait while the service is slower than the browser; drop the rest if it has already answered.
+        put = asyncio.ensure_future(self._queue.put(chunk))
+        await asyncio.wait({put, self._fetch}, return_when=asyncio.FIRST_COMPLETED)
+        if not put.done():
+            put.cancel()
+
+    def on_connection_close(self) -> None:
+        # The browser went away: end the upstream body early, so the service drops the upload.
+        if self._queue is not None:
+            self._queue.put_nowait(b"\x00abort")
+
+    async def _body(self, write: Any) -> None:
+        assert self._queue is not None
+        while True:
+            chunk = await self._queue.get()
+            if chunk is _DONE:
+                return
+            if chunk == b"\x00abort":
+                raise ConnectionAbortedError("the client went away")
+            await write(chunk)
+
+    def _on_header(self, line: str) -> None:
+        if line.startswith("HTTP/"):
+            start = httputil.parse_response_start_line(line.strip())
+            self._status = (start.code, start.reason)
+            self._upstream_headers = httputil.HTTPHeaders()
+        elif line.strip():
+            self._upstream_headers.parse_line(line)
+        elif self._status is not None and self._status[0] != 100:
+            self._send_headers()
+
+    def _send_headers(self) -> None:
+        assert self._status is not None
+        self.clear()
+        self.set_status(self._status[0], self._status[1] or None)
+        for name in _RESPONSE_HEADERS:
+            value = self._upstream_headers.get(name)
+            if value is not None:
+                self.set_header(name, value)
+        location = self._upstream_headers.get("Location")
+        if location:
+            service_api = url_path_join(self.lg.service_prefix_path(), "api")
+            if location.startswith(service_api):
+                location = self.lg.api_url(location[len(service_api) :].lstrip("/"))
+            self.set_header("Location", location)
+        self._headers_sent = True
+
+    def _on_chunk(self, chunk: bytes) -> None:
+        if not self._headers_sent:
+            self._send_headers()
+        self.write(chunk)
+        self.flush()
+
+    async def _forward(self, path: str) -> None:
+        if self._fetch is None:
+            self._fetch = asyncio.ensure_future(self._upstream(path))
+        elif self._queue is not None:
+            self._queue.put_nowait(_DONE)  # the whole body has arrived
+        await self._fetch
+        self.finish()
+
+    async def _upstream(self, path: str) -> None:
+        method = self.request.method or "GET"
+        url = url_path_join(self.lg.service_api_url(), path)
+        if self.request.query:
+            url += "?" + self.request.query
+        headers = {k: v for k in _REQUEST_HEADERS if (v := self.request.headers.get(k)) is not None}
+        headers["Authorization"] = f"token {self.lg.hub_api_token}"
+        request = HTTPRequest(
+            url,
+            method=method,
+            headers=headers,
+            body_producer=self._body if self._queue is not None else None,  # type: ignore[arg-type]
+            allow_nonstandard_methods=True,
+            header_callback=self._on_header,
+            streaming_callback=self._on_chunk,
+            follow_redirects=False,
+            connect_timeout=30,
+            request_timeout=float(self.lg.ingest_time_limit + 600),
+            decompress_response=False,
+        )
+        try:
+            await self.lg.forward_client().fetch(request, raise_error=False)
+        except (OSError, HTTPClientError) as e:
+            self.log.warning("livegraphs: the service at %s did not answer: %s", url, e)
+            if not self._headers_sent:
+                raise HTTPError(502, "The livegraphs service cannot be reached", reason="Bad Gateway") from e
+        if not self._headers_sent:
+            if self._status is None:
+                raise HTTPError(502, "The livegraphs service gave no answer", reason="Bad Gateway")
+            self._send_headers()
+
+    @web.authenticated
+    @authorized
+    async def get(self, path: str) -> None:
+        await self._forward(path)
+
+    @web.authenticated
+    @authorized
+    async def post(self, path: str) -> None:
+        await self._forward(path)
+
+    @web.authenticated
+    @authorized
+    async def put(self, path: str) -> None:
+        await self._forward(path)
+
+    @web.authenticated
+    @authorized
+    async def patch(self, path: str) -> None:
+        await self._forward(path)
+
+    @web.authenticated
+    @authorized
+    async def delete(self, path: str) -> None:
+        await self._forward(path)
+
+
+def make_forward_client() -> SimpleAsyncHTTPClient:
+    """An HTTP client of its own: no response size cap (exports can be large), a few connections."""
+    return SimpleAsyncHTTPClient(force_instance=True, max_clients=20, max_body_size=1 << 50)
+
+
+#: The routes of the hub backend: everything under the API goes to the service.
+FORWARD_ROUTES: list[tuple[str, type]] = [(r"(?P<path>.*)", ForwardHandler)]

@@ -1,0 +1,72 @@
+"""The livegraphs admin pages, served by the hub service at ``<service prefix>admin/``.
+
+Datasets (every user's, with delete), Users and roles (through the hub's REST API), Activity (the
+event log, with the hub's logins and server starts) and Engagement (charts). :func:`admin_routes`
+gives the service app its routes and settings.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from jupyterhub.utils import url_path_join
+
+from .handlers import (
+    AdminActivityHandler,
+    AdminDatasetsHandler,
+    AdminEngagementHandler,
+    AdminGroupMemberHandler,
+    AdminPageHandler,
+    AdminRoleHandler,
+    AdminSignupHandler,
+    AdminStaticHandler,
+    AdminUsersHandler,
+)
+from .hub import HubAPI
+from .hubevents import HubEventsImporter
+
+_NAME = r"(?P<name>[^/]+)"
+
+
+def plotly_js() -> Path:
+    """Plotly.js as the Python ``plotly`` package ships it."""
+    import plotly
+
+    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+def admin_routes(prefix: str, guarded: Any, data_dir: Path) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
+    """(routes, settings) of the admin pages under the service's URL ``prefix``."""
+    base = url_path_join(prefix, "admin") + "/"
+    api = base + "api/"
+    routes: list[tuple[Any, ...]] = [
+        (base + r"api/datasets", AdminDatasetsHandler),
+        (base + r"api/users", AdminUsersHandler),
+        (base + rf"api/users/{_NAME}/role", AdminRoleHandler),
+        (base + rf"api/groups/(?P<group>[^/]+)/users/{_NAME}", AdminGroupMemberHandler),
+        (base + rf"api/signups/{_NAME}", AdminSignupHandler),
+        (base + r"api/activity", AdminActivityHandler),
+        (base + r"api/engagement", AdminEngagementHandler),
+        (base + r"static/(plotly\.min\.js)", AdminStaticHandler, {"path": str(plotly_js().parent)}),
+        (
+            base + r"static/(admin\.(?:js|css))",
+            AdminStaticHandler,
+            {"path": str(Path(__file__).parent / "static")},
+        ),
+        (base + r"(?P<page>[a-z]*)", AdminPageHandler),
+    ]
+    source = os.environ.get("LIVEGRAPHS_HUB_EVENTS")
+    settings = {
+        "admin_prefix": base,
+        "admin_api": api,
+        "hub_api": HubAPI(),
+        "hub_events": HubEventsImporter(source, guarded.events, data_dir / "hub-events.offset")
+        if source
+        else None,
+    }
+    return routes, settings
+
+
+__all__ = ["admin_routes"]

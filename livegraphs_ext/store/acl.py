@@ -1,0 +1,399 @@
+"""Who may do what to a dataset: its owner, the users and groups it is shared with, and admins.
+
+A dataset belongs to the user who uploaded it. Its owner may share it with a user
+or a group as a **viewer** (read, page, export, see versions and recipes) or an
+**editor** (also rename, apply cleaning steps, revert). Only the owner and admins
+may delete it or change its shares. Admins may do everything to every dataset.
+
+Callers are :class:`Principal` values, built by the host from whatever identity
+it trusts (the hub's user model in the service, the one local user on a laptop),
+so this module never imports jupyterhub. To a caller without any access a dataset
+does not exist: 404, never 403, so ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import DateTime, ForeignKey, String, and_, func, or_, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from .catalog import Base, DatasetRow, utcnow
+from .errors import BadInput, Forbidden, NotFound
+from .events import CLIENT_ACTIONS, EventLog
+from .store import DatasetStore, ExportFile
+
+SHARE_ROLES = ("viewer", "editor")
+SHARE_KINDS = ("user", "group")
+#: How much each level may do; an action needs at least its rank.
+_RANK = {"viewer": 1, "editor": 2, "owner": 3, "admin": 3}
+_ACTION_RANK = {"read": 1, "write": 2, "manage": 3}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A caller as the store sees it: a user name, their groups and whether they are an admin."""
+
+    name: str
+    groups: frozenset[str] = field(default_factory=frozenset)
+    is_admin: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "groups": sorted(self.groups), "admin": self.is_admin}
+
+
+class ShareRow(Base):
+    __tablename__ = "lg_shares"
+
+    dataset_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("lg_datasets.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: "user" | "group"
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True, index=True)
+    #: "viewer" | "editor"
+    role: Mapped[str] = mapped_column(String(8))
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(255))
+
+
+def _iso(t: dt.datetime) -> str:
+    return (t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)).isoformat()
+
+
+def share_json(row: ShareRow) -> dict[str, Any]:
+    return {
+        "kind": row.kind,
+        "name": row.name,
+        "role": row.role,
+        "created": _iso(row.created),
+        "created_by": row.created_by,
+    }
+
+
+def _shown(p: Principal, owner: str, level: str) -> str:
+    """The level a caller is shown: their strongest one (an admin's rights beat a share)."""
+    if owner == p.name:
+        return "owner"
+    return "admin" if p.is_admin else level
+
+
+def _principal_filter(p: Principal) -> Any:
+    """SQL: the share rows that name ``p`` (as a user or through one of their groups)."""
+    mine = and_(ShareRow.kind == "user", ShareRow.name == p.name)
+    if not p.groups:
+        return mine
+    return or_(mine, and_(ShareRow.kind == "group", ShareRow.name.in_(sorted(p.groups))))
+
+
+@dataclass
+class Grant:
+    """What a principal holds on one dataset."""
+
+    level: str  # "owner" | "editor" | "viewer" | "admin"
+    #: True when the action is allowed only because the caller is an admin
+    via_admin: bool
+
+
+class GuardedStore:
+    """The dataset store behind an authorization check: every method takes the caller first.
+
+    Changes, their authorization check and their activity event commit in one
+    catalog transaction.
+    """
+
+    def __init__(self, store: DatasetStore):
+        self.store = store
+        self.catalog = store.catalog
+        self.events = EventLog(store.catalog)
+
+    # ------------------------------------------------------------------ levels
+
+    def _shared_level(self, s: Session, p: Principal, dataset_id: str) -> str | None:
+        roles = s.scalars(
+            select(ShareRow.role).where(ShareRow.dataset_id == dataset_id, _principal_filter(p))
+        ).all()
+        if not roles:
+            return None
+        return max(roles, key=lambda r: _RANK[r])
+
+    def _grant(self, s: Session, p: Principal, ds: DatasetRow, action: str) -> Grant:
+        """The caller's grant for ``action`` on ``ds``; raises NotFound or Forbidden otherwise."""
+        need = _ACTION_RANK[action]
+        own = "owner" if ds.owner == p.name else self._shared_level(s, p, ds.id)
+        if own is not None and _RANK[own] >= need:
+            return Grant(own, via_admin=False)
+        if p.is_admin:
+            return Grant("admin", via_admin=True)
+        if own is None:
+            raise NotFound(f"No dataset with id {ds.id!r}", "No such dataset")
+        verb = {"write": "change", "manage": "delete or share"}[action]
+        raise Forbidden(f"You are a {own} of {ds.name!r}; only its owner may {verb} it", "Forbidden")
+
+    def _require(self, p: Principal, dataset_id: str, action: str) -> tuple[DatasetRow, Grant]:
+        with self.catalog.transaction() as s:
+            ds = self.catalog.dataset(s, dataset_id)
+            if ds is None:
+                raise NotFound(f"No dataset with id {dataset_id!r}", "No such dataset")
+            return ds, self._grant(s, p, ds, action)
+
+    def require(self, p: Principal, dataset_id: str, action: str) -> None:
+        """Raise NotFound or Forbidden unless the caller may ``action`` (read, write, manage) the dataset."""
+        self._require(p, dataset_id, action)
+
+    def access(self, p: Principal, dataset_id: str) -> str:
+        """The caller's level on a dataset they may read: owner, admin, editor or viewer.
+
+        An admin is "admin" on every dataset but their own, whatever it is shared with them as.
+        """
+        ds, grant = self._require(p, dataset_id, "read")
+        return _shown(p, ds.owner, grant.level)
+
+    def _guard(self, p: Principal, action: str, event: str | None, detail: dict[str, Any] | None = None):
+        """An ``in_tx`` hook: re-check the grant inside the change's transaction and log it there."""
+
+        def hook(s: Session, ds: DatasetRow) -> None:
+            grant = self._grant(s, p, ds, action)
+            if event is not None:
+                EventLog.add(
+                    s, p.name, event, dataset_id=ds.id, dataset_name=ds.name, owner=ds.owner,
+                    admin=grant.via_admin, detail=detail,
+                )  # fmt: skip
+
+        return hook
+
+    # ------------------------------------------------------------------ reading
+
+    def list_datasets(
+        self, p: Principal, *, owner: str | None = None, name: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The datasets ``p`` may read (all of them for admins), newest change first.
+
+        Each carries ``access``: the caller's level on it.
+        """
+        with self.catalog.transaction() as s:
+            q = select(DatasetRow)
+            if not p.is_admin:
+                shared = select(ShareRow.dataset_id).where(_principal_filter(p))
+                q = q.where(or_(DatasetRow.owner == p.name, DatasetRow.id.in_(shared)))
+            if owner is not None:
+                q = q.where(DatasetRow.owner == owner)
+            if name is not None:
+                q = q.where(DatasetRow.name == unicodedata.normalize("NFC", name).strip())
+            rows = s.scalars(q.order_by(DatasetRow.updated.desc())).all()
+            ids = [ds.id for ds in rows]
+            levels: dict[str, str] = {}
+            if ids:
+                for ds_id, role in s.execute(
+                    select(ShareRow.dataset_id, ShareRow.role).where(
+                        ShareRow.dataset_id.in_(ids), _principal_filter(p)
+                    )
+                ):
+                    if _RANK[role] > _RANK.get(levels.get(ds_id, ""), 0):
+                        levels[ds_id] = role
+            out = []
+            for ds in rows:
+                item = self.store._dataset_json(ds, self.store._version(ds, None))
+                item["access"] = _shown(p, ds.owner, levels.get(ds.id, "admin"))
+                out.append(item)
+            return out
+
+    def get(self, p: Principal, dataset_id: str) -> dict[str, Any]:
+        ds, grant = self._require(p, dataset_id, "read")
+        out = self.store.get(dataset_id)
+        out["access"] = _shown(p, ds.owner, grant.level)
+        return out
+
+    def rows(self, p: Principal, dataset_id: str, **kwargs: Any) -> dict[str, Any]:
+        self._require(p, dataset_id, "read")
+        return self.store.rows(dataset_id, **kwargs)
+
+    def versions(self, p: Principal, dataset_id: str) -> list[dict[str, Any]]:
+        self._require(p, dataset_id, "read")
+        return self.store.versions(dataset_id)
+
+    def version(self, p: Principal, dataset_id: str, number: int | None = None) -> dict[str, Any]:
+        self._require(p, dataset_id, "read")
+        return self.store.version(dataset_id, number)
+
+    def version_file(self, p: Principal, dataset_id: str, number: int | None = None) -> Path:
+        self._require(p, dataset_id, "read")
+        return self.store.version_file(dataset_id, number)
+
+    def recipe(self, p: Principal, dataset_id: str, number: int | None = None) -> list[dict[str, Any]]:
+        self._require(p, dataset_id, "read")
+        return self.store.recipe(dataset_id, number)
+
+    def recipe_code(self, p: Principal, dataset_id: str, number: int | None = None) -> str:
+        self._require(p, dataset_id, "read")
+        return self.store.recipe_code(dataset_id, number)
+
+    def export(self, p: Principal, dataset_id: str, fmt: str, version: int | None = None) -> ExportFile:
+        ds, grant = self._require(p, dataset_id, "read")
+        export = self.store.export(dataset_id, fmt, version)
+        self.events.record(
+            p.name, "export", dataset_id=ds.id, dataset_name=ds.name, owner=ds.owner,
+            admin=grant.via_admin, detail={"format": (fmt or "csv").lower(), "version": version},
+        )  # fmt: skip
+        return export
+
+    # ------------------------------------------------------------------ changes
+
+    def create_from_file(self, p: Principal, src: Path, **kwargs: Any) -> dict[str, Any]:
+        """Ingest ``src`` as a new dataset owned by the caller (see :meth:`DatasetStore.create_from_file`)."""
+        size = src.stat().st_size if src.exists() else 0
+
+        def hook(s: Session, ds: DatasetRow) -> None:
+            EventLog.add(
+                s, p.name, "upload", dataset_id=ds.id, dataset_name=ds.name, owner=ds.owner,
+                detail={"bytes": size, "rows": ds.versions[0].rows, "filename": kwargs.get("filename")},
+            )  # fmt: skip
+
+        out = self.store.create_from_file(src, owner=p.name, in_tx=hook, **kwargs)
+        out["access"] = "owner"
+        return out
+
+    def rename(self, p: Principal, dataset_id: str, name: str) -> dict[str, Any]:
+        self._require(p, dataset_id, "write")
+        out = self.store.rename(dataset_id, name, in_tx=self._guard(p, "write", "rename", {"name": name}))
+        out["access"] = self.access(p, dataset_id)
+        return out
+
+    def apply_step(
+        self, p: Principal, dataset_id: str, step: dict[str, Any], *, base_version: int | None = None
+    ) -> dict[str, Any]:
+        self._require(p, dataset_id, "write")
+        detail = {"op": step.get("op")}
+        return self.store.apply_step(
+            dataset_id, step, user=p.name, base_version=base_version,
+            in_tx=self._guard(p, "write", "change", detail),
+        )  # fmt: skip
+
+    def revert(self, p: Principal, dataset_id: str, to_version: int) -> dict[str, Any]:
+        self._require(p, dataset_id, "write")
+        return self.store.revert(
+            dataset_id, to_version, user=p.name,
+            in_tx=self._guard(p, "write", "revert", {"version": to_version}),
+        )  # fmt: skip
+
+    def delete(self, p: Principal, dataset_id: str) -> None:
+        self._require(p, dataset_id, "manage")
+        self.store.delete(dataset_id, in_tx=self._guard(p, "manage", "delete"))
+
+    # ------------------------------------------------------------------ shares
+
+    def shares(self, p: Principal, dataset_id: str) -> list[dict[str, Any]]:
+        """Who the dataset is shared with (any reader may see it)."""
+        self._require(p, dataset_id, "read")
+        with self.catalog.transaction() as s:
+            rows = s.scalars(
+                select(ShareRow)
+                .where(ShareRow.dataset_id == dataset_id)
+                .order_by(ShareRow.kind, ShareRow.name)
+            ).all()
+            return [share_json(r) for r in rows]
+
+    @staticmethod
+    def check_share(kind: Any, name: Any, role: Any = "viewer") -> tuple[str, str, str]:
+        """A share's (kind, name, role), checked and normalised; BadInput otherwise."""
+        return GuardedStore._check_share(kind, name, role)
+
+    @staticmethod
+    def _check_share(kind: Any, name: Any, role: Any = "viewer") -> tuple[str, str, str]:
+        if kind not in SHARE_KINDS:
+            raise BadInput('kind is "user" or "group"', "Bad share")
+        if role not in SHARE_ROLES:
+            raise BadInput('role is "viewer" or "editor"', "Bad share")
+        if not isinstance(name, str):
+            raise BadInput(f"Name the {kind} to share with", "Bad share")
+        name = unicodedata.normalize("NFC", name).strip()
+        if not name or len(name) > 255 or _CONTROL.search(name):
+            raise BadInput(f"A {kind} name has 1 to 255 printable characters", "Bad share")
+        return kind, name, role
+
+    def share(self, p: Principal, dataset_id: str, kind: Any, name: Any, role: Any) -> dict[str, Any]:
+        """Give a user or group a role on the dataset (replacing the role they had); owner or admin."""
+        kind, name, role = self._check_share(kind, name, role)
+        with self.catalog.transaction() as s:
+            ds = self.catalog.dataset(s, dataset_id)
+            if ds is None:
+                raise NotFound(f"No dataset with id {dataset_id!r}", "No such dataset")
+            grant = self._grant(s, p, ds, "manage")
+            if kind == "user" and name == ds.owner:
+                raise BadInput(f"{name!r} owns this dataset already", "Bad share")
+            row = s.get(ShareRow, (dataset_id, kind, name))
+            if row is None:
+                row = ShareRow(dataset_id=dataset_id, kind=kind, name=name, role=role, created_by=p.name)
+                s.add(row)
+            else:
+                row.role = role
+            row.created, row.created_by = utcnow(), p.name
+            EventLog.add(
+                s, p.name, "share", dataset_id=ds.id, dataset_name=ds.name, owner=ds.owner,
+                admin=grant.via_admin, detail={"kind": kind, "name": name, "role": role},
+            )  # fmt: skip
+            s.flush()
+            return share_json(row)
+
+    def unshare(self, p: Principal, dataset_id: str, kind: Any, name: Any) -> None:
+        kind, name, _ = self._check_share(kind, name)
+        with self.catalog.transaction() as s:
+            ds = self.catalog.dataset(s, dataset_id)
+            if ds is None:
+                raise NotFound(f"No dataset with id {dataset_id!r}", "No such dataset")
+            grant = self._grant(s, p, ds, "manage")
+            row = s.get(ShareRow, (dataset_id, kind, name))
+            if row is None:
+                raise NotFound(f"{ds.name!r} is not shared with {kind} {name!r}", "No such share")
+            s.delete(row)
+            EventLog.add(
+                s, p.name, "unshare", dataset_id=ds.id, dataset_name=ds.name, owner=ds.owner,
+                admin=grant.via_admin, detail={"kind": kind, "name": name},
+            )  # fmt: skip
+
+    # ------------------------------------------------------------------ activity
+
+    def report_view(
+        self, p: Principal, action: str, dataset_id: str, detail: dict[str, Any] | None = None
+    ) -> None:
+        """Log that the caller viewed a chart or dashboard of a dataset they may read."""
+        if action not in CLIENT_ACTIONS:
+            raise BadInput(f"action is one of {', '.join(sorted(CLIENT_ACTIONS))}", "Bad action")
+        ds, grant = self._require(p, dataset_id, "read")
+        self.events.record(
+            p.name, action, dataset_id=ds.id, dataset_name=ds.name, owner=ds.owner,
+            admin=grant.via_admin, detail=detail or {},
+        )  # fmt: skip
+
+    @staticmethod
+    def require_admin(p: Principal) -> None:
+        if not p.is_admin:
+            raise Forbidden("Only admins may do this", "Forbidden")
+
+    def list_events(self, p: Principal, **filters: Any) -> dict[str, Any]:
+        """The activity log (admins only); see :meth:`EventLog.list`."""
+        self.require_admin(p)
+        return self.events.list(**filters)
+
+    def engagement(self, p: Principal, **kwargs: Any) -> dict[str, Any]:
+        """Engagement figures (admins only); see :meth:`EventLog.engagement`."""
+        self.require_admin(p)
+        return self.events.engagement(**kwargs)
+
+    def totals(self) -> dict[str, int]:
+        """Datasets and bytes stored (each version file counted once), for metrics."""
+        from .catalog import VersionRow
+
+        with self.catalog.transaction() as s:
+            datasets = int(s.scalar(select(func.count(DatasetRow.id))) or 0)
+            files = {f: size for f, size in s.execute(select(VersionRow.file, VersionRow.size))}
+        return {"datasets": datasets, "bytes": sum(files.values())}
+
+
+__all__ = ["SHARE_KINDS", "SHARE_ROLES", "GuardedStore", "Principal", "ShareRow", "share_json"]

@@ -1,0 +1,98 @@
+/**
+ * Small DOM helpers. User text only ever goes in through `textContent`, never
+ * as HTML, so a name like `<img onerror=...>` shows as those characters.
+ */
+
+/**
+ * Create an element with a class and, optionally, text.
+ */
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className?: string,
+  text?: string
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (className) {
+    node.className = className;
+  }
+  if (text !== undefined) {
+    node.textContent = text;
+  }
+  return node;
+}
+
+/**
+ * Show any value as text, the way the grid does.
+ */
+export function formatValue(value: unknown): string {
+  if (value === null || value === undefined) {
+    return 'null';
+  }
+  if (typeof value === 'object') {
+    return JSON.stringify(value);
+  }
+  return String(value);
+}
+
+/**
+ * A byte count for people: `1.4 MB`.
+ */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${unit ? value.toFixed(1) : value} ${units[unit]}`;
+}
+
+/**
+ * A duration in seconds for people: `1 min 5 s`.
+ */
+export function formatSeconds(seconds: number): string {
+  if (!isFinite(seconds)) {
+    return '…';
+  }
+  const s = Math.max(0, Math.round(seconds));
+  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
+}
+
+/**
+ * The column types and their glyphs (text, so the canvas grid can draw them).
+ */
+export const TYPE_GLYPHS: Record<string, string> = {
+  integer: '#',
+  float: '#.#',
+  boolean: '☑',
+  date: '📅',
+  datetime: '🕒',
+  string: 'Aa'
+};
+
+/**
+ * Every column type a cast may produce.
+ */
+export const COLUMN_TYPES = [
+  'integer',
+  'float',
+  'boolean',
+  'date',
+  'datetime',
+  'string'
+];
+
+/**
+ * An element showing a type's glyph, with the type as its accessible name.
+ */
+export function typeBadge(type: string): HTMLElement {
+  const badge = el(
+    'span',
+    `jp-LiveGraphs-typeBadge jp-LiveGraphs-type-${COLUMN_TYPES.includes(type) ? type : 'string'}`,
+    TYPE_GLYPHS[type] ?? '?'
+  );
+  badge.title = type;
+  badge.setAttribute('aria-label', type);
+  return badge;
+}
