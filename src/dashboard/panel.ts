@@ -334,15 +334,22 @@ export class DashboardPanel extends Widget {
         this._selections.delete(id);
       }
     }
-    for (const id of ids) {
+    ids.forEach((id, index) => {
       const chart = doc.getChart(id)!;
       let cell = this._cells.get(id);
       if (!cell) {
         cell = this._createCell(id);
         this._cells.set(id, cell);
       }
-      this._grid.appendChild(cell.node); // keeps DOM order = reading order
-      this._placeCell(cell, chart.layout);
+      // DOM order = reading order. Move a node only when out of place: a node
+      // taken out of the document loses its pointer capture, which would end
+      // a drag of its header whenever a remote edit arrived.
+      const slot = this._grid.children[index] ?? null;
+      if (slot !== cell.node) {
+        this._grid.insertBefore(cell.node, slot);
+      }
+      // A cell being dragged shows where it would land, not the stored layout.
+      this._placeCell(cell, this._dragging.get(id) ?? chart.layout);
       cell.title.textContent = chart.spec.title || chart.spec.mark || 'Chart';
       cell.node.classList.toggle('jp-mod-editing', this._editing === id);
       this._renderShelves(id, cell, chart.spec);
@@ -353,7 +360,7 @@ export class DashboardPanel extends Widget {
         cell.body.dataset.spec = key;
         cell.view.spec = spec;
       }
-    }
+    });
     this._renderPeople();
   }
 
@@ -438,6 +445,7 @@ export class DashboardPanel extends Widget {
       const x0 = event.clientX;
       const y0 = event.clientY;
       let next = start;
+      this._dragging.set(id, start);
       node.classList.add('jp-mod-dragging');
       const onMove = (e: PointerEvent) => {
         const dx = Math.round((e.clientX - x0) / colWidth);
@@ -453,19 +461,26 @@ export class DashboardPanel extends Widget {
           h: Math.max(1, next.h)
         };
         next.w = Math.min(next.w, GRID_COLUMNS - next.x);
+        this._dragging.set(id, next);
         this._placeCell(this._cells.get(id)!, next);
       };
       const onUp = () => {
         handle.removeEventListener('pointermove', onMove);
         handle.removeEventListener('pointerup', onUp);
         handle.removeEventListener('pointercancel', onUp);
+        handle.removeEventListener('lostpointercapture', onUp);
+        this._dragging.delete(id);
         node.classList.remove('jp-mod-dragging');
+        if (!this._doc.getChart(id)) {
+          return; // removed by someone else meanwhile
+        }
         this._doc.setLayout(id, next);
         this._render();
       };
       handle.addEventListener('pointermove', onMove);
       handle.addEventListener('pointerup', onUp);
       handle.addEventListener('pointercancel', onUp);
+      handle.addEventListener('lostpointercapture', onUp);
     });
   }
 
@@ -737,6 +752,7 @@ export class DashboardPanel extends Widget {
   private _cells = new Map<string, ICell>();
   private _editing: string | null = null;
   private _selections = new Map<string, ISelection>();
+  private _dragging = new Map<string, IChartLayout>();
 }
 
 export namespace DashboardPanel {

@@ -1,23 +1,67 @@
 import { expect, galata, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import { Page } from '@playwright/test';
 
-const DASHBOARD = {
-  version: 1,
-  title: 'Sales',
-  crossfilter: true,
-  filters: [],
-  charts: {
-    c1: {
-      spec: {
-        version: 1,
-        dataset: { name: 'sales' },
-        mark: 'bar',
-        encoding: { y: { field: 'revenue', aggregate: 'sum' } }
-      },
-      layout: { x: 0, y: 0, w: 6, h: 4 }
+const CSV = [
+  'month,region,revenue,units',
+  '2025-01-01,EMEA,100,1',
+  '2025-01-01,APAC,50,2',
+  '2025-01-01,<b>LATAM</b>,10,1',
+  '2025-02-01,EMEA,300,3',
+  '2025-02-01,APAC,20,1',
+  '2025-02-01,<b>LATAM</b>,30,3'
+].join('\n');
+
+/**
+ * A dashboard on the dataset `name`, with the charts given (by default one
+ * bar chart of revenue).
+ */
+function dashboard(name: string, charts?: { [id: string]: any }) {
+  return {
+    version: 1,
+    title: 'Sales',
+    crossfilter: true,
+    filters: [],
+    charts: charts ?? {
+      c1: {
+        spec: {
+          version: 1,
+          dataset: { name },
+          mark: 'bar',
+          encoding: {
+            x: { field: 'region' },
+            y: { field: 'revenue', aggregate: 'sum' }
+          }
+        },
+        layout: { x: 0, y: 0, w: 6, h: 4 }
+      }
     }
-  }
-};
+  };
+}
+
+async function upload(page: Page, baseURL: string): Promise<string> {
+  const name = `sales-${Date.now()}`;
+  const url = new URL('livegraphs/api/datasets', `${baseURL}/`);
+  url.searchParams.set('name', name);
+  const response = await page.request.post(url.href, {
+    data: CSV,
+    headers: { 'Content-Type': 'text/csv' }
+  });
+  expect(response.status()).toBe(201);
+  return name;
+}
+
+async function createFile(
+  page: Page,
+  baseURL: string,
+  path: string,
+  content: unknown
+): Promise<void> {
+  const url = new URL(`api/contents/${path}`, `${baseURL}/`);
+  const created = await page.request.put(url.href, {
+    data: { type: 'file', format: 'text', content: JSON.stringify(content, null, 2) }
+  });
+  expect(created.status()).toBeLessThan(300);
+}
 
 function user(name: string, initials: string, color: string) {
   return {
@@ -66,19 +110,13 @@ async function savedFile(page: Page, baseURL: string, path: string) {
 test.describe('collaborative dashboards', () => {
   let guest: IJupyterLabPageFixture;
   let path: string;
+  let dataset: string;
 
   test.beforeEach(async ({ page, baseURL, browser, tmpPath, waitForApplication }) => {
-    // Given a dashboard file with one chart
+    // Given a dataset and a dashboard file with one chart on it
+    dataset = await upload(page, baseURL!);
     path = `${tmpPath}/sales.lgdash`;
-    const url = new URL(`api/contents/${path}`, `${baseURL}/`);
-    const created = await page.request.put(url.href, {
-      data: {
-        type: 'file',
-        format: 'text',
-        content: JSON.stringify(DASHBOARD, null, 2)
-      }
-    });
-    expect(created.status()).toBeLessThan(300);
+    await createFile(page, baseURL!, path, dashboard(dataset));
     // opened by Alice (page) and by Bob (a second browser context)
     guest = (
       await galata.newPage({
@@ -93,6 +131,13 @@ test.describe('collaborative dashboards', () => {
     await open(guest, path);
     await expect(cell(page, 'c1')).toBeVisible();
     await expect(cell(guest, 'c1')).toBeVisible();
+    // with the chart drawn for both
+    for (const p of [page, guest]) {
+      await expect(cell(p, 'c1').locator('.jp-LiveGraphs-ChartView')).toHaveAttribute(
+        'data-lg-state',
+        'ready'
+      );
+    }
   });
 
   test.afterEach(async () => {
@@ -121,10 +166,10 @@ test.describe('collaborative dashboards', () => {
     await expect(
       cell(page, 'c1').locator('.jp-LiveGraphs-DashboardBadge[data-user="Bob"]')
     ).toBeVisible();
-    // When Alice puts "region" on x and Bob "channel" on color, committed together
+    // When Alice puts "month" on x and Bob "channel" on color, committed together
     const x = cell(page, 'c1').getByLabel('x field');
     const color = cell(guest, 'c1').getByLabel('color field');
-    await x.fill('region');
+    await x.fill('month');
     await color.fill('channel');
     await Promise.all([x.dispatchEvent('change'), color.dispatchEvent('change')]);
     // Then both edits are in both views
@@ -132,7 +177,7 @@ test.describe('collaborative dashboards', () => {
       await expect
         .poll(async () => (await specOf(p, 'c1'))?.encoding)
         .toEqual({
-          x: { field: 'region' },
+          x: { field: 'month' },
           y: { field: 'revenue', aggregate: 'sum' },
           color: { field: 'channel' }
         });
@@ -143,7 +188,7 @@ test.describe('collaborative dashboards', () => {
         timeout: 15000
       })
       .toEqual({
-        x: { field: 'region' },
+        x: { field: 'month' },
         y: { field: 'revenue', aggregate: 'sum' },
         color: { field: 'channel' }
       });
@@ -156,12 +201,17 @@ test.describe('collaborative dashboards', () => {
     await page.mouse.move(box.x + 20, box.y + box.height / 2);
     await page.mouse.down();
     await page.mouse.move(box.x + 20, box.y + box.height / 2 + 64, { steps: 4 });
+    // while Bob renames the dashboard (a remote edit arriving mid-drag)
+    const title = guest.getByLabel('Dashboard title');
+    await title.fill('Sales 2025');
+    await title.dispatchEvent('change');
+    await expect(page.getByLabel('Dashboard title')).toHaveValue('Sales 2025');
     await page.mouse.move(box.x + 20, box.y + box.height / 2 + 2 * 72, { steps: 4 });
     await page.mouse.up();
     // Then Bob sees it moved
     await expect(cell(guest, 'c1')).toHaveAttribute('data-layout', '0,2,6,4');
     // When Bob adds a dropdown filter on the chart's dataset
-    await guest.getByLabel('Dataset for new charts and filters').fill('sales');
+    await guest.getByLabel('Dataset for new charts and filters').fill(dataset);
     await guest.getByRole('button', { name: 'Add filter' }).click();
     const filter = guest.locator('.jp-LiveGraphs-DashboardFilter');
     await filter.getByLabel('Filter column').fill('region');
