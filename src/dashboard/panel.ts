@@ -6,7 +6,7 @@ import { Message } from '@lumino/messaging';
 import { ISignal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
-import { effectiveSpec, ISelection } from './crossfilter';
+import { effectiveSpec, ISelection, selectionFor } from './crossfilter';
 import { DashboardDoc, GRID_COLUMNS } from './model';
 import { IChartLayout, IDashboardFilter, IFieldRef, ISpec } from './types';
 
@@ -45,7 +45,21 @@ const AGGREGATES = [
  */
 export interface IChartCellView extends Widget {
   spec: ISpec | null;
-  readonly selectionChanged?: ISignal<any, ISelection | null>;
+  readonly selectionChanged?: ISignal<any, IChartCellView.IPick | null>;
+}
+
+/**
+ * A namespace for `IChartCellView` types.
+ */
+export namespace IChartCellView {
+  /**
+   * Marks picked in a chart: values of one channel's field, or a range.
+   */
+  export interface IPick {
+    channel: string;
+    values?: unknown[];
+    range?: [unknown, unknown];
+  }
 }
 
 /**
@@ -404,9 +418,18 @@ export class DashboardPanel extends Widget {
     node.append(header, shelves, body, resize);
 
     const view = this._createView();
-    view.selectionChanged?.connect((_, selection) =>
-      this.setSelection(id, selection)
-    );
+    view.selectionChanged?.connect((_, pick) => {
+      const spec = this._doc.getChart(id)?.spec;
+      const selection =
+        pick && spec
+          ? selectionFor(
+              spec,
+              pick.channel,
+              pick.range ? { range: pick.range } : { values: pick.values ?? [] }
+            )
+          : null;
+      this.setSelection(id, selection);
+    });
     if (this.isAttached) {
       this._grid.appendChild(node);
       Widget.attach(view, body);

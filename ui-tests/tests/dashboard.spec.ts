@@ -1,5 +1,5 @@
 import { expect, galata, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
-import { Page } from '@playwright/test';
+import { Locator, Page } from '@playwright/test';
 
 const CSV = [
   'month,region,revenue,units',
@@ -229,5 +229,93 @@ test.describe('collaborative dashboards', () => {
         return [saved.charts.c1.layout, saved.filters[0]?.value];
       }, { timeout: 15000 })
       .toEqual([{ x: 0, y: 2, w: 6, h: 4 }, ['EMEA', 'APAC']]);
+  });
+});
+
+/**
+ * The values Plotly drew in a dashboard cell's chart, trace by trace.
+ */
+function drawn(page: Page, id: string): Promise<unknown[][]> {
+  return cell(page, id)
+    .locator('.jp-LiveGraphs-chartPlot')
+    .evaluate((node: any) => (node.data ?? []).map((t: any) => Array.from(t.y ?? [])));
+}
+
+/**
+ * Click a mark where it is drawn; Plotly's drag layer lies over the marks
+ * and turns the click into its pick.
+ */
+async function clickMark(page: Page, mark: Locator): Promise<void> {
+  const box = (await mark.boundingBox())!;
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+}
+
+test.describe('cross-filtering', () => {
+  test('clicking a bar filters the other charts of the dataset; clicking it again clears it', async ({
+    page,
+    baseURL,
+    tmpPath
+  }) => {
+    // Given a dashboard with revenue by region and units by month on one dataset
+    const dataset = await upload(page, baseURL!);
+    const path = `${tmpPath}/cross.lgdash`;
+    await createFile(
+      page,
+      baseURL!,
+      path,
+      dashboard(dataset, {
+        c1: {
+          spec: {
+            version: 1,
+            dataset: { name: dataset },
+            mark: 'bar',
+            encoding: { x: { field: 'region' }, y: { field: 'revenue', aggregate: 'sum' } }
+          },
+          layout: { x: 0, y: 0, w: 6, h: 4 }
+        },
+        c2: {
+          spec: {
+            version: 1,
+            dataset: { name: dataset },
+            mark: 'bar',
+            encoding: { x: { field: 'month' }, y: { field: 'units', aggregate: 'sum' } }
+          },
+          layout: { x: 6, y: 0, w: 6, h: 4 }
+        }
+      })
+    );
+    await open(page, path);
+    for (const id of ['c1', 'c2']) {
+      await expect(cell(page, id).locator('.jp-LiveGraphs-ChartView')).toHaveAttribute(
+        'data-lg-state',
+        'ready'
+      );
+    }
+    const before = await drawn(page, 'c2');
+    expect(before).toEqual([[4, 7]]);
+    expect((await specOf(page, 'c2')).filters ?? []).toEqual([]);
+
+    // When the EMEA bar of chart 1 is clicked
+    const bars = cell(page, 'c1').locator('.bars .point path');
+    await expect(bars).toHaveCount(3);
+    const regions = await cell(page, 'c1')
+      .locator('.jp-LiveGraphs-chartPlot')
+      .evaluate((node: any) => Array.from(node.data[0].x));
+    const emea = regions.indexOf('EMEA');
+    expect(emea).toBeGreaterThanOrEqual(0);
+    await clickMark(page, bars.nth(emea));
+
+    // Then chart 2 is queried with the region as a condition, and draws EMEA's units only
+    await expect
+      .poll(async () => (await specOf(page, 'c2')).filters)
+      .toEqual([{ column: 'region', cmp: 'in', value: ['EMEA'] }]);
+    await expect.poll(() => drawn(page, 'c2')).toEqual([[1, 3]]);
+    // and chart 1 itself is not filtered by its own selection
+    expect((await specOf(page, 'c1')).filters ?? []).toEqual([]);
+
+    // When the same bar is clicked again, the condition goes and chart 2 is whole again
+    await clickMark(page, bars.nth(emea));
+    await expect.poll(async () => (await specOf(page, 'c2')).filters ?? []).toEqual([]);
+    await expect.poll(() => drawn(page, 'c2')).toEqual(before);
   });
 });
