@@ -3,6 +3,7 @@ import { JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { adminLinkPlugin } from './adminlink';
 import { apiPlugin, datasetsPlugin } from './plugins';
 import { chartsPlugin } from './charts/plugin';
+import { chartOutputPlugin } from './charts/output';
 import { dashboardPlugin } from './dashboard/plugin';
 
 export { LiveGraphsAPI, LiveGraphsAPIError } from './api';
@@ -14,7 +15,8 @@ const plugins: JupyterFrontEndPlugin<any>[] = [
   datasetsPlugin,
   adminLinkPlugin,
   chartsPlugin,
-  dashboardPlugin
+  dashboardPlugin,
+  chartOutputPlugin
 ];
 
 export default plugins;
