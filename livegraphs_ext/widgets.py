@@ -192,6 +192,12 @@ def decode_result(data: bytes) -> tuple[dict[str, Any], pa.Table]:
     return (json.loads(meta) if meta else {}), table
 
 
+#: The data-only form of a chart in a display bundle: ``{"spec": ..., "height": ...}``. JupyterLab draws
+#: it with a safe renderer (no code from the kernel runs), so a collaborator who received the output over
+#: the shared notebook, untrusted, still sees the chart (jupyterlab#11435).
+CHART_MIMETYPE = "application/vnd.livegraphs.chart+json"
+
+
 class ChartWidget(anywidget.AnyWidget):
     """A chart drawn from a spec; the kernel answers each new spec with its result."""
 
@@ -235,6 +241,16 @@ class ChartWidget(anywidget.AnyWidget):
             return
         self.set_trait("error", "")
         self.set_trait("result", data)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        # The widget view first (a client that ran the cell gets the live widget), then the spec alone.
+        shown = super()._repr_mimebundle_(**kwargs)
+        if shown is None:
+            return None
+        data, metadata = shown
+        if self.spec:
+            data = {**data, CHART_MIMETYPE: {"spec": self.spec, "height": self.height}}
+        return data, metadata
 
     @property
     def data(self) -> pd.DataFrame:

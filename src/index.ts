@@ -3,6 +3,8 @@ import { JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { adminLinkPlugin } from './adminlink';
 import { apiPlugin, datasetsPlugin } from './plugins';
 import { chartsPlugin } from './charts/plugin';
+import { chartOutputPlugin } from './charts/output';
+import { dashboardPlugin } from './dashboard/plugin';
 
 export { LiveGraphsAPI, LiveGraphsAPIError } from './api';
 export * from './tokens';
@@ -12,7 +14,9 @@ const plugins: JupyterFrontEndPlugin<any>[] = [
   apiPlugin,
   datasetsPlugin,
   adminLinkPlugin,
-  chartsPlugin
+  chartsPlugin,
+  dashboardPlugin,
+  chartOutputPlugin
 ];
 
 export default plugins;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +15,7 @@ import livegraphs_ext as lg
 from livegraphs_ext import notebook
 from livegraphs_ext.store import DatasetStore, StoreConfig
 from livegraphs_ext.store.charts import run_chart
-from livegraphs_ext.widgets import decode_result, field_ref, python_code, suggest_mark
+from livegraphs_ext.widgets import CHART_MIMETYPE, decode_result, field_ref, python_code, suggest_mark
 
 SALES = (
     "order_date,region,product,revenue,units\n"
@@ -108,6 +109,29 @@ def test_a_new_spec_from_python_redraws(lg_sales: dict[str, Any]):
     assert c.result != before
     assert [f["name"] for f in meta["fields"]] == ["x", "y"]
     assert table.column("y").to_pylist() == [2, 2, 3]
+
+
+def test_the_display_bundle_carries_the_spec_next_to_the_widget_view(lg_sales: dict[str, Any]):
+    # Given a chart widget
+    c = lg.chart("sales", mark="bar", x="region", y="sum(revenue)", height=300)
+
+    # When IPython asks for its display bundle
+    shown = c._repr_mimebundle_()
+
+    # Then it holds the widget view and the data-only chart with the spec, as JSON
+    assert shown is not None
+    bundle = shown[0]
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == c.model_id
+    assert bundle[CHART_MIMETYPE] == {"spec": c.spec, "height": 300}
+    assert json.loads(json.dumps(bundle[CHART_MIMETYPE]))["spec"]["encoding"]["x"] == {"field": "region"}
+
+
+def test_a_widget_without_a_spec_has_no_data_only_chart(lg_sales: dict[str, Any]):
+    shown = lg.ChartWidget(None)._repr_mimebundle_()
+    assert shown is not None
+    bundle = shown[0]
+    assert CHART_MIMETYPE not in bundle
+    assert "application/vnd.jupyter.widget-view+json" in bundle
 
 
 def test_a_bad_spec_sets_an_error_naming_the_channel_and_no_result(lg_sales: dict[str, Any]):

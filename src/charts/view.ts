@@ -237,8 +237,25 @@ export class ChartView extends Widget {
       } as any
     );
     if (ticket === this._ticket && !this.isDisposed) {
+      this._bindSelection();
       this._setState('ready', result.marks ? '' : 'No data.');
     }
+  }
+
+  /**
+   * Emitted when the user picks marks (a click, a box select) or drags a
+   * range on the x axis; null when the pick is cleared. Values are the
+   * result's values as drawn, not text.
+   */
+  get selectionChanged(): ISignal<this, ChartView.ISelection | null> {
+    return this._selectionChanged;
+  }
+
+  /**
+   * The current pick, or null.
+   */
+  get selection(): ChartView.ISelection | null {
+    return this._selection;
   }
 
   /**
@@ -296,6 +313,7 @@ export class ChartView extends Widget {
     }
     this._controller?.abort();
     this._themeObserver.disconnect();
+    Signal.clearData(this);
     this._purge();
     super.dispose();
   }
@@ -327,7 +345,116 @@ export class ChartView extends Widget {
     if (plotlyPromise && this._plot.classList.contains('js-plotly-plot')) {
       void plotlyPromise.then(Plotly => Plotly.purge(this._plot));
     }
+    this._selectionBound = false;
     this._notice.textContent = '';
+    this._select(null);
+  }
+
+  /**
+   * Listen to Plotly's pick events once per plot (purge drops them).
+   */
+  private _bindSelection(): void {
+    const plot = this._plot as any;
+    if (this._selectionBound || typeof plot.on !== 'function') {
+      return;
+    }
+    this._selectionBound = true;
+    plot.on('plotly_click', (event: any) => this._onClick(event));
+    plot.on('plotly_selected', (event: any) => this._onSelected(event));
+    plot.on('plotly_deselect', () => this._select(null));
+    plot.on('plotly_relayout', (event: any) => this._onRelayout(event));
+  }
+
+  /**
+   * The channel whose values a point's category stands for, and that value.
+   */
+  private _pointValue(point: any): { channel: string; value: unknown } | null {
+    const encoding = this._spec?.encoding ?? {};
+    if (point?.data?.type === 'pie') {
+      const channel = encoding.color ? 'color' : encoding.x ? 'x' : 'label';
+      return { channel, value: point.label };
+    }
+    const horizontal = this._spec?.options?.orientation === 'horizontal';
+    const value = horizontal ? point?.y : point?.x;
+    return value === undefined ? null : { channel: 'x', value };
+  }
+
+  private _onClick(event: any): void {
+    const picked = this._pointValue(event?.points?.[0]);
+    if (!picked) {
+      return;
+    }
+    const current = this._selection;
+    const same = current?.values && current.channel === picked.channel;
+    const additive = event.event?.ctrlKey || event.event?.metaKey;
+    let values: unknown[];
+    if (additive && same) {
+      values = current.values!.includes(picked.value)
+        ? current.values!.filter(v => v !== picked.value)
+        : [...current.values!, picked.value];
+    } else if (
+      same &&
+      current.values!.length === 1 &&
+      current.values![0] === picked.value
+    ) {
+      values = []; // a second click on the picked mark clears it
+    } else {
+      values = [picked.value];
+    }
+    this._select(values.length ? this._pick(picked.channel, { values }) : null);
+  }
+
+  private _onSelected(event: any): void {
+    const points: any[] = event?.points ?? [];
+    if (!points.length) {
+      this._select(null);
+      return;
+    }
+    const axis = (this._plot as any)._fullLayout?.xaxis;
+    const range = event.range?.x;
+    if (range && axis && axis.type !== 'category') {
+      this._select(this._pick('x', { range: [range[0], range[1]] }));
+      return;
+    }
+    const picked = points.map(p => this._pointValue(p)).filter(p => !!p);
+    if (picked.length) {
+      const values = [...new Set(picked.map(p => p!.value))];
+      this._select(this._pick(picked[0]!.channel, { values }));
+    }
+  }
+
+  private _onRelayout(event: any): void {
+    if (!event) {
+      return;
+    }
+    if (event['xaxis.autorange'] && this._selection?.range) {
+      this._select(null);
+      return;
+    }
+    const lo = event['xaxis.range[0]'] ?? event['xaxis.range']?.[0];
+    const hi = event['xaxis.range[1]'] ?? event['xaxis.range']?.[1];
+    const axis = (this._plot as any)._fullLayout?.xaxis;
+    if (lo === undefined || hi === undefined || axis?.type === 'category') {
+      return;
+    }
+    this._select(this._pick('x', { range: [lo, hi] }));
+  }
+
+  private _pick(
+    channel: string,
+    pick: { values: unknown[] } | { range: [unknown, unknown] }
+  ): ChartView.ISelection | null {
+    const field = (this._spec?.encoding as any)?.[channel]?.field;
+    return field ? { channel, field, ...pick } : null;
+  }
+
+  private _select(selection: ChartView.ISelection | null): void {
+    if (JSON.stringify(selection) === JSON.stringify(this._selection)) {
+      return;
+    }
+    this._selection = selection;
+    this.node.dataset.lgSelection = selection ? JSON.stringify(selection) : '';
+    this._selectionChanged.emit(selection);
   }
 
   private _setState(state: ChartView.State, message: string): void {
@@ -345,6 +472,11 @@ export class ChartView extends Widget {
   private _result: IChartResult | null = null;
   private _state: ChartView.State = 'empty';
   private _stateChanged = new Signal<this, ChartView.State>(this);
+  private _selection: ChartView.ISelection | null = null;
+  private _selectionChanged = new Signal<this, ChartView.ISelection | null>(
+    this
+  );
+  private _selectionBound = false;
   private _ticket = 0;
   private _controller: AbortController | null = null;
   private _resizePending = false;
@@ -360,6 +492,17 @@ export class ChartView extends Widget {
  */
 export namespace ChartView {
   export type State = 'empty' | 'loading' | 'ready' | 'error';
+
+  /**
+   * Marks the user picked: the values of one channel's field (clicked
+   * categories, slices or points), or a range dragged on the x axis.
+   */
+  export interface ISelection {
+    channel: string;
+    field: string;
+    values?: unknown[];
+    range?: [unknown, unknown];
+  }
 
   /**
    * The options used to create a chart view.
