@@ -2,43 +2,10 @@
 
 from __future__ import annotations
 
-from .charts import ChartQueryHandler, ChartSchemaHandler
-from .datasets import (
-    DatasetHandler,
-    DatasetsHandler,
-    ExportHandler,
-    FormulaHandler,
-    ImportHandler,
-    ProfileHandler,
-    RecipeHandler,
-    RevertHandler,
-    RowsHandler,
-    TransformsHandler,
-    VersionHandler,
-    VersionsHandler,
-)
-from .meta import NotFoundHandler, OpenAPIHandler
+from ..rest import api_routes
+from . import charts, datasets, meta
 
-_ID = r"(?P<dataset_id>[0-9a-f]{32})"
-
-#: (path under the API root, handler) — the one table of routes.
-ROUTES: list[tuple[str, type]] = [
-    (r"datasets", DatasetsHandler),
-    (rf"datasets/{_ID}", DatasetHandler),
-    (rf"datasets/{_ID}/rows", RowsHandler),
-    (rf"datasets/{_ID}/versions", VersionsHandler),
-    (rf"datasets/{_ID}/versions/(?P<number>[0-9]{{1,9}})", VersionHandler),
-    (rf"datasets/{_ID}/revert", RevertHandler),
-    (rf"datasets/{_ID}/transforms", TransformsHandler),
-    (rf"datasets/{_ID}/recipe", RecipeHandler),
-    (rf"datasets/{_ID}/export", ExportHandler),
-    (r"datasets/import", ImportHandler),
-    (rf"datasets/{_ID}/profile", ProfileHandler),
-    (rf"datasets/{_ID}/formula", FormulaHandler),
-    (r"openapi.yaml", OpenAPIHandler),
-    (r"charts/query", ChartQueryHandler),
-    (r"charts/schema", ChartSchemaHandler),
-    (r"(?P<path>.*)", NotFoundHandler),
-]
+#: (path under the API root, handler) — the one table of routes (its paths are rest.SHARED_ROUTES).
+ROUTES: list[tuple[str, type]] = api_routes([datasets, charts, meta])
 
 __all__ = ["ROUTES"]

@@ -1,39 +1,29 @@
-"""What every livegraphs handler shares: auth, the store, the one JSON error shape."""
+"""What every laptop handler shares: jupyter-server auth and the store; the rest is livegraphs_ext.rest."""
 
 from __future__ import annotations
 
-import asyncio
-import functools
-from collections.abc import Callable
-from http.client import responses
-from typing import TYPE_CHECKING, Any, TypeVar
+from concurrent.futures import Executor
+from logging import Logger
+from typing import TYPE_CHECKING
 
-import orjson
 from jupyter_server.auth.identity import PasswordIdentityProvider
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
-from tornado.web import HTTPError
 
-from ..store import DatasetStore, StoreError
+from ..rest import APIMixin, error_body
+from ..store import DatasetStore
 
 if TYPE_CHECKING:
     from ..app import LiveGraphsApp
 
-T = TypeVar("T")
-
 #: The resource name jupyter-server's Authorizer sees for every livegraphs route.
 AUTH_RESOURCE = "livegraphs"
 
-
-def error_body(
-    message: str, reason: str | None, errors: list[dict[str, Any]] | None = None
-) -> dict[str, Any]:
-    """The one error shape of the whole API."""
-    return {"message": message, "reason": reason or "", "errors": errors or []}
+__all__ = ["AUTH_RESOURCE", "LiveGraphsHandler", "error_body"]
 
 
-class LiveGraphsHandler(ExtensionHandlerMixin, APIHandler):
-    """Base of the REST handlers: store access off the event loop and uniform errors."""
+class LiveGraphsHandler(APIMixin, ExtensionHandlerMixin, APIHandler):
+    """Base of the REST handlers on a laptop: the extension's store, its pools and its user."""
 
     auth_resource = AUTH_RESOURCE
 
@@ -44,6 +34,10 @@ class LiveGraphsHandler(ExtensionHandlerMixin, APIHandler):
     @property
     def store(self) -> DatasetStore:
         return self.lg.store
+
+    @property
+    def api_log(self) -> Logger:
+        return self.log
 
     @property
     def username(self) -> str:
@@ -58,60 +52,9 @@ class LiveGraphsHandler(ExtensionHandlerMixin, APIHandler):
         user = self.current_user
         return getattr(user, "username", None) or str(user)
 
-    async def run(self, fn: Callable[..., T], *args: Any, heavy: bool = False, **kwargs: Any) -> T:
-        """Run store work in a worker thread; heavy work (ingest, changes, export) has its own pool."""
-        pool = self.lg.heavy_pool if heavy else self.lg.light_pool
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(pool, functools.partial(fn, *args, **kwargs))
+    def pool(self, heavy: bool) -> Executor:
+        return self.lg.heavy_pool if heavy else self.lg.light_pool
 
-    def write_json(self, data: Any, status: int = 200) -> None:
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json")
-        self.finish(orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY))
-
-    def int_arg(self, name: str, default: int | None = None) -> int | None:
-        raw = self.get_argument(name, None)
-        if raw is None or raw == "":
-            return default
-        try:
-            return int(raw)
-        except ValueError:
-            raise HTTPError(
-                400, f"{name} must be an integer, not {raw[:40]!r}", reason="Bad argument"
-            ) from None
-
-    def json_body(self) -> dict[str, Any]:
-        try:
-            body = orjson.loads(self.request.body or b"{}")
-        except orjson.JSONDecodeError:
-            raise HTTPError(400, "The request body is not valid JSON", reason="Bad JSON") from None
-        if not isinstance(body, dict):
-            raise HTTPError(400, "The request body must be a JSON object", reason="Bad JSON")
-        return body
-
-    def _handle_request_exception(self, e: BaseException) -> None:
-        if isinstance(e, StoreError):
-            if self._finished:
-                return
-            self.log.info("livegraphs: %s %s -> %s %s", self.request.method, self.request.path, e.status, e)
-            self.clear()
-            self.set_status(e.status if e.status in responses else 400, reason=e.reason or None)
-            self.set_header("Content-Type", "application/json")
-            self.finish(orjson.dumps(error_body(e.message, e.reason, [p.to_json() for p in e.errors])))
-            return
-        super()._handle_request_exception(e)
-
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        message = responses.get(status_code, "Unknown HTTP Error")
-        reason: str | None = message
-        exc_info = kwargs.get("exc_info")
-        if exc_info:
-            e = exc_info[1]
-            if isinstance(e, HTTPError):
-                message = e.log_message or message
-                reason = e.reason or reason
-            else:
-                # No tracebacks or paths leave the server; the log has them.
-                message, reason = "Internal server error", "Server Error"
-        self.set_header("Content-Type", "application/json")
-        self.finish(orjson.dumps(error_body(message, reason)))
+    def finish_typed(self, body: bytes, content_type: str) -> None:
+        # APIHandler.finish would label the body application/json otherwise
+        self.finish(body, set_content_type=content_type)

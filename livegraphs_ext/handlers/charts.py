@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from jupyter_server.auth.decorator import authorized
 from tornado import web
-from tornado.web import HTTPError
 
-from ..store.charts import ARROW_STREAM, spec_schema
+from ..store.charts import spec_schema
 from .base import LiveGraphsHandler
 
 
@@ -16,16 +15,8 @@ class ChartQueryHandler(LiveGraphsHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        body = self.json_body()
-        spec = body.get("spec")
-        if not isinstance(spec, dict):
-            raise HTTPError(400, 'Send {"spec": {...}} (see charts/schema)', reason="Bad chart spec")
-        result = await self.run(self.lg.charts.run, spec, user=self.username)
-        if ARROW_STREAM in self.request.headers.get("Accept", ""):
-            # APIHandler.finish would label the body application/json otherwise
-            self.finish(result.to_arrow_bytes(), set_content_type=ARROW_STREAM)
-        else:
-            self.write_json(result.to_json())
+        spec = self.chart_spec()
+        self.write_chart(await self.run(self.lg.charts.run, spec, user=self.username))
 
 
 class ChartSchemaHandler(LiveGraphsHandler):

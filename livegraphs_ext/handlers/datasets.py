@@ -6,34 +6,26 @@ import shutil
 import threading
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-import orjson
 from jupyter_core.paths import is_hidden
 from jupyter_server.auth.decorator import authorized
 from tornado import web
-from tornado.http1connection import HTTP1Connection
 from tornado.web import HTTPError
 
+from ..rest import UploadBody
 from ..store import check_name
-from ..store.files import remove_quietly
 from .base import AUTH_RESOURCE, LiveGraphsHandler
 
 #: the jupyter_events schema of dataset change notifications (livegraphs_ext/events/dataset.yaml)
 DATASET_EVENT = "https://events.livegraphs.dev/dataset/v1"
 
-CHUNK = 1 << 20
-
 
 @web.stream_request_body
-class DatasetsHandler(LiveGraphsHandler):
+class DatasetsHandler(UploadBody, LiveGraphsHandler):
     """``GET datasets`` lists; ``POST datasets?name=`` streams an upload straight to disk."""
 
-    _upload: Path | None = None
-    _file: Any = None
-    _received = 0
-    _too_large = False
-    _cancel: threading.Event | None = None
+    def upload_limit(self) -> int:
+        return self.lg.max_upload_bytes
 
     async def prepare(self) -> None:  # type: ignore[override]
         await super().prepare()
@@ -44,44 +36,7 @@ class DatasetsHandler(LiveGraphsHandler):
             raise HTTPError(403)
         if not self.authorizer.is_authorized(self, self.current_user, "write", AUTH_RESOURCE):
             raise HTTPError(403, "You may not upload datasets", reason="Forbidden")
-        check_name(self.get_argument("name", None))
-        limit = self.lg.max_upload_bytes
-        length = self.request.headers.get("Content-Length")
-        if length is not None and length.isdigit() and int(length) > limit:
-            raise HTTPError(413, f"The file is {int(length)} bytes; the limit is {limit}", reason="Too Large")
-        connection = self.request.connection
-        if isinstance(connection, HTTP1Connection):
-            connection.set_max_body_size(limit)
-        self._cancel = threading.Event()
-        self._upload = self.store.staging_path()
-        self._file = open(self._upload, "wb")  # noqa: SIM115 - closed in post() or on_finish()
-
-    def data_received(self, chunk: bytes) -> None:
-        if self._file is None:
-            return
-        self._received += len(chunk)
-        if self._received > self.lg.max_upload_bytes:
-            self._too_large = True
-            self._discard()
-            return
-        self._file.write(chunk)
-
-    def _discard(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-        if self._upload is not None:
-            remove_quietly(self._upload)
-            self._upload = None
-
-    def on_connection_close(self) -> None:
-        # The client went away (a cancelled upload): stop the ingest and keep nothing.
-        if self._cancel is not None:
-            self._cancel.set()
-        self._discard()
-
-    def on_finish(self) -> None:
-        self._discard()
+        self.start_upload(self.store.staging_path)
 
     @web.authenticated
     @authorized
@@ -92,15 +47,7 @@ class DatasetsHandler(LiveGraphsHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        if self._too_large:
-            raise HTTPError(
-                413, f"The file is over the {self.lg.max_upload_bytes}-byte limit", reason="Too Large"
-            )
-        if self._file is None or self._upload is None:
-            raise HTTPError(400, "The upload was interrupted", reason="Bad Request")
-        self._file.close()
-        self._file = None
-        src, self._upload = self._upload, None
+        src = self.take_upload()
         content_type = self.request.headers.get("Content-Type")
         dataset = await self.run(
             self.store.create_from_file,
@@ -128,10 +75,7 @@ class DatasetHandler(LiveGraphsHandler):
     @web.authenticated
     @authorized
     async def patch(self, dataset_id: str) -> None:
-        body = self.json_body()
-        if "name" not in body or not isinstance(body["name"], str):
-            raise HTTPError(400, 'Send {"name": "new name"}', reason="Bad Request")
-        dataset = await self.run(self.store.rename, dataset_id, body["name"])
+        dataset = await self.run(self.store.rename, dataset_id, self.new_name())
         notify(self, "changed", dataset)
         self.write_json(dataset)
 
@@ -140,31 +84,14 @@ class DatasetHandler(LiveGraphsHandler):
     async def delete(self, dataset_id: str) -> None:
         await self.run(self.store.delete, dataset_id, heavy=True)
         notify(self, "deleted", dataset_id)
-        self.set_status(204)
-        self.finish()
+        self.write_no_content()
 
 
 class RowsHandler(LiveGraphsHandler):
     @web.authenticated
     @authorized
     async def get(self, dataset_id: str) -> None:
-        raw_filter = self.get_argument("filter", None)
-        flt: Any = None
-        if raw_filter:
-            try:
-                flt = orjson.loads(raw_filter)
-            except orjson.JSONDecodeError:
-                raise HTTPError(400, "filter must be JSON", reason="Bad argument") from None
-        page = await self.run(
-            self.store.rows,
-            dataset_id,
-            version=self.int_arg("version"),
-            offset=self.int_arg("offset", 0),
-            limit=self.int_arg("limit", 100),
-            sort=self.get_argument("sort", None) or None,
-            filter=flt,
-        )
-        self.write_json(page)
+        self.write_json(await self.run(self.store.rows, dataset_id, **self.rows_args()))
 
 
 class VersionsHandler(LiveGraphsHandler):
@@ -185,10 +112,7 @@ class RevertHandler(LiveGraphsHandler):
     @web.authenticated
     @authorized
     async def post(self, dataset_id: str) -> None:
-        body = self.json_body()
-        version = body.get("version")
-        if not isinstance(version, int) or isinstance(version, bool):
-            raise HTTPError(400, 'Send {"version": N}', reason="Bad Request")
+        version = self.revert_version()
         dataset = await self.run(self.store.revert, dataset_id, version, user=self.username)
         notify(self, "changed", dataset)
         self.write_json(dataset, status=201)
@@ -200,13 +124,7 @@ class TransformsHandler(LiveGraphsHandler):
     @web.authenticated
     @authorized
     async def post(self, dataset_id: str) -> None:
-        body = self.json_body()
-        step = body.get("step")
-        if not isinstance(step, dict):
-            raise HTTPError(400, 'Send {"step": {"op": ...}}', reason="Bad Request")
-        base = body.get("base_version")
-        if base is not None and (not isinstance(base, int) or isinstance(base, bool)):
-            raise HTTPError(400, "base_version must be an integer", reason="Bad Request")
+        step, base = self.step_body()
         result = await self.run(
             self.store.apply_step, dataset_id, step, user=self.username, base_version=base, heavy=True
         )
@@ -220,15 +138,11 @@ class RecipeHandler(LiveGraphsHandler):
     @web.authenticated
     @authorized
     async def get(self, dataset_id: str) -> None:
-        version = self.int_arg("version")
-        fmt = self.get_argument("format", "json")
+        version, fmt = self.recipe_args()
         if fmt == "python":
-            code = await self.run(self.store.recipe_code, dataset_id, version)
-            self.write_json({"code": code})
-        elif fmt == "json":
-            self.write_json({"steps": await self.run(self.store.recipe, dataset_id, version)})
+            self.write_json({"code": await self.run(self.store.recipe_code, dataset_id, version)})
         else:
-            raise HTTPError(400, "format is json or python", reason="Bad argument")
+            self.write_json({"steps": await self.run(self.store.recipe, dataset_id, version)})
 
 
 class ExportHandler(LiveGraphsHandler):
@@ -237,23 +151,8 @@ class ExportHandler(LiveGraphsHandler):
     @web.authenticated
     @authorized
     async def get(self, dataset_id: str) -> None:
-        fmt = self.get_argument("format", "csv")
-        export = await self.run(self.store.export, dataset_id, fmt, self.int_arg("version"), heavy=True)
-        try:
-            self.set_header("Content-Type", export.media_type)
-            self.set_header(
-                "Content-Disposition", f"attachment; filename*=UTF-8''{quote(export.filename, safe='')}"
-            )
-            self.set_header("X-Content-Type-Options", "nosniff")
-            self.set_header("Content-Length", str(export.path.stat().st_size))
-            with open(export.path, "rb") as f:
-                while chunk := f.read(CHUNK):
-                    self.write(chunk)
-                    await self.flush()
-            self.finish()
-        finally:
-            if export.temporary:
-                remove_quietly(export.path)
+        fmt, version = self.export_args()
+        await self.send_export(await self.run(self.store.export, dataset_id, fmt, version, heavy=True))
 
 
 class ProfileHandler(LiveGraphsHandler):
@@ -262,9 +161,7 @@ class ProfileHandler(LiveGraphsHandler):
     @web.authenticated
     @authorized
     async def get(self, dataset_id: str) -> None:
-        column = self.get_argument("column", None)
-        if not column:
-            raise HTTPError(400, "Name a column: ?column=...", reason="Bad argument")
+        column = self.column_arg()
         self.write_json(await self.run(self.store.profile, dataset_id, column, self.int_arg("version")))
 
 
@@ -280,11 +177,8 @@ class FormulaHandler(LiveGraphsHandler):
     @web.authenticated
     @authorized
     async def post(self, dataset_id: str) -> None:
-        body = self.json_body()
-        version = body.get("version")
-        if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
-            raise HTTPError(400, "version must be an integer", reason="Bad Request")
-        self.write_json(await self.run(self.store.check_formula, dataset_id, body.get("formula"), version))
+        formula, version = self.formula_body()
+        self.write_json(await self.run(self.store.check_formula, dataset_id, formula, version))
 
 
 class ImportHandler(LiveGraphsHandler):

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from importlib.resources import files
-
 from jupyter_server.auth.decorator import authorized
 from tornado import web
-from tornado.web import HTTPError
 
+from ..rest import not_found
 from .base import LiveGraphsHandler
 
 
@@ -17,8 +15,7 @@ class OpenAPIHandler(LiveGraphsHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        self.set_header("Content-Type", "application/yaml; charset=utf-8")
-        self.finish(files("livegraphs_ext").joinpath("openapi.yaml").read_bytes())
+        self.send_openapi()
 
 
 class NotFoundHandler(LiveGraphsHandler):
@@ -27,6 +24,6 @@ class NotFoundHandler(LiveGraphsHandler):
     @web.authenticated
     @authorized
     async def get(self, path: str) -> None:
-        raise HTTPError(404, f"No such API path: {path[:200]!r}", reason="Not Found")
+        raise not_found(path)
 
     post = put = patch = delete = get

@@ -7,43 +7,27 @@ what a caller may see or do is decided by the store's ACL for the
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import functools
-import threading
-from collections.abc import Callable
-from http.client import responses
-from importlib.resources import files
-from pathlib import Path
-from typing import Any, TypeVar
+import sys
+from concurrent.futures import Executor
 from urllib.parse import quote
 
 import orjson
 from tornado import web
-from tornado.http1connection import HTTP1Connection
 from tornado.log import app_log
 from tornado.web import HTTPError
 
-from ..store import GuardedStore, StoreError, check_name
-from ..store.charts import ARROW_STREAM, spec_schema
+from ..rest import DATASET_ID, APIMixin, UploadBody, api_routes, not_found
+from ..store import GuardedStore, StoreError
+from ..store.charts import spec_schema
 from ..store.events import parse_time
-from ..store.files import remove_quietly
 from .auth import APIIdentified, authorized
 
-T = TypeVar("T")
-CHUNK = 1 << 20
 _TOKEN_HEADER = ("token ", "bearer ")
 
 
-def error_body(
-    message: str, reason: str | None, errors: list[dict[str, Any]] | None = None
-) -> dict[str, Any]:
-    """The one error shape of the whole API (the same as the laptop extension's)."""
-    return {"message": message, "reason": reason or "", "errors": errors or []}
-
-
-class ServiceHandler(APIIdentified):
-    """Base of the API handlers: the guarded store, worker threads, JSON in and out, one error shape."""
+class ServiceHandler(APIMixin, APIIdentified):
+    """Base of the API handlers: hub identity, the guarded store, its pools, metrics (the rest: ..rest)."""
 
     @property
     def guarded(self) -> GuardedStore:
@@ -57,79 +41,24 @@ class ServiceHandler(APIIdentified):
             return
         super().check_xsrf_cookie()
 
-    async def run(self, fn: Callable[..., T], *args: Any, heavy: bool = False, **kwargs: Any) -> T:
-        pool = self.settings["heavy_pool" if heavy else "light_pool"]
-        return await asyncio.get_running_loop().run_in_executor(pool, functools.partial(fn, *args, **kwargs))
+    def pool(self, heavy: bool) -> Executor:
+        return self.settings["heavy_pool" if heavy else "light_pool"]
 
     def api_url(self, *parts: str) -> str:
         return "/".join([self.settings["api_prefix"].rstrip("/"), *parts])
-
-    def write_json(self, data: Any, status: int = 200) -> None:
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json")
-        self.finish(orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY))
-
-    def int_arg(self, name: str, default: int | None = None) -> int | None:
-        raw = self.get_argument(name, None)
-        if raw is None or raw == "":
-            return default
-        try:
-            return int(raw)
-        except ValueError:
-            raise HTTPError(
-                400, f"{name} must be an integer, not {raw[:40]!r}", reason="Bad argument"
-            ) from None
-
-    def json_body(self) -> dict[str, Any]:
-        try:
-            body = orjson.loads(self.request.body or b"{}")
-        except orjson.JSONDecodeError:
-            raise HTTPError(400, "The request body is not valid JSON", reason="Bad JSON") from None
-        if not isinstance(body, dict):
-            raise HTTPError(400, "The request body must be a JSON object", reason="Bad JSON")
-        return body
 
     def on_finish(self) -> None:
         metrics = self.settings.get("metrics")
         if metrics is not None:
             metrics.observe_request(self)
 
-    def _handle_request_exception(self, e: BaseException) -> None:
-        if isinstance(e, StoreError):
-            if self._finished:
-                return
-            app_log.info("livegraphs: %s %s -> %s %s", self.request.method, self.request.path, e.status, e)
-            self.clear()
-            self.set_status(e.status if e.status in responses else 400, reason=e.reason or None)
-            self.set_header("Content-Type", "application/json")
-            self.finish(orjson.dumps(error_body(e.message, e.reason, [p.to_json() for p in e.errors])))
-            return
-        super()._handle_request_exception(e)
-
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        message = responses.get(status_code, "Unknown HTTP Error")
-        reason: str | None = message
-        exc_info = kwargs.get("exc_info")
-        if exc_info:
-            e = exc_info[1]
-            if isinstance(e, HTTPError):
-                message = e.log_message or message
-                reason = e.reason or reason
-            else:
-                message, reason = "Internal server error", "Server Error"
-        self.set_header("Content-Type", "application/json")
-        self.finish(orjson.dumps(error_body(message, reason)))
-
 
 @web.stream_request_body
-class DatasetsHandler(ServiceHandler):
+class DatasetsHandler(UploadBody, ServiceHandler):
     """``GET datasets[?owner=&name=]`` lists what the caller may read; ``POST datasets?name=`` uploads."""
 
-    _upload: Path | None = None
-    _file: Any = None
-    _received = 0
-    _too_large = False
-    _cancel: threading.Event | None = None
+    def upload_limit(self) -> int:
+        return self.settings["max_upload_bytes"]
 
     async def prepare(self) -> None:
         await super().prepare()
@@ -138,43 +67,7 @@ class DatasetsHandler(ServiceHandler):
         # Identify the caller before a single body byte is kept.
         if not self.current_user:
             raise HTTPError(403, "Send a JupyterHub token or log in", reason="Forbidden")
-        check_name(self.get_argument("name", None))
-        limit = self.settings["max_upload_bytes"]
-        length = self.request.headers.get("Content-Length")
-        if length is not None and length.isdigit() and int(length) > limit:
-            raise HTTPError(413, f"The file is {int(length)} bytes; the limit is {limit}", reason="Too Large")
-        if isinstance(self.request.connection, HTTP1Connection):
-            self.request.connection.set_max_body_size(limit)
-        self._cancel = threading.Event()
-        self._upload = self.guarded.store.staging_path()
-        self._file = open(self._upload, "wb")  # noqa: SIM115 - closed in post() or on_finish()
-
-    def data_received(self, chunk: bytes) -> None:
-        if self._file is None:
-            return
-        self._received += len(chunk)
-        if self._received > self.settings["max_upload_bytes"]:
-            self._too_large = True
-            self._discard()
-            return
-        self._file.write(chunk)
-
-    def _discard(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-        if self._upload is not None:
-            remove_quietly(self._upload)
-            self._upload = None
-
-    def on_connection_close(self) -> None:
-        if self._cancel is not None:
-            self._cancel.set()
-        self._discard()
-
-    def on_finish(self) -> None:
-        self._discard()
-        super().on_finish()
+        self.start_upload(self.guarded.store.staging_path)
 
     @web.authenticated
     @authorized
@@ -190,17 +83,7 @@ class DatasetsHandler(ServiceHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        if self._too_large:
-            raise HTTPError(
-                413,
-                f"The file is over the {self.settings['max_upload_bytes']}-byte limit",
-                reason="Too Large",
-            )
-        if self._file is None or self._upload is None:
-            raise HTTPError(400, "The upload was interrupted", reason="Bad Request")
-        self._file.close()
-        self._file = None
-        src, self._upload = self._upload, None
+        src = self.take_upload()
         dataset = await self.run(
             self.guarded.create_from_file,
             self.principal,
@@ -229,41 +112,22 @@ class DatasetHandler(ServiceHandler):
     @web.authenticated
     @authorized
     async def patch(self, dataset_id: str) -> None:
-        body = self.json_body()
-        if "name" not in body or not isinstance(body["name"], str):
-            raise HTTPError(400, 'Send {"name": "new name"}', reason="Bad Request")
-        self.write_json(await self.run(self.guarded.rename, self.principal, dataset_id, body["name"]))
+        name = self.new_name()
+        self.write_json(await self.run(self.guarded.rename, self.principal, dataset_id, name))
 
     @web.authenticated
     @authorized
     async def delete(self, dataset_id: str) -> None:
         await self.run(self.guarded.delete, self.principal, dataset_id, heavy=True)
-        self.set_status(204)
-        self.finish()
+        self.write_no_content()
 
 
 class RowsHandler(ServiceHandler):
     @web.authenticated
     @authorized
     async def get(self, dataset_id: str) -> None:
-        raw_filter = self.get_argument("filter", None)
-        flt: Any = None
-        if raw_filter:
-            try:
-                flt = orjson.loads(raw_filter)
-            except orjson.JSONDecodeError:
-                raise HTTPError(400, "filter must be JSON", reason="Bad argument") from None
-        page = await self.run(
-            self.guarded.rows,
-            self.principal,
-            dataset_id,
-            version=self.int_arg("version"),
-            offset=self.int_arg("offset", 0),
-            limit=self.int_arg("limit", 100),
-            sort=self.get_argument("sort", None) or None,
-            filter=flt,
-        )
-        self.write_json(page)
+        args = self.rows_args()
+        self.write_json(await self.run(self.guarded.rows, self.principal, dataset_id, **args))
 
 
 class VersionsHandler(ServiceHandler):
@@ -284,9 +148,7 @@ class RevertHandler(ServiceHandler):
     @web.authenticated
     @authorized
     async def post(self, dataset_id: str) -> None:
-        version = self.json_body().get("version")
-        if not isinstance(version, int) or isinstance(version, bool):
-            raise HTTPError(400, 'Send {"version": N}', reason="Bad Request")
+        version = self.revert_version()
         self.write_json(await self.run(self.guarded.revert, self.principal, dataset_id, version), status=201)
 
 
@@ -294,13 +156,7 @@ class TransformsHandler(ServiceHandler):
     @web.authenticated
     @authorized
     async def post(self, dataset_id: str) -> None:
-        body = self.json_body()
-        step = body.get("step")
-        if not isinstance(step, dict):
-            raise HTTPError(400, 'Send {"step": {"op": ...}}', reason="Bad Request")
-        base = body.get("base_version")
-        if base is not None and (not isinstance(base, int) or isinstance(base, bool)):
-            raise HTTPError(400, "base_version must be an integer", reason="Bad Request")
+        step, base = self.step_body()
         result = await self.run(
             self.guarded.apply_step, self.principal, dataset_id, step, base_version=base, heavy=True
         )
@@ -311,17 +167,13 @@ class RecipeHandler(ServiceHandler):
     @web.authenticated
     @authorized
     async def get(self, dataset_id: str) -> None:
-        version = self.int_arg("version")
-        fmt = self.get_argument("format", "json")
+        version, fmt = self.recipe_args()
         if fmt == "python":
             code = await self.run(self.guarded.recipe_code, self.principal, dataset_id, version)
             self.write_json({"code": code})
-        elif fmt == "json":
-            self.write_json(
-                {"steps": await self.run(self.guarded.recipe, self.principal, dataset_id, version)}
-            )
         else:
-            raise HTTPError(400, "format is json or python", reason="Bad argument")
+            steps = await self.run(self.guarded.recipe, self.principal, dataset_id, version)
+            self.write_json({"steps": steps})
 
 
 class ExportHandler(ServiceHandler):
@@ -330,25 +182,9 @@ class ExportHandler(ServiceHandler):
     @web.authenticated
     @authorized
     async def get(self, dataset_id: str) -> None:
-        fmt = self.get_argument("format", "csv")
-        export = await self.run(
-            self.guarded.export, self.principal, dataset_id, fmt, self.int_arg("version"), heavy=True
-        )
-        try:
-            self.set_header("Content-Type", export.media_type)
-            self.set_header(
-                "Content-Disposition", f"attachment; filename*=UTF-8''{quote(export.filename, safe='')}"
-            )
-            self.set_header("X-Content-Type-Options", "nosniff")
-            self.set_header("Content-Length", str(export.path.stat().st_size))
-            with open(export.path, "rb") as f:
-                while chunk := f.read(CHUNK):
-                    self.write(chunk)
-                    await self.flush()
-            self.finish()
-        finally:
-            if export.temporary:
-                remove_quietly(export.path)
+        fmt, version = self.export_args()
+        export = await self.run(self.guarded.export, self.principal, dataset_id, fmt, version, heavy=True)
+        await self.send_export(export)
 
 
 class ProfileHandler(ServiceHandler):
@@ -357,9 +193,7 @@ class ProfileHandler(ServiceHandler):
     @web.authenticated
     @authorized
     async def get(self, dataset_id: str) -> None:
-        column = self.get_argument("column", None)
-        if not column:
-            raise HTTPError(400, "Name a column: ?column=...", reason="Bad argument")
+        column = self.column_arg()
         self.write_json(
             await self.run(self.guarded.profile, self.principal, dataset_id, column, self.int_arg("version"))
         )
@@ -379,14 +213,9 @@ class FormulaHandler(ServiceHandler):
     @web.authenticated
     @authorized
     async def post(self, dataset_id: str) -> None:
-        body = self.json_body()
-        version = body.get("version")
-        if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
-            raise HTTPError(400, "version must be an integer", reason="Bad Request")
+        formula, version = self.formula_body()
         self.write_json(
-            await self.run(
-                self.guarded.check_formula, self.principal, dataset_id, body.get("formula"), version
-            )
+            await self.run(self.guarded.check_formula, self.principal, dataset_id, formula, version)
         )
 
 
@@ -414,10 +243,7 @@ class ChartQueryHandler(ServiceHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        body = self.json_body()
-        spec = body.get("spec")
-        if not isinstance(spec, dict):
-            raise HTTPError(400, 'Send {"spec": {...}} (see charts/schema)', reason="Bad chart spec")
+        spec = self.chart_spec()
         result = await self.run(
             self.guarded.chart,
             self.principal,
@@ -425,11 +251,7 @@ class ChartQueryHandler(ServiceHandler):
             spec,
             view_every=self.settings.get("chart_view_seconds"),
         )
-        if ARROW_STREAM in self.request.headers.get("Accept", ""):
-            self.set_header("Content-Type", ARROW_STREAM)
-            self.finish(result.to_arrow_bytes())
-        else:
-            self.write_json(result.to_json())
+        self.write_chart(result)
 
 
 class ChartSchemaHandler(ServiceHandler):
@@ -570,8 +392,7 @@ class OpenAPIHandler(ServiceHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        self.set_header("Content-Type", "application/yaml; charset=utf-8")
-        self.finish(files("livegraphs_ext").joinpath("openapi.yaml").read_bytes())
+        self.send_openapi()
 
 
 class NotFoundHandler(ServiceHandler):
@@ -580,34 +401,19 @@ class NotFoundHandler(ServiceHandler):
     @web.authenticated
     @authorized
     async def get(self, path: str) -> None:
-        raise HTTPError(404, f"No such API path: {path[:200]!r}", reason="Not Found")
+        raise not_found(path)
 
     post = put = patch = delete = get
 
 
-_ID = r"(?P<dataset_id>[0-9a-f]{32})"
-
-#: (path under the service's api/, handler): the laptop API's routes first, then the service's own.
-API_ROUTES: list[tuple[str, type]] = [
-    (r"datasets", DatasetsHandler),
-    (rf"datasets/{_ID}", DatasetHandler),
-    (rf"datasets/{_ID}/rows", RowsHandler),
-    (rf"datasets/{_ID}/versions", VersionsHandler),
-    (rf"datasets/{_ID}/versions/(?P<number>[0-9]{{1,9}})", VersionHandler),
-    (rf"datasets/{_ID}/revert", RevertHandler),
-    (rf"datasets/{_ID}/transforms", TransformsHandler),
-    (rf"datasets/{_ID}/recipe", RecipeHandler),
-    (rf"datasets/{_ID}/export", ExportHandler),
-    (r"datasets/import", ImportHandler),
-    (rf"datasets/{_ID}/profile", ProfileHandler),
-    (rf"datasets/{_ID}/formula", FormulaHandler),
-    (r"charts/query", ChartQueryHandler),
-    (r"charts/schema", ChartSchemaHandler),
-    (rf"datasets/{_ID}/shares", SharesHandler),
-    (rf"datasets/{_ID}/shares/(?P<kind>user|group)/(?P<name>[^/]+)", ShareHandler),
-    (r"user", UserHandler),
-    (r"events", EventsHandler),
-    (r"admin/engagement", EngagementHandler),
-    (r"openapi.yaml", OpenAPIHandler),
-    (r"(?P<path>.*)", NotFoundHandler),
-]
+#: (path under the service's api/, handler): the laptop API's routes, then the service's own.
+API_ROUTES: list[tuple[str, type]] = api_routes(
+    [sys.modules[__name__]],
+    extra=[
+        (rf"datasets/{DATASET_ID}/shares", SharesHandler),
+        (rf"datasets/{DATASET_ID}/shares/(?P<kind>user|group)/(?P<name>[^/]+)", ShareHandler),
+        (r"user", UserHandler),
+        (r"events", EventsHandler),
+        (r"admin/engagement", EngagementHandler),
+    ],
+)
