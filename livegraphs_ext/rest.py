@@ -158,8 +158,8 @@ class APIMixin(RequestHandler):
 
     def send_openapi(self) -> None:
         """The OpenAPI 3 description of the API."""
-        self.set_header("Content-Type", "application/yaml; charset=utf-8")
-        self.finish(files("livegraphs_ext").joinpath("openapi.yaml").read_bytes())
+        body = files("livegraphs_ext").joinpath("openapi.yaml").read_bytes()
+        self.finish_typed(body, "application/yaml; charset=utf-8")
 
     # -- request parsing ------------------------------------------------------------------------
 

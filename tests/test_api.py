@@ -227,6 +227,7 @@ async def test_openapi_is_served_and_names_every_route(lg_api):
 
     r = await lg_api("GET", "openapi.yaml")
     assert r.code == 200
+    assert r.headers["Content-Type"].startswith("application/yaml")
     text = r.body.decode()
     doc = yaml.safe_load(text)
     assert doc["openapi"].startswith("3.")
