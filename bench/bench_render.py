@@ -1,0 +1,229 @@
+"""Chart render time in a real browser: spec → query → Arrow → Plotly's ``plotly_afterplot``.
+
+Starts ``jupyter lab`` on a free port (token auth, a temporary data dir and chart cache off),
+ingests an N-row dataset (default 1M; the columns of bench_charts.py) into its store, and for each spec
+reports, median of ``--reps`` runs:
+
+* server: wall time of ``POST charts/query`` (Arrow, as the browser asks), and payload bytes as
+  Arrow IPC and as JSON;
+* browser: time from running ``livegraphs:new-chart`` with the spec to the first ``plotly_afterplot``
+  of the chart (Debian chromium through Playwright; includes the schema and query requests, Arrow
+  decoding, building the figure and drawing it).
+
+    python bench/bench_render.py --rows 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from bench_charts import make_data  # noqa: E402
+
+from livegraphs_ext.store import DatasetStore, StoreConfig  # noqa: E402
+
+SPECS: dict[str, dict[str, Any]] = {
+    "bar: sum of price by category": {
+        "mark": "bar",
+        "encoding": {"x": {"field": "category"}, "y": {"field": "price", "aggregate": "sum"}},
+    },
+    "line: price over ts, 5,000 points (M4)": {
+        "mark": "line",
+        "encoding": {"x": {"field": "ts"}, "y": {"field": "price"}},
+        "max_marks": 5000,
+    },
+    "scatter: x by y, binned": {
+        "mark": "scatter",
+        "encoding": {"x": {"field": "x"}, "y": {"field": "y"}},
+    },
+    "table: 1,000 rows": {"mark": "table", "limit": 1000, "max_marks": 1000},
+}
+
+# Wraps each plot element's Plotly event emitter (set when Plotly first draws into it) so every
+# plotly_afterplot is stamped with performance.now().
+AFTERPLOT_HOOK = """
+window.__afterplot = [];
+Object.defineProperty(HTMLElement.prototype, 'emit', {
+  configurable: true,
+  get() { return this.__lgEmit; },
+  set(fn) {
+    this.__lgEmit = function (event, data) {
+      if (event === 'plotly_afterplot') { window.__afterplot.push(performance.now()); }
+      return fn.call(this, event, data);
+    };
+  }
+});
+"""
+
+RENDER = """
+async ([id, spec]) => {
+  const app = window.jupyterapp;
+  await app.commands.execute('application:close-all');
+  await new Promise(r => setTimeout(r, 200));
+  const before = window.__afterplot.length;
+  const t0 = performance.now();
+  await app.commands.execute('livegraphs:new-chart', {
+    datasetId: id, spec: { version: 1, dataset: { id }, ...spec }
+  });
+  const deadline = t0 + 120000;
+  while (window.__afterplot.length === before) {
+    if (performance.now() > deadline) { throw new Error('no plotly_afterplot'); }
+    const view = document.querySelector(
+      '.jp-MainAreaWidget:not(.lm-mod-hidden) .jp-LiveGraphs-ChartView');
+    if (view && view.getAttribute('data-lg-state') === 'error') {
+      throw new Error('chart error: ' + view.textContent);
+    }
+    await new Promise(r => setTimeout(r, 5));
+  }
+  return window.__afterplot[before] - t0;
+}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def ingest(data_dir: Path, parquet: Path, rows: int) -> str:
+    csv = data_dir / "bench.csv"
+    duckdb.sql(f"COPY (SELECT * FROM read_parquet('{parquet}') LIMIT {rows}) TO '{csv}' (HEADER)")
+    store = DatasetStore(StoreConfig(root=data_dir), sweep=False)
+    record = store.create_from_file(
+        csv, name="render-bench", owner=getpass.getuser(), content_type="text/csv", filename=csv.name
+    )
+    return str(record["id"])
+
+
+def post(base: str, token: str, body: dict[str, Any], accept: str) -> tuple[float, bytes]:
+    req = urllib.request.Request(
+        base + "livegraphs/api/charts/query",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Authorization": f"token {token}", "Content-Type": "application/json", "Accept": accept},
+    )
+    t = time.perf_counter()
+    with urllib.request.urlopen(req, timeout=120) as r:
+        payload = r.read()
+    return time.perf_counter() - t, payload
+
+
+def wait_up(base: str, token: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    for _ in range(240):
+        if proc.poll() is not None:
+            raise SystemExit("jupyter lab exited:\n" + log.read_text(errors="replace")[-3000:])
+        try:
+            req = urllib.request.Request(base + "api/status", headers={"Authorization": f"token {token}"})
+            with urllib.request.urlopen(req, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit("jupyter lab did not start")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--data", type=Path, default=HERE / "data")
+    ap.add_argument("--chromium", default="/usr/bin/chromium")
+    args = ap.parse_args()
+
+    from playwright.sync_api import sync_playwright
+
+    args.data.mkdir(exist_ok=True)
+    parquet = make_data(args.data / f"charts_{args.rows}.parquet", args.rows)
+    with tempfile.TemporaryDirectory(prefix="lg-render-") as tmp:
+        root = Path(tmp)
+        data_dir = root / "livegraphs"
+        data_dir.mkdir()
+        t = time.perf_counter()
+        dataset = ingest(data_dir, parquet, args.rows)
+        print(f"{args.rows:,} rows ingested in {time.perf_counter() - t:.1f} s", flush=True)
+
+        port, token = free_port(), secrets.token_hex(16)
+        base = f"http://127.0.0.1:{port}/"
+        env = {**os.environ, "JUPYTER_CONFIG_DIR": str(root / "config"), "LIVEGRAPHS_DATA_DIR": str(data_dir)}
+        cmd = [
+            sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+            f"--LabApp.workspaces_dir={root / 'workspaces'}", f"--LiveGraphsApp.data_dir={data_dir}",
+            "--LiveGraphsApp.chart_cache_bytes=0", "--allow-root", "--LabApp.expose_app_in_browser=True",
+        ]  # fmt: skip
+        log = open(root / "lab.log", "wb")  # noqa: SIM115
+        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_up(base, token, proc, root / "lab.log")
+            rows = []
+            for name, spec in SPECS.items():
+                body = {"spec": {"version": 1, "dataset": {"id": dataset}, **spec}}
+                post(base, token, body, "application/vnd.apache.arrow.stream")  # warm-up
+                runs = [
+                    post(base, token, body, "application/vnd.apache.arrow.stream") for _ in range(args.reps)
+                ]
+                _, as_json = post(base, token, body, "application/json")
+                result = json.loads(as_json)
+                rows.append(
+                    {
+                        "spec": name,
+                        "query_s": statistics.median(r[0] for r in runs),
+                        "arrow_bytes": len(runs[0][1]),
+                        "json_bytes": len(as_json),
+                        "marks": len(next(iter(result["data"].values()), [])),
+                        "reduction": (result.get("reduction") or {}).get("message", ""),
+                    }
+                )
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(
+                    executable_path=args.chromium, args=["--no-sandbox", "--disable-gpu"]
+                )
+                page = browser.new_page(viewport={"width": 1400, "height": 900})
+                page.add_init_script(AFTERPLOT_HOOK)
+                page.goto(f"{base}lab?token={token}")
+                page.wait_for_function(
+                    "() => window.jupyterapp?.commands.hasCommand('livegraphs:new-chart')",
+                    timeout=120000,
+                )
+                for row, spec in zip(rows, SPECS.values(), strict=True):
+                    page.evaluate(RENDER, [dataset, spec])  # warm-up (the first also loads Plotly)
+                    times = [page.evaluate(RENDER, [dataset, spec]) for _ in range(args.reps)]
+                    row["render_ms"] = statistics.median(times)
+                browser.close()
+        finally:
+            proc.terminate()
+            proc.wait(30)
+            log.close()
+
+    print(f"\nrender of charts over {args.rows:,} rows, median of {args.reps} (chart cache off)\n")
+    print(
+        f"{'spec':42} {'query ms':>9} {'arrow B':>9} {'json B':>9} {'marks':>6} "
+        f"{'spec→afterplot ms':>18}  reduction"
+    )
+    for r in rows:
+        print(
+            f"{r['spec']:42} {r['query_s'] * 1000:9.0f} {r['arrow_bytes']:9,} {r['json_bytes']:9,} "
+            f"{r['marks']:6,} "
+            f"{r['render_ms']:18.0f}  {r['reduction']}"
+        )
+
+
+if __name__ == "__main__":
+    main()
