@@ -281,6 +281,11 @@ class APIMixin(RequestHandler):
                 # No tracebacks or paths leave the server; the log has them.
                 message, reason = "Internal server error", "Server Error"
         self.set_header("Content-Type", "application/json")
+        if isinstance(self, UploadBody):
+            # An upload refused before its body was read: close the connection, so a proxy
+            # (configurable-http-proxy keeps connections alive) never reuses a socket that
+            # still has the unread body in flight.
+            self.set_header("Connection", "close")
         self.finish(orjson.dumps(error_body(message, reason)))
 
 
