@@ -84,7 +84,8 @@ class OIDCProvider:
         accounts.write_text(__import__("json").dumps(self.accounts))
         log = self.workdir / "oidc.log"
         cmd = ["node", str(OIDC_DIR / "provider.mjs"), "--port", str(self.port),
-               "--client-id", self.client_id, "--client-secret", self.client_secret,
+               # "--opt=value": a random secret may start with "-", which a separate argument can't
+               f"--client-id={self.client_id}", f"--client-secret={self.client_secret}",
                "--accounts", str(accounts)]  # fmt: skip
         for uri in self.redirect_uris:
             cmd += ["--redirect-uri", uri]
