@@ -268,7 +268,7 @@ def numeric_formula(draw: st.DrawFn, depth: int = 0) -> str:
             st.one_of(
                 st.sampled_from(NUM_COLS),
                 st.integers(-5, 5).map(str),
-                st.sampled_from(["0.5", "2.25", "null"]),
+                st.sampled_from(["0.5", "2.25", "float(null)"]),
             )
         )
     a, b = draw(numeric_formula(depth + 1)), draw(numeric_formula(depth + 1))
