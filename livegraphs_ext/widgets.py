@@ -213,8 +213,10 @@ class ChartWidget(anywidget.AnyWidget):
     height = traitlets.Int(420, help="The widget's height in pixels.").tag(sync=True)
 
     def __init__(self, spec: dict[str, Any] | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.spec = spec
+        # The spec (and so the result) is set before the widget's comm opens, so the front end gets
+        # the whole chart in the comm's first message: updates sent right after the open can arrive
+        # before the new model listens and be lost, leaving an empty chart.
+        super().__init__(spec=spec, **kwargs)
 
     @traitlets.observe("spec")
     def _on_spec(self, change: dict[str, Any]) -> None:

@@ -85,17 +85,20 @@ test('a chart widget survives a kernel restart and a reopened notebook', async (
     await panel.sessionContext.session.kernel.restart();
   });
   await expect
-    .poll(() =>
-      page.evaluate(
-        () => (window as any).jupyterapp.shell.currentWidget.sessionContext.session?.kernel?.status
-      )
+    .poll(
+      () =>
+        page.evaluate(
+          () => (window as any).jupyterapp.shell.currentWidget.sessionContext.session?.kernel?.status
+        ),
+      { timeout: 60000 }
     )
     .toBe('idle');
 
   // Then the chart is still drawn
   await expect(output.locator('.jp-LiveGraphs-ChartView').first()).toHaveAttribute(
     'data-lg-state',
-    'ready'
+    'ready',
+    { timeout: 60000 }
   );
   expect(await bars(output)).toEqual([10, 50, 100]);
 
@@ -118,7 +121,9 @@ test('a chart widget survives a kernel restart and a reopened notebook', async (
     { timeout: 60000 }
   );
   expect(await bars(reopened)).toEqual([10, 50, 100]);
-  await expect(reopened.locator('.jp-LiveGraphs-WidgetFallback')).toHaveCount(1);
+  await expect(
+    page.locator('.jp-NotebookPanel .jp-OutputArea-output.jp-LiveGraphs-WidgetFallback')
+  ).toHaveCount(1);
   await expect(reopened).not.toContainText('Error displaying widget');
 
   // and the file on disk holds the chart's spec beside the widget
