@@ -128,7 +128,7 @@ def ingest(data_dir: Path, parquet: Path, rows: int) -> str:
     duckdb.sql(f"COPY (SELECT * FROM read_parquet('{parquet}') LIMIT {rows}) TO '{csv}' (HEADER)")
     store = DatasetStore(StoreConfig(root=data_dir), sweep=False)
     record = store.create_from_file(
-        csv, name="render-bench", owner=getpass.getuser(), content_type="text/csv", filename=csv.name
+        csv, name=f"render-bench-{rows}", owner=getpass.getuser(), content_type="text/csv", filename=csv.name
     )
     return str(record["id"])
 
