@@ -326,3 +326,77 @@ test.describe('cross-filtering', () => {
     await expect.poll(() => drawn(page, 'c2')).toEqual(before);
   });
 });
+
+test.describe('document timeline', () => {
+  test('sliding the timeline back and restoring brings the earlier dashboard back, also in the file', async ({
+    page,
+    baseURL,
+    tmpPath
+  }) => {
+    // Given a dashboard with one chart, titled "Sales"
+    const dataset = await upload(page, baseURL!);
+    const path = `${tmpPath}/history.lgdash`;
+    await createFile(page, baseURL!, path, dashboard(dataset));
+    await open(page, path);
+    await expect(cell(page, 'c1')).toBeVisible();
+    // and a few edits: a chart added, the title changed, another chart added
+    const cells = page.locator('.jp-LiveGraphs-DashboardCell');
+    const title = page.getByLabel('Dashboard title');
+    const ids = () => cells.evaluateAll(nodes => nodes.map(n => (n as HTMLElement).dataset.chartId).sort());
+    await page.getByRole('button', { name: 'Add chart' }).click();
+    await expect(cells).toHaveCount(2);
+    const afterFirstEdit = await ids();
+    await title.fill('Sales 2025');
+    await title.dispatchEvent('change');
+    await page.getByRole('button', { name: 'Add chart' }).click();
+    await expect(cells).toHaveCount(3);
+    await expect
+      .poll(async () => {
+        const saved = await savedFile(page, baseURL!, path);
+        return [saved?.title, Object.keys(saved?.charts ?? {}).length];
+      }, { timeout: 15000 })
+      .toEqual(['Sales 2025', 3]);
+
+    // When the timeline in the status bar is opened
+    const opened = page.waitForResponse(r => r.url().includes('/api/collaboration/timeline/'));
+    await page.locator('#jp-slider-status-bar').getByTitle('Document Timeline').click();
+    expect((await opened).status()).toBe(200);
+    const slider = page.locator('#jp-slider-status-bar input.jp-Slider');
+    await expect(slider).toBeVisible();
+    // it has a step for the file as loaded and one for each edit
+    await expect(slider).toHaveAttribute('max', '3');
+    const moved = async (value: string) => {
+      const done = page.waitForResponse(r => r.url().includes('/api/collaboration/undo_redo/'));
+      await slider.fill(value);
+      expect((await done).status()).toBe(200);
+    };
+    // When it is slid back to the start, the view shows the dashboard as loaded
+    await moved('0');
+    await expect(cells).toHaveCount(1);
+    await expect(cell(page, 'c1')).toBeVisible();
+    await expect(title).toHaveValue('Sales');
+    // and one step forward, as it was after the first edit
+    await moved('1');
+    await expect.poll(ids).toEqual(afterFirstEdit);
+    await expect(title).toHaveValue('Sales');
+
+    // When that version is restored
+    await page.getByRole('button', { name: /^Restore version/ }).click();
+    // Then the file on disk holds it again
+    await expect
+      .poll(async () => {
+        const saved = await savedFile(page, baseURL!, path);
+        return [saved?.title, Object.keys(saved?.charts ?? {}).sort()];
+      }, { timeout: 15000 })
+      .toEqual(['Sales', afterFirstEdit]);
+    // and the dashboard, back on the live document, still shows it and takes new edits
+    expect(await ids()).toEqual(afterFirstEdit);
+    await expect(title).toHaveValue('Sales');
+    await page.getByRole('button', { name: 'Add chart' }).click();
+    await expect
+      .poll(async () => Object.keys((await savedFile(page, baseURL!, path))?.charts ?? {}).length, {
+        timeout: 15000
+      })
+      .toBe(3);
+  });
+});
