@@ -129,7 +129,8 @@ async def test_two_clients_edit_one_dashboard_and_the_file_keeps_both_edits(
         await until(lambda: merged(a) and merged(b))
         assert a.get() == b.get()
         # and the server autosaves them to the file
-        await until(lambda: json.loads(path.read_text()) == json.loads(a.get()))
+        # (the server writes the file in place, so compare text, never parse a half-written file)
+        await until(lambda: path.read_text() == a.get())
     saved = json.loads(path.read_text())
     assert saved["charts"]["c1"]["spec"]["encoding"]["x"] == {"field": "country"}
     assert saved["charts"]["c1"]["spec"]["encoding"]["color"] == {"field": "channel"}
@@ -144,7 +145,7 @@ async def test_an_empty_new_file_opens_as_an_empty_dashboard(
     async with lg_dash_client("untitled.lgdash") as a:
         await until(lambda: a.ymeta.get("version") == 1)
         a.ymeta["title"] = "Mine"
-        await until(lambda: (jp_root_dir / "untitled.lgdash").read_text().strip() != "")
+        await until(lambda: (jp_root_dir / "untitled.lgdash").read_text() == a.get())
     saved = json.loads((jp_root_dir / "untitled.lgdash").read_text())
     assert saved["title"] == "Mine" and saved["charts"] == {} and saved["version"] == 1
 
