@@ -189,7 +189,10 @@ def dump_dashboard(data: dict[str, Any]) -> str:
         "crossfilter": data.get("crossfilter", True),
         "filters": [sorted_json(f) for f in data.get("filters", [])],
         "charts": {
-            cid: {"spec": sorted_json(charts[cid].get("spec", {})), "layout": sorted_json(charts[cid]["layout"])}
+            cid: {
+                "spec": sorted_json(charts[cid].get("spec", {})),
+                "layout": sorted_json(charts[cid]["layout"]),
+            }
             for cid in sorted(charts)
         },
     }

@@ -108,7 +108,10 @@ def test_a_reload_keeps_the_y_items_of_untouched_shelves() -> None:
         ('{"version": 1, "encoding": []}', "encoding: must be an object of channel -> field"),
         ('{"version": 1, "encoding": {"x": "region"}}', "encoding.x: must be a field object"),
         ('{"version": 1, "encoding": {"shape": {"field": "a"}}}', "encoding.shape: not a channel"),
-        ('{"version": 1, "encoding": {"tooltip": {"field": "a"}}}', "encoding.tooltip: must be a list of fields"),
+        (
+            '{"version": 1, "encoding": {"tooltip": {"field": "a"}}}',
+            "encoding.tooltip: must be a list of fields",
+        ),
         ('{"version": 1, "dataset": "sales", "encoding": {}}', 'dataset: must be {"id": …} or {"name": …}'),
         ('{"version": 1, "dataset": {"version": 2}, "encoding": {}}', 'dataset: must be {"id": …}'),
         ('{"version": 1, "mark": "donut", "encoding": {}}', "mark: must be one of bar, line"),

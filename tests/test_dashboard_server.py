@@ -156,7 +156,10 @@ async def test_two_clients_build_one_chart_file_and_it_keeps_both_shelves(
     # Given a chart file with nothing on its shelves yet
     path = jp_root_dir / "sales.lgchart"
     path.write_text(dump_chart({"version": 1, "dataset": {"name": "sales"}, "encoding": {}}))
-    async with lg_dash_client("sales.lgchart", "lgchart") as a, lg_dash_client("sales.lgchart", "lgchart") as b:
+    async with (
+        lg_dash_client("sales.lgchart", "lgchart") as a,
+        lg_dash_client("sales.lgchart", "lgchart") as b,
+    ):
         # When both clients have it from the server's lgchart room
         await until(lambda: "dataset" in a.yspec and "dataset" in b.yspec)
         assert json.loads(a.get())["dataset"] == {"name": "sales"}
