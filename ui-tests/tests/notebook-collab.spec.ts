@@ -26,6 +26,8 @@ test('a chart widget run by one person shows as a chart for another, without a r
   tmpPath,
   waitForApplication
 }) => {
+  // Two browsers and a kernel start here, as in the notebook widget test of charts.spec.ts.
+  test.setTimeout(180000);
   // Given a dataset whose values include an HTML payload
   const { name } = await uploadCSV(page, baseURL!, CSV);
   // and a notebook open in Alice's browser and in Bob's (a second context)
