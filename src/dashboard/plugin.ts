@@ -16,6 +16,7 @@ import {
 } from '@jupyterlab/docregistry';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 
+import { IChartClient } from '../charts/types';
 import { ChartView } from '../charts/view';
 import { ILiveGraphsAPI } from '../tokens';
 import { DashboardDoc, DashboardModel, DashboardModelFactory } from './model';
@@ -48,9 +49,10 @@ export class DashboardWidgetFactory extends ABCWidgetFactory<
   DashboardModel
 > {
   constructor(options: DashboardWidgetFactory.IOptions) {
-    const { createChartView, ...rest } = options;
+    const { createChartView, client, ...rest } = options;
     super({ ...rest, contentProviderId: 'rtc' });
     this._createChartView = createChartView;
+    this._client = client ?? null;
   }
 
   protected createNewWidget(
@@ -58,7 +60,8 @@ export class DashboardWidgetFactory extends ABCWidgetFactory<
   ): DashboardDocument {
     const content = new DashboardPanel({
       doc: context.model.sharedModel,
-      createChartView: this._createChartView
+      createChartView: this._createChartView,
+      client: this._client
     });
     const widget = new DashboardDocument({ content, context });
     widget.addClass('jp-LiveGraphs-DashboardDocument');
@@ -66,11 +69,13 @@ export class DashboardWidgetFactory extends ABCWidgetFactory<
   }
 
   private _createChartView?: () => IChartCellView;
+  private _client: IChartClient | null;
 }
 
 export namespace DashboardWidgetFactory {
   export interface IOptions extends DocumentRegistry.IWidgetFactoryOptions<DashboardDocument> {
     createChartView?: () => IChartCellView;
+    client?: IChartClient | null;
   }
 }
 
@@ -116,7 +121,8 @@ export const dashboardPlugin: JupyterFrontEndPlugin<void> = {
               client: api,
               placeholder: 'Edit the chart to put fields on its shelves.'
             }) as unknown as IChartCellView
-        : undefined
+        : undefined,
+      client: api
     });
     app.docRegistry.addWidgetFactory(factory);
 

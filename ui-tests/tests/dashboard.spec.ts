@@ -223,8 +223,14 @@ test.describe('collaborative dashboards', () => {
     const filter = guest.locator('.jp-LiveGraphs-DashboardFilter');
     await filter.getByLabel('Filter column').fill('region');
     await filter.getByLabel('Filter column').dispatchEvent('change');
-    await filter.getByLabel('Filter values').fill('EMEA, APAC');
-    await filter.getByLabel('Filter values').dispatchEvent('change');
+    // and ticks two values in the list of the column's values
+    await filter.getByRole('button', { name: 'Filter values' }).click();
+    const values = guest.getByRole('dialog', { name: 'Values of region' });
+    await values.getByRole('checkbox', { name: 'EMEA', exact: true }).check();
+    await values.getByRole('checkbox', { name: 'APAC', exact: true }).check();
+    await expect(filter.getByRole('button', { name: 'Filter values' })).toHaveText(
+      'EMEA, APAC'
+    );
     // Then Alice's chart is queried with the filter as a spec condition
     await expect
       .poll(async () => (await specOf(page, 'c1'))?.filters)
