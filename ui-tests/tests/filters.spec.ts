@@ -274,6 +274,31 @@ test.describe('cross-filtering on bins and time units', () => {
     await expect.poll(() => filtersOf(page, 'regions')).toEqual(monthFilter);
     await expect.poll(() => bars(regions)).toEqual({ AMER: 1, APAC: 1, EMEA: 2 });
     await expect.poll(() => bars(hist)).toEqual({ 10: 1, 40: 3 });
+
+    // When a range from mid-January to mid-February is dragged on the monthly axis
+    const points = cell(page, 'monthly').locator('.scatterlayer .points path');
+    const at = async (i: number) => {
+      const box = (await points.nth(i).boundingBox())!;
+      return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+    };
+    const [jan, feb, mar] = [
+      await at(months.findIndex(m => m.startsWith('2025-01-01'))),
+      await at(months.findIndex(m => m.startsWith('2025-02-01'))),
+      await at(march)
+    ];
+    const y = Math.max(jan.y, feb.y, mar.y) + 4;
+    await page.mouse.move((jan.x + feb.x) / 2, y);
+    await page.mouse.down();
+    await page.mouse.move((feb.x + mar.x) / 2, y + 2, { steps: 8 });
+    await page.mouse.up();
+    // Then the others are filtered to the one whole month starting inside it
+    await expect
+      .poll(() => filtersOf(page, 'regions'))
+      .toEqual([
+        { column: 'day', cmp: 'ge', value: '2025-02-01' },
+        { column: 'day', cmp: 'lt', value: '2025-03-01' }
+      ]);
+    await expect.poll(() => bars(regions)).toEqual({ AMER: 1, EMEA: 1 });
   });
 
   test('dashboard range filters are typed: numbers and whole days', async ({

@@ -124,7 +124,12 @@ export function filterEditor(
   heading.textContent = filter.column;
   const cmp = document.createElement('select');
   cmp.setAttribute('aria-label', 'Condition');
-  const cmps = filterCmps(type);
+  const cmps = [...filterCmps(type)];
+  // A condition the spec already holds stays on offer.
+  const held = FILTER_CMPS.find(([c]) => c === filter.cmp);
+  if (held && !cmps.includes(held)) {
+    cmps.push(held);
+  }
   for (const [value, label] of cmps) {
     const option = document.createElement('option');
     option.value = value;
