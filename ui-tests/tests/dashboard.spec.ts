@@ -138,11 +138,12 @@ test.describe('collaborative dashboards', () => {
     await open(guest, path);
     await expect(cell(page, 'c1')).toBeVisible();
     await expect(cell(guest, 'c1')).toBeVisible();
-    // with the chart drawn for both
+    // with the chart drawn for both (the first chart of a page also loads Plotly)
     for (const p of [page, guest]) {
       await expect(cell(p, 'c1').locator('.jp-LiveGraphs-ChartView')).toHaveAttribute(
         'data-lg-state',
-        'ready'
+        'ready',
+        { timeout: 30000 }
       );
     }
   });
@@ -301,7 +302,8 @@ test.describe('cross-filtering', () => {
     for (const id of ['c1', 'c2']) {
       await expect(cell(page, id).locator('.jp-LiveGraphs-ChartView')).toHaveAttribute(
         'data-lg-state',
-        'ready'
+        'ready',
+        { timeout: 30000 }
       );
     }
     const before = await drawn(page, 'c2');
