@@ -287,7 +287,68 @@ def test_line_area_pie_heatmap_histogram(lg_store, lg_sales):
     assert heat["data"]["color"] == [1, 2, 3]
     hist = chart(lg_store, "histogram", {"x": {"field": "units", "bin": {"maxbins": 3}}})
     assert hist["data"] == {"x": [0.0, 2.0, 4.0], "x_end": [2.0, 4.0, 6.0], "y": [1, 2, 3]}
-    assert hist["fields"][0]["bin"] == {"step": 2.0}
+    assert hist["fields"][0]["bin"] == {"step": 2.0, "last": 4.0}
+
+
+def bin_conditions(column: str, start: float, end: float, last: float | None) -> list[dict[str, Any]]:
+    """What a click on one bin filters: ``[start, end)``, or ``[start, end]`` for the last bin."""
+    closing = "le" if start == last else "lt"
+    return [{"column": column, "cmp": "ge", "value": start}, {"column": column, "cmp": closing, "value": end}]
+
+
+@pytest.mark.parametrize(
+    "bin_", [{"maxbins": 3}, {"maxbins": 5}, {"maxbins": 20}, {"step": 2}, {"step": 1.5}]
+)
+def test_each_bin_as_a_filter_keeps_exactly_its_rows(lg_store, lg_sales, bin_):
+    # Given a histogram of units (whole numbers 1 to 6; with maxbins 3 the maximum lies on the last
+    # edge, with 20 or a step of 1.5 the edges fall between whole numbers)
+    hist = chart(lg_store, "histogram", {"x": {"field": "units", "bin": bin_}})
+    meta = hist["fields"][0]["bin"]
+    # the closed last bin is named only when the engine clamps the maximum into it
+    assert ("last" in meta) == ("maxbins" in bin_)
+    d = hist["data"]
+    for start, end, count in zip(d["x"], d["x_end"], d["y"], strict=True):
+        # When the bin is turned into filter conditions
+        rows = chart(
+            lg_store,
+            "kpi",
+            {"y": {"aggregate": "count"}},
+            filters=bin_conditions("units", start, end, meta.get("last")),
+        )
+        # Then exactly the bin's rows are left
+        assert rows["data"]["y"] == [count], (start, end)
+    assert sum(d["y"]) == 6
+
+
+def test_an_integer_column_compares_with_numbers_between_whole_ones(lg_store, lg_sales):
+    # units are 1 to 6; a bin edge of an integer column may be 2.5
+    def count(filters: list[dict[str, Any]]) -> int:
+        return chart(lg_store, "kpi", {"y": {"aggregate": "count"}}, filters=filters)["data"]["y"][0]
+
+    assert count([{"column": "units", "cmp": "gt", "value": 2.5}]) == 4
+    assert count([{"column": "units", "cmp": "between", "value": [1.5, 4.5]}]) == 3
+    assert count([{"column": "units", "cmp": "lt", "value": 2.0}]) == 1
+    # equality and lists still take whole numbers only
+    for cmp, value in [("eq", 2.5), ("in", [2.5])]:
+        with pytest.raises(BadInput, match="whole number"):
+            count([{"column": "units", "cmp": cmp, "value": value}])
+
+
+def test_a_time_unit_period_as_a_filter_keeps_exactly_its_rows(lg_store, lg_sales):
+    by_month = chart(lg_store, "bar", {"x": {"field": "day", "timeUnit": "month"}})
+    assert by_month["data"]["x"] == ["2025-01-01", "2025-02-01", "2025-03-01"]
+    ends = ["2025-02-01", "2025-03-01", "2025-04-01"]
+    for start, end, count in zip(by_month["data"]["x"], ends, by_month["data"]["y"], strict=True):
+        rows = chart(
+            lg_store,
+            "kpi",
+            {"y": {"aggregate": "count"}},
+            filters=[
+                {"column": "day", "cmp": "ge", "value": start},
+                {"column": "day", "cmp": "lt", "value": end},
+            ],
+        )
+        assert rows["data"]["y"] == [count]
 
 
 def test_box_plots_are_summaries_not_rows(lg_store, lg_sales):

@@ -33,6 +33,22 @@ MAX_LIST_VALUES = 10_000
 MAX_PATTERN = 1000
 
 
+#: comparisons whose values may lie between whole numbers on an integer column (a bin edge of 2.5)
+ORDERING_CMPS = ("lt", "le", "gt", "ge", "between")
+
+
+def bound_value(value: Any, ctype: str, field: str) -> Any:
+    """Like :func:`coerce_value`, but an integer column takes any finite number as a bound."""
+    if ctype == "integer" and isinstance(value, float) and math.isfinite(value) and not value.is_integer():
+        return value
+    return coerce_value(value, ctype, field)
+
+
+def _bound_param(value: Any, ctype: str) -> Frag:
+    v = bound_value(value, ctype, "value")
+    return param(v, "float" if ctype == "integer" and isinstance(v, float) else ctype)
+
+
 def known_column(name: Any, columns: Sequence[ColumnInfo], field: str) -> ColumnInfo:
     """The column called ``name``, or BadInput naming the field and the known columns."""
     if not isinstance(name, str):
@@ -156,8 +172,9 @@ def normalise_condition(cond: Any, columns: Sequence[ColumnInfo], depth: int = 0
             raise BadInput("'value' for 'between' must be [low, high]", reason="Bad step")
         if len(value) > MAX_LIST_VALUES:
             raise BadInput(f"too many values (limit {MAX_LIST_VALUES})", reason="Bad step")
+        check = bound_value if cmp == "between" else coerce_value
         for v in value:
-            coerce_value(v, col.type, "value")
+            check(v, col.type, "value")
         out["value"] = list(value)
     else:
         if cmp in TEXT_CMPS and col.type != "string":
@@ -166,7 +183,7 @@ def normalise_condition(cond: Any, columns: Sequence[ColumnInfo], depth: int = 0
             raise BadInput(f"'{cmp}' cannot compare true/false values", reason="Bad step")
         if value is None:
             raise BadInput(f"'{cmp}' needs a 'value' (use is_null / not_null for missing values)", "Bad step")
-        coerce_value(value, col.type, "value")
+        (bound_value if cmp in ORDERING_CMPS else coerce_value)(value, col.type, "value")
         if cmp == "matches":
             _check_regex(value)
         out["value"] = value
@@ -213,9 +230,13 @@ def _cond_sql(c: dict[str, Any], columns: Sequence[ColumnInfo]) -> Frag:
             return fmt("({0} IN {1})", col, listed)
         return fmt("({0} IS NULL OR {0} NOT IN {1})", col, listed)
     if cmp == "between":
-        lo, hi = (param(coerce_value(v, t, "value"), t) for v in c["value"])
+        lo, hi = (_bound_param(v, t) for v in c["value"])
         return fmt("({0} BETWEEN {1} AND {2})", col, lo, hi)
-    value = param(coerce_value(c["value"], t, "value"), t)
+    value = (
+        _bound_param(c["value"], t)
+        if cmp in ORDERING_CMPS
+        else param(coerce_value(c["value"], t, "value"), t)
+    )
     if cmp in _SQL_OP:
         if cmp == "ne":
             return fmt("({0} IS NULL OR {0} <> {1})", col, value)

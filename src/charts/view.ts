@@ -8,6 +8,8 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { buildFigure, DEFAULT_THEME, ITheme, resultColumns } from './figure';
+import { ISpan } from './periods';
+import { pickMeaning } from './picks';
 import { fileStem, toCSV } from './text';
 import { IChartClient, IChartResult, IChartSpec } from './types';
 
@@ -445,7 +447,15 @@ export class ChartView extends Widget {
     pick: { values: unknown[] } | { range: [unknown, unknown] }
   ): ChartView.ISelection | null {
     const field = (this._spec?.encoding as any)?.[channel]?.field;
-    return field ? { channel, field, ...pick } : null;
+    if (!field) {
+      return null;
+    }
+    const result = this._result;
+    if (!result) {
+      return { channel, field, ...pick };
+    }
+    const meaning = pickMeaning(result, channel, pick);
+    return meaning ? { channel, field, ...meaning } : null;
   }
 
   private _select(selection: ChartView.ISelection | null): void {
@@ -502,6 +512,12 @@ export namespace ChartView {
     field: string;
     values?: unknown[];
     range?: [unknown, unknown];
+
+    /**
+     * On a binned or time-unit axis, the span of column values each picked
+     * mark stands for (a bin, a month…), or the whole ones a range covers.
+     */
+    spans?: ISpan[];
   }
 
   /**

@@ -3,7 +3,14 @@
  * record allows: as extra conditions in each chart's spec `filters`, before
  * the spec is queried. No rows travel between charts.
  */
-import { IDashboardFilter, IFieldRef, IFilterCondition, ISpec } from './types';
+import {
+  IDashboardFilter,
+  IFieldRef,
+  IFilterCondition,
+  IFilterItem,
+  ISpan,
+  ISpec
+} from './types';
 
 /**
  * A selection made in one chart (a clicked mark, a dragged range).
@@ -17,7 +24,7 @@ export interface ISelection {
   /**
    * The conditions it stands for.
    */
-  conditions: IFilterCondition[];
+  conditions: IFilterItem[];
 }
 
 /**
@@ -36,11 +43,27 @@ export function datasetKey(spec: ISpec): string | null {
 }
 
 /**
- * The condition a dashboard filter stands for, or null when it restricts nothing.
+ * The day after an ISO date (`2024-03-31` → `2024-04-01`); the text as it
+ * is when it is not a date.
  */
-export function filterCondition(
-  filter: IDashboardFilter
-): IFilterCondition | null {
+function dayAfter(value: unknown): unknown {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(value));
+  if (!m) {
+    return value;
+  }
+  const next = new Date(
+    Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + 1)
+  );
+  return next.toISOString().slice(0, 10);
+}
+
+/**
+ * The condition a dashboard filter stands for, or null when it restricts nothing.
+ *
+ * A date range holds both of its days whole, also on a datetime column:
+ * `[from, to]` is `column >= from and column < the day after to`.
+ */
+export function filterCondition(filter: IDashboardFilter): IFilterItem | null {
   const value = filter.value;
   if (!Array.isArray(value)) {
     return null;
@@ -49,6 +72,18 @@ export function filterCondition(
     return value.length ? { column: filter.column, cmp: 'in', value } : null;
   }
   const [lo, hi] = value.map(v => (v === '' ? null : v));
+  if (filter.kind === 'daterange') {
+    const parts: IFilterCondition[] = [];
+    if (lo !== null && lo !== undefined) {
+      parts.push({ column: filter.column, cmp: 'ge', value: lo });
+    }
+    if (hi !== null && hi !== undefined) {
+      parts.push({ column: filter.column, cmp: 'lt', value: dayAfter(hi) });
+    }
+    return parts.length > 1
+      ? { combine: 'and', conditions: parts }
+      : (parts[0] ?? null);
+  }
   if (lo !== null && lo !== undefined && hi !== null && hi !== undefined) {
     return { column: filter.column, cmp: 'between', value: [lo, hi] };
   }
@@ -72,7 +107,7 @@ export function effectiveSpec(
   filters: ReadonlyArray<IDashboardFilter>,
   selections: ReadonlyMap<string, ISelection>
 ): ISpec {
-  const extra: IFilterCondition[] = [];
+  const extra: IFilterItem[] = [];
   for (const filter of filters) {
     const condition = filterCondition(filter);
     if (condition && onDataset(spec, filter.dataset)) {
@@ -99,7 +134,9 @@ export function effectiveSpec(
 export function selectionFor(
   spec: ISpec,
   channel: string,
-  pick: { values: unknown[] } | { range: [unknown, unknown] }
+  pick: ({ values: unknown[] } | { range: [unknown, unknown] }) & {
+    spans?: ReadonlyArray<ISpan>;
+  }
 ): ISelection | null {
   const ref: IFieldRef | undefined = spec.encoding?.[channel];
   const dataset = datasetKey(spec);
@@ -107,6 +144,21 @@ export function selectionFor(
     return null;
   }
   const column = ref.field;
+  if (pick.spans?.length) {
+    const each = pick.spans.map(span => spanConditions(column, span));
+    return {
+      dataset,
+      conditions:
+        each.length === 1
+          ? each[0]
+          : [
+              {
+                combine: 'or',
+                conditions: each.map(c => ({ combine: 'and', conditions: c }))
+              }
+            ]
+    };
+  }
   if ('range' in pick) {
     return {
       dataset,
@@ -118,8 +170,22 @@ export function selectionFor(
     return null;
   }
   if (ref.bin || ref.timeUnit) {
-    // A binned or truncated mark stands for a range; a click takes its start.
+    // A binned or truncated mark stands for a span the view did not give.
     return null;
   }
   return { dataset, conditions: [{ column, cmp: 'in', value: values }] };
+}
+
+/**
+ * A span of a picked mark as conditions: `start <= column < end` (`<= end`
+ * for a closed span, a histogram's last bin).
+ */
+export function spanConditions(
+  column: string,
+  span: ISpan
+): IFilterCondition[] {
+  return [
+    { column, cmp: 'ge', value: span.start },
+    { column, cmp: span.closed ? 'le' : 'lt', value: span.end }
+  ];
 }

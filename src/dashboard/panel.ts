@@ -7,9 +7,17 @@ import { ISignal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { AWARENESS_FIELD, peerBadge, peersOf } from '../presence';
+import { IChartClient } from '../charts/types';
 import { effectiveSpec, ISelection, selectionFor } from './crossfilter';
+import { valueControls, valuesSummary } from './filtervalues';
 import { DashboardDoc, GRID_COLUMNS } from './model';
-import { IChartLayout, IDashboardFilter, IFieldRef, ISpec } from './types';
+import {
+  IChartLayout,
+  IDashboardFilter,
+  IFieldRef,
+  ISpan,
+  ISpec
+} from './types';
 
 export { AWARENESS_FIELD };
 
@@ -57,6 +65,10 @@ export namespace IChartCellView {
     channel: string;
     values?: unknown[];
     range?: [unknown, unknown];
+    /**
+     * On binned and time-unit axes, the values each picked mark stands for.
+     */
+    spans?: ISpan[];
   }
 }
 
@@ -138,6 +150,7 @@ export class DashboardPanel extends Widget {
     this._doc = options.doc;
     this._createView = options.createChartView ?? (() => new SpecSummary());
     this._openInBuilder = options.openInBuilder ?? null;
+    this._client = options.client ?? null;
 
     const toolbar = el('div', 'jp-LiveGraphs-DashboardToolbar');
     this._titleInput = el('input', 'jp-LiveGraphs-DashboardTitle', {
@@ -389,11 +402,12 @@ export class DashboardPanel extends Widget {
       const spec = this._doc.getChart(id)?.spec;
       const selection =
         pick && spec
-          ? selectionFor(
-              spec,
-              pick.channel,
-              pick.range ? { range: pick.range } : { values: pick.values ?? [] }
-            )
+          ? selectionFor(spec, pick.channel, {
+              ...(pick.range
+                ? { range: pick.range }
+                : { values: pick.values ?? [] }),
+              spans: pick.spans
+            })
           : null;
       this.setSelection(id, selection);
     });
@@ -645,6 +659,10 @@ export class DashboardPanel extends Widget {
         input.value = v;
       }
     });
+    const summary = node.querySelector<HTMLElement>('[data-summary]');
+    if (summary) {
+      summary.textContent = valuesSummary(f.value);
+    }
     node.dataset.active = String(Array.isArray(f.value) && f.value.length > 0);
   }
 
@@ -680,43 +698,17 @@ export class DashboardPanel extends Widget {
     dataset.addEventListener('change', () =>
       this._yfilter(f.id)?.set('dataset', dataset.value.trim())
     );
-    const controls: HTMLElement[] = [kind, dataset, column];
-    if (f.kind === 'dropdown') {
-      const values = el('input', '', {
-        'aria-label': 'Filter values',
-        placeholder: 'values, comma separated',
-        'data-part': 'values'
-      });
-      values.addEventListener('change', () => {
-        const list = values.value
-          .split(',')
-          .map(v => v.trim())
-          .filter(Boolean);
-        doc.setFilterValue(f.id, list.length ? list : null);
-      });
-      controls.push(values);
-    } else {
-      const type = f.kind === 'range' ? 'number' : 'date';
-      const bounds = [0, 1].map(i =>
-        el('input', '', {
-          type,
-          'aria-label': i ? 'Filter maximum' : 'Filter minimum',
-          'data-part': String(i)
-        })
-      );
-      const write = () => {
-        const read = (input: HTMLInputElement) =>
-          input.value === ''
-            ? null
-            : type === 'number'
-              ? Number(input.value)
-              : input.value;
-        const pair = bounds.map(read);
-        doc.setFilterValue(f.id, pair.every(v => v === null) ? null : pair);
-      };
-      bounds.forEach(b => b.addEventListener('change', write));
-      controls.push(...bounds);
-    }
+    const controls: HTMLElement[] = [
+      kind,
+      dataset,
+      column,
+      ...valueControls(
+        f,
+        this._client,
+        () => this._doc.getFilters().find(g => g.id === f.id)?.value ?? null,
+        value => doc.setFilterValue(f.id, value)
+      )
+    ];
     controls.push(
       button('Remove', 'jp-LiveGraphs-DashboardRemoveFilter', () =>
         doc.removeFilter(f.id)
@@ -734,6 +726,7 @@ export class DashboardPanel extends Widget {
   private _doc: DashboardDoc;
   private _createView: () => IChartCellView;
   private _openInBuilder: ((chartId: string) => void) | null;
+  private _client: IChartClient | null;
   private _titleInput: HTMLInputElement;
   private _datasetInput: HTMLInputElement;
   private _crossInput: HTMLInputElement;
@@ -763,6 +756,12 @@ export namespace DashboardPanel {
      * only their inline shelves.
      */
     openInBuilder?: (chartId: string) => void;
+
+    /**
+     * What dashboard filters ask for a column's values and range; without
+     * one, a dropdown's values are typed as text.
+     */
+    client?: IChartClient | null;
   }
 
   /**

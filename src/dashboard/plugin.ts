@@ -17,6 +17,7 @@ import {
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 
 import { BoundChartBuilder } from '../charts/doc/widget';
+import { IChartClient } from '../charts/types';
 import { ChartView } from '../charts/view';
 import { ILiveGraphsAPI } from '../tokens';
 import { DashboardDoc, DashboardModel, DashboardModelFactory } from './model';
@@ -49,10 +50,11 @@ export class DashboardWidgetFactory extends ABCWidgetFactory<
   DashboardModel
 > {
   constructor(options: DashboardWidgetFactory.IOptions) {
-    const { createChartView, openInBuilder, ...rest } = options;
+    const { createChartView, openInBuilder, client, ...rest } = options;
     super({ ...rest, contentProviderId: 'rtc' });
     this._createChartView = createChartView;
     this._openInBuilder = openInBuilder;
+    this._client = client ?? null;
   }
 
   protected createNewWidget(
@@ -62,7 +64,8 @@ export class DashboardWidgetFactory extends ABCWidgetFactory<
     const content = new DashboardPanel({
       doc: context.model.sharedModel,
       createChartView: this._createChartView,
-      openInBuilder: open ? id => open(widget, id) : undefined
+      openInBuilder: open ? id => open(widget, id) : undefined,
+      client: this._client
     });
     const widget = new DashboardDocument({ content, context });
     widget.addClass('jp-LiveGraphs-DashboardDocument');
@@ -71,6 +74,7 @@ export class DashboardWidgetFactory extends ABCWidgetFactory<
 
   private _createChartView?: () => IChartCellView;
   private _openInBuilder?: (dashboard: DashboardDocument, id: string) => void;
+  private _client: IChartClient | null;
 }
 
 export namespace DashboardWidgetFactory {
@@ -80,6 +84,7 @@ export namespace DashboardWidgetFactory {
      * Open a chart of a dashboard in the drag-and-drop builder.
      */
     openInBuilder?: (dashboard: DashboardDocument, chartId: string) => void;
+    client?: IChartClient | null;
   }
 }
 
@@ -192,7 +197,8 @@ export const dashboardPlugin: JupyterFrontEndPlugin<void> = {
         : undefined,
       openInBuilder: api
         ? (dashboard, id) => openInBuilder(app, api, dashboard, id)
-        : undefined
+        : undefined,
+      client: api
     });
     app.docRegistry.addWidgetFactory(factory);
 

@@ -23,6 +23,26 @@ export interface IFilterCondition {
 }
 
 /**
+ * Conditions joined by `and` / `or` (groups nest).
+ */
+export interface IFilterGroup {
+  combine: 'and' | 'or';
+  conditions: IFilterItem[];
+}
+
+export type IFilterItem = IFilterCondition | IFilterGroup;
+
+/**
+ * The column values a picked mark stands for: `[start, end)`, or
+ * `[start, end]` when `closed` (a histogram's last bin).
+ */
+export interface ISpan {
+  start: unknown;
+  end: unknown;
+  closed: boolean;
+}
+
+/**
  * A chart spec (version 1). Only what dashboards read is typed here.
  */
 export interface ISpec {

@@ -208,7 +208,9 @@ test.describe('chart builder', () => {
     await expect(editor.getByRole('combobox', { name: 'Condition' })).toHaveValue(
       'in'
     );
-    await editor.getByRole('textbox', { name: 'Value' }).fill('EMEA, APAC');
+    const values = editor.getByRole('group', { name: 'Values' });
+    await values.getByRole('checkbox', { name: 'EMEA', exact: true }).check();
+    await values.getByRole('checkbox', { name: 'APAC', exact: true }).check();
     await editor.getByRole('button', { name: 'Apply' }).click();
     await expect(
       builder.getByRole('list', { name: 'Filters shelf' })

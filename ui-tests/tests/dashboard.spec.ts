@@ -86,7 +86,7 @@ test.describe('collaborative dashboards', () => {
     await open(guest, path);
     await expect(cell(page, 'c1')).toBeVisible();
     await expect(cell(guest, 'c1')).toBeVisible();
-    // with the chart drawn for both (the first chart also loads Plotly)
+    // with the chart drawn for both (the first chart of a page also loads Plotly)
     for (const p of [page, guest]) {
       await expect(cell(p, 'c1').locator('.jp-LiveGraphs-ChartView')).toHaveAttribute(
         'data-lg-state',
@@ -209,8 +209,14 @@ test.describe('collaborative dashboards', () => {
     const filter = guest.locator('.jp-LiveGraphs-DashboardFilter');
     await filter.getByLabel('Filter column').fill('region');
     await filter.getByLabel('Filter column').dispatchEvent('change');
-    await filter.getByLabel('Filter values').fill('EMEA, APAC');
-    await filter.getByLabel('Filter values').dispatchEvent('change');
+    // and ticks two values in the list of the column's values
+    await filter.getByRole('button', { name: 'Filter values' }).click();
+    const values = guest.getByRole('dialog', { name: 'Values of region' });
+    await values.getByRole('checkbox', { name: 'EMEA', exact: true }).check();
+    await values.getByRole('checkbox', { name: 'APAC', exact: true }).check();
+    await expect(filter.getByRole('button', { name: 'Filter values' })).toHaveText(
+      'EMEA, APAC'
+    );
     // Then Alice's chart is queried with the filter as a spec condition
     await expect
       .poll(async () => (await specOf(page, 'c1'))?.filters)

@@ -499,7 +499,9 @@ class _Run:
         for f in fields:
             d = f.describe()
             if f.bin is not None:
-                d["bin"] = {"step": self.steps[f.name][0]}
+                step, last = self.steps[f.name]
+                # ``last``: the start of the last bin, which also holds its end edge
+                d["bin"] = {"step": step} if last is None else {"step": step, "last": last}
                 out.append(d)
                 out.append({**d, "name": f.name + "_end", "stat": "bin_end"})
             else:

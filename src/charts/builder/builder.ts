@@ -10,6 +10,7 @@ import { Drag } from '@lumino/dragdrop';
 import { ISignal, Signal } from '@lumino/signaling';
 import { Panel, Widget } from '@lumino/widgets';
 
+import { FilterValues } from '../filtervalues';
 import { refTitle } from '../text';
 import {
   IChartClient,
@@ -106,6 +107,7 @@ export class ChartBuilder extends Panel {
     super();
     this.addClass('jp-LiveGraphs-ChartBuilder');
     this._dataset = options.dataset;
+    this._client = options.client ?? null;
 
     this._fields = new Widget();
     this._fields.addClass('jp-LiveGraphs-builderFields');
@@ -897,11 +899,22 @@ export class ChartBuilder extends Panel {
       return;
     }
     const type = this._typeOf(filter.column) ?? 'string';
-    const form = filterEditor(filter, type, next => {
-      this._filters[index] = next;
-      closePopup();
-      this._update();
-    });
+    const values = this._client
+      ? new FilterValues(
+          this._client,
+          this._spec?.dataset ?? { id: this._dataset.id }
+        )
+      : null;
+    const form = filterEditor(
+      filter,
+      type,
+      next => {
+        this._filters[index] = next;
+        closePopup();
+        this._update();
+      },
+      values
+    );
     openPopup(anchor, form);
   }
 
@@ -924,6 +937,7 @@ export class ChartBuilder extends Panel {
   }
 
   private _dataset: IDatasetInfo;
+  private _client: IChartClient | null;
   private _encoding: IEncoding = {};
   private _filters: IFilterState[] = [];
   private _extraFilters: IFilter[] = [];

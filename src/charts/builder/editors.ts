@@ -2,6 +2,14 @@
  * The editors a shelf pill opens: its aggregation / bin / time-unit menu and
  * the filter condition form. They return DOM; the builder applies the choice.
  */
+import {
+  parseValue,
+  readValue,
+  ValueChecklist,
+  valueInput,
+  writeValue
+} from '../filtercontrols';
+import { FilterValues } from '../filtervalues';
 import { formatValue } from '../text';
 import { IPillOption } from './pills';
 
@@ -84,12 +92,29 @@ export function filterText(filter: IFilterState, type: string): string {
 }
 
 /**
- * The form that edits a filter's condition; `onApply` gets the new filter.
+ * The conditions offered for a column of `type`.
+ */
+export function filterCmps(type: string): ReadonlyArray<[string, string]> {
+  const allowed =
+    type === 'string'
+      ? ['in', 'not_in', 'eq', 'ne', 'contains', 'is_null', 'not_null']
+      : type === 'boolean'
+        ? ['in', 'not_in', 'eq', 'is_null', 'not_null']
+        : FILTER_CMPS.map(([c]) => c).filter(c => c !== 'contains');
+  return FILTER_CMPS.filter(([c]) => allowed.includes(c));
+}
+
+/**
+ * The form that edits a filter's condition with controls of the column's
+ * type: a values checklist for "is one of", two bounds for "between", one
+ * value otherwise. `values` lists the column's values and extent; without
+ * it the lists are typed as text. `onApply` gets the new filter.
  */
 export function filterEditor(
   filter: IFilterState,
   type: string,
-  onApply: (filter: IFilterState) => void
+  onApply: (filter: IFilterState) => void,
+  values: FilterValues | null = null
 ): HTMLFormElement {
   const form = document.createElement('form');
   form.className = 'jp-LiveGraphs-filterEditor';
@@ -99,66 +124,170 @@ export function filterEditor(
   heading.textContent = filter.column;
   const cmp = document.createElement('select');
   cmp.setAttribute('aria-label', 'Condition');
-  for (const [value, label] of FILTER_CMPS) {
-    if (value === 'contains' && type !== 'string') {
-      continue;
-    }
+  const cmps = [...filterCmps(type)];
+  // A condition the spec already holds stays on offer.
+  const held = FILTER_CMPS.find(([c]) => c === filter.cmp);
+  if (held && !cmps.includes(held)) {
+    cmps.push(held);
+  }
+  for (const [value, label] of cmps) {
     const option = document.createElement('option');
     option.value = value;
     option.textContent = label;
     cmp.appendChild(option);
   }
-  cmp.value = filter.cmp;
-  const input = document.createElement('input');
-  input.type = 'text';
-  input.setAttribute('aria-label', 'Value');
-  const show = (value: unknown) =>
-    Array.isArray(value)
-      ? value.join(', ')
-      : value === null
-        ? ''
-        : String(value);
-  input.value = show(filter.value);
-  const hint = document.createElement('div');
-  hint.className = 'jp-LiveGraphs-filterHint';
-  const updateHint = () => {
+  cmp.value = cmps.some(([c]) => c === filter.cmp) ? filter.cmp : cmps[0][0];
+  const body = document.createElement('div');
+  body.className = 'jp-LiveGraphs-filterBody';
+  let read: () => unknown = () => null;
+  // What the user set is carried across condition changes where it fits.
+  let current: unknown = filter.value;
+
+  const show = () => {
     const c = cmp.value;
-    input.disabled = c === 'is_null' || c === 'not_null';
-    hint.textContent =
-      c === 'in' || c === 'not_in'
-        ? 'Values separated by commas'
-        : c === 'between'
-          ? 'Two values: low, high'
-          : '';
+    if (c === 'is_null' || c === 'not_null') {
+      body.replaceChildren();
+      read = () => null;
+    } else if (c === 'in' || c === 'not_in') {
+      [read] = listControl(body, filter.column, type, current, values);
+    } else if (c === 'between') {
+      [read] = boundsControl(body, filter.column, type, current, values);
+    } else {
+      [read] = singleControl(body, type, current);
+    }
   };
-  cmp.addEventListener('change', updateHint);
-  updateHint();
+  cmp.addEventListener('change', () => {
+    current = read();
+    show();
+  });
+  show();
   const apply = document.createElement('button');
   apply.type = 'submit';
   apply.textContent = 'Apply';
-  form.append(heading, cmp, input, hint, apply);
+  form.append(heading, cmp, body, apply);
   form.addEventListener('submit', event => {
     event.preventDefault();
-    const parse = (text: string): unknown => {
-      const t = text.trim();
-      if (type === 'integer' || type === 'float') {
-        const n = Number(t);
-        return t !== '' && Number.isFinite(n) ? n : t;
+    let c = cmp.value;
+    let value = c === 'is_null' || c === 'not_null' ? null : read();
+    if (c === 'between' && Array.isArray(value)) {
+      // One bound is a one-sided condition.
+      const [lo, hi] = value;
+      if (lo === null && hi === null) {
+        value = null;
+      } else if (hi === null) {
+        [c, value] = ['ge', lo];
+      } else if (lo === null) {
+        [c, value] = ['le', hi];
       }
-      if (type === 'boolean') {
-        return t.toLowerCase() === 'true';
-      }
-      return t;
-    };
-    const c = cmp.value;
-    let value: unknown = null;
-    if (c === 'in' || c === 'not_in' || c === 'between') {
-      const parts = input.value.split(',').filter(p => p.trim() !== '');
-      value = parts.length ? parts.map(parse) : null;
-    } else if (c !== 'is_null' && c !== 'not_null') {
-      value = input.value.trim() === '' ? null : parse(input.value);
     }
     onApply({ column: filter.column, cmp: c, value });
   });
   return form;
+}
+
+/**
+ * "Is one of": the values checklist, or a comma-separated list when no
+ * values can be fetched.
+ */
+function listControl(
+  body: HTMLElement,
+  column: string,
+  type: string,
+  current: unknown,
+  values: FilterValues | null
+): [() => unknown] {
+  const selected = Array.isArray(current)
+    ? current
+    : current === null || current === undefined
+      ? []
+      : [current];
+  if (values) {
+    const list = new ValueChecklist({
+      load: search => values.values(column, search),
+      type,
+      selected
+    });
+    body.replaceChildren(list.node);
+    return [() => list.selected];
+  }
+  const input = document.createElement('input');
+  input.type = 'text';
+  input.setAttribute('aria-label', 'Value');
+  input.value = selected.join(', ');
+  const hint = document.createElement('div');
+  hint.className = 'jp-LiveGraphs-filterHint';
+  hint.textContent = 'Values separated by commas';
+  body.replaceChildren(input, hint);
+  return [
+    () => {
+      const typed = input.value
+        .split(',')
+        .filter(p => p.trim() !== '')
+        .map(p => parseValue(p, type));
+      return typed.length ? typed : null;
+    }
+  ];
+}
+
+/**
+ * "Between": two inputs of the column's type, filled with its smallest and
+ * largest values until the user sets them.
+ */
+function boundsControl(
+  body: HTMLElement,
+  column: string,
+  type: string,
+  current: unknown,
+  values: FilterValues | null
+): [() => unknown] {
+  const lo = valueInput(type, 'Minimum');
+  const hi = valueInput(type, 'Maximum');
+  const pair = Array.isArray(current) && current.length === 2 ? current : null;
+  if (pair) {
+    writeValue(lo, pair[0], type);
+    writeValue(hi, pair[1], type);
+  } else if (values) {
+    void values.extent(column).then(
+      extent => {
+        // Only fill what the user has not typed into meanwhile.
+        if (lo.value === '' && hi.value === '') {
+          writeValue(lo, extent.min, type);
+          writeValue(hi, extent.max, type);
+        }
+      },
+      () => undefined
+    );
+  }
+  const and = document.createElement('span');
+  and.className = 'jp-LiveGraphs-filterHint';
+  and.textContent = 'and';
+  body.replaceChildren(lo, and, hi);
+  return [() => [readValue(lo, type), readValue(hi, type)]];
+}
+
+/**
+ * One value: an input of the column's type, or true / false.
+ */
+function singleControl(
+  body: HTMLElement,
+  type: string,
+  current: unknown
+): [() => unknown] {
+  const value = Array.isArray(current) ? current[0] : current;
+  if (type === 'boolean') {
+    const select = document.createElement('select');
+    select.setAttribute('aria-label', 'Value');
+    for (const v of ['true', 'false']) {
+      const option = document.createElement('option');
+      option.value = option.textContent = v;
+      select.appendChild(option);
+    }
+    select.value = value === false ? 'false' : 'true';
+    body.replaceChildren(select);
+    return [() => select.value === 'true'];
+  }
+  const input = valueInput(type, 'Value');
+  writeValue(input, value, type);
+  body.replaceChildren(input);
+  return [() => readValue(input, type)];
 }
