@@ -9,7 +9,7 @@ import { build } from 'esbuild';
 const dev = process.argv.includes('--dev');
 
 await build({
-  entryPoints: { widget: 'js/widget/index.ts' },
+  entryPoints: { widget: 'js/widget/index.ts', loader: 'js/widget/loader.ts' },
   outdir: 'livegraphs_ext/static',
   bundle: true,
   format: 'esm',
