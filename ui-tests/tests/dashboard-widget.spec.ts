@@ -166,4 +166,64 @@ test.describe('dashboard widget', () => {
     await expect(widget.locator('.jp-LiveGraphs-DashboardCell')).toHaveCount(1);
     expect(await page.evaluate(() => (window as any).__xss)).toBeUndefined();
   });
+
+  test('widgets load their bundle from the server once per page', async ({
+    page,
+    baseURL,
+    tmpPath
+  }) => {
+    test.setTimeout(180000);
+    const dataset = await upload(page, baseURL!);
+    await put(page.request, baseURL!, `${tmpPath}/board.lgdash`, board(dataset.id, 'Board'));
+    await put(page.request, baseURL!, `${tmpPath}/revenue.lgchart`, bar(dataset.id, 'revenue', 'Revenue').spec);
+    const fromServer: string[] = [];
+    page.on('request', request => {
+      if (request.url().includes('livegraphs/static/widget.js')) {
+        fromServer.push(request.url());
+      }
+    });
+
+    // Given a notebook with a chart file and a dashboard file
+    await page.notebook.createNew();
+    await page.notebook.setCell(0, 'code', 'import livegraphs_ext as lg\nlg.chart("revenue.lgchart", height=300)');
+    await page.notebook.addCell('code', 'lg.Dashboard("board.lgdash")');
+    await page.notebook.runCell(0);
+    await page.notebook.runCell(1);
+
+    // Then both draw, and the page fetched the bundle from the server once
+    const chart = page.locator('.jp-LiveGraphs-widget .jp-LiveGraphs-ChartView');
+    await expect(chart).toHaveAttribute('data-lg-state', 'ready', { timeout: 60000 });
+    await expect(chart.locator('.bars .point')).toHaveCount(3);
+    const widget = page.locator('.jp-LiveGraphs-dashboardWidget');
+    await expect.poll(() => bars(widget, 'revenue'), { timeout: 60000 }).toEqual([10, 70, 400]);
+    expect(fromServer).toHaveLength(1);
+
+  });
+
+  test('a page that cannot reach the server\'s bundle gets it from the kernel', async ({
+    page,
+    baseURL,
+    tmpPath
+  }) => {
+    test.setTimeout(180000);
+    const dataset = await upload(page, baseURL!);
+    await put(page.request, baseURL!, `${tmpPath}/board.lgdash`, board(dataset.id, 'Board'));
+    // Given a page where the server's bundle is not to be had (as on a host without the
+    // server extension)
+    const asked: string[] = [];
+    await page.route('**/livegraphs/static/widget.js*', route => {
+      asked.push(route.request().url());
+      return route.fulfill({ status: 404, body: '' });
+    });
+
+    // When a dashboard widget is shown
+    await page.notebook.createNew();
+    await page.notebook.setCell(0, 'code', 'import livegraphs_ext as lg\nlg.Dashboard("board.lgdash")');
+    await page.notebook.runCell(0);
+
+    // Then it draws, with the bundle its kernel sent
+    const widget = page.locator('.jp-LiveGraphs-dashboardWidget');
+    await expect.poll(() => bars(widget, 'revenue'), { timeout: 60000 }).toEqual([10, 70, 400]);
+    expect(asked).toHaveLength(1);
+  });
 });
