@@ -184,8 +184,10 @@ class Dashboard(LiveGraphsWidget):
             "limit": MAX_DROPDOWN_VALUES,
         }
         table = query_chart(spec).table
-        column = table.column(0).to_pylist()
-        return sorted((v for v in column if v is not None), key=lambda v: (str(type(v)), v))
+        column = [v for v in table.column(0).to_pylist() if v is not None]
+        # Dates and times as the ISO text a filter value holds.
+        values = [v.isoformat() if hasattr(v, "isoformat") else v for v in column]
+        return sorted(values, key=lambda v: (str(type(v)), v))
 
     def _chart_spec(self, chart_id: str) -> dict[str, Any]:
         chart = self.dashboard.get("charts", {}).get(chart_id)

@@ -202,12 +202,11 @@ CHART_MIMETYPE = "application/vnd.livegraphs.chart+json"
 class LiveGraphsWidget(anywidget.AnyWidget):
     """The base of the livegraphs widgets: their ``_esm`` is a small loader of the bundle.
 
-    The bundle (``static/widget.js``) comes once per page from the server, or from the kernel
-    when the page asks (the ``lg-bundle`` message), so it is in no widget's state.
+    The bundle (``static/widget.js``, styles included) comes once per page from the server, or
+    from the kernel when the page asks (the ``lg-bundle`` message), so it is in no widget's state.
     """
 
     _esm = LOADER
-    _css = _STATIC / "widget.css"
     _bundle_hash = traitlets.Unicode(help="The content hash of the bundle the loader loads.").tag(sync=True)
 
     def __init__(self, **kwargs: Any) -> None:

@@ -10,7 +10,6 @@
 import { MessageLoop } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
-import '../../style/dashboard.css';
 import { resultFromArrow } from '../../src/charts/arrow';
 import { IChartClient, IChartResult } from '../../src/charts/types';
 import { ChartView } from '../../src/charts/view';
@@ -219,7 +218,8 @@ export class DashboardView extends Widget {
     if (dashboard.crossfilter === false) {
       this._selections.clear();
     }
-    this._clear.hidden = this._selections.size === 0;
+    // (`hidden` would lose to .jp-Button's display)
+    this._clear.style.display = this._selections.size ? '' : 'none';
     ids.forEach((id, index) => {
       const { spec, layout } = charts[id];
       let cell = this._cells.get(id);

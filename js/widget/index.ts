@@ -10,13 +10,13 @@
 import { MessageLoop } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
-import '../../style/charts.css';
 import { resultFromArrow } from '../../src/charts/arrow';
 import { ChartBuilder } from '../../src/charts/builder/builder';
 import { IChartSpec, IDatasetInfo } from '../../src/charts/types';
 import { ChartView } from '../../src/charts/view';
 import { DashboardView } from './dashboard';
 import { IModel } from './model';
+import { addStyles } from './styles';
 
 function specOf(model: IModel): IChartSpec | null {
   const spec = model.get('spec');
@@ -65,6 +65,7 @@ function renderDashboard(model: IModel, el: HTMLElement) {
 }
 
 function render({ model, el }: { model: IModel; el: HTMLElement }) {
+  addStyles();
   if (model.get('_view_kind') === 'dashboard') {
     return renderDashboard(model, el);
   }
