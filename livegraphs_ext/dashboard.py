@@ -31,6 +31,8 @@ from jupyter_ydoc.utils import cast_all
 from jupyter_ydoc.ybasedoc import YBaseDoc
 from pycrdt import Array, Awareness, Doc, Map
 
+from .specmap import check_spec, plain, sorted_json, spec_ymap
+
 VERSION = 1
 GRID_COLUMNS = 12
 FILTER_KINDS = ("dropdown", "range", "daterange")
@@ -156,14 +158,7 @@ def validate_dashboard(data: Any) -> dict[str, Any]:
             extra = sorted(set(chart) - {"spec", "layout"})
             if extra:
                 errors.append(f"{where}: unknown keys {extra}")
-            spec = chart.get("spec")
-            if not isinstance(spec, dict):
-                errors.append(f"{where}.spec: must be a chart spec object")
-            else:
-                if spec.get("version", VERSION) != VERSION:
-                    errors.append(f"{where}.spec.version: must be {VERSION}")
-                if not isinstance(spec.get("encoding", {}), dict):
-                    errors.append(f"{where}.spec.encoding: must be an object")
+            check_spec(f"{where}.spec", chart.get("spec"), errors)
             _check_layout(f"{where}.layout", chart.get("layout"), errors)
     if errors:
         raise DashboardError(errors)
@@ -181,14 +176,6 @@ def parse_dashboard(text: str) -> dict[str, Any]:
     return validate_dashboard(data)
 
 
-def _sorted(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _sorted(value[k]) for k in sorted(value)}
-    if isinstance(value, list):
-        return [_sorted(v) for v in value]
-    return value
-
-
 def dump_dashboard(data: dict[str, Any]) -> str:
     """The canonical text of a dashboard: fixed key order, charts by id, two-space indent.
 
@@ -200,30 +187,20 @@ def dump_dashboard(data: dict[str, Any]) -> str:
         "version": data.get("version", VERSION),
         "title": data.get("title", ""),
         "crossfilter": data.get("crossfilter", True),
-        "filters": [_sorted(f) for f in data.get("filters", [])],
+        "filters": [sorted_json(f) for f in data.get("filters", [])],
         "charts": {
-            cid: {"spec": _sorted(charts[cid].get("spec", {})), "layout": _sorted(charts[cid]["layout"])}
+            cid: {
+                "spec": sorted_json(charts[cid].get("spec", {})),
+                "layout": sorted_json(charts[cid]["layout"]),
+            }
             for cid in sorted(charts)
         },
     }
     return json.dumps(out, indent=2, ensure_ascii=False) + "\n"
 
 
-def _ymap_spec(spec: dict[str, Any]) -> Map:
-    fields = {k: v for k, v in spec.items() if k != "encoding"}
-    encoding = spec.get("encoding") or {}
-    return Map({**fields, "encoding": Map(dict(encoding))})
-
-
 def _ymap_chart(chart: dict[str, Any]) -> Map:
-    return Map({"spec": _ymap_spec(chart.get("spec", {})), "layout": Map(dict(chart["layout"]))})
-
-
-def _plain(value: Any) -> Any:
-    """A pycrdt value (or Python value) as plain JSON data."""
-    if isinstance(value, Map | Array):
-        return value.to_py()
-    return value
+    return Map({"spec": spec_ymap(chart.get("spec", {})), "layout": Map(dict(chart["layout"]))})
 
 
 class YDashboard(YBaseDoc):
@@ -261,7 +238,7 @@ class YDashboard(YBaseDoc):
         meta = self._ymeta.to_py() or {}
         charts: dict[str, Any] = {}
         for cid, ychart in self._ycharts.items():
-            chart = _plain(ychart) or {}
+            chart = plain(ychart) or {}
             if "layout" not in chart:
                 continue  # a chart half-written by a client; its next update completes it
             charts[cid] = {"spec": chart.get("spec") or {}, "layout": chart["layout"]}
@@ -300,7 +277,7 @@ class YDashboard(YBaseDoc):
                 del self._ycharts[cid]
             for cid, chart in charts.items():
                 current = self._ycharts.get(cid)
-                if isinstance(current, Map) and _plain(current) == {
+                if isinstance(current, Map) and plain(current) == {
                     "spec": chart.get("spec", {}) | {"encoding": chart.get("spec", {}).get("encoding", {})},
                     "layout": chart["layout"],
                 }:

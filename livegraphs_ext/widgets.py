@@ -235,8 +235,10 @@ class ChartWidget(LiveGraphsWidget):
     height = traitlets.Int(420, help="The widget's height in pixels.").tag(sync=True)
 
     def __init__(self, spec: dict[str, Any] | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.spec = spec
+        # The spec (and so the result) is set before the widget's comm opens, so the front end gets
+        # the whole chart in the comm's first message: updates sent right after the open can arrive
+        # before the new model listens and be lost, leaving an empty chart.
+        super().__init__(spec=spec, **kwargs)
 
     @traitlets.observe("spec")
     def _on_spec(self, change: dict[str, Any]) -> None:
@@ -383,28 +385,18 @@ def chart(
 
 
 def read_chart_file(path: Path) -> dict[str, Any]:
-    """The chart spec a ``.lgchart`` file holds; raises naming the file and what is wrong."""
+    """The chart spec a ``.lgchart`` file holds; raises naming the file and every problem."""
+    from .chartdoc import ChartFileError, parse_chart
+
     path = path.expanduser()
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise FileNotFoundError(f"No chart file at {path.absolute()}") from None
     try:
-        spec = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{path} is not a chart file: not JSON: {e.msg} at line {e.lineno}") from None
-    problems = []
-    if not isinstance(spec, dict):
-        raise ValueError(f"{path} is not a chart file: it must hold one chart spec (a JSON object)")
-    if spec.get("version") != 1:
-        problems.append("version: must be 1")
-    if not isinstance(spec.get("dataset"), dict):
-        problems.append("dataset: must be an object with id or name")
-    if not isinstance(spec.get("encoding", {}), dict):
-        problems.append("encoding: must be an object")
-    if problems:
-        raise ValueError(f"{path} is not a valid chart file: " + "; ".join(problems))
-    return spec
+        return parse_chart(text)
+    except ChartFileError as e:
+        raise ValueError(f"{path} is not a valid chart file: " + "; ".join(e.errors)) from None
 
 
 class ChartBuilder(ChartWidget):

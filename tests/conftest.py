@@ -2,17 +2,54 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import os
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 pytest_plugins = ("pytest_jupyter.jupyter_server",)
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus"
+PG_URL = os.environ.get(
+    "LIVEGRAPHS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@contextmanager
+def postgres_database(prefix: str) -> Iterator[str]:
+    """Create a fresh database on the real PostgreSQL server, yield its URL, then drop it."""
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    name = prefix + uuid.uuid4().hex[:12]
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def lg_postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    with postgres_database("lg_test_") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def lg_module_postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database shared by one test module, dropped afterwards."""
+    with postgres_database("lg_mod_test_") as url:
+        yield url
 
 
 @pytest.fixture

@@ -26,11 +26,11 @@ from .servers import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 OIDC_DIR = REPO / "hub" / "oidc-test"
+CHP = REPO / "hub" / "node_modules" / ".bin" / "configurable-http-proxy"
 
 
 def proxy_command() -> str:
-    local = REPO / "hub" / "node_modules" / ".bin" / "configurable-http-proxy"
-    found = str(local) if local.exists() else shutil.which("configurable-http-proxy")
+    found = str(CHP) if CHP.exists() else shutil.which("configurable-http-proxy")
     if not found:
         raise RuntimeError("configurable-http-proxy is not installed; run scripts/test.sh (npm ci in hub/)")
     return found
@@ -50,7 +50,7 @@ def _wait_for(proc: subprocess.Popen[bytes], url: str, timeout: float, log: Path
     raise TimeoutError(f"{url} did not answer in {timeout} s:\n{log.read_text()[-4000:]}")
 
 
-def _stop(proc: subprocess.Popen[bytes] | None, timeout: float = 20) -> None:
+def stop_process(proc: subprocess.Popen[bytes] | None, timeout: float = 20) -> None:
     """SIGTERM (a hub then stops its proxy, servers and services); the whole group if it hangs."""
     if proc and proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
@@ -59,6 +59,12 @@ def _stop(proc: subprocess.Popen[bytes] | None, timeout: float = 20) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
+
+
+def first_admin_password(log: str) -> str | None:
+    """The password a hub printed once in its log for the first admin, if it did."""
+    m = re.search(r"password: (\S+)", log)
+    return m.group(1) if m else None
 
 
 class OIDCProvider:
@@ -97,7 +103,7 @@ class OIDCProvider:
         return self
 
     def stop(self) -> None:
-        _stop(self.proc)
+        stop_process(self.proc)
 
 
 class LiveHub:
@@ -150,11 +156,10 @@ class LiveHub:
         return self.log_path.read_text(errors="replace")
 
     def first_admin_password(self) -> str | None:
-        m = re.search(r"password: (\S+)", self.log())
-        return m.group(1) if m else None
+        return first_admin_password(self.log())
 
     def stop(self) -> None:
-        _stop(self.proc, 30)
+        stop_process(self.proc, 30)
 
 
 class _Forms(html.parser.HTMLParser):

@@ -11,9 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -24,10 +22,9 @@ from typing import Any
 
 import requests
 
+from .hubs import CHP, REPO, first_admin_password, stop_process
 from .servers import free_port
 
-REPO = Path(__file__).resolve().parent.parent
-CHP = REPO / "hub" / "node_modules" / ".bin" / "configurable-http-proxy"
 #: (group, role) the test hub sets up, and who is in it.
 GROUPS = {"analysts": ["cy"], "editors": ["dee"], "livegraphs-admins": ["ivy"]}
 USERS = ["ada", "bo", "cy", "dee", "ivy", "root"]
@@ -139,14 +136,7 @@ class Hub:
         return "\n".join(path.read_text(errors="replace").splitlines()[-n:]) if path.exists() else ""
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)  # the hub stops the proxy, the servers and the service
-        try:
-            self.proc.wait(60)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
+        stop_process(self.proc, 60)
 
     # ------------------------------------------------------------------ hub API
 
@@ -174,9 +164,9 @@ class Hub:
 
     def first_admin_password(self) -> str:
         """The password the hub printed once for the first admin (``root``)."""
-        m = re.search(r"password: (\S+)", (self.root / "hub.log").read_text(errors="replace"))
-        assert m, "the hub printed no first-admin password"
-        return m.group(1)
+        password = first_admin_password((self.root / "hub.log").read_text(errors="replace"))
+        assert password, "the hub printed no first-admin password"
+        return password
 
     def login(self, user: str, password: str) -> requests.Session:
         """A browser-like session logged in with the hub's login form."""

@@ -1,4 +1,5 @@
-"""A dashboard served by jupyter-server-ydoc: two clients edit one ``.lgdash`` room; the file autosaves."""
+"""Shared documents served by jupyter-server-ydoc: two clients edit one ``.lgdash`` (or ``.lgchart``) room;
+the file autosaves."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pycrdt import Map, Provider
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
+from livegraphs_ext.chartdoc import YChart, dump_chart
 from livegraphs_ext.dashboard import YDashboard, dump_dashboard
 
 from .test_dashboard import DASHBOARD, encoding
@@ -62,23 +64,24 @@ class _Channel:
 def lg_dash_client(
     jp_fetch: Callable[..., Any], jp_http_port: int, jp_base_url: str, jp_auth_header: dict[str, str]
 ) -> Callable[[str], Any]:
-    """Open ``path`` as a dashboard room, the way the front end does, and yield its shared document."""
+    """Open ``path`` as a dashboard room (or as ``doc_type``), the way the front end does, and yield
+    its shared document."""
 
     @asynccontextmanager
-    async def connect(path: str) -> AsyncIterator[YDashboard]:
+    async def connect(path: str, doc_type: str = "lgdash") -> AsyncIterator[Any]:
         r = await jp_fetch(
             "api",
             "collaboration",
             "session",
             path,
             method="PUT",
-            body=json.dumps({"format": "text", "type": "lgdash"}),
+            body=json.dumps({"format": "text", "type": doc_type}),
         )
         session = json.loads(r.body)
         room = f"{session['format']}:{session['type']}:{session['fileId']}"
         url = f"ws://127.0.0.1:{jp_http_port}{jp_base_url}api/collaboration/room/{room}?sessionId={session['sessionId']}"
         ws = await websocket_connect(HTTPRequest(url, headers=jp_auth_header))
-        doc = YDashboard()
+        doc = {"lgdash": YDashboard, "lgchart": YChart}[doc_type]()
         try:
             async with Provider(doc.ydoc, _Channel(ws, room)):
                 yield doc
@@ -126,7 +129,8 @@ async def test_two_clients_edit_one_dashboard_and_the_file_keeps_both_edits(
         await until(lambda: merged(a) and merged(b))
         assert a.get() == b.get()
         # and the server autosaves them to the file
-        await until(lambda: json.loads(path.read_text()) == json.loads(a.get()))
+        # (the server writes the file in place, so compare text, never parse a half-written file)
+        await until(lambda: path.read_text() == a.get())
     saved = json.loads(path.read_text())
     assert saved["charts"]["c1"]["spec"]["encoding"]["x"] == {"field": "country"}
     assert saved["charts"]["c1"]["spec"]["encoding"]["color"] == {"field": "channel"}
@@ -141,6 +145,40 @@ async def test_an_empty_new_file_opens_as_an_empty_dashboard(
     async with lg_dash_client("untitled.lgdash") as a:
         await until(lambda: a.ymeta.get("version") == 1)
         a.ymeta["title"] = "Mine"
-        await until(lambda: (jp_root_dir / "untitled.lgdash").read_text().strip() != "")
+        await until(lambda: (jp_root_dir / "untitled.lgdash").read_text() == a.get())
     saved = json.loads((jp_root_dir / "untitled.lgdash").read_text())
     assert saved["title"] == "Mine" and saved["charts"] == {} and saved["version"] == 1
+
+
+async def test_two_clients_build_one_chart_file_and_it_keeps_both_shelves(
+    jp_root_dir: Path, lg_dash_client: Callable[..., Any]
+) -> None:
+    # Given a chart file with nothing on its shelves yet
+    path = jp_root_dir / "sales.lgchart"
+    path.write_text(dump_chart({"version": 1, "dataset": {"name": "sales"}, "encoding": {}}))
+    async with (
+        lg_dash_client("sales.lgchart", "lgchart") as a,
+        lg_dash_client("sales.lgchart", "lgchart") as b,
+    ):
+        # When both clients have it from the server's lgchart room
+        await until(lambda: "dataset" in a.yspec and "dataset" in b.yspec)
+        assert json.loads(a.get())["dataset"] == {"name": "sales"}
+        # and fill different shelves at the same moment
+        with a.ydoc.transaction():
+            a.yspec["mark"] = "bar"
+            a.yspec["encoding"]["x"] = {"field": "region"}
+        b.yspec["encoding"]["color"] = {"field": "channel"}
+
+        def merged(doc: YChart) -> bool:
+            return set(json.loads(doc.get())["encoding"]) == {"x", "color"}
+
+        # Then both see both shelves, and the server saves them to the file
+        await until(lambda: merged(a) and merged(b))
+        await until(lambda: path.read_text() == a.get())
+    saved = json.loads(path.read_text())
+    assert saved == {
+        "version": 1,
+        "dataset": {"name": "sales"},
+        "mark": "bar",
+        "encoding": {"x": {"field": "region"}, "color": {"field": "channel"}},
+    }

@@ -275,8 +275,8 @@ def test_a_chart_file_is_drawn_by_lg_chart(tmp_path: Path, lg_sales: dict[str, A
     ("content", "error", "message"),
     [
         (None, FileNotFoundError, "No chart file at"),
-        ("[1, 2]", ValueError, "one chart spec"),
-        ('{"version": 2, "dataset": 3}', ValueError, "version: must be 1; dataset: must be an object"),
+        ("[1, 2]", ValueError, "must be a chart spec object"),
+        ('{"version": 2, "dataset": 3}', ValueError, "version: must be 1; dataset: must be"),
         ("{", ValueError, "not JSON"),
     ],
 )

@@ -2,33 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from .hubutil import USERS, Hub, add_users, chp_available
 from .test_hub_service import CSV, call, listed
-from .test_store import PG_URL
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
-
-
-@pytest.fixture(scope="module")
-def lg_module_postgres_url() -> Iterator[str]:
-    """A fresh database on the real PostgreSQL server for this module's hub, dropped afterwards."""
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    name = "lg_hub_test_" + uuid.uuid4().hex[:12]
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="module")

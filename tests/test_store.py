@@ -3,39 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from livegraphs_ext.store import Conflict, DatasetStore, NotFound, StoreConfig
 
 CSV = (
     "city,temp,day\nOslo,-3.5,2024-01-01\nLima,24.0,2024-01-01\nOslo,-1.0,2024-01-02\nOslo,-1.0,2024-01-02\n"
 )
-PG_URL = os.environ.get(
-    "LIVEGRAPHS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
-
-
-@pytest.fixture
-def lg_postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database on the real server, dropped afterwards."""
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    name = "lg_test_" + uuid.uuid4().hex[:12]
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -80,38 +80,48 @@ export class ChartOutput extends Widget implements IRenderMime.IRenderer {
 const WIDGET_VIEW_MIMETYPE = 'application/vnd.jupyter.widget-view+json';
 
 /**
- * The widget view of a chart widget, or its data-only chart when this client
- * has no model for the widget.
+ * Make a widget view renderer draw the bundle's data-only chart when this
+ * client has no model for the widget.
  *
- * In a collaborative notebook a client can hold the output trusted and still
- * miss the widget's model (the output came over the shared document before,
- * or instead of, the comm that creates it: ipywidgets#4026); the widget view
- * then shows only an error. The bundle's spec draws the chart instead.
+ * That happens when a saved notebook is reopened (its widget models died with
+ * the kernel that made them) and in a collaborative notebook when the output
+ * came over the shared document before, or instead of, the comm that creates
+ * its model (ipywidgets#4026): the widget view then shows only an error.
+ *
+ * The renderer itself is kept (the widget manager finds its renderers by
+ * class to hand them the manager, and re-renders through `renderModel` once
+ * the kernel's widgets are restored), so only its `renderModel` is extended.
  */
-class WidgetOrChart extends Widget implements IRenderMime.IRenderer {
-  constructor(
-    private _widgetView: IRenderMime.IRenderer,
-    private _client: IChartClient
-  ) {
-    super();
-    this.addClass('jp-LiveGraphs-WidgetOrChart');
-    const layout = new PanelLayout();
-    layout.addWidget(this._widgetView);
-    this.layout = layout;
-  }
-
-  async renderModel(model: IRenderMime.IMimeModel): Promise<void> {
-    await this._widgetView.renderModel(model);
+function withChartFallback(
+  renderer: IRenderMime.IRenderer,
+  client: IChartClient
+): IRenderMime.IRenderer {
+  const renderWidget = renderer.renderModel.bind(renderer);
+  let chart: ChartOutput | null = null;
+  renderer.renderModel = async (model: IRenderMime.IMimeModel) => {
+    await renderWidget(model);
     const failed = /^Error displaying widget/.test(
-      this._widgetView.node.textContent ?? ''
+      renderer.node.textContent ?? ''
     );
-    if (failed && CHART_MIMETYPE in model.data && !this.isDisposed) {
-      const chart = new ChartOutput(this._client);
-      this._widgetView.dispose();
-      (this.layout as PanelLayout).addWidget(chart);
-      await chart.renderModel(model);
+    if (!failed || !(CHART_MIMETYPE in model.data) || renderer.isDisposed) {
+      return;
     }
-  }
+    chart?.dispose();
+    chart = new ChartOutput(client);
+    renderer.node.textContent = '';
+    renderer.removeClass('jupyter-widgets');
+    renderer.addClass('jp-LiveGraphs-WidgetFallback');
+    if (renderer.layout instanceof PanelLayout) {
+      renderer.layout.addWidget(chart);
+    } else if (renderer.node.isConnected) {
+      Widget.attach(chart, renderer.node);
+      renderer.disposed.connect(() => chart?.dispose());
+    } else {
+      return;
+    }
+    await chart.renderModel(model);
+  };
+  return renderer;
 }
 
 /**
@@ -131,7 +141,7 @@ function wrapWidgetView(
     mimeTypes: [WIDGET_VIEW_MIMETYPE],
     defaultRank: inner.defaultRank,
     createRenderer: options =>
-      new WidgetOrChart(inner.createRenderer(options), client)
+      withChartFallback(inner.createRenderer(options), client)
   };
   Private.wrapped.add(factory);
   rendermime.addFactory(factory, rendermime.getRank(WIDGET_VIEW_MIMETYPE));
@@ -161,7 +171,7 @@ export const chartOutputPlugin: JupyterFrontEndPlugin<void> = {
       RANK
     );
     // Each notebook gets its own registry, to which the widget manager adds
-    // the widget view once the notebook's session is ready: wrap it then.
+    // the widget view when the notebook panel is created.
     app.docRegistry.addWidgetExtension('Notebook', {
       createNew: (panel: Widget, context: DocumentRegistry.IContext<any>) => {
         const wrap = () =>
@@ -172,6 +182,10 @@ export const chartOutputPlugin: JupyterFrontEndPlugin<void> = {
               wrapWidgetView(registry, api);
             }
           }, 0);
+        // Wrap as soon as every extension has set the panel up (before the
+        // saved outputs of a reopened notebook render), and again whenever
+        // the widget manager could have put its renderer back.
+        wrap();
         void context.sessionContext.ready.then(wrap);
         context.sessionContext.kernelChanged.connect(wrap);
       }

@@ -1,51 +1,108 @@
 /**
- * The JupyterLab side of charts: the "New Chart" command opening a builder tab.
+ * The JupyterLab side of charts: `.lgchart` chart files, opened as
+ * collaborative documents in the drag-and-drop builder, and the "New Chart"
+ * command that creates one.
  */
+import { ICollaborativeContentProvider } from '@jupyter/collaborative-drive';
 import {
-  ILayoutRestorer,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import {
-  InputDialog,
-  MainAreaWidget,
-  WidgetTracker
-} from '@jupyterlab/apputils';
+import { InputDialog } from '@jupyterlab/apputils';
+import { PathExt } from '@jupyterlab/coreutils';
+import { DocumentRegistry } from '@jupyterlab/docregistry';
+import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { ILiveGraphsAPI } from '../tokens';
-import { ChartBuilder } from './builder/builder';
+import { ChartDoc, ChartModelFactory } from './doc/model';
+import { ChartWidgetFactory } from './doc/widget';
 import { IChartSpec } from './types';
 
 /**
- * The command ids of charts.
+ * The command ids and registered names of charts.
  */
 export namespace ChartCommandIDs {
   export const newChart = 'livegraphs:new-chart';
+  export const fileType = 'livegraphs-chart';
+  export const contentType = 'lgchart';
+  export const widgetFactory = 'Chart Builder';
 }
 
 /**
- * Adds the `livegraphs:new-chart` command: a chart builder in a main-area tab.
+ * The keys of a spec in the order chart files list them (as the server
+ * writes them, `livegraphs_ext/specmap.py`).
+ */
+const SPEC_KEYS = [
+  'version',
+  'dataset',
+  'mark',
+  'encoding',
+  'filters',
+  'sort',
+  'limit',
+  'options',
+  'title',
+  'axes',
+  'max_marks'
+];
+
+/**
+ * The text of a chart file holding `spec`.
+ */
+export function chartFileText(spec: object): string {
+  const entries = Object.entries(spec);
+  const rank = (key: string) =>
+    SPEC_KEYS.includes(key) ? SPEC_KEYS.indexOf(key) : SPEC_KEYS.length;
+  entries.sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
+  return JSON.stringify(Object.fromEntries(entries), null, 2) + '\n';
+}
+
+/**
+ * Registers `.lgchart` files and the `livegraphs:new-chart` command.
  *
- * Arguments: `datasetId` (or `id`; asked for when absent) and optionally
- * `spec`, a chart spec to start from.
+ * The command's arguments: `datasetId` (or `id`; asked for when absent),
+ * optionally `spec`, a chart spec to start from, and `cwd`, the folder of the
+ * new file (by default the file browser's).
  */
 export const chartsPlugin: JupyterFrontEndPlugin<void> = {
   id: 'livegraphs-ext:charts',
-  description: 'Adds the chart builder and the New Chart command.',
+  description: 'Opens .lgchart chart files in the builder; adds New Chart.',
   autoStart: true,
-  requires: [ILiveGraphsAPI],
-  optional: [ILayoutRestorer, ITranslator],
+  requires: [ILiveGraphsAPI, ICollaborativeContentProvider],
+  optional: [IDefaultFileBrowser, ITranslator],
   activate: (
     app: JupyterFrontEnd,
     api: ILiveGraphsAPI,
-    restorer: ILayoutRestorer | null,
+    drive: ICollaborativeContentProvider,
+    browser: IDefaultFileBrowser | null,
     translator: ITranslator | null
   ): void => {
     const trans = (translator ?? nullTranslator).load('livegraphs_ext');
-    const tracker = new WidgetTracker<MainAreaWidget<ChartBuilder>>({
-      namespace: 'livegraphs-chart'
-    });
+    drive.sharedModelFactory.registerDocumentFactory(
+      ChartCommandIDs.contentType,
+      () => ChartDoc.create()
+    );
+    app.docRegistry.addModelFactory(new ChartModelFactory());
+    app.docRegistry.addFileType({
+      name: ChartCommandIDs.fileType,
+      displayName: trans.__('Chart'),
+      extensions: ['.lgchart'],
+      mimeTypes: ['application/json'],
+      contentType: ChartCommandIDs.contentType,
+      fileFormat: 'text',
+      iconClass: 'jp-MaterialIcon jp-JSONIcon'
+    } as Partial<DocumentRegistry.IFileType>);
+    app.docRegistry.addWidgetFactory(
+      new ChartWidgetFactory({
+        name: ChartCommandIDs.widgetFactory,
+        label: trans.__('Chart Builder'),
+        modelName: 'livegraphs-chart',
+        fileTypes: [ChartCommandIDs.fileType],
+        defaultFor: [ChartCommandIDs.fileType],
+        api
+      })
+    );
 
     const pickDataset = async (): Promise<string | null> => {
       const datasets = await api.listDatasets();
@@ -64,12 +121,29 @@ export const chartsPlugin: JupyterFrontEndPlugin<void> = {
       return datasets[labels.indexOf(answer.value)]?.id ?? null;
     };
 
+    /**
+     * `<stem>.lgchart` in `cwd`, or `<stem>-2.lgchart`, … when taken.
+     */
+    const freePath = async (cwd: string, stem: string): Promise<string> => {
+      for (let n = 1; ; n++) {
+        const name = n === 1 ? `${stem}.lgchart` : `${stem}-${n}.lgchart`;
+        const path = PathExt.join(cwd, name);
+        try {
+          await app.serviceManager.contents.get(path, { content: false });
+        } catch {
+          return path;
+        }
+      }
+    };
+
     app.commands.addCommand(ChartCommandIDs.newChart, {
       label: args =>
         args.datasetId || args.id
           ? trans.__('New Chart')
           : trans.__('New Chart…'),
-      caption: trans.__('Build a chart from a dataset by dragging its fields'),
+      caption: trans.__(
+        'Create a chart file of a dataset and build it by dragging fields'
+      ),
       execute: async args => {
         let datasetId =
           ((args.datasetId ?? args.id) as string | undefined) ?? null;
@@ -80,46 +154,30 @@ export const chartsPlugin: JupyterFrontEndPlugin<void> = {
           return null;
         }
         const dataset = await api.getDataset(datasetId);
-        const builder = new ChartBuilder({
-          dataset: {
-            id: dataset.id,
-            name: dataset.name,
-            version: dataset.version,
-            columns: dataset.columns
-          },
-          spec: (args.spec as IChartSpec | undefined) ?? null,
-          client: api
+        const start = args.spec as Partial<IChartSpec> | undefined;
+        const spec = {
+          version: 1,
+          encoding: {},
+          ...start,
+          dataset: start?.dataset ?? { id: dataset.id }
+        };
+        const cwd = (args.cwd as string) ?? browser?.model.path ?? '';
+        // A dataset name may hold characters a file name cannot.
+        const stem =
+          dataset.name.replace(/[\\/:*?"<>|]+/g, '-').trim() || 'chart';
+        const path = await freePath(cwd, stem);
+        await app.serviceManager.contents.save(path, {
+          type: 'file',
+          format: 'text',
+          content: chartFileText(spec)
         });
-        const widget = new MainAreaWidget({ content: builder });
-        widget.id = `livegraphs-chart-${dataset.id}-${++Private.counter.value}`;
-        widget.title.label = trans.__('Chart: %1', dataset.name);
-        widget.title.caption = trans.__('Chart of %1', dataset.name);
-        widget.title.closable = true;
-        widget.addClass('jp-LiveGraphs-ChartBuilderPanel');
-        app.shell.add(widget, 'main');
-        app.shell.activateById(widget.id);
-        await tracker.add(widget);
-        builder.specChanged.connect(() => void tracker.save(widget));
-        return widget;
+        return app.commands.execute('docmanager:open', {
+          path,
+          factory: ChartCommandIDs.widgetFactory
+        });
       }
     });
-
     // The Datasets panel's context menu and the palette offer this command
     // through the workspace's "New Chart" (livegraphs:new-chart-from-dataset).
-    void restorer?.restore(tracker, {
-      command: ChartCommandIDs.newChart,
-      args: widget => ({
-        datasetId: widget.content.datasetInfo.id,
-        spec: widget.content.spec as any
-      }),
-      name: widget => widget.id
-    });
   }
 };
-
-namespace Private {
-  /**
-   * How many builders were opened, for unique widget ids.
-   */
-  export const counter = { value: 0 };
-}

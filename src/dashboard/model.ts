@@ -9,16 +9,12 @@
  * Every chart, its spec, its encoding and its layout are separate maps, so two
  * people who change different fields of one chart at once both keep theirs.
  */
-import { DocumentChange, ISharedDocument, YDocument } from '@jupyter/ydoc';
-import { IChangedArgs } from '@jupyterlab/coreutils';
+import { YDocument } from '@jupyter/ydoc';
 import { DocumentRegistry } from '@jupyterlab/docregistry';
-import {
-  JSONValue,
-  PartialJSONObject,
-  PartialJSONValue
-} from '@lumino/coreutils';
-import { ISignal, Signal } from '@lumino/signaling';
+import { JSONValue, PartialJSONValue } from '@lumino/coreutils';
 import * as Y from 'yjs';
+
+import { IJSONDocChange, JSONDocModel, JSONDocModelFactory } from '../docmodel';
 
 import {
   IChartLayout,
@@ -37,12 +33,7 @@ export const GRID_COLUMNS = 12;
 /**
  * The change emitted by a dashboard shared model.
  */
-export interface IDashboardChange extends DocumentChange {
-  /**
-   * Something in the dashboard content changed.
-   */
-  contentChange?: true;
-}
+export type IDashboardChange = IJSONDocChange;
 
 /**
  * A plain copy of a Yjs value.
@@ -349,6 +340,14 @@ export class DashboardDoc extends YDocument<IDashboardChange> {
     });
   }
 
+  /**
+   * The shared map of a chart's spec (to bind a chart builder to), if the
+   * chart exists.
+   */
+  specMap(id: string): Y.Map<any> | undefined {
+    return this._spec(id);
+  }
+
   private _spec(id: string): Y.Map<any> | undefined {
     return this._charts.get(id)?.get('spec') as Y.Map<any> | undefined;
   }
@@ -370,128 +369,24 @@ export function clampLayout(layout: IChartLayout): IChartLayout {
 }
 
 /**
- * The document model JupyterLab opens a `.lgdash` file with: a thin wrapper
- * around the shared model, which the server loads and saves.
+ * The document model JupyterLab opens a `.lgdash` file with.
  */
-export class DashboardModel implements DocumentRegistry.IModel {
+export class DashboardModel extends JSONDocModel<DashboardDoc> {
   constructor(options: DocumentRegistry.IModelOptions<DashboardDoc> = {}) {
-    this.sharedModel = options.sharedModel ?? DashboardDoc.create();
-    this.sharedModel.changed.connect(this._onSharedChanged, this);
+    super(options.sharedModel ?? DashboardDoc.create());
   }
-
-  readonly collaborative = true;
-  readonly sharedModel: DashboardDoc;
-  readonly defaultKernelName = '';
-  readonly defaultKernelLanguage = '';
-
-  get contentChanged(): ISignal<this, void> {
-    return this._contentChanged;
-  }
-
-  get stateChanged(): ISignal<this, IChangedArgs<any>> {
-    return this._stateChanged;
-  }
-
-  get dirty(): boolean {
-    return this._dirty;
-  }
-  set dirty(value: boolean) {
-    if (value !== this._dirty) {
-      const oldValue = this._dirty;
-      this._dirty = value;
-      this._stateChanged.emit({ name: 'dirty', oldValue, newValue: value });
-    }
-  }
-
-  get readOnly(): boolean {
-    return this._readOnly;
-  }
-  set readOnly(value: boolean) {
-    if (value !== this._readOnly) {
-      const oldValue = this._readOnly;
-      this._readOnly = value;
-      this._stateChanged.emit({ name: 'readOnly', oldValue, newValue: value });
-    }
-  }
-
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
-
-  toString(): string {
-    return JSON.stringify(this.sharedModel.toJSON(), null, 2) + '\n';
-  }
-
-  fromString(value: string): void {
-    this.sharedModel.setSource(value);
-  }
-
-  toJSON(): PartialJSONObject {
-    return this.sharedModel.toJSON() as unknown as PartialJSONObject;
-  }
-
-  fromJSON(value: PartialJSONValue): void {
-    this.sharedModel.setSource(value);
-  }
-
-  initialize(): void {
-    // The server fills the shared model; nothing to do here.
-  }
-
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._isDisposed = true;
-    this.sharedModel.changed.disconnect(this._onSharedChanged, this);
-    Signal.clearData(this);
-  }
-
-  private _onSharedChanged(_: DashboardDoc, change: IDashboardChange): void {
-    if (change.contentChange) {
-      this._contentChanged.emit();
-    }
-    const dirty = change.stateChange?.find(c => c.name === 'dirty');
-    if (dirty) {
-      this.dirty = dirty.newValue as boolean;
-    }
-  }
-
-  private _dirty = false;
-  private _readOnly = false;
-  private _isDisposed = false;
-  private _contentChanged = new Signal<this, void>(this);
-  private _stateChanged = new Signal<this, IChangedArgs<any>>(this);
 }
 
 /**
  * Creates dashboard document models.
  */
-export class DashboardModelFactory implements DocumentRegistry.IModelFactory<DashboardModel> {
-  readonly name = 'livegraphs-dashboard';
-  readonly contentType = 'lgdash';
-  readonly fileFormat = 'text';
-  readonly collaborative = true;
-
-  get isDisposed(): boolean {
-    return this._isDisposed;
+export class DashboardModelFactory extends JSONDocModelFactory<DashboardModel> {
+  constructor() {
+    super({
+      name: 'livegraphs-dashboard',
+      contentType: 'lgdash',
+      create: sharedModel =>
+        new DashboardModel({ sharedModel: sharedModel as DashboardDoc })
+    });
   }
-
-  dispose(): void {
-    this._isDisposed = true;
-  }
-
-  preferredLanguage(): string {
-    return '';
-  }
-
-  createNew(
-    options: DocumentRegistry.IModelOptions<ISharedDocument> = {}
-  ): DashboardModel {
-    return new DashboardModel(
-      options as DocumentRegistry.IModelOptions<DashboardDoc>
-    );
-  }
-
-  private _isDisposed = false;
 }

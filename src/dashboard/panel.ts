@@ -6,14 +6,12 @@ import { Message } from '@lumino/messaging';
 import { ISignal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
+import { AWARENESS_FIELD, peerBadge, peersOf } from '../presence';
 import { effectiveSpec, ISelection, selectionFor } from './crossfilter';
 import { DashboardDoc, GRID_COLUMNS } from './model';
 import { IChartLayout, IDashboardFilter, IFieldRef, ISpec } from './types';
 
-/**
- * The awareness field where a client says which chart it is editing.
- */
-export const AWARENESS_FIELD = 'livegraphs';
+export { AWARENESS_FIELD };
 
 const MARKS = [
   'bar',
@@ -106,14 +104,6 @@ interface ICell {
   lastSpec: string;
 }
 
-interface IPeer {
-  clientId: number;
-  name: string;
-  initials: string;
-  color: string;
-  chart: string | null;
-}
-
 function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
   className?: string,
@@ -147,6 +137,7 @@ export class DashboardPanel extends Widget {
     this.addClass('jp-LiveGraphs-Dashboard');
     this._doc = options.doc;
     this._createView = options.createChartView ?? (() => new SpecSummary());
+    this._openInBuilder = options.openInBuilder ?? null;
 
     const toolbar = el('div', 'jp-LiveGraphs-DashboardToolbar');
     this._titleInput = el('input', 'jp-LiveGraphs-DashboardTitle', {
@@ -273,47 +264,13 @@ export class DashboardPanel extends Widget {
     this._renderPeople();
   };
 
-  private _peers(): IPeer[] {
-    const awareness = this._doc.awareness;
-    if (!awareness) {
-      return [];
-    }
-    const peers: IPeer[] = [];
-    awareness.getStates().forEach((state: any, clientId: number) => {
-      const user = state?.user;
-      if (!user) {
-        return;
-      }
-      peers.push({
-        clientId,
-        name: String(user.display_name ?? user.name ?? 'Anonymous'),
-        initials: String(user.initials ?? '?'),
-        color: String(user.color ?? ''),
-        chart: state?.[AWARENESS_FIELD]?.chart ?? null
-      });
-    });
-    return peers;
-  }
-
-  private _badge(peer: IPeer): HTMLElement {
-    const badge = el('span', 'jp-LiveGraphs-DashboardBadge', {
-      title: peer.name
-    });
-    badge.textContent = peer.initials;
-    badge.dataset.user = peer.name;
-    if (/^(#[0-9a-fA-F]{3,8}|var\(--[\w-]+\))$/.test(peer.color)) {
-      badge.style.backgroundColor = peer.color;
-    }
-    return badge;
-  }
-
   private _renderPeople(): void {
     const me = this._doc.awareness?.clientID;
-    const peers = this._peers();
-    this._people.replaceChildren(...peers.map(p => this._badge(p)));
+    const peers = peersOf(this._doc.awareness);
+    this._people.replaceChildren(...peers.map(p => peerBadge(p)));
     for (const [id, cell] of this._cells) {
       const editors = peers.filter(p => p.chart === id && p.clientId !== me);
-      cell.badges.replaceChildren(...editors.map(p => this._badge(p)));
+      cell.badges.replaceChildren(...editors.map(p => peerBadge(p)));
       cell.node.classList.toggle('jp-mod-peerEditing', editors.length > 0);
     }
   }
@@ -405,7 +362,17 @@ export class DashboardPanel extends Widget {
     });
     edit.setAttribute('aria-label', 'Edit chart');
     remove.setAttribute('aria-label', 'Remove chart');
-    header.append(title, badges, edit, remove);
+    header.append(title, badges, edit);
+    const openInBuilder = this._openInBuilder;
+    if (openInBuilder) {
+      const open = button('Builder', 'jp-LiveGraphs-DashboardOpenBuilder', () =>
+        openInBuilder(id)
+      );
+      open.setAttribute('aria-label', 'Open in builder');
+      open.title = 'Open this chart in the drag-and-drop builder';
+      header.append(open);
+    }
+    header.append(remove);
     const shelves = el('div', 'jp-LiveGraphs-DashboardShelves', {
       role: 'group',
       'aria-label': 'Shelves'
@@ -766,6 +733,7 @@ export class DashboardPanel extends Widget {
 
   private _doc: DashboardDoc;
   private _createView: () => IChartCellView;
+  private _openInBuilder: ((chartId: string) => void) | null;
   private _titleInput: HTMLInputElement;
   private _datasetInput: HTMLInputElement;
   private _crossInput: HTMLInputElement;
@@ -789,6 +757,12 @@ export namespace DashboardPanel {
      * Make the view a cell draws its chart with; a text summary when omitted.
      */
     createChartView?: () => IChartCellView;
+
+    /**
+     * Open a chart in the drag-and-drop builder; without it, cells offer
+     * only their inline shelves.
+     */
+    openInBuilder?: (chartId: string) => void;
   }
 
   /**

@@ -7,7 +7,7 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
+import { ICommandPalette, MainAreaWidget } from '@jupyterlab/apputils';
 import { PathExt } from '@jupyterlab/coreutils';
 import {
   ABCWidgetFactory,
@@ -16,6 +16,7 @@ import {
 } from '@jupyterlab/docregistry';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 
+import { BoundChartBuilder } from '../charts/doc/widget';
 import { ChartView } from '../charts/view';
 import { ILiveGraphsAPI } from '../tokens';
 import { DashboardDoc, DashboardModel, DashboardModelFactory } from './model';
@@ -48,17 +49,20 @@ export class DashboardWidgetFactory extends ABCWidgetFactory<
   DashboardModel
 > {
   constructor(options: DashboardWidgetFactory.IOptions) {
-    const { createChartView, ...rest } = options;
+    const { createChartView, openInBuilder, ...rest } = options;
     super({ ...rest, contentProviderId: 'rtc' });
     this._createChartView = createChartView;
+    this._openInBuilder = openInBuilder;
   }
 
   protected createNewWidget(
     context: DocumentRegistry.IContext<DashboardModel>
   ): DashboardDocument {
+    const open = this._openInBuilder;
     const content = new DashboardPanel({
       doc: context.model.sharedModel,
-      createChartView: this._createChartView
+      createChartView: this._createChartView,
+      openInBuilder: open ? id => open(widget, id) : undefined
     });
     const widget = new DashboardDocument({ content, context });
     widget.addClass('jp-LiveGraphs-DashboardDocument');
@@ -66,12 +70,81 @@ export class DashboardWidgetFactory extends ABCWidgetFactory<
   }
 
   private _createChartView?: () => IChartCellView;
+  private _openInBuilder?: (dashboard: DashboardDocument, id: string) => void;
 }
 
 export namespace DashboardWidgetFactory {
   export interface IOptions extends DocumentRegistry.IWidgetFactoryOptions<DashboardDocument> {
     createChartView?: () => IChartCellView;
+    /**
+     * Open a chart of a dashboard in the drag-and-drop builder.
+     */
+    openInBuilder?: (dashboard: DashboardDocument, chartId: string) => void;
   }
+}
+
+/**
+ * The builders open on dashboard charts, by dashboard widget and chart id.
+ */
+const builders = new Map<string, MainAreaWidget<BoundChartBuilder>>();
+
+/**
+ * Open a dashboard's chart in the drag-and-drop builder, bound to the chart's
+ * spec map in the dashboard's shared document: every drop is a collaborative
+ * edit of the dashboard and lands in its file.
+ */
+function openInBuilder(
+  app: JupyterFrontEnd,
+  api: ILiveGraphsAPI,
+  dashboard: DashboardDocument,
+  chartId: string
+): void {
+  const key = `${dashboard.id}/${chartId}`;
+  const open = builders.get(key);
+  if (open) {
+    app.shell.activateById(open.id);
+    return;
+  }
+  const doc = dashboard.context.model.sharedModel;
+  const yspec = doc.specMap(chartId);
+  if (!yspec) {
+    return;
+  }
+  const content = new BoundChartBuilder({
+    api,
+    yspec,
+    awareness: doc.awareness
+  });
+  const widget = new MainAreaWidget({ content });
+  widget.id = `livegraphs-dashboard-chart-${dashboard.id}-${chartId}`;
+  widget.addClass('jp-LiveGraphs-ChartBuilderPanel');
+  widget.title.closable = true;
+  const label = () => {
+    const spec = doc.getChart(chartId)?.spec;
+    widget.title.label = `${spec?.title || spec?.mark || 'Chart'} (${PathExt.basename(dashboard.context.path)})`;
+    widget.title.caption = `A chart of ${dashboard.context.path}`;
+  };
+  label();
+  // The builder goes when its chart leaves the dashboard (or is replaced,
+  // e.g. by a revert) and when the dashboard closes.
+  const onChange = () => {
+    if (doc.specMap(chartId) !== yspec) {
+      widget.dispose();
+    } else {
+      label();
+    }
+  };
+  doc.changed.connect(onChange);
+  const close = () => widget.dispose();
+  dashboard.disposed.connect(close);
+  widget.disposed.connect(() => {
+    doc.changed.disconnect(onChange);
+    dashboard.disposed.disconnect(close);
+    builders.delete(key);
+  });
+  builders.set(key, widget);
+  app.shell.add(widget, 'main', { mode: 'split-right', ref: dashboard.id });
+  app.shell.activateById(widget.id);
 }
 
 /**
@@ -116,6 +189,9 @@ export const dashboardPlugin: JupyterFrontEndPlugin<void> = {
               client: api,
               placeholder: 'Edit the chart to put fields on its shelves.'
             }) as unknown as IChartCellView
+        : undefined,
+      openInBuilder: api
+        ? (dashboard, id) => openInBuilder(app, api, dashboard, id)
         : undefined
     });
     app.docRegistry.addWidgetFactory(factory);

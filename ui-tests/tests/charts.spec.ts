@@ -1,6 +1,9 @@
 import { expect, test } from '@jupyterlab/galata';
 import type { Locator, Page, TestInfo } from '@playwright/test';
 
+import { dragField } from './builder-helpers';
+import { savedFile } from './collab-helpers';
+
 const PANEL_ID = 'livegraphs-datasets';
 const PAYLOAD = '<img src=x onerror="window.__xss=1">';
 const LINK = '<a href="https://evil.example/phish">click</a>';
@@ -29,32 +32,6 @@ async function upload(page: Page, baseURL: string): Promise<any> {
   });
   expect(response.status()).toBe(201);
   return response.json();
-}
-
-/**
- * Drag a field from the builder's field list onto a shelf, with real mouse moves.
- */
-async function dragField(
-  page: Page,
-  builder: Locator,
-  field: string,
-  shelf: string
-): Promise<void> {
-  const source = builder.locator(
-    `.jp-LiveGraphs-field[data-field="${field}"]`
-  );
-  const target = builder.getByRole('list', { name: `${shelf} shelf` });
-  const from = (await source.boundingBox())!;
-  const to = (await target.boundingBox())!;
-  await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
-  await page.mouse.down();
-  await page.mouse.move(from.x + from.width / 2 + 12, from.y + 12, {
-    steps: 3
-  });
-  await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, {
-    steps: 8
-  });
-  await page.mouse.up();
 }
 
 /**
@@ -109,12 +86,17 @@ test.describe('chart builder', () => {
       .getByRole('menuitem', { name: 'New Chart', exact: true })
       .click();
 
-    // Then a builder tab opens with the fields and their types
+    // Then a chart file named after the dataset opens in the builder, with
+    // the fields and their types
     const builder = page.locator('.jp-LiveGraphs-ChartBuilder');
     await expect(builder).toBeVisible();
     await expect(
-      page.getByRole('tab', { name: `Chart: ${dataset.name}` })
+      page.getByRole('tab', { name: `${dataset.name}.lgchart` })
     ).toBeVisible();
+    const path: string = await page.evaluate(
+      () => (window as any).jupyterapp.shell.currentWidget.context.path
+    );
+    expect(path.endsWith(`${dataset.name}.lgchart`)).toBe(true);
     const fields = builder.getByRole('list', { name: 'Fields' });
     await expect(fields.locator('.jp-LiveGraphs-field')).toHaveText([
       /month/,
@@ -243,6 +225,17 @@ test.describe('chart builder', () => {
     await expect
       .poll(async () => (await traces(builder)).map(t => t.x.join()))
       .toEqual(['EMEA']);
+
+    // and the chart file on the server holds the spec being built
+    await expect
+      .poll(
+        async () => {
+          const saved = await savedFile(page, baseURL!, path);
+          return saved && [saved.mark, saved.encoding.x, saved.limit];
+        },
+        { timeout: 15000 }
+      )
+      .toEqual(['bar', { field: 'region' }, 1]);
 
     // A spec the server rejects shows its error inline
     await builder.locator('.jp-LiveGraphs-markPicker').selectOption('map');

@@ -1,5 +1,15 @@
-import { expect, galata, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import { Locator, Page } from '@playwright/test';
+
+import { dragField, shelf } from './builder-helpers';
+import {
+  ALICE,
+  createFile,
+  openGuest,
+  openPath,
+  savedFile,
+  uploadCSV
+} from './collab-helpers';
 
 const CSV = [
   'month,region,revenue,units',
@@ -38,53 +48,14 @@ function dashboard(name: string, charts?: { [id: string]: any }) {
   };
 }
 
+test.use({ mockUser: ALICE });
+
 async function upload(page: Page, baseURL: string): Promise<string> {
-  const name = `sales-${Date.now()}`;
-  const url = new URL('livegraphs/api/datasets', `${baseURL}/`);
-  url.searchParams.set('name', name);
-  const response = await page.request.post(url.href, {
-    data: CSV,
-    headers: { 'Content-Type': 'text/csv' }
-  });
-  expect(response.status()).toBe(201);
-  return name;
+  return (await uploadCSV(page, baseURL, CSV)).name;
 }
-
-async function createFile(
-  page: Page,
-  baseURL: string,
-  path: string,
-  content: unknown
-): Promise<void> {
-  const url = new URL(`api/contents/${path}`, `${baseURL}/`);
-  const created = await page.request.put(url.href, {
-    data: { type: 'file', format: 'text', content: JSON.stringify(content, null, 2) }
-  });
-  expect(created.status()).toBeLessThan(300);
-}
-
-function user(name: string, initials: string, color: string) {
-  return {
-    identity: {
-      username: name.toLowerCase(),
-      name,
-      display_name: name,
-      initials,
-      color,
-      avatar_url: null
-    },
-    permissions: {}
-  };
-}
-
-test.use({ mockUser: user('Alice', 'AL', '#1f77b4') });
 
 async function open(page: Page, path: string): Promise<void> {
-  await page.evaluate(async p => {
-    await (window as any).jupyterapp.commands.execute('docmanager:open', {
-      path: p
-    });
-  }, path);
+  await openPath(page, path);
   await expect(page.locator('.jp-LiveGraphs-Dashboard')).toBeVisible();
 }
 
@@ -99,21 +70,6 @@ async function specOf(page: Page, id: string): Promise<any> {
   return JSON.parse(text ?? 'null');
 }
 
-async function savedFile(page: Page, baseURL: string, path: string) {
-  const url = new URL(`api/contents/${path}`, `${baseURL}/`);
-  url.searchParams.set('content', '1');
-  const response = await page.request.get(url.href);
-  expect(response.status()).toBe(200);
-  const text: string = (await response.json()).content;
-  // The server writes the file in place; a read can meet it half-written,
-  // which the caller's poll reads again.
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}
-
 test.describe('collaborative dashboards', () => {
   let guest: IJupyterLabPageFixture;
   let path: string;
@@ -125,24 +81,17 @@ test.describe('collaborative dashboards', () => {
     path = `${tmpPath}/sales.lgdash`;
     await createFile(page, baseURL!, path, dashboard(dataset));
     // opened by Alice (page) and by Bob (a second browser context)
-    guest = (
-      await galata.newPage({
-        baseURL: baseURL!,
-        browser,
-        tmpPath,
-        waitForApplication,
-        mockUser: user('Bob', 'BO', '#ff7f0e')
-      })
-    ).page;
+    guest = await openGuest({ baseURL: baseURL!, browser, tmpPath, waitForApplication });
     await open(page, path);
     await open(guest, path);
     await expect(cell(page, 'c1')).toBeVisible();
     await expect(cell(guest, 'c1')).toBeVisible();
-    // with the chart drawn for both
+    // with the chart drawn for both (the first chart also loads Plotly)
     for (const p of [page, guest]) {
       await expect(cell(p, 'c1').locator('.jp-LiveGraphs-ChartView')).toHaveAttribute(
         'data-lg-state',
-        'ready'
+        'ready',
+        { timeout: 30000 }
       );
     }
   });
@@ -199,6 +148,43 @@ test.describe('collaborative dashboards', () => {
         y: { field: 'revenue', aggregate: 'sum' },
         color: { field: 'channel' }
       });
+  });
+
+  test('a chart opened in the builder edits the dashboard: a drop there shows in both dashboards and the file', async ({
+    page,
+    baseURL
+  }) => {
+    // When Alice opens chart c1 in the drag-and-drop builder
+    await cell(page, 'c1').getByRole('button', { name: 'Open in builder' }).click();
+    const builder = page.locator('.jp-LiveGraphs-ChartBuilderPanel .jp-LiveGraphs-ChartBuilder');
+    await expect(builder.locator('.jp-LiveGraphs-field[data-field="month"]')).toBeVisible();
+    // Then it shows the chart's shelves, and Bob among the people there
+    await expect(shelf(builder, 'X axis')).toContainText('region');
+    await expect(shelf(builder, 'Y axis')).toContainText('Sum of revenue');
+    await expect(
+      page.locator('.jp-LiveGraphs-BoundBuilderHeader .jp-LiveGraphs-DashboardBadge[data-user="Bob"]')
+    ).toBeVisible();
+    // When she drags units onto Color in the builder
+    await dragField(page, builder, 'units', 'Color');
+    // Then the chart cell shows it, in her dashboard and in Bob's
+    for (const p of [page, guest]) {
+      await expect
+        .poll(async () => (await specOf(p, 'c1'))?.encoding)
+        .toEqual({
+          x: { field: 'region' },
+          y: { field: 'revenue', aggregate: 'sum' },
+          color: { field: 'units' }
+        });
+    }
+    // and the dashboard file holds it
+    await expect
+      .poll(async () => (await savedFile(page, baseURL!, path))?.charts.c1.spec.encoding.color, {
+        timeout: 15000
+      })
+      .toEqual({ field: 'units' });
+    // When Bob removes the chart, the builder tab closes
+    await cell(guest, 'c1').getByRole('button', { name: 'Remove chart' }).click();
+    await expect(builder).toHaveCount(0);
   });
 
   test('moving a chart and a dashboard filter reach the other person', async ({ page, baseURL }) => {
@@ -295,7 +281,8 @@ test.describe('cross-filtering', () => {
     for (const id of ['c1', 'c2']) {
       await expect(cell(page, id).locator('.jp-LiveGraphs-ChartView')).toHaveAttribute(
         'data-lg-state',
-        'ready'
+        'ready',
+        { timeout: 30000 }
       );
     }
     const before = await drawn(page, 'c2');
@@ -324,5 +311,79 @@ test.describe('cross-filtering', () => {
     await clickMark(page, bars.nth(emea));
     await expect.poll(async () => (await specOf(page, 'c2')).filters ?? []).toEqual([]);
     await expect.poll(() => drawn(page, 'c2')).toEqual(before);
+  });
+});
+
+test.describe('document timeline', () => {
+  test('sliding the timeline back and restoring brings the earlier dashboard back, also in the file', async ({
+    page,
+    baseURL,
+    tmpPath
+  }) => {
+    // Given a dashboard with one chart, titled "Sales"
+    const dataset = await upload(page, baseURL!);
+    const path = `${tmpPath}/history.lgdash`;
+    await createFile(page, baseURL!, path, dashboard(dataset));
+    await open(page, path);
+    await expect(cell(page, 'c1')).toBeVisible();
+    // and a few edits: a chart added, the title changed, another chart added
+    const cells = page.locator('.jp-LiveGraphs-DashboardCell');
+    const title = page.getByLabel('Dashboard title');
+    const ids = () => cells.evaluateAll(nodes => nodes.map(n => (n as HTMLElement).dataset.chartId).sort());
+    await page.getByRole('button', { name: 'Add chart' }).click();
+    await expect(cells).toHaveCount(2);
+    const afterFirstEdit = await ids();
+    await title.fill('Sales 2025');
+    await title.dispatchEvent('change');
+    await page.getByRole('button', { name: 'Add chart' }).click();
+    await expect(cells).toHaveCount(3);
+    await expect
+      .poll(async () => {
+        const saved = await savedFile(page, baseURL!, path);
+        return [saved?.title, Object.keys(saved?.charts ?? {}).length];
+      }, { timeout: 15000 })
+      .toEqual(['Sales 2025', 3]);
+
+    // When the timeline in the status bar is opened
+    const opened = page.waitForResponse(r => r.url().includes('/api/collaboration/timeline/'));
+    await page.locator('#jp-slider-status-bar').getByTitle('Document Timeline').click();
+    expect((await opened).status()).toBe(200);
+    const slider = page.locator('#jp-slider-status-bar input.jp-Slider');
+    await expect(slider).toBeVisible();
+    // it has a step for the file as loaded and one for each edit
+    await expect(slider).toHaveAttribute('max', '3');
+    const moved = async (value: string) => {
+      const done = page.waitForResponse(r => r.url().includes('/api/collaboration/undo_redo/'));
+      await slider.fill(value);
+      expect((await done).status()).toBe(200);
+    };
+    // When it is slid back to the start, the view shows the dashboard as loaded
+    await moved('0');
+    await expect(cells).toHaveCount(1);
+    await expect(cell(page, 'c1')).toBeVisible();
+    await expect(title).toHaveValue('Sales');
+    // and one step forward, as it was after the first edit
+    await moved('1');
+    await expect.poll(ids).toEqual(afterFirstEdit);
+    await expect(title).toHaveValue('Sales');
+
+    // When that version is restored
+    await page.getByRole('button', { name: /^Restore version/ }).click();
+    // Then the file on disk holds it again
+    await expect
+      .poll(async () => {
+        const saved = await savedFile(page, baseURL!, path);
+        return [saved?.title, Object.keys(saved?.charts ?? {}).sort()];
+      }, { timeout: 15000 })
+      .toEqual(['Sales', afterFirstEdit]);
+    // and the dashboard, back on the live document, still shows it and takes new edits
+    expect(await ids()).toEqual(afterFirstEdit);
+    await expect(title).toHaveValue('Sales');
+    await page.getByRole('button', { name: 'Add chart' }).click();
+    await expect
+      .poll(async () => Object.keys((await savedFile(page, baseURL!, path))?.charts ?? {}).length, {
+        timeout: 15000
+      })
+      .toBe(3);
   });
 });

@@ -1,5 +1,7 @@
-import { expect, galata, test } from '@jupyterlab/galata';
+import { expect, test } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
+
+import { ALICE, createFile, openGuest, openPath, uploadCSV } from './collab-helpers';
 
 const PAYLOAD = '<img src=x onerror="window.__xss=1">';
 
@@ -10,29 +12,10 @@ const CSV = [
   `"${PAYLOAD.replace(/"/g, '""')}",10`
 ].join('\n');
 
-function user(name: string, initials: string, color: string) {
-  return {
-    identity: {
-      username: name.toLowerCase(),
-      name,
-      display_name: name,
-      initials,
-      color,
-      avatar_url: null
-    },
-    permissions: {}
-  };
-}
-
-test.use({ mockUser: user('Alice', 'AL', '#1f77b4') });
+test.use({ mockUser: ALICE });
 
 async function open(page: Page, path: string): Promise<void> {
-  await page.evaluate(async p => {
-    await (window as any).jupyterapp.commands.execute('docmanager:open', {
-      path: p,
-      factory: 'Notebook'
-    });
-  }, path);
+  await openPath(page, path, 'Notebook');
   await expect(page.locator('.jp-NotebookPanel .jp-Cell').first()).toBeVisible();
 }
 
@@ -43,42 +26,22 @@ test('a chart widget run by one person shows as a chart for another, without a r
   tmpPath,
   waitForApplication
 }) => {
+  // Two browsers and a kernel start here, as in the notebook widget test of charts.spec.ts.
+  test.setTimeout(180000);
   // Given a dataset whose values include an HTML payload
-  const name = `sales-${Date.now()}`;
-  const upload = new URL('livegraphs/api/datasets', `${baseURL}/`);
-  upload.searchParams.set('name', name);
-  const uploaded = await page.request.post(upload.href, {
-    data: CSV,
-    headers: { 'Content-Type': 'text/csv' }
-  });
-  expect(uploaded.status()).toBe(201);
+  const { name } = await uploadCSV(page, baseURL!, CSV);
   // and a notebook open in Alice's browser and in Bob's (a second context)
   const path = `${tmpPath}/collab.ipynb`;
-  const created = await page.request.put(new URL(`api/contents/${path}`, `${baseURL}/`).href, {
-    data: {
-      type: 'notebook',
-      content: {
-        cells: [
-          { cell_type: 'code', id: 'c1', metadata: {}, outputs: [], execution_count: null, source: '' }
-        ],
-        metadata: {
-          kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' }
-        },
-        nbformat: 4,
-        nbformat_minor: 5
-      }
-    }
-  });
-  expect(created.status()).toBeLessThan(300);
-  const guest = (
-    await galata.newPage({
-      baseURL: baseURL!,
-      browser,
-      tmpPath,
-      waitForApplication,
-      mockUser: user('Bob', 'BO', '#ff7f0e')
-    })
-  ).page;
+  const notebook = {
+    cells: [{ cell_type: 'code', id: 'c1', metadata: {}, outputs: [], execution_count: null, source: '' }],
+    metadata: {
+      kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' }
+    },
+    nbformat: 4,
+    nbformat_minor: 5
+  };
+  await createFile(page, baseURL!, path, notebook, 'notebook');
+  const guest = await openGuest({ baseURL: baseURL!, browser, tmpPath, waitForApplication });
   try {
     await open(page, path);
     await open(guest, path);

@@ -96,6 +96,11 @@ const MAP_SHELVES = new Set<ShelfId>(['latitude', 'longitude', 'location']);
  */
 const NEEDS_Y = new Set<Mark>(['bar', 'line', 'area', 'histogram', 'pie']);
 
+/**
+ * A spec that may not draw yet: no mark until the shelves suggest one.
+ */
+export type IChartDraft = Omit<IChartSpec, 'mark'> & { mark?: Mark };
+
 export class ChartBuilder extends Panel {
   constructor(options: ChartBuilder.IOptions) {
     super();
@@ -150,7 +155,7 @@ export class ChartBuilder extends Panel {
   get spec(): IChartSpec | null {
     return this._spec;
   }
-  set spec(spec: IChartSpec | null) {
+  set spec(spec: IChartSpec | IChartDraft | null) {
     this._encoding = {};
     this._filters = [];
     this._mark = 'auto';
@@ -163,6 +168,37 @@ export class ChartBuilder extends Panel {
       this._load(spec);
     }
     this._update(false);
+  }
+
+  /**
+   * What is on the shelves as a spec, also before it makes a chart (then
+   * without a mark): what a chart file or a dashboard stores.
+   */
+  get draft(): IChartDraft {
+    if (this._spec) {
+      return JSON.parse(JSON.stringify(this._spec));
+    }
+    const encoding: IEncoding = JSON.parse(JSON.stringify(this._encoding));
+    if (encoding.tooltip && !encoding.tooltip.length) {
+      delete encoding.tooltip;
+    }
+    const draft: IChartDraft = {
+      version: 1,
+      dataset: this._datasetRef(),
+      encoding,
+      ...JSON.parse(JSON.stringify(this._carry))
+    };
+    if (this._mark !== 'auto') {
+      draft.mark = this._mark;
+    }
+    const filters = this._specFilters();
+    if (filters.length) {
+      draft.filters = filters;
+    }
+    if (this._title) {
+      draft.title = this._title;
+    }
+    return draft;
   }
 
   /**
@@ -192,7 +228,7 @@ export class ChartBuilder extends Panel {
   private _typeOf = (field: string): string | undefined =>
     this._dataset.columns.find(c => c.name === field)?.type;
 
-  private _load(spec: IChartSpec): void {
+  private _load(spec: IChartSpec | IChartDraft): void {
     this._encoding = JSON.parse(JSON.stringify(spec.encoding ?? {}));
     this._mark = spec.mark ?? 'auto';
     this._title = spec.title ?? '';
@@ -235,26 +271,12 @@ export class ChartBuilder extends Panel {
       }
       spec = {
         version: 1,
-        dataset:
-          this._version === undefined
-            ? { id: this._dataset.id }
-            : { id: this._dataset.id, version: this._version },
+        dataset: this._datasetRef(),
         mark,
         encoding,
         ...this._carry
       };
-      const filters: IFilter[] = [
-        ...this._filters
-          .filter(
-            f => f.value !== null || f.cmp === 'is_null' || f.cmp === 'not_null'
-          )
-          .map(f =>
-            f.cmp === 'is_null' || f.cmp === 'not_null'
-              ? { column: f.column, cmp: f.cmp }
-              : { column: f.column, cmp: f.cmp, value: f.value }
-          ),
-        ...this._extraFilters
-      ];
+      const filters = this._specFilters();
       if (filters.length) {
         spec.filters = filters;
       }
@@ -275,6 +297,31 @@ export class ChartBuilder extends Panel {
     if (emit) {
       this._specChanged.emit(spec);
     }
+  }
+
+  private _datasetRef(): IChartSpec['dataset'] {
+    return this._version === undefined
+      ? { id: this._dataset.id }
+      : { id: this._dataset.id, version: this._version };
+  }
+
+  /**
+   * The filters of the spec: the complete conditions on the Filters shelf,
+   * then those the shelf does not show.
+   */
+  private _specFilters(): IFilter[] {
+    return [
+      ...this._filters
+        .filter(
+          f => f.value !== null || f.cmp === 'is_null' || f.cmp === 'not_null'
+        )
+        .map(f =>
+          f.cmp === 'is_null' || f.cmp === 'not_null'
+            ? { column: f.column, cmp: f.cmp }
+            : { column: f.column, cmp: f.cmp, value: f.value }
+        ),
+      ...this._extraFilters
+    ];
   }
 
   /**
@@ -641,7 +688,11 @@ export class ChartBuilder extends Panel {
     select.replaceChildren(...options);
     select.value = this._mark;
     select.dataset.suggested = suggestion ?? '';
-    if (this._titleInput.value !== this._title) {
+    // A remote change does not overwrite what someone is typing.
+    if (
+      this._titleInput.value !== this._title &&
+      document.activeElement !== this._titleInput
+    ) {
       this._titleInput.value = this._title;
     }
     const sort = this._carry.sort;
@@ -654,8 +705,10 @@ export class ChartBuilder extends Panel {
       this._sortSelect.appendChild(option);
     }
     this._sortSelect.value = sortValue;
-    this._limitInput.value =
-      this._carry.limit === undefined ? '' : String(this._carry.limit);
+    if (document.activeElement !== this._limitInput) {
+      this._limitInput.value =
+        this._carry.limit === undefined ? '' : String(this._carry.limit);
+    }
     this._renderMarkOptions(this._spec?.mark ?? null);
   }
 

@@ -5,11 +5,32 @@
 let current: HTMLElement | null = null;
 let cleanup: (() => void) | null = null;
 
+const closeListeners = new Set<() => void>();
+
 export function closePopup(): void {
+  const wasOpen = current !== null;
   cleanup?.();
   cleanup = null;
   current?.remove();
   current = null;
+  if (wasOpen) {
+    closeListeners.forEach(listener => listener());
+  }
+}
+
+/**
+ * Whether a popup is open (someone is choosing in a menu or editing a filter).
+ */
+export function isPopupOpen(): boolean {
+  return current !== null;
+}
+
+/**
+ * Call `listener` whenever a popup closes; answers a function that stops it.
+ */
+export function onPopupClosed(listener: () => void): () => void {
+  closeListeners.add(listener);
+  return () => closeListeners.delete(listener);
 }
 
 /**

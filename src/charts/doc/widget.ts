@@ -1,0 +1,228 @@
+/**
+ * A chart builder bound to a shared spec map, with a header showing the
+ * dataset and the other people in the document. It opens `.lgchart` files
+ * and dashboard charts ("Open in builder").
+ */
+import { YDocument } from '@jupyter/ydoc';
+import {
+  ABCWidgetFactory,
+  DocumentRegistry,
+  DocumentWidget
+} from '@jupyterlab/docregistry';
+import { Panel, Widget } from '@lumino/widgets';
+import * as Y from 'yjs';
+
+import { showOthers } from '../../presence';
+import { IDataset, ILiveGraphsAPI } from '../../tokens';
+import { ChartBuilder } from '../builder/builder';
+import { readSpec, SpecBinding } from './binding';
+import { ChartModel } from './model';
+
+/**
+ * The dataset a spec names ({id} or {name}), or a reason it cannot be used.
+ */
+async function resolveDataset(
+  api: ILiveGraphsAPI,
+  ref: { id?: string; name?: string } | null | undefined
+): Promise<IDataset | string> {
+  if (ref?.id) {
+    try {
+      return await api.getDataset(ref.id);
+    } catch {
+      return `The dataset ${ref.id} of this chart is not available.`;
+    }
+  }
+  if (ref?.name) {
+    const found = (await api.listDatasets()).filter(d => d.name === ref.name);
+    return (
+      found[0] ?? `There is no dataset named "${ref.name}" for this chart.`
+    );
+  }
+  return 'This chart names no dataset: set "dataset" to {"id": …} or {"name": …}.';
+}
+
+/**
+ * A chart builder editing a shared spec map, with who else is there.
+ */
+export class BoundChartBuilder extends Panel {
+  constructor(options: BoundChartBuilder.IOptions) {
+    super();
+    this.addClass('jp-LiveGraphs-BoundBuilder');
+    this._api = options.api;
+    this._yspec = options.yspec;
+    const header = new Widget();
+    header.addClass('jp-LiveGraphs-BoundBuilderHeader');
+    this._label = document.createElement('span');
+    this._label.className = 'jp-LiveGraphs-BoundBuilderLabel';
+    const people = document.createElement('div');
+    people.className = 'jp-LiveGraphs-DashboardPeople';
+    people.setAttribute('aria-label', 'People here');
+    header.node.append(this._label, people);
+    this._stopPresence = showOthers(people, options.awareness);
+    this._message = new Widget();
+    this._message.addClass('jp-LiveGraphs-BoundBuilderMessage');
+    this._message.node.textContent = 'Loading the dataset…';
+    this.addWidget(header);
+    this.addWidget(this._message);
+    this._ready = (options.ready ?? Promise.resolve()).then(() =>
+      this._start()
+    );
+  }
+
+  /**
+   * The builder, once its dataset is loaded (null until then, or when the
+   * dataset cannot be found).
+   */
+  get builder(): ChartBuilder | null {
+    return this._builder;
+  }
+
+  /**
+   * Settles when the builder is up (or the reason it is not is shown).
+   */
+  get ready(): Promise<void> {
+    return this._ready;
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this._binding?.dispose();
+    this._stopPresence();
+    this._yspec.unobserve(this._onKeys);
+    super.dispose();
+  }
+
+  private async _start(): Promise<void> {
+    if (this.isDisposed) {
+      return;
+    }
+    const dataset = await resolveDataset(
+      this._api,
+      readSpec(this._yspec).dataset
+    );
+    if (this.isDisposed) {
+      return;
+    }
+    if (typeof dataset === 'string') {
+      this._message.node.textContent = dataset;
+      this._message.show();
+      return;
+    }
+    this._message.hide();
+    this._label.textContent = dataset.name;
+    const builder = new ChartBuilder({
+      dataset: this._info(dataset),
+      client: this._api
+    });
+    this._builder = builder;
+    this.addWidget(builder);
+    this._binding = new SpecBinding({ builder, yspec: this._yspec });
+    this._yspec.observe(this._onKeys);
+  }
+
+  private _info(dataset: IDataset) {
+    const { id, name, version, columns } = dataset;
+    return { id, name, version, columns: [...columns] };
+  }
+
+  /**
+   * Someone pointed the chart at another dataset: list that one's fields.
+   */
+  private _onKeys = (event: Y.YMapEvent<any>): void => {
+    if (!event.keysChanged.has('dataset') || !this._builder) {
+      return;
+    }
+    const ref = readSpec(this._yspec).dataset;
+    const current = this._builder.datasetInfo;
+    if (ref?.id === current.id || (!ref?.id && ref?.name === current.name)) {
+      return;
+    }
+    void resolveDataset(this._api, ref).then(dataset => {
+      if (typeof dataset !== 'string' && this._builder && !this.isDisposed) {
+        this._label.textContent = dataset.name;
+        this._builder.datasetInfo = this._info(dataset);
+      }
+    });
+  };
+
+  private _api: ILiveGraphsAPI;
+  private _yspec: Y.Map<any>;
+  private _label: HTMLElement;
+  private _message: Widget;
+  private _builder: ChartBuilder | null = null;
+  private _binding: SpecBinding | null = null;
+  private _ready: Promise<void>;
+  private _stopPresence: () => void;
+}
+
+/**
+ * A namespace for `BoundChartBuilder` statics.
+ */
+export namespace BoundChartBuilder {
+  export interface IOptions {
+    /**
+     * Runs the chart queries and loads the dataset's columns.
+     */
+    api: ILiveGraphsAPI;
+    /**
+     * The shared spec map to edit.
+     */
+    yspec: Y.Map<any>;
+    /**
+     * The awareness of the shared document, for the people badges.
+     */
+    awareness?: YDocument<any>['awareness'] | null;
+    /**
+     * Settles once the shared document holds the spec.
+     */
+    ready?: Promise<void>;
+  }
+}
+
+/**
+ * A `.lgchart` file open in the main area.
+ */
+export class ChartDocument extends DocumentWidget<
+  BoundChartBuilder,
+  ChartModel
+> {}
+
+/**
+ * Makes the builders `.lgchart` files open with; they read and write the
+ * shared model through the collaborative ("rtc") content provider.
+ */
+export class ChartWidgetFactory extends ABCWidgetFactory<
+  ChartDocument,
+  ChartModel
+> {
+  constructor(options: ChartWidgetFactory.IOptions) {
+    const { api, ...rest } = options;
+    super({ ...rest, contentProviderId: 'rtc' });
+    this._api = api;
+  }
+
+  protected createNewWidget(
+    context: DocumentRegistry.IContext<ChartModel>
+  ): ChartDocument {
+    const doc = context.model.sharedModel;
+    const content = new BoundChartBuilder({
+      api: this._api,
+      yspec: doc.yspec,
+      awareness: doc.awareness,
+      ready: context.ready
+    });
+    const widget = new ChartDocument({ content, context });
+    widget.addClass('jp-LiveGraphs-ChartDocument');
+    return widget;
+  }
+
+  private _api: ILiveGraphsAPI;
+}
+
+export namespace ChartWidgetFactory {
+  export interface IOptions extends DocumentRegistry.IWidgetFactoryOptions<ChartDocument> {
+    api: ILiveGraphsAPI;
+  }
+}

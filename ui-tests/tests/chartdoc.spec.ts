@@ -1,0 +1,109 @@
+import { expect, test } from '@jupyterlab/galata';
+import type { Page } from '@playwright/test';
+
+import { dragField, shelf } from './builder-helpers';
+import {
+  ALICE,
+  createFile,
+  openGuest,
+  openPath,
+  savedFile,
+  uploadCSV
+} from './collab-helpers';
+
+const CSV = [
+  'month,region,revenue,units',
+  '2025-01-01,EMEA,100,1',
+  '2025-01-01,APAC,50,2',
+  '2025-02-01,EMEA,300,3',
+  '2025-02-01,<b>LATAM</b>,30,3'
+].join('\n');
+
+test.use({ mockUser: ALICE });
+
+/**
+ * The builder of the chart file open in `page`, once its fields are listed.
+ */
+async function builderOf(page: Page) {
+  const builder = page.locator(
+    '.jp-LiveGraphs-ChartDocument .jp-LiveGraphs-ChartBuilder'
+  );
+  await expect(
+    builder.locator('.jp-LiveGraphs-field[data-field="region"]')
+  ).toBeVisible();
+  return builder;
+}
+
+test('two people fill different shelves of one chart file at the same moment; both keep theirs, also in the file', async ({
+  page,
+  baseURL,
+  browser,
+  tmpPath,
+  waitForApplication
+}) => {
+  // Given a chart file with nothing on its shelves
+  const dataset = await uploadCSV(page, baseURL!, CSV);
+  const path = `${tmpPath}/sales.lgchart`;
+  await createFile(page, baseURL!, path, {
+    version: 1,
+    dataset: { id: dataset.id },
+    encoding: {}
+  });
+  // opened in the builder by Alice and by Bob (a second browser context)
+  const guest = await openGuest({
+    baseURL: baseURL!,
+    browser,
+    tmpPath,
+    waitForApplication
+  });
+  try {
+    await openPath(page, path);
+    await openPath(guest, path);
+    const mine = await builderOf(page);
+    const theirs = await builderOf(guest);
+    // and each sees the other there
+    const badge = (p: Page, name: string) =>
+      p.locator(
+        `.jp-LiveGraphs-BoundBuilderHeader .jp-LiveGraphs-DashboardBadge[data-user="${name}"]`
+      );
+    await expect(badge(page, 'Bob')).toBeVisible();
+    await expect(badge(guest, 'Alice')).toBeVisible();
+    await expect(badge(page, 'Alice')).toHaveCount(0);
+
+    // When Alice drags region onto X while Bob drags units onto Color
+    await Promise.all([
+      dragField(page, mine, 'region', 'X axis'),
+      dragField(guest, theirs, 'units', 'Color')
+    ]);
+
+    // Then both pills show for both of them
+    for (const builder of [mine, theirs]) {
+      await expect(
+        shelf(builder, 'X axis').locator(
+          '.jp-LiveGraphs-pill[data-field="region"]'
+        )
+      ).toBeVisible();
+      await expect(
+        shelf(builder, 'Color').locator(
+          '.jp-LiveGraphs-pill[data-field="units"]'
+        )
+      ).toBeVisible();
+    }
+    // and the server saves both to the file
+    await expect
+      .poll(
+        async () => {
+          const saved = await savedFile(page, baseURL!, path);
+          return saved && [saved.encoding.x?.field, saved.encoding.color?.field];
+        },
+        { timeout: 15000 }
+      )
+      .toEqual(['region', 'units']);
+
+    // When Bob changes the mark, Alice's builder follows without a reload
+    await theirs.locator('.jp-LiveGraphs-markPicker').selectOption('line');
+    await expect(mine.locator('.jp-LiveGraphs-markPicker')).toHaveValue('line');
+  } finally {
+    await guest.context().close();
+  }
+});
