@@ -7,6 +7,7 @@ In a notebook::
     df = lg.load("sales")    # a pandas DataFrame with Arrow-backed columns
     lg.chart("sales", mark="bar", x="month(order_date)", y="sum(revenue)")  # a chart widget
     lg.ChartBuilder("sales") # build a chart by dragging fields
+    lg.Dashboard("sales.lgdash")  # a dashboard file, with its filters and cross-filtering
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ _WIDGETS = ("ChartBuilder", "ChartWidget", "chart")
 
 def __getattr__(name: str) -> Any:
     # The widgets import ipywidgets; the server extension never needs them.
+    if name == "Dashboard":
+        from .dashboard_widget import Dashboard
+
+        return Dashboard
     if name in _WIDGETS:
         from . import widgets
 
@@ -47,4 +52,13 @@ def _jupyter_server_extension_points() -> list[dict[str, Any]]:
     return [{"module": "livegraphs_ext", "app": LiveGraphsApp}]
 
 
-__all__ = ["ChartBuilder", "ChartWidget", "__version__", "chart", "datasets", "load", "query_chart"]
+__all__ = [
+    "ChartBuilder",
+    "ChartWidget",
+    "Dashboard",
+    "__version__",
+    "chart",
+    "datasets",
+    "load",
+    "query_chart",
+]

@@ -12,7 +12,7 @@ from jupyter_server.utils import url_path_join
 from tornado.simple_httpclient import SimpleAsyncHTTPClient
 from traitlets import Any, Enum, Int, Unicode, default
 
-from .handlers import ROUTES
+from .handlers import ROUTES, STATIC_ROUTES
 from .handlers.forward import FORWARD_ROUTES, make_forward_client
 from .store import DatasetStore, StoreConfig, default_root
 from .store.charts import ChartEngine
@@ -215,6 +215,7 @@ class LiveGraphsApp(ExtensionApp):
         # ExtensionApp puts base_url in front of every pattern itself.
         routes = FORWARD_ROUTES if self.uses_hub else ROUTES
         self.handlers.extend((url_path_join(self.api_prefix, path), handler) for path, handler in routes)
+        self.handlers.extend(STATIC_ROUTES)
 
     def api_url(self, *parts: str) -> str:
         base = self.serverapp.base_url if self.serverapp else "/"

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import anywidget
 import traitlets
 
+from .bundle import LOADER, bundle_bytes, bundle_hash
 from .store.errors import StoreError
 
 if TYPE_CHECKING:
@@ -198,11 +199,32 @@ def decode_result(data: bytes) -> tuple[dict[str, Any], pa.Table]:
 CHART_MIMETYPE = "application/vnd.livegraphs.chart+json"
 
 
-class ChartWidget(anywidget.AnyWidget):
-    """A chart drawn from a spec; the kernel answers each new spec with its result."""
+class LiveGraphsWidget(anywidget.AnyWidget):
+    """The base of the livegraphs widgets: their ``_esm`` is a small loader of the bundle.
 
-    _esm = _STATIC / "widget.js"
-    _css = _STATIC / "widget.css"
+    The bundle (``static/widget.js``, styles included) comes once per page from the server, or
+    from the kernel when the page asks (the ``lg-bundle`` message), so it is in no widget's state.
+    """
+
+    _esm = LOADER
+    _bundle_hash = traitlets.Unicode(help="The content hash of the bundle the loader loads.").tag(sync=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.on_msg(_send_bundle)
+
+    @traitlets.default("_bundle_hash")
+    def _default_bundle_hash(self) -> str:
+        return bundle_hash()
+
+
+def _send_bundle(widget: LiveGraphsWidget, content: dict[str, Any], buffers: list[bytes]) -> None:
+    if content.get("type") == "lg-bundle":
+        widget.send({"type": "lg-bundle", "hash": bundle_hash()}, [bundle_bytes()])
+
+
+class ChartWidget(LiveGraphsWidget):
+    """A chart drawn from a spec; the kernel answers each new spec with its result."""
 
     _view_kind = traitlets.Unicode("chart").tag(sync=True)
     spec: traitlets.Dict[str, Any] | Any = traitlets.Dict(
@@ -320,13 +342,24 @@ def chart(
     height: int = 420,
     **mark_options: Any,
 ) -> ChartWidget:
-    """A chart of a dataset (by name or id) as a notebook widget.
+    """A chart of a dataset (by name or id), or of a ``.lgchart`` file, as a notebook widget.
 
     Channels take a column name or a shorthand — ``"sum(revenue)"``,
     ``"month(order_date)"``, ``"bin(price)"``, ``"count()"`` — or a field
     reference dict. Other keywords (``stack="stacked"``, ``hole=0.5``, …) are
     mark options. ``mark`` defaults to the builder's suggestion for the fields.
+
+    A first argument ending in ``.lgchart`` is a chart file (one chart spec as JSON); the
+    chart draws that spec, and only ``height`` and ``max_marks`` may be given beside it.
     """
+    if dataset.endswith(".lgchart"):
+        given_args = {k for k, v in locals().items() if k not in ("dataset", "height", "max_marks") and v}
+        if given_args:
+            raise TypeError(f"a chart file is the whole spec; {sorted(given_args)} cannot be given with it")
+        from_file = read_chart_file(Path(dataset))
+        if max_marks is not None:
+            from_file["max_marks"] = max_marks
+        return ChartWidget(from_file, height=height)
     info = _dataset_info(dataset)
     names = {c["name"] for c in info["columns"]}
     types = {c["name"]: c["type"] for c in info["columns"]}
@@ -349,6 +382,21 @@ def chart(
     if max_marks is not None:
         spec["max_marks"] = max_marks
     return ChartWidget(spec, height=height)
+
+
+def read_chart_file(path: Path) -> dict[str, Any]:
+    """The chart spec a ``.lgchart`` file holds; raises naming the file and every problem."""
+    from .chartdoc import ChartFileError, parse_chart
+
+    path = path.expanduser()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"No chart file at {path.absolute()}") from None
+    try:
+        return parse_chart(text)
+    except ChartFileError as e:
+        raise ValueError(f"{path} is not a valid chart file: " + "; ".join(e.errors)) from None
 
 
 class ChartBuilder(ChartWidget):

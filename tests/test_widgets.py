@@ -250,13 +250,13 @@ def test_show_me_suggests_the_mark_that_fits(encoding: dict[str, Any], mark: str
     assert suggest_mark(encoding, types) == mark
 
 
-def test_widget_esm_is_the_bundle_and_reaches_no_jupyterlab_module():
+def test_widget_esm_is_the_loader_and_reaches_no_jupyterlab_module():
     from livegraphs_ext.widgets import _STATIC, ChartWidget
 
-    # The widget ships the esbuild bundle that the build writes into the package
-    bundle = _STATIC / "widget.js"
-    assert str(ChartWidget._esm) == bundle.read_text() and len(str(ChartWidget._esm)) > 100_000
-    assert str(ChartWidget._css) == (_STATIC / "widget.css").read_text()
+    # The widget's state carries the small loader the build writes, not the bundle
+    assert str(ChartWidget._esm) == (_STATIC / "loader.js").read_text()
+    assert len(str(ChartWidget._esm)) < 4_000 < 100_000 < len((_STATIC / "widget.js").read_bytes())
+    assert not hasattr(ChartWidget, "_css")
 
     # and no source module it imports, directly or not, imports @jupyterlab/*
     root = Path(__file__).resolve().parent.parent
@@ -274,6 +274,7 @@ def test_widget_esm_is_the_bundle_and_reaches_no_jupyterlab_module():
                 todo.append(target.with_suffix(".ts"))
     assert root / "src" / "charts" / "view.ts" in seen
     assert root / "src" / "charts" / "builder" / "builder.ts" in seen
+    assert root / "src" / "dashboard" / "crossfilter.ts" in seen
 
 
 def test_a_spec_of_a_missing_dataset_or_a_wrong_shape_shows_an_error(lg_sales: dict[str, Any]):

@@ -1,5 +1,5 @@
 /**
- * Bundle the notebook widget's ESM (and its CSS) into livegraphs_ext/static/.
+ * Bundle the notebook widgets' ESM (styles included) and their loader into livegraphs_ext/static/.
  */
 import process from 'node:process';
 
@@ -9,7 +9,7 @@ import { build } from 'esbuild';
 const dev = process.argv.includes('--dev');
 
 await build({
-  entryPoints: { widget: 'js/widget/index.ts' },
+  entryPoints: { widget: 'js/widget/index.ts', loader: 'js/widget/loader.ts' },
   outdir: 'livegraphs_ext/static',
   bundle: true,
   format: 'esm',
@@ -18,5 +18,7 @@ await build({
   sourcemap: dev ? 'inline' : false,
   legalComments: 'none',
   logLevel: 'warning',
-  loader: { '.svg': 'text' }
+  // CSS comes in as text and is put in the page once by the bundle (see styles.ts),
+  // so no stylesheet travels in any widget's state.
+  loader: { '.svg': 'text', '.css': 'text' }
 });

@@ -1,5 +1,6 @@
 /**
- * The anywidget front end of `lg.chart(...)` and `lg.ChartBuilder(...)`.
+ * The anywidget front end of `lg.chart(...)`, `lg.ChartBuilder(...)` and
+ * `lg.Dashboard(...)`.
  *
  * Standard ESM (`export default { render }`), bundled by esbuild into
  * `livegraphs_ext/static/widget.js`. It imports the same renderer and builder
@@ -9,29 +10,65 @@
 import { MessageLoop } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
-import '../../style/charts.css';
 import { resultFromArrow } from '../../src/charts/arrow';
 import { ChartBuilder } from '../../src/charts/builder/builder';
 import { IChartSpec, IDatasetInfo } from '../../src/charts/types';
 import { ChartView } from '../../src/charts/view';
-
-/**
- * The part of an anywidget model this view uses.
- */
-interface IModel {
-  get(name: string): any;
-  set(name: string, value: unknown): void;
-  save_changes(): void;
-  on(event: string, callback: () => void): void;
-  off(event: string, callback: () => void): void;
-}
+import { DashboardView } from './dashboard';
+import { IModel } from './model';
+import { addStyles } from './styles';
 
 function specOf(model: IModel): IChartSpec | null {
   const spec = model.get('spec');
   return spec && Object.keys(spec).length ? (spec as IChartSpec) : null;
 }
 
+/**
+ * Attach a Lumino widget to `el` once `el` is in the page, keep it sized, and
+ * answer the cleanup.
+ */
+function mount(root: Widget, el: HTMLElement, onAttach?: () => void) {
+  // Lumino attaches only to a node in the page; anywidget may render before
+  // the output area is.
+  let disposed = false;
+  const attach = () => {
+    if (disposed) {
+      return;
+    }
+    if (!el.isConnected) {
+      requestAnimationFrame(attach);
+      return;
+    }
+    Widget.attach(root, el);
+    onAttach?.();
+  };
+  attach();
+  const observer = new ResizeObserver(() => {
+    if (root.isAttached) {
+      MessageLoop.sendMessage(root, Widget.ResizeMessage.UnknownSize);
+    }
+  });
+  observer.observe(el);
+  return () => {
+    disposed = true;
+    observer.disconnect();
+    if (root.isAttached) {
+      Widget.detach(root);
+    }
+    root.dispose();
+  };
+}
+
+function renderDashboard(model: IModel, el: HTMLElement) {
+  el.classList.add('jp-LiveGraphs-dashboardWidget');
+  return mount(new DashboardView(model), el);
+}
+
 function render({ model, el }: { model: IModel; el: HTMLElement }) {
+  addStyles();
+  if (model.get('_view_kind') === 'dashboard') {
+    return renderDashboard(model, el);
+  }
   el.classList.add('jp-LiveGraphs-widget');
   const setHeight = () => {
     el.style.height = `${Number(model.get('height')) || 420}px`;
@@ -83,39 +120,14 @@ function render({ model, el }: { model: IModel; el: HTMLElement }) {
   model.on('change:spec', onSpec);
   model.on('change:height', setHeight);
 
-  // Lumino attaches only to a node in the page; anywidget may render before
-  // the output area is.
-  let disposed = false;
-  const attach = () => {
-    if (disposed) {
-      return;
-    }
-    if (!el.isConnected) {
-      requestAnimationFrame(attach);
-      return;
-    }
-    Widget.attach(root, el);
-    showResult();
-  };
-  attach();
-  const observer = new ResizeObserver(() => {
-    if (root.isAttached) {
-      MessageLoop.sendMessage(root, Widget.ResizeMessage.UnknownSize);
-    }
-  });
-  observer.observe(el);
+  const unmount = mount(root, el, showResult);
 
   return () => {
-    disposed = true;
-    observer.disconnect();
     model.off('change:result', showResult);
     model.off('change:error', showResult);
     model.off('change:spec', onSpec);
     model.off('change:height', setHeight);
-    if (root.isAttached) {
-      Widget.detach(root);
-    }
-    root.dispose();
+    unmount();
   };
 }
 

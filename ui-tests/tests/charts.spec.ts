@@ -712,7 +712,7 @@ test.describe('chart renderer', () => {
 });
 
 test.describe('chart widget in Voila', () => {
-  test('a published notebook draws lg.chart without JupyterLab', async ({
+  test('a published notebook draws lg.chart and lg.Dashboard without JupyterLab', async ({
     page,
     baseURL,
     tmpPath
@@ -724,6 +724,31 @@ test.describe('chart widget in Voila', () => {
       'import livegraphs_ext as lg',
       `lg.chart(${JSON.stringify(dataset.name)}, mark="bar", x="region", y="sum(revenue)", title=${JSON.stringify(PAYLOAD)})`
     ].join('\n');
+    const dashboard = {
+      version: 1,
+      title: PAYLOAD,
+      crossfilter: true,
+      filters: [],
+      charts: {
+        units: {
+          spec: {
+            version: 1,
+            dataset: { id: dataset.id },
+            mark: 'bar',
+            encoding: {
+              x: { field: 'region' },
+              y: { field: 'units', aggregate: 'sum' }
+            }
+          },
+          layout: { x: 0, y: 0, w: 12, h: 5 }
+        }
+      }
+    };
+    const boardFile = await page.request.put(
+      new URL(`api/contents/${tmpPath}/published.lgdash`, `${baseURL}/`).href,
+      { data: { type: 'file', format: 'text', content: JSON.stringify(dashboard) } }
+    );
+    expect(boardFile.ok()).toBe(true);
     const notebook = {
       cells: [
         {
@@ -732,6 +757,13 @@ test.describe('chart widget in Voila', () => {
           metadata: {},
           outputs: [],
           source
+        },
+        {
+          cell_type: 'code',
+          execution_count: null,
+          metadata: {},
+          outputs: [],
+          source: 'lg.Dashboard("published.lgdash")'
         }
       ],
       metadata: {
@@ -757,6 +789,11 @@ test.describe('chart widget in Voila', () => {
     });
     await expect(chart.locator('.bars .point')).toHaveCount(4);
     await expect(chart.locator('.gtitle')).toHaveText(PAYLOAD);
+    const board = voila.locator('.jp-LiveGraphs-dashboardWidget');
+    await expect(board.locator('.jp-LiveGraphs-DashboardHeading')).toHaveText(PAYLOAD);
+    const cell = board.locator('.jp-LiveGraphs-ChartView');
+    await expect(cell).toHaveAttribute('data-lg-state', 'ready', { timeout: 90000 });
+    await expect(cell.locator('.bars .point')).toHaveCount(4);
     expect(await voila.evaluate(() => (window as any).__xss)).toBeUndefined();
     await attach(voila, testInfo, 'voila');
     await voila.close();

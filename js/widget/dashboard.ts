@@ -1,0 +1,449 @@
+/**
+ * The view of `lg.Dashboard(path)`: a dashboard file's title, its filters as
+ * controls and its charts on the 12-column grid, with cross-filtering.
+ *
+ * Filters and selections are applied as in JupyterLab (`effectiveSpec`); the
+ * kernel runs each chart with the extra conditions and answers Arrow bytes.
+ * Filter choices and selections are this viewer's own: nothing is written back
+ * to the file, which stays the spec of record.
+ */
+import { MessageLoop } from '@lumino/messaging';
+import { Widget } from '@lumino/widgets';
+
+import { resultFromArrow } from '../../src/charts/arrow';
+import { IChartClient, IChartResult } from '../../src/charts/types';
+import { ChartView } from '../../src/charts/view';
+import {
+  effectiveSpec,
+  ISelection,
+  selectionFor
+} from '../../src/dashboard/crossfilter';
+import { IDashboard, IDashboardFilter, ISpec } from '../../src/dashboard/types';
+import { IModel } from './model';
+
+const GRID_COLUMNS = 12;
+
+interface ICell {
+  node: HTMLElement;
+  title: HTMLElement;
+  body: HTMLElement;
+  view: ChartView;
+  lastSpec: string;
+}
+
+interface IPending {
+  resolve: (reply: { content: any; buffers: DataView[] }) => void;
+  reject: (reason: Error) => void;
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className = '',
+  attrs: Record<string, string> = {}
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  node.className = className;
+  for (const [k, v] of Object.entries(attrs)) {
+    node.setAttribute(k, v);
+  }
+  return node;
+}
+
+/**
+ * Asks the kernel (over the widget's custom messages) and matches the answers
+ * to the questions; other views of the same model see the answers too and
+ * ignore them.
+ */
+class KernelChannel {
+  constructor(private _model: IModel) {
+    this._model.on('msg:custom', this._onMessage);
+  }
+
+  ask(content: Record<string, unknown>, signal?: AbortSignal) {
+    const request = `${this._token}:${++this._count}`;
+    return new Promise<{ content: any; buffers: DataView[] }>(
+      (resolve, reject) => {
+        this._pending.set(request, { resolve, reject });
+        signal?.addEventListener('abort', () => {
+          this._pending.delete(request);
+          reject(new DOMException('Aborted', 'AbortError'));
+        });
+        this._model.send({ ...content, request });
+      }
+    );
+  }
+
+  dispose(): void {
+    this._model.off('msg:custom', this._onMessage);
+    this._pending.clear();
+  }
+
+  private _onMessage = (content: any, buffers?: DataView[]) => {
+    const pending = this._pending.get(content?.request);
+    if (!pending) {
+      return;
+    }
+    this._pending.delete(content.request);
+    if (content.error) {
+      pending.reject(new Error(String(content.error)));
+    } else {
+      pending.resolve({ content, buffers: buffers ?? [] });
+    }
+  };
+
+  private _token = Math.random().toString(36).slice(2);
+  private _count = 0;
+  private _pending = new Map<string, IPending>();
+}
+
+/**
+ * A dashboard file drawn read-only, with working filters and cross-filters.
+ */
+export class DashboardView extends Widget {
+  constructor(private _model: IModel) {
+    super();
+    this.addClass('jp-LiveGraphs-Dashboard');
+    this.addClass('jp-LiveGraphs-DashboardWidget');
+    this._channel = new KernelChannel(_model);
+    const head = el('div', 'jp-LiveGraphs-DashboardToolbar');
+    this._title = el('h2', 'jp-LiveGraphs-DashboardHeading');
+    this._clear = el('button', 'jp-Button jp-mod-minimal', { type: 'button' });
+    this._clear.textContent = 'Clear selections';
+    this._clear.addEventListener('click', () => {
+      this._selections.clear();
+      this._render();
+    });
+    head.append(this._title, this._clear);
+    this._error = el('div', 'jp-LiveGraphs-DashboardError', { role: 'alert' });
+    this._filterBar = el('div', 'jp-LiveGraphs-DashboardFilters', {
+      role: 'group',
+      'aria-label': 'Dashboard filters'
+    });
+    this._grid = el('div', 'jp-LiveGraphs-DashboardGrid');
+    this._grid.style.setProperty('--lg-grid-columns', String(GRID_COLUMNS));
+    this.node.append(head, this._error, this._filterBar, this._grid);
+    _model.on('change:dashboard', this._render);
+    _model.on('change:error', this._render);
+    _model.on('msg:custom', this._onRefresh);
+    this._render();
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this._model.off('change:dashboard', this._render);
+    this._model.off('change:error', this._render);
+    this._model.off('msg:custom', this._onRefresh);
+    this._channel.dispose();
+    for (const cell of this._cells.values()) {
+      cell.view.dispose();
+    }
+    this._cells.clear();
+    super.dispose();
+  }
+
+  protected onAfterAttach(): void {
+    for (const cell of this._cells.values()) {
+      if (!cell.view.isAttached) {
+        Widget.attach(cell.view, cell.body);
+      }
+    }
+  }
+
+  protected onResize(): void {
+    for (const cell of this._cells.values()) {
+      if (cell.view.isAttached) {
+        MessageLoop.sendMessage(cell.view, Widget.ResizeMessage.UnknownSize);
+      }
+    }
+  }
+
+  private get _dashboard(): IDashboard {
+    return (this._model.get('dashboard') ?? {}) as IDashboard;
+  }
+
+  /**
+   * The filters with this viewer's choices in place of the saved values.
+   */
+  private _filters(): IDashboardFilter[] {
+    return (this._dashboard.filters ?? []).map(f =>
+      this._choices.has(f.id) ? { ...f, value: this._choices.get(f.id)! } : f
+    );
+  }
+
+  private _onRefresh = (content: any) => {
+    if (content?.type === 'refresh') {
+      for (const cell of this._cells.values()) {
+        void cell.view.refresh();
+      }
+      this._options.clear();
+      this._render();
+    }
+  };
+
+  private _render = (): void => {
+    if (this.isDisposed) {
+      return;
+    }
+    const dashboard = this._dashboard;
+    this._title.textContent = dashboard.title || 'Dashboard';
+    this._error.textContent = String(this._model.get('error') ?? '');
+    this.node.dataset.crossfilter = String(dashboard.crossfilter !== false);
+    // A saved value changed in the file: it replaces this viewer's choice.
+    for (const f of dashboard.filters ?? []) {
+      const saved = JSON.stringify(f.value ?? null);
+      if (this._saved.has(f.id) && this._saved.get(f.id) !== saved) {
+        this._choices.delete(f.id);
+      }
+      this._saved.set(f.id, saved);
+    }
+    const filters = this._filters();
+    this._renderFilters(filters);
+
+    const charts = dashboard.charts ?? {};
+    const ids = Object.keys(charts).sort((a, b) => {
+      const la = charts[a].layout;
+      const lb = charts[b].layout;
+      return la.y - lb.y || la.x - lb.x || a.localeCompare(b);
+    });
+    for (const [id, cell] of this._cells) {
+      if (!(id in charts)) {
+        cell.view.dispose();
+        cell.node.remove();
+        this._cells.delete(id);
+        this._selections.delete(id);
+      }
+    }
+    if (dashboard.crossfilter === false) {
+      this._selections.clear();
+    }
+    // (`hidden` would lose to .jp-Button's display)
+    this._clear.style.display = this._selections.size ? '' : 'none';
+    ids.forEach((id, index) => {
+      const { spec, layout } = charts[id];
+      let cell = this._cells.get(id);
+      if (!cell) {
+        cell = this._createCell(id);
+        this._cells.set(id, cell);
+      }
+      const slot = this._grid.children[index] ?? null;
+      if (slot !== cell.node) {
+        this._grid.insertBefore(cell.node, slot);
+      }
+      cell.node.style.gridColumn = `${layout.x + 1} / span ${layout.w}`;
+      cell.node.style.gridRow = `${layout.y + 1} / span ${layout.h}`;
+      cell.title.textContent = spec.title || spec.mark || 'Chart';
+      const effective = effectiveSpec(id, spec, filters, this._selections);
+      const key = JSON.stringify(effective);
+      if (key !== cell.lastSpec) {
+        cell.lastSpec = key;
+        cell.body.dataset.spec = key;
+        cell.view.spec = effective as any;
+      }
+    });
+  };
+
+  private _createCell(id: string): ICell {
+    const node = el('section', 'jp-LiveGraphs-DashboardCell', {
+      'data-chart-id': id,
+      'aria-label': 'Chart'
+    });
+    const header = el('header', 'jp-LiveGraphs-DashboardCellHeader');
+    const title = el('span', 'jp-LiveGraphs-DashboardCellTitle');
+    header.append(title);
+    const body = el('div', 'jp-LiveGraphs-DashboardCellBody');
+    node.append(header, body);
+    const view = new ChartView({
+      client: this._client(id),
+      placeholder: 'This chart has no fields yet.'
+    });
+    view.selectionChanged.connect((_, pick) => {
+      const spec = this._dashboard.charts?.[id]?.spec;
+      let selection: ISelection | null = null;
+      if (pick && spec && this._dashboard.crossfilter !== false) {
+        selection = selectionFor(
+          spec,
+          pick.channel,
+          pick.range ? { range: pick.range } : { values: pick.values ?? [] }
+        );
+      }
+      if (selection) {
+        this._selections.set(id, selection);
+      } else {
+        this._selections.delete(id);
+      }
+      this._render();
+    });
+    this._grid.appendChild(node);
+    if (this.isAttached) {
+      Widget.attach(view, body);
+    }
+    return { node, title, body, view, lastSpec: '' };
+  }
+
+  /**
+   * Runs a cell's effective spec on the kernel: the chart's id and the
+   * conditions `effectiveSpec` added to the chart's own filters.
+   */
+  private _client(id: string): IChartClient {
+    return {
+      queryChart: async (spec, options): Promise<IChartResult> => {
+        const own = this._dashboard.charts?.[id]?.spec?.filters ?? [];
+        const conditions = ((spec as ISpec).filters ?? []).slice(own.length);
+        const reply = await this._channel.ask(
+          { type: 'query', chart: id, conditions },
+          options?.signal
+        );
+        const bytes = reply.buffers[0];
+        if (!bytes) {
+          throw new Error('The kernel sent no result.');
+        }
+        return resultFromArrow(bytes);
+      }
+    };
+  }
+
+  private _renderFilters(filters: IDashboardFilter[]): void {
+    const existing = new Map<string, HTMLElement>();
+    for (const node of Array.from(
+      this._filterBar.querySelectorAll<HTMLElement>('[data-filter-id]')
+    )) {
+      existing.set(node.dataset.filterId!, node);
+    }
+    const nodes = filters.map(f => {
+      let node = existing.get(f.id);
+      const shape = JSON.stringify([f.kind, f.dataset, f.column, f.label]);
+      if (!node || node.dataset.shape !== shape) {
+        node = this._createFilter(f);
+        node.dataset.shape = shape;
+      }
+      this._updateFilter(node, f);
+      return node;
+    });
+    this._filterBar.replaceChildren(...nodes);
+  }
+
+  private _createFilter(f: IDashboardFilter): HTMLElement {
+    const node = el('div', 'jp-LiveGraphs-DashboardFilter', {
+      'data-filter-id': f.id
+    });
+    const name = f.label || f.column;
+    const label = el('span', 'jp-LiveGraphs-DashboardFilterLabel');
+    label.textContent = name;
+    node.append(label);
+    if (f.kind === 'dropdown') {
+      const select = el('select', '', {
+        'aria-label': `${name} filter`,
+        'data-part': 'values'
+      });
+      select.addEventListener('change', () => {
+        const option = select.selectedOptions[0];
+        const values = option?.dataset.values
+          ? (JSON.parse(option.dataset.values) as unknown[])
+          : null;
+        this._choose(f.id, values);
+      });
+      node.append(select);
+      void this._loadOptions(f.id);
+    } else {
+      const type = f.kind === 'range' ? 'number' : 'date';
+      const bounds = (['minimum', 'maximum'] as const).map((which, i) =>
+        el('input', '', {
+          type,
+          'aria-label': `${name} ${which}`,
+          'data-part': String(i)
+        })
+      );
+      const write = () => {
+        const pair = bounds.map(b =>
+          b.value === '' ? null : type === 'number' ? Number(b.value) : b.value
+        );
+        this._choose(
+          f.id,
+          pair.every(v => v === null) ? null : (pair as unknown[])
+        );
+      };
+      bounds.forEach(b => b.addEventListener('change', write));
+      node.append(bounds[0], document.createTextNode('–'), bounds[1]);
+    }
+    return node;
+  }
+
+  private _choose(filterId: string, value: unknown[] | null): void {
+    this._choices.set(filterId, value);
+    this._render();
+  }
+
+  private async _loadOptions(filterId: string): Promise<void> {
+    if (this._options.has(filterId)) {
+      return;
+    }
+    this._options.set(filterId, []);
+    try {
+      const reply = await this._channel.ask({
+        type: 'values',
+        filter: filterId
+      });
+      this._options.set(filterId, reply.content.values ?? []);
+    } catch {
+      // The dropdown still offers "All" and the values chosen.
+      return;
+    }
+    this._render();
+  }
+
+  private _updateFilter(node: HTMLElement, f: IDashboardFilter): void {
+    const value = Array.isArray(f.value) ? f.value : [];
+    node.dataset.active = String(value.length > 0);
+    if (f.kind === 'dropdown') {
+      const select = node.querySelector('select')!;
+      const choices: [string, unknown[] | null][] = [['All', null]];
+      const known = this._options.get(f.id) ?? [];
+      for (const v of known) {
+        choices.push([String(v), [v]]);
+      }
+      const current = JSON.stringify(value.length ? value : null);
+      if (value.length && !known.some(v => JSON.stringify([v]) === current)) {
+        choices.push([value.map(String).join(', '), value]);
+      }
+      const key = JSON.stringify(choices);
+      if (select.dataset.choices !== key) {
+        select.dataset.choices = key;
+        select.replaceChildren(
+          ...choices.map(([text, values]) => {
+            const option = el('option');
+            option.textContent = text;
+            if (values) {
+              option.dataset.values = JSON.stringify(values);
+            }
+            return option;
+          })
+        );
+      }
+      const index = choices.findIndex(
+        ([, values]) => JSON.stringify(values) === current
+      );
+      select.selectedIndex = Math.max(0, index);
+      return;
+    }
+    node.querySelectorAll<HTMLInputElement>('input').forEach(input => {
+      const v = String(value[Number(input.dataset.part)] ?? '');
+      if (input !== document.activeElement && input.value !== v) {
+        input.value = v;
+      }
+    });
+  }
+
+  private _channel: KernelChannel;
+  private _title: HTMLElement;
+  private _clear: HTMLButtonElement;
+  private _error: HTMLElement;
+  private _filterBar: HTMLElement;
+  private _grid: HTMLElement;
+  private _cells = new Map<string, ICell>();
+  private _selections = new Map<string, ISelection>();
+  private _choices = new Map<string, unknown[] | null>();
+  private _saved = new Map<string, string>();
+  private _options = new Map<string, unknown[]>();
+}

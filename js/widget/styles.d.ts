@@ -1,2 +1,0 @@
-// esbuild bundles imported CSS into widget.css beside widget.js.
-declare module '*.css';
