@@ -2,7 +2,7 @@ import { expect, test } from '@jupyterlab/galata';
 import type { Locator, Page, TestInfo } from '@playwright/test';
 
 import { dragField } from './builder-helpers';
-import { savedFile } from './collab-helpers';
+import { savedFile, uploadCSV } from './collab-helpers';
 
 const PANEL_ID = 'livegraphs-datasets';
 const PAYLOAD = '<img src=x onerror="window.__xss=1">';
@@ -23,15 +23,8 @@ const CSV = [
   '2025-03-01,APAC,70,5'
 ].join('\n');
 
-async function upload(page: Page, baseURL: string): Promise<any> {
-  const url = new URL('livegraphs/api/datasets', `${baseURL}/`);
-  url.searchParams.set('name', `sales-${Date.now()}`);
-  const response = await page.request.post(url.href, {
-    data: CSV,
-    headers: { 'Content-Type': 'text/csv' }
-  });
-  expect(response.status()).toBe(201);
-  return response.json();
+function upload(page: Page, baseURL: string) {
+  return uploadCSV(page, baseURL, CSV, `sales-${Date.now()}`);
 }
 
 /**

@@ -1,6 +1,8 @@
 import { expect, test } from '@jupyterlab/galata';
 import type { APIRequestContext, Locator, Page } from '@playwright/test';
 
+import { uploadCSV } from './collab-helpers';
+
 const PAYLOAD = '<img src=x onerror="window.__xss=1">';
 
 const CSV = [
@@ -63,15 +65,8 @@ async function put(
   expect(response.ok()).toBe(true);
 }
 
-async function upload(page: Page, baseURL: string): Promise<any> {
-  const url = new URL('livegraphs/api/datasets', `${baseURL}/`);
-  url.searchParams.set('name', `board-${Date.now()}`);
-  const response = await page.request.post(url.href, {
-    data: CSV,
-    headers: { 'Content-Type': 'text/csv' }
-  });
-  expect(response.status()).toBe(201);
-  return response.json();
+function upload(page: Page, baseURL: string) {
+  return uploadCSV(page, baseURL, CSV, `board-${Date.now()}`);
 }
 
 function cell(widget: Locator, id: string): Locator {

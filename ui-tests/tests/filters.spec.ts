@@ -1,6 +1,9 @@
 import { expect, test } from '@jupyterlab/galata';
 import type { Locator, Page } from '@playwright/test';
 
+import { dragField } from './builder-helpers';
+import { uploadCSV } from './collab-helpers';
+
 /**
  * Eight orders: amounts 5 to 50 (the maximum on a bin edge), three months.
  */
@@ -16,27 +19,8 @@ const CSV = [
   '2025-03-28,AMER,48'
 ].join('\n');
 
-async function upload(page: Page, baseURL: string): Promise<{ id: string; name: string }> {
-  const url = new URL('livegraphs/api/datasets', `${baseURL}/`);
-  url.searchParams.set('name', `orders-${Date.now()}`);
-  const response = await page.request.post(url.href, {
-    data: CSV,
-    headers: { 'Content-Type': 'text/csv' }
-  });
-  expect(response.status()).toBe(201);
-  return response.json();
-}
-
-async function dragField(page: Page, builder: Locator, field: string, shelf: string) {
-  const source = builder.locator(`.jp-LiveGraphs-field[data-field="${field}"]`);
-  const target = builder.getByRole('list', { name: `${shelf} shelf` });
-  const from = (await source.boundingBox())!;
-  const to = (await target.boundingBox())!;
-  await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
-  await page.mouse.down();
-  await page.mouse.move(from.x + from.width / 2 + 12, from.y + 12, { steps: 3 });
-  await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, { steps: 8 });
-  await page.mouse.up();
+function upload(page: Page, baseURL: string) {
+  return uploadCSV(page, baseURL, CSV, `orders-${Date.now()}`);
 }
 
 /**

@@ -1,6 +1,8 @@
 import { expect, test } from '@jupyterlab/galata';
 import type { Locator, Page } from '@playwright/test';
 
+import { uploadCSV } from './collab-helpers';
+
 const CSV = ['region,revenue', 'EMEA,100', 'APAC,50', 'AMER,10'].join('\n');
 
 async function open(page: Page, path: string): Promise<void> {
@@ -36,15 +38,8 @@ test('a chart widget survives a kernel restart and a reopened notebook', async (
 }) => {
   test.setTimeout(180000);
   // Given a dataset and a notebook that draws a chart of it with lg.chart
-  const name = `persist-${Date.now()}`;
-  const upload = new URL('livegraphs/api/datasets', `${baseURL}/`);
-  upload.searchParams.set('name', name);
-  const uploaded = await page.request.post(upload.href, {
-    data: CSV,
-    headers: { 'Content-Type': 'text/csv' }
-  });
-  expect(uploaded.status()).toBe(201);
-  const dataset = await uploaded.json();
+  const dataset = await uploadCSV(page, baseURL!, CSV, `persist-${Date.now()}`);
+  const name = dataset.name;
   const path = `${tmpPath}/persist.ipynb`;
   const created = await page.request.put(
     new URL(`api/contents/${path}`, `${baseURL}/`).href,
