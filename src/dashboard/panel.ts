@@ -7,7 +7,7 @@ import { ISignal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { AWARENESS_FIELD, peerBadge, peersOf } from '../presence';
-import { IChartClient } from '../charts/types';
+import { AGGREGATES, IChartClient, MARKS } from '../charts/types';
 import { effectiveSpec, ISelection, selectionFor } from './crossfilter';
 import { valueControls, valuesSummary } from './filtervalues';
 import { DashboardDoc, GRID_COLUMNS } from './model';
@@ -21,29 +21,8 @@ import {
 
 export { AWARENESS_FIELD };
 
-const MARKS = [
-  'bar',
-  'line',
-  'area',
-  'scatter',
-  'pie',
-  'heatmap',
-  'histogram',
-  'box',
-  'kpi',
-  'table'
-];
 const SHELVES = ['x', 'y', 'color', 'size'];
-const AGGREGATES = [
-  '',
-  'sum',
-  'mean',
-  'median',
-  'min',
-  'max',
-  'count',
-  'distinct'
-];
+const INLINE_AGGREGATES = ['', ...AGGREGATES];
 
 /**
  * What a dashboard cell draws its chart with: a widget with a settable spec.
@@ -573,7 +552,7 @@ export class DashboardPanel extends Widget {
         'aria-label': `${channel} aggregate`,
         'data-key': `enc:${channel}:aggregate`
       });
-      for (const a of AGGREGATES) {
+      for (const a of INLINE_AGGREGATES) {
         const option = el('option');
         option.value = a;
         option.textContent = a || '—';
