@@ -10,7 +10,7 @@ from importlib.resources import files
 import pytest
 
 from livegraphs_ext.app import LiveGraphsApp
-from livegraphs_ext.handlers import ROUTES
+from livegraphs_ext.handlers import ROUTES, STATIC_ROUTES
 from livegraphs_ext.handlers import forward as forward_handlers
 from livegraphs_ext.handlers.forward import FORWARD_ROUTES
 from livegraphs_ext.service import app as service_app
@@ -79,9 +79,11 @@ def test_a_hub_backend_without_a_service_url_refuses_to_start(monkeypatch):
         LiveGraphsApp(backend="hub").initialize_settings()
 
 
-def test_in_hub_mode_the_extension_registers_only_the_forwarder(monkeypatch):
+def test_in_hub_mode_the_extension_registers_only_the_forwarder_and_the_widget_bundle(monkeypatch):
+    # No data route runs in the user's server: the store is the service's alone. The widget
+    # bundle is the package's own JavaScript, the same for everyone.
     monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "t")
     monkeypatch.setenv("LIVEGRAPHS_SERVICE_URL", "http://127.0.0.1:1/services/livegraphs/")
     app = LiveGraphsApp()
     app.initialize_handlers()
-    assert [h for _, h in app.handlers] == [h for _, h in FORWARD_ROUTES]
+    assert [h for _, h in app.handlers] == [h for _, h in FORWARD_ROUTES + STATIC_ROUTES]
