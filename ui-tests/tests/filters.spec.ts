@@ -72,7 +72,7 @@ test.describe('typed filters in the chart builder', () => {
     await expect(chart).toHaveAttribute('data-lg-state', 'ready', { timeout: 30000 });
     const plot = builder.locator('.jp-LiveGraphs-chartPlot');
     await expect.poll(() => bars(plot)).toEqual({ AMER: 2, APAC: 2, EMEA: 4 });
-    const spec = () => page.evaluate(() => (window as any).__builder.content.spec);
+    const spec = () => page.evaluate(() => (window as any).__builder.content.builder.spec);
 
     // When region is dropped on the Filters shelf
     await dragField(page, builder, 'region', 'Filters');
@@ -242,8 +242,18 @@ test.describe('cross-filtering on bins and time units', () => {
     await clickMark(page, histBars.nth(starts.indexOf(40)));
     await expect.poll(() => filtersOf(page, 'regions')).toEqual([]);
 
-    // When the March point of the monthly line is clicked
+    // When the March point of the monthly line is clicked (once the line is drawn unfiltered again)
+    await expect.poll(() => filtersOf(page, 'monthly')).toEqual([]);
+    await expect(cell(page, 'monthly').locator('.jp-LiveGraphs-ChartView')).toHaveAttribute(
+      'data-lg-state',
+      'ready'
+    );
     const monthly = cell(page, 'monthly').locator('.jp-LiveGraphs-chartPlot');
+    await expect
+      .poll(() =>
+        monthly.evaluate((node: any) => Array.from(node.data[0].x).map(m => String(m).slice(0, 7)))
+      )
+      .toEqual(['2025-01', '2025-02', '2025-03']);
     const months: string[] = await monthly.evaluate((node: any) =>
       Array.from(node.data[0].x).map(String)
     );

@@ -95,8 +95,8 @@ test.describe('livegraphs-ext', () => {
     // The chart plugin provides livegraphs:new-chart, so the entry is offered
     await item.click({ button: 'right' });
     await page.getByRole('menuitem', { name: 'New Chart', exact: true }).click();
-    // and it runs with the dataset's id: a builder listing its fields opens
-    await expect(page.getByRole('tab', { name: 'Chart: charted' })).toBeVisible();
+    // and it runs with the dataset's id: a chart file on it opens in the builder, listing its fields
+    await expect(page.getByRole('tab', { name: 'charted.lgchart' })).toBeVisible();
     await expect(
       page.locator('.jp-LiveGraphs-ChartBuilder .jp-LiveGraphs-field[data-field="a"]')
     ).toBeVisible();
