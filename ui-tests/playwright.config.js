@@ -5,11 +5,14 @@ const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
 
 // LG_UI_PORT lets several checkouts run their browser tests side by side.
 const port = process.env.LG_UI_PORT || '8888';
+const chromium = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 module.exports = {
   ...baseConfig,
   workers: 1,
   reporter: [['list']],
+  // Prints the browser's version first: a result is read against it.
+  globalSetup: require.resolve('./global-setup.js'),
   use: {
     ...baseConfig.use,
     baseURL: `http://127.0.0.1:${port}`,
@@ -17,7 +20,7 @@ module.exports = {
     video: 'off',
     trace: 'off',
     launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+      executablePath: chromium,
       args: [
         '--no-sandbox',
         '--disable-gpu',

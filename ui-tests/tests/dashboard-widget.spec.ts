@@ -2,6 +2,7 @@ import { expect, test } from '@jupyterlab/galata';
 import type { APIRequestContext, Locator, Page } from '@playwright/test';
 
 import { uploadCSV } from './collab-helpers';
+import { clickPoint } from './plot-helpers';
 
 const PAYLOAD = '<img src=x onerror="window.__xss=1">';
 
@@ -140,8 +141,7 @@ test.describe('dashboard widget', () => {
       Array.from(node.data[0].x).indexOf('EMEA')
     );
     // (a real mouse click at the bar: Plotly's drag layer takes the pointer events)
-    const box = (await unitsPlot.locator('.bars .point').nth(emea).boundingBox())!;
-    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await clickPoint(page, unitsPlot, emea);
 
     // Then the other chart narrows to the clicked region, the clicked one does not
     await expect.poll(() => bars(widget, 'revenue')).toEqual([400]);

@@ -2,6 +2,7 @@ import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import { Locator, Page } from '@playwright/test';
 
 import { dragField, shelf } from './builder-helpers';
+import { clickPoint } from './plot-helpers';
 import {
   ALICE,
   createFile,
@@ -240,15 +241,6 @@ function drawn(page: Page, id: string): Promise<unknown[][]> {
     .evaluate((node: any) => (node.data ?? []).map((t: any) => Array.from(t.y ?? [])));
 }
 
-/**
- * Click a mark where it is drawn; Plotly's drag layer lies over the marks
- * and turns the click into its pick.
- */
-async function clickMark(page: Page, mark: Locator): Promise<void> {
-  const box = (await mark.boundingBox())!;
-  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
-}
-
 test.describe('cross-filtering', () => {
   test('clicking a bar filters the other charts of the dataset; clicking it again clears it', async ({
     page,
@@ -303,7 +295,7 @@ test.describe('cross-filtering', () => {
       .evaluate((node: any) => Array.from(node.data[0].x));
     const emea = regions.indexOf('EMEA');
     expect(emea).toBeGreaterThanOrEqual(0);
-    await clickMark(page, bars.nth(emea));
+    await clickPoint(page, cell(page, 'c1').locator('.jp-LiveGraphs-chartPlot'), emea);
 
     // Then chart 2 is queried with the region as a condition, and draws EMEA's units only
     await expect
@@ -314,7 +306,7 @@ test.describe('cross-filtering', () => {
     expect((await specOf(page, 'c1')).filters ?? []).toEqual([]);
 
     // When the same bar is clicked again, the condition goes and chart 2 is whole again
-    await clickMark(page, bars.nth(emea));
+    await clickPoint(page, cell(page, 'c1').locator('.jp-LiveGraphs-chartPlot'), emea);
     await expect.poll(async () => (await specOf(page, 'c2')).filters ?? []).toEqual([]);
     await expect.poll(() => drawn(page, 'c2')).toEqual(before);
   });

@@ -3,6 +3,7 @@ import type { Locator, Page } from '@playwright/test';
 
 import { dragField } from './builder-helpers';
 import { uploadCSV } from './collab-helpers';
+import { clickPoint } from './plot-helpers';
 
 /**
  * Eight orders: amounts 5 to 50 (the maximum on a bin edge), three months.
@@ -179,14 +180,6 @@ async function filtersOf(page: Page, id: string): Promise<unknown> {
   return JSON.parse(text ?? 'null')?.filters ?? [];
 }
 
-/**
- * Click a mark where it is drawn (Plotly's drag layer turns it into a pick).
- */
-async function clickMark(page: Page, mark: Locator): Promise<void> {
-  const box = (await mark.boundingBox())!;
-  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
-}
-
 test.describe('cross-filtering on bins and time units', () => {
   test('a histogram bin and a month filter the other charts to their spans', async ({
     page,
@@ -216,10 +209,9 @@ test.describe('cross-filtering on bins and time units', () => {
     const hist = cell(page, 'hist').locator('.jp-LiveGraphs-chartPlot');
     await expect.poll(() => bars(hist)).toEqual({ 0: 1, 10: 3, 20: 1, 40: 3 });
     const starts = await hist.evaluate((node: any) => Array.from(node.data[0].x));
-    const histBars = cell(page, 'hist').locator('.bars .point path');
 
     // When the 10–20 bin is clicked
-    await clickMark(page, histBars.nth(starts.indexOf(10)));
+    await clickPoint(page, hist, starts.indexOf(10));
     // Then the other charts are filtered to 10 <= amount < 20
     const binFilter = [
       { column: 'amount', cmp: 'ge', value: 10 },
@@ -230,7 +222,7 @@ test.describe('cross-filtering on bins and time units', () => {
     expect(await filtersOf(page, 'monthly')).toEqual(binFilter);
 
     // When the last bin is clicked, its end is included (50)
-    await clickMark(page, histBars.nth(starts.indexOf(40)));
+    await clickPoint(page, hist, starts.indexOf(40));
     await expect
       .poll(() => filtersOf(page, 'regions'))
       .toEqual([
@@ -239,7 +231,7 @@ test.describe('cross-filtering on bins and time units', () => {
       ]);
     await expect.poll(() => bars(regions)).toEqual({ AMER: 1, APAC: 1, EMEA: 1 });
     // and clicking it again clears it
-    await clickMark(page, histBars.nth(starts.indexOf(40)));
+    await clickPoint(page, hist, starts.indexOf(40));
     await expect.poll(() => filtersOf(page, 'regions')).toEqual([]);
 
     // When the March point of the monthly line is clicked (once the line is drawn unfiltered again)
@@ -259,7 +251,7 @@ test.describe('cross-filtering on bins and time units', () => {
     );
     const march = months.findIndex(m => m.startsWith('2025-03-01'));
     expect(march).toBeGreaterThanOrEqual(0);
-    await clickMark(page, cell(page, 'monthly').locator('.scatterlayer .points path').nth(march));
+    await clickPoint(page, monthly, march);
     // Then the others are filtered to the whole of March
     const monthFilter = [
       { column: 'day', cmp: 'ge', value: '2025-03-01' },
