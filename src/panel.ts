@@ -15,7 +15,7 @@ import { Panel, Widget } from '@lumino/widgets';
 
 import { datasetsIcon } from './icons';
 import { IDataset, ILiveGraphsAPI } from './tokens';
-import { el, formatBytes } from './workspace/dom';
+import { el, formatBytes } from './dom';
 import { DATA_EXTENSIONS, UploadQueue } from './workspace/uploads';
 
 /**

@@ -19,7 +19,7 @@ import { CommandRegistry } from '@lumino/commands';
 import { IDataset, ILiveGraphsAPI, IStep } from '../tokens';
 import { mayEdit } from './access';
 import { askStep, StepKind } from './dialogs';
-import { el, formatValue, TYPE_GLYPHS } from './dom';
+import { el, formatValue, TYPE_GLYPHS } from '../dom';
 import { DatasetGridModel } from './model';
 import { ProfileView } from './profile';
 import { RecipeView } from './recipe';

@@ -2,7 +2,7 @@ import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 
 import { IColumn, ILiveGraphsAPI, IStep } from '../tokens';
-import { COLUMN_TYPES, el, formatValue } from './dom';
+import { COLUMN_TYPES, el, formatValue } from '../dom';
 import { FormulaEditor } from './formula';
 
 /**

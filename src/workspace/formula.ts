@@ -1,7 +1,7 @@
 import { Widget } from '@lumino/widgets';
 
 import { ICompletion, ILiveGraphsAPI } from '../tokens';
-import { el } from './dom';
+import { el } from '../dom';
 
 /**
  * A one-line formula editor: completes column and function names as you type

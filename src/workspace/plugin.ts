@@ -33,7 +33,7 @@ import { IDataset, ILiveGraphsAPI } from '../tokens';
 import { mayEdit, mayManage } from './access';
 import { StepKind } from './dialogs';
 import { DatasetView } from './dataview';
-import { el } from './dom';
+import { el } from '../dom';
 import { DATA_EXTENSIONS } from './uploads';
 
 /**

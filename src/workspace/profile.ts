@@ -1,7 +1,7 @@
 import { Widget } from '@lumino/widgets';
 
 import { IProfile } from '../tokens';
-import { el, formatValue, typeBadge } from './dom';
+import { el, formatValue, typeBadge } from '../dom';
 
 /**
  * The profile of one column: counts, range, and a histogram or top values.

@@ -1,7 +1,7 @@
 import { Widget } from '@lumino/widgets';
 
 import { IRecipeStep, IVersion } from '../tokens';
-import { el } from './dom';
+import { el } from '../dom';
 
 /**
  * The recipe of the current version: its steps in order, each undoable

@@ -2,7 +2,7 @@ import { Widget } from '@lumino/widgets';
 
 import { IDataset, IProblem } from '../tokens';
 import { mayEdit } from './access';
-import { COLUMN_TYPES, el, formatValue, typeBadge } from './dom';
+import { COLUMN_TYPES, el, formatValue, typeBadge } from '../dom';
 
 /**
  * The validation report of a dataset version: each column with its type and

@@ -2,7 +2,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { IDataset, ILiveGraphsAPI } from '../tokens';
-import { el, formatBytes, formatSeconds } from './dom';
+import { el, formatBytes, formatSeconds } from '../dom';
 
 /**
  * The file extensions an upload or import accepts.
