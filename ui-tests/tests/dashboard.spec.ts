@@ -1,5 +1,5 @@
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
-import { Locator, Page } from '@playwright/test';
+import { Page } from '@playwright/test';
 
 import { dragField, shelf } from './builder-helpers';
 import { clickPoint } from './plot-helpers';
