@@ -60,6 +60,11 @@ class StoreConfig:
     #: disk a query may spill to
     duckdb_temp_limit: str = "4GB"
     query_timeout_ms: int = 60_000
+    #: the store's chart engine (``DatasetStore.charts``): the mark budget, the bytes of
+    #: results it keeps (0 keeps none: each query is run again) and its idle connections
+    chart_max_marks: int = 5000
+    chart_cache_bytes: int = 0
+    chart_idle_connections: int = 4
 
 
 class StoreCore:

@@ -12,12 +12,16 @@ Layout under ``root``::
 
 :class:`DatasetStore` is built by job: :mod:`.core` (settings, folders, locks,
 connections), :mod:`.versions` (reading the catalog), :mod:`.changes` (uploads,
-steps, reverts), :mod:`.queries` (pages, profiles, exports).
+steps, reverts), :mod:`.queries` (pages, profiles, exports), and its chart
+engine (:mod:`.charts`).
 """
 
 from __future__ import annotations
 
+import threading
+
 from .changes import DatasetChanges
+from .charts import ChartEngine
 from .core import InTransaction, StoreConfig, check_name, default_root
 from .errors import StoreError
 from .queries import MAX_PAGE, DatasetQueries, ExportFile
@@ -25,6 +29,36 @@ from .queries import MAX_PAGE, DatasetQueries, ExportFile
 
 class DatasetStore(DatasetChanges, DatasetQueries):
     """Datasets, their versions, and everything done to them."""
+
+    def __init__(self, config: StoreConfig, *, sweep: bool = True):
+        super().__init__(config, sweep=sweep)
+        self._charts: ChartEngine | None = None
+        self._charts_guard = threading.Lock()
+
+    @property
+    def charts(self) -> ChartEngine:
+        """The chart engine of in-process callers (notebook kernels), made on first use.
+
+        Every chart query of this store that names no other engine runs here, on its
+        pooled connections (settings: ``StoreConfig.chart_*``).
+        """
+        with self._charts_guard:
+            if self._charts is None:
+                c = self.config
+                self._charts = ChartEngine(
+                    self,
+                    max_marks=c.chart_max_marks,
+                    cache_bytes=c.chart_cache_bytes,
+                    idle_connections=c.chart_idle_connections,
+                )
+            return self._charts
+
+    def close(self) -> None:
+        with self._charts_guard:
+            charts, self._charts = self._charts, None
+        if charts is not None:
+            charts.close()
+        super().close()
 
 
 __all__ = [

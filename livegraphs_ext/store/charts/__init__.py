@@ -16,7 +16,7 @@ from .cache import ChartCache
 from .engine import DEFAULT_MAX_MARKS, ChartEngine, run_chart, run_chart_file
 from .pool import ConnectionPool, EngineConfig
 from .result import ARROW_STREAM, ChartResult, read_arrow_stream
-from .spec import ChartSpec, FieldRef, check_shape, spec_schema, validate_spec
+from .spec import ChartSpec, CheckedSpec, FieldRef, check_shape, spec_schema, validate_spec
 
 __all__ = [
     "ARROW_STREAM",
@@ -25,6 +25,7 @@ __all__ = [
     "ChartEngine",
     "ChartResult",
     "ChartSpec",
+    "CheckedSpec",
     "ConnectionPool",
     "EngineConfig",
     "FieldRef",

@@ -5,6 +5,11 @@ past it keep the largest groups (``top_n``); lines of raw points are
 downsampled with tsdownsample (M4 by default, LTTB or MinMaxLTTB on request),
 dense scatter plots and point maps become a 2-D grid of counts (``bin2d``),
 tables come a page at a time, and anything else is sampled.
+
+Every query takes one path: the spec's shape is checked once at the entry
+(:func:`~.spec.check_shape`), the checked spec is passed down, and the SQL runs
+on a pooled locked connection (:mod:`.pool`); results are kept in a
+:class:`~.cache.ChartCache` where the caller has one.
 """
 
 from __future__ import annotations
@@ -48,7 +53,11 @@ def run_chart(
     user: str | None = None,
     pool: ConnectionPool | None = None,
 ) -> ChartResult:
-    """Answer ``spec`` over a dataset of ``store`` (a ``{"name"}`` dataset is ``user``'s own)."""
+    """Answer ``spec`` over a dataset of ``store`` (a ``{"name"}`` dataset is ``user``'s own).
+
+    The query runs on ``pool``'s connections; by default on those of the store's own
+    engine (:attr:`DatasetStore.charts`), so repeated queries on a version reuse them.
+    """
     spec = check_shape(spec)
     ref = spec["dataset"]
     dataset_id = ref["id"] if "id" in ref else store.find(ref["name"], owner=user)["id"]
@@ -64,7 +73,7 @@ def run_chart(
         dataset={"id": dataset_id, "version": version["version"]},
         config=EngineConfig.of(store),
         cache=cache,
-        pool=pool,
+        pool=store.charts.pool if pool is None else pool,
     )
 
 
@@ -106,7 +115,12 @@ def run_chart_file(
 
 
 class ChartEngine:
-    """What a host keeps: the store, the budget setting, the result cache and idle locked connections."""
+    """The chart queries of one store: the budget setting, the result cache and idle locked connections.
+
+    Every store has one for in-process callers such as notebook kernels
+    (:attr:`DatasetStore.charts`); a host may keep its own with other settings.
+    ``cache_bytes=0`` keeps no results.
+    """
 
     def __init__(
         self,
@@ -121,10 +135,10 @@ class ChartEngine:
         self.cache = ChartCache(cache_bytes)
         self.pool = ConnectionPool(idle_connections)
 
-    def run(self, spec: Any, *, user: str | None = None) -> ChartResult:
-        return run_chart(
-            self.store, spec, max_marks=self.max_marks, cache=self.cache, user=user, pool=self.pool
-        )
+    def run(self, spec: Any, *, user: str | None = None, max_marks: int | None = None) -> ChartResult:
+        """Answer ``spec`` (see :func:`run_chart`); ``max_marks`` overrides the engine's budget."""
+        budget = self.max_marks if max_marks is None else max_marks
+        return run_chart(self.store, spec, max_marks=budget, cache=self.cache, user=user, pool=self.pool)
 
     def close(self) -> None:
         self.pool.close()
