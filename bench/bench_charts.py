@@ -5,7 +5,9 @@ Reports, on one Parquet file of N rows (default 10M; DuckDB-sized row groups, zs
 * spec → ``ChartResult`` (cache off) against the same aggregation written by hand in DuckDB SQL
   (group by category, time bucket by day, 2-D grid of a dense scatter); goal at most 1.5 times;
 * payload size of results as JSON and as Arrow IPC;
-* the line path (DuckDB read + tsdownsample M4 in the engine) against M4 written in DuckDB SQL.
+* the line path (DuckDB read + tsdownsample M4 in the engine) against M4 written in DuckDB SQL;
+* the notebook path: the same aggregations by ``lg.query_chart`` over a store holding the first
+  ``--notebook-rows`` rows (ingested from CSV), against the hand-written SQL over the store's file.
 
     python bench/bench_charts.py --rows 10000000
 """
@@ -14,8 +16,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -113,11 +117,59 @@ def hand(path: Path, sql: str) -> Callable[[], pa.Table]:
     return run
 
 
+def notebook_path(a: argparse.Namespace, path: Path, cases: list[Any], results: list[dict[str, Any]]) -> None:
+    """The cases as a notebook kernel runs them: ``lg.query_chart`` over the kernel's store (no cache)."""
+    from livegraphs_ext import notebook
+
+    for n in a.notebook_rows:
+        with tempfile.TemporaryDirectory(prefix="lg-bench-") as tmp:
+            csv = Path(tmp) / "rows.csv"
+            duckdb.sql(f"COPY (SELECT * FROM read_parquet('{path}') LIMIT {n}) TO '{csv}' (HEADER)")
+            os.environ["LIVEGRAPHS_DATA_DIR"] = str(Path(tmp) / "store")
+            notebook._store.cache_clear()
+            store = notebook.store()
+            ds = store.create_from_file(csv, name="bench", owner="bench", content_type="text/csv")
+            file = store.version_file(ds["id"])
+            print(f"\nnotebook path (lg.query_chart), {n:,} rows")
+            print(
+                f"{'case':52} {'lg.query_chart ms':>18} {'hand SQL ms':>16} {'ratio':>6}"
+                f" {'CPU ms query_chart; hand':>25} {'ratio':>6}"
+            )
+            for name, s, sql in cases:
+                spec = {**s, "dataset": {"id": ds["id"]}}
+                e_med, e_min, e_cpu, _ = timed_cpu(lambda spec=spec: notebook.query_chart(spec), a.reps)
+                h_med, h_min, h_cpu, _ = timed_cpu(hand(file, sql), a.reps)
+                print(
+                    f"{name:52} {e_med * 1e3:10.1f}; {e_min * 1e3:6.1f} "
+                    f"{h_med * 1e3:8.1f}; {h_min * 1e3:6.1f} {e_med / h_med:5.2f}x"
+                    f" {e_cpu * 1e3:14.1f}; {h_cpu * 1e3:8.1f} {e_cpu / h_cpu:5.2f}x"
+                )
+                results.append(
+                    {
+                        "case": f"notebook {n} rows: {name}",
+                        "engine_ms": e_med * 1e3,
+                        "hand_ms": h_med * 1e3,
+                        "ratio": e_med / h_med,
+                        "engine_cpu_ms": e_cpu * 1e3,
+                        "hand_cpu_ms": h_cpu * 1e3,
+                        "cpu_ratio": e_cpu / h_cpu,
+                    }
+                )
+            notebook._store.cache_clear()
+            store.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--data", type=Path, default=HERE / "data")
+    ap.add_argument(
+        "--notebook-rows",
+        type=lambda v: [int(n) for n in v.split(",") if n],
+        default=[10_000, 1_000_000],
+        help="comma-separated row counts of the notebook-path cases (empty: none)",
+    )
     a = ap.parse_args()
     a.data.mkdir(exist_ok=True)
     path = make_data(a.data / f"charts_{a.rows}.parquet", a.rows)
@@ -236,6 +288,8 @@ def main() -> None:
         j, b = len(res.to_json_bytes()), len(res.to_arrow_bytes())
         print(f"{name:52} {j:12,} {b:16,}")
         results.append({"case": f"payload: {name}", "json_bytes": j, "arrow_bytes": b})
+
+    notebook_path(a, path, cases, results)
 
     out = HERE / "results"
     out.mkdir(exist_ok=True)

@@ -15,7 +15,6 @@ from traitlets import Any, Enum, Int, Unicode, default
 from .handlers import ROUTES, STATIC_ROUTES
 from .handlers.forward import FORWARD_ROUTES, make_forward_client
 from .store import DatasetStore, StoreConfig, default_root
-from .store.charts import ChartEngine
 from .store.ingest import IngestLimits
 
 GiB = 1 << 30
@@ -193,9 +192,11 @@ class LiveGraphsApp(ExtensionApp):
                 duckdb_memory_limit=self.duckdb_memory_limit,
                 duckdb_temp_limit=self.duckdb_temp_limit,
                 query_timeout_ms=self.query_time_limit * 1000,
+                chart_max_marks=self.max_marks,
+                chart_cache_bytes=self.chart_cache_bytes,
             )
         )
-        self.charts = ChartEngine(self.store, max_marks=self.max_marks, cache_bytes=self.chart_cache_bytes)
+        self.charts = self.store.charts
         self.heavy_pool = ThreadPoolExecutor(self.heavy_workers, thread_name_prefix="livegraphs-heavy")
         self.light_pool = ThreadPoolExecutor(self.light_workers, thread_name_prefix="livegraphs-light")
         # Kernels started by this server inherit these, so lg.load() reads the same store.

@@ -157,13 +157,10 @@ def query_chart(spec: dict[str, Any], max_marks: int | None = None) -> ChartResu
     store's ``BadInput`` / ``NotFound`` for a spec that cannot be drawn (on a hub,
     ``ServiceError`` with the service's status and message).
     """
-    from .store.charts import run_chart
-
     if _service() is not None:
         return _query_chart_on_service(spec, max_marks)
-    if max_marks is None:
-        return run_chart(store(), spec)
-    return run_chart(store(), spec, max_marks=max_marks)
+    # the store's own engine: every chart of this kernel runs on its pooled connections
+    return store().charts.run(spec, max_marks=max_marks)
 
 
 def _query_chart_on_service(spec: dict[str, Any], max_marks: int | None) -> ChartResult:

@@ -13,7 +13,7 @@ import pytest
 from livegraphs_ext.store import BadInput
 from livegraphs_ext.store.charts import EngineConfig, run_chart_file
 from livegraphs_ext.store.charts import compile as C
-from livegraphs_ext.store.charts.engine import ConnectionPool, LockedConnection
+from livegraphs_ext.store.charts.pool import ConnectionPool, LockedConnection
 from livegraphs_ext.store.schema import ColumnInfo
 
 #: a column name that would end the quoted identifier and read a file, were it pasted into SQL

@@ -13,7 +13,7 @@ import pytest
 
 from livegraphs_ext.store import BadInput, DatasetStore, StoreConfig
 from livegraphs_ext.store.charts import ChartCache, ChartEngine, run_chart, run_chart_file, validate_spec
-from livegraphs_ext.store.charts.engine import bin_count, grid_axis, nice_step, nice_time_step
+from livegraphs_ext.store.charts.compile import bin_count, grid_axis, nice_step, nice_time_step
 from livegraphs_ext.store.charts.spec import FieldRef
 from livegraphs_ext.store.schema import ColumnInfo
 

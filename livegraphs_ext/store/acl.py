@@ -299,7 +299,7 @@ class GuardedStore:
         dataset_id = ref["id"] if "id" in ref else self.find_readable(p, ref["name"])
         ds, grant = self._require(p, dataset_id, "read")
         pinned = {"id": ds.id, **({"version": ref["version"]} if "version" in ref else {})}
-        result = engine.run({**spec, "dataset": pinned})
+        result = engine.run(spec.with_dataset(pinned))  # checked once, here
         if view_every is not None and self._view_due(p.name, ds.id, view_every):
             self.events.record(
                 p.name, "chart_view", dataset_id=ds.id, dataset_name=ds.name, owner=ds.owner,

@@ -3,7 +3,8 @@
 Every query reads the view ``src`` (the version's file). Column names are
 quoted identifiers checked against the schema; filter values are ``?``
 parameters; the only other text in the SQL is ours (keywords, time-unit names
-from a fixed list, and bin steps we computed as floats).
+from a fixed list, and bin steps we computed as floats). The bin steps and the
+cells of a 2-D grid are chosen here too (:func:`nice_step`, :func:`grid_axis`).
 
 The grouped shape (``d0``… are the grouping keys, ``m0``… the measures' inputs)::
 
@@ -21,7 +22,7 @@ from typing import Any
 from ..filters import filter_sql
 from ..formula_ast import Frag, fmt, quote_ident
 from ..schema import ColumnInfo
-from .spec import ChartSpec, FieldRef
+from .spec import TEMPORAL, ChartSpec, FieldRef
 
 INTERVAL = {
     "year": "INTERVAL 1 YEAR",
@@ -65,6 +66,79 @@ def num_literal(x: float) -> str:
 
 #: Bin steps by result column name: (step, start of the last bin or None when unknown)
 Bins = dict[str, tuple[float, float | None]]
+
+
+def nice_step(lo: float, hi: float, maxbins: int) -> float:
+    """The smallest 1, 2 or 5 times 10^k step that covers [lo, hi] in at most ``maxbins`` bins."""
+    span = hi - lo
+    if not (math.isfinite(span) and span > 0):
+        span = abs(lo) or 1.0
+    raw = span / maxbins
+    mag = 10.0 ** math.floor(math.log10(raw))
+    for m in (1, 2, 5, 10, 20, 50, 100):
+        step = m * mag
+        if bin_count(lo, hi, step) <= maxbins:
+            return step
+    return 100 * mag
+
+
+def last_bin_start(lo: float, hi: float, step: float) -> float:
+    """The start of the last bin: a maximum exactly on an edge falls into the bin below it."""
+    top = math.floor(hi / step) * step
+    return top - step if top == hi and hi > lo else top
+
+
+#: Time units of a grid's date and time steps, in microseconds, with the counts a step may take
+TIME_STEPS: list[tuple[str, int, tuple[int, ...]]] = [
+    ("microsecond", 1, (1, 2, 5, 10, 20, 50, 100, 200, 500)),
+    ("millisecond", 1_000, (1, 2, 5, 10, 20, 50, 100, 200, 500)),
+    ("second", 1_000_000, (1, 2, 5, 10, 15, 30)),
+    ("minute", 60_000_000, (1, 2, 5, 10, 15, 30)),
+    ("hour", 3_600_000_000, (1, 2, 3, 6, 12)),
+    ("day", 86_400_000_000, (1, 2, 3)),
+    ("week", 604_800_000_000, (1, 2, 4, 8, 13, 26, 52)),
+]
+#: 1970-01-05, a Monday: weeks start on Mondays, as the week time unit does
+_MONDAY_US = 4 * 86_400_000_000
+
+
+def nice_time_step(span_us: float, cells: int) -> tuple[int, str, int]:
+    """The smallest readable step that covers ``span_us`` in ``cells``: (microseconds, unit, count)."""
+    want = max(span_us, 1.0) / max(1, cells)
+    for unit, us, counts in TIME_STEPS:
+        for c in counts:
+            if c * us >= want:
+                return c * us, unit, c
+    weeks = want / TIME_STEPS[-1][1]
+    c = 52
+    mag = 10 ** math.floor(math.log10(weeks))
+    for m in (1, 2, 5, 10):
+        if m * mag >= weeks:
+            c = int(m * mag)
+            break
+    return c * TIME_STEPS[-1][1], "week", c
+
+
+def grid_axis(f: FieldRef, lo: float, hi: float, cells: int) -> tuple[float, float, int, dict[str, Any]]:
+    """A grid axis: (origin, step, number of cells, the field's ``bin``), all in the axis' own units.
+
+    Numbers get ``cells`` equal steps from the minimum. Dates and times (in
+    microseconds) get a readable step (6 hours, 2 weeks) with edges on its
+    multiples (weeks from Mondays), and no more than ``cells`` cells.
+    """
+    if f.ctype not in TEMPORAL:
+        step = (hi - lo) / cells or 1.0
+        return lo, step, cells, {"step": step}
+    span = hi - lo
+    us, unit, count = nice_time_step(span, max(1, cells - 1))
+    anchor = _MONDAY_US if unit == "week" else 0
+    origin = math.floor((lo - anchor) / us) * us + anchor
+    n = min(cells, int((hi - origin) // us) + 1)
+    return float(origin), float(us), max(1, n), {"step": count, "unit": unit}
+
+
+def bin_count(lo: float, hi: float, step: float) -> int:
+    return round((last_bin_start(lo, hi, step) - math.floor(lo / step) * step) / step) + 1
 
 
 def key_expr(f: FieldRef, steps: Bins) -> str:

@@ -5,29 +5,31 @@ past it keep the largest groups (``top_n``); lines of raw points are
 downsampled with tsdownsample (M4 by default, LTTB or MinMaxLTTB on request),
 dense scatter plots and point maps become a 2-D grid of counts (``bin2d``),
 tables come a page at a time, and anything else is sampled.
+
+Every query takes one path: the spec's shape is checked once at the entry
+(:func:`~.spec.check_shape`), the checked spec is passed down, and the SQL runs
+on a pooled locked connection (:mod:`.pool`); results are kept in a
+:class:`~.cache.ChartCache` where the caller has one.
 """
 
 from __future__ import annotations
 
 import math
-import tempfile
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from ..errors import BadInput
 from ..formula_ast import quote_ident
-from ..ingest.engine import sql_str as quote_literal
 from ..schema import ColumnInfo
 from . import compile as C
+from .cache import ChartCache
+from .downsample import METHODS, downsample
+from .pool import ConnectionPool, EngineConfig, connection, one_select
 from .result import ChartResult
 from .spec import NUMERIC, TEMPORAL, ChartSpec, FieldRef, check_shape, validate_spec
 from .spec import bad as spec_error
@@ -37,69 +39,6 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_MARKS = 5000
 DEFAULT_PAGE = 100
-
-
-@dataclass
-class EngineConfig:
-    """DuckDB settings of chart queries."""
-
-    threads: int = 2
-    memory_limit: str = "1GB"
-    timeout_ms: int = 60_000
-    #: the most a query may spill to disk
-    temp_limit: str = "4GB"
-
-    @classmethod
-    def of(cls, store: DatasetStore) -> EngineConfig:
-        c = store.config
-        return cls(c.duckdb_threads, c.duckdb_memory_limit, c.query_timeout_ms)
-
-
-class ChartCache:
-    """Results by (dataset id, version, normalised spec, budget); least recently used out first.
-
-    Bounded by the bytes of the results' data; ``max_bytes=0`` keeps nothing.
-    """
-
-    def __init__(self, max_bytes: int = 64 << 20):
-        self.max_bytes = max_bytes
-        self._items: OrderedDict[tuple[Any, ...], ChartResult] = OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: tuple[Any, ...]) -> ChartResult | None:
-        with self._lock:
-            hit = self._items.get(key)
-            if hit is None:
-                self.misses += 1
-                return None
-            self._items.move_to_end(key)
-            self.hits += 1
-            return hit
-
-    def put(self, key: tuple[Any, ...], result: ChartResult) -> None:
-        size = result.nbytes
-        if size > self.max_bytes:
-            return
-        with self._lock:
-            old = self._items.pop(key, None)
-            if old is not None:
-                self._size -= old.nbytes
-            self._items[key] = result
-            self._size += size
-            while self._size > self.max_bytes and self._items:
-                _, dropped = self._items.popitem(last=False)
-                self._size -= dropped.nbytes
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self._size = 0
 
 
 # ---------------------------------------------------------------------------- public entry points
@@ -114,7 +53,11 @@ def run_chart(
     user: str | None = None,
     pool: ConnectionPool | None = None,
 ) -> ChartResult:
-    """Answer ``spec`` over a dataset of ``store`` (a ``{"name"}`` dataset is ``user``'s own)."""
+    """Answer ``spec`` over a dataset of ``store`` (a ``{"name"}`` dataset is ``user``'s own).
+
+    The query runs on ``pool``'s connections; by default on those of the store's own
+    engine (:attr:`DatasetStore.charts`), so repeated queries on a version reuse them.
+    """
     spec = check_shape(spec)
     ref = spec["dataset"]
     dataset_id = ref["id"] if "id" in ref else store.find(ref["name"], owner=user)["id"]
@@ -130,7 +73,7 @@ def run_chart(
         dataset={"id": dataset_id, "version": version["version"]},
         config=EngineConfig.of(store),
         cache=cache,
-        pool=pool,
+        pool=store.charts.pool if pool is None else pool,
     )
 
 
@@ -155,7 +98,7 @@ def run_chart_file(
     cs = validate_spec(spec, columns)
     budget = max(1, min(max_marks, cs.max_marks or max_marks))
     dataset = dataset or {"id": None, "version": None}
-    key = (dataset.get("id") or str(path), dataset.get("version"), cs.key(), budget)
+    key = ChartCache.key(dataset, path, cs, budget)
     if cache is not None and dataset.get("id") is not None:
         hit = cache.get(key)
         if hit is not None:
@@ -172,7 +115,12 @@ def run_chart_file(
 
 
 class ChartEngine:
-    """What a host keeps: the store, the budget setting, the result cache and idle locked connections."""
+    """The chart queries of one store: the budget setting, the result cache and idle locked connections.
+
+    Every store has one for in-process callers such as notebook kernels
+    (:attr:`DatasetStore.charts`); a host may keep its own with other settings.
+    ``cache_bytes=0`` keeps no results.
+    """
 
     def __init__(
         self,
@@ -187,219 +135,16 @@ class ChartEngine:
         self.cache = ChartCache(cache_bytes)
         self.pool = ConnectionPool(idle_connections)
 
-    def run(self, spec: Any, *, user: str | None = None) -> ChartResult:
-        return run_chart(
-            self.store, spec, max_marks=self.max_marks, cache=self.cache, user=user, pool=self.pool
-        )
+    def run(self, spec: Any, *, user: str | None = None, max_marks: int | None = None) -> ChartResult:
+        """Answer ``spec`` (see :func:`run_chart`); ``max_marks`` overrides the engine's budget."""
+        budget = self.max_marks if max_marks is None else max_marks
+        return run_chart(self.store, spec, max_marks=budget, cache=self.cache, user=user, pool=self.pool)
 
     def close(self) -> None:
         self.pool.close()
 
 
 # ---------------------------------------------------------------------------- execution
-
-
-def nice_step(lo: float, hi: float, maxbins: int) -> float:
-    """The smallest 1, 2 or 5 times 10^k step that covers [lo, hi] in at most ``maxbins`` bins."""
-    span = hi - lo
-    if not (math.isfinite(span) and span > 0):
-        span = abs(lo) or 1.0
-    raw = span / maxbins
-    mag = 10.0 ** math.floor(math.log10(raw))
-    for m in (1, 2, 5, 10, 20, 50, 100):
-        step = m * mag
-        if bin_count(lo, hi, step) <= maxbins:
-            return step
-    return 100 * mag
-
-
-def last_bin_start(lo: float, hi: float, step: float) -> float:
-    """The start of the last bin: a maximum exactly on an edge falls into the bin below it."""
-    top = math.floor(hi / step) * step
-    return top - step if top == hi and hi > lo else top
-
-
-#: Time units of a grid's date and time steps, in microseconds, with the counts a step may take
-TIME_STEPS: list[tuple[str, int, tuple[int, ...]]] = [
-    ("microsecond", 1, (1, 2, 5, 10, 20, 50, 100, 200, 500)),
-    ("millisecond", 1_000, (1, 2, 5, 10, 20, 50, 100, 200, 500)),
-    ("second", 1_000_000, (1, 2, 5, 10, 15, 30)),
-    ("minute", 60_000_000, (1, 2, 5, 10, 15, 30)),
-    ("hour", 3_600_000_000, (1, 2, 3, 6, 12)),
-    ("day", 86_400_000_000, (1, 2, 3)),
-    ("week", 604_800_000_000, (1, 2, 4, 8, 13, 26, 52)),
-]
-#: 1970-01-05, a Monday: weeks start on Mondays, as the week time unit does
-_MONDAY_US = 4 * 86_400_000_000
-
-
-def nice_time_step(span_us: float, cells: int) -> tuple[int, str, int]:
-    """The smallest readable step that covers ``span_us`` in ``cells``: (microseconds, unit, count)."""
-    want = max(span_us, 1.0) / max(1, cells)
-    for unit, us, counts in TIME_STEPS:
-        for c in counts:
-            if c * us >= want:
-                return c * us, unit, c
-    weeks = want / TIME_STEPS[-1][1]
-    c = 52
-    mag = 10 ** math.floor(math.log10(weeks))
-    for m in (1, 2, 5, 10):
-        if m * mag >= weeks:
-            c = int(m * mag)
-            break
-    return c * TIME_STEPS[-1][1], "week", c
-
-
-def grid_axis(f: FieldRef, lo: float, hi: float, cells: int) -> tuple[float, float, int, dict[str, Any]]:
-    """A grid axis: (origin, step, number of cells, the field's ``bin``), all in the axis' own units.
-
-    Numbers get ``cells`` equal steps from the minimum. Dates and times (in
-    microseconds) get a readable step (6 hours, 2 weeks) with edges on its
-    multiples (weeks from Mondays), and no more than ``cells`` cells.
-    """
-    if f.ctype not in TEMPORAL:
-        step = (hi - lo) / cells or 1.0
-        return lo, step, cells, {"step": step}
-    span = hi - lo
-    us, unit, count = nice_time_step(span, max(1, cells - 1))
-    anchor = _MONDAY_US if unit == "week" else 0
-    origin = math.floor((lo - anchor) / us) * us + anchor
-    n = min(cells, int((hi - origin) // us) + 1)
-    return float(origin), float(us), max(1, n), {"step": count, "unit": unit}
-
-
-def bin_count(lo: float, hi: float, step: float) -> int:
-    return round((last_bin_start(lo, hi, step) - math.floor(lo / step) * step) / step) + 1
-
-
-class LockedConnection:
-    """A DuckDB instance that can read one Parquet file (as the view ``src``) and nothing else.
-
-    The recipe of the project's threat notes: extensions neither installed nor
-    loaded, memory, threads, spill folder and spill size capped, the view created,
-    then ``allowed_paths`` set to that one file, ``enable_external_access`` off and
-    the configuration locked. After that no SQL run here can read or write
-    another file, attach a database, load an extension or change a setting
-    (``SET``/``RESET``/``PRAGMA`` fail); the one file stays readable.
-    """
-
-    def __init__(self, path: Path, config: EngineConfig, *, row_numbers: bool = False):
-        self.path, self.config, self.row_numbers = path, config, row_numbers
-        self._spill = tempfile.TemporaryDirectory(prefix="livegraphs-chart-")
-        try:
-            self.con = duckdb.connect(
-                ":memory:",
-                config={
-                    "threads": config.threads,
-                    "memory_limit": config.memory_limit,
-                    "temp_directory": self._spill.name,
-                    "autoinstall_known_extensions": False,
-                    "autoload_known_extensions": False,
-                    "allow_community_extensions": False,
-                    "allow_unsigned_extensions": False,
-                    "allow_persistent_secrets": False,
-                    "max_execution_time": config.timeout_ms,
-                },
-            )
-        except BaseException:
-            self._spill.cleanup()
-            raise
-        try:
-            # enforced only when SET after start-up, not as a connect option
-            self.con.execute(f"SET max_temp_directory_size = {quote_literal(config.temp_limit)}")
-            # raw rows keep the file's order among equal sort keys
-            extra = ", file_row_number = true" if row_numbers else ""
-            file = quote_literal(str(path))
-            self.con.execute(f"CREATE VIEW src AS SELECT * FROM read_parquet({file}{extra})")
-            self.con.execute(f"SET allowed_paths = [{file}]")
-            self.con.execute("SET enable_external_access = false")
-            self.con.execute("SET lock_configuration = true")
-        except BaseException:
-            self.close()
-            raise
-
-    def close(self) -> None:
-        try:
-            self.con.close()
-        finally:
-            self._spill.cleanup()
-
-
-class ConnectionPool:
-    """Idle :class:`LockedConnection` s kept for the next query on the same file.
-
-    A locked connection can read only the file it was opened for (it cannot be
-    pointed at another: ``allowed_paths`` and the view are fixed by the lock), so
-    connections are kept per file, never shared between files: a dashboard's
-    charts over one dataset version reuse them; a query on another file opens
-    its own. A connection serves one query at a time (taken out while in use),
-    runs only single SELECTs, so nothing a query does outlives it but DuckDB's
-    caches of that same file. At most ``max_idle`` are kept, the least
-    recently used closed first; a connection whose query failed is closed.
-    """
-
-    def __init__(self, max_idle: int = 4):
-        self.max_idle = max_idle
-        self._idle: OrderedDict[int, tuple[tuple[Any, ...], LockedConnection]] = OrderedDict()
-        self._lock = threading.Lock()
-        self.opened = 0
-
-    @staticmethod
-    def _key(path: Path, config: EngineConfig, row_numbers: bool) -> tuple[Any, ...]:
-        return (
-            str(path),
-            row_numbers,
-            config.threads,
-            config.memory_limit,
-            config.timeout_ms,
-            config.temp_limit,
-        )
-
-    def take(self, path: Path, config: EngineConfig, row_numbers: bool) -> LockedConnection:
-        key = self._key(path, config, row_numbers)
-        with self._lock:
-            for ident, (k, conn) in reversed(self._idle.items()):
-                if k == key:
-                    del self._idle[ident]
-                    return conn
-            self.opened += 1
-        return LockedConnection(path, config, row_numbers=row_numbers)
-
-    def give(self, conn: LockedConnection, *, ok: bool) -> None:
-        if not ok or self.max_idle <= 0:
-            conn.close()
-            return
-        key = self._key(conn.path, conn.config, conn.row_numbers)
-        dropped: list[LockedConnection] = []
-        with self._lock:
-            self._idle[id(conn)] = (key, conn)
-            while len(self._idle) > self.max_idle:
-                dropped.append(self._idle.popitem(last=False)[1][1])
-        for c in dropped:
-            c.close()
-
-    def __len__(self) -> int:
-        return len(self._idle)
-
-    def close(self) -> None:
-        with self._lock:
-            idle = [c for _, c in self._idle.values()]
-            self._idle.clear()
-        for c in idle:
-            c.close()
-
-
-def one_select(con: duckdb.DuckDBPyConnection, sql: str) -> str:
-    """``sql`` when it is exactly one SELECT statement; anything else is refused before it runs.
-
-    The compiler only ever builds one SELECT; this is the second line of defence
-    should a name or value ever end a statement and start another (DuckDB's
-    Python ``execute`` runs every statement it is given).
-    """
-    statements = con.extract_statements(sql)
-    if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
-        raise BadInput("The chart query is not a single SELECT", reason="Bad query")
-    return sql
 
 
 def _fmt(n: int) -> str:
@@ -429,12 +174,7 @@ class _Run:
 
     def execute(self, dataset: dict[str, Any]) -> ChartResult:
         row_numbers = not self.spec.aggregated
-        if self.pool is not None:
-            locked = self.pool.take(self.path, self.config, row_numbers)
-        else:
-            locked = LockedConnection(self.path, self.config, row_numbers=row_numbers)
-        ok = False
-        try:
+        with connection(self.pool, self.path, self.config, row_numbers=row_numbers) as locked:
             self.con = locked.con
             self._bin_steps()
             s = self.spec
@@ -452,12 +192,6 @@ class _Run:
                 out = self._raw_points()
             else:
                 out = self._raw_rows()
-            ok = True
-        finally:
-            if self.pool is not None:
-                self.pool.give(locked, ok=ok)
-            else:
-                locked.close()
         table, fields, source_rows, reduction, extra = out
         if s.mark == "map":
             extra = {**extra, "map": s.options["map"]}
@@ -491,8 +225,8 @@ class _Run:
             if lo is None:
                 self.steps[f.name] = (1.0, None)
                 continue
-            step = nice_step(lo, hi, int(f.bin["maxbins"]))  # type: ignore[index]
-            self.steps[f.name] = (step, last_bin_start(lo, hi, step))
+            step = C.nice_step(lo, hi, int(f.bin["maxbins"]))  # type: ignore[index]
+            self.steps[f.name] = (step, C.last_bin_start(lo, hi, step))
 
     def _fields(self, fields: Sequence[FieldRef]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -577,53 +311,12 @@ class _Run:
     def _down_message(self, kept: int, dropped_series: int) -> str:
         total = self._line_points
         extra = f"; {dropped_series} smaller lines left out" if dropped_series else ""
-        label = {"m4": "M4", "lttb": "LTTB", "minmaxlttb": "MinMaxLTTB"}[self._method()]
+        label = METHODS[self._method()]
         return f"{_fmt(kept)} of {_fmt(total)} points, downsampled ({label}){extra}"
 
     def _downsample(self, table: pa.Table, x: str, y: str, series: Sequence[str]) -> tuple[pa.Table, int]:
         """At most the budget of points, shared by the lines; also says how many lines were left out."""
-        from tsdownsample import LTTBDownsampler, M4Downsampler, MinMaxLTTBDownsampler
-
-        table = table.filter(pc.is_valid(table.column(y)))
-        self._line_points = table.num_rows
-        xs = _as_numeric(table.column(x))
-        ys = table.column(y).cast(pa.float64()).to_numpy()
-        if series:
-            codes = _codes(table, series)
-            order = np.argsort(codes, kind="stable")
-            bounds = np.flatnonzero(np.diff(codes[order])) + 1
-            segments = np.split(order, bounds)
-        else:
-            segments = [np.arange(table.num_rows)]
-        segments.sort(key=len, reverse=True)
-        method = self._method()
-        minimum = 4 if method == "m4" else 3
-        per = self.budget // max(1, len(segments))
-        dropped = 0
-        if per < minimum:
-            keep = max(1, self.budget // minimum)
-            dropped = len(segments) - keep
-            segments = segments[:keep]
-            per = self.budget // len(segments)
-        if method == "m4":
-            per -= per % 4
-        down = {"m4": M4Downsampler, "lttb": LTTBDownsampler, "minmaxlttb": MinMaxLTTBDownsampler}[method]()
-        picked: list[np.ndarray] = []
-        for seg in segments:
-            sx = xs[seg]
-            if len(sx) > 1 and not bool(np.all(sx[1:] >= sx[:-1])):
-                seg = seg[np.argsort(sx, kind="stable")]
-                sx = xs[seg]
-            if len(seg) <= per:
-                picked.append(seg)
-                continue
-            kw: dict[str, Any] = {"n_out": per}
-            if method == "minmaxlttb":
-                kw["minmax_ratio"] = 4
-            idx = down.downsample(sx, ys[seg], **kw)
-            picked.append(seg[np.asarray(idx, dtype=np.int64)])
-        take = np.concatenate(picked) if picked else np.zeros(0, dtype=np.int64)
-        out = table.take(pa.array(take))
+        out, self._line_points, dropped = downsample(table, x, y, series, self.budget, self._method())
         return out, dropped
 
     def _raw_line(self) -> tuple[pa.Table, list[dict[str, Any]], int, dict[str, Any] | None, dict[str, Any]]:
@@ -692,7 +385,7 @@ class _Run:
         if n_groups * 4 > self.budget:
             return self._sampled(n, not_null, extra)
         g = max(2, math.isqrt(self.budget // n_groups))
-        xa, ya = grid_axis(xf, x0, x1, g), grid_axis(yf, y0, y1, g)
+        xa, ya = C.grid_axis(xf, x0, x1, g), C.grid_axis(yf, y0, y1, g)
         table = self.fetch(C.bin2d_query(s, self.columns, xf, yf, xa[:3], ya[:3], groups, means))
         fields = self._bin2d_fields(xf, yf, xa[3], ya[3], groups, means)
         reduction = {
@@ -889,26 +582,3 @@ class _Run:
             }
         )
         return table, fields, int(row["__rows"] or 0), None, {}
-
-
-def _as_numeric(col: pa.ChunkedArray) -> np.ndarray:
-    t = col.type
-    if pa.types.is_timestamp(t):
-        return col.cast(pa.int64()).to_numpy()
-    if pa.types.is_date32(t):
-        return col.cast(pa.int32()).cast(pa.int64()).to_numpy()
-    if pa.types.is_date64(t):
-        return col.cast(pa.int64()).to_numpy()
-    if pa.types.is_integer(t):
-        return col.cast(pa.int64()).to_numpy()
-    return col.cast(pa.float64()).to_numpy()
-
-
-def _codes(table: pa.Table, names: Sequence[str]) -> np.ndarray:
-    """One int64 per row naming its combination of the ``names`` columns."""
-    code = np.zeros(table.num_rows, dtype=np.int64)
-    for name in names:
-        enc = pc.dictionary_encode(table.column(name).combine_chunks())
-        idx = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64) + 1
-        code = code * (len(enc.dictionary) + 1) + idx
-    return code

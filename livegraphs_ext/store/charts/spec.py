@@ -70,8 +70,35 @@ def bad(path: str, message: str) -> BadInput:
     return BadInput(f"{path}: {message}", reason=REASON)
 
 
-def check_shape(spec: Any) -> dict[str, Any]:
-    """The JSON Schema check alone (no dataset needed); returns the spec."""
+class CheckedSpec(dict[str, Any]):
+    """A spec that passed the JSON Schema check: what :func:`check_shape` returns.
+
+    Read-only, so it stays what was checked; :func:`check_shape` (and so
+    :func:`validate_spec`) takes it as it is, which is how a query checks its
+    spec once at the entry and passes the checked spec down.
+    """
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("a checked chart spec is read-only; copy it with dict(spec) to change it")
+
+    __setitem__ = __delitem__ = __ior__ = _read_only
+    clear = pop = popitem = setdefault = update = _read_only
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # copies (copy, deepcopy, pickle) are made whole, not key by key
+        return (CheckedSpec, (dict(self),))
+
+    def with_dataset(self, ref: dict[str, Any]) -> CheckedSpec:
+        """The same spec over the dataset ``{"id"[, "version"]}`` of an id already resolved."""
+        if set(ref) - {"id", "version"} or not isinstance(ref.get("id"), str):
+            raise bad("dataset", "a resolved dataset is {id} with an optional version")
+        return CheckedSpec({**self, "dataset": ref})
+
+
+def check_shape(spec: Any) -> CheckedSpec:
+    """The JSON Schema check alone (no dataset needed); returns the spec as a :class:`CheckedSpec`."""
+    if isinstance(spec, CheckedSpec):
+        return spec
     if not isinstance(spec, dict):
         raise bad("spec", "a chart spec must be a JSON object")
     errors = sorted(_validator().iter_errors(spec), key=lambda e: (len(e.absolute_path), e.path))
@@ -80,7 +107,7 @@ def check_shape(spec: Any) -> dict[str, Any]:
 
         e = jsonschema.exceptions.best_match(errors)
         raise bad(_path(list(e.absolute_path)), _short(e))
-    return spec
+    return CheckedSpec(spec)
 
 
 def _short(e: Any) -> str:
@@ -239,7 +266,8 @@ def _count(channel: str, name: str | None = None) -> FieldRef:
 def validate_spec(spec: Any, columns: Sequence[ColumnInfo] | None = None) -> ChartSpec:
     """Check ``spec`` (and, given the dataset's ``columns``, every field); return it normalised.
 
-    Without ``columns`` only the JSON Schema is checked and fields keep no types.
+    Without ``columns`` only the JSON Schema is checked and fields keep no types. A
+    :class:`CheckedSpec` is not checked against the JSON Schema again.
     """
     spec = check_shape(spec)
     mark = spec["mark"]

@@ -1,0 +1,141 @@
+"""Reading datasets and their versions from the catalog: lists, lookups, files and recipes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from . import transforms
+from .catalog import DatasetRow, VersionRow
+from .core import StoreCore
+from .errors import NotFound
+from .schema import ColumnInfo
+
+
+def _iso(t: dt.datetime) -> str:
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.timezone.utc)
+    return t.isoformat()
+
+
+class DatasetVersions(StoreCore):
+    """The catalog side of a store: datasets and versions as JSON, by id or name."""
+
+    def _abs(self, rel: str) -> Path:
+        return self.root / rel
+
+    def _dataset_json(self, ds: DatasetRow, v: VersionRow) -> dict[str, Any]:
+        return {
+            "id": ds.id,
+            "name": ds.name,
+            "owner": ds.owner,
+            "rows": v.rows,
+            "version": ds.current_version,
+            "versions": len(ds.versions),
+            "columns": v.columns,
+            "size": v.size,
+            "created": _iso(ds.created),
+            "updated": _iso(ds.updated),
+            "report": v.report,
+        }
+
+    @staticmethod
+    def _version_json(v: VersionRow) -> dict[str, Any]:
+        return {
+            "version": v.number,
+            "parent": v.parent,
+            "kind": v.kind,
+            "rows": v.rows,
+            "size": v.size,
+            "columns": v.columns,
+            "step": v.step,
+            "description": v.description,
+            "created": _iso(v.created),
+            "created_by": v.created_by,
+        }
+
+    @staticmethod
+    def _version(ds: DatasetRow, number: int | None) -> VersionRow:
+        n = ds.current_version if number is None else number
+        for v in ds.versions:
+            if v.number == n:
+                return v
+        raise NotFound(f"Dataset {ds.name!r} has no version {n}", "No such version")
+
+    def _get(self, s: Any, dataset_id: str) -> DatasetRow:
+        ds = self.catalog.dataset(s, dataset_id)
+        if ds is None:
+            raise NotFound(f"No dataset with id {dataset_id!r}", "No such dataset")
+        return ds
+
+    def list_datasets(self, owner: str | None = None) -> list[dict[str, Any]]:
+        """Every dataset (of ``owner`` when given), newest change first."""
+        with self.catalog.transaction() as s:
+            q = s.query(DatasetRow)
+            if owner is not None:
+                q = q.filter(DatasetRow.owner == owner)
+            rows = q.order_by(DatasetRow.updated.desc()).all()
+            return [self._dataset_json(ds, self._version(ds, None)) for ds in rows]
+
+    def get(self, dataset_id: str) -> dict[str, Any]:
+        with self.catalog.transaction() as s:
+            ds = self._get(s, dataset_id)
+            return self._dataset_json(ds, self._version(ds, None))
+
+    def find(self, name_or_id: str, owner: str | None = None) -> dict[str, Any]:
+        """A dataset by id, or by name (of ``owner`` when given; the newest when names repeat)."""
+        with self.catalog.transaction() as s:
+            ds = self.catalog.dataset(s, name_or_id)
+            if ds is None:
+                q = s.query(DatasetRow).filter(DatasetRow.name == name_or_id)
+                if owner is not None:
+                    q = q.filter(DatasetRow.owner == owner)
+                ds = q.order_by(DatasetRow.updated.desc()).first()
+            if ds is None:
+                raise NotFound(f"No dataset named {name_or_id!r}", "No such dataset")
+            return self._dataset_json(ds, self._version(ds, None))
+
+    def versions(self, dataset_id: str) -> list[dict[str, Any]]:
+        with self.catalog.transaction() as s:
+            ds = self._get(s, dataset_id)
+            return [self._version_json(v) for v in ds.versions]
+
+    def version(self, dataset_id: str, number: int | None = None) -> dict[str, Any]:
+        with self.catalog.transaction() as s:
+            ds = self._get(s, dataset_id)
+            v = self._version(ds, number)
+            out = self._version_json(v)
+            out["report"] = v.report
+            return out
+
+    def version_file(self, dataset_id: str, number: int | None = None) -> Path:
+        with self.catalog.transaction() as s:
+            return self._abs(self._version(self._get(s, dataset_id), number).file)
+
+    def _columns(self, dataset_id: str, number: int | None) -> tuple[Path, list[ColumnInfo], int]:
+        with self.catalog.transaction() as s:
+            v = self._version(self._get(s, dataset_id), number)
+            return self._abs(v.file), [ColumnInfo.from_json(c) for c in v.columns], v.rows
+
+    def recipe(self, dataset_id: str, number: int | None = None) -> list[dict[str, Any]]:
+        """The steps that make ``number`` from the uploaded data, oldest first."""
+        with self.catalog.transaction() as s:
+            ds = self._get(s, dataset_id)
+            by_number = {v.number: v for v in ds.versions}
+            steps: list[dict[str, Any]] = []
+            v: VersionRow | None = self._version(ds, number)
+            while v is not None:
+                if v.kind == "revert":
+                    v = by_number.get(int((v.step or {})["version"]))
+                    continue
+                if v.kind == "upload":
+                    break
+                steps.append({"version": v.number, "step": v.step, "description": v.description})
+                v = by_number.get(v.parent) if v.parent is not None else None
+            return list(reversed(steps))
+
+    def recipe_code(self, dataset_id: str, number: int | None = None) -> str:
+        ds = self.get(dataset_id)
+        steps = [s["step"] for s in self.recipe(dataset_id, number)]
+        return transforms.recipe_to_pandas(steps, f"lg.load({ds['name']!r}, version=1)")

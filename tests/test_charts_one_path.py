@@ -1,0 +1,137 @@
+"""One path for every chart query: the spec checked once at the entry, run on a store's pooled connections."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import livegraphs_ext as lg
+from livegraphs_ext import notebook
+from livegraphs_ext.store import BadInput, DatasetStore, GuardedStore, Principal
+from livegraphs_ext.store.charts import ChartEngine, CheckedSpec, check_shape, run_chart_file, validate_spec
+from livegraphs_ext.store.charts import spec as spec_module
+from livegraphs_ext.store.schema import ColumnInfo
+
+SALES = (
+    "order_date,region,product,revenue,units\n"
+    "2025-01-03,EMEA,Widget,120.5,3\n"
+    "2025-01-17,APAC,Gadget,80.0,2\n"
+    "2025-02-02,EMEA,Gadget,200.0,5\n"
+    "2025-02-20,AMER,Widget,50.25,1\n"
+    "2025-03-05,APAC,Widget,75.0,2\n"
+)
+
+
+@pytest.fixture
+def lg_kernel_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DatasetStore]:
+    """The store a notebook kernel's ``lg.*`` helpers open (the same object each call)."""
+    monkeypatch.setenv("LIVEGRAPHS_DATA_DIR", str(tmp_path / "nb"))
+    monkeypatch.delenv("LIVEGRAPHS_SERVICE_URL", raising=False)
+    notebook._store.cache_clear()
+    store = notebook.store()
+    yield store
+    notebook._store.cache_clear()
+    store.close()
+
+
+@pytest.fixture
+def lg_sales(lg_kernel_store: DatasetStore) -> dict[str, Any]:
+    src = lg_kernel_store.staging_path()
+    src.write_text(SALES)
+    return lg_kernel_store.create_from_file(src, name="sales", owner="ada", content_type="text/csv")
+
+
+@pytest.fixture
+def lg_schema_checks(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The specs checked against the JSON Schema, one entry per check (a spy on the real validator)."""
+    real = spec_module._validator()
+    seen: list[Any] = []
+
+    class Spy:
+        def iter_errors(self, instance: Any) -> Any:
+            seen.append(instance)
+            return real.iter_errors(instance)
+
+    monkeypatch.setattr(spec_module, "_validator", lambda: Spy())
+    return seen
+
+
+def bar(ref: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "version": 1,
+        "dataset": ref,
+        "mark": "bar",
+        "encoding": {"x": {"field": "region"}, "y": {"field": "revenue", "aggregate": "sum"}},
+        **extra,
+    }
+
+
+def test_notebook_chart_queries_share_the_stores_engine_and_its_connections(
+    lg_sales: dict[str, Any], lg_kernel_store: DatasetStore, lg_schema_checks: list[Any]
+):
+    # Given a kernel's store and its engine
+    engine = lg_kernel_store.charts
+    spec = bar({"id": lg_sales["id"]})
+
+    # When the notebook API runs five chart queries over one version, and a widget one more
+    results = [lg.query_chart(spec).to_json() for _ in range(5)]
+    widget = lg.chart("sales", mark="bar", x="region", y="sum(revenue)")
+
+    # Then every query ran on the store's one engine, on a single pooled connection
+    assert notebook.store() is lg_kernel_store and lg_kernel_store.charts is engine
+    assert widget.error == ""
+    assert (engine.pool.opened, len(engine.pool)) == (1, 1)
+    # and each spec was checked against the JSON Schema exactly once
+    assert len(lg_schema_checks) == 6
+    # and the answers are those of a fresh, unpooled query of the same file
+    columns = [ColumnInfo.from_json(c) for c in lg_sales["columns"]]
+    alone = run_chart_file(
+        lg_kernel_store.version_file(lg_sales["id"]),
+        columns,
+        spec,
+        rows=lg_sales["rows"],
+        dataset={"id": lg_sales["id"], "version": 1},
+    ).to_json()
+    assert all(r == alone for r in results)
+    assert alone["data"] == {"x": ["AMER", "APAC", "EMEA"], "y": [50.25, 155.0, 320.5]}
+
+
+def test_a_host_engine_and_a_guarded_query_check_the_spec_once(
+    lg_sales: dict[str, Any], lg_kernel_store: DatasetStore, lg_schema_checks: list[Any]
+):
+    # Given a host's engine over the same store
+    engine = ChartEngine(lg_kernel_store, cache_bytes=0)
+    try:
+        # When one query comes by the engine and one through the sharing guard, by name
+        engine.run(bar({"id": lg_sales["id"]}))
+        guarded = GuardedStore(lg_kernel_store).chart(Principal("ada"), engine, bar({"name": "sales"}))
+
+        # Then each was checked once, and the guard pinned the dataset it resolved
+        assert len(lg_schema_checks) == 2
+        assert guarded.dataset == {"id": lg_sales["id"], "version": 1}
+        assert engine.pool.opened == 1
+    finally:
+        engine.close()
+
+
+def test_a_checked_spec_is_not_checked_again_and_cannot_change(lg_schema_checks: list[Any]):
+    raw = bar({"id": "a" * 32})
+
+    checked = check_shape(raw)
+    again = check_shape(checked)
+    validate_spec(checked, [ColumnInfo("region", "string"), ColumnInfo("revenue", "float")])
+
+    assert again is checked and isinstance(checked, CheckedSpec) and checked == raw
+    assert len(lg_schema_checks) == 1
+    with pytest.raises(TypeError):
+        checked["mark"] = "line"
+    assert copy.deepcopy(checked) == checked and dict(checked) == raw
+    # a resolved dataset may be pinned without a new check; anything else is refused
+    assert checked.with_dataset({"id": "b" * 32, "version": 2})["dataset"] == {"id": "b" * 32, "version": 2}
+    with pytest.raises(BadInput):
+        checked.with_dataset({"name": "sales"})
+    assert len(lg_schema_checks) == 1
