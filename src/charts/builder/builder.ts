@@ -14,6 +14,7 @@ import { FilterValues } from '../filtervalues';
 import { refTitle } from '../text';
 import {
   IChartClient,
+  IChartDraft,
   IChartOptions,
   IChartSpec,
   IDatasetInfo,
@@ -96,11 +97,6 @@ const MAP_SHELVES = new Set<ShelfId>(['latitude', 'longitude', 'location']);
  * Marks that need a value on y; the builder counts records when none is given.
  */
 const NEEDS_Y = new Set<Mark>(['bar', 'line', 'area', 'histogram', 'pie']);
-
-/**
- * A spec that may not draw yet: no mark until the shelves suggest one.
- */
-export type IChartDraft = Omit<IChartSpec, 'mark'> & { mark?: Mark };
 
 export class ChartBuilder extends Panel {
   constructor(options: ChartBuilder.IOptions) {
