@@ -48,6 +48,15 @@ export function button(
 }
 
 /**
+ * An `<option>` with a value and the text shown (the value by default).
+ */
+export function option(value: string, text = value): HTMLOptionElement {
+  const node = el('option', '', text);
+  node.value = value;
+  return node;
+}
+
+/**
  * Show any value as text, the way the grid does.
  */
 export function formatValue(value: unknown): string {

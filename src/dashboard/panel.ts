@@ -10,7 +10,7 @@ import { Widget } from '@lumino/widgets';
 
 import { AWARENESS_FIELD, peerBadge, peersOf } from '../presence';
 import { IChartClient, IChartDraft, IFieldRef } from '../charts/types';
-import { button, el } from '../dom';
+import { button, el, option } from '../dom';
 import { ISelection } from './crossfilter';
 import { valueControls, valuesSummary } from './filtervalues';
 import {
@@ -422,13 +422,7 @@ export class DashboardPanel extends Widget {
   private _filterControls(f: IDashboardFilter): HTMLElement[] {
     const doc = this._doc;
     const kind = el('select', '', { 'aria-label': 'Filter kind' });
-    kind.append(
-      ...['dropdown', 'range', 'daterange'].map(k => {
-        const option = el('option', '', k);
-        option.value = k;
-        return option;
-      })
-    );
+    kind.append(...['dropdown', 'range', 'daterange'].map(k => option(k)));
     kind.value = f.kind;
     kind.addEventListener('change', () => {
       doc.transact(() => {

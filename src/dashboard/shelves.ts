@@ -10,7 +10,7 @@ import {
   IFieldRef,
   MARKS
 } from '../charts/types';
-import { el } from '../dom';
+import { el, option } from '../dom';
 import { DashboardDoc } from './model';
 
 const SHELVES = ['x', 'y', 'color', 'size'];
@@ -50,7 +50,7 @@ export function createShelves(doc: DashboardDoc, id: string): HTMLElement[] {
     'aria-label': 'Mark',
     'data-key': 'spec:mark'
   });
-  mark.append(...MARKS.map(m => option(m, m)));
+  mark.append(...MARKS.map(m => option(m)));
   mark.addEventListener('change', () =>
     doc.setSpecField(id, 'mark', mark.value)
   );
@@ -118,10 +118,4 @@ export function updateShelves(shelves: HTMLElement, spec: IChartDraft): void {
       input.value = value;
     }
   }
-}
-
-function option(value: string, text: string): HTMLOptionElement {
-  const node = el('option', '', text);
-  node.value = value;
-  return node;
 }
