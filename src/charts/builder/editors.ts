@@ -12,6 +12,7 @@ import {
 } from '../filtercontrols';
 import { FilterValues } from '../filtervalues';
 import { formatValue } from '../text';
+import { IFilterCondition } from '../types';
 import { IPillOption } from './pills';
 
 /**
@@ -33,11 +34,9 @@ export const FILTER_CMPS: ReadonlyArray<[string, string]> = [
 ];
 
 /**
- * One filter on the filter shelf; `value` is null until the user sets it.
+ * One condition on the filter shelf; `value` is null until the user sets it.
  */
-export interface IFilterState {
-  column: string;
-  cmp: string;
+export interface IFilterState extends IFilterCondition {
   value: unknown;
 }
 
