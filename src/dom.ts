@@ -4,20 +4,55 @@
  */
 
 /**
- * Create an element with a class and, optionally, text.
+ * Attributes to set on a new element, by name.
+ */
+export type IAttributes = Record<string, string>;
+
+/**
+ * Create an element with a class and, optionally, text and attributes;
+ * `el(tag, className, attrs)` when it has no text.
  */
 export function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
   className?: string,
-  text?: string
+  text?: string | IAttributes,
+  attrs?: IAttributes
 ): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   if (className) {
     node.className = className;
   }
-  if (text !== undefined) {
+  if (typeof text === 'string') {
     node.textContent = text;
+  } else if (text) {
+    attrs = text;
   }
+  for (const [name, value] of Object.entries(attrs ?? {})) {
+    node.setAttribute(name, value);
+  }
+  return node;
+}
+
+/**
+ * A plain button (`type="button"`) with a label that calls `onClick`.
+ */
+export function button(
+  label: string,
+  className: string,
+  onClick: () => void,
+  attrs?: IAttributes
+): HTMLButtonElement {
+  const node = el('button', className, label, { type: 'button', ...attrs });
+  node.addEventListener('click', onClick);
+  return node;
+}
+
+/**
+ * An `<option>` with a value and the text shown (the value by default).
+ */
+export function option(value: string, text = value): HTMLOptionElement {
+  const node = el('option', '', text);
+  node.value = value;
   return node;
 }
 

@@ -4,6 +4,8 @@
  */
 import { YDocument } from '@jupyter/ydoc';
 
+import { el } from './dom';
+
 type Awareness = YDocument<any>['awareness'];
 
 /**
@@ -50,10 +52,9 @@ export function peersOf(awareness: Awareness | null | undefined): IPeer[] {
  * A badge with a person's initials (their name as its tooltip; text only).
  */
 export function peerBadge(peer: IPeer): HTMLElement {
-  const badge = document.createElement('span');
-  badge.className = 'jp-LiveGraphs-DashboardBadge';
-  badge.title = peer.name;
-  badge.textContent = peer.initials;
+  const badge = el('span', 'jp-LiveGraphs-DashboardBadge', peer.initials, {
+    title: peer.name
+  });
   badge.dataset.user = peer.name;
   // Only a colour value is taken from the other client, never markup or url().
   if (/^(#[0-9a-fA-F]{3,8}|var\(--[\w-]+\))$/.test(peer.color)) {

@@ -7,46 +7,19 @@
  * Filter choices and selections are this viewer's own: nothing is written back
  * to the file, which stays the spec of record.
  */
-import { MessageLoop } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
 import { resultFromArrow } from '../../src/charts/arrow';
 import { IChartClient, IChartResult } from '../../src/charts/types';
 import { ChartView } from '../../src/charts/view';
-import {
-  effectiveSpec,
-  ISelection,
-  selectionFor
-} from '../../src/dashboard/crossfilter';
-import { IDashboard, IDashboardFilter, ISpec } from '../../src/dashboard/types';
+import { el } from '../../src/dom';
+import { DashboardGrid, FilterBar } from '../../src/dashboard/grid';
+import { IDashboard, IDashboardFilter } from '../../src/dashboard/types';
 import { IModel } from './model';
-
-const GRID_COLUMNS = 12;
-
-interface ICell {
-  node: HTMLElement;
-  title: HTMLElement;
-  body: HTMLElement;
-  view: ChartView;
-  lastSpec: string;
-}
 
 interface IPending {
   resolve: (reply: { content: any; buffers: DataView[] }) => void;
   reject: (reason: Error) => void;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className = '',
-  attrs: Record<string, string> = {}
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.className = className;
-  for (const [k, v] of Object.entries(attrs)) {
-    node.setAttribute(k, v);
-  }
-  return node;
 }
 
 /**
@@ -107,21 +80,33 @@ export class DashboardView extends Widget {
     this._channel = new KernelChannel(_model);
     const head = el('div', 'jp-LiveGraphs-DashboardToolbar');
     this._title = el('h2', 'jp-LiveGraphs-DashboardHeading');
-    this._clear = el('button', 'jp-Button jp-mod-minimal', { type: 'button' });
-    this._clear.textContent = 'Clear selections';
+    this._clear = el('button', 'jp-Button jp-mod-minimal', 'Clear selections', {
+      type: 'button'
+    });
     this._clear.addEventListener('click', () => {
-      this._selections.clear();
+      this._grid.clearSelections();
       this._render();
     });
     head.append(this._title, this._clear);
     this._error = el('div', 'jp-LiveGraphs-DashboardError', { role: 'alert' });
-    this._filterBar = el('div', 'jp-LiveGraphs-DashboardFilters', {
-      role: 'group',
-      'aria-label': 'Dashboard filters'
+    this._filterBar = new FilterBar({
+      shape: f => JSON.stringify([f.kind, f.dataset, f.column, f.label]),
+      controls: f => this._filterControls(f),
+      update: (node, f) => this._updateFilter(node, f)
     });
-    this._grid = el('div', 'jp-LiveGraphs-DashboardGrid');
-    this._grid.style.setProperty('--lg-grid-columns', String(GRID_COLUMNS));
-    this.node.append(head, this._error, this._filterBar, this._grid);
+    this._grid = new DashboardGrid<object, ChartView>({
+      createView: id =>
+        new ChartView({
+          client: this._client(id),
+          placeholder: 'This chart has no fields yet.'
+        }),
+      decorate: () => ({}),
+      specOf: id => this._dashboard.charts?.[id]?.spec ?? null,
+      crossfilter: () => this._dashboard.crossfilter !== false,
+      isAttached: () => this.isAttached,
+      onSelection: () => this._render()
+    });
+    this.node.append(head, this._error, this._filterBar.node, this._grid.node);
     _model.on('change:dashboard', this._render);
     _model.on('change:error', this._render);
     _model.on('msg:custom', this._onRefresh);
@@ -136,27 +121,16 @@ export class DashboardView extends Widget {
     this._model.off('change:error', this._render);
     this._model.off('msg:custom', this._onRefresh);
     this._channel.dispose();
-    for (const cell of this._cells.values()) {
-      cell.view.dispose();
-    }
-    this._cells.clear();
+    this._grid.dispose();
     super.dispose();
   }
 
   protected onAfterAttach(): void {
-    for (const cell of this._cells.values()) {
-      if (!cell.view.isAttached) {
-        Widget.attach(cell.view, cell.body);
-      }
-    }
+    this._grid.attachViews();
   }
 
   protected onResize(): void {
-    for (const cell of this._cells.values()) {
-      if (cell.view.isAttached) {
-        MessageLoop.sendMessage(cell.view, Widget.ResizeMessage.UnknownSize);
-      }
-    }
+    this._grid.resizeViews();
   }
 
   private get _dashboard(): IDashboard {
@@ -174,7 +148,7 @@ export class DashboardView extends Widget {
 
   private _onRefresh = (content: any) => {
     if (content?.type === 'refresh') {
-      for (const cell of this._cells.values()) {
+      for (const cell of this._grid.cells.values()) {
         void cell.view.refresh();
       }
       this._options.clear();
@@ -199,88 +173,19 @@ export class DashboardView extends Widget {
       this._saved.set(f.id, saved);
     }
     const filters = this._filters();
-    this._renderFilters(filters);
+    this._filterBar.render(filters);
 
-    const charts = dashboard.charts ?? {};
-    const ids = Object.keys(charts).sort((a, b) => {
-      const la = charts[a].layout;
-      const lb = charts[b].layout;
-      return la.y - lb.y || la.x - lb.x || a.localeCompare(b);
-    });
-    for (const [id, cell] of this._cells) {
-      if (!(id in charts)) {
-        cell.view.dispose();
-        cell.node.remove();
-        this._cells.delete(id);
-        this._selections.delete(id);
-      }
-    }
+    const charts = Object.entries(dashboard.charts ?? {}).sort(
+      ([a, { layout: la }], [b, { layout: lb }]) =>
+        la.y - lb.y || la.x - lb.x || a.localeCompare(b)
+    );
     if (dashboard.crossfilter === false) {
-      this._selections.clear();
+      this._grid.clearSelections();
     }
+    this._grid.render(charts, filters);
     // (`hidden` would lose to .jp-Button's display)
-    this._clear.style.display = this._selections.size ? '' : 'none';
-    ids.forEach((id, index) => {
-      const { spec, layout } = charts[id];
-      let cell = this._cells.get(id);
-      if (!cell) {
-        cell = this._createCell(id);
-        this._cells.set(id, cell);
-      }
-      const slot = this._grid.children[index] ?? null;
-      if (slot !== cell.node) {
-        this._grid.insertBefore(cell.node, slot);
-      }
-      cell.node.style.gridColumn = `${layout.x + 1} / span ${layout.w}`;
-      cell.node.style.gridRow = `${layout.y + 1} / span ${layout.h}`;
-      cell.title.textContent = spec.title || spec.mark || 'Chart';
-      const effective = effectiveSpec(id, spec, filters, this._selections);
-      const key = JSON.stringify(effective);
-      if (key !== cell.lastSpec) {
-        cell.lastSpec = key;
-        cell.body.dataset.spec = key;
-        cell.view.spec = effective as any;
-      }
-    });
+    this._clear.style.display = this._grid.selections.size ? '' : 'none';
   };
-
-  private _createCell(id: string): ICell {
-    const node = el('section', 'jp-LiveGraphs-DashboardCell', {
-      'data-chart-id': id,
-      'aria-label': 'Chart'
-    });
-    const header = el('header', 'jp-LiveGraphs-DashboardCellHeader');
-    const title = el('span', 'jp-LiveGraphs-DashboardCellTitle');
-    header.append(title);
-    const body = el('div', 'jp-LiveGraphs-DashboardCellBody');
-    node.append(header, body);
-    const view = new ChartView({
-      client: this._client(id),
-      placeholder: 'This chart has no fields yet.'
-    });
-    view.selectionChanged.connect((_, pick) => {
-      const spec = this._dashboard.charts?.[id]?.spec;
-      let selection: ISelection | null = null;
-      if (pick && spec && this._dashboard.crossfilter !== false) {
-        selection = selectionFor(
-          spec,
-          pick.channel,
-          pick.range ? { range: pick.range } : { values: pick.values ?? [] }
-        );
-      }
-      if (selection) {
-        this._selections.set(id, selection);
-      } else {
-        this._selections.delete(id);
-      }
-      this._render();
-    });
-    this._grid.appendChild(node);
-    if (this.isAttached) {
-      Widget.attach(view, body);
-    }
-    return { node, title, body, view, lastSpec: '' };
-  }
 
   /**
    * Runs a cell's effective spec on the kernel: the chart's id and the
@@ -290,7 +195,7 @@ export class DashboardView extends Widget {
     return {
       queryChart: async (spec, options): Promise<IChartResult> => {
         const own = this._dashboard.charts?.[id]?.spec?.filters ?? [];
-        const conditions = ((spec as ISpec).filters ?? []).slice(own.length);
+        const conditions = (spec.filters ?? []).slice(own.length);
         const reply = await this._channel.ask(
           { type: 'query', chart: id, conditions },
           options?.signal
@@ -304,34 +209,9 @@ export class DashboardView extends Widget {
     };
   }
 
-  private _renderFilters(filters: IDashboardFilter[]): void {
-    const existing = new Map<string, HTMLElement>();
-    for (const node of Array.from(
-      this._filterBar.querySelectorAll<HTMLElement>('[data-filter-id]')
-    )) {
-      existing.set(node.dataset.filterId!, node);
-    }
-    const nodes = filters.map(f => {
-      let node = existing.get(f.id);
-      const shape = JSON.stringify([f.kind, f.dataset, f.column, f.label]);
-      if (!node || node.dataset.shape !== shape) {
-        node = this._createFilter(f);
-        node.dataset.shape = shape;
-      }
-      this._updateFilter(node, f);
-      return node;
-    });
-    this._filterBar.replaceChildren(...nodes);
-  }
-
-  private _createFilter(f: IDashboardFilter): HTMLElement {
-    const node = el('div', 'jp-LiveGraphs-DashboardFilter', {
-      'data-filter-id': f.id
-    });
+  private _filterControls(f: IDashboardFilter): Node[] {
     const name = f.label || f.column;
-    const label = el('span', 'jp-LiveGraphs-DashboardFilterLabel');
-    label.textContent = name;
-    node.append(label);
+    const label = el('span', 'jp-LiveGraphs-DashboardFilterLabel', name);
     if (f.kind === 'dropdown') {
       const select = el('select', '', {
         'aria-label': `${name} filter`,
@@ -344,30 +224,28 @@ export class DashboardView extends Widget {
           : null;
         this._choose(f.id, values);
       });
-      node.append(select);
       void this._loadOptions(f.id);
-    } else {
-      const type = f.kind === 'range' ? 'number' : 'date';
-      const bounds = (['minimum', 'maximum'] as const).map((which, i) =>
-        el('input', '', {
-          type,
-          'aria-label': `${name} ${which}`,
-          'data-part': String(i)
-        })
-      );
-      const write = () => {
-        const pair = bounds.map(b =>
-          b.value === '' ? null : type === 'number' ? Number(b.value) : b.value
-        );
-        this._choose(
-          f.id,
-          pair.every(v => v === null) ? null : (pair as unknown[])
-        );
-      };
-      bounds.forEach(b => b.addEventListener('change', write));
-      node.append(bounds[0], document.createTextNode('–'), bounds[1]);
+      return [label, select];
     }
-    return node;
+    const type = f.kind === 'range' ? 'number' : 'date';
+    const bounds = (['minimum', 'maximum'] as const).map((which, i) =>
+      el('input', '', {
+        type,
+        'aria-label': `${name} ${which}`,
+        'data-part': String(i)
+      })
+    );
+    const write = () => {
+      const pair = bounds.map(b =>
+        b.value === '' ? null : type === 'number' ? Number(b.value) : b.value
+      );
+      this._choose(
+        f.id,
+        pair.every(v => v === null) ? null : (pair as unknown[])
+      );
+    };
+    bounds.forEach(b => b.addEventListener('change', write));
+    return [label, bounds[0], document.createTextNode('–'), bounds[1]];
   }
 
   private _choose(filterId: string, value: unknown[] | null): void {
@@ -412,8 +290,7 @@ export class DashboardView extends Widget {
         select.dataset.choices = key;
         select.replaceChildren(
           ...choices.map(([text, values]) => {
-            const option = el('option');
-            option.textContent = text;
+            const option = el('option', '', text);
             if (values) {
               option.dataset.values = JSON.stringify(values);
             }
@@ -439,10 +316,8 @@ export class DashboardView extends Widget {
   private _title: HTMLElement;
   private _clear: HTMLButtonElement;
   private _error: HTMLElement;
-  private _filterBar: HTMLElement;
-  private _grid: HTMLElement;
-  private _cells = new Map<string, ICell>();
-  private _selections = new Map<string, ISelection>();
+  private _filterBar: FilterBar;
+  private _grid: DashboardGrid<object, ChartView>;
   private _choices = new Map<string, unknown[] | null>();
   private _saved = new Map<string, string>();
   private _options = new Map<string, unknown[]>();

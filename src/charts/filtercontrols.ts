@@ -5,6 +5,7 @@
  * (numbers, dates, dates with times). Values keep their types: numbers stay
  * numbers, dates are ISO text the engine accepts.
  */
+import { el } from '../dom';
 import { IValueList, VALUES_LIMIT } from './filtervalues';
 import { formatValue } from './text';
 
@@ -25,9 +26,10 @@ export function inputType(type: string): string {
  * An input for one value of a column of `type`.
  */
 export function valueInput(type: string, label: string): HTMLInputElement {
-  const input = document.createElement('input');
-  input.type = inputType(type);
-  input.setAttribute('aria-label', label);
+  const input = el('input', '', {
+    type: inputType(type),
+    'aria-label': label
+  });
   if (type === 'integer') {
     input.step = '1';
   } else if (type === 'float') {
@@ -103,16 +105,17 @@ export class ValueChecklist {
     for (const value of options.selected) {
       this._selected.set(key(value), value);
     }
-    const node = document.createElement('div');
-    node.className = 'jp-LiveGraphs-valueList';
-    node.setAttribute('role', 'group');
-    node.setAttribute('aria-label', 'Values');
+    const node = el('div', 'jp-LiveGraphs-valueList', {
+      role: 'group',
+      'aria-label': 'Values'
+    });
     this.node = node;
 
-    this._search = document.createElement('input');
-    this._search.type = 'search';
-    this._search.placeholder = 'Search';
-    this._search.setAttribute('aria-label', 'Search values');
+    this._search = el('input', '', {
+      type: 'search',
+      placeholder: 'Search',
+      'aria-label': 'Search values'
+    });
     this._search.addEventListener('input', () => this._onSearch());
     this._search.addEventListener('keydown', event => {
       // Enter searches; it does not submit the editor around the list.
@@ -120,16 +123,12 @@ export class ValueChecklist {
         event.preventDefault();
       }
     });
-    const actions = document.createElement('div');
-    actions.className = 'jp-LiveGraphs-valueListActions';
+    const actions = el('div', 'jp-LiveGraphs-valueListActions');
     const all = this._button('All', 'Select all values', true);
     const none = this._button('None', 'Select no values', false);
     actions.append(all, none);
-    this._status = document.createElement('div');
-    this._status.className = 'jp-LiveGraphs-filterHint';
-    this._status.setAttribute('role', 'status');
-    this._list = document.createElement('ul');
-    this._list.className = 'jp-LiveGraphs-valueListItems';
+    this._status = el('div', 'jp-LiveGraphs-filterHint', { role: 'status' });
+    this._list = el('ul', 'jp-LiveGraphs-valueListItems');
     node.append(this._search, actions, this._status, this._list);
     void this._fetch('');
   }
@@ -151,10 +150,10 @@ export class ValueChecklist {
   }
 
   private _button(text: string, label: string, pick: boolean) {
-    const button = document.createElement('button');
-    button.type = 'button';
-    button.textContent = text;
-    button.setAttribute('aria-label', label);
+    const button = el('button', '', text, {
+      type: 'button',
+      'aria-label': label
+    });
     button.addEventListener('click', () => {
       for (const box of this._visibleBoxes()) {
         const value = this._shown.get(box.dataset.key!);
@@ -248,14 +247,12 @@ export class ValueChecklist {
         const k = key(value);
         this._shown.set(k, value);
         const text = formatValue(value, this._type);
-        const item = document.createElement('li');
+        const item = el('li');
         item.dataset.text = text;
-        const label = document.createElement('label');
-        const box = document.createElement('input');
-        box.type = 'checkbox';
+        const label = el('label');
+        const box = el('input', '', { type: 'checkbox', 'aria-label': text });
         box.dataset.key = k;
         box.checked = this._selected.has(k);
-        box.setAttribute('aria-label', text);
         box.addEventListener('change', () => {
           if (box.checked) {
             this._selected.set(k, value);
@@ -264,13 +261,12 @@ export class ValueChecklist {
           }
           this._changed();
         });
-        const name = document.createElement('span');
-        name.className = 'jp-LiveGraphs-valueListName';
-        name.textContent = text;
-        const counted = document.createElement('span');
-        counted.className = 'jp-LiveGraphs-valueListCount';
-        counted.textContent =
-          count === null ? '' : count.toLocaleString('en-US');
+        const name = el('span', 'jp-LiveGraphs-valueListName', text);
+        const counted = el(
+          'span',
+          'jp-LiveGraphs-valueListCount',
+          count === null ? '' : count.toLocaleString('en-US')
+        );
         label.append(box, name, counted);
         item.appendChild(label);
         return item;

@@ -5,7 +5,7 @@
  * Dates and datetimes are naive (no time zone), as in the engine: they are
  * handled as UTC wall-clock times so no local offset creeps in.
  */
-import { TimeUnit } from './types';
+import { ISpan, TimeUnit } from './types';
 
 const ISO =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?/;
@@ -106,16 +106,6 @@ export function nextPeriod(start: Date, unit: TimeUnit): Date {
     default:
       return new Date(Date.UTC(y, mo, d, h, mi + 1));
   }
-}
-
-/**
- * A span of column values a picked mark stands for: `[start, end)`, or
- * `[start, end]` when `closed` (a histogram's last bin holds its end edge).
- */
-export interface ISpan {
-  start: unknown;
-  end: unknown;
-  closed: boolean;
 }
 
 /**

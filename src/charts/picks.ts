@@ -7,12 +7,11 @@
  */
 import {
   dateRange,
-  ISpan,
   parseWallTime,
   periodSpan,
   periodsInRange
 } from './periods';
-import { IChartResult, IResultField, TimeUnit } from './types';
+import { IChartResult, IResultField, ISpan, TimeUnit } from './types';
 
 type Pick = { values: unknown[] } | { range: [unknown, unknown] };
 

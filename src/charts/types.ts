@@ -111,12 +111,37 @@ export interface IEncoding {
 }
 
 /**
+ * One condition on a column (the rows API's filter shape).
+ */
+export interface IFilterCondition {
+  column: string;
+  cmp: string;
+  value?: unknown;
+  ignore_case?: boolean;
+}
+
+/**
+ * Conditions joined by `and` / `or` (groups nest).
+ */
+export interface IFilterGroup {
+  combine: 'and' | 'or';
+  conditions: IFilter[];
+}
+
+/**
  * A filter condition: the same shapes as the rows API and the filter step.
  */
-export type IFilter =
-  | { column: string; cmp: string; value?: unknown; ignore_case?: boolean }
-  | { combine: 'and' | 'or'; conditions: IFilter[] }
-  | { formula: string };
+export type IFilter = IFilterCondition | IFilterGroup | { formula: string };
+
+/**
+ * The column values a picked mark stands for: `[start, end)`, or
+ * `[start, end]` when `closed` (a histogram's last bin holds its end edge).
+ */
+export interface ISpan {
+  start: unknown;
+  end: unknown;
+  closed: boolean;
+}
 
 export interface IChartOptions {
   stack?: 'grouped' | 'stacked' | 'normalized';
@@ -145,6 +170,18 @@ export interface IChartSpec {
   title?: string;
   axes?: { x?: { title?: string }; y?: { title?: string } };
   max_marks?: number;
+}
+
+/**
+ * A spec that may not draw yet: the builder's before the shelves suggest a
+ * mark, a dashboard chart's before it has a dataset or any field. What chart
+ * files and dashboards store.
+ */
+export interface IChartDraft extends Partial<
+  Omit<IChartSpec, 'dataset' | 'mark'>
+> {
+  dataset?: IChartSpec['dataset'] | null;
+  mark?: Mark;
 }
 
 /**

@@ -8,10 +8,9 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { buildFigure, DEFAULT_THEME, ITheme, resultColumns } from './figure';
-import { ISpan } from './periods';
 import { pickMeaning } from './picks';
 import { fileStem, toCSV } from './text';
-import { IChartClient, IChartResult, IChartSpec } from './types';
+import { IChartClient, IChartResult, IChartSpec, ISpan } from './types';
 
 type PlotlyModule = typeof import('plotly.js-dist-min');
 

@@ -4,13 +4,14 @@
  * the spec is queried. No rows travel between charts.
  */
 import {
-  IDashboardFilter,
+  Channel,
+  IChartDraft,
   IFieldRef,
+  IFilter,
   IFilterCondition,
-  IFilterItem,
-  ISpan,
-  ISpec
-} from './types';
+  ISpan
+} from '../charts/types';
+import { IDashboardFilter } from './types';
 
 /**
  * A selection made in one chart (a clicked mark, a dragged range).
@@ -24,13 +25,13 @@ export interface ISelection {
   /**
    * The conditions it stands for.
    */
-  conditions: IFilterItem[];
+  conditions: IFilter[];
 }
 
 /**
  * Whether `spec` draws from `dataset` (an id or a name).
  */
-export function onDataset(spec: ISpec, dataset: string): boolean {
+export function onDataset(spec: IChartDraft, dataset: string): boolean {
   const ref = spec.dataset;
   return !!ref && (ref.id === dataset || ref.name === dataset);
 }
@@ -38,7 +39,7 @@ export function onDataset(spec: ISpec, dataset: string): boolean {
 /**
  * The dataset key of a spec (its id, else its name), or null.
  */
-export function datasetKey(spec: ISpec): string | null {
+export function datasetKey(spec: IChartDraft): string | null {
   return spec.dataset?.id ?? spec.dataset?.name ?? null;
 }
 
@@ -63,7 +64,7 @@ function dayAfter(value: unknown): unknown {
  * A date range holds both of its days whole, also on a datetime column:
  * `[from, to]` is `column >= from and column < the day after to`.
  */
-export function filterCondition(filter: IDashboardFilter): IFilterItem | null {
+export function filterCondition(filter: IDashboardFilter): IFilter | null {
   const value = filter.value;
   if (!Array.isArray(value)) {
     return null;
@@ -103,11 +104,11 @@ export function filterCondition(filter: IDashboardFilter): IFilterItem | null {
  */
 export function effectiveSpec(
   chartId: string,
-  spec: ISpec,
+  spec: IChartDraft,
   filters: ReadonlyArray<IDashboardFilter>,
   selections: ReadonlyMap<string, ISelection>
-): ISpec {
-  const extra: IFilterItem[] = [];
+): IChartDraft {
+  const extra: IFilter[] = [];
   for (const filter of filters) {
     const condition = filterCondition(filter);
     if (condition && onDataset(spec, filter.dataset)) {
@@ -132,13 +133,13 @@ export function effectiveSpec(
  * Answers null when the channel holds an aggregate (a sum cannot filter rows).
  */
 export function selectionFor(
-  spec: ISpec,
+  spec: IChartDraft,
   channel: string,
   pick: ({ values: unknown[] } | { range: [unknown, unknown] }) & {
     spans?: ReadonlyArray<ISpan>;
   }
 ): ISelection | null {
-  const ref: IFieldRef | undefined = spec.encoding?.[channel];
+  const ref: IFieldRef | undefined = spec.encoding?.[channel as Channel];
   const dataset = datasetKey(spec);
   if (!ref?.field || ref.aggregate || !dataset) {
     return null;

@@ -14,6 +14,7 @@ import {
 import { FilterValues } from '../charts/filtervalues';
 import { formatValue } from '../charts/text';
 import { IChartClient } from '../charts/types';
+import { el } from '../dom';
 import { IDashboardFilter } from './types';
 
 /**
@@ -53,9 +54,10 @@ export function valueControls(
       : null;
   if (f.kind === 'dropdown') {
     if (!values) {
-      const input = document.createElement('input');
-      input.setAttribute('aria-label', 'Filter values');
-      input.placeholder = 'values, comma separated';
+      const input = el('input', '', {
+        'aria-label': 'Filter values',
+        placeholder: 'values, comma separated'
+      });
       input.dataset.part = 'values';
       input.addEventListener('change', () => {
         const list = input.value
@@ -66,23 +68,27 @@ export function valueControls(
       });
       return [input];
     }
-    const open = document.createElement('button');
-    open.type = 'button';
-    open.className = 'jp-Button jp-mod-minimal jp-LiveGraphs-DashboardValues';
-    open.setAttribute('aria-label', 'Filter values');
-    open.setAttribute('aria-haspopup', 'dialog');
+    const open = el(
+      'button',
+      'jp-Button jp-mod-minimal jp-LiveGraphs-DashboardValues',
+      valuesSummary(current()),
+      {
+        type: 'button',
+        'aria-label': 'Filter values',
+        'aria-haspopup': 'dialog'
+      }
+    );
     open.dataset.summary = '';
-    open.textContent = valuesSummary(current());
     open.addEventListener('click', () => {
       const list = new ValueChecklist({
         load: search => values.values(f.column, search),
         selected: current() ?? [],
         onChange: picked => setValue(picked.length ? picked : null)
       });
-      const box = document.createElement('div');
-      box.className = 'jp-LiveGraphs-filterEditor';
-      box.setAttribute('role', 'dialog');
-      box.setAttribute('aria-label', `Values of ${f.column}`);
+      const box = el('div', 'jp-LiveGraphs-filterEditor', {
+        role: 'dialog',
+        'aria-label': `Values of ${f.column}`
+      });
       box.appendChild(list.node);
       if (open.isConnected) {
         openPopup(open, box);

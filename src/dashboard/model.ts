@@ -16,19 +16,14 @@ import * as Y from 'yjs';
 
 import { IJSONDocChange, JSONDocModel, JSONDocModelFactory } from '../docmodel';
 
+import { IChartDraft, IFieldRef } from '../charts/types';
+import { GRID_COLUMNS } from './grid';
 import {
   IChartLayout,
   IDashboard,
   IDashboardChart,
-  IDashboardFilter,
-  IFieldRef,
-  ISpec
+  IDashboardFilter
 } from './types';
-
-/**
- * The number of grid columns of a dashboard.
- */
-export const GRID_COLUMNS = 12;
 
 /**
  * The change emitted by a dashboard shared model.
@@ -114,13 +109,13 @@ export class DashboardDoc extends YDocument<IDashboardChange> {
     if (!layout) {
       return null;
     }
-    return { spec: (plain(chart.get('spec')) ?? {}) as ISpec, layout };
+    return { spec: (plain(chart.get('spec')) ?? {}) as IChartDraft, layout };
   }
 
   /**
    * Add a chart below the others; answers its id.
    */
-  addChart(spec: ISpec, layout?: Partial<IChartLayout>): string {
+  addChart(spec: IChartDraft, layout?: Partial<IChartLayout>): string {
     const id = `c${Math.random().toString(36).slice(2, 10)}`;
     const bottom = this.chartIds().reduce((y, cid) => {
       const l = this.getChart(cid)!.layout;
@@ -227,7 +222,7 @@ export class DashboardDoc extends YDocument<IDashboardChange> {
   /**
    * Replace a chart's spec, writing only the fields that differ.
    */
-  setSpec(id: string, spec: ISpec): void {
+  setSpec(id: string, spec: IChartDraft): void {
     const current = this.getChart(id)?.spec;
     if (!current) {
       return;

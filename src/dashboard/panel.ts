@@ -1,55 +1,32 @@
 /**
- * The dashboard editor: a toolbar, the filter bar and a 12-column grid of
- * charts, all drawn from (and written to) the shared `DashboardDoc`.
+ * The dashboard editor: a toolbar, the filter bar and the 12-column grid of
+ * charts (`grid.ts`), all drawn from (and written to) the shared
+ * `DashboardDoc`. What is the editor's own: editing together (presence,
+ * inline shelves, filter settings), dragging cells to move and resize them,
+ * and opening a chart in the builder.
  */
 import { Message } from '@lumino/messaging';
-import { ISignal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { AWARENESS_FIELD, peerBadge, peersOf } from '../presence';
-import { AGGREGATES, IChartClient, MARKS } from '../charts/types';
-import { effectiveSpec, ISelection, selectionFor } from './crossfilter';
+import { IChartClient, IChartDraft, IFieldRef } from '../charts/types';
+import { button, el, option } from '../dom';
+import { ISelection } from './crossfilter';
 import { valueControls, valuesSummary } from './filtervalues';
-import { DashboardDoc, GRID_COLUMNS } from './model';
 import {
-  IChartLayout,
-  IDashboardFilter,
-  IFieldRef,
-  ISpan,
-  ISpec
-} from './types';
+  DashboardGrid,
+  FilterBar,
+  GAP,
+  GRID_COLUMNS,
+  IChartCellView,
+  IGridCell,
+  ROW_HEIGHT
+} from './grid';
+import { DashboardDoc } from './model';
+import { createShelves, updateShelves } from './shelves';
+import { IChartLayout, IDashboardFilter } from './types';
 
 export { AWARENESS_FIELD };
-
-const SHELVES = ['x', 'y', 'color', 'size'];
-const INLINE_AGGREGATES = ['', ...AGGREGATES];
-
-/**
- * What a dashboard cell draws its chart with: a widget with a settable spec.
- * `ChartView` is one; it may also report cross-filter selections.
- */
-export interface IChartCellView extends Widget {
-  spec: ISpec | null;
-  readonly selectionChanged?: ISignal<any, IChartCellView.IPick | null>;
-}
-
-/**
- * A namespace for `IChartCellView` types.
- */
-export namespace IChartCellView {
-  /**
-   * Marks picked in a chart: values of one channel's field, or a range.
-   */
-  export interface IPick {
-    channel: string;
-    values?: unknown[];
-    range?: [unknown, unknown];
-    /**
-     * On binned and time-unit axes, the values each picked mark stands for.
-     */
-    spans?: ISpan[];
-  }
-}
 
 /**
  * The view used when no chart renderer is given: a text summary of the spec.
@@ -60,12 +37,12 @@ export class SpecSummary extends Widget implements IChartCellView {
     this.addClass('jp-LiveGraphs-DashboardSummary');
   }
 
-  get spec(): ISpec | null {
+  get spec(): IChartDraft | null {
     return this._spec;
   }
-  set spec(spec: ISpec | null) {
+  set spec(spec: IChartDraft | null) {
     this._spec = spec;
-    const enc = spec?.encoding ?? {};
+    const enc = (spec?.encoding ?? {}) as Record<string, IFieldRef>;
     const shelves = Object.entries(enc).map(
       ([channel, ref]) =>
         `${channel}: ${ref.aggregate ? `${ref.aggregate}(${ref.field ?? ''})` : (ref.field ?? '')}`
@@ -81,42 +58,19 @@ export class SpecSummary extends Widget implements IChartCellView {
     this.node.dataset.spec = JSON.stringify(spec);
   }
 
-  private _spec: ISpec | null = null;
+  private _spec: IChartDraft | null = null;
 }
 
-interface ICell {
-  node: HTMLElement;
-  header: HTMLElement;
-  title: HTMLElement;
+/**
+ * What the editor adds to a grid cell.
+ */
+interface ICellParts {
   badges: HTMLElement;
   shelves: HTMLElement;
-  body: HTMLElement;
-  view: IChartCellView;
-  lastSpec: string;
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className?: string,
-  attrs: Record<string, string> = {}
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) {
-    node.className = className;
-  }
-  for (const [k, v] of Object.entries(attrs)) {
-    node.setAttribute(k, v);
-  }
-  return node;
-}
-
-function button(label: string, className: string, onClick: () => void) {
-  const b = el('button', `jp-Button jp-mod-minimal ${className}`, {
-    type: 'button'
-  });
-  b.textContent = label;
-  b.addEventListener('click', onClick);
-  return b;
+function toolButton(label: string, className: string, onClick: () => void) {
+  return button(label, `jp-Button jp-mod-minimal ${className}`, onClick);
 }
 
 /**
@@ -127,7 +81,7 @@ export class DashboardPanel extends Widget {
     super();
     this.addClass('jp-LiveGraphs-Dashboard');
     this._doc = options.doc;
-    this._createView = options.createChartView ?? (() => new SpecSummary());
+    const createView = options.createChartView ?? (() => new SpecSummary());
     this._openInBuilder = options.openInBuilder ?? null;
     this._client = options.client ?? null;
 
@@ -147,7 +101,7 @@ export class DashboardPanel extends Widget {
     this._crossInput.addEventListener('change', () => {
       this._doc.crossfilter = this._crossInput.checked;
       if (!this._crossInput.checked) {
-        this._selections.clear();
+        this._grid.clearSelections();
       }
       this._render();
     });
@@ -161,23 +115,30 @@ export class DashboardPanel extends Widget {
     toolbar.append(
       this._titleInput,
       this._datasetInput,
-      button('Add chart', 'jp-LiveGraphs-DashboardAddChart', () =>
+      toolButton('Add chart', 'jp-LiveGraphs-DashboardAddChart', () =>
         this.addChart()
       ),
-      button('Add filter', 'jp-LiveGraphs-DashboardAddFilter', () =>
+      toolButton('Add filter', 'jp-LiveGraphs-DashboardAddFilter', () =>
         this._addFilter()
       ),
       crossLabel,
       this._people
     );
 
-    this._filterBar = el('div', 'jp-LiveGraphs-DashboardFilters', {
-      role: 'group',
-      'aria-label': 'Dashboard filters'
+    this._filterBar = new FilterBar({
+      shape: f => `${f.kind}|${f.dataset}|${f.column}`,
+      controls: f => this._filterControls(f),
+      update: (node, f) => this._updateFilter(node, f)
     });
-    this._grid = el('div', 'jp-LiveGraphs-DashboardGrid');
-    this._grid.style.setProperty('--lg-grid-columns', String(GRID_COLUMNS));
-    this.node.append(toolbar, this._filterBar, this._grid);
+    this._grid = new DashboardGrid<ICellParts>({
+      createView: () => createView(),
+      decorate: cell => this._decorate(cell),
+      specOf: id => this._doc.getChart(id)?.spec ?? null,
+      crossfilter: () => this._doc.crossfilter,
+      isAttached: () => this.isAttached,
+      onSelection: () => this._render()
+    });
+    this.node.append(toolbar, this._filterBar.node, this._grid.node);
 
     this._doc.changed.connect(this._render, this);
     this._doc.awareness?.on('change', this._onAwareness);
@@ -193,25 +154,20 @@ export class DashboardPanel extends Widget {
    * viewer's own; they are not saved in the file).
    */
   get selections(): ReadonlyMap<string, ISelection> {
-    return this._selections;
+    return this._grid.selections;
   }
 
   /**
    * Set (or clear, with null) the selection made in a chart.
    */
   setSelection(chartId: string, selection: ISelection | null): void {
-    if (selection && this._doc.crossfilter) {
-      this._selections.set(chartId, selection);
-    } else {
-      this._selections.delete(chartId);
-    }
-    this._render();
+    this._grid.setSelection(chartId, selection);
   }
 
   /**
    * Add a chart on the dataset named in the toolbar; answers its id.
    */
-  addChart(spec?: ISpec): string {
+  addChart(spec?: IChartDraft): string {
     const dataset = this._datasetInput.value.trim();
     const id = this._doc.addChart(
       spec ?? {
@@ -231,20 +187,13 @@ export class DashboardPanel extends Widget {
     }
     this._doc.changed.disconnect(this._render, this);
     this._doc.awareness?.off('change', this._onAwareness);
-    for (const cell of this._cells.values()) {
-      cell.view.dispose();
-    }
-    this._cells.clear();
+    this._grid.dispose();
     super.dispose();
   }
 
   protected onAfterAttach(msg: Message): void {
     super.onAfterAttach(msg);
-    for (const cell of this._cells.values()) {
-      if (!cell.view.isAttached) {
-        Widget.attach(cell.view, cell.body);
-      }
-    }
+    this._grid.attachViews();
   }
 
   protected onBeforeDetach(msg: Message): void {
@@ -260,7 +209,7 @@ export class DashboardPanel extends Widget {
     const me = this._doc.awareness?.clientID;
     const peers = peersOf(this._doc.awareness);
     this._people.replaceChildren(...peers.map(p => peerBadge(p)));
-    for (const [id, cell] of this._cells) {
+    for (const [id, cell] of this._grid.cells) {
       const editors = peers.filter(p => p.chart === id && p.clientId !== me);
       cell.badges.replaceChildren(...editors.map(p => peerBadge(p)));
       cell.node.classList.toggle('jp-mod-peerEditing', editors.length > 0);
@@ -286,67 +235,35 @@ export class DashboardPanel extends Widget {
     this._crossInput.checked = doc.crossfilter;
     this.node.dataset.crossfilter = String(doc.crossfilter);
     const filters = doc.getFilters();
-    this._renderFilters(filters);
+    this._filterBar.render(filters);
 
-    const ids = doc.chartIds();
-    for (const [id, cell] of this._cells) {
-      if (!ids.includes(id)) {
-        cell.view.dispose();
-        cell.node.remove();
-        this._cells.delete(id);
-        this._selections.delete(id);
-      }
-    }
-    ids.forEach((id, index) => {
+    // A cell being dragged shows where it would land, not the stored layout.
+    const charts = doc.chartIds().map(id => {
       const chart = doc.getChart(id)!;
-      let cell = this._cells.get(id);
-      if (!cell) {
-        cell = this._createCell(id);
-        this._cells.set(id, cell);
-      }
-      // DOM order = reading order. Move a node only when out of place: a node
-      // taken out of the document loses its pointer capture, which would end
-      // a drag of its header whenever a remote edit arrived.
-      const slot = this._grid.children[index] ?? null;
-      if (slot !== cell.node) {
-        this._grid.insertBefore(cell.node, slot);
-      }
-      // A cell being dragged shows where it would land, not the stored layout.
-      this._placeCell(cell, this._dragging.get(id) ?? chart.layout);
-      cell.title.textContent = chart.spec.title || chart.spec.mark || 'Chart';
-      cell.node.classList.toggle('jp-mod-editing', this._editing === id);
-      this._renderShelves(id, cell, chart.spec);
-      const spec = effectiveSpec(id, chart.spec, filters, this._selections);
-      const key = JSON.stringify(spec);
-      if (key !== cell.lastSpec) {
-        cell.lastSpec = key;
-        cell.body.dataset.spec = key;
-        cell.view.spec = spec;
-      }
+      const layout = this._dragging.get(id) ?? chart.layout;
+      return [id, { ...chart, layout }] as [string, typeof chart];
     });
+    this._grid.render(charts, filters);
+    for (const [id, { spec }] of charts) {
+      const cell = this._grid.cells.get(id)!;
+      cell.node.classList.toggle('jp-mod-editing', this._editing === id);
+      this._renderShelves(id, cell, spec);
+    }
     this._renderPeople();
   }
 
-  private _placeCell(cell: ICell, layout: IChartLayout): void {
-    cell.node.style.gridColumn = `${layout.x + 1} / span ${layout.w}`;
-    cell.node.style.gridRow = `${layout.y + 1} / span ${layout.h}`;
-    cell.node.dataset.layout = `${layout.x},${layout.y},${layout.w},${layout.h}`;
-  }
-
-  private _createCell(id: string): ICell {
-    const node = el('section', 'jp-LiveGraphs-DashboardCell', {
-      'data-chart-id': id,
-      'aria-label': 'Chart'
-    });
-    const header = el('header', 'jp-LiveGraphs-DashboardCellHeader', {
-      title: 'Drag to move'
-    });
-    const title = el('span', 'jp-LiveGraphs-DashboardCellTitle');
+  /**
+   * The editor's parts of a cell: presence badges, its buttons, the inline
+   * shelves and the resize corner; the header moves the cell.
+   */
+  private _decorate(cell: IGridCell): ICellParts {
+    const { id, node, header, body } = cell;
+    header.title = 'Drag to move';
     const badges = el('span', 'jp-LiveGraphs-DashboardCellBadges');
-    const edit = button('Edit', 'jp-LiveGraphs-DashboardEdit', () =>
+    const edit = toolButton('Edit', 'jp-LiveGraphs-DashboardEdit', () =>
       this._setEditing(this._editing === id ? null : id)
     );
-    const remove = button('Remove', 'jp-LiveGraphs-DashboardRemove', () => {
+    const remove = toolButton('Remove', 'jp-LiveGraphs-DashboardRemove', () => {
       if (this._editing === id) {
         this._setEditing(null);
       }
@@ -354,11 +271,13 @@ export class DashboardPanel extends Widget {
     });
     edit.setAttribute('aria-label', 'Edit chart');
     remove.setAttribute('aria-label', 'Remove chart');
-    header.append(title, badges, edit);
+    header.append(badges, edit);
     const openInBuilder = this._openInBuilder;
     if (openInBuilder) {
-      const open = button('Builder', 'jp-LiveGraphs-DashboardOpenBuilder', () =>
-        openInBuilder(id)
+      const open = toolButton(
+        'Builder',
+        'jp-LiveGraphs-DashboardOpenBuilder',
+        () => openInBuilder(id)
       );
       open.setAttribute('aria-label', 'Open in builder');
       open.title = 'Open this chart in the drag-and-drop builder';
@@ -369,34 +288,15 @@ export class DashboardPanel extends Widget {
       role: 'group',
       'aria-label': 'Shelves'
     });
-    const body = el('div', 'jp-LiveGraphs-DashboardCellBody');
     const resize = el('div', 'jp-LiveGraphs-DashboardResize', {
       title: 'Drag to resize',
       'aria-label': 'Resize chart'
     });
-    node.append(header, shelves, body, resize);
-
-    const view = this._createView();
-    view.selectionChanged?.connect((_, pick) => {
-      const spec = this._doc.getChart(id)?.spec;
-      const selection =
-        pick && spec
-          ? selectionFor(spec, pick.channel, {
-              ...(pick.range
-                ? { range: pick.range }
-                : { values: pick.values ?? [] }),
-              spans: pick.spans
-            })
-          : null;
-      this.setSelection(id, selection);
-    });
-    if (this.isAttached) {
-      this._grid.appendChild(node);
-      Widget.attach(view, body);
-    }
+    body.before(shelves);
+    node.append(resize);
     this._dragHandle(id, header, node, 'move');
     this._dragHandle(id, resize, node, 'resize');
-    return { node, header, title, badges, shelves, body, view, lastSpec: '' };
+    return { badges, shelves };
   }
 
   /**
@@ -422,9 +322,9 @@ export class DashboardPanel extends Widget {
       }
       event.preventDefault();
       handle.setPointerCapture?.(event.pointerId);
-      const grid = this._grid.getBoundingClientRect();
+      const grid = this._grid.node.getBoundingClientRect();
       const colWidth = grid.width / GRID_COLUMNS;
-      const rowHeight = DashboardPanel.ROW_HEIGHT + DashboardPanel.GAP;
+      const rowHeight = ROW_HEIGHT + GAP;
       const x0 = event.clientX;
       const y0 = event.clientY;
       let next = start;
@@ -445,7 +345,7 @@ export class DashboardPanel extends Widget {
         };
         next.w = Math.min(next.w, GRID_COLUMNS - next.x);
         this._dragging.set(id, next);
-        this._placeCell(this._cells.get(id)!, next);
+        this._grid.place(this._grid.cells.get(id)!, next);
       };
       const onUp = () => {
         handle.removeEventListener('pointermove', onMove);
@@ -467,117 +367,19 @@ export class DashboardPanel extends Widget {
     });
   }
 
-  private _renderShelves(id: string, cell: ICell, spec: ISpec): void {
+  private _renderShelves(
+    id: string,
+    cell: ICellParts,
+    spec: IChartDraft
+  ): void {
     if (this._editing !== id) {
       cell.shelves.replaceChildren();
       return;
     }
     if (!cell.shelves.childElementCount) {
-      cell.shelves.append(...this._createShelves(id));
+      cell.shelves.append(...createShelves(this._doc, id));
     }
-    // Show others' edits without disturbing the field being typed in.
-    for (const input of Array.from(
-      cell.shelves.querySelectorAll<HTMLInputElement | HTMLSelectElement>(
-        '[data-key]'
-      )
-    )) {
-      if (input === document.activeElement) {
-        continue;
-      }
-      const [kind, channel, part] = input.dataset.key!.split(':');
-      let value = '';
-      if (kind === 'spec') {
-        const v = channel === 'dataset' ? spec.dataset?.name : spec[channel];
-        value = typeof v === 'string' ? v : '';
-      } else {
-        const ref = spec.encoding?.[channel];
-        value = String((ref as any)?.[part] ?? '');
-      }
-      if (input.value !== value) {
-        input.value = value;
-      }
-    }
-  }
-
-  private _createShelves(id: string): HTMLElement[] {
-    const rows: HTMLElement[] = [];
-    const field = (label: string, control: HTMLElement) => {
-      const wrap = el('label', 'jp-LiveGraphs-DashboardShelf');
-      const text = el('span');
-      text.textContent = label;
-      wrap.append(text, control);
-      rows.push(wrap);
-    };
-    const title = el('input', '', {
-      'aria-label': 'Chart title',
-      'data-key': 'spec:title'
-    });
-    title.addEventListener('change', () =>
-      this._doc.setSpecField(id, 'title', title.value || undefined)
-    );
-    field('Title', title);
-    const dataset = el('input', '', {
-      'aria-label': 'Chart dataset',
-      'data-key': 'spec:dataset'
-    });
-    dataset.addEventListener('change', () =>
-      this._doc.setSpecField(
-        id,
-        'dataset',
-        dataset.value ? { name: dataset.value } : undefined
-      )
-    );
-    field('Dataset', dataset);
-    const mark = el('select', '', {
-      'aria-label': 'Mark',
-      'data-key': 'spec:mark'
-    });
-    for (const m of MARKS) {
-      const option = el('option');
-      option.value = option.textContent = m;
-      mark.appendChild(option);
-    }
-    mark.addEventListener('change', () =>
-      this._doc.setSpecField(id, 'mark', mark.value)
-    );
-    field('Mark', mark);
-    for (const channel of SHELVES) {
-      const wrap = el('span', 'jp-LiveGraphs-DashboardShelfPair');
-      const input = el('input', '', {
-        'aria-label': `${channel} field`,
-        'data-key': `enc:${channel}:field`,
-        placeholder: 'column'
-      });
-      const agg = el('select', '', {
-        'aria-label': `${channel} aggregate`,
-        'data-key': `enc:${channel}:aggregate`
-      });
-      for (const a of INLINE_AGGREGATES) {
-        const option = el('option');
-        option.value = a;
-        option.textContent = a || '—';
-        agg.appendChild(option);
-      }
-      const write = () => {
-        const ref: IFieldRef = {};
-        if (input.value.trim()) {
-          ref.field = input.value.trim();
-        }
-        if (agg.value) {
-          ref.aggregate = agg.value;
-        }
-        this._doc.setEncoding(
-          id,
-          channel,
-          ref.field || ref.aggregate === 'count' ? ref : null
-        );
-      };
-      input.addEventListener('change', write);
-      agg.addEventListener('change', write);
-      wrap.append(input, agg);
-      field(channel, wrap);
-    }
-    return rows;
+    updateShelves(cell.shelves, spec);
   }
 
   private _addFilter(): void {
@@ -590,39 +392,11 @@ export class DashboardPanel extends Widget {
     });
   }
 
-  private _renderFilters(filters: IDashboardFilter[]): void {
-    const existing = new Map<string, HTMLElement>();
-    for (const node of Array.from(
-      this._filterBar.querySelectorAll<HTMLElement>('[data-filter-id]')
-    )) {
-      existing.set(node.dataset.filterId!, node);
-    }
-    const nodes = filters.map(f => {
-      const node = existing.get(f.id) ?? this._createFilter(f.id);
-      existing.delete(f.id);
-      this._updateFilter(node, f);
-      return node;
-    });
-    this._filterBar.replaceChildren(...nodes);
-  }
-
-  private _createFilter(id: string): HTMLElement {
-    const node = el('div', 'jp-LiveGraphs-DashboardFilter', {
-      'data-filter-id': id
-    });
-    return node;
-  }
-
   /**
-   * (Re)build a filter's controls when its kind or column changes; otherwise
-   * only refresh values not being edited.
+   * Refresh a filter's values not being edited (the filter bar rebuilds its
+   * controls when its kind, dataset or column changes).
    */
   private _updateFilter(node: HTMLElement, f: IDashboardFilter): void {
-    const shape = `${f.kind}|${f.dataset}|${f.column}`;
-    if (node.dataset.shape !== shape) {
-      node.dataset.shape = shape;
-      node.replaceChildren(...this._filterControls(f));
-    }
     const value = f.value ?? [];
     const inputs = node.querySelectorAll<HTMLInputElement>('[data-part]');
     inputs.forEach(input => {
@@ -648,11 +422,7 @@ export class DashboardPanel extends Widget {
   private _filterControls(f: IDashboardFilter): HTMLElement[] {
     const doc = this._doc;
     const kind = el('select', '', { 'aria-label': 'Filter kind' });
-    for (const k of ['dropdown', 'range', 'daterange']) {
-      const option = el('option');
-      option.value = option.textContent = k;
-      kind.appendChild(option);
-    }
+    kind.append(...['dropdown', 'range', 'daterange'].map(k => option(k)));
     kind.value = f.kind;
     kind.addEventListener('change', () => {
       doc.transact(() => {
@@ -689,7 +459,7 @@ export class DashboardPanel extends Widget {
       )
     ];
     controls.push(
-      button('Remove', 'jp-LiveGraphs-DashboardRemoveFilter', () =>
+      toolButton('Remove', 'jp-LiveGraphs-DashboardRemoveFilter', () =>
         doc.removeFilter(f.id)
       )
     );
@@ -703,18 +473,15 @@ export class DashboardPanel extends Widget {
   }
 
   private _doc: DashboardDoc;
-  private _createView: () => IChartCellView;
   private _openInBuilder: ((chartId: string) => void) | null;
   private _client: IChartClient | null;
   private _titleInput: HTMLInputElement;
   private _datasetInput: HTMLInputElement;
   private _crossInput: HTMLInputElement;
   private _people: HTMLElement;
-  private _filterBar: HTMLElement;
-  private _grid: HTMLElement;
-  private _cells = new Map<string, ICell>();
+  private _filterBar: FilterBar;
+  private _grid: DashboardGrid<ICellParts>;
   private _editing: string | null = null;
-  private _selections = new Map<string, ISelection>();
   private _dragging = new Map<string, IChartLayout>();
 }
 
@@ -742,14 +509,4 @@ export namespace DashboardPanel {
      */
     client?: IChartClient | null;
   }
-
-  /**
-   * The height of one grid row, in pixels (matches the stylesheet).
-   */
-  export const ROW_HEIGHT = 64;
-
-  /**
-   * The gap between grid cells, in pixels (matches the stylesheet).
-   */
-  export const GAP = 8;
 }

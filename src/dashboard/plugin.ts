@@ -21,7 +21,8 @@ import { IChartClient } from '../charts/types';
 import { ChartView } from '../charts/view';
 import { ILiveGraphsAPI } from '../tokens';
 import { DashboardDoc, DashboardModel, DashboardModelFactory } from './model';
-import { DashboardPanel, IChartCellView } from './panel';
+import { IChartCellView } from './grid';
+import { DashboardPanel } from './panel';
 
 /**
  * The names dashboards are registered under.
@@ -193,7 +194,7 @@ export const dashboardPlugin: JupyterFrontEndPlugin<void> = {
             new ChartView({
               client: api,
               placeholder: 'Edit the chart to put fields on its shelves.'
-            }) as unknown as IChartCellView
+            })
         : undefined,
       openInBuilder: api
         ? (dashboard, id) => openInBuilder(app, api, dashboard, id)

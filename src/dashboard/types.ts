@@ -1,59 +1,8 @@
 /**
- * The dashboard file's shapes (`docs/charts.md`, "Dashboards").
+ * The dashboard file's shapes (`docs/charts.md`, "Dashboards"). Its charts'
+ * specs are the chart spec types of `../charts/types`.
  */
-
-/**
- * A field on a shelf: a column, maybe aggregated, binned or truncated.
- */
-export interface IFieldRef {
-  field?: string;
-  aggregate?: string;
-  bin?: boolean | { maxbins?: number; step?: number };
-  timeUnit?: string;
-  title?: string;
-}
-
-/**
- * One condition of a spec's `filters` (the rows API's filter shape).
- */
-export interface IFilterCondition {
-  column: string;
-  cmp: string;
-  value?: unknown;
-}
-
-/**
- * Conditions joined by `and` / `or` (groups nest).
- */
-export interface IFilterGroup {
-  combine: 'and' | 'or';
-  conditions: IFilterItem[];
-}
-
-export type IFilterItem = IFilterCondition | IFilterGroup;
-
-/**
- * The column values a picked mark stands for: `[start, end)`, or
- * `[start, end]` when `closed` (a histogram's last bin).
- */
-export interface ISpan {
-  start: unknown;
-  end: unknown;
-  closed: boolean;
-}
-
-/**
- * A chart spec (version 1). Only what dashboards read is typed here.
- */
-export interface ISpec {
-  version?: number;
-  dataset?: { id?: string; name?: string; version?: number } | null;
-  mark?: string;
-  encoding?: Record<string, IFieldRef>;
-  filters?: unknown[];
-  title?: string;
-  [key: string]: unknown;
-}
+import { IChartDraft } from '../charts/types';
 
 /**
  * Where a chart sits on the 12-column grid, in cells.
@@ -66,7 +15,7 @@ export interface IChartLayout {
 }
 
 export interface IDashboardChart {
-  spec: ISpec;
+  spec: IChartDraft;
   layout: IChartLayout;
 }
 

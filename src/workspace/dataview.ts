@@ -5,8 +5,6 @@ import {
   showErrorMessage
 } from '@jupyterlab/apputils';
 import {
-  BasicKeyHandler,
-  BasicMouseHandler,
   BasicSelectionModel,
   CellRenderer,
   DataGrid,
@@ -18,6 +16,7 @@ import { CommandRegistry } from '@lumino/commands';
 
 import { IDataset, ILiveGraphsAPI, IStep } from '../tokens';
 import { mayEdit } from './access';
+import { GridKeyHandler, GridMouseHandler } from './gridinput';
 import { askStep, StepKind } from './dialogs';
 import { el, formatValue, TYPE_GLYPHS } from '../dom';
 import { DatasetGridModel } from './model';
@@ -67,8 +66,8 @@ export class DatasetView extends BoxPanel {
       dataModel: this.model,
       selectionMode: 'cell'
     });
-    this.grid.keyHandler = new Private.KeyHandler(this);
-    this.grid.mouseHandler = new Private.MouseHandler(this);
+    this.grid.keyHandler = new GridKeyHandler(this);
+    this.grid.mouseHandler = new GridMouseHandler(this);
     this.grid.copyConfig = {
       separator: '\t',
       format: ({ value }) => (value === null ? '' : formatValue(value)),
@@ -547,113 +546,5 @@ export namespace DatasetView {
      * Rows per fetched block.
      */
     blockSize?: number;
-  }
-}
-
-namespace Private {
-  /**
-   * Lumino's keys, but a copy waits for rows still loading.
-   */
-  export class KeyHandler extends BasicKeyHandler {
-    constructor(view: DatasetView) {
-      super();
-      this._view = view;
-    }
-
-    onKeyDown(grid: DataGrid, event: KeyboardEvent): void {
-      // The context-menu key (or Shift+F10) opens the cursor column's menu.
-      if (
-        event.key === 'ContextMenu' ||
-        (event.shiftKey && event.key === 'F10')
-      ) {
-        const column = grid.selectionModel?.cursorColumn ?? -1;
-        const name = this._view.model.columns[column]?.name;
-        if (name !== undefined) {
-          event.preventDefault();
-          event.stopPropagation();
-          const rect = grid.node.getBoundingClientRect();
-          this._view.openColumnMenu(
-            name,
-            rect.left + grid.headerWidth + 8,
-            rect.top + grid.headerHeight
-          );
-          return;
-        }
-      }
-      super.onKeyDown(grid, event);
-    }
-
-    protected onKeyC(grid: DataGrid, event: KeyboardEvent): void {
-      if (
-        (event.ctrlKey || event.metaKey) &&
-        !event.shiftKey &&
-        !event.altKey
-      ) {
-        event.preventDefault();
-        event.stopPropagation();
-        void this._view.copySelection();
-        return;
-      }
-      super.onKeyC(grid, event);
-    }
-
-    private _view: DatasetView;
-  }
-
-  /**
-   * Grid mouse handling: a header click selects the column and sorts by it,
-   * a header right-click opens the column menu; the rest is Lumino's.
-   */
-  export class MouseHandler extends BasicMouseHandler {
-    constructor(view: DatasetView) {
-      super();
-      this._view = view;
-    }
-
-    onMouseDown(grid: DataGrid, event: MouseEvent): void {
-      const hit = grid.hitTest(event.clientX, event.clientY);
-      const name = this._name(hit);
-      // Clicks near a column border resize it, as usual.
-      if (
-        name !== null &&
-        event.button === 0 &&
-        hit.x > 6 &&
-        hit.width - hit.x > 6
-      ) {
-        this._view.selectColumn(name);
-        this._view.toggleSort(name);
-        event.preventDefault();
-        return;
-      }
-      if (hit.region === 'body') {
-        this._view.selectColumn(
-          this._view.model.columns[hit.column]?.name ?? null
-        );
-      }
-      super.onMouseDown(grid, event);
-    }
-
-    onContextMenu(grid: DataGrid, event: MouseEvent): void {
-      const hit = grid.hitTest(event.clientX, event.clientY);
-      const name =
-        this._name(hit) ??
-        (hit.region === 'body'
-          ? (this._view.model.columns[hit.column]?.name ?? null)
-          : null);
-      if (name !== null) {
-        event.preventDefault();
-        event.stopPropagation();
-        this._view.openColumnMenu(name, event.clientX, event.clientY);
-      }
-    }
-
-    private _name(hit: DataGrid.HitTestResult): string | null {
-      if (hit.region !== 'column-header') {
-        return null;
-      }
-      return this._view.model.columns[hit.column]?.name ?? null;
-    }
-
-    private _view: DatasetView;
   }
 }

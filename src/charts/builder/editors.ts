@@ -2,6 +2,7 @@
  * The editors a shelf pill opens: its aggregation / bin / time-unit menu and
  * the filter condition form. They return DOM; the builder applies the choice.
  */
+import { el, option } from '../../dom';
 import {
   parseValue,
   readValue,
@@ -11,6 +12,7 @@ import {
 } from '../filtercontrols';
 import { FilterValues } from '../filtervalues';
 import { formatValue } from '../text';
+import { IFilterCondition } from '../types';
 import { IPillOption } from './pills';
 
 /**
@@ -32,11 +34,9 @@ export const FILTER_CMPS: ReadonlyArray<[string, string]> = [
 ];
 
 /**
- * One filter on the filter shelf; `value` is null until the user sets it.
+ * One condition on the filter shelf; `value` is null until the user sets it.
  */
-export interface IFilterState {
-  column: string;
-  cmp: string;
+export interface IFilterState extends IFilterCondition {
   value: unknown;
 }
 
@@ -45,27 +45,21 @@ export interface IFilterState {
  */
 export function pillMenu(
   options: IPillOption[],
-  onPick: (option: IPillOption) => void
+  onPick: (choice: IPillOption) => void
 ): HTMLElement {
-  const menu = document.createElement('div');
-  menu.className = 'jp-LiveGraphs-pillMenu';
-  menu.setAttribute('role', 'menu');
+  const menu = el('div', 'jp-LiveGraphs-pillMenu', { role: 'menu' });
   let group = '';
-  for (const option of options) {
-    if (option.group !== group) {
-      group = option.group;
-      const heading = document.createElement('div');
-      heading.className = 'jp-LiveGraphs-pillMenuGroup';
-      heading.textContent = group;
-      menu.appendChild(heading);
+  for (const choice of options) {
+    if (choice.group !== group) {
+      group = choice.group;
+      menu.appendChild(el('div', 'jp-LiveGraphs-pillMenuGroup', group));
     }
-    const item = document.createElement('button');
-    item.type = 'button';
-    item.className = 'jp-LiveGraphs-pillMenuItem';
-    item.setAttribute('role', 'menuitemradio');
-    item.setAttribute('aria-checked', String(option.checked));
-    item.textContent = option.label;
-    item.addEventListener('click', () => onPick(option));
+    const item = el('button', 'jp-LiveGraphs-pillMenuItem', choice.label, {
+      type: 'button',
+      role: 'menuitemradio',
+      'aria-checked': String(choice.checked)
+    });
+    item.addEventListener('click', () => onPick(choice));
     menu.appendChild(item);
   }
   return menu;
@@ -116,29 +110,20 @@ export function filterEditor(
   onApply: (filter: IFilterState) => void,
   values: FilterValues | null = null
 ): HTMLFormElement {
-  const form = document.createElement('form');
-  form.className = 'jp-LiveGraphs-filterEditor';
-  form.setAttribute('aria-label', `Filter ${filter.column}`);
-  const heading = document.createElement('div');
-  heading.className = 'jp-LiveGraphs-pillMenuGroup';
-  heading.textContent = filter.column;
-  const cmp = document.createElement('select');
-  cmp.setAttribute('aria-label', 'Condition');
+  const form = el('form', 'jp-LiveGraphs-filterEditor', {
+    'aria-label': `Filter ${filter.column}`
+  });
+  const heading = el('div', 'jp-LiveGraphs-pillMenuGroup', filter.column);
+  const cmp = el('select', '', { 'aria-label': 'Condition' });
   const cmps = [...filterCmps(type)];
   // A condition the spec already holds stays on offer.
   const held = FILTER_CMPS.find(([c]) => c === filter.cmp);
   if (held && !cmps.includes(held)) {
     cmps.push(held);
   }
-  for (const [value, label] of cmps) {
-    const option = document.createElement('option');
-    option.value = value;
-    option.textContent = label;
-    cmp.appendChild(option);
-  }
+  cmp.append(...cmps.map(([value, label]) => option(value, label)));
   cmp.value = cmps.some(([c]) => c === filter.cmp) ? filter.cmp : cmps[0][0];
-  const body = document.createElement('div');
-  body.className = 'jp-LiveGraphs-filterBody';
+  const body = el('div', 'jp-LiveGraphs-filterBody');
   let read: () => unknown = () => null;
   // What the user set is carried across condition changes where it fits.
   let current: unknown = filter.value;
@@ -161,9 +146,7 @@ export function filterEditor(
     show();
   });
   show();
-  const apply = document.createElement('button');
-  apply.type = 'submit';
-  apply.textContent = 'Apply';
+  const apply = el('button', '', 'Apply', { type: 'submit' });
   form.append(heading, cmp, body, apply);
   form.addEventListener('submit', event => {
     event.preventDefault();
@@ -210,13 +193,13 @@ function listControl(
     body.replaceChildren(list.node);
     return [() => list.selected];
   }
-  const input = document.createElement('input');
-  input.type = 'text';
-  input.setAttribute('aria-label', 'Value');
+  const input = el('input', '', { type: 'text', 'aria-label': 'Value' });
   input.value = selected.join(', ');
-  const hint = document.createElement('div');
-  hint.className = 'jp-LiveGraphs-filterHint';
-  hint.textContent = 'Values separated by commas';
+  const hint = el(
+    'div',
+    'jp-LiveGraphs-filterHint',
+    'Values separated by commas'
+  );
   body.replaceChildren(input, hint);
   return [
     () => {
@@ -258,9 +241,7 @@ function boundsControl(
       () => undefined
     );
   }
-  const and = document.createElement('span');
-  and.className = 'jp-LiveGraphs-filterHint';
-  and.textContent = 'and';
+  const and = el('span', 'jp-LiveGraphs-filterHint', 'and');
   body.replaceChildren(lo, and, hi);
   return [() => [readValue(lo, type), readValue(hi, type)]];
 }
@@ -275,13 +256,8 @@ function singleControl(
 ): [() => unknown] {
   const value = Array.isArray(current) ? current[0] : current;
   if (type === 'boolean') {
-    const select = document.createElement('select');
-    select.setAttribute('aria-label', 'Value');
-    for (const v of ['true', 'false']) {
-      const option = document.createElement('option');
-      option.value = option.textContent = v;
-      select.appendChild(option);
-    }
+    const select = el('select', '', { 'aria-label': 'Value' });
+    select.append(option('true'), option('false'));
     select.value = value === false ? 'false' : 'true';
     body.replaceChildren(select);
     return [() => select.value === 'true'];

@@ -1,7 +1,7 @@
 /**
- * Field chips: the type icon, the field list entries and the shelf pills'
- * option menus.
+ * Field chips: the type icon, the shelf pills and their option menus.
  */
+import { el } from '../../dom';
 import { AGGREGATES, IFieldRef, TIME_UNITS } from '../types';
 
 const NUMERIC = new Set(['integer', 'float']);
@@ -25,13 +25,45 @@ const TYPE_ICONS: { [type: string]: [string, string] } = {
  */
 export function typeIcon(type: string): HTMLElement {
   const [glyph, label] = TYPE_ICONS[type] ?? ['?', type];
-  const icon = document.createElement('span');
-  icon.className = 'jp-LiveGraphs-typeIcon';
+  const icon = el('span', 'jp-LiveGraphs-typeIcon', glyph, {
+    title: label,
+    'aria-hidden': 'true'
+  });
   icon.dataset.type = type;
-  icon.textContent = glyph;
-  icon.title = label;
-  icon.setAttribute('aria-hidden', 'true');
   return icon;
+}
+
+/**
+ * A pill on a shelf: the type icon, a label button (click for options) and
+ * a remove button; a press anywhere else on it may start a drag.
+ */
+export function pillElement(
+  text: string,
+  type: string,
+  actions: {
+    remove: () => void;
+    press: (event: PointerEvent, pill: HTMLElement) => void;
+  }
+): { pill: HTMLElement; label: HTMLButtonElement } {
+  const pill = el('div', 'jp-LiveGraphs-pill', { role: 'listitem' });
+  pill.dataset.type = type;
+  const label = el('button', 'jp-LiveGraphs-pillLabel', text, {
+    type: 'button',
+    title: `${text}: click for options, drag to move, drag off to remove`
+  });
+  const remove = el('button', 'jp-LiveGraphs-pillRemove', '×', {
+    type: 'button',
+    title: `Remove ${text}`,
+    'aria-label': `Remove ${text}`
+  });
+  remove.addEventListener('click', actions.remove);
+  pill.append(typeIcon(type), label, remove);
+  pill.addEventListener('pointerdown', event => {
+    if (event.target !== remove) {
+      actions.press(event, pill);
+    }
+  });
+  return { pill, label };
 }
 
 /**

@@ -2,6 +2,8 @@
  * A small popup anchored to an element: the pill menus and the filter editor.
  * One is open at a time; Escape or a click elsewhere closes it.
  */
+import { el } from '../../dom';
+
 let current: HTMLElement | null = null;
 let cleanup: (() => void) | null = null;
 
@@ -42,8 +44,7 @@ export function openPopup(
   onClose?: () => void
 ): HTMLElement {
   closePopup();
-  const popup = document.createElement('div');
-  popup.className = 'jp-LiveGraphs-popup';
+  const popup = el('div', 'jp-LiveGraphs-popup');
   popup.appendChild(content);
   document.body.appendChild(popup);
   const rect = anchor.getBoundingClientRect();

@@ -10,7 +10,8 @@
 import { IDisposable } from '@lumino/disposable';
 import * as Y from 'yjs';
 
-import { ChartBuilder, IChartDraft } from '../builder/builder';
+import { ChartBuilder } from '../builder/builder';
+import { IChartDraft } from '../types';
 import { isPopupOpen, onPopupClosed } from '../builder/popup';
 
 function equal(a: unknown, b: unknown): boolean {

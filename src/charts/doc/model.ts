@@ -15,7 +15,7 @@ import {
   JSONDocModel,
   JSONDocModelFactory
 } from '../../docmodel';
-import { IChartDraft } from '../builder/builder';
+import { IChartDraft } from '../types';
 import { readSpec, writeSpecChanges } from './binding';
 
 /**

@@ -12,6 +12,7 @@ import {
 import { Panel, Widget } from '@lumino/widgets';
 import * as Y from 'yjs';
 
+import { el } from '../../dom';
 import { showOthers } from '../../presence';
 import { IDataset, ILiveGraphsAPI } from '../../tokens';
 import { ChartBuilder } from '../builder/builder';
@@ -52,11 +53,10 @@ export class BoundChartBuilder extends Panel {
     this._yspec = options.yspec;
     const header = new Widget();
     header.addClass('jp-LiveGraphs-BoundBuilderHeader');
-    this._label = document.createElement('span');
-    this._label.className = 'jp-LiveGraphs-BoundBuilderLabel';
-    const people = document.createElement('div');
-    people.className = 'jp-LiveGraphs-DashboardPeople';
-    people.setAttribute('aria-label', 'People here');
+    this._label = el('span', 'jp-LiveGraphs-BoundBuilderLabel');
+    const people = el('div', 'jp-LiveGraphs-DashboardPeople', {
+      'aria-label': 'People here'
+    });
     header.node.append(this._label, people);
     this._stopPresence = showOthers(people, options.awareness);
     this._message = new Widget();

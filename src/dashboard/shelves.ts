@@ -1,0 +1,121 @@
+/**
+ * The inline shelves of a dashboard chart being edited: its title, dataset,
+ * mark and the x / y / color / size fields with their aggregates, written
+ * field by field to the shared dashboard.
+ */
+import {
+  Aggregate,
+  AGGREGATES,
+  IChartDraft,
+  IFieldRef,
+  MARKS
+} from '../charts/types';
+import { el, option } from '../dom';
+import { DashboardDoc } from './model';
+
+const SHELVES = ['x', 'y', 'color', 'size'];
+const INLINE_AGGREGATES = ['', ...AGGREGATES];
+
+/**
+ * The controls of chart `id`'s inline shelves, one labelled row each.
+ */
+export function createShelves(doc: DashboardDoc, id: string): HTMLElement[] {
+  const rows: HTMLElement[] = [];
+  const field = (label: string, control: HTMLElement) => {
+    const wrap = el('label', 'jp-LiveGraphs-DashboardShelf');
+    wrap.append(el('span', '', label), control);
+    rows.push(wrap);
+  };
+  const title = el('input', '', {
+    'aria-label': 'Chart title',
+    'data-key': 'spec:title'
+  });
+  title.addEventListener('change', () =>
+    doc.setSpecField(id, 'title', title.value || undefined)
+  );
+  field('Title', title);
+  const dataset = el('input', '', {
+    'aria-label': 'Chart dataset',
+    'data-key': 'spec:dataset'
+  });
+  dataset.addEventListener('change', () =>
+    doc.setSpecField(
+      id,
+      'dataset',
+      dataset.value ? { name: dataset.value } : undefined
+    )
+  );
+  field('Dataset', dataset);
+  const mark = el('select', '', {
+    'aria-label': 'Mark',
+    'data-key': 'spec:mark'
+  });
+  mark.append(...MARKS.map(m => option(m)));
+  mark.addEventListener('change', () =>
+    doc.setSpecField(id, 'mark', mark.value)
+  );
+  field('Mark', mark);
+  for (const channel of SHELVES) {
+    const wrap = el('span', 'jp-LiveGraphs-DashboardShelfPair');
+    const input = el('input', '', {
+      'aria-label': `${channel} field`,
+      'data-key': `enc:${channel}:field`,
+      placeholder: 'column'
+    });
+    const agg = el('select', '', {
+      'aria-label': `${channel} aggregate`,
+      'data-key': `enc:${channel}:aggregate`
+    });
+    agg.append(...INLINE_AGGREGATES.map(a => option(a, a || '—')));
+    const write = () => {
+      const ref: IFieldRef = {};
+      if (input.value.trim()) {
+        ref.field = input.value.trim();
+      }
+      if (agg.value) {
+        ref.aggregate = agg.value as Aggregate;
+      }
+      doc.setEncoding(
+        id,
+        channel,
+        ref.field || ref.aggregate === 'count' ? ref : null
+      );
+    };
+    input.addEventListener('change', write);
+    agg.addEventListener('change', write);
+    wrap.append(input, agg);
+    field(channel, wrap);
+  }
+  return rows;
+}
+
+/**
+ * Show `spec` in shelves made by `createShelves`, leaving alone the control
+ * being typed in (others' edits show without disturbing it).
+ */
+export function updateShelves(shelves: HTMLElement, spec: IChartDraft): void {
+  for (const input of Array.from(
+    shelves.querySelectorAll<HTMLInputElement | HTMLSelectElement>('[data-key]')
+  )) {
+    if (input === document.activeElement) {
+      continue;
+    }
+    const [kind, channel, part] = input.dataset.key!.split(':');
+    let value = '';
+    if (kind === 'spec') {
+      const v =
+        channel === 'dataset'
+          ? spec.dataset?.name
+          : (spec as Record<string, unknown>)[channel];
+      value = typeof v === 'string' ? v : '';
+    } else {
+      const ref = (spec.encoding as Record<string, unknown> | undefined)?.[
+        channel
+      ];
+      value = String((ref as any)?.[part] ?? '');
+    }
+    if (input.value !== value) {
+      input.value = value;
+    }
+  }
+}
