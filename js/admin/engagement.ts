@@ -102,7 +102,7 @@ export async function engagementPage(page: AdminPage): Promise<void> {
           plot.append(el('p', 'lg-admin-muted', 'Nothing in this period.'));
           return;
         }
-        const view = new ChartView();
+        const view = new ChartView({ placeholder: 'Drawing…' });
         views.push(view);
         Widget.attach(view, plot);
         // The heading above the chart carries the title.
