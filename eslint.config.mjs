@@ -25,7 +25,8 @@ export default tseslint.config(
         project: [
           './tsconfig.json',
           './ui-tests/tsconfig.json',
-          './js/widget/tsconfig.json'
+          './js/widget/tsconfig.json',
+          './js/admin/tsconfig.json'
         ],
         tsconfigRootDir: import.meta.dirname
       }

@@ -30,11 +30,8 @@ from .hubevents import HubEventsImporter
 _NAME = r"(?P<name>[^/]+)"
 
 
-def plotly_js() -> Path:
-    """Plotly.js as the Python ``plotly`` package ships it."""
-    import plotly
-
-    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+#: The pages' script, styles and Plotly, bundled from ``js/admin/`` by ``jlpm build:admin``.
+BUNDLE = Path(__file__).parents[2] / "static" / "admin"
 
 
 def admin_routes(prefix: str, guarded: Any, data_dir: Path) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
@@ -49,12 +46,7 @@ def admin_routes(prefix: str, guarded: Any, data_dir: Path) -> tuple[list[tuple[
         (base + rf"api/signups/{_NAME}", AdminSignupHandler),
         (base + r"api/activity", AdminActivityHandler),
         (base + r"api/engagement", AdminEngagementHandler),
-        (base + r"static/(plotly\.min\.js)", AdminStaticHandler, {"path": str(plotly_js().parent)}),
-        (
-            base + r"static/(admin\.(?:js|css))",
-            AdminStaticHandler,
-            {"path": str(Path(__file__).parent / "static")},
-        ),
+        (base + r"static/(.+)", AdminStaticHandler, {"path": str(BUNDLE)}),
         (base + r"(?P<page>[a-z]*)", AdminPageHandler),
     ]
     source = os.environ.get("LIVEGRAPHS_HUB_EVENTS")

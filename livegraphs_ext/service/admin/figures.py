@@ -3,7 +3,8 @@
 The facts (events of the period; datasets with their owners and sizes) go to a temporary Parquet
 file, and each figure is a chart spec answered by :func:`~livegraphs_ext.store.charts.run_chart_file`,
 so the page gets the same result shape as any livegraphs chart (``docs/charts.md``) plus ``key``,
-``title`` and ``mark``. No tornado, no hub.
+``title``, ``mark`` and the ``spec`` it answers (the page draws it with the chart view). No
+tornado, no hub.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def _chart(key: str, table: pa.Table, columns: list[ColumnInfo], spec: dict[str,
         path = Path(tmp) / "facts.parquet"
         pq.write_table(table, path)
         result = run_chart_file(path, columns, spec).to_json()
-    return {"key": key, "title": spec["title"], "mark": spec["mark"], **result}
+    return {"key": key, "title": spec["title"], "mark": spec["mark"], "spec": spec, **result}
 
 
 def _fill_days(fig: dict[str, Any], since: dt.datetime, until: dt.datetime) -> dict[str, Any]:

@@ -1,9 +1,10 @@
 """The admin pages (``admin/<page>``) and the JSON they read and write (``admin/api/...``).
 
 For livegraphs admins only: hub admins and holders of ``custom:livegraphs:admin`` (the
-``livegraphs-admins`` group). Pages are one HTML shell each; ``static/admin.js`` fills them from
-the JSON routes and writes every user-supplied string with ``textContent``. Every response carries
-a Content-Security-Policy that allows scripts from this service only.
+``livegraphs-admins`` group). Pages are one HTML shell each; the script bundled from ``js/admin/``
+fills them from the JSON routes, writes every user-supplied string with ``textContent`` and draws
+the charts with the JupyterLab extension's chart view. Every response carries a
+Content-Security-Policy that allows scripts from this service only.
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ class AdminPageHandler(_Secured, HubIdentified):
 
 
 class AdminStaticHandler(_Secured, web.StaticFileHandler):
-    """The pages' script and style, and Plotly from the Python package's copy (no extra download)."""
+    """The pages' bundle: script, styles and the Plotly chunk (``livegraphs_ext/static/admin/``)."""
 
 
 class AdminAPIHandler(_Secured, ServiceHandler):
