@@ -22,7 +22,7 @@ from typing import Any
 
 import traitlets
 
-from .dashboard import DashboardError, parse_dashboard
+from .documents.dashboard import DashboardError, parse_dashboard
 from .store.errors import StoreError
 from .widgets import ChartWidget, LiveGraphsWidget, _result_bytes
 

@@ -386,7 +386,7 @@ def chart(
 
 def read_chart_file(path: Path) -> dict[str, Any]:
     """The chart spec a ``.lgchart`` file holds; raises naming the file and every problem."""
-    from .chartdoc import ChartFileError, parse_chart
+    from .documents.chartdoc import ChartFileError, parse_chart
 
     path = path.expanduser()
     try:

@@ -10,7 +10,7 @@ import jupyter_ydoc
 import pytest
 from pycrdt import Map
 
-from livegraphs_ext.chartdoc import ChartFileError, YChart, dump_chart, empty_chart, parse_chart
+from livegraphs_ext.documents.chartdoc import ChartFileError, YChart, dump_chart, empty_chart, parse_chart
 
 from .test_dashboard import SPEC_BAR, sync
 

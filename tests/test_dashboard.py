@@ -9,7 +9,7 @@ import jupyter_ydoc
 import pytest
 from pycrdt import Doc, Map
 
-from livegraphs_ext.dashboard import (
+from livegraphs_ext.documents.dashboard import (
     DashboardError,
     YDashboard,
     dump_dashboard,

@@ -15,8 +15,8 @@ from pycrdt import Map, Provider
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
-from livegraphs_ext.chartdoc import YChart, dump_chart
-from livegraphs_ext.dashboard import YDashboard, dump_dashboard
+from livegraphs_ext.documents.chartdoc import YChart, dump_chart
+from livegraphs_ext.documents.dashboard import YDashboard, dump_dashboard
 
 from .test_dashboard import DASHBOARD, encoding
 

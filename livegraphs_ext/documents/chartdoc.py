@@ -31,8 +31,8 @@ from jupyter_ydoc.utils import cast_all
 from jupyter_ydoc.ybasedoc import YBaseDoc
 from pycrdt import Awareness, Doc, Map
 
+from ..store.charts.spec import SPEC_VERSION
 from .specmap import SPEC_KEYS, check_spec, sorted_json, write_spec
-from .store.charts.spec import SPEC_VERSION
 
 
 class ChartFileError(ValueError):

@@ -13,7 +13,7 @@ from typing import Any
 
 from pycrdt import Array, Map
 
-from .store.charts.spec import CHANNELS, MARKS, SPEC_VERSION
+from ..store.charts.spec import CHANNELS, MARKS, SPEC_VERSION
 
 #: The top-level keys of a spec, in the order a chart file lists them.
 SPEC_KEYS = (
