@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 import livegraphs_ext as lg
-from livegraphs_ext.dashboard_widget import DashboardFileError
-from livegraphs_ext.widgets import decode_result
+from livegraphs_ext.kernel.dashboard_widget import DashboardFileError
+from livegraphs_ext.kernel.widgets import decode_result
 
 from .test_widgets import lg_nb_store, lg_sales  # noqa: F401 - fixtures
 

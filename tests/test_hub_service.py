@@ -232,7 +232,7 @@ def test_another_user_cannot_reach_a_dataset_by_any_route(hub: Hub, tokens: dict
     code = f"""
 import os, urllib.request, urllib.error
 import livegraphs_ext as lg
-from livegraphs_ext.notebook import ServiceError
+from livegraphs_ext.kernel.notebook import ServiceError
 print(len(lg.datasets()))
 for ref in ({ds["name"]!r}, {ds["id"]!r}):
     try:
@@ -269,7 +269,7 @@ for method in ("GET", "DELETE"):
     kpi = {"version": 1, "mark": "kpi", "encoding": {"y": {"field": "temp", "aggregate": "sum"}}}
     chart_code = f"""
 import livegraphs_ext as lg
-from livegraphs_ext.notebook import ServiceError
+from livegraphs_ext.kernel.notebook import ServiceError
 try:
     r = lg.query_chart({{**{kpi!r}, "dataset": {{"id": {ds["id"]!r}}}}})
     print(r.source_rows, r.table.column("y")[0].as_py())

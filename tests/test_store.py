@@ -115,7 +115,7 @@ def test_notebook_helpers_read_the_same_store(tmp_path: Path, monkeypatch: pytes
     import pandas as pd
 
     import livegraphs_ext as lg
-    from livegraphs_ext import notebook
+    from livegraphs_ext.kernel import notebook
 
     monkeypatch.setenv("LIVEGRAPHS_DATA_DIR", str(tmp_path / "nb"))
     notebook._store.cache_clear()

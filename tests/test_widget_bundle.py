@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 
 import livegraphs_ext as lg
-from livegraphs_ext.bundle import BUNDLE, bundle_hash
+from livegraphs_ext.kernel.bundle import BUNDLE, bundle_hash
 
 
 def test_a_widgets_state_holds_the_loader_and_the_bundles_hash_not_the_bundle():

@@ -12,10 +12,10 @@ import pyarrow as pa
 import pytest
 
 import livegraphs_ext as lg
-from livegraphs_ext import notebook
+from livegraphs_ext.kernel import notebook
+from livegraphs_ext.kernel.widgets import CHART_MIMETYPE, decode_result, field_ref, python_code, suggest_mark
 from livegraphs_ext.store import DatasetStore, StoreConfig
 from livegraphs_ext.store.charts import run_chart
-from livegraphs_ext.widgets import CHART_MIMETYPE, decode_result, field_ref, python_code, suggest_mark
 
 SALES = (
     "order_date,region,product,revenue,units\n"
@@ -251,7 +251,7 @@ def test_show_me_suggests_the_mark_that_fits(encoding: dict[str, Any], mark: str
 
 
 def test_widget_esm_is_the_loader_and_reaches_no_jupyterlab_module():
-    from livegraphs_ext.widgets import _STATIC, ChartWidget
+    from livegraphs_ext.kernel.widgets import _STATIC, ChartWidget
 
     # The widget's state carries the small loader the build writes, not the bundle
     assert str(ChartWidget._esm) == (_STATIC / "loader.js").read_text()

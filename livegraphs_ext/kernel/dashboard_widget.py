@@ -22,8 +22,8 @@ from typing import Any
 
 import traitlets
 
-from .documents.dashboard import DashboardError, parse_dashboard
-from .store.errors import StoreError
+from ..documents.dashboard import DashboardError, parse_dashboard
+from ..store.errors import StoreError
 from .widgets import ChartWidget, LiveGraphsWidget, _result_bytes
 
 #: Most distinct values a dropdown filter offers.

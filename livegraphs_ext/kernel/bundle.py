@@ -12,7 +12,7 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-STATIC = Path(__file__).parent / "static"
+STATIC = Path(__file__).parents[1] / "static"
 BUNDLE = STATIC / "widget.js"
 LOADER = STATIC / "loader.js"
 

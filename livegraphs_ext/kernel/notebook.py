@@ -23,13 +23,13 @@ import orjson
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .store import DatasetStore
-    from .store.charts import ChartResult
+    from ..store import DatasetStore
+    from ..store.charts import ChartResult
 
 
 @lru_cache(maxsize=4)
 def _store(root: str, catalog_url: str | None) -> DatasetStore:
-    from .store import DatasetStore, StoreConfig
+    from ..store import DatasetStore, StoreConfig
 
     # A kernel is a reader beside the server: it must not sweep the server's staging files.
     return DatasetStore(StoreConfig(root=Path(root), catalog_url=catalog_url), sweep=False)
@@ -37,7 +37,7 @@ def _store(root: str, catalog_url: str | None) -> DatasetStore:
 
 def store() -> DatasetStore:
     """The store this kernel's server uses (``$LIVEGRAPHS_DATA_DIR`` / ``$LIVEGRAPHS_CATALOG_URL``)."""
-    from .store import default_root
+    from ..store import default_root
 
     return _store(str(default_root()), os.environ.get("LIVEGRAPHS_CATALOG_URL") or None)
 
@@ -157,7 +157,7 @@ def query_chart(spec: dict[str, Any], max_marks: int | None = None) -> ChartResu
     store's ``BadInput`` / ``NotFound`` for a spec that cannot be drawn (on a hub,
     ``ServiceError`` with the service's status and message).
     """
-    from .store.charts import run_chart
+    from ..store.charts import run_chart
 
     if _service() is not None:
         return _query_chart_on_service(spec, max_marks)
@@ -167,8 +167,8 @@ def query_chart(spec: dict[str, Any], max_marks: int | None = None) -> ChartResu
 
 
 def _query_chart_on_service(spec: dict[str, Any], max_marks: int | None) -> ChartResult:
-    from .store.charts import ChartResult
-    from .store.charts.result import read_arrow_stream
+    from ..store.charts import ChartResult
+    from ..store.charts.result import read_arrow_stream
 
     if max_marks is not None:
         spec = {**spec, "max_marks": max_marks}

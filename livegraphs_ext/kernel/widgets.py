@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Any
 import anywidget
 import traitlets
 
+from ..store.errors import StoreError
 from .bundle import LOADER, bundle_bytes, bundle_hash
-from .store.errors import StoreError
 
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-_STATIC = Path(__file__).parent / "static"
+_STATIC = Path(__file__).parents[1] / "static"
 
 AGGREGATES = ("sum", "mean", "median", "min", "max", "count", "distinct")
 TIME_UNITS = ("year", "quarter", "month", "week", "day", "hour", "minute")
@@ -386,7 +386,7 @@ def chart(
 
 def read_chart_file(path: Path) -> dict[str, Any]:
     """The chart spec a ``.lgchart`` file holds; raises naming the file and every problem."""
-    from .documents.chartdoc import ChartFileError, parse_chart
+    from ..documents.chartdoc import ChartFileError, parse_chart
 
     path = path.expanduser()
     try:
