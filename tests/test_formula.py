@@ -10,13 +10,17 @@ import pytest
 from livegraphs_ext.store.errors import BadInput
 from livegraphs_ext.store.formula import (
     MAX_DEPTH,
+    Call,
+    Chain,
+    Col,
+    Compare,
+    Lit,
     column_ref,
     compile_formula,
     formula_completions,
     parse_formula,
     tokenize,
 )
-from livegraphs_ext.store.formula_ast import Call, Chain, Col, Compare, Lit
 from livegraphs_ext.store.schema import ColumnInfo
 
 COLS = [

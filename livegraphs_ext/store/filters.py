@@ -17,8 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .errors import BadInput
-from .formula import parse_formula
-from .formula_ast import Frag, fmt, param, quote_ident
+from .formula import Frag, fmt, param, parse_formula, quote_ident
 from .schema import ColumnInfo
 
 CMPS = (

@@ -16,8 +16,7 @@ import duckdb
 
 from .errors import BadInput
 from .filters import known_column
-from .formula import formula_completions, parse_formula
-from .formula_ast import quote_ident
+from .formula import formula_completions, parse_formula, quote_ident
 from .ingest.engine import sql_str as quote_literal
 from .pages import table_rows
 from .schema import ColumnInfo

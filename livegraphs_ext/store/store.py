@@ -32,7 +32,7 @@ from . import profile, transforms
 from .catalog import Catalog, DatasetRow, VersionRow, utcnow
 from .errors import BadInput, Conflict, NotFound, Problem, StoreError
 from .files import publish, remove_quietly, unique_name
-from .formula_ast import quote_ident
+from .formula import quote_ident
 from .ingest import IngestLimits, ingest_file
 from .ingest.engine import restrict_files
 from .ingest.engine import sql_str as quote_literal

@@ -28,9 +28,7 @@ from .filters import (
     parse_sort,
     sort_sql,
 )
-from .formula import parse_formula
-from .formula_ast import Frag, fmt, param, quote_ident
-from .formula_impl import to_number_sql, to_str_sql, to_temporal_sql
+from .formula import Frag, fmt, param, parse_formula, quote_ident, to_number_sql, to_str_sql, to_temporal_sql
 from .schema import COLUMN_TYPES, DUCKDB_TYPES, ColumnInfo
 
 __all__ = [

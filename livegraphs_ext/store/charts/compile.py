@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..filters import filter_sql
-from ..formula_ast import Frag, fmt, quote_ident
+from ..formula import Frag, fmt, quote_ident
 from ..schema import ColumnInfo
 from .spec import ChartSpec, FieldRef
 

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import BadInput
-from ..formula_ast import quote_ident
+from ..formula import quote_ident
 from ..ingest.engine import sql_str as quote_literal
 from ..schema import ColumnInfo
 from . import compile as C

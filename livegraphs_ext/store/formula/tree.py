@@ -1,18 +1,15 @@
-"""Syntax tree, value types and SQL fragments shared by the formula modules.
+"""The formula syntax tree and its value types.
 
-Nothing here touches user text as SQL: a :class:`Frag` carries SQL text made
-only of our own keywords, quoted identifiers and ``?`` placeholders, with the
-literal values kept aside in ``params`` (in placeholder order).
+The parser builds these nodes; the type checker fills in each node's ``type``.
 """
 
 from __future__ import annotations
 
-import re
+import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import BadInput
-from .schema import DUCKDB_TYPES
+from ..errors import BadInput
 
 #: The pseudo-type of a bare ``null`` literal; it takes the type of its context.
 NULL = "null"
@@ -23,51 +20,6 @@ TEMPORAL = ("date", "datetime")
 def fail(message: str, pos: int | None = None) -> BadInput:
     """A :class:`BadInput` whose message ends with the character offset."""
     return BadInput(f"{message} at {pos}" if pos is not None else message, reason="Bad formula")
-
-
-def quote_ident(name: str) -> str:
-    """A DuckDB identifier for ``name``: double-quoted, with ``"`` doubled."""
-    if "\x00" in name:
-        raise BadInput("column names cannot contain NUL characters")
-    return '"' + name.replace('"', '""') + '"'
-
-
-@dataclass
-class Frag:
-    """A piece of SQL text and the values of its ``?`` placeholders, in order."""
-
-    sql: str
-    params: list[Any] = field(default_factory=list)
-
-
-_SLOT = re.compile(r"\{(\d+)\}")
-
-
-def fmt(template: str, *parts: Frag) -> Frag:
-    """Fill ``{0}``, ``{1}``… in ``template`` with fragments.
-
-    A fragment used twice contributes its parameters twice, in the order its
-    text appears, so ``?`` placeholders always line up with ``params``.
-    The template itself is ours, never user text, and holds no ``?``.
-    """
-    out: list[str] = []
-    params: list[Any] = []
-    last = 0
-    for m in _SLOT.finditer(template):
-        out.append(template[last : m.start()])
-        part = parts[int(m.group(1))]
-        out.append(part.sql)
-        params.extend(part.params)
-        last = m.end()
-    out.append(template[last:])
-    return Frag("".join(out), params)
-
-
-def param(value: Any, type_: str) -> Frag:
-    """A typed placeholder: DuckDB cannot always infer a bare ``?``'s type."""
-    if value is None:
-        return Frag(f"CAST(NULL AS {DUCKDB_TYPES.get(type_, 'VARCHAR')})")
-    return Frag(f"CAST(? AS {DUCKDB_TYPES[type_]})", [value])
 
 
 @dataclass(eq=False)
@@ -155,10 +107,11 @@ def unify(a: str, b: str) -> str | None:
     return None
 
 
-def sql_cast(frag: Frag, from_type: str, to_type: str) -> Frag:
-    """Widen a fragment to ``to_type`` (integer→float, date→datetime, null→any)."""
-    if from_type == to_type:
-        return frag
-    if from_type == NULL:
-        return fmt(f"CAST({{0}} AS {DUCKDB_TYPES.get(to_type, 'VARCHAR')})", frag)
-    return fmt(f"CAST({{0}} AS {DUCKDB_TYPES[to_type]})", frag)
+def parse_temporal(text: str, pos: int) -> Lit:
+    """A date (``2024-01-31``) or datetime (``2024-01-31 10:00``) literal."""
+    try:
+        if len(text) == 10:
+            return Lit(pos, _dt.date.fromisoformat(text), "date")
+        return Lit(pos, _dt.datetime.fromisoformat(text).replace(tzinfo=None), "datetime")
+    except ValueError:
+        raise fail(f"{text!r} is not a date like 2024-01-31 or 2024-01-31 10:00:00", pos) from None
