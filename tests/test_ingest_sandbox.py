@@ -17,7 +17,7 @@ import pytest
 from livegraphs_ext.store import DatasetStore, StoreConfig
 from livegraphs_ext.store.errors import TooLarge
 from livegraphs_ext.store.ingest import IngestLimits
-from livegraphs_ext.store.ingest.engine import sql_str
+from livegraphs_ext.store.sql import quote_literal as sql_str
 from tests.test_ingest_support import run, run_error
 
 SECRET = "top secret,42\n"

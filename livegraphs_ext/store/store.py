@@ -32,12 +32,11 @@ from . import profile, transforms
 from .catalog import Catalog, DatasetRow, VersionRow, utcnow
 from .errors import BadInput, Conflict, NotFound, Problem, StoreError
 from .files import publish, remove_quietly, unique_name
-from .formula import quote_ident
 from .ingest import IngestLimits, ingest_file
 from .ingest.engine import restrict_files
-from .ingest.engine import sql_str as quote_literal
 from .pages import ParquetMetaCache, read_slice, table_rows
 from .schema import ColumnInfo, column_type_of
+from .sql import quote_ident, quote_literal
 
 #: Called inside a change's catalog transaction, with the session and the dataset row,
 #: so a host's authorization check and activity record commit (or fail) with the change.

@@ -24,9 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import BadInput
-from ..formula import quote_ident
-from ..ingest.engine import sql_str as quote_literal
 from ..schema import ColumnInfo
+from ..sql import quote_ident, quote_literal
 from . import compile as C
 from .result import ChartResult
 from .spec import NUMERIC, TEMPORAL, ChartSpec, FieldRef, check_shape, validate_spec

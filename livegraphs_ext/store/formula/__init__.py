@@ -18,7 +18,7 @@ double-quoted identifiers that exist in the schema, and functions map to SQL we 
 from .api import ParsedFormula, compile_formula, formula_completions, parse_formula
 from .convert import to_number_pd, to_number_sql, to_str_pd, to_str_sql, to_temporal_pd, to_temporal_sql
 from .dtypes import PD_DTYPE, pd_cast
-from .frag import Frag, fmt, param, quote_ident, sql_cast
+from .frag import Frag, fmt, param, sql_cast
 from .func import Func
 from .functions import ALIASES, FUNCTIONS, lookup
 from .parse import MAX_DEPTH, MAX_FORMULA_CHARS, Token, column_ref, tokenize
@@ -53,7 +53,6 @@ __all__ = [
     "parse_formula",
     "parse_temporal",
     "pd_cast",
-    "quote_ident",
     "sql_cast",
     "to_number_pd",
     "to_number_sql",

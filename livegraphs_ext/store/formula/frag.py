@@ -11,16 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import BadInput
 from ..schema import DUCKDB_TYPES
 from .tree import NULL
-
-
-def quote_ident(name: str) -> str:
-    """A DuckDB identifier for ``name``: double-quoted, with ``"`` doubled."""
-    if "\x00" in name:
-        raise BadInput("column names cannot contain NUL characters")
-    return '"' + name.replace('"', '""') + '"'
 
 
 @dataclass

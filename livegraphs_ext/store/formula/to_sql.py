@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .frag import Frag, fmt, param, quote_ident, sql_cast
+from ..sql import quote_ident
+from .frag import Frag, fmt, param, sql_cast
 from .functions import FUNCTIONS
 from .tree import NULL, Call, Chain, Col, Compare, Lit, Node, Unary
 
