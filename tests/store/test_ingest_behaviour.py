@@ -13,7 +13,8 @@ import pytest
 
 from livegraphs_ext.store.errors import BadInput, Cancelled, TimedOut, TooLarge, Unsupported
 from livegraphs_ext.store.ingest import IngestLimits, ingest_file
-from tests.test_ingest_support import run, run_error, types_of
+
+from .test_ingest_support import run, run_error, types_of
 
 MIXED = b"id,price,name,when,flag\n1,2.5,apple,2024-01-02 10:00:00,true\n2,,pear,2024-01-03 11:30:00,false\n"
 

@@ -13,7 +13,7 @@ from livegraphs_ext.store import DatasetStore, Forbidden, GuardedStore, NotFound
 from livegraphs_ext.store.acl import ShareRow
 from livegraphs_ext.store.events import EventRow
 
-from .test_store import CSV
+from ..store.test_store import CSV
 
 ADA = Principal("ada")
 BO = Principal("bo")

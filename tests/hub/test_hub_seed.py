@@ -7,7 +7,7 @@ from pathlib import Path
 
 from livegraphs_ext.store import DatasetStore, GuardedStore, Principal, StoreConfig
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "hub"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "hub"))
 
 from livegraphs_hub.seed import seed
 

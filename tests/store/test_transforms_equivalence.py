@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_transforms_support import assert_same, check_step, run_duckdb, run_pandas, sample_table, write
+from .test_transforms_support import assert_same, check_step, run_duckdb, run_pandas, sample_table, write
 
 
 @pytest.fixture(scope="module")

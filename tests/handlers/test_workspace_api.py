@@ -11,7 +11,7 @@ import pytest
 
 from livegraphs_ext.handlers.datasets import DATASET_EVENT
 
-from .conftest import body
+from ..conftest import body
 
 CSV = (
     "city,population,area,when\n"

@@ -6,7 +6,7 @@ import gzip
 
 import pytest
 
-from .conftest import body
+from ..conftest import body
 
 
 @pytest.fixture

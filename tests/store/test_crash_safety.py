@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 import requests
 
-from .servers import LiveServer
+from ..servers import LiveServer
 
 ROWS = 300_000
 

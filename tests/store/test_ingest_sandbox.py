@@ -18,7 +18,8 @@ from livegraphs_ext.store import DatasetStore, StoreConfig
 from livegraphs_ext.store.errors import TooLarge
 from livegraphs_ext.store.ingest import IngestLimits
 from livegraphs_ext.store.sql import quote_literal as sql_str
-from tests.test_ingest_support import run, run_error
+
+from .test_ingest_support import run, run_error
 
 SECRET = "top secret,42\n"
 

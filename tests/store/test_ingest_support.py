@@ -14,7 +14,7 @@ from livegraphs_ext.store.schema import IngestResult
 
 def _find_corpus() -> Path:
     """``shared/corpus`` next to the checkout (or next to any folder above it, for worktrees)."""
-    here = Path(__file__).resolve().parent.parent
+    here = Path(__file__).resolve().parents[2]
     for folder in here.parents:
         if (folder / "shared" / "corpus").is_dir():
             return folder / "shared" / "corpus"

@@ -19,7 +19,8 @@ import pytest
 
 from livegraphs_ext.store.errors import StoreError
 from livegraphs_ext.store.ingest import IngestLimits
-from tests.test_ingest_support import run
+
+from .test_ingest_support import run
 
 ERROR = -1  # the upload must be refused with a 4xx
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from traitlets.config import Config
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "hub"))
 
 from livegraphs_hub.config import SERVICE_SCOPES, configure  # noqa: E402

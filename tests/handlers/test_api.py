@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from .conftest import body
+from ..conftest import body
 
 SALES = (
     "date,region,units,price,zip,active\n"

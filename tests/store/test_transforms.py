@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from livegraphs_ext.store.errors import BadInput
 from livegraphs_ext.store.transforms import compile_filter, compile_sort, plan_step, recipe_to_pandas
-from tests.test_transforms_support import (
+
+from .test_transforms_support import (
     assert_same,
     check_step,
     columns_of,

@@ -22,8 +22,8 @@ from typing import Any
 
 import requests
 
+from ..servers import free_port
 from .hubs import CHP, REPO, first_admin_password, stop_process
-from .servers import free_port
 
 #: (group, role) the test hub sets up, and who is in it.
 GROUPS = {"analysts": ["cy"], "editors": ["dee"], "livegraphs-admins": ["ivy"]}

@@ -22,9 +22,9 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from .servers import free_port
+from ..servers import free_port
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 OIDC_DIR = REPO / "hub" / "oidc-test"
 CHP = REPO / "hub" / "node_modules" / ".bin" / "configurable-http-proxy"
 

@@ -9,7 +9,7 @@ import pytest
 
 from livegraphs_ext.store.charts import ARROW_STREAM, read_arrow_stream
 
-from .conftest import body
+from ..conftest import body
 
 CSV = "region,revenue,units,day\n" + "".join(
     f"{r},{v},{u},2025-0{m}-1{d}\n"

@@ -259,7 +259,7 @@ def test_widget_esm_is_the_loader_and_reaches_no_jupyterlab_module():
     assert not hasattr(ChartWidget, "_css")
 
     # and no source module it imports, directly or not, imports @jupyterlab/*
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     todo, seen = [root / "js" / "widget" / "index.ts"], set()
     while todo:
         path = todo.pop()

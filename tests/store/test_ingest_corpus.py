@@ -11,7 +11,8 @@ import orjson
 import pytest
 
 from livegraphs_ext.store.errors import StoreError
-from tests.test_ingest_support import CORPUS, run, types_of
+
+from .test_ingest_support import CORPUS, run, types_of
 
 SPECTRUM = sorted((CORPUS / "csv-spectrum" / "csvs").glob("*.csv"))
 JSON_SUITE = sorted((CORPUS / "json-test-suite" / "test_parsing").glob("*.json"))
