@@ -31,7 +31,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["LIVEGRAPHS_DATA_DIR"] = str(Path(tmp) / "store")
         import livegraphs_ext as lg
-        from livegraphs_ext.notebook import store
+        from livegraphs_ext.kernel.notebook import store
 
         src = store().staging_path()
         src.write_text(CSV)

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-# jupyter_ydoc loads every ``jupyter_ydoc`` entry point when first imported, ours (``.dashboard``)
-# among them; importing it here, before any submodule, keeps that from finding ``.dashboard``
-# half-imported whichever module a program imports first.
+# jupyter_ydoc loads every ``jupyter_ydoc`` entry point when first imported, ours
+# (``.documents.dashboard``, ``.documents.chartdoc``) among them; importing it here, before any
+# submodule, keeps that from finding them half-imported whichever module a program imports first.
 import jupyter_ydoc  # noqa: F401
 
 try:
@@ -24,7 +24,7 @@ try:
 except ImportError:  # a source checkout that was never built
     __version__ = "0.0.0"
 
-from .notebook import datasets, load, query_chart
+from .kernel.notebook import datasets, load, query_chart
 
 _WIDGETS = ("ChartBuilder", "ChartWidget", "chart")
 
@@ -32,11 +32,11 @@ _WIDGETS = ("ChartBuilder", "ChartWidget", "chart")
 def __getattr__(name: str) -> Any:
     # The widgets import ipywidgets; the server extension never needs them.
     if name == "Dashboard":
-        from .dashboard_widget import Dashboard
+        from .kernel.dashboard_widget import Dashboard
 
         return Dashboard
     if name in _WIDGETS:
-        from . import widgets
+        from .kernel import widgets
 
         return getattr(widgets, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,7 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from livegraphs_ext.sample_data import write_samples
+from livegraphs_ext.kernel.sample_data import write_samples
 from livegraphs_ext.store import DatasetStore, GuardedStore, Principal, StoreConfig
 
 from . import ALL_USERS_GROUP

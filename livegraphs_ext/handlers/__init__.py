@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..bundle import BUNDLE_ROUTE
+from ..kernel.bundle import BUNDLE_ROUTE
 from ..rest import api_routes
 from . import charts, datasets, meta, static
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..bundle import bundle_bytes, bundle_hash
+from ..kernel.bundle import bundle_bytes, bundle_hash
 from .base import LiveGraphsHandler
 
 

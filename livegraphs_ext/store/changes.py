@@ -14,10 +14,9 @@ from .catalog import DatasetRow, VersionRow, utcnow
 from .core import InTransaction, check_name, duck_message
 from .errors import BadInput, Conflict, Problem
 from .files import publish, remove_quietly, unique_name
-from .formula_ast import quote_ident
 from .ingest import ingest_file
-from .ingest.engine import sql_str as quote_literal
 from .schema import ColumnInfo, column_type_of
+from .sql import quote_ident, quote_literal
 from .versions import DatasetVersions
 
 

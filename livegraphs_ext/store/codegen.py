@@ -14,10 +14,23 @@ from typing import Any
 
 from .errors import BadInput
 from .filters import coerce_value
-from .formula import parse_formula
-from .formula_ast import NULL, Call, Chain, Col, Compare, Lit, Node, Unary
-from .formula_funcs import FUNCTIONS
-from .formula_impl import PD_DTYPE, pd_cast, to_number_pd, to_str_pd, to_temporal_pd
+from .formula import (
+    FUNCTIONS,
+    NULL,
+    PD_DTYPE,
+    Call,
+    Chain,
+    Col,
+    Compare,
+    Lit,
+    Node,
+    Unary,
+    parse_formula,
+    pd_cast,
+    to_number_pd,
+    to_str_pd,
+    to_temporal_pd,
+)
 from .schema import ColumnInfo
 
 HEADER = [

@@ -24,8 +24,8 @@ from .errors import BadInput
 from .files import remove_quietly, unique_name
 from .ingest import IngestLimits
 from .ingest.engine import restrict_files
-from .ingest.engine import sql_str as quote_literal
 from .pages import ParquetMetaCache
+from .sql import quote_literal
 
 #: Called inside a change's catalog transaction, with the session and the dataset row,
 #: so a host's authorization check and activity record commit (or fail) with the change.

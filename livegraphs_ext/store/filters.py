@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from .errors import BadInput
-from .formula import parse_formula
-from .formula_ast import Frag, fmt, param, quote_ident
+from .formula import Frag, fmt, param, parse_formula
 from .schema import ColumnInfo
+from .sql import quote_ident
 
 CMPS = (
     "eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "between", "contains", "not_contains",

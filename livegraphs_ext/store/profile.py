@@ -17,10 +17,9 @@ import duckdb
 from .errors import BadInput
 from .filters import known_column
 from .formula import formula_completions, parse_formula
-from .formula_ast import quote_ident
-from .ingest.engine import sql_str as quote_literal
 from .pages import table_rows
 from .schema import ColumnInfo
+from .sql import quote_ident, quote_literal
 
 #: bins of a numeric histogram
 BINS = 20

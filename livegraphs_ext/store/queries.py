@@ -14,10 +14,9 @@ from . import profile, transforms
 from .core import duck_message
 from .errors import BadInput
 from .files import remove_quietly, unique_name
-from .formula_ast import quote_ident
-from .ingest.engine import sql_str as quote_literal
 from .pages import read_slice, table_rows
 from .schema import ColumnInfo
+from .sql import quote_ident, quote_literal
 from .versions import DatasetVersions
 
 MAX_PAGE = 10_000

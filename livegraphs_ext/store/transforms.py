@@ -28,10 +28,9 @@ from .filters import (
     parse_sort,
     sort_sql,
 )
-from .formula import parse_formula
-from .formula_ast import Frag, fmt, param, quote_ident
-from .formula_impl import to_number_sql, to_str_sql, to_temporal_sql
+from .formula import Frag, fmt, param, parse_formula, to_number_sql, to_str_sql, to_temporal_sql
 from .schema import COLUMN_TYPES, DUCKDB_TYPES, ColumnInfo
+from .sql import quote_ident, quote_literal
 
 __all__ = [
     "FILL_METHODS",
@@ -69,7 +68,7 @@ class StepPlan:
 
 def execute_plan(con: Any, plan: StepPlan, dest_path: str | Path) -> None:
     """Run ``plan`` on a connection that has the ``src`` view and write Parquet to ``dest_path``."""
-    dest = "'" + str(dest_path).replace("'", "''") + "'"
+    dest = quote_literal(str(dest_path))
     con.execute(f"COPY ({plan.sql}) TO {dest} (FORMAT parquet, COMPRESSION zstd)", plan.params)
 
 

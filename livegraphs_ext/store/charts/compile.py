@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..filters import filter_sql
-from ..formula_ast import Frag, fmt, quote_ident
+from ..formula import Frag, fmt
 from ..schema import ColumnInfo
+from ..sql import quote_ident
 from .spec import TEMPORAL, ChartSpec, FieldRef
 
 INTERVAL = {

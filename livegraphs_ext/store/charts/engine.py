@@ -24,8 +24,8 @@ import duckdb
 import pyarrow as pa
 
 from ..errors import BadInput
-from ..formula_ast import quote_ident
 from ..schema import ColumnInfo
+from ..sql import quote_ident
 from . import compile as C
 from .cache import ChartCache
 from .downsample import METHODS, downsample

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from ..errors import BadInput
-from ..ingest.engine import sql_str as quote_literal
+from ..sql import quote_literal
 
 if TYPE_CHECKING:
     from ..store import DatasetStore

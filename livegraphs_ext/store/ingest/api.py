@@ -11,8 +11,9 @@ import duckdb
 
 from ..errors import BadInput, StoreError
 from ..schema import ColumnInfo, IngestResult, Report, column_type_of
+from ..sql import quote_literal
 from .csv_ingest import ingest_csv
-from .engine import connect, map_duckdb_error, restrict_files, sql_str, watched
+from .engine import connect, map_duckdb_error, restrict_files, watched
 from .json_ingest import ingest_json
 from .limits import Guard, IngestLimits
 from .prescan import prepare
@@ -43,7 +44,7 @@ def _null_counts(con: duckdb.DuckDBPyConnection, dest: Path, width: int) -> list
     """Null counts from the Parquet footer's statistics: no data is read again."""
     nulls = [0] * width
     for column_id, count in con.execute(
-        f"SELECT column_id, sum(stats_null_count) FROM parquet_metadata({sql_str(str(dest))}) "
+        f"SELECT column_id, sum(stats_null_count) FROM parquet_metadata({quote_literal(str(dest))}) "
         "GROUP BY column_id"
     ).fetchall():
         if column_id < width and count is not None:

@@ -16,8 +16,9 @@ import duckdb
 
 from ..errors import BadInput, Problem
 from ..schema import ColumnType
+from ..sql import quote_ident, quote_literal
 from .dialect import BOOL_WORDS, Dialect, detect, has_leading_zero, kind
-from .engine import run_copy, sql_ident, sql_str
+from .engine import run_copy
 from .limits import Guard, IngestLimits
 from .prescan import Prepared
 
@@ -63,8 +64,9 @@ def _options(dialect: Dialect, limits: IngestLimits, long_lines: bool = False) -
         max_line = max(limits.max_line_bytes + 1024, 2**20)
         sizes = f", max_line_size={max_line}, buffer_size={max(2 * max_line, 32 * 2**20)}"
     return (
-        f"delim={sql_str(dialect.delimiter)}, quote='\"', escape='\"', header={str(dialect.header).lower()}, "
-        f"comment='', skip=0, strict_mode=true, null_padding=false{sizes}"
+        f"delim={quote_literal(dialect.delimiter)}, quote='\"', escape='\"', "
+        f"header={str(dialect.header).lower()}, comment='', skip=0, strict_mode=true, "
+        f"null_padding=false{sizes}"
     )
 
 
@@ -117,7 +119,7 @@ def _sniff_types(
         options = _options(dialect, limits, long_lines).replace("strict_mode=true", "strict_mode=false")
         try:
             row = con.execute(
-                f"SELECT Columns, DateFormat, TimestampFormat FROM sniff_csv({sql_str(str(path))}, "
+                f"SELECT Columns, DateFormat, TimestampFormat FROM sniff_csv({quote_literal(str(path))}, "
                 f"{options}, sample_size=20480)"
             ).fetchone()
             break
@@ -146,26 +148,27 @@ def _copy_sql(
     long_lines: bool,
 ) -> str:
     read = ["TIMESTAMP" if t == ISO_DATE else t for t in types]
-    columns = ", ".join(f"{sql_str(n)}: {sql_str(t)}" for n, t in zip(dialect.names, read, strict=True))
+    columns = ", ".join(
+        f"{quote_literal(n)}: {quote_literal(t)}" for n, t in zip(dialect.names, read, strict=True)
+    )
+    names = [quote_ident(n, allow_nul=True) for n in dialect.names]
     select = ", ".join(
         # date_trunc keeps the optimiser from pushing a DATE cast (with the file's other
         # date format) into the CSV reader
-        f"CAST(date_trunc('day', {sql_ident(n)}) AS DATE) AS {sql_ident(n)}"
-        if t == ISO_DATE
-        else sql_ident(n)
-        for n, t in zip(dialect.names, types, strict=True)
+        f"CAST(date_trunc('day', {n}) AS DATE) AS {n}" if t == ISO_DATE else n
+        for n, t in zip(names, types, strict=True)
     )
     formats = ""
     if fmt[0] and "DATE" in types:
-        formats += f", dateformat={sql_str(fmt[0])}"
+        formats += f", dateformat={quote_literal(fmt[0])}"
     if fmt[1] and ("TIMESTAMP" in read or "TIMESTAMPTZ" in read):
-        formats += f", timestampformat={sql_str(fmt[1])}"
+        formats += f", timestampformat={quote_literal(fmt[1])}"
     return (
-        f"COPY (SELECT {select} FROM read_csv({sql_str(str(path))}, auto_detect=false, "
+        f"COPY (SELECT {select} FROM read_csv({quote_literal(str(path))}, auto_detect=false, "
         f"columns={{{columns}}}, "
         f"{_options(dialect, limits, long_lines)}{formats}, "
         f"store_rejects=true, rejects_limit={REJECTS_LIMIT})) "
-        f"TO {sql_str(str(dest))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})"
+        f"TO {quote_literal(str(dest))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})"
     )
 
 
@@ -190,13 +193,13 @@ def _structure_error(rejects: list[tuple], header: bool) -> BadInput:
 
 
 def _check_condition(col: str, duck_type: str, fmt: tuple[str | None, str | None]) -> str:
-    c = sql_ident(col)
+    c = quote_ident(col, allow_nul=True)
     if duck_type == ISO_DATE:
         test = f"TRY_CAST({c} AS DATE)"
     elif duck_type == "DATE" and fmt[0]:
-        test = f"try_strptime({c}, {sql_str(fmt[0])})"
+        test = f"try_strptime({c}, {quote_literal(fmt[0])})"
     elif duck_type in ("TIMESTAMP", "TIMESTAMPTZ") and fmt[1]:
-        test = f"try_strptime({c}, {sql_str(fmt[1])})"
+        test = f"try_strptime({c}, {quote_literal(fmt[1])})"
     else:
         test = f"TRY_CAST({c} AS {duck_type})"
     return f"{c} IS NOT NULL AND {test} IS NULL"
@@ -212,17 +215,17 @@ def _problems(
 ) -> tuple[list[Problem], int]:
     problems: list[Problem] = []
     total = 0
-    src = f"read_parquet({sql_str(str(dest))}, file_row_number=true)"
+    src = f"read_parquet({quote_literal(str(dest))}, file_row_number=true)"
     for col, duck_type in checks.items():
         cond = _check_condition(col, duck_type, fmt)
         bad, filled = con.execute(
-            f"SELECT count(*) FILTER (WHERE {cond}), count({sql_ident(col)}) FROM {src}"
+            f"SELECT count(*) FILTER (WHERE {cond}), count({quote_ident(col, allow_nul=True)}) FROM {src}"
         ).fetchone() or (0, 0)
         if not bad or (col in require_few and bad > FEW_OUTLIERS * filled):
             continue
         total += bad
         rows = con.execute(
-            f"SELECT file_row_number + 1, {sql_ident(col)} FROM {src} WHERE {cond} "
+            f"SELECT file_row_number + 1, {quote_ident(col, allow_nul=True)} FROM {src} WHERE {cond} "
             f"ORDER BY 1 LIMIT {int(limits.max_problems)}"
         ).fetchall()
         expected = _TYPE_NAMES.get(duck_type, "string")

@@ -13,19 +13,11 @@ from typing import Any
 import duckdb
 
 from ..errors import BadInput, Cancelled, StoreError, TooLarge
+from ..sql import quote_literal
 from .limits import Guard, IngestLimits
 
 THREADS = 2
 TEMP_LIMIT = "8GB"
-
-
-def sql_str(value: str) -> str:
-    """A SQL string literal (DuckDB doubles single quotes; nothing else is special)."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def sql_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _spellings(path: Path) -> set[str]:
@@ -40,9 +32,9 @@ def restrict_files(
     dirs = sorted({p.rstrip("/") + "/" for d in folders for p in _spellings(d)})
     paths = sorted({p for f in files for p in _spellings(f)})
     if dirs:
-        con.execute(f"SET allowed_directories = [{', '.join(sql_str(d) for d in dirs)}]")
+        con.execute(f"SET allowed_directories = [{', '.join(quote_literal(d) for d in dirs)}]")
     if paths:
-        con.execute(f"SET allowed_paths = [{', '.join(sql_str(p) for p in paths)}]")
+        con.execute(f"SET allowed_paths = [{', '.join(quote_literal(p) for p in paths)}]")
     con.execute("SET enable_external_access = false")
 
 
@@ -69,7 +61,7 @@ def connect(temp_dir: Path, guard: Guard, limits: IngestLimits | None = None) ->
     # Values without an offset that land in a zoned column are read as UTC, not the host's zone.
     con.execute("SET TimeZone = 'UTC'")
     # Via SET, not config: a config value is reported but not enforced.
-    con.execute(f"SET max_temp_directory_size = {sql_str(TEMP_LIMIT)}")
+    con.execute(f"SET max_temp_directory_size = {quote_literal(TEMP_LIMIT)}")
     con.execute("SET enable_progress_bar = false")
     return con
 
@@ -80,7 +72,7 @@ def memory(size: int) -> str:
 
 
 def set_budget(con: duckdb.DuckDBPyConnection, size: int) -> None:
-    con.execute(f"SET memory_limit = {sql_str(memory(size))}")
+    con.execute(f"SET memory_limit = {quote_literal(memory(size))}")
 
 
 def run_copy(

@@ -20,9 +20,10 @@ import duckdb
 import orjson
 
 from ..errors import BadInput, Problem, TooLarge
+from ..sql import quote_ident, quote_literal
 from .csv_ingest import ROW_GROUP
 from .dialect import clean_names
-from .engine import run_copy, sql_ident, sql_str
+from .engine import run_copy
 from .jsonsplit import iter_array
 from .limits import Guard, IngestLimits
 from .prescan import Prepared
@@ -276,20 +277,20 @@ def ingest_json(
         notes.append(f"column {name!r} is stored as text: some values do not fit the type of the rest")
     problems.sort(key=lambda p: p.row or 0)
     read_types = ", ".join(
-        f"'c{j}': {sql_str('VARCHAR' if t in ('DATE', 'TIMESTAMP', 'TIMESTAMPTZ') else t)}"
+        f"'c{j}': {quote_literal('VARCHAR' if t in ('DATE', 'TIMESTAMP', 'TIMESTAMPTZ') else t)}"
         for j, t in enumerate(types)
     )
     select = ", ".join(
         (f"CAST(c{j} AS {t})" if t in ("DATE", "TIMESTAMP", "TIMESTAMPTZ") else f"c{j}")
-        + f" AS {sql_ident(n)}"
+        + f" AS {quote_ident(n, allow_nul=True)}"
         for j, (n, t) in enumerate(zip(names, types, strict=True))
     )
     guard.check()
     run_copy(
         con,
-        f"COPY (SELECT {select} FROM read_json({sql_str(str(staged))}, format='newline_delimited', "
+        f"COPY (SELECT {select} FROM read_json({quote_literal(str(staged))}, format='newline_delimited', "
         f"columns={{{read_types}}}, maximum_object_size={2 * limits.max_line_bytes + 2**20})) "
-        f"TO {sql_str(str(dest))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})",
+        f"TO {quote_literal(str(dest))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})",
         dest,
         limits.working_memory,
         limits,

@@ -1,0 +1,419 @@
+"""Charts in a notebook: ``lg.chart(...)`` and the drag-and-drop ``lg.ChartBuilder(...)``.
+
+Both are anywidgets drawn by the same Plotly renderer as JupyterLab. The spec
+is a synced trait; the kernel runs it on the local store (``query_chart``) and
+sends the result as Arrow IPC bytes, never as JSON lists::
+
+    import livegraphs_ext as lg
+    c = lg.chart("sales", mark="bar", x="month(order_date)", y="sum(revenue)", color="region")
+    c.spec          # the chart spec (docs/charts.md); assign a new one to redraw
+    b = lg.ChartBuilder("sales")
+    b.code          # the lg.chart(...) line that recreates what was built
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import anywidget
+import traitlets
+
+from ..store.errors import StoreError
+from .bundle import LOADER, bundle_bytes, bundle_hash
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+_STATIC = Path(__file__).parents[1] / "static"
+
+AGGREGATES = ("sum", "mean", "median", "min", "max", "count", "distinct")
+TIME_UNITS = ("year", "quarter", "month", "week", "day", "hour", "minute")
+CHANNELS = ("x", "y", "color", "size", "row", "column", "label", "latitude", "longitude", "location")
+_CALL = re.compile(r"^\s*(\w+)\((.*)\)\s*$", re.DOTALL)
+_NUMERIC = {"integer", "float"}
+_TEMPORAL = {"date", "datetime"}
+
+FieldArg = str | dict[str, Any]
+
+
+def field_ref(value: FieldArg, columns: set[str] | None = None) -> dict[str, Any]:
+    """A field reference from a shorthand: ``"revenue"``, ``"sum(revenue)"``,
+    ``"month(order_date)"``, ``"bin(price)"``, ``"count()"``; a dict is taken as it is.
+
+    A string that is exactly a column name is that column, even if it looks like a call.
+    """
+    if isinstance(value, dict):
+        return dict(value)
+    if not isinstance(value, str):
+        raise TypeError(f"a field must be a column name, a shorthand or a dict; got {value!r}")
+    if columns is not None and value in columns:
+        return {"field": value}
+    m = _CALL.match(value)
+    if not m:
+        return {"field": value}
+    fn, inner = m.group(1).lower(), m.group(2).strip()
+    if fn not in AGGREGATES and fn not in TIME_UNITS and fn != "bin":
+        return {"field": value}
+    if not inner:
+        if fn != "count":
+            raise ValueError(f"{fn}() needs a column, e.g. {fn}(revenue)")
+        return {"aggregate": "count"}
+    ref = field_ref(inner, columns)
+    if fn in AGGREGATES:
+        ref["aggregate"] = fn
+    elif fn in TIME_UNITS:
+        ref["timeUnit"] = fn
+    else:
+        ref["bin"] = True
+    return ref
+
+
+def _role(ref: dict[str, Any] | None, types: dict[str, str]) -> str:
+    if not ref:
+        return "none"
+    if ref.get("aggregate"):
+        return "measure"
+    t = types.get(ref.get("field", ""))
+    if t is None:
+        return "none"
+    if ref.get("timeUnit") or t in _TEMPORAL:
+        return "time"
+    if t in _NUMERIC:
+        return "category" if ref.get("bin") else "continuous"
+    return "category"
+
+
+def suggest_mark(encoding: dict[str, Any], types: dict[str, str]) -> str:
+    """The mark that fits the fields, as the builder's "show me" picks it."""
+    if (encoding.get("latitude") and encoding.get("longitude")) or encoding.get("location"):
+        return "map"
+    x, y = _role(encoding.get("x"), types), _role(encoding.get("y"), types)
+    if x == "none" and y == "none":
+        return "pie" if encoding.get("color") or encoding.get("size") else "bar"
+    if "none" in (x, y):
+        one, ref = (y, encoding.get("y")) if x == "none" else (x, encoding.get("x"))
+        if one == "measure":
+            return "pie" if encoding.get("color") else "kpi"
+        if one == "continuous" or (one == "category" and ref and ref.get("bin")):
+            return "histogram"
+        return "line" if one == "time" else "bar"
+    if "time" in (x, y):
+        return "line"
+    if x == y == "category":
+        return "heatmap"
+    if {x, y} == {"category", "continuous"}:
+        return "box"
+    if "category" in (x, y):
+        return "bar"
+    if (encoding.get("x") or {}).get("bin") and y == "measure":
+        return "histogram"
+    return "scatter"
+
+
+def _shorthand(ref: dict[str, Any]) -> str | None:
+    """The shorthand string of a field reference, or None when only a dict says it exactly."""
+    field = ref.get("field")
+    extra = set(ref) - {"field", "aggregate", "timeUnit", "bin"}
+    if extra or ref.get("bin") not in (None, True) or (field is not None and ("(" in field or ")" in field)):
+        return None
+    if field is None:
+        return "count()" if ref.get("aggregate") == "count" else None
+    text = field
+    if ref.get("bin"):
+        text = f"bin({text})"
+    if ref.get("timeUnit"):
+        text = f"{ref['timeUnit']}({text})"
+    if ref.get("aggregate"):
+        text = f"{ref['aggregate']}({text})"
+    return text
+
+
+def _py(value: Any) -> str:
+    """A Python literal for a JSON value; strings as JSON escapes them (valid Python too)."""
+    if value is None or value is True or value is False:
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_py(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_py(str(k))}: {_py(v)}" for k, v in value.items()) + "}"
+    raise TypeError(f"not a JSON value: {value!r}")
+
+
+def _py_ref(ref: dict[str, Any]) -> str:
+    short = _shorthand(ref)
+    return _py(short) if short is not None else _py(ref)
+
+
+def python_code(spec: dict[str, Any], dataset: str | None = None) -> str:
+    """The ``lg.chart(...)`` line that recreates ``spec``."""
+    ds = spec.get("dataset") or {}
+    name = dataset or ds.get("name") or ds.get("id") or ""
+    args = [_py(name), f"mark={_py(spec.get('mark', 'bar'))}"]
+    enc = spec.get("encoding") or {}
+    args += [f"{ch}={_py_ref(enc[ch])}" for ch in CHANNELS if enc.get(ch)]
+    if enc.get("tooltip"):
+        args.append("tooltip=[" + ", ".join(_py_ref(r) for r in enc["tooltip"]) + "]")
+    for key in ("filters", "sort", "limit", "options", "title"):
+        if spec.get(key) not in (None, [], {}, ""):
+            args.append(f"{key}={_py(spec[key])}")
+    if ds.get("version") is not None:
+        args.append(f"version={_py(ds['version'])}")
+    return f"lg.chart({', '.join(args)})"
+
+
+def _result_bytes(result: Any) -> bytes:
+    """Arrow IPC stream bytes of an engine result."""
+    import pyarrow as pa
+
+    arrow = result.to_arrow() if hasattr(result, "to_arrow") else result
+    if isinstance(arrow, bytes | bytearray | memoryview):
+        return bytes(arrow)
+    if isinstance(arrow, pa.RecordBatch):
+        arrow = pa.Table.from_batches([arrow])
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, arrow.schema) as writer:
+        writer.write_table(arrow)
+    return sink.getvalue().to_pybytes()
+
+
+def decode_result(data: bytes) -> tuple[dict[str, Any], pa.Table]:
+    """The result object (without ``data``) and its table, from Arrow IPC bytes."""
+    import pyarrow as pa
+
+    table = pa.ipc.open_stream(data).read_all()
+    meta = (table.schema.metadata or {}).get(b"livegraphs")
+    return (json.loads(meta) if meta else {}), table
+
+
+#: The data-only form of a chart in a display bundle: ``{"spec": ..., "height": ...}``. JupyterLab draws
+#: it with a safe renderer (no code from the kernel runs), so a collaborator who received the output over
+#: the shared notebook, untrusted, still sees the chart (jupyterlab#11435).
+CHART_MIMETYPE = "application/vnd.livegraphs.chart+json"
+
+
+class LiveGraphsWidget(anywidget.AnyWidget):
+    """The base of the livegraphs widgets: their ``_esm`` is a small loader of the bundle.
+
+    The bundle (``static/widget.js``, styles included) comes once per page from the server, or
+    from the kernel when the page asks (the ``lg-bundle`` message), so it is in no widget's state.
+    """
+
+    _esm = LOADER
+    _bundle_hash = traitlets.Unicode(help="The content hash of the bundle the loader loads.").tag(sync=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.on_msg(_send_bundle)
+
+    @traitlets.default("_bundle_hash")
+    def _default_bundle_hash(self) -> str:
+        return bundle_hash()
+
+
+def _send_bundle(widget: LiveGraphsWidget, content: dict[str, Any], buffers: list[bytes]) -> None:
+    if content.get("type") == "lg-bundle":
+        widget.send({"type": "lg-bundle", "hash": bundle_hash()}, [bundle_bytes()])
+
+
+class ChartWidget(LiveGraphsWidget):
+    """A chart drawn from a spec; the kernel answers each new spec with its result."""
+
+    _view_kind = traitlets.Unicode("chart").tag(sync=True)
+    spec: traitlets.Dict[str, Any] | Any = traitlets.Dict(
+        allow_none=True, default_value=None, help="The chart spec (docs/charts.md); None draws nothing."
+    ).tag(sync=True)
+    result = traitlets.Bytes(b"", help="The result of `spec` as Arrow IPC stream bytes.").tag(sync=True)
+    error = traitlets.Unicode("", help="Why `spec` could not be drawn; empty when it was.").tag(sync=True)
+    height = traitlets.Int(420, help="The widget's height in pixels.").tag(sync=True)
+
+    def __init__(self, spec: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        # The spec (and so the result) is set before the widget's comm opens, so the front end gets
+        # the whole chart in the comm's first message: updates sent right after the open can arrive
+        # before the new model listens and be lost, leaving an empty chart.
+        super().__init__(spec=spec, **kwargs)
+
+    @traitlets.observe("spec")
+    def _on_spec(self, change: dict[str, Any]) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Run the spec again (e.g. after the dataset got a new version)."""
+        from .notebook import query_chart
+
+        if not self.spec:
+            self.set_trait("error", "")
+            self.set_trait("result", b"")
+            return
+        try:
+            data = _result_bytes(query_chart(self.spec))
+        except StoreError as e:
+            self.set_trait("result", b"")
+            self.set_trait("error", str(e))
+            return
+        except Exception as e:
+            # Shown in the widget rather than lost in the kernel's log.
+            self.set_trait("result", b"")
+            self.set_trait("error", f"{type(e).__name__}: {e}")
+            return
+        self.set_trait("error", "")
+        self.set_trait("result", data)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        # The widget view first (a client that ran the cell gets the live widget), then the spec alone.
+        shown = super()._repr_mimebundle_(**kwargs)
+        if shown is None:
+            return None
+        data, metadata = shown
+        if self.spec:
+            data = {**data, CHART_MIMETYPE: {"spec": self.spec, "height": self.height}}
+        return data, metadata
+
+    @property
+    def data(self) -> pd.DataFrame:
+        """The chart's result as a DataFrame (one column per field)."""
+        return decode_result(self.result)[1].to_pandas() if self.result else _empty_frame()
+
+    @property
+    def code(self) -> str:
+        """The Python line that recreates this chart."""
+        return python_code(self.spec or {}, _dataset_name(self.spec))
+
+
+def _empty_frame() -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame()
+
+
+def _dataset_name(spec: dict[str, Any] | None) -> str | None:
+    from .notebook import store
+
+    ds = (spec or {}).get("dataset") or {}
+    if ds.get("name"):
+        return str(ds["name"])
+    try:
+        return str(store().get(ds["id"])["name"]) if ds.get("id") else None
+    except StoreError:
+        return None
+
+
+def _dataset_info(dataset: str) -> dict[str, Any]:
+    from .notebook import store
+
+    ds = store().find(dataset)
+    return {
+        "id": ds["id"],
+        "name": ds["name"],
+        "version": ds["version"],
+        "columns": [{"name": c["name"], "type": c["type"]} for c in ds["columns"]],
+    }
+
+
+def chart(
+    dataset: str,
+    mark: str | None = None,
+    *,
+    x: FieldArg | None = None,
+    y: FieldArg | None = None,
+    color: FieldArg | None = None,
+    size: FieldArg | None = None,
+    row: FieldArg | None = None,
+    column: FieldArg | None = None,
+    label: FieldArg | None = None,
+    latitude: FieldArg | None = None,
+    longitude: FieldArg | None = None,
+    location: FieldArg | None = None,
+    tooltip: list[FieldArg] | None = None,
+    filters: list[dict[str, Any]] | None = None,
+    sort: dict[str, Any] | None = None,
+    limit: int | None = None,
+    options: dict[str, Any] | None = None,
+    title: str | None = None,
+    version: int | None = None,
+    max_marks: int | None = None,
+    height: int = 420,
+    **mark_options: Any,
+) -> ChartWidget:
+    """A chart of a dataset (by name or id), or of a ``.lgchart`` file, as a notebook widget.
+
+    Channels take a column name or a shorthand — ``"sum(revenue)"``,
+    ``"month(order_date)"``, ``"bin(price)"``, ``"count()"`` — or a field
+    reference dict. Other keywords (``stack="stacked"``, ``hole=0.5``, …) are
+    mark options. ``mark`` defaults to the builder's suggestion for the fields.
+
+    A first argument ending in ``.lgchart`` is a chart file (one chart spec as JSON); the
+    chart draws that spec, and only ``height`` and ``max_marks`` may be given beside it.
+    """
+    if dataset.endswith(".lgchart"):
+        given_args = {k for k, v in locals().items() if k not in ("dataset", "height", "max_marks") and v}
+        if given_args:
+            raise TypeError(f"a chart file is the whole spec; {sorted(given_args)} cannot be given with it")
+        from_file = read_chart_file(Path(dataset))
+        if max_marks is not None:
+            from_file["max_marks"] = max_marks
+        return ChartWidget(from_file, height=height)
+    info = _dataset_info(dataset)
+    names = {c["name"] for c in info["columns"]}
+    types = {c["name"]: c["type"] for c in info["columns"]}
+    given = {
+        "x": x, "y": y, "color": color, "size": size, "row": row, "column": column, "label": label,
+        "latitude": latitude, "longitude": longitude, "location": location,
+    }  # fmt: skip
+    encoding: dict[str, Any] = {ch: field_ref(v, names) for ch, v in given.items() if v is not None}
+    if tooltip:
+        encoding["tooltip"] = [field_ref(v, names) for v in tooltip]
+    spec: dict[str, Any] = {
+        "version": 1,
+        "dataset": {"id": info["id"], **({"version": version} if version is not None else {})},
+        "mark": mark or suggest_mark(encoding, types),
+        "encoding": encoding,
+    }
+    opts = {**(options or {}), **mark_options}
+    extras = {"filters": filters, "sort": sort, "limit": limit, "options": opts, "title": title}
+    spec.update({k: v for k, v in extras.items() if v not in (None, [], {}, "")})
+    if max_marks is not None:
+        spec["max_marks"] = max_marks
+    return ChartWidget(spec, height=height)
+
+
+def read_chart_file(path: Path) -> dict[str, Any]:
+    """The chart spec a ``.lgchart`` file holds; raises naming the file and every problem."""
+    from ..documents.chartdoc import ChartFileError, parse_chart
+
+    path = path.expanduser()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"No chart file at {path.absolute()}") from None
+    try:
+        return parse_chart(text)
+    except ChartFileError as e:
+        raise ValueError(f"{path} is not a valid chart file: " + "; ".join(e.errors)) from None
+
+
+class ChartBuilder(ChartWidget):
+    """The drag-and-drop chart builder of a dataset, as a notebook widget.
+
+    Drag fields onto the shelves; ``spec`` follows every change, and ``code``
+    gives the ``lg.chart(...)`` line that recreates the chart.
+    """
+
+    _view_kind = traitlets.Unicode("builder").tag(sync=True)
+    dataset = traitlets.Dict(help="The dataset: id, name, version and columns.").tag(sync=True)
+    height = traitlets.Int(560, help="The widget's height in pixels.").tag(sync=True)
+
+    def __init__(self, dataset: str, spec: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        info = _dataset_info(dataset)
+        super().__init__(spec, dataset=info, **kwargs)
+
+    @property
+    def code(self) -> str:
+        return python_code(self.spec, self.dataset["name"]) if self.spec else ""

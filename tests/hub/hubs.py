@@ -1,0 +1,271 @@
+"""A real JupyterHub (with configurable-http-proxy) run from the repository's ``jupyterhub_config.py``,
+a real OpenID Connect provider (panva/oidc-provider) beside it, and a browser-like client for both.
+
+Everything listens on loopback ports picked at random; each hub has its own state folder.
+"""
+
+from __future__ import annotations
+
+import html.parser
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+from ..servers import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+OIDC_DIR = REPO / "hub" / "oidc-test"
+CHP = REPO / "hub" / "node_modules" / ".bin" / "configurable-http-proxy"
+
+
+def proxy_command() -> str:
+    found = str(CHP) if CHP.exists() else shutil.which("configurable-http-proxy")
+    if not found:
+        raise RuntimeError("configurable-http-proxy is not installed; run scripts/test.sh (npm ci in hub/)")
+    return found
+
+
+def _wait_for(proc: subprocess.Popen[bytes], url: str, timeout: float, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"exited with {proc.returncode}:\n{log.read_text()[-4000:]}")
+        try:
+            if requests.get(url, timeout=2, allow_redirects=False).status_code < 500:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.25)
+    raise TimeoutError(f"{url} did not answer in {timeout} s:\n{log.read_text()[-4000:]}")
+
+
+def stop_process(proc: subprocess.Popen[bytes] | None, timeout: float = 20) -> None:
+    """SIGTERM (a hub then stops its proxy, servers and services); the whole group if it hangs."""
+    if proc and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+
+
+def first_admin_password(log: str) -> str | None:
+    """The password a hub printed once in its log for the first admin, if it did."""
+    m = re.search(r"password: (\S+)", log)
+    return m.group(1) if m else None
+
+
+class OIDCProvider:
+    """``node hub/oidc-test/provider.mjs``: a certified OpenID Connect provider on loopback."""
+
+    def __init__(self, workdir: Path, accounts: Mapping[str, Any], redirect_uris: list[str]):
+        self.port = free_port()
+        self.issuer = f"http://127.0.0.1:{self.port}"
+        self.client_id = "livegraphs-hub"
+        self.client_secret = secrets.token_urlsafe(24)
+        self.workdir = workdir
+        self.accounts = dict(accounts)
+        self.redirect_uris = redirect_uris
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> OIDCProvider:
+        if not (OIDC_DIR / "node_modules" / "oidc-provider").exists():
+            raise RuntimeError(
+                "hub/oidc-test is not installed; run scripts/test.sh (npm ci in hub/oidc-test)"
+            )
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        accounts = self.workdir / "accounts.json"
+        accounts.write_text(__import__("json").dumps(self.accounts))
+        log = self.workdir / "oidc.log"
+        cmd = ["node", str(OIDC_DIR / "provider.mjs"), "--port", str(self.port),
+               # "--opt=value": a random secret may start with "-", which a separate argument can't
+               f"--client-id={self.client_id}", f"--client-secret={self.client_secret}",
+               "--accounts", str(accounts)]  # fmt: skip
+        for uri in self.redirect_uris:
+            cmd += ["--redirect-uri", uri]
+        with open(log, "ab") as out:
+            self.proc = subprocess.Popen(
+                cmd, stdout=out, stderr=subprocess.STDOUT, cwd=OIDC_DIR, start_new_session=True
+            )
+        _wait_for(self.proc, f"{self.issuer}/.well-known/openid-configuration", 30, log)
+        return self
+
+    def stop(self) -> None:
+        stop_process(self.proc)
+
+
+class LiveHub:
+    """``jupyterhub -f jupyterhub_config.py`` with its state in ``state`` and its own ports."""
+
+    def __init__(self, state: Path, env: Mapping[str, str] | None = None):
+        self.state = state
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.extra_env = dict(env or {})
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = state / "hub.log"
+        self.starts = 0
+
+    def start(self, timeout: float = 90) -> LiveHub:
+        self.state.mkdir(parents=True, exist_ok=True)
+        chp = Path(proxy_command())
+        env = {
+            **os.environ,
+            "PATH": f"{chp.parent}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+            "LIVEGRAPHS_HUB_STATE": str(self.state),
+            "LIVEGRAPHS_HUB_PORT": str(self.port),
+            "LIVEGRAPHS_HUB_API_PORT": str(free_port()),
+            "LIVEGRAPHS_PROXY_API_PORT": str(free_port()),
+            "LIVEGRAPHS_SERVICE_PORT": str(free_port()),
+            **self.extra_env,
+        }
+        self.starts += 1
+        self.log_path = self.state / f"hub-{self.starts}.log"
+        with open(self.log_path, "ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "jupyterhub", "-f", str(REPO / "jupyterhub_config.py")],
+                stdout=out, stderr=subprocess.STDOUT, env=env, cwd=self.state, start_new_session=True,
+            )  # fmt: skip
+        _wait_for(self.proc, self.url + "hub/api/", timeout, self.log_path)
+        self.wait_for_service()
+        return self
+
+    def wait_for_service(self, timeout: float = 60) -> None:
+        """The hub answers before its managed service does; wait until the proxy reaches it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            r = requests.get(self.url + "services/livegraphs/api/datasets", timeout=5)
+            if r.status_code in (401, 403):
+                return
+            time.sleep(0.3)
+        raise TimeoutError(f"the livegraphs service did not come up:\n{self.log()[-4000:]}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def first_admin_password(self) -> str | None:
+        return first_admin_password(self.log())
+
+    def stop(self) -> None:
+        stop_process(self.proc, 30)
+
+
+class _Forms(html.parser.HTMLParser):
+    """Every <form>: its action, method and named inputs (hidden ones with their values)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict[str, Any]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.forms.append({"action": a.get("action", ""), "method": a.get("method", "get"), "fields": {}})
+        elif tag in {"input", "button"} and self.forms and a.get("name"):
+            self.forms[-1]["fields"].setdefault(a["name"], a.get("value", ""))
+
+
+def forms(page: str) -> list[dict[str, Any]]:
+    parser = _Forms()
+    parser.feed(page)
+    return parser.forms
+
+
+class Browser:
+    """A cookie-keeping HTTP client that logs in to a hub the way a browser does."""
+
+    def __init__(self, hub: LiveHub):
+        self.hub = hub
+        self.s = requests.Session()
+
+    def url(self, path: str) -> str:
+        return urljoin(self.hub.url, path)
+
+    def xsrf(self) -> str:
+        for cookie in self.s.cookies:
+            if cookie.name == "_xsrf" and cookie.path == "/hub/":
+                return str(cookie.value)
+        self.s.get(self.url("hub/login"))
+        return self.xsrf()
+
+    def post_form(self, path: str, data: Mapping[str, str]) -> requests.Response:
+        return self.s.post(self.url(path), data={**data, "_xsrf": self.xsrf()})
+
+    def signup(self, name: str, password: str, email: str = "") -> str:
+        """Sign up; returns the page's message."""
+        self.s.get(self.url("hub/signup"))
+        r = self.post_form(
+            "hub/signup",
+            {"username": name, "signup_password": password, "signup_password_confirmation": password,
+             "email": email or f"{name}@example.org"},
+        )  # fmt: skip
+        assert r.status_code == 200, r.text[:500]
+        m = re.search(r'class="alert[^"]*"[^>]*>(.*?)</div>', r.text, re.S)
+        return html.unescape(re.sub(r"<[^>]+>", " ", m.group(1))).strip() if m else r.text
+
+    def login(self, name: str, password: str) -> requests.Response:
+        """Post the login form; not following the redirect, which would start the user's server."""
+        return self.s.post(
+            self.url("hub/login?next="),
+            data={"username": name, "password": password, "_xsrf": self.xsrf()},
+            allow_redirects=False,
+        )
+
+    def logged_in_as(self) -> str | None:
+        r = self.api("GET", "user")
+        return r.json()["name"] if r.status_code == 200 else None
+
+    def api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """The hub's REST API with this browser's cookie."""
+        headers = {"X-XSRFToken": self.xsrf(), **kwargs.pop("headers", {})}
+        return self.s.request(method, self.url(f"hub/api/{path}"), headers=headers, **kwargs)
+
+    def oidc_login(self, provider: OIDCProvider, login: str) -> requests.Response:
+        """Log in through the hub's OIDC button, filling the provider's sign-in and consent forms.
+
+        Returns the hub's answer at its OAuth callback (a redirect when the login worked), without
+        following it further (that would start the user's server).
+        """
+        r = self.s.get(self.url("hub/oauth/oidc/login?next="), allow_redirects=False)
+        for _ in range(20):
+            if urlsplit(r.url).path.endswith("/oauth/oidc/callback"):
+                return r
+            if r.is_redirect:
+                r = self.s.get(urljoin(r.url, r.headers["Location"]), allow_redirects=False)
+                continue
+            page = forms(r.text)
+            assert page, f"no form at {r.url}: {r.text[:500]}"
+            fields = dict(page[0]["fields"])
+            if "login" in fields:
+                fields.update(login=login, password="not-checked-by-the-test-provider")
+            r = self.s.post(urljoin(r.url, page[0]["action"]), data=fields, allow_redirects=False)
+        raise AssertionError(f"stuck at {r.url}")
+
+    def service(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """The livegraphs service (its OAuth cookie is set on first visit)."""
+        url = self.url(f"services/livegraphs/{path}")
+        headers = dict(kwargs.pop("headers", {}))
+        if method not in {"GET", "HEAD"}:
+            token = next(
+                (c.value for c in self.s.cookies if c.name == "_xsrf" and c.path.startswith("/services")),
+                None,
+            )
+            if token is None:
+                self.s.get(self.url("services/livegraphs/"))
+                token = next(
+                    c.value for c in self.s.cookies if c.name == "_xsrf" and c.path.startswith("/services")
+                )
+            headers["X-XSRFToken"] = str(token)
+        return self.s.request(method, url, headers=headers, **kwargs)

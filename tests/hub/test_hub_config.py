@@ -1,0 +1,71 @@
+"""``hub/livegraphs_hub/config.py`` on its own: what a one-machine hub and a Kubernetes hub get."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from traitlets.config import Config
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "hub"))
+
+from livegraphs_hub.config import SERVICE_SCOPES, configure  # noqa: E402
+
+
+def test_one_machine_defaults(tmp_path: Path) -> None:
+    c = Config()
+    out = configure(c, REPO, {"LIVEGRAPHS_HUB_STATE": str(tmp_path)})
+    assert out["url"] == "http://127.0.0.1:8000/"
+    assert c.JupyterHub.spawner_class == "simple"
+    assert c.JupyterHub.db_url == f"sqlite:///{tmp_path / 'jupyterhub.sqlite'}"
+    assert c.LiveGraphsAuthenticator.oauth_providers == []  # sign-up accounts only
+    assert c.LiveGraphsAuthenticator.admin_users == {"admin"}
+    service = c.JupyterHub.services[0]
+    assert service["url"] == "http://127.0.0.1:10101" and service["oauth_no_confirm"]
+    assert c.Spawner.environment["LIVEGRAPHS_SERVICE_URL"] == "http://127.0.0.1:10101/services/livegraphs/"
+    roles = {r["name"]: r for r in c.JupyterHub.load_roles}
+    assert roles["livegraphs-admin"]["groups"] == ["livegraphs-admins"]
+    assert roles["livegraphs-service"]["scopes"] == SERVICE_SCOPES
+    # The service can change groups but cannot make hub admins
+    assert "admin:users" not in SERVICE_SCOPES
+
+
+def test_kubernetes_leaves_proxy_database_and_spawner_alone(tmp_path: Path) -> None:
+    c = Config()
+    configure(c, REPO, {"LIVEGRAPHS_HUB_STATE": str(tmp_path), "LIVEGRAPHS_PLATFORM": "kubernetes",
+                        "LIVEGRAPHS_CATALOG_URL": "postgresql+psycopg://lg@db/livegraphs"})  # fmt: skip
+    assert "spawner_class" not in c.JupyterHub and "db_url" not in c.JupyterHub
+    assert "ConfigurableHTTPProxy" not in c
+    cmd = c.JupyterHub.services[0]["command"]
+    assert "--LiveGraphsService.url=http://0.0.0.0:10101" in cmd
+    assert "--LiveGraphsService.catalog_url=postgresql+psycopg://lg@db/livegraphs" in cmd
+    assert c.Spawner.environment["LIVEGRAPHS_SERVICE_URL"] == "http://hub:10101/services/livegraphs/"
+
+
+def test_providers_switch_on_by_environment(tmp_path: Path) -> None:
+    c = Config()
+    configure(c, REPO, {"LIVEGRAPHS_HUB_STATE": str(tmp_path), "LIVEGRAPHS_GITHUB_CLIENT_ID": "gh",
+                        "LIVEGRAPHS_GITHUB_ORGS": "acme", "LIVEGRAPHS_GOOGLE_CLIENT_ID": "gg",
+                        "LIVEGRAPHS_GOOGLE_DOMAIN": "acme.org",
+                        "LIVEGRAPHS_PUBLIC_URL": "https://hub.acme.org/"})  # fmt: skip
+    assert c.LiveGraphsAuthenticator.oauth_providers == ["github", "google"]
+    assert c.GitHubOAuthenticator.allowed_organizations == {"acme"}
+    assert c.GoogleOAuthenticator.hosted_domain == ["acme.org"]
+    assert c.GitHubOAuthenticator.oauth_callback_url == "https://hub.acme.org/hub/oauth/github/callback"
+    paths = [choice["path"] for choice in c.JupyterHub.template_vars["livegraphs_login_choices"]]
+    assert paths == ["oauth/github/login", "oauth/google/login"]
+
+
+def test_earlier_services_and_roles_are_kept(tmp_path: Path) -> None:
+    # Given config that already has a service and a role (as Zero-to-JupyterHub's would)
+    c = Config()
+    c.JupyterHub.services = [{"name": "prometheus", "api_token": "x" * 32}]
+    c.JupyterHub.load_roles = [{"name": "prometheus", "scopes": ["read:metrics"], "services": ["prometheus"]}]
+    configure(c, REPO, {"LIVEGRAPHS_HUB_STATE": str(tmp_path), "LIVEGRAPHS_PLATFORM": "kubernetes"})
+    assert [s["name"] for s in c.JupyterHub.services] == ["prometheus", "livegraphs"]
+    assert [r["name"] for r in c.JupyterHub.load_roles] == [
+        "prometheus",
+        "livegraphs-admin",
+        "livegraphs-service",
+    ]

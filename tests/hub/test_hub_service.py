@@ -1,0 +1,723 @@
+"""The livegraphs service on a real JupyterHub 6.1 + configurable-http-proxy, on loopback.
+
+One hub for the whole module, run from the repository's ``jupyterhub_config.py``. Users: fay
+(signs up and is approved), ada (owner), bo (another user), cy (group
+``analysts``, shared as viewer), dee (group ``editors``, shared as editor), ivy
+(group ``livegraphs-admins``, which holds ``custom:livegraphs:admin``) and root (the first hub admin).
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from livegraphs_ext.service.handlers import API_ROUTES
+
+from .hubutil import USERS, Hub, add_users, chp_available
+
+CSV = b"city,temp\nOslo,-3.5\nLima,24.0\nOslo,-3.5\n"
+#: a bar chart of a dataset of CSV's shape, by id (``{id}``) or by name
+CHART = {
+    "version": 1,
+    "dataset": {"id": "{id}"},
+    "mark": "bar",
+    "encoding": {"x": {"field": "city"}, "y": {"field": "temp", "aggregate": "mean"}},
+}
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+    assert chp_available(), "configurable-http-proxy is missing: run `npm ci` in hub/ (scripts/test.sh does)"
+    h = Hub(tmp_path_factory.mktemp("hub"))
+    h.start()
+    try:
+        add_users(h, USERS)
+        yield h
+    finally:
+        h.stop()
+
+
+@pytest.fixture(scope="module")
+def tokens(hub: Hub) -> dict[str, str]:
+    return {u: hub.token(u) for u in USERS}
+
+
+def call(
+    base: str, token: str | None, method: str, path: str, body: Any = None, **kwargs: Any
+) -> requests.Response:
+    headers = {"Authorization": f"token {token}"} if token else {}
+    if isinstance(body, bytes):
+        headers["Content-Type"] = "text/csv"
+        kwargs["data"] = body
+    elif body is not None:
+        kwargs["json"] = body
+    return requests.request(method, base + path, headers=headers, timeout=60, **kwargs)
+
+
+def upload(hub: Hub, token: str, name: str) -> dict[str, Any]:
+    r = call(hub.service_url + "api/", token, "POST", f"datasets?name={name}", CSV)
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+def listed(base: str, token: str) -> set[str]:
+    r = call(base, token, "GET", "datasets")
+    assert r.status_code == 200, r.text
+    return {d["id"] for d in r.json()["datasets"]}
+
+
+def assert_error_shape(r: requests.Response) -> None:
+    assert r.headers["Content-Type"].startswith("application/json"), r.headers
+    assert set(r.json()) == {"message", "reason", "errors"}, r.text
+
+
+# ---------------------------------------------------------------------- the flow
+
+
+def test_log_in_upload_through_the_hub_share_with_a_group_and_an_admin_deletes(
+    hub: Hub, tokens: dict[str, str]
+):
+    api = hub.service_url + "api/"
+    # fay signs up with the hub's form; until the first admin approves her she cannot log in
+    hub.signup("fay", "a long harbour password 7")
+    with pytest.raises(AssertionError):
+        hub.login("fay", "a long harbour password 7")
+    root = hub.login("root", hub.first_admin_password())
+    assert root.get(f"{hub.url}/hub/authorize/fay", timeout=30).status_code == 200
+    fay = hub.login("fay", "a long harbour password 7")
+    tokens = {**tokens, "fay": hub.token("fay")}
+    # her server spawns, she opens it (the server's OAuth handshake)
+    hub.spawn("fay")
+    assert fay.get(f"{hub.url}/user/fay/lab", timeout=60).status_code == 200
+    xsrf = fay.cookies.get("_xsrf", path="/user/fay/")
+    server_api = f"{hub.url}/user/fay/livegraphs/api/"
+    # she uploads through her own server, which forwards to the service
+    r = fay.post(
+        server_api + "datasets",
+        params={"name": "harbour temps"},
+        data=CSV,
+        headers={"X-XSRFToken": xsrf, "Content-Type": "text/csv"},
+        timeout=60,
+    )
+    assert r.status_code == 201, r.text
+    ds = r.json()
+    assert ds["owner"] == "fay" and ds["rows"] == 3 and ds["access"] == "owner"
+    assert r.headers["Location"] == f"/user/fay/livegraphs/api/datasets/{ds['id']}"
+    # reads and downloads come back through her server too
+    page = fay.get(server_api + f"datasets/{ds['id']}/rows", params={"sort": "-temp"}, timeout=60).json()
+    assert page["rows"][0] == ["Lima", 24.0] and page["total"] == 3
+    r = fay.get(server_api + f"datasets/{ds['id']}/export", params={"format": "csv"}, timeout=60)
+    assert r.status_code == 200 and r.content.replace(b"\r\n", b"\n") == CSV
+    assert r.headers["Content-Disposition"] == "attachment; filename*=UTF-8''harbour%20temps.csv"
+    # the data lives in the service's store, not in her server
+    assert any((hub.data_dir / "datasets" / ds["id"]).iterdir())
+    assert not (hub.root / "users" / "fay" / ".local" / "share" / "jupyter" / "livegraphs").exists()
+    # visible to its owner, in her browser session and to the service directly
+    assert ds["id"] in {d["id"] for d in fay.get(server_api + "datasets", timeout=60).json()["datasets"]}
+    assert ds["id"] in listed(api, tokens["fay"])
+    # not to anyone else
+    for other in ("bo", "cy", "dee"):
+        assert ds["id"] not in listed(api, tokens[other])
+        assert call(api, tokens[other], "GET", f"datasets/{ds['id']}").status_code == 404
+    # shared with the analysts group (from her browser, through her server): members only
+    r = fay.post(
+        server_api + f"datasets/{ds['id']}/shares",
+        json={"kind": "group", "name": "analysts", "role": "viewer"},
+        headers={"X-XSRFToken": xsrf},
+        timeout=60,
+    )
+    assert r.status_code == 201, r.text
+    assert ds["id"] in listed(api, tokens["cy"])
+    assert call(api, tokens["cy"], "GET", f"datasets/{ds['id']}/rows").json()["total"] == 3
+    for outsider in ("bo", "dee"):
+        assert ds["id"] not in listed(api, tokens[outsider])
+    # admins (a hub admin, and a holder of custom:livegraphs:admin) list everything
+    for admin in ("root", "ivy"):
+        assert ds["id"] in listed(api, tokens[admin])
+    assert call(api, tokens["root"], "DELETE", f"datasets/{ds['id']}").status_code == 204
+    assert ds["id"] not in listed(api, tokens["fay"])
+    assert not (hub.data_dir / "datasets" / ds["id"]).exists()
+    # the activity log tells the story, the delete marked as an admin action
+    log = call(api, tokens["ivy"], "GET", "events", params={"dataset_id": ds["id"]}).json()
+    assert [(e["user"], e["action"], e["admin"]) for e in reversed(log["events"])] == [
+        ("fay", "upload", False),
+        ("fay", "export", False),
+        ("fay", "share", False),
+        ("root", "delete", True),
+    ]
+
+
+def test_a_browser_logs_in_to_the_service_with_hub_oauth(hub: Hub):
+    cy = hub.login("root", hub.first_admin_password())
+    r = cy.get(hub.service_url, timeout=60)
+    assert r.status_code == 200, r.text
+    assert r.json()["user"] == {"name": "root", "groups": ["everyone"], "admin": True}
+    # the service's own cookie now identifies them to the API
+    assert cy.get(hub.service_url + "api/user", timeout=60).json()["name"] == "root"
+    # a cookie-authenticated change without the XSRF header is refused
+    assert cy.post(hub.service_url + "api/datasets?name=x", data=CSV, timeout=60).status_code == 403
+
+
+# ---------------------------------------------------------------------- isolation
+
+#: (method, path, body) of every route that names a dataset.
+DATASET_CALLS = [
+    ("GET", "datasets/{id}", None),
+    ("PATCH", "datasets/{id}", {"name": "taken"}),
+    ("GET", "datasets/{id}/rows", None),
+    ("GET", "datasets/{id}/versions", None),
+    ("GET", "datasets/{id}/versions/1", None),
+    ("POST", "datasets/{id}/revert", {"version": 1}),
+    ("POST", "datasets/{id}/transforms", {"step": {"op": "dedupe"}}),
+    ("GET", "datasets/{id}/recipe", None),
+    ("GET", "datasets/{id}/recipe?format=python", None),
+    ("GET", "datasets/{id}/export?format=csv", None),
+    ("GET", "datasets/{id}/export?format=parquet", None),
+    ("GET", "datasets/{id}/shares", None),
+    ("POST", "datasets/{id}/shares", {"kind": "user", "name": "bo", "role": "editor"}),
+    ("DELETE", "datasets/{id}/shares/user/cy", None),
+    ("POST", "events", {"action": "chart_view", "dataset_id": "{id}"}),
+    ("GET", "datasets/{id}/profile?column=temp", None),
+    ("GET", "datasets/{id}/formula", None),
+    ("POST", "datasets/{id}/formula", {"formula": "[temp] * 2"}),
+    ("POST", "charts/query", {"spec": CHART}),
+    ("DELETE", "datasets/{id}", None),  # last: the admin's pass ends with it
+]
+
+
+def by_name(name: str) -> dict[str, Any]:
+    return {**CHART, "dataset": {"name": name}}
+
+
+def fill(value: Any, ds_id: str) -> Any:
+    if isinstance(value, str):
+        return value.replace("{id}", ds_id)
+    if isinstance(value, dict):
+        return {k: fill(v, ds_id) for k, v in value.items()}
+    return value
+
+
+def test_another_user_cannot_reach_a_dataset_by_any_route(hub: Hub, tokens: dict[str, str]):
+    ds = upload(hub, tokens["ada"], "private numbers")
+    r = call(hub.service_url + "api/", tokens["ada"], "POST", f"datasets/{ds['id']}/shares",
+             {"kind": "user", "name": "cy", "role": "viewer"})  # fmt: skip
+    assert r.status_code == 201
+    hub.spawn("bo")
+    fronts = {
+        "bo's server": f"{hub.url}/user/bo/livegraphs/api/",
+        "the service via the proxy": hub.service_url + "api/",
+        "the service's own port": hub.service_direct_url + "api/",
+    }
+    for front, base in fronts.items():
+        anonymous = call(base, None, "GET", f"datasets/{ds['id']}", allow_redirects=False)
+        assert anonymous.status_code == 403, (front, anonymous.status_code)
+        assert ds["id"] not in listed(base, tokens["bo"]), front
+        for method, path, body in DATASET_CALLS:
+            r = call(base, tokens["bo"], method, fill(path, ds["id"]), fill(body, ds["id"]))
+            assert r.status_code in (403, 404), (front, method, path, r.status_code, r.text)
+            assert_error_shape(r)
+        # a chart by the dataset's name finds nothing of ada's either
+        r = call(base, tokens["bo"], "POST", "charts/query", {"spec": by_name(ds["name"])})
+        assert r.status_code == 404, (front, r.status_code, r.text)
+        assert_error_shape(r)
+    # from bo's kernel: lg.load by name and by id, and raw calls with the server's own token
+    code = f"""
+import os, urllib.request, urllib.error
+import livegraphs_ext as lg
+from livegraphs_ext.kernel.notebook import ServiceError
+print(len(lg.datasets()))
+for ref in ({ds["name"]!r}, {ds["id"]!r}):
+    try:
+        lg.load(ref)
+        print("LOADED")
+    except ServiceError as e:
+        print(e.status)
+base = os.environ["LIVEGRAPHS_SERVICE_URL"] + "api/datasets/{ds["id"]}"
+for method in ("GET", "DELETE"):
+    req = urllib.request.Request(base, method=method,
+                                 headers={{"Authorization": "token " + os.environ["JUPYTERHUB_API_TOKEN"]}})
+    try:
+        urllib.request.urlopen(req)
+        print("REACHED")
+    except urllib.error.HTTPError as e:
+        print(e.code)
+"""
+    out = hub.run_in_kernel("bo", tokens["bo"], code)
+    assert out["error"] is None, out
+    assert out["stdout"].split() == ["0", "404", "404", "404", "404"]
+    # nothing changed: still ada's, same name, one version, still shared with cy only
+    api = hub.service_url + "api/"
+    now = call(api, tokens["ada"], "GET", f"datasets/{ds['id']}").json()
+    assert (now["name"], now["owner"], now["version"]) == ("private numbers", "ada", 1)
+    shares = call(api, tokens["ada"], "GET", f"datasets/{ds['id']}/shares").json()["shares"]
+    assert [(s["kind"], s["name"]) for s in shares] == [("user", "cy")]
+    # the owner's kernel loads it; an admin reaches every route
+    hub.spawn("ada")
+    out = hub.run_in_kernel(
+        "ada", tokens["ada"], f"import livegraphs_ext as lg\nprint(lg.load({ds['name']!r})['temp'].sum())"
+    )
+    assert out == {"stdout": "17.0\n", "error": None}
+    # a chart from the owner's kernel is run by the service, and bo's kernel finds no such chart
+    kpi = {"version": 1, "mark": "kpi", "encoding": {"y": {"field": "temp", "aggregate": "sum"}}}
+    chart_code = f"""
+import livegraphs_ext as lg
+from livegraphs_ext.kernel.notebook import ServiceError
+try:
+    r = lg.query_chart({{**{kpi!r}, "dataset": {{"id": {ds["id"]!r}}}}})
+    print(r.source_rows, r.table.column("y")[0].as_py())
+except ServiceError as e:
+    print(e.status)
+"""
+    assert hub.run_in_kernel("ada", tokens["ada"], chart_code) == {"stdout": "3 17.0\n", "error": None}
+    assert hub.run_in_kernel("bo", tokens["bo"], chart_code) == {"stdout": "404\n", "error": None}
+    # an admin: through their own server and kernel, then every route on the service
+    hub.spawn("root")
+    r = call(f"{hub.url}/user/root/livegraphs/api/", tokens["root"], "GET", f"datasets/{ds['id']}")
+    assert r.status_code == 200 and r.json()["access"] == "admin"
+    out = hub.run_in_kernel(
+        "root", tokens["root"], f"import livegraphs_ext as lg\nprint(len(lg.load({ds['id']!r})))"
+    )
+    assert out == {"stdout": "3\n", "error": None}
+    for method, path, body in DATASET_CALLS:
+        r = call(api, tokens["root"], method, fill(path, ds["id"]), fill(body, ds["id"]))
+        assert r.status_code < 300, (method, path, r.status_code, r.text)
+
+
+# ---------------------------------------------------------------------- the matrix
+
+READ, WRITE, MANAGE, ANY_USER, ADMIN_ONLY, NO_ROUTE = "read", "write", "manage", "user", "admin", "none"
+#: method, path (``{id}``: a fresh dataset of ada's), body, what it needs, status on success
+ROUTE_CASES = [
+    ("GET", "datasets", None, ANY_USER, 200),
+    ("POST", "datasets?name=fresh", CSV, ANY_USER, 201),
+    ("GET", "datasets/{id}", None, READ, 200),
+    ("PATCH", "datasets/{id}", {"name": "renamed"}, WRITE, 200),
+    ("DELETE", "datasets/{id}", None, MANAGE, 204),
+    ("GET", "datasets/{id}/rows", None, READ, 200),
+    ("GET", "datasets/{id}/versions", None, READ, 200),
+    ("GET", "datasets/{id}/versions/1", None, READ, 200),
+    ("POST", "datasets/{id}/revert", {"version": 1}, WRITE, 201),
+    ("POST", "datasets/{id}/transforms", {"step": {"op": "dedupe"}}, WRITE, 201),
+    ("GET", "datasets/{id}/recipe?format=python", None, READ, 200),
+    ("GET", "datasets/{id}/export?format=csv", None, READ, 200),
+    ("GET", "datasets/{id}/shares", None, READ, 200),
+    ("POST", "datasets/{id}/shares", {"kind": "user", "name": "bo", "role": "viewer"}, MANAGE, 201),
+    ("DELETE", "datasets/{id}/shares/group/analysts", None, MANAGE, 204),
+    ("GET", "user", None, ANY_USER, 200),
+    ("POST", "events", {"action": "chart_view", "dataset_id": "{id}"}, READ, 204),
+    ("GET", "events?action=upload", None, ADMIN_ONLY, 200),
+    ("GET", "admin/engagement", None, ADMIN_ONLY, 200),
+    ("GET", "openapi.yaml", None, ANY_USER, 200),
+    ("GET", "datasets/{id}/profile?column=city", None, READ, 200),
+    ("GET", "datasets/{id}/formula", None, READ, 200),
+    ("POST", "datasets/{id}/formula", {"formula": "[temp] * 2"}, READ, 200),
+    ("POST", "charts/query", {"spec": CHART}, READ, 200),
+    ("POST", "charts/query", {"spec": {**CHART, "dataset": {"name": "matrix"}}}, READ, 200),
+    ("GET", "charts/schema", None, ANY_USER, 200),
+    # the file is in the caller's own server: the service explains where to send the request
+    ("POST", "datasets/import", {"path": "data.csv", "name": "imported"}, ANY_USER, 400),
+    *[(m, "no/such/route", None, NO_ROUTE, 404) for m in ("GET", "POST", "PUT", "PATCH", "DELETE")],
+]
+#: who → (hub user or None for anonymous, their rank on the dataset)
+CALLERS = {
+    "anonymous": (None, 0),
+    "owner": ("ada", 3),
+    "other user": ("bo", 0),
+    "group viewer": ("cy", 1),
+    "group editor": ("dee", 2),
+    "hub admin": ("root", 3),
+    "scope admin": ("ivy", 3),
+}
+_NEED = {READ: 1, WRITE: 2, MANAGE: 3}
+
+
+def expected_status(who: str, needs: str, ok: int) -> int:
+    user, rank = CALLERS[who]
+    if user is None:
+        return 403
+    if needs == ANY_USER:
+        return ok
+    if needs == NO_ROUTE:
+        return 404
+    if needs == ADMIN_ONLY:
+        return ok if who in ("hub admin", "scope admin") else 403
+    if rank >= _NEED[needs]:
+        return ok
+    return 404 if rank == 0 else 403
+
+
+def test_the_matrix_covers_every_route_and_method():
+    covered = set()
+    for method, path, *_ in ROUTE_CASES:
+        concrete = path.split("?")[0].replace("{id}", "0" * 32)
+        for pattern, _handler in API_ROUTES:
+            if re.fullmatch(pattern, concrete):
+                covered.add((pattern, method))
+                break
+    wanted = {
+        (pattern, m)
+        for pattern, handler in API_ROUTES
+        for m in ("GET", "POST", "PUT", "PATCH", "DELETE")
+        if callable(getattr(handler, m.lower(), None)) and m.lower() in _own_methods(handler)
+    }
+    assert wanted - covered == set()
+
+
+def _own_methods(handler: type) -> set[str]:
+    return {
+        name
+        for cls in handler.__mro__
+        if cls.__module__.startswith("livegraphs_ext")
+        for name in vars(cls)
+        if name in ("get", "post", "put", "patch", "delete")
+    }
+
+
+@pytest.mark.parametrize("who", list(CALLERS))
+@pytest.mark.parametrize(("method", "path", "body", "needs", "ok"), ROUTE_CASES)
+def test_authorization_matrix(
+    hub: Hub, tokens: dict[str, str], who: str, method: str, path: str, body: Any, needs: str, ok: int
+):
+    api = hub.service_url + "api/"
+    # a leftover of an earlier case (its clean-up is not what it tests) must not fail this one
+    for d in call(api, tokens["root"], "GET", "datasets", params={"name": "matrix"}).json()["datasets"]:
+        call(api, tokens["root"], "DELETE", f"datasets/{d['id']}")
+    ds = upload(hub, tokens["ada"], "matrix")
+    for group, role in (("analysts", "viewer"), ("editors", "editor")):
+        r = call(
+            api,
+            tokens["ada"],
+            "POST",
+            f"datasets/{ds['id']}/shares",
+            {"kind": "group", "name": group, "role": role},
+        )
+        assert r.status_code == 201
+    try:
+        user = CALLERS[who][0]
+        r = call(api, tokens[user] if user else None, method, fill(path, ds["id"]), fill(body, ds["id"]))
+        assert r.status_code == expected_status(who, needs, ok), (who, method, path, r.status_code, r.text)
+        if r.status_code >= 400:
+            assert_error_shape(r)
+    finally:
+        call(api, tokens["ada"], "DELETE", f"datasets/{ds['id']}")
+        for d in call(api, tokens["root"], "GET", "datasets", params={"name": "fresh"}).json()["datasets"]:
+            call(api, tokens["root"], "DELETE", f"datasets/{d['id']}")
+
+
+# ---------------------------------------------------------------------- metrics
+
+
+def test_metrics_need_read_metrics_or_livegraphs_admin(hub: Hub, tokens: dict[str, str]):
+    upload(hub, tokens["ada"], "counted")
+    url = hub.service_url + "metrics"
+    for token in (None, tokens["bo"], tokens["cy"]):
+        assert call(url, token, "GET", "").status_code == 403
+    r = call(url, hub.prometheus_token, "GET", "")
+    assert r.status_code == 200, r.text
+    text = r.text
+    assert re.search(r"^livegraphs_uploads_total [1-9]", text, re.M), text
+    assert re.search(
+        r"^livegraphs_request_duration_seconds_count"
+        r'\{code="201",handler="DatasetsHandler",method="POST"\} [1-9]',
+        text,
+        re.M,
+    )
+    assert re.search(r'^livegraphs_active_users\{period="1h"\} [1-9]', text, re.M)
+    assert re.search(r"^livegraphs_stored_bytes [1-9]", text, re.M)
+    for admin in ("root", "ivy"):
+        assert call(url, tokens[admin], "GET", "").status_code == 200
+
+
+def test_engagement_for_admins(hub: Hub, tokens: dict[str, str]):
+    ds = upload(hub, tokens["ada"], "engaging")
+    api = hub.service_url + "api/"
+    call(
+        api,
+        tokens["ada"],
+        "POST",
+        f"datasets/{ds['id']}/shares",
+        {"kind": "user", "name": "bo", "role": "viewer"},
+    )
+    for _ in range(3):
+        assert (
+            call(
+                api, tokens["bo"], "POST", "events", {"action": "chart_view", "dataset_id": ds["id"]}
+            ).status_code
+            == 204
+        )
+    assert (
+        call(api, tokens["bo"], "POST", "events", {"action": "delete", "dataset_id": ds["id"]}).status_code
+        == 400
+    )
+    e = call(api, tokens["root"], "GET", "admin/engagement").json()
+    bo = next(u for u in e["users"] if u["user"] == "bo")
+    assert bo["views"] >= 3
+    mine = next(d for d in e["datasets"] if d["dataset_id"] == ds["id"])
+    assert (mine["views"], mine["users"], mine["name"]) == (3, 2, "engaging")
+    r = call(api, tokens["root"], "GET", "admin/engagement", params={"since": "yesterday"})
+    assert r.status_code == 400
+    assert_error_shape(r)
+
+
+def test_the_service_keeps_its_data_dir_private(hub: Hub):
+    assert Path(hub.data_dir).stat().st_mode & 0o077 == 0
+
+
+def test_an_upload_streams_through_the_users_server_and_a_cancelled_one_leaves_nothing(
+    hub: Hub, tokens: dict[str, str]
+):
+    hub.spawn("bo")
+    staging = hub.data_dir / "staging"
+    total = 64 << 20
+    head = (
+        f"POST /user/bo/livegraphs/api/datasets?name=half%20sent HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{hub.port}\r\nAuthorization: token {tokens['bo']}\r\n"
+        f"Content-Type: text/csv\r\nContent-Length: {total}\r\n\r\n"
+    ).encode()
+    row = b"x,y\n" + b"1,2\n" * ((1 << 20) // 4)
+    with socket.create_connection(("127.0.0.1", hub.port), timeout=30) as sock:
+        sock.sendall(head + row * 4)  # 4 MiB of the announced 64
+        # the first megabytes reach the service's staging folder while the browser is still sending
+        deadline = time.monotonic() + 30
+        while not any(p.stat().st_size > 0 for p in staging.iterdir()):
+            assert time.monotonic() < deadline, "the upload did not stream through to the service"
+            time.sleep(0.1)
+    # the browser went away: the service keeps nothing
+    deadline = time.monotonic() + 30
+    while any(staging.iterdir()):
+        assert time.monotonic() < deadline, list(staging.iterdir())
+        time.sleep(0.1)
+    assert call(
+        hub.service_url + "api/", tokens["bo"], "GET", "datasets", params={"name": "half sent"}
+    ).json() == {"datasets": []}
+
+
+def test_shares_name_hub_users_and_groups_that_exist(hub: Hub, tokens: dict[str, str]):
+    ds = upload(hub, tokens["ada"], "typo-proof")
+    api = hub.service_url + "api/"
+    for kind, name in (("user", "nobody-here"), ("group", "no-such-team")):
+        r = call(api, tokens["ada"], "POST", f"datasets/{ds['id']}/shares", {"kind": kind, "name": name})
+        assert r.status_code == 400, r.text
+        assert name in r.json()["message"]
+    # an outsider learns nothing about names or the dataset: 404 before any hub lookup
+    r = call(
+        api, tokens["bo"], "POST", f"datasets/{ds['id']}/shares", {"kind": "user", "name": "nobody-here"}
+    )
+    assert r.status_code == 404
+    r = call(
+        api,
+        tokens["ada"],
+        "POST",
+        f"datasets/{ds['id']}/shares",
+        {"kind": "user", "name": "dee", "role": "editor"},
+    )
+    assert r.status_code == 201
+    shares = call(api, tokens["ada"], "GET", f"datasets/{ds['id']}/shares").json()["shares"]
+    assert [s | {"created": ""} for s in shares] == [
+        {"kind": "user", "name": "dee", "role": "editor", "created": "", "created_by": "ada"}
+    ]
+
+
+def wait_for_status(base: str, token: str, path: str, status: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while (got := call(base, token, "GET", path).status_code) != status:
+        assert time.monotonic() < deadline, f"still {got}, waited for {status}"
+        time.sleep(0.5)
+
+
+def test_leaving_a_group_ends_access_without_a_restart(hub: Hub, tokens: dict[str, str]):
+    ds = upload(hub, tokens["ada"], "team data")
+    api = hub.service_url + "api/"
+    r = call(
+        api,
+        tokens["ada"],
+        "POST",
+        f"datasets/{ds['id']}/shares",
+        {"kind": "group", "name": "editors", "role": "editor"},
+    )
+    assert r.status_code == 201
+    assert call(api, tokens["dee"], "GET", f"datasets/{ds['id']}").json()["access"] == "editor"
+    assert hub.api("DELETE", "groups/editors/users", json={"users": ["dee"]}).status_code == 200
+    try:
+        # the service asks the hub again once its short identity cache expires
+        wait_for_status(api, tokens["dee"], f"datasets/{ds['id']}", 404)
+    finally:
+        assert hub.api("POST", "groups/editors/users", json={"users": ["dee"]}).status_code == 200
+        wait_for_status(api, tokens["dee"], f"datasets/{ds['id']}", 200)
+
+
+# ---------------------------------------------------------------------- charts, profiles, imports
+
+
+def test_a_viewer_charts_a_shared_dataset_by_name_and_is_counted_once(hub: Hub, tokens: dict[str, str]):
+    api = hub.service_url + "api/"
+    ds = upload(hub, tokens["ada"], "chart me")
+    r = call(api, tokens["ada"], "POST", f"datasets/{ds['id']}/shares",
+             {"kind": "user", "name": "cy", "role": "viewer"})  # fmt: skip
+    assert r.status_code == 201
+    hub.spawn("cy")
+    server_api = f"{hub.url}/user/cy/livegraphs/api/"
+    results = []
+    for _ in range(2):  # building a chart queries it again and again
+        r = call(server_api, tokens["cy"], "POST", "charts/query", {"spec": by_name("chart me")})
+        assert r.status_code == 200, r.text
+        results.append(r.json())
+    first = results[0]
+    assert first["dataset"] == {"id": ds["id"], "version": 1}
+    assert dict(zip(first["data"]["x"], first["data"]["y"], strict=True)) == {"Oslo": -3.5, "Lima": 24.0}
+    assert results[1]["cached"] is True
+    # Arrow IPC for clients that ask for it, through cy's server too
+    r = requests.post(server_api + "charts/query", json={"spec": fill(CHART, ds["id"])}, timeout=60,
+                      headers={"Authorization": f"token {tokens['cy']}",
+                               "Accept": "application/vnd.apache.arrow.stream"})  # fmt: skip
+    assert r.status_code == 200 and r.headers["Content-Type"] == "application/vnd.apache.arrow.stream"
+    assert r.content[:4] == b"\xff\xff\xff\xff"  # an IPC stream's continuation marker
+    # a profile and formula check for the viewer; the schema for anyone logged in
+    prof = call(server_api, tokens["cy"], "GET", f"datasets/{ds['id']}/profile", params={"column": "city"})
+    assert prof.status_code == 200 and prof.json()["count"] == 3, prof.text
+    check = call(server_api, tokens["cy"], "POST", f"datasets/{ds['id']}/formula", {"formula": "[temp] +"})
+    assert check.status_code == 200 and check.json()["valid"] is False
+    assert "properties" in call(server_api, tokens["cy"], "GET", "charts/schema").json()
+    # a bad spec is a 400 in the one error shape
+    r = call(api, tokens["cy"], "POST", "charts/query", {"spec": {**by_name("chart me"), "mark": "blob"}})
+    assert r.status_code == 400
+    assert_error_shape(r)
+    # one view of ada's dataset by cy, however many queries
+    log = call(api, tokens["ivy"], "GET", "events", params={"dataset_id": ds["id"]}).json()
+    assert [(e["user"], e["action"]) for e in log["events"] if e["action"] == "chart_view"] == [
+        ("cy", "chart_view")
+    ]
+
+
+def test_import_streams_a_file_of_the_users_server_to_the_service(hub: Hub, tokens: dict[str, str]):
+    hub.spawn("bo")
+    home = hub.root / "users" / "bo"
+    (home / "data").mkdir(exist_ok=True)
+    rows = 400_000  # ~7 MiB: several chunks on the way
+    body = b"n,label\n" + b"".join(b"%d,row %d\n" % (i, i % 7) for i in range(rows))
+    (home / "data" / "big.csv").write_bytes(body)
+    (home / ".hidden.csv").write_bytes(CSV)
+    (hub.root / "users" / "outside.csv").write_bytes(CSV)
+    server_api = f"{hub.url}/user/bo/livegraphs/api/"
+    r = call(
+        server_api, tokens["bo"], "POST", "datasets/import", {"path": "data/big.csv", "name": "imported"}
+    )
+    assert r.status_code == 201, r.text
+    ds = r.json()
+    assert (ds["owner"], ds["rows"], ds["access"]) == ("bo", rows, "owner")
+    assert r.headers["Location"] == f"/user/bo/livegraphs/api/datasets/{ds['id']}"
+    # the service holds it; bo's server keeps nothing
+    assert any((hub.data_dir / "datasets" / ds["id"]).iterdir())
+    assert not (home / ".local" / "share" / "jupyter" / "livegraphs").exists()
+    api = hub.service_url + "api/"
+    page = call(api, tokens["bo"], "GET", f"datasets/{ds['id']}/rows", params={"sort": "-n", "limit": 1})
+    assert page.json()["rows"] == [[rows - 1, f"row {(rows - 1) % 7}"]]
+    log = call(api, tokens["ivy"], "GET", "events", params={"dataset_id": ds["id"]}).json()["events"]
+    assert [(e["user"], e["action"], e["detail"]["bytes"], e["detail"]["filename"]) for e in log] == [
+        ("bo", "upload", len(body), "big.csv")
+    ]
+    # the laptop's checks: inside the server's root, not hidden, a file, a name
+    for path in (".hidden.csv", "../outside.csv", "data", "data/missing.csv", "/etc/passwd"):
+        r = call(server_api, tokens["bo"], "POST", "datasets/import", {"path": path, "name": "x"})
+        assert r.status_code == 404, (path, r.status_code, r.text)
+        assert_error_shape(r)
+    for bad in ({"path": "data/big.csv"}, {"path": "data/big.csv", "name": " "}, {"name": "x"}, [1]):
+        r = call(server_api, tokens["bo"], "POST", "datasets/import", bad)
+        assert r.status_code == 400, (bad, r.status_code, r.text)
+        assert_error_shape(r)
+    r = call(
+        server_api,
+        None,
+        "POST",
+        "datasets/import",
+        {"path": "data/big.csv", "name": "x"},
+        allow_redirects=False,
+    )
+    assert r.status_code == 403
+    # nothing else was made, and ada cannot import from bo's server
+    assert call(api, tokens["bo"], "GET", "datasets", params={"name": "x"}).json() == {"datasets": []}
+    r = call(
+        server_api,
+        tokens["ada"],
+        "POST",
+        "datasets/import",
+        {"path": "data/big.csv", "name": "x"},
+        allow_redirects=False,
+    )
+    assert r.status_code == 403
+
+
+def test_in_jupyterlab_a_viewer_is_offered_neither_delete_nor_cleaning(hub: Hub, tokens: dict[str, str]):
+    from playwright.sync_api import expect, sync_playwright
+
+    chromium = Path("/usr/bin/chromium")
+    assert chromium.exists(), "Debian chromium is needed (scripts/test.sh installs it)"
+    password = "a long viewing password 9"
+    hub.signup("vic", password)
+    root = hub.login("root", hub.first_admin_password())
+    assert root.get(f"{hub.url}/hub/authorize/vic", timeout=30).status_code == 200
+    hub.login("vic", password)  # the hub knows vic from their first login
+    vic_token = hub.token("vic")
+    own = upload(hub, vic_token, "vic own")
+    shared = upload(hub, tokens["ada"], "ada shows vic")
+    r = call(hub.service_url + "api/", tokens["ada"], "POST", f"datasets/{shared['id']}/shares",
+             {"kind": "user", "name": "vic", "role": "viewer"})  # fmt: skip
+    assert r.status_code == 201
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.goto(f"{hub.url}/hub/login")
+            page.get_by_label("Username", exact=True).fill("vic")
+            page.get_by_label("Password", exact=True).fill(password)
+            page.get_by_role("button", name="Sign in", exact=True).click()
+            page.wait_for_url("**/user/vic/lab**", timeout=120_000)
+            page.locator('.jp-SideBar .lm-TabBar-tab[data-id="livegraphs-datasets"]').click()
+            panel = page.locator("#livegraphs-datasets")
+            expect(panel).to_have_attribute("data-lg-state", "ready", timeout=60_000)
+
+            def item(name: str) -> Any:
+                return panel.locator(".jp-LiveGraphs-dataset").filter(
+                    has=page.locator(".jp-LiveGraphs-datasetName", has_text=name)
+                )
+
+            expect(item("ada shows vic")).to_contain_text("ada · viewer")
+            menu = page.locator(".lm-Menu")
+            for name, may in (("ada shows vic", False), ("vic own", True)):
+                item(name).click(button="right")
+                expect(menu.get_by_text("Open Dataset", exact=True)).to_be_visible()
+                for label in ("Delete Dataset…", "Rename Dataset…"):
+                    entry = expect(menu.get_by_text(label, exact=True))
+                    if may:
+                        entry.to_be_visible()
+                    else:
+                        entry.to_be_hidden()
+                page.keyboard.press("Escape")
+            # the shared dataset's view: no cleaning or undo; the own one has them
+            for name, ds, may in (("ada shows vic", shared, False), ("vic own", own, True)):
+                item(name).dblclick()
+                view = page.locator(f"#livegraphs-dataset-{ds['id']}")
+                expect(view).to_be_visible(timeout=60_000)
+                export = view.locator('[data-command="livegraphs:export-dataset"]')
+                expect(export).to_be_visible()
+                for command in ("livegraphs:step-filter", "livegraphs:undo-step"):
+                    button = view.locator(f'[data-command="{command}"]')
+                    if may:
+                        expect(button).to_be_visible()
+                    else:
+                        expect(button).to_be_hidden()
+                type_select = expect(view.locator("select.jp-LiveGraphs-typeSelect").first)
+                if may:
+                    type_select.to_be_enabled()
+                else:
+                    type_select.to_be_disabled()
+        finally:
+            browser.close()
