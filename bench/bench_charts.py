@@ -119,7 +119,7 @@ def hand(path: Path, sql: str) -> Callable[[], pa.Table]:
 
 def notebook_path(a: argparse.Namespace, path: Path, cases: list[Any], results: list[dict[str, Any]]) -> None:
     """The cases as a notebook kernel runs them: ``lg.query_chart`` over the kernel's store (no cache)."""
-    from livegraphs_ext import notebook
+    from livegraphs_ext.kernel import notebook
 
     for n in a.notebook_rows:
         with tempfile.TemporaryDirectory(prefix="lg-bench-") as tmp:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import livegraphs_ext as lg
-from livegraphs_ext import notebook
+from livegraphs_ext.kernel import notebook
 from livegraphs_ext.store import BadInput, DatasetStore, GuardedStore, Principal
 from livegraphs_ext.store.charts import ChartEngine, CheckedSpec, check_shape, run_chart_file, validate_spec
 from livegraphs_ext.store.charts import spec as spec_module
