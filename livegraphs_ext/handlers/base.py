@@ -91,9 +91,12 @@ class LiveGraphsHandler(APIMixin, APIHandler):
 
     @property
     def _xsrf_token_id(self) -> str:
-        # read by the hub's xsrf tokens, which are bound to the caller's session
+        # JupyterHub's xsrf tokens are bound to the caller's session. In a single-user server
+        # JupyterHub gives jupyter-server's handlers this property itself; keep that one there.
         identity = self.host.identity
-        return "" if identity is None else identity.xsrf_token_id(self)
+        if identity is None:
+            return super()._xsrf_token_id  # type: ignore[misc]
+        return identity.xsrf_token_id(self)
 
     def set_default_headers(self) -> None:
         if self.host.identity is None:
