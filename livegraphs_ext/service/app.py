@@ -198,25 +198,20 @@ class LiveGraphsService(StoreSettings, Application):
         handlers += [(url_path_join(api_prefix, path), handler) for path, handler in API_ROUTES]
         admin_handlers, admin_settings = admin_routes(self.prefix, self.guarded, self.root)
         handlers += admin_handlers
-        return web.Application(
-            handlers,
+        settings: dict[str, Any] = {
             **admin_settings,
-            hub_auth=self.hub_auth,
-            authorizer=HubAuthorizer(),
-            guarded=self.guarded,
-            metrics=self.metrics,
-            charts=self.charts,
-            chart_view_seconds=float(self.chart_view_seconds),
-            admin_scope=self.admin_scope,
-            **{HOST_SETTING: self},  # type: ignore[arg-type]
-            api_prefix=api_prefix,
-            max_upload_bytes=self.max_upload_bytes,
-            heavy_pool=self.heavy_pool,
-            light_pool=self.light_pool,
-            cookie_secret=os.environ.get("LIVEGRAPHS_COOKIE_SECRET") or secrets.token_bytes(32),
-            xsrf_cookies=True,
-            login_url=self.hub_auth.login_url,
-        )
+            HOST_SETTING: self,
+            "hub_auth": self.hub_auth,
+            "authorizer": HubAuthorizer(),
+            "metrics": self.metrics,
+            "admin_scope": self.admin_scope,
+            "api_prefix": api_prefix,
+            "light_pool": self.light_pool,
+            "cookie_secret": os.environ.get("LIVEGRAPHS_COOKIE_SECRET") or secrets.token_bytes(32),
+            "xsrf_cookies": True,
+            "login_url": self.hub_auth.login_url,
+        }
+        return web.Application(handlers, **settings)
 
     async def serve(self) -> None:
         enable_pretty_logging()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from concurrent.futures import Executor
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import orjson
@@ -18,38 +19,40 @@ from tornado.log import app_log
 from tornado.web import HTTPError
 
 from ..handlers import API_ROUTES as SHARED_API_ROUTES
+from ..handlers.base import HOST_SETTING
 from ..handlers.meta import NOT_FOUND_ROUTE
 from ..rest import DATASET_ID, APIMixin
 from ..store import GuardedStore, StoreError
 from ..store.events import parse_time
-from .auth import TOKEN_HEADERS, APIIdentified, authorized
+from .auth import APIIdentified, authorized
+
+if TYPE_CHECKING:
+    from .app import LiveGraphsService
 
 
 class ServiceHandler(APIMixin, APIIdentified):
-    """Base of the service's own API handlers: hub identity, the guarded store, its pools, metrics."""
+    """Base of the service's own API handlers: hub identity, and the service's store, pools and metrics."""
+
+    @property
+    def host(self) -> LiveGraphsService:
+        return self.settings[HOST_SETTING]
 
     @property
     def guarded(self) -> GuardedStore:
-        return self.settings["guarded"]
+        return self.host.guarded
 
     def check_xsrf_cookie(self) -> None:
-        # Token callers (kernels, servers, scripts) cannot be driven by another site; cookie callers must
-        # echo the _xsrf cookie in X-XSRFToken.
-        auth = self.request.headers.get("Authorization", "").lower()
-        if auth.startswith(TOKEN_HEADERS):
-            return
-        super().check_xsrf_cookie()
+        # as for the shared handlers: token callers need none, cookie callers echo the _xsrf cookie
+        self.host.identity.check_xsrf_cookie(self)
 
     def pool(self, heavy: bool) -> Executor:
-        return self.settings["heavy_pool" if heavy else "light_pool"]
+        return self.host.heavy_pool if heavy else self.host.light_pool
 
     def api_url(self, *parts: str) -> str:
-        return "/".join([self.settings["api_prefix"].rstrip("/"), *parts])
+        return self.host.api_url(*parts)
 
     def on_finish(self) -> None:
-        metrics = self.settings.get("metrics")
-        if metrics is not None:
-            metrics.observe_request(self)
+        self.host.request_done(self)
 
 
 class SharesHandler(ServiceHandler):
