@@ -107,8 +107,8 @@ def is_int(value: Any) -> bool:
 class APIMixin(RequestHandler):
     """JSON in and out, store work off the event loop, and the one error shape.
 
-    A host supplies :meth:`pool` (and may supply :attr:`api_log`); it keeps its own
-    identity, authorization and store calls.
+    A base class supplies :meth:`pool` (and may supply :attr:`api_log`): ``LiveGraphsHandler``
+    for the handlers both hosts serve, ``ServiceHandler`` for the hub service's own.
     """
 
     @property
