@@ -1,113 +1,55 @@
-"""The jupyter-server extension: hosts the dataset store on a laptop."""
+"""The jupyter-server extension: hosts the dataset store on a laptop.
+
+A laptop is a hub with one user: the extension is the shared handlers' host (``Host`` in
+``livegraphs_ext.rest``) over a guarded store, and every caller jupyter-server lets in acts as
+the local user, who owns what they make and may do everything to every dataset of the store.
+"""
 
 from __future__ import annotations
 
 import getpass
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from pathlib import Path
+from typing import Any as AnyType
 
+from jupyter_server.auth.identity import PasswordIdentityProvider
+from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
 from tornado.simple_httpclient import SimpleAsyncHTTPClient
-from traitlets import Any, Enum, Int, Unicode, default
+from tornado.web import RequestHandler
+from traitlets import Any, Enum, Unicode, default
 
-from .handlers import ROUTES, STATIC_ROUTES
+from .config import StoreSettings
+from .handlers import ROUTES, STATIC_ROUTES, local
+from .handlers.base import HOST_SETTING
 from .handlers.forward import FORWARD_ROUTES, make_forward_client
-from .store import DatasetStore, StoreConfig, default_root
-from .store.ingest import IngestLimits
-
-GiB = 1 << 30
-MiB = 1 << 20
+from .store import DatasetStore, GuardedStore, Principal
+from .store.charts import ChartEngine
 
 
-class LiveGraphsApp(ExtensionApp):
+class LiveGraphsApp(StoreSettings, ExtensionApp):
     """Datasets, charts and dashboards inside JupyterLab."""
 
     name = "livegraphs_ext"
     #: the API lives under {base_url}livegraphs/api/
     api_prefix = "livegraphs/api"
+    #: jupyter-server identifies callers; no chart view is logged
+    identity = None
+    chart_view_every = None
 
-    data_dir = Unicode(
-        "",
-        config=True,
-        help="""Folder that holds the catalog, the datasets' Parquet files and upload staging.
-        Empty (the default) means $LIVEGRAPHS_DATA_DIR if set, else <Jupyter data dir>/livegraphs.""",
-    )
-    catalog_url = Unicode(
-        "",
-        config=True,
-        help="""SQLAlchemy URL of the catalog database, e.g. postgresql+psycopg://user@host/db.
-        Empty (the default) means a SQLite file, catalog.sqlite, inside data_dir.""",
-    )
-    max_upload_bytes = Int(
-        10 * GiB,
-        config=True,
-        help="""Largest upload accepted, in bytes, as sent (compressed or not). Default 10 GiB.
-        Larger uploads get 413 before any byte is stored when Content-Length is sent.""",
-    )
-    max_decompressed_bytes = Int(
-        20 * GiB,
-        config=True,
-        help="Largest size, in bytes, a compressed upload may expand to. Default 20 GiB; past it, 413.",
-    )
-    max_columns = Int(2000, config=True, help="Most columns a dataset may have. Default 2000; past it, 400.")
-    max_line_bytes = Int(
-        16 * MiB,
-        config=True,
-        help="Longest line (CSV) or record (JSON Lines) accepted, in bytes. Default 16 MiB; past it, 413.",
-    )
-    ingest_time_limit = Int(
-        1800,
-        config=True,
-        help="Seconds an upload's parsing and conversion may take. Default 1800; past it, 408.",
-    )
-    max_problems = Int(
-        100,
-        config=True,
-        help="""Most validation problems ({row, column, value, expected}) listed in an upload's report.
-        Default 100; the report also gives the total count.""",
-    )
-    query_time_limit = Int(
-        60,
-        config=True,
-        help="Seconds a page query, change or export may run in DuckDB. Default 60.",
-    )
-    duckdb_memory_limit = Unicode(
-        "1GB",
-        config=True,
-        help="DuckDB memory limit for the store's queries and ingests (e.g. '1GB'); DuckDB spills past it.",
-    )
-    duckdb_temp_limit = Unicode(
-        "4GB",
-        config=True,
-        help="Most disk one store query may spill to under data_dir (e.g. '4GB'); past it the query fails.",
-    )
-    heavy_workers = Int(
-        2,
-        config=True,
-        help="Threads for uploads, changes and exports. Default 2; reads have their own pool.",
-    )
+    store: DatasetStore
+    guarded: GuardedStore
+    charts: ChartEngine
+    heavy_pool: Executor
+    light_pool: Executor
+
     local_user = Unicode(
         config=True,
         help="""Owner of the datasets made on a laptop, where every token user is the one local user.
         Default: the operating system's user name. Ignored when an identity provider
         (JupyterHub's) names users.""",
-    )
-    light_workers = Int(4, config=True, help="Threads for reads (lists, pages, versions). Default 4.")
-    max_marks = Int(
-        5000,
-        config=True,
-        help="""Most marks (bars, points, cells, rows) a chart query returns. Default 5000.
-        Past it the engine keeps the largest groups, downsamples lines, bins dense scatter plots
-        or pages tables, and says so in the result's `reduction`.
-        A spec's own max_marks can only lower it.""",
-    )
-    chart_cache_bytes = Int(
-        64 * MiB,
-        config=True,
-        help="""Bytes of chart results kept in memory (least recently used dropped first), keyed by
-        dataset, version and spec. Default 64 MiB; 0 turns the cache off.""",
     )
     backend = Enum(
         ["auto", "local", "hub"],
@@ -131,10 +73,6 @@ class LiveGraphsApp(ExtensionApp):
     @default("local_user")
     def _default_local_user(self) -> str:
         return getpass.getuser()
-
-    @default("data_dir")
-    def _default_data_dir(self) -> str:
-        return str(default_root())
 
     def resolved_service_url(self) -> str:
         url = self.service_url or os.environ.get("LIVEGRAPHS_SERVICE_URL", "")
@@ -166,6 +104,7 @@ class LiveGraphsApp(ExtensionApp):
         return self._forward_client
 
     def initialize_settings(self) -> None:
+        self.settings[HOST_SETTING] = self
         if self.uses_hub:
             if not self.resolved_service_url() or not self.hub_api_token:
                 raise ValueError(
@@ -176,29 +115,11 @@ class LiveGraphsApp(ExtensionApp):
             os.environ["LIVEGRAPHS_SERVICE_URL"] = self.resolved_service_url()
             self.log.info("livegraphs: datasets live in the hub service at %s", self.resolved_service_url())
             return
-        root = Path(self.data_dir or default_root())
-        limits = IngestLimits(
-            max_decompressed_bytes=self.max_decompressed_bytes,
-            max_columns=self.max_columns,
-            max_line_bytes=self.max_line_bytes,
-            time_limit=float(self.ingest_time_limit),
-            max_problems=self.max_problems,
-        )
-        self.store = DatasetStore(
-            StoreConfig(
-                root=root,
-                catalog_url=self.catalog_url or None,
-                ingest=limits,
-                duckdb_memory_limit=self.duckdb_memory_limit,
-                duckdb_temp_limit=self.duckdb_temp_limit,
-                query_timeout_ms=self.query_time_limit * 1000,
-                chart_max_marks=self.max_marks,
-                chart_cache_bytes=self.chart_cache_bytes,
-            )
-        )
-        self.charts = self.store.charts
-        self.heavy_pool = ThreadPoolExecutor(self.heavy_workers, thread_name_prefix="livegraphs-heavy")
-        self.light_pool = ThreadPoolExecutor(self.light_workers, thread_name_prefix="livegraphs-light")
+        root = self.store_root()
+        self.store = self.make_store()
+        self.guarded = GuardedStore(self.store)
+        self.charts = self.make_charts(self.store)
+        self.heavy_pool, self.light_pool = self.make_pools()
         # Kernels started by this server inherit these, so lg.load() reads the same store.
         os.environ["LIVEGRAPHS_DATA_DIR"] = str(root)
         if self.catalog_url:
@@ -211,6 +132,33 @@ class LiveGraphsApp(ExtensionApp):
         logger = getattr(self.serverapp, "event_logger", None)
         if logger is not None:
             logger.register_event_schema(Path(__file__).parent / "events" / "dataset.yaml")
+
+    # -- the host of the shared handlers ---------------------------------------------------------
+
+    def principal(self, handler: RequestHandler) -> Principal:
+        """The local user, who may do everything: whoever jupyter-server lets in acts as them.
+
+        jupyter-server's own identity provider names token users at random per session; on a
+        laptop every one of them is the one local user, so datasets belong to that user. Other
+        providers (JupyterHub's, when the store is kept in the user's server) give stable names.
+        """
+        assert isinstance(handler, JupyterHandler)
+        if isinstance(handler.identity_provider, PasswordIdentityProvider):
+            return Principal(self.local_user, is_admin=True)
+        user = handler.current_user
+        return Principal(getattr(user, "username", None) or str(user), is_admin=True)
+
+    def notify(self, handler: RequestHandler, action: str, dataset: dict[str, AnyType] | str) -> None:
+        local.notify(self.serverapp, action, dataset)
+
+    def uploaded(self, size: int) -> None:
+        pass
+
+    def import_file(self, handler: RequestHandler, body: dict[str, AnyType]) -> tuple[Path, str]:
+        return local.import_request(handler, body)
+
+    def request_done(self, handler: RequestHandler) -> None:
+        pass
 
     def initialize_handlers(self) -> None:
         # ExtensionApp puts base_url in front of every pattern itself.

@@ -1,11 +1,11 @@
-"""What the laptop extension's handlers and the hub service's handlers share.
+"""What every REST handler of livegraphs shares, on a laptop and on a hub.
 
-Both hosts answer the same REST API over the same store; they differ only in who
-the caller is and how that is decided (jupyter-server's ``@authorized`` on a laptop,
-the hub's token plus the store's per-dataset ACL in the service), and so in which
-store calls they make. Everything else lives here: the one JSON error shape, request
-parsing, the streamed upload body, sending an export or a chart, and the route table.
-Only tornado is imported, never jupyter_server or jupyterhub.
+Both hosts serve the same handler classes (``livegraphs_ext.handlers``) over the same
+:class:`~livegraphs_ext.store.GuardedStore`; a host differs only in what :class:`Host`
+gives those handlers: who the caller is (a :class:`~livegraphs_ext.store.Principal`),
+its pools, where its API lives, what it tells front ends about changes. Here too: the one
+JSON error shape, request parsing, the streamed upload body, sending an export or a chart.
+Only tornado and the store are imported, never jupyter_server or jupyterhub.
 """
 
 from __future__ import annotations
@@ -13,14 +13,13 @@ from __future__ import annotations
 import asyncio
 import functools
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import Executor
 from http.client import responses
 from importlib.resources import files
 from logging import Logger
 from pathlib import Path
-from types import ModuleType
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
 
 import orjson
@@ -28,8 +27,8 @@ from tornado.http1connection import HTTP1Connection
 from tornado.log import app_log
 from tornado.web import HTTPError, RequestHandler
 
-from .store import StoreError, check_name
-from .store.charts import ARROW_STREAM, ChartResult
+from .store import GuardedStore, Principal, StoreError, check_name
+from .store.charts import ARROW_STREAM, ChartEngine, ChartResult
 from .store.files import remove_quietly
 from .store.store import ExportFile
 
@@ -39,45 +38,55 @@ CHUNK = 1 << 20
 DATASET_ID = r"(?P<dataset_id>[0-9a-f]{32})"
 CATCH_ALL = r"(?P<path>.*)"
 
-#: (path under the API root, handler class name): the routes both hosts answer, each with its own class.
-SHARED_ROUTES: list[tuple[str, str]] = [
-    (r"datasets", "DatasetsHandler"),
-    (rf"datasets/{DATASET_ID}", "DatasetHandler"),
-    (rf"datasets/{DATASET_ID}/rows", "RowsHandler"),
-    (rf"datasets/{DATASET_ID}/versions", "VersionsHandler"),
-    (rf"datasets/{DATASET_ID}/versions/(?P<number>[0-9]{{1,9}})", "VersionHandler"),
-    (rf"datasets/{DATASET_ID}/revert", "RevertHandler"),
-    (rf"datasets/{DATASET_ID}/transforms", "TransformsHandler"),
-    (rf"datasets/{DATASET_ID}/recipe", "RecipeHandler"),
-    (rf"datasets/{DATASET_ID}/export", "ExportHandler"),
-    (r"datasets/import", "ImportHandler"),
-    (rf"datasets/{DATASET_ID}/profile", "ProfileHandler"),
-    (rf"datasets/{DATASET_ID}/formula", "FormulaHandler"),
-    (r"openapi.yaml", "OpenAPIHandler"),
-    (r"charts/query", "ChartQueryHandler"),
-    (r"charts/schema", "ChartSchemaHandler"),
-]
+
+class Identity(Protocol):
+    """A host's own way of identifying callers, replacing jupyter-server's (the hub service's tokens)."""
+
+    async def prepare(self, handler: RequestHandler) -> None:
+        """Identify the caller (or refuse them) before the request's method runs."""
+
+    def current_user(self, handler: RequestHandler) -> Any: ...
+
+    def login_url(self, handler: RequestHandler) -> str: ...
+
+    def check_xsrf_cookie(self, handler: RequestHandler) -> None: ...
+
+    def xsrf_token(self, handler: RequestHandler) -> bytes: ...
+
+    def xsrf_token_id(self, handler: RequestHandler) -> str: ...
 
 
-def api_routes(
-    modules: Iterable[ModuleType], extra: Iterable[tuple[str, type]] = ()
-) -> list[tuple[str, type]]:
-    """A host's route table: every shared route bound to the host's class of that name, then ``extra``,
-    then the JSON 404 (``NotFoundHandler``) for anything else under the API."""
-    modules = list(modules)
+class Host(Protocol):
+    """What a host gives the shared handlers: the laptop extension and the hub service each are one."""
 
-    def handler(name: str) -> type:
-        for module in modules:
-            found = getattr(module, name, None)
-            if isinstance(found, type):
-                return found
-        raise LookupError(f"no {name} in {[m.__name__ for m in modules]}")
+    guarded: GuardedStore
+    charts: ChartEngine
+    heavy_pool: Executor
+    light_pool: Executor
+    #: seconds between two logged views of one chart by one user; None logs none
+    chart_view_every: float | None
+    #: None: jupyter-server identifies callers and its Authorizer decides
+    identity: Identity | None
+    #: largest upload accepted, in bytes
+    max_upload_bytes: int
 
-    return [
-        *((path, handler(name)) for path, name in SHARED_ROUTES),
-        *extra,
-        (CATCH_ALL, handler("NotFoundHandler")),
-    ]
+    def principal(self, handler: RequestHandler) -> Principal:
+        """The caller as the store sees them (403 when there is none)."""
+
+    def api_url(self, *parts: str) -> str:
+        """The URL path of ``parts`` under the API."""
+
+    def notify(self, handler: RequestHandler, action: str, dataset: dict[str, Any] | str) -> None:
+        """Tell front ends that a dataset was created, changed or deleted (``action``)."""
+
+    def uploaded(self, size: int) -> None:
+        """An upload of ``size`` bytes became a dataset (for the host's metrics)."""
+
+    def import_file(self, handler: RequestHandler, body: dict[str, Any]) -> tuple[Path, str]:
+        """``datasets/import``: the local file the ``{"path", "name"}`` body names, and the dataset name."""
+
+    def request_done(self, handler: RequestHandler) -> None:
+        """A request finished (for the host's metrics)."""
 
 
 def error_body(
@@ -98,8 +107,8 @@ def is_int(value: Any) -> bool:
 class APIMixin(RequestHandler):
     """JSON in and out, store work off the event loop, and the one error shape.
 
-    A host supplies :meth:`pool` (and may supply :attr:`api_log`); it keeps its own
-    identity, authorization and store calls.
+    A base class supplies :meth:`pool` (and may supply :attr:`api_log`): ``LiveGraphsHandler``
+    for the handlers both hosts serve, ``ServiceHandler`` for the hub service's own.
     """
 
     @property

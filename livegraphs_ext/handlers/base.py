@@ -1,60 +1,111 @@
-"""What every laptop handler shares: jupyter-server auth and the store; the rest is livegraphs_ext.rest."""
+"""The base of every livegraphs REST handler, on a laptop and on a hub.
+
+A handler is a jupyter-server ``APIHandler`` that works through its host (``Host`` in
+``livegraphs_ext.rest``), found in the application's settings as ``livegraphs_host``: the
+extension app on a laptop, the service app on a hub. On a laptop jupyter-server identifies the
+caller and its Authorizer decides (``@authorized``); a host with its own ``identity`` (the hub
+service, with the hub's tokens) takes those steps over, and its Authorizer decides.
+"""
 
 from __future__ import annotations
 
 from concurrent.futures import Executor
 from logging import Logger
-from typing import TYPE_CHECKING
+from typing import Any, cast
 
-from jupyter_server.auth.identity import PasswordIdentityProvider
+from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.base.handlers import APIHandler
-from jupyter_server.extension.handler import ExtensionHandlerMixin
+from tornado.web import HTTPError, RequestHandler
 
-from ..rest import APIMixin, error_body
-from ..store import DatasetStore
+from ..rest import APIMixin, Host, error_body
+from ..store import GuardedStore, Principal
 
-if TYPE_CHECKING:
-    from ..app import LiveGraphsApp
-
-#: The resource name jupyter-server's Authorizer sees for every livegraphs route.
+#: The resource name the Authorizer sees for every livegraphs route.
 AUTH_RESOURCE = "livegraphs"
+#: The application setting that holds the host.
+HOST_SETTING = "livegraphs_host"
 
-__all__ = ["AUTH_RESOURCE", "LiveGraphsHandler", "error_body"]
+__all__ = ["AUTH_RESOURCE", "HOST_SETTING", "LiveGraphsHandler", "error_body"]
 
 
-class LiveGraphsHandler(APIMixin, ExtensionHandlerMixin, APIHandler):
-    """Base of the REST handlers on a laptop: the extension's store, its pools and its user."""
+class LiveGraphsHandler(APIMixin, APIHandler):
+    """Base of the REST handlers: the host's guarded store, pools and caller."""
 
     auth_resource = AUTH_RESOURCE
 
     @property
-    def lg(self) -> LiveGraphsApp:
-        return self.extensionapp  # type: ignore[return-value]
+    def host(self) -> Host:
+        return cast(Host, self.settings[HOST_SETTING])
 
     @property
-    def store(self) -> DatasetStore:
-        return self.lg.store
+    def guarded(self) -> GuardedStore:
+        return self.host.guarded
+
+    @property
+    def principal(self) -> Principal:
+        return self.host.principal(self)
 
     @property
     def api_log(self) -> Logger:
         return self.log
 
-    @property
-    def username(self) -> str:
-        """Who owns what this request makes.
-
-        jupyter-server's own identity provider names token users at random per
-        session; on a laptop every one of them is the one local user, so datasets
-        belong to that user. Other providers (JupyterHub's) give stable names.
-        """
-        if isinstance(self.identity_provider, PasswordIdentityProvider):
-            return self.lg.local_user
-        user = self.current_user
-        return getattr(user, "username", None) or str(user)
-
     def pool(self, heavy: bool) -> Executor:
-        return self.lg.heavy_pool if heavy else self.lg.light_pool
+        return self.host.heavy_pool if heavy else self.host.light_pool
 
     def finish_typed(self, body: bytes, content_type: str) -> None:
         # APIHandler.finish would label the body application/json otherwise
         self.finish(body, set_content_type=content_type)
+
+    def on_finish(self) -> None:
+        self.host.request_done(self)
+        super().on_finish()
+
+    # -- identity: jupyter-server's, unless the host brings its own ------------------------------
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        identity = self.host.identity
+        if identity is None:
+            await super().prepare()
+        else:
+            await identity.prepare(self)
+
+    def get_current_user(self) -> Any:
+        identity = self.host.identity
+        return super().get_current_user() if identity is None else identity.current_user(self)
+
+    def get_login_url(self) -> str:
+        identity = self.host.identity
+        return super().get_login_url() if identity is None else identity.login_url(self)
+
+    def check_xsrf_cookie(self) -> None:
+        identity = self.host.identity
+        if identity is None:
+            super().check_xsrf_cookie()
+        else:
+            identity.check_xsrf_cookie(self)
+
+    @property
+    def xsrf_token(self) -> bytes:
+        identity = self.host.identity
+        return super().xsrf_token if identity is None else identity.xsrf_token(self)
+
+    @property
+    def _xsrf_token_id(self) -> str:
+        # JupyterHub's xsrf tokens are bound to the caller's session. In a single-user server
+        # JupyterHub gives jupyter-server's handlers this property itself; keep that one there.
+        identity = self.host.identity
+        if identity is None:
+            return super()._xsrf_token_id  # type: ignore[misc]
+        return identity.xsrf_token_id(self)
+
+    def set_default_headers(self) -> None:
+        if self.host.identity is None:
+            super().set_default_headers()
+        else:
+            RequestHandler.set_default_headers(self)
+
+    @allow_unauthenticated
+    def options(self, *args: Any, **kwargs: Any) -> None:
+        if self.host.identity is not None:
+            raise HTTPError(405)
+        super().options(*args, **kwargs)

@@ -10,13 +10,24 @@ from .base import LiveGraphsHandler
 
 
 class ChartQueryHandler(LiveGraphsHandler):
-    """``POST charts/query`` with ``{"spec": {...}}``: the chart's data, JSON or Arrow IPC (by ``Accept``)."""
+    """``POST charts/query {"spec"}``: a chart of a dataset the caller may read, JSON or Arrow IPC.
+
+    The format follows ``Accept``; a ``{"name"}`` dataset is the caller's own, else the newest
+    shared with them.
+    """
 
     @web.authenticated
     @authorized
     async def post(self) -> None:
         spec = self.chart_spec()
-        self.write_chart(await self.run(self.lg.charts.run, spec, user=self.username))
+        result = await self.run(
+            self.guarded.chart,
+            self.principal,
+            self.host.charts,
+            spec,
+            view_every=self.host.chart_view_every,
+        )
+        self.write_chart(result)
 
 
 class ChartSchemaHandler(LiveGraphsHandler):
@@ -26,3 +37,10 @@ class ChartSchemaHandler(LiveGraphsHandler):
     @authorized
     async def get(self) -> None:
         self.write_json(spec_schema())
+
+
+#: (path under the API root, handler): the chart routes, served by both hosts.
+ROUTES: list[tuple[str, type]] = [
+    (r"charts/query", ChartQueryHandler),
+    (r"charts/schema", ChartSchemaHandler),
+]

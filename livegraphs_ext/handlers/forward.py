@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlencode
 
 import orjson
@@ -25,7 +25,10 @@ from tornado.simple_httpclient import SimpleAsyncHTTPClient
 from tornado.web import HTTPError
 
 from .base import AUTH_RESOURCE, LiveGraphsHandler
-from .datasets import import_request
+from .local import import_request
+
+if TYPE_CHECKING:
+    from ..app import LiveGraphsApp
 
 #: Request headers passed on to the service; cookies and the caller's credentials never are.
 _REQUEST_HEADERS = ("Content-Type", "Content-Length", "Accept", "Content-Encoding")
@@ -58,6 +61,10 @@ class ForwardHandler(LiveGraphsHandler):
     #: the JSON body of a ``POST datasets/import``, which this server answers itself
     _import_body: bytearray | None = None
     _gone = False
+
+    @property
+    def lg(self) -> LiveGraphsApp:
+        return cast("LiveGraphsApp", self.host)
 
     async def prepare(self) -> None:  # type: ignore[override]
         await super().prepare()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..rest import not_found
+from ..rest import CATCH_ALL, not_found
 from .base import LiveGraphsHandler
 
 
@@ -27,3 +27,10 @@ class NotFoundHandler(LiveGraphsHandler):
         raise not_found(path)
 
     post = put = patch = delete = get
+
+
+#: (path under the API root, handler): the API's description, served by both hosts.
+ROUTES: list[tuple[str, type]] = [(r"openapi.yaml", OpenAPIHandler)]
+
+#: The last route of a host's API: anything else under it is a JSON 404.
+NOT_FOUND_ROUTE: tuple[str, type] = (CATCH_ALL, NotFoundHandler)

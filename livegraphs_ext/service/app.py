@@ -11,7 +11,7 @@ import asyncio
 import os
 import secrets
 import signal
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -22,20 +22,18 @@ from jupyterhub.utils import url_path_join
 from tornado import web
 from tornado.httpserver import HTTPServer
 from tornado.log import enable_pretty_logging
-from tornado.web import HTTPError
+from tornado.web import HTTPError, RequestHandler
 from traitlets import Int, Unicode, default
 from traitlets.config import Application
 
-from ..store import DatasetStore, GuardedStore, StoreConfig, default_root
+from ..config import StoreSettings
+from ..handlers.base import HOST_SETTING
+from ..store import DatasetStore, GuardedStore, Principal
 from ..store.charts import ChartEngine
-from ..store.ingest import IngestLimits
 from .admin import admin_routes
-from .auth import ADMIN_SCOPE, HubIdentified, authorized, principal_of
+from .auth import ADMIN_SCOPE, HubAuthorizer, HubIdentified, HubIdentity, authorized, principal_of
 from .handlers import API_ROUTES
 from .metrics import ServiceMetrics
-
-GiB = 1 << 30
-MiB = 1 << 20
 
 
 class OAuthCallbackHandler(HubOAuthCallbackHandler):
@@ -88,55 +86,26 @@ class MetricsHandler(HubIdentified):
         self.finish(body)
 
 
-class LiveGraphsService(Application):
-    """Datasets for every user of a JupyterHub, with owners, shares and an activity log."""
+class LiveGraphsService(StoreSettings, Application):
+    """Datasets for every user of a JupyterHub, with owners, shares and an activity log.
+
+    It is the host (``Host`` in ``livegraphs_ext.rest``) of the same API handlers as the laptop
+    extension, with the hub's identity; its store settings are :class:`StoreSettings`.
+    """
+
+    store: DatasetStore
+    guarded: GuardedStore
+    charts: ChartEngine
+    heavy_pool: Executor
+    light_pool: Executor
+    identity: HubIdentity
+    chart_view_every: float | None
 
     name = "livegraphs-service"
     description = "The livegraphs JupyterHub service"
 
     config_file = Unicode(
         "", config=True, help="A Python config file to load (c.LiveGraphsService.<name> = ...)."
-    )
-    data_dir = Unicode(
-        "",
-        config=True,
-        help="""Folder of the catalog (when SQLite), the Parquet files and upload staging; only this
-        service should be able to read it.
-        Empty means $LIVEGRAPHS_DATA_DIR, else <Jupyter data dir>/livegraphs.""",
-    )
-    catalog_url = Unicode(
-        "",
-        config=True,
-        help="""SQLAlchemy URL of the catalog, e.g. postgresql+psycopg://livegraphs@db/livegraphs.
-        Empty means a SQLite file, catalog.sqlite, inside data_dir.""",
-    )
-    max_upload_bytes = Int(10 * GiB, config=True, help="Largest upload accepted, in bytes. Default 10 GiB.")
-    max_decompressed_bytes = Int(
-        20 * GiB, config=True, help="Largest size a compressed upload may expand to."
-    )
-    max_columns = Int(2000, config=True, help="Most columns a dataset may have. Default 2000.")
-    max_line_bytes = Int(16 * MiB, config=True, help="Longest CSV line or JSON Lines record, in bytes.")
-    ingest_time_limit = Int(1800, config=True, help="Seconds an upload's parsing may take. Default 1800.")
-    max_problems = Int(100, config=True, help="Most validation problems listed in an upload's report.")
-    query_time_limit = Int(
-        60, config=True, help="Seconds a page query, change or export may run. Default 60."
-    )
-    duckdb_memory_limit = Unicode("1GB", config=True, help="DuckDB memory limit of the store's queries.")
-    heavy_workers = Int(2, config=True, help="Threads for uploads, changes and exports. Default 2.")
-    light_workers = Int(4, config=True, help="Threads for reads. Default 4.")
-    max_marks = Int(
-        5000,
-        config=True,
-        help="""Most marks (bars, points, cells, rows) a chart query returns. Default 5000.
-        Past it the engine keeps the largest groups, downsamples lines, bins dense scatter plots
-        or pages tables. A spec's own max_marks can only lower it.""",
-    )
-    chart_cache_bytes = Int(
-        64 * MiB,
-        config=True,
-        help="""Bytes of chart results kept in memory (least recently used dropped first), keyed by
-        dataset, version and spec; shared by all users, each query authorized first.
-        Default 64 MiB; 0 turns the cache off.""",
     )
     chart_view_seconds = Int(
         300,
@@ -177,34 +146,50 @@ class LiveGraphsService(Application):
         if self.config_file:
             self.load_config_file(self.config_file)
             self.parse_command_line(argv)  # the command line wins over the file
-        root = Path(self.data_dir or default_root())
+        root = self.store_root()
         root.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.root = root
-        self.store = DatasetStore(
-            StoreConfig(
-                root=root,
-                catalog_url=self.catalog_url or None,
-                ingest=IngestLimits(
-                    max_decompressed_bytes=self.max_decompressed_bytes,
-                    max_columns=self.max_columns,
-                    max_line_bytes=self.max_line_bytes,
-                    time_limit=float(self.ingest_time_limit),
-                    max_problems=self.max_problems,
-                ),
-                duckdb_memory_limit=self.duckdb_memory_limit,
-                query_timeout_ms=self.query_time_limit * 1000,
-            )
-        )
+        self.store = self.make_store()
         self.guarded = GuardedStore(self.store)
         self.metrics = ServiceMetrics(self.guarded)
-        self.charts = ChartEngine(self.store, max_marks=self.max_marks, cache_bytes=self.chart_cache_bytes)
-        self.heavy_pool = ThreadPoolExecutor(self.heavy_workers, thread_name_prefix="livegraphs-heavy")
-        self.light_pool = ThreadPoolExecutor(self.light_workers, thread_name_prefix="livegraphs-light")
+        self.charts = self.make_charts(self.store)
+        self.heavy_pool, self.light_pool = self.make_pools()
         self.hub_auth = HubOAuth(cache_max_age=self.identity_cache_seconds, base_url=self.prefix)
+        self.identity = HubIdentity(self.hub_auth, self.admin_scope)
+        self.chart_view_every = float(self.chart_view_seconds)
         self.log.info("livegraphs service: store at %s, catalog %s", root, self.catalog_url or "SQLite")
 
+    # -- the host of the shared handlers ---------------------------------------------------------
+
+    @property
+    def api_prefix(self) -> str:
+        return url_path_join(self.prefix, "api")
+
+    def principal(self, handler: RequestHandler) -> Principal:
+        return self.identity.principal(handler)
+
+    def api_url(self, *parts: str) -> str:
+        return "/".join([self.api_prefix.rstrip("/"), *parts])
+
+    def notify(self, handler: RequestHandler, action: str, dataset: dict[str, Any] | str) -> None:
+        pass  # front ends on a hub ask again; there is no event stream to them
+
+    def uploaded(self, size: int) -> None:
+        self.metrics.upload(size)
+
+    def import_file(self, handler: RequestHandler, body: dict[str, Any]) -> tuple[Path, str]:
+        raise HTTPError(
+            400,
+            "datasets/import copies a file of your Jupyter server: call it on your server "
+            "(livegraphs/api/datasets/import), or upload the file with POST datasets?name=",
+            reason="Bad Request",
+        )
+
+    def request_done(self, handler: RequestHandler) -> None:
+        self.metrics.observe_request(handler)
+
     def make_app(self) -> web.Application:
-        api_prefix = url_path_join(self.prefix, "api")
+        api_prefix = self.api_prefix
         handlers: list[Any] = [
             (url_path_join(self.prefix, "oauth_callback"), OAuthCallbackHandler),
             (url_path_join(self.prefix, "metrics"), MetricsHandler),
@@ -213,23 +198,20 @@ class LiveGraphsService(Application):
         handlers += [(url_path_join(api_prefix, path), handler) for path, handler in API_ROUTES]
         admin_handlers, admin_settings = admin_routes(self.prefix, self.guarded, self.root)
         handlers += admin_handlers
-        return web.Application(
-            handlers,
+        settings: dict[str, Any] = {
             **admin_settings,
-            hub_auth=self.hub_auth,
-            guarded=self.guarded,
-            metrics=self.metrics,
-            charts=self.charts,
-            chart_view_seconds=float(self.chart_view_seconds),
-            admin_scope=self.admin_scope,
-            api_prefix=api_prefix,
-            max_upload_bytes=self.max_upload_bytes,
-            heavy_pool=self.heavy_pool,
-            light_pool=self.light_pool,
-            cookie_secret=os.environ.get("LIVEGRAPHS_COOKIE_SECRET") or secrets.token_bytes(32),
-            xsrf_cookies=True,
-            login_url=self.hub_auth.login_url,
-        )
+            HOST_SETTING: self,
+            "hub_auth": self.hub_auth,
+            "authorizer": HubAuthorizer(),
+            "metrics": self.metrics,
+            "admin_scope": self.admin_scope,
+            "api_prefix": api_prefix,
+            "light_pool": self.light_pool,
+            "cookie_secret": os.environ.get("LIVEGRAPHS_COOKIE_SECRET") or secrets.token_bytes(32),
+            "xsrf_cookies": True,
+            "login_url": self.hub_auth.login_url,
+        }
+        return web.Application(handlers, **settings)
 
     async def serve(self) -> None:
         enable_pretty_logging()

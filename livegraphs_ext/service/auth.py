@@ -11,6 +11,8 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from jupyter_server.auth import Authorizer
+from jupyterhub._xsrf_utils import get_xsrf_token
 from jupyterhub.services.auth import HubOAuth, HubOAuthenticated, UserNotAllowed
 from tornado.web import HTTPError, RequestHandler
 
@@ -20,6 +22,8 @@ F = TypeVar("F", bound=Callable[..., Awaitable[None]])
 
 #: The hub scope that makes a user a livegraphs admin (besides being a hub admin).
 ADMIN_SCOPE = "custom:livegraphs:admin"
+#: How token callers start their Authorization header (they need no xsrf token).
+TOKEN_HEADERS = ("token ", "bearer ")
 
 
 def principal_of(model: dict[str, Any], admin_scope: str = ADMIN_SCOPE) -> Principal:
@@ -48,20 +52,7 @@ class HubIdentified(HubOAuthenticated, RequestHandler):
         self.hub_auth = self.settings["hub_auth"]
 
     async def prepare(self) -> None:
-        model = await self.hub_auth.get_user(self, sync=False)
-        allowed = None
-        if model:
-            try:
-                allowed = self.check_hub_user(model)
-            except UserNotAllowed:
-                raise HTTPError(
-                    403, f"{model.get('kind', 'user')} {model['name']} may not use livegraphs"
-                ) from None
-            if allowed is not None and allowed.get("kind", "user") != "user" and not self.allow_services:
-                raise HTTPError(403, "Only hub users may use this route", reason="Forbidden")
-            # ?token=... in a browser's URL: keep it in the service's cookie for the next requests
-            self.hub_auth._persist_url_token_if_set(self)
-        self._hub_auth_user_cache = allowed
+        await identify(self, self.hub_auth, self.check_hub_user, allow_services=self.allow_services)
 
     def get_current_user(self) -> dict[str, Any] | None:
         return getattr(self, "_hub_auth_user_cache", None)
@@ -78,9 +69,91 @@ class APIIdentified(HubIdentified):
     """API routes answer an anonymous caller 403, never a redirect to the login page."""
 
     def get_login_url(self) -> str:
-        raise HTTPError(
-            403, "Send a JupyterHub token (Authorization: token ...) or log in", reason="Forbidden"
-        )
+        raise anonymous()
+
+
+def anonymous() -> HTTPError:
+    return HTTPError(403, "Send a JupyterHub token (Authorization: token ...) or log in", reason="Forbidden")
+
+
+async def identify(
+    handler: RequestHandler,
+    hub_auth: HubOAuth,
+    check: Callable[[dict[str, Any]], dict[str, Any] | None],
+    *,
+    allow_services: bool,
+) -> None:
+    """Ask the hub who ``handler``'s caller is (once per request); keep the answer if ``check`` allows it."""
+    model = await hub_auth.get_user(handler, sync=False)
+    allowed = None
+    if model:
+        try:
+            allowed = check(model)
+        except UserNotAllowed:
+            raise HTTPError(
+                403, f"{model.get('kind', 'user')} {model['name']} may not use livegraphs"
+            ) from None
+        if allowed is not None and allowed.get("kind", "user") != "user" and not allow_services:
+            raise HTTPError(403, "Only hub users may use this route", reason="Forbidden")
+        # ?token=... in a browser's URL: keep it in the service's cookie for the next requests
+        hub_auth._persist_url_token_if_set(handler)
+    handler._hub_auth_user_cache = allowed  # type: ignore[attr-defined]
+
+
+class HubIdentity:
+    """The hub's identity steps for the shared API handlers (``Identity`` in ``livegraphs_ext.rest``).
+
+    What :class:`APIIdentified` does by inheritance, done for a handler that is a jupyter-server
+    ``APIHandler``: the hub's token or the service's OAuth cookie names the caller, who needs the
+    service's access scopes; cookie callers echo the session-bound ``_xsrf`` token.
+    """
+
+    def __init__(self, hub_auth: HubOAuth, admin_scope: str = ADMIN_SCOPE):
+        self.hub_auth = hub_auth
+        self.admin_scope = admin_scope
+
+    async def prepare(self, handler: RequestHandler) -> None:
+        await identify(handler, self.hub_auth, self.check_hub_user, allow_services=False)
+
+    def check_hub_user(self, model: dict[str, Any]) -> dict[str, Any]:
+        """The caller holds the service's access scopes (as ``HubAuthenticated.check_hub_user``)."""
+        model.setdefault("kind", "user")
+        scopes = self.hub_auth.access_scopes
+        if scopes and not self.hub_auth.check_scopes(scopes, model):
+            raise UserNotAllowed(model)
+        return model
+
+    def current_user(self, handler: RequestHandler) -> dict[str, Any] | None:
+        return getattr(handler, "_hub_auth_user_cache", None)
+
+    def principal(self, handler: RequestHandler) -> Principal:
+        model = self.current_user(handler)
+        if not model:
+            raise HTTPError(403)
+        return principal_of(model, self.admin_scope)
+
+    def login_url(self, handler: RequestHandler) -> str:
+        raise anonymous()
+
+    def check_xsrf_cookie(self, handler: RequestHandler) -> None:
+        # Token callers (kernels, servers, scripts) cannot be driven by another site; cookie callers must
+        # echo the _xsrf cookie in X-XSRFToken.
+        if handler.request.headers.get("Authorization", "").lower().startswith(TOKEN_HEADERS):
+            return
+        self.hub_auth.check_xsrf_cookie(handler)
+
+    def xsrf_token(self, handler: RequestHandler) -> bytes:
+        return get_xsrf_token(handler, cookie_path=self.hub_auth.base_url)
+
+    def xsrf_token_id(self, handler: RequestHandler) -> str:
+        return self.hub_auth._get_xsrf_token_id(handler)
+
+
+class HubAuthorizer(Authorizer):
+    """The service's Authorizer: hub users may call the API; per-dataset rights are the store's."""
+
+    def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
+        return bool(user) and user.get("kind", "user") == "user"
 
 
 def authorized(method: F) -> F:

@@ -1,15 +1,16 @@
-"""The service's REST API: the laptop extension's routes, plus shares, activity and admin figures.
+"""The service's REST API: the laptop's API (the same handlers), plus shares, activity and admin figures.
 
 Every dataset route goes through :class:`~livegraphs_ext.store.GuardedStore`, so
 what a caller may see or do is decided by the store's ACL for the
-:class:`~livegraphs_ext.store.Principal` the hub vouched for.
+:class:`~livegraphs_ext.store.Principal` the hub vouched for. The routes here are the
+service's alone; the ones both hosts serve are in ``livegraphs_ext.handlers``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from concurrent.futures import Executor
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import orjson
@@ -17,250 +18,41 @@ from tornado import web
 from tornado.log import app_log
 from tornado.web import HTTPError
 
-from ..rest import DATASET_ID, APIMixin, UploadBody, api_routes, not_found
+from ..handlers import API_ROUTES as SHARED_API_ROUTES
+from ..handlers.base import HOST_SETTING
+from ..handlers.meta import NOT_FOUND_ROUTE
+from ..rest import DATASET_ID, APIMixin
 from ..store import GuardedStore, StoreError
-from ..store.charts import spec_schema
 from ..store.events import parse_time
 from .auth import APIIdentified, authorized
 
-_TOKEN_HEADER = ("token ", "bearer ")
+if TYPE_CHECKING:
+    from .app import LiveGraphsService
 
 
 class ServiceHandler(APIMixin, APIIdentified):
-    """Base of the API handlers: hub identity, the guarded store, its pools, metrics (the rest: ..rest)."""
+    """Base of the service's own API handlers: hub identity, and the service's store, pools and metrics."""
+
+    @property
+    def host(self) -> LiveGraphsService:
+        return self.settings[HOST_SETTING]
 
     @property
     def guarded(self) -> GuardedStore:
-        return self.settings["guarded"]
+        return self.host.guarded
 
     def check_xsrf_cookie(self) -> None:
-        # Token callers (kernels, servers, scripts) cannot be driven by another site; cookie callers must
-        # echo the _xsrf cookie in X-XSRFToken.
-        auth = self.request.headers.get("Authorization", "").lower()
-        if auth.startswith(_TOKEN_HEADER):
-            return
-        super().check_xsrf_cookie()
+        # as for the shared handlers: token callers need none, cookie callers echo the _xsrf cookie
+        self.host.identity.check_xsrf_cookie(self)
 
     def pool(self, heavy: bool) -> Executor:
-        return self.settings["heavy_pool" if heavy else "light_pool"]
+        return self.host.heavy_pool if heavy else self.host.light_pool
 
     def api_url(self, *parts: str) -> str:
-        return "/".join([self.settings["api_prefix"].rstrip("/"), *parts])
+        return self.host.api_url(*parts)
 
     def on_finish(self) -> None:
-        metrics = self.settings.get("metrics")
-        if metrics is not None:
-            metrics.observe_request(self)
-
-
-@web.stream_request_body
-class DatasetsHandler(UploadBody, ServiceHandler):
-    """``GET datasets[?owner=&name=]`` lists what the caller may read; ``POST datasets?name=`` uploads."""
-
-    def upload_limit(self) -> int:
-        return self.settings["max_upload_bytes"]
-
-    async def prepare(self) -> None:
-        await super().prepare()
-        if self.request.method != "POST" or self._finished:
-            return
-        # Identify the caller before a single body byte is kept.
-        if not self.current_user:
-            raise HTTPError(403, "Send a JupyterHub token or log in", reason="Forbidden")
-        self.start_upload(self.guarded.store.staging_path)
-
-    @web.authenticated
-    @authorized
-    async def get(self) -> None:
-        datasets = await self.run(
-            self.guarded.list_datasets,
-            self.principal,
-            owner=self.get_argument("owner", None) or None,
-            name=self.get_argument("name", None) or None,
-        )
-        self.write_json({"datasets": datasets})
-
-    @web.authenticated
-    @authorized
-    async def post(self) -> None:
-        src = self.take_upload()
-        dataset = await self.run(
-            self.guarded.create_from_file,
-            self.principal,
-            src,
-            name=self.get_argument("name", None),
-            content_type=self.request.headers.get("Content-Type"),
-            filename=self.get_argument("filename", None),
-            cancel=self._cancel,
-            heavy=True,
-        )
-        metrics = self.settings.get("metrics")
-        if metrics is not None:
-            metrics.upload(self._received)
-        self.set_header("Location", self.api_url("datasets", dataset["id"]))
-        self.write_json(dataset, status=201)
-
-
-class DatasetHandler(ServiceHandler):
-    """One dataset: read (anyone it is shared with), rename (editors), delete (owner, admins)."""
-
-    @web.authenticated
-    @authorized
-    async def get(self, dataset_id: str) -> None:
-        self.write_json(await self.run(self.guarded.get, self.principal, dataset_id))
-
-    @web.authenticated
-    @authorized
-    async def patch(self, dataset_id: str) -> None:
-        name = self.new_name()
-        self.write_json(await self.run(self.guarded.rename, self.principal, dataset_id, name))
-
-    @web.authenticated
-    @authorized
-    async def delete(self, dataset_id: str) -> None:
-        await self.run(self.guarded.delete, self.principal, dataset_id, heavy=True)
-        self.write_no_content()
-
-
-class RowsHandler(ServiceHandler):
-    @web.authenticated
-    @authorized
-    async def get(self, dataset_id: str) -> None:
-        args = self.rows_args()
-        self.write_json(await self.run(self.guarded.rows, self.principal, dataset_id, **args))
-
-
-class VersionsHandler(ServiceHandler):
-    @web.authenticated
-    @authorized
-    async def get(self, dataset_id: str) -> None:
-        self.write_json({"versions": await self.run(self.guarded.versions, self.principal, dataset_id)})
-
-
-class VersionHandler(ServiceHandler):
-    @web.authenticated
-    @authorized
-    async def get(self, dataset_id: str, number: str) -> None:
-        self.write_json(await self.run(self.guarded.version, self.principal, dataset_id, int(number)))
-
-
-class RevertHandler(ServiceHandler):
-    @web.authenticated
-    @authorized
-    async def post(self, dataset_id: str) -> None:
-        version = self.revert_version()
-        self.write_json(await self.run(self.guarded.revert, self.principal, dataset_id, version), status=201)
-
-
-class TransformsHandler(ServiceHandler):
-    @web.authenticated
-    @authorized
-    async def post(self, dataset_id: str) -> None:
-        step, base = self.step_body()
-        result = await self.run(
-            self.guarded.apply_step, self.principal, dataset_id, step, base_version=base, heavy=True
-        )
-        self.write_json(result, status=201)
-
-
-class RecipeHandler(ServiceHandler):
-    @web.authenticated
-    @authorized
-    async def get(self, dataset_id: str) -> None:
-        version, fmt = self.recipe_args()
-        if fmt == "python":
-            code = await self.run(self.guarded.recipe_code, self.principal, dataset_id, version)
-            self.write_json({"code": code})
-        else:
-            steps = await self.run(self.guarded.recipe, self.principal, dataset_id, version)
-            self.write_json({"steps": steps})
-
-
-class ExportHandler(ServiceHandler):
-    """Download a version as CSV, Parquet or JSON; always an attachment, never rendered."""
-
-    @web.authenticated
-    @authorized
-    async def get(self, dataset_id: str) -> None:
-        fmt, version = self.export_args()
-        export = await self.run(self.guarded.export, self.principal, dataset_id, fmt, version, heavy=True)
-        await self.send_export(export)
-
-
-class ProfileHandler(ServiceHandler):
-    """``GET profile?column=NAME&version=``: one column's counts, range and histogram or top values."""
-
-    @web.authenticated
-    @authorized
-    async def get(self, dataset_id: str) -> None:
-        column = self.column_arg()
-        self.write_json(
-            await self.run(self.guarded.profile, self.principal, dataset_id, column, self.int_arg("version"))
-        )
-
-
-class FormulaHandler(ServiceHandler):
-    """``GET formula``: what an editor may complete; ``POST formula {"formula"}``: check one (readers)."""
-
-    @web.authenticated
-    @authorized
-    async def get(self, dataset_id: str) -> None:
-        items = await self.run(
-            self.guarded.formula_completions, self.principal, dataset_id, self.int_arg("version")
-        )
-        self.write_json({"completions": items})
-
-    @web.authenticated
-    @authorized
-    async def post(self, dataset_id: str) -> None:
-        formula, version = self.formula_body()
-        self.write_json(
-            await self.run(self.guarded.check_formula, self.principal, dataset_id, formula, version)
-        )
-
-
-class ImportHandler(ServiceHandler):
-    """``POST datasets/import``: the file is in the user's own server, which the service cannot read.
-
-    The user's server answers this route itself (it reads the file and streams it to
-    ``POST datasets?name=``); called on the service directly it explains where to send it.
-    """
-
-    @web.authenticated
-    @authorized
-    async def post(self) -> None:
-        raise HTTPError(
-            400,
-            "datasets/import copies a file of your Jupyter server: call it on your server "
-            "(livegraphs/api/datasets/import), or upload the file with POST datasets?name=",
-            reason="Bad Request",
-        )
-
-
-class ChartQueryHandler(ServiceHandler):
-    """``POST charts/query {"spec"}``: a chart of a dataset the caller may read, JSON or Arrow IPC."""
-
-    @web.authenticated
-    @authorized
-    async def post(self) -> None:
-        spec = self.chart_spec()
-        result = await self.run(
-            self.guarded.chart,
-            self.principal,
-            self.settings["charts"],
-            spec,
-            view_every=self.settings.get("chart_view_seconds"),
-        )
-        self.write_chart(result)
-
-
-class ChartSchemaHandler(ServiceHandler):
-    """``GET charts/schema``: the JSON Schema of a chart spec."""
-
-    @web.authenticated
-    @authorized
-    async def get(self) -> None:
-        self.write_json(spec_schema())
+        self.host.request_done(self)
 
 
 class SharesHandler(ServiceHandler):
@@ -388,32 +180,15 @@ class EngagementHandler(ServiceHandler):
         self.write_json(await self.run(self.guarded.engagement, self.principal, since=since, until=until))
 
 
-class OpenAPIHandler(ServiceHandler):
-    @web.authenticated
-    @authorized
-    async def get(self) -> None:
-        self.send_openapi()
+#: (path under the service's api/, handler): the routes only the service answers.
+SERVICE_ROUTES: list[tuple[str, type]] = [
+    (rf"datasets/{DATASET_ID}/shares", SharesHandler),
+    (rf"datasets/{DATASET_ID}/shares/(?P<kind>user|group)/(?P<name>[^/]+)", ShareHandler),
+    (r"user", UserHandler),
+    (r"events", EventsHandler),
+    (r"admin/engagement", EngagementHandler),
+]
 
-
-class NotFoundHandler(ServiceHandler):
-    """Unknown paths under the API answer in the API's error shape (after authentication)."""
-
-    @web.authenticated
-    @authorized
-    async def get(self, path: str) -> None:
-        raise not_found(path)
-
-    post = put = patch = delete = get
-
-
-#: (path under the service's api/, handler): the laptop API's routes, then the service's own.
-API_ROUTES: list[tuple[str, type]] = api_routes(
-    [sys.modules[__name__]],
-    extra=[
-        (rf"datasets/{DATASET_ID}/shares", SharesHandler),
-        (rf"datasets/{DATASET_ID}/shares/(?P<kind>user|group)/(?P<name>[^/]+)", ShareHandler),
-        (r"user", UserHandler),
-        (r"events", EventsHandler),
-        (r"admin/engagement", EngagementHandler),
-    ],
-)
+#: (path under the service's api/, handler): the API both hosts serve, the service's own routes,
+#: then a JSON 404 for anything else.
+API_ROUTES: list[tuple[str, type]] = [*SHARED_API_ROUTES, *SERVICE_ROUTES, NOT_FOUND_ROUTE]

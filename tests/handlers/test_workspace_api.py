@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
-from livegraphs_ext.handlers.datasets import DATASET_EVENT
+from livegraphs_ext.handlers.local import DATASET_EVENT
 
 from ..conftest import body
 

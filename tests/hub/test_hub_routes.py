@@ -10,20 +10,27 @@ from importlib.resources import files
 import pytest
 
 from livegraphs_ext.app import LiveGraphsApp
+from livegraphs_ext.handlers import API_ROUTES as SHARED_API_ROUTES
 from livegraphs_ext.handlers import ROUTES, STATIC_ROUTES
+from livegraphs_ext.handlers import charts as chart_handlers
+from livegraphs_ext.handlers import datasets as dataset_handlers
 from livegraphs_ext.handlers import forward as forward_handlers
+from livegraphs_ext.handlers import meta as meta_handlers
 from livegraphs_ext.handlers.forward import FORWARD_ROUTES
+from livegraphs_ext.service import LiveGraphsService
 from livegraphs_ext.service import app as service_app
 from livegraphs_ext.service import handlers as service_handlers
 from livegraphs_ext.service.admin import handlers as admin_handlers
-from livegraphs_ext.service.handlers import API_ROUTES
+from livegraphs_ext.service.handlers import API_ROUTES, SERVICE_ROUTES
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
 def test_every_service_handler_method_is_authenticated_and_authorized():
     missing, seen = [], 0
-    for module in (service_handlers, service_app, admin_handlers, forward_handlers):
+    # The service serves the shared dataset, chart and meta handlers too.
+    shared = (dataset_handlers, chart_handlers, meta_handlers)
+    for module in (service_handlers, service_app, admin_handlers, forward_handlers, *shared):
         tree = ast.parse(inspect.getsource(module))
         for cls in [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]:
             for fn in cls.body:
@@ -41,6 +48,41 @@ def test_the_service_serves_every_laptop_route():
     missing = {p for p, _ in ROUTES} - {p for p, _ in API_ROUTES}
     assert missing == set()
     assert API_ROUTES[-1][0] == ROUTES[-1][0] == r"(?P<path>.*)"
+
+
+def test_both_hosts_serve_the_same_api_with_the_same_handler_classes(monkeypatch, tmp_path):
+    # Given a laptop extension keeping its own data, and a hub service
+    for name in ("JUPYTERHUB_API_TOKEN", "LIVEGRAPHS_SERVICE_URL", "JUPYTERHUB_PUBLIC_URL"):
+        monkeypatch.delenv(name, raising=False)
+    laptop = LiveGraphsApp()
+    laptop.initialize_handlers()
+    service = LiveGraphsService(data_dir=str(tmp_path / "service"), prefix="/services/livegraphs/")
+    service.initialize([])
+    try:
+        app = service.make_app()
+    finally:
+        service.heavy_pool.shutdown()
+        service.light_pool.shutdown()
+        service.charts.close()
+        service.store.close()
+
+    # When each one's routes under its API prefix are listed
+    laptop_prefix = laptop.api_prefix + "/"
+    laptop_api = [(p[len(laptop_prefix) :], h) for p, h in laptop.handlers if p.startswith(laptop_prefix)]
+    service_prefix = "/services/livegraphs/api/"
+    service_api = [
+        (rule.matcher.regex.pattern[len(service_prefix) : -1], rule.target)
+        for rule in app.wildcard_router.rules
+        if rule.matcher.regex.pattern.startswith(service_prefix)
+    ]
+
+    # Then both serve the one shared table, the same classes in the same order, then a JSON 404;
+    # the service adds only its own routes (shares, user, events, admin) in between
+    shared = len(SHARED_API_ROUTES)
+    assert laptop_api[:shared] == service_api[:shared] == SHARED_API_ROUTES
+    assert laptop_api[shared:] == [ROUTES[-1]]
+    assert service_api[shared:] == [*SERVICE_ROUTES, ROUTES[-1]]
+    assert laptop_api == ROUTES and service_api == API_ROUTES
 
 
 def test_openapi_names_every_service_route():

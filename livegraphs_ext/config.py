@@ -1,0 +1,144 @@
+"""The settings of the dataset store, shared by both hosts.
+
+``StoreSettings`` is a traitlets configurable that the laptop extension (``LiveGraphsApp``)
+and the hub service (``LiveGraphsService``) both inherit, so every store setting is declared
+once and is set under either app's name: ``c.LiveGraphsApp.<name>`` on a laptop,
+``--LiveGraphsService.<name>`` on a hub.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from traitlets import Int, Unicode, default
+from traitlets.config import Configurable
+
+from .store import DatasetStore, StoreConfig, default_root
+from .store.charts import ChartEngine
+from .store.ingest import IngestLimits
+
+GiB = 1 << 30
+MiB = 1 << 20
+
+
+class StoreSettings(Configurable):
+    """Where the store keeps its data, its limits, DuckDB's limits, its worker pools and its charts."""
+
+    data_dir = Unicode(
+        "",
+        config=True,
+        help="""Folder that holds the catalog, the datasets' Parquet files and upload staging
+        (on a hub, only the service should be able to read it).
+        Empty means $LIVEGRAPHS_DATA_DIR if set, else <Jupyter data dir>/livegraphs (the default).""",
+    )
+    catalog_url = Unicode(
+        "",
+        config=True,
+        help="""SQLAlchemy URL of the catalog database, e.g. postgresql+psycopg://user@host/db.
+        Empty (the default) means a SQLite file, catalog.sqlite, inside data_dir.""",
+    )
+    max_upload_bytes = Int(
+        10 * GiB,
+        config=True,
+        help="""Largest upload accepted, in bytes, as sent (compressed or not). Default 10 GiB.
+        Larger uploads get 413 before any byte is stored when Content-Length is sent.""",
+    )
+    max_decompressed_bytes = Int(
+        20 * GiB,
+        config=True,
+        help="Largest size, in bytes, a compressed upload may expand to. Default 20 GiB; past it, 413.",
+    )
+    max_columns = Int(2000, config=True, help="Most columns a dataset may have. Default 2000; past it, 400.")
+    max_line_bytes = Int(
+        16 * MiB,
+        config=True,
+        help="Longest line (CSV) or record (JSON Lines) accepted, in bytes. Default 16 MiB; past it, 413.",
+    )
+    ingest_time_limit = Int(
+        1800,
+        config=True,
+        help="Seconds an upload's parsing and conversion may take. Default 1800; past it, 408.",
+    )
+    max_problems = Int(
+        100,
+        config=True,
+        help="""Most validation problems ({row, column, value, expected}) listed in an upload's report.
+        Default 100; the report also gives the total count.""",
+    )
+    query_time_limit = Int(
+        60,
+        config=True,
+        help="Seconds a page query, change or export may run in DuckDB. Default 60.",
+    )
+    duckdb_memory_limit = Unicode(
+        "1GB",
+        config=True,
+        help="DuckDB memory limit for the store's queries and ingests (e.g. '1GB'); DuckDB spills past it.",
+    )
+    duckdb_temp_limit = Unicode(
+        "4GB",
+        config=True,
+        help="Most disk one store query may spill to under data_dir (e.g. '4GB'); past it the query fails.",
+    )
+    heavy_workers = Int(
+        2,
+        config=True,
+        help="Threads for uploads, changes and exports. Default 2; reads have their own pool.",
+    )
+    light_workers = Int(4, config=True, help="Threads for reads (lists, pages, versions). Default 4.")
+    max_marks = Int(
+        5000,
+        config=True,
+        help="""Most marks (bars, points, cells, rows) a chart query returns. Default 5000.
+        Past it the engine keeps the largest groups, downsamples lines, bins dense scatter plots
+        or pages tables, and says so in the result's `reduction`.
+        A spec's own max_marks can only lower it.""",
+    )
+    chart_cache_bytes = Int(
+        64 * MiB,
+        config=True,
+        help="""Bytes of chart results kept in memory (least recently used dropped first), keyed by
+        dataset, version and spec (on a hub shared by all users, each query authorized first).
+        Default 64 MiB; 0 turns the cache off.""",
+    )
+
+    @default("data_dir")
+    def _default_data_dir(self) -> str:
+        return str(default_root())
+
+    def store_root(self) -> Path:
+        return Path(self.data_dir or default_root())
+
+    def make_store(self) -> DatasetStore:
+        """The dataset store these settings describe."""
+        limits = IngestLimits(
+            max_decompressed_bytes=self.max_decompressed_bytes,
+            max_columns=self.max_columns,
+            max_line_bytes=self.max_line_bytes,
+            time_limit=float(self.ingest_time_limit),
+            max_problems=self.max_problems,
+        )
+        return DatasetStore(
+            StoreConfig(
+                root=self.store_root(),
+                catalog_url=self.catalog_url or None,
+                ingest=limits,
+                duckdb_memory_limit=self.duckdb_memory_limit,
+                duckdb_temp_limit=self.duckdb_temp_limit,
+                query_timeout_ms=self.query_time_limit * 1000,
+                chart_max_marks=self.max_marks,
+                chart_cache_bytes=self.chart_cache_bytes,
+            )
+        )
+
+    def make_charts(self, store: DatasetStore) -> ChartEngine:
+        """The chart engine of ``store``: the store's own, so every chart query shares its pool and cache."""
+        return store.charts
+
+    def make_pools(self) -> tuple[ThreadPoolExecutor, ThreadPoolExecutor]:
+        """(heavy, light): the pools of store work; heavy work (ingest, changes, export) has its own."""
+        return (
+            ThreadPoolExecutor(self.heavy_workers, thread_name_prefix="livegraphs-heavy"),
+            ThreadPoolExecutor(self.light_workers, thread_name_prefix="livegraphs-light"),
+        )
