@@ -19,7 +19,7 @@ const text = await prettier.format(
  * Generated from ${source} by scripts/rules.mjs (\`jlpm build:rules\`):
  * edit the table there, not this file.
  */
-export const RULES = ${JSON.stringify(table)} as const;
+export const RULES = ${JSON.stringify(table)};
 `,
   { ...(await prettier.resolveConfig(target)), filepath: target }
 );

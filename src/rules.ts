@@ -84,4 +84,4 @@ export const RULES = {
       }
     }
   }
-} as const;
+};
