@@ -24,6 +24,7 @@ import traitlets
 
 from ..documents.dashboard import DashboardError, parse_dashboard
 from ..store.errors import StoreError
+from .rules import filter_condition
 from .widgets import ChartWidget, LiveGraphsWidget, _result_bytes
 
 #: Most distinct values a dropdown filter offers.
@@ -51,23 +52,6 @@ def read_dashboard(path: Path) -> dict[str, Any]:
         return parse_dashboard(text)
     except DashboardError as e:
         raise DashboardFileError(path, e.errors) from None
-
-
-def filter_condition(f: dict[str, Any]) -> dict[str, Any] | None:
-    """The condition a dashboard filter stands for (as the front end's ``filterCondition``)."""
-    value = f.get("value")
-    if not isinstance(value, list):
-        return None
-    if f.get("kind") == "dropdown":
-        return {"column": f["column"], "cmp": "in", "value": value} if value else None
-    lo, hi = ((None if v == "" else v) for v in [*value, None, None][:2])
-    if lo is not None and hi is not None:
-        return {"column": f["column"], "cmp": "between", "value": [lo, hi]}
-    if lo is not None:
-        return {"column": f["column"], "cmp": "ge", "value": lo}
-    if hi is not None:
-        return {"column": f["column"], "cmp": "le", "value": hi}
-    return None
 
 
 def _on_dataset(spec: dict[str, Any], dataset: str) -> bool:

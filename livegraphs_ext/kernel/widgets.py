@@ -23,6 +23,7 @@ import traitlets
 
 from ..store.errors import StoreError
 from .bundle import LOADER, bundle_bytes, bundle_hash
+from .rules import python_code, suggest_mark
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -32,10 +33,7 @@ _STATIC = Path(__file__).parents[1] / "static"
 
 AGGREGATES = ("sum", "mean", "median", "min", "max", "count", "distinct")
 TIME_UNITS = ("year", "quarter", "month", "week", "day", "hour", "minute")
-CHANNELS = ("x", "y", "color", "size", "row", "column", "label", "latitude", "longitude", "location")
 _CALL = re.compile(r"^\s*(\w+)\((.*)\)\s*$", re.DOTALL)
-_NUMERIC = {"integer", "float"}
-_TEMPORAL = {"date", "datetime"}
 
 FieldArg = str | dict[str, Any]
 
@@ -70,103 +68,6 @@ def field_ref(value: FieldArg, columns: set[str] | None = None) -> dict[str, Any
     else:
         ref["bin"] = True
     return ref
-
-
-def _role(ref: dict[str, Any] | None, types: dict[str, str]) -> str:
-    if not ref:
-        return "none"
-    if ref.get("aggregate"):
-        return "measure"
-    t = types.get(ref.get("field", ""))
-    if t is None:
-        return "none"
-    if ref.get("timeUnit") or t in _TEMPORAL:
-        return "time"
-    if t in _NUMERIC:
-        return "category" if ref.get("bin") else "continuous"
-    return "category"
-
-
-def suggest_mark(encoding: dict[str, Any], types: dict[str, str]) -> str:
-    """The mark that fits the fields, as the builder's "show me" picks it."""
-    if (encoding.get("latitude") and encoding.get("longitude")) or encoding.get("location"):
-        return "map"
-    x, y = _role(encoding.get("x"), types), _role(encoding.get("y"), types)
-    if x == "none" and y == "none":
-        return "pie" if encoding.get("color") or encoding.get("size") else "bar"
-    if "none" in (x, y):
-        one, ref = (y, encoding.get("y")) if x == "none" else (x, encoding.get("x"))
-        if one == "measure":
-            return "pie" if encoding.get("color") else "kpi"
-        if one == "continuous" or (one == "category" and ref and ref.get("bin")):
-            return "histogram"
-        return "line" if one == "time" else "bar"
-    if "time" in (x, y):
-        return "line"
-    if x == y == "category":
-        return "heatmap"
-    if {x, y} == {"category", "continuous"}:
-        return "box"
-    if "category" in (x, y):
-        return "bar"
-    if (encoding.get("x") or {}).get("bin") and y == "measure":
-        return "histogram"
-    return "scatter"
-
-
-def _shorthand(ref: dict[str, Any]) -> str | None:
-    """The shorthand string of a field reference, or None when only a dict says it exactly."""
-    field = ref.get("field")
-    extra = set(ref) - {"field", "aggregate", "timeUnit", "bin"}
-    if extra or ref.get("bin") not in (None, True) or (field is not None and ("(" in field or ")" in field)):
-        return None
-    if field is None:
-        return "count()" if ref.get("aggregate") == "count" else None
-    text = field
-    if ref.get("bin"):
-        text = f"bin({text})"
-    if ref.get("timeUnit"):
-        text = f"{ref['timeUnit']}({text})"
-    if ref.get("aggregate"):
-        text = f"{ref['aggregate']}({text})"
-    return text
-
-
-def _py(value: Any) -> str:
-    """A Python literal for a JSON value; strings as JSON escapes them (valid Python too)."""
-    if value is None or value is True or value is False:
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_py(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_py(str(k))}: {_py(v)}" for k, v in value.items()) + "}"
-    raise TypeError(f"not a JSON value: {value!r}")
-
-
-def _py_ref(ref: dict[str, Any]) -> str:
-    short = _shorthand(ref)
-    return _py(short) if short is not None else _py(ref)
-
-
-def python_code(spec: dict[str, Any], dataset: str | None = None) -> str:
-    """The ``lg.chart(...)`` line that recreates ``spec``."""
-    ds = spec.get("dataset") or {}
-    name = dataset or ds.get("name") or ds.get("id") or ""
-    args = [_py(name), f"mark={_py(spec.get('mark', 'bar'))}"]
-    enc = spec.get("encoding") or {}
-    args += [f"{ch}={_py_ref(enc[ch])}" for ch in CHANNELS if enc.get(ch)]
-    if enc.get("tooltip"):
-        args.append("tooltip=[" + ", ".join(_py_ref(r) for r in enc["tooltip"]) + "]")
-    for key in ("filters", "sort", "limit", "options", "title"):
-        if spec.get(key) not in (None, [], {}, ""):
-            args.append(f"{key}={_py(spec[key])}")
-    if ds.get("version") is not None:
-        args.append(f"version={_py(ds['version'])}")
-    return f"lg.chart({', '.join(args)})"
 
 
 def _result_bytes(result: Any) -> bytes:
@@ -347,7 +248,8 @@ def chart(
     Channels take a column name or a shorthand — ``"sum(revenue)"``,
     ``"month(order_date)"``, ``"bin(price)"``, ``"count()"`` — or a field
     reference dict. Other keywords (``stack="stacked"``, ``hole=0.5``, …) are
-    mark options. ``mark`` defaults to the builder's suggestion for the fields.
+    mark options. ``mark`` defaults to the builder's suggestion for the fields; with no
+    field placed there is none, and ``mark`` must be given.
 
     A first argument ending in ``.lgchart`` is a chart file (one chart spec as JSON); the
     chart draws that spec, and only ``height`` and ``max_marks`` may be given beside it.
@@ -370,10 +272,13 @@ def chart(
     encoding: dict[str, Any] = {ch: field_ref(v, names) for ch, v in given.items() if v is not None}
     if tooltip:
         encoding["tooltip"] = [field_ref(v, names) for v in tooltip]
+    mark = mark or suggest_mark(encoding, types)
+    if mark is None:
+        raise ValueError("nothing to draw: give a field (x=, y=, color=, ...) or a mark=")
     spec: dict[str, Any] = {
         "version": 1,
         "dataset": {"id": info["id"], **({"version": version} if version is not None else {})},
-        "mark": mark or suggest_mark(encoding, types),
+        "mark": mark,
         "encoding": encoding,
     }
     opts = {**(options or {}), **mark_options}

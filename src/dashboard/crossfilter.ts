@@ -11,6 +11,7 @@ import {
   IFilterCondition,
   ISpan
 } from '../charts/types';
+import { RULES } from '../rules';
 import { IDashboardFilter } from './types';
 
 /**
@@ -44,55 +45,93 @@ export function datasetKey(spec: IChartDraft): string | null {
 }
 
 /**
- * The day after an ISO date (`2024-03-31` → `2024-04-01`); the text as it
- * is when it is not a date.
+ * How one bound of a filter becomes a condition.
  */
-function dayAfter(value: unknown): unknown {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(value));
-  if (!m) {
-    return value;
-  }
-  const next = new Date(
-    Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + 1)
-  );
-  return next.toISOString().slice(0, 10);
+interface IBoundRule {
+  cmp: string;
+  nextDay?: boolean;
 }
 
 /**
- * The condition a dashboard filter stands for, or null when it restricts nothing.
+ * How a kind of filter becomes a condition: the values picked (`list`), or
+ * `[from, to]` bounds.
+ */
+interface IKindRule {
+  list?: string;
+  from?: IBoundRule;
+  to?: IBoundRule;
+  both?: string;
+}
+
+const CONDITIONS = RULES.filterConditions;
+const KINDS: Readonly<Record<string, IKindRule>> = CONDITIONS.kinds;
+
+/**
+ * The day after an ISO date (`2024-03-31` → `2024-04-01`); the value as it
+ * is when it is not a date.
+ */
+function dayAfter(value: unknown): unknown {
+  const m =
+    typeof value === 'string' && /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!m) {
+    return value;
+  }
+  const [y, mo, d] = [Number(m[1]), Number(m[2]) - 1, Number(m[3])];
+  const day = new Date(Date.UTC(2000, mo, d));
+  day.setUTCFullYear(y);
+  if (day.getUTCMonth() !== mo || day.getUTCDate() !== d) {
+    return value; // not a real day, like 2024-02-30
+  }
+  day.setUTCDate(d + 1);
+  const text = day.toISOString().slice(0, 10);
+  return y >= 1 && day.getUTCFullYear() <= 9999 ? text : value;
+}
+
+function bound(column: string, rule: IBoundRule, value: unknown): IFilter {
+  return {
+    column,
+    cmp: rule.cmp,
+    value: rule.nextDay ? dayAfter(value) : value
+  };
+}
+
+/**
+ * The condition a dashboard filter stands for, or null when it restricts
+ * nothing; the rules are the table in `RULES.filterConditions`, shared with
+ * the kernel's `filter_condition`.
  *
  * A date range holds both of its days whole, also on a datetime column:
  * `[from, to]` is `column >= from and column < the day after to`.
  */
 export function filterCondition(filter: IDashboardFilter): IFilter | null {
-  const value = filter.value;
+  const value: unknown = filter.value;
   if (!Array.isArray(value)) {
     return null;
   }
-  if (filter.kind === 'dropdown') {
-    return value.length ? { column: filter.column, cmp: 'in', value } : null;
+  const kind = KINDS[filter.kind] ?? KINDS[CONDITIONS.default];
+  const column = filter.column;
+  if (kind.list) {
+    return value.length ? { column, cmp: kind.list, value } : null;
   }
-  const [lo, hi] = value.map(v => (v === '' ? null : v));
-  if (filter.kind === 'daterange') {
-    const parts: IFilterCondition[] = [];
-    if (lo !== null && lo !== undefined) {
-      parts.push({ column: filter.column, cmp: 'ge', value: lo });
-    }
-    if (hi !== null && hi !== undefined) {
-      parts.push({ column: filter.column, cmp: 'lt', value: dayAfter(hi) });
-    }
-    return parts.length > 1
-      ? { combine: 'and', conditions: parts }
-      : (parts[0] ?? null);
+  const [lo, hi] = [value[0], value[1]].map(v =>
+    v === '' || v === undefined ? null : v
+  );
+  if (lo !== null && hi !== null) {
+    return kind.both === 'and'
+      ? {
+          combine: 'and',
+          conditions: [
+            bound(column, kind.from!, lo),
+            bound(column, kind.to!, hi)
+          ]
+        }
+      : { column, cmp: kind.both!, value: [lo, hi] };
   }
-  if (lo !== null && lo !== undefined && hi !== null && hi !== undefined) {
-    return { column: filter.column, cmp: 'between', value: [lo, hi] };
+  if (lo !== null) {
+    return bound(column, kind.from!, lo);
   }
-  if (lo !== null && lo !== undefined) {
-    return { column: filter.column, cmp: 'ge', value: lo };
-  }
-  if (hi !== null && hi !== undefined) {
-    return { column: filter.column, cmp: 'le', value: hi };
+  if (hi !== null) {
+    return bound(column, kind.to!, hi);
   }
   return null;
 }

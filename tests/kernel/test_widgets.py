@@ -68,6 +68,15 @@ def test_chart_builds_the_spec_from_shorthands(lg_sales: dict[str, Any]):
     assert c.error == ""
 
 
+def test_chart_with_nothing_placed_and_no_mark_names_what_is_missing(lg_sales: dict[str, Any]):
+    # When a chart is asked for with no field and no mark, "show me" has nothing to suggest
+    with pytest.raises(ValueError, match="nothing to draw"):
+        lg.chart("sales")
+
+    # Then a mark alone still makes a chart
+    assert lg.chart("sales", mark="kpi").spec["mark"] == "kpi"
+
+
 def test_spec_round_trips_and_result_bytes_decode_to_the_engines_result(
     lg_sales: dict[str, Any], lg_nb_store: DatasetStore
 ):

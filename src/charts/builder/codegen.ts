@@ -1,8 +1,14 @@
 /**
- * The Python line that recreates a chart: `lg.chart("sales", mark="bar", ...)`.
+ * The Python line that recreates a chart: `lg.chart("sales", mark="bar", ...)`,
+ * written by the rules in `RULES.pythonCode`, shared with the kernel's
+ * `python_code`.
  */
-import { refShorthand } from '../text';
+import { RULES } from '../../rules';
 import { IChartSpec, IFieldRef } from '../types';
+import { given } from './showme';
+
+const CODE = RULES.pythonCode;
+const SKIP = new Set(CODE.skip.map(v => JSON.stringify(v)));
 
 /**
  * A Python string literal (JSON's escapes are valid Python escapes).
@@ -39,65 +45,74 @@ function pyValue(value: unknown): string {
   return `{${entries.join(', ')}}`;
 }
 
-const SHORTHAND_SAFE = /^[^()]*$/;
-
 /**
- * A channel's value: the shorthand string when it reads back unambiguously,
- * the field-reference dict otherwise.
+ * The shorthand of a field reference (`sum(revenue)`, `count()`), or null
+ * when only a dict says it exactly.
  */
+function shorthand(ref: IFieldRef): string | null {
+  const rule = CODE.shorthand;
+  const field = ref.field;
+  if (field === undefined || field === null) {
+    return JSON.stringify(ref) === JSON.stringify(rule.noField)
+      ? 'count()'
+      : null;
+  }
+  const keys: ReadonlyArray<string> = rule.keys;
+  if (
+    Object.keys(ref).some(k => !keys.includes(k)) ||
+    (ref.bin !== undefined && ref.bin !== null && ref.bin !== true) ||
+    typeof field !== 'string' ||
+    [...rule.reserved].some(c => field.includes(c))
+  ) {
+    return null;
+  }
+  let text = field;
+  for (const key of rule.wrap) {
+    const v = ref[key as keyof IFieldRef];
+    if (v) {
+      // bin(…) is named by its key, the others by their value: sum(…), month(…)
+      text = `${v === true ? key : v}(${text})`;
+    }
+  }
+  return text;
+}
+
 function pyRef(ref: IFieldRef): string {
-  const plain =
-    !ref.title &&
-    (ref.bin === undefined || ref.bin === true) &&
-    SHORTHAND_SAFE.test(ref.field ?? '') &&
-    (ref.field !== undefined || ref.aggregate === 'count');
-  return plain ? pyString(refShorthand(ref)) : pyValue(ref);
+  const short = shorthand(ref);
+  return short === null ? pyValue(ref) : pyString(short);
 }
 
 /**
  * The Python line for a spec; `dataset` is the name the user knows it by.
  */
 export function pythonCode(spec: IChartSpec, dataset?: string): string {
-  const name = dataset ?? spec.dataset.name ?? spec.dataset.id ?? '';
-  const args: string[] = [pyString(name), `mark=${pyString(spec.mark)}`];
-  const enc = spec.encoding;
-  for (const channel of [
-    'x',
-    'y',
-    'color',
-    'size',
-    'row',
-    'column',
-    'label',
-    'latitude',
-    'longitude',
-    'location'
-  ] as const) {
+  const name = dataset || spec.dataset?.name || spec.dataset?.id || '';
+  const mark = spec.mark || CODE.defaultMark;
+  const args: string[] = [pyString(name), `mark=${pyString(mark)}`];
+  const enc = (spec.encoding ?? {}) as Record<string, unknown>;
+  for (const channel of CODE.channels) {
     const ref = enc[channel];
-    if (ref) {
-      args.push(`${channel}=${pyRef(ref)}`);
+    if (given(ref)) {
+      args.push(`${channel}=${pyRef(ref as IFieldRef)}`);
     }
   }
-  if (enc.tooltip?.length) {
-    args.push(`tooltip=[${enc.tooltip.map(pyRef).join(', ')}]`);
+  for (const channel of CODE.listChannels) {
+    const refs = enc[channel] as IFieldRef[] | undefined;
+    if (refs?.length) {
+      args.push(`${channel}=[${refs.map(pyRef).join(', ')}]`);
+    }
   }
-  if (spec.filters?.length) {
-    args.push(`filters=${pyValue(spec.filters)}`);
+  for (const keyword of CODE.keywords) {
+    let value: unknown = spec;
+    for (const step of keyword.path) {
+      value =
+        value && typeof value === 'object' && !Array.isArray(value)
+          ? (value as Record<string, unknown>)[step]
+          : undefined;
+    }
+    if (!SKIP.has(JSON.stringify(value ?? null))) {
+      args.push(`${keyword.name}=${pyValue(value)}`);
+    }
   }
-  if (spec.sort) {
-    args.push(`sort=${pyValue(spec.sort)}`);
-  }
-  if (spec.limit !== undefined) {
-    args.push(`limit=${spec.limit}`);
-  }
-  if (spec.options && Object.keys(spec.options).length) {
-    args.push(`options=${pyValue(spec.options)}`);
-  }
-  if (spec.title) {
-    args.push(`title=${pyString(spec.title)}`);
-  }
-  if (spec.dataset.version !== undefined) {
-    args.push(`version=${spec.dataset.version}`);
-  }
-  return `lg.chart(${args.join(', ')})`;
+  return `${CODE.call}(${args.join(', ')})`;
 }
