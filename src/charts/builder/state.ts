@@ -4,6 +4,7 @@
  * shelves do not show but a loaded spec had (kept as it was).
  */
 import {
+  Channel,
   IChartDraft,
   IChartOptions,
   IChartSpec,
@@ -17,18 +18,7 @@ import { IFilterState } from './editors';
 /**
  * A shelf: an encoding channel, the tooltip list or the filters.
  */
-export type ShelfId =
-  | 'x'
-  | 'y'
-  | 'color'
-  | 'size'
-  | 'row'
-  | 'column'
-  | 'latitude'
-  | 'longitude'
-  | 'location'
-  | 'tooltip'
-  | 'filters';
+export type ShelfId = Exclude<Channel, 'label'> | 'tooltip' | 'filters';
 
 /**
  * Marks that need a value on y; the builder counts records when none is given.
