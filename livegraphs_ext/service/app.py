@@ -32,7 +32,7 @@ from ..store import DatasetStore, GuardedStore, Principal
 from ..store.charts import ChartEngine
 from .admin import admin_routes
 from .auth import ADMIN_SCOPE, HubAuthorizer, HubIdentified, HubIdentity, authorized, principal_of
-from .handlers import API_ROUTES
+from .handlers import API_ROUTES, RateLimit
 from .metrics import ServiceMetrics
 
 
@@ -100,6 +100,7 @@ class LiveGraphsService(StoreSettings, Application):
     light_pool: Executor
     identity: HubIdentity
     chart_view_every: float | None
+    view_reports: RateLimit
 
     name = "livegraphs-service"
     description = "The livegraphs JupyterHub service"
@@ -112,6 +113,12 @@ class LiveGraphsService(StoreSettings, Application):
         config=True,
         help="""A chart query logs a chart_view event at most once per this many seconds per user
         and dataset, so building a chart counts as one view. Default 300; 0 logs every query.""",
+    )
+    view_reports_per_minute = Int(
+        60,
+        config=True,
+        help="""How many chart or dashboard views (POST events) each user may report a minute, in
+        bursts of up to as many; more are refused (429 with Retry-After). Default 60; 0 is no limit.""",
     )
     admin_scope = Unicode(
         ADMIN_SCOPE,
@@ -157,6 +164,7 @@ class LiveGraphsService(StoreSettings, Application):
         self.hub_auth = HubOAuth(cache_max_age=self.identity_cache_seconds, base_url=self.prefix)
         self.identity = HubIdentity(self.hub_auth, self.admin_scope)
         self.chart_view_every = float(self.chart_view_seconds)
+        self.view_reports = RateLimit(self.view_reports_per_minute)
         self.log.info("livegraphs service: store at %s, catalog %s", root, self.catalog_url or "SQLite")
 
     # -- the host of the shared handlers ---------------------------------------------------------
