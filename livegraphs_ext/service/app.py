@@ -21,8 +21,9 @@ from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler
 from jupyterhub.utils import url_path_join
 from tornado import web
 from tornado.httpserver import HTTPServer
+from tornado.httputil import HTTPHeaders
 from tornado.log import enable_pretty_logging
-from tornado.web import HTTPError, RequestHandler
+from tornado.web import HTTPError, OutputTransform, RequestHandler
 from traitlets import Int, Unicode, default
 from traitlets.config import Application
 
@@ -34,6 +35,27 @@ from .admin import admin_routes
 from .auth import ADMIN_SCOPE, HubAuthorizer, HubIdentified, HubIdentity, authorized, principal_of
 from .handlers import API_ROUTES, RateLimit
 from .metrics import ServiceMetrics
+
+#: The policy of every answer but an HTML page: JSON, text and files load and frame nothing.
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+
+class SecurityHeaders(OutputTransform):
+    """``nosniff`` on every answer of the service, and :data:`API_CSP` on all but HTML pages.
+
+    Applied as the answer is sent, so error answers (which start from cleared headers) get them
+    too. A handler that sets its own policy (the admin pages) keeps it.
+    """
+
+    def transform_first_chunk(
+        self, status_code: int, headers: HTTPHeaders, chunk: bytes, finishing: bool
+    ) -> tuple[int, HTTPHeaders, bytes]:
+        if "X-Content-Type-Options" not in headers:
+            headers["X-Content-Type-Options"] = "nosniff"
+        html = headers.get("Content-Type", "").startswith("text/html")
+        if not html and "Content-Security-Policy" not in headers:
+            headers["Content-Security-Policy"] = API_CSP
+        return status_code, headers, chunk
 
 
 class OAuthCallbackHandler(HubOAuthCallbackHandler):
@@ -219,7 +241,7 @@ class LiveGraphsService(StoreSettings, Application):
             "xsrf_cookies": True,
             "login_url": self.hub_auth.login_url,
         }
-        return web.Application(handlers, **settings)
+        return web.Application(handlers, transforms=[SecurityHeaders], **settings)
 
     async def serve(self) -> None:
         enable_pretty_logging()

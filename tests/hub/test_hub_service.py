@@ -756,3 +756,15 @@ def test_view_reports_are_small_plain_and_rate_limited(hub: Hub, tokens: dict[st
     ).json()
     assert log["total"] == 1 + statuses.count(204)
     assert {e["detail"].get("chart") for e in log["events"]} == {"Sales", None}
+
+
+def test_api_answers_carry_nosniff_and_a_policy_that_allows_nothing(hub: Hub, tokens: dict[str, str]):
+    api = hub.service_url + "api/"
+    for r in (
+        call(api, tokens["ada"], "GET", "user"),
+        call(api, tokens["ada"], "GET", "datasets"),
+        call(api, tokens["ada"], "GET", "datasets/nope"),  # an error answer too
+        call(api, None, "GET", "user"),
+    ):
+        assert r.headers["X-Content-Type-Options"] == "nosniff", r.url
+        assert r.headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'", r.url
