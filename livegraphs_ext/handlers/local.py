@@ -7,6 +7,7 @@ stream (jupyter_events).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,9 @@ DATASET_EVENT = "https://events.livegraphs.dev/dataset/v1"
 def local_file(handler: Any, path: str) -> Path:
     """The file ``path`` of the Jupyter file browser on this server's disk: inside its root, not hidden.
 
-    404 for anything else, so what exists outside the root cannot be probed.
+    The root and the file are compared by their real paths, so a symbolic link (to a file or a
+    folder) cannot lead out of the root. 404 for anything else, the same answer as for a missing
+    file, so what exists outside the root cannot be probed. The real path is what is read.
     """
     contents = handler.serverapp.contents_manager
     resolve = getattr(contents, "_get_os_path", None)
@@ -30,16 +33,23 @@ def local_file(handler: Any, path: str) -> Path:
         raise HTTPError(
             400, "This server's files are not on its disk; upload the file instead", reason="Bad Request"
         )
+    missing = HTTPError(404, f"No such file: {path[:200]!r}", reason="Not Found")
     try:
-        # _get_os_path refuses paths outside the server's root folder (404).
+        # _get_os_path refuses paths outside the server's root folder (404), but not links out of it.
         local = Path(resolve(path.strip("/")))
     except HTTPError:
-        raise HTTPError(404, f"No such file: {path[:200]!r}", reason="Not Found") from None
-    root = getattr(contents, "root_dir", None)
-    hidden = root is not None and is_hidden(str(local), root)
-    if (hidden and not contents.allow_hidden) or not local.is_file():
-        raise HTTPError(404, f"No such file: {path[:200]!r}", reason="Not Found")
-    return local
+        raise missing from None
+    root_dir = getattr(contents, "root_dir", None)
+    if root_dir is None:
+        raise missing
+    root = Path(os.path.realpath(root_dir))
+    real = Path(os.path.realpath(local))
+    if not real.is_relative_to(root) or not real.is_file():
+        raise missing
+    hidden = is_hidden(str(local), root_dir) or is_hidden(str(real), str(root))
+    if hidden and not contents.allow_hidden:
+        raise missing
+    return real
 
 
 def import_request(handler: Any, body: dict[str, Any]) -> tuple[Path, str]:

@@ -21,8 +21,9 @@ from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler
 from jupyterhub.utils import url_path_join
 from tornado import web
 from tornado.httpserver import HTTPServer
+from tornado.httputil import HTTPHeaders
 from tornado.log import enable_pretty_logging
-from tornado.web import HTTPError, RequestHandler
+from tornado.web import HTTPError, OutputTransform, RequestHandler
 from traitlets import Int, Unicode, default
 from traitlets.config import Application
 
@@ -32,8 +33,29 @@ from ..store import DatasetStore, GuardedStore, Principal
 from ..store.charts import ChartEngine
 from .admin import admin_routes
 from .auth import ADMIN_SCOPE, HubAuthorizer, HubIdentified, HubIdentity, authorized, principal_of
-from .handlers import API_ROUTES
+from .handlers import API_ROUTES, RateLimit
 from .metrics import ServiceMetrics
+
+#: The policy of every answer but an HTML page: JSON, text and files load and frame nothing.
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+
+class SecurityHeaders(OutputTransform):
+    """``nosniff`` on every answer of the service, and :data:`API_CSP` on all but HTML pages.
+
+    Applied as the answer is sent, so error answers (which start from cleared headers) get them
+    too. A handler that sets its own policy (the admin pages) keeps it.
+    """
+
+    def transform_first_chunk(
+        self, status_code: int, headers: HTTPHeaders, chunk: bytes, finishing: bool
+    ) -> tuple[int, HTTPHeaders, bytes]:
+        if "X-Content-Type-Options" not in headers:
+            headers["X-Content-Type-Options"] = "nosniff"
+        html = headers.get("Content-Type", "").startswith("text/html")
+        if not html and "Content-Security-Policy" not in headers:
+            headers["Content-Security-Policy"] = API_CSP
+        return status_code, headers, chunk
 
 
 class OAuthCallbackHandler(HubOAuthCallbackHandler):
@@ -100,6 +122,7 @@ class LiveGraphsService(StoreSettings, Application):
     light_pool: Executor
     identity: HubIdentity
     chart_view_every: float | None
+    view_reports: RateLimit
 
     name = "livegraphs-service"
     description = "The livegraphs JupyterHub service"
@@ -112,6 +135,12 @@ class LiveGraphsService(StoreSettings, Application):
         config=True,
         help="""A chart query logs a chart_view event at most once per this many seconds per user
         and dataset, so building a chart counts as one view. Default 300; 0 logs every query.""",
+    )
+    view_reports_per_minute = Int(
+        60,
+        config=True,
+        help="""How many chart or dashboard views (POST events) each user may report a minute, in
+        bursts of up to as many; more are refused (429 with Retry-After). Default 60; 0 is no limit.""",
     )
     admin_scope = Unicode(
         ADMIN_SCOPE,
@@ -157,6 +186,7 @@ class LiveGraphsService(StoreSettings, Application):
         self.hub_auth = HubOAuth(cache_max_age=self.identity_cache_seconds, base_url=self.prefix)
         self.identity = HubIdentity(self.hub_auth, self.admin_scope)
         self.chart_view_every = float(self.chart_view_seconds)
+        self.view_reports = RateLimit(self.view_reports_per_minute)
         self.log.info("livegraphs service: store at %s, catalog %s", root, self.catalog_url or "SQLite")
 
     # -- the host of the shared handlers ---------------------------------------------------------
@@ -211,7 +241,7 @@ class LiveGraphsService(StoreSettings, Application):
             "xsrf_cookies": True,
             "login_url": self.hub_auth.login_url,
         }
-        return web.Application(handlers, **settings)
+        return web.Application(handlers, transforms=[SecurityHeaders], **settings)
 
     async def serve(self) -> None:
         enable_pretty_logging()

@@ -9,11 +9,13 @@ service's alone; the ones both hosts serve are in ``livegraphs_ext.handlers``.
 from __future__ import annotations
 
 import datetime as dt
+import math
+import threading
+import time
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-import orjson
 from tornado import web
 from tornado.log import app_log
 from tornado.web import HTTPError
@@ -21,9 +23,9 @@ from tornado.web import HTTPError
 from ..handlers import API_ROUTES as SHARED_API_ROUTES
 from ..handlers.base import HOST_SETTING
 from ..handlers.meta import NOT_FOUND_ROUTE
-from ..rest import DATASET_ID, APIMixin
+from ..rest import DATASET_ID, APIMixin, error_body
 from ..store import GuardedStore, StoreError
-from ..store.events import parse_time
+from ..store.events import check_view_detail, parse_time
 from .auth import APIIdentified, authorized
 
 if TYPE_CHECKING:
@@ -124,10 +126,47 @@ def _time_args(handler: ServiceHandler) -> dict[str, dt.datetime | None]:
         raise HTTPError(400, e.message, reason=e.reason) from None
 
 
+#: The largest ``POST events`` body: a view report is a few short fields.
+MAX_VIEW_REPORT_BYTES = 4096
+
+
+class RateLimit:
+    """A token bucket per user: ``per_minute`` requests a minute, in bursts of up to ``per_minute``.
+
+    ``per_minute`` 0 means no limit.
+    """
+
+    def __init__(self, per_minute: int):
+        self.per_minute = per_minute
+        self._buckets: dict[str, tuple[float, float]] = {}  # user: (tokens, when counted)
+        self._lock = threading.Lock()
+
+    def take(self, user: str) -> float:
+        """Count one request of ``user``: 0 if allowed, else the seconds until the next one is."""
+        if self.per_minute <= 0:
+            return 0.0
+        rate = self.per_minute / 60.0
+        now = time.monotonic()
+        with self._lock:
+            tokens, then = self._buckets.get(user, (float(self.per_minute), now))
+            tokens = min(float(self.per_minute), tokens + (now - then) * rate)
+            if tokens >= 1:
+                self._buckets[user] = (tokens - 1, now)
+                return 0.0
+            self._buckets[user] = (tokens, now)
+            if len(self._buckets) > 10_000:  # forget full buckets: they are the default
+                full = [u for u, (t, w) in self._buckets.items() if t + (now - w) * rate >= self.per_minute]
+                for u in full:
+                    del self._buckets[u]
+            return (1 - tokens) / rate
+
+
 class EventsHandler(ServiceHandler):
     """``GET events`` (admins): the activity log, filtered.
 
-    ``POST events``: report a chart or dashboard view of a dataset the caller may read.
+    ``POST events``: report a chart or dashboard view of a dataset the caller may read. The body is
+    at most :data:`MAX_VIEW_REPORT_BYTES` (413), each user may report ``view_reports_per_minute``
+    times a minute (429 with ``Retry-After``), and ``detail`` has only the documented short fields.
     """
 
     @web.authenticated
@@ -155,15 +194,27 @@ class EventsHandler(ServiceHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
+        if len(self.request.body or b"") > MAX_VIEW_REPORT_BYTES:
+            raise HTTPError(
+                413, f"A view report is at most {MAX_VIEW_REPORT_BYTES} bytes", reason="Payload Too Large"
+            )
+        wait = self.host.view_reports.take(self.principal.name)
+        if wait:
+            # answered here, not raised: an error answer starts from cleared headers
+            self.set_header("Retry-After", str(max(1, math.ceil(wait))))
+            self.write_json(error_body("Too many view reports: try again later", "Too Many Requests"), 429)
+            return
         body = self.json_body()
-        dataset_id, action, detail = body.get("dataset_id"), body.get("action"), body.get("detail") or {}
-        if not isinstance(dataset_id, str) or not isinstance(detail, dict):
+        dataset_id, action = body.get("dataset_id"), body.get("action")
+        if not isinstance(dataset_id, str) or not isinstance(action, str):
             raise HTTPError(
                 400, 'Send {"action": "chart_view", "dataset_id": "...", "detail": {}}', reason="Bad Request"
             )
-        if len(orjson.dumps(detail)) > 4096:
-            raise HTTPError(400, "detail is at most 4 KiB of JSON", reason="Bad Request")
-        await self.run(self.guarded.report_view, self.principal, str(action), dataset_id, detail)
+        try:
+            detail = check_view_detail(body.get("detail"))
+        except StoreError as e:
+            raise HTTPError(400, e.message, reason=e.reason) from None
+        await self.run(self.guarded.report_view, self.principal, action, dataset_id, detail)
         self.set_status(204)
         self.finish()
 

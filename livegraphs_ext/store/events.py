@@ -41,6 +41,10 @@ ACTIONS = (
     "group_change",
 )
 CLIENT_ACTIONS = frozenset({"chart_view", "dashboard_view"})
+#: The keys a client's view report may carry in its ``detail``, each a short text, number or flag:
+#: the admin Activity page shows them as they are.
+VIEW_DETAIL_KEYS = frozenset({"chart", "dashboard", "mark"})
+MAX_VIEW_DETAIL_TEXT = 200
 #: Actions counted as a change of data or metadata in engagement figures.
 CHANGES = frozenset({"change", "revert", "rename"})
 MAX_EVENTS_PAGE = 1000
@@ -81,6 +85,27 @@ def parse_time(raw: str | None, name: str) -> dt.datetime | None:
         return _aware(dt.datetime.fromisoformat(raw))
     except ValueError:
         raise BadInput(f"{name} must be an ISO 8601 time, not {raw[:40]!r}", "Bad argument") from None
+
+
+def check_view_detail(detail: Any) -> dict[str, Any]:
+    """The ``detail`` of a client's view report: only :data:`VIEW_DETAIL_KEYS`, short scalar values."""
+    if detail is None:
+        return {}
+    if not isinstance(detail, dict):
+        raise BadInput("detail is a JSON object", "Bad detail")
+    unknown = sorted(str(k)[:40] for k in detail if k not in VIEW_DETAIL_KEYS)
+    if unknown:
+        raise BadInput(
+            f"detail has only {', '.join(sorted(VIEW_DETAIL_KEYS))}, not {', '.join(unknown[:5])}",
+            "Bad detail",
+        )
+    for key, value in detail.items():
+        if isinstance(value, str):
+            if len(value) > MAX_VIEW_DETAIL_TEXT:
+                raise BadInput(f"detail.{key} is at most {MAX_VIEW_DETAIL_TEXT} characters", "Bad detail")
+        elif value is not None and not isinstance(value, (bool, int, float)):
+            raise BadInput(f"detail.{key} is a text, a number or a flag", "Bad detail")
+    return detail
 
 
 def event_json(e: EventRow) -> dict[str, Any]:
@@ -263,4 +288,13 @@ class EventLog:
         }
 
 
-__all__ = ["ACTIONS", "CLIENT_ACTIONS", "EventLog", "EventRow", "event_json", "parse_time"]
+__all__ = [
+    "ACTIONS",
+    "CLIENT_ACTIONS",
+    "VIEW_DETAIL_KEYS",
+    "EventLog",
+    "EventRow",
+    "check_view_detail",
+    "event_json",
+    "parse_time",
+]

@@ -101,6 +101,29 @@ async def test_import_refuses_missing_and_outside_files(lg_api, jp_root_dir: Pat
     assert body(await lg_api("GET", "datasets"))["datasets"] == []
 
 
+async def test_import_refuses_links_out_of_the_root(
+    lg_api, jp_root_dir: Path, lg_data_dir: Path, tmp_path_factory: pytest.TempPathFactory
+):
+    # Given a secret outside the server's root, reached by a link to the file and a link to its folder
+    outside = tmp_path_factory.mktemp("outside")
+    (outside / "secret.csv").write_text("secret\nhunter2\n")
+    (jp_root_dir / "linked.csv").symlink_to(outside / "secret.csv")
+    (jp_root_dir / "linked").symlink_to(outside, target_is_directory=True)
+    (jp_root_dir / "cities.csv").write_text(CSV)
+    # When either is imported, then it is a 404 in the error shape, as for a missing file
+    for path in ("linked.csv", "linked/secret.csv"):
+        r = await lg_api("POST", "datasets", "import", body={"path": path, "name": "x"})
+        assert r.code == 404, path
+        assert set(body(r)) == {"message", "reason", "errors"}
+        assert "hunter2" not in r.body.decode()
+    # And nothing was ingested, while a plain file of the root still imports
+    assert body(await lg_api("GET", "datasets"))["datasets"] == []
+    assert not any((lg_data_dir / "staging").glob("*"))
+    r = await lg_api("POST", "datasets", "import", body={"path": "cities.csv", "name": "plain"})
+    assert r.code == 201, r.body
+    assert [d["name"] for d in body(await lg_api("GET", "datasets"))["datasets"]] == ["plain"]
+
+
 async def test_a_bad_import_keeps_nothing(lg_api, jp_root_dir: Path, lg_data_dir: Path):
     (jp_root_dir / "bad.json").write_text("[1, 2")
     r = await lg_api("POST", "datasets", "import", body={"path": "bad.json", "name": "bad"})

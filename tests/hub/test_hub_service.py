@@ -721,3 +721,50 @@ def test_in_jupyterlab_a_viewer_is_offered_neither_delete_nor_cleaning(hub: Hub,
                     type_select.to_be_disabled()
         finally:
             browser.close()
+
+
+def test_view_reports_are_small_plain_and_rate_limited(hub: Hub, tokens: dict[str, str]):
+    api = hub.service_url + "api/"
+    ds = upload(hub, tokens["dee"], "reported")
+    report = {"action": "dashboard_view", "dataset_id": ds["id"]}
+    # A body over 4 KiB is refused before anything else
+    big = call(api, tokens["dee"], "POST", "events", {**report, "detail": {"chart": "x" * 5000}})
+    assert big.status_code == 413
+    assert_error_shape(big)
+    # detail holds only the documented keys, each a short text, a number or a flag
+    for detail in ({"note": "hi"}, {"chart": "x" * 201}, {"chart": {"nested": "text"}}, "text"):
+        r = call(api, tokens["dee"], "POST", "events", {**report, "detail": detail})
+        assert r.status_code == 400, detail
+        assert_error_shape(r)
+    ok = call(api, tokens["dee"], "POST", "events", {**report, "detail": {"chart": "Sales", "mark": "bar"}})
+    assert ok.status_code == 204
+    # Each user may report 60 views a minute (the default), in bursts of as many
+    statuses: list[int] = []
+    for _ in range(100):
+        r = call(api, tokens["dee"], "POST", "events", report)
+        statuses.append(r.status_code)
+        if r.status_code != 204:
+            break
+    assert r.status_code == 429 and len(statuses) < 100
+    assert int(r.headers["Retry-After"]) >= 1
+    assert_error_shape(r)
+    # Another user is not held back, and only the accepted reports were logged
+    own = upload(hub, tokens["bo"], "reported-too")
+    assert call(api, tokens["bo"], "POST", "events", {**report, "dataset_id": own["id"]}).status_code == 204
+    log = call(
+        api, tokens["root"], "GET", "events", params={"action": "dashboard_view", "dataset_id": ds["id"]}
+    ).json()
+    assert log["total"] == 1 + statuses.count(204)
+    assert {e["detail"].get("chart") for e in log["events"]} == {"Sales", None}
+
+
+def test_api_answers_carry_nosniff_and_a_policy_that_allows_nothing(hub: Hub, tokens: dict[str, str]):
+    api = hub.service_url + "api/"
+    for r in (
+        call(api, tokens["ada"], "GET", "user"),
+        call(api, tokens["ada"], "GET", "datasets"),
+        call(api, tokens["ada"], "GET", "datasets/nope"),  # an error answer too
+        call(api, None, "GET", "user"),
+    ):
+        assert r.headers["X-Content-Type-Options"] == "nosniff", r.url
+        assert r.headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'", r.url
