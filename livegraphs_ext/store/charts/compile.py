@@ -47,15 +47,25 @@ class Query:
 
 
 def where_frag(spec: ChartSpec, columns: Sequence[ColumnInfo], extra: Sequence[str] = ()) -> Frag:
-    """`` WHERE ...`` for the spec's filters and our own conditions (empty when there are none)."""
+    """`` WHERE ...`` for the spec's filters and our own conditions (empty when there are none).
+
+    A row whose binned column is null is in no bin: it is left out, as in a
+    numpy or pandas histogram (never counted in the last bin, nor a bin of its own).
+    """
     parts: list[Frag] = []
     if spec.filters:
         sql, params = filter_sql(spec.filters, columns)
         parts.append(Frag(sql, list(params)))
-    parts.extend(Frag(e) for e in extra)
+    parts.extend(Frag(e) for e in [*binned_not_null(spec), *extra])
     if not parts:
         return Frag("")
     return fmt(" WHERE " + " AND ".join(f"({{{i}}})" for i in range(len(parts))), *parts)
+
+
+def binned_not_null(spec: ChartSpec) -> list[str]:
+    """``<column> IS NOT NULL`` for each binned column of the spec."""
+    cols = dict.fromkeys(str(f.column) for f in spec.fields if f.bin is not None and f.column is not None)
+    return [f"{q(c)} IS NOT NULL" for c in cols]
 
 
 def num_literal(x: float) -> str:
@@ -147,6 +157,8 @@ def key_expr(f: FieldRef, steps: Bins) -> str:
 
     A maximum that falls exactly on a bin edge joins the last bin (``least``), as
     in Vega-Lite and Tableau: 0 to 100 in steps of 10 is ten bins, not eleven.
+    DuckDB's ``least`` skips nulls (``least(NULL, 90)`` is 90), so every query
+    leaves rows with a null binned column out (:func:`binned_not_null`).
     """
     assert f.column is not None
     col = q(f.column)

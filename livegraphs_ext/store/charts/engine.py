@@ -246,7 +246,13 @@ class _Run:
         return table.select([f["name"] for f in fields])
 
     def _count(self, not_null: Sequence[str] = ()) -> int:
-        if not self.spec.filters and not not_null and self.rows is not None:
+        # the file's row count holds when nothing is left out (filters, nulls of a needed or binned column)
+        if (
+            not self.spec.filters
+            and not not_null
+            and not C.binned_not_null(self.spec)
+            and self.rows is not None
+        ):
             return self.rows
         return int(self.fetch(C.count_query(self.spec, self.columns, not_null)).column(0)[0].as_py())
 
