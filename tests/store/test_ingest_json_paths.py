@@ -1,4 +1,4 @@
-"""JSON Lines: the Arrow path gives what the record-by-record path gives, or leaves the file to it.
+"""JSON and JSON Lines: the Arrow path gives what the record-by-record path gives, or leaves the file to it.
 
 The Arrow path pins the value kinds of the first records; every case here keeps those
 records plain and puts something else far past them, where only the full check can see it.
@@ -33,12 +33,16 @@ def _record(i: int) -> dict[str, Any]:
     }
 
 
-def _body(late: list[bytes], at: int = PLAIN) -> bytes:
-    lines = [orjson.dumps(_record(i)) for i in range(at)]
-    return b"\n".join(lines + late + [orjson.dumps(_record(at + 1))]) + b"\n"
+def _body(late: list[bytes], fmt: str = "jsonl", at: int = PLAIN) -> bytes:
+    lines = [orjson.dumps(_record(i)) for i in range(at)] + late + [orjson.dumps(_record(at + 1))]
+    if fmt == "json":
+        return b"[\n  " + b",\n  ".join(lines) + b"\n]\n"
+    return b"\n".join(lines) + b"\n"
 
 
-def _outcome(tmp_path: Path, body: bytes, monkeypatch: pytest.MonkeyPatch, fast: bool) -> dict[str, Any]:
+def _outcome(
+    tmp_path: Path, body: bytes, monkeypatch: pytest.MonkeyPatch, fast: bool, fmt: str
+) -> dict[str, Any]:
     used: list[bool] = []
     original = json_ingest.ingest_jsonl_arrow
 
@@ -52,7 +56,7 @@ def _outcome(tmp_path: Path, body: bytes, monkeypatch: pytest.MonkeyPatch, fast:
         if not fast:
             m.setattr(json_ingest, "_ingest_arrow", lambda *a, **k: None)
         try:
-            result, rows = run(tmp_path, body, name="data.jsonl")
+            result, rows = run(tmp_path, body, name=f"data.{fmt}")
         except StoreError as exc:
             return {"error": (type(exc).__name__, exc.status, exc.message), "arrow": any(used)}
     report = result.report
@@ -66,18 +70,19 @@ def _outcome(tmp_path: Path, body: bytes, monkeypatch: pytest.MonkeyPatch, fast:
     }
 
 
-def _same(tmp_path: Path, body: bytes, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    fast = _outcome(tmp_path, body, monkeypatch, fast=True)
-    exact = _outcome(tmp_path, body, monkeypatch, fast=False)
+def _same(tmp_path: Path, body: bytes, monkeypatch: pytest.MonkeyPatch, fmt: str = "jsonl") -> dict[str, Any]:
+    fast = _outcome(tmp_path, body, monkeypatch, True, fmt)
+    exact = _outcome(tmp_path, body, monkeypatch, False, fmt)
     assert exact["arrow"] is False
     assert {k: v for k, v in fast.items() if k != "arrow"} == {k: v for k, v in exact.items() if k != "arrow"}
     return fast
 
 
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
 def test_a_plain_file_takes_the_arrow_path_with_the_same_result(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
 ) -> None:
-    out = _same(tmp_path, _body([]), monkeypatch)
+    out = _same(tmp_path, _body([], fmt), monkeypatch, fmt)
     assert out["arrow"] is True
     assert [c[:2] for c in out["columns"]] == [
         ("id", "integer"),
@@ -124,12 +129,13 @@ LATE: dict[str, tuple[bytes, str]] = {
 }
 
 
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
 @pytest.mark.parametrize("name", list(LATE))
 def test_a_late_surprise_gives_what_the_exact_path_gives(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, fmt: str
 ) -> None:
     line, expected = LATE[name]
-    out = _same(tmp_path, _body([line]), monkeypatch)
+    out = _same(tmp_path, _body([line], fmt), monkeypatch, fmt)
     assert out["arrow"] is False
     assert ("error" in out) == (expected == "error")
 
@@ -140,23 +146,33 @@ def test_mostly_dates_after_a_sample_of_text_lists_the_text_as_problems(
     lines = [orjson.dumps({"v": f"word {i}"}) for i in range(PLAIN)]
     lines += [orjson.dumps({"v": f"2024-03-{i % 28 + 1:02d}"}) for i in range(2 * PLAIN)]
     out = _same(tmp_path, b"\n".join(lines), monkeypatch)
+    assert out["arrow"] is False
     assert out["columns"][0][1] == "string"
     assert out["problem_count"] == PLAIN
     assert out["problems"][0]["row"] == 1
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("fmt", "body"),
     [
-        b'{"": 1, "b": 2}\n{"": 3, "b": 4}\n',
-        b'{"A": 1, "a": 2}\n',
-        b'{"a b": 1, "\\u00e9": "\\u00e9\\n"}\n',
-        b'{"a": 1}\r\n{"a": 2}\r\n',
-        b'{"a": []}\n',
-        b'{"a": null}\n{"a": null}\n',
+        ("jsonl", b'{"": 1, "b": 2}\n{"": 3, "b": 4}\n'),
+        ("jsonl", b'{"A": 1, "a": 2}\n'),
+        ("jsonl", b'{"a b": 1, "\\u00e9": "\\u00e9\\n"}\n'),
+        ("jsonl", b'{"a": 1}\r\n{"a": 2}\r\n'),
+        ("jsonl", b'{"a": []}\n'),
+        ("jsonl", b'{"a": null}\n{"a": null}\n'),
+        ("json", b'[{"": 1, "b": 2}, {"": 3, "b": 4}]'),
+        ("json", b'[{"A": 1, "a": 2}]'),
+        ("json", b'[{"a b": 1, "\\u00e9": "\\u00e9\\n", "c": 1.50, "d": -0}]'),
+        ("json", b'\r\n[\r\n{"a":\r\n1}\r\n,\t{"a": 2} ]\r\n'),
+        ("json", b'[{"a": "x, ]"}, {"a": "y"}]'),
+        ("json", b'[{"a": 1}, {"a": 2}, ]'),
+        ("json", b'[{"a": 1}, {"a": 2}] [{"a": 3}]'),
+        ("json", b'[{"a": 1}, {"a": 2}'),
+        ("json", b'{"rows": [{"a": 1}, {"a": 2}]}'),
     ],
 )
 def test_small_and_odd_files_give_the_same_result(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: bytes
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str, body: bytes
 ) -> None:
-    _same(tmp_path, body, monkeypatch)
+    _same(tmp_path, body, monkeypatch, fmt)

@@ -134,6 +134,7 @@ def ingest_jsonl_arrow(
     keys: list[str],
     names: list[str],
     kinds: list[frozenset[str]],
+    expect_rows: int | None = None,
 ) -> ArrowResult | None:
     """Write ``path`` (JSON Lines) to ``dest`` with the column kinds of the sample pinned.
 
@@ -147,7 +148,7 @@ def ingest_jsonl_arrow(
         return None
     schema = pa.schema([pa.field(k, p[0]) for k, p in zip(keys, plans, strict=True)])
     rows = _plain_rows(path, schema, plans, guard)
-    if not rows:
+    if not rows or (expect_rows is not None and rows != expect_rows):
         return None
     read_types = ", ".join(
         f"{quote_literal(k)}: {quote_literal(p[2])}"
@@ -165,7 +166,7 @@ def ingest_jsonl_arrow(
             f"records=true, columns={{{read_types}}}, maximum_object_size={2 * BLOCK}) AS c) "
             f"TO {quote_literal(str(dest))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})"
         ).fetchone()
-    except (duckdb.InterruptException, duckdb.OutOfMemoryException):
+    except duckdb.InterruptException:
         raise
     except duckdb.Error:
         guard.check()
@@ -195,3 +196,49 @@ def sample_lines(path: Path, max_records: int, max_bytes: int) -> list[bytes] | 
             if line.strip():
                 lines.append(line)
     return lines
+
+
+def has_trailing_comma(path: Path, guard: Guard) -> bool:
+    """True if a comma is followed by ``]`` or ``}`` once whitespace is left out.
+
+    DuckDB's parser allows such commas; RFC 8259 does not. Whitespace and commas inside
+    strings can make this true for a valid file, which then only takes the exact path.
+    """
+    with path.open("rb") as f:
+        last = b""
+        while True:
+            guard.check()
+            chunk = f.read(2**22)
+            if not chunk:
+                return False
+            text = last + chunk.translate(None, b" \t\r\n")
+            if b",]" in text or b",}" in text:
+                return True
+            last = text[-1:]
+
+
+def array_to_lines(
+    src: Path, staged: Path, con: duckdb.DuckDBPyConnection, limits: IngestLimits, guard: Guard
+) -> int | None:
+    """Write each element of the top-level JSON array in ``src`` as one line of ``staged``.
+
+    DuckDB parses the array and writes every element back as compact JSON (no raw line
+    breaks: those are only allowed between tokens). A ``null`` element becomes an empty
+    line, which the caller sees as a missing record. Returns the element count, or None
+    when DuckDB cannot read the file (the exact path then says why).
+    """
+    set_budget(con, limits.working_memory)
+    try:
+        row = con.execute(
+            f"COPY (SELECT json FROM read_json({quote_literal(str(src))}, format='array', records=false, "
+            f"columns={{'json': 'JSON'}}, maximum_object_size={2 * limits.max_line_bytes + 2**20})) "
+            f"TO {quote_literal(str(staged))} "
+            "(FORMAT csv, HEADER false, DELIMITER '\t', QUOTE '\x01', ESCAPE '\x01')"
+        ).fetchone()
+    except duckdb.InterruptException:
+        raise
+    except duckdb.Error:
+        guard.check()
+        staged.unlink(missing_ok=True)
+        return None
+    return int(row[0]) if row else None

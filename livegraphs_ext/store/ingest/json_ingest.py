@@ -24,7 +24,7 @@ from ..sql import quote_ident, quote_literal
 from .csv_ingest import ROW_GROUP
 from .dialect import clean_names
 from .engine import run_copy
-from .json_arrow import ingest_jsonl_arrow, sample_lines
+from .json_arrow import array_to_lines, has_trailing_comma, ingest_jsonl_arrow, sample_lines
 from .jsonsplit import iter_array
 from .limits import Guard, IngestLimits
 from .prescan import Prepared
@@ -231,19 +231,48 @@ def _sample_kinds(path: Path, limits: IngestLimits) -> tuple[list[str], list[fro
 
 
 def _ingest_arrow(
-    prep: Prepared, dest: Path, con: duckdb.DuckDBPyConnection, limits: IngestLimits, guard: Guard
+    path: Path,
+    dest: Path,
+    con: duckdb.DuckDBPyConnection,
+    limits: IngestLimits,
+    guard: Guard,
+    expect_rows: int | None = None,
 ) -> JsonResult | None:
     """The fast path for JSON Lines whose columns each hold one kind of value; None when it does not apply."""
-    sample = _sample_kinds(prep.path, limits)
+    sample = _sample_kinds(path, limits)
     if sample is None:
         return None
     keys, kinds = sample
     names, renamed = clean_names(keys)
-    out = ingest_jsonl_arrow(prep.path, dest, con, limits, guard, keys, names, kinds)
+    out = ingest_jsonl_arrow(path, dest, con, limits, guard, keys, names, kinds, expect_rows)
     if out is None:
         return None
     notes = ["empty or repeated keys were renamed"] if renamed else []
     return out.rows, names, out.types, out.nulls, [], 0, notes
+
+
+def _ingest_array_arrow(
+    prep: Prepared,
+    dest: Path,
+    scratch: Path,
+    con: duckdb.DuckDBPyConnection,
+    limits: IngestLimits,
+    guard: Guard,
+) -> JsonResult | None:
+    """A top-level array, one element a line, then the JSON Lines fast path; None when it does not apply."""
+    with prep.path.open("rb") as f:
+        if f.read(4096).lstrip(b" \t\r\n")[:1] != b"[":
+            return None
+    if has_trailing_comma(prep.path, guard):
+        return None
+    staged = scratch / "elements.jsonl"
+    try:
+        count = array_to_lines(prep.path, staged, con, limits, guard)
+        if not count:
+            return None
+        return _ingest_arrow(staged, dest, con, limits, guard, expect_rows=count)
+    finally:
+        staged.unlink(missing_ok=True)
 
 
 def ingest_json(
@@ -255,11 +284,14 @@ def ingest_json(
     guard: Guard,
 ) -> JsonResult:
     """Validate, stage and write a JSON or JSON Lines file; returns rows, names, types, nulls, problems."""
-    if prep.format == "jsonl" and prep.offset == 0:
-        fast = _ingest_arrow(prep, dest, con, limits, guard)
-        if fast is not None:
-            return fast
-        guard.check()
+    fast = None
+    if prep.offset == 0 and prep.format == "jsonl":
+        fast = _ingest_arrow(prep.path, dest, con, limits, guard)
+    elif prep.offset == 0:
+        fast = _ingest_array_arrow(prep, dest, scratch, con, limits, guard)
+    if fast is not None:
+        return fast
+    guard.check()
     return _ingest_records(prep, dest, scratch, con, limits, guard)
 
 
