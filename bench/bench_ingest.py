@@ -252,9 +252,7 @@ def json_file(csv: Path, fmt: str) -> Path:
 
         tmp = path.with_suffix(".tmp")
         array = ", ARRAY true" if fmt == "json" else ""
-        duckdb.connect().execute(
-            f"COPY (SELECT * FROM read_csv('{csv}')) TO '{tmp}' (FORMAT json{array})"
-        )
+        duckdb.connect().execute(f"COPY (SELECT * FROM read_csv('{csv}')) TO '{tmp}' (FORMAT json{array})")
         tmp.replace(path)
     return path
 

@@ -151,12 +151,10 @@ def ingest_jsonl_arrow(
     if not rows or (expect_rows is not None and rows != expect_rows):
         return None
     read_types = ", ".join(
-        f"{quote_literal(k)}: {quote_literal(p[2])}"
-        for k, p in zip(keys, plans, strict=True)
+        f"{quote_literal(k)}: {quote_literal(p[2])}" for k, p in zip(keys, plans, strict=True)
     )
     select = ", ".join(
-        (f"CAST(c.{quote_ident(k, allow_nul=True)} AS {p[1]})")
-        + f" AS {quote_ident(n, allow_nul=True)}"
+        (f"CAST(c.{quote_ident(k, allow_nul=True)} AS {p[1]})") + f" AS {quote_ident(n, allow_nul=True)}"
         for k, n, p in zip(keys, names, plans, strict=True)
     )
     set_budget(con, limits.working_memory)
