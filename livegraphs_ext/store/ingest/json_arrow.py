@@ -14,6 +14,7 @@ files whose every column holds a single kind of value, which have no problems to
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pajson
 
+from ..errors import StoreError
 from ..sql import quote_ident, quote_literal
 from .csv_ingest import ROW_GROUP
 from .engine import set_budget
@@ -138,18 +140,16 @@ def ingest_jsonl_arrow(
 ) -> ArrowResult | None:
     """Write ``path`` (JSON Lines) to ``dest`` with the column kinds of the sample pinned.
 
-    Arrow checks the whole file against the pinned kinds first; DuckDB then reads it
-    with those types, which converts nothing once every value is known to be of its
-    column's kind. Returns None, with ``dest`` absent, when the file is not as plain as
-    the sample says; the caller then reads it the exact way. Cancel and time limits raise.
+    Arrow checks the whole file against the pinned kinds while DuckDB reads it with
+    those types, which converts nothing once every value is known to be of its column's
+    kind; the write only counts if the check passes. Returns None, with ``dest`` absent,
+    when the file is not as plain as the sample says; the caller then reads it the exact
+    way. Cancel and time limits raise.
     """
     plans = plan(kinds)
     if plans is None:
         return None
     schema = pa.schema([pa.field(k, p[0]) for k, p in zip(keys, plans, strict=True)])
-    rows = _plain_rows(path, schema, plans, guard)
-    if not rows or (expect_rows is not None and rows != expect_rows):
-        return None
     read_types = ", ".join(
         f"{quote_literal(k)}: {quote_literal(p[2])}" for k, p in zip(keys, plans, strict=True)
     )
@@ -157,7 +157,19 @@ def ingest_jsonl_arrow(
         (f"CAST(c.{quote_ident(k, allow_nul=True)} AS {p[1]})") + f" AS {quote_ident(n, allow_nul=True)}"
         for k, n, p in zip(keys, names, plans, strict=True)
     )
+    # Arrow checks while DuckDB writes (a file that is not plain wastes one write; the
+    # write is not interrupted, as an interrupt could reach the exact path's next query)
+    verdict: list[int | None] = []
+
+    def check() -> None:
+        try:
+            verdict.append(_plain_rows(path, schema, plans, guard))
+        except StoreError:
+            verdict.append(None)  # cancel or clock: the watchdog stops DuckDB and the caller reports it
+
+    checker = threading.Thread(target=check, name="ingest-json-check", daemon=True)
     set_budget(con, limits.working_memory)
+    checker.start()
     try:
         row = con.execute(
             f"COPY (SELECT {select} FROM read_json({quote_literal(str(path))}, format='newline_delimited', "
@@ -165,9 +177,16 @@ def ingest_jsonl_arrow(
             f"TO {quote_literal(str(dest))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})"
         ).fetchone()
     except duckdb.InterruptException:
+        checker.join()
         raise
     except duckdb.Error:
+        checker.join()
         guard.check()
+        dest.unlink(missing_ok=True)
+        return None
+    checker.join()
+    rows = verdict[0]
+    if not rows or (expect_rows is not None and rows != expect_rows):
         dest.unlink(missing_ok=True)
         return None
     if not row or int(row[0]) != rows:
@@ -225,7 +244,8 @@ def array_to_lines(
     line, which the caller sees as a missing record. Returns the element count, or None
     when DuckDB cannot read the file (the exact path then says why).
     """
-    set_budget(con, limits.working_memory)
+    # a top-level array is read whole by DuckDB's reader, which needs more than a streaming write
+    set_budget(con, limits.max_memory)
     try:
         row = con.execute(
             f"COPY (SELECT json FROM read_json({quote_literal(str(src))}, format='array', records=false, "

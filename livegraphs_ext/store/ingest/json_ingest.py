@@ -10,6 +10,7 @@ reads the scratch file with those types pinned and writes Parquet.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -263,15 +264,23 @@ def _ingest_array_arrow(
     with prep.path.open("rb") as f:
         if f.read(4096).lstrip(b" \t\r\n")[:1] != b"[":
             return None
-    if has_trailing_comma(prep.path, guard):
-        return None
     staged = scratch / "elements.jsonl"
+    # the search for trailing commas runs while DuckDB splits the array
+    trailing: list[bool] = []
+    scan = threading.Thread(
+        target=lambda: trailing.append(has_trailing_comma(prep.path, Guard(guard.remaining(), guard.cancel))),
+        name="ingest-json-commas",
+        daemon=True,
+    )
+    scan.start()
     try:
         count = array_to_lines(prep.path, staged, con, limits, guard)
-        if not count:
+        scan.join()
+        if not count or trailing != [False]:
             return None
         return _ingest_arrow(staged, dest, con, limits, guard, expect_rows=count)
     finally:
+        scan.join()
         staged.unlink(missing_ok=True)
 
 
