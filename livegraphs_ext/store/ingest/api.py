@@ -153,9 +153,9 @@ def ingest_file(
     the input (``BadInput`` 400, ``TooLarge`` 413, ``Unsupported`` 415, ``TimedOut`` 408,
     ``Cancelled`` when ``cancel`` is set).
     """
-    bad_values = bad_values or "text"
+    bad_values = "text" if bad_values is None else bad_values
     if bad_values not in BAD_VALUES:
-        raise BadInput(f"bad_values must be one of {', '.join(BAD_VALUES)}, not {bad_values[:40]!r}")
+        raise BadInput(f"bad_values must be one of {', '.join(BAD_VALUES)}, not {str(bad_values)[:40]!r}")
     limits = limits or IngestLimits()
     guard = Guard(limits.time_limit, cancel)
     scratch = Path(work_dir) / f"ingest-{uuid.uuid4().hex}"

@@ -16,7 +16,7 @@ from ..sql import quote_literal
 from .dialect import BOOL_WORDS, has_leading_zero, kind
 
 #: values that stand for a missing value, when all the other values of their column share a type
-NULL_MARKERS = ("NA", "N/A", "NaN", "null", "NULL", "None", "#N/A", "-")
+NULL_MARKERS = ("NA", "N/A", "NaN", "null", "NULL", "None", "#N/A", "#NULL!", "-")
 _MARKERS = frozenset(NULL_MARKERS)
 #: a column's sample may hold this share of values that do not fit its type (at least one)
 SAMPLE_OUTLIERS = 0.05

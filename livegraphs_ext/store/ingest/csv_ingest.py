@@ -153,7 +153,6 @@ def _copy_sql(
     fmt: tuple[str | None, str | None],
     limits: IngestLimits,
     long_lines: bool,
-    nan_columns: set[str],
 ) -> str:
     read = ["TIMESTAMP" if t == ISO_DATE else t for t in types]
     columns = ", ".join(
@@ -163,13 +162,8 @@ def _copy_sql(
     select = ", ".join(
         # date_trunc keeps the optimiser from pushing a DATE cast (with the file's other
         # date format) into the CSV reader
-        f"CAST(date_trunc('day', {n}) AS DATE) AS {n}"
-        if t == ISO_DATE
-        # the reader takes NaN for a float; written next to numbers it marks a missing value
-        else f"CASE WHEN isnan({n}) THEN NULL ELSE {n} END AS {n}"
-        if t == "DOUBLE" and raw in nan_columns
-        else n
-        for n, raw, t in zip(names, dialect.names, types, strict=True)
+        f"CAST(date_trunc('day', {n}) AS DATE) AS {n}" if t == ISO_DATE else n
+        for n, t in zip(names, types, strict=True)
     )
     formats = ""
     if fmt[0] and "DATE" in types:
@@ -352,8 +346,11 @@ def ingest_csv(
     budget = _budget(prep.sample, limits)
     types, *formats = _sniff_types(con, prep.path, dialect, limits, notes)
     fmt = (formats[0], formats[1])
+    for j in range(len(types)):
+        # the reader takes NaN for a float; next to numbers it marks a missing value (converted below)
+        if types[j] == "DOUBLE" and any(r[j] == "NaN" for r in dialect.rows if j < len(r)):
+            types[j] = "VARCHAR"
     sniffed = list(types)
-    nan_columns = {n for j, n in enumerate(dialect.names) if any(r[j] == "NaN" for r in dialect.rows if j < len(r))}
     broken: set[str] = set()
     rows = 0
     long_lines = False
@@ -363,7 +360,7 @@ def ingest_csv(
         con.execute("DROP TABLE IF EXISTS reject_scans")
         dest.unlink(missing_ok=True)
         result = run_copy(
-            con, _copy_sql(prep.path, dest, dialect, types, fmt, limits, long_lines, nan_columns), dest, budget, limits
+            con, _copy_sql(prep.path, dest, dialect, types, fmt, limits, long_lines), dest, budget, limits
         )
         rows = int(result[0]) if result else 0
         rejects = con.execute(
