@@ -20,16 +20,15 @@ from .base import AUTH_RESOURCE, LiveGraphsHandler
 def bad_values_choice(value: object) -> str | None:
     """An upload's ``bad_values`` choice (``text`` or ``null``); a 400 for anything else."""
     if value is None or value in BAD_VALUES:
-        return value  # type: ignore[return-value]
-    raise HTTPError(
-        400, f"bad_values must be one of {', '.join(BAD_VALUES)}", reason="Bad Request"
-    )
+        return value
+    raise HTTPError(400, f"bad_values must be one of {', '.join(BAD_VALUES)}", reason="Bad Request")
 
 
 @web.stream_request_body
 class DatasetsHandler(UploadBody, LiveGraphsHandler):
-    """``GET datasets[?owner=&name=]`` lists what the caller may read; ``POST datasets?name=[&bad_values=]`` uploads.
+    """``GET datasets[?owner=&name=]`` lists what the caller may read; ``POST datasets?name=`` uploads.
 
+    ``bad_values`` (``text`` or ``null``) says what becomes of values that break their column's type.
     An upload's body is streamed straight to disk.
     """
 
@@ -206,7 +205,7 @@ class FormulaHandler(LiveGraphsHandler):
 
 
 class ImportHandler(LiveGraphsHandler):
-    """``POST datasets/import {"path", "name", "bad_values"?}``: a file of the Jupyter file browser becomes a dataset.
+    """``POST datasets/import {"path", "name", "bad_values"?}``: a file of the file browser becomes a dataset.
 
     The server copies the file itself, so a big file never passes through the browser. The host
     finds the file (on a hub the service cannot: the user's own server answers this route).

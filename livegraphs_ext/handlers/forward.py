@@ -156,7 +156,7 @@ class ForwardHandler(LiveGraphsHandler):
         self.finish()
 
     async def _import(self) -> None:
-        """``POST datasets/import {"path", "name", "bad_values"?}``: stream a file of this server to the service's upload.
+        """``POST datasets/import {"path", "name", "bad_values"?}``: a file of this server to the upload.
 
         The file is checked as on a laptop (inside the contents root, not hidden, the caller may
         read files), then sent a chunk at a time, each only once the last has left, to

@@ -248,7 +248,9 @@ async def test_upload_lists_bad_values_and_bad_values_null_keeps_the_type(lg_api
     assert r.code == 201, r.body
     ds = body(r)
     assert {c["name"]: c["type"] for c in ds["columns"]}["day"] == "string"
-    assert ds["report"]["problems"] == [{"row": 21, "column": "day", "value": "2024-02-30", "expected": "date"}]
+    assert ds["report"]["problems"] == [
+        {"row": 21, "column": "day", "value": "2024-02-30", "expected": "date"}
+    ]
     r = await lg_api("POST", "datasets", body=DATES, params={"name": "nulls", "bad_values": "null"})
     assert r.code == 201, r.body
     ds = body(r)

@@ -39,8 +39,28 @@ def test_markers_are_missing_values_in_a_typed_column_and_text_elsewhere(tmp_pat
     # a country code "NA" among codes is text, as are "-" and "NA" in a column of words
     assert [r["code"] for r in rows][:5] == ["US", "NA", "FR", "DE", "NA"]
     assert [r["note"] for r in rows][:6] == ["fine", "-", "ok", "-", "x", "NA"]
-    assert [r["when"] for r in rows][:6] == [dt.date(2024, 1, 2), None, dt.date(2024, 1, 4), None, dt.date(2024, 1, 6), None]
-    assert [r["ok"] for r in rows] == [True, None, False, None, True, False, True, False, None, None, True, False]
+    assert [r["when"] for r in rows][:6] == [
+        dt.date(2024, 1, 2),
+        None,
+        dt.date(2024, 1, 4),
+        None,
+        dt.date(2024, 1, 6),
+        None,
+    ]
+    assert [r["ok"] for r in rows] == [
+        True,
+        None,
+        False,
+        None,
+        True,
+        False,
+        True,
+        False,
+        None,
+        None,
+        True,
+        False,
+    ]
     assert _nulls(result) == {"id": 0, "score": 9, "code": 0, "when": 6, "ok": 4, "note": 1}
     assert result.report.problem_count == 0
     assert any("'score'" in n and "read as missing" in n for n in result.report.notes)
@@ -84,7 +104,12 @@ def test_real_spss_null_markers_leave_numbers(tmp_path: Path) -> None:
     assert [r["pdi"] for r in rows] == [None if v == "#NULL!" else int(v) for v in pdi]
 
 
-BAD = [(4, "day", "2024-02-30", "date"), (5, "flag", "maybe", "boolean"), (6, "count", "six", "integer"), (7, "stamp", "soon", "datetime")]
+BAD = [
+    (4, "day", "2024-02-30", "date"),
+    (5, "flag", "maybe", "boolean"),
+    (6, "count", "six", "integer"),
+    (7, "stamp", "soon", "datetime"),
+]
 
 
 def test_values_that_break_a_date_boolean_or_number_column_are_listed(tmp_path: Path) -> None:
@@ -100,11 +125,20 @@ def test_values_that_break_a_date_boolean_or_number_column_are_listed(tmp_path: 
 def test_bad_values_null_keeps_the_type_and_stores_them_as_missing(tmp_path: Path) -> None:
     result, rows = run(tmp_path, DATA / "bad_values.csv", bad_values="null")
     assert types_of(result) == {"day": "date", "flag": "boolean", "count": "integer", "stamp": "datetime"}
-    assert rows[0] == {"day": dt.date(2024, 1, 1), "flag": True, "count": 1, "stamp": dt.datetime(2024, 3, 1, 10)}
+    assert rows[0] == {
+        "day": dt.date(2024, 1, 1),
+        "flag": True,
+        "count": 1,
+        "stamp": dt.datetime(2024, 3, 1, 10),
+    }
     assert [r["day"] for r in rows][2:5] == [dt.date(2024, 1, 3), None, dt.date(2024, 1, 5)]
     assert [r["flag"] for r in rows][3:6] == [True, None, False]
     assert [r["count"] for r in rows][4:7] == [5, None, 7]
-    assert [r["stamp"] for r in rows][5:8] == [dt.datetime(2024, 3, 6, 15, 45), None, dt.datetime(2024, 3, 8, 17)]
+    assert [r["stamp"] for r in rows][5:8] == [
+        dt.datetime(2024, 3, 6, 15, 45),
+        None,
+        dt.datetime(2024, 3, 8, 17),
+    ]
     assert _nulls(result) == {"day": 2, "flag": 2, "count": 2, "stamp": 2}
     assert [(p.row, p.column, p.value, p.expected) for p in result.report.problems] == BAD
     assert any("'day'" in n and "stored as missing" in n for n in result.report.notes)
@@ -124,7 +158,9 @@ def test_a_late_bad_value_with_bad_values_null_keeps_the_type(tmp_path: Path) ->
     assert types_of(result) == {"n": "integer", "m": "integer"}
     assert rows[-1] == {"n": None, "m": 7}
     assert rows[-2] == {"n": 49_999, "m": 49_999}
-    assert [(p.row, p.column, p.value, p.expected) for p in result.report.problems] == [(50_001, "n", "oops", "integer")]
+    assert [(p.row, p.column, p.value, p.expected) for p in result.report.problems] == [
+        (50_001, "n", "oops", "integer")
+    ]
 
 
 def test_a_column_with_many_bad_values_is_text_without_problems(tmp_path: Path) -> None:

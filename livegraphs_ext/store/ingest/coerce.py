@@ -30,9 +30,21 @@ _COMMA_NUMBER = re.compile(r"[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?")
 _COMMA_SQL = r"[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?"
 _HAS_DECIMAL_COMMA = re.compile(r"\d,\d")
 
-_DAYS = ("%Y-%m-%d", "%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y", "%m-%d-%Y", "%m/%d/%y", "%d/%m/%y")
+_DAYS = (
+    "%Y-%m-%d",
+    "%m/%d/%Y",
+    "%d/%m/%Y",
+    "%d.%m.%Y",
+    "%Y/%m/%d",
+    "%d-%m-%Y",
+    "%m-%d-%Y",
+    "%m/%d/%y",
+    "%d/%m/%y",
+)
 _TIMES = ("", " %H:%M:%S", " %H:%M", "T%H:%M:%S", " %H:%M:%S.%f", "T%H:%M:%S.%f")
 DATE_FORMATS = tuple(d + t for t in _TIMES for d in _DAYS)
+#: values tried against every format (the chosen one is then tried on the whole sample)
+DATE_PROBES = 100
 
 
 def is_marker(value: str) -> bool:
@@ -56,11 +68,11 @@ class Target:
 
 
 def _date_format(values: list[str]) -> str | None:
-    """The first format that reads the most of ``values`` (at most the share of outliers left out)."""
+    """The first format that reads the most of the first of ``values``."""
     best, best_n = None, 0
     for fmt in DATE_FORMATS:
         n = 0
-        for v in values:
+        for v in values[:DATE_PROBES]:
             try:
                 dt.datetime.strptime(v.strip(), fmt)
                 n += 1

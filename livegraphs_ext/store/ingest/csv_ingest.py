@@ -402,25 +402,25 @@ def ingest_csv(
             guard.check()
             _retype(con, dest, scratch, dialect.names, converted, budget, limits)
         for c in typed:
-            stored = _TYPE_NAMES.get(c.duck, "string")
+            kind = _TYPE_NAMES.get(c.duck, "string")
             if c.name in converted:
                 broken.discard(c.name)
                 types[dialect.names.index(c.name)] = "DATE" if c.duck == "ISO_DATE" else c.duck
                 if c.bad:
                     notes.append(
-                        f"column {c.name!r} is stored as {stored}: {_values(c.bad)} not "
-                        f"{_A[stored]} stored as missing"
+                        f"column {c.name!r} is stored as {kind}: {_values(c.bad)} not "
+                        f"{_A[kind]} stored as missing"
                     )
                 if c.markers:
                     notes.append(
-                        f"column {c.name!r} is stored as {stored}: {_values(c.markers)} such as NA or "
+                        f"column {c.name!r} is stored as {kind}: {_values(c.markers)} such as NA or "
                         "N/A read as missing"
                     )
                 if c.target.comma:
                     notes.append(f"column {c.name!r} holds numbers written with a decimal comma")
             elif not c.sniffed:
                 notes.append(
-                    f"column {c.name!r} is stored as text: {_values(c.bad)} not {_A[stored]} "
+                    f"column {c.name!r} is stored as text: {_values(c.bad)} not {_A[kind]} "
                     "(upload with bad_values=null to keep the type and store them as missing)"
                 )
     for name in sorted(broken):
