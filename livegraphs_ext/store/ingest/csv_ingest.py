@@ -4,6 +4,10 @@ The dialect is decided here and pinned; DuckDB only sniffs the column types on a
 The COPY runs with ``store_rejects`` so that a value far down the file that breaks its
 column's sniffed type does not fail the upload: that column is read again as text and the
 offending rows are listed in the report. A clean file is read exactly once.
+
+Text columns whose values nearly all share one type (numbers next to ``NA`` markers, dates
+with one typo, numbers with decimal commas; see ``coerce``) are then checked over the whole
+Parquet file in one query, and the file is written once more with those columns converted.
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 REJECTS_LIMIT = 1000
 STRUCTURE_SHOWN = 20
 
-_A: dict[str, str] = {
+#: a value of each type, in the report's words
+_PHRASE: dict[str, str] = {
     "integer": "an integer",
     "float": "a number",
     "boolean": "true or false",
@@ -409,7 +414,7 @@ def ingest_csv(
                 if c.bad:
                     notes.append(
                         f"column {c.name!r} is stored as {kind}: {_values(c.bad)} not "
-                        f"{_A[kind]} stored as missing"
+                        f"{_PHRASE[kind]} stored as missing"
                     )
                 if c.markers:
                     notes.append(
@@ -420,7 +425,7 @@ def ingest_csv(
                     notes.append(f"column {c.name!r} holds numbers written with a decimal comma")
             elif not c.sniffed:
                 notes.append(
-                    f"column {c.name!r} is stored as text: {_values(c.bad)} not {_A[kind]} "
+                    f"column {c.name!r} is stored as text: {_values(c.bad)} not {_PHRASE[kind]} "
                     "(upload with bad_values=null to keep the type and store them as missing)"
                 )
     for name in sorted(broken):
