@@ -270,3 +270,16 @@ async def test_an_unknown_bad_values_choice_is_400_before_the_upload(lg_api, lg_
     r = await lg_api("POST", "datasets", "import", body={"path": "x.csv", "name": "x", "bad_values": 1})
     assert r.code == 400
     assert "bad_values" in body(r)["message"]
+
+
+async def test_import_takes_bad_values_too(lg_api, jp_root_dir):
+    (jp_root_dir / "dates.csv").write_text(DATES)
+    r = await lg_api(
+        "POST", "datasets", "import", body={"path": "dates.csv", "name": "d", "bad_values": "null"}
+    )
+    assert r.code == 201, r.body
+    day = next(c for c in body(r)["columns"] if c["name"] == "day")
+    assert (day["type"], day["nulls"]) == ("date", 2)
+    r = await lg_api("POST", "datasets", "import", body={"path": "dates.csv", "name": "t"})
+    assert r.code == 201, r.body
+    assert next(c for c in body(r)["columns"] if c["name"] == "day")["type"] == "string"
