@@ -242,3 +242,19 @@ def test_each_marker_is_a_missing_number(tmp_path: Path, marker: str) -> None:
     result, rows = run(tmp_path, f"v\n1\n{marker}\n3\n".encode())
     assert types_of(result) == {"v": "integer"}
     assert [r["v"] for r in rows] == [1, None, 3]
+
+
+def test_a_late_decimal_makes_a_marked_integer_column_float_not_rounded(tmp_path: Path) -> None:
+    body = b"v\nNA\n" + b"".join(b"%d\n" % i for i in range(3000)) + b"2.5\n"
+    result, rows = run(tmp_path, body)
+    assert types_of(result) == {"v": "float"}
+    assert [r["v"] for r in rows][-2:] == [2999.0, 2.5]
+    assert rows[0] == {"v": None}
+
+
+def test_inf_and_nan_words_in_a_marked_number_column_are_bad_values(tmp_path: Path) -> None:
+    body = b"v\nNA\n" + b"".join(b"%d.5\n" % i for i in range(40)) + b"inf\nnan\n"
+    result, rows = run(tmp_path, body, bad_values="null")
+    assert types_of(result) == {"v": "float"}
+    assert [(p.row, p.value) for p in result.report.problems] == [(42, "inf"), (43, "nan")]
+    assert [r["v"] for r in rows][-3:] == [39.5, None, None]

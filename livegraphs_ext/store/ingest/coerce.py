@@ -144,11 +144,11 @@ def convert_sql(c: str, target: Target, duck: str | None = None) -> str:
             f"THEN TRY_CAST({plain} AS {t}) END"
         )
     if t == "BIGINT":
-        # DuckDB casts "1.5" to an integer by rounding it
-        return f"CASE WHEN regexp_full_match(trim({c}), '[+-]?[0-9]+') THEN TRY_CAST(trim({c}) AS BIGINT) END"
+        # DuckDB casts "1.5" and "1e5" to integers (the cast itself allows spaces around the digits)
+        return f"CASE WHEN {c} NOT LIKE '%.%' AND {c} NOT ILIKE '%e%' THEN TRY_CAST({c} AS BIGINT) END"
     if t == "DOUBLE":
         # DuckDB reads "nan" and "inf" as floats; in a text column they are not numbers
-        return f"CASE WHEN regexp_matches({c}, '[0-9]') THEN TRY_CAST(trim({c}) AS DOUBLE) END"
+        return f"CASE WHEN isfinite(TRY_CAST({c} AS DOUBLE)) THEN TRY_CAST({c} AS DOUBLE) END"
     if t == "BOOLEAN":
         words = ", ".join(quote_literal(w) for w in sorted(BOOL_WORDS))
         return f"CASE WHEN lower(trim({c})) IN ({words}) THEN lower(trim({c})) IN ('true', 't') END"
