@@ -6,12 +6,14 @@ runs inside the laptop's jupyter-server extension and inside the hub service.
 
 # After the store: these add the shares and events tables to the catalog's schema.
 from .acl import GuardedStore, Principal
+from .accounts import Accounts
 from .errors import BadInput, Conflict, Forbidden, NotFound, Problem, StoreError, TooLarge, Unsupported
 from .events import EventLog
 from .schema import ColumnInfo, IngestResult, Report
 from .store import DatasetStore, ExportFile, StoreConfig, check_name, default_root
 
 __all__ = [
+    "Accounts",
     "BadInput",
     "ColumnInfo",
     "Conflict",
