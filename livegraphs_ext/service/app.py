@@ -21,9 +21,9 @@ import orjson
 from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler
 from jupyterhub.utils import url_path_join
 from tornado import web
-from tornado.ioloop import PeriodicCallback
 from tornado.httpserver import HTTPServer
 from tornado.httputil import HTTPHeaders
+from tornado.ioloop import PeriodicCallback
 from tornado.log import enable_pretty_logging
 from tornado.web import HTTPError, OutputTransform, RequestHandler
 from traitlets import Int, Unicode, default

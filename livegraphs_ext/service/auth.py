@@ -134,7 +134,9 @@ async def check_account(handler: RequestHandler, model: dict[str, Any]) -> None:
             ) from None
         created = (found or {}).get("created")
         if not created:
-            raise HTTPError(503, "The hub did not say when your account was made", reason="Service Unavailable")
+            raise HTTPError(
+                503, "The hub did not say when your account was made", reason="Service Unavailable"
+            )
     model[CREATED_KEY] = created
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(host.light_pool, host.accounts.check, model["name"], created)

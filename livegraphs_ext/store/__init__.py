@@ -5,8 +5,8 @@ runs inside the laptop's jupyter-server extension and inside the hub service.
 """
 
 # After the store: these add the shares and events tables to the catalog's schema.
-from .acl import GuardedStore, Principal
 from .accounts import Accounts
+from .acl import GuardedStore, Principal
 from .errors import BadInput, Conflict, Forbidden, NotFound, Problem, StoreError, TooLarge, Unsupported
 from .events import EventLog
 from .schema import ColumnInfo, IngestResult, Report

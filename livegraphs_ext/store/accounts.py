@@ -21,7 +21,7 @@ import datetime as dt
 import threading
 from typing import Any
 
-from sqlalchemy import DateTime, String, delete, select
+from sqlalchemy import DateTime, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .acl import ShareRow
@@ -122,10 +122,14 @@ def _retire(s: Session, name: str, created: str | None, *, by: str, reason: str)
     ids = [ds.id for ds in datasets]
     shares_of = 0
     if ids:
-        shares_of = s.execute(delete(ShareRow).where(ShareRow.dataset_id.in_(ids))).rowcount or 0
-    shares_to = (
-        s.execute(delete(ShareRow).where(ShareRow.kind == "user", ShareRow.name == name)).rowcount or 0
-    )
+        of_theirs = s.scalars(select(ShareRow).where(ShareRow.dataset_id.in_(ids))).all()
+        shares_of = len(of_theirs)
+        for row in of_theirs:
+            s.delete(row)
+    to_them = s.scalars(select(ShareRow).where(ShareRow.kind == "user", ShareRow.name == name)).all()
+    shares_to = len(to_them)
+    for row in to_them:
+        s.delete(row)
     for ds in datasets:
         ds.owner = archive
     summary = {

@@ -430,7 +430,7 @@ class GuardedStore:
                 raise NotFound(f"No dataset with id {dataset_id!r}", "No such dataset")
             row = s.get(ShareRow, (dataset_id, kind, name))
             mine = row is not None and kind == "user" and name == p.name
-            grant = Grant(row.role, via_admin=False) if mine else self._grant(s, p, ds, "manage")
+            grant = Grant("recipient", via_admin=False) if mine else self._grant(s, p, ds, "manage")
             if row is None:
                 raise NotFound(f"{ds.name!r} is not shared with {kind} {name!r}", "No such share")
             s.delete(row)

@@ -50,7 +50,9 @@ def check_name(name: str | None) -> str:
     if _CONTROL.search(name):
         raise BadInput("A dataset name cannot contain control characters", "Bad name")
     if "/" in name:
-        raise BadInput("A dataset name cannot contain '/': owner/name names another user's dataset", "Bad name")
+        raise BadInput(
+            "A dataset name cannot contain '/': owner/name names another user's dataset", "Bad name"
+        )
     return name
 
 

@@ -14,6 +14,7 @@ so ``owner/name`` splits at its last ``/`` without doubt. A bare name means, in 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -42,7 +43,9 @@ def qualified(owner: str, name: str) -> str:
     return f"{owner}/{name}"
 
 
-def resolve(s: Session, ref: str, *, me: str | None, readable: Any = None, everything: bool = False) -> DatasetRow:
+def resolve(
+    s: Session, ref: str, *, me: str | None, readable: Any = None, everything: bool = False
+) -> DatasetRow:
     """The dataset ``ref`` names to the caller ``me``.
 
     ``readable`` is a SQL condition on :class:`DatasetRow` for the datasets shared with the caller
@@ -80,7 +83,7 @@ def resolve(s: Session, ref: str, *, me: str | None, readable: Any = None, every
     raise missing
 
 
-def ambiguous(name: str, found: list[DatasetRow]) -> Conflict:
+def ambiguous(name: str, found: Sequence[DatasetRow]) -> Conflict:
     """The 409 of a bare name that several owners' datasets carry: it lists them as ``owner/name``."""
     choices = [qualified(ds.owner, ds.name) for ds in found[:MAX_CHOICES]]
     more = " and more" if len(found) > MAX_CHOICES else ""

@@ -245,7 +245,10 @@ def test_the_hubs_user_deleted_event_retires_exactly_that_account(lg_guarded: Gu
     hub_event("gus", T1)
     assert importer.run() == 1
     assert lg_guarded.get(Principal("gus"), new["id"])["owner"] == "gus"
-    actions = [e["action"] for e in lg_guarded.list_events(ROOT, action=["user_deleted", "account_retired"])["events"]]
+    actions = [
+        e["action"]
+        for e in lg_guarded.list_events(ROOT, action=["user_deleted", "account_retired"])["events"]
+    ]
     assert sorted(actions) == ["account_retired", "user_deleted", "user_deleted"]
 
 

@@ -23,7 +23,9 @@ HUB_ACTIONS = frozenset({"login", "login_failed", "server_start", "server_stop",
 
 
 class HubEventsImporter:
-    def __init__(self, source: Path | str, events: EventLog, state_file: Path, accounts: Accounts | None = None):
+    def __init__(
+        self, source: Path | str, events: EventLog, state_file: Path, accounts: Accounts | None = None
+    ):
         self.source = Path(source)
         self.events = events
         self.state_file = state_file
