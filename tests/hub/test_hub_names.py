@@ -185,3 +185,30 @@ def test_a_name_used_again_inherits_nothing_even_before_the_hubs_event_is_import
     archived = call(hub, tokens["root"], "GET", f"api/datasets/{mine['id']}").json()
     assert archived["owner"].startswith("deleted/")
     assert len(retirements(hub, tokens, "hal")) == 1
+
+
+def test_lg_load_in_a_kernel_on_the_hub_follows_the_same_names(hub: Hub, tokens: dict[str, str]):
+    for token in (tokens["ada"], tokens["bo"]):
+        ds = upload(hub, token, "costs")
+        share(hub, token, ds["id"], "cy")
+    hub.spawn("cy")
+    code = """
+import livegraphs_ext as lg
+from livegraphs_ext.kernel.notebook import ServiceError
+try:
+    lg.load("costs")
+except ServiceError as e:
+    print(e.status, e)
+print(lg.load("bo/costs").shape[0])
+"""
+    out = hub.run_in_kernel("cy", tokens["cy"], code)
+    assert out["error"] is None, out
+    first, second = out["stdout"].strip().splitlines()
+    assert first.startswith("409") and "ada/costs, bo/costs" in first
+    assert second == "2"
+    # once the name is cy's own, lg.load takes it
+    upload(hub, tokens["cy"], "costs")
+    out = hub.run_in_kernel(
+        "cy", tokens["cy"], 'import livegraphs_ext as lg\nprint(lg.load("costs").shape[0])'
+    )
+    assert out["error"] is None and out["stdout"].strip() == "2", out
