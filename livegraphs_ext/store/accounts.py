@@ -22,6 +22,7 @@ import threading
 from typing import Any
 
 from sqlalchemy import DateTime, String, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .acl import ShareRow
@@ -74,20 +75,32 @@ class Accounts:
         returned; otherwise None.
         """
         created = canonical_time(created)
+        if self.known(name, created):
+            return None
+        try:
+            retired = self._check(name, created)
+        except IntegrityError:  # another request recorded the name first: look again
+            retired = self._check(name, created)
         with self._lock:
-            if self._known.get(name) == created:
-                return None
-        retired = None
+            self._known[name] = created
+        return retired
+
+    def known(self, name: str, created: Any) -> bool:
+        """Whether this process has checked ``name`` in as the account created at ``created``."""
+        with self._lock:
+            return self._known.get(name) == created
+
+    def _check(self, name: str, created: str) -> dict[str, Any] | None:
         with self.catalog.transaction() as s:
             row = s.get(AccountRow, name, with_for_update=True)
             if row is None:
                 s.add(AccountRow(name=name, created=created))
+                s.flush()
             elif row.created != created:
                 retired = _retire(s, name, row.created, by="livegraphs", reason="name used by a new account")
                 row.created, row.first_seen = created, utcnow()
-        with self._lock:
-            self._known[name] = created
-        return retired
+                return retired
+        return None
 
     def retire(self, name: str, created: Any = None, *, by: str, reason: str) -> dict[str, Any] | None:
         """Retire the account ``name`` created at ``created`` (any, when None): archive its datasets.
