@@ -29,7 +29,7 @@ from .catalog import Base, DatasetRow, utcnow
 from .charts import ChartEngine, ChartResult, check_shape
 from .errors import BadInput, Forbidden, NotFound
 from .events import CLIENT_ACTIONS, EventLog
-from .names import resolve, split_ref
+from .names import qualified, resolve, split_ref
 from .store import DatasetStore, ExportFile
 
 SHARE_ROLES = ("viewer", "editor")
@@ -241,8 +241,10 @@ class GuardedStore:
         return self.store.recipe(dataset_id, number)
 
     def recipe_code(self, p: Principal, dataset_id: str, number: int | None = None) -> str:
-        self._require(p, dataset_id, "read")
-        return self.store.recipe_code(dataset_id, number)
+        """The recipe as pandas code; it loads another owner's dataset as ``owner/name``."""
+        ds, _ = self._require(p, dataset_id, "read")
+        ref = ds.name if ds.owner == p.name else qualified(ds.owner, ds.name)
+        return self.store.recipe_code(dataset_id, number, ref)
 
     def export(self, p: Principal, dataset_id: str, fmt: str, version: int | None = None) -> ExportFile:
         ds, grant = self._require(p, dataset_id, "read")

@@ -135,7 +135,8 @@ class DatasetVersions(StoreCore):
                 v = by_number.get(v.parent) if v.parent is not None else None
             return list(reversed(steps))
 
-    def recipe_code(self, dataset_id: str, number: int | None = None) -> str:
+    def recipe_code(self, dataset_id: str, number: int | None = None, ref: str | None = None) -> str:
+        """The pandas code of a version's recipe, loading the dataset as ``ref`` (default: its name)."""
         ds = self.get(dataset_id)
         steps = [s["step"] for s in self.recipe(dataset_id, number)]
-        return transforms.recipe_to_pandas(steps, f"lg.load({ds['name']!r}, version=1)")
+        return transforms.recipe_to_pandas(steps, f"lg.load({ref or ds['name']!r}, version=1)")

@@ -144,6 +144,13 @@ def test_the_unguarded_store_of_one_local_user_prefers_theirs_then_the_only_one(
         store.find("sales", owner="someone-else")
 
 
+def test_recipe_code_loads_another_owners_dataset_by_owner_name(lg_guarded: GuardedStore):
+    ds = upload(lg_guarded, BO, "sales")
+    lg_guarded.share(BO, ds["id"], "user", "vic", "viewer")
+    assert "lg.load('sales', version=1)" in lg_guarded.recipe_code(BO, ds["id"])
+    assert "lg.load('bo/sales', version=1)" in lg_guarded.recipe_code(VIC, ds["id"])
+
+
 # ---------------------------------------------------------------------------- refusing a share
 
 
