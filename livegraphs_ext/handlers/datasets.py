@@ -79,6 +79,22 @@ class DatasetsHandler(UploadBody, LiveGraphsHandler):
         self.write_json(dataset, status=201)
 
 
+class ResolveHandler(LiveGraphsHandler):
+    """``GET datasets/resolve?name=``: the dataset a name means to the caller (``owner/name`` or bare).
+
+    A bare name is the caller's own dataset, else the one shared with them; 409 listing the
+    ``owner/name`` choices when several owners share one by that name.
+    """
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        name = self.get_argument("name", None)
+        if not name:
+            raise HTTPError(400, "Name a dataset: ?name=name or ?name=owner/name", reason="Bad argument")
+        self.write_json(await self.run(self.guarded.find, self.principal, name))
+
+
 class DatasetHandler(LiveGraphsHandler):
     """One dataset: read (anyone it is shared with), rename (editors), delete (owner, admins)."""
 
@@ -253,6 +269,7 @@ ROUTES: list[tuple[str, type]] = [
     (rf"datasets/{DATASET_ID}/recipe", RecipeHandler),
     (rf"datasets/{DATASET_ID}/export", ExportHandler),
     (r"datasets/import", ImportHandler),
+    (r"datasets/resolve", ResolveHandler),
     (rf"datasets/{DATASET_ID}/profile", ProfileHandler),
     (rf"datasets/{DATASET_ID}/formula", FormulaHandler),
 ]

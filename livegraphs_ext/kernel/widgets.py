@@ -207,9 +207,9 @@ def _dataset_name(spec: dict[str, Any] | None) -> str | None:
 
 
 def _dataset_info(dataset: str) -> dict[str, Any]:
-    from .notebook import store
+    from .notebook import _me, store
 
-    ds = store().find(dataset)
+    ds = store().find(dataset, owner=_me())
     return {
         "id": ds["id"],
         "name": ds["name"],

@@ -198,8 +198,12 @@ async def test_names_are_unique_per_owner_and_checked(lg_api, lg_upload):
 
 async def test_rename(lg_api, lg_upload):
     ds = await lg_upload("sales", SALES)
+    r = await lg_api("PATCH", "datasets", ds["id"], body={"name": "..\\etc\\passwd"})
+    assert r.code == 200 and body(r)["name"] == "..\\etc\\passwd"
+    # "/" is kept out of names: owner/name names a dataset of that owner
     r = await lg_api("PATCH", "datasets", ds["id"], body={"name": "../../etc/passwd"})
-    assert r.code == 200 and body(r)["name"] == "../../etc/passwd"
+    assert r.code == 400 and "'/'" in body(r)["message"]
+    assert_error_shape(body(r))
     r = await lg_api("PATCH", "datasets", ds["id"], body={"nom": "x"})
     assert r.code == 400
 

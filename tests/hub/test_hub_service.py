@@ -322,6 +322,8 @@ ROUTE_CASES = [
     ("POST", "charts/query", {"spec": CHART}, READ, 200),
     ("POST", "charts/query", {"spec": {**CHART, "dataset": {"name": "matrix"}}}, READ, 200),
     ("GET", "charts/schema", None, ANY_USER, 200),
+    ("GET", "datasets/resolve?name=matrix", None, READ, 200),
+    ("GET", "datasets/resolve?name=ada/matrix", None, READ, 200),
     # the file is in the caller's own server: the service explains where to send the request
     ("POST", "datasets/import", {"path": "data.csv", "name": "imported"}, ANY_USER, 400),
     *[(m, "no/such/route", None, NO_ROUTE, 404) for m in ("GET", "POST", "PUT", "PATCH", "DELETE")],
