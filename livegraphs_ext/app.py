@@ -25,6 +25,7 @@ from .config import StoreSettings
 from .handlers import ROUTES, STATIC_ROUTES, local
 from .handlers.base import HOST_SETTING
 from .handlers.forward import FORWARD_ROUTES, make_forward_client
+from .rest import QueryGate
 from .store import DatasetStore, GuardedStore, Principal
 from .store.charts import ChartEngine
 
@@ -44,6 +45,7 @@ class LiveGraphsApp(StoreSettings, ExtensionApp):
     charts: ChartEngine
     heavy_pool: Executor
     light_pool: Executor
+    query_gate: QueryGate
 
     local_user = Unicode(
         config=True,
@@ -120,6 +122,7 @@ class LiveGraphsApp(StoreSettings, ExtensionApp):
         self.guarded = GuardedStore(self.store)
         self.charts = self.make_charts(self.store)
         self.heavy_pool, self.light_pool = self.make_pools()
+        self.query_gate = self.make_query_gate()
         # Kernels started by this server inherit these, so lg.load() reads the same store.
         os.environ["LIVEGRAPHS_DATA_DIR"] = str(root)
         if self.catalog_url:
