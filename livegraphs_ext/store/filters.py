@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -108,6 +109,43 @@ _A = {
     "date": "a date like 2024-01-31",
     "datetime": "a date and time like 2024-01-31 10:00:00",
 }
+
+
+#: the most states the regular expressions of one filter may expand to, in all (see :func:`regex_size`)
+MAX_REGEX_SIZE = 2000
+
+
+def regex_size(pattern: str) -> int:
+    """About how many states RE2 compiles ``pattern`` to: counted repetitions multiply.
+
+    Compiling (and so planning a query with) ``([a-z]{0,20}){50}`` costs RE2 as much as
+    a thousand-character pattern; this estimate counts such a pattern as 1,000. Syntax
+    that only RE2 reads counts one per character.
+    """
+    import re
+    import re._parser as sre  # type: ignore[import-not-found]
+
+    def size(items: Any) -> int:
+        total = 0
+        for op, av in items:
+            if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", None)):
+                lo, hi, sub = av
+                times = max(lo, 1) if hi == sre.MAXREPEAT else max(hi, 1)
+                total += times * size(sub)
+            elif op in (sre.SUBPATTERN, getattr(sre, "ATOMIC_GROUP", None)):
+                total += size(av[-1])
+            elif op == sre.BRANCH:
+                total += sum(size(b) for b in av[1])
+            else:
+                total += 1
+        return total
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return size(sre.parse(pattern))
+    except (re.error, RecursionError, OverflowError, ValueError):
+        return len(pattern)
 
 
 def _check_regex(pattern: str) -> None:
@@ -208,7 +246,7 @@ def filter_size(conditions: Any, stop_after: int | None = None) -> tuple[int, in
     early once either passes ``stop_after``.
     """
     n_conditions = n_values = 0
-    todo = [conditions]
+    todo: list[Any] = [conditions]
     while todo:
         item = todo.pop()
         if isinstance(item, list):
@@ -229,6 +267,23 @@ def filter_size(conditions: Any, stop_after: int | None = None) -> tuple[int, in
     return n_conditions, n_values
 
 
+def regex_total(conditions: Any) -> int:
+    """The :func:`regex_size` of every ``matches`` pattern of a filter, summed (stops past the limit)."""
+    total = 0
+    todo: list[Any] = [conditions]
+    while todo and total <= MAX_REGEX_SIZE:
+        item = todo.pop()
+        if isinstance(item, list):
+            todo.extend(item)
+        elif isinstance(item, dict):
+            inner = item.get("conditions")
+            if isinstance(inner, list) and "column" not in item:
+                todo.extend(inner)
+            elif item.get("cmp") == "matches" and isinstance(item.get("value"), str):
+                total += regex_size(item["value"][: MAX_PATTERN + 1])
+    return total
+
+
 def check_filter_size(conditions: Any, max_values: int = MAX_FILTER_VALUES) -> None:
     """BadInput when a filter holds more than ``max_values`` values or :data:`MAX_CONDITIONS` conditions.
 
@@ -246,6 +301,12 @@ def check_filter_size(conditions: Any, max_values: int = MAX_FILTER_VALUES) -> N
         raise BadInput(
             f"The filters hold more than {MAX_CONDITIONS:,} conditions in all (over every group)",
             reason="Too many filter conditions",
+        )
+    if regex_total(conditions) > MAX_REGEX_SIZE:
+        raise BadInput(
+            f"The filters' regular expressions are too complex: about {MAX_REGEX_SIZE:,} states in all "
+            "(a counted repetition such as {50} multiplies what it repeats)",
+            reason="Too complex a pattern",
         )
 
 

@@ -11,6 +11,7 @@ Nothing here knows about HTTP.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -21,6 +22,9 @@ import duckdb
 from .errors import Cancelled, StoreError, TimedOut
 
 T = TypeVar("T")
+
+#: seconds between two interrupts of a statement that has not stopped yet
+REPEAT_INTERRUPT = 0.05
 
 TIMEOUT = "timeout"
 GONE = "gone"
@@ -58,6 +62,20 @@ class QueryControl:
         for con in running:
             con.interrupt()
             self.interrupted += 1
+        if running:
+            # DuckDB forgets an interrupt that comes while a statement is still being planned
+            # (the flag is reset as it starts to run): keep interrupting until the work lets go
+            threading.Thread(target=self._keep_interrupting, daemon=True).start()
+
+    def _keep_interrupting(self) -> None:
+        while True:
+            time.sleep(REPEAT_INTERRUPT)
+            with self._lock:
+                running = list(self._connections)
+            if not running:
+                return
+            for con in running:
+                con.interrupt()
 
     def error(self) -> StoreError | None:
         """What to raise now that the work was stopped (None while it is not)."""
