@@ -77,9 +77,9 @@ class StoreSettings(Configurable):
     max_filter_values = Int(
         10_000,
         config=True,
-        help="""Most values the filters of one chart, page or cleaning step may hold, summed over
-        every condition (a list of values counts its length, any other condition one). Default
-        10,000; past it, 400 (Too many filter values). A filter has at most 1,000 conditions.""",
+        help="""Most values the filters of one chart or page query may hold, summed over every
+        condition (a list of values counts its length, any other condition one). Default 10,000;
+        past it, 400 (Too many filter values). A filter has at most 1,000 conditions.""",
     )
     max_query_bytes = Int(
         1 * MiB,
