@@ -17,14 +17,13 @@ from jupyter_server.auth.identity import PasswordIdentityProvider
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
-from tornado.simple_httpclient import SimpleAsyncHTTPClient
 from tornado.web import RequestHandler
-from traitlets import Any, Enum, Unicode, default
+from traitlets import Enum, Unicode, default
 
 from .config import StoreSettings
 from .handlers import ROUTES, STATIC_ROUTES, local
 from .handlers.base import HOST_SETTING
-from .handlers.forward import FORWARD_ROUTES, make_forward_client
+from .handlers.forward import FORWARD_ROUTES
 from .rest import QueryGate
 from .store import DatasetStore, GuardedStore, Principal
 from .store.charts import ChartEngine
@@ -70,7 +69,6 @@ class LiveGraphsApp(StoreSettings, ExtensionApp):
         http://127.0.0.1:10101/services/livegraphs/. Empty (the default) means $LIVEGRAPHS_SERVICE_URL;
         with backend "hub", else $JUPYTERHUB_PUBLIC_URL + services/livegraphs/ (through the proxy).""",
     )
-    _forward_client = Any(None, allow_none=True)
 
     @default("local_user")
     def _default_local_user(self) -> str:
@@ -99,11 +97,6 @@ class LiveGraphsApp(StoreSettings, ExtensionApp):
         from urllib.parse import urlparse
 
         return urlparse(self.resolved_service_url()).path or "/"
-
-    def forward_client(self) -> SimpleAsyncHTTPClient:
-        if self._forward_client is None:
-            self._forward_client = make_forward_client()
-        return self._forward_client
 
     def initialize_settings(self) -> None:
         self.settings[HOST_SETTING] = self
@@ -183,5 +176,3 @@ class LiveGraphsApp(StoreSettings, ExtensionApp):
         store = getattr(self, "store", None)
         if store is not None:
             store.close()
-        if self._forward_client is not None:
-            self._forward_client.close()

@@ -123,7 +123,7 @@ def regex_size(pattern: str) -> int:
     that only RE2 reads counts one per character.
     """
     import re
-    import re._parser as sre  # type: ignore[import-not-found]
+    import re._parser as sre
 
     def size(items: Any) -> int:
         total = 0

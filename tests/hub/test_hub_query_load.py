@@ -9,7 +9,9 @@ of his own dataset, one after another. The issue's acceptance criterion: bo's p9
 
 from __future__ import annotations
 
+import json
 import random
+import socket
 import threading
 import time
 from collections import Counter
@@ -134,3 +136,34 @@ def test_another_users_pages_stay_fast_under_the_worst_chart_queries(hub: Hub, t
     assert heavy_times, f"no heavy query answered: {dict(statuses)}"
     assert set(statuses) <= {200, 429}, dict(statuses)
     assert p95 < 1.0
+
+
+def test_a_browser_that_leaves_stops_the_query_through_its_server(hub: Hub) -> None:
+    """Browser → proxy → the user's server → the service: closing the first connection stops DuckDB."""
+    token = hub.token("ada")
+    ada = session(token)
+    r = ada.post(hub.service_url + "api/datasets", params={"name": "boxes"}, data=slow_csv(), timeout=300)
+    assert r.status_code == 201, r.text
+    spec = {"spec": {"version": 1, "dataset": {"id": r.json()["id"]}, **SLOW_CHART}}
+    hub.spawn("ada")
+    log = hub.root / "hub.log"
+    before = log.read_text(errors="replace").count("charts/query -> 499")
+    body = json.dumps(spec).encode()
+    sock = socket.create_connection(("127.0.0.1", hub.port), timeout=30)
+    sock.sendall(
+        (
+            f"POST /user/ada/livegraphs/api/charts/query HTTP/1.1\r\nHost: 127.0.0.1:{hub.port}\r\n"
+            f"Authorization: token {token}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        + body
+    )
+    time.sleep(1.5)
+    sock.close()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if log.read_text(errors="replace").count("charts/query -> 499") > before:
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError(f"the service did not stop the query:\n{hub.log_tail(30)}")
