@@ -8,9 +8,11 @@ a query past ``query_time_limit`` is interrupted (408), and one user's queries p
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any
 
+import orjson
 import pytest
 
 from ..conftest import body
@@ -91,8 +93,6 @@ async def test_filter_values_are_counted_over_the_whole_filter(lg_api, lg_upload
         payload = assert_error(r, 400, "Too many filter values")
         assert "50 values" in payload["message"]
     # the rows API's filter is counted the same way
-    import orjson
-
     r = await lg_api(
         "GET", "datasets", ds["id"], "rows", params={"filter": orjson.dumps(five + five + one_more).decode()}
     )
@@ -111,6 +111,25 @@ async def test_a_chart_body_past_max_query_bytes_is_refused(lg_api, lg_upload):
     assert r.headers.get("Connection") == "close"
     # within the limit the same server answers
     assert (await lg_api("POST", "charts/query", body=chart(ds["id"]))).code == 200
+
+
+async def test_a_chunked_chart_body_past_max_query_bytes_is_refused(jp_fetch, lg_upload):
+    # no Content-Length: the body is counted as it arrives, and dropped past the limit
+    ds = await lg_upload("temps", "city,temp\nOslo,1\n")
+    big = chart(ds["id"])
+    big["spec"]["title"] = "t" * 5000
+    data = json.dumps(big).encode()
+
+    async def produce(write: Any) -> None:
+        for i in range(0, len(data), 500):
+            await write(data[i : i + 500])
+
+    r = await jp_fetch(
+        "livegraphs", "api", "charts", "query", method="POST", body_producer=produce, raise_error=False,
+        headers={"Content-Type": "application/json"},
+    )  # fmt: skip
+    payload = assert_error(r, 413, "Payload Too Large")
+    assert "4000-byte limit" in payload["message"]
 
 
 async def test_a_query_past_the_time_limit_is_interrupted_with_408(lg_api, lg_upload):
