@@ -74,15 +74,17 @@ class LiveGraphsHandler(APIMixin, APIHandler):
         host = self.host
         async with host.query_gate.turn(self.principal.name):
             limit = float(host.query_time_limit)
-            control = QueryControl(limit)
+            control = QueryControl(limit or None)
             if self._gone:
                 control.stop(GONE)
             self._control = control
-            timer = asyncio.get_running_loop().call_later(limit, control.stop, TIMEOUT)
+            # 0 is no limit, as DuckDB's max_execution_time reads it
+            timer = asyncio.get_running_loop().call_later(limit, control.stop, TIMEOUT) if limit > 0 else None
             try:
                 return await self.run(control.call, fn, *args, **kwargs)
             finally:
-                timer.cancel()
+                if timer is not None:
+                    timer.cancel()
                 self._control = None
 
     _gone = False
