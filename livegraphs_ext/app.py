@@ -17,14 +17,14 @@ from jupyter_server.auth.identity import PasswordIdentityProvider
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
-from tornado.simple_httpclient import SimpleAsyncHTTPClient
 from tornado.web import RequestHandler
-from traitlets import Any, Enum, Unicode, default
+from traitlets import Enum, Unicode, default
 
 from .config import StoreSettings
 from .handlers import ROUTES, STATIC_ROUTES, local
 from .handlers.base import HOST_SETTING
-from .handlers.forward import FORWARD_ROUTES, make_forward_client
+from .handlers.forward import FORWARD_ROUTES
+from .rest import QueryGate
 from .store import DatasetStore, GuardedStore, Principal
 from .store.charts import ChartEngine
 
@@ -44,6 +44,7 @@ class LiveGraphsApp(StoreSettings, ExtensionApp):
     charts: ChartEngine
     heavy_pool: Executor
     light_pool: Executor
+    query_gate: QueryGate
 
     local_user = Unicode(
         config=True,
@@ -68,7 +69,6 @@ class LiveGraphsApp(StoreSettings, ExtensionApp):
         http://127.0.0.1:10101/services/livegraphs/. Empty (the default) means $LIVEGRAPHS_SERVICE_URL;
         with backend "hub", else $JUPYTERHUB_PUBLIC_URL + services/livegraphs/ (through the proxy).""",
     )
-    _forward_client = Any(None, allow_none=True)
 
     @default("local_user")
     def _default_local_user(self) -> str:
@@ -98,11 +98,6 @@ class LiveGraphsApp(StoreSettings, ExtensionApp):
 
         return urlparse(self.resolved_service_url()).path or "/"
 
-    def forward_client(self) -> SimpleAsyncHTTPClient:
-        if self._forward_client is None:
-            self._forward_client = make_forward_client()
-        return self._forward_client
-
     def initialize_settings(self) -> None:
         self.settings[HOST_SETTING] = self
         if self.uses_hub:
@@ -120,6 +115,7 @@ class LiveGraphsApp(StoreSettings, ExtensionApp):
         self.guarded = GuardedStore(self.store)
         self.charts = self.make_charts(self.store)
         self.heavy_pool, self.light_pool = self.make_pools()
+        self.query_gate = self.make_query_gate()
         # Kernels started by this server inherit these, so lg.load() reads the same store.
         os.environ["LIVEGRAPHS_DATA_DIR"] = str(root)
         os.environ["LIVEGRAPHS_LOCAL_USER"] = self.local_user
@@ -181,5 +177,3 @@ class LiveGraphsApp(StoreSettings, ExtensionApp):
         store = getattr(self, "store", None)
         if store is not None:
             store.close()
-        if self._forward_client is not None:
-            self._forward_client.close()

@@ -14,6 +14,7 @@ from pathlib import Path
 from traitlets import Int, Unicode, default
 from traitlets.config import Configurable
 
+from .rest import QueryGate
 from .store import DatasetStore, StoreConfig, default_root
 from .store.charts import ChartEngine
 from .store.ingest import IngestLimits
@@ -69,7 +70,33 @@ class StoreSettings(Configurable):
     query_time_limit = Int(
         60,
         config=True,
-        help="Seconds a page query, change or export may run in DuckDB. Default 60.",
+        help="""Seconds a chart, profile or page query may run; past it DuckDB is interrupted and
+        the answer is 408 (Query Timeout). Also the most each DuckDB statement of a change or
+        export may run. Default 60.""",
+    )
+    max_filter_values = Int(
+        10_000,
+        config=True,
+        help="""Most values the filters of one chart or page query may hold, summed over every
+        condition (a list of values counts its length, any other condition one). Default 10,000;
+        past it, 400 (Too many filter values). A filter has at most 1,000 conditions.""",
+    )
+    max_query_bytes = Int(
+        1 * MiB,
+        config=True,
+        help="""Largest body of a chart query, in bytes. Default 1 MiB; larger bodies get 413
+        before they are read when Content-Length is sent.""",
+    )
+    user_queries = Int(
+        2,
+        config=True,
+        help="""Chart, profile and page queries one user may run at once. More wait their turn
+        for up to user_queue_seconds, then get 429 with Retry-After. Default 2; 0 is no limit.""",
+    )
+    user_queue_seconds = Int(
+        15,
+        config=True,
+        help="Seconds a query past a user's user_queries waits for its turn before 429. Default 15.",
     )
     duckdb_memory_limit = Unicode(
         "1GB",
@@ -127,6 +154,7 @@ class StoreSettings(Configurable):
                 duckdb_memory_limit=self.duckdb_memory_limit,
                 duckdb_temp_limit=self.duckdb_temp_limit,
                 query_timeout_ms=self.query_time_limit * 1000,
+                max_filter_values=self.max_filter_values,
                 chart_max_marks=self.max_marks,
                 chart_cache_bytes=self.chart_cache_bytes,
             )
@@ -135,6 +163,10 @@ class StoreSettings(Configurable):
     def make_charts(self, store: DatasetStore) -> ChartEngine:
         """The chart engine of ``store``: the store's own, so every chart query shares its pool and cache."""
         return store.charts
+
+    def make_query_gate(self) -> QueryGate:
+        """The per-user turns of chart, profile and page queries."""
+        return QueryGate(self.user_queries, float(self.user_queue_seconds))
 
     def make_pools(self) -> tuple[ThreadPoolExecutor, ThreadPoolExecutor]:
         """(heavy, light): the pools of store work; heavy work (ingest, changes, export) has its own."""

@@ -11,9 +11,11 @@ Only tornado and the store are imported, never jupyter_server or jupyterhub.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import math
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
 from http.client import responses
 from importlib.resources import files
@@ -30,6 +32,7 @@ from tornado.web import HTTPError, RequestHandler
 from .store import GuardedStore, Principal, StoreError, check_name
 from .store.charts import ARROW_STREAM, ChartEngine, ChartResult
 from .store.files import remove_quietly
+from .store.filters import check_filter_size
 from .store.store import ExportFile
 
 T = TypeVar("T")
@@ -69,6 +72,14 @@ class Host(Protocol):
     identity: Identity | None
     #: largest upload accepted, in bytes
     max_upload_bytes: int
+    #: largest chart query body, in bytes
+    max_query_bytes: int
+    #: most values a query's filters may hold, summed over every condition
+    max_filter_values: int
+    #: seconds a chart, profile or page query may run before it is interrupted
+    query_time_limit: int
+    #: each user's turns at chart, profile and page queries
+    query_gate: QueryGate
 
     def principal(self, handler: RequestHandler) -> Principal:
         """The caller as the store sees them (403 when there is none)."""
@@ -87,6 +98,66 @@ class Host(Protocol):
 
     def request_done(self, handler: RequestHandler) -> None:
         """A request finished (for the host's metrics)."""
+
+
+class RetryLater(HTTPError):
+    """429 Too Many Requests, with ``Retry-After: retry_after`` (seconds)."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(429, message, reason="Too Many Requests")
+        self.retry_after = retry_after
+
+
+class QueryGate:
+    """Each user's turns at chart, profile and page queries: at most ``per_user`` at once.
+
+    A query past that waits (on the event loop, holding no worker thread) up to ``wait``
+    seconds for one of the user's own queries to end, then gets :class:`RetryLater`. One
+    user can so hold at most ``per_user`` of the read threads, however many requests they
+    send; other users' turns are never affected. ``per_user`` 0 is no limit.
+    """
+
+    def __init__(self, per_user: int, wait: float):
+        self.per_user, self.wait = per_user, wait
+        self._turns: dict[str, tuple[asyncio.Semaphore, int]] = {}  # user: (turns, holders + waiters)
+
+    def running(self, user: str) -> int:
+        """How many queries of ``user`` hold or wait for a turn."""
+        return self._turns.get(user, (None, 0))[1]
+
+    @contextlib.asynccontextmanager
+    async def turn(self, user: str) -> AsyncIterator[None]:
+        if self.per_user <= 0:
+            yield
+            return
+        sem, n = self._turns.get(user) or (asyncio.Semaphore(self.per_user), 0)
+        self._turns[user] = (sem, n + 1)
+        try:
+            acquire = asyncio.ensure_future(sem.acquire())
+            try:
+                await asyncio.wait({acquire}, timeout=self.wait)
+            finally:
+                if not acquire.done():
+                    acquire.cancel()
+                    # a turn that comes as the wait ends is still taken (then cancel() did nothing)
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await acquire
+            if acquire.cancelled():
+                raise RetryLater(
+                    f"You already run {self.per_user} queries at once and more are waiting: "
+                    "try again when they have finished",
+                    max(1, math.ceil(self.wait / 2)),
+                )
+            try:
+                yield
+            finally:
+                sem.release()
+        finally:
+            sem, n = self._turns[user]
+            if n <= 1:
+                del self._turns[user]
+            else:
+                self._turns[user] = (sem, n - 1)
 
 
 def error_body(
@@ -181,9 +252,13 @@ class APIMixin(RequestHandler):
         except ValueError:
             raise bad_request(f"{name} must be an integer, not {raw[:40]!r}", "Bad argument") from None
 
+    def request_body(self) -> bytes:
+        """The request's whole body (a handler that streams its body keeps it elsewhere)."""
+        return self.request.body
+
     def json_body(self) -> dict[str, Any]:
         try:
-            body = orjson.loads(self.request.body or b"{}")
+            body = orjson.loads(self.request_body() or b"{}")
         except orjson.JSONDecodeError:
             raise bad_request("The request body is not valid JSON", "Bad JSON") from None
         if not isinstance(body, dict):
@@ -199,6 +274,7 @@ class APIMixin(RequestHandler):
                 flt = orjson.loads(raw_filter)
             except orjson.JSONDecodeError:
                 raise bad_request("filter must be JSON", "Bad argument") from None
+            self.check_filter_size(flt)
         return {
             "version": self.int_arg("version"),
             "offset": self.int_arg("offset", 0),
@@ -255,11 +331,21 @@ class APIMixin(RequestHandler):
         return body.get("formula"), version
 
     def chart_spec(self) -> dict[str, Any]:
-        """The ``{"spec"}`` body of a chart query."""
+        """The ``{"spec"}`` body of a chart query (its filters counted before any other check)."""
         spec = self.json_body().get("spec")
         if not isinstance(spec, dict):
             raise bad_request('Send {"spec": {...}} (see charts/schema)', "Bad chart spec")
+        self.check_filter_size(spec.get("filters"))
         return spec
+
+    def check_filter_size(self, conditions: Any) -> None:
+        """400 when a filter holds more values or conditions than the host allows (a cheap count)."""
+        if conditions:
+            check_filter_size(conditions, self.max_filter_values())
+
+    def max_filter_values(self) -> int:
+        """The host's ``max_filter_values`` (a base class with a host supplies it)."""
+        raise NotImplementedError
 
     # -- errors ---------------------------------------------------------------------------------
 
@@ -283,6 +369,8 @@ class APIMixin(RequestHandler):
         exc_info = kwargs.get("exc_info")
         if exc_info:
             e = exc_info[1]
+            if isinstance(e, RetryLater):
+                self.set_header("Retry-After", str(e.retry_after))
             if isinstance(e, HTTPError):
                 message = e.log_message or message
                 reason = e.reason or reason
@@ -290,7 +378,7 @@ class APIMixin(RequestHandler):
                 # No tracebacks or paths leave the server; the log has them.
                 message, reason = "Internal server error", "Server Error"
         self.set_header("Content-Type", "application/json")
-        if isinstance(self, UploadBody):
+        if isinstance(self, (UploadBody, BoundedBody)):
             # An upload refused before its body was read: close the connection, so a proxy
             # (configurable-http-proxy keeps connections alive) never reuses a socket that
             # still has the unread body in flight.
@@ -309,6 +397,48 @@ def optional_int(body: dict[str, Any], key: str) -> int | None:
 def not_found(path: str) -> HTTPError:
     """The JSON 404 of an unknown path under the API."""
     return HTTPError(404, f"No such API path: {path[:200]!r}", reason="Not Found")
+
+
+class BoundedBody(APIMixin):
+    """A handler (``@stream_request_body``) whose body is kept in memory up to ``body_limit()`` bytes.
+
+    The host's ``prepare`` calls :meth:`start_body` before a single body byte is read: a
+    larger ``Content-Length`` gets 413 at once; a longer body without one is dropped as it
+    arrives and gets 413 when the handler asks for it.
+    """
+
+    _body: bytearray | None = None
+    _over = False
+
+    def body_limit(self) -> int:
+        raise NotImplementedError
+
+    def start_body(self) -> None:
+        limit = self.body_limit()
+        length = self.request.headers.get("Content-Length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            raise self._too_large()
+        self._body = bytearray()
+
+    def _too_large(self) -> HTTPError:
+        limit = self.body_limit()
+        return HTTPError(
+            413, f"The request body is over the {limit}-byte limit for a query", reason="Payload Too Large"
+        )
+
+    def data_received(self, chunk: bytes) -> None:
+        if self._body is None or self._over:
+            return
+        if len(self._body) + len(chunk) > self.body_limit():
+            self._over = True
+            self._body = bytearray()
+            return
+        self._body += chunk
+
+    def request_body(self) -> bytes:
+        if self._over:
+            raise self._too_large()
+        return bytes(self._body) if self._body is not None else self.request.body
 
 
 class UploadBody(APIMixin):

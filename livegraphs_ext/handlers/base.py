@@ -9,9 +9,11 @@ service, with the hub's tokens) takes those steps over, and its Authorizer decid
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from concurrent.futures import Executor
 from logging import Logger
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.base.handlers import APIHandler
@@ -19,6 +21,9 @@ from tornado.web import HTTPError, RequestHandler
 
 from ..rest import APIMixin, Host, error_body
 from ..store import GuardedStore, Principal
+from ..store.stopping import GONE, TIMEOUT, QueryControl
+
+T = TypeVar("T")
 
 #: The resource name the Authorizer sees for every livegraphs route.
 AUTH_RESOURCE = "livegraphs"
@@ -51,6 +56,44 @@ class LiveGraphsHandler(APIMixin, APIHandler):
 
     def pool(self, heavy: bool) -> Executor:
         return self.host.heavy_pool if heavy else self.host.light_pool
+
+    def max_filter_values(self) -> int:
+        return self.host.max_filter_values
+
+    # -- chart, profile and page queries: turns, a time limit, stopped when the caller leaves -----
+
+    _control: QueryControl | None = None
+
+    async def run_query(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a read query in a worker thread, bounded.
+
+        It waits for one of the caller's turns (``user_queries``; 429 after
+        ``user_queue_seconds``), is interrupted past ``query_time_limit`` seconds (408), and
+        when the caller closes the connection its DuckDB work is interrupted at once.
+        """
+        host = self.host
+        async with host.query_gate.turn(self.principal.name):
+            limit = float(host.query_time_limit)
+            control = QueryControl(limit or None)
+            if self._gone:
+                control.stop(GONE)
+            self._control = control
+            # 0 is no limit, as DuckDB's max_execution_time reads it
+            timer = asyncio.get_running_loop().call_later(limit, control.stop, TIMEOUT) if limit > 0 else None
+            try:
+                return await self.run(control.call, fn, *args, **kwargs)
+            finally:
+                if timer is not None:
+                    timer.cancel()
+                self._control = None
+
+    _gone = False
+
+    def on_connection_close(self) -> None:
+        self._gone = True
+        if self._control is not None:
+            self._control.stop(GONE)
+        super().on_connection_close()
 
     def finish_typed(self, body: bytes, content_type: str) -> None:
         # APIHandler.finish would label the body application/json otherwise

@@ -124,7 +124,7 @@ class RowsHandler(LiveGraphsHandler):
     @authorized
     async def get(self, dataset_id: str) -> None:
         args = self.rows_args()
-        self.write_json(await self.run(self.guarded.rows, self.principal, dataset_id, **args))
+        self.write_json(await self.run_query(self.guarded.rows, self.principal, dataset_id, **args))
 
 
 class VersionsHandler(LiveGraphsHandler):
@@ -198,7 +198,9 @@ class ProfileHandler(LiveGraphsHandler):
     @authorized
     async def get(self, dataset_id: str) -> None:
         column, version = self.column_arg(), self.int_arg("version")
-        self.write_json(await self.run(self.guarded.profile, self.principal, dataset_id, column, version))
+        self.write_json(
+            await self.run_query(self.guarded.profile, self.principal, dataset_id, column, version)
+        )
 
 
 class FormulaHandler(LiveGraphsHandler):

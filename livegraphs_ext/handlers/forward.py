@@ -21,7 +21,9 @@ from jupyter_server.utils import url_path_join
 from tornado import httputil, web
 from tornado.http1connection import HTTP1Connection
 from tornado.httpclient import HTTPClientError, HTTPRequest
+from tornado.iostream import IOStream
 from tornado.simple_httpclient import SimpleAsyncHTTPClient
+from tornado.tcpclient import TCPClient
 from tornado.web import HTTPError
 
 from .base import AUTH_RESOURCE, LiveGraphsHandler
@@ -62,6 +64,8 @@ class ForwardHandler(LiveGraphsHandler):
     #: the JSON body of a ``POST datasets/import``, which this server answers itself
     _import_body: bytearray | None = None
     _gone = False
+    #: the connections to the service this request opened
+    _upstream_streams: list[IOStream] = []
 
     @property
     def lg(self) -> LiveGraphsApp:
@@ -100,10 +104,13 @@ class ForwardHandler(LiveGraphsHandler):
             put.cancel()
 
     def on_connection_close(self) -> None:
-        # The browser went away: end the upstream body early, so the service drops the upload.
+        # The browser went away: end the upstream body early, so the service drops the upload,
+        # and close the connection to the service, so it stops the query it is running for us.
         self._gone = True
         if self._queue is not None:
             self._queue.put_nowait(b"\x00abort")
+        for stream in self._upstream_streams:
+            stream.close()
 
     async def _body(self, write: Any) -> None:
         assert self._queue is not None
@@ -234,12 +241,23 @@ class ForwardHandler(LiveGraphsHandler):
             request_timeout=float(self.lg.ingest_time_limit + 600),
             decompress_response=False,
         )
+        # a client of this request's own, so that a caller who leaves cuts the service off too
+        client = make_forward_client()
+        tracked = _TrackedTCPClient()
+        client.tcp_client = tracked
+        self._upstream_streams = tracked.streams
         try:
-            await self.lg.forward_client().fetch(request, raise_error=False)
+            await client.fetch(request, raise_error=False)
         except (OSError, HTTPClientError) as e:
+            if self._gone:
+                return
             self.log.warning("livegraphs: the service at %s did not answer: %s", url, e)
             if not self._headers_sent:
                 raise HTTPError(502, "The livegraphs service cannot be reached", reason="Bad Gateway") from e
+        finally:
+            client.close()
+        if self._gone:
+            return
         if not self._headers_sent:
             if self._status is None:
                 raise HTTPError(502, "The livegraphs service gave no answer", reason="Bad Gateway")
@@ -272,6 +290,19 @@ class ForwardHandler(LiveGraphsHandler):
     @authorized
     async def delete(self, path: str) -> None:
         await self._forward(path)
+
+
+class _TrackedTCPClient(TCPClient):
+    """A TCP client that keeps the streams it opens, so that its request can be cut off."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.streams: list[IOStream] = []
+
+    async def connect(self, *args: Any, **kwargs: Any) -> IOStream:
+        stream = await super().connect(*args, **kwargs)
+        self.streams.append(stream)
+        return stream
 
 
 def make_forward_client() -> SimpleAsyncHTTPClient:

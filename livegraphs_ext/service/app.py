@@ -31,6 +31,7 @@ from traitlets.config import Application
 
 from ..config import StoreSettings
 from ..handlers.base import HOST_SETTING
+from ..rest import QueryGate
 from ..store import Accounts, DatasetStore, GuardedStore, Principal
 from ..store.charts import ChartEngine
 from .admin import admin_routes
@@ -126,6 +127,7 @@ class LiveGraphsService(StoreSettings, Application):
     identity: HubIdentity
     chart_view_every: float | None
     view_reports: RateLimit
+    query_gate: QueryGate
 
     name = "livegraphs-service"
     description = "The livegraphs JupyterHub service"
@@ -194,6 +196,7 @@ class LiveGraphsService(StoreSettings, Application):
         self.metrics = ServiceMetrics(self.guarded)
         self.charts = self.make_charts(self.store)
         self.heavy_pool, self.light_pool = self.make_pools()
+        self.query_gate = self.make_query_gate()
         self.hub_auth = HubOAuth(cache_max_age=self.identity_cache_seconds, base_url=self.prefix)
         self.identity = HubIdentity(self.hub_auth, self.admin_scope)
         self.chart_view_every = float(self.chart_view_seconds)

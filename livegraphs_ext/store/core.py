@@ -22,6 +22,7 @@ import duckdb
 from .catalog import Catalog, DatasetRow
 from .errors import BadInput
 from .files import remove_quietly, unique_name
+from .filters import MAX_FILTER_VALUES
 from .ingest import IngestLimits
 from .ingest.engine import restrict_files
 from .pages import ParquetMetaCache
@@ -67,6 +68,8 @@ class StoreConfig:
     #: disk a query may spill to
     duckdb_temp_limit: str = "4GB"
     query_timeout_ms: int = 60_000
+    #: the most values a query's filters may hold, summed over every condition
+    max_filter_values: int = MAX_FILTER_VALUES
     #: the store's chart engine (``DatasetStore.charts``): the mark budget, the bytes of
     #: results it keeps (0 keeps none: each query is run again) and its idle connections
     chart_max_marks: int = 5000

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 from .errors import BadInput
 from .formula import Frag, fmt, param, parse_formula
-from .schema import ColumnInfo
+from .schema import DUCKDB_TYPES, ColumnInfo
 from .sql import quote_ident
 
 CMPS = (
@@ -27,9 +28,13 @@ CMPS = (
 )  # fmt: skip
 TEXT_CMPS = ("contains", "not_contains", "starts_with", "ends_with", "matches")
 _SQL_OP = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+#: the most conditions a filter may hold, counted over all its groups
 MAX_CONDITIONS = 1000
 MAX_GROUP_DEPTH = 20
 MAX_LIST_VALUES = 10_000
+#: the most values a filter may hold, summed over all its conditions (a list counts its length,
+#: any other condition one); a host's ``max_filter_values`` setting may lower or raise it
+MAX_FILTER_VALUES = 10_000
 MAX_PATTERN = 1000
 
 
@@ -104,6 +109,43 @@ _A = {
     "date": "a date like 2024-01-31",
     "datetime": "a date and time like 2024-01-31 10:00:00",
 }
+
+
+#: the most states the regular expressions of one filter may expand to, in all (see :func:`regex_size`)
+MAX_REGEX_SIZE = 2000
+
+
+def regex_size(pattern: str) -> int:
+    """About how many states RE2 compiles ``pattern`` to: counted repetitions multiply.
+
+    Compiling (and so planning a query with) ``([a-z]{0,20}){50}`` costs RE2 as much as
+    a thousand-character pattern; this estimate counts such a pattern as 1,000. Syntax
+    that only RE2 reads counts one per character.
+    """
+    import re
+    import re._parser as sre
+
+    def size(items: Any) -> int:
+        total = 0
+        for op, av in items:
+            if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", None)):
+                lo, hi, sub = av
+                times = max(lo, 1) if hi == sre.MAXREPEAT else max(hi, 1)
+                total += times * size(sub)
+            elif op in (sre.SUBPATTERN, getattr(sre, "ATOMIC_GROUP", None)):
+                total += size(av[-1])
+            elif op == sre.BRANCH:
+                total += sum(size(b) for b in av[1])
+            else:
+                total += 1
+        return total
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return size(sre.parse(pattern))
+    except (re.error, RecursionError, OverflowError, ValueError):
+        return len(pattern)
 
 
 def _check_regex(pattern: str) -> None:
@@ -197,8 +239,86 @@ def normalise_condition(cond: Any, columns: Sequence[ColumnInfo], depth: int = 0
     return out
 
 
-def normalise_filter(conditions: Any, columns: Sequence[ColumnInfo]) -> dict[str, Any]:
-    """Any accepted filter shape → a group ``{"combine", "conditions"}`` or ``{"formula"}``."""
+def filter_size(conditions: Any, stop_after: int | None = None) -> tuple[int, int]:
+    """(conditions, values) of a filter as sent, before any other check; cheap on any input.
+
+    A list of values counts its length, any other condition one value. The count stops
+    early once either passes ``stop_after``.
+    """
+    n_conditions = n_values = 0
+    todo: list[Any] = [conditions]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, list):
+            todo.extend(item)
+        elif isinstance(item, dict):
+            inner = item.get("conditions")
+            if isinstance(inner, list) and "column" not in item:
+                todo.extend(inner)
+                continue
+            n_conditions += 1
+            value = item.get("value")
+            n_values += len(value) if isinstance(value, list) else 1
+        else:
+            n_conditions += 1
+            n_values += 1
+        if stop_after is not None and (n_conditions > stop_after or n_values > stop_after):
+            break
+    return n_conditions, n_values
+
+
+def regex_total(conditions: Any) -> int:
+    """The :func:`regex_size` of every ``matches`` pattern of a filter, summed (stops past the limit)."""
+    total = 0
+    todo: list[Any] = [conditions]
+    while todo and total <= MAX_REGEX_SIZE:
+        item = todo.pop()
+        if isinstance(item, list):
+            todo.extend(item)
+        elif isinstance(item, dict):
+            inner = item.get("conditions")
+            if isinstance(inner, list) and "column" not in item:
+                todo.extend(inner)
+            elif item.get("cmp") == "matches" and isinstance(item.get("value"), str):
+                total += regex_size(item["value"][: MAX_PATTERN + 1])
+    return total
+
+
+def check_filter_size(conditions: Any, max_values: int = MAX_FILTER_VALUES) -> None:
+    """BadInput when a filter holds more than ``max_values`` values or :data:`MAX_CONDITIONS` conditions.
+
+    Counted over the whole filter (every group, every list), so that the cost of a
+    query stays bounded however its conditions are split.
+    """
+    n_conditions, n_values = filter_size(conditions, stop_after=max(max_values, MAX_CONDITIONS))
+    if n_values > max_values:
+        raise BadInput(
+            f"The filters hold more than {max_values:,} values in all (summed over every condition, "
+            "a list counting its length): filter on fewer values, or by range",
+            reason="Too many filter values",
+        )
+    if n_conditions > MAX_CONDITIONS:
+        raise BadInput(
+            f"The filters hold more than {MAX_CONDITIONS:,} conditions in all (over every group)",
+            reason="Too many filter conditions",
+        )
+    if regex_total(conditions) > MAX_REGEX_SIZE:
+        raise BadInput(
+            f"The filters' regular expressions are too complex: about {MAX_REGEX_SIZE:,} states in all "
+            "(a counted repetition such as {50} multiplies what it repeats)",
+            reason="Too complex a pattern",
+        )
+
+
+def normalise_filter(
+    conditions: Any, columns: Sequence[ColumnInfo], *, max_values: int = MAX_FILTER_VALUES
+) -> dict[str, Any]:
+    """Any accepted filter shape → a group ``{"combine", "conditions"}`` or ``{"formula"}``.
+
+    At most ``max_values`` values and :data:`MAX_CONDITIONS` conditions in all
+    (:func:`check_filter_size`).
+    """
+    check_filter_size(conditions, max_values)
     if isinstance(conditions, list):
         conditions = {"combine": "and", "conditions": conditions}
     if isinstance(conditions, dict) and "column" in conditions:
@@ -222,10 +342,12 @@ def _cond_sql(c: dict[str, Any], columns: Sequence[ColumnInfo]) -> Frag:
     if cmp == "not_null":
         return fmt("({0} IS NOT NULL)", col)
     if cmp in ("in", "not_in"):
-        values = [param(coerce_value(v, t, "value"), t) for v in c["value"]]
+        values = [coerce_value(v, t, "value") for v in c["value"]]
         if not values:
             return Frag("FALSE" if cmp == "in" else "TRUE")
-        listed = fmt("(" + ", ".join(f"{{{i + 1}}}" for i in range(len(values))) + ")", col, *values)
+        # one list parameter, not one per value: DuckDB parses and binds it in constant time,
+        # and the semi-join hashes the list (no value is null: coerce_value refuses nulls)
+        listed = Frag(f"(SELECT unnest(CAST(? AS {DUCKDB_TYPES[t]}[])))", [values])
         if cmp == "in":
             return fmt("({0} IN {1})", col, listed)
         return fmt("({0} IS NULL OR {0} NOT IN {1})", col, listed)
@@ -263,7 +385,10 @@ def filter_sql(normal: dict[str, Any], columns: Sequence[ColumnInfo]) -> tuple[s
 
 
 def compile_filter(
-    conditions: list[Any] | dict[str, Any], columns: Sequence[ColumnInfo]
+    conditions: list[Any] | dict[str, Any],
+    columns: Sequence[ColumnInfo],
+    *,
+    max_values: int = MAX_FILTER_VALUES,
 ) -> tuple[str, list[Any]]:
     """A WHERE condition (without the keyword) and its ``?`` parameters.
 
@@ -272,7 +397,7 @@ def compile_filter(
     ``{"formula": "<true/false formula>"}``. Rows where the test is null are
     left out.
     """
-    return filter_sql(normalise_filter(conditions, columns), columns)
+    return filter_sql(normalise_filter(conditions, columns, max_values=max_values), columns)
 
 
 def parse_sort(sort: str | list[Any], columns: Sequence[ColumnInfo]) -> list[dict[str, Any]]:

@@ -12,11 +12,12 @@ import pyarrow as pa
 
 from . import profile, transforms
 from .core import duck_message
-from .errors import BadInput
+from .errors import BadInput, StoreError
 from .files import remove_quietly, unique_name
 from .pages import read_slice, table_rows
 from .schema import ColumnInfo
 from .sql import quote_ident, quote_literal
+from .stopping import check_stopped, stopped_error, watched
 from .versions import DatasetVersions
 
 MAX_PAGE = 10_000
@@ -60,22 +61,28 @@ class DatasetQueries(DatasetVersions):
                 "limit": limit,
                 "total": total,
             }
-        where, params = transforms.compile_filter(filter, columns) if filter else ("", [])
+        where, params = (
+            transforms.compile_filter(filter, columns, max_values=self.config.max_filter_values)
+            if filter
+            else ("", [])
+        )
         order = transforms.compile_sort(sort, columns) if sort else ""
         order = f"{order}, " if order else ""
         select = ", ".join(quote_ident(n) for n in names)
         with self._scratch() as scratch:
             con = self._connect(scratch, read=[path])
             try:
-                self._src_view(con, path)
-                where_sql = f" WHERE {where}" if where else ""
-                counted = con.execute(f"SELECT count(*) FROM src{where_sql}", params).fetchall()[0]
-                table = con.sql(
-                    f'SELECT {select} FROM src{where_sql} ORDER BY {order}"__row" LIMIT ? OFFSET ?',
-                    params=[*params, limit, offset],
-                ).to_arrow_table()
+                with watched(con):
+                    self._src_view(con, path)
+                    where_sql = f" WHERE {where}" if where else ""
+                    counted = con.execute(f"SELECT count(*) FROM src{where_sql}", params).fetchall()[0]
+                    check_stopped()
+                    table = con.sql(
+                        f'SELECT {select} FROM src{where_sql} ORDER BY {order}"__row" LIMIT ? OFFSET ?',
+                        params=[*params, limit, offset],
+                    ).to_arrow_table()
             except duckdb.Error as e:
-                raise BadInput(f"The query failed: {duck_message(e)}", "Bad query") from e
+                raise self._query_error(e, "The query failed") from e
             finally:
                 con.close()
         return {
@@ -85,6 +92,13 @@ class DatasetQueries(DatasetVersions):
             "limit": limit,
             "total": int(counted[0]),
         }
+
+    def _query_error(self, e: duckdb.Error, what: str) -> StoreError:
+        """The error to raise for DuckDB error ``e``: stopped (408, or the caller left), else 400."""
+        stopped = stopped_error(e, self.config.query_timeout_ms / 1000)
+        if stopped is not None:
+            return stopped
+        return BadInput(f"{what}: {duck_message(e)}", "Bad query")
 
     def arrow(self, dataset_id: str, version: int | None = None) -> pa.Table:
         """The whole version as an Arrow table (for notebooks; the server never needs this)."""
@@ -100,9 +114,10 @@ class DatasetQueries(DatasetVersions):
         with self._scratch() as scratch:
             con = self._connect(scratch)
             try:
-                return profile.column_profile(con, path, columns, column)
+                with watched(con):
+                    return profile.column_profile(con, path, columns, column)
             except duckdb.Error as e:
-                raise BadInput(f"The profile failed: {duck_message(e)}", "Bad query") from e
+                raise self._query_error(e, "The profile failed") from e
             finally:
                 con.close()
 

@@ -26,6 +26,7 @@ import pyarrow as pa
 from ..errors import BadInput
 from ..schema import ColumnInfo
 from ..sql import quote_ident
+from ..stopping import check_stopped, stopped_error, watched
 from . import compile as C
 from .cache import ChartCache
 from .downsample import METHODS, downsample
@@ -95,7 +96,8 @@ def run_chart_file(
     names the data in the result and in the cache key. With a ``pool``, locked
     connections to the file are reused; without, each query opens its own.
     """
-    cs = validate_spec(spec, columns)
+    config = config or EngineConfig()
+    cs = validate_spec(spec, columns, max_filter_values=config.max_filter_values)
     budget = max(1, min(max_marks, cs.max_marks or max_marks))
     dataset = dataset or {"id": None, "version": None}
     key = ChartCache.key(dataset, path, cs, budget)
@@ -103,10 +105,13 @@ def run_chart_file(
         hit = cache.get(key)
         if hit is not None:
             return hit.as_cached()
-    run = _Run(Path(path), list(columns), cs, budget, rows, config or EngineConfig(), pool)
+    run = _Run(Path(path), list(columns), cs, budget, rows, config, pool)
     try:
         result = run.execute(dataset)
     except duckdb.Error as e:
+        stopped = stopped_error(e, config.timeout_ms / 1000)
+        if stopped is not None:
+            raise stopped from e
         text = (str(e).splitlines() or [type(e).__name__])[0][:500]
         raise BadInput(f"The chart query failed: {text}", reason="Bad query") from e
     if cache is not None and dataset.get("id") is not None:
@@ -170,7 +175,10 @@ class _Run:
         self.con: duckdb.DuckDBPyConnection
 
     def fetch(self, query: C.Query) -> pa.Table:
-        return self.con.sql(one_select(self.con, query.sql), params=query.params or None).to_arrow_table()
+        check_stopped()
+        with watched(self.con):
+            sql = one_select(self.con, query.sql)
+            return self.con.sql(sql, params=query.params or None).to_arrow_table()
 
     def execute(self, dataset: dict[str, Any]) -> ChartResult:
         row_numbers = not self.spec.aggregated

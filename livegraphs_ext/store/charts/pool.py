@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from ..errors import BadInput
+from ..filters import MAX_FILTER_VALUES
 from ..sql import quote_literal
 
 if TYPE_CHECKING:
@@ -29,11 +30,19 @@ class EngineConfig:
     timeout_ms: int = 60_000
     #: the most a query may spill to disk
     temp_limit: str = "4GB"
+    #: the most values a spec's filters may hold, summed over every condition
+    max_filter_values: int = MAX_FILTER_VALUES
 
     @classmethod
     def of(cls, store: DatasetStore) -> EngineConfig:
         c = store.config
-        return cls(c.duckdb_threads, c.duckdb_memory_limit, c.query_timeout_ms)
+        return cls(
+            threads=c.duckdb_threads,
+            memory_limit=c.duckdb_memory_limit,
+            timeout_ms=c.query_timeout_ms,
+            temp_limit=c.duckdb_temp_limit,
+            max_filter_values=c.max_filter_values,
+        )
 
 
 class LockedConnection:

@@ -17,7 +17,7 @@ from importlib.resources import files
 from typing import Any
 
 from ..errors import BadInput
-from ..filters import normalise_filter
+from ..filters import MAX_FILTER_VALUES, normalise_filter
 from ..schema import ColumnInfo
 
 SPEC_VERSION = 1
@@ -263,11 +263,14 @@ def _count(channel: str, name: str | None = None) -> FieldRef:
     return FieldRef(channel, name or channel, None, None, aggregate="count")
 
 
-def validate_spec(spec: Any, columns: Sequence[ColumnInfo] | None = None) -> ChartSpec:
+def validate_spec(
+    spec: Any, columns: Sequence[ColumnInfo] | None = None, *, max_filter_values: int = MAX_FILTER_VALUES
+) -> ChartSpec:
     """Check ``spec`` (and, given the dataset's ``columns``, every field); return it normalised.
 
     Without ``columns`` only the JSON Schema is checked and fields keep no types. A
-    :class:`CheckedSpec` is not checked against the JSON Schema again.
+    :class:`CheckedSpec` is not checked against the JSON Schema again. The filters hold at
+    most ``max_filter_values`` values in all (:func:`~..filters.check_filter_size`).
     """
     spec = check_shape(spec)
     mark = spec["mark"]
@@ -286,7 +289,7 @@ def validate_spec(spec: Any, columns: Sequence[ColumnInfo] | None = None) -> Cha
     filters = None
     if spec.get("filters"):
         try:
-            filters = normalise_filter(spec["filters"], cols)
+            filters = normalise_filter(spec["filters"], cols, max_values=max_filter_values)
         except BadInput as e:
             raise bad("filters", e.message) from None
     sort = _sort(spec.get("sort"), fields, cols)
