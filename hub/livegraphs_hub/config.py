@@ -17,6 +17,7 @@ service at ``/services/livegraphs/``. Each OAuth provider switches on when its c
 | ``LIVEGRAPHS_MIN_PASSWORD`` | ``10`` | shortest password accepted at sign-up |
 | ``LIVEGRAPHS_LOGIN_ATTEMPTS`` / ``LIVEGRAPHS_LOCKOUT_SECONDS`` | ``5`` / ``600`` | lock-out |
 | ``LIVEGRAPHS_PUBLIC_URL`` | from each request | e.g. ``https://hub.example.org``; fixes OAuth callbacks |
+| ``LIVEGRAPHS_SUBDOMAIN_HOST`` | the public URL, else ``http://localhost:<port>`` | each user's server at ``<name>.<host>``, the service at ``livegraphs--service.<host>``; ``off``: one origin for all (unsafe) |
 | ``LIVEGRAPHS_GITHUB_CLIENT_ID`` / ``_SECRET`` | | GitHub login; ``LIVEGRAPHS_GITHUB_ORGS`` limits it |
 | ``LIVEGRAPHS_GOOGLE_CLIENT_ID`` / ``_SECRET`` | | Google login; ``LIVEGRAPHS_GOOGLE_DOMAIN`` limits it |
 | ``LIVEGRAPHS_OIDC_ISSUER`` | | any OpenID Connect provider (endpoints from its discovery document) |
@@ -37,6 +38,7 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import nativeauthenticator
 
@@ -182,7 +184,64 @@ def configure(c: Any, root: Path, env: Mapping[str, str] | None = None) -> dict[
     configure_logins(c, env, state)
     configure_roles(c)
     configure_service(c, env, state, kubernetes)
-    return {"state": state, "url": f"http://{ip}:{port}/"}
+    origin = configure_origins(c, env, port, kubernetes)
+    return {"state": state, "url": f"{origin or f'http://{ip}:{port}'}/"}
+
+
+#: Every cookie of the hub, the service and the servers: not sent on requests other sites start
+#: (a form posted or an image loaded from elsewhere), only on top-level navigations to them.
+COOKIE_OPTIONS = {"samesite": "Lax"}
+
+
+def subdomain_host(env: Mapping[str, str], port: int, kubernetes: bool) -> str:
+    """Where users' servers and the service live, one subdomain each (empty: all on one origin)."""
+    raw = env.get("LIVEGRAPHS_SUBDOMAIN_HOST", "").strip()
+    if raw.lower() in {"off", "none", "0", "false", "no"}:
+        return ""
+    if not raw:
+        public = env.get("LIVEGRAPHS_PUBLIC_URL", "").strip()
+        raw = public or ("" if kubernetes else f"http://localhost:{port}")
+    if not raw:
+        return ""  # Kubernetes without a public URL: the chart's setting (hub.config) stands
+    parts = urlsplit(raw if "://" in raw else f"https://{raw}")
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path.strip("/"):
+        raise ValueError(f"LIVEGRAPHS_SUBDOMAIN_HOST must be http(s)://host[:port], not {raw!r}")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def service_public_url(host: str) -> str:
+    """Where browsers reach the service when users' servers are on subdomains of ``host``."""
+    from jupyterhub.utils import subdomain_hook_idna  # JupyterHub's default subdomain_hook
+
+    parts = urlsplit(host)
+    domain = subdomain_hook_idna(SERVICE_NAME, parts.hostname, "service")
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{domain}{port}/services/{SERVICE_NAME}/"
+
+
+def configure_origins(c: Any, env: Mapping[str, str], port: int, kubernetes: bool) -> str:
+    """Each user's server and the service on an origin of its own, and SameSite cookies.
+
+    A page of one user's server (a notebook's output, an HTML file) then runs on that user's
+    origin: it cannot read the hub's or the service's cookies or pages, nor call them with the
+    visitor's login. Returns the hub's origin (empty: left to other config).
+    """
+    host = subdomain_host(env, port, kubernetes)
+    if host:
+        c.JupyterHub.subdomain_host = host
+        # JupyterLab links the service's admin pages on the service's own subdomain
+        environment = c.Spawner.get("environment")
+        environment = dict(environment) if isinstance(environment, Mapping) else {}
+        environment["LIVEGRAPHS_SERVICE_PUBLIC_URL"] = service_public_url(host)
+        c.Spawner.environment = environment
+    settings = c.JupyterHub.get("tornado_settings")
+    settings = dict(settings) if isinstance(settings, Mapping) else {}
+    settings["cookie_options"] = {**COOKIE_OPTIONS, **settings.get("cookie_options", {})}
+    # the hub's _xsrf cookie takes cookie_options only when no xsrf_cookie_kwargs are set
+    settings["xsrf_cookie_kwargs"] = {**COOKIE_OPTIONS, **settings.get("xsrf_cookie_kwargs", {})}
+    # (the service sets SameSite=Lax on its own cookies; servers get cookie_options from the hub)
+    c.JupyterHub.tornado_settings = settings
+    return host
 
 
 def one_machine(c: Any, env: Mapping[str, str], root: Path, state: Path, ip: str, port: int) -> None:

@@ -8,6 +8,7 @@ answers ``GET /hub/api/user`` for that token, and only its answer is trusted.
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -98,6 +99,20 @@ async def identify(
         # ?token=... in a browser's URL: keep it in the service's cookie for the next requests
         hub_auth._persist_url_token_if_set(handler)
     handler._hub_auth_user_cache = allowed  # type: ignore[attr-defined]
+
+
+def forget_token(hub_auth: HubOAuth, token: str) -> int:
+    """Drop every answer about ``token`` that ``hub_auth`` cached (whatever session it came with).
+
+    The next request with it asks the hub again; after a logout the hub has revoked it. Returns how
+    many answers were dropped.
+    """
+    # HubAuth.user_for_token caches under "token:<session id>:<sha256 of the token>"
+    suffix = ":" + hashlib.sha256(token.encode("utf8", "replace")).hexdigest()
+    keys = [key for key in list(hub_auth.cache.values) if key.startswith("token:") and key.endswith(suffix)]
+    for key in keys:
+        hub_auth.cache.pop(key, None)
+    return len(keys)
 
 
 class HubIdentity:
