@@ -48,6 +48,8 @@ from .events import HubEventFile, ServerActionHandler
 
 USE_SCOPE = "custom:livegraphs:use"
 TEMPLATES = Path(__file__).parent / "templates"
+#: Jupyter config of every user's server (JUPYTER_CONFIG_PATH): SameSite on its _xsrf cookie.
+SERVER_CONFIG = Path(__file__).parent / "server_config"
 
 #: What users may do: reach the livegraphs service and use it, and see the names of other users
 #: and groups (to share datasets with them).
@@ -239,8 +241,15 @@ def configure_origins(c: Any, env: Mapping[str, str], port: int, kubernetes: boo
     settings["cookie_options"] = {**COOKIE_OPTIONS, **settings.get("cookie_options", {})}
     # the hub's _xsrf cookie takes cookie_options only when no xsrf_cookie_kwargs are set
     settings["xsrf_cookie_kwargs"] = {**COOKIE_OPTIONS, **settings.get("xsrf_cookie_kwargs", {})}
-    # (the service sets SameSite=Lax on its own cookies; servers get cookie_options from the hub)
+    # The service sets SameSite=Lax on its own cookies. Servers get cookie_options from the hub for
+    # their login cookie; their _xsrf cookie is jupyter-server's, set by this config folder.
     c.JupyterHub.tornado_settings = settings
+    if not kubernetes:  # (on Kubernetes the user image holds the servers' config)
+        environment = c.Spawner.get("environment")
+        environment = dict(environment) if isinstance(environment, Mapping) else {}
+        folders = [str(SERVER_CONFIG), *filter(None, [environment.get("JUPYTER_CONFIG_PATH")])]
+        environment["JUPYTER_CONFIG_PATH"] = os.pathsep.join(folders)
+        c.Spawner.environment = environment
     return host
 
 
