@@ -3,6 +3,10 @@
 Defaults give a one-machine hub: sign-up accounts (an admin approves them), a first admin whose
 random password is printed once, JupyterLab with livegraphs for every user, and the livegraphs
 service at ``/services/livegraphs/``. Each OAuth provider switches on when its client id is set.
+Each user's server and the service have an origin of their own: the hub at ``http://localhost:8000``,
+alice's server at ``http://alice.localhost:8000``, the service at
+``http://livegraphs--service.localhost:8000`` (a real domain needs a wildcard DNS record and a
+wildcard certificate; see hub/README.md, "Origins").
 
 | variable | default | meaning |
 | --- | --- | --- |
@@ -17,7 +21,7 @@ service at ``/services/livegraphs/``. Each OAuth provider switches on when its c
 | ``LIVEGRAPHS_MIN_PASSWORD`` | ``10`` | shortest password accepted at sign-up |
 | ``LIVEGRAPHS_LOGIN_ATTEMPTS`` / ``LIVEGRAPHS_LOCKOUT_SECONDS`` | ``5`` / ``600`` | lock-out |
 | ``LIVEGRAPHS_PUBLIC_URL`` | from each request | e.g. ``https://hub.example.org``; fixes OAuth callbacks |
-| ``LIVEGRAPHS_SUBDOMAIN_HOST`` | the public URL, else ``http://localhost:<port>`` | each user's server at ``<name>.<host>``, the service at ``livegraphs--service.<host>``; ``off``: one origin for all (unsafe) |
+| ``LIVEGRAPHS_SUBDOMAIN_HOST`` | public URL or ``http://localhost:<port>`` | subdomains' host; ``off``: no |
 | ``LIVEGRAPHS_GITHUB_CLIENT_ID`` / ``_SECRET`` | | GitHub login; ``LIVEGRAPHS_GITHUB_ORGS`` limits it |
 | ``LIVEGRAPHS_GOOGLE_CLIENT_ID`` / ``_SECRET`` | | Google login; ``LIVEGRAPHS_GOOGLE_DOMAIN`` limits it |
 | ``LIVEGRAPHS_OIDC_ISSUER`` | | any OpenID Connect provider (endpoints from its discovery document) |

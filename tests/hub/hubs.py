@@ -62,7 +62,10 @@ def resolve_localhost_names() -> None:
     return_ok_domain = policy.return_ok_domain
 
     def return_ok_domain_localhost(self: Any, cookie: http.cookiejar.Cookie, request: Any) -> bool:
-        if cookie.domain.lstrip(".") == "localhost" and urlsplit(request.get_full_url()).hostname == "localhost":
+        if (
+            cookie.domain.lstrip(".") == "localhost"
+            and urlsplit(request.get_full_url()).hostname == "localhost"
+        ):
             return True
         return bool(return_ok_domain(self, cookie, request))
 
@@ -164,7 +167,9 @@ class LiveHub:
         self.port = free_port()
         self.url = f"http://localhost:{self.port}/"
         #: the service, on its own subdomain
-        self.service_url = f"http://{subdomain('livegraphs', 'service')}.localhost:{self.port}/services/livegraphs/"
+        self.service_url = (
+            f"http://{subdomain('livegraphs', 'service')}.localhost:{self.port}/services/livegraphs/"
+        )
         self.extra_env = dict(env or {})
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = state / "hub.log"
@@ -231,6 +236,18 @@ class _Forms(html.parser.HTMLParser):
             self.forms.append({"action": a.get("action", ""), "method": a.get("method", "get"), "fields": {}})
         elif tag in {"input", "button"} and self.forms and a.get("name"):
             self.forms[-1]["fields"].setdefault(a["name"], a.get("value", ""))
+
+
+def with_cookies_of(page: Any, method: str, url: str, **kwargs: Any) -> requests.Response:
+    """A request with the cookies and the user agent of a Playwright page's browser.
+
+    For calls a test makes beside the page: Playwright's own request API resolves names itself and
+    knows no ``*.localhost`` name. (The user agent matters: where no session id reaches a host, as on
+    the service's, JupyterHub ties its _xsrf token to the browser's address and user agent.)
+    """
+    cookies = {c["name"]: c["value"] for c in page.context.cookies(url)}
+    headers = {"User-Agent": page.evaluate("navigator.userAgent"), **kwargs.pop("headers", {})}
+    return requests.request(method, url, cookies=cookies, headers=headers, timeout=30, **kwargs)
 
 
 def forms(page: str) -> list[dict[str, Any]]:

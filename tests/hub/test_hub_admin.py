@@ -263,8 +263,10 @@ def test_no_admin_route_answers_an_anonymous_caller_or_a_regular_user(
         path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: {"page": "datasets"}.get(m.group(1), "ann"), pattern)
         for method in ("GET", "PUT", "DELETE", "POST"):
             anonymous = requests.request(
-                method, lg_hub.service_url + path.removeprefix("/services/livegraphs/"),
-                allow_redirects=False, timeout=10,
+                method,
+                lg_hub.service_url + path.removeprefix("/services/livegraphs/"),
+                allow_redirects=False,
+                timeout=10,
             )
             assert anonymous.status_code in (302, 403, 405), (method, path, anonymous.status_code)
             regular = lg_people["ben"].service(method, path.removeprefix("/services/livegraphs/"), json={})

@@ -121,7 +121,12 @@ def test_cookie_options_set_earlier_are_kept(tmp_path: Path) -> None:
 
 def test_servers_learn_where_browsers_reach_the_service(tmp_path: Path) -> None:
     c = Config()
-    configure(c, REPO, {"LIVEGRAPHS_HUB_STATE": str(tmp_path), "LIVEGRAPHS_SUBDOMAIN_HOST": "https://hub.acme.org"})
+    configure(
+        c, REPO, {"LIVEGRAPHS_HUB_STATE": str(tmp_path), "LIVEGRAPHS_SUBDOMAIN_HOST": "https://hub.acme.org"}
+    )
     env = c.Spawner.environment
-    assert env["LIVEGRAPHS_SERVICE_PUBLIC_URL"] == "https://livegraphs--service.hub.acme.org/services/livegraphs/"
+    assert (
+        env["LIVEGRAPHS_SERVICE_PUBLIC_URL"]
+        == "https://livegraphs--service.hub.acme.org/services/livegraphs/"
+    )
     assert env["LIVEGRAPHS_SERVICE_URL"] == "http://127.0.0.1:10101/services/livegraphs/"  # direct, unchanged

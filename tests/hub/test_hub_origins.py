@@ -214,7 +214,9 @@ def test_a_script_on_a_users_origin_cannot_act_as_the_admin_who_opens_it(
             assert at_hub["token"].startswith("201 "), at_hub
             assert at_hub["users"].startswith("200 "), at_hub
             assert len(admin_tokens(lg_admin)) >= before + 1
-            hub_xsrf = next(c["value"] for c in page.context.cookies(lg_hub.url + "hub/") if c["name"] == "_xsrf")
+            hub_xsrf = next(
+                c["value"] for c in page.context.cookies(lg_hub.url + "hub/") if c["name"] == "_xsrf"
+            )
 
             # The admin opens mallory's server: JupyterLab, on mallory's origin. Whatever script its
             # pages run (a notebook's output, a file mallory wrote, mallory's own server code: she

@@ -14,7 +14,7 @@ from playwright.sync_api import Browser as Chromium
 from playwright.sync_api import Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from .hubs import REPO, LiveHub, OIDCProvider
+from .hubs import REPO, LiveHub, OIDCProvider, with_cookies_of
 
 pytestmark = pytest.mark.slow
 
@@ -113,12 +113,11 @@ def test_sign_up_approve_log_in_and_admin_pages(
         c["value"] for c in user_ctx.cookies() if c["name"] == "_xsrf" and c["path"].startswith("/services")
     )
     for name, csv in (("nina-trips", "city,km\nOslo,12\nBergen,7\n"), (HOSTILE, "a\n1\n")):
-        r = user.request.post(
-            hub.service_url + "api/datasets?" + urlencode({"name": name}),
-            data=csv,
-            headers={"Content-Type": "text/csv", "X-XSRFToken": xsrf},
-        )
-        assert r.status == 201, r.text()
+        r = with_cookies_of(
+            user, "POST", hub.service_url + "api/datasets?" + urlencode({"name": name}),
+            data=csv, headers={"Content-Type": "text/csv", "X-XSRFToken": xsrf},
+        )  # fmt: skip
+        assert r.status_code == 201, r.text
 
     # The admin promotes nina and puts her in a team
     admin.reload()
