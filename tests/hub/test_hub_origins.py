@@ -84,6 +84,8 @@ def test_origins_of_the_hub_the_service_and_a_server(lg_hub: LiveHub, lg_mallory
     # the OAuth handshake went from the server's origin to the hub's and back
     hosts = [urlsplit(step.url).hostname for step in (*r.history, r)]
     assert "localhost" in hosts and hosts[-1] == "mallory.localhost"
+    # JupyterLab learns where browsers reach the service (its command opens the admin pages there)
+    assert f'"livegraphsServicePublicUrl": "{lg_hub.service_url}"' in r.text
 
 
 def test_every_cookie_of_hub_service_and_server_is_samesite_lax(lg_hub: LiveHub, lg_admin: Browser) -> None:
