@@ -157,7 +157,15 @@ class LiveGraphsApp(StoreSettings, ExtensionApp):
     def request_done(self, handler: RequestHandler) -> None:
         pass
 
+    def initialize_page_config(self) -> None:
+        """Tell JupyterLab where browsers reach the service when it has an origin of its own."""
+        public = os.environ.get("LIVEGRAPHS_SERVICE_PUBLIC_URL", "")
+        if self.uses_hub and public and self.serverapp is not None:
+            page_config = self.serverapp.web_app.settings.setdefault("page_config_data", {})
+            page_config["livegraphsServicePublicUrl"] = public
+
     def initialize_handlers(self) -> None:
+        self.initialize_page_config()
         # ExtensionApp puts base_url in front of every pattern itself.
         routes = FORWARD_ROUTES if self.uses_hub else ROUTES
         self.handlers.extend((url_path_join(self.api_prefix, path), handler) for path, handler in routes)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install livegraphs into .venv/ and start the livegraphs JupyterHub on http://127.0.0.1:8000:
+# Install livegraphs into .venv/ and start the livegraphs JupyterHub on http://localhost:8000:
 # sign-up accounts (an admin approves them), the extension in every user's JupyterLab, the sample
 # datasets, and the admin pages. The first start prints the first admin's password, once.
 # `scripts/start.sh --lab` starts a single JupyterLab on http://127.0.0.1:8888 instead (a laptop).
@@ -32,7 +32,10 @@ fi
 export LIVEGRAPHS_HUB_STATE=${LIVEGRAPHS_HUB_STATE:-$ROOT/.state/hub}
 PYTHONPATH="$ROOT/hub" .venv/bin/python -m livegraphs_hub.seed --data-dir "$LIVEGRAPHS_HUB_STATE/livegraphs"
 
-url="http://${LIVEGRAPHS_HUB_IP:-127.0.0.1}:${LIVEGRAPHS_HUB_PORT:-8000}/hub/login"
+# Users' servers and the service are on subdomains of the hub's host (hub/README.md, "Origins")
+hub_url=${LIVEGRAPHS_PUBLIC_URL:-${LIVEGRAPHS_SUBDOMAIN_HOST:-http://localhost:${LIVEGRAPHS_HUB_PORT:-8000}}}
+case "$hub_url" in off | none | 0 | false | no) hub_url="http://${LIVEGRAPHS_HUB_IP:-127.0.0.1}:${LIVEGRAPHS_HUB_PORT:-8000}" ;; esac
+url="${hub_url%/}/hub/login"
 echo "livegraphs hub starting: log in at $url"
 if [ -f "$LIVEGRAPHS_HUB_STATE/jupyterhub.sqlite" ]; then
   echo "  (not the first start: the first admin's password was shown then; sign-up is at /hub/signup)"

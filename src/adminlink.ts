@@ -29,6 +29,11 @@ export function adminPagesUrl(): string | null {
   if (!hubPrefix) {
     return null;
   }
+  // The service on an origin of its own (users' servers on subdomains): the server tells us where.
+  const serviceUrl = PageConfig.getOption('livegraphsServicePublicUrl');
+  if (serviceUrl) {
+    return URLExt.join(serviceUrl, 'admin/');
+  }
   // hubPrefix is `<hub base URL>hub/`; services live beside it.
   const hubBase = URLExt.join(hubPrefix, '..');
   return URLExt.join(

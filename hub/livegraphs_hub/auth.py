@@ -27,6 +27,7 @@ import bcrypt
 import nativeauthenticator.handlers as native_handlers
 from jupyterhub import orm
 from jupyterhub.apihandlers.base import APIHandler
+from jupyterhub.handlers.login import LogoutHandler
 from jupyterhub.utils import isoformat, url_path_join
 from nativeauthenticator import NativeAuthenticator
 from nativeauthenticator.orm import UserInfo
@@ -37,7 +38,7 @@ from oauthenticator.oauth2 import OAuthenticator
 from tornado import web
 from traitlets import Bool, Dict, List, Unicode
 
-from . import ALL_USERS_GROUP, SIGNUPS_SCOPE
+from . import ALL_USERS_GROUP, SERVICE_NAME, SIGNUPS_SCOPE
 from .events import HubEventFile
 
 # --- NativeAuthenticator 1.3.0 on JupyterHub 6 -------------------------------------------------
@@ -237,6 +238,23 @@ class SignupAPIHandler(SignupsAPIHandler):
 # --- the authenticator -----------------------------------------------------------------------
 
 
+class ServiceLogoutHandler(LogoutHandler):
+    """``/hub/logout``: the hub's logout (it revokes the session's tokens), then the service's.
+
+    The browser goes on to the service's ``logout`` page, which forgets what it cached about the
+    token in its cookie and clears that cookie, then sends the browser to the hub's login page.
+    Without it the service would take the revoked token for its identity cache's lifetime.
+    """
+
+    async def render_logout_page(self) -> None:
+        service = self.services.get(SERVICE_NAME)
+        if service is None or not service.url:
+            await super().render_logout_page()
+            return
+        host = service.host or ""  # its own origin with subdomains; else the hub's
+        self.redirect(host + url_path_join(service.prefix, "logout"), permanent=False)
+
+
 class LiveGraphsAuthenticator(NativeAuthenticator):
     """Sign-up accounts with admin approval, plus the OAuth providers named in ``oauth_providers``."""
 
@@ -393,6 +411,8 @@ class LiveGraphsAuthenticator(NativeAuthenticator):
             handlers.append((f"/{provider.callback_path()}", _routed(provider.callback_handler, provider)))
         handlers.append((r"/api/livegraphs/signups", SignupsAPIHandler))
         handlers.append((r"/api/livegraphs/signups/([^/]+)", SignupAPIHandler))
+        # before JupyterHub's own /logout, which it replaces
+        handlers.append((r"/logout", ServiceLogoutHandler))
         return handlers
 
     def login_choices(self) -> list[dict[str, str]]:

@@ -3,6 +3,10 @@
 Defaults give a one-machine hub: sign-up accounts (an admin approves them), a first admin whose
 random password is printed once, JupyterLab with livegraphs for every user, and the livegraphs
 service at ``/services/livegraphs/``. Each OAuth provider switches on when its client id is set.
+Each user's server and the service have an origin of their own: the hub at ``http://localhost:8000``,
+alice's server at ``http://alice.localhost:8000``, the service at
+``http://livegraphs--service.localhost:8000`` (a real domain needs a wildcard DNS record and a
+wildcard certificate; see hub/README.md, "Origins").
 
 | variable | default | meaning |
 | --- | --- | --- |
@@ -17,6 +21,7 @@ service at ``/services/livegraphs/``. Each OAuth provider switches on when its c
 | ``LIVEGRAPHS_MIN_PASSWORD`` | ``10`` | shortest password accepted at sign-up |
 | ``LIVEGRAPHS_LOGIN_ATTEMPTS`` / ``LIVEGRAPHS_LOCKOUT_SECONDS`` | ``5`` / ``600`` | lock-out |
 | ``LIVEGRAPHS_PUBLIC_URL`` | from each request | e.g. ``https://hub.example.org``; fixes OAuth callbacks |
+| ``LIVEGRAPHS_SUBDOMAIN_HOST`` | public URL or ``http://localhost:<port>`` | subdomains' host; ``off``: no |
 | ``LIVEGRAPHS_GITHUB_CLIENT_ID`` / ``_SECRET`` | | GitHub login; ``LIVEGRAPHS_GITHUB_ORGS`` limits it |
 | ``LIVEGRAPHS_GOOGLE_CLIENT_ID`` / ``_SECRET`` | | Google login; ``LIVEGRAPHS_GOOGLE_DOMAIN`` limits it |
 | ``LIVEGRAPHS_OIDC_ISSUER`` | | any OpenID Connect provider (endpoints from its discovery document) |
@@ -37,6 +42,7 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import nativeauthenticator
 
@@ -46,6 +52,8 @@ from .events import HubEventFile, ServerActionHandler
 
 USE_SCOPE = "custom:livegraphs:use"
 TEMPLATES = Path(__file__).parent / "templates"
+#: Jupyter config of every user's server (JUPYTER_CONFIG_PATH): SameSite on its _xsrf cookie.
+SERVER_CONFIG = Path(__file__).parent / "server_config"
 
 #: What users may do: reach the livegraphs service and use it, and see the names of other users
 #: and groups (to share datasets with them).
@@ -182,7 +190,71 @@ def configure(c: Any, root: Path, env: Mapping[str, str] | None = None) -> dict[
     configure_logins(c, env, state)
     configure_roles(c)
     configure_service(c, env, state, kubernetes)
-    return {"state": state, "url": f"http://{ip}:{port}/"}
+    origin = configure_origins(c, env, port, kubernetes)
+    return {"state": state, "url": f"{origin or f'http://{ip}:{port}'}/"}
+
+
+#: Every cookie of the hub, the service and the servers: not sent on requests other sites start
+#: (a form posted or an image loaded from elsewhere), only on top-level navigations to them.
+COOKIE_OPTIONS = {"samesite": "Lax"}
+
+
+def subdomain_host(env: Mapping[str, str], port: int, kubernetes: bool) -> str:
+    """Where users' servers and the service live, one subdomain each (empty: all on one origin)."""
+    raw = env.get("LIVEGRAPHS_SUBDOMAIN_HOST", "").strip()
+    if raw.lower() in {"off", "none", "0", "false", "no"}:
+        return ""
+    if not raw:
+        public = env.get("LIVEGRAPHS_PUBLIC_URL", "").strip()
+        raw = public or ("" if kubernetes else f"http://localhost:{port}")
+    if not raw:
+        return ""  # Kubernetes without a public URL: the chart's setting (hub.config) stands
+    parts = urlsplit(raw if "://" in raw else f"https://{raw}")
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path.strip("/"):
+        raise ValueError(f"LIVEGRAPHS_SUBDOMAIN_HOST must be http(s)://host[:port], not {raw!r}")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def service_public_url(host: str) -> str:
+    """Where browsers reach the service when users' servers are on subdomains of ``host``."""
+    from jupyterhub.utils import subdomain_hook_idna  # JupyterHub's default subdomain_hook
+
+    parts = urlsplit(host)
+    domain = subdomain_hook_idna(SERVICE_NAME, parts.hostname, "service")
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{domain}{port}/services/{SERVICE_NAME}/"
+
+
+def configure_origins(c: Any, env: Mapping[str, str], port: int, kubernetes: bool) -> str:
+    """Each user's server and the service on an origin of its own, and SameSite cookies.
+
+    A page of one user's server (a notebook's output, an HTML file) then runs on that user's
+    origin: it cannot read the hub's or the service's cookies or pages, nor call them with the
+    visitor's login. Returns the hub's origin (empty: left to other config).
+    """
+    host = subdomain_host(env, port, kubernetes)
+    if host:
+        c.JupyterHub.subdomain_host = host
+        # JupyterLab links the service's admin pages on the service's own subdomain
+        environment = c.Spawner.get("environment")
+        environment = dict(environment) if isinstance(environment, Mapping) else {}
+        environment["LIVEGRAPHS_SERVICE_PUBLIC_URL"] = service_public_url(host)
+        c.Spawner.environment = environment
+    settings = c.JupyterHub.get("tornado_settings")
+    settings = dict(settings) if isinstance(settings, Mapping) else {}
+    settings["cookie_options"] = {**COOKIE_OPTIONS, **settings.get("cookie_options", {})}
+    # the hub's _xsrf cookie takes cookie_options only when no xsrf_cookie_kwargs are set
+    settings["xsrf_cookie_kwargs"] = {**COOKIE_OPTIONS, **settings.get("xsrf_cookie_kwargs", {})}
+    # The service sets SameSite=Lax on its own cookies. Servers get cookie_options from the hub for
+    # their login cookie; their _xsrf cookie is jupyter-server's, set by this config folder.
+    c.JupyterHub.tornado_settings = settings
+    if not kubernetes:  # (on Kubernetes the user image holds the servers' config)
+        environment = c.Spawner.get("environment")
+        environment = dict(environment) if isinstance(environment, Mapping) else {}
+        folders = [str(SERVER_CONFIG), *filter(None, [environment.get("JUPYTER_CONFIG_PATH")])]
+        environment["JUPYTER_CONFIG_PATH"] = os.pathsep.join(folders)
+        c.Spawner.environment = environment
+    return host
 
 
 def one_machine(c: Any, env: Mapping[str, str], root: Path, state: Path, ip: str, port: int) -> None:

@@ -35,9 +35,21 @@ from ..rest import QueryGate
 from ..store import Accounts, DatasetStore, GuardedStore, Principal
 from ..store.charts import ChartEngine
 from .admin import admin_routes
-from .auth import ADMIN_SCOPE, HubAuthorizer, HubIdentified, HubIdentity, authorized, principal_of
+from .auth import (
+    ADMIN_SCOPE,
+    HubAuthorizer,
+    HubIdentified,
+    HubIdentity,
+    authorized,
+    forget_token,
+    principal_of,
+)
 from .handlers import API_ROUTES, RateLimit
 from .metrics import ServiceMetrics
+
+#: Options of the service's cookies (its login and its _xsrf): not sent on requests that other
+#: sites start, only on top-level navigations to the service.
+COOKIE_OPTIONS = {"samesite": "Lax"}
 
 #: The policy of every answer but an HTML page: JSON, text and files load and frame nothing.
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
@@ -66,6 +78,23 @@ class OAuthCallbackHandler(HubOAuthCallbackHandler):
 
     def initialize(self, **kwargs: Any) -> None:
         self.hub_auth = self.settings["hub_auth"]
+
+
+class LogoutHandler(RequestHandler):
+    """``/services/livegraphs/logout``: where the hub's logout sends the browser.
+
+    The hub has revoked the token in the service's cookie; the service forgets what it cached about
+    that token (so a copy of the cookie stops working now, not when the cache expires), clears the
+    cookie and sends the browser to the hub's login page.
+    """
+
+    def get(self) -> None:
+        hub_auth: HubOAuth = self.settings["hub_auth"]
+        token = hub_auth._get_token_cookie(self)
+        if token:
+            forget_token(hub_auth, token)
+        hub_auth.clear_cookie(self)
+        self.redirect(hub_auth.hub_host + url_path_join(hub_auth.hub_prefix, "login"))
 
 
 class HomeHandler(HubIdentified):
@@ -198,6 +227,8 @@ class LiveGraphsService(StoreSettings, Application):
         self.heavy_pool, self.light_pool = self.make_pools()
         self.query_gate = self.make_query_gate()
         self.hub_auth = HubOAuth(cache_max_age=self.identity_cache_seconds, base_url=self.prefix)
+        # SameSite=Lax unless the hub says otherwise ($JUPYTERHUB_COOKIE_OPTIONS)
+        self.hub_auth.cookie_options = {**COOKIE_OPTIONS, **self.hub_auth.cookie_options}
         self.identity = HubIdentity(self.hub_auth, self.admin_scope)
         self.chart_view_every = float(self.chart_view_seconds)
         self.view_reports = RateLimit(self.view_reports_per_minute)
@@ -236,6 +267,7 @@ class LiveGraphsService(StoreSettings, Application):
         api_prefix = self.api_prefix
         handlers: list[Any] = [
             (url_path_join(self.prefix, "oauth_callback"), OAuthCallbackHandler),
+            (url_path_join(self.prefix, "logout"), LogoutHandler),
             (url_path_join(self.prefix, "metrics"), MetricsHandler),
             (self.prefix.rstrip("/") + "/?", HomeHandler),
         ]
@@ -253,6 +285,7 @@ class LiveGraphsService(StoreSettings, Application):
             "light_pool": self.light_pool,
             "cookie_secret": os.environ.get("LIVEGRAPHS_COOKIE_SECRET") or secrets.token_bytes(32),
             "xsrf_cookies": True,
+            "xsrf_cookie_kwargs": {"samesite": self.hub_auth.cookie_options.get("samesite", "Lax")},
             "login_url": self.hub_auth.login_url,
         }
         return web.Application(handlers, transforms=[SecurityHeaders], **settings)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -154,6 +155,20 @@ def _canonical(created: Any) -> str:
         raise HTTPError(
             503, "The hub did not say when your account was made", reason="Service Unavailable"
         ) from None
+
+
+def forget_token(hub_auth: HubOAuth, token: str) -> int:
+    """Drop every answer about ``token`` that ``hub_auth`` cached (whatever session it came with).
+
+    The next request with it asks the hub again; after a logout the hub has revoked it. Returns how
+    many answers were dropped.
+    """
+    # HubAuth.user_for_token caches under "token:<session id>:<sha256 of the token>"
+    suffix = ":" + hashlib.sha256(token.encode("utf8", "replace")).hexdigest()
+    keys = [key for key in list(hub_auth.cache.values) if key.startswith("token:") and key.endswith(suffix)]
+    for key in keys:
+        hub_auth.cache.pop(key, None)
+    return len(keys)
 
 
 class HubIdentity:

@@ -1,17 +1,23 @@
 """A real JupyterHub (with configurable-http-proxy) run from the repository's ``jupyterhub_config.py``,
 a real OpenID Connect provider (panva/oidc-provider) beside it, and a browser-like client for both.
 
-Everything listens on loopback ports picked at random; each hub has its own state folder.
+Everything listens on loopback ports picked at random; each hub has its own state folder. The hub runs
+with its default origins: the hub at ``http://localhost:<port>``, each user's server at
+``http://<name>.localhost:<port>``, the service at ``http://livegraphs--service.localhost:<port>``.
+Browsers resolve every ``*.localhost`` name to loopback; :func:`resolve_localhost_names` makes this
+test process do the same.
 """
 
 from __future__ import annotations
 
 import html.parser
+import http.cookiejar
 import os
 import re
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -27,6 +33,53 @@ from ..servers import free_port
 REPO = Path(__file__).resolve().parents[2]
 OIDC_DIR = REPO / "hub" / "oidc-test"
 CHP = REPO / "hub" / "node_modules" / ".bin" / "configurable-http-proxy"
+
+
+def resolve_localhost_names() -> None:
+    """Resolve ``<anything>.localhost`` to loopback in this process, as browsers do (RFC 6761).
+
+    The system resolver knows only ``localhost`` itself; the hub puts users' servers and the service
+    on subdomains of it.
+    """
+    if getattr(socket.getaddrinfo, "resolves_localhost_names", False):
+        return
+    system = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(host, bytes):
+            host = host.decode()
+        if isinstance(host, str) and host.lower().rstrip(".").endswith(".localhost"):
+            host = "127.0.0.1"
+        return system(host, *args, **kwargs)
+
+    getaddrinfo.resolves_localhost_names = True  # type: ignore[attr-defined]
+    socket.getaddrinfo = getaddrinfo
+
+    # The standard library's cookie jar files a host without a dot under "<host>.local", so it never
+    # sends ``localhost`` a cookie set for ``Domain=localhost``: the hub's session id, which it puts
+    # on the domain its users' servers are subdomains of. Browsers do send it; so does this process.
+    policy = http.cookiejar.DefaultCookiePolicy
+    return_ok_domain = policy.return_ok_domain
+
+    def return_ok_domain_localhost(self: Any, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        if (
+            cookie.domain.lstrip(".") == "localhost"
+            and urlsplit(request.get_full_url()).hostname == "localhost"
+        ):
+            return True
+        return bool(return_ok_domain(self, cookie, request))
+
+    policy.return_ok_domain = return_ok_domain_localhost  # type: ignore[method-assign]
+
+
+resolve_localhost_names()
+
+
+def subdomain(name: str, kind: str = "user") -> str:
+    """The subdomain label JupyterHub gives a user's server or a service (its default "idna" hook)."""
+    from jupyterhub.utils import subdomain_hook_idna
+
+    return subdomain_hook_idna(name, "localhost", kind).removesuffix(".localhost")
 
 
 def proxy_command() -> str:
@@ -112,7 +165,11 @@ class LiveHub:
     def __init__(self, state: Path, env: Mapping[str, str] | None = None):
         self.state = state
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
+        self.url = f"http://localhost:{self.port}/"
+        #: the service, on its own subdomain
+        self.service_url = (
+            f"http://{subdomain('livegraphs', 'service')}.localhost:{self.port}/services/livegraphs/"
+        )
         self.extra_env = dict(env or {})
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = state / "hub.log"
@@ -142,11 +199,15 @@ class LiveHub:
         self.wait_for_service()
         return self
 
+    def user_url(self, name: str) -> str:
+        """``name``'s server, on its own subdomain."""
+        return f"http://{subdomain(name)}.localhost:{self.port}/user/{name}/"
+
     def wait_for_service(self, timeout: float = 60) -> None:
         """The hub answers before its managed service does; wait until the proxy reaches it."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            r = requests.get(self.url + "services/livegraphs/api/datasets", timeout=5)
+            r = requests.get(self.service_url + "api/datasets", timeout=5)
             if r.status_code in (401, 403):
                 return
             time.sleep(0.3)
@@ -175,6 +236,18 @@ class _Forms(html.parser.HTMLParser):
             self.forms.append({"action": a.get("action", ""), "method": a.get("method", "get"), "fields": {}})
         elif tag in {"input", "button"} and self.forms and a.get("name"):
             self.forms[-1]["fields"].setdefault(a["name"], a.get("value", ""))
+
+
+def with_cookies_of(page: Any, method: str, url: str, **kwargs: Any) -> requests.Response:
+    """A request with the cookies and the user agent of a Playwright page's browser.
+
+    For calls a test makes beside the page: Playwright's own request API resolves names itself and
+    knows no ``*.localhost`` name. (The user agent matters: where no session id reaches a host, as on
+    the service's, JupyterHub ties its _xsrf token to the browser's address and user agent.)
+    """
+    cookies = {c["name"]: c["value"] for c in page.context.cookies(url)}
+    headers = {"User-Agent": page.evaluate("navigator.userAgent"), **kwargs.pop("headers", {})}
+    return requests.request(method, url, cookies=cookies, headers=headers, timeout=30, **kwargs)
 
 
 def forms(page: str) -> list[dict[str, Any]]:
@@ -253,19 +326,24 @@ class Browser:
             r = self.s.post(urljoin(r.url, page[0]["action"]), data=fields, allow_redirects=False)
         raise AssertionError(f"stuck at {r.url}")
 
+    def service_xsrf(self) -> str | None:
+        """The service's ``_xsrf`` cookie (on the service's own host)."""
+        host = urlsplit(self.hub.service_url).hostname or ""
+        return next(
+            (str(c.value) for c in self.s.cookies
+             if c.name == "_xsrf" and c.path.startswith("/services") and c.domain.lstrip(".") == host),
+            None,
+        )  # fmt: skip
+
     def service(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         """The livegraphs service (its OAuth cookie is set on first visit)."""
-        url = self.url(f"services/livegraphs/{path}")
+        url = self.hub.service_url + path
         headers = dict(kwargs.pop("headers", {}))
         if method not in {"GET", "HEAD"}:
-            token = next(
-                (c.value for c in self.s.cookies if c.name == "_xsrf" and c.path.startswith("/services")),
-                None,
-            )
+            token = self.service_xsrf()
             if token is None:
-                self.s.get(self.url("services/livegraphs/"))
-                token = next(
-                    c.value for c in self.s.cookies if c.name == "_xsrf" and c.path.startswith("/services")
-                )
-            headers["X-XSRFToken"] = str(token)
+                self.s.get(self.hub.service_url)
+                token = self.service_xsrf()
+            assert token, "the service set no _xsrf cookie"
+            headers["X-XSRFToken"] = token
         return self.s.request(method, url, headers=headers, **kwargs)

@@ -23,7 +23,7 @@ from typing import Any
 import requests
 
 from ..servers import free_port
-from .hubs import CHP, REPO, first_admin_password, stop_process
+from .hubs import CHP, REPO, first_admin_password, stop_process, subdomain
 
 #: (group, role) the test hub sets up, and who is in it.
 GROUPS = {"analysts": ["cy"], "editors": ["dee"], "livegraphs-admins": ["ivy"]}
@@ -51,12 +51,17 @@ class Hub:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        """The hub's origin (users' servers and the service each have their own subdomain of it)."""
+        return f"http://localhost:{self.port}"
 
     @property
     def service_url(self) -> str:
-        """The service through the proxy, as browsers reach it."""
-        return f"{self.url}/services/livegraphs/"
+        """The service through the proxy, on its own subdomain, as browsers reach it."""
+        return f"http://{subdomain('livegraphs', 'service')}.localhost:{self.port}/services/livegraphs/"
+
+    def user_url(self, user: str) -> str:
+        """``user``'s server through the proxy, on the user's subdomain."""
+        return f"http://{subdomain(user)}.localhost:{self.port}/user/{user}/"
 
     @property
     def service_direct_url(self) -> str:
@@ -202,14 +207,14 @@ class Hub:
         from tornado.httpclient import HTTPRequest
         from tornado.websocket import websocket_connect
 
-        base = f"{self.url}/user/{user}/api/kernels"
+        base = f"{self.user_url(user)}api/kernels"
         headers = {"Authorization": f"token {token}"}
         r = requests.post(base, headers=headers, json={"name": "python3"}, timeout=60)
         assert r.status_code == 201, r.text
         kernel_id = r.json()["id"]
         try:
             ws = await websocket_connect(
-                HTTPRequest(f"ws://127.0.0.1:{self.port}/user/{user}/api/kernels/{kernel_id}/channels",
+                HTTPRequest(f"ws{base.removeprefix('http')}/{kernel_id}/channels",
                             headers=headers, request_timeout=60)
             )  # fmt: skip
             msg_id = uuid.uuid4().hex

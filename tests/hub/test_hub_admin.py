@@ -72,9 +72,7 @@ def lg_people(lg_hub: LiveHub, lg_admin: Browser) -> dict[str, Browser]:
 def test_admin_pages_are_for_admins_only(
     lg_hub: LiveHub, lg_admin: Browser, lg_people: dict[str, Browser]
 ) -> None:
-    anonymous = requests.get(
-        lg_hub.url + "services/livegraphs/admin/datasets", allow_redirects=False, timeout=10
-    )
+    anonymous = requests.get(lg_hub.service_url + "admin/datasets", allow_redirects=False, timeout=10)
     assert anonymous.status_code == 302
     assert "/hub/api/oauth2/authorize" in anonymous.headers["Location"]
     for path in (
@@ -97,7 +95,7 @@ def test_admin_pages_are_for_admins_only(
 def test_services_menu_links_the_admin_pages_for_admins_only(
     lg_hub: LiveHub, lg_admin: Browser, lg_people: dict[str, Browser]
 ) -> None:
-    link = 'href="/services/livegraphs/admin/"'
+    link = f'href="{lg_hub.service_url}admin/"'
     assert link in lg_admin.s.get(lg_hub.url + "hub/home").text
     assert link not in lg_people["ann"].s.get(lg_hub.url + "hub/home").text
 
@@ -265,7 +263,10 @@ def test_no_admin_route_answers_an_anonymous_caller_or_a_regular_user(
         path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: {"page": "datasets"}.get(m.group(1), "ann"), pattern)
         for method in ("GET", "PUT", "DELETE", "POST"):
             anonymous = requests.request(
-                method, lg_hub.url.rstrip("/") + path, allow_redirects=False, timeout=10
+                method,
+                lg_hub.service_url + path.removeprefix("/services/livegraphs/"),
+                allow_redirects=False,
+                timeout=10,
             )
             assert anonymous.status_code in (302, 403, 405), (method, path, anonymous.status_code)
             regular = lg_people["ben"].service(method, path.removeprefix("/services/livegraphs/"), json={})

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser as Chromium
 from playwright.sync_api import Page, expect
 
-from .hubs import Browser, LiveHub
+from .hubs import Browser, LiveHub, with_cookies_of
 from .test_hub_ui import lg_chromium, shot
 
 __all__ = ["lg_chromium"]
@@ -61,17 +61,16 @@ def test_names_like_html_show_as_text_on_every_admin_page(
     page.get_by_label("Username", exact=True).fill("admin")
     page.get_by_label("Password", exact=True).fill(hub.first_admin_password() or "")
     page.get_by_role("button", name="Sign in", exact=True).click()
-    page.goto(hub.url + "services/livegraphs/")
+    page.goto(hub.service_url + "")
     xsrf = next(
         c["value"] for c in ctx.cookies() if c["name"] == "_xsrf" and c["path"].startswith("/services")
     )
-    r = page.request.post(
-        hub.url + "services/livegraphs/api/datasets?" + urlencode({"name": LINK}),
-        data="city,km\nOslo,12\nBergen,7\n",
-        headers={"Content-Type": "text/csv", "X-XSRFToken": xsrf},
-    )
-    assert r.status == 201, r.text()
-    admin = hub.url + "services/livegraphs/admin/"
+    r = with_cookies_of(
+        page, "POST", hub.service_url + "api/datasets?" + urlencode({"name": LINK}),
+        data="city,km\nOslo,12\nBergen,7\n", headers={"Content-Type": "text/csv", "X-XSRFToken": xsrf},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    admin = hub.service_url + "admin/"
 
     # Then the Datasets page lists the name as text
     page.goto(admin + "datasets")

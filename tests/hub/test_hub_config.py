@@ -10,13 +10,14 @@ from traitlets.config import Config
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "hub"))
 
+import pytest  # noqa: E402
 from livegraphs_hub.config import SERVICE_SCOPES, configure  # noqa: E402
 
 
 def test_one_machine_defaults(tmp_path: Path) -> None:
     c = Config()
     out = configure(c, REPO, {"LIVEGRAPHS_HUB_STATE": str(tmp_path)})
-    assert out["url"] == "http://127.0.0.1:8000/"
+    assert out["url"] == "http://localhost:8000/"
     assert c.JupyterHub.spawner_class == "simple"
     assert c.JupyterHub.db_url == f"sqlite:///{tmp_path / 'jupyterhub.sqlite'}"
     assert c.LiveGraphsAuthenticator.oauth_providers == []  # sign-up accounts only
@@ -69,3 +70,63 @@ def test_earlier_services_and_roles_are_kept(tmp_path: Path) -> None:
         "livegraphs-admin",
         "livegraphs-service",
     ]
+
+
+def test_servers_and_the_service_get_their_own_origins_by_default(tmp_path: Path) -> None:
+    c = Config()
+    configure(c, REPO, {"LIVEGRAPHS_HUB_STATE": str(tmp_path), "LIVEGRAPHS_HUB_PORT": "8123"})
+    assert c.JupyterHub.subdomain_host == "http://localhost:8123"
+    # every cookie of the hub, its _xsrf cookie and (through the hub) the servers'
+    assert c.JupyterHub.tornado_settings["cookie_options"] == {"samesite": "Lax"}
+    assert c.JupyterHub.tornado_settings["xsrf_cookie_kwargs"] == {"samesite": "Lax"}
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"LIVEGRAPHS_PUBLIC_URL": "https://hub.acme.org/"}, "https://hub.acme.org"),
+        ({"LIVEGRAPHS_SUBDOMAIN_HOST": "https://lab.acme.org:8443"}, "https://lab.acme.org:8443"),
+        ({"LIVEGRAPHS_SUBDOMAIN_HOST": "lab.acme.org"}, "https://lab.acme.org"),
+        ({"LIVEGRAPHS_SUBDOMAIN_HOST": "off"}, ""),
+        ({"LIVEGRAPHS_PLATFORM": "kubernetes"}, None),
+        ({"LIVEGRAPHS_PLATFORM": "kubernetes", "LIVEGRAPHS_PUBLIC_URL": "https://hub.acme.org"},
+         "https://hub.acme.org"),
+    ],
+)  # fmt: skip
+def test_the_subdomain_host_follows_the_environment(
+    tmp_path: Path, env: dict[str, str], expected: str | None
+) -> None:
+    c = Config()
+    configure(c, REPO, {"LIVEGRAPHS_HUB_STATE": str(tmp_path), **env})
+    if expected is None:  # the chart's own setting stands
+        assert "subdomain_host" not in c.JupyterHub
+    else:
+        assert c.JupyterHub.get("subdomain_host", "") == expected
+    assert c.JupyterHub.tornado_settings["cookie_options"]["samesite"] == "Lax"
+
+
+@pytest.mark.parametrize("bad", ["ftp://lab.acme.org", "https://lab.acme.org/hub/", "http://"])
+def test_a_subdomain_host_with_a_path_or_another_scheme_is_refused(tmp_path: Path, bad: str) -> None:
+    with pytest.raises(ValueError, match="LIVEGRAPHS_SUBDOMAIN_HOST"):
+        configure(Config(), REPO, {"LIVEGRAPHS_HUB_STATE": str(tmp_path), "LIVEGRAPHS_SUBDOMAIN_HOST": bad})
+
+
+def test_cookie_options_set_earlier_are_kept(tmp_path: Path) -> None:
+    c = Config()
+    c.JupyterHub.tornado_settings = {"cookie_options": {"samesite": "Strict", "secure": True}, "x": 1}
+    configure(c, REPO, {"LIVEGRAPHS_HUB_STATE": str(tmp_path)})
+    assert c.JupyterHub.tornado_settings["cookie_options"] == {"samesite": "Strict", "secure": True}
+    assert c.JupyterHub.tornado_settings["x"] == 1
+
+
+def test_servers_learn_where_browsers_reach_the_service(tmp_path: Path) -> None:
+    c = Config()
+    configure(
+        c, REPO, {"LIVEGRAPHS_HUB_STATE": str(tmp_path), "LIVEGRAPHS_SUBDOMAIN_HOST": "https://hub.acme.org"}
+    )
+    env = c.Spawner.environment
+    assert (
+        env["LIVEGRAPHS_SERVICE_PUBLIC_URL"]
+        == "https://livegraphs--service.hub.acme.org/services/livegraphs/"
+    )
+    assert env["LIVEGRAPHS_SERVICE_URL"] == "http://127.0.0.1:10101/services/livegraphs/"  # direct, unchanged

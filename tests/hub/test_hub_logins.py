@@ -141,7 +141,7 @@ def test_sign_up_waits_for_approval_then_logs_in_and_spawns(lg_hub: LiveHub, lg_
         time.sleep(0.5)
     else:
         raise AssertionError(f"server did not start:\n{lg_hub.log()[-3000:]}")
-    lab = user.s.get(lg_hub.url + "user/sigrid/lab")
+    lab = user.s.get(lg_hub.user_url("sigrid") + "lab")
     assert lab.status_code == 200 and "JupyterLab" in lab.text
     assert user.api("DELETE", "users/sigrid/server").status_code in (202, 204)
 

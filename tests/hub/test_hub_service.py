@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -96,9 +97,9 @@ def test_log_in_upload_through_the_hub_share_with_a_group_and_an_admin_deletes(
     tokens = {**tokens, "fay": hub.token("fay")}
     # her server spawns, she opens it (the server's OAuth handshake)
     hub.spawn("fay")
-    assert fay.get(f"{hub.url}/user/fay/lab", timeout=60).status_code == 200
+    assert fay.get(f"{hub.user_url('fay')}lab", timeout=60).status_code == 200
     xsrf = fay.cookies.get("_xsrf", path="/user/fay/")
-    server_api = f"{hub.url}/user/fay/livegraphs/api/"
+    server_api = f"{hub.user_url('fay')}livegraphs/api/"
     # she uploads through her own server, which forwards to the service
     r = fay.post(
         server_api + "datasets",
@@ -212,7 +213,7 @@ def test_another_user_cannot_reach_a_dataset_by_any_route(hub: Hub, tokens: dict
     assert r.status_code == 201
     hub.spawn("bo")
     fronts = {
-        "bo's server": f"{hub.url}/user/bo/livegraphs/api/",
+        "bo's server": f"{hub.user_url('bo')}livegraphs/api/",
         "the service via the proxy": hub.service_url + "api/",
         "the service's own port": hub.service_direct_url + "api/",
     }
@@ -280,7 +281,7 @@ except ServiceError as e:
     assert hub.run_in_kernel("bo", tokens["bo"], chart_code) == {"stdout": "404\n", "error": None}
     # an admin: through their own server and kernel, then every route on the service
     hub.spawn("root")
-    r = call(f"{hub.url}/user/root/livegraphs/api/", tokens["root"], "GET", f"datasets/{ds['id']}")
+    r = call(f"{hub.user_url('root')}livegraphs/api/", tokens["root"], "GET", f"datasets/{ds['id']}")
     assert r.status_code == 200 and r.json()["access"] == "admin"
     out = hub.run_in_kernel(
         "root", tokens["root"], f"import livegraphs_ext as lg\nprint(len(lg.load({ds['id']!r})))"
@@ -481,7 +482,7 @@ def test_an_upload_streams_through_the_users_server_and_a_cancelled_one_leaves_n
     total = 64 << 20
     head = (
         f"POST /user/bo/livegraphs/api/datasets?name=half%20sent HTTP/1.1\r\n"
-        f"Host: 127.0.0.1:{hub.port}\r\nAuthorization: token {tokens['bo']}\r\n"
+        f"Host: {urlsplit(hub.user_url('bo')).netloc}\r\nAuthorization: token {tokens['bo']}\r\n"
         f"Content-Type: text/csv\r\nContent-Length: {total}\r\n\r\n"
     ).encode()
     row = b"x,y\n" + b"1,2\n" * ((1 << 20) // 4)
@@ -566,7 +567,7 @@ def test_a_viewer_charts_a_shared_dataset_by_name_and_is_counted_once(hub: Hub, 
              {"kind": "user", "name": "cy", "role": "viewer"})  # fmt: skip
     assert r.status_code == 201
     hub.spawn("cy")
-    server_api = f"{hub.url}/user/cy/livegraphs/api/"
+    server_api = f"{hub.user_url('cy')}livegraphs/api/"
     results = []
     for _ in range(2):  # building a chart queries it again and again
         r = call(server_api, tokens["cy"], "POST", "charts/query", {"spec": by_name("chart me")})
@@ -608,7 +609,7 @@ def test_import_streams_a_file_of_the_users_server_to_the_service(hub: Hub, toke
     (home / "data" / "big.csv").write_bytes(body)
     (home / ".hidden.csv").write_bytes(CSV)
     (hub.root / "users" / "outside.csv").write_bytes(CSV)
-    server_api = f"{hub.url}/user/bo/livegraphs/api/"
+    server_api = f"{hub.user_url('bo')}livegraphs/api/"
     r = call(
         server_api, tokens["bo"], "POST", "datasets/import", {"path": "data/big.csv", "name": "imported"}
     )

@@ -14,7 +14,7 @@ from playwright.sync_api import Browser as Chromium
 from playwright.sync_api import Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from .hubs import REPO, LiveHub, OIDCProvider
+from .hubs import REPO, LiveHub, OIDCProvider, with_cookies_of
 
 pytestmark = pytest.mark.slow
 
@@ -108,17 +108,16 @@ def test_sign_up_approve_log_in_and_admin_pages(
     shot(user, "03-jupyterlab")
 
     # She uploads two datasets (one with a hostile name) through the service
-    user.goto(hub.url + "services/livegraphs/")
+    user.goto(hub.service_url + "")
     xsrf = next(
         c["value"] for c in user_ctx.cookies() if c["name"] == "_xsrf" and c["path"].startswith("/services")
     )
     for name, csv in (("nina-trips", "city,km\nOslo,12\nBergen,7\n"), (HOSTILE, "a\n1\n")):
-        r = user.request.post(
-            hub.url + "services/livegraphs/api/datasets?" + urlencode({"name": name}),
-            data=csv,
-            headers={"Content-Type": "text/csv", "X-XSRFToken": xsrf},
-        )
-        assert r.status == 201, r.text()
+        r = with_cookies_of(
+            user, "POST", hub.service_url + "api/datasets?" + urlencode({"name": name}),
+            data=csv, headers={"Content-Type": "text/csv", "X-XSRFToken": xsrf},
+        )  # fmt: skip
+        assert r.status_code == 201, r.text
 
     # The admin promotes nina and puts her in a team
     admin.reload()
@@ -204,7 +203,7 @@ def test_single_sign_on_admin_reaches_the_admin_pages(
     admin_tab = opened.value
     expect(admin_tab.get_by_role("heading", name="Datasets")).to_be_visible(timeout=30_000)
     admin_tab.close()
-    page.goto(hub.url + "services/livegraphs/admin/users")
+    page.goto(hub.service_url + "admin/users")
     row = page.get_by_role("row").filter(has=page.get_by_role("cell", name="olivia", exact=True))
     expect(row).to_contain_text("team-green")
     expect(row).to_contain_text("oidc")

@@ -91,7 +91,8 @@ class AdminPageHandler(_Secured, HubIdentified):
                 api=self.settings["admin_prefix"] + "api/",
                 datasets_api=self.settings["api_prefix"].rstrip("/") + "/datasets/",
                 static=self.settings["admin_prefix"] + "static/",
-                hub_prefix=os.environ.get("JUPYTERHUB_BASE_URL", "/") + "hub/",
+                # the hub's origin (the service has its own when users' servers are on subdomains)
+                hub_prefix=self.hub_auth.hub_host + self.hub_auth.hub_prefix,
             )
         )
 
