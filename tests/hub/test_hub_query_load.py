@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -149,10 +150,11 @@ def test_a_browser_that_leaves_stops_the_query_through_its_server(hub: Hub) -> N
     log = hub.root / "hub.log"
     before = log.read_text(errors="replace").count("charts/query -> 499")
     body = json.dumps(spec).encode()
+    host = urlsplit(hub.user_url("ada")).netloc  # the proxy routes ada's server by its host name
     sock = socket.create_connection(("127.0.0.1", hub.port), timeout=30)
     sock.sendall(
         (
-            f"POST /user/ada/livegraphs/api/charts/query HTTP/1.1\r\nHost: 127.0.0.1:{hub.port}\r\n"
+            f"POST /user/ada/livegraphs/api/charts/query HTTP/1.1\r\nHost: {host}\r\n"
             f"Authorization: token {token}\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\n\r\n"
         ).encode()
