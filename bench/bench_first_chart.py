@@ -49,10 +49,11 @@ SPEC = {
     },
 }
 
+_TIMED = "_t = time.perf_counter()\n_c = {}\nassert not _c.error, _c.error\nprint(time.perf_counter() - _t)"
 LG_CELLS = [
     "import time\n_t = time.perf_counter()\nimport livegraphs_ext as lg\nprint(time.perf_counter() - _t)",
-    f"_t = time.perf_counter()\n_c = {CHART}\nassert not _c.error, _c.error\nprint(time.perf_counter() - _t)",
-    f"_t = time.perf_counter()\n_c = {WARM_CHART}\nassert not _c.error, _c.error\nprint(time.perf_counter() - _t)",
+    _TIMED.format(CHART),
+    _TIMED.format(WARM_CHART),
     """
 import duckdb, statistics
 from livegraphs_ext.kernel import notebook
@@ -138,7 +139,10 @@ def main() -> None:
         env.pop("LIVEGRAPHS_SERVICE_URL", None)
         env.pop("JUPYTERHUB_API_TOKEN", None)
         sql = SQL.format(file="'" + str(file).replace("'", "''") + "'")
-        lg_cells = [c.replace("SPEC", repr(SPEC)).replace("SQL", repr(SQL)).replace("REPS", str(a.reps)) for c in LG_CELLS]
+        lg_cells = [
+            c.replace("SPEC", repr(SPEC)).replace("SQL", repr(SQL)).replace("REPS", str(a.reps))
+            for c in LG_CELLS
+        ]
         duck_cells = [c.replace("SQL", repr(sql)) for c in DUCKDB_CELLS]
         lg_runs, duck_runs = [], []
         for r in range(a.rounds):

@@ -13,8 +13,8 @@ from jupyter_client.manager import KernelManager
 from livegraphs_ext.kernel import notebook
 from livegraphs_ext.kernel.sample_data import load_samples
 
-from .readme_examples import assert_check, assert_displays, cells, example_files
 from .readme_examples import CHECK as CHECK_CELL
+from .readme_examples import assert_check, assert_displays, cells, example_files
 
 #: Each expression of a cell is shown, as if each README line were its own cell.
 EVERY_EXPRESSION = 'get_ipython().ast_node_interactivity = "all"'
@@ -57,7 +57,9 @@ def lg_laptop_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     for name, text in example_files().items():
         (work / name).write_text(text, encoding="utf-8")
     km = KernelManager(kernel_name="python3")
-    km.start_kernel(cwd=str(work), env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"})
+    km.start_kernel(
+        cwd=str(work), env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    )
     client = km.client()
     client.start_channels()
     try:
@@ -74,7 +76,9 @@ def test_every_readme_notebook_example_runs_on_the_sample_data(lg_laptop_kernel:
     # When each python block of the README runs as a cell
     ran = [run_cell(lg_laptop_kernel, code) for code in cells()]
     # Then none fails
-    assert [r["error"] for r in ran] == [None] * len(ran), [(c[:80], r["error"]) for c, r in zip(cells(), ran)]
+    assert [r["error"] for r in ran] == [None] * len(ran), [
+        (c[:80], r["error"]) for c, r in zip(cells(), ran, strict=True)
+    ]
     # and every widget was shown, with the charts' specs beside them
     assert_displays([o for r in ran for o in r["outputs"]])
     # and what they made holds the sample data's regions, dates and charts

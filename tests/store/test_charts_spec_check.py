@@ -109,5 +109,7 @@ def test_a_valid_spec_is_checked_without_importing_jsonschema() -> None:
         f"check_shape(json.loads({json.dumps(json.dumps(VALID[0]))}))\n"
         "print('jsonschema' in sys.modules)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
     assert out.stdout.strip() == "False"

@@ -1,4 +1,4 @@
-"""``round`` gives the same doubles on the server and in "Copy as code": half away from zero, after scaling."""
+"""``round`` gives the same doubles on the server and in "Copy as code": half away from zero, scaled."""
 
 from __future__ import annotations
 
@@ -20,9 +20,11 @@ from .test_transforms_support import run_duckdb, run_pandas, write
 
 #: (price, qty): quotients on a half after scaling (15.75 / 5 is 3.1499…, times 10 is 31.5), exact
 #: halves, a hair below a half, negatives, huge and tiny values, nulls
-PAIRS = [(15.75, 5), (-15.75, 5), (15.75, -5), (5.75, 5), (2.5, 1), (-2.5, 1), (-0.125, 1), (0.125, 1),
-         (1.15, 1), (2.675, 1), (-2.675, 1), (0.49999999999999994, 1), (-0.49999999999999994, 1),
-         (2.0**52 + 0.5, 1), (2.0**53 + 2, 1), (1e300, 3), (5e-324, 1), (-0.0, 1), (None, 1), (7.0, None)]  # fmt: skip
+PAIRS = [
+    (15.75, 5), (-15.75, 5), (15.75, -5), (5.75, 5), (2.5, 1), (-2.5, 1), (-0.125, 1), (0.125, 1),
+    (1.15, 1), (2.675, 1), (-2.675, 1), (0.49999999999999994, 1), (-0.49999999999999994, 1),
+    (2.0**52 + 0.5, 1), (2.0**53 + 2, 1), (1e300, 3), (5e-324, 1), (-0.0, 1), (None, 1), (7.0, None),
+]  # fmt: skip
 
 V = [ColumnInfo("v", "float")]
 
@@ -48,7 +50,10 @@ def same(a: float | None, b: float | None) -> bool:
 def test_a_derived_round_gives_the_servers_digits(tmp_path: Path, digits: int) -> None:
     # Given prices and quantities whose quotients sit on or next to a half
     table = pa.table(
-        {"price": pa.array([p for p, _ in PAIRS], pa.float64()), "qty": pa.array([q for _, q in PAIRS], pa.int64())}
+        {
+            "price": pa.array([p for p, _ in PAIRS], pa.float64()),
+            "qty": pa.array([q for _, q in PAIRS], pa.int64()),
+        }
     )
     parent = write(table, tmp_path)
     step = {"op": "derive", "name": "r", "formula": f"round(price / qty, {digits})"}
@@ -62,14 +67,22 @@ def test_a_derived_round_gives_the_servers_digits(tmp_path: Path, digits: int) -
 
 
 def test_halves_go_away_from_zero_and_the_scaled_value_decides() -> None:
-    values = pd.Series([15.75 / 5, -15.75 / 5, 2.5, -2.5, -0.125, 0.49999999999999994, None], dtype="double[pyarrow]")
+    values = pd.Series(
+        [15.75 / 5, -15.75 / 5, 2.5, -2.5, -0.125, 0.49999999999999994, None], dtype="double[pyarrow]"
+    )
     # 15.75 / 5 * 10 is 31.5 in doubles: 3.2, as the server says (numpy's half-to-even gives 3.2 too, but
     # -0.125 * 100 = -12.5 goes to -0.13 here and -0.12 there)
     assert round_half_away(values, 1).tolist()[:6] == [3.2, -3.2, 2.5, -2.5, -0.1, 0.5]
     assert round_half_away(values, 0).tolist()[:6] == [3.0, -3.0, 3.0, -3.0, -0.0, 0.0]
     assert round_half_away(values, 2).tolist()[4] == -0.13
     assert round_half_away(values, 1).isna().tolist() == [False] * 6 + [True]
-    assert server_round([15.75 / 5, -15.75 / 5, -2.5, -0.125, 0.49999999999999994], 1) == [3.2, -3.2, -2.5, -0.1, 0.5]
+    assert server_round([15.75 / 5, -15.75 / 5, -2.5, -0.125, 0.49999999999999994], 1) == [
+        3.2,
+        -3.2,
+        -2.5,
+        -0.1,
+        0.5,
+    ]
     assert server_round([-0.125, 0.49999999999999994, 2.5, -2.5], 0) == [-0.0, 0.0, 3.0, -3.0]
     assert server_round([-0.125, 0.125], 2) == [-0.13, 0.13]
 
@@ -86,7 +99,7 @@ def test_round_half_away_is_the_servers_round(digits: int) -> None:
     # Given doubles of every size, many of them halves or a hair from one at some digit
     rng = np.random.default_rng(digits + 1000)
     n = 4000
-    near_halves = rng.integers(-10**6, 10**6, n) / rng.choice([2, 4, 8, 16, 5, 20, 40, 200, 2000, 3, 7], n)
+    near_halves = rng.integers(-(10**6), 10**6, n) / rng.choice([2, 4, 8, 16, 5, 20, 40, 200, 2000, 3, 7], n)
     values = [
         *near_halves.tolist(),
         *rng.normal(0, 1e7, 500).tolist(),
