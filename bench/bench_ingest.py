@@ -9,6 +9,13 @@ latency at offset 0, middle and end over HTTP next to the raw store query
 (``DatasetStore.rows`` in a fresh process, no HTTP) and a raw pyarrow row-group read.
 
     python bench/bench_ingest.py --rows 1000000 --rows 10000000 --repeat 2
+    python bench/bench_ingest.py --format jsonl --format json --rows 1000000 --repeat 3
+
+With ``--format json`` / ``jsonl`` the same rows are written as a JSON array / JSON Lines
+(by DuckDB, from the CSV) and the upload is compared with DuckDB's ``read_json`` and
+polars (``read_json`` / ``read_ndjson``), each writing zstd Parquet in a fresh process;
+the three run in turn, their order rotating from one repetition to the next. Pages are
+not measured again for JSON (the stored Parquet is the same kind of file).
 
 The machine is shared: every figure is measured ``--repeat`` times and each run is
 reported, with the 1-minute load average; compare ratios within one run, not absolute times
@@ -53,6 +60,15 @@ if kind == "duckdb":
     con = duckdb.connect(config={"threads": 2})
     con.execute("SET enable_progress_bar = false")
     con.execute(f"COPY (SELECT * FROM read_csv('{src}')) TO '{dst}' (FORMAT parquet, COMPRESSION zstd)")
+elif kind == "duckdb_json":
+    import duckdb
+    con = duckdb.connect(config={"threads": 2})
+    con.execute("SET enable_progress_bar = false")
+    con.execute(f"COPY (SELECT * FROM read_json('{src}')) TO '{dst}' (FORMAT parquet, COMPRESSION zstd)")
+elif kind == "polars_json":
+    import polars as pl
+    frame = pl.read_ndjson(src) if src.endswith(".jsonl") else pl.read_json(src)
+    frame.write_parquet(dst, compression="zstd")
 elif kind == "pyarrow":
     import pyarrow.csv as c, pyarrow.parquet as pq
     r = c.open_csv(src)
@@ -88,7 +104,10 @@ elif kind in ("page", "store"):
     print(json.dumps(out))
     sys.exit(0)
 ru = resource.getrusage(resource.RUSAGE_SELF)
-print(time.perf_counter() - t, ru.ru_utime + ru.ru_stime, ru.ru_maxrss * 1024)
+# VmHWM, not ru_maxrss: the latter keeps the parent's size from before the exec
+with open("/proc/self/status") as f:
+    hwm = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+print(time.perf_counter() - t, ru.ru_utime + ru.ru_stime, hwm * 1024)
 """.replace("__REPEATS__", str(PAGE_REPEATS))
 
 
@@ -225,23 +244,108 @@ def one_run(csv: Path, rows: int, data: Path) -> dict[str, Any]:
     }
 
 
+def json_file(csv: Path, fmt: str) -> Path:
+    """The rows of ``csv`` as a JSON array (``json``) or JSON Lines (``jsonl``), written by DuckDB."""
+    path = csv.with_suffix(f".{fmt}")
+    if not path.exists():
+        import duckdb
+
+        tmp = path.with_suffix(".tmp")
+        array = ", ARRAY true" if fmt == "json" else ""
+        duckdb.connect().execute(f"COPY (SELECT * FROM read_csv('{csv}')) TO '{tmp}' (FORMAT json{array})")
+        tmp.replace(path)
+    return path
+
+
+def one_run_json(path: Path, rows: int, data: Path, run: int) -> dict[str, Any]:
+    """Upload ``path`` and run DuckDB and polars on it, in an order that rotates with ``run``."""
+    with tempfile.TemporaryDirectory(dir=data) as tmp:
+        tmpd = Path(tmp)
+        out: dict[str, Any] = {}
+
+        def server() -> None:
+            live = LiveServer(tmpd / "store", tmpd / "root").start()
+            adapter = HTTPAdapter(pool_connections=1, pool_maxsize=1)
+            adapter.init_poolmanager(1, 1, blocksize=SEND_BLOCK)
+            live.session.mount("http://", adapter)
+            try:
+                out["server"] = server_upload(live, path, f"mixed_{rows}")
+            finally:
+                live.stop()
+
+        steps = [
+            ("server", server),
+            ("duckdb", lambda: out.__setitem__("duckdb", run_child("duckdb_json", path, tmpd / "d.parquet"))),
+            ("polars", lambda: out.__setitem__("polars", run_child("polars_json", path, tmpd / "p.parquet"))),
+        ]
+        shift = (run - 1) % len(steps)
+        order = [name for name, _ in steps[shift:] + steps[:shift]]
+        for _, step in steps[shift:] + steps[:shift]:
+            step()
+    up, duck, pol = out["server"], out["duckdb"], out["polars"]
+    best = min(duck[0], pol[0])
+    best_rss = min(duck[1], pol[1])
+    ingest = up["seconds"] - up["transfer"]
+    growth = up["peak_rss"] - up["base_rss"]
+    return {
+        "format": path.suffix[1:],
+        "rows": rows,
+        "file_mb": round(path.stat().st_size / 1e6, 1),
+        "order": order,
+        "livegraphs_upload_s": round(up["seconds"], 2),
+        "livegraphs_receive_s": round(up["transfer"], 2),
+        "livegraphs_ingest_s": round(ingest, 2),
+        "livegraphs_server_cpu_s": round(up["cpu"], 2),
+        "livegraphs_rss_before_mb": round(up["base_rss"] / 1e6),
+        "livegraphs_peak_rss_mb": round(up["peak_rss"] / 1e6),
+        "livegraphs_rss_growth_mb": round(growth / 1e6),
+        "duckdb_read_json_s": round(duck[0], 2),
+        "duckdb_cpu_s": round(duck[2], 2),
+        "duckdb_peak_rss_mb": round(duck[1] / 1e6),
+        "polars_s": round(pol[0], 2),
+        "polars_cpu_s": round(pol[2], 2),
+        "polars_peak_rss_mb": round(pol[1] / 1e6),
+        # the goal: ingest (after the bytes are in) within 1.5x the best library's time
+        "ingest_time_vs_best": round(ingest / best, 2),
+        "upload_time_vs_best": round(up["seconds"] / best, 2),
+        # CPU seconds (the server's include receiving the upload) suffer less from a busy machine
+        "cpu_vs_best": round(up["cpu"] / min(duck[2], pol[2]), 2),
+        # the server's growth in RSS over the upload, against the whole of the library's process
+        "rss_growth_vs_best": round(growth / best_rss, 2),
+        "types": {c["name"]: c["type"] for c in up["dataset"]["columns"]},
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--rows", type=int, action="append", help="rows of the generated CSV (repeatable)")
     ap.add_argument("--repeat", type=int, default=1, help="side-by-side runs per size")
     ap.add_argument("--data", type=Path, default=HERE / "data")
+    ap.add_argument(
+        "--format",
+        action="append",
+        choices=["csv", "json", "jsonl"],
+        help="file format uploaded (repeatable; default csv)",
+    )
     a = ap.parse_args()
     a.data.mkdir(exist_ok=True)
+    formats = a.format or ["csv"]
     results = []
     for rows in a.rows or [1_000_000]:
         csv = generate(a.data / f"mixed_{rows}.csv", rows)
         for run in range(1, a.repeat + 1):
-            row = {"run": run, **one_run(csv, rows, a.data), "load_avg_1m": round(psutil.getloadavg()[0], 1)}
-            results.append(row)
-            print(json.dumps(row, indent=1), flush=True)
+            for fmt in formats:
+                if fmt == "csv":
+                    measured = one_run(csv, rows, a.data)
+                else:
+                    measured = one_run_json(json_file(csv, fmt), rows, a.data, run)
+                row = {"run": run, **measured, "load_avg_1m": round(psutil.getloadavg()[0], 1)}
+                results.append(row)
+                print(json.dumps(row, indent=1), flush=True)
     out = HERE / "results"
     out.mkdir(exist_ok=True)
-    (out / "ingest.json").write_text(json.dumps(results, indent=1))
+    name = "ingest.json" if formats == ["csv"] else f"ingest_{'_'.join(formats)}.json"
+    (out / name).write_text(json.dumps(results, indent=1))
 
 
 if __name__ == "__main__":

@@ -122,6 +122,7 @@ class LiveGraphsApp(StoreSettings, ExtensionApp):
         self.heavy_pool, self.light_pool = self.make_pools()
         # Kernels started by this server inherit these, so lg.load() reads the same store.
         os.environ["LIVEGRAPHS_DATA_DIR"] = str(root)
+        os.environ["LIVEGRAPHS_LOCAL_USER"] = self.local_user
         if self.catalog_url:
             os.environ["LIVEGRAPHS_CATALOG_URL"] = self.catalog_url
         self.log.info("livegraphs: dataset store at %s", root)

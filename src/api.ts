@@ -123,6 +123,10 @@ export class LiveGraphsAPI implements ILiveGraphsAPI {
     return this._request<IDataset>(['datasets', id]);
   }
 
+  resolveDataset(name: string): Promise<IDataset> {
+    return this._request<IDataset>(['datasets', 'resolve'], { name });
+  }
+
   /**
    * Upload over XMLHttpRequest, the one browser API that reports upload
    * progress; a `File` body is streamed from disk, never read into memory.

@@ -207,6 +207,14 @@ export interface ILiveGraphsAPI {
   getDataset(id: string): Promise<IDataset>;
 
   /**
+   * The dataset a name means to the current user: `owner/name`, or a bare
+   * name (their own dataset, else the one shared with them). Rejects with
+   * 404, or 409 (`Ambiguous name`) whose `errors` list the `owner/name`
+   * choices.
+   */
+  resolveDataset(name: string): Promise<IDataset>;
+
+  /**
    * Upload a file as a new dataset.
    *
    * @param name - the dataset name.

@@ -27,7 +27,7 @@ import bcrypt
 import nativeauthenticator.handlers as native_handlers
 from jupyterhub import orm
 from jupyterhub.apihandlers.base import APIHandler
-from jupyterhub.utils import url_path_join
+from jupyterhub.utils import isoformat, url_path_join
 from nativeauthenticator import NativeAuthenticator
 from nativeauthenticator.orm import UserInfo
 from oauthenticator.generic import GenericOAuthenticator
@@ -351,6 +351,19 @@ class LiveGraphsAuthenticator(NativeAuthenticator):
                 reason = "locked out" if self.is_blocked(username) else "wrong password or not approved"
                 self.record("login_failed", username, {"reason": reason})
         return name
+
+    # --- a deleted user's data
+
+    def delete_user(self, user: Any) -> None:
+        """Called by the hub when a user is deleted: the service archives their datasets.
+
+        The ``user_deleted`` event carries the account's ``created`` time, so the service retires
+        exactly that account, never a newer one of the same name. The service also checks that
+        time on every new token, so a name used again inherits nothing even if this event is lost.
+        """
+        created = getattr(getattr(user, "orm_user", user), "created", None)
+        super().delete_user(user)
+        self.record("user_deleted", user.name, {"created": isoformat(created) if created else None})
 
     # --- one name, one way of logging in
 

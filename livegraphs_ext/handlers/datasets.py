@@ -13,13 +13,22 @@ from tornado import web
 from tornado.web import HTTPError
 
 from ..rest import DATASET_ID, UploadBody
+from ..store.ingest import BAD_VALUES
 from .base import AUTH_RESOURCE, LiveGraphsHandler
+
+
+def bad_values_choice(value: object) -> str | None:
+    """An upload's ``bad_values`` choice (``text`` or ``null``); a 400 for anything else."""
+    if value is None or value in BAD_VALUES:
+        return value
+    raise HTTPError(400, f"bad_values must be one of {', '.join(BAD_VALUES)}", reason="Bad Request")
 
 
 @web.stream_request_body
 class DatasetsHandler(UploadBody, LiveGraphsHandler):
     """``GET datasets[?owner=&name=]`` lists what the caller may read; ``POST datasets?name=`` uploads.
 
+    ``bad_values`` (``text`` or ``null``) says what becomes of values that break their column's type.
     An upload's body is streamed straight to disk.
     """
 
@@ -35,6 +44,7 @@ class DatasetsHandler(UploadBody, LiveGraphsHandler):
             raise HTTPError(403, "Send a token or log in", reason="Forbidden")
         if not self.authorizer.is_authorized(self, self.current_user, "write", AUTH_RESOURCE):
             raise HTTPError(403, "You may not upload datasets", reason="Forbidden")
+        bad_values_choice(self.get_argument("bad_values", None))
         self.start_upload(self.guarded.store.staging_path)
 
     @web.authenticated
@@ -61,11 +71,28 @@ class DatasetsHandler(UploadBody, LiveGraphsHandler):
             filename=self.get_argument("filename", None),
             cancel=self._cancel,
             heavy=True,
+            bad_values=bad_values_choice(self.get_argument("bad_values", None)),
         )
         self.host.uploaded(self._received)
         self.host.notify(self, "created", dataset)
         self.set_header("Location", self.host.api_url("datasets", dataset["id"]))
         self.write_json(dataset, status=201)
+
+
+class ResolveHandler(LiveGraphsHandler):
+    """``GET datasets/resolve?name=``: the dataset a name means to the caller (``owner/name`` or bare).
+
+    A bare name is the caller's own dataset, else the one shared with them; 409 listing the
+    ``owner/name`` choices when several owners share one by that name.
+    """
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        name = self.get_argument("name", None)
+        if not name:
+            raise HTTPError(400, "Name a dataset: ?name=name or ?name=owner/name", reason="Bad argument")
+        self.write_json(await self.run(self.guarded.find, self.principal, name))
 
 
 class DatasetHandler(LiveGraphsHandler):
@@ -194,7 +221,7 @@ class FormulaHandler(LiveGraphsHandler):
 
 
 class ImportHandler(LiveGraphsHandler):
-    """``POST datasets/import {"path", "name"}``: a file of the Jupyter file browser becomes a dataset.
+    """``POST datasets/import {"path", "name", "bad_values"?}``: a file of the file browser becomes a dataset.
 
     The server copies the file itself, so a big file never passes through the browser. The host
     finds the file (on a hub the service cannot: the user's own server answers this route).
@@ -205,7 +232,9 @@ class ImportHandler(LiveGraphsHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        source, name = self.host.import_file(self, self.json_body())
+        body = self.json_body()
+        bad_values = bad_values_choice(body.get("bad_values"))
+        source, name = self.host.import_file(self, body)
         staged = self.guarded.store.staging_path()
         self._cancel = threading.Event()
         await self.run(shutil.copyfile, source, staged, heavy=True)
@@ -217,6 +246,7 @@ class ImportHandler(LiveGraphsHandler):
             filename=source.name,
             cancel=self._cancel,
             heavy=True,
+            bad_values=bad_values,
         )
         self.host.notify(self, "created", dataset)
         self.set_header("Location", self.host.api_url("datasets", dataset["id"]))
@@ -239,6 +269,7 @@ ROUTES: list[tuple[str, type]] = [
     (rf"datasets/{DATASET_ID}/recipe", RecipeHandler),
     (rf"datasets/{DATASET_ID}/export", ExportHandler),
     (r"datasets/import", ImportHandler),
+    (r"datasets/resolve", ResolveHandler),
     (rf"datasets/{DATASET_ID}/profile", ProfileHandler),
     (rf"datasets/{DATASET_ID}/formula", FormulaHandler),
 ]

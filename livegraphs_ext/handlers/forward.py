@@ -25,6 +25,7 @@ from tornado.simple_httpclient import SimpleAsyncHTTPClient
 from tornado.web import HTTPError
 
 from .base import AUTH_RESOURCE, LiveGraphsHandler
+from .datasets import bad_values_choice
 from .local import import_request
 
 if TYPE_CHECKING:
@@ -155,7 +156,7 @@ class ForwardHandler(LiveGraphsHandler):
         self.finish()
 
     async def _import(self) -> None:
-        """``POST datasets/import {"path", "name"}``: stream a file of this server to the service's upload.
+        """``POST datasets/import {"path", "name", "bad_values"?}``: a file of this server to the upload.
 
         The file is checked as on a laptop (inside the contents root, not hidden, the caller may
         read files), then sent a chunk at a time, each only once the last has left, to
@@ -168,6 +169,7 @@ class ForwardHandler(LiveGraphsHandler):
             raise HTTPError(400, "The request body is not valid JSON", reason="Bad JSON") from None
         if not isinstance(body, dict):
             raise HTTPError(400, "The request body must be a JSON object", reason="Bad JSON")
+        bad_values = bad_values_choice(body.get("bad_values"))
         source, name = import_request(self, body)
         size = source.stat().st_size
         if size > self.lg.max_upload_bytes:
@@ -177,7 +179,10 @@ class ForwardHandler(LiveGraphsHandler):
         self._fetch = asyncio.ensure_future(
             self._upstream(
                 "datasets",
-                query=urlencode({"name": name, "filename": source.name}),
+                query=urlencode(
+                    {"name": name, "filename": source.name}
+                    | ({"bad_values": bad_values} if bad_values else {})
+                ),
                 headers={"Content-Length": str(size)},
                 body=functools.partial(self._file_body, source, size),
             )

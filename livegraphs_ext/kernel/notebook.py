@@ -112,18 +112,21 @@ def _list() -> list[dict[str, Any]]:
     return list(orjson.loads(_call("datasets"))["datasets"])
 
 
+def _me() -> str:
+    """Who this kernel acts for when it opens the store itself: the server's user."""
+    import getpass
+
+    return os.environ.get("JUPYTERHUB_USER") or os.environ.get("LIVEGRAPHS_LOCAL_USER") or getpass.getuser()
+
+
 def _find(name: str) -> dict[str, Any]:
-    """A dataset by id, or by name: the caller's own first, else the newest they may read."""
+    """A dataset by id or name: ``owner/name``, or a bare name (your own first, else the one shared
+    with you; ambiguous names are refused with their ``owner/name`` choices)."""
     if _service() is None:
-        return store().find(name)
+        return store().find(name, owner=_me())
     if re.fullmatch(r"[0-9a-f]{32}", name):
         return dict(orjson.loads(_call(f"datasets/{name}")))
-    found = orjson.loads(_call("datasets", {"name": name}))["datasets"]
-    me = os.environ.get("JUPYTERHUB_USER")
-    found.sort(key=lambda d: d["owner"] != me)
-    if not found:
-        raise ServiceError(404, f"No dataset named {name!r}")
-    return dict(found[0])
+    return dict(orjson.loads(_call("datasets/resolve", {"name": name})))
 
 
 def datasets() -> pd.DataFrame:
@@ -148,8 +151,10 @@ def datasets() -> pd.DataFrame:
 
 
 def load(name: str, version: int | None = None) -> pd.DataFrame:
-    """A dataset (by name or id) as a pandas DataFrame with Arrow-backed dtypes.
+    """A dataset (by id, ``owner/name`` or name) as a pandas DataFrame with Arrow-backed dtypes.
 
+    A bare name is your own dataset of that name, else the one shared with you; when several
+    users share one by that name, name it as ``owner/name`` (the error lists them).
     ``version`` picks an older version; the default is the current one.
     """
     import pandas as pd
@@ -175,7 +180,7 @@ def query_chart(spec: dict[str, Any], max_marks: int | None = None) -> ChartResu
     if _service() is not None:
         return _query_chart_on_service(spec, max_marks)
     # the store's own engine: every chart of this kernel runs on its pooled connections
-    return store().charts.run(spec, max_marks=max_marks)
+    return store().charts.run(spec, max_marks=max_marks, user=_me())
 
 
 def _query_chart_on_service(spec: dict[str, Any], max_marks: int | None) -> ChartResult:

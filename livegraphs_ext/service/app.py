@@ -8,6 +8,7 @@ sets, and its settings from ``--LiveGraphsService.<name>=`` options or a config 
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import secrets
 import signal
@@ -22,6 +23,7 @@ from jupyterhub.utils import url_path_join
 from tornado import web
 from tornado.httpserver import HTTPServer
 from tornado.httputil import HTTPHeaders
+from tornado.ioloop import PeriodicCallback
 from tornado.log import enable_pretty_logging
 from tornado.web import HTTPError, OutputTransform, RequestHandler
 from traitlets import Int, Unicode, default
@@ -29,7 +31,7 @@ from traitlets.config import Application
 
 from ..config import StoreSettings
 from ..handlers.base import HOST_SETTING
-from ..store import DatasetStore, GuardedStore, Principal
+from ..store import Accounts, DatasetStore, GuardedStore, Principal
 from ..store.charts import ChartEngine
 from .admin import admin_routes
 from .auth import ADMIN_SCOPE, HubAuthorizer, HubIdentified, HubIdentity, authorized, principal_of
@@ -117,6 +119,7 @@ class LiveGraphsService(StoreSettings, Application):
 
     store: DatasetStore
     guarded: GuardedStore
+    accounts: Accounts
     charts: ChartEngine
     heavy_pool: Executor
     light_pool: Executor
@@ -141,6 +144,13 @@ class LiveGraphsService(StoreSettings, Application):
         config=True,
         help="""How many chart or dashboard views (POST events) each user may report a minute, in
         bursts of up to as many; more are refused (429 with Retry-After). Default 60; 0 is no limit.""",
+    )
+    hub_events_seconds = Int(
+        30,
+        config=True,
+        help="""Seconds between two imports of the hub's events file ($LIVEGRAPHS_HUB_EVENTS): logins,
+        server starts and stops, and deleted users, whose datasets are then archived and the shares
+        made to them removed. The admin pages import it too when opened. Default 30; 0: only they do.""",
     )
     admin_scope = Unicode(
         ADMIN_SCOPE,
@@ -180,6 +190,7 @@ class LiveGraphsService(StoreSettings, Application):
         self.root = root
         self.store = self.make_store()
         self.guarded = GuardedStore(self.store)
+        self.accounts = Accounts(self.store.catalog)
         self.metrics = ServiceMetrics(self.guarded)
         self.charts = self.make_charts(self.store)
         self.heavy_pool, self.light_pool = self.make_pools()
@@ -226,7 +237,7 @@ class LiveGraphsService(StoreSettings, Application):
             (self.prefix.rstrip("/") + "/?", HomeHandler),
         ]
         handlers += [(url_path_join(api_prefix, path), handler) for path, handler in API_ROUTES]
-        admin_handlers, admin_settings = admin_routes(self.prefix, self.guarded, self.root)
+        admin_handlers, admin_settings = admin_routes(self.prefix, self.guarded, self.root, self.accounts)
         handlers += admin_handlers
         settings: dict[str, Any] = {
             **admin_settings,
@@ -246,8 +257,14 @@ class LiveGraphsService(StoreSettings, Application):
     async def serve(self) -> None:
         enable_pretty_logging()
         parsed = urlparse(self.url)
-        server = HTTPServer(self.make_app(), xheaders=True, max_body_size=self.max_upload_bytes)
+        app = self.make_app()
+        server = HTTPServer(app, xheaders=True, max_body_size=self.max_upload_bytes)
         server.listen(parsed.port or 80, parsed.hostname or "127.0.0.1")
+        importer = app.settings.get("hub_events")
+        if importer is not None and self.hub_events_seconds > 0:
+            PeriodicCallback(
+                functools.partial(self._import_hub_events, importer), self.hub_events_seconds * 1000
+            ).start()
         self.log.info("livegraphs service listening on %s%s", self.url, self.prefix)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -259,6 +276,12 @@ class LiveGraphsService(StoreSettings, Application):
         self.light_pool.shutdown(wait=False, cancel_futures=True)
         self.charts.close()
         self.store.close()
+
+    async def _import_hub_events(self, importer: Any) -> None:
+        try:
+            await asyncio.get_running_loop().run_in_executor(self.light_pool, importer.run)
+        except Exception:
+            self.log.exception("livegraphs: could not import the hub's events")
 
     def start(self) -> None:
         asyncio.run(self.serve())

@@ -7,16 +7,20 @@ answers ``GET /hub/api/user`` for that token, and only its answer is trusted.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from jupyter_server.auth import Authorizer
 from jupyterhub._xsrf_utils import get_xsrf_token
 from jupyterhub.services.auth import HubOAuth, HubOAuthenticated, UserNotAllowed
 from tornado.web import HTTPError, RequestHandler
 
-from ..store import Principal
+from ..handlers.base import HOST_SETTING
+from ..store import Principal, StoreError
+from ..store.accounts import canonical_time
 
 F = TypeVar("F", bound=Callable[..., Awaitable[None]])
 
@@ -97,7 +101,59 @@ async def identify(
             raise HTTPError(403, "Only hub users may use this route", reason="Forbidden")
         # ?token=... in a browser's URL: keep it in the service's cookie for the next requests
         hub_auth._persist_url_token_if_set(handler)
+        if allowed is not None and allowed.get("kind", "user") == "user":
+            await check_account(handler, allowed)
     handler._hub_auth_user_cache = allowed  # type: ignore[attr-defined]
+
+
+#: Where the hub user's ``created`` is kept in the hub's (cached, per token) answer about them.
+CREATED_KEY = "livegraphs_created"
+
+
+async def check_account(handler: RequestHandler, model: dict[str, Any]) -> None:
+    """Make sure the caller's name is served as *their* account (``store.accounts``).
+
+    A hub user is told apart from an earlier user of the same name by the ``created`` time of its
+    hub user model. The identifying answer of the hub does not carry it, so the service asks the
+    hub (``GET users/<name>``, with its own token) and keeps it with that answer, which the hub's
+    client reuses for the token up to ``identity_cache_seconds``.
+    A name the store knew with another ``created`` belonged to a deleted account, which is
+    retired before this caller sees anything.
+    """
+    host = handler.settings.get(HOST_SETTING)
+    hub_api = handler.settings.get("hub_api")
+    if host is None or hub_api is None:
+        return
+    created = model.get(CREATED_KEY)
+    if not created:
+        created = _canonical(model.get("created") or await _hub_created(hub_api, model["name"]))
+    model[CREATED_KEY] = created
+    if host.accounts.known(model["name"], created):
+        return
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(host.light_pool, host.accounts.check, model["name"], created)
+
+
+async def _hub_created(hub_api: Any, name: str) -> Any:
+    """The ``created`` of the hub's user model of ``name``, asked with the service's own token."""
+    try:
+        found = await hub_api.call("GET", f"users/{quote(name, safe='')}")
+    except HTTPError as e:
+        if e.status_code == 404:
+            raise HTTPError(403, "Your hub account no longer exists", reason="Forbidden") from None
+        raise HTTPError(
+            503, "Could not check your account with the hub; try again", reason="Service Unavailable"
+        ) from None
+    return (found or {}).get("created")
+
+
+def _canonical(created: Any) -> str:
+    try:
+        return canonical_time(created)
+    except StoreError:
+        raise HTTPError(
+            503, "The hub did not say when your account was made", reason="Service Unavailable"
+        ) from None
 
 
 class HubIdentity:

@@ -95,7 +95,11 @@ class SharesHandler(ServiceHandler):
 
 
 class ShareHandler(ServiceHandler):
-    """``DELETE shares/{user|group}/{name}``: stop sharing with them (owner, admins)."""
+    """``DELETE shares/{user|group}/{name}``: stop sharing with them (owner, admins).
+
+    A user may also remove a share made to them (``shares/user/<their name>``): a share needs no
+    consent, so its recipient can refuse it.
+    """
 
     @web.authenticated
     @authorized

@@ -5,6 +5,7 @@ runs inside the laptop's jupyter-server extension and inside the hub service.
 """
 
 # After the store: these add the shares and events tables to the catalog's schema.
+from .accounts import Accounts
 from .acl import GuardedStore, Principal
 from .errors import BadInput, Conflict, Forbidden, NotFound, Problem, StoreError, TooLarge, Unsupported
 from .events import EventLog
@@ -12,6 +13,7 @@ from .schema import ColumnInfo, IngestResult, Report
 from .store import DatasetStore, ExportFile, StoreConfig, check_name, default_root
 
 __all__ = [
+    "Accounts",
     "BadInput",
     "ColumnInfo",
     "Conflict",

@@ -29,6 +29,7 @@ from .catalog import Base, DatasetRow, utcnow
 from .charts import ChartEngine, ChartResult, check_shape
 from .errors import BadInput, Forbidden, NotFound
 from .events import CLIENT_ACTIONS, EventLog
+from .names import qualified, resolve, split_ref
 from .store import DatasetStore, ExportFile
 
 SHARE_ROLES = ("viewer", "editor")
@@ -180,7 +181,8 @@ class GuardedStore:
     ) -> list[dict[str, Any]]:
         """The datasets ``p`` may read (all of them for admins), newest change first.
 
-        Each carries ``access``: the caller's level on it.
+        ``name`` keeps those of that name (``owner/name``: of that owner too). Each carries
+        ``access``: the caller's level on it.
         """
         with self.catalog.transaction() as s:
             q = select(DatasetRow)
@@ -190,7 +192,10 @@ class GuardedStore:
             if owner is not None:
                 q = q.where(DatasetRow.owner == owner)
             if name is not None:
-                q = q.where(DatasetRow.name == unicodedata.normalize("NFC", name).strip())
+                named_owner, name = split_ref(name)
+                if named_owner is not None:
+                    q = q.where(DatasetRow.owner == named_owner)
+                q = q.where(DatasetRow.name == name)
             rows = s.scalars(q.order_by(DatasetRow.updated.desc())).all()
             ids = [ds.id for ds in rows]
             levels: dict[str, str] = {}
@@ -236,8 +241,10 @@ class GuardedStore:
         return self.store.recipe(dataset_id, number)
 
     def recipe_code(self, p: Principal, dataset_id: str, number: int | None = None) -> str:
-        self._require(p, dataset_id, "read")
-        return self.store.recipe_code(dataset_id, number)
+        """The recipe as pandas code; it loads another owner's dataset as ``owner/name``."""
+        ds, _ = self._require(p, dataset_id, "read")
+        ref = ds.name if ds.owner == p.name else qualified(ds.owner, ds.name)
+        return self.store.recipe_code(dataset_id, number, ref)
 
     def export(self, p: Principal, dataset_id: str, fmt: str, version: int | None = None) -> ExportFile:
         ds, grant = self._require(p, dataset_id, "read")
@@ -267,24 +274,20 @@ class GuardedStore:
         return self.store.check_formula(dataset_id, formula, version)
 
     def find_readable(self, p: Principal, name: str) -> str:
-        """The id of the dataset named ``name`` that ``p`` may read: their own first, else the newest.
+        """The id of the dataset ``name`` (``owner/name`` or a bare name) means to ``p``.
 
-        Admins read everything, yet a name still means their own dataset, then the newest one
-        shared with them, and only then anyone's; NotFound when there is none.
+        A bare name is the caller's own dataset, else the one shared with them (Conflict when
+        several owners share one), else, for admins, the one of anyone: see :mod:`.names`.
+        NotFound when the caller may read no dataset of that name.
         """
-        name = unicodedata.normalize("NFC", name).strip()
         with self.catalog.transaction() as s:
-            named = select(DatasetRow).where(DatasetRow.name == name).order_by(DatasetRow.updated.desc())
-            own = s.scalars(named.where(DatasetRow.owner == p.name).limit(1)).first()
-            if own is not None:
-                return own.id
             shared = select(ShareRow.dataset_id).where(_principal_filter(p))
-            ds = s.scalars(named.where(DatasetRow.id.in_(shared)).limit(1)).first()
-            if ds is None and p.is_admin:
-                ds = s.scalars(named.limit(1)).first()
-            if ds is None:
-                raise NotFound(f"No dataset named {name!r}", "No such dataset")
+            ds = resolve(s, name, me=p.name, readable=DatasetRow.id.in_(shared), everything=p.is_admin)
             return ds.id
+
+    def find(self, p: Principal, name: str) -> dict[str, Any]:
+        """The dataset ``name`` means to ``p`` (as :meth:`find_readable`), with the caller's ``access``."""
+        return self.get(p, self.find_readable(p, name))
 
     def chart(
         self, p: Principal, engine: ChartEngine, spec: Any, *, view_every: float | None = None
@@ -417,19 +420,28 @@ class GuardedStore:
             return share_json(row)
 
     def unshare(self, p: Principal, dataset_id: str, kind: Any, name: Any) -> None:
+        """Stop sharing the dataset with a user or group: its owner and admins may, and so may the
+        user it is shared with, for their own share (a share needs no consent, so it can be refused).
+
+        A group's share is the owner's to remove: one member leaving it would take it from all.
+        """
         kind, name, _ = self._check_share(kind, name)
         with self.catalog.transaction() as s:
             ds = self.catalog.dataset(s, dataset_id)
             if ds is None:
                 raise NotFound(f"No dataset with id {dataset_id!r}", "No such dataset")
-            grant = self._grant(s, p, ds, "manage")
             row = s.get(ShareRow, (dataset_id, kind, name))
+            mine = row is not None and kind == "user" and name == p.name
+            grant = Grant("recipient", via_admin=False) if mine else self._grant(s, p, ds, "manage")
             if row is None:
                 raise NotFound(f"{ds.name!r} is not shared with {kind} {name!r}", "No such share")
             s.delete(row)
+            detail: dict[str, Any] = {"kind": kind, "name": name}
+            if mine:
+                detail["recipient"] = True
             EventLog.add(
                 s, p.name, "unshare", dataset_id=ds.id, dataset_name=ds.name, owner=ds.owner,
-                admin=grant.via_admin, detail={"kind": kind, "name": name},
+                admin=grant.via_admin, detail=detail,
             )  # fmt: skip
 
     # ------------------------------------------------------------------ activity

@@ -33,8 +33,13 @@ class DatasetChanges(DatasetVersions):
         filename: str | None = None,
         cancel: threading.Event | None = None,
         in_tx: InTransaction | None = None,
+        bad_values: str | None = None,
     ) -> dict[str, Any]:
-        """Ingest the file at ``src`` (removed afterwards) as version 1 of a new dataset."""
+        """Ingest the file at ``src`` (removed afterwards) as version 1 of a new dataset.
+
+        ``bad_values`` (``"text"`` or ``"null"``) is what becomes of values that break their
+        column's type: see :func:`~livegraphs_ext.store.ingest.ingest_file`.
+        """
         try:
             name = check_name(name)
             self._check_free_name(owner, name)
@@ -50,6 +55,7 @@ class DatasetChanges(DatasetVersions):
                         filename=filename,
                         limits=self.config.ingest,
                         cancel=cancel,
+                        bad_values=bad_values,
                     )
                     rel = f"datasets/{dataset_id}/{unique_name('.parquet')}"
                     publish(tmp, self._abs(rel))

@@ -36,7 +36,10 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def check_name(name: str | None) -> str:
-    """A dataset name: 1 to 200 printable characters (any script), trimmed."""
+    """A dataset name: 1 to 200 printable characters (any script) but ``/``, trimmed.
+
+    ``/`` is kept out so that ``owner/name`` always names one dataset (see :mod:`.names`).
+    """
     if name is None:
         raise BadInput("A dataset needs a name: pass ?name=...", "Missing name")
     name = unicodedata.normalize("NFC", name).strip()
@@ -46,6 +49,10 @@ def check_name(name: str | None) -> str:
         raise BadInput(f"A dataset name has at most {NAME_MAX} characters, not {len(name)}", "Bad name")
     if _CONTROL.search(name):
         raise BadInput("A dataset name cannot contain control characters", "Bad name")
+    if "/" in name:
+        raise BadInput(
+            "A dataset name cannot contain '/': owner/name names another user's dataset", "Bad name"
+        )
     return name
 
 

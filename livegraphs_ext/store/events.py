@@ -35,10 +35,13 @@ ACTIONS = (
     "login_failed",
     "server_start",
     "server_stop",
+    "user_deleted",
     "signup_approve",
     "signup_discard",
     "role_change",
     "group_change",
+    # a deleted hub user's account, or the old account of a name a new account uses (store.accounts)
+    "account_retired",
 )
 CLIENT_ACTIONS = frozenset({"chart_view", "dashboard_view"})
 #: The keys a client's view report may carry in its ``detail``, each a short text, number or flag:

@@ -10,6 +10,7 @@ from . import transforms
 from .catalog import DatasetRow, VersionRow
 from .core import StoreCore
 from .errors import NotFound
+from .names import resolve
 from .schema import ColumnInfo
 
 
@@ -84,16 +85,15 @@ class DatasetVersions(StoreCore):
             return self._dataset_json(ds, self._version(ds, None))
 
     def find(self, name_or_id: str, owner: str | None = None) -> dict[str, Any]:
-        """A dataset by id, or by name (of ``owner`` when given; the newest when names repeat)."""
+        """A dataset by id, ``owner/name`` or bare name, for a caller who may read every dataset.
+
+        A bare name is ``owner``'s own dataset of that name first, else the one dataset of that
+        name of anyone (Conflict, 409, when several owners have one): see :mod:`.names`.
+        """
         with self.catalog.transaction() as s:
             ds = self.catalog.dataset(s, name_or_id)
             if ds is None:
-                q = s.query(DatasetRow).filter(DatasetRow.name == name_or_id)
-                if owner is not None:
-                    q = q.filter(DatasetRow.owner == owner)
-                ds = q.order_by(DatasetRow.updated.desc()).first()
-            if ds is None:
-                raise NotFound(f"No dataset named {name_or_id!r}", "No such dataset")
+                ds = resolve(s, name_or_id, me=owner, everything=True)
             return self._dataset_json(ds, self._version(ds, None))
 
     def versions(self, dataset_id: str) -> list[dict[str, Any]]:
@@ -135,7 +135,8 @@ class DatasetVersions(StoreCore):
                 v = by_number.get(v.parent) if v.parent is not None else None
             return list(reversed(steps))
 
-    def recipe_code(self, dataset_id: str, number: int | None = None) -> str:
+    def recipe_code(self, dataset_id: str, number: int | None = None, ref: str | None = None) -> str:
+        """The pandas code of a version's recipe, loading the dataset as ``ref`` (default: its name)."""
         ds = self.get(dataset_id)
         steps = [s["step"] for s in self.recipe(dataset_id, number)]
-        return transforms.recipe_to_pandas(steps, f"lg.load({ds['name']!r}, version=1)")
+        return transforms.recipe_to_pandas(steps, f"lg.load({ref or ds['name']!r}, version=1)")

@@ -198,8 +198,12 @@ async def test_names_are_unique_per_owner_and_checked(lg_api, lg_upload):
 
 async def test_rename(lg_api, lg_upload):
     ds = await lg_upload("sales", SALES)
+    r = await lg_api("PATCH", "datasets", ds["id"], body={"name": "..\\etc\\passwd"})
+    assert r.code == 200 and body(r)["name"] == "..\\etc\\passwd"
+    # "/" is kept out of names: owner/name names a dataset of that owner
     r = await lg_api("PATCH", "datasets", ds["id"], body={"name": "../../etc/passwd"})
-    assert r.code == 200 and body(r)["name"] == "../../etc/passwd"
+    assert r.code == 400 and "'/'" in body(r)["message"]
+    assert_error_shape(body(r))
     r = await lg_api("PATCH", "datasets", ds["id"], body={"nom": "x"})
     assert r.code == 400
 
@@ -238,3 +242,48 @@ async def test_openapi_is_served_and_names_every_route(lg_api):
             r"(?P<number>[0-9]{1,9})", "{number}"
         )
         assert f"  {path}:" in text, path
+
+
+DATES = "day,n\n" + "".join(f"2024-01-{d:02d},{d}\n" for d in range(1, 21)) + "2024-02-30,21\nNA,22\n"
+
+
+async def test_upload_lists_bad_values_and_bad_values_null_keeps_the_type(lg_api):
+    r = await lg_api("POST", "datasets", body=DATES, params={"name": "text"})
+    assert r.code == 201, r.body
+    ds = body(r)
+    assert {c["name"]: c["type"] for c in ds["columns"]}["day"] == "string"
+    assert ds["report"]["problems"] == [
+        {"row": 21, "column": "day", "value": "2024-02-30", "expected": "date"}
+    ]
+    r = await lg_api("POST", "datasets", body=DATES, params={"name": "nulls", "bad_values": "null"})
+    assert r.code == 201, r.body
+    ds = body(r)
+    day = next(c for c in ds["columns"] if c["name"] == "day")
+    assert (day["type"], day["nulls"]) == ("date", 2)
+    assert ds["report"]["problem_count"] == 1
+    rows = body(await lg_api("GET", "datasets", ds["id"], "rows"))["rows"]
+    assert [row[0] for row in rows][19:] == ["2024-01-20", None, None]
+
+
+async def test_an_unknown_bad_values_choice_is_400_before_the_upload(lg_api, lg_data_dir):
+    r = await lg_api("POST", "datasets", body=DATES, params={"name": "x", "bad_values": "drop"})
+    assert r.code == 400
+    assert_error_shape(body(r))
+    assert "bad_values" in body(r)["message"]
+    assert body(await lg_api("GET", "datasets"))["datasets"] == []
+    r = await lg_api("POST", "datasets", "import", body={"path": "x.csv", "name": "x", "bad_values": 1})
+    assert r.code == 400
+    assert "bad_values" in body(r)["message"]
+
+
+async def test_import_takes_bad_values_too(lg_api, jp_root_dir):
+    (jp_root_dir / "dates.csv").write_text(DATES)
+    r = await lg_api(
+        "POST", "datasets", "import", body={"path": "dates.csv", "name": "d", "bad_values": "null"}
+    )
+    assert r.code == 201, r.body
+    day = next(c for c in body(r)["columns"] if c["name"] == "day")
+    assert (day["type"], day["nulls"]) == ("date", 2)
+    r = await lg_api("POST", "datasets", "import", body={"path": "dates.csv", "name": "t"})
+    assert r.code == 201, r.body
+    assert next(c for c in body(r)["columns"] if c["name"] == "day")["type"] == "string"

@@ -19,7 +19,9 @@ __all__ = ["lg_chromium"]
 
 pytestmark = pytest.mark.slow
 
-LINK = '<a href="https://example.com/">x</a>'
+# Dataset names hold no slash (owner/name names a dataset), so the link is unclosed and its URL
+# has backslashes, which browsers read as slashes: markup all the same.
+LINK = '<a href="https:\\\\example.com\\">x'
 # Sign-up names may hold no space, comma or slash, so no link: markup all the same.
 SIGNUP = "<b>zed<b>"
 PASSWORD = "amber-canyon-ledger-58"
@@ -41,7 +43,7 @@ def lg_text_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
 
 
 def no_link(page: Page) -> None:
-    assert page.locator('a[href="https://example.com/"]').count() == 0
+    assert page.locator('a[href*="example.com"]').count() == 0
     assert page.evaluate(LINKS_OUT) == 0
     assert page.locator("#content b").count() == 0
 
@@ -95,7 +97,7 @@ def test_names_like_html_show_as_text_on_every_admin_page(
     top = page.locator('[data-figure="top_datasets"]')
     expect(top.locator(".main-svg").first).to_be_visible(timeout=30_000)
     expect(page.locator("body[data-ready=true]")).to_have_count(1, timeout=30_000)
-    expect(top.locator(".xtick text").first).to_contain_text('<a href="https://exa')
+    expect(top.locator(".xtick text").first).to_contain_text('<a href="https:')
     # Plotly listens on the drag layer above the bars: move the mouse over the bar all the same
     top.locator(".bars .point path").first.hover(force=True)
     expect(top.locator(".hoverlayer")).to_contain_text(f"{LINK} (admin)")

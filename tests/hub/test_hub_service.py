@@ -322,6 +322,8 @@ ROUTE_CASES = [
     ("POST", "charts/query", {"spec": CHART}, READ, 200),
     ("POST", "charts/query", {"spec": {**CHART, "dataset": {"name": "matrix"}}}, READ, 200),
     ("GET", "charts/schema", None, ANY_USER, 200),
+    ("GET", "datasets/resolve?name=matrix", None, READ, 200),
+    ("GET", "datasets/resolve?name=ada/matrix", None, READ, 200),
     # the file is in the caller's own server: the service explains where to send the request
     ("POST", "datasets/import", {"path": "data.csv", "name": "imported"}, ANY_USER, 400),
     *[(m, "no/such/route", None, NO_ROUTE, 404) for m in ("GET", "POST", "PUT", "PATCH", "DELETE")],
@@ -653,6 +655,36 @@ def test_import_streams_a_file_of_the_users_server_to_the_service(hub: Hub, toke
         allow_redirects=False,
     )
     assert r.status_code == 403
+
+
+def test_import_passes_bad_values_on_to_the_service(hub: Hub, tokens: dict[str, str]):
+    hub.spawn("bo")
+    home = hub.root / "users" / "bo"
+    dates = b"day\n" + b"".join(b"2024-01-%02d\n" % d for d in range(1, 21)) + b"2024-02-30\n"
+    (home / "dates.csv").write_bytes(dates)
+    server_api = f"{hub.url}/user/bo/livegraphs/api/"
+    r = call(
+        server_api,
+        tokens["bo"],
+        "POST",
+        "datasets/import",
+        {"path": "dates.csv", "name": "dates kept", "bad_values": "null"},
+    )
+    assert r.status_code == 201, r.text
+    (day,) = r.json()["columns"]
+    assert (day["type"], day["nulls"]) == ("date", 1)
+    assert r.json()["report"]["problems"] == [
+        {"row": 21, "column": "day", "value": "2024-02-30", "expected": "date"}
+    ]
+    r = call(
+        server_api,
+        tokens["bo"],
+        "POST",
+        "datasets/import",
+        {"path": "dates.csv", "name": "y", "bad_values": "x"},
+    )
+    assert r.status_code == 400
+    assert_error_shape(r)
 
 
 def test_in_jupyterlab_a_viewer_is_offered_neither_delete_nor_cleaning(hub: Hub, tokens: dict[str, str]):

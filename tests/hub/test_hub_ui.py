@@ -185,14 +185,19 @@ def test_single_sign_on_admin_reaches_the_admin_pages(
     # In her JupyterLab, the command palette opens the admin pages
     expect(page.locator("#jp-main-dock-panel")).to_be_visible(timeout=120_000)
     search = page.get_by_role("textbox", name="Search")
-    # The shortcut works once JupyterLab has finished starting, which takes a while on a busy machine
+    # The shortcut works once JupyterLab has finished starting, which takes a while on a busy machine.
+    # It toggles the palette, so it is pressed again only while the palette is still closed: a press
+    # that opened it late must not be undone by the next one.
+    expect(page.locator(".jp-Launcher")).to_be_visible(timeout=120_000)
     for _ in range(40):
+        if search.is_visible():
+            break
         page.keyboard.press("Control+Shift+C")
         try:
-            search.wait_for(state="visible", timeout=3_000)
-            break
+            search.wait_for(state="visible", timeout=5_000)
         except PlaywrightTimeout:
             continue
+    expect(search).to_be_visible()
     search.fill("livegraphs admin")
     with ctx.expect_page() as opened:
         page.get_by_text("livegraphs Admin Pages").click()

@@ -31,6 +31,7 @@ def run(
     name: str = "upload.csv",
     content_type: str | None = None,
     limits: IngestLimits | None = None,
+    bad_values: str | None = None,
 ) -> tuple[IngestResult, list[dict[str, Any]]]:
     """Ingest ``data`` and return the result and the stored rows; checks the scratch folder is clean."""
     src = data if isinstance(data, Path) else tmp_path / "body"
@@ -48,6 +49,7 @@ def run(
             filename=name,
             content_type=content_type,
             limits=limits or IngestLimits(),
+            bad_values=bad_values,
         )
     finally:
         assert list(work.iterdir()) == []

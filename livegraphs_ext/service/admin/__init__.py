@@ -34,8 +34,13 @@ _NAME = r"(?P<name>[^/]+)"
 BUNDLE = Path(__file__).parents[2] / "static" / "admin"
 
 
-def admin_routes(prefix: str, guarded: Any, data_dir: Path) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
-    """(routes, settings) of the admin pages under the service's URL ``prefix``."""
+def admin_routes(
+    prefix: str, guarded: Any, data_dir: Path, accounts: Any = None
+) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
+    """(routes, settings) of the admin pages under the service's URL ``prefix``.
+
+    With ``accounts``, the hub's ``user_deleted`` events retire those accounts when imported.
+    """
     base = url_path_join(prefix, "admin") + "/"
     api = base + "api/"
     routes: list[tuple[Any, ...]] = [
@@ -54,7 +59,7 @@ def admin_routes(prefix: str, guarded: Any, data_dir: Path) -> tuple[list[tuple[
         "admin_prefix": base,
         "admin_api": api,
         "hub_api": HubAPI(),
-        "hub_events": HubEventsImporter(source, guarded.events, data_dir / "hub-events.offset")
+        "hub_events": HubEventsImporter(source, guarded.events, data_dir / "hub-events.offset", accounts)
         if source
         else None,
     }

@@ -1,4 +1,7 @@
-"""Bring the hub's events (logins, server starts and stops) into the service's activity log.
+"""Bring the hub's events (logins, server starts and stops, deleted users) into the service's activity log.
+
+A ``user_deleted`` event also retires that account in the store (``store.accounts``): its datasets
+are archived and the shares made to it removed, so a later user of the name inherits nothing.
 
 The hub appends JSON Lines to a file (``livegraphs_hub.events``); this reads what is new since the last
 import, adds it to the event table in one transaction, then records how far it got. A line the hub
@@ -13,16 +16,20 @@ import os
 import threading
 from pathlib import Path
 
+from ...store.accounts import Accounts
 from ...store.events import EventLog, EventRow
 
-HUB_ACTIONS = frozenset({"login", "login_failed", "server_start", "server_stop"})
+HUB_ACTIONS = frozenset({"login", "login_failed", "server_start", "server_stop", "user_deleted"})
 
 
 class HubEventsImporter:
-    def __init__(self, source: Path | str, events: EventLog, state_file: Path):
+    def __init__(
+        self, source: Path | str, events: EventLog, state_file: Path, accounts: Accounts | None = None
+    ):
         self.source = Path(source)
         self.events = events
         self.state_file = state_file
+        self.accounts = accounts
         self._lock = threading.Lock()
 
     def _offset(self) -> int:
@@ -55,20 +62,26 @@ class HubEventsImporter:
             end = chunk.rfind(b"\n")
             if end < 0:
                 return 0
-            added = 0
+            rows: list[EventRow] = []
+            for raw in chunk[: end + 1].splitlines():
+                try:
+                    item = json.loads(raw)
+                    action = item["action"]
+                    user = str(item["user"])[:255]
+                    time = dt.datetime.fromisoformat(item["time"])
+                except (ValueError, KeyError, TypeError):
+                    continue
+                if action not in HUB_ACTIONS or not user:
+                    continue
+                detail = item.get("detail") if isinstance(item.get("detail"), dict) else {}
+                rows.append(EventRow(time=time, user=user, action=action, admin=False, detail=detail))
+            for row in rows:
+                if row.action == "user_deleted" and self.accounts is not None:
+                    # before the offset moves on: a retirement is never skipped, at worst done twice
+                    self.accounts.retire(
+                        row.user, row.detail.get("created"), by="hub", reason="deleted on the hub"
+                    )
             with self.events.catalog.transaction() as s:
-                for raw in chunk[: end + 1].splitlines():
-                    try:
-                        item = json.loads(raw)
-                        action = item["action"]
-                        user = str(item["user"])[:255]
-                        time = dt.datetime.fromisoformat(item["time"])
-                    except (ValueError, KeyError, TypeError):
-                        continue
-                    if action not in HUB_ACTIONS or not user:
-                        continue
-                    detail = item.get("detail") if isinstance(item.get("detail"), dict) else {}
-                    s.add(EventRow(time=time, user=user, action=action, admin=False, detail=detail))
-                    added += 1
+                s.add_all(rows)
             self._save_offset(offset + end + 1)
-            return added
+            return len(rows)

@@ -4,7 +4,7 @@ Public API: :func:`ingest_file` and :class:`IngestLimits`. Nothing here imports 
 framework; hosts turn the raised ``StoreError`` subclasses into HTTP answers.
 """
 
-from .api import ingest_file
+from .api import BAD_VALUES, ingest_file
 from .limits import IngestLimits
 
-__all__ = ["IngestLimits", "ingest_file"]
+__all__ = ["BAD_VALUES", "IngestLimits", "ingest_file"]

@@ -18,6 +18,8 @@ from .json_ingest import ingest_json
 from .limits import Guard, IngestLimits
 from .prescan import prepare
 
+#: what becomes of values that break their column's type: the column stays text, or they become nulls
+BAD_VALUES = ("text", "null")
 _TSV_TYPES = ("text/tab-separated-values", "text/tsv")
 _JSON_TYPES = ("application/json", "application/x-ndjson", "application/jsonl", "application/json-lines")
 
@@ -67,6 +69,7 @@ def _run(
     filename: str | None,
     limits: IngestLimits,
     guard: Guard,
+    bad_values: str,
 ) -> IngestResult:
     prep = prepare(src, scratch, limits, guard, content_type, filename)
     guard.check()
@@ -92,7 +95,16 @@ def _run(
         with watched(con, guard):
             try:
                 if prep.format == "csv":
-                    out = ingest_csv(prep, dest, con, limits, guard, _delimiter_hint(content_type, filename))
+                    out = ingest_csv(
+                        prep,
+                        dest,
+                        con,
+                        limits,
+                        guard,
+                        _delimiter_hint(content_type, filename),
+                        scratch,
+                        bad_values,
+                    )
                     report.delimiter = out.dialect.delimiter
                     report.header = out.dialect.header
                     report.problems, report.problem_count = out.problems, out.problem_count
@@ -124,6 +136,7 @@ def ingest_file(
     filename: str | None = None,
     limits: IngestLimits | None = None,
     cancel: threading.Event | None = None,
+    bad_values: str | None = None,
 ) -> IngestResult:
     """Read an uploaded CSV/TSV/JSON/JSON Lines file (optionally gzip) into typed Parquet.
 
@@ -132,10 +145,17 @@ def ingest_file(
     hints; the bytes decide. Scratch files live in a private folder under ``work_dir`` and
     are gone when this returns or raises; ``dest`` is absent after a failure.
 
+    Values that break the type most of their column shares are listed in the report's
+    problems. ``bad_values`` says what becomes of them: ``"text"`` (the default) stores the
+    column as text, ``"null"`` keeps the column's type and stores them as missing.
+
     Raises a :class:`~livegraphs_ext.store.errors.StoreError` subclass for every problem with
     the input (``BadInput`` 400, ``TooLarge`` 413, ``Unsupported`` 415, ``TimedOut`` 408,
     ``Cancelled`` when ``cancel`` is set).
     """
+    bad_values = "text" if bad_values is None else bad_values
+    if bad_values not in BAD_VALUES:
+        raise BadInput(f"bad_values must be one of {', '.join(BAD_VALUES)}, not {str(bad_values)[:40]!r}")
     limits = limits or IngestLimits()
     guard = Guard(limits.time_limit, cancel)
     scratch = Path(work_dir) / f"ingest-{uuid.uuid4().hex}"
@@ -143,7 +163,7 @@ def ingest_file(
     ok = False
     try:
         guard.check()
-        result = _run(Path(src), Path(dest), scratch, content_type, filename, limits, guard)
+        result = _run(Path(src), Path(dest), scratch, content_type, filename, limits, guard, bad_values)
         ok = True
         return result
     except StoreError:

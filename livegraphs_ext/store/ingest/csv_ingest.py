@@ -4,11 +4,16 @@ The dialect is decided here and pinned; DuckDB only sniffs the column types on a
 The COPY runs with ``store_rejects`` so that a value far down the file that breaks its
 column's sniffed type does not fail the upload: that column is read again as text and the
 offending rows are listed in the report. A clean file is read exactly once.
+
+Text columns whose values nearly all share one type (numbers next to ``NA`` markers, dates
+with one typo, numbers with decimal commas; see ``coerce``) are then checked over the whole
+Parquet file in one query, and the file is written once more with those columns converted.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +22,8 @@ import duckdb
 from ..errors import BadInput, Problem
 from ..schema import ColumnType
 from ..sql import quote_ident, quote_literal
-from .dialect import BOOL_WORDS, Dialect, detect, has_leading_zero, kind
+from .coerce import FILE_OUTLIERS, Target, bad_sql, few, infer, markers_sql, value_sql
+from .dialect import BOOL_WORDS, Dialect, detect, has_leading_zero
 from .engine import run_copy
 from .limits import Guard, IngestLimits
 from .prescan import Prepared
@@ -26,12 +32,18 @@ ROW_GROUP = 122_880
 #: a column read as TIMESTAMP (ISO) and stored as DATE
 ISO_DATE = "ISO_DATE"
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-#: a text column whose sample is at least this share numbers is reported as "expected a number"
-MOSTLY_NUMERIC = 0.95
-#: ... as long as the whole column has no more than this share of non-numbers
-FEW_OUTLIERS = 0.10
 REJECTS_LIMIT = 1000
 STRUCTURE_SHOWN = 20
+
+#: a value of each type, in the report's words
+_PHRASE: dict[str, str] = {
+    "integer": "an integer",
+    "float": "a number",
+    "boolean": "true or false",
+    "date": "a date",
+    "datetime": "a date and time",
+    "string": "text",
+}
 
 _TYPE_NAMES: dict[str, ColumnType] = {
     "BIGINT": "integer",
@@ -192,46 +204,107 @@ def _structure_error(rejects: list[tuple], header: bool) -> BadInput:
     )
 
 
-def _check_condition(col: str, duck_type: str, fmt: tuple[str | None, str | None]) -> str:
-    c = quote_ident(col, allow_nul=True)
-    if duck_type == ISO_DATE:
-        test = f"TRY_CAST({c} AS DATE)"
-    elif duck_type == "DATE" and fmt[0]:
-        test = f"try_strptime({c}, {quote_literal(fmt[0])})"
-    elif duck_type in ("TIMESTAMP", "TIMESTAMPTZ") and fmt[1]:
-        test = f"try_strptime({c}, {quote_literal(fmt[1])})"
-    else:
-        test = f"TRY_CAST({c} AS {duck_type})"
-    return f"{c} IS NOT NULL AND {test} IS NULL"
+def _values(n: int) -> str:
+    return "1 value" if n == 1 else f"{n:,} values"
+
+
+def _target(duck_type: str, fmt: tuple[str | None, str | None]) -> Target:
+    """The conversion back to a type the reader sniffed (and a value further down broke)."""
+    if duck_type == "DATE":
+        return Target("DATE", fmt[0])
+    if duck_type == "TIMESTAMP":
+        return Target("TIMESTAMP", fmt[1])
+    return Target(duck_type)
+
+
+@dataclass
+class _Candidate:
+    """A text column that may hold one type, and what the whole file says about it."""
+
+    name: str
+    target: Target
+    #: the type a value further down broke: its bad values are listed however many they are
+    sniffed: bool
+    duck: str = ""
+    bad: int = 0
+    fitting: int = 0
+    markers: int = 0
+
+
+def _measure(con: duckdb.DuckDBPyConnection, src: str, candidates: list[_Candidate]) -> None:
+    """Count, in one read of the Parquet file, each candidate's fitting values, bad values and markers."""
+    parts: list[str] = []
+    for cand in candidates:
+        c = quote_ident(cand.name, allow_nul=True)
+        parts.append(f"count(*) FILTER (WHERE {c} IN {markers_sql()})")
+        parts.append(f"count({c})")
+        parts.append(f"count(*) FILTER (WHERE {bad_sql(c, cand.target)})")
+        if cand.target.duck in ("BIGINT", "DOUBLE") and not cand.target.comma:
+            other = "DOUBLE" if cand.target.duck == "BIGINT" else "BIGINT"
+            parts.append(f"count(*) FILTER (WHERE {bad_sql(c, cand.target, other)})")
+            # a code with a leading zero further down makes the column codes, not numbers
+            parts.append(f"count(*) FILTER (WHERE regexp_matches({c}, '^\\s*[+-]?0[0-9]'))")
+        else:
+            parts.extend(["0", "0"])
+    counts = con.execute(f"SELECT {', '.join(parts)} FROM {src}").fetchone() or ()
+    for i, cand in enumerate(candidates):
+        markers, filled, bad, bad_other, zeros = counts[5 * i : 5 * i + 5]
+        cand.duck = cand.target.duck
+        if cand.target.duck in ("BIGINT", "DOUBLE") and not cand.target.comma:
+            if zeros and not cand.sniffed:
+                bad = filled  # not a number column: neither converted nor reported
+            elif cand.target.duck == "BIGINT" and bad_other < bad:
+                cand.duck, bad = "DOUBLE", bad_other
+            elif cand.target.duck == "DOUBLE" and bad_other == bad:
+                cand.duck = "BIGINT"
+        cand.markers, cand.bad, cand.fitting = int(markers), int(bad), int(filled - markers - bad)
 
 
 def _problems(
-    con: duckdb.DuckDBPyConnection,
-    dest: Path,
-    checks: dict[str, str],
-    fmt: tuple[str | None, str | None],
-    limits: IngestLimits,
-    require_few: set[str],
+    con: duckdb.DuckDBPyConnection, src: str, candidates: list[_Candidate], limits: IngestLimits
 ) -> tuple[list[Problem], int]:
     problems: list[Problem] = []
     total = 0
-    src = f"read_parquet({quote_literal(str(dest))}, file_row_number=true)"
-    for col, duck_type in checks.items():
-        cond = _check_condition(col, duck_type, fmt)
-        bad, filled = con.execute(
-            f"SELECT count(*) FILTER (WHERE {cond}), count({quote_ident(col, allow_nul=True)}) FROM {src}"
-        ).fetchone() or (0, 0)
-        if not bad or (col in require_few and bad > FEW_OUTLIERS * filled):
+    for cand in candidates:
+        if not cand.bad:
             continue
-        total += bad
+        total += cand.bad
+        c = quote_ident(cand.name, allow_nul=True)
         rows = con.execute(
-            f"SELECT file_row_number + 1, {quote_ident(col, allow_nul=True)} FROM {src} WHERE {cond} "
+            f"SELECT file_row_number + 1, {c} FROM {src} WHERE {bad_sql(c, cand.target, cand.duck)} "
             f"ORDER BY 1 LIMIT {int(limits.max_problems)}"
         ).fetchall()
-        expected = _TYPE_NAMES.get(duck_type, "string")
-        problems.extend(Problem(row=int(r), column=col, value=v, expected=expected) for r, v in rows)
+        expected = _TYPE_NAMES.get(cand.duck, "string")
+        problems.extend(Problem(row=int(r), column=cand.name, value=v, expected=expected) for r, v in rows)
     problems.sort(key=lambda p: p.row or 0)
     return problems[: limits.max_problems], total
+
+
+def _retype(
+    con: duckdb.DuckDBPyConnection,
+    dest: Path,
+    scratch: Path,
+    names: list[str],
+    converted: dict[str, _Candidate],
+    budget: int,
+    limits: IngestLimits,
+) -> None:
+    """Write ``dest`` again with the ``converted`` text columns in their types (one read, one write)."""
+    select = []
+    for n in names:
+        c = quote_ident(n, allow_nul=True)
+        cand = converted.get(n)
+        select.append(f"{value_sql(c, cand.target, cand.duck)} AS {c}" if cand else c)
+    tmp = scratch / "typed.parquet"
+    run_copy(
+        con,
+        f"COPY (SELECT {', '.join(select)} FROM read_parquet({quote_literal(str(dest))})) "
+        f"TO {quote_literal(str(tmp))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})",
+        tmp,
+        budget,
+        limits,
+    )
+    shutil.move(tmp, dest)
 
 
 def ingest_csv(
@@ -241,8 +314,16 @@ def ingest_csv(
     limits: IngestLimits,
     guard: Guard,
     delimiter_hint: str | None,
+    scratch: Path,
+    bad_values: str = "text",
 ) -> CsvOutcome:
-    """Read delimited text at ``prep.path`` into typed Parquet at ``dest``."""
+    """Read delimited text at ``prep.path`` into typed Parquet at ``dest``.
+
+    A text column whose values all share one type but for missing-value markers, or whose
+    numbers use decimal commas, is converted to that type. Values that break the type most of
+    a column shares are listed as problems; ``bad_values="null"`` keeps the type and stores
+    them as missing, ``"text"`` keeps the column as text.
+    """
     notes: list[str] = []
     dialect = detect(prep.sample, prep.sample_complete, delimiter_hint)
     if not dialect.names:
@@ -270,6 +351,10 @@ def ingest_csv(
     budget = _budget(prep.sample, limits)
     types, *formats = _sniff_types(con, prep.path, dialect, limits, notes)
     fmt = (formats[0], formats[1])
+    for j in range(len(types)):
+        # the reader takes NaN for a float; next to numbers it marks a missing value (converted below)
+        if types[j] == "DOUBLE" and any(r[j] == "NaN" for r in dialect.rows if j < len(r)):
+            types[j] = "VARCHAR"
     sniffed = list(types)
     broken: set[str] = set()
     rows = 0
@@ -299,23 +384,54 @@ def ingest_csv(
             raise BadInput("the file could not be read consistently")
         broken |= newly
         types = ["VARCHAR" if n in broken else t for n, t in zip(dialect.names, sniffed, strict=True)]
-    checks: dict[str, str] = {n: sniffed[j] for j, n in enumerate(dialect.names) if n in broken}
-    mostly_numbers: set[str] = set()
+    candidates: list[_Candidate] = []
     for j, name in enumerate(dialect.names):
-        if types[j] != "VARCHAR" or name in checks:
-            continue
-        values = [k for k in (kind(r[j]) for r in dialect.rows if j < len(r)) if k != "empty"]
-        numeric = [k for k in values if k in ("integer", "float")]
-        # all-numeric samples count too: the sniffer may have seen text further down than this sample
-        if (
-            values
-            and len(numeric) >= MOSTLY_NUMERIC * len(values)
-            and not any(has_leading_zero(r[j]) for r in dialect.rows if j < len(r))
-        ):
-            checks[name] = "BIGINT" if all(k == "integer" for k in numeric) else "DOUBLE"
-            mostly_numbers.add(name)
-    problems, count = _problems(con, dest, checks, fmt, limits, mostly_numbers) if checks else ([], 0)
+        if name in broken:
+            candidates.append(_Candidate(name, _target(sniffed[j], fmt), sniffed=True))
+        elif types[j] == "VARCHAR":
+            target = infer([r[j] for r in dialect.rows if j < len(r)], dialect.delimiter)
+            if target is not None:
+                candidates.append(_Candidate(name, target, sniffed=False))
+    problems: list[Problem] = []
+    count = 0
+    if candidates:
+        guard.check()
+        src = f"read_parquet({quote_literal(str(dest))}, file_row_number=true)"
+        _measure(con, src, candidates)
+        # a column keeps the type most of its values share; with too many misfits it is text
+        typed = [c for c in candidates if c.sniffed or few(c.bad, c.fitting, FILE_OUTLIERS)]
+        typed = [c for c in typed if c.fitting or c.bad]
+        problems, count = _problems(con, src, typed, limits)
+        converted = {c.name: c for c in typed if not c.bad or bad_values == "null"}
+        if converted:
+            guard.check()
+            _retype(con, dest, scratch, dialect.names, converted, budget, limits)
+        for c in typed:
+            kind = _TYPE_NAMES.get(c.duck, "string")
+            if c.name in converted:
+                broken.discard(c.name)
+                types[dialect.names.index(c.name)] = "DATE" if c.duck == "ISO_DATE" else c.duck
+                if c.bad:
+                    notes.append(
+                        f"column {c.name!r} is stored as {kind}: {_values(c.bad)} not "
+                        f"{_PHRASE[kind]} stored as missing"
+                    )
+                if c.markers:
+                    notes.append(
+                        f"column {c.name!r} is stored as {kind}: {_values(c.markers)} such as NA or "
+                        "N/A read as missing"
+                    )
+                if c.target.comma:
+                    notes.append(f"column {c.name!r} holds numbers written with a decimal comma")
+            elif not c.sniffed:
+                notes.append(
+                    f"column {c.name!r} is stored as text: {_values(c.bad)} not {_PHRASE[kind]} "
+                    "(upload with bad_values=null to keep the type and store them as missing)"
+                )
     for name in sorted(broken):
-        notes.append(f"column {name!r} is stored as text: some values do not fit the type of the rest")
+        notes.append(
+            f"column {name!r} is stored as text: some values do not fit the type of the rest "
+            "(upload with bad_values=null to keep the type and store them as missing)"
+        )
     stored = ["DATE" if t == ISO_DATE else t for t in types]
     return CsvOutcome(rows, dialect.names, stored, problems, count, dialect, notes)

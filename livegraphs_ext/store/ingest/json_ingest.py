@@ -10,6 +10,7 @@ reads the scratch file with those types pinned and writes Parquet.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -24,12 +25,16 @@ from ..sql import quote_ident, quote_literal
 from .csv_ingest import ROW_GROUP
 from .dialect import clean_names
 from .engine import run_copy
+from .json_arrow import array_to_lines, has_trailing_comma, ingest_jsonl_arrow, sample_lines
 from .jsonsplit import iter_array
 from .limits import Guard, IngestLimits
 from .prescan import Prepared
 
 #: a top-level JSON object is parsed whole; past this size, use an array or JSON Lines
 OBJECT_IN_MEMORY_MAX = 64 * 2**20
+#: the records whose value kinds are pinned for the whole file on the Arrow path
+SAMPLE_RECORDS = 2000
+SAMPLE_BYTES = 2**20
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -194,6 +199,91 @@ def _records_document(
     yield 1, doc
 
 
+JsonResult = tuple[int, list[str], list[str], list[int], list[Problem], int, list[str]]
+
+
+def _sample_kinds(path: Path, limits: IngestLimits) -> tuple[list[str], list[frozenset[str]]] | None:
+    """Keys (in order of first use) and value kinds of the first records; None if they are not plain."""
+    lines = sample_lines(path, SAMPLE_RECORDS, SAMPLE_BYTES)
+    if not lines:
+        return None
+    index: dict[str, int] = {}
+    kinds: list[set[str]] = []
+    for line in lines:
+        try:
+            rec = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            return None
+        if not isinstance(rec, dict):
+            return None
+        for key, value in rec.items():
+            j = index.get(key)
+            if j is None:
+                if len(kinds) >= limits.max_columns:
+                    return None
+                j = index[key] = len(kinds)
+                kinds.append(set())
+            k = _kind(value)
+            if k != "null":
+                kinds[j].add(k)
+    if not kinds:
+        return None
+    return list(index), [frozenset(k) for k in kinds]
+
+
+def _ingest_arrow(
+    path: Path,
+    dest: Path,
+    con: duckdb.DuckDBPyConnection,
+    limits: IngestLimits,
+    guard: Guard,
+    expect_rows: int | None = None,
+) -> JsonResult | None:
+    """The fast path for JSON Lines whose columns each hold one kind of value; None when it does not apply."""
+    sample = _sample_kinds(path, limits)
+    if sample is None:
+        return None
+    keys, kinds = sample
+    names, renamed = clean_names(keys)
+    out = ingest_jsonl_arrow(path, dest, con, limits, guard, keys, names, kinds, expect_rows)
+    if out is None:
+        return None
+    notes = ["empty or repeated keys were renamed"] if renamed else []
+    return out.rows, names, out.types, out.nulls, [], 0, notes
+
+
+def _ingest_array_arrow(
+    prep: Prepared,
+    dest: Path,
+    scratch: Path,
+    con: duckdb.DuckDBPyConnection,
+    limits: IngestLimits,
+    guard: Guard,
+) -> JsonResult | None:
+    """A top-level array, one element a line, then the JSON Lines fast path; None when it does not apply."""
+    with prep.path.open("rb") as f:
+        if f.read(4096).lstrip(b" \t\r\n")[:1] != b"[":
+            return None
+    staged = scratch / "elements.jsonl"
+    # the search for trailing commas runs while DuckDB splits the array
+    trailing: list[bool] = []
+    scan = threading.Thread(
+        target=lambda: trailing.append(has_trailing_comma(prep.path, Guard(guard.remaining(), guard.cancel))),
+        name="ingest-json-commas",
+        daemon=True,
+    )
+    scan.start()
+    try:
+        count = array_to_lines(prep.path, staged, con, limits, guard)
+        scan.join()
+        if not count or trailing != [False]:
+            return None
+        return _ingest_arrow(staged, dest, con, limits, guard, expect_rows=count)
+    finally:
+        scan.join()
+        staged.unlink(missing_ok=True)
+
+
 def ingest_json(
     prep: Prepared,
     dest: Path,
@@ -201,8 +291,28 @@ def ingest_json(
     con: duckdb.DuckDBPyConnection,
     limits: IngestLimits,
     guard: Guard,
-) -> tuple[int, list[str], list[str], list[int], list[Problem], int, list[str]]:
+) -> JsonResult:
     """Validate, stage and write a JSON or JSON Lines file; returns rows, names, types, nulls, problems."""
+    fast = None
+    if prep.offset == 0 and prep.format == "jsonl":
+        fast = _ingest_arrow(prep.path, dest, con, limits, guard)
+    elif prep.offset == 0:
+        fast = _ingest_array_arrow(prep, dest, scratch, con, limits, guard)
+    if fast is not None:
+        return fast
+    guard.check()
+    return _ingest_records(prep, dest, scratch, con, limits, guard)
+
+
+def _ingest_records(
+    prep: Prepared,
+    dest: Path,
+    scratch: Path,
+    con: duckdb.DuckDBPyConnection,
+    limits: IngestLimits,
+    guard: Guard,
+) -> JsonResult:
+    """The exact path: every record parsed and every value typed, whatever the file holds."""
     notes: list[str] = []
     records = (
         _records_jsonl(prep.path, prep.offset, limits, guard)

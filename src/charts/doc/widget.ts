@@ -12,6 +12,7 @@ import {
 import { Panel, Widget } from '@lumino/widgets';
 import * as Y from 'yjs';
 
+import { LiveGraphsAPIError } from '../../api';
 import { el } from '../../dom';
 import { showOthers } from '../../presence';
 import { IDataset, ILiveGraphsAPI } from '../../tokens';
@@ -34,10 +35,15 @@ async function resolveDataset(
     }
   }
   if (ref?.name) {
-    const found = (await api.listDatasets()).filter(d => d.name === ref.name);
-    return (
-      found[0] ?? `There is no dataset named "${ref.name}" for this chart.`
-    );
+    // The server decides what a name means (own first, owner/name, 409 when
+    // ambiguous), as it does for the chart's query.
+    try {
+      return await api.resolveDataset(ref.name);
+    } catch (e) {
+      return e instanceof LiveGraphsAPIError && e.status !== 404
+        ? e.message
+        : `There is no dataset named "${ref.name}" for this chart.`;
+    }
   }
   return 'This chart names no dataset: set "dataset" to {"id": …} or {"name": …}.';
 }

@@ -1,0 +1,170 @@
+"""The type a text column's values share, and the SQL that turns its text into that type.
+
+A column that the reader keeps as text may still hold one type a person would see: numbers
+with a few ``NA`` markers, dates with one typo, numbers written with decimal commas. The
+type is guessed from the sample here and checked over the whole file in DuckDB.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from ..sql import quote_literal
+from .dialect import BOOL_WORDS, has_leading_zero, kind
+
+#: values that stand for a missing value, when all the other values of their column share a type
+NULL_MARKERS = ("NA", "N/A", "NaN", "null", "NULL", "None", "#N/A", "#NULL!", "-")
+_MARKERS = frozenset(NULL_MARKERS)
+#: a column's sample may hold this share of values that do not fit its type (at least one)
+SAMPLE_OUTLIERS = 0.05
+#: ... and the whole column this share (at least one)
+FILE_OUTLIERS = 0.10
+#: a typed column holds at least this many fitting values per outlier
+FITTING_PER_OUTLIER = 4
+
+#: a number with a decimal comma and, optionally, dots between groups of thousands
+_COMMA_NUMBER = re.compile(r"[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?")
+_COMMA_SQL = r"[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?"
+_HAS_DECIMAL_COMMA = re.compile(r"\d,\d")
+
+_DAYS = (
+    "%Y-%m-%d",
+    "%m/%d/%Y",
+    "%d/%m/%Y",
+    "%d.%m.%Y",
+    "%Y/%m/%d",
+    "%d-%m-%Y",
+    "%m-%d-%Y",
+    "%m/%d/%y",
+    "%d/%m/%y",
+)
+_TIMES = ("", " %H:%M:%S", " %H:%M", "T%H:%M:%S", " %H:%M:%S.%f", "T%H:%M:%S.%f")
+DATE_FORMATS = tuple(d + t for t in _TIMES for d in _DAYS)
+#: values tried against every format (the chosen one is then tried on the whole sample)
+DATE_PROBES = 100
+
+
+def is_marker(value: str) -> bool:
+    return value in _MARKERS
+
+
+@dataclass(frozen=True)
+class Target:
+    """The type a text column converts to, and how."""
+
+    #: BIGINT, DOUBLE, BOOLEAN, DATE, TIMESTAMP, TIMESTAMPTZ or ISO_DATE (stored as DATE)
+    duck: str
+    #: the strptime format of a DATE or TIMESTAMP; none for ISO text
+    fmt: str | None = None
+    #: numbers written with a decimal comma (and dots between thousands)
+    comma: bool = False
+
+    @property
+    def stored(self) -> str:
+        return "DATE" if self.duck == "ISO_DATE" else self.duck
+
+
+def _date_format(values: list[str]) -> str | None:
+    """The first format that reads the most of the first of ``values``."""
+    best, best_n = None, 0
+    for fmt in DATE_FORMATS:
+        n = 0
+        for v in values[:DATE_PROBES]:
+            try:
+                dt.datetime.strptime(v.strip(), fmt)
+                n += 1
+            except ValueError:
+                pass
+        if n > best_n:
+            best, best_n = fmt, n
+    return best
+
+
+def few(outliers: int, fitting: int, share: float) -> bool:
+    """``outliers`` are few enough next to ``fitting`` values for the column to keep a type."""
+    total = outliers + fitting
+    return outliers <= max(1.0, share * total) and fitting >= FITTING_PER_OUTLIER * outliers
+
+
+def infer(values: list[str], delimiter: str) -> Target | None:
+    """The type the sample ``values`` of a text column share, if all but a few do."""
+    filled = [v for v in values if v.strip() and not is_marker(v)]
+    if not filled:
+        return None
+    kinds = Counter(kind(v) for v in filled)
+    numbers = kinds["integer"] + kinds["float"]
+    if delimiter != "," and any(_HAS_DECIMAL_COMMA.search(v) for v in filled):
+        fitting = sum(1 for v in filled if _COMMA_NUMBER.fullmatch(v.strip()))
+        if few(len(filled) - fitting, fitting, SAMPLE_OUTLIERS):
+            return Target("DOUBLE", comma=True)
+    if few(len(filled) - numbers, numbers, SAMPLE_OUTLIERS):
+        # codes such as zip codes or "007" keep their leading zeros
+        if any(has_leading_zero(v) for v in filled):
+            return None
+        return Target("DOUBLE" if kinds["float"] else "BIGINT")
+    if few(len(filled) - kinds["boolean"], kinds["boolean"], SAMPLE_OUTLIERS):
+        return Target("BOOLEAN")
+    if few(len(filled) - kinds["date"], kinds["date"], SAMPLE_OUTLIERS):
+        dates = [v for v in filled if kind(v) == "date"]
+        fmt = _date_format(dates)
+        if fmt is None:
+            return None
+        fitting = sum(1 for v in dates if _parses(v, fmt))
+        if not few(len(filled) - fitting, fitting, SAMPLE_OUTLIERS):
+            return None
+        return Target("TIMESTAMP" if "%H" in fmt else "DATE", fmt)
+    return None
+
+
+def _parses(value: str, fmt: str) -> bool:
+    try:
+        dt.datetime.strptime(value.strip(), fmt)
+    except ValueError:
+        return False
+    return True
+
+
+def markers_sql() -> str:
+    return "(" + ", ".join(quote_literal(m) for m in NULL_MARKERS) + ")"
+
+
+def convert_sql(c: str, target: Target, duck: str | None = None) -> str:
+    """SQL turning the text column ``c`` into ``target``'s type; NULL where a value does not fit.
+
+    ``duck`` overrides the target's number type (BIGINT or DOUBLE, decided over the whole file).
+    """
+    t = duck or target.duck
+    if target.comma:
+        plain = f"replace(replace(trim({c}), '.', ''), ',', '.')"
+        return (
+            f"CASE WHEN regexp_full_match(trim({c}), {quote_literal(_COMMA_SQL)}) "
+            f"THEN TRY_CAST({plain} AS {t}) END"
+        )
+    if t == "BIGINT":
+        # DuckDB casts "1.5" and "1e5" to integers (the cast itself allows spaces around the digits)
+        return f"CASE WHEN {c} NOT LIKE '%.%' AND {c} NOT ILIKE '%e%' THEN TRY_CAST({c} AS BIGINT) END"
+    if t == "DOUBLE":
+        # DuckDB reads "nan" and "inf" as floats; in a text column they are not numbers
+        return f"CASE WHEN isfinite(TRY_CAST({c} AS DOUBLE)) THEN TRY_CAST({c} AS DOUBLE) END"
+    if t == "BOOLEAN":
+        words = ", ".join(quote_literal(w) for w in sorted(BOOL_WORDS))
+        return f"CASE WHEN lower(trim({c})) IN ({words}) THEN lower(trim({c})) IN ('true', 't') END"
+    if t == "ISO_DATE":
+        return f"TRY_CAST(trim({c}) AS DATE)"
+    if t in ("DATE", "TIMESTAMP") and target.fmt:
+        parsed = f"try_strptime(trim({c}), {quote_literal(target.fmt)})"
+        return f"CAST({parsed} AS DATE)" if t == "DATE" else parsed
+    return f"TRY_CAST(trim({c}) AS {t})"
+
+
+def value_sql(c: str, target: Target, duck: str | None = None) -> str:
+    """The typed value of ``c``: markers and values that do not fit become NULL."""
+    return f"CASE WHEN {c} IN {markers_sql()} THEN NULL ELSE {convert_sql(c, target, duck)} END"
+
+
+def bad_sql(c: str, target: Target, duck: str | None = None) -> str:
+    """True where ``c`` holds a value (not a marker) that does not fit ``target``."""
+    return f"({c} IS NOT NULL AND {c} NOT IN {markers_sql()} AND {convert_sql(c, target, duck)} IS NULL)"

@@ -1,0 +1,178 @@
+"""JSON and JSON Lines: the Arrow path gives what the record-by-record path gives, or leaves the file to it.
+
+The Arrow path pins the value kinds of the first records; every case here keeps those
+records plain and puts something else far past them, where only the full check can see it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from livegraphs_ext.store.errors import StoreError
+from livegraphs_ext.store.ingest import json_ingest
+
+from .test_ingest_support import run
+
+PLAIN = 2500  # more records than the sample holds
+
+
+def _record(i: int) -> dict[str, Any]:
+    return {
+        "id": i,
+        "price": i / 4,
+        "name": f"item {i}",
+        "ok": i % 3 == 0,
+        "day": f"2024-01-{i % 28 + 1:02d}",
+        "at": f"2024-01-02T03:04:{i % 60:02d}",
+        "utc": f"2024-01-02T03:04:{i % 60:02d}Z",
+        "note": None if i % 7 else "x",
+    }
+
+
+def _body(late: list[bytes], fmt: str = "jsonl", at: int = PLAIN) -> bytes:
+    lines = [orjson.dumps(_record(i)) for i in range(at)] + late + [orjson.dumps(_record(at + 1))]
+    if fmt == "json":
+        return b"[\n  " + b",\n  ".join(lines) + b"\n]\n"
+    return b"\n".join(lines) + b"\n"
+
+
+def _outcome(
+    tmp_path: Path, body: bytes, monkeypatch: pytest.MonkeyPatch, fast: bool, fmt: str
+) -> dict[str, Any]:
+    used: list[bool] = []
+    original = json_ingest.ingest_jsonl_arrow
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        out = original(*args, **kwargs)
+        used.append(out is not None)
+        return out
+
+    with monkeypatch.context() as m:
+        m.setattr(json_ingest, "ingest_jsonl_arrow", spy)
+        if not fast:
+            m.setattr(json_ingest, "_ingest_arrow", lambda *a, **k: None)
+        try:
+            result, rows = run(tmp_path, body, name=f"data.{fmt}")
+        except StoreError as exc:
+            return {"error": (type(exc).__name__, exc.status, exc.message), "arrow": any(used)}
+    report = result.report
+    return {
+        "rows": rows,
+        "columns": [(c.name, c.type, c.nulls, c.timezone) for c in result.columns],
+        "problems": [p.to_json() for p in report.problems],
+        "problem_count": report.problem_count,
+        "notes": report.notes,
+        "arrow": any(used),
+    }
+
+
+def _same(tmp_path: Path, body: bytes, monkeypatch: pytest.MonkeyPatch, fmt: str = "jsonl") -> dict[str, Any]:
+    fast = _outcome(tmp_path, body, monkeypatch, True, fmt)
+    exact = _outcome(tmp_path, body, monkeypatch, False, fmt)
+    assert exact["arrow"] is False
+    assert {k: v for k, v in fast.items() if k != "arrow"} == {k: v for k, v in exact.items() if k != "arrow"}
+    return fast
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+def test_a_plain_file_takes_the_arrow_path_with_the_same_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    out = _same(tmp_path, _body([], fmt), monkeypatch, fmt)
+    assert out["arrow"] is True
+    assert [c[:2] for c in out["columns"]] == [
+        ("id", "integer"),
+        ("price", "float"),
+        ("name", "string"),
+        ("ok", "boolean"),
+        ("day", "date"),
+        ("at", "datetime"),
+        ("utc", "datetime"),
+        ("note", "string"),
+    ]
+    assert out["columns"][-1][3] is None and out["columns"][-2][3] == "UTC"
+    assert len(out["rows"]) == PLAIN + 1
+
+
+LATE: dict[str, tuple[bytes, str]] = {
+    # name: (a line far past the sample, what the exact path makes of it)
+    "text in an integer column": (b'{"id": "n/a"}', "ok"),
+    "a fraction in an integer column": (b'{"id": 1.5}', "ok"),
+    "an exponent in an integer column": (b'{"id": 1e2}', "ok"),
+    "a boolean in an integer column": (b'{"id": true}', "ok"),
+    "an integer past 64 bits": (b'{"id": 123456789012345678901234567890}', "ok"),
+    "a number in a text column": (b'{"name": 5}', "ok"),
+    "an object in a text column": (b'{"name": {"a": [1]}}', "ok"),
+    "a date in a text column": (b'{"name": "2024-05-06"}', "ok"),
+    "an invalid date in a date column": (b'{"day": "2024-02-30"}', "ok"),
+    "a datetime in a date column": (b'{"day": "2024-02-03T04:05"}', "ok"),
+    "an offset in a naive datetime column": (b'{"at": "2024-02-03T04:05:06+02:00"}', "ok"),
+    "text in a boolean column": (b'{"ok": "yes"}', "ok"),
+    "a new key": (b'{"extra": 1}', "ok"),
+    "a value in a column null so far": (b'{"note": 5}', "ok"),
+    "an empty record": (b"{}", "ok"),
+    "a record of nulls": (b'{"id": null, "name": null}', "ok"),
+    "a repeated key": (b'{"id": 1, "id": "two"}', "ok"),
+    "NaN": (b'{"price": NaN}', "error"),
+    "Infinity": (b'{"price": -Infinity}', "error"),
+    "a number too big for a double": (b'{"price": 1e400}', "error"),
+    "a null record": (b"null", "error"),
+    "an array record": (b"[1, 2]", "error"),
+    "a trailing comma": (b'{"id": 1,}', "error"),
+    "a lone surrogate": (b'{"name": "\\ud800"}', "error"),
+    "two records on one line": (b'{"id": 1} {"id": 2}', "error"),
+    "a comment": (b'{"id": 1} // one', "error"),
+}
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+@pytest.mark.parametrize("name", list(LATE))
+def test_a_late_surprise_gives_what_the_exact_path_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, fmt: str
+) -> None:
+    line, expected = LATE[name]
+    out = _same(tmp_path, _body([line], fmt), monkeypatch, fmt)
+    assert out["arrow"] is False
+    assert ("error" in out) == (expected == "error")
+
+
+def test_mostly_dates_after_a_sample_of_text_lists_the_text_as_problems(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = [orjson.dumps({"v": f"word {i}"}) for i in range(PLAIN)]
+    lines += [orjson.dumps({"v": f"2024-03-{i % 28 + 1:02d}"}) for i in range(2 * PLAIN)]
+    out = _same(tmp_path, b"\n".join(lines), monkeypatch)
+    assert out["arrow"] is False
+    assert out["columns"][0][1] == "string"
+    assert out["problem_count"] == PLAIN
+    assert out["problems"][0]["row"] == 1
+
+
+@pytest.mark.parametrize(
+    ("fmt", "body"),
+    [
+        ("jsonl", b'{"": 1, "b": 2}\n{"": 3, "b": 4}\n'),
+        ("jsonl", b'{"A": 1, "a": 2}\n'),
+        ("jsonl", b'{"a b": 1, "\\u00e9": "\\u00e9\\n"}\n'),
+        ("jsonl", b'{"a": 1}\r\n{"a": 2}\r\n'),
+        ("jsonl", b'{"a": []}\n'),
+        ("jsonl", b'{"a": null}\n{"a": null}\n'),
+        ("json", b'[{"": 1, "b": 2}, {"": 3, "b": 4}]'),
+        ("json", b'[{"A": 1, "a": 2}]'),
+        ("json", b'[{"a b": 1, "\\u00e9": "\\u00e9\\n", "c": 1.50, "d": -0}]'),
+        ("json", b'\r\n[\r\n{"a":\r\n1}\r\n,\t{"a": 2} ]\r\n'),
+        ("json", b'[{"a": "x, ]"}, {"a": "y"}]'),
+        ("json", b'[{"a": 1}, {"a": 2}, ]'),
+        ("json", b'[{"a": 1}, {"a": 2}] [{"a": 3}]'),
+        ("json", b'[{"a": 1}, {"a": 2}'),
+        ("json", b'{"rows": [{"a": 1}, {"a": 2}]}'),
+    ],
+)
+def test_small_and_odd_files_give_the_same_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str, body: bytes
+) -> None:
+    _same(tmp_path, body, monkeypatch, fmt)

@@ -1,0 +1,260 @@
+"""Types a person expects: missing-value markers, values that break a column's type, decimal commas."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from livegraphs_ext.store.errors import BadInput
+from livegraphs_ext.store.ingest import IngestLimits
+
+from .test_ingest_support import CORPUS, run, run_error, types_of
+
+DATA = Path(__file__).parent / "data"
+
+
+def _column(path: Path, name: str, delimiter: str = ",") -> list[str]:
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        return [row[name] for row in csv.DictReader(f, delimiter=delimiter)]
+
+
+def _nulls(result: object) -> dict[str, int]:
+    return {c.name: c.nulls for c in result.columns}  # type: ignore[attr-defined]
+
+
+def test_markers_are_missing_values_in_a_typed_column_and_text_elsewhere(tmp_path: Path) -> None:
+    result, rows = run(tmp_path, DATA / "markers.csv")
+    assert types_of(result) == {
+        "id": "integer",
+        "score": "float",
+        "code": "string",
+        "when": "date",
+        "ok": "boolean",
+        "note": "string",
+    }
+    assert [r["score"] for r in rows] == [3.5, *[None] * 9, 2.25, -1.5]
+    # a country code "NA" among codes is text, as are "-" and "NA" in a column of words
+    assert [r["code"] for r in rows][:5] == ["US", "NA", "FR", "DE", "NA"]
+    assert [r["note"] for r in rows][:6] == ["fine", "-", "ok", "-", "x", "NA"]
+    assert [r["when"] for r in rows][:6] == [
+        dt.date(2024, 1, 2),
+        None,
+        dt.date(2024, 1, 4),
+        None,
+        dt.date(2024, 1, 6),
+        None,
+    ]
+    assert [r["ok"] for r in rows] == [
+        True,
+        None,
+        False,
+        None,
+        True,
+        False,
+        True,
+        False,
+        None,
+        None,
+        True,
+        False,
+    ]
+    assert _nulls(result) == {"id": 0, "score": 9, "code": 0, "when": 6, "ok": 4, "note": 1}
+    assert result.report.problem_count == 0
+    assert any("'score'" in n and "read as missing" in n for n in result.report.notes)
+
+
+def test_nan_next_to_floats_is_missing(tmp_path: Path) -> None:
+    result, rows = run(tmp_path, b"v,w\n1.5,a\nNaN,b\n2.5,c\n")
+    assert types_of(result) == {"v": "float", "w": "string"}
+    assert [r["v"] for r in rows] == [1.5, None, 2.5]
+
+
+def test_real_beers_abv_and_ibu_are_numbers_with_na_as_missing(tmp_path: Path) -> None:
+    path = CORPUS / "real" / "beers.csv"
+    result, rows = run(tmp_path, path, name="beers.csv")
+    types = types_of(result)
+    assert (types["abv"], types["ibu"], types["style2"]) == ("float", "integer", "string")
+    abv, ibu = _column(path, "abv"), _column(path, "ibu")
+    assert _nulls(result)["abv"] == abv.count("NA") > 0
+    assert _nulls(result)["ibu"] == ibu.count("NA") > 0
+    assert [r["abv"] for r in rows] == [None if v == "NA" else float(v) for v in abv]
+    # in a text column "NA" stays as written
+    assert [r["style2"] for r in rows] == _column(path, "style2")
+    assert result.report.problem_count == 0
+
+
+def test_real_weather_with_a_few_na_far_down_is_integers(tmp_path: Path) -> None:
+    path = CORPUS / "real" / "2016-weather-data-seattle.csv"
+    result, rows = run(tmp_path, path)
+    mean = _column(path, "Mean_TemperatureC")
+    assert 0 < mean.count("NA") < 10
+    assert types_of(result)["Mean_TemperatureC"] == "integer"
+    assert [r["Mean_TemperatureC"] for r in rows] == [None if v == "NA" else int(v) for v in mean]
+
+
+def test_real_spss_null_markers_leave_numbers(tmp_path: Path) -> None:
+    path = CORPUS / "real" / "hofstede-cultural-dimensions.csv"
+    result, rows = run(tmp_path, path)
+    pdi = _column(path, "pdi", ";")
+    assert "#NULL!" in pdi
+    assert types_of(result)["pdi"] == "integer"
+    assert [r["pdi"] for r in rows] == [None if v == "#NULL!" else int(v) for v in pdi]
+
+
+BAD = [
+    (4, "day", "2024-02-30", "date"),
+    (5, "flag", "maybe", "boolean"),
+    (6, "count", "six", "integer"),
+    (7, "stamp", "soon", "datetime"),
+]
+
+
+def test_values_that_break_a_date_boolean_or_number_column_are_listed(tmp_path: Path) -> None:
+    result, rows = run(tmp_path, DATA / "bad_values.csv")
+    assert types_of(result) == {"day": "string", "flag": "string", "count": "string", "stamp": "string"}
+    assert rows[3] == {"day": "2024-02-30", "flag": "true", "count": "4", "stamp": "03/04/2024 13:15"}
+    # the NA markers of row 9 are missing values, not bad ones
+    assert [(p.row, p.column, p.value, p.expected) for p in result.report.problems] == BAD
+    assert result.report.problem_count == 4
+    assert sum("bad_values=null" in n for n in result.report.notes) == 4
+
+
+def test_bad_values_null_keeps_the_type_and_stores_them_as_missing(tmp_path: Path) -> None:
+    result, rows = run(tmp_path, DATA / "bad_values.csv", bad_values="null")
+    assert types_of(result) == {"day": "date", "flag": "boolean", "count": "integer", "stamp": "datetime"}
+    assert rows[0] == {
+        "day": dt.date(2024, 1, 1),
+        "flag": True,
+        "count": 1,
+        "stamp": dt.datetime(2024, 3, 1, 10),
+    }
+    assert [r["day"] for r in rows][2:5] == [dt.date(2024, 1, 3), None, dt.date(2024, 1, 5)]
+    assert [r["flag"] for r in rows][3:6] == [True, None, False]
+    assert [r["count"] for r in rows][4:7] == [5, None, 7]
+    assert [r["stamp"] for r in rows][5:8] == [
+        dt.datetime(2024, 3, 6, 15, 45),
+        None,
+        dt.datetime(2024, 3, 8, 17),
+    ]
+    assert _nulls(result) == {"day": 2, "flag": 2, "count": 2, "stamp": 2}
+    assert [(p.row, p.column, p.value, p.expected) for p in result.report.problems] == BAD
+    assert any("'day'" in n and "stored as missing" in n for n in result.report.notes)
+
+
+def test_a_late_marker_beyond_the_sample_is_a_missing_value(tmp_path: Path) -> None:
+    body = b"n,m\n" + b"".join(b"%d,%d\n" % (i, i) for i in range(50_000)) + b"NA,7\n"
+    result, rows = run(tmp_path, body)
+    assert types_of(result) == {"n": "integer", "m": "integer"}
+    assert rows[-1] == {"n": None, "m": 7}
+    assert result.report.problem_count == 0
+
+
+def test_a_late_bad_value_with_bad_values_null_keeps_the_type(tmp_path: Path) -> None:
+    body = b"n,m\n" + b"".join(b"%d,%d\n" % (i, i) for i in range(50_000)) + b"oops,7\n"
+    result, rows = run(tmp_path, body, bad_values="null")
+    assert types_of(result) == {"n": "integer", "m": "integer"}
+    assert rows[-1] == {"n": None, "m": 7}
+    assert rows[-2] == {"n": 49_999, "m": 49_999}
+    assert [(p.row, p.column, p.value, p.expected) for p in result.report.problems] == [
+        (50_001, "n", "oops", "integer")
+    ]
+
+
+def test_a_column_with_many_bad_values_is_text_without_problems(tmp_path: Path) -> None:
+    body = b"v\n" + b"".join(b"%d\n" % i for i in range(80)) + b"".join(b"w%d\n" % i for i in range(20))
+    result, rows = run(tmp_path, body, bad_values="null")
+    assert types_of(result) == {"v": "string"}
+    assert rows[-1] == {"v": "w19"}
+    assert result.report.problem_count == 0
+
+
+def test_zip_codes_far_down_keep_a_column_text(tmp_path: Path) -> None:
+    body = b"zip,x\n" + b"".join(b"%d,a\n" % (10_000 + i) for i in range(3000)) + b"NA,b\n01234,c\n"
+    result, rows = run(tmp_path, body)
+    assert types_of(result) == {"zip": "string", "x": "string"}
+    assert rows[-1] == {"zip": "01234", "x": "c"}
+
+
+def test_decimal_commas_with_thousands_dots_are_numbers(tmp_path: Path) -> None:
+    path = DATA / "decimal_comma.csv"
+    result, rows = run(tmp_path, path)
+    assert result.report.delimiter == ";"
+    assert types_of(result) == {
+        "Artikel": "string",
+        "Preis": "float",
+        "Gewicht": "float",
+        "Bestand": "integer",
+        "Nummer": "string",
+        "Datum": "date",
+    }
+    assert [r["Preis"] for r in rows] == [1234.56, 89.9, 1045.0, 2399.99, 12345678.9, -0.5]
+    assert [r["Gewicht"] for r in rows] == [12.5, 4.25, 1.1, 30.0, None, 2.0]
+    assert rows[0]["Nummer"] == "0012"
+    assert rows[0]["Datum"] == dt.date(2023, 12, 24)
+    assert any("'Preis'" in n and "decimal comma" in n for n in result.report.notes)
+
+
+def test_a_point_in_a_decimal_comma_column_is_a_bad_value_not_a_thousands_dot(tmp_path: Path) -> None:
+    lines = [b"k;v"] + [b"r%d;%d,5" % (i, i) for i in range(40)]
+    lines[10] = b"r9;1.5"
+    result, rows = run(tmp_path, b"\n".join(lines) + b"\n")
+    assert types_of(result) == {"k": "string", "v": "string"}
+    assert [(p.row, p.value, p.expected) for p in result.report.problems] == [(10, "1.5", "float")]
+    result, rows = run(tmp_path, b"\n".join(lines) + b"\n", bad_values="null")
+    assert types_of(result) == {"k": "string", "v": "float"}
+    assert [r["v"] for r in rows][8:11] == [8.5, None, 10.5]
+
+
+def test_late_decimal_comma_values_are_checked_over_the_whole_file(tmp_path: Path) -> None:
+    body = b"k;v\n" + b"".join(b"a;%d,25\n" % i for i in range(5000)) + b"b;1.234,5\nc;x\n"
+    result, rows = run(tmp_path, body, limits=IngestLimits(max_problems=3))
+    assert types_of(result) == {"k": "string", "v": "string"}
+    assert [(p.row, p.value) for p in result.report.problems] == [(5002, "x")]
+    result, rows = run(tmp_path, body, bad_values="null")
+    assert rows[-2:] == [{"k": "b", "v": 1234.5}, {"k": "c", "v": None}]
+
+
+def test_commas_in_a_comma_delimited_file_are_not_decimal_commas(tmp_path: Path) -> None:
+    result, rows = run(tmp_path, b'a,b\n"1,5",x\n"2,5",y\n"3,25",z\n')
+    assert types_of(result) == {"a": "string", "b": "string"}
+    assert rows[0] == {"a": "1,5", "b": "x"}
+
+
+def test_a_marker_and_a_bad_value_leave_the_column_text_listing_only_the_bad_value(tmp_path: Path) -> None:
+    body = b"d\n" + b"".join(b"2024-01-%02d\n" % i for i in range(1, 29)) + b"NA\nlater\n"
+    result, rows = run(tmp_path, body)
+    assert types_of(result) == {"d": "string"}
+    assert [r["d"] for r in rows][-2:] == ["NA", "later"]
+    assert [(p.row, p.value, p.expected) for p in result.report.problems] == [(30, "later", "date")]
+
+
+def test_an_unknown_bad_values_choice_is_refused(tmp_path: Path) -> None:
+    err = run_error(tmp_path, b"a\n1\n", bad_values="drop")
+    assert isinstance(err, BadInput)
+    assert "bad_values" in err.message and err.status == 400
+
+
+@pytest.mark.parametrize("marker", ["NA", "N/A", "NaN", "null", "NULL", "None", "#N/A", "-", "#NULL!"])
+def test_each_marker_is_a_missing_number(tmp_path: Path, marker: str) -> None:
+    result, rows = run(tmp_path, f"v\n1\n{marker}\n3\n".encode())
+    assert types_of(result) == {"v": "integer"}
+    assert [r["v"] for r in rows] == [1, None, 3]
+
+
+def test_a_late_decimal_makes_a_marked_integer_column_float_not_rounded(tmp_path: Path) -> None:
+    body = b"v\nNA\n" + b"".join(b"%d\n" % i for i in range(3000)) + b"2.5\n"
+    result, rows = run(tmp_path, body)
+    assert types_of(result) == {"v": "float"}
+    assert [r["v"] for r in rows][-2:] == [2999.0, 2.5]
+    assert rows[0] == {"v": None}
+
+
+def test_inf_and_nan_words_in_a_marked_number_column_are_bad_values(tmp_path: Path) -> None:
+    body = b"v\nNA\n" + b"".join(b"%d.5\n" % i for i in range(40)) + b"inf\nnan\n"
+    result, rows = run(tmp_path, body, bad_values="null")
+    assert types_of(result) == {"v": "float"}
+    assert [(p.row, p.value) for p in result.report.problems] == [(42, "inf"), (43, "nan")]
+    assert [r["v"] for r in rows][-3:] == [39.5, None, None]
