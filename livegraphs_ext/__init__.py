@@ -35,6 +35,11 @@ def __getattr__(name: str) -> Any:
         from .kernel.dashboard_widget import Dashboard
 
         return Dashboard
+    if name == "round_half_away":
+        # used by the pandas code of a recipe ("Copy as code")
+        from .store.formula.rounding import round_half_away
+
+        return round_half_away
     if name in _WIDGETS:
         from .kernel import widgets
 
@@ -61,4 +66,5 @@ __all__ = [
     "datasets",
     "load",
     "query_chart",
+    "round_half_away",
 ]

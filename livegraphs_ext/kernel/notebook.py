@@ -35,10 +35,25 @@ def _store(root: str, catalog_url: str | None) -> DatasetStore:
     return DatasetStore(StoreConfig(root=Path(root), catalog_url=catalog_url), sweep=False)
 
 
+class OnHubError(RuntimeError):
+    """Asked for the local store in a kernel under JupyterHub, where datasets live in the service."""
+
+
 def store() -> DatasetStore:
-    """The store this kernel's server uses (``$LIVEGRAPHS_DATA_DIR`` / ``$LIVEGRAPHS_CATALOG_URL``)."""
+    """The store this kernel's server uses (``$LIVEGRAPHS_DATA_DIR`` / ``$LIVEGRAPHS_CATALOG_URL``).
+
+    Under JupyterHub there is none: datasets live in the livegraphs service, which
+    ``lg.datasets``, ``lg.load``, ``lg.query_chart`` and the widgets reach; this raises
+    :class:`OnHubError` rather than make an empty store in the user's home.
+    """
     from ..store import default_root
 
+    if _service() is not None:
+        raise OnHubError(
+            "this kernel runs under JupyterHub: its datasets are in the livegraphs service "
+            "($LIVEGRAPHS_SERVICE_URL), not in a local store; use lg.datasets(), lg.load(), "
+            "lg.chart() or lg.query_chart()"
+        )
     return _store(str(default_root()), os.environ.get("LIVEGRAPHS_CATALOG_URL") or None)
 
 

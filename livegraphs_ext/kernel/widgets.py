@@ -1,8 +1,9 @@
 """Charts in a notebook: ``lg.chart(...)`` and the drag-and-drop ``lg.ChartBuilder(...)``.
 
 Both are anywidgets drawn by the same Plotly renderer as JupyterLab. The spec
-is a synced trait; the kernel runs it on the local store (``query_chart``) and
-sends the result as Arrow IPC bytes, never as JSON lists::
+is a synced trait; the kernel runs it (``query_chart``: on the local store on a laptop,
+by the livegraphs service on a hub) and sends the result as Arrow IPC bytes, never as
+JSON lists::
 
     import livegraphs_ext as lg
     c = lg.chart("sales", mark="bar", x="month(order_date)", y="sum(revenue)", color="region")
@@ -195,21 +196,23 @@ def _empty_frame() -> pd.DataFrame:
 
 
 def _dataset_name(spec: dict[str, Any] | None) -> str | None:
-    from .notebook import store
+    from .notebook import ServiceError
+    from .notebook import _find as find_dataset
 
     ds = (spec or {}).get("dataset") or {}
     if ds.get("name"):
         return str(ds["name"])
     try:
-        return str(store().get(ds["id"])["name"]) if ds.get("id") else None
-    except StoreError:
+        return str(find_dataset(ds["id"])["name"]) if ds.get("id") else None
+    except (StoreError, ServiceError):
         return None
 
 
 def _dataset_info(dataset: str) -> dict[str, Any]:
-    from .notebook import _me, store
+    # the kernel's store on a laptop, the livegraphs service on a hub (as lg.load)
+    from .notebook import _find as find_dataset
 
-    ds = store().find(dataset, owner=_me())
+    ds = find_dataset(dataset)
     return {
         "id": ds["id"],
         "name": ds["name"],

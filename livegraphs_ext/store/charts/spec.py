@@ -50,8 +50,34 @@ def spec_schema() -> dict[str, Any]:
     return dict(json.loads(text))
 
 
+class _Validator:
+    """The schema check: fastjsonschema says whether a spec is valid, and only for one that is not
+    does jsonschema (slow to import: its format checkers build URI grammars, about 2 s) say why, with
+    the best-matching error. The schema uses only keywords both read alike (a test holds them to it).
+    """
+
+    def __init__(self, schema: dict[str, Any]):
+        import fastjsonschema
+
+        self._fast = fastjsonschema.compile(schema, use_default=False, use_formats=False)
+
+    def iter_errors(self, instance: Any) -> Any:
+        from fastjsonschema import JsonSchemaValueException
+
+        try:
+            self._fast(instance)
+        except JsonSchemaValueException:
+            return _full_validator().iter_errors(instance)
+        return iter(())
+
+
 @cache
-def _validator() -> Any:
+def _validator() -> _Validator:
+    return _Validator(spec_schema())
+
+
+@cache
+def _full_validator() -> Any:
     import jsonschema
 
     schema = spec_schema()

@@ -40,7 +40,7 @@ _LIST: list[Func] = [
     define(
         "round",
         "round(x[, digits])",
-        "round half away from zero",
+        "round half away from zero; digits from -22 to 22",
         1,
         2,
         numbers.round_type,

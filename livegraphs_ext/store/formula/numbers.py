@@ -7,7 +7,8 @@ from typing import Any
 from .dtypes import pd_cast
 from .frag import Frag, fmt, sql_cast
 from .func import const_arg, const_value, need
-from .tree import NULL, NUMERIC, Call
+from .rounding import MAX_DIGITS, scale
+from .tree import NULL, NUMERIC, Call, fail
 
 
 def as_float_sql(f: Frag, t: str) -> Frag:
@@ -17,16 +18,24 @@ def as_float_sql(f: Frag, t: str) -> Frag:
 def round_type(call: Call) -> str:
     t = need(call, 0, NUMERIC, "a number")
     if len(call.args) == 2:
-        const_value(call, 1, ("integer",), "whole number")
+        digits = const_value(call, 1, ("integer",), "whole number")
+        if abs(digits) > MAX_DIGITS:
+            raise fail(f"round() digits must be between {-MAX_DIGITS} and {MAX_DIGITS}", call.args[1].pos)
         return "float"
     return t if t != NULL else "float"
 
 
 def round_sql(a: list[Frag], call: Call) -> Frag:
-    x = as_float_sql(a[0], call.args[0].type)
     if len(a) == 1 and call.args[0].type == "integer":
         return a[0]
-    return fmt("ROUND({0}, CAST({1} AS INTEGER))", x, a[1] if len(a) == 2 else Frag("0"))
+    x = as_float_sql(a[0], call.args[0].type)
+    n = int(const_arg(1, call)) if len(a) == 2 else 0
+    if n == 0:
+        return fmt("ROUND({0})", x)
+    # scale, round half away from zero, scale back: the pandas code does the same three double
+    # operations (rounding.py), so both give the same double; ROUND(x, n) rounds differently
+    m = Frag(f"CAST({scale(n)!r} AS DOUBLE)")
+    return fmt("(ROUND({0} * {1}) / {1})" if n > 0 else "(ROUND({0} / {1}) * {1})", x, m)
 
 
 def round_pd(a: list[str], call: Call) -> str:
@@ -34,8 +43,8 @@ def round_pd(a: list[str], call: Call) -> str:
         return a[0]
     n = int(const_arg(1, call)) if len(a) == 2 else 0
     x = pd_cast(a[0], call.args[0].type, "float")
-    # half away from zero, as DuckDB's ROUND does (pandas' round is half-to-even)
-    return f"(np.sign({x}) * np.floor({x}.abs() * {10.0**n!r} + 0.5) / {10.0**n!r})"
+    # the server's rounding (round_sql); pandas' own round goes half to even
+    return f"lg.round_half_away({x}, {n})"
 
 
 def guarded(fn: str, cond: str, np_fn: str) -> tuple[Any, Any]:
