@@ -2,11 +2,15 @@
 # Install livegraphs into .venv/ and start the livegraphs JupyterHub on http://127.0.0.1:8000:
 # sign-up accounts (an admin approves them), the extension in every user's JupyterLab, the sample
 # datasets, and the admin pages. The first start prints the first admin's password, once.
+# Run as root, every user's server runs as their own system account (hub/README.md); run as anyone
+# else, the hub serves that one person only (no sign-up, no OAuth logins).
 # `scripts/start.sh --lab` starts a single JupyterLab on http://127.0.0.1:8888 instead (a laptop).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-PY=${PYTHON:-python3}
+. scripts/accounts.sh
+[ "${1:-}" = "--lab" ] || check_reachable_by_accounts "$ROOT"
+PY=$(python_for_accounts)
 
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q -U pip
@@ -32,6 +36,13 @@ fi
 export LIVEGRAPHS_HUB_STATE=${LIVEGRAPHS_HUB_STATE:-$ROOT/.state/hub}
 PYTHONPATH="$ROOT/hub" .venv/bin/python -m livegraphs_hub.seed --data-dir "$LIVEGRAPHS_HUB_STATE/livegraphs"
 
+if [ "$(id -u)" = 0 ]; then
+  echo "Run as root: each user's server and kernels run as their own system account (lg-<name>), the"
+  echo "  livegraphs service as the account 'livegraphs'. The checkout and .venv must be readable by them."
+else
+  echo "NOT run as root: this hub cannot give each user their own system account, so it serves only you:"
+  echo "  sign-up and OAuth logins are off; log in as the first admin. Run it as root to host other people."
+fi
 url="http://${LIVEGRAPHS_HUB_IP:-127.0.0.1}:${LIVEGRAPHS_HUB_PORT:-8000}/hub/login"
 echo "livegraphs hub starting: log in at $url"
 if [ -f "$LIVEGRAPHS_HUB_STATE/jupyterhub.sqlite" ]; then

@@ -4,7 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-PY=${PYTHON:-python3}
+# The hub tests run users' servers as accounts of their own when run as root (CI): see accounts.sh.
+. scripts/accounts.sh
+check_reachable_by_accounts "$ROOT" warn
+PY=$(python_for_accounts)
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -6,14 +6,17 @@ Everything listens on loopback ports picked at random; each hub has its own stat
 
 from __future__ import annotations
 
+import atexit
 import html.parser
 import os
+import pwd
 import re
 import secrets
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -106,6 +109,49 @@ class OIDCProvider:
         stop_process(self.proc)
 
 
+class HubAccounts:
+    """System account names of one test hub (a random prefix: test runs side by side never share
+    an account), the hub's state in a place those accounts can reach, and their removal.
+
+    A hub run as root gives each user their own system account and the service one too; their
+    homes and data live in the state folder, so every folder above it must be traversable. pytest's
+    temporary folders are not (``/tmp/pytest-of-root`` is 0700): the state is a fresh folder in the
+    system's temporary folder, and the path the test chose becomes a link to it.
+    """
+
+    def __init__(self) -> None:
+        tag = secrets.token_hex(3)
+        self.prefix = f"lgt{tag}-"
+        self.service = f"lgt{tag}svc"
+
+    def env(self) -> dict[str, str]:
+        return {"LIVEGRAPHS_ACCOUNT_PREFIX": self.prefix, "LIVEGRAPHS_SERVICE_ACCOUNT": self.service}
+
+    @staticmethod
+    def reachable(path: Path) -> Path:
+        """Make ``path`` (missing or an empty folder) a link to a fresh folder others can traverse."""
+        if path.is_symlink() or (path.exists() and any(path.iterdir())):
+            return path
+        if path.exists():
+            path.rmdir()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        real = Path(tempfile.mkdtemp(prefix="livegraphs-hub-", dir="/tmp"))
+        real.chmod(0o711)
+        path.symlink_to(real, target_is_directory=True)
+        atexit.register(shutil.rmtree, real, True)
+        return path
+
+    def names(self) -> list[str]:
+        return [e.pw_name for e in pwd.getpwall() if e.pw_name.startswith(self.prefix) or e.pw_name == self.service]
+
+    def remove(self) -> None:
+        """Delete the accounts (and their groups); their files go with the state folder."""
+        if os.geteuid() != 0:
+            return
+        for name in self.names():
+            subprocess.run(["userdel", name], capture_output=True, check=False)  # noqa: S603,S607
+
+
 class LiveHub:
     """``jupyterhub -f jupyterhub_config.py`` with its state in ``state`` and its own ports."""
 
@@ -117,6 +163,8 @@ class LiveHub:
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = state / "hub.log"
         self.starts = 0
+        self.accounts = HubAccounts()
+        HubAccounts.reachable(state)
 
     def start(self, timeout: float = 90) -> LiveHub:
         self.state.mkdir(parents=True, exist_ok=True)
@@ -129,6 +177,7 @@ class LiveHub:
             "LIVEGRAPHS_HUB_API_PORT": str(free_port()),
             "LIVEGRAPHS_PROXY_API_PORT": str(free_port()),
             "LIVEGRAPHS_SERVICE_PORT": str(free_port()),
+            **self.accounts.env(),
             **self.extra_env,
         }
         self.starts += 1
@@ -160,6 +209,7 @@ class LiveHub:
 
     def stop(self) -> None:
         stop_process(self.proc, 30)
+        self.accounts.remove()
 
 
 class _Forms(html.parser.HTMLParser):

@@ -5,19 +5,30 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
 from traitlets.config import Config
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "hub"))
 
+from livegraphs_hub.accounts import UserAccountSpawner, folder_name, system_username  # noqa: E402
 from livegraphs_hub.config import SERVICE_SCOPES, configure  # noqa: E402
 
 
 def test_one_machine_defaults(tmp_path: Path) -> None:
     c = Config()
-    out = configure(c, REPO, {"LIVEGRAPHS_HUB_STATE": str(tmp_path)})
+    # (run as root, the default deployment, LIVEGRAPHS_USER_ACCOUNTS defaults to 1)
+    out = configure(c, REPO, {"LIVEGRAPHS_HUB_STATE": str(tmp_path), "LIVEGRAPHS_USER_ACCOUNTS": "1"})
     assert out["url"] == "http://127.0.0.1:8000/"
-    assert c.JupyterHub.spawner_class == "simple"
+    assert c.JupyterHub.spawner_class is UserAccountSpawner
+    assert c.UserAccountSpawner.account_prefix == "lg-"
+    assert c.UserAccountSpawner.homes == str(tmp_path / "users")
+    assert c.Spawner.args == []  # servers never run as root
+    assert c.LiveGraphsAuthenticator.enable_signup is True
+    host = out["host"]
+    assert (host.service_account, host.data_dir, host.homes) == ("livegraphs", tmp_path / "livegraphs", tmp_path / "users")
+    assert host.hub_files == (tmp_path / "jupyterhub.sqlite",)
+    assert c.JupyterHub.services[0]["user"] == "livegraphs"
     assert c.JupyterHub.db_url == f"sqlite:///{tmp_path / 'jupyterhub.sqlite'}"
     assert c.LiveGraphsAuthenticator.oauth_providers == []  # sign-up accounts only
     assert c.LiveGraphsAuthenticator.admin_users == {"admin"}
@@ -69,3 +80,32 @@ def test_earlier_services_and_roles_are_kept(tmp_path: Path) -> None:
         "livegraphs-admin",
         "livegraphs-service",
     ]
+
+
+def test_without_accounts_the_hub_serves_its_one_person(tmp_path: Path) -> None:
+    # Given a hub that cannot give users their own accounts (not root)
+    env = {"LIVEGRAPHS_HUB_STATE": str(tmp_path), "LIVEGRAPHS_USER_ACCOUNTS": "0"}
+    c = Config()
+    out = configure(c, REPO, env)
+    # Then servers are the hub's own processes, nobody can sign up, and nothing needs root
+    assert c.JupyterHub.spawner_class == "simple" and out["host"] is None
+    assert c.LiveGraphsAuthenticator.enable_signup is False
+    assert "user" not in c.JupyterHub.services[0]
+    # and asking for sign-up or an OAuth login is refused with the reason
+    for extra in ({"LIVEGRAPHS_SIGNUP": "1"}, {"LIVEGRAPHS_GITHUB_CLIENT_ID": "gh"}):
+        with pytest.raises(ValueError, match="does not run as root"):
+            configure(Config(), REPO, {**env, **extra})
+
+
+def test_hub_names_become_distinct_valid_account_names() -> None:
+    names = ["ada", "bo-2", "x_y", "Ada", "ada--x", "-ada", "o'brien", "é", "a" * 29, "a" * 30, "", "a.b", "a b"]
+    accounts = [system_username(n) for n in names]
+    assert accounts[:3] == ["lg-ada", "lg-bo-2", "lg-x_y"] and accounts[8] == "lg-" + "a" * 29
+    assert len(set(accounts)) == len(names)
+    for account in accounts:
+        assert len(account) <= 32 and account.startswith("lg-")
+        assert all(ch.isascii() and (ch.isalnum() or ch in "_-") for ch in account) and account.lower() == account
+    # a name that needs hashing can never be spelt by a kept one
+    assert "--" in folder_name("Ada") and system_username("Ada") != system_username(folder_name("Ada"))
+    with pytest.raises(ValueError, match="prefix"):
+        system_username("ada", "Bad prefix")
