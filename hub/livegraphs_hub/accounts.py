@@ -81,7 +81,9 @@ def _chown_tree(top: Path, uid: int, gid: int) -> None:
                 os.lchown(path, uid, gid)
 
 
-def ensure_account(name: str, home: Path, comment: str, *, shell: str, system: bool = False) -> pwd.struct_passwd:
+def ensure_account(
+    name: str, home: Path, comment: str, *, shell: str, system: bool = False
+) -> pwd.struct_passwd:
     """The account ``name`` with ``home`` (made 0700 and owned by it), created if missing.
 
     Refuses an existing account whose comment is not ``comment``: livegraphs did not make it for this
@@ -94,7 +96,7 @@ def ensure_account(name: str, home: Path, comment: str, *, shell: str, system: b
                "--shell", shell, "--user-group"]  # fmt: skip
         if system:
             cmd.append("--system")
-        done = subprocess.run([*cmd, name], capture_output=True, text=True, check=False)  # noqa: S603
+        done = subprocess.run([*cmd, name], capture_output=True, text=True, check=False)
         if done.returncode != 0 and not _exists(name):
             raise AccountError(f"could not create the system account {name}: {done.stderr.strip()}") from None
         entry = pwd.getpwnam(name)
@@ -104,7 +106,7 @@ def ensure_account(name: str, home: Path, comment: str, *, shell: str, system: b
             f"(its comment is {entry.pw_gecos!r}); refusing to run as it"
         )
     if entry.pw_dir != str(home):
-        subprocess.run(["usermod", "--home", str(home), name], capture_output=True, check=True)  # noqa: S603,S607
+        subprocess.run(["usermod", "--home", str(home), name], capture_output=True, check=True)
         entry = pwd.getpwnam(name)
     home.mkdir(mode=0o700, parents=True, exist_ok=True)
     if home.stat().st_uid != entry.pw_uid:
@@ -121,7 +123,7 @@ def _exists(name: str) -> bool:
     return True
 
 
-class UserAccountSpawner(LocalProcessSpawner):  # type: ignore[misc]
+class UserAccountSpawner(LocalProcessSpawner):
     """A local process spawner that runs each hub user as their own system account, made on first spawn."""
 
     account_prefix = Unicode("lg-", help="Prefix of the users' account names.").tag(config=True)
@@ -174,7 +176,7 @@ def _closed_folder(path: Path) -> Path | None:
     return None
 
 
-def _reachable(paths: Iterable[Path], what: str) -> None:
+def check_reachable(paths: Iterable[Path], what: str) -> None:
     for path in paths:
         closed = _closed_folder(path)
         if closed is not None:
@@ -194,16 +196,16 @@ def _probe(account: str, layout: HostLayout) -> None:
         "open(sys.argv[1], 'rb').close(); import os; os.listdir(sys.argv[2])"
     )
     try:
-        done = subprocess.run(  # noqa: S603
+        done = subprocess.run(
             [sys.executable, "-c", code, str(layout.events_file), str(layout.data_dir)],
-            preexec_fn=set_user_setuid(account, chdir=False),  # noqa: PLW1509 - no threads to mind here
+            preexec_fn=set_user_setuid(account, chdir=False),
             capture_output=True, text=True, check=False, cwd="/",
         )  # fmt: skip
         failed, last = done.returncode != 0, (done.stderr.strip().splitlines() or ["(no message)"])[-1]
     except OSError as e:
         failed, last = True, str(e)
     if failed:
-        _reachable(layout.code, "The Python environment and the livegraphs code")
+        check_reachable(layout.code, "The Python environment and the livegraphs code")
         raise AccountError(f"the account {account} cannot run livegraphs with {sys.executable}: {last}")
 
 
@@ -229,12 +231,12 @@ def prepare_host(layout: HostLayout) -> None:
     # The state folder: the hub's; others may only pass through to their homes and the service's data.
     layout.state.mkdir(parents=True, exist_ok=True)
     os.chown(layout.state, 0, 0)
-    os.chmod(layout.state, 0o711)
+    os.chmod(layout.state, 0o711)  # noqa: S103 - traverse only, to homes and the service's data
     layout.homes.mkdir(exist_ok=True)
     os.chown(layout.homes, 0, 0)
-    os.chmod(layout.homes, 0o711)
-    _reachable([layout.homes, layout.data_dir], "The users' homes and the service's data folder")
-    _reachable(layout.code, "The Python environment and the livegraphs code")
+    os.chmod(layout.homes, 0o711)  # noqa: S103 - traverse only, each home is 0700
+    check_reachable([layout.homes, layout.data_dir], "The users' homes and the service's data folder")
+    check_reachable(layout.code, "The Python environment and the livegraphs code")
     for path in layout.hub_files:
         # Made before the hub opens them, so they are never readable by anyone else.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)

@@ -26,7 +26,7 @@ service at ``/services/livegraphs/``. Each OAuth provider switches on when its c
 | ``LIVEGRAPHS_OIDC_LABEL`` | ``single sign-on`` | the login button says "Sign in with ..." |
 | ``LIVEGRAPHS_PLATFORM`` | (one machine) | ``kubernetes``: proxy, database, spawner are the chart's |
 | ``LIVEGRAPHS_SERVICE_HOST`` | ``127.0.0.1`` (``hub`` on Kubernetes) | where servers reach the service |
-| ``LIVEGRAPHS_USER_ACCOUNTS`` | ``1`` when run as root | each user (and the service) runs as its own system account |
+| ``LIVEGRAPHS_USER_ACCOUNTS`` | ``1`` when run as root | each user (and the service) has a system account |
 | ``LIVEGRAPHS_ACCOUNT_PREFIX`` | ``lg-`` | users' account names: ``lg-<hub name>`` |
 | ``LIVEGRAPHS_SERVICE_ACCOUNT`` | ``livegraphs`` | the service's account |
 

@@ -7,6 +7,7 @@ Everything listens on loopback ports picked at random; each hub has its own stat
 from __future__ import annotations
 
 import atexit
+import contextlib
 import html.parser
 import os
 import pwd
@@ -142,14 +143,38 @@ class HubAccounts:
         return path
 
     def names(self) -> list[str]:
-        return [e.pw_name for e in pwd.getpwall() if e.pw_name.startswith(self.prefix) or e.pw_name == self.service]
+        return [
+            e.pw_name
+            for e in pwd.getpwall()
+            if e.pw_name.startswith(self.prefix) or e.pw_name == self.service
+        ]
 
-    def remove(self) -> None:
-        """Delete the accounts (and their groups); their files go with the state folder."""
+    def remove(self, timeout: float = 15) -> None:
+        """Delete the accounts (and their groups) once their processes, this hub's, have ended."""
         if os.geteuid() != 0:
             return
-        for name in self.names():
-            subprocess.run(["userdel", name], capture_output=True, check=False)  # noqa: S603,S607
+        names = self.names()
+        uids = {pwd.getpwnam(n).pw_uid for n in names}
+        deadline = time.monotonic() + timeout
+        while (left := _processes_of(uids)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        for name in names:
+            subprocess.run(["userdel", "--force", name], capture_output=True, check=False)
+
+
+def _processes_of(uids: set[int]) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid in uids:
+                    found.append(int(entry.name))
+            except FileNotFoundError:
+                pass
+    return found
 
 
 class LiveHub:

@@ -86,12 +86,14 @@ def test_each_users_kernel_runs_as_their_own_account_and_cannot_read_the_others(
     ds = r.json()
     hub.spawn("ada")
     hub.spawn("bo")
-    who = "import json, os; print(json.dumps([os.getuid(), os.getgid(), os.getppid(), os.path.expanduser('~')]))"
-    ada = json.loads(hub.run_in_kernel("ada", tokens["ada"], who + "; open('notes.txt', 'w').write('mine')")["stdout"])
+    who = "import json, os; print(json.dumps([os.getuid(), os.getppid(), os.path.expanduser('~')]))"
+    ada = json.loads(
+        hub.run_in_kernel("ada", tokens["ada"], who + "; open('notes.txt', 'w').write('mine')")["stdout"]
+    )
     bo = json.loads(hub.run_in_kernel("bo", tokens["bo"], who)["stdout"])
     # Then each kernel runs as its user's own account, neither root nor the other's
-    ada_uid, _, ada_server, ada_home = ada
-    bo_uid, _, _, bo_home = bo
+    ada_uid, ada_server, ada_home = ada
+    bo_uid, _, bo_home = bo
     assert ada_uid != bo_uid and 0 not in (ada_uid, bo_uid)
     assert pwd.getpwuid(ada_uid).pw_name == hub.accounts.prefix + "ada"
     assert pwd.getpwuid(bo_uid).pw_name == hub.accounts.prefix + "bo"
@@ -115,8 +117,8 @@ def test_each_users_kernel_runs_as_their_own_account_and_cannot_read_the_others(
     targets = [
         ada_home, f"{ada_home}/notes.txt",
         str(data), str(data / "catalog.sqlite"), str(parquet),
-        str(state / "jupyterhub.sqlite"), str(state / "jupyterhub_cookie_secret"), str(state / "hub-events.jsonl"),
-        str(state / "users"),
+        str(state / "jupyterhub.sqlite"), str(state / "jupyterhub_cookie_secret"),
+        str(state / "hub-events.jsonl"), str(state / "users"),
         f"/proc/{ada_server}/environ", f"/proc/{service}/environ",
     ]  # fmt: skip
     assert all(Path(t).exists() for t in targets)
