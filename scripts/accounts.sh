@@ -27,7 +27,7 @@ check_reachable_by_accounts() {
   [ "$(id -u)" = 0 ] && command -v runuser >/dev/null || return 0
   if ! others_can test -r "$1/livegraphs_ext/__init__.py"; then
     echo "The hub runs each user's server as their own system account, and those accounts cannot read" >&2
-    echo "this checkout ($1): a folder above it is closed to them (/root is mode 0700)." >&2
+    echo "this checkout ($1): a folder above it is closed to them (as /root is: mode 0700)." >&2
     echo "Clone livegraphs into /opt/livegraphs or /srv/livegraphs and start it from there." >&2
     [ "${2:-}" = warn ] || exit 1
   fi

@@ -17,6 +17,7 @@ account that records another name (or that it did not make).
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import pwd
 import re
@@ -190,14 +191,20 @@ def check_reachable(paths: Iterable[Path], what: str) -> None:
 
 
 def _probe(account: str, layout: HostLayout) -> None:
-    """Run Python as ``account``: it must import livegraphs and JupyterHub, and read what it needs."""
-    code = (
-        "import sys, livegraphs_ext.service, jupyterhub.singleuser, jupyterlab; "
-        "open(sys.argv[1], 'rb').close(); import os; os.listdir(sys.argv[2])"
-    )
+    """Run the hub's Python as ``account``: it must start and read livegraphs, JupyterHub, and what
+    the service needs (a light check: opening files, importing nothing heavy)."""
+    import jupyterhub
+
+    spec = importlib.util.find_spec("livegraphs_ext")
+    readable = [
+        str(layout.events_file),
+        jupyterhub.__file__,
+        *([spec.origin] if spec and spec.origin else []),
+    ]
+    code = "import os, sys\nfor p in sys.argv[2:]: open(p, 'rb').close()\nos.listdir(sys.argv[1])"
     try:
         done = subprocess.run(
-            [sys.executable, "-c", code, str(layout.events_file), str(layout.data_dir)],
+            [sys.executable, "-c", code, str(layout.data_dir), *readable],
             preexec_fn=set_user_setuid(account, chdir=False),
             capture_output=True, text=True, check=False, cwd="/",
         )  # fmt: skip
@@ -235,7 +242,7 @@ def prepare_host(layout: HostLayout) -> None:
     layout.homes.mkdir(exist_ok=True)
     os.chown(layout.homes, 0, 0)
     os.chmod(layout.homes, 0o711)  # noqa: S103 - traverse only, each home is 0700
-    check_reachable([layout.homes, layout.data_dir], "The users' homes and the service's data folder")
+    check_reachable([layout.homes, layout.data_dir.parent], "The users' homes and the service's data folder")
     check_reachable(layout.code, "The Python environment and the livegraphs code")
     for path in layout.hub_files:
         # Made before the hub opens them, so they are never readable by anyone else.

@@ -9,14 +9,22 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import secrets
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from .hubs import REPO
 from .hubutil import Hub, add_users, chp_available
 from .test_hub_service import CSV, DATASET_CALLS, call, fill
+
+sys.path.insert(0, str(REPO / "hub"))
+
+from livegraphs_hub.accounts import USER_SHELL, AccountError, ensure_account, user_comment
 
 pytestmark = pytest.mark.slow
 
@@ -135,3 +143,21 @@ def test_each_users_kernel_runs_as_their_own_account_and_cannot_read_the_others(
     # ada's dataset is untouched
     now = call(hub.service_url + "api/", tokens["ada"], "GET", f"datasets/{ds['id']}").json()
     assert (now["name"], now["version"]) == ("ada-only", 1)
+
+
+def test_a_user_is_never_run_as_an_account_made_for_someone_else(tmp_path: Path) -> None:
+    assert os.geteuid() == 0, "this test makes system accounts; run it as root (CI does)"
+    # Given an account of the right name that livegraphs did not make for this hub user
+    name = f"lgt{secrets.token_hex(3)}-x"
+    subprocess.run(["useradd", "--no-create-home", "--comment", user_comment("y"), name], check=True)
+    try:
+        # Then the hub refuses to run "x" as it, and makes no home for it
+        with pytest.raises(AccountError, match="did not make it"):
+            ensure_account(name, tmp_path / "home", user_comment("x"), shell=USER_SHELL)
+        assert not (tmp_path / "home").exists()
+        # while the user it was made for gets it, with a private home of their own
+        entry = ensure_account(name, tmp_path / "home", user_comment("y"), shell=USER_SHELL)
+        home = (tmp_path / "home").stat()
+        assert (home.st_uid, stat.S_IMODE(home.st_mode)) == (entry.pw_uid, 0o700) and entry.pw_uid != 0
+    finally:
+        subprocess.run(["userdel", name], check=True)
