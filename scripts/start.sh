@@ -10,9 +10,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 . scripts/accounts.sh
 [ "${1:-}" = "--lab" ] || check_reachable_by_accounts "$ROOT"
-PY=$(python_for_accounts)
-
-[ -x .venv/bin/python ] || "$PY" -m venv .venv
+[ -x .venv/bin/python ] || "$(python_for_accounts)" -m venv .venv
 .venv/bin/python -m pip install -q -U pip
 # Building the front end from source needs Node.js (a wheel install does not); so does the hub's proxy.
 command -v node >/dev/null || { echo "Node.js 20+ is needed to build from source (apt-get install nodejs)"; exit 1; }
@@ -37,8 +35,8 @@ export LIVEGRAPHS_HUB_STATE=${LIVEGRAPHS_HUB_STATE:-$ROOT/.state/hub}
 PYTHONPATH="$ROOT/hub" .venv/bin/python -m livegraphs_hub.seed --data-dir "$LIVEGRAPHS_HUB_STATE/livegraphs"
 
 if [ "$(id -u)" = 0 ]; then
-  echo "Run as root: each user's server and kernels run as their own system account (lg-<name>), the"
-  echo "  livegraphs service as the account 'livegraphs'. The checkout and .venv must be readable by them."
+  echo "Run as root: each user's server and kernels run as their own system account" \
+    "(${LIVEGRAPHS_ACCOUNT_PREFIX:-lg-}<name>), the service as '${LIVEGRAPHS_SERVICE_ACCOUNT:-livegraphs}'."
 else
   echo "NOT run as root: this hub cannot give each user their own system account, so it serves only you:"
   echo "  sign-up and OAuth logins are off; log in as the first admin. Run it as root to host other people."
