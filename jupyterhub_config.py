@@ -10,7 +10,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "hub"))
 
+from livegraphs_hub.accounts import AccountError, prepare_host  # noqa: E402
 from livegraphs_hub.config import configure  # noqa: E402
 
 c = get_config()  # type: ignore[name-defined]  # noqa: F821
-configure(c, ROOT)
+try:
+    hub = configure(c, ROOT)
+    if hub["host"] is not None:
+        # Run as root: the service's account and the modes of the hub's state, before anything starts.
+        prepare_host(hub["host"])
+except (AccountError, ValueError) as e:
+    sys.exit(f"livegraphs hub: {e}")

@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-PY=${PYTHON:-python3}
+# The hub tests run users' servers as accounts of their own when run as root (CI): see accounts.sh.
+. scripts/accounts.sh
+check_reachable_by_accounts "$ROOT" warn
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -25,7 +27,7 @@ fi
 export LIVEGRAPHS_TEST_POSTGRES_URL=${LIVEGRAPHS_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres}
 
 # --- Python side
-[ -x .venv/bin/python ] || "$PY" -m venv .venv
+[ -x .venv/bin/python ] || "$(python_for_accounts)" -m venv .venv
 .venv/bin/python -m pip install -q -U pip
 .venv/bin/python -m pip install -q -e ".[test,lint,lab]"
 

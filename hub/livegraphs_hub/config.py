@@ -31,6 +31,13 @@ wildcard certificate; see hub/README.md, "Origins").
 | ``LIVEGRAPHS_OIDC_LABEL`` | ``single sign-on`` | the login button says "Sign in with ..." |
 | ``LIVEGRAPHS_PLATFORM`` | (one machine) | ``kubernetes``: proxy, database, spawner are the chart's |
 | ``LIVEGRAPHS_SERVICE_HOST`` | ``127.0.0.1`` (``hub`` on Kubernetes) | where servers reach the service |
+| ``LIVEGRAPHS_USER_ACCOUNTS`` | ``1`` when run as root | each user (and the service) has a system account |
+| ``LIVEGRAPHS_ACCOUNT_PREFIX`` | ``lg-`` | users' account names: ``lg-<hub name>`` |
+| ``LIVEGRAPHS_SERVICE_ACCOUNT`` | ``livegraphs`` | the service's account |
+
+Run as root (the default deployment), the hub gives every user their own system account, made at
+their first spawn (``accounts.py``). Run as another user it cannot keep users apart, so it serves
+that one person: sign-up and OAuth logins are refused, only the first admin logs in.
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ from urllib.parse import urlsplit
 import nativeauthenticator
 
 from . import ADMIN_GROUP, ADMIN_SCOPE, ALL_USERS_GROUP, SERVICE_NAME, SIGNUPS_SCOPE
+from .accounts import HostLayout, UserAccountSpawner, check_prefix
 from .auth import LiveGraphsAuthenticator
 from .events import HubEventFile, ServerActionHandler
 
@@ -177,7 +185,9 @@ def oauth_providers(c: Any, env: Mapping[str, str]) -> list[dict[str, str]]:
 def configure(c: Any, root: Path, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Fill the JupyterHub config ``c``; ``root`` is the repository (or install) folder.
 
-    Returns what callers may want to know: the state folder and the public URL.
+    Returns what callers may want to know: the state folder, the public URL, and the accounts
+    layout (``host``) that :func:`livegraphs_hub.accounts.prepare_host` must set up before the hub
+    starts (``None`` unless users get their own accounts).
     """
     env = os.environ if env is None else env
     kubernetes = env.get("LIVEGRAPHS_PLATFORM", "") == "kubernetes"
@@ -185,13 +195,19 @@ def configure(c: Any, root: Path, env: Mapping[str, str] | None = None) -> dict[
     state.mkdir(parents=True, exist_ok=True, mode=0o700)
     ip = env.get("LIVEGRAPHS_HUB_IP", "127.0.0.1")
     port = int(env.get("LIVEGRAPHS_HUB_PORT", "8000"))
+    accounts = not kubernetes and _flag(env, "LIVEGRAPHS_USER_ACCOUNTS", os.geteuid() == 0)
     if not kubernetes:
         one_machine(c, env, root, state, ip, port)
+        if accounts:
+            user_accounts(c, env, state)
     configure_logins(c, env, state)
+    if not kubernetes and not accounts:
+        one_person(c, env)
     configure_roles(c)
     configure_service(c, env, state, kubernetes)
+    host = service_account(c, env, root, state) if accounts else None
     origin = configure_origins(c, env, port, kubernetes)
-    return {"state": state, "url": f"{origin or f'http://{ip}:{port}'}/"}
+    return {"state": state, "url": f"{origin or f'http://{ip}:{port}'}/", "host": host}
 
 
 #: Every cookie of the hub, the service and the servers: not sent on requests other sites start
@@ -271,14 +287,41 @@ def one_machine(c: Any, env: Mapping[str, str], root: Path, state: Path, ip: str
     c.ConfigurableHTTPProxy.pid_file = str(state / "proxy.pid")
     c.JupyterHub.db_url = env.get("LIVEGRAPHS_HUB_DB_URL") or f"sqlite:///{state / 'jupyterhub.sqlite'}"
     c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
-    # Single-user servers: JupyterLab with livegraphs, as processes of the hub's own OS user. Fine
-    # for one person or a demo; no isolation between users (see hub/README.md for production).
+    # Single-user servers: JupyterLab with livegraphs, as local processes; user_accounts() runs
+    # each as its user's own account, one_person() keeps the hub to its own OS user's one person.
     c.JupyterHub.spawner_class = "simple"
     c.SimpleLocalProcessSpawner.home_dir_template = str(state / "users" / "{username}")
     c.Spawner.cmd = [str(Path(sys.executable).parent / "jupyterhub-singleuser")]
     c.Spawner.default_url = "/lab"
     c.Spawner.args = ["--allow-root"] if os.geteuid() == 0 else []
     c.JupyterHub.cleanup_servers = True
+
+
+def user_accounts(c: Any, env: Mapping[str, str], state: Path) -> None:
+    """Each user's server and kernels run as the user's own system account (the hub runs as root)."""
+    c.JupyterHub.spawner_class = UserAccountSpawner
+    c.UserAccountSpawner.account_prefix = check_prefix(env.get("LIVEGRAPHS_ACCOUNT_PREFIX") or "lg-")
+    c.UserAccountSpawner.homes = str(state / "users")
+    c.Spawner.args = []
+
+
+SHARED_ACCOUNT = (
+    "this hub does not run as root, so every user's server and kernels would share its one system "
+    "account and could read each other's data; it serves one person: the first admin. {what} needs "
+    "the hub to run as root (scripts/start.sh as root), which gives each user an account of their own."
+)
+
+
+def one_person(c: Any, env: Mapping[str, str]) -> None:
+    """Not root: no sign-up and no OAuth logins, so nobody else lands in the hub's own account."""
+    if _flag(env, "LIVEGRAPHS_SIGNUP", False):
+        raise ValueError(SHARED_ACCOUNT.format(what="Sign-up (LIVEGRAPHS_SIGNUP=1)"))
+    providers = ("LIVEGRAPHS_GITHUB_CLIENT_ID", "LIVEGRAPHS_GOOGLE_CLIENT_ID", "LIVEGRAPHS_OIDC_ISSUER")
+    for name in providers:
+        if env.get(name):
+            raise ValueError(SHARED_ACCOUNT.format(what=f"An OAuth login ({name})"))
+    c.LiveGraphsAuthenticator.enable_signup = False
+    print(f"livegraphs: {SHARED_ACCOUNT.format(what='Letting in anyone else')}", file=sys.stderr)
 
 
 def configure_logins(c: Any, env: Mapping[str, str], state: Path) -> None:
@@ -340,6 +383,27 @@ def configure_roles(c: Any) -> None:
                 "services": [SERVICE_NAME],
             },
         ],
+    )
+
+
+def service_account(c: Any, env: Mapping[str, str], root: Path, state: Path) -> HostLayout:
+    """The livegraphs service runs as its own account; what the host must set up for it and the users."""
+    account = env.get("LIVEGRAPHS_SERVICE_ACCOUNT") or "livegraphs"
+    data_dir = state / "livegraphs"
+    for service in c.JupyterHub.services:
+        if service.get("name") == SERVICE_NAME:
+            service["user"] = account
+            service["cwd"] = str(data_dir)
+    db = None if env.get("LIVEGRAPHS_HUB_DB_URL") else state / "jupyterhub.sqlite"
+    return HostLayout(
+        state=state,
+        homes=state / "users",
+        data_dir=data_dir,
+        events_file=state / "hub-events.jsonl",
+        cookie_secret=state / "jupyterhub_cookie_secret",
+        hub_files=(db,) if db else (),
+        service_account=account,
+        code=(Path(sys.prefix), Path(os.path.realpath(sys.executable)), root),
     )
 
 

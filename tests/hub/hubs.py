@@ -10,9 +10,12 @@ test process do the same.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import html.parser
 import http.cookiejar
 import os
+import pwd
 import re
 import secrets
 import shutil
@@ -20,6 +23,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -159,6 +163,73 @@ class OIDCProvider:
         stop_process(self.proc)
 
 
+class HubAccounts:
+    """System account names of one test hub (a random prefix: test runs side by side never share
+    an account), the hub's state in a place those accounts can reach, and their removal.
+
+    A hub run as root gives each user their own system account and the service one too; their
+    homes and data live in the state folder, so every folder above it must be traversable. pytest's
+    temporary folders are not (``/tmp/pytest-of-root`` is 0700): the state is a fresh folder in the
+    system's temporary folder, and the path the test chose becomes a link to it.
+    """
+
+    def __init__(self) -> None:
+        tag = secrets.token_hex(3)
+        self.prefix = f"lgt{tag}-"
+        self.service = f"lgt{tag}svc"
+
+    def env(self) -> dict[str, str]:
+        return {"LIVEGRAPHS_ACCOUNT_PREFIX": self.prefix, "LIVEGRAPHS_SERVICE_ACCOUNT": self.service}
+
+    @staticmethod
+    def reachable(path: Path) -> Path:
+        """Make ``path`` (missing or an empty folder) a link to a fresh folder others can traverse."""
+        if path.is_symlink() or (path.exists() and any(path.iterdir())):
+            return path
+        if path.exists():
+            path.rmdir()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        real = Path(tempfile.mkdtemp(prefix="livegraphs-hub-", dir="/tmp"))
+        real.chmod(0o711)
+        path.symlink_to(real, target_is_directory=True)
+        atexit.register(shutil.rmtree, real, True)
+        return path
+
+    def names(self) -> list[str]:
+        return [
+            e.pw_name
+            for e in pwd.getpwall()
+            if e.pw_name.startswith(self.prefix) or e.pw_name == self.service
+        ]
+
+    def remove(self, timeout: float = 15) -> None:
+        """Delete the accounts (and their groups) once their processes, this hub's, have ended."""
+        if os.geteuid() != 0:
+            return
+        names = self.names()
+        uids = {pwd.getpwnam(n).pw_uid for n in names}
+        deadline = time.monotonic() + timeout
+        while (left := _processes_of(uids)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        for name in names:
+            subprocess.run(["userdel", "--force", name], capture_output=True, check=False)
+
+
+def _processes_of(uids: set[int]) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid in uids:
+                    found.append(int(entry.name))
+            except FileNotFoundError:
+                pass
+    return found
+
+
 class LiveHub:
     """``jupyterhub -f jupyterhub_config.py`` with its state in ``state`` and its own ports."""
 
@@ -174,6 +245,8 @@ class LiveHub:
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = state / "hub.log"
         self.starts = 0
+        self.accounts = HubAccounts()
+        HubAccounts.reachable(state)
 
     def start(self, timeout: float = 90) -> LiveHub:
         self.state.mkdir(parents=True, exist_ok=True)
@@ -186,6 +259,7 @@ class LiveHub:
             "LIVEGRAPHS_HUB_API_PORT": str(free_port()),
             "LIVEGRAPHS_PROXY_API_PORT": str(free_port()),
             "LIVEGRAPHS_SERVICE_PORT": str(free_port()),
+            **self.accounts.env(),
             **self.extra_env,
         }
         self.starts += 1
@@ -221,6 +295,7 @@ class LiveHub:
 
     def stop(self) -> None:
         stop_process(self.proc, 30)
+        self.accounts.remove()
 
 
 class _Forms(html.parser.HTMLParser):

@@ -1,8 +1,8 @@
 """A real JupyterHub 6 behind configurable-http-proxy on loopback, managing the livegraphs service.
 
 It runs the repository's ``jupyterhub_config.py`` (sign-up accounts with admin approval,
-the service, roles, ``SimpleLocalProcessSpawner``: same OS user, fine for tests, no isolation
-in production) with a few test-only additions. Users log in with the hub's own forms, or act
+the service, roles, and, run as root, each user's server as their own system account) with a few
+test-only additions. Users log in with the hub's own forms, or act
 with hub API tokens minted for them by a test-only service account.
 """
 
@@ -23,7 +23,7 @@ from typing import Any
 import requests
 
 from ..servers import free_port
-from .hubs import CHP, REPO, first_admin_password, stop_process, subdomain
+from .hubs import CHP, REPO, HubAccounts, first_admin_password, stop_process, subdomain
 
 #: (group, role) the test hub sets up, and who is in it.
 GROUPS = {"analysts": ["cy"], "editors": ["dee"], "livegraphs-admins": ["ivy"]}
@@ -39,7 +39,8 @@ class Hub:
     """One hub: ``start()``, use, ``stop()``. Everything lives under ``root``."""
 
     def __init__(self, root: Path, *, catalog_url: str | None = None):
-        self.root = root
+        self.accounts = HubAccounts()
+        self.root = HubAccounts.reachable(root)
         self.catalog_url = catalog_url
         self.port, self.proxy_api_port, self.hub_port, self.service_port = (free_port() for _ in range(4))
         self.tester_token = secrets.token_hex(32)
@@ -105,6 +106,7 @@ class Hub:
             "LIVEGRAPHS_PROXY_API_PORT": str(self.proxy_api_port),
             "LIVEGRAPHS_SERVICE_PORT": str(self.service_port),
             "LIVEGRAPHS_FIRST_ADMIN": HUB_ADMINS[0],
+            **self.accounts.env(),
         }
         if self.catalog_url:
             env["LIVEGRAPHS_CATALOG_URL"] = self.catalog_url
@@ -142,6 +144,7 @@ class Hub:
 
     def stop(self) -> None:
         stop_process(self.proc, 60)
+        self.accounts.remove()
 
     # ------------------------------------------------------------------ hub API
 

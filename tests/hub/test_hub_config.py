@@ -2,23 +2,46 @@
 
 from __future__ import annotations
 
+import shutil
+import stat
 import sys
+import tempfile
 from pathlib import Path
 
+import pytest
 from traitlets.config import Config
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "hub"))
 
-import pytest  # noqa: E402
+from livegraphs_hub.accounts import (  # noqa: E402
+    AccountError,
+    UserAccountSpawner,
+    check_reachable,
+    folder_name,
+    system_username,
+)
 from livegraphs_hub.config import SERVICE_SCOPES, configure  # noqa: E402
 
 
 def test_one_machine_defaults(tmp_path: Path) -> None:
     c = Config()
-    out = configure(c, REPO, {"LIVEGRAPHS_HUB_STATE": str(tmp_path)})
+    # (run as root, the default deployment, LIVEGRAPHS_USER_ACCOUNTS defaults to 1)
+    out = configure(c, REPO, {"LIVEGRAPHS_HUB_STATE": str(tmp_path), "LIVEGRAPHS_USER_ACCOUNTS": "1"})
     assert out["url"] == "http://localhost:8000/"
-    assert c.JupyterHub.spawner_class == "simple"
+    assert c.JupyterHub.spawner_class is UserAccountSpawner
+    assert c.UserAccountSpawner.account_prefix == "lg-"
+    assert c.UserAccountSpawner.homes == str(tmp_path / "users")
+    assert c.Spawner.args == []  # servers never run as root
+    assert c.LiveGraphsAuthenticator.enable_signup is True
+    host = out["host"]
+    assert (host.service_account, host.data_dir, host.homes) == (
+        "livegraphs",
+        tmp_path / "livegraphs",
+        tmp_path / "users",
+    )
+    assert host.hub_files == (tmp_path / "jupyterhub.sqlite",)
+    assert c.JupyterHub.services[0]["user"] == "livegraphs"
     assert c.JupyterHub.db_url == f"sqlite:///{tmp_path / 'jupyterhub.sqlite'}"
     assert c.LiveGraphsAuthenticator.oauth_providers == []  # sign-up accounts only
     assert c.LiveGraphsAuthenticator.admin_users == {"admin"}
@@ -130,3 +153,64 @@ def test_servers_learn_where_browsers_reach_the_service(tmp_path: Path) -> None:
         == "https://livegraphs--service.hub.acme.org/services/livegraphs/"
     )
     assert env["LIVEGRAPHS_SERVICE_URL"] == "http://127.0.0.1:10101/services/livegraphs/"  # direct, unchanged
+
+
+def test_without_accounts_the_hub_serves_its_one_person(tmp_path: Path) -> None:
+    # Given a hub that cannot give users their own accounts (not root)
+    env = {"LIVEGRAPHS_HUB_STATE": str(tmp_path), "LIVEGRAPHS_USER_ACCOUNTS": "0"}
+    c = Config()
+    out = configure(c, REPO, env)
+    # Then servers are the hub's own processes, nobody can sign up, and nothing needs root
+    assert c.JupyterHub.spawner_class == "simple" and out["host"] is None
+    assert c.LiveGraphsAuthenticator.enable_signup is False
+    assert "user" not in c.JupyterHub.services[0]
+    # and asking for sign-up or an OAuth login is refused with the reason
+    for extra in ({"LIVEGRAPHS_SIGNUP": "1"}, {"LIVEGRAPHS_GITHUB_CLIENT_ID": "gh"}):
+        with pytest.raises(ValueError, match="does not run as root"):
+            configure(Config(), REPO, {**env, **extra})
+
+
+def test_hub_names_become_distinct_valid_account_names() -> None:
+    names = [
+        "ada",
+        "bo-2",
+        "x_y",
+        "Ada",
+        "ada--x",
+        "-ada",
+        "o'brien",
+        "é",
+        "a" * 29,
+        "a" * 30,
+        "",
+        "a.b",
+        "a b",
+    ]
+    accounts = [system_username(n) for n in names]
+    assert accounts[:3] == ["lg-ada", "lg-bo-2", "lg-x_y"] and accounts[8] == "lg-" + "a" * 29
+    assert len(set(accounts)) == len(names)
+    for account in accounts:
+        assert len(account) <= 32 and account.startswith("lg-")
+        assert (
+            all(ch.isascii() and (ch.isalnum() or ch in "_-") for ch in account)
+            and account.lower() == account
+        )
+    # a name that needs hashing can never be spelt by a kept one
+    assert "--" in folder_name("Ada") and system_username("Ada") != system_username(folder_name("Ada"))
+    with pytest.raises(ValueError, match="prefix"):
+        system_username("ada", "Bad prefix")
+
+
+def test_a_folder_closed_to_other_accounts_is_named() -> None:
+    # Given a checkout under a folder only its owner may enter (as /root is)
+    closed = Path(tempfile.mkdtemp())
+    try:
+        (closed / "livegraphs").mkdir()
+        assert stat.S_IMODE(closed.stat().st_mode) == 0o700
+        # Then the hub names that folder and where to put the checkout instead
+        with pytest.raises(AccountError, match=rf"{closed} \(mode 0700\) closes .*/opt/livegraphs"):
+            check_reachable([closed / "livegraphs"], "The livegraphs code")
+        closed.chmod(0o711)
+        check_reachable([closed / "livegraphs"], "The livegraphs code")
+    finally:
+        shutil.rmtree(closed)
