@@ -24,7 +24,7 @@ from .errors import BadInput
 from .files import remove_quietly, unique_name
 from .ingest import IngestLimits
 from .ingest.engine import restrict_files
-from .pages import ParquetMetaCache
+from .pages import ParquetMetaCache, RowOrders
 from .sql import quote_literal
 
 #: Called inside a change's catalog transaction, with the session and the dataset row,
@@ -65,6 +65,10 @@ class StoreConfig:
     chart_max_marks: int = 5000
     chart_cache_bytes: int = 0
     chart_idle_connections: int = 4
+    #: sorted and filtered pages: the disk kept for row orders (8 bytes a row of each
+    #: sort or filter in use) and the last row a top-N query serves while one is built
+    page_orders_bytes: int = 1 << 30
+    page_top_window: int = 10_000
 
 
 class StoreCore:
@@ -81,6 +85,7 @@ class StoreCore:
         url = config.catalog_url or f"sqlite:///{self.root / 'catalog.sqlite'}"
         self.catalog = Catalog(url)
         self._meta = ParquetMetaCache()
+        self._orders = RowOrders(self.work_dir / unique_name("-orders"), config.page_orders_bytes)
         # One writer per dataset in this process; the catalog's version check covers other processes.
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
@@ -114,6 +119,7 @@ class StoreCore:
         return removed
 
     def close(self) -> None:
+        self._orders.close()
         self.catalog.dispose()
 
     @contextmanager

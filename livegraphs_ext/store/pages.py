@@ -2,14 +2,25 @@
 
 An unsorted, unfiltered page is read from the one or two row groups that hold
 it, so the cost does not grow with the offset (the store writes row groups of
-about 122,880 rows). Sorted or filtered pages go through DuckDB.
+about 122,880 rows).
+
+A sorted or filtered page is found through a row order (:class:`RowOrders`): the
+file row numbers of the whole result in page order, computed once by DuckDB and
+kept on disk. A page is then a slice of the order and a fetch of those rows by
+row number. Until the order is built, the first pages come from a top-N query
+over the sort keys alone.
 """
 
 from __future__ import annotations
 
 import bisect
+import hashlib
+import json
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -60,3 +71,143 @@ def table_rows(table: pa.Table) -> list[list[Any]]:
     """Rows as lists of JSON-ready Python values (dates and times stay objects for orjson)."""
     cols = [col.to_pylist() for col in table.columns]
     return [list(r) for r in zip(*cols, strict=False)] if cols else []
+
+
+# ---------------------------------------------------------------------- sorted and filtered pages
+
+
+@dataclass(frozen=True)
+class RowOrder:
+    """A stored row order: the 0-based file row numbers of one (file, sort, filter), in page order."""
+
+    path: Path
+    rows: int
+    size: int
+
+    def slice(self, offset: int, limit: int) -> list[int] | None:
+        """Row numbers ``[offset, offset + limit)``, or None when the file is gone (then build again)."""
+        try:
+            with pa.memory_map(str(self.path)) as source:
+                column = pa.ipc.open_file(source).read_all().column(0)
+                return column.slice(offset, limit).to_pylist()
+        except FileNotFoundError:
+            return None
+
+
+class RowOrders:
+    """Row orders computed once per (file, sort, filter) and kept on disk, least recently used out.
+
+    An order is an Arrow IPC file of one int64 column (8 bytes a row), read through a
+    memory map, so a page costs a slice of it whatever its offset. Builds run one at a
+    time on one worker thread: a build sorts only the sort keys and the row numbers, and
+    one build at a time keeps the sorting memory of many readers within one DuckDB
+    memory limit. The key holds the version's file, which never changes: a new version
+    has a new file and so new orders; orders of files that are gone are dropped.
+    """
+
+    def __init__(self, folder: Path, max_bytes: int, max_entries: int = 64):
+        self._folder = folder
+        self._max_bytes = max_bytes
+        self._max_entries = max_entries
+        self._items: OrderedDict[str, RowOrder] = OrderedDict()
+        self._building: dict[str, Future[RowOrder]] = {}
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+
+    @staticmethod
+    def key(path: Path, order: str, where: str, params: Sequence[Any]) -> str:
+        text = json.dumps([str(path), order, where, [repr(p) for p in params]])
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def get(self, key: str) -> RowOrder | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+            return hit
+
+    def drop(self, key: str) -> None:
+        with self._lock:
+            gone = self._items.pop(key, None)
+        if gone is not None:
+            _unlink(gone.path)
+
+    def build(self, key: str, write: Callable[[Path], int]) -> Future[RowOrder]:
+        """The build of ``key`` under way, or a new one: ``write(dest)`` writes the file and returns its rows."""
+        with self._lock:
+            running = self._building.get(key)
+            if running is not None:
+                return running
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="livegraphs-orders")
+            future = self._pool.submit(self._run, key, write)
+            self._building[key] = future
+            return future
+
+    def _run(self, key: str, write: Callable[[Path], int]) -> RowOrder:
+        try:
+            hit = self.get(key)
+            if hit is not None and hit.path.exists():
+                return hit
+            self._folder.mkdir(parents=True, exist_ok=True)
+            dest = self._folder / f"{key}.arrow"
+            tmp = self._folder / f"{key}.{threading.get_ident()}.tmp"
+            try:
+                rows = write(tmp)
+                tmp.replace(dest)
+            except BaseException:
+                _unlink(tmp)
+                raise
+            entry = RowOrder(dest, rows, dest.stat().st_size)
+            self._add(key, entry)
+            return entry
+        finally:
+            with self._lock:
+                self._building.pop(key, None)
+
+    def _add(self, key: str, entry: RowOrder) -> None:
+        evicted: list[RowOrder] = []
+        with self._lock:
+            self._items[key] = entry
+            self._items.move_to_end(key)
+            total = sum(e.size for e in self._items.values())
+            while len(self._items) > 1 and (total > self._max_bytes or len(self._items) > self._max_entries):
+                _, old = self._items.popitem(last=False)
+                total -= old.size
+                evicted.append(old)
+        for old in evicted:
+            _unlink(old.path)
+
+    def stats(self) -> dict[str, int]:
+        with self._lock:
+            return {"entries": len(self._items), "bytes": sum(e.size for e in self._items.values())}
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            items = list(self._items.values())
+            self._items.clear()
+        for e in items:
+            _unlink(e.path)
+
+
+def write_row_order(reader: pa.RecordBatchReader, dest: Path) -> int:
+    """Stream one column of row numbers into an Arrow IPC file; the number of rows."""
+    rows = 0
+    schema = pa.schema([pa.field("row", pa.int64())])
+    with pa.OSFile(str(dest), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
+        for batch in reader:
+            column = batch.column(0).cast(pa.int64())
+            writer.write_batch(pa.record_batch([column], schema=schema))
+            rows += len(column)
+    return rows
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
