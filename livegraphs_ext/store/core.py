@@ -24,6 +24,7 @@ from .errors import BadInput
 from .files import remove_quietly, unique_name
 from .ingest import IngestLimits
 from .ingest.engine import restrict_files
+from .charts.pool import ConnectionPool
 from .pages import ParquetMetaCache, RowOrders
 from .sql import quote_literal
 
@@ -85,6 +86,7 @@ class StoreCore:
         url = config.catalog_url or f"sqlite:///{self.root / 'catalog.sqlite'}"
         self.catalog = Catalog(url)
         self._meta = ParquetMetaCache()
+        self._page_pool = ConnectionPool(4)
         self._orders = RowOrders(self.work_dir / unique_name("-orders"), config.page_orders_bytes)
         # One writer per dataset in this process; the catalog's version check covers other processes.
         self._locks: dict[str, threading.Lock] = {}
@@ -120,6 +122,7 @@ class StoreCore:
 
     def close(self) -> None:
         self._orders.close()
+        self._page_pool.close()
         self.catalog.dispose()
 
     @contextmanager

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import profile, transforms
+from .charts.pool import EngineConfig, connection
 from .core import duck_message
 from .errors import BadInput
 from .files import remove_quietly, unique_name
@@ -66,10 +69,10 @@ class DatasetQueries(DatasetVersions):
             }
         where, params = transforms.compile_filter(filter, columns) if filter else ("", [])
         order = transforms.compile_sort(sort, columns) if sort else ""
-        rownums, counted = self._ordered_rows(path, total, where, params, order, offset, limit)
+        table, counted = self._ordered_rows(path, total, where, params, order, offset, limit)
         return {
             "columns": names,
-            "rows": table_rows(self._fetch_rows(path, names, rownums)),
+            "rows": table_rows(table.select(names)),
             "offset": offset,
             "limit": limit,
             "total": counted,
@@ -77,30 +80,36 @@ class DatasetQueries(DatasetVersions):
 
     def _ordered_rows(
         self, path: Path, total: int, where: str, params: list[Any], order: str, offset: int, limit: int
-    ) -> tuple[list[int], int]:
-        """File row numbers of a sorted or filtered page, and the rows of the whole result.
+    ) -> tuple[pa.Table, int]:
+        """A sorted or filtered page, and the rows of the whole result.
 
-        Ties keep file order, nulls sort last (``filters.sort_sql``). The page comes from the
-        stored row order of (file, sort, filter) when there is one; else, near the start, from
-        a top-N query over the sort keys while the order is built on the side; else it waits
-        for the order.
+        Ties keep file order, nulls sort last (``filters.sort_sql``). The page's row numbers come
+        from the stored row order of (file, sort, filter) when there is one; else, near the
+        start, from a top-N query over the sort keys alone, after which the order is built on
+        the side; else the page waits for the order. The rows are then fetched by number.
         """
         key = RowOrders.key(path, order, where, params)
         window = self.config.page_top_window
+        whole = total if not where else None
         for _ in range(3):
             found = self._orders.get(key)
             if found is not None:
-                rows = found.slice(offset, limit)
-                if rows is not None:
-                    return rows, found.rows
+                rownums = found.slice(offset, limit)
+                if rownums is not None:
+                    with self._page_connection(path) as con:
+                        return _fetch_rows(con, self._names(path), rownums), found.rows
                 self._orders.drop(key)
-            whole = total if not where else None
-            if whole is not None and whole <= window:
-                return self._top_rows(path, where, params, order, offset, limit), whole
+            small = whole is not None and whole <= window
+            if small or offset + limit <= window:
+                with self._page_connection(path) as con:
+                    rownums = con.sql(f"{_order_sql(where, order)} LIMIT ? OFFSET ?", params=[*params, limit, offset])
+                    page = _fetch_rows(con, self._names(path), rownums.to_arrow_table().column(0).to_pylist())
+                    if whole is None:
+                        whole = int(con.execute(f"SELECT count(*) FROM src WHERE {where}", params).fetchall()[0][0])
+                if not small:
+                    self._orders.build(key, lambda dest: self._write_order(path, where, params, order, dest))
+                return page, whole
             building = self._orders.build(key, lambda dest: self._write_order(path, where, params, order, dest))
-            if offset + limit <= window:
-                rows = self._top_rows(path, where, params, order, offset, limit)
-                return rows, whole if whole is not None else self._count(path, where, params)
             try:
                 building.result(timeout=self.config.query_timeout_ms / 1000)
             except duckdb.Error as e:
@@ -109,68 +118,21 @@ class DatasetQueries(DatasetVersions):
                 raise BadInput("Sorting the rows took too long", "Bad query") from e
         raise BadInput("The page could not be read: its row order kept disappearing", "Bad query")
 
-    def _query(self, path: Path, sql: str, params: list[Any]) -> pa.Table:
-        with self._scratch() as scratch:
-            con = self._connect(scratch, read=[path])
-            try:
-                self._src_view(con, path)
-                return con.sql(sql, params=params).to_arrow_table()
-            except duckdb.Error as e:
-                raise BadInput(f"The query failed: {duck_message(e)}", "Bad query") from e
-            finally:
-                con.close()
+    def _names(self, path: Path) -> list[str]:
+        return [f.name for f in self._meta.get(path)[0].schema.to_arrow_schema()]
 
-    @staticmethod
-    def _order_sql(where: str, order: str) -> str:
-        where_sql = f" WHERE {where}" if where else ""
-        keys = f"{order}, " if order else ""
-        return f'SELECT "__row" - 1 AS r FROM src{where_sql} ORDER BY {keys}"__row"'
-
-    def _top_rows(
-        self, path: Path, where: str, params: list[Any], order: str, offset: int, limit: int
-    ) -> list[int]:
-        """A page's row numbers by a top-N over the sort keys and row numbers only."""
-        sql = f"{self._order_sql(where, order)} LIMIT ? OFFSET ?"
-        return self._query(path, sql, [*params, limit, offset]).column(0).to_pylist()
-
-    def _count(self, path: Path, where: str, params: list[Any]) -> int:
-        table = self._query(path, f"SELECT count(*) FROM src WHERE {where}", params)
-        return int(table.column(0)[0].as_py())
+    @contextmanager
+    def _page_connection(self, path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A pooled locked connection whose view ``src`` is the file with its ``file_row_number``."""
+        try:
+            with connection(self._page_pool, path, EngineConfig.of(self), row_numbers=True) as conn:
+                yield conn.con
+        except duckdb.Error as e:
+            raise BadInput(f"The query failed: {duck_message(e)}", "Bad query") from e
 
     def _write_order(self, path: Path, where: str, params: list[Any], order: str, dest: Path) -> int:
-        with self._scratch() as scratch:
-            con = self._connect(scratch, read=[path])
-            try:
-                self._src_view(con, path)
-                reader = con.sql(self._order_sql(where, order), params=params).to_arrow_reader()
-                return write_row_order(reader, dest)
-            finally:
-                con.close()
-
-    def _fetch_rows(self, path: Path, names: list[str], rownums: list[int]) -> pa.Table:
-        """The rows with these file row numbers (0-based), in the order given."""
-        select = ", ".join(quote_ident(n) for n in names)
-        if not rownums:
-            return self._query(path, f"SELECT {select} FROM src LIMIT 0", [])
-        parts = []
-        with self._scratch() as scratch:
-            con = self._connect(scratch, read=[path])
-            try:
-                source = f"read_parquet({quote_literal(str(path))}, file_row_number = true)"
-                for i in range(0, len(rownums), FETCH_CHUNK):
-                    chunk = ", ".join(str(int(r)) for r in rownums[i : i + FETCH_CHUNK])
-                    parts.append(
-                        con.sql(
-                            f"SELECT {select}, file_row_number FROM {source} WHERE file_row_number IN ({chunk})"
-                        ).to_arrow_table()
-                    )
-            except duckdb.Error as e:
-                raise BadInput(f"The query failed: {duck_message(e)}", "Bad query") from e
-            finally:
-                con.close()
-        found = pa.concat_tables(parts)
-        at = pc.index_in(pa.array(rownums, pa.int64()), value_set=found.column(len(names)).cast(pa.int64()))
-        return found.select(list(range(len(names)))).take(at)
+        with self._page_connection(path) as con:
+            return write_row_order(con.sql(_order_sql(where, order), params=params).to_arrow_reader(), dest)
 
     def arrow(self, dataset_id: str, version: int | None = None) -> pa.Table:
         """The whole version as an Arrow table (for notebooks; the server never needs this)."""
@@ -243,6 +205,32 @@ class DatasetQueries(DatasetVersions):
                 con.close()
         media = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
         return ExportFile(out, media, f"{base}.{fmt}", temporary=True)
+
+
+def _order_sql(where: str, order: str) -> str:
+    """The file row numbers of the rows that pass ``where``, in page order (ties in file order)."""
+    where_sql = f" WHERE {where}" if where else ""
+    keys = f"{order}, " if order else ""
+    return f"SELECT file_row_number FROM src{where_sql} ORDER BY {keys}file_row_number"
+
+
+def _fetch_rows(con: duckdb.DuckDBPyConnection, names: list[str], rownums: list[int]) -> pa.Table:
+    """The rows with these file row numbers (0-based), in the order given.
+
+    IN lists of up to ``FETCH_CHUNK`` numbers, which DuckDB pushes into the scan.
+    """
+    select = ", ".join(quote_ident(n) for n in names)
+    if not rownums:
+        return con.sql(f"SELECT {select} FROM src LIMIT 0").to_arrow_table()
+    parts = []
+    for i in range(0, len(rownums), FETCH_CHUNK):
+        chunk = ", ".join(str(int(r)) for r in rownums[i : i + FETCH_CHUNK])
+        parts.append(
+            con.sql(f"SELECT {select}, file_row_number FROM src WHERE file_row_number IN ({chunk})").to_arrow_table()
+        )
+    found = pa.concat_tables(parts)
+    at = pc.index_in(pa.array(rownums, pa.int64()), value_set=found.column(len(names)).cast(pa.int64()))
+    return found.select(list(range(len(names)))).take(at)
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
