@@ -69,7 +69,7 @@ PAGE = 100
 
 
 def make_data(path: Path, rows: int, seed: int = 42) -> Path:
-    """bench/gen_data.py's rows written as the store writes a version (DuckDB COPY, zstd, 122,880-row groups)."""
+    """bench/gen_data.py's rows, written as the store writes a version (DuckDB, zstd, 122,880-row groups)."""
     if path.exists():
         return path
     rng = np.random.default_rng(seed)
@@ -119,9 +119,14 @@ def old_page(store: FileStore, sort: str, offset: int) -> list[Any]:
         try:
             store._src_view(con, store.bench_file)
             con.execute("SELECT count(*) FROM src").fetchall()
-            return con.sql(
-                f'SELECT {select} FROM src ORDER BY {order}, "__row" LIMIT ? OFFSET ?', params=[PAGE, offset]
-            ).to_arrow_table().to_pylist()
+            return (
+                con.sql(
+                    f'SELECT {select} FROM src ORDER BY {order}, "__row" LIMIT ? OFFSET ?',
+                    params=[PAGE, offset],
+                )
+                .to_arrow_table()
+                .to_pylist()
+            )
         finally:
             con.close()
 
@@ -157,9 +162,9 @@ def speed(a: argparse.Namespace, path: Path, results: list[dict[str, Any]]) -> N
 
         def arrow_page(offset: int) -> Any:
             g = offset // ROW_GROUP
-            return pf.read_row_groups(list({g, min(pf.num_row_groups - 1, (offset + PAGE - 1) // ROW_GROUP)})).slice(
-                offset - g * ROW_GROUP, PAGE
-            )
+            return pf.read_row_groups(
+                list({g, min(pf.num_row_groups - 1, (offset + PAGE - 1) // ROW_GROUP)})
+            ).slice(offset - g * ROW_GROUP, PAGE)
 
         def duck_page(offset: int) -> Any:
             return duck.sql(
@@ -230,7 +235,12 @@ def speed(a: argparse.Namespace, path: Path, results: list[dict[str, Any]]) -> N
                 for o in (0, rows // 2):
                     t = time.perf_counter()
                     old_page(store, sort, o)
-                    results.append({"case": f"before: sorted page at {o}, sort {sort}", "ms": median_ms([time.perf_counter() - t])})
+                    results.append(
+                        {
+                            "case": f"before: sorted page at {o}, sort {sort}",
+                            "ms": median_ms([time.perf_counter() - t]),
+                        }
+                    )
                     print(results[-1], flush=True)
             store._orders.close()
         store.close()
@@ -297,10 +307,14 @@ def main() -> None:
     ap.add_argument("--parquet", type=Path, help="a Parquet file to use instead of generating one")
     ap.add_argument("--data", type=Path, default=HERE / "data")
     ap.add_argument("--reps", type=int, default=5)
-    ap.add_argument("--sorts", default="price;-text", help="sorts separated by ';', from: " + "; ".join(SORTS))
+    ap.add_argument(
+        "--sorts", default="price;-text", help="sorts separated by ';', from: " + "; ".join(SORTS)
+    )
     ap.add_argument("--before", action="store_true", help="also time the earlier way")
     ap.add_argument("--memory", action="store_true", help="four concurrent scrollers in a fresh process")
-    ap.add_argument("--pages", type=int, default=20, help="pages each scroller reads in a row, then as many jumps")
+    ap.add_argument(
+        "--pages", type=int, default=20, help="pages each scroller reads in a row, then as many jumps"
+    )
     ap.add_argument("--json", type=Path, help="write the results here as JSON lines")
     ap.add_argument("--child", choices=["now", "before"], help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -313,7 +327,8 @@ def main() -> None:
     if a.child:
         print(json.dumps(scrollers(path, a.child == "before", a.pages)))
         return
-    print(f"file {path}: {pq.read_metadata(path).num_rows} rows, {pq.read_metadata(path).num_row_groups} row groups")
+    meta = pq.read_metadata(path)
+    print(f"file {path}: {meta.num_rows} rows, {meta.num_row_groups} row groups")
     results: list[dict[str, Any]] = []
     speed(a, path, results)
     if a.memory:

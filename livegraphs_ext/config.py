@@ -103,6 +103,13 @@ class StoreSettings(Configurable):
         Default 64 MiB; 0 turns the cache off.""",
     )
 
+    page_order_bytes = Int(
+        1024 * MiB,
+        config=True,
+        help="""Disk kept for the row orders of sorted and filtered grid pages (8 bytes a row per
+        sort and filter in use; least recently used dropped first). Default 1 GiB.""",
+    )
+
     @default("data_dir")
     def _default_data_dir(self) -> str:
         return str(default_root())
@@ -129,6 +136,7 @@ class StoreSettings(Configurable):
                 query_timeout_ms=self.query_time_limit * 1000,
                 chart_max_marks=self.max_marks,
                 chart_cache_bytes=self.chart_cache_bytes,
+                page_order_bytes=self.page_order_bytes,
             )
         )
 

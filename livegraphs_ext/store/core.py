@@ -20,11 +20,11 @@ from typing import Any
 import duckdb
 
 from .catalog import Catalog, DatasetRow
+from .charts.pool import ConnectionPool
 from .errors import BadInput
 from .files import remove_quietly, unique_name
 from .ingest import IngestLimits
 from .ingest.engine import restrict_files
-from .charts.pool import ConnectionPool
 from .pages import ParquetMetaCache, RowOrders
 from .sql import quote_literal
 
@@ -68,7 +68,7 @@ class StoreConfig:
     chart_idle_connections: int = 4
     #: sorted and filtered pages: the disk kept for row orders (8 bytes a row of each
     #: sort or filter in use) and the last row a top-N query serves while one is built
-    page_orders_bytes: int = 1 << 30
+    page_order_bytes: int = 1 << 30
     page_top_window: int = 10_000
 
 
@@ -87,7 +87,7 @@ class StoreCore:
         self.catalog = Catalog(url)
         self._meta = ParquetMetaCache()
         self._page_pool = ConnectionPool(4)
-        self._orders = RowOrders(self.work_dir / unique_name("-orders"), config.page_orders_bytes)
+        self._orders = RowOrders(self.work_dir / unique_name("-orders"), config.page_order_bytes)
         # One writer per dataset in this process; the catalog's version check covers other processes.
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()

@@ -14,6 +14,7 @@ over the sort keys alone.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import hashlib
 import json
 import threading
@@ -133,7 +134,7 @@ class RowOrders:
             _unlink(gone.path)
 
     def build(self, key: str, write: Callable[[Path], int]) -> Future[RowOrder]:
-        """The build of ``key`` under way, or a new one: ``write(dest)`` writes the file and returns its rows."""
+        """The build of ``key`` under way, or a new one; ``write(dest)`` writes the file, returns its rows."""
         with self._lock:
             running = self._building.get(key)
             if running is not None:
@@ -207,7 +208,5 @@ def write_row_order(reader: pa.RecordBatchReader, dest: Path) -> int:
 
 
 def _unlink(path: Path) -> None:
-    try:
+    with contextlib.suppress(FileNotFoundError):
         path.unlink()
-    except FileNotFoundError:
-        pass

@@ -102,14 +102,20 @@ class DatasetQueries(DatasetVersions):
             small = whole is not None and whole <= window
             if small or offset + limit <= window:
                 with self._page_connection(path) as con:
-                    rownums = con.sql(f"{_order_sql(where, order)} LIMIT ? OFFSET ?", params=[*params, limit, offset])
-                    page = _fetch_rows(con, self._names(path), rownums.to_arrow_table().column(0).to_pylist())
+                    top = con.sql(
+                        f"{_order_sql(where, order)} LIMIT ? OFFSET ?", params=[*params, limit, offset]
+                    )
+                    page = _fetch_rows(con, self._names(path), top.to_arrow_table().column(0).to_pylist())
                     if whole is None:
-                        whole = int(con.execute(f"SELECT count(*) FROM src WHERE {where}", params).fetchall()[0][0])
+                        whole = int(
+                            con.execute(f"SELECT count(*) FROM src WHERE {where}", params).fetchall()[0][0]
+                        )
                 if not small:
                     self._orders.build(key, lambda dest: self._write_order(path, where, params, order, dest))
                 return page, whole
-            building = self._orders.build(key, lambda dest: self._write_order(path, where, params, order, dest))
+            building = self._orders.build(
+                key, lambda dest: self._write_order(path, where, params, order, dest)
+            )
             try:
                 building.result(timeout=self.config.query_timeout_ms / 1000)
             except duckdb.Error as e:
@@ -125,7 +131,11 @@ class DatasetQueries(DatasetVersions):
     def _page_connection(self, path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         """A pooled locked connection whose view ``src`` is the file with its ``file_row_number``."""
         try:
-            with connection(self._page_pool, path, EngineConfig.of(self), row_numbers=True) as conn:
+            c = self.config
+            settings = EngineConfig(
+                c.duckdb_threads, c.duckdb_memory_limit, c.query_timeout_ms, c.duckdb_temp_limit
+            )
+            with connection(self._page_pool, path, settings, row_numbers=True) as conn:
                 yield conn.con
         except duckdb.Error as e:
             raise BadInput(f"The query failed: {duck_message(e)}", "Bad query") from e
@@ -226,7 +236,9 @@ def _fetch_rows(con: duckdb.DuckDBPyConnection, names: list[str], rownums: list[
     for i in range(0, len(rownums), FETCH_CHUNK):
         chunk = ", ".join(str(int(r)) for r in rownums[i : i + FETCH_CHUNK])
         parts.append(
-            con.sql(f"SELECT {select}, file_row_number FROM src WHERE file_row_number IN ({chunk})").to_arrow_table()
+            con.sql(
+                f"SELECT {select}, file_row_number FROM src WHERE file_row_number IN ({chunk})"
+            ).to_arrow_table()
         )
     found = pa.concat_tables(parts)
     at = pc.index_in(pa.array(rownums, pa.int64()), value_set=found.column(len(names)).cast(pa.int64()))

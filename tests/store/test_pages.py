@@ -1,4 +1,4 @@
-"""Sorted and filtered pages at any offset equal a pandas reference; their row orders are bounded and per version."""
+"""Sorted and filtered pages at any offset equal a pandas reference; row orders are bounded, per version."""
 
 from __future__ import annotations
 
@@ -8,14 +8,28 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 import pytest
 
 from livegraphs_ext.store import DatasetStore, StoreConfig
 from livegraphs_ext.store.pages import table_rows
 
-NAMES = ["Zoë", "zoe", "Ärger", "apple", "Äpfel", "日本", "東京", "b", "B", "ß", "émile", "Émile", "😀", "a b"]
+NAMES = [
+    "Zoë",
+    "zoe",
+    "Ärger",
+    "apple",
+    "Äpfel",
+    "日本",
+    "東京",
+    "b",
+    "B",
+    "ß",
+    "émile",
+    "Émile",
+    "😀",
+    "a b",
+]
 ROWS = 1500
 WINDOW = 50
 
@@ -105,7 +119,7 @@ def test_filtered_pages_match_pandas(store: DatasetStore) -> None:
 
 
 def test_row_orders_are_bounded_on_disk(tmp_path: Path) -> None:
-    s = DatasetStore(StoreConfig(root=tmp_path / "store", page_top_window=WINDOW, page_orders_bytes=20_000))
+    s = DatasetStore(StoreConfig(root=tmp_path / "store", page_top_window=WINDOW, page_order_bytes=20_000))
     try:
         ds = _upload(s)
         table = s.arrow(ds["id"])
