@@ -145,7 +145,14 @@ class StoreCore:
         finally:
             remove_quietly(d)
 
-    def _connect(self, scratch: Path, read: Sequence[Path] = ()) -> duckdb.DuckDBPyConnection:
+    def _connect(
+        self,
+        scratch: Path,
+        read: Sequence[Path] = (),
+        *,
+        threads: int | None = None,
+        memory_limit: str | None = None,
+    ) -> duckdb.DuckDBPyConnection:
         """A private in-memory DuckDB for one query, locked before any query runs.
 
         It reads only the files in ``read`` (every dataset file when empty), writes only
@@ -155,8 +162,8 @@ class StoreCore:
         con = duckdb.connect(
             ":memory:",
             config={
-                "threads": self.config.duckdb_threads,
-                "memory_limit": self.config.duckdb_memory_limit,
+                "threads": threads or self.config.duckdb_threads,
+                "memory_limit": memory_limit or self.config.duckdb_memory_limit,
                 "temp_directory": str(scratch / "spill"),
                 "autoinstall_known_extensions": False,
                 "autoload_known_extensions": False,

@@ -17,6 +17,7 @@ import bisect
 import contextlib
 import hashlib
 import json
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -79,11 +80,19 @@ def table_rows(table: pa.Table) -> list[list[Any]]:
 
 @dataclass(frozen=True)
 class RowOrder:
-    """A stored row order: the 0-based file row numbers of one (file, sort, filter), in page order."""
+    """A stored row order: the 0-based file row numbers of one (file, sort, filter), in page order.
+
+    ``copy``, once built, is the result's rows themselves in that order (Parquet), so a page
+    of it costs what an unsorted page costs.
+    """
 
     path: Path
     rows: int
     size: int
+    copy: Path | None = None
+
+    def files(self) -> list[Path]:
+        return [self.path] + ([self.copy] if self.copy else [])
 
     def slice(self, offset: int, limit: int) -> list[int] | None:
         """Row numbers ``[offset, offset + limit)``, or None when the file is gone (then build again)."""
@@ -99,11 +108,12 @@ class RowOrders:
     """Row orders computed once per (file, sort, filter) and kept on disk, least recently used out.
 
     An order is an Arrow IPC file of one int64 column (8 bytes a row), read through a
-    memory map, so a page costs a slice of it whatever its offset. Builds run one at a
-    time on one worker thread: a build sorts only the sort keys and the row numbers, and
-    one build at a time keeps the sorting memory of many readers within one DuckDB
-    memory limit. The key holds the version's file, which never changes: a new version
-    has a new file and so new orders; orders of files that are gone are dropped.
+    memory map, so a page costs a slice of it whatever its offset. Orders are built one at
+    a time on one worker thread (a build sorts only the sort keys and the row numbers);
+    after an order, a second worker writes the sorted copy of the rows, one at a time too,
+    so that at most two sorts run at once whatever the number of readers. The key holds
+    the version's file, which never changes: a new version has a new file and so new
+    orders; an order whose files are gone is built again.
     """
 
     def __init__(self, folder: Path, max_bytes: int, max_entries: int = 64):
@@ -114,6 +124,7 @@ class RowOrders:
         self._building: dict[str, Future[RowOrder]] = {}
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
+        self._copy_pool: ThreadPoolExecutor | None = None
 
     @staticmethod
     def key(path: Path, order: str, where: str, params: Sequence[Any]) -> str:
@@ -131,9 +142,12 @@ class RowOrders:
         with self._lock:
             gone = self._items.pop(key, None)
         if gone is not None:
-            _unlink(gone.path)
+            for f in gone.files():
+                _unlink(f)
 
-    def build(self, key: str, write: Callable[[Path], int]) -> Future[RowOrder]:
+    def build(
+        self, key: str, write: Callable[[Path], int], copy: Callable[[Path], None] | None = None
+    ) -> Future[RowOrder]:
         """The build of ``key`` under way, or a new one; ``write(dest)`` writes the file, returns its rows."""
         with self._lock:
             running = self._building.get(key)
@@ -141,14 +155,14 @@ class RowOrders:
                 return running
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="livegraphs-orders")
-            future = self._pool.submit(self._run, key, write)
+            future = self._pool.submit(self._run, key, write, copy)
             self._building[key] = future
             return future
 
-    def _run(self, key: str, write: Callable[[Path], int]) -> RowOrder:
+    def _run(self, key: str, write: Callable[[Path], int], copy: Callable[[Path], None] | None) -> RowOrder:
         try:
             hit = self.get(key)
-            if hit is not None and hit.path.exists():
+            if hit is not None and all(f.exists() for f in hit.files()):
                 return hit
             self._folder.mkdir(parents=True, exist_ok=True)
             dest = self._folder / f"{key}.arrow"
@@ -161,10 +175,37 @@ class RowOrders:
                 raise
             entry = RowOrder(dest, rows, dest.stat().st_size)
             self._add(key, entry)
+            if copy is not None:
+                with self._lock:
+                    if self._copy_pool is None:
+                        self._copy_pool = ThreadPoolExecutor(
+                            max_workers=1, thread_name_prefix="livegraphs-copies"
+                        )
+                    self._copy_pool.submit(self._run_copy, key, copy)
             return entry
         finally:
             with self._lock:
                 self._building.pop(key, None)
+
+    def _run_copy(self, key: str, copy: Callable[[Path], None]) -> None:
+        entry = self.get(key)
+        if entry is None or entry.copy is not None:
+            return
+        dest = self._folder / f"{key}.parquet"
+        tmp = self._folder / f"{key}.{threading.get_ident()}.copy.tmp"
+        try:
+            copy(tmp)
+            tmp.replace(dest)
+        except BaseException:
+            _unlink(tmp)
+            raise
+        size = entry.size + dest.stat().st_size
+        with self._lock:
+            kept = self._items.get(key) is entry and size <= self._max_bytes
+        if kept:
+            self._add(key, RowOrder(entry.path, entry.rows, size, dest))
+        else:
+            _unlink(dest)
 
     def _add(self, key: str, entry: RowOrder) -> None:
         evicted: list[RowOrder] = []
@@ -177,11 +218,25 @@ class RowOrders:
                 total -= old.size
                 evicted.append(old)
         for old in evicted:
-            _unlink(old.path)
+            for f in old.files():
+                _unlink(f)
+
+    def settle(self) -> None:
+        """Wait for the builds started so far, orders and then their copies (one worker each, in turn)."""
+        for attr in ("_pool", "_copy_pool"):
+            with self._lock:
+                pool = getattr(self, attr)
+            if pool is not None:
+                pool.submit(lambda: None).result()
 
     def stats(self) -> dict[str, int]:
         with self._lock:
-            return {"entries": len(self._items), "bytes": sum(e.size for e in self._items.values())}
+            items = self._items.values()
+            return {
+                "entries": len(items),
+                "bytes": sum(e.size for e in items),
+                "copies": sum(e.copy is not None for e in items),
+            }
 
     def close(self) -> None:
         with self._lock:
@@ -189,10 +244,15 @@ class RowOrders:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
         with self._lock:
+            copies, self._copy_pool = self._copy_pool, None
+        if copies is not None:
+            copies.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
             items = list(self._items.values())
             self._items.clear()
         for e in items:
-            _unlink(e.path)
+            for f in e.files():
+                _unlink(f)
 
 
 def write_row_order(reader: pa.RecordBatchReader, dest: Path) -> int:
@@ -210,3 +270,13 @@ def write_row_order(reader: pa.RecordBatchReader, dest: Path) -> int:
 def _unlink(path: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
+
+
+def half_memory(limit: str) -> str:
+    """Half of a DuckDB memory limit such as ``"1GB"`` or ``"512MiB"`` (the limit itself if unreadable)."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(i?)B\s*", limit, re.IGNORECASE)
+    if not m:
+        return limit
+    base = 1024 if m.group(3) else 1000
+    power = " KMGT".index(m.group(2).upper() or " ")
+    return f"{max(1, int(float(m.group(1)) * base**power / 2 / 2**20))}MiB"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from .charts.pool import EngineConfig, connection
 from .core import duck_message
 from .errors import BadInput
 from .files import remove_quietly, unique_name
-from .pages import RowOrders, read_slice, table_rows, write_row_order
+from .pages import RowOrder, RowOrders, half_memory, read_slice, table_rows, write_row_order
 from .schema import ColumnInfo
 from .sql import quote_ident, quote_literal
 from .versions import DatasetVersions
@@ -27,6 +28,8 @@ from .versions import DatasetVersions
 MAX_PAGE = 10_000
 #: row numbers a fetch names in one IN list (DuckDB prunes by them up to about this many)
 FETCH_CHUNK = 128
+#: rows per row group of a sorted copy (smaller than a version's: a page decodes one)
+COPY_ROW_GROUP = 32_768
 
 
 @dataclass
@@ -93,6 +96,12 @@ class DatasetQueries(DatasetVersions):
         whole = total if not where else None
         for _ in range(3):
             found = self._orders.get(key)
+            if found is not None and found.copy is not None:
+                try:
+                    return read_slice(found.copy, offset, limit, self._meta), found.rows
+                except FileNotFoundError:
+                    found = None
+                    self._orders.drop(key)
             if found is not None:
                 rownums = found.slice(offset, limit)
                 if rownums is not None:
@@ -111,11 +120,9 @@ class DatasetQueries(DatasetVersions):
                             con.execute(f"SELECT count(*) FROM src WHERE {where}", params).fetchall()[0][0]
                         )
                 if not small:
-                    self._orders.build(key, lambda dest: self._write_order(path, where, params, order, dest))
+                    self._build_order(key, path, where, params, order)
                 return page, whole
-            building = self._orders.build(
-                key, lambda dest: self._write_order(path, where, params, order, dest)
-            )
+            building = self._build_order(key, path, where, params, order)
             try:
                 building.result(timeout=self.config.query_timeout_ms / 1000)
             except duckdb.Error as e:
@@ -140,9 +147,47 @@ class DatasetQueries(DatasetVersions):
         except duckdb.Error as e:
             raise BadInput(f"The query failed: {duck_message(e)}", "Bad query") from e
 
-    def _write_order(self, path: Path, where: str, params: list[Any], order: str, dest: Path) -> int:
-        with self._page_connection(path) as con:
-            return write_row_order(con.sql(_order_sql(where, order), params=params).to_arrow_reader(), dest)
+    def _build_order(
+        self, key: str, path: Path, where: str, params: list[Any], order: str
+    ) -> Future[RowOrder]:
+        """Start (or join) the build of a row order, then of its sorted copy.
+
+        Each build gets half of ``duckdb_memory_limit`` (they may run at once, one of each)
+        and the copy one thread, so pages keep a core while it runs.
+        """
+        c = self.config
+        half = half_memory(c.duckdb_memory_limit)
+
+        def write(dest: Path) -> int:
+            settings = EngineConfig(c.duckdb_threads, half, c.query_timeout_ms, c.duckdb_temp_limit)
+            try:
+                with connection(None, path, settings, row_numbers=True) as conn:
+                    reader = conn.con.sql(_order_sql(where, order), params=params).to_arrow_reader()
+                    return write_row_order(reader, dest)
+            except duckdb.Error as e:
+                raise BadInput(f"The query failed: {duck_message(e)}", "Bad query") from e
+
+        def copy(dest: Path) -> None:
+            names = self._names(path)
+            select = ", ".join(quote_ident(n) for n in names)
+            where_sql = f" WHERE {where}" if where else ""
+            keys = f"{order}, " if order else ""
+            with self._scratch() as scratch:
+                con = self._connect(scratch, read=[path], threads=1, memory_limit=half)
+                try:
+                    self._src_view(con, path)
+                    out = scratch / "sorted.parquet"
+                    con.execute(
+                        f'COPY (SELECT {select} FROM src{where_sql} ORDER BY {keys}"__row") '
+                        f"TO {quote_literal(str(out))} "
+                        f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {COPY_ROW_GROUP})",
+                        params,
+                    )
+                    out.replace(dest)
+                finally:
+                    con.close()
+
+        return self._orders.build(key, write, copy)
 
     def arrow(self, dataset_id: str, version: int | None = None) -> pa.Table:
         """The whole version as an Arrow table (for notebooks; the server never needs this)."""

@@ -98,10 +98,12 @@ def test_sorted_pages_at_any_offset_match_pandas(store: DatasetStore, text: str,
         page = store.rows(ds["id"], sort=text, offset=offset, limit=limit)
         assert page["total"] == ROWS
         assert page["rows"] == _expected(table, order, offset, limit), (text, offset)
-    # the pages past the top-N window came from a stored order; the first ones still agree with it
-    assert store._orders.stats()["entries"] == 1
-    for offset, limit in OFFSETS[:2]:
+    # once the order and its sorted copy are built, every page comes from the copy
+    store._orders.settle()
+    assert store._orders.stats() == {"entries": 1, "bytes": store._orders.stats()["bytes"], "copies": 1}
+    for offset, limit in OFFSETS:
         page = store.rows(ds["id"], sort=text, offset=offset, limit=limit)
+        assert page["total"] == ROWS
         assert page["rows"] == _expected(table, order, offset, limit), (text, offset)
 
 
@@ -112,14 +114,16 @@ def test_filtered_pages_match_pandas(store: DatasetStore) -> None:
     keep = lambda df: (df["price"] > 1) & df["name"].notna()  # noqa: E731
     for sort, keys in [(None, []), ("-price,name", [("price", True), ("name", False)])]:
         order = _reference(table, keys, keep)
-        for offset, limit in [(0, 10), (60, 40), (len(order) - 3, 10)]:
-            page = store.rows(ds["id"], sort=sort, filter=flt, offset=offset, limit=limit)
-            assert page["total"] == len(order)
-            assert page["rows"] == _expected(table, order, offset, limit), (sort, offset)
+        for settled in (False, True):
+            for offset, limit in [(0, 10), (60, 40), (len(order) - 3, 10)]:
+                page = store.rows(ds["id"], sort=sort, filter=flt, offset=offset, limit=limit)
+                assert page["total"] == len(order)
+                assert page["rows"] == _expected(table, order, offset, limit), (sort, offset, settled)
+            store._orders.settle()
 
 
 def test_row_orders_are_bounded_on_disk(tmp_path: Path) -> None:
-    s = DatasetStore(StoreConfig(root=tmp_path / "store", page_top_window=WINDOW, page_order_bytes=20_000))
+    s = DatasetStore(StoreConfig(root=tmp_path / "store", page_top_window=WINDOW, page_order_bytes=14_000))
     try:
         ds = _upload(s)
         table = s.arrow(ds["id"])
@@ -127,11 +131,15 @@ def test_row_orders_are_bounded_on_disk(tmp_path: Path) -> None:
         for text, keys in SORTS:
             page = s.rows(ds["id"], sort=text, offset=600, limit=20)
             assert page["rows"] == _expected(table, _reference(table, keys), 600, 20)
+            s._orders.settle()
             stats = s._orders.stats()
-            # one order of 1,500 rows takes about 12 kB: at most one fits in 20 kB
-            assert stats["entries"] == 1 and stats["bytes"] <= 20_000
+            # one order of 1,500 rows takes about 12 kB: one fits in 14 kB, with no room for its copy
+            assert stats == {"entries": 1, "bytes": stats["bytes"], "copies": 0}
+            assert 12_000 <= stats["bytes"] <= 14_000
             folders = [p for p in s.work_dir.iterdir() if p.name.endswith("-orders")]
             assert len(folders) == 1 and len(list(folders[0].iterdir())) == 1
+        page = s.rows(ds["id"], sort="name", offset=600, limit=20)
+        assert page["rows"] == _expected(table, _reference(table, [("name", False)]), 600, 20)
     finally:
         s.close()
     assert not any(folders[0].iterdir())
@@ -151,7 +159,10 @@ def test_a_new_version_gets_a_new_order(store: DatasetStore) -> None:
     # the old version still pages from its own order
     old = store.rows(ds["id"], version=1, sort="-price,id", offset=200, limit=50)
     assert old["rows"] == before["rows"]
-    assert store._orders.stats()["entries"] == 2
+    store._orders.settle()
+    assert store._orders.stats()["entries"] == store._orders.stats()["copies"] == 2
+    assert store.rows(ds["id"], version=1, sort="-price,id", offset=200, limit=50)["rows"] == before["rows"]
+    assert store.rows(ds["id"], sort="-price,id", offset=200, limit=50)["rows"] == after["rows"]
 
 
 def test_concurrent_scrollers_agree_with_pandas(store: DatasetStore) -> None:
