@@ -106,8 +106,9 @@ class StoreSettings(Configurable):
     page_order_bytes = Int(
         1024 * MiB,
         config=True,
-        help="""Disk kept for the row orders of sorted and filtered grid pages (8 bytes a row per
-        sort and filter in use; least recently used dropped first). Default 1 GiB.""",
+        help="""Disk kept for the row orders (8 bytes a row) and sorted copies of sorted and filtered
+        grid pages, per version, sort and filter in use; least recently used dropped first.
+        Default 1 GiB.""",
     )
 
     @default("data_dir")

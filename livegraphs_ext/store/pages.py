@@ -6,9 +6,10 @@ about 122,880 rows).
 
 A sorted or filtered page is found through a row order (:class:`RowOrders`): the
 file row numbers of the whole result in page order, computed once by DuckDB and
-kept on disk. A page is then a slice of the order and a fetch of those rows by
-row number. Until the order is built, the first pages come from a top-N query
-over the sort keys alone.
+kept on disk, followed by a sorted copy of the rows. A page is read from the copy
+like an unsorted page; before the copy is written, it is a slice of the order and
+a fetch of those rows by row number. Until the order is built, the first pages
+come from a top-N query over the sort keys alone.
 """
 
 from __future__ import annotations
