@@ -152,6 +152,7 @@ class StoreCore:
         *,
         threads: int | None = None,
         memory_limit: str | None = None,
+        timeout_ms: int | None = None,
     ) -> duckdb.DuckDBPyConnection:
         """A private in-memory DuckDB for one query, locked before any query runs.
 
@@ -170,7 +171,7 @@ class StoreCore:
                 "allow_community_extensions": False,
                 "allow_unsigned_extensions": False,
                 "allow_persistent_secrets": False,
-                "max_execution_time": self.config.query_timeout_ms,
+                "max_execution_time": timeout_ms or self.config.query_timeout_ms,
             },
         )
         try:

@@ -18,6 +18,7 @@ import bisect
 import contextlib
 import hashlib
 import json
+import logging
 import re
 import threading
 from collections import OrderedDict
@@ -29,6 +30,8 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+log = logging.getLogger(__name__)
 
 
 class ParquetMetaCache:
@@ -199,6 +202,8 @@ class RowOrders:
             tmp.replace(dest)
         except BaseException:
             _unlink(tmp)
+            # pages go on from the row order alone
+            log.warning("The sorted copy of a row order could not be written", exc_info=True)
             raise
         size = entry.size + dest.stat().st_size
         with self._lock:

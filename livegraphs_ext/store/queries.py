@@ -30,6 +30,8 @@ MAX_PAGE = 10_000
 FETCH_CHUNK = 128
 #: rows per row group of a sorted copy (smaller than a version's: a page decodes one)
 COPY_ROW_GROUP = 32_768
+#: a row order or sorted copy, built on the side, may take this many times a page query's time limit
+BUILD_TIME_FACTOR = 5
 
 
 @dataclass
@@ -152,14 +154,16 @@ class DatasetQueries(DatasetVersions):
     ) -> Future[RowOrder]:
         """Start (or join) the build of a row order, then of its sorted copy.
 
-        Each build gets half of ``duckdb_memory_limit`` (they may run at once, one of each)
-        and the copy one thread, so pages keep a core while it runs.
+        Each build gets half of ``duckdb_memory_limit`` (they may run at once, one of each),
+        the copy one thread, so pages keep a core while it runs, and each
+        ``BUILD_TIME_FACTOR`` times the page query time limit.
         """
         c = self.config
         half = half_memory(c.duckdb_memory_limit)
+        limit_ms = c.query_timeout_ms * BUILD_TIME_FACTOR
 
         def write(dest: Path) -> int:
-            settings = EngineConfig(c.duckdb_threads, half, c.query_timeout_ms, c.duckdb_temp_limit)
+            settings = EngineConfig(c.duckdb_threads, half, limit_ms, c.duckdb_temp_limit)
             try:
                 with connection(None, path, settings, row_numbers=True) as conn:
                     reader = conn.con.sql(_order_sql(where, order), params=params).to_arrow_reader()
@@ -173,7 +177,7 @@ class DatasetQueries(DatasetVersions):
             where_sql = f" WHERE {where}" if where else ""
             keys = f"{order}, " if order else ""
             with self._scratch() as scratch:
-                con = self._connect(scratch, read=[path], threads=1, memory_limit=half)
+                con = self._connect(scratch, read=[path], threads=1, memory_limit=half, timeout_ms=limit_ms)
                 try:
                     self._src_view(con, path)
                     out = scratch / "sorted.parquet"
