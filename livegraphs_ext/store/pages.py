@@ -21,6 +21,7 @@ import json
 import logging
 import re
 import threading
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -195,7 +196,8 @@ class RowOrders:
         entry = self.get(key)
         if entry is None or entry.copy is not None:
             return
-        dest = self._folder / f"{key}.parquet"
+        # a new name each time: readers cache a Parquet footer by path
+        dest = self._folder / f"{key}.{uuid.uuid4().hex}.parquet"
         tmp = self._folder / f"{key}.{threading.get_ident()}.copy.tmp"
         try:
             copy(tmp)
