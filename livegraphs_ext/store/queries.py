@@ -154,12 +154,13 @@ class DatasetQueries(DatasetVersions):
     ) -> Future[RowOrder]:
         """Start (or join) the build of a row order, then of its sorted copy.
 
-        Each build gets half of ``duckdb_memory_limit`` (they may run at once, one of each),
-        the copy one thread, so pages keep a core while it runs, and each
-        ``BUILD_TIME_FACTOR`` times the page query time limit.
+        They may run at once, one of each: the order gets half of ``duckdb_memory_limit``, the
+        copy a quarter and one thread (it spills sooner), which leaves room and a core for
+        pages; each may take ``BUILD_TIME_FACTOR`` times the page query time limit.
         """
         c = self.config
         half = half_memory(c.duckdb_memory_limit)
+        quarter = half_memory(half)
         limit_ms = c.query_timeout_ms * BUILD_TIME_FACTOR
 
         def write(dest: Path) -> int:
@@ -177,7 +178,9 @@ class DatasetQueries(DatasetVersions):
             where_sql = f" WHERE {where}" if where else ""
             keys = f"{order}, " if order else ""
             with self._scratch() as scratch:
-                con = self._connect(scratch, read=[path], threads=1, memory_limit=half, timeout_ms=limit_ms)
+                con = self._connect(
+                    scratch, read=[path], threads=1, memory_limit=quarter, timeout_ms=limit_ms
+                )
                 try:
                     self._src_view(con, path)
                     out = scratch / "sorted.parquet"
