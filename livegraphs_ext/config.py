@@ -130,6 +130,14 @@ class StoreSettings(Configurable):
         Default 64 MiB; 0 turns the cache off.""",
     )
 
+    page_order_bytes = Int(
+        1024 * MiB,
+        config=True,
+        help="""Disk kept for the row orders (8 bytes a row) and sorted copies of sorted and filtered
+        grid pages, per version, sort and filter in use; least recently used dropped first.
+        Default 1 GiB.""",
+    )
+
     @default("data_dir")
     def _default_data_dir(self) -> str:
         return str(default_root())
@@ -157,6 +165,7 @@ class StoreSettings(Configurable):
                 max_filter_values=self.max_filter_values,
                 chart_max_marks=self.max_marks,
                 chart_cache_bytes=self.chart_cache_bytes,
+                page_order_bytes=self.page_order_bytes,
             )
         )
 

@@ -20,12 +20,13 @@ from typing import Any
 import duckdb
 
 from .catalog import Catalog, DatasetRow
+from .charts.pool import ConnectionPool
 from .errors import BadInput
 from .files import remove_quietly, unique_name
 from .filters import MAX_FILTER_VALUES
 from .ingest import IngestLimits
 from .ingest.engine import restrict_files
-from .pages import ParquetMetaCache
+from .pages import ParquetMetaCache, RowOrders
 from .sql import quote_literal
 
 #: Called inside a change's catalog transaction, with the session and the dataset row,
@@ -75,6 +76,10 @@ class StoreConfig:
     chart_max_marks: int = 5000
     chart_cache_bytes: int = 0
     chart_idle_connections: int = 4
+    #: sorted and filtered pages: the disk kept for row orders (8 bytes a row of each
+    #: sort or filter in use) and the last row a top-N query serves while one is built
+    page_order_bytes: int = 1 << 30
+    page_top_window: int = 10_000
 
 
 class StoreCore:
@@ -91,6 +96,8 @@ class StoreCore:
         url = config.catalog_url or f"sqlite:///{self.root / 'catalog.sqlite'}"
         self.catalog = Catalog(url)
         self._meta = ParquetMetaCache()
+        self._page_pool = ConnectionPool(4)
+        self._orders = RowOrders(self.work_dir / unique_name("-orders"), config.page_order_bytes)
         # One writer per dataset in this process; the catalog's version check covers other processes.
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
@@ -124,6 +131,8 @@ class StoreCore:
         return removed
 
     def close(self) -> None:
+        self._orders.close()
+        self._page_pool.close()
         self.catalog.dispose()
 
     @contextmanager
@@ -146,7 +155,15 @@ class StoreCore:
         finally:
             remove_quietly(d)
 
-    def _connect(self, scratch: Path, read: Sequence[Path] = ()) -> duckdb.DuckDBPyConnection:
+    def _connect(
+        self,
+        scratch: Path,
+        read: Sequence[Path] = (),
+        *,
+        threads: int | None = None,
+        memory_limit: str | None = None,
+        timeout_ms: int | None = None,
+    ) -> duckdb.DuckDBPyConnection:
         """A private in-memory DuckDB for one query, locked before any query runs.
 
         It reads only the files in ``read`` (every dataset file when empty), writes only
@@ -156,15 +173,15 @@ class StoreCore:
         con = duckdb.connect(
             ":memory:",
             config={
-                "threads": self.config.duckdb_threads,
-                "memory_limit": self.config.duckdb_memory_limit,
+                "threads": threads or self.config.duckdb_threads,
+                "memory_limit": memory_limit or self.config.duckdb_memory_limit,
                 "temp_directory": str(scratch / "spill"),
                 "autoinstall_known_extensions": False,
                 "autoload_known_extensions": False,
                 "allow_community_extensions": False,
                 "allow_unsigned_extensions": False,
                 "allow_persistent_secrets": False,
-                "max_execution_time": self.config.query_timeout_ms,
+                "max_execution_time": timeout_ms or self.config.query_timeout_ms,
             },
         )
         try:

@@ -2,19 +2,37 @@
 
 An unsorted, unfiltered page is read from the one or two row groups that hold
 it, so the cost does not grow with the offset (the store writes row groups of
-about 122,880 rows). Sorted or filtered pages go through DuckDB.
+about 122,880 rows).
+
+A sorted or filtered page is found through a row order (:class:`RowOrders`): the
+file row numbers of the whole result in page order, computed once by DuckDB and
+kept on disk, followed by a sorted copy of the rows. A page is read from the copy
+like an unsorted page; before the copy is written, it is a slice of the order and
+a fetch of those rows by row number. Until the order is built, the first pages
+come from a top-N query over the sort keys alone.
 """
 
 from __future__ import annotations
 
 import bisect
+import contextlib
+import hashlib
+import json
+import logging
+import re
 import threading
+import uuid
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+log = logging.getLogger(__name__)
 
 
 class ParquetMetaCache:
@@ -60,3 +78,213 @@ def table_rows(table: pa.Table) -> list[list[Any]]:
     """Rows as lists of JSON-ready Python values (dates and times stay objects for orjson)."""
     cols = [col.to_pylist() for col in table.columns]
     return [list(r) for r in zip(*cols, strict=False)] if cols else []
+
+
+# ---------------------------------------------------------------------- sorted and filtered pages
+
+
+@dataclass(frozen=True)
+class RowOrder:
+    """A stored row order: the 0-based file row numbers of one (file, sort, filter), in page order.
+
+    ``copy``, once built, is the result's rows themselves in that order (Parquet), so a page
+    of it costs what an unsorted page costs.
+    """
+
+    path: Path
+    rows: int
+    size: int
+    copy: Path | None = None
+
+    def files(self) -> list[Path]:
+        return [self.path] + ([self.copy] if self.copy else [])
+
+    def slice(self, offset: int, limit: int) -> list[int] | None:
+        """Row numbers ``[offset, offset + limit)``, or None when the file is gone (then build again)."""
+        try:
+            with pa.memory_map(str(self.path)) as source:
+                column = pa.ipc.open_file(source).read_all().column(0)
+                return column.slice(offset, limit).to_pylist()
+        except FileNotFoundError:
+            return None
+
+
+class RowOrders:
+    """Row orders computed once per (file, sort, filter) and kept on disk, least recently used out.
+
+    An order is an Arrow IPC file of one int64 column (8 bytes a row), read through a
+    memory map, so a page costs a slice of it whatever its offset. Orders are built one at
+    a time on one worker thread (a build sorts only the sort keys and the row numbers);
+    after an order, a second worker writes the sorted copy of the rows, one at a time too,
+    so that at most two sorts run at once whatever the number of readers. The key holds
+    the version's file, which never changes: a new version has a new file and so new
+    orders; an order whose files are gone is built again.
+    """
+
+    def __init__(self, folder: Path, max_bytes: int, max_entries: int = 64):
+        self._folder = folder
+        self._max_bytes = max_bytes
+        self._max_entries = max_entries
+        self._items: OrderedDict[str, RowOrder] = OrderedDict()
+        self._building: dict[str, Future[RowOrder]] = {}
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self._copy_pool: ThreadPoolExecutor | None = None
+
+    @staticmethod
+    def key(path: Path, order: str, where: str, params: Sequence[Any]) -> str:
+        text = json.dumps([str(path), order, where, [repr(p) for p in params]])
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def get(self, key: str) -> RowOrder | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+            return hit
+
+    def drop(self, key: str) -> None:
+        with self._lock:
+            gone = self._items.pop(key, None)
+        if gone is not None:
+            for f in gone.files():
+                _unlink(f)
+
+    def build(
+        self, key: str, write: Callable[[Path], int], copy: Callable[[Path], None] | None = None
+    ) -> Future[RowOrder]:
+        """The build of ``key`` under way, or a new one; ``write(dest)`` writes the file, returns its rows."""
+        with self._lock:
+            running = self._building.get(key)
+            if running is not None:
+                return running
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="livegraphs-orders")
+            future = self._pool.submit(self._run, key, write, copy)
+            self._building[key] = future
+            return future
+
+    def _run(self, key: str, write: Callable[[Path], int], copy: Callable[[Path], None] | None) -> RowOrder:
+        try:
+            hit = self.get(key)
+            if hit is not None and all(f.exists() for f in hit.files()):
+                return hit
+            self._folder.mkdir(parents=True, exist_ok=True)
+            dest = self._folder / f"{key}.arrow"
+            tmp = self._folder / f"{key}.{threading.get_ident()}.tmp"
+            try:
+                rows = write(tmp)
+                tmp.replace(dest)
+            except BaseException:
+                _unlink(tmp)
+                raise
+            entry = RowOrder(dest, rows, dest.stat().st_size)
+            self._add(key, entry)
+            if copy is not None:
+                with self._lock:
+                    if self._copy_pool is None:
+                        self._copy_pool = ThreadPoolExecutor(
+                            max_workers=1, thread_name_prefix="livegraphs-copies"
+                        )
+                    self._copy_pool.submit(self._run_copy, key, copy)
+            return entry
+        finally:
+            with self._lock:
+                self._building.pop(key, None)
+
+    def _run_copy(self, key: str, copy: Callable[[Path], None]) -> None:
+        entry = self.get(key)
+        if entry is None or entry.copy is not None:
+            return
+        # a new name each time: readers cache a Parquet footer by path
+        dest = self._folder / f"{key}.{uuid.uuid4().hex}.parquet"
+        tmp = self._folder / f"{key}.{threading.get_ident()}.copy.tmp"
+        try:
+            copy(tmp)
+            tmp.replace(dest)
+        except BaseException:
+            _unlink(tmp)
+            # pages go on from the row order alone
+            log.warning("The sorted copy of a row order could not be written", exc_info=True)
+            raise
+        size = entry.size + dest.stat().st_size
+        with self._lock:
+            kept = self._items.get(key) is entry and size <= self._max_bytes
+        if kept:
+            self._add(key, RowOrder(entry.path, entry.rows, size, dest))
+        else:
+            _unlink(dest)
+
+    def _add(self, key: str, entry: RowOrder) -> None:
+        evicted: list[RowOrder] = []
+        with self._lock:
+            self._items[key] = entry
+            self._items.move_to_end(key)
+            total = sum(e.size for e in self._items.values())
+            while len(self._items) > 1 and (total > self._max_bytes or len(self._items) > self._max_entries):
+                _, old = self._items.popitem(last=False)
+                total -= old.size
+                evicted.append(old)
+        for old in evicted:
+            for f in old.files():
+                _unlink(f)
+
+    def settle(self) -> None:
+        """Wait for the builds started so far, orders and then their copies (one worker each, in turn)."""
+        for attr in ("_pool", "_copy_pool"):
+            with self._lock:
+                pool = getattr(self, attr)
+            if pool is not None:
+                pool.submit(lambda: None).result()
+
+    def stats(self) -> dict[str, int]:
+        with self._lock:
+            items = self._items.values()
+            return {
+                "entries": len(items),
+                "bytes": sum(e.size for e in items),
+                "copies": sum(e.copy is not None for e in items),
+            }
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            copies, self._copy_pool = self._copy_pool, None
+        if copies is not None:
+            copies.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            items = list(self._items.values())
+            self._items.clear()
+        for e in items:
+            for f in e.files():
+                _unlink(f)
+
+
+def write_row_order(reader: pa.RecordBatchReader, dest: Path) -> int:
+    """Stream one column of row numbers into an Arrow IPC file; the number of rows."""
+    rows = 0
+    schema = pa.schema([pa.field("row", pa.int64())])
+    with pa.OSFile(str(dest), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
+        for batch in reader:
+            column = batch.column(0).cast(pa.int64())
+            writer.write_batch(pa.record_batch([column], schema=schema))
+            rows += len(column)
+    return rows
+
+
+def _unlink(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+
+
+def half_memory(limit: str) -> str:
+    """Half of a DuckDB memory limit such as ``"1GB"`` or ``"512MiB"`` (the limit itself if unreadable)."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(i?)B\s*", limit, re.IGNORECASE)
+    if not m:
+        return limit
+    base = 1024 if m.group(3) else 1000
+    power = " KMGT".index(m.group(2).upper() or " ")
+    return f"{max(1, int(float(m.group(1)) * base**power / 2 / 2**20))}MiB"

@@ -1,0 +1,186 @@
+"""Sorted and filtered pages at any offset equal a pandas reference; row orders are bounded, per version."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from livegraphs_ext.store import DatasetStore, StoreConfig
+from livegraphs_ext.store.pages import table_rows
+
+NAMES = [
+    "Zoë",
+    "zoe",
+    "Ärger",
+    "apple",
+    "Äpfel",
+    "日本",
+    "東京",
+    "b",
+    "B",
+    "ß",
+    "émile",
+    "Émile",
+    "😀",
+    "a b",
+]
+ROWS = 1500
+WINDOW = 50
+
+
+def _csv(seed: int = 7) -> str:
+    rnd = random.Random(seed)
+    lines = ["id,name,price,day,flag,qty"]
+    for i in range(ROWS):
+        name = "" if rnd.random() < 0.08 else f'"{rnd.choice(NAMES)}"'
+        price = "" if rnd.random() < 0.1 else str(rnd.choice([1.5, 2.25, -3.0, 10.0, 0.0, 99.75]))
+        day = "" if rnd.random() < 0.05 else f"2024-0{rnd.randint(1, 9)}-1{rnd.randint(0, 9)}"
+        flag = "" if rnd.random() < 0.1 else rnd.choice(["true", "false"])
+        qty = "" if rnd.random() < 0.1 else str(rnd.randint(-5, 5))
+        lines.append(f"{i},{name},{price},{day},{flag},{qty}")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[DatasetStore]:
+    s = DatasetStore(StoreConfig(root=tmp_path / "store", page_top_window=WINDOW))
+    yield s
+    s.close()
+
+
+def _upload(store: DatasetStore, name: str = "mixed", data: str | None = None) -> dict[str, Any]:
+    src = store.staging_path()
+    src.write_text(data or _csv(), encoding="utf-8")
+    return store.create_from_file(src, name=name, owner="ada", content_type="text/csv")
+
+
+def _reference(table: pa.Table, sort: list[tuple[str, bool]], keep: Any = None) -> list[int]:
+    """Row indexes in pandas' order: stable, nulls last, descending keys reversed but ties in file order."""
+    df = table.to_pandas()
+    if keep is not None:
+        df = df[keep(df)]
+    if not sort:
+        return list(df.index)
+    ordered = df.sort_values(
+        by=[c for c, _ in sort], ascending=[not d for _, d in sort], na_position="last", kind="stable"
+    )
+    return list(ordered.index)
+
+
+def _expected(table: pa.Table, order: list[int], offset: int, limit: int) -> list[list[Any]]:
+    return table_rows(table.take(pa.array(order[offset : offset + limit], pa.int64())))
+
+
+SORTS = [
+    ("price", [("price", False)]),
+    ("-price", [("price", True)]),
+    ("name", [("name", False)]),
+    ("-name,id", [("name", True), ("id", False)]),
+    ("-day,name", [("day", True), ("name", False)]),
+    ("flag,-price", [("flag", False), ("price", True)]),
+    ("qty,-flag,name", [("qty", False), ("flag", True), ("name", False)]),
+]
+OFFSETS = [(0, 10), (30, 20), (45, 10), (100, 100), (777, 33), (ROWS - 5, 10), (ROWS + 10, 10)]
+
+
+@pytest.mark.parametrize("text,keys", SORTS, ids=[s for s, _ in SORTS])
+def test_sorted_pages_at_any_offset_match_pandas(store: DatasetStore, text: str, keys: list) -> None:
+    ds = _upload(store)
+    table = store.arrow(ds["id"])
+    order = _reference(table, keys)
+    for offset, limit in OFFSETS:
+        page = store.rows(ds["id"], sort=text, offset=offset, limit=limit)
+        assert page["total"] == ROWS
+        assert page["rows"] == _expected(table, order, offset, limit), (text, offset)
+    # once the order and its sorted copy are built, every page comes from the copy
+    store._orders.settle()
+    assert store._orders.stats() == {"entries": 1, "bytes": store._orders.stats()["bytes"], "copies": 1}
+    for offset, limit in OFFSETS:
+        page = store.rows(ds["id"], sort=text, offset=offset, limit=limit)
+        assert page["total"] == ROWS
+        assert page["rows"] == _expected(table, order, offset, limit), (text, offset)
+
+
+def test_filtered_pages_match_pandas(store: DatasetStore) -> None:
+    ds = _upload(store)
+    table = store.arrow(ds["id"])
+    flt = [{"column": "price", "cmp": "gt", "value": 1}, {"column": "name", "cmp": "not_null"}]
+    keep = lambda df: (df["price"] > 1) & df["name"].notna()  # noqa: E731
+    for sort, keys in [(None, []), ("-price,name", [("price", True), ("name", False)])]:
+        order = _reference(table, keys, keep)
+        for settled in (False, True):
+            for offset, limit in [(0, 10), (60, 40), (len(order) - 3, 10)]:
+                page = store.rows(ds["id"], sort=sort, filter=flt, offset=offset, limit=limit)
+                assert page["total"] == len(order)
+                assert page["rows"] == _expected(table, order, offset, limit), (sort, offset, settled)
+            store._orders.settle()
+
+
+def test_row_orders_are_bounded_on_disk(tmp_path: Path) -> None:
+    s = DatasetStore(StoreConfig(root=tmp_path / "store", page_top_window=WINDOW, page_order_bytes=14_000))
+    try:
+        ds = _upload(s)
+        table = s.arrow(ds["id"])
+        folders = []
+        for text, keys in SORTS:
+            page = s.rows(ds["id"], sort=text, offset=600, limit=20)
+            assert page["rows"] == _expected(table, _reference(table, keys), 600, 20)
+            s._orders.settle()
+            stats = s._orders.stats()
+            # one order of 1,500 rows takes about 12 kB: one fits in 14 kB, with no room for its copy
+            assert stats == {"entries": 1, "bytes": stats["bytes"], "copies": 0}
+            assert 12_000 <= stats["bytes"] <= 14_000
+            folders = [p for p in s.work_dir.iterdir() if p.name.endswith("-orders")]
+            assert len(folders) == 1 and len(list(folders[0].iterdir())) == 1
+        page = s.rows(ds["id"], sort="name", offset=600, limit=20)
+        assert page["rows"] == _expected(table, _reference(table, [("name", False)]), 600, 20)
+    finally:
+        s.close()
+    assert not any(folders[0].iterdir())
+
+
+def test_a_new_version_gets_a_new_order(store: DatasetStore) -> None:
+    ds = _upload(store)
+    before = store.rows(ds["id"], sort="-price,id", offset=200, limit=50)
+    v2 = store.apply_step(
+        ds["id"], {"op": "filter", "conditions": [{"column": "qty", "cmp": "ge", "value": 0}]}, user="ada"
+    )
+    table = store.arrow(ds["id"])
+    after = store.rows(ds["id"], sort="-price,id", offset=200, limit=50)
+    assert after["total"] == v2["rows"] == table.num_rows < ROWS
+    assert after["rows"] == _expected(table, _reference(table, [("price", True), ("id", False)]), 200, 50)
+    assert after["rows"] != before["rows"]
+    # the old version still pages from its own order
+    old = store.rows(ds["id"], version=1, sort="-price,id", offset=200, limit=50)
+    assert old["rows"] == before["rows"]
+    store._orders.settle()
+    assert store._orders.stats()["entries"] == store._orders.stats()["copies"] == 2
+    assert store.rows(ds["id"], version=1, sort="-price,id", offset=200, limit=50)["rows"] == before["rows"]
+    assert store.rows(ds["id"], sort="-price,id", offset=200, limit=50)["rows"] == after["rows"]
+
+
+def test_concurrent_scrollers_agree_with_pandas(store: DatasetStore) -> None:
+    ds = _upload(store)
+    table = store.arrow(ds["id"])
+    failures: list[str] = []
+
+    def scroll(text: str, keys: list) -> None:
+        order = _reference(table, keys)
+        for offset in range(0, 900, 150):
+            page = store.rows(ds["id"], sort=text, offset=offset, limit=75)
+            if page["rows"] != _expected(table, order, offset, 75):
+                failures.append(f"{text} at {offset}")
+
+    threads = [threading.Thread(target=scroll, args=s) for s in SORTS[:4]]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    assert store._orders.stats()["entries"] == 4
