@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from ..servers import LiveServer
-from .test_query_limits import SLOW_CHART, slow_csv
+from .test_query_limits import REGEX_CHART, regex_csv
 
 pytestmark = pytest.mark.slow
 
@@ -46,10 +46,11 @@ def test_closing_the_connection_interrupts_the_chart_query(tmp_path: Path) -> No
         ],
     ).start()
     try:
-        r = server.session.post(server.api + "datasets", params={"name": "big"}, data=slow_csv(), timeout=120)
+        data = regex_csv()
+        r = server.session.post(server.api + "datasets", params={"name": "big"}, data=data, timeout=120)
         assert r.status_code == 201, r.text
         ds = r.json()["id"]
-        spec = {"spec": {"version": 1, "dataset": {"id": ds}, **SLOW_CHART}}
+        spec = {"spec": {"version": 1, "dataset": {"id": ds}, **REGEX_CHART}}
 
         # the chart query takes the one read thread; a page asked for meanwhile waits for it
         sock = raw_post(server, "charts/query", spec)

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from ..handlers.test_query_limits import SLOW_CHART, slow_csv
+from ..handlers.test_query_limits import REGEX_CHART, SLOW_CHART, regex_csv, slow_csv
 from .hubutil import Hub, add_users, chp_available
 
 pytestmark = pytest.mark.slow
@@ -143,9 +143,9 @@ def test_a_browser_that_leaves_stops_the_query_through_its_server(hub: Hub) -> N
     """Browser → proxy → the user's server → the service: closing the first connection stops DuckDB."""
     token = hub.token("ada")
     ada = session(token)
-    r = ada.post(hub.service_url + "api/datasets", params={"name": "boxes"}, data=slow_csv(), timeout=300)
+    r = ada.post(hub.service_url + "api/datasets", params={"name": "slow"}, data=regex_csv(), timeout=300)
     assert r.status_code == 201, r.text
-    spec = {"spec": {"version": 1, "dataset": {"id": r.json()["id"]}, **SLOW_CHART}}
+    spec = {"spec": {"version": 1, "dataset": {"id": r.json()["id"]}, **REGEX_CHART}}
     hub.spawn("ada")
     log = hub.root / "hub.log"
     before = log.read_text(errors="replace").count("charts/query -> 499")
