@@ -21,7 +21,7 @@ from tornado.httpclient import HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
 from ..kernel.readme_examples import CHECK, assert_check, assert_displays, blocks, example_files
-from .hubs import REPO, Browser, LiveHub
+from .hubs import REPO, Browser, HubAccounts, LiveHub
 
 sys.path.insert(0, str(REPO / "hub"))
 
@@ -36,7 +36,8 @@ EVERY_EXPRESSION = 'get_ipython().ast_node_interactivity = "all"'
 
 @pytest.fixture(scope="module")
 def lg_readme_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
-    state = tmp_path_factory.mktemp("hub-readme") / "state"
+    # a folder other system accounts can pass through (the users' servers run as their own accounts)
+    state = HubAccounts.reachable(tmp_path_factory.mktemp("hub-readme") / "state")
     # the sample datasets, loaded before the hub starts as scripts/start.sh does; owned by ada, as
     # the README's lg.load("ada/sales") has it, and shared with everyone
     assert sorted(seed(state / "livegraphs", "ada")) == ["chat_sessions", "sales"]
@@ -65,7 +66,7 @@ def lg_user_server(lg_readme_hub: LiveHub) -> dict[str, str]:
         server = (requests.get(hub.url + f"hub/api/users/{USER}", headers=headers, timeout=30).json()
                   .get("servers", {}).get(""))  # fmt: skip
         if server and server.get("ready"):
-            return {"token": token, "api": hub.url + f"user/{USER}/api/"}
+            return {"token": token, "api": hub.user_url(USER) + "api/"}
         time.sleep(0.3)
     raise TimeoutError(f"{USER}'s server did not start:\n{hub.log()[-4000:]}")
 
