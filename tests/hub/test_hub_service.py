@@ -663,7 +663,7 @@ def test_import_passes_bad_values_on_to_the_service(hub: Hub, tokens: dict[str, 
     home = hub.root / "users" / "bo"
     dates = b"day\n" + b"".join(b"2024-01-%02d\n" % d for d in range(1, 21)) + b"2024-02-30\n"
     (home / "dates.csv").write_bytes(dates)
-    server_api = f"{hub.url}/user/bo/livegraphs/api/"
+    server_api = hub.user_url("bo") + "livegraphs/api/"
     r = call(
         server_api,
         tokens["bo"],
