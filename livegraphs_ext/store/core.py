@@ -91,13 +91,15 @@ class StoreCore:
         self.datasets_dir = self.root / "datasets"
         self.staging_dir = self.root / "staging"
         self.work_dir = self.root / "work"
-        for d in (self.datasets_dir, self.staging_dir, self.work_dir):
+        #: what can be made again from the datasets (the row orders and sorted copies of pages)
+        self.cache_dir = self.root / "cache"
+        for d in (self.datasets_dir, self.staging_dir, self.work_dir, self.cache_dir):
             d.mkdir(parents=True, exist_ok=True)
         url = config.catalog_url or f"sqlite:///{self.root / 'catalog.sqlite'}"
         self.catalog = Catalog(url)
         self._meta = ParquetMetaCache()
         self._page_pool = ConnectionPool(4)
-        self._orders = RowOrders(self.work_dir / unique_name("-orders"), config.page_order_bytes)
+        self._orders = RowOrders(self.cache_dir / unique_name("-orders"), config.page_order_bytes)
         # One writer per dataset in this process; the catalog's version check covers other processes.
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
@@ -107,12 +109,12 @@ class StoreCore:
     # ------------------------------------------------------------------ housekeeping
 
     def sweep(self) -> dict[str, int]:
-        """Remove what an interrupted upload, change or delete left behind.
+        """Remove what an interrupted upload, change or delete left behind, and earlier caches.
 
         Safe only while no other process writes to this store (hosts call it at start-up).
         """
         removed = {"staging": 0, "orphans": 0}
-        for d in (self.staging_dir, self.work_dir):
+        for d in (self.staging_dir, self.work_dir, self.cache_dir):
             for p in d.iterdir():
                 remove_quietly(p)
                 removed["staging"] += 1

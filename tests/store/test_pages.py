@@ -136,7 +136,7 @@ def test_row_orders_are_bounded_on_disk(tmp_path: Path) -> None:
             # one order of 1,500 rows takes about 12 kB: one fits in 14 kB, with no room for its copy
             assert stats == {"entries": 1, "bytes": stats["bytes"], "copies": 0}
             assert 12_000 <= stats["bytes"] <= 14_000
-            folders = [p for p in s.work_dir.iterdir() if p.name.endswith("-orders")]
+            folders = [p for p in s.cache_dir.iterdir() if p.name.endswith("-orders")]
             assert len(folders) == 1 and len(list(folders[0].iterdir())) == 1
         page = s.rows(ds["id"], sort="name", offset=600, limit=20)
         assert page["rows"] == _expected(table, _reference(table, [("name", False)]), 600, 20)
