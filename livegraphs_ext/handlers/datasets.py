@@ -79,6 +79,69 @@ class DatasetsHandler(UploadBody, LiveGraphsHandler):
         self.write_json(dataset, status=201)
 
 
+@web.stream_request_body
+class DataHandler(UploadBody, LiveGraphsHandler):
+    """``POST datasets/{id}/data?mode=append|replace``: new data for a dataset, as new versions.
+
+    The raw file is the body, streamed to disk as an upload's. ``replay`` (default true)
+    applies the dataset's cleaning recipe again; ``base_version`` refuses the change (409)
+    if the dataset moved on; ``filename`` and ``bad_values`` as for an upload. Owners and
+    editors only: a viewer gets 403 before a body byte is read.
+    """
+
+    def upload_limit(self) -> int:
+        return self.host.max_upload_bytes
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        await super().prepare()
+        if self.request.method != "POST" or self._finished:
+            return
+        if not self.current_user:
+            raise HTTPError(403, "Send a token or log in", reason="Forbidden")
+        if not self.authorizer.is_authorized(self, self.current_user, "write", AUTH_RESOURCE):
+            raise HTTPError(403, "You may not change datasets", reason="Forbidden")
+        self.new_data_args()
+        bad_values_choice(self.get_argument("bad_values", None))
+        await self.run(self.guarded.require, self.principal, self.path_kwargs["dataset_id"], "write")
+        self.start_upload(self.guarded.store.staging_path, named=False)
+
+    @web.authenticated
+    @authorized
+    async def post(self, dataset_id: str) -> None:
+        mode, replay, base = self.new_data_args()
+        src = self.take_upload()
+        dataset = await self.run(
+            self.guarded.new_data,
+            self.principal,
+            dataset_id,
+            src,
+            mode=mode,
+            replay=replay,
+            base_version=base,
+            content_type=self.request.headers.get("Content-Type"),
+            filename=self.get_argument("filename", None),
+            cancel=self._cancel,
+            bad_values=bad_values_choice(self.get_argument("bad_values", None)),
+            heavy=True,
+        )
+        self.host.uploaded(self._received)
+        self.host.notify(self, "changed", dataset)
+        self.write_json(dataset, status=201)
+
+
+class CompareHandler(LiveGraphsHandler):
+    """``GET datasets/{id}/compare?to=&from=``: rows added and removed, columns added, removed, retyped.
+
+    ``to`` defaults to the current version, ``from`` to the version ``to`` was made from.
+    """
+
+    @web.authenticated
+    @authorized
+    async def get(self, dataset_id: str) -> None:
+        to, since = self.compare_args()
+        self.write_json(await self.run_query(self.guarded.compare, self.principal, dataset_id, to, since))
+
+
 class ResolveHandler(LiveGraphsHandler):
     """``GET datasets/resolve?name=``: the dataset a name means to the caller (``owner/name`` or bare).
 
@@ -267,6 +330,8 @@ ROUTES: list[tuple[str, type]] = [
     (rf"datasets/{DATASET_ID}/versions", VersionsHandler),
     (rf"datasets/{DATASET_ID}/versions/(?P<number>[0-9]{{1,9}})", VersionHandler),
     (rf"datasets/{DATASET_ID}/revert", RevertHandler),
+    (rf"datasets/{DATASET_ID}/data", DataHandler),
+    (rf"datasets/{DATASET_ID}/compare", CompareHandler),
     (rf"datasets/{DATASET_ID}/transforms", TransformsHandler),
     (rf"datasets/{DATASET_ID}/recipe", RecipeHandler),
     (rf"datasets/{DATASET_ID}/export", ExportHandler),
