@@ -205,8 +205,9 @@ def upload(
     if mode not in UPLOAD_MODES:
         raise ValueError(f"mode is one of {', '.join(UPLOAD_MODES)}, not {mode!r}")
     if isinstance(data, str | os.PathLike):
-        path: Path | None = Path(data)
-        filename = path.name
+        given = Path(data)
+        path: Path | None = given
+        filename = given.name
     else:
         path, filename = None, f"{name.split('/')[-1]}.csv"
     if _service() is None:
