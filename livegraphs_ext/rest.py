@@ -93,8 +93,9 @@ class Host(Protocol):
     def uploaded(self, size: int) -> None:
         """An upload of ``size`` bytes became a dataset (for the host's metrics)."""
 
-    def import_file(self, handler: RequestHandler, body: dict[str, Any]) -> tuple[Path, str]:
-        """``datasets/import``: the local file the ``{"path", "name"}`` body names, and the dataset name."""
+    def import_file(self, handler: RequestHandler, body: dict[str, Any]) -> tuple[Path, str | None]:
+        """``datasets/import``: the local file the ``{"path", "name"}`` body names, and the dataset name
+        (None when the body sends the file to an existing dataset: ``{"dataset", "mode"}``)."""
 
     def request_done(self, handler: RequestHandler) -> None:
         """A request finished (for the host's metrics)."""

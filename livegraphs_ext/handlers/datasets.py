@@ -13,8 +13,10 @@ from tornado import web
 from tornado.web import HTTPError
 
 from ..rest import DATASET_ID, UploadBody
+from ..store.files import remove_quietly
 from ..store.ingest import BAD_VALUES
 from .base import AUTH_RESOURCE, LiveGraphsHandler
+from .local import import_target
 
 
 def bad_values_choice(value: object) -> str | None:
@@ -288,6 +290,9 @@ class FormulaHandler(LiveGraphsHandler):
 class ImportHandler(LiveGraphsHandler):
     """``POST datasets/import {"path", "name", "bad_values"?}``: a file of the file browser becomes a dataset.
 
+    With ``{"path", "dataset": id, "mode": "append"|"replace", "replay"?}`` the file is new data
+    for that dataset instead (as ``POST datasets/{id}/data``).
+
     The server copies the file itself, so a big file never passes through the browser. The host
     finds the file (on a hub the service cannot: the user's own server answers this route).
     """
@@ -299,10 +304,33 @@ class ImportHandler(LiveGraphsHandler):
     async def post(self) -> None:
         body = self.json_body()
         bad_values = bad_values_choice(body.get("bad_values"))
+        target = import_target(body)
         source, name = self.host.import_file(self, body)
+        if target is not None:
+            await self.run(self.guarded.require, self.principal, target.dataset, "write")
         staged = self.guarded.store.staging_path()
         self._cancel = threading.Event()
-        await self.run(shutil.copyfile, source, staged, heavy=True)
+        try:
+            await self.run(shutil.copyfile, source, staged, heavy=True)
+        except BaseException:
+            remove_quietly(staged)
+            raise
+        if target is not None:
+            changed = await self.run(
+                self.guarded.new_data,
+                self.principal,
+                target.dataset,
+                staged,
+                mode=target.mode,
+                replay=target.replay,
+                filename=source.name,
+                cancel=self._cancel,
+                bad_values=bad_values,
+                heavy=True,
+            )
+            self.host.notify(self, "changed", changed)
+            self.write_json(changed, status=201)
+            return
         dataset = await self.run(
             self.guarded.create_from_file,
             self.principal,

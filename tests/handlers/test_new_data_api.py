@@ -110,3 +110,32 @@ async def test_unknown_dataset_and_bad_compare(lg_api, lg_upload):
     # a version compared with itself: nothing changed
     cmp = body(await lg_api("GET", "datasets", ds["id"], "compare"))
     assert cmp["rows"] == {"from": 3, "to": 3, "added": 0, "removed": 0}
+
+
+async def test_import_sends_a_server_file_to_an_existing_dataset(lg_api, lg_upload, jp_root_dir, lg_data_dir):
+    ds = await lg_upload("weather", CSV)
+    (jp_root_dir / "april.csv").write_text("city,temp\nRome,12\n")
+    r = await lg_api(
+        "POST", "datasets", "import", body={"path": "april.csv", "dataset": ds["id"], "mode": "append"}
+    )
+    assert r.code == 201, r.body
+    out = body(r)
+    assert (out["version"], out["rows"], out["changes"]["rows_received"]) == (2, 4, 1)
+    assert body(await lg_api("GET", "datasets", ds["id"], "versions"))["versions"][1]["step"]["filename"] == (
+        "april.csv"
+    )
+    assert (jp_root_dir / "april.csv").exists()
+    for bad in (
+        {"path": "april.csv", "dataset": ds["id"], "mode": "merge"},
+        {"path": "april.csv", "dataset": "nope", "mode": "append"},
+        {"path": "april.csv", "dataset": ds["id"], "mode": "replace", "replay": "yes"},
+    ):
+        r = await lg_api("POST", "datasets", "import", body=bad)
+        assert r.code == 400, (bad, r.body)
+        assert set(body(r)) == {"message", "reason", "errors"}
+    r = await lg_api(
+        "POST", "datasets", "import", body={"path": "april.csv", "dataset": "0" * 32, "mode": "replace"}
+    )
+    assert r.code == 404
+    assert body(await lg_api("GET", "datasets", ds["id"]))["version"] == 2
+    assert staging_empty(lg_data_dir)
