@@ -184,15 +184,14 @@ class DatasetRefresh(DatasetChanges):
                 )
                 con = self._connect(scratch)
                 try:
-                    raw = _Made(self.staging_dir / unique_name(".parquet"))
-                    made.append(raw)
                     if mode == "replace":
-                        con.execute(
-                            f"COPY (SELECT * FROM read_parquet({quote_literal(str(fresh))})) "
-                            f"TO {quote_literal(str(raw.path))} (FORMAT parquet, COMPRESSION zstd)"
-                        )
+                        # the ingested file is the new data as it is
+                        raw = _Made(fresh)
+                        made.append(raw)
                         known = result.columns
                     else:
+                        raw = _Made(self.staging_dir / unique_name(".parquet"))
+                        made.append(raw)
                         known = self._append(
                             con, onto_file, onto_columns, fresh, result.columns, result.rows, raw.path
                         )
