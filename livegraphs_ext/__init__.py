@@ -5,6 +5,7 @@ In a notebook::
     import livegraphs_ext as lg
     lg.datasets()            # what is in the store
     df = lg.load("sales")    # a pandas DataFrame with Arrow-backed columns
+    lg.upload("march.csv", "sales", mode="append")  # new rows, as a new version
     lg.chart("sales", mark="bar", x="month(order_date)", y="sum(revenue)")  # a chart widget
     lg.ChartBuilder("sales") # build a chart by dragging fields
     lg.Dashboard("sales.lgdash")  # a dashboard file, with its filters and cross-filtering
@@ -24,7 +25,7 @@ try:
 except ImportError:  # a source checkout that was never built
     __version__ = "0.0.0"
 
-from .kernel.notebook import datasets, load, query_chart
+from .kernel.notebook import datasets, load, query_chart, upload
 
 _WIDGETS = ("ChartBuilder", "ChartWidget", "chart")
 
@@ -67,4 +68,5 @@ __all__ = [
     "load",
     "query_chart",
     "round_half_away",
+    "upload",
 ]

@@ -151,7 +151,7 @@ class LiveGraphsApp(StoreSettings, ExtensionApp):
     def uploaded(self, size: int) -> None:
         pass
 
-    def import_file(self, handler: RequestHandler, body: dict[str, AnyType]) -> tuple[Path, str]:
+    def import_file(self, handler: RequestHandler, body: dict[str, AnyType]) -> tuple[Path, str | None]:
         return local.import_request(handler, body)
 
     def request_done(self, handler: RequestHandler) -> None:

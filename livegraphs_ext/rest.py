@@ -93,8 +93,9 @@ class Host(Protocol):
     def uploaded(self, size: int) -> None:
         """An upload of ``size`` bytes became a dataset (for the host's metrics)."""
 
-    def import_file(self, handler: RequestHandler, body: dict[str, Any]) -> tuple[Path, str]:
-        """``datasets/import``: the local file the ``{"path", "name"}`` body names, and the dataset name."""
+    def import_file(self, handler: RequestHandler, body: dict[str, Any]) -> tuple[Path, str | None]:
+        """``datasets/import``: the local file the ``{"path", "name"}`` body names, and the dataset name
+        (None when the body sends the file to an existing dataset: ``{"dataset", "mode"}``)."""
 
     def request_done(self, handler: RequestHandler) -> None:
         """A request finished (for the host's metrics)."""
@@ -309,6 +310,20 @@ class APIMixin(RequestHandler):
             raise bad_request('Send {"name": "new name"}')
         return body["name"]
 
+    def new_data_args(self) -> tuple[str, bool, int | None]:
+        """``?mode=append|replace&replay=true|false&base_version=`` of ``POST data``."""
+        mode = self.get_argument("mode", None)
+        if mode not in ("append", "replace"):
+            raise bad_request("mode is append or replace: ?mode=append", "Bad argument")
+        replay = self.get_argument("replay", "true").lower()
+        if replay not in ("true", "false", "1", "0"):
+            raise bad_request("replay is true or false", "Bad argument")
+        return mode, replay in ("true", "1"), self.int_arg("base_version")
+
+    def compare_args(self) -> tuple[int | None, int | None]:
+        """``?to=&from=`` of ``GET compare``: (to, from), each None for its default."""
+        return self.int_arg("to"), self.int_arg("from")
+
     def revert_version(self) -> int:
         """The ``{"version": N}`` body of a revert."""
         version = self.json_body().get("version")
@@ -458,8 +473,10 @@ class UploadBody(APIMixin):
     def upload_limit(self) -> int:
         raise NotImplementedError
 
-    def start_upload(self, staging_path: Callable[[], Path]) -> None:
-        check_name(self.get_argument("name", None))
+    def start_upload(self, staging_path: Callable[[], Path], *, named: bool = True) -> None:
+        """Check the request, open the staging file; ``named``: check a new dataset's ``?name=`` too."""
+        if named:
+            check_name(self.get_argument("name", None))
         limit = self.upload_limit()
         length = self.request.headers.get("Content-Length")
         if length is not None and length.isdigit() and int(length) > limit:

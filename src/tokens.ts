@@ -99,7 +99,11 @@ export interface IReport {
 export interface IVersion {
   readonly version: number;
   readonly parent: number | null;
-  readonly kind: 'upload' | 'transform' | 'revert';
+  /**
+   * `append` and `replace`: new data sent for the dataset (its recipe may follow as
+   * `transform` versions).
+   */
+  readonly kind: 'upload' | 'append' | 'replace' | 'transform' | 'revert';
   readonly rows: number;
   readonly size: number;
   readonly columns: ReadonlyArray<IColumn>;

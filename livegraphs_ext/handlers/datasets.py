@@ -13,8 +13,10 @@ from tornado import web
 from tornado.web import HTTPError
 
 from ..rest import DATASET_ID, UploadBody
+from ..store.files import remove_quietly
 from ..store.ingest import BAD_VALUES
 from .base import AUTH_RESOURCE, LiveGraphsHandler
+from .local import import_target
 
 
 def bad_values_choice(value: object) -> str | None:
@@ -77,6 +79,69 @@ class DatasetsHandler(UploadBody, LiveGraphsHandler):
         self.host.notify(self, "created", dataset)
         self.set_header("Location", self.host.api_url("datasets", dataset["id"]))
         self.write_json(dataset, status=201)
+
+
+@web.stream_request_body
+class DataHandler(UploadBody, LiveGraphsHandler):
+    """``POST datasets/{id}/data?mode=append|replace``: new data for a dataset, as new versions.
+
+    The raw file is the body, streamed to disk as an upload's. ``replay`` (default true)
+    applies the dataset's cleaning recipe again; ``base_version`` refuses the change (409)
+    if the dataset moved on; ``filename`` and ``bad_values`` as for an upload. Owners and
+    editors only: a viewer gets 403 before a body byte is read.
+    """
+
+    def upload_limit(self) -> int:
+        return self.host.max_upload_bytes
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        await super().prepare()
+        if self.request.method != "POST" or self._finished:
+            return
+        if not self.current_user:
+            raise HTTPError(403, "Send a token or log in", reason="Forbidden")
+        if not self.authorizer.is_authorized(self, self.current_user, "write", AUTH_RESOURCE):
+            raise HTTPError(403, "You may not change datasets", reason="Forbidden")
+        self.new_data_args()
+        bad_values_choice(self.get_argument("bad_values", None))
+        await self.run(self.guarded.require, self.principal, self.path_kwargs["dataset_id"], "write")
+        self.start_upload(self.guarded.store.staging_path, named=False)
+
+    @web.authenticated
+    @authorized
+    async def post(self, dataset_id: str) -> None:
+        mode, replay, base = self.new_data_args()
+        src = self.take_upload()
+        dataset = await self.run(
+            self.guarded.new_data,
+            self.principal,
+            dataset_id,
+            src,
+            mode=mode,
+            replay=replay,
+            base_version=base,
+            content_type=self.request.headers.get("Content-Type"),
+            filename=self.get_argument("filename", None),
+            cancel=self._cancel,
+            bad_values=bad_values_choice(self.get_argument("bad_values", None)),
+            heavy=True,
+        )
+        self.host.uploaded(self._received)
+        self.host.notify(self, "changed", dataset)
+        self.write_json(dataset, status=201)
+
+
+class CompareHandler(LiveGraphsHandler):
+    """``GET datasets/{id}/compare?to=&from=``: rows added and removed, columns added, removed, retyped.
+
+    ``to`` defaults to the current version, ``from`` to the version ``to`` was made from.
+    """
+
+    @web.authenticated
+    @authorized
+    async def get(self, dataset_id: str) -> None:
+        to, since = self.compare_args()
+        self.write_json(await self.run_query(self.guarded.compare, self.principal, dataset_id, to, since))
 
 
 class ResolveHandler(LiveGraphsHandler):
@@ -225,6 +290,9 @@ class FormulaHandler(LiveGraphsHandler):
 class ImportHandler(LiveGraphsHandler):
     """``POST datasets/import {"path", "name", "bad_values"?}``: a file of the file browser becomes a dataset.
 
+    With ``{"path", "dataset": id, "mode": "append"|"replace", "replay"?}`` the file is new data
+    for that dataset instead (as ``POST datasets/{id}/data``).
+
     The server copies the file itself, so a big file never passes through the browser. The host
     finds the file (on a hub the service cannot: the user's own server answers this route).
     """
@@ -236,10 +304,33 @@ class ImportHandler(LiveGraphsHandler):
     async def post(self) -> None:
         body = self.json_body()
         bad_values = bad_values_choice(body.get("bad_values"))
+        target = import_target(body)
         source, name = self.host.import_file(self, body)
+        if target is not None:
+            await self.run(self.guarded.require, self.principal, target.dataset, "write")
         staged = self.guarded.store.staging_path()
         self._cancel = threading.Event()
-        await self.run(shutil.copyfile, source, staged, heavy=True)
+        try:
+            await self.run(shutil.copyfile, source, staged, heavy=True)
+        except BaseException:
+            remove_quietly(staged)
+            raise
+        if target is not None:
+            changed = await self.run(
+                self.guarded.new_data,
+                self.principal,
+                target.dataset,
+                staged,
+                mode=target.mode,
+                replay=target.replay,
+                filename=source.name,
+                cancel=self._cancel,
+                bad_values=bad_values,
+                heavy=True,
+            )
+            self.host.notify(self, "changed", changed)
+            self.write_json(changed, status=201)
+            return
         dataset = await self.run(
             self.guarded.create_from_file,
             self.principal,
@@ -267,6 +358,8 @@ ROUTES: list[tuple[str, type]] = [
     (rf"datasets/{DATASET_ID}/versions", VersionsHandler),
     (rf"datasets/{DATASET_ID}/versions/(?P<number>[0-9]{{1,9}})", VersionHandler),
     (rf"datasets/{DATASET_ID}/revert", RevertHandler),
+    (rf"datasets/{DATASET_ID}/data", DataHandler),
+    (rf"datasets/{DATASET_ID}/compare", CompareHandler),
     (rf"datasets/{DATASET_ID}/transforms", TransformsHandler),
     (rf"datasets/{DATASET_ID}/recipe", RecipeHandler),
     (rf"datasets/{DATASET_ID}/export", ExportHandler),

@@ -28,7 +28,7 @@ from tornado.web import HTTPError
 
 from .base import AUTH_RESOURCE, LiveGraphsHandler
 from .datasets import bad_values_choice
-from .local import import_request
+from .local import import_request, import_target
 
 if TYPE_CHECKING:
     from ..app import LiveGraphsApp
@@ -165,6 +165,8 @@ class ForwardHandler(LiveGraphsHandler):
     async def _import(self) -> None:
         """``POST datasets/import {"path", "name", "bad_values"?}``: a file of this server to the upload.
 
+        With ``{"dataset", "mode"}`` it goes to ``POST datasets/{id}/data`` instead (append, replace).
+
         The file is checked as on a laptop (inside the contents root, not hidden, the caller may
         read files), then sent a chunk at a time, each only once the last has left, to
         ``POST datasets?name=&filename=`` with this server's token: the service makes the dataset.
@@ -177,19 +179,23 @@ class ForwardHandler(LiveGraphsHandler):
         if not isinstance(body, dict):
             raise HTTPError(400, "The request body must be a JSON object", reason="Bad JSON")
         bad_values = bad_values_choice(body.get("bad_values"))
+        target = import_target(body)
         source, name = import_request(self, body)
         size = source.stat().st_size
         if size > self.lg.max_upload_bytes:
             # the service would refuse it too, but only after the whole file was offered
             limit = self.lg.max_upload_bytes
             raise HTTPError(413, f"The file is {size} bytes; the limit is {limit}", reason="Too Large")
+        query: dict[str, str] = {"filename": source.name} | ({"bad_values": bad_values} if bad_values else {})
+        if target is None:
+            path, query["name"] = "datasets", str(name)
+        else:
+            path = f"datasets/{target.dataset}/data"
+            query |= {"mode": target.mode, "replay": "true" if target.replay else "false"}
         self._fetch = asyncio.ensure_future(
             self._upstream(
-                "datasets",
-                query=urlencode(
-                    {"name": name, "filename": source.name}
-                    | ({"bad_values": bad_values} if bad_values else {})
-                ),
+                path,
+                query=urlencode(query),
                 headers={"Content-Length": str(size)},
                 body=functools.partial(self._file_body, source, size),
             )

@@ -8,6 +8,8 @@ stream (jupyter_events).
 from __future__ import annotations
 
 import os
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,14 +54,43 @@ def local_file(handler: Any, path: str) -> Path:
     return real
 
 
-def import_request(handler: Any, body: dict[str, Any]) -> tuple[Path, str]:
-    """Check a ``datasets/import`` body and the caller's right to read files: (local file, dataset name)."""
+@dataclass(frozen=True)
+class ImportTarget:
+    """An import into an existing dataset: ``{"dataset": id, "mode": "append"|"replace", "replay"?}``."""
+
+    dataset: str
+    mode: str
+    replay: bool
+
+
+def import_target(body: dict[str, Any]) -> ImportTarget | None:
+    """The existing dataset a ``datasets/import`` body sends its file to; None for a new dataset."""
+    mode = body.get("mode")
+    if mode is None or mode == "new":
+        return None
+    if mode not in ("append", "replace"):
+        raise HTTPError(400, "mode is new, append or replace", reason="Bad Request")
+    dataset, replay = body.get("dataset"), body.get("replay", True)
+    if not isinstance(dataset, str) or not re.fullmatch(r"[0-9a-f]{32}", dataset):
+        raise HTTPError(400, 'Name the dataset to send the file to: {"dataset": id}', reason="Bad Request")
+    if not isinstance(replay, bool):
+        raise HTTPError(400, "replay is true or false", reason="Bad Request")
+    return ImportTarget(dataset, mode, replay)
+
+
+def import_request(handler: Any, body: dict[str, Any]) -> tuple[Path, str | None]:
+    """Check a ``datasets/import`` body and the caller's right to read files.
+
+    (local file, new dataset's name); the name is None when the body sends the file to an existing
+    dataset (:func:`import_target`).
+    """
     path, name = body.get("path"), body.get("name")
     if not isinstance(path, str) or not path:
         raise HTTPError(400, 'Send {"path": "folder/file.csv", "name": "..."}', reason="Bad Request")
+    new = import_target(body) is None
     if not handler.authorizer.is_authorized(handler, handler.current_user, "read", "contents"):
         raise HTTPError(403, "You may not read files", reason="Forbidden")
-    return local_file(handler, path), check_name(name if isinstance(name, str) else None)
+    return local_file(handler, path), check_name(name if isinstance(name, str) else None) if new else None
 
 
 def notify(serverapp: Any, action: str, dataset: dict[str, Any] | str) -> None:

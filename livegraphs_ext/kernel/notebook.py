@@ -1,5 +1,5 @@
 """Reach the dataset store from a notebook kernel: ``lg.datasets()``, ``lg.load()``,
-``lg.query_chart()``.
+``lg.upload()``, ``lg.query_chart()``.
 
 On a laptop the kernel opens the store its server uses. Under JupyterHub (the server
 set ``$LIVEGRAPHS_SERVICE_URL``) it asks the livegraphs service instead, with the
@@ -16,7 +16,7 @@ import urllib.parse
 import urllib.request
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import orjson
 
@@ -77,6 +77,8 @@ def _call(
     *,
     json_body: Any = None,
     accept: str | None = None,
+    raw_body: BinaryIO | None = None,
+    raw_length: int | None = None,
 ) -> bytes:
     svc = _service()
     assert svc is not None
@@ -94,7 +96,13 @@ def _call(
         headers["Content-Type"] = "application/json"
     if accept:
         headers["Accept"] = accept
-    request = urllib.request.Request(url, data=data, headers=headers)  # noqa: S310
+    body: bytes | BinaryIO | None = data
+    if raw_body is not None:
+        # streamed from the file, never held in memory whole
+        body = raw_body
+        headers["Content-Type"] = "application/octet-stream"
+        headers["Content-Length"] = str(raw_length)
+    request = urllib.request.Request(url, data=body, headers=headers)  # noqa: S310
     try:
         with urllib.request.urlopen(request, timeout=600) as r:  # noqa: S310 - URL set by the server's config
             return bytes(r.read())
@@ -168,6 +176,93 @@ def load(name: str, version: int | None = None) -> pd.DataFrame:
         data = _call(f"datasets/{ds['id']}/export", {"format": "parquet", "version": version})
         table = pq.read_table(io.BytesIO(data))
     return table.to_pandas(types_mapper=pd.ArrowDtype)
+
+
+UPLOAD_MODES = ("new", "append", "replace")
+
+
+def upload(
+    data: pd.DataFrame | str | os.PathLike[str],
+    name: str,
+    mode: str = "new",
+    *,
+    replay: bool = True,
+    bad_values: str | None = None,
+) -> dict[str, Any]:
+    """Store a DataFrame or a file (CSV, TSV, JSON, JSON Lines, maybe gzip) as a dataset.
+
+    ``mode="new"`` makes the dataset ``name`` (an error if you have one of that name);
+    ``"append"`` adds the rows to the dataset ``name`` (by id, ``owner/name`` or name) and
+    ``"replace"`` replaces its data, each as a new version: charts that follow the dataset
+    show the new data, charts pinned to a version keep theirs. ``replay`` applies the
+    dataset's cleaning recipe to the new data again. A DataFrame is sent as CSV, so its
+    columns are typed as an uploaded file's (``docs/uploads.md``); ``bad_values`` as there.
+
+    Returns the dataset; after an append or a replace, its ``changes`` (columns added,
+    removed, retyped; rows before and after). Under JupyterHub the service does the work,
+    as you; only the dataset's owner and its editors may append or replace.
+    """
+    if mode not in UPLOAD_MODES:
+        raise ValueError(f"mode is one of {', '.join(UPLOAD_MODES)}, not {mode!r}")
+    if isinstance(data, str | os.PathLike):
+        given = Path(data)
+        path: Path | None = given
+        filename = given.name
+    else:
+        path, filename = None, f"{name.split('/')[-1]}.csv"
+    if _service() is None:
+        return _upload_here(data, path, name, mode, filename, replay=replay, bad_values=bad_values)
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        if path is None:
+            path = Path(tmp) / "data.csv"
+            data.to_csv(path, index=False)  # type: ignore[union-attr]
+        params: dict[str, Any] = {"filename": filename, "bad_values": bad_values}
+        if mode == "new":
+            target = "datasets"
+            params["name"] = name
+        else:
+            target = f"datasets/{_find(name)['id']}/data"
+            params.update(mode=mode, replay="true" if replay else "false")
+        with open(path, "rb") as f:
+            answer = _call(target, params, raw_body=f, raw_length=path.stat().st_size)
+    return dict(orjson.loads(answer))
+
+
+def _upload_here(
+    data: Any,
+    path: Path | None,
+    name: str,
+    mode: str,
+    filename: str,
+    *,
+    replay: bool,
+    bad_values: str | None,
+) -> dict[str, Any]:
+    """:func:`upload` into the store this kernel's server uses, as this server's user."""
+    import shutil
+
+    from ..store import GuardedStore, Principal
+
+    st = store()
+    guarded = GuardedStore(st)
+    me = Principal(_me())
+    dataset_id = _find(name)["id"] if mode != "new" else None
+    src = st.staging_path()
+    try:
+        if path is None:
+            data.to_csv(src, index=False)
+        else:
+            shutil.copyfile(path, src)
+    except BaseException:
+        src.unlink(missing_ok=True)
+        raise
+    if dataset_id is None:
+        return guarded.create_from_file(me, src, name=name, filename=filename, bad_values=bad_values)
+    return guarded.new_data(
+        me, dataset_id, src, mode=mode, replay=replay, filename=filename, bad_values=bad_values
+    )
 
 
 def query_chart(spec: dict[str, Any], max_marks: int | None = None) -> ChartResult:

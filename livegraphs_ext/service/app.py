@@ -252,7 +252,7 @@ class LiveGraphsService(StoreSettings, Application):
     def uploaded(self, size: int) -> None:
         self.metrics.upload(size)
 
-    def import_file(self, handler: RequestHandler, body: dict[str, Any]) -> tuple[Path, str]:
+    def import_file(self, handler: RequestHandler, body: dict[str, Any]) -> tuple[Path, str | None]:
         raise HTTPError(
             400,
             "datasets/import copies a file of your Jupyter server: call it on your server "

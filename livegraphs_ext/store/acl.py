@@ -2,7 +2,7 @@
 
 A dataset belongs to the user who uploaded it. Its owner may share it with a user
 or a group as a **viewer** (read, page, export, see versions and recipes) or an
-**editor** (also rename, apply cleaning steps, revert). Only the owner and admins
+**editor** (also rename, apply cleaning steps, revert, append or replace its data). Only the owner and admins
 may delete it or change its shares. Admins may do everything to every dataset.
 
 Callers are :class:`Principal` values, built by the host from whatever identity
@@ -29,6 +29,7 @@ from .catalog import Base, DatasetRow, utcnow
 from .charts import ChartEngine, ChartResult, check_shape
 from .errors import BadInput, Forbidden, NotFound
 from .events import CLIENT_ACTIONS, EventLog
+from .files import remove_quietly
 from .names import qualified, resolve, split_ref
 from .store import DatasetStore, ExportFile
 
@@ -359,6 +360,31 @@ class GuardedStore:
             dataset_id, to_version, user=p.name,
             in_tx=self._guard(p, "write", "revert", {"version": to_version}),
         )  # fmt: skip
+
+    def new_data(
+        self, p: Principal, dataset_id: str, src: Path, *, mode: str, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Append the file at ``src`` to the dataset or replace its data (owners and editors).
+
+        See :meth:`DatasetStore.new_data`; logged as a ``change`` whose detail names the mode.
+        """
+        try:
+            self._require(p, dataset_id, "write")
+        except BaseException:
+            remove_quietly(src)
+            raise
+        detail = {"op": mode, "filename": kwargs.get("filename")}
+        out = self.store.new_data(
+            dataset_id, src, mode=mode, user=p.name, in_tx=self._guard(p, "write", "change", detail), **kwargs
+        )
+        out["access"] = self.access(p, dataset_id)
+        return out
+
+    def compare(
+        self, p: Principal, dataset_id: str, to: int | None = None, since: int | None = None
+    ) -> dict[str, Any]:
+        self._require(p, dataset_id, "read")
+        return self.store.compare(dataset_id, to, since)
 
     def delete(self, p: Principal, dataset_id: str) -> None:
         self._require(p, dataset_id, "manage")

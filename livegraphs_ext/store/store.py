@@ -12,22 +12,22 @@ Layout under ``root``::
 
 :class:`DatasetStore` is built by job: :mod:`.core` (settings, folders, locks,
 connections), :mod:`.versions` (reading the catalog), :mod:`.changes` (uploads,
-steps, reverts), :mod:`.queries` (pages, profiles, exports), and its chart
-engine (:mod:`.charts`).
+steps, reverts), :mod:`.refresh` (appends, replaces, comparisons), :mod:`.queries`
+(pages, profiles, exports), and its chart engine (:mod:`.charts`).
 """
 
 from __future__ import annotations
 
 import threading
 
-from .changes import DatasetChanges
 from .charts import ChartEngine
 from .core import InTransaction, StoreConfig, check_name, default_root
 from .errors import StoreError
 from .queries import MAX_PAGE, DatasetQueries, ExportFile
+from .refresh import DatasetRefresh
 
 
-class DatasetStore(DatasetChanges, DatasetQueries):
+class DatasetStore(DatasetRefresh, DatasetQueries):
     """Datasets, their versions, and everything done to them."""
 
     def __init__(self, config: StoreConfig, *, sweep: bool = True):

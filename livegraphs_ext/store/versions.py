@@ -13,6 +13,9 @@ from .errors import NotFound
 from .names import resolve
 from .schema import ColumnInfo
 
+#: the kinds of version whose data is not made from their parent by a step
+BASE_KINDS = ("upload", "append", "replace")
+
 
 def _iso(t: dt.datetime) -> str:
     if t.tzinfo is None:
@@ -118,25 +121,30 @@ class DatasetVersions(StoreCore):
             v = self._version(self._get(s, dataset_id), number)
             return self._abs(v.file), [ColumnInfo.from_json(c) for c in v.columns], v.rows
 
+    def _base_and_recipe(self, ds: DatasetRow, number: int | None) -> tuple[VersionRow, list[dict[str, Any]]]:
+        """The raw version (upload, append or replace) ``number`` is made from, and the steps since."""
+        by_number = {v.number: v for v in ds.versions}
+        steps: list[dict[str, Any]] = []
+        v = self._version(ds, number)
+        while True:
+            if v.kind == "revert":
+                v = by_number[int((v.step or {})["version"])]
+                continue
+            if v.kind in BASE_KINDS or v.parent is None:
+                return v, list(reversed(steps))
+            steps.append({"version": v.number, "step": v.step, "description": v.description})
+            v = by_number[v.parent]
+
     def recipe(self, dataset_id: str, number: int | None = None) -> list[dict[str, Any]]:
-        """The steps that make ``number`` from the uploaded data, oldest first."""
+        """The steps that make ``number`` from the uploaded (appended, replaced) data, oldest first."""
         with self.catalog.transaction() as s:
-            ds = self._get(s, dataset_id)
-            by_number = {v.number: v for v in ds.versions}
-            steps: list[dict[str, Any]] = []
-            v: VersionRow | None = self._version(ds, number)
-            while v is not None:
-                if v.kind == "revert":
-                    v = by_number.get(int((v.step or {})["version"]))
-                    continue
-                if v.kind == "upload":
-                    break
-                steps.append({"version": v.number, "step": v.step, "description": v.description})
-                v = by_number.get(v.parent) if v.parent is not None else None
-            return list(reversed(steps))
+            return self._base_and_recipe(self._get(s, dataset_id), number)[1]
 
     def recipe_code(self, dataset_id: str, number: int | None = None, ref: str | None = None) -> str:
-        """The pandas code of a version's recipe, loading the dataset as ``ref`` (default: its name)."""
-        ds = self.get(dataset_id)
-        steps = [s["step"] for s in self.recipe(dataset_id, number)]
-        return transforms.recipe_to_pandas(steps, f"lg.load({ref or ds['name']!r}, version=1)")
+        """The pandas code of a version's recipe, loading its raw version as ``ref`` (default: its name)."""
+        with self.catalog.transaction() as s:
+            ds = self._get(s, dataset_id)
+            base, steps = self._base_and_recipe(ds, number)
+            name, base_number = ds.name, base.number
+        load = f"lg.load({ref or name!r}, version={base_number})"
+        return transforms.recipe_to_pandas([st["step"] for st in steps], load)

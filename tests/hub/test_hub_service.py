@@ -178,6 +178,8 @@ DATASET_CALLS = [
     ("GET", "datasets/{id}/versions/1", None),
     ("POST", "datasets/{id}/revert", {"version": 1}),
     ("POST", "datasets/{id}/transforms", {"step": {"op": "dedupe"}}),
+    ("POST", "datasets/{id}/data?mode=append", CSV),
+    ("GET", "datasets/{id}/compare", None),
     ("GET", "datasets/{id}/recipe", None),
     ("GET", "datasets/{id}/recipe?format=python", None),
     ("GET", "datasets/{id}/export?format=csv", None),
@@ -307,6 +309,9 @@ ROUTE_CASES = [
     ("GET", "datasets/{id}/versions/1", None, READ, 200),
     ("POST", "datasets/{id}/revert", {"version": 1}, WRITE, 201),
     ("POST", "datasets/{id}/transforms", {"step": {"op": "dedupe"}}, WRITE, 201),
+    ("POST", "datasets/{id}/data?mode=append", CSV, WRITE, 201),
+    ("POST", "datasets/{id}/data?mode=replace&replay=false", CSV, WRITE, 201),
+    ("GET", "datasets/{id}/compare", None, READ, 200),
     ("GET", "datasets/{id}/recipe?format=python", None, READ, 200),
     ("GET", "datasets/{id}/export?format=csv", None, READ, 200),
     ("GET", "datasets/{id}/shares", None, READ, 200),
@@ -677,6 +682,18 @@ def test_import_passes_bad_values_on_to_the_service(hub: Hub, tokens: dict[str, 
     assert r.json()["report"]["problems"] == [
         {"row": 21, "column": "day", "value": "2024-02-30", "expected": "date"}
     ]
+    # the same file appended to that dataset, through bo's server to POST datasets/{id}/data
+    ds_id = r.json()["id"]
+    r = call(
+        server_api,
+        tokens["bo"],
+        "POST",
+        "datasets/import",
+        {"path": "dates.csv", "dataset": ds_id, "mode": "append", "bad_values": "null"},
+    )
+    assert r.status_code == 201, r.text
+    assert (r.json()["version"], r.json()["rows"], r.json()["changes"]["rows_received"]) == (2, 42, 21)
+    assert r.json()["columns"][0]["nulls"] == 2
     r = call(
         server_api,
         tokens["bo"],
@@ -801,3 +818,52 @@ def test_api_answers_carry_nosniff_and_a_policy_that_allows_nothing(hub: Hub, to
     ):
         assert r.headers["X-Content-Type-Options"] == "nosniff", r.url
         assert r.headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'", r.url
+
+
+def test_lg_upload_in_a_kernel_goes_through_the_service_and_only_editors_append(
+    hub: Hub, tokens: dict[str, str]
+):
+    hub.spawn("ada")
+    hub.spawn("cy")
+    code = """
+import pandas as pd
+import livegraphs_ext as lg
+ds = lg.upload(pd.DataFrame({"city": ["Oslo", "Lima"], "temp": [1.5, 2.5]}), "kernel upload")
+open("more.csv", "w").write("city,temp,wind\\nRome,3,4\\n")
+out = lg.upload("more.csv", "kernel upload", mode="append")
+print(ds["version"], out["version"], out["rows"], [c["name"] for c in out["changes"]["added"]])
+print(lg.load("kernel upload")["city"].tolist())
+"""
+    out = hub.run_in_kernel("ada", tokens["ada"], code)
+    assert out == {"stdout": "1 2 3 ['wind']\n['Oslo', 'Lima', 'Rome']\n", "error": None}
+    api = hub.service_url + "api/"
+    ds = call(api, tokens["ada"], "GET", "datasets/resolve", params={"name": "kernel upload"}).json()
+    r = call(
+        api,
+        tokens["ada"],
+        "POST",
+        f"datasets/{ds['id']}/shares",
+        {"kind": "user", "name": "cy", "role": "viewer"},
+    )
+    assert r.status_code == 201
+    denied = """
+import pandas as pd
+import livegraphs_ext as lg
+from livegraphs_ext.kernel.notebook import ServiceError
+try:
+    lg.upload(pd.DataFrame({"city": ["Bern"]}), "ada/kernel upload", mode="replace")
+except ServiceError as e:
+    print(e.status)
+"""
+    assert hub.run_in_kernel("cy", tokens["cy"], denied) == {"stdout": "403\n", "error": None}
+    now = call(api, tokens["ada"], "GET", f"datasets/{ds['id']}").json()
+    assert (now["version"], now["rows"]) == (2, 3)
+    log = call(api, tokens["ivy"], "GET", "events", params={"dataset_id": ds["id"]}).json()["events"]
+    # newest first (lg.load's export aside); cy's refused replace left no trace
+    changes = [(e["user"], e["action"], e["detail"].get("op")) for e in log if e["action"] != "export"]
+    assert changes == [
+        ("ada", "share", None),
+        ("ada", "change", "append"),
+        ("ada", "upload", None),
+    ]
+    call(api, tokens["ada"], "DELETE", f"datasets/{ds['id']}")

@@ -1,0 +1,141 @@
+"""``POST datasets/{id}/data`` (append, replace) and ``GET datasets/{id}/compare`` over REST."""
+
+from __future__ import annotations
+
+import pytest
+
+from ..conftest import body
+
+CSV = "city,temp\nOslo,-3.5\nLima,24.0\nOslo,-3.5\n"
+
+
+@pytest.fixture
+def jp_server_config(jp_server_config):
+    config = dict(jp_server_config)
+    config["LiveGraphsApp"] = {**config["LiveGraphsApp"], "max_upload_bytes": 4000}
+    return config
+
+
+def staging_empty(lg_data_dir) -> bool:
+    return list((lg_data_dir / "staging").iterdir()) == []
+
+
+async def test_append_then_replace_with_the_recipe_replayed(lg_api, lg_upload, lg_data_dir):
+    ds = await lg_upload("weather", CSV)
+    r = await lg_api("POST", "datasets", ds["id"], "transforms", body={"step": {"op": "dedupe"}})
+    assert r.code == 201, r.body
+    r = await lg_api(
+        "POST",
+        "datasets",
+        ds["id"],
+        "data",
+        body="temp,city,wind\n1.5,Rome,4\n-3.5,Oslo,\n",
+        params={"mode": "append", "filename": "march.csv", "base_version": "2"},
+        headers={"Content-Type": "text/csv"},
+    )
+    assert r.code == 201, r.body
+    out = body(r)
+    # raw rows 3 + 2 = 5 (version 3), dedupe again: 3 (version 4)
+    assert out["version"] == 4 and out["rows"] == 3 and out["access"] == "owner"
+    assert out["changes"]["added"] == [{"name": "wind", "type": "integer"}]
+    assert [s["step"]["op"] for s in out["changes"]["replayed"]] == ["dedupe"]
+    rows = body(await lg_api("GET", "datasets", ds["id"], "rows"))["rows"]
+    assert rows == [["Oslo", -3.5, None], ["Lima", 24.0, None], ["Rome", 1.5, 4]]
+    cmp = body(await lg_api("GET", "datasets", ds["id"], "compare", params={"from": "2"}))
+    assert cmp["rows"] == {"from": 2, "to": 3, "added": 1, "removed": 0}
+    assert cmp["columns"]["added"] == [{"name": "wind", "type": "integer"}]
+
+    r = await lg_api(
+        "POST", "datasets", ds["id"], "data", body="city\nBern\nBern\n",
+        params={"mode": "replace", "replay": "false"},
+    )  # fmt: skip
+    assert r.code == 201, r.body
+    out = body(r)
+    assert out["version"] == 5 and out["rows"] == 2
+    assert [c["name"] for c in out["changes"]["removed"]] == ["temp", "wind"]
+    assert "lgchart" in out["changes"]["note"]
+    versions = body(await lg_api("GET", "datasets", ds["id"], "versions"))["versions"]
+    assert [v["kind"] for v in versions] == ["upload", "transform", "append", "transform", "replace"]
+    assert staging_empty(lg_data_dir)
+
+
+@pytest.mark.parametrize(
+    ("params", "data", "status", "reason"),
+    [
+        ({}, CSV, 400, "Bad argument"),
+        ({"mode": "merge"}, CSV, 400, "Bad argument"),
+        ({"mode": "append", "replay": "maybe"}, CSV, 400, "Bad argument"),
+        ({"mode": "append", "bad_values": "drop"}, CSV, 400, "Bad Request"),
+        ({"mode": "append"}, "city,temp\nRome,warm\n", 400, "Type conflict"),
+        ({"mode": "append", "base_version": "7"}, CSV, 409, "Stale version"),
+        ({"mode": "append"}, "a,b\n" + "1,2\n" * 2000, 413, ""),
+    ],
+    ids=["no-mode", "bad-mode", "bad-replay", "bad-bad-values", "type-conflict", "stale", "too-large"],
+)
+async def test_bad_new_data_is_a_clear_4xx_and_keeps_nothing(
+    lg_api, lg_upload, lg_data_dir, params, data, status, reason
+):
+    ds = await lg_upload("weather", CSV)
+    r = await lg_api("POST", "datasets", ds["id"], "data", body=data, params=params)
+    assert r.code == status, r.body
+    payload = body(r)
+    assert set(payload) == {"message", "reason", "errors"} and payload["message"]
+    if reason:
+        assert payload["reason"] == reason
+    assert body(await lg_api("GET", "datasets", ds["id"]))["version"] == 1
+    assert len(list((lg_data_dir / "datasets" / ds["id"]).iterdir())) == 1
+    assert staging_empty(lg_data_dir)
+
+
+async def test_a_failing_recipe_step_is_named(lg_api, lg_upload, lg_data_dir):
+    ds = await lg_upload("weather", CSV)
+    step = {"op": "derive", "name": "f", "formula": "temp * 2"}
+    assert (await lg_api("POST", "datasets", ds["id"], "transforms", body={"step": step})).code == 201
+    r = await lg_api("POST", "datasets", ds["id"], "data", body="city\nBern\n", params={"mode": "replace"})
+    assert r.code == 400
+    payload = body(r)
+    assert payload["reason"] == "Recipe failed" and "step 1 of the recipe" in payload["message"]
+    assert body(await lg_api("GET", "datasets", ds["id"]))["version"] == 2
+    assert staging_empty(lg_data_dir)
+
+
+async def test_unknown_dataset_and_bad_compare(lg_api, lg_upload):
+    r = await lg_api("POST", "datasets", "0" * 32, "data", body=CSV, params={"mode": "append"})
+    assert r.code == 404 and body(r)["reason"] == "No such dataset"
+    ds = await lg_upload("weather", CSV)
+    r = await lg_api("GET", "datasets", ds["id"], "compare", params={"from": "9"})
+    assert r.code == 404 and body(r)["reason"] == "No such version"
+    r = await lg_api("GET", "datasets", ds["id"], "compare", params={"to": "x"})
+    assert r.code == 400
+    # a version compared with itself: nothing changed
+    cmp = body(await lg_api("GET", "datasets", ds["id"], "compare"))
+    assert cmp["rows"] == {"from": 3, "to": 3, "added": 0, "removed": 0}
+
+
+async def test_import_sends_a_server_file_to_an_existing_dataset(lg_api, lg_upload, jp_root_dir, lg_data_dir):
+    ds = await lg_upload("weather", CSV)
+    (jp_root_dir / "april.csv").write_text("city,temp\nRome,12\n")
+    r = await lg_api(
+        "POST", "datasets", "import", body={"path": "april.csv", "dataset": ds["id"], "mode": "append"}
+    )
+    assert r.code == 201, r.body
+    out = body(r)
+    assert (out["version"], out["rows"], out["changes"]["rows_received"]) == (2, 4, 1)
+    assert body(await lg_api("GET", "datasets", ds["id"], "versions"))["versions"][1]["step"]["filename"] == (
+        "april.csv"
+    )
+    assert (jp_root_dir / "april.csv").exists()
+    for bad in (
+        {"path": "april.csv", "dataset": ds["id"], "mode": "merge"},
+        {"path": "april.csv", "dataset": "nope", "mode": "append"},
+        {"path": "april.csv", "dataset": ds["id"], "mode": "replace", "replay": "yes"},
+    ):
+        r = await lg_api("POST", "datasets", "import", body=bad)
+        assert r.code == 400, (bad, r.body)
+        assert set(body(r)) == {"message", "reason", "errors"}
+    r = await lg_api(
+        "POST", "datasets", "import", body={"path": "april.csv", "dataset": "0" * 32, "mode": "replace"}
+    )
+    assert r.code == 404
+    assert body(await lg_api("GET", "datasets", ds["id"]))["version"] == 2
+    assert staging_empty(lg_data_dir)
