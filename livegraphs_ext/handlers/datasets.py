@@ -26,28 +26,39 @@ def bad_values_choice(value: object) -> str | None:
     raise HTTPError(400, f"bad_values must be one of {', '.join(BAD_VALUES)}", reason="Bad Request")
 
 
+class DatasetUpload(UploadBody, LiveGraphsHandler):
+    """A route whose body is a data file, streamed to disk under the upload limit."""
+
+    def upload_limit(self) -> int:
+        return self.host.max_upload_bytes
+
+    async def may_upload(self, refused: str) -> bool:
+        """Authorize a POST before a single body byte is read; False for other methods.
+
+        In post() the check would come after the whole stream. ``refused`` is the 403's message.
+        """
+        await super().prepare()
+        if self.request.method != "POST" or self._finished:
+            return False
+        if not self.current_user:
+            raise HTTPError(403, "Send a token or log in", reason="Forbidden")
+        if not self.authorizer.is_authorized(self, self.current_user, "write", AUTH_RESOURCE):
+            raise HTTPError(403, refused, reason="Forbidden")
+        bad_values_choice(self.get_argument("bad_values", None))
+        return True
+
+
 @web.stream_request_body
-class DatasetsHandler(UploadBody, LiveGraphsHandler):
+class DatasetsHandler(DatasetUpload):
     """``GET datasets[?owner=&name=]`` lists what the caller may read; ``POST datasets?name=`` uploads.
 
     ``bad_values`` (``text`` or ``null``) says what becomes of values that break their column's type.
     An upload's body is streamed straight to disk.
     """
 
-    def upload_limit(self) -> int:
-        return self.host.max_upload_bytes
-
     async def prepare(self) -> None:  # type: ignore[override]
-        await super().prepare()
-        if self.request.method != "POST" or self._finished:
-            return
-        # Authorize before a single body byte is read: in post() it would come after the whole stream.
-        if not self.current_user:
-            raise HTTPError(403, "Send a token or log in", reason="Forbidden")
-        if not self.authorizer.is_authorized(self, self.current_user, "write", AUTH_RESOURCE):
-            raise HTTPError(403, "You may not upload datasets", reason="Forbidden")
-        bad_values_choice(self.get_argument("bad_values", None))
-        self.start_upload(self.guarded.store.staging_path)
+        if await self.may_upload("You may not upload datasets"):
+            self.start_upload(self.guarded.store.staging_path)
 
     @web.authenticated
     @authorized
@@ -82,7 +93,7 @@ class DatasetsHandler(UploadBody, LiveGraphsHandler):
 
 
 @web.stream_request_body
-class DataHandler(UploadBody, LiveGraphsHandler):
+class DataHandler(DatasetUpload):
     """``POST datasets/{id}/data?mode=append|replace``: new data for a dataset, as new versions.
 
     The raw file is the body, streamed to disk as an upload's. ``replay`` (default true)
@@ -91,19 +102,10 @@ class DataHandler(UploadBody, LiveGraphsHandler):
     editors only: a viewer gets 403 before a body byte is read.
     """
 
-    def upload_limit(self) -> int:
-        return self.host.max_upload_bytes
-
     async def prepare(self) -> None:  # type: ignore[override]
-        await super().prepare()
-        if self.request.method != "POST" or self._finished:
+        if not await self.may_upload("You may not change datasets"):
             return
-        if not self.current_user:
-            raise HTTPError(403, "Send a token or log in", reason="Forbidden")
-        if not self.authorizer.is_authorized(self, self.current_user, "write", AUTH_RESOURCE):
-            raise HTTPError(403, "You may not change datasets", reason="Forbidden")
         self.new_data_args()
-        bad_values_choice(self.get_argument("bad_values", None))
         await self.run(self.guarded.require, self.principal, self.path_kwargs["dataset_id"], "write")
         self.start_upload(self.guarded.store.staging_path, named=False)
 

@@ -144,13 +144,8 @@ class DatasetChanges(DatasetVersions):
         """
         with self._dataset_lock(dataset_id):
             with self.catalog.transaction() as s:
-                ds = self._get(s, dataset_id)
+                ds = self._get_at(s, dataset_id, base_version, "edited")
                 current = ds.current_version
-                if base_version is not None and base_version != current:
-                    raise Conflict(
-                        f"Dataset changed: you edited version {base_version} but it is now at {current}",
-                        "Stale version",
-                    )
                 parent = self._version(ds, current)
                 parent_file = self._abs(parent.file)
                 columns = [ColumnInfo.from_json(c) for c in parent.columns]

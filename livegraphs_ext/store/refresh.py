@@ -149,13 +149,8 @@ class DatasetRefresh(DatasetChanges):
         in_tx: InTransaction | None,
     ) -> dict[str, Any]:
         with self.catalog.transaction() as s:
-            ds = self._get(s, dataset_id)
+            ds = self._get_at(s, dataset_id, base_version, "sent data for")
             current = ds.current_version
-            if base_version is not None and base_version != current:
-                raise Conflict(
-                    f"Dataset changed: you sent data for version {base_version} but it is now at {current}",
-                    "Stale version",
-                )
             cur = self._version(ds, current)
             before = [ColumnInfo.from_json(c) for c in cur.columns]
             rows_before = cur.rows

@@ -9,7 +9,7 @@ from typing import Any
 from . import transforms
 from .catalog import DatasetRow, VersionRow
 from .core import StoreCore
-from .errors import NotFound
+from .errors import Conflict, NotFound
 from .names import resolve
 from .schema import ColumnInfo
 
@@ -71,6 +71,20 @@ class DatasetVersions(StoreCore):
         ds = self.catalog.dataset(s, dataset_id)
         if ds is None:
             raise NotFound(f"No dataset with id {dataset_id!r}", "No such dataset")
+        return ds
+
+    def _get_at(self, s: Any, dataset_id: str, base_version: int | None, sent: str) -> DatasetRow:
+        """The dataset; a 409 when it moved on from ``base_version``.
+
+        ``base_version`` is the version the caller ``sent`` something for ("edited", "sent data for").
+        """
+        ds = self._get(s, dataset_id)
+        current = ds.current_version
+        if base_version is not None and base_version != current:
+            raise Conflict(
+                f"Dataset changed: you {sent} version {base_version} but it is now at {current}",
+                "Stale version",
+            )
         return ds
 
     def list_datasets(self, owner: str | None = None) -> list[dict[str, Any]]:
