@@ -422,3 +422,22 @@ class Browser:
             assert token, "the service set no _xsrf cookie"
             headers["X-XSRFToken"] = token
         return self.s.request(method, url, headers=headers, **kwargs)
+
+
+def logged_in_admin(hub: LiveHub) -> Browser:
+    """The hub's first admin, logged in."""
+    admin = Browser(hub)
+    admin.login("admin", hub.first_admin_password() or "")
+    assert admin.logged_in_as() == "admin"
+    return admin
+
+
+def approved_member(hub: LiveHub, admin: Browser, name: str, password: str) -> Browser:
+    """A regular user who signed up, was approved by ``admin`` on the admin page, and logged in."""
+    user = Browser(hub)
+    user.signup(name, password)
+    r = admin.service("PUT", f"admin/api/signups/{name}")
+    assert r.status_code == 200, r.text
+    user.login(name, password)
+    assert user.logged_in_as() == name
+    return user

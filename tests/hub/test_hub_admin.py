@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 
-from .hubs import Browser, LiveHub
+from .hubs import Browser, LiveHub, approved_member, logged_in_admin
 
 pytestmark = pytest.mark.slow
 
@@ -31,21 +31,11 @@ def lg_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
 
 @pytest.fixture(scope="module")
 def lg_admin(lg_hub: LiveHub) -> Browser:
-    admin = Browser(lg_hub)
-    admin.login("admin", lg_hub.first_admin_password() or "")
-    assert admin.logged_in_as() == "admin"
-    return admin
+    return logged_in_admin(lg_hub)
 
 
 def member(hub: LiveHub, admin: Browser, name: str) -> Browser:
-    """A signed-up, approved and logged-in regular user."""
-    user = Browser(hub)
-    user.signup(name, PASSWORD)
-    r = admin.service("PUT", f"admin/api/signups/{name}")
-    assert r.status_code == 200, r.text
-    user.login(name, PASSWORD)
-    assert user.logged_in_as() == name
-    return user
+    return approved_member(hub, admin, name, PASSWORD)
 
 
 def upload(b: Browser, name: str, csv: str) -> dict[str, Any]:

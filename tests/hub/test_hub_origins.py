@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from .hubs import Browser, LiveHub
+from .hubs import Browser, LiveHub, approved_member, logged_in_admin
 
 pytestmark = pytest.mark.slow
 
@@ -37,19 +37,11 @@ def lg_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
 
 @pytest.fixture(scope="module")
 def lg_admin(lg_hub: LiveHub) -> Browser:
-    admin = Browser(lg_hub)
-    admin.login("admin", lg_hub.first_admin_password() or "")
-    assert admin.logged_in_as() == "admin"
-    return admin
+    return logged_in_admin(lg_hub)
 
 
 def member(hub: LiveHub, admin: Browser, name: str) -> Browser:
-    """A signed-up, approved, logged-in user."""
-    user = Browser(hub)
-    user.signup(name, PASSWORD)
-    assert admin.service("PUT", f"admin/api/signups/{name}").status_code == 200
-    assert user.login(name, PASSWORD).status_code == 302
-    return user
+    return approved_member(hub, admin, name, PASSWORD)
 
 
 @pytest.fixture(scope="module")
