@@ -11,9 +11,8 @@ import duckdb
 
 from ..errors import BadInput, StoreError
 from ..schema import ColumnInfo, IngestResult, Report, column_type_of
-from ..sql import quote_literal
 from .csv_ingest import ingest_csv
-from .engine import connect, map_duckdb_error, restrict_files, watched
+from .engine import connect, map_duckdb_error, null_counts, restrict_files, watched
 from .json_ingest import ingest_json
 from .limits import Guard, IngestLimits
 from .prescan import prepare
@@ -40,18 +39,6 @@ def _declared_format(content_type: str | None, filename: str | None) -> str | No
     if ct in ("text/csv", *_TSV_TYPES) or name.endswith((".csv", ".tsv", ".tab")):
         return "csv"
     return None
-
-
-def _null_counts(con: duckdb.DuckDBPyConnection, dest: Path, width: int) -> list[int]:
-    """Null counts from the Parquet footer's statistics: no data is read again."""
-    nulls = [0] * width
-    for column_id, count in con.execute(
-        f"SELECT column_id, sum(stats_null_count) FROM parquet_metadata({quote_literal(str(dest))}) "
-        "GROUP BY column_id"
-    ).fetchall():
-        if column_id < width and count is not None:
-            nulls[column_id] = int(count)
-    return nulls
 
 
 def _columns(names: list[str], types: list[str], nulls: list[int]) -> list[ColumnInfo]:
@@ -109,7 +96,7 @@ def _run(
                     report.header = out.dialect.header
                     report.problems, report.problem_count = out.problems, out.problem_count
                     report.notes.extend(out.notes)
-                    nulls = _null_counts(con, dest, len(out.names))
+                    nulls = null_counts(con, dest, len(out.names))
                     columns = _columns(out.names, out.types, nulls)
                     rows = out.rows
                 else:

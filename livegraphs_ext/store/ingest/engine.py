@@ -128,3 +128,15 @@ def map_duckdb_error(exc: duckdb.Error, guard: Guard) -> StoreError:
             "the file needs more memory to read than the store allows (too many or too wide columns?)"
         )
     return BadInput(f"the file could not be read: {first_line(text)}")
+
+
+def null_counts(con: duckdb.DuckDBPyConnection, dest: Path, width: int) -> list[int]:
+    """Null counts from the Parquet footer's statistics: no data is read again."""
+    nulls = [0] * width
+    for column_id, count in con.execute(
+        f"SELECT column_id, sum(stats_null_count) FROM parquet_metadata({quote_literal(str(dest))}) "
+        "GROUP BY column_id"
+    ).fetchall():
+        if column_id < width and count is not None:
+            nulls[column_id] = int(count)
+    return nulls

@@ -26,7 +26,7 @@ import pyarrow.json as pajson
 from ..errors import StoreError
 from ..sql import quote_ident, quote_literal
 from .csv_ingest import ROW_GROUP
-from .engine import set_budget
+from .engine import null_counts, set_budget
 from .limits import Guard, IngestLimits
 
 #: JSON Lines are read in blocks of this size; a longer line is left to the exact path
@@ -96,17 +96,6 @@ def _check(batch: pa.RecordBatch, plans: list[Plan]) -> None:
             none = pc.and_(none, pc.is_null(c))
         if pc.any(none).as_py():
             raise NotPlain("a record is null or holds only nulls")
-
-
-def _null_counts(con: duckdb.DuckDBPyConnection, dest: Path, width: int) -> list[int]:
-    nulls = [0] * width
-    for column_id, count in con.execute(
-        f"SELECT column_id, sum(stats_null_count) FROM parquet_metadata({quote_literal(str(dest))}) "
-        "GROUP BY column_id"
-    ).fetchall():
-        if column_id < width and count is not None:
-            nulls[column_id] = int(count)
-    return nulls
 
 
 def _plain_rows(path: Path, schema: pa.Schema, plans: list[Plan], guard: Guard) -> int | None:
@@ -192,7 +181,7 @@ def ingest_jsonl_arrow(
     if not row or int(row[0]) != rows:
         dest.unlink(missing_ok=True)
         return None
-    return ArrowResult(rows=rows, types=[p[1] for p in plans], nulls=_null_counts(con, dest, len(plans)))
+    return ArrowResult(rows=rows, types=[p[1] for p in plans], nulls=null_counts(con, dest, len(plans)))
 
 
 def sample_lines(path: Path, max_records: int, max_bytes: int) -> list[bytes] | None:
