@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import orjson
+from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler
 from jupyterhub.utils import url_path_join
 from tornado import web
@@ -88,6 +89,7 @@ class LogoutHandler(RequestHandler):
     cookie and sends the browser to the hub's login page.
     """
 
+    @allow_unauthenticated  # the hub revoked the caller's token just before sending them here
     def get(self) -> None:
         hub_auth: HubOAuth = self.settings["hub_auth"]
         token = hub_auth._get_token_cookie(self)
