@@ -14,6 +14,7 @@ import {
   Mark
 } from '../types';
 import { IFilterState } from './editors';
+import { suggestMark } from './showme';
 
 /**
  * A shelf: an encoding channel, the tooltip list or the filters.
@@ -27,6 +28,48 @@ const NEEDS_Y = new Set<Mark>(['bar', 'line', 'area', 'histogram', 'pie']);
 
 function clone<T>(value: T): T {
   return JSON.parse(JSON.stringify(value));
+}
+
+/**
+ * The encoding `mark` draws: what is on the shelves, with the channels the
+ * mark needs filled in (a count of records on y for x alone).
+ */
+export function derivedEncoding(mark: Mark, encoding: IEncoding): IEncoding {
+  const out = clone(encoding);
+  if (NEEDS_Y.has(mark) && !out.y && out.x) {
+    out.y = { aggregate: 'count' };
+  }
+  if (mark === 'box' && out.y?.aggregate && out.y.field) {
+    // Boxes summarise the raw values; the server computes the quartiles.
+    delete out.y.aggregate;
+  }
+  return out;
+}
+
+/**
+ * The spec a stored chart draws, derived as the builder does: the automatic
+ * mark when none was chosen (from the fields' types, `typeOf`), the default
+ * channels; null while the chart has nothing to draw (a placeholder shows).
+ */
+export function chartSpec(
+  draft: IChartDraft,
+  typeOf: (field: string) => string | undefined
+): IChartSpec | null {
+  const encoding = draft.encoding ?? {};
+  const standalone = draft.mark === 'table' || draft.mark === 'kpi';
+  const hasField = Object.values(encoding).some(v =>
+    Array.isArray(v) ? v.length > 0 : !!v && Object.keys(v).length > 0
+  );
+  const mark = draft.mark ?? suggestMark(encoding, typeOf);
+  if (!mark || !draft.dataset || !(hasField || standalone)) {
+    return null;
+  }
+  return {
+    ...draft,
+    dataset: draft.dataset,
+    mark,
+    encoding: derivedEncoding(mark, encoding)
+  } as IChartSpec;
 }
 
 /**
@@ -99,14 +142,7 @@ export class ShelfState {
     if (!(this.hasField || standalone) || !mark) {
       return null;
     }
-    const encoding = this._encodingCopy();
-    if (NEEDS_Y.has(mark) && !encoding.y && encoding.x) {
-      encoding.y = { aggregate: 'count' };
-    }
-    if (mark === 'box' && encoding.y?.aggregate && encoding.y.field) {
-      // Boxes summarise the raw values; the server computes the quartiles.
-      delete encoding.y.aggregate;
-    }
+    const encoding = derivedEncoding(mark, this._encodingCopy());
     const spec: IChartSpec = {
       version: 1,
       dataset: this.datasetRef(datasetId),
@@ -129,8 +165,8 @@ export class ShelfState {
   }
 
   /**
-   * What is on the shelves as a spec before it makes a chart (without a
-   * mark unless one was chosen).
+   * What is on the shelves and was chosen, as a spec: no mark unless one was
+   * chosen, no default channel, the options as picked.
    */
   draft(datasetId: string): IChartDraft {
     const draft: IChartDraft = {
@@ -145,6 +181,9 @@ export class ShelfState {
     const filters = this.specFilters();
     if (filters.length) {
       draft.filters = filters;
+    }
+    if (Object.keys(this.options).length) {
+      draft.options = clone(this.options);
     }
     if (this.title) {
       draft.title = this.title;
