@@ -318,8 +318,8 @@ export class DashboardDoc extends YDocument<IDashboardChange> {
   }
 
   /**
-   * Replace the content with a dashboard (e.g. when reverting), keeping the Y
-   * items of charts that did not change.
+   * Replace the content with a dashboard (e.g. when reverting), writing only
+   * what differs, key by key.
    */
   setSource(value: PartialJSONValue | string): void {
     const data = (
@@ -336,7 +336,18 @@ export class DashboardDoc extends YDocument<IDashboardChange> {
         }
       }
       for (const [id, chart] of Object.entries(charts)) {
-        if (!equal(this.getChart(id), chart)) {
+        const yspec = this._spec(id);
+        const ylayout = this._charts.get(id)?.get('layout');
+        if (yspec instanceof Y.Map && ylayout instanceof Y.Map) {
+          // Key by key, as the server reloads a file: the chart's Y items
+          // (and a builder bound to its spec) stay.
+          writeSpecChanges(yspec, plain(yspec), chart.spec);
+          for (const key of ['x', 'y', 'w', 'h'] as const) {
+            if (ylayout.get(key) !== chart.layout[key]) {
+              ylayout.set(key, chart.layout[key]);
+            }
+          }
+        } else {
           this._charts.delete(id);
           const ychart = new Y.Map<any>();
           ychart.set('spec', newSpecMap(chart.spec));

@@ -47,6 +47,28 @@ export function derivedEncoding(mark: Mark, encoding: IEncoding): IEncoding {
 }
 
 /**
+ * The options that apply to `mark`, from those picked.
+ */
+export function optionsFor(mark: Mark, o: IChartOptions): IChartOptions {
+  const out: IChartOptions = {};
+  if ((mark === 'bar' || mark === 'area') && o.stack) {
+    out.stack = o.stack;
+  }
+  if ((mark === 'bar' || mark === 'box') && o.orientation) {
+    out.orientation = o.orientation;
+  }
+  if (mark === 'pie' && o.hole) {
+    out.hole = o.hole;
+  }
+  for (const key of Object.keys(o)) {
+    if (!['stack', 'orientation', 'hole'].includes(key)) {
+      out[key] = o[key];
+    }
+  }
+  return out;
+}
+
+/**
  * The spec a stored chart draws, derived as the builder does: the automatic
  * mark when none was chosen (from the fields' types, `typeOf`), the default
  * channels; null while the chart has nothing to draw (a placeholder shows).
@@ -64,12 +86,16 @@ export function chartSpec(
   if (!mark || !draft.dataset || !(hasField || standalone)) {
     return null;
   }
-  return {
+  const spec = {
     ...draft,
     dataset: draft.dataset,
     mark,
     encoding: derivedEncoding(mark, encoding)
   } as IChartSpec;
+  if (draft.options) {
+    spec.options = optionsFor(mark, draft.options);
+  }
+  return spec;
 }
 
 /**
@@ -220,23 +246,7 @@ export class ShelfState {
    * The options that apply to `mark`, from what the user picked.
    */
   markOptions(mark: Mark): IChartOptions {
-    const out: IChartOptions = {};
-    const o = this.options;
-    if ((mark === 'bar' || mark === 'area') && o.stack) {
-      out.stack = o.stack;
-    }
-    if ((mark === 'bar' || mark === 'box') && o.orientation) {
-      out.orientation = o.orientation;
-    }
-    if (mark === 'pie' && o.hole) {
-      out.hole = o.hole;
-    }
-    for (const key of Object.keys(o)) {
-      if (!['stack', 'orientation', 'hole'].includes(key)) {
-        out[key] = o[key];
-      }
-    }
-    return out;
+    return optionsFor(mark, this.options);
   }
 
   /**
