@@ -62,24 +62,24 @@ export function createShelves(doc: DashboardDoc, id: string): HTMLElement[] {
       'data-key': `enc:${channel}:aggregate`
     });
     agg.append(...INLINE_AGGREGATES.map(a => option(a, a || '—')));
+    // Without a field a shelf means nothing (a count needs none): it goes.
+    const stored = () => doc.getChart(id)?.spec.encoding?.[channel as 'x'];
     input.addEventListener('change', () => {
       const field = input.value.trim();
-      const ref = doc.getChart(id)?.spec.encoding?.[channel as 'x'];
-      if (!field && ref?.aggregate !== 'count') {
-        // Without its field the shelf means nothing (a count needs none).
+      if (!field && stored()?.aggregate !== 'count') {
         doc.setEncoding(id, channel, null);
       } else {
         doc.setShelfKey(id, channel, 'field', field || undefined);
       }
     });
-    agg.addEventListener('change', () =>
-      doc.setShelfKey(
-        id,
-        channel,
-        'aggregate',
-        (agg.value as Aggregate) || undefined
-      )
-    );
+    agg.addEventListener('change', () => {
+      const aggregate = agg.value as Aggregate | '';
+      if (!stored()?.field && aggregate !== 'count') {
+        doc.setEncoding(id, channel, null);
+      } else {
+        doc.setShelfKey(id, channel, 'aggregate', aggregate || undefined);
+      }
+    });
     wrap.append(input, agg);
     field(channel, wrap);
   }
