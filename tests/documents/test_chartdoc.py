@@ -204,3 +204,17 @@ def test_concurrent_edits_of_different_keys_of_one_shelf_both_survive() -> None:
         assert x == {"field": "revenue", "bin": {"maxbins": 10}, "title": "Revenue band"}
     assert a.get() == b.get()
     assert a.get() == dump_chart(a.to_dict())
+
+
+def test_a_shelf_written_whole_by_an_older_client_becomes_a_map_on_reload() -> None:
+    # Given a document whose x shelf an older client wrote as one plain value
+    doc = YChart()
+    doc.set(dump_chart(SPEC))
+    encoding(doc)["x"] = {"field": "country"}
+    assert not isinstance(encoding(doc)["x"], Map)
+    text = doc.get()
+    # When the same content is loaded again
+    doc.set(text)
+    # Then the shelf is a Map of its keys, and the content is unchanged
+    assert isinstance(encoding(doc)["x"], Map)
+    assert doc.get() == text
