@@ -7,8 +7,8 @@
 import { ISignal } from '@lumino/signaling';
 import { Panel } from '@lumino/widgets';
 
-import { chartSpec } from '../charts/builder/state';
-import { IChartDraft } from '../charts/types';
+import { chartSpec, hasFields } from '../charts/builder/state';
+import { IChartDraft, IChartSpec } from '../charts/types';
 import { ChartView } from '../charts/view';
 import { IChartCellView } from './grid';
 
@@ -25,7 +25,7 @@ export class DerivedChartView extends Panel implements IChartCellView {
     super();
     this.addClass('jp-LiveGraphs-DashboardCellView');
     this._view = options.view;
-    this._typesOf = options.typesOf;
+    this._typesOf = options.typesOf ?? null;
     this.addWidget(this._view);
   }
 
@@ -53,8 +53,15 @@ export class DerivedChartView extends Panel implements IChartCellView {
       this._view.spec = draft ? chartSpec(draft, () => undefined) : null;
       return;
     }
+    const typesOf = this._typesOf;
+    if (!typesOf) {
+      // The client (a kernel) picks the automatic mark; a chart with nothing
+      // on its shelves still shows the placeholder.
+      this._view.spec = hasFields(draft) ? (draft as IChartSpec) : null;
+      return;
+    }
     // The automatic mark depends on the fields' types.
-    void this._typesOf(draft.dataset).then(
+    void typesOf(draft.dataset).then(
       typeOf => {
         if (ticket === this._ticket && !this.isDisposed) {
           this._view.spec = chartSpec(draft, typeOf);
@@ -69,7 +76,7 @@ export class DerivedChartView extends Panel implements IChartCellView {
   }
 
   private _view: ChartView;
-  private _typesOf: DerivedChartView.IOptions['typesOf'];
+  private _typesOf: DerivedChartView.IOptions['typesOf'] | null;
   private _draft: IChartDraft | null = null;
   private _ticket = 0;
 }
@@ -84,8 +91,9 @@ export namespace DerivedChartView {
      */
     view: ChartView;
     /**
-     * The field types of a dataset ({id} or {name}).
+     * The field types of a dataset ({id} or {name}); without it, a chart
+     * with an automatic mark is given as it is to a client that picks it.
      */
-    typesOf: (dataset: { id?: string; name?: string }) => Promise<TypeOf>;
+    typesOf?: (dataset: { id?: string; name?: string }) => Promise<TypeOf>;
   }
 }

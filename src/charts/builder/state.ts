@@ -69,6 +69,15 @@ export function optionsFor(mark: Mark, o: IChartOptions): IChartOptions {
 }
 
 /**
+ * Whether any shelf of a stored chart holds something.
+ */
+export function hasFields(draft: IChartDraft): boolean {
+  return Object.values(draft.encoding ?? {}).some(v =>
+    Array.isArray(v) ? v.length > 0 : !!v && Object.keys(v).length > 0
+  );
+}
+
+/**
  * The spec a stored chart draws, derived as the builder does: the automatic
  * mark when none was chosen (from the fields' types, `typeOf`), the default
  * channels; null while the chart has nothing to draw (a placeholder shows).
@@ -79,11 +88,8 @@ export function chartSpec(
 ): IChartSpec | null {
   const encoding = draft.encoding ?? {};
   const standalone = draft.mark === 'table' || draft.mark === 'kpi';
-  const hasField = Object.values(encoding).some(v =>
-    Array.isArray(v) ? v.length > 0 : !!v && Object.keys(v).length > 0
-  );
   const mark = draft.mark ?? suggestMark(encoding, typeOf);
-  if (!mark || !draft.dataset || !(hasField || standalone)) {
+  if (!mark || !draft.dataset || !(hasFields(draft) || standalone)) {
     return null;
   }
   const spec = {
