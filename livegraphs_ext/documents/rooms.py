@@ -89,6 +89,7 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_GONE = 4404
 CLOSE_FULL = 4429
 CLOSE_LOAD_FAILED = 4500
+CLOSE_STORE_FAILED = 1011
 WRITE_LEVELS = frozenset({"owner", "editor", "admin"})
 
 
@@ -319,6 +320,14 @@ class Connection(Channel):
                 )
                 self.close(CLOSE_BAD_MESSAGE, "bad message")
                 raise StopAsyncIteration from None
+            except NotFound:
+                self.close(CLOSE_GONE, "no such document")
+                raise StopAsyncIteration from None
+            except Exception as e:
+                # not stored, so not broadcast: the client resends it when it reconnects
+                log.warning("livegraphs: room %s: could not store an update: %s", room.doc_id, e)
+                self.close(CLOSE_STORE_FAILED, "the update could not be stored")
+                raise StopAsyncIteration from None
 
     async def _admit(self, room: Room, message: bytes) -> bool:
         """Whether the room gets ``message``; a writer's update is stored first."""
@@ -344,7 +353,11 @@ class Connection(Channel):
             await room.store(update, self)
             return True
         if message[0] == YMessageType.AWARENESS:
-            for client, alive in awareness_clients(message[1:]).items():
+            clients = awareness_clients(message[1:])
+            others = set().union(*(c.awareness_ids for c in room.connections if c is not self))
+            if others.intersection(clients):
+                return False  # one connection may not speak for (or remove) another's presence
+            for client, alive in clients.items():
                 if alive:
                     self.awareness_ids.add(client)
                 else:
@@ -621,6 +634,8 @@ class Rooms:
                 ydoc: Doc[Any] = Doc()
                 if state:
                     ydoc.apply_update(state)
+            except NotFound:
+                raise  # deleted since the caller was authorized
             except Exception as e:
                 log.exception("livegraphs: document %s could not be loaded", doc_id)
                 raise RoomLoadError(str(e)) from e
@@ -639,6 +654,9 @@ class Rooms:
         except RoomFull:
             conn.close(CLOSE_FULL, "room full")
             return
+        except NotFound:
+            conn.close(CLOSE_GONE, "no such document")
+            return
         except RoomLoadError:
             conn.close(CLOSE_LOAD_FAILED, "the document could not be loaded")
             return
@@ -647,6 +665,8 @@ class Rooms:
         try:
             await room.yroom.serve(conn)
         finally:
+            if not conn._done:  # the room stopped serving it (an error): close, so the client reconnects
+                conn.close(CLOSE_STORE_FAILED, "the room ended")
             room.connections.discard(conn)
             await room.forget_awareness(conn)
             if not room.connections:
