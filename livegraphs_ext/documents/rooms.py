@@ -55,7 +55,6 @@ from pycrdt import (
     YSyncMessageType,
     create_awareness_message,
     get_state,
-    merge_updates,
     read_message,
 )
 from pycrdt.websocket import YRoom
@@ -460,19 +459,12 @@ class Room:
         """Save the state as a version; the updates it holds are deleted."""
         if not self.pending:
             return
-        # Every update this room stored is in the doc (none is in flight, see _compact_if_due);
-        # one the store appended itself (a restore) may not be applied yet: merged from the store.
+        # every update this room stored is in the doc (none is in flight, see _compact_if_due); the
+        # store folds in any it appended itself (a restore not applied here yet)
         state, upto, authors = self.ydoc.get_update(), self.upto_seq, sorted(self.authors)
         pending = self.pending
-        documents = self.rooms.documents
-
-        def save() -> int:
-            return documents.snapshot(
-                self.doc_id, merge_updates(state, documents.load(self.doc_id)), upto, authors
-            )
-
         try:
-            await self.rooms.run(save)
+            await self.rooms.run(self.rooms.documents.snapshot, self.doc_id, state, upto, authors)
         except NotFound:
             return  # deleted meanwhile
         except Exception:
