@@ -12,7 +12,8 @@ framing. The rules a room keeps:
 - **Viewers** get the document and awareness; their updates are dropped and answered with
   y-websocket's auth message ``permission-denied`` (:data:`PERMISSION_DENIED`).
 - **Awareness.** A newcomer gets everyone's current state at once; a closed connection's
-  awareness clients are removed and the removal broadcast.
+  awareness clients are removed and the removal broadcast. A message naming a client id another
+  connection announced is dropped (nobody speaks for, or removes, someone else's presence).
 - **Repair.** After updates and at load, a dashboard is checked (layout integers in the grid,
   no two charts overlapping: the later one by y, then id, moves down below). A fix is made on a
   copy, appended to the store, then applied to the room, so everyone receives it as an update.
@@ -24,15 +25,21 @@ framing. The rules a room keeps:
 
 Use (the WebSocket handler does this)::
 
-    rooms = Rooms(guarded.documents)              # once per process; rooms.close() at exit
+    rooms = Rooms(guarded.documents)              # once per process; await rooms.close() at exit
     doc = await rooms.authorize(principal, doc_id)  # raises NotFound (404) like the REST API
-    rooms.check_capacity(doc_id)                  # raises RoomFull before the upgrade
+    rooms.check_capacity(doc_id)                  # raises RoomFull (429) before the upgrade
     conn = Connection(transport, principal, doc["access"])
     await rooms.serve(doc, conn)                  # returns when the connection is closed
     # from the transport: await conn.receive(message) per binary message, conn.closed() at the end
 
 ``transport`` is a :class:`Transport` (``send`` a binary message, ``close(code, reason)``).
-:meth:`Rooms.external_update` applies an update someone else stored (a restore) to an open room.
+Updates the store appends itself (a restore, a rename) reach open rooms through
+``documents.on_update`` (:meth:`Rooms.external_update`). ``rooms.rooms`` maps a document id to its
+open :class:`Room` (``room.ydoc`` is the server's copy); ``await rooms.drop(doc_id)`` closes a room's
+connections and returns once its version is saved. ``max_clients`` (100), ``compact_every`` (500)
+and ``rename_delay`` (0.5 s) are attributes. Close codes: 4400 bad message, 4403 level changed,
+4404 no access or deleted, 4429 room full, 4500 the stored state does not load, 1011 an update
+could not be stored (the client resends it when it reconnects).
 """
 
 from __future__ import annotations
