@@ -719,11 +719,14 @@ class Rooms:
             conn.close(1001, "the room is closing")
         await room.closed.wait()
 
-    async def close(self) -> None:
-        """Close every room (saving versions), then the worker threads."""
+    async def close(self, timeout: float = 30) -> None:
+        """Close every room (saving versions; each within ``timeout`` s), then the worker threads."""
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         for doc_id in list(self.rooms):
-            await self.drop(doc_id)
+            try:
+                await asyncio.wait_for(self.drop(doc_id), timeout)
+            except asyncio.TimeoutError:
+                log.warning("livegraphs: room %s did not close in %s s", doc_id, timeout)
         if self._own_executor and isinstance(self.executor, ThreadPoolExecutor):
             self.executor.shutdown(wait=False)
