@@ -263,6 +263,7 @@ class Connection(Channel):
         self._inbox: asyncio.Queue[bytes | None] = asyncio.Queue(inbox)
         self._done = False
         self._greeted = False
+        self._ending: asyncio.Future[None] | None = None
 
     @property
     def can_write(self) -> bool:
@@ -278,13 +279,14 @@ class Connection(Channel):
 
     def closed(self) -> None:
         """The socket closed: the room's loop ends after the messages already received."""
+        if self._done:
+            return
         self._done = True
-        with contextlib.suppress(asyncio.QueueFull):
+        try:
             self._inbox.put_nowait(None)
-        if self._inbox.full():
-            # full of messages nobody will read now: make room for the end
-            self._inbox.get_nowait()
-            self._inbox.put_nowait(None)
+        except asyncio.QueueFull:
+            # the room is busy storing this client's updates: the end waits its turn
+            self._ending = asyncio.ensure_future(self._inbox.put(None))
 
     def close(self, code: int, reason: str) -> None:
         """Close the socket from the server's side."""
