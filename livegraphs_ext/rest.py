@@ -58,9 +58,6 @@ class Identity(Protocol):
 
     def xsrf_token_id(self, handler: RequestHandler) -> str: ...
 
-    def skip_check_origin(self, handler: RequestHandler) -> bool:
-        """Whether the caller needs no origin check (a token in a header: no page of another site sent it)."""
-
 
 class Host(Protocol):
     """What a host gives the shared handlers: the laptop extension and the hub service each are one."""

@@ -141,11 +141,6 @@ class LiveGraphsHandler(APIMixin, APIHandler):
             return super()._xsrf_token_id  # type: ignore[misc]
         return identity.xsrf_token_id(self)
 
-    def skip_check_origin(self) -> bool:
-        # WebSockets (and jupyter-server's API checks) compare Origin with Host unless this says not to
-        identity = self.host.identity
-        return super().skip_check_origin() if identity is None else identity.skip_check_origin(self)
-
     def set_default_headers(self) -> None:
         if self.host.identity is None:
             super().set_default_headers()

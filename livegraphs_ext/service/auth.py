@@ -213,11 +213,6 @@ class HubIdentity:
             return
         self.hub_auth.check_xsrf_cookie(handler)
 
-    def skip_check_origin(self, handler: RequestHandler) -> bool:
-        # A browser's WebSocket upgrade carries the service's cookie from whatever page opened it:
-        # only pages of the service's own origin may (Origin == Host). Token callers, as for xsrf.
-        return handler.request.headers.get("Authorization", "").lower().startswith(TOKEN_HEADERS)
-
     def xsrf_token(self, handler: RequestHandler) -> bytes:
         return get_xsrf_token(handler, cookie_path=self.hub_auth.base_url)
 
