@@ -39,6 +39,7 @@ from tornado.websocket import (
 from ..rest import APIMixin
 from .base import AUTH_RESOURCE, HOST_SETTING, LiveGraphsHandler
 from .datasets import bad_values_choice
+from .documents import DOC_ID, MAX_MESSAGE_BYTES
 from .local import import_request, import_target
 
 if TYPE_CHECKING:
@@ -327,10 +328,10 @@ def make_forward_client() -> SimpleAsyncHTTPClient:
     return SimpleAsyncHTTPClient(force_instance=True, max_clients=20, max_body_size=1 << 50)
 
 
-#: Largest WebSocket message passed on, either way (a whole document's state in one sync message).
-MAX_ROOM_MESSAGE = 16 << 20
-#: Seconds to wait for the service to accept a room connection.
-ROOM_CONNECT_TIMEOUT = 30
+#: Largest WebSocket message passed on, either way: the service's own limit for a room.
+MAX_ROOM_MESSAGE = MAX_MESSAGE_BYTES
+#: Seconds to wait for the service to accept a room connection, and between two pings of it.
+ROOM_CONNECT_TIMEOUT = ROOM_PING_SECONDS = 30
 
 
 def sendable_close_code(code: int | None) -> int | None:
@@ -400,7 +401,10 @@ class RoomForwardHandler(WebSocketMixin, WebSocketHandler, APIMixin, JupyterHand
             request_timeout=ROOM_CONNECT_TIMEOUT,
         )
         try:
-            return await websocket_connect(request, max_message_size=MAX_ROOM_MESSAGE)
+            # pings find a service that vanished without closing (its host gone, say)
+            return await websocket_connect(
+                request, max_message_size=MAX_ROOM_MESSAGE, ping_interval=ROOM_PING_SECONDS
+            )
         except HTTPClientError as e:
             response = e.response
             if response is None or e.code >= 599:
@@ -455,6 +459,6 @@ class RoomForwardHandler(WebSocketMixin, WebSocketHandler, APIMixin, JupyterHand
 
 #: The routes of the hub backend: a document's room, then everything else under the API, to the service.
 FORWARD_ROUTES: list[tuple[str, type]] = [
-    (r"documents/(?P<document_id>[0-9a-f]{32})/room", RoomForwardHandler),
+    (rf"documents/{DOC_ID}/room", RoomForwardHandler),
     (r"(?P<path>.*)", ForwardHandler),
 ]
