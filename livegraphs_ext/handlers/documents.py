@@ -1,9 +1,10 @@
-"""Shared documents (dashboards, charts), served by both hosts: REST handlers (list, create or import,
-read, rename, delete, content and its download, versions and restore, shares) and the Yjs room.
+"""REST handlers for shared documents (dashboards, charts): list, create or import, read, rename,
+delete, content and its download, versions and restore, shares; and each document's Yjs room.
 
-REST handlers work over the host's guarded store (``guarded.documents``), as the caller the host
+Served by both hosts over the host's guarded store (``guarded.documents``), as the caller the host
 names. Bodies are held in memory up to a limit: :data:`MAX_IMPORT_BYTES` for a create (it may carry
 a whole dashboard), :data:`MAX_META_BYTES` for everything else; a longer body is a 413.
+
 ``GET documents/{id}/room`` upgrades to a WebSocket carrying y-websocket's messages; the room
 itself (storing before broadcasting, levels, awareness, repair) is
 :mod:`livegraphs_ext.documents.rooms`.
@@ -32,6 +33,10 @@ MAX_IMPORT_BYTES = 8 << 20
 #: Largest body of any other document request (a title, a share), in bytes.
 MAX_META_BYTES = 64 << 10
 _CREATE_KEYS = frozenset({"kind", "title", "content"})
+#: largest WebSocket message a room accepts (a bigger one closes the connection with 1009)
+MAX_MESSAGE_BYTES = 8 << 20
+#: the Authorization header of a token caller (a script, a kernel, a user's server on a hub)
+TOKEN_HEADERS = ("token ", "bearer ")
 
 
 @web.stream_request_body
@@ -179,12 +184,6 @@ class ShareHandler(DocumentHandlerBase):
     async def delete(self, document_id: str, kind: str, name: str) -> None:
         await self.run(self.documents.unshare, self.principal, document_id, kind, name)
         self.write_no_content()
-
-
-#: largest WebSocket message a room accepts (a bigger one closes the connection with 1009)
-MAX_MESSAGE_BYTES = 8 << 20
-#: the Authorization header of a token caller (a script, a kernel, a user's server on a hub)
-TOKEN_HEADERS = ("token ", "bearer ")
 
 
 def host_rooms(host: Host) -> Rooms:
