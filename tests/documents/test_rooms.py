@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from jupyter_server.auth import Authorizer
-from pycrdt import Doc, Map, create_update_message
+from pycrdt import Awareness, Doc, Map, create_awareness_message, create_update_message
 from sqlalchemy import select
 from tornado import web
 from tornado.httpserver import HTTPServer
@@ -526,3 +526,34 @@ async def test_a_restore_reaches_the_open_room(lg_room_server: Server, lg_client
     await asyncio.get_running_loop().run_in_executor(None, documents.restore, ADA, doc_id, 1)
     # Then bo's open document goes back to it
     await until(lambda: dash(bo)["charts"]["c1"]["layout"]["h"] == 4, what="the restore at bo")
+
+
+async def test_deleting_the_document_closes_every_connection(
+    lg_room_server: Server, lg_clients: Clients
+) -> None:
+    doc_id = create(lg_room_server, None, ("bo", "editor"))
+    ada = await lg_clients(ADA, doc_id)
+    bo = await lg_clients(BO, doc_id)
+    documents = lg_room_server.host.guarded.documents
+    await asyncio.get_running_loop().run_in_executor(None, documents.delete, ADA, doc_id)
+    await until(lambda: ada.closed.is_set() and bo.closed.is_set(), what="both to be closed")
+    assert (ada.close_code, bo.close_code) == (4404, 4404)
+    await lg_room_server.rooms.drop(doc_id)
+    assert doc_id not in lg_room_server.rooms.rooms
+
+
+async def test_a_client_cannot_remove_anothers_presence(lg_room_server: Server, lg_clients: Clients) -> None:
+    doc_id = create(lg_room_server, None, ("cy", "viewer"))
+    ada = await lg_clients(ADA, doc_id)
+    cy = await lg_clients(CY, doc_id)
+    await ada.announce({"user": {"name": "ada"}})
+    await until(lambda: any(s.get("user") == {"name": "ada"} for s in cy.others().values()))
+    # When cy sends ada's client id as gone (a newer clock, a null state)
+    forged = Awareness(Doc())
+    forged.client_id = ada.awareness.client_id
+    forged._meta[ada.awareness.client_id] = {"clock": 1000, "lastUpdated": 0}
+    await cy.send(create_awareness_message(forged.encode_awareness_update([ada.awareness.client_id])))
+    # Then the room ignores it: a newcomer still sees ada
+    newcomer = await lg_clients(ADA, doc_id)
+    await until(lambda: any(s.get("user") == {"name": "ada"} for s in newcomer.others().values()), what="ada")
+    assert lg_room_server.rooms.rooms[doc_id].yroom.awareness.states.get(ada.awareness.client_id)
