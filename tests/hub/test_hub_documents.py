@@ -189,9 +189,22 @@ def test_a_shared_dashboard_is_edited_through_each_users_own_server(
     while on_server(lg_hub, bo, "bo", "GET", f"documents/{doc['id']}").json()["title"] != "Harbour board 2":
         assert time.monotonic() < deadline, "the catalog's title did not follow"
         time.sleep(0.2)
+    # once everyone has left, the room saves a version: its authors are ada and bo, never cy
+    deadline = time.monotonic() + 60
+    while not any("bo" in v["authors"] for v in versions(lg_hub, ada, doc["id"])):
+        assert time.monotonic() < deadline, "no version was saved after everyone left"
+        time.sleep(0.2)
+    authors = {a for v in versions(lg_hub, ada, doc["id"]) for a in v["authors"]}
+    assert {"ada", "bo"} <= authors and "cy" not in authors
     # nothing of the document is kept in a user's server
     for name in PEOPLE:
         assert not (lg_hub.state / "users" / name / ".local" / "share" / "jupyter" / "livegraphs").exists()
+
+
+def versions(hub: LiveHub, browser: Browser, doc_id: str) -> list[dict[str, Any]]:
+    r = on_server(hub, browser, "ada", "GET", f"documents/{doc_id}/versions")
+    assert r.status_code == 200, r.text
+    return list(r.json()["versions"])
 
 
 async def _edit(hub: LiveHub, ada: Browser, bo: Browser, cy: Browser, dee: Browser, doc_id: str) -> None:
