@@ -24,7 +24,7 @@ from tornado.httpserver import HTTPServer
 from tornado.web import HTTPError, RequestHandler
 
 from livegraphs_ext.documents.dashboard import YDashboard, validate_dashboard
-from livegraphs_ext.documents.rooms import repaired_layouts
+from livegraphs_ext.documents.rooms import Rooms, repaired_layouts
 from livegraphs_ext.handlers import API_ROUTES
 from livegraphs_ext.handlers.base import HOST_SETTING
 from livegraphs_ext.handlers.documents import host_rooms
@@ -82,6 +82,10 @@ class Host:
         self.guarded = guarded
         self.identity = TokenIdentity()
         self.light_pool = self.heavy_pool = ThreadPoolExecutor(2)
+        self.room_max_message_bytes = 1 << 20
+
+    def make_rooms(self, documents: Any) -> Rooms:
+        return Rooms(documents)
 
     def principal(self, handler: RequestHandler) -> Principal:
         return Principal(handler.current_user["name"])

@@ -9,6 +9,7 @@ from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import urlencode
 
+import orjson
 import pytest
 from pycrdt import Map, create_update_message
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
@@ -73,6 +74,23 @@ async def test_an_unknown_document_is_a_404(
     assert e.value.code == 404
 
 
+@pytest.fixture
+def jp_server_config(jp_server_config: dict[str, Any]) -> dict[str, Any]:
+    return {**jp_server_config, "LiveGraphsApp": {**jp_server_config["LiveGraphsApp"], "room_max_clients": 2}}
+
+
+async def test_a_room_holds_at_most_room_max_clients(
+    lg_doc: str, lg_room_url: Callable[[str], str], jp_auth_header: dict[str, str]
+) -> None:
+    a = await open_client(lg_room_url(lg_doc), jp_auth_header)
+    b = await open_client(lg_room_url(lg_doc), jp_auth_header)
+    with pytest.raises(HTTPClientError) as e:
+        await YClient.connect(lg_room_url(lg_doc), jp_auth_header)
+    assert e.value.code == 429
+    await a.close()
+    await b.close()
+
+
 async def test_a_message_over_8_mib_closes_the_connection(
     lg_doc: str, lg_room_url: Callable[[str], str], jp_auth_header: dict[str, str], jp_serverapp: Any
 ) -> None:
@@ -133,3 +151,9 @@ async def test_a_cookie_caller_from_another_origin_is_refused(
     script = await open_client(url, {**jp_auth_header, "Origin": "http://elsewhere.example"})
     await own.close()
     await script.close()
+
+
+async def test_a_plain_get_of_the_room_is_told_to_upgrade(lg_doc: str, jp_fetch: Any) -> None:
+    r = await jp_fetch("livegraphs", "api", "documents", lg_doc, "room", raise_error=False)
+    assert r.code == 426
+    assert set(orjson.loads(r.body)) == {"message", "reason", "errors"}
