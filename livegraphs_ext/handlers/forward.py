@@ -39,7 +39,7 @@ from tornado.websocket import (
 from ..rest import APIMixin
 from .base import AUTH_RESOURCE, HOST_SETTING, LiveGraphsHandler
 from .datasets import bad_values_choice
-from .documents import DOC_ID, MAX_MESSAGE_BYTES
+from .documents import DOC_ID
 from .local import import_request, import_target
 
 if TYPE_CHECKING:
@@ -328,8 +328,6 @@ def make_forward_client() -> SimpleAsyncHTTPClient:
     return SimpleAsyncHTTPClient(force_instance=True, max_clients=20, max_body_size=1 << 50)
 
 
-#: Largest WebSocket message passed on, either way: the service's own limit for a room.
-MAX_ROOM_MESSAGE = MAX_MESSAGE_BYTES
 #: Seconds to wait for the service to accept a room connection, and between two pings of it.
 ROOM_CONNECT_TIMEOUT = ROOM_PING_SECONDS = 30
 
@@ -364,7 +362,8 @@ class RoomForwardHandler(WebSocketMixin, WebSocketHandler, APIMixin, JupyterHand
 
     @property
     def max_message_size(self) -> int:
-        return MAX_ROOM_MESSAGE
+        # the largest message passed on, either way: the rooms' own limit (room_max_message_bytes)
+        return int(self.lg.room_max_message_bytes)
 
     @ws_authenticated
     @authorized
@@ -403,7 +402,7 @@ class RoomForwardHandler(WebSocketMixin, WebSocketHandler, APIMixin, JupyterHand
         try:
             # pings find a service that vanished without closing (its host gone, say)
             return await websocket_connect(
-                request, max_message_size=MAX_ROOM_MESSAGE, ping_interval=ROOM_PING_SECONDS
+                request, max_message_size=self.max_message_size, ping_interval=ROOM_PING_SECONDS
             )
         except HTTPClientError as e:
             response = e.response

@@ -19,7 +19,6 @@ from tornado.iostream import StreamClosedError
 from tornado.web import Application
 from tornado.websocket import WebSocketClientConnection, WebSocketClosedError, WebSocketHandler
 
-from livegraphs_ext.handlers.forward import MAX_ROOM_MESSAGE
 from livegraphs_ext.rest import error_body
 
 from ..servers import free_port
@@ -27,6 +26,8 @@ from ..servers import free_port
 DOC = "ab" * 16
 MISSING = "0" * 32
 SERVER_TOKEN = "the-servers-own-hub-token"
+#: the rooms' message limit this server is given
+LIMIT = 1 << 20
 
 
 class ServiceRoom(WebSocketHandler):
@@ -53,7 +54,7 @@ class ServiceRoom(WebSocketHandler):
     async def on_message(self, message: str | bytes) -> None:
         self.seen["messages"].append(message)
         if message == "grow":  # a frame larger than the forwarder passes on
-            await self.write_message(b"x" * (MAX_ROOM_MESSAGE + 1), binary=True)
+            await self.write_message(b"x" * (LIMIT + 1), binary=True)
         elif isinstance(message, str) and message.startswith("close "):
             self.close(int(message.split()[1]), "as asked")
         else:
@@ -72,7 +73,8 @@ def lg_service_port() -> int:
 def jp_server_config(jp_server_config: dict[str, Any], lg_service_port: int, monkeypatch) -> dict[str, Any]:
     monkeypatch.setenv("JUPYTERHUB_API_TOKEN", SERVER_TOKEN)
     monkeypatch.setenv("LIVEGRAPHS_SERVICE_URL", f"http://127.0.0.1:{lg_service_port}/services/livegraphs/")
-    return {**jp_server_config, "LiveGraphsApp": {**jp_server_config["LiveGraphsApp"], "backend": "hub"}}
+    app = {**jp_server_config["LiveGraphsApp"], "backend": "hub", "room_max_message_bytes": LIMIT}
+    return {**jp_server_config, "LiveGraphsApp": app}
 
 
 @pytest.fixture
@@ -160,8 +162,11 @@ async def test_a_browser_is_let_in_by_its_cookie_from_its_own_origin_only(
 
 async def test_frames_past_the_limit_close_the_connection_either_way(jp_ws_fetch, lg_service):
     ws = await jp_ws_fetch(*room(DOC), max_message_size=64 << 20)
+    await ws.write_message(b"y" * LIMIT, binary=True)  # at the limit: both ways
+    assert await ws.read_message() == b"y" * LIMIT
+    lg_service["messages"].clear()
     with contextlib.suppress(StreamClosedError, WebSocketClosedError):  # cut off while it still sends
-        await ws.write_message(b"x" * (MAX_ROOM_MESSAGE + 1), binary=True)
+        await ws.write_message(b"x" * (LIMIT + 1), binary=True)
     assert await ws.read_message() is None
     assert ws.close_code in (1009, None)  # "message too big", unless the cut came first
     assert await asyncio.wait_for(lg_service["closed"].get(), 30) == (1001, None)
