@@ -1,6 +1,6 @@
 """JSON (array of records, or an object holding one) and JSON Lines to typed Parquet.
 
-Files whose columns each hold one kind of value take the Arrow path (``json_arrow``). Any
+Files whose columns each hold one kind of value take the plain path (``json_plain``). Any
 other file is typed in DuckDB SQL: each value's JSON text is staged in Parquet, the kinds
 of value are counted per column over the whole file, and the rules CSV columns follow
 (``coerce``, docs/uploads.md) decide each type: missing-value markers, values that break
@@ -13,7 +13,6 @@ them for the same typing.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -29,14 +28,14 @@ from .coerce import FILE_OUTLIERS, few, markers_sql
 from .csv_ingest import _PHRASE, _TYPE_NAMES, ROW_GROUP
 from .dialect import clean_names
 from .engine import null_counts, run_copy
-from .json_arrow import array_to_lines, has_trailing_comma, ingest_jsonl_arrow, sample_lines
+from .json_plain import has_trailing_comma, ingest_plain, sample_lines
 from .jsonsplit import iter_array
 from .limits import Guard, IngestLimits
 from .prescan import Prepared
 
 #: a top-level JSON object is parsed whole; past this size, use an array or JSON Lines
 OBJECT_IN_MEMORY_MAX = 64 * 2**20
-#: the records whose value kinds are pinned for the whole file on the Arrow path
+#: the records whose value kinds are pinned for the whole file on the plain path
 SAMPLE_RECORDS = 2000
 SAMPLE_BYTES = 2**20
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -163,18 +162,37 @@ def _records_document(
 JsonResult = tuple[int, list[str], list[str], list[int], list[Problem], int, list[str]]
 
 
-def _sample_kinds(path: Path, limits: IngestLimits) -> tuple[list[str], list[frozenset[str]]] | None:
-    """Keys (in order of first use) and value kinds of the first records; None if they are not plain."""
-    lines = sample_lines(path, SAMPLE_RECORDS, SAMPLE_BYTES)
-    if not lines:
-        return None
-    index: dict[str, int] = {}
-    kinds: list[set[str]] = []
-    for line in lines:
+def _first_records(prep: Prepared, limits: IngestLimits) -> list[Any] | None:
+    """The first records (at most ``SAMPLE_RECORDS``, about ``SAMPLE_BYTES``), read strictly by orjson.
+
+    None when they cannot be read; the exact path then says why.
+    """
+    if prep.format == "jsonl":
+        lines = sample_lines(prep.path, SAMPLE_RECORDS, SAMPLE_BYTES)
+        if not lines:
+            return None
         try:
-            rec = orjson.loads(line)
+            return [orjson.loads(line) for line in lines]
         except orjson.JSONDecodeError:
             return None
+    records: list[Any] = []
+    size = 0
+    try:
+        for value in iter_array(prep.path, 0, limits.max_line_bytes, Guard(60.0, None)):
+            records.append(value)
+            size += 1 if not isinstance(value, dict) else 16 + sum(len(k) + 8 for k in value)
+            if len(records) >= SAMPLE_RECORDS or size >= SAMPLE_BYTES:
+                break
+    except StoreError:
+        return None
+    return records
+
+
+def _sample_kinds(records: list[Any], limits: IngestLimits) -> tuple[list[str], list[frozenset[str]]] | None:
+    """Keys (in order of first use) and value kinds of the first records; None if they are not plain."""
+    index: dict[str, int] = {}
+    kinds: list[set[str]] = []
+    for rec in records:
         if not isinstance(rec, dict):
             return None
         for key, value in rec.items():
@@ -192,57 +210,32 @@ def _sample_kinds(path: Path, limits: IngestLimits) -> tuple[list[str], list[fro
     return list(index), [frozenset(k) for k in kinds]
 
 
-def _ingest_arrow(
-    path: Path,
+def _ingest_plain(
+    prep: Prepared,
     dest: Path,
     con: duckdb.DuckDBPyConnection,
     limits: IngestLimits,
     guard: Guard,
-    expect_rows: int | None = None,
 ) -> JsonResult | None:
-    """The fast path for JSON Lines whose columns each hold one kind of value; None when it does not apply."""
-    sample = _sample_kinds(path, limits)
-    if sample is None:
+    """The fast path for files whose columns each hold one kind of value; None when it does not apply."""
+    if prep.offset != 0:
+        return None
+    with prep.path.open("rb") as f:
+        lead = f.read(4096).lstrip(b" \t\r\n")[:1]
+    if lead != (b"{" if prep.format == "jsonl" else b"["):
+        return None
+    records = _first_records(prep, limits)
+    sample = _sample_kinds(records, limits) if records else None
+    if records is None or sample is None:
         return None
     keys, kinds = sample
     names, renamed = clean_names(keys)
-    out = ingest_jsonl_arrow(path, dest, con, limits, guard, keys, names, kinds, expect_rows)
+    fmt = "newline_delimited" if prep.format == "jsonl" else "array"
+    out = ingest_plain(prep.path, fmt, dest, con, limits, guard, keys, names, kinds, len(records))
     if out is None:
         return None
     notes = ["empty or repeated keys were renamed"] if renamed else []
     return out.rows, names, out.types, out.nulls, [], 0, notes
-
-
-def _ingest_array_arrow(
-    prep: Prepared,
-    dest: Path,
-    scratch: Path,
-    con: duckdb.DuckDBPyConnection,
-    limits: IngestLimits,
-    guard: Guard,
-) -> JsonResult | None:
-    """A top-level array, one element a line, then the JSON Lines fast path; None when it does not apply."""
-    with prep.path.open("rb") as f:
-        if f.read(4096).lstrip(b" \t\r\n")[:1] != b"[":
-            return None
-    staged = scratch / "elements.jsonl"
-    # the search for trailing commas runs while DuckDB splits the array
-    trailing: list[bool] = []
-    scan = threading.Thread(
-        target=lambda: trailing.append(has_trailing_comma(prep.path, Guard(guard.remaining(), guard.cancel))),
-        name="ingest-json-commas",
-        daemon=True,
-    )
-    scan.start()
-    try:
-        count = array_to_lines(prep.path, staged, con, limits, guard)
-        scan.join()
-        if not count or trailing != [False]:
-            return None
-        return _ingest_arrow(staged, dest, con, limits, guard, expect_rows=count)
-    finally:
-        scan.join()
-        staged.unlink(missing_ok=True)
 
 
 def ingest_json(
@@ -255,11 +248,7 @@ def ingest_json(
     bad_values: str = "text",
 ) -> JsonResult:
     """Validate, stage and write a JSON or JSON Lines file; returns rows, names, types, nulls, problems."""
-    fast = None
-    if prep.offset == 0 and prep.format == "jsonl":
-        fast = _ingest_arrow(prep.path, dest, con, limits, guard)
-    elif prep.offset == 0:
-        fast = _ingest_array_arrow(prep, dest, scratch, con, limits, guard)
+    fast = _ingest_plain(prep, dest, con, limits, guard)
     if fast is not None:
         return fast
     guard.check()
@@ -336,27 +325,11 @@ def _ingest_sql(
 
 def _sample_keys(prep: Prepared, limits: IngestLimits) -> list[str] | None:
     """The keys of the first records, in order of first use (None if they are not all objects)."""
-    if prep.format == "jsonl":
-        lines = sample_lines(prep.path, SAMPLE_RECORDS, SAMPLE_BYTES)
-        if not lines:
-            return None
-        try:
-            records = [orjson.loads(line) for line in lines]
-        except orjson.JSONDecodeError:
-            return None
-    else:
-        records = []
-        try:
-            for value in iter_array(prep.path, 0, limits.max_line_bytes, Guard(60.0, None)):
-                records.append(value)
-                if len(records) >= SAMPLE_RECORDS:
-                    break
-        except StoreError:
-            return None
+    records = _first_records(prep, limits)
+    if not records or not all(isinstance(r, dict) for r in records):
+        return None
     keys: dict[str, None] = {}
     for rec in records:
-        if not isinstance(rec, dict):
-            return None
         keys.update(dict.fromkeys(rec))
     return list(keys)
 
