@@ -192,14 +192,22 @@ def sample_lines(path: Path, max_records: int, max_bytes: int) -> list[bytes] | 
     return lines
 
 
+#: whitespace goes; "]" reads as "}" and, in an array, "[" as "," so that one search finds each case
+_FOLD = bytes.maketrans(b"]", b"}")
+_FOLD_ARRAY = bytes.maketrans(b"[]", b",}")
+
+
 def lenient(path: Path, fmt: str, guard: Guard) -> bool:
     """True if the bytes may hold what DuckDB's parser allows and the exact reader refuses.
 
     That is a comma followed by ``]`` or ``}`` (whitespace left out), or a record that is
-    ``null``. Whitespace, commas and ``null`` inside strings can make this true for a valid
-    file, which then only takes the exact path.
+    ``null``: a line of JSON Lines, an element of an array. Whitespace, commas and ``null``
+    inside strings can make this true for a valid file, which then only takes the exact path.
     """
-    marks = (b",]", b",}", b"}null", b"[null,", b"[null]", b",null,", b",null]")
+    array = fmt == "array"
+    fold = _FOLD_ARRAY if array else _FOLD
+    # in an array a null element follows "[" or ","; a line of JSON Lines follows a record's "}"
+    null_record = b",null" if array else b"}null"
     with path.open("rb") as f:
         last = b""
         while True:
@@ -207,12 +215,12 @@ def lenient(path: Path, fmt: str, guard: Guard) -> bool:
             chunk = f.read(2**22)
             if not chunk:
                 return False
-            text = last + chunk.translate(None, b" \t\r\n")
+            text = last + chunk.translate(fold, b" \t\r\n")
             if not last and text.startswith(b"null"):
                 return True
-            if any(m in text for m in marks):
+            if b",}" in text or null_record in text:
                 return True
-            last = text[-6:]
+            last = text[-5:]
 
 
 def has_trailing_comma(path: Path, guard: Guard) -> bool:
