@@ -24,11 +24,11 @@ import orjson
 
 from ..errors import BadInput, Problem, StoreError, TooLarge
 from ..sql import quote_ident, quote_literal
-from .coerce import FILE_OUTLIERS, few, markers_sql
+from .coerce import FILE_OUTLIERS, NULL_MARKERS, few
 from .csv_ingest import _PHRASE, _TYPE_NAMES, ROW_GROUP
 from .dialect import clean_names
 from .engine import null_counts, run_copy
-from .json_plain import has_trailing_comma, ingest_plain, sample_lines
+from .json_plain import ingest_plain, lenient, sample_lines
 from .jsonsplit import iter_array
 from .limits import Guard, IngestLimits
 from .prescan import Prepared
@@ -259,13 +259,6 @@ def ingest_json(
     return _ingest_records(prep, dest, scratch, con, limits, guard, bad_values)
 
 
-def _objects_sql(path: Path, fmt: str, limits: IngestLimits) -> str:
-    size = 2 * limits.max_line_bytes + 2**20
-    if fmt == "jsonl":
-        return f"read_ndjson_objects({quote_literal(str(path))}, maximum_object_size={size})"
-    return f"read_json_objects({quote_literal(str(path))}, format='array', maximum_object_size={size})"
-
-
 def _ingest_sql(
     prep: Prepared,
     dest: Path,
@@ -287,36 +280,29 @@ def _ingest_sql(
         lead = f.read(4096).lstrip(b" \t\r\n")[:1]
     if (prep.format == "jsonl" and lead != b"{") or (prep.format == "json" and lead != b"["):
         return None
-    if has_trailing_comma(prep.path, guard):
+    fmt = "newline_delimited" if prep.format == "jsonl" else "array"
+    if lenient(prep.path, fmt, guard):
         return None
     sample = _sample_keys(prep, limits)
     if sample is None:
         return None
-    objects = _objects_sql(prep.path, prep.format, limits)
     try:
-        row = con.execute(
-            f"SELECT count(*), count(*) FILTER (WHERE json_type(json) <> 'OBJECT') FROM {objects}"
-        ).fetchone()
-        guard.check()
-        found = [
-            r[0]
-            for r in con.execute(
-                f"SELECT DISTINCT unnest(json_keys(json)) FROM {objects} LIMIT {limits.max_columns + 1}"
-            ).fetchall()
-        ]
+        # DuckDB's detection over every record: the keys, and an error for a record that is not an object
+        found = con.execute(
+            f"DESCRIBE SELECT * FROM read_json({quote_literal(str(prep.path))}, format={quote_literal(fmt)}, "
+            f"records=true, maximum_depth=1, sample_size=-1, "
+            f"maximum_object_size={2 * limits.max_line_bytes + 2**20})"
+        ).fetchall()
     except duckdb.InterruptException:
         raise
     except duckdb.Error:
         guard.check()
         return None
-    if not row or not row[0] or row[1] or not found:
-        return None
     if len(found) > limits.max_columns:
         raise BadInput(f"the records have more than {limits.max_columns:,} distinct keys")
-    if set(found) != set(sample) or len({k.lower() for k in found}) != len(found):
+    if sorted(r[0] for r in found) != sorted(sample) or len({k.lower() for k in sample}) != len(sample):
         # keys past the sample (their order is the record reader's), or keys DuckDB cannot tell apart
         return None
-    fmt = "newline_delimited" if prep.format == "jsonl" else "array"
     try:
         return _type_and_write(prep.path, fmt, sample, sample, dest, scratch, con, limits, guard, bad_values)
     except _NotExact:
@@ -344,21 +330,24 @@ class _NotExact(Exception):
 _ISO_DAY = r"\d{4}-\d{2}-\d{2}"
 _ISO_TIME = _ISO_DAY + r"[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?"
 _ISO_ZONED = _ISO_TIME + r"(Z|[+-]\d{2}:\d{2})"
+_QUOTE = '"'
 
 
 def _kind_sql(v: str) -> str:
-    s = f"({v} ->> '$')"
+    # DuckDB writes JSON text canonically: strings keep "/" and non-ASCII letters unescaped
+    markers = ", ".join(quote_literal(f'"{m}"') for m in NULL_MARKERS)
+    text = f"({v})[2:-2]"
     return (
         f"CASE WHEN {v} IS NULL THEN NULL "
         f"WHEN {v} IN ('true', 'false') THEN 'b' "
         f"WHEN starts_with({v}, '\"') THEN CASE "
-        f"WHEN {s} IN {markers_sql()} THEN 'm' "
-        f"WHEN regexp_full_match({s}, {quote_literal(_ISO_DAY)}) "
-        f"THEN CASE WHEN TRY_CAST({s} AS DATE) IS NULL THEN 's' ELSE 'd' END "
-        f"WHEN regexp_full_match({s}, {quote_literal(_ISO_TIME)}) "
-        f"THEN CASE WHEN TRY_CAST({s} AS TIMESTAMP) IS NULL THEN 's' ELSE 't' END "
-        f"WHEN regexp_full_match({s}, {quote_literal(_ISO_ZONED)}) "
-        f"THEN CASE WHEN TRY_CAST({s} AS TIMESTAMPTZ) IS NULL THEN 's' ELSE 'z' END "
+        f"WHEN {v} IN ({markers}) THEN 'm' "
+        f"WHEN regexp_full_match({v}, {quote_literal(_QUOTE + _ISO_DAY + _QUOTE)}) "
+        f"THEN CASE WHEN TRY_CAST({text} AS DATE) IS NULL THEN 's' ELSE 'd' END "
+        f"WHEN regexp_full_match({v}, {quote_literal(_QUOTE + _ISO_TIME + _QUOTE)}) "
+        f"THEN CASE WHEN TRY_CAST({text} AS TIMESTAMP) IS NULL THEN 's' ELSE 't' END "
+        f"WHEN regexp_full_match({v}, {quote_literal(_QUOTE + _ISO_ZONED + _QUOTE)}) "
+        f"THEN CASE WHEN TRY_CAST({text} AS TIMESTAMPTZ) IS NULL THEN 's' ELSE 'z' END "
         "ELSE 's' END "
         f"WHEN starts_with({v}, '{{') OR starts_with({v}, '[') THEN 'n' "
         f"WHEN coalesce(NOT isfinite(TRY_CAST({v} AS DOUBLE)), true) THEN 'x' "
@@ -426,7 +415,7 @@ def _value_sql(v: str, kind: str, t: _Typing) -> str:
         "BIGINT": f"TRY_CAST({v} AS BIGINT)",
         "DOUBLE": f"TRY_CAST({v} AS DOUBLE)",
         "BOOLEAN": f"({v} = 'true')",
-    }.get(t.duck, f"TRY_CAST(({v} ->> '$') AS {t.duck})")
+    }.get(t.duck, f"TRY_CAST(({v})[2:-2] AS {t.duck})")
     return f"CASE WHEN {kind} IN ({fits}) THEN {value} END"
 
 
@@ -456,7 +445,11 @@ def _type_and_write(
     notes = ["empty or repeated keys were renamed"] if renamed else []
     raw = scratch / "values.parquet"
     read_types = ", ".join(f"{quote_literal(k)}: 'JSON'" for k in keys)
-    cols = ", ".join(f"{quote_ident(k, allow_nul=True)} AS c{j}" for j, k in enumerate(keys))
+    # each value's JSON text and its kind (one letter), worked out once
+    cols = ", ".join(
+        f"{quote_ident(k, allow_nul=True)} AS c{j}, {_kind_sql(quote_ident(k, allow_nul=True))} AS k{j}"
+        for j, k in enumerate(keys)
+    )
     guard.check()
     try:
         row = run_copy(
@@ -476,7 +469,7 @@ def _type_and_write(
         raise _NotExact from None
     rows = int(row[0]) if row else 0
     src = f"read_parquet({quote_literal(str(raw))}, file_row_number=true)"
-    kinds = [_kind_sql(f"c{j}") for j in range(len(keys))]
+    kinds = [f"k{j}" for j in range(len(keys))]
     guard.check()
     hist = con.execute(f"SELECT {', '.join(f'histogram({k})' for k in kinds)} FROM {src}").fetchone() or ()
     counts = [dict(h or {}) for h in hist]

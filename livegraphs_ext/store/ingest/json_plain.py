@@ -82,7 +82,8 @@ def _convert(v: str, duck: str, seen: bool) -> str:
         # only strings (markers stay text in a text column); date-like text would change the type
         text = f"CASE WHEN contains({v}, '\\') THEN {v} ->> '$' ELSE ({v})[2:-2] END"
         return (
-            f"CASE WHEN starts_with({v}, '\"') AND NOT regexp_matches({v}, {_DATE_LIKE}) "
+            f"CASE WHEN starts_with({v}, '\"') AND NOT (substr({v}, 2, 1) BETWEEN '0' AND '9' "
+            f"AND regexp_matches({v}, {_DATE_LIKE})) "
             f"THEN {text} ELSE CAST({stop} AS VARCHAR) END"
         )
     if duck == "BIGINT":
