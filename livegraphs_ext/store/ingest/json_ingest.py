@@ -22,7 +22,7 @@ from typing import Any
 import duckdb
 import orjson
 
-from ..errors import BadInput, Problem, StoreError, TooLarge
+from ..errors import BadInput, Problem, TooLarge
 from ..sql import quote_ident, quote_literal
 from .coerce import FILE_OUTLIERS, NULL_MARKERS, few
 from .csv_ingest import _PHRASE, _TYPE_NAMES, ROW_GROUP
@@ -162,7 +162,7 @@ def _records_document(
 JsonResult = tuple[int, list[str], list[str], list[int], list[Problem], int, list[str]]
 
 
-def _first_records(prep: Prepared, limits: IngestLimits) -> list[Any] | None:
+def _first_records(prep: Prepared, limits: IngestLimits, guard: Guard) -> list[Any] | None:
     """The first records (at most ``SAMPLE_RECORDS``, about ``SAMPLE_BYTES``), read strictly by orjson.
 
     None when they cannot be read; the exact path then says why.
@@ -178,12 +178,12 @@ def _first_records(prep: Prepared, limits: IngestLimits) -> list[Any] | None:
     records: list[Any] = []
     size = 0
     try:
-        for value in iter_array(prep.path, 0, limits.max_line_bytes, Guard(60.0, None)):
+        for value in iter_array(prep.path, 0, limits.max_line_bytes, guard):
             records.append(value)
             size += 1 if not isinstance(value, dict) else 16 + sum(len(k) + 8 for k in value)
             if len(records) >= SAMPLE_RECORDS or size >= SAMPLE_BYTES:
                 break
-    except StoreError:
+    except (BadInput, TooLarge):
         return None
     return records
 
@@ -224,7 +224,7 @@ def _ingest_plain(
         lead = f.read(4096).lstrip(b" \t\r\n")[:1]
     if lead != (b"{" if prep.format == "jsonl" else b"["):
         return None
-    records = _first_records(prep, limits)
+    records = _first_records(prep, limits, guard)
     sample = _sample_kinds(records, limits) if records else None
     if records is None or sample is None:
         return None
@@ -283,7 +283,7 @@ def _ingest_sql(
     fmt = "newline_delimited" if prep.format == "jsonl" else "array"
     if lenient(prep.path, fmt, guard):
         return None
-    sample = _sample_keys(prep, limits)
+    sample = _sample_keys(prep, limits, guard)
     if sample is None:
         return None
     try:
@@ -309,9 +309,9 @@ def _ingest_sql(
         return None
 
 
-def _sample_keys(prep: Prepared, limits: IngestLimits) -> list[str] | None:
+def _sample_keys(prep: Prepared, limits: IngestLimits, guard: Guard) -> list[str] | None:
     """The keys of the first records, in order of first use (None if they are not all objects)."""
-    records = _first_records(prep, limits)
+    records = _first_records(prep, limits, guard)
     if not records or not all(isinstance(r, dict) for r in records):
         return None
     keys: dict[str, None] = {}

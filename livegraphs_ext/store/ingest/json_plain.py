@@ -222,22 +222,3 @@ def lenient(path: Path, fmt: str, guard: Guard) -> bool:
             if b",}" in text or null_record in text:
                 return True
             last = text[-5:]
-
-
-def has_trailing_comma(path: Path, guard: Guard) -> bool:
-    """True if a comma is followed by ``]`` or ``}`` once whitespace is left out.
-
-    DuckDB's parser allows such commas; RFC 8259 does not. Whitespace and commas inside
-    strings can make this true for a valid file, which then only takes the exact path.
-    """
-    with path.open("rb") as f:
-        last = b""
-        while True:
-            guard.check()
-            chunk = f.read(2**22)
-            if not chunk:
-                return False
-            text = last + chunk.translate(None, b" \t\r\n")
-            if b",]" in text or b",}" in text:
-                return True
-            last = text[-1:]
