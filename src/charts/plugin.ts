@@ -14,6 +14,8 @@ import { DocumentRegistry } from '@jupyterlab/docregistry';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
+import { LiveGraphsDrive } from '../documents/drive';
+import { ILiveGraphsDrive } from '../documents/tokens';
 import { ILiveGraphsAPI } from '../tokens';
 import { ChartDoc, ChartModelFactory } from './doc/model';
 import { ChartWidgetFactory } from './doc/widget';
@@ -70,13 +72,14 @@ export const chartsPlugin: JupyterFrontEndPlugin<void> = {
   description: 'Opens .lgchart chart files in the builder; adds New Chart.',
   autoStart: true,
   requires: [ILiveGraphsAPI, ICollaborativeContentProvider],
-  optional: [IDefaultFileBrowser, ITranslator],
+  optional: [IDefaultFileBrowser, ITranslator, ILiveGraphsDrive],
   activate: (
     app: JupyterFrontEnd,
     api: ILiveGraphsAPI,
     drive: ICollaborativeContentProvider,
     browser: IDefaultFileBrowser | null,
-    translator: ITranslator | null
+    translator: ITranslator | null,
+    documents: LiveGraphsDrive | null
   ): void => {
     const trans = (translator ?? nullTranslator).load('livegraphs_ext');
     drive.sharedModelFactory.registerDocumentFactory(
@@ -161,6 +164,17 @@ export const chartsPlugin: JupyterFrontEndPlugin<void> = {
           ...start,
           dataset: start?.dataset ?? { id: dataset.id }
         };
+        // A chart of the store, unless a folder for a file is given.
+        if (documents && args.cwd === undefined) {
+          const model = await documents.create('chart', {
+            title: dataset.name,
+            content: spec
+          });
+          return app.commands.execute('docmanager:open', {
+            path: `${documents.name}:${model.path}`,
+            factory: ChartCommandIDs.widgetFactory
+          });
+        }
         const cwd = (args.cwd as string) ?? browser?.model.path ?? '';
         // A dataset name may hold characters a file name cannot.
         const stem =
