@@ -77,7 +77,7 @@ export class LiveGraphsDrive implements Contents.IDrive {
   constructor(options: LiveGraphsDrive.IOptions) {
     this.api = options.api;
     this.serverSettings = options.api.serverSettings;
-    this._user = options.user ?? (() => null);
+    this._user = options.user ?? (async () => null);
     this.sharedModelFactory = {
       collaborative: true,
       createNew: (o: Contents.ISharedFactoryOptions) => this._createShared(o)
@@ -345,16 +345,11 @@ export class LiveGraphsDrive implements Contents.IDrive {
         ? options.path.slice(colon + 1)
         : options.path
     );
-    const opening = this.resolve(path).then(
-      info =>
+    const opening = Promise.all([this.resolve(path), this._user()]).then(
+      ([info, user]) =>
         doc.isDisposed
           ? null
-          : new RoomConnection({
-              doc,
-              api: this.api,
-              info,
-              user: this._user()
-            }),
+          : new RoomConnection({ doc, api: this.api, info, user }),
       () => null
     );
     this._opening.set(path, opening);
@@ -430,7 +425,7 @@ export class LiveGraphsDrive implements Contents.IDrive {
     };
   }
 
-  private _user: () => User.IIdentity | null;
+  private _user: () => Promise<User.IIdentity | null>;
   private _byPath = new Map<string, IDocumentInfo>();
   private _opening = new Map<string, Promise<RoomConnection | null>>();
   private _connections = new Map<
@@ -450,6 +445,6 @@ export namespace LiveGraphsDrive {
     /**
      * Who we are, shown to the others in each document.
      */
-    user?: () => User.IIdentity | null;
+    user?: () => Promise<User.IIdentity | null>;
   }
 }

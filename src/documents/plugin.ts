@@ -143,7 +143,13 @@ export const documentsPlugin: JupyterFrontEndPlugin<LiveGraphsDrive> = {
   ): LiveGraphsDrive => {
     const api = new DocumentsAPI(app.serviceManager.serverSettings);
     const user = app.serviceManager.user;
-    const drive = new LiveGraphsDrive({ api, user: () => user.identity });
+    const drive = new LiveGraphsDrive({
+      api,
+      user: async () => {
+        await user.ready.catch(() => undefined);
+        return user.identity;
+      }
+    });
     app.serviceManager.contents.addDrive(drive);
 
     const current = (): DocWidget | null => {

@@ -1,0 +1,182 @@
+/**
+ * Shared documents through the LiveGraphs drive: a dashboard made with New
+ * Dashboard lives in the store, two people edit it through its room and see
+ * each other, a reload keeps the edits, and the Share dialog changes shares.
+ */
+import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import type { Page } from '@playwright/test';
+
+import { ALICE, openGuest, openPath, uploadCSV } from './collab-helpers';
+
+const CSV = [
+  'month,region,revenue,units',
+  '2025-01-01,EMEA,100,1',
+  '2025-01-01,APAC,50,2',
+  '2025-02-01,EMEA,300,3'
+].join('\n');
+
+test.use({ mockUser: ALICE });
+
+function api(baseURL: string, path: string): string {
+  return new URL(`livegraphs/api/${path}`, `${baseURL}/`).href;
+}
+
+/**
+ * The store's document titled `title`.
+ */
+async function documentTitled(page: Page, baseURL: string, title: string) {
+  const response = await page.request.get(api(baseURL, 'documents'));
+  expect(response.status()).toBe(200);
+  const { documents } = await response.json();
+  return documents.find((d: any) => d.title === title) ?? null;
+}
+
+function cells(page: Page) {
+  return page.locator('.jp-LiveGraphs-DashboardDocument .jp-LiveGraphs-DashboardCell');
+}
+
+function roomStatus(page: Page) {
+  return page.locator('.jp-LiveGraphs-DashboardDocument .jp-LiveGraphs-RoomStatus');
+}
+
+async function openDashboard(page: Page, path: string): Promise<void> {
+  await openPath(page, path);
+  await expect(page.locator('.jp-LiveGraphs-DashboardDocument .jp-LiveGraphs-Dashboard')).toBeVisible();
+  await expect(roomStatus(page)).toHaveAttribute('data-status', 'connected');
+}
+
+test.describe('dashboards of the store', () => {
+  let guest: IJupyterLabPageFixture | null = null;
+
+  test.afterEach(async () => {
+    await guest?.context().close();
+    guest = null;
+  });
+
+  test('New Dashboard makes a store document that two people edit together, see each other in, and that a reload keeps', async ({
+    page,
+    baseURL,
+    browser,
+    tmpPath,
+    waitForApplication
+  }) => {
+    const dataset = await uploadCSV(page, baseURL!, CSV);
+    const title = `Board ${Date.now()}`;
+
+    // When Alice runs New Dashboard
+    await page.evaluate(
+      t => (window as any).jupyterapp.commands.execute('livegraphs:new-dashboard', { title: t }),
+      title
+    );
+    // Then it opens from the LiveGraphs drive, connected to its room
+    const path = `LiveGraphs:mine/${title}.lgdash`;
+    await expect(page.getByRole('tab', { name: `${title}.lgdash` })).toBeVisible();
+    expect(await page.evaluate(() => (window as any).jupyterapp.shell.currentWidget.context.path)).toBe(path);
+    await expect(roomStatus(page)).toHaveAttribute('data-status', 'connected');
+    // and the store lists it as Alice's dashboard
+    const doc = await documentTitled(page, baseURL!, title);
+    expect(doc).toMatchObject({ kind: 'dashboard', access: 'owner' });
+
+    // and the LiveGraphs file browser lists it under "My dashboards and charts"
+    await page.sidebar.openTab('livegraphs-documents');
+    const browserPanel = page.locator('#livegraphs-documents');
+    await browserPanel.getByText('My dashboards and charts').dblclick();
+    await expect(browserPanel.locator('.jp-DirListing-item', { hasText: `${title}.lgdash` })).toBeVisible();
+
+    // When Bob opens it too
+    guest = await openGuest({ baseURL: baseURL!, browser, tmpPath, waitForApplication });
+    const joined = Date.now();
+    await openDashboard(guest, path);
+    // Then each sees the other in the toolbar
+    const people = (p: Page, who: string) =>
+      p.locator(`.jp-LiveGraphs-DashboardPeople .jp-LiveGraphs-DashboardBadge[data-user="${who}"]`);
+    await expect(people(page, 'Bob')).toBeVisible();
+    await expect(people(guest, 'Alice')).toBeVisible();
+    console.warn(`presence: Bob seen by Alice ${Date.now() - joined} ms after Bob's open began`);
+
+    // When Alice adds a chart on the dataset
+    await page.getByLabel('Dataset for new charts and filters').fill(dataset.name);
+    await page.getByRole('button', { name: 'Add chart' }).click();
+    // Then Bob gets it, and sees Alice editing it (she is, having added it)
+    await expect(cells(guest)).toHaveCount(1);
+    await expect(cells(guest).first().locator('.jp-LiveGraphs-DashboardBadge[data-user="Alice"]')).toBeVisible();
+    // When Bob renames the dashboard
+    const renamed = `${title} (Q1)`;
+    const titleInput = guest.getByLabel('Dashboard title');
+    await titleInput.fill(renamed);
+    await titleInput.dispatchEvent('change');
+    // Then Alice sees the new title
+    await expect(page.getByLabel('Dashboard title')).toHaveValue(renamed);
+
+    // When Alice reloads the page and opens the dashboard again
+    await page.reload({ waitUntil: 'networkidle' });
+    await page.waitForCondition(() => page.evaluate(() => !!(window as any).jupyterapp?.shell));
+    const reopenPath = (await documentTitled(page, baseURL!, renamed))
+      ? `LiveGraphs:mine/${renamed}.lgdash`
+      : path;
+    await openDashboard(page, reopenPath);
+    // Then both edits are still there
+    await expect(cells(page)).toHaveCount(1);
+    await expect(page.getByLabel('Dashboard title')).toHaveValue(renamed);
+    // and the store's content has them
+    const content = await page.request.get(api(baseURL!, `documents/${doc.id}/content`));
+    expect(content.status()).toBe(200);
+    const body = await content.json();
+    expect(body.title).toBe(renamed);
+    expect(Object.keys(body.charts)).toHaveLength(1);
+  });
+
+  test('the Share dialog lists, adds and removes shares, as the REST API sees them', async ({ page, baseURL }) => {
+    // Given a dashboard of the store, open from the drive
+    const title = `Shared ${Date.now()}`;
+    const created = await page.request.post(api(baseURL!, 'documents'), {
+      data: { kind: 'dashboard', title }
+    });
+    expect(created.status()).toBe(201);
+    const doc = await created.json();
+    await openDashboard(page, `LiveGraphs:mine/${title}.lgdash`);
+    const shares = async () => {
+      const response = await page.request.get(api(baseURL!, `documents/${doc.id}/shares`));
+      expect(response.status()).toBe(200);
+      return (await response.json()).shares.map((s: any) => `${s.kind}:${s.name}:${s.role}`).sort();
+    };
+
+    // When Alice opens the Share dialog from the toolbar
+    await page.locator('.jp-LiveGraphs-ShareButton').click();
+    const dialog = page.locator('.jp-Dialog .jp-LiveGraphs-Share');
+    await expect(dialog).toBeVisible();
+    await expect(dialog.locator('.jp-LiveGraphs-ShareNone')).toBeVisible();
+    // and shares it with the user carol as editor and the group analysts as viewer
+    await dialog.getByLabel('Name').fill('carol');
+    await dialog.getByLabel('Role').selectOption('editor');
+    await dialog.getByRole('button', { name: 'Share', exact: true }).click();
+    await expect(dialog.locator('.jp-LiveGraphs-ShareRow[data-name="carol"]')).toContainText('editor');
+    await dialog.getByLabel('Share with').selectOption('group');
+    await dialog.getByLabel('Name').fill('analysts');
+    await dialog.getByLabel('Role').selectOption('viewer');
+    await dialog.getByRole('button', { name: 'Share', exact: true }).click();
+    await expect(dialog.locator('.jp-LiveGraphs-ShareRow')).toHaveCount(2);
+    // Then the server has both shares
+    expect(await shares()).toEqual(['group:analysts:viewer', 'user:carol:editor']);
+
+    // When Alice removes carol
+    await dialog.getByRole('button', { name: 'Remove carol' }).click();
+    // Then the dialog and the server no longer list her
+    await expect(dialog.locator('.jp-LiveGraphs-ShareRow')).toHaveCount(1);
+    expect(await shares()).toEqual(['group:analysts:viewer']);
+
+    // When the group's share is removed through the REST API, a new dialog
+    // shows the document shared with no one
+    const removed = await page.request.delete(api(baseURL!, `documents/${doc.id}/shares/group/analysts`));
+    expect(removed.status()).toBe(204);
+    await page.locator('.jp-Dialog').getByRole('button', { name: 'Close' }).click();
+    await page.locator('.jp-LiveGraphs-ShareButton').click();
+    await expect(page.locator('.jp-Dialog .jp-LiveGraphs-ShareNone')).toBeVisible();
+
+    // A bad name is refused with the server's message, and nothing is added
+    await page.locator('.jp-Dialog').getByLabel('Name').fill('a/b');
+    await page.locator('.jp-Dialog').getByRole('button', { name: 'Share', exact: true }).click();
+    await expect(page.locator('.jp-Dialog .jp-LiveGraphs-ShareError')).not.toBeEmpty();
+    expect(await shares()).toEqual([]);
+  });
+});
