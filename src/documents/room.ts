@@ -48,8 +48,10 @@ export class RoomConnection {
       params,
       // Edits go through the server only: it checks and stores each one.
       disableBc: true,
-      // 4403 (access changed) is followed up in _onClosed.
-      shouldReconnect: event => !(event.code >= 4400 && event.code < 4500)
+      // Refusals (44xx: bad update, access changed, gone) and a document
+      // the server cannot load (4500) are not retried blindly; 4403 (access
+      // changed) is followed up in _onClosed.
+      shouldReconnect: event => !(event.code >= 4400 && event.code < 4600)
     });
     // A viewer's refused update: tell the widget, which tells the user.
     this.provider.messageHandlers[MESSAGE_AUTH] = (_e, decoder) => {

@@ -179,4 +179,53 @@ test.describe('dashboards of the store', () => {
     await expect(page.locator('.jp-Dialog .jp-LiveGraphs-ShareError')).not.toBeEmpty();
     expect(await shares()).toEqual([]);
   });
+
+  test('a lost connection shows as offline, and edits made meanwhile reach the other person once it is back', async ({
+    page,
+    baseURL,
+    browser,
+    tmpPath,
+    waitForApplication
+  }) => {
+    // Given Alice's room connections pass through a switch she can turn off
+    let online = true;
+    const sockets: Array<{ close: (o?: { code?: number }) => Promise<void> }> = [];
+    await page.routeWebSocket(/livegraphs\/api\/documents\/[0-9a-f]{32}\/room/, ws => {
+      if (!online) {
+        void ws.close({ code: 1006 });
+        return;
+      }
+      ws.connectToServer();
+      sockets.push(ws);
+    });
+    // and a dashboard open by Alice and Bob
+    const dataset = await uploadCSV(page, baseURL!, CSV);
+    const title = `Offline ${Date.now()}`;
+    const created = await page.request.post(api(baseURL!, 'documents'), {
+      data: { kind: 'dashboard', title }
+    });
+    expect(created.status()).toBe(201);
+    const path = `LiveGraphs:mine/${title}.lgdash`;
+    await openDashboard(page, path);
+    guest = await openGuest({ baseURL: baseURL!, browser, tmpPath, waitForApplication });
+    await openDashboard(guest, path);
+
+    // When Alice's connection drops
+    online = false;
+    await Promise.all(sockets.splice(0).map(ws => ws.close({ code: 1006 })));
+    // Then her toolbar says she is offline and reconnecting
+    await expect(roomStatus(page)).toHaveAttribute('data-status', 'reconnecting');
+    await expect(roomStatus(page)).toContainText('Offline');
+    // and a chart she adds meanwhile stays with her
+    await page.getByLabel('Dataset for new charts and filters').fill(dataset.name);
+    await page.getByRole('button', { name: 'Add chart' }).click();
+    await expect(cells(page)).toHaveCount(1);
+    await expect(cells(guest)).toHaveCount(0);
+
+    // When the connection is back
+    online = true;
+    // Then she is live again and Bob gets the chart
+    await expect(roomStatus(page)).toHaveAttribute('data-status', 'connected', { timeout: 15000 });
+    await expect(cells(guest)).toHaveCount(1);
+  });
 });
