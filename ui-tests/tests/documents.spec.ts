@@ -109,8 +109,11 @@ test.describe('dashboards of the store', () => {
     await expect(page.getByLabel('Dashboard title')).toHaveValue(renamed);
 
     // When Alice reloads the page and opens the dashboard again
-    await page.reload({ waitUntil: 'networkidle' });
-    await page.waitForCondition(() => page.evaluate(() => !!(window as any).jupyterapp?.shell));
+    // (a plain reload: Galata's waits for a Launcher the restored layout lacks)
+    await page.evaluate(() => window.location.reload());
+    await page.waitForFunction(() => !!(window as any).jupyterapp?.started);
+    await page.evaluate(() => (window as any).jupyterapp.started);
+    await expect(page.locator('#jupyterlab-splash')).toHaveCount(0, { timeout: 30000 });
     const reopenPath = (await documentTitled(page, baseURL!, renamed))
       ? `LiveGraphs:mine/${renamed}.lgdash`
       : path;
@@ -174,7 +177,7 @@ test.describe('dashboards of the store', () => {
     await expect(page.locator('.jp-Dialog .jp-LiveGraphs-ShareNone')).toBeVisible();
 
     // A bad name is refused with the server's message, and nothing is added
-    await page.locator('.jp-Dialog').getByLabel('Name').fill('a/b');
+    await page.locator('.jp-Dialog').getByLabel('Name').fill('x'.repeat(256));
     await page.locator('.jp-Dialog').getByRole('button', { name: 'Share', exact: true }).click();
     await expect(page.locator('.jp-Dialog .jp-LiveGraphs-ShareError')).not.toBeEmpty();
     expect(await shares()).toEqual([]);
