@@ -6,6 +6,7 @@
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
 
+import { dragField } from './builder-helpers';
 import { ALICE, openGuest, openPath, uploadCSV } from './collab-helpers';
 
 const CSV = [
@@ -230,5 +231,79 @@ test.describe('dashboards of the store', () => {
     // Then she is live again and Bob gets the chart
     await expect(roomStatus(page)).toHaveAttribute('data-status', 'connected', { timeout: 15000 });
     await expect(cells(guest)).toHaveCount(1);
+  });
+
+  test('New Chart makes a chart document of the store, and a drop in its builder is stored', async ({
+    page,
+    baseURL
+  }) => {
+    const dataset = await uploadCSV(page, baseURL!, CSV);
+    // When Alice runs New Chart on a dataset
+    await page.evaluate(
+      id => (window as any).jupyterapp.commands.execute('livegraphs:new-chart', { datasetId: id }),
+      dataset.id
+    );
+    // Then a chart document named after it opens in the builder, from the drive
+    await expect(page.getByRole('tab', { name: `${dataset.name}.lgchart` })).toBeVisible();
+    expect(await page.evaluate(() => (window as any).jupyterapp.shell.currentWidget.context.path)).toBe(
+      `LiveGraphs:mine/${dataset.name}.lgchart`
+    );
+    const builder = page.locator('.jp-LiveGraphs-ChartDocument .jp-LiveGraphs-ChartBuilder');
+    await expect(builder.locator('.jp-LiveGraphs-field[data-field="region"]')).toBeVisible();
+    const doc = await documentTitled(page, baseURL!, dataset.name);
+    expect(doc).toMatchObject({ kind: 'chart', access: 'owner' });
+    // When she drops region on the X axis
+    await dragField(page, builder, 'region', 'X axis');
+    // Then the store's chart has it
+    await expect
+      .poll(async () => {
+        const response = await page.request.get(api(baseURL!, `documents/${doc.id}/content`));
+        return (await response.json()).encoding?.x?.field ?? null;
+      })
+      .toBe('region');
+  });
+
+  test('a dashboard chart opened in the builder shows its editor to the other person', async ({
+    page,
+    baseURL,
+    browser,
+    tmpPath,
+    waitForApplication
+  }) => {
+    // Given a dashboard with one chart, open by Alice and Bob
+    const dataset = await uploadCSV(page, baseURL!, CSV);
+    const title = `Builder ${Date.now()}`;
+    const created = await page.request.post(api(baseURL!, 'documents'), {
+      data: {
+        kind: 'dashboard',
+        title,
+        content: {
+          version: 1,
+          title,
+          crossfilter: true,
+          filters: [],
+          charts: {
+            c1: {
+              spec: { version: 1, dataset: { id: dataset.id }, mark: 'bar', encoding: { x: { field: 'region' } } },
+              layout: { x: 0, y: 0, w: 6, h: 4 }
+            }
+          }
+        }
+      }
+    });
+    expect(created.status()).toBe(201);
+    const path = `LiveGraphs:mine/${title}.lgdash`;
+    await openDashboard(page, path);
+    guest = await openGuest({ baseURL: baseURL!, browser, tmpPath, waitForApplication });
+    await openDashboard(guest, path);
+    await expect(cells(page)).toHaveCount(1);
+    // When Bob opens the chart in the builder
+    await cells(guest).first().getByRole('button', { name: 'Open in builder' }).click();
+    await expect(guest.locator('.jp-LiveGraphs-ChartBuilderPanel .jp-LiveGraphs-ChartBuilder')).toBeVisible();
+    // Then Alice sees Bob's badge on that chart
+    await expect(cells(page).first().locator('.jp-LiveGraphs-DashboardBadge[data-user="Bob"]')).toBeVisible();
+    // and it goes when Bob closes the builder
+    await guest.evaluate(() => (window as any).jupyterapp.shell.currentWidget.close());
+    await expect(cells(page).first().locator('.jp-LiveGraphs-DashboardBadge[data-user="Bob"]')).toHaveCount(0);
   });
 });
