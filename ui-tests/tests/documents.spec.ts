@@ -128,6 +128,13 @@ test.describe('dashboards of the store', () => {
     const body = await content.json();
     expect(body.title).toBe(renamed);
     expect(Object.keys(body.charts)).toHaveLength(1);
+
+    // When Bob, still there, closes his browser
+    await expect(people(page, 'Bob')).toBeVisible();
+    await guest.context().close();
+    guest = null;
+    // Then Alice's toolbar drops him, well before an awareness timeout (30 s)
+    await expect(people(page, 'Bob')).toHaveCount(0, { timeout: 15000 });
   });
 
   test('the Share dialog lists, adds and removes shares, as the REST API sees them', async ({ page, baseURL }) => {
