@@ -1,5 +1,5 @@
 """REST handlers for shared documents (dashboards, charts): list, create or import, read, rename,
-delete, content and its download, versions and restore, shares.
+delete, content and its download, versions and restore, shares; and each document's Yjs room.
 
 Served by both hosts over the host's guarded store (``guarded.documents``), as the caller the host
 names. Bodies are held in memory up to a limit: :data:`MAX_IMPORT_BYTES` for a create (it may carry
@@ -33,6 +33,10 @@ MAX_IMPORT_BYTES = 8 << 20
 #: Largest body of any other document request (a title, a share), in bytes.
 MAX_META_BYTES = 64 << 10
 _CREATE_KEYS = frozenset({"kind", "title", "content"})
+#: largest WebSocket message a room accepts (a bigger one closes the connection with 1009)
+MAX_MESSAGE_BYTES = 8 << 20
+#: the Authorization header of a token caller (a script, a kernel, a user's server on a hub)
+TOKEN_HEADERS = ("token ", "bearer ")
 
 
 @web.stream_request_body
@@ -182,12 +186,6 @@ class ShareHandler(DocumentHandlerBase):
         self.write_no_content()
 
 
-#: largest WebSocket message a room accepts (a bigger one closes the connection with 1009)
-MAX_MESSAGE_BYTES = 8 << 20
-#: the Authorization header of a token caller (a script, a kernel, a user's server on a hub)
-TOKEN_HEADERS = ("token ", "bearer ")
-
-
 def host_rooms(host: Host) -> Rooms:
     """The rooms of the host's process (made at first use over ``guarded.documents``)."""
     rooms = getattr(host, "rooms", None)
@@ -275,7 +273,6 @@ class DocumentRoomHandler(WebSocketHandler, LiveGraphsHandler):
 
 #: (path under the API root, handler): the document routes, served by both hosts.
 ROUTES: list[tuple[str, type]] = [
-    (rf"documents/{DOC_ID}/room", DocumentRoomHandler),
     (r"documents", DocumentsHandler),
     (rf"documents/{DOC_ID}", DocumentHandler),
     (rf"documents/{DOC_ID}/content", ContentHandler),
@@ -283,4 +280,5 @@ ROUTES: list[tuple[str, type]] = [
     (rf"documents/{DOC_ID}/versions/(?P<number>[0-9]{{1,9}})/restore", RestoreHandler),
     (rf"documents/{DOC_ID}/shares", SharesHandler),
     (rf"documents/{DOC_ID}/shares/(?P<kind>user|group)/(?P<name>[^/]+)", ShareHandler),
+    (rf"documents/{DOC_ID}/room", DocumentRoomHandler),
 ]
