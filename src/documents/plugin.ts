@@ -61,9 +61,11 @@ class RoomStatusItem extends Widget {
     this.node.title =
       room.status === 'reconnecting'
         ? 'The connection to the server was lost; edits made now are sent when it is back.'
-        : room.readOnly
-          ? 'You can view this document; its owner can make you an editor.'
-          : '';
+        : room.status === 'closed' || room.status === 'gone'
+          ? room.reason || 'The server closed the connection.'
+          : room.readOnly
+            ? 'You can view this document; its owner can make you an editor.'
+            : '';
   }
 
   private _room: RoomConnection;

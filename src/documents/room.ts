@@ -73,7 +73,10 @@ export class RoomConnection {
         this._whenSynced = [];
       }
     });
-    this.provider.on('closed', ({ code }) => void this._onClosed(code));
+    this.provider.on('closed', ({ code, reason }) => {
+      this._reason = reason;
+      void this._onClosed(code);
+    });
   }
 
   readonly doc: YDocument<any>;
@@ -96,6 +99,13 @@ export class RoomConnection {
 
   get status(): RoomStatus {
     return this._status;
+  }
+
+  /**
+   * Why the server last closed the connection for good, as it said.
+   */
+  get reason(): string {
+    return this._reason;
   }
 
   /**
@@ -170,6 +180,7 @@ export class RoomConnection {
   private _api: DocumentsAPI;
   private _info: IDocumentInfo;
   private _status: RoomStatus = 'connecting';
+  private _reason = '';
   private _synced = false;
   private _disposed = false;
   private _whenSynced: Array<() => void> = [];
