@@ -313,4 +313,53 @@ test.describe('dashboards of the store', () => {
     await guest.evaluate(() => (window as any).jupyterapp.shell.currentWidget.close());
     await expect(cells(page).first().locator('.jp-LiveGraphs-DashboardBadge[data-user="Bob"]')).toHaveCount(0);
   });
+
+  test('renaming and deleting in the drive rename and delete the store document; the open dashboard follows', async ({
+    page,
+    baseURL
+  }) => {
+    // Given a dashboard of the store, open from the drive
+    const title = `Rename ${Date.now()}`;
+    const created = await page.request.post(api(baseURL!, 'documents'), {
+      data: { kind: 'dashboard', title }
+    });
+    expect(created.status()).toBe(201);
+    const doc = await created.json();
+    await openDashboard(page, `LiveGraphs:mine/${title}.lgdash`);
+
+    // When it is renamed in the drive
+    const renamed = `${title} final`;
+    await page.evaluate(
+      ([from, to]) => (window as any).jupyterapp.serviceManager.contents.rename(from, to),
+      [`LiveGraphs:mine/${title}.lgdash`, `LiveGraphs:mine/${renamed}.lgdash`] as const
+    );
+    // Then the store has the new title, and so do the open dashboard and its tab
+    const stored = await page.request.get(api(baseURL!, `documents/${doc.id}`));
+    expect((await stored.json()).title).toBe(renamed);
+    await expect(page.getByLabel('Dashboard title')).toHaveValue(renamed);
+    await expect(page.getByRole('tab', { name: `${renamed}.lgdash` })).toBeVisible();
+
+    // A name in another folder or with another extension is refused, and nothing changes
+    const refused = await page.evaluate(
+      async ([from, to]) => {
+        try {
+          await (window as any).jupyterapp.serviceManager.contents.rename(from, to);
+          return '';
+        } catch (e) {
+          return String(e);
+        }
+      },
+      [`LiveGraphs:mine/${renamed}.lgdash`, `LiveGraphs:mine/${renamed}.lgchart`] as const
+    );
+    expect(refused).toContain('keeping ".lgdash"');
+
+    // When it is deleted in the drive
+    await page.evaluate(
+      path => (window as any).jupyterapp.serviceManager.contents.delete(path),
+      `LiveGraphs:mine/${renamed}.lgdash`
+    );
+    // Then the store no longer has it and the open dashboard says it is gone
+    expect((await page.request.get(api(baseURL!, `documents/${doc.id}`))).status()).toBe(404);
+    await expect(roomStatus(page)).toHaveAttribute('data-status', 'gone');
+  });
 });
