@@ -259,6 +259,12 @@ export class LiveGraphsDrive implements Contents.IDrive {
     );
     this._byPath.delete(documentPath(doc));
     const model = this._remember(renamed);
+    const opening = this._opening.get(documentPath(doc));
+    if (opening) {
+      this._opening.delete(documentPath(doc));
+      this._opening.set(model.path, opening);
+      void opening.then(room => room?.updateInfo(renamed));
+    }
     this._fileChanged.emit({
       type: 'rename',
       oldValue: { path: documentPath(doc) },
@@ -354,14 +360,61 @@ export class LiveGraphsDrive implements Contents.IDrive {
     );
     this._opening.set(path, opening);
     this._connections.set(doc, opening);
+    let timer = 0;
     doc.disposed.connect(() => {
+      window.clearTimeout(timer);
       this._connections.delete(doc);
-      if (this._opening.get(path) === opening) {
-        this._opening.delete(path);
+      for (const [key, value] of this._opening) {
+        if (value === opening) {
+          this._opening.delete(key);
+        }
       }
       void opening.then(room => room?.dispose());
     });
+    // Someone retitled the dashboard: the catalog follows (the server
+    // renames it shortly after), and so does the open document's path.
+    if (doc instanceof DashboardDoc) {
+      void opening.then(room => {
+        doc.changed.connect(() => {
+          if (room && doc.title && doc.title !== room.info.title) {
+            window.clearTimeout(timer);
+            timer = window.setTimeout(() => void this._follow(room), 1000);
+          }
+        });
+      });
+    }
     return doc;
+  }
+
+  /**
+   * Take the catalog's new title of an open document, telling the document
+   * manager its path changed.
+   */
+  private async _follow(room: RoomConnection): Promise<void> {
+    const before = room.info;
+    let after: IDocumentInfo;
+    try {
+      after = await this.api.get(before.id);
+    } catch {
+      return;
+    }
+    if (after.title === before.title) {
+      return;
+    }
+    room.updateInfo(after);
+    const oldPath = documentPath(before);
+    this._byPath.delete(oldPath);
+    const model = this._remember(after);
+    const opening = this._opening.get(oldPath);
+    if (opening) {
+      this._opening.delete(oldPath);
+      this._opening.set(model.path, opening);
+    }
+    this._fileChanged.emit({
+      type: 'rename',
+      oldValue: { path: oldPath },
+      newValue: model
+    });
   }
 
   private async _refresh(): Promise<void> {

@@ -89,6 +89,14 @@ export class RoomConnection {
     return this._info;
   }
 
+  /**
+   * Take a newer description of the document (e.g. after a rename).
+   */
+  updateInfo(info: IDocumentInfo): void {
+    this._info = info;
+    this._setStatus(this._status);
+  }
+
   get access(): DocumentAccess {
     return this._info.access;
   }

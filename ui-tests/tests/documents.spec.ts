@@ -108,6 +108,8 @@ test.describe('dashboards of the store', () => {
     await titleInput.dispatchEvent('change');
     // Then Alice sees the new title
     await expect(page.getByLabel('Dashboard title')).toHaveValue(renamed);
+    // and, once the store has the new title, her tab shows it too
+    await expect(page.getByRole('tab', { name: `${renamed}.lgdash` })).toBeVisible();
 
     // When Alice reloads the page and opens the dashboard again
     // (a plain reload: Galata's waits for a Launcher the restored layout lacks)
@@ -115,9 +117,7 @@ test.describe('dashboards of the store', () => {
     await page.waitForFunction(() => !!(window as any).jupyterapp?.started);
     await page.evaluate(() => (window as any).jupyterapp.started);
     await expect(page.locator('#jupyterlab-splash')).toHaveCount(0, { timeout: 30000 });
-    const reopenPath = (await documentTitled(page, baseURL!, renamed))
-      ? `LiveGraphs:mine/${renamed}.lgdash`
-      : path;
+    const reopenPath = `LiveGraphs:mine/${renamed}.lgdash`;
     await openDashboard(page, reopenPath);
     // Then both edits are still there
     await expect(cells(page)).toHaveCount(1);
