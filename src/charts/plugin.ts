@@ -64,8 +64,9 @@ export function chartFileText(spec: object): string {
  * Registers `.lgchart` files and the `livegraphs:new-chart` command.
  *
  * The command's arguments: `datasetId` (or `id`; asked for when absent),
- * optionally `spec`, a chart spec to start from, and `cwd`, the folder of the
- * new file (by default the file browser's).
+ * optionally `spec`, a chart spec to start from. The chart is a document of
+ * the store (LiveGraphs drive); with `file: true` it is a `.lgchart` file in
+ * `cwd` (by default the file browser's folder).
  */
 export const chartsPlugin: JupyterFrontEndPlugin<void> = {
   id: 'livegraphs-ext:charts',
@@ -164,8 +165,8 @@ export const chartsPlugin: JupyterFrontEndPlugin<void> = {
           ...start,
           dataset: start?.dataset ?? { id: dataset.id }
         };
-        // A chart of the store, unless a folder for a file is given.
-        if (documents && args.cwd === undefined) {
+        // A chart of the store, unless a file is asked for (`file: true`).
+        if (documents && args.file !== true) {
           const model = await documents.create('chart', {
             title: dataset.name,
             content: spec

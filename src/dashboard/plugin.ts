@@ -235,8 +235,8 @@ export const dashboardPlugin: JupyterFrontEndPlugin<void> = {
       label: 'New Dashboard',
       caption: 'Create a new livegraphs dashboard',
       execute: async args => {
-        // A dashboard of the store, unless a folder for a file is given.
-        if (documents && args.cwd === undefined) {
+        // A dashboard of the store, unless a file is asked for (`file: true`).
+        if (documents && args.file !== true) {
           const model = await documents.create('dashboard', {
             title: args.title as string | undefined
           });

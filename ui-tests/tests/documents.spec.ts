@@ -362,4 +362,18 @@ test.describe('dashboards of the store', () => {
     expect((await page.request.get(api(baseURL!, `documents/${doc.id}`))).status()).toBe(404);
     await expect(roomStatus(page)).toHaveAttribute('data-status', 'gone');
   });
+
+  test('the launcher offers New Dashboard and New Chart; New Dashboard makes a store dashboard', async ({ page }) => {
+    // Given the launcher
+    const cards = page.locator('.jp-Launcher .jp-LauncherCard[data-category="LiveGraphs"]');
+    await expect(cards).toHaveCount(2);
+    // When New Dashboard is clicked
+    await cards.filter({ hasText: 'New Dashboard' }).click();
+    // Then a dashboard of the drive opens, connected to its room
+    await expect(page.locator('.jp-LiveGraphs-DashboardDocument .jp-LiveGraphs-Dashboard')).toBeVisible();
+    expect(await page.evaluate(() => (window as any).jupyterapp.shell.currentWidget.context.path)).toMatch(
+      /^LiveGraphs:mine\/Untitled dashboard( \d+)?\.lgdash$/
+    );
+    await expect(roomStatus(page)).toHaveAttribute('data-status', 'connected');
+  });
 });
