@@ -298,7 +298,11 @@ export class LiveGraphsDrive implements Contents.IDrive {
     let content = options.content;
     if (typeof content === 'string') {
       content = JSON.parse(
-        options.format === 'base64' ? atob(content) : content
+        options.format === 'base64'
+          ? new TextDecoder().decode(
+              Uint8Array.from(atob(content), c => c.charCodeAt(0))
+            )
+          : content
       );
     }
     return this.create(kind, {

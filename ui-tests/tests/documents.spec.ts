@@ -376,4 +376,27 @@ test.describe('dashboards of the store', () => {
     );
     await expect(roomStatus(page)).toHaveAttribute('data-status', 'connected');
   });
+
+  test('a .lgdash file uploaded to the drive is imported as a store dashboard', async ({ page, baseURL }) => {
+    const title = `Imported ${Date.now()} ü`;
+    const file = { version: 1, title, crossfilter: false, filters: [], charts: {} };
+    // When the file is uploaded into "My dashboards and charts" (as the file browser does: base64)
+    await page.evaluate(
+      async ([path, text]) => {
+        const bytes = new TextEncoder().encode(text);
+        const content = btoa(String.fromCharCode(...bytes));
+        await (window as any).jupyterapp.serviceManager.contents.save(path, {
+          type: 'file',
+          format: 'base64',
+          content
+        });
+      },
+      [`LiveGraphs:mine/${title}.lgdash`, JSON.stringify(file)] as const
+    );
+    // Then the store has it, with its content
+    const doc = await documentTitled(page, baseURL!, title);
+    expect(doc).toMatchObject({ kind: 'dashboard', access: 'owner' });
+    const content = await page.request.get(api(baseURL!, `documents/${doc.id}/content`));
+    expect(await content.json()).toMatchObject({ title, crossfilter: false });
+  });
 });
