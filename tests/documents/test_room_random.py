@@ -1,0 +1,253 @@
+"""Twenty clients edit one dashboard at random, all at once; everyone ends with the same valid dashboard.
+
+The edits collide on purpose: charts added and removed, moved and resized at the same moment (so layouts
+leave the grid or overlap until the server repairs them), spec keys and shelf keys, filters, the title.
+When the edits stop, every replica, the server's copy (a new client's sync) and the stored state (REST
+content) must be equal and valid. The randomness is seeded and the seed printed (``LG_TEST_SEED`` reruns it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pycrdt import Map
+
+from livegraphs_ext.documents.dashboard import GRID_COLUMNS, validate_dashboard
+from livegraphs_ext.store.charts.spec import MARKS
+
+from ..servers import LiveServer
+from .test_dashboard import DASHBOARD
+from .yclient import RoomClient, create_document, room_url, state_vector, stored_content
+
+CLIENTS = 20
+EDIT_SECONDS = 10.0
+FIELDS = ("region", "revenue", "day", "country", "channel", "units")
+SHELF_KEYS = {
+    "field": FIELDS,
+    "aggregate": ("sum", "mean", "count", "max"),
+    "bin": (True, False),
+    "timeUnit": ("month", "year", "day"),
+}
+CHANNELS = ("x", "y", "color", "size", "label")
+MAX_CHARTS = 24
+MAX_FILTERS = 8
+
+
+def seed() -> int:
+    value = int(os.environ.get("LG_TEST_SEED", time.time_ns() % 2**31))
+    print(f"seed {value} (rerun with LG_TEST_SEED={value})")
+    return value
+
+
+class Editor:
+    """Random edits of one client's replica, each one transaction as the front end makes them."""
+
+    def __init__(self, client: RoomClient, rng: random.Random):
+        self.client = client
+        self.rng = rng
+        self.made = 0
+
+    def edit(self) -> str:
+        d, rng = self.client.dashboard, self.rng
+        charts = list(d.ycharts.keys())
+        ops = ["title", "crossfilter", "filter_add", "filter_remove", "filter_value"]
+        if len(charts) < MAX_CHARTS:
+            ops += ["chart_add"] * 2
+        if charts:
+            ops += [
+                "chart_remove",
+                "move",
+                "move",
+                "resize",
+                "resize",
+                "spec",
+                "spec",
+                "shelf",
+                "shelf",
+                "shelf",
+            ]
+        op = rng.choice(ops)
+        with d.ydoc.transaction():
+            getattr(self, op)(d, rng, rng.choice(charts) if charts else "")
+        self.made += 1
+        return op
+
+    def title(self, d: Any, rng: random.Random, _: str) -> None:
+        d.ymeta["title"] = f"Sales {self.client.name} {self.made}"
+
+    def crossfilter(self, d: Any, rng: random.Random, _: str) -> None:
+        d.ymeta["crossfilter"] = rng.random() < 0.5
+
+    def chart_add(self, d: Any, rng: random.Random, _: str) -> None:
+        w = rng.choice((3, 4, 6, 12))
+        layout = {
+            "x": rng.randint(0, GRID_COLUMNS - w),
+            "y": rng.randint(0, 12),
+            "w": w,
+            "h": rng.randint(1, 5),
+        }
+        d.ycharts[f"{self.client.name}-{self.made}"] = Map(
+            {
+                "spec": Map(
+                    {
+                        "version": 1.0,
+                        "dataset": {"name": "sales"},
+                        "mark": rng.choice(MARKS),
+                        "encoding": Map({"x": Map({"field": rng.choice(FIELDS)})}),
+                    }
+                ),
+                "layout": Map({k: float(v) for k, v in layout.items()}),
+            }
+        )
+
+    def chart_remove(self, d: Any, rng: random.Random, cid: str) -> None:
+        del d.ycharts[cid]
+
+    def move(self, d: Any, rng: random.Random, cid: str) -> None:
+        layout = d.ycharts[cid]["layout"]
+        w = int(layout.get("w", 1))
+        layout["x"] = float(rng.randint(0, max(0, GRID_COLUMNS - w)))
+        layout["y"] = float(rng.randint(0, 20))
+
+    def resize(self, d: Any, rng: random.Random, cid: str) -> None:
+        layout = d.ycharts[cid]["layout"]
+        x = int(layout.get("x", 0))
+        layout["w"] = float(rng.randint(1, max(1, GRID_COLUMNS - x)))
+        layout["h"] = float(rng.randint(1, 6))
+
+    def spec(self, d: Any, rng: random.Random, cid: str) -> None:
+        spec = d.ycharts[cid]["spec"]
+        key = rng.choice(("mark", "title", "limit", "sort"))
+        if key == "mark":
+            spec["mark"] = rng.choice(MARKS)
+        elif key == "title":
+            spec["title"] = f"{self.client.name} {self.made}"
+        elif key == "limit":
+            spec["limit"] = float(rng.randint(1, 100))
+        else:
+            spec["sort"] = {"by": rng.choice(("x", "y")), "order": rng.choice(("ascending", "descending"))}
+
+    def shelf(self, d: Any, rng: random.Random, cid: str) -> None:
+        encoding = d.ycharts[cid]["spec"].get("encoding")
+        if not isinstance(encoding, Map):
+            return
+        channel = rng.choice(CHANNELS)
+        shelf = encoding.get(channel)
+        if isinstance(shelf, Map) and rng.random() < 0.15:
+            del encoding[channel]
+        elif isinstance(shelf, Map):
+            key = rng.choice(list(SHELF_KEYS))
+            shelf[key] = rng.choice(SHELF_KEYS[key])
+        else:
+            encoding[channel] = Map({"field": rng.choice(FIELDS)})
+
+    def filter_add(self, d: Any, rng: random.Random, _: str) -> None:
+        if len(d.yfilters) >= MAX_FILTERS:
+            return
+        d.yfilters.append(
+            Map(
+                {
+                    "id": f"{self.client.name}-{self.made}",
+                    "kind": "dropdown",
+                    "dataset": "sales",
+                    "column": rng.choice(FIELDS),
+                    "value": [rng.choice(("EMEA", "APAC", "AMER"))],
+                }
+            )
+        )
+
+    def filter_remove(self, d: Any, rng: random.Random, _: str) -> None:
+        if len(d.yfilters):
+            del d.yfilters[rng.randrange(len(d.yfilters))]
+
+    def filter_value(self, d: Any, rng: random.Random, _: str) -> None:
+        if not len(d.yfilters):
+            return
+        f = d.yfilters[rng.randrange(len(d.yfilters))]
+        kind = f.get("kind")
+        if kind == "dropdown":
+            f["value"] = rng.sample(["EMEA", "APAC", "AMER"], rng.randint(0, 3))
+        elif kind == "range":
+            low = float(rng.randint(0, 50))
+            f["value"] = [low, low + rng.randint(0, 50)]
+        elif kind == "daterange":
+            f["value"] = [None, f"2025-0{rng.randint(1, 9)}-01"]
+
+
+def overlaps(content: dict[str, Any]) -> list[str]:
+    """Pairs of charts whose layouts cover a common cell (the room repairs these)."""
+    boxes = sorted((cid, c["layout"]) for cid, c in content["charts"].items())
+    found = []
+    for i, (aid, a) in enumerate(boxes):
+        for bid, b in boxes[i + 1 :]:
+            across = a["x"] < b["x"] + b["w"] and b["x"] < a["x"] + a["w"]
+            if across and a["y"] < b["y"] + b["h"] and b["y"] < a["y"] + a["h"]:
+                found.append(f"{aid} {a} overlaps {bid} {b}")
+    return found
+
+
+async def edit_at_random(server: LiveServer, doc_id: str, rng: random.Random) -> None:
+    url = room_url(server.api, doc_id)
+    clients = [RoomClient(url, server.token, f"c{i}") for i in range(CLIENTS)]
+    try:
+        for c in clients:
+            await c.connect()
+        await asyncio.gather(*(c.wait_synced() for c in clients))
+        editors = [Editor(c, random.Random(rng.random())) for c in clients]
+        stop = time.monotonic() + EDIT_SECONDS
+
+        async def run(editor: Editor) -> None:
+            while time.monotonic() < stop:
+                editor.edit()
+                await asyncio.sleep(editor.rng.uniform(0.05, 0.6))
+
+        # When every client edits at random, all at once
+        await asyncio.gather(*(run(e) for e in editors))
+        await asyncio.gather(*(c.drain() for c in clients))
+        assert not [c.name for c in clients if c.closed.is_set()], [c.close_code for c in clients]
+        print(f"{sum(e.made for e in editors)} edits by {CLIENTS} clients")
+
+        # Then, once the room is quiet, every replica holds the same state
+        def settled() -> bool:
+            vectors = [state_vector(c.doc.get_state()) for c in clients]
+            return all(v == vectors[0] for v in vectors)
+
+        deadline = time.monotonic() + 30
+        quiet_since = None
+        while quiet_since is None or time.monotonic() - quiet_since < 0.5:
+            assert time.monotonic() < deadline, "the replicas did not converge"
+            quiet_since = (quiet_since or time.monotonic()) if settled() else None
+            await asyncio.sleep(0.05)
+        expected = clients[0].to_dict()
+        for c in clients:
+            assert c.to_dict() == expected, c.name
+        # and the server's copy is that state too
+        async with RoomClient(url, server.token, "server-copy") as copy:
+            await copy.wait_synced()
+            assert state_vector(copy.doc.get_state()) == state_vector(clients[0].doc.get_state())
+            assert copy.to_dict() == expected
+        # and it is a valid dashboard: no layout off the grid, no chart under another
+        validate_dashboard(expected)
+        assert overlaps(expected) == []
+        # and the stored state is the same dashboard
+        assert await asyncio.to_thread(stored_content, server, doc_id) == expected
+    finally:
+        for c in clients:
+            await c.close()
+
+
+@pytest.mark.slow
+def test_twenty_clients_editing_at_random_converge_on_one_valid_dashboard(tmp_path: Path) -> None:
+    rng = random.Random(seed())
+    server = LiveServer(tmp_path / "data", tmp_path / "root").start()
+    try:
+        doc_id = create_document(server, "dashboard", "Sales", DASHBOARD)["id"]
+        asyncio.run(edit_at_random(server, doc_id, rng))
+    finally:
+        server.stop()
