@@ -61,6 +61,7 @@ class PlainRoomHandler(JupyterHandler, WebSocketHandler):
         if room is None:
             room = self._rooms[name] = YRoom(ready=True)
             await room.__aenter__()
+        self.set_nodelay(True)  # small frames go out at once (tornado leaves Nagle on by default)
         self._channel = _Channel(self, name)
         self._serving = asyncio.create_task(room.serve(self._channel))
 
