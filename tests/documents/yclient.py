@@ -25,7 +25,6 @@ from pycrdt import (
     create_awareness_message,
     create_sync_message,
     create_update_message,
-    get_state,
     handle_sync_message,
     read_message,
 )
@@ -63,29 +62,38 @@ def stored_content(server: Any, document_id: str) -> dict[str, Any]:
 
 
 def state_vector(state: bytes) -> dict[int, int]:
-    """A Yjs state vector (``Doc.get_state()`` or ``pycrdt.get_state(update)``) as client id -> clock."""
+    """A Yjs state vector (``Doc.get_state()``) as client id -> clock."""
     decoder = Decoder(state)
     return {decoder.read_var_uint(): decoder.read_var_uint() for _ in range(decoder.read_var_uint())}
 
 
-def missing_from(doc: Doc, updates: list[bytes]) -> list[str]:
-    """What ``updates`` hold that ``doc`` lacks: items beyond its state vector, or a change (a deletion) to
-    its content once they are applied to a copy. Empty when ``doc`` contains every update."""
+def missing_from(doc: Doc, streams: list[list[bytes]]) -> list[str]:
+    """What ``doc`` lacks of the updates clients received, one list per client in the order received.
+
+    Each client's updates, applied in order to an empty replica, give what that client had; ``doc`` must
+    cover its state vector (every item) and applying it to a copy of ``doc`` must change nothing (every
+    deletion). Empty when ``doc`` holds every update.
+    """
     have = state_vector(doc.get_state())
     copy: Doc = Doc()
     copy.apply_update(doc.get_update())
     before = YDashboard(copy).to_dict()
     problems = []
-    for i, update in enumerate(updates):
-        for client, clock in state_vector(get_state(update)).items():
+    for i, updates in enumerate(streams):
+        replica: Doc = Doc()
+        for update in updates:
+            replica.apply_update(update)
+        for client, clock in state_vector(replica.get_state()).items():
             if have.get(client, 0) < clock:
                 problems.append(
-                    f"update {i}: client {client} up to clock {clock}, have {have.get(client, 0)}"
+                    f"stream {i}: client {client} up to clock {clock}, have {have.get(client, 0)}"
                 )
-        copy.apply_update(update)
+        copy.apply_update(replica.get_update())
     after = YDashboard(copy).to_dict()
     if after != before:
         problems.append(f"applying the updates changes the content: {before!r} -> {after!r}")
+    if state_vector(copy.get_state()) != have:
+        problems.append("applying the updates adds items")
     return problems
 
 
