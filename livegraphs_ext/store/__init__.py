@@ -7,6 +7,7 @@ runs inside the laptop's jupyter-server extension and inside the hub service.
 # After the store: these add the shares and events tables to the catalog's schema.
 from .accounts import Accounts
 from .acl import GuardedStore, Principal
+from .documents import DocumentStore
 from .errors import BadInput, Conflict, Forbidden, NotFound, Problem, StoreError, TooLarge, Unsupported
 from .events import EventLog
 from .schema import ColumnInfo, IngestResult, Report
@@ -18,6 +19,7 @@ __all__ = [
     "ColumnInfo",
     "Conflict",
     "DatasetStore",
+    "DocumentStore",
     "EventLog",
     "ExportFile",
     "Forbidden",

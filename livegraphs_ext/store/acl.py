@@ -14,43 +14,33 @@ does not exist: 404, never 403, so ids cannot be probed.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import threading
 import time
-import unicodedata
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, String, and_, func, or_, select
+from sqlalchemy import DateTime, ForeignKey, String, func, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .catalog import Base, DatasetRow, utcnow
 from .charts import ChartEngine, ChartResult, check_shape
+from .documents import DocumentStore
 from .errors import BadInput, Forbidden, NotFound
 from .events import CLIENT_ACTIONS, EventLog
 from .files import remove_quietly
 from .names import qualified, resolve, split_ref
+from .sharing import (
+    SHARE_KINDS,
+    SHARE_ROLES,
+    Grant,
+    Principal,
+    Shares,
+    check_share,
+    decide,
+    share_json,
+    shown,
+)
 from .store import DatasetStore, ExportFile
-
-SHARE_ROLES = ("viewer", "editor")
-SHARE_KINDS = ("user", "group")
-#: How much each level may do; an action needs at least its rank.
-_RANK = {"viewer": 1, "editor": 2, "owner": 3, "admin": 3}
-_ACTION_RANK = {"read": 1, "write": 2, "manage": 3}
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-@dataclass(frozen=True)
-class Principal:
-    """A caller as the store sees it: a user name, their groups and whether they are an admin."""
-
-    name: str
-    groups: frozenset[str] = field(default_factory=frozenset)
-    is_admin: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "groups": sorted(self.groups), "admin": self.is_admin}
 
 
 class ShareRow(Base):
@@ -68,42 +58,8 @@ class ShareRow(Base):
     created_by: Mapped[str] = mapped_column(String(255))
 
 
-def _iso(t: dt.datetime) -> str:
-    return (t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)).isoformat()
-
-
-def share_json(row: ShareRow) -> dict[str, Any]:
-    return {
-        "kind": row.kind,
-        "name": row.name,
-        "role": row.role,
-        "created": _iso(row.created),
-        "created_by": row.created_by,
-    }
-
-
-def _shown(p: Principal, owner: str, level: str) -> str:
-    """The level a caller is shown: their strongest one (an admin's rights beat a share)."""
-    if owner == p.name:
-        return "owner"
-    return "admin" if p.is_admin else level
-
-
-def _principal_filter(p: Principal) -> Any:
-    """SQL: the share rows that name ``p`` (as a user or through one of their groups)."""
-    mine = and_(ShareRow.kind == "user", ShareRow.name == p.name)
-    if not p.groups:
-        return mine
-    return or_(mine, and_(ShareRow.kind == "group", ShareRow.name.in_(sorted(p.groups))))
-
-
-@dataclass
-class Grant:
-    """What a principal holds on one dataset."""
-
-    level: str  # "owner" | "editor" | "viewer" | "admin"
-    #: True when the action is allowed only because the caller is an admin
-    via_admin: bool
+#: The dataset shares, under the rules every shared thing follows (:mod:`.sharing`).
+SHARES = Shares(ShareRow, "dataset_id")
 
 
 class GuardedStore:
@@ -119,29 +75,15 @@ class GuardedStore:
         self.events = EventLog(store.catalog)
         self._views: dict[tuple[str, str], float] = {}
         self._views_lock = threading.Lock()
+        #: the shared documents (dashboards, charts) of this catalog, under the same share rules
+        self.documents = DocumentStore(store.catalog)
 
     # ------------------------------------------------------------------ levels
 
-    def _shared_level(self, s: Session, p: Principal, dataset_id: str) -> str | None:
-        roles = s.scalars(
-            select(ShareRow.role).where(ShareRow.dataset_id == dataset_id, _principal_filter(p))
-        ).all()
-        if not roles:
-            return None
-        return max(roles, key=lambda r: _RANK[r])
-
     def _grant(self, s: Session, p: Principal, ds: DatasetRow, action: str) -> Grant:
         """The caller's grant for ``action`` on ``ds``; raises NotFound or Forbidden otherwise."""
-        need = _ACTION_RANK[action]
-        own = "owner" if ds.owner == p.name else self._shared_level(s, p, ds.id)
-        if own is not None and _RANK[own] >= need:
-            return Grant(own, via_admin=False)
-        if p.is_admin:
-            return Grant("admin", via_admin=True)
-        if own is None:
-            raise NotFound(f"No dataset with id {ds.id!r}", "No such dataset")
-        verb = {"write": "change", "manage": "delete or share"}[action]
-        raise Forbidden(f"You are a {own} of {ds.name!r}; only its owner may {verb} it", "Forbidden")
+        shared = None if ds.owner == p.name else SHARES.level(s, p, ds.id)
+        return decide(p, ds.owner, shared, action, noun="dataset", thing_id=ds.id, label=ds.name)
 
     def _require(self, p: Principal, dataset_id: str, action: str) -> tuple[DatasetRow, Grant]:
         with self.catalog.transaction() as s:
@@ -160,7 +102,7 @@ class GuardedStore:
         An admin is "admin" on every dataset but their own, whatever it is shared with them as.
         """
         ds, grant = self._require(p, dataset_id, "read")
-        return _shown(p, ds.owner, grant.level)
+        return shown(p, ds.owner, grant.level)
 
     def _guard(self, p: Principal, action: str, event: str | None, detail: dict[str, Any] | None = None):
         """An ``in_tx`` hook: re-check the grant inside the change's transaction and log it there."""
@@ -188,7 +130,7 @@ class GuardedStore:
         with self.catalog.transaction() as s:
             q = select(DatasetRow)
             if not p.is_admin:
-                shared = select(ShareRow.dataset_id).where(_principal_filter(p))
+                shared = SHARES.shared_ids(p)
                 q = q.where(or_(DatasetRow.owner == p.name, DatasetRow.id.in_(shared)))
             if owner is not None:
                 q = q.where(DatasetRow.owner == owner)
@@ -199,26 +141,18 @@ class GuardedStore:
                 q = q.where(DatasetRow.name == name)
             rows = s.scalars(q.order_by(DatasetRow.updated.desc())).all()
             ids = [ds.id for ds in rows]
-            levels: dict[str, str] = {}
-            if ids:
-                for ds_id, role in s.execute(
-                    select(ShareRow.dataset_id, ShareRow.role).where(
-                        ShareRow.dataset_id.in_(ids), _principal_filter(p)
-                    )
-                ):
-                    if _RANK[role] > _RANK.get(levels.get(ds_id, ""), 0):
-                        levels[ds_id] = role
+            levels = SHARES.levels(s, p, ids)
             out = []
             for ds in rows:
                 item = self.store._dataset_json(ds, self.store._version(ds, None))
-                item["access"] = _shown(p, ds.owner, levels.get(ds.id, "admin"))
+                item["access"] = shown(p, ds.owner, levels.get(ds.id, "admin"))
                 out.append(item)
             return out
 
     def get(self, p: Principal, dataset_id: str) -> dict[str, Any]:
         ds, grant = self._require(p, dataset_id, "read")
         out = self.store.get(dataset_id)
-        out["access"] = _shown(p, ds.owner, grant.level)
+        out["access"] = shown(p, ds.owner, grant.level)
         return out
 
     def rows(self, p: Principal, dataset_id: str, **kwargs: Any) -> dict[str, Any]:
@@ -282,7 +216,7 @@ class GuardedStore:
         NotFound when the caller may read no dataset of that name.
         """
         with self.catalog.transaction() as s:
-            shared = select(ShareRow.dataset_id).where(_principal_filter(p))
+            shared = SHARES.shared_ids(p)
             ds = resolve(s, name, me=p.name, readable=DatasetRow.id.in_(shared), everything=p.is_admin)
             return ds.id
 
@@ -396,54 +330,27 @@ class GuardedStore:
         """Who the dataset is shared with (any reader may see it)."""
         self._require(p, dataset_id, "read")
         with self.catalog.transaction() as s:
-            rows = s.scalars(
-                select(ShareRow)
-                .where(ShareRow.dataset_id == dataset_id)
-                .order_by(ShareRow.kind, ShareRow.name)
-            ).all()
-            return [share_json(r) for r in rows]
+            return SHARES.of(s, dataset_id)
 
     @staticmethod
     def check_share(kind: Any, name: Any, role: Any = "viewer") -> tuple[str, str, str]:
         """A share's (kind, name, role), checked and normalised; BadInput otherwise."""
-        return GuardedStore._check_share(kind, name, role)
-
-    @staticmethod
-    def _check_share(kind: Any, name: Any, role: Any = "viewer") -> tuple[str, str, str]:
-        if kind not in SHARE_KINDS:
-            raise BadInput('kind is "user" or "group"', "Bad share")
-        if role not in SHARE_ROLES:
-            raise BadInput('role is "viewer" or "editor"', "Bad share")
-        if not isinstance(name, str):
-            raise BadInput(f"Name the {kind} to share with", "Bad share")
-        name = unicodedata.normalize("NFC", name).strip()
-        if not name or len(name) > 255 or _CONTROL.search(name):
-            raise BadInput(f"A {kind} name has 1 to 255 printable characters", "Bad share")
-        return kind, name, role
+        return check_share(kind, name, role)
 
     def share(self, p: Principal, dataset_id: str, kind: Any, name: Any, role: Any) -> dict[str, Any]:
         """Give a user or group a role on the dataset (replacing the role they had); owner or admin."""
-        kind, name, role = self._check_share(kind, name, role)
+        kind, name, role = check_share(kind, name, role)
         with self.catalog.transaction() as s:
             ds = self.catalog.dataset(s, dataset_id)
             if ds is None:
                 raise NotFound(f"No dataset with id {dataset_id!r}", "No such dataset")
             grant = self._grant(s, p, ds, "manage")
-            if kind == "user" and name == ds.owner:
-                raise BadInput(f"{name!r} owns this dataset already", "Bad share")
-            row = s.get(ShareRow, (dataset_id, kind, name))
-            if row is None:
-                row = ShareRow(dataset_id=dataset_id, kind=kind, name=name, role=role, created_by=p.name)
-                s.add(row)
-            else:
-                row.role = role
-            row.created, row.created_by = utcnow(), p.name
+            share = SHARES.put(s, p, dataset_id, ds.owner, kind, name, role, "dataset")
             EventLog.add(
                 s, p.name, "share", dataset_id=ds.id, dataset_name=ds.name, owner=ds.owner,
                 admin=grant.via_admin, detail={"kind": kind, "name": name, "role": role},
             )  # fmt: skip
-            s.flush()
-            return share_json(row)
+            return share
 
     def unshare(self, p: Principal, dataset_id: str, kind: Any, name: Any) -> None:
         """Stop sharing the dataset with a user or group: its owner and admins may, and so may the
@@ -451,19 +358,16 @@ class GuardedStore:
 
         A group's share is the owner's to remove: one member leaving it would take it from all.
         """
-        kind, name, _ = self._check_share(kind, name)
+        kind, name, _ = check_share(kind, name)
         with self.catalog.transaction() as s:
             ds = self.catalog.dataset(s, dataset_id)
             if ds is None:
                 raise NotFound(f"No dataset with id {dataset_id!r}", "No such dataset")
-            row = s.get(ShareRow, (dataset_id, kind, name))
-            mine = row is not None and kind == "user" and name == p.name
-            grant = Grant("recipient", via_admin=False) if mine else self._grant(s, p, ds, "manage")
-            if row is None:
-                raise NotFound(f"{ds.name!r} is not shared with {kind} {name!r}", "No such share")
-            s.delete(row)
+            grant = SHARES.take(
+                s, p, dataset_id, kind, name, lambda: self._grant(s, p, ds, "manage"), ds.name
+            )
             detail: dict[str, Any] = {"kind": kind, "name": name}
-            if mine:
+            if grant.level == "recipient":
                 detail["recipient"] = True
             EventLog.add(
                 s, p.name, "unshare", dataset_id=ds.id, dataset_name=ds.name, owner=ds.owner,

@@ -40,6 +40,13 @@ ACTIONS = (
     "signup_discard",
     "role_change",
     "group_change",
+    # shared documents (dashboards, charts): store.documents; detail names the document_id
+    "document_create",
+    "document_rename",
+    "document_share",
+    "document_unshare",
+    "document_delete",
+    "document_restore",
     # a deleted hub user's account, or the old account of a name a new account uses (store.accounts)
     "account_retired",
 )
