@@ -46,6 +46,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
 
 from pycrdt import (
+    Channel,
     Decoder,
     Doc,
     Encoder,
@@ -60,7 +61,7 @@ from pycrdt import (
 from pycrdt.websocket import YRoom
 
 from ..store import NotFound, Principal, StoreError
-from .dashboard import GRID_COLUMNS, YDashboard
+from .dashboard import GRID_COLUMNS
 
 T = TypeVar("T")
 log = logging.getLogger("livegraphs.rooms")
@@ -176,9 +177,14 @@ def repaired_layouts(layouts: dict[str, Any]) -> dict[str, dict[str, int]]:
     }
 
 
-def _layouts(dash: YDashboard) -> dict[str, Any]:
+def _charts(ydoc: Doc) -> Map:
+    # the root map YDashboard names ycharts (no YDashboard here: it would add an undo manager)
+    return ydoc.get("charts", type=Map)
+
+
+def _layouts(ydoc: Doc) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for cid, ychart in dash.ycharts.items():
+    for cid, ychart in _charts(ydoc).items():
         if not isinstance(ychart, Map):
             continue
         layout = ychart.get("layout")
@@ -190,20 +196,20 @@ def _layouts(dash: YDashboard) -> dict[str, Any]:
 
 def dashboard_fix(ydoc: Doc) -> bytes | None:
     """The update that repairs a dashboard's layouts, made on a copy of ``ydoc``; None if valid."""
-    if not repaired_layouts(_layouts(YDashboard(ydoc))):
+    if not repaired_layouts(_layouts(ydoc)):
         return None
-    copy = Doc()  # a client id of its own: the fix is an edit like any other
+    copy: Doc[Any] = Doc()  # a client id of its own: the fix is an edit like any other
     copy.apply_update(ydoc.get_update())
-    dash = YDashboard(copy)
+    charts = _charts(copy)
     before = copy.get_state()
     with copy.transaction():
-        for cid, box in repaired_layouts(_layouts(dash)).items():
-            ychart = dash.ycharts[cid]
+        for cid, box in repaired_layouts(_layouts(copy)).items():
+            ychart = charts[cid]
             layout = ychart.get("layout")
             # Yjs numbers are doubles (pycrdt writes Python ints as BigInts)
             values = {k: float(v) for k, v in box.items()}
             if isinstance(layout, Map):
-                for key in [k for k in layout.keys() if k not in box]:
+                for key in [k for k in list(layout.keys()) if k not in box]:
                     del layout[key]
                 for key, value in values.items():
                     if layout.get(key) != value or isinstance(layout.get(key), bool):
@@ -233,7 +239,7 @@ def awareness_clients(payload: bytes) -> dict[int, bool]:
 # -- connections ------------------------------------------------------------------------------
 
 
-class Connection:
+class Connection(Channel):
     """One client of a room: the ``Channel`` that ``YRoom.serve`` iterates, enforcing its level.
 
     The host feeds it with :meth:`receive` and :meth:`closed`; ``receive`` waits while the
@@ -290,6 +296,9 @@ class Connection:
     def __aiter__(self) -> Connection:
         return self
 
+    async def recv(self) -> bytes:
+        return await self.__anext__()
+
     async def __anext__(self) -> bytes:
         room = self.room
         assert room is not None
@@ -305,7 +314,9 @@ class Connection:
                 if await self._admit(room, message):
                     return message
             except ValueError as e:
-                log.info("livegraphs: room %s: refused a message of %s: %s", room.doc_id, self.principal.name, e)
+                log.info(
+                    "livegraphs: room %s: refused a message of %s: %s", room.doc_id, self.principal.name, e
+                )
                 self.close(CLOSE_BAD_MESSAGE, "bad message")
                 raise StopAsyncIteration from None
 
@@ -369,6 +380,8 @@ class Room:
         self._rename: asyncio.TimerHandle | None = None
         self._subscription: Any = None
         self._runner: asyncio.Task[None] | None = None
+        #: set once the room is closed (its version saved)
+        self.closed = asyncio.Event()
 
     @property
     def ydoc(self) -> Doc:
@@ -441,7 +454,9 @@ class Room:
         documents = self.rooms.documents
 
         def save() -> int:
-            return documents.snapshot(self.doc_id, merge_updates(state, documents.load(self.doc_id)), upto, authors)
+            return documents.snapshot(
+                self.doc_id, merge_updates(state, documents.load(self.doc_id)), upto, authors
+            )
 
         try:
             await self.rooms.run(save)
@@ -603,7 +618,7 @@ class Rooms:
                 return room
             try:
                 state = await self.run(self.documents.load, doc_id)
-                ydoc = Doc()
+                ydoc: Doc[Any] = Doc()
                 if state:
                     ydoc.apply_update(state)
             except Exception as e:
@@ -642,9 +657,12 @@ class Rooms:
             if room.connections or self.rooms.get(room.doc_id) is not room:
                 return
             del self.rooms[room.doc_id]
-            await room.settle()
-            await room.compact()
-            await room.stop()
+            try:
+                await room.settle()
+                await room.compact()
+                await room.stop()
+            finally:
+                room.closed.set()
 
     def external_update(self, doc_id: str, update: bytes) -> None:
         """Apply an update the store appended itself (a restore, a rename) to the open room, if any."""
@@ -680,10 +698,7 @@ class Rooms:
             return
         for conn in list(room.connections):
             conn.close(1001, "the room is closing")
-        for _ in range(1000):
-            if self.rooms.get(doc_id) is not room:
-                return
-            await asyncio.sleep(0.01)
+        await room.closed.wait()
 
     async def close(self) -> None:
         """Close every room (saving versions), then the worker threads."""

@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from jupyter_server.auth.decorator import authorized, ws_authenticated
+from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import JupyterHandler
+from tornado import web
 from tornado.websocket import WebSocketHandler
 
 from ..documents.rooms import CLOSE_BAD_MESSAGE, Connection, Rooms
@@ -75,14 +76,14 @@ class DocumentRoomHandler(WebSocketHandler, LiveGraphsHandler):
     def set_default_headers(self) -> None:
         pass  # no page headers on a WebSocket upgrade
 
-    def check_origin(self, origin: str) -> bool:
+    def check_origin(self, origin_to_satisfy_tornado: str = "") -> bool:
         if self.host.identity is None:
             return JupyterHandler.check_origin(self)
         if self.request.headers.get("Authorization", "").lower().startswith(TOKEN_HEADERS):
             return True
-        return super().check_origin(origin)
+        return WebSocketHandler.check_origin(self, origin_to_satisfy_tornado)
 
-    @ws_authenticated
+    @web.authenticated  # 403 for anonymous callers (the API's login URL is a 403)
     @authorized
     async def get(self, document_id: str) -> None:
         principal = self.principal
@@ -91,7 +92,7 @@ class DocumentRoomHandler(WebSocketHandler, LiveGraphsHandler):
         self._principal = principal
         await super().get(document_id)
 
-    def open(self, document_id: str) -> None:  # type: ignore[override]
+    def open(self, document_id: str) -> None:
         assert self._doc is not None
         self._conn = Connection(_Socket(self), self._principal, self._doc["access"])
         # held here: the room serves the connection until it closes
@@ -108,7 +109,6 @@ class DocumentRoomHandler(WebSocketHandler, LiveGraphsHandler):
     def on_close(self) -> None:
         if self._conn is not None:
             self._conn.closed()
-
 
 
 #: (path under the API root, handler): the document routes, served by both hosts.

@@ -88,8 +88,7 @@ class YClient:
     async def edit(self, change: Callable[[Doc], Any]) -> bytes:
         """Make ``change`` on the local document and send it as one update; returns the update."""
         before = self.doc.get_state()
-        with self.doc.transaction():
-            change(self.doc)
+        change(self.doc)
         update = self.doc.get_update(before)
         await self.send(create_update_message(update))
         return update

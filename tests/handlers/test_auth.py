@@ -19,7 +19,7 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
 def concrete(pattern: str) -> str:
-    path = re.sub(r"\(\?P<dataset_id>[^)]*\)", DATASET, pattern)
+    path = re.sub(r"\(\?P<(dataset|document)_id>[^)]*\)", DATASET, pattern)
     path = re.sub(r"\(\?P<number>[^)]*\)", "1", path)
     return re.sub(r"\(\?P<path>\.\*\)", "anything/else", path)
 
