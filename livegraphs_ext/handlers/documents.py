@@ -85,7 +85,7 @@ class DocumentRoomHandler(WebSocketHandler, LiveGraphsHandler):
 
     @web.authenticated  # 403 for anonymous callers (the API's login URL is a 403)
     @authorized
-    async def get(self, document_id: str) -> None:
+    async def get(self, document_id: str) -> None:  # type: ignore[override]
         principal = self.principal
         self._doc = await self.rooms.authorize(principal, document_id)
         self.rooms.check_capacity(document_id)
