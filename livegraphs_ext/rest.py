@@ -401,6 +401,23 @@ class APIMixin(RequestHandler):
         self.finish(orjson.dumps(error_body(message, reason)))
 
 
+async def check_on_hub(handler: RequestHandler, kind: str, name: str) -> None:
+    """A share names a hub user or group that exists (a typo should not share with nobody).
+
+    Asked of the hub only where the host has one (the service's ``hub_api`` setting).
+    """
+    hub_api = handler.settings.get("hub_api")
+    if hub_api is None:
+        return
+    try:
+        await hub_api.call("GET", f"{kind}s/{quote(name, safe='')}")
+    except HTTPError as e:
+        if e.status_code == 404:
+            raise HTTPError(400, f"There is no hub {kind} named {name!r}", reason="Bad share") from None
+        # The hub could not be asked (or this service may not read names): the share is kept.
+        app_log.warning("livegraphs: could not check hub %s %r: %s", kind, name, e)
+
+
 def optional_int(body: dict[str, Any], key: str) -> int | None:
     """``body[key]``: absent, null or an integer (400 otherwise)."""
     value = body.get(key)

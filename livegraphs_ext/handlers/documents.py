@@ -1,4 +1,9 @@
-"""Shared documents: the Yjs room of each document, served by both hosts.
+"""REST handlers for shared documents (dashboards, charts): list, create or import, read, rename,
+delete, content and its download, versions and restore, shares; and each document's Yjs room.
+
+Served by both hosts over the host's guarded store (``guarded.documents``), as the caller the host
+names. Bodies are held in memory up to a limit: :data:`MAX_IMPORT_BYTES` for a create (it may carry
+a whole dashboard), :data:`MAX_META_BYTES` for everything else; a longer body is a 413.
 
 ``GET documents/{id}/room`` upgrades to a WebSocket carrying y-websocket's messages; the room
 itself (storing before broadcasting, levels, awareness, repair) is
@@ -9,21 +14,176 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from urllib.parse import quote
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import JupyterHandler
 from tornado import web
+from tornado.web import HTTPError
 from tornado.websocket import WebSocketHandler
 
 from ..documents.rooms import CLOSE_BAD_MESSAGE, Connection, Rooms
-from ..rest import Host
+from ..rest import BoundedBody, Host, bad_request, check_on_hub
+from ..store.documents import DocumentStore
 from .base import LiveGraphsHandler
 
 DOC_ID = r"(?P<document_id>[0-9a-f]{32})"
+#: Largest body of a create or import (the .lgdash / .lgchart JSON inside it), in bytes.
+MAX_IMPORT_BYTES = 8 << 20
+#: Largest body of any other document request (a title, a share), in bytes.
+MAX_META_BYTES = 64 << 10
+_CREATE_KEYS = frozenset({"kind", "title", "content"})
 #: largest WebSocket message a room accepts (a bigger one closes the connection with 1009)
 MAX_MESSAGE_BYTES = 8 << 20
 #: the Authorization header of a token caller (a script, a kernel, a user's server on a hub)
 TOKEN_HEADERS = ("token ", "bearer ")
+
+
+@web.stream_request_body
+class DocumentHandlerBase(BoundedBody, LiveGraphsHandler):
+    """A document route: the store's documents, and a body bounded before a byte of it is read."""
+
+    def body_limit(self) -> int:
+        return MAX_META_BYTES
+
+    def _too_large(self) -> HTTPError:
+        return HTTPError(
+            413, f"The request body is over the {self.body_limit()}-byte limit", reason="Payload Too Large"
+        )
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        await super().prepare()
+        if not self._finished:
+            self.start_body()
+
+    @property
+    def documents(self) -> DocumentStore:
+        return self.guarded.documents
+
+    def body_fields(self, allowed: frozenset[str]) -> dict[str, Any]:
+        """The JSON object body, with no key but ``allowed`` (400 otherwise)."""
+        body = self.json_body()
+        extra = sorted(set(body) - allowed)
+        if extra:
+            raise bad_request(f"Unknown keys {extra}; send {sorted(allowed)}")
+        return body
+
+
+class DocumentsHandler(DocumentHandlerBase):
+    """``GET documents[?kind=]``: the caller's own and shared documents;
+    ``POST documents {"kind", "title"?, "content"?}``: a new one, empty or imported (201)."""
+
+    def body_limit(self) -> int:
+        return MAX_IMPORT_BYTES if self.request.method == "POST" else MAX_META_BYTES
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        kind = self.get_argument("kind", None) or None
+        self.write_json({"documents": await self.run(self.documents.list, self.principal, kind)})
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.body_fields(_CREATE_KEYS)
+        doc = await self.run(
+            self.documents.create, self.principal, body.get("kind"), body.get("title"), body.get("content")
+        )
+        self.write_json(doc, status=201)
+
+
+class DocumentHandler(DocumentHandlerBase):
+    """One document: read (readers), rename ``{"title"}`` (editors), delete (owner, admins)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, document_id: str) -> None:
+        self.write_json(await self.run(self.documents.get, self.principal, document_id))
+
+    @web.authenticated
+    @authorized
+    async def patch(self, document_id: str) -> None:
+        body = self.body_fields(frozenset({"title"}))
+        if not isinstance(body.get("title"), str):
+            raise bad_request('Send {"title": "new title"}')
+        self.write_json(await self.run(self.documents.rename, self.principal, document_id, body["title"]))
+
+    @web.authenticated
+    @authorized
+    async def delete(self, document_id: str) -> None:
+        await self.run(self.documents.delete, self.principal, document_id)
+        self.write_no_content()
+
+
+class ContentHandler(DocumentHandlerBase):
+    """``GET content[?version=N][&download=1]``: the .lgdash / .lgchart JSON, now or of a version;
+    with ``download`` as an attachment named after the title."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, document_id: str) -> None:
+        version = self.int_arg("version")
+        download = self.get_argument("download", "0")
+        if download not in ("0", "1", "true", "false"):
+            raise bad_request("download is 1 or 0", "Bad argument")
+        if download in ("0", "false"):
+            self.write_json(await self.run(self.documents.content, self.principal, document_id, version))
+            return
+        name, text = await self.run(self.documents.canonical, self.principal, document_id, version)
+        self.set_header("Content-Disposition", f"attachment; filename*=UTF-8''{quote(name, safe='')}")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.finish_typed(text.encode(), "application/json")
+
+
+class VersionsHandler(DocumentHandlerBase):
+    """``GET versions``: ``{"versions": [{number, created, authors}]}``, newest first."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, document_id: str) -> None:
+        self.write_json({"versions": await self.run(self.documents.versions, self.principal, document_id)})
+
+
+class RestoreHandler(DocumentHandlerBase):
+    """``POST versions/{n}/restore``: make the document hold that version's content again (editors)."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, document_id: str, number: str) -> None:
+        self.body_fields(frozenset())
+        await self.run(self.documents.restore, self.principal, document_id, int(number))
+        self.write_json(await self.run(self.documents.get, self.principal, document_id))
+
+
+class SharesHandler(DocumentHandlerBase):
+    """``GET shares``: who the document is shared with (readers);
+    ``PUT shares {"kind", "name", "role"}``: share it, or change the role (owner, admins)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, document_id: str) -> None:
+        self.write_json({"shares": await self.run(self.documents.shares, self.principal, document_id)})
+
+    @web.authenticated
+    @authorized
+    async def put(self, document_id: str) -> None:
+        body = self.body_fields(frozenset({"kind", "name", "role"}))
+        kind, name, role = self.guarded.check_share(
+            body.get("kind"), body.get("name"), body.get("role", "viewer")
+        )
+        await self.run(self.documents.require, self.principal, document_id, "manage")
+        await check_on_hub(self, kind, name)
+        self.write_json(await self.run(self.documents.share, self.principal, document_id, kind, name, role))
+
+
+class ShareHandler(DocumentHandlerBase):
+    """``DELETE shares/{user|group}/{name}``: stop sharing (owner, admins; a user their own share)."""
+
+    @web.authenticated
+    @authorized
+    async def delete(self, document_id: str, kind: str, name: str) -> None:
+        await self.run(self.documents.unshare, self.principal, document_id, kind, name)
+        self.write_no_content()
 
 
 def host_rooms(host: Host) -> Rooms:
@@ -113,5 +273,12 @@ class DocumentRoomHandler(WebSocketHandler, LiveGraphsHandler):
 
 #: (path under the API root, handler): the document routes, served by both hosts.
 ROUTES: list[tuple[str, type]] = [
+    (r"documents", DocumentsHandler),
+    (rf"documents/{DOC_ID}", DocumentHandler),
+    (rf"documents/{DOC_ID}/content", ContentHandler),
+    (rf"documents/{DOC_ID}/versions", VersionsHandler),
+    (rf"documents/{DOC_ID}/versions/(?P<number>[0-9]{{1,9}})/restore", RestoreHandler),
+    (rf"documents/{DOC_ID}/shares", SharesHandler),
+    (rf"documents/{DOC_ID}/shares/(?P<kind>user|group)/(?P<name>[^/]+)", ShareHandler),
     (rf"documents/{DOC_ID}/room", DocumentRoomHandler),
 ]

@@ -14,16 +14,14 @@ import threading
 import time
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING
-from urllib.parse import quote
 
 from tornado import web
-from tornado.log import app_log
 from tornado.web import HTTPError
 
 from ..handlers import API_ROUTES as SHARED_API_ROUTES
 from ..handlers.base import HOST_SETTING
 from ..handlers.meta import NOT_FOUND_ROUTE
-from ..rest import DATASET_ID, APIMixin, error_body
+from ..rest import DATASET_ID, APIMixin, check_on_hub, error_body
 from ..store import GuardedStore, StoreError
 from ..store.events import check_view_detail, parse_time
 from .auth import APIIdentified, authorized
@@ -76,22 +74,9 @@ class SharesHandler(ServiceHandler):
             body.get("kind"), body.get("name"), body.get("role", "viewer")
         )
         await self.run(self.guarded.require, self.principal, dataset_id, "manage")
-        await self._check_on_hub(kind, name)
+        await check_on_hub(self, kind, name)
         share = await self.run(self.guarded.share, self.principal, dataset_id, kind, name, role)
         self.write_json(share, status=201)
-
-    async def _check_on_hub(self, kind: str, name: str) -> None:
-        """A share names a hub user or group that exists: a typo should not share with nobody."""
-        hub_api = self.settings.get("hub_api")
-        if hub_api is None:
-            return
-        try:
-            await hub_api.call("GET", f"{kind}s/{quote(name, safe='')}")
-        except HTTPError as e:
-            if e.status_code == 404:
-                raise HTTPError(400, f"There is no hub {kind} named {name!r}", reason="Bad share") from None
-            # The hub could not be asked (or this service may not read names): the share is kept.
-            app_log.warning("livegraphs: could not check hub %s %r: %s", kind, name, e)
 
 
 class ShareHandler(ServiceHandler):

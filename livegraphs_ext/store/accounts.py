@@ -10,8 +10,8 @@ has served under that name:
   ``created`` than the recorded one is a new account: the old one is retired first.
 - :meth:`Accounts.retire` runs when the hub reports a deletion (its ``user_deleted`` event).
 
-Retiring archives: the account's datasets go to the owner ``deleted/<time>/<name>`` (no hub user
-name contains ``/``, so no one can ever log in as it), stop being shared, and stay for admins to
+Retiring archives: the account's datasets and documents go to the owner ``deleted/<time>/<name>``
+(no hub user name contains ``/``, so no one can ever log in as it), stop being shared, and stay for admins to
 read or delete; the shares made to the name are removed; an ``account_retired`` event records it.
 """
 
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .acl import ShareRow
 from .catalog import Base, Catalog, DatasetRow, utcnow
+from .documents import DocumentRow, DocumentShareRow
 from .errors import BadInput
 from .events import EventLog
 
@@ -145,14 +146,31 @@ def _retire(s: Session, name: str, created: str | None, *, by: str, reason: str)
         s.delete(row)
     for ds in datasets:
         ds.owner = archive
+    # their dashboards and charts likewise
+    documents = s.scalars(select(DocumentRow).where(DocumentRow.owner == name)).all()
+    doc_ids = [d.id for d in documents]
+    doc_shares = list(
+        s.scalars(select(DocumentShareRow).where(DocumentShareRow.document_id.in_(doc_ids))).all()
+        if doc_ids
+        else []
+    )
+    doc_shares += s.scalars(
+        select(DocumentShareRow).where(DocumentShareRow.kind == "user", DocumentShareRow.name == name)
+    ).all()
+    for doc_share in doc_shares:
+        s.delete(doc_share)
+    for d in documents:
+        d.owner = archive
     summary = {
         "user": name,
         "created": created,
         "reason": reason,
         "datasets": len(ids),
-        "archived_as": archive if ids else None,
+        "archived_as": archive if ids or doc_ids else None,
         "shares_of_theirs_removed": shares_of,
         "shares_to_them_removed": shares_to,
+        "documents": len(doc_ids),
+        "document_shares_removed": len(doc_shares),
     }
     EventLog.add(s, name, "account_retired", detail={**summary, "by": by})
     return summary

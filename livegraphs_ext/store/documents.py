@@ -335,15 +335,38 @@ class DocumentStore:
         if wanted is None and kind == "dashboard" and isinstance(content.get("title"), str):
             wanted = unicodedata.normalize("NFC", content["title"]).strip().replace("/", "-") or None
             wanted = check_title(wanted) if wanted is not None else None
+        if chosen is not None:
+            return self._insert(p, kind, chosen, content)
         base = wanted or _UNTITLED[kind]
-        for attempt in range(1, 1000):
-            name = base if attempt == 1 else f"{base[: NAME_MAX - 6]} {attempt}"
+        for _ in range(5):  # another create of the caller may take the free title first
             try:
-                return self._insert(p, kind, name, content)
+                return self._insert(p, kind, self._free_title(p, kind, base), content)
             except Conflict:
-                if chosen is not None:
-                    raise
-        raise Conflict(f"You have too many documents titled {base!r}", "Title in use")
+                continue
+        raise Conflict(f"Could not find a free title like {base!r}: try again", "Title in use")
+
+    def _free_title(self, p: Principal, kind: str, base: str) -> str:
+        """``base``, or the first of "base 2", "base 3", … that ``p`` has no document of ``kind`` titled."""
+        stem = base[: NAME_MAX - 8]
+        with self.catalog.transaction() as s:
+            taken = set(
+                s.scalars(
+                    select(DocumentRow.title).where(
+                        DocumentRow.owner == p.name,
+                        DocumentRow.kind == kind,
+                        or_(
+                            DocumentRow.title == base,
+                            DocumentRow.title.startswith(stem + " ", autoescape=True),
+                        ),
+                    )
+                )
+            )
+        if base not in taken:
+            return base
+        n = 2
+        while f"{stem} {n}" in taken:
+            n += 1
+        return f"{stem} {n}"
 
     def _insert(self, p: Principal, kind: str, title: str, content: dict[str, Any]) -> dict[str, Any]:
         if kind == "dashboard":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import orjson
 import pyarrow as pa
@@ -238,9 +239,7 @@ async def test_openapi_is_served_and_names_every_route(lg_api):
     for pattern, _ in ROUTES:
         if pattern == r"(?P<path>.*)":
             continue
-        path = "/" + pattern.replace(r"(?P<dataset_id>[0-9a-f]{32})", "{dataset_id}").replace(
-            r"(?P<number>[0-9]{1,9})", "{number}"
-        )
+        path = "/" + re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", pattern.replace("{1,9}", ""))
         assert f"  {path}:" in text, path
 
 

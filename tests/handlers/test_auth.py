@@ -20,6 +20,8 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 def concrete(pattern: str) -> str:
     path = re.sub(r"\(\?P<(dataset|document)_id>[^)]*\)", DATASET, pattern)
+    path = re.sub(r"\(\?P<kind>[^)]*\)", "user", path)
+    path = re.sub(r"\(\?P<name>[^)]*\)", "someone", path)
     path = re.sub(r"\(\?P<number>[^)]*\)", "1", path)
     return re.sub(r"\(\?P<path>\.\*\)", "anything/else", path)
 

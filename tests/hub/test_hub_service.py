@@ -332,6 +332,18 @@ ROUTE_CASES = [
     ("GET", "datasets/resolve?name=ada/matrix", None, READ, 200),
     # the file is in the caller's own server: the service explains where to send the request
     ("POST", "datasets/import", {"path": "data.csv", "name": "imported"}, ANY_USER, 400),
+    # shared documents ({doc}: a dashboard of ada's, shared like the dataset)
+    ("GET", "documents", None, ANY_USER, 200),
+    ("POST", "documents", {"kind": "chart"}, ANY_USER, 201),
+    ("GET", "documents/{doc}", None, READ, 200),
+    ("PATCH", "documents/{doc}", {"title": "renamed"}, WRITE, 200),
+    ("DELETE", "documents/{doc}", None, MANAGE, 204),
+    ("GET", "documents/{doc}/content", None, READ, 200),
+    ("GET", "documents/{doc}/versions", None, READ, 200),
+    ("POST", "documents/{doc}/versions/1/restore", None, WRITE, 200),
+    ("GET", "documents/{doc}/shares", None, READ, 200),
+    ("PUT", "documents/{doc}/shares", {"kind": "user", "name": "bo", "role": "viewer"}, MANAGE, 200),
+    ("DELETE", "documents/{doc}/shares/group/analysts", None, MANAGE, 204),
     *[(m, "no/such/route", None, NO_ROUTE, 404) for m in ("GET", "POST", "PUT", "PATCH", "DELETE")],
 ]
 #: who → (hub user or None for anonymous, their rank on the dataset)
@@ -365,7 +377,7 @@ def expected_status(who: str, needs: str, ok: int) -> int:
 def test_the_matrix_covers_every_route_and_method():
     covered = set()
     for method, path, *_ in ROUTE_CASES:
-        concrete = path.split("?")[0].replace("{id}", "0" * 32)
+        concrete = path.split("?")[0].replace("{id}", "0" * 32).replace("{doc}", "1" * 32)
         for pattern, _handler in API_ROUTES:
             if re.fullmatch(pattern, concrete):
                 covered.add((pattern, method))
@@ -408,6 +420,13 @@ def test_authorization_matrix(
             {"kind": "group", "name": group, "role": role},
         )
         assert r.status_code == 201
+    doc = None
+    if "{doc}" in path:
+        doc = call(api, tokens["ada"], "POST", "documents", {"kind": "dashboard", "title": "matrix"}).json()
+        for group, role in (("analysts", "viewer"), ("editors", "editor")):
+            share = {"kind": "group", "name": group, "role": role}
+            assert call(api, tokens["ada"], "PUT", f"documents/{doc['id']}/shares", share).status_code == 200
+        path = path.replace("{doc}", doc["id"])
     try:
         user = CALLERS[who][0]
         r = call(api, tokens[user] if user else None, method, fill(path, ds["id"]), fill(body, ds["id"]))
@@ -416,6 +435,8 @@ def test_authorization_matrix(
             assert_error_shape(r)
     finally:
         call(api, tokens["ada"], "DELETE", f"datasets/{ds['id']}")
+        if doc is not None:
+            call(api, tokens["ada"], "DELETE", f"documents/{doc['id']}")
         for d in call(api, tokens["root"], "GET", "datasets", params={"name": "fresh"}).json()["datasets"]:
             call(api, tokens["root"], "DELETE", f"datasets/{d['id']}")
 

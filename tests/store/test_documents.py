@@ -16,6 +16,7 @@ from pycrdt import Doc, Map
 from livegraphs_ext.documents.chartdoc import YChart, dump_chart
 from livegraphs_ext.documents.dashboard import YDashboard, dump_dashboard
 from livegraphs_ext.store import (
+    Accounts,
     BadInput,
     Conflict,
     DatasetStore,
@@ -565,3 +566,24 @@ def test_rename_checks_the_title(docs: DocumentStore):
         docs.rename(ADA, d["id"], "a/b")
     assert docs.rename(ADA, d["id"], "One")["title"] == "One"
     assert [v["number"] for v in docs.versions(ADA, d["id"])] == [1]
+
+
+def test_a_new_account_under_an_old_name_inherits_no_document(lg_guarded: GuardedStore, docs: DocumentStore):
+    # Given gus with a dashboard shared with ada, and ada's chart shared with gus
+    accounts = Accounts(lg_guarded.catalog)
+    gus = Principal("gus")
+    assert accounts.check("gus", "2026-01-02T00:00:00Z") is None
+    theirs = docs.create(gus, "dashboard", "Gus's")
+    docs.share(gus, theirs["id"], "user", "ada", "viewer")
+    ours = docs.create(ADA, "chart", "Ada's")
+    docs.share(ADA, ours["id"], "user", "gus", "editor")
+    # When a new account uses the name
+    retired = accounts.check("gus", "2026-06-01T00:00:00Z")
+    # Then the old documents are archived for admins, and no share of or to the old account is left
+    assert retired is not None and retired["documents"] == 1 and retired["document_shares_removed"] == 2
+    assert docs.list(gus) == [] and docs.list(ADA) == [ours | {"access": "owner"}]
+    with pytest.raises(NotFound):
+        docs.get(gus, ours["id"])
+    archived = docs.get(ROOT, theirs["id"])
+    assert archived["owner"] == retired["archived_as"] and archived["owner"].endswith("/gus")
+    assert docs.shares(ROOT, theirs["id"]) == [] and docs.shares(ADA, ours["id"]) == []
