@@ -91,6 +91,9 @@ async def stream_until_killed(server: LiveServer, doc_id: str, rng: random.Rando
     stop.set()
     await asyncio.gather(*writers)
     received = [list(c.received) for c in clients]
+    print(
+        f"killed after {sum(c.sent for c in clients)} edits sent, {sum(map(len, received))} updates received"
+    )
     for c in clients:
         await c.close()
     return received
