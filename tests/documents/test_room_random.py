@@ -73,9 +73,12 @@ class Editor:
                 "shelf",
             ]
         op = rng.choice(ops)
+        chart = rng.choice(charts) if charts else ""
         with d.ydoc.transaction():
-            getattr(self, op)(d, rng, rng.choice(charts) if charts else "")
+            getattr(self, op)(d, rng, chart)
         self.made += 1
+        if rng.random() < 0.3:  # the chart badge: who is editing which chart
+            self.client.set_awareness({"user": {"name": self.client.name}, "editing": chart or None})
         return op
 
     def title(self, d: Any, rng: random.Random, _: str) -> None:
@@ -192,6 +195,29 @@ def overlaps(content: dict[str, Any]) -> list[str]:
     return found
 
 
+def others_present(client: RoomClient) -> dict[str, Any]:
+    """The presence states ``client`` holds of the other clients, by name."""
+    own = client.awareness.client_id
+    states = client.awareness.states.items()
+    return {s["user"]["name"]: s for c, s in states if c != own and s and "user" in s}
+
+
+async def until_present(clients: list[RoomClient], timeout: float = 15) -> None:
+    """Wait until each client holds exactly the others' latest presence states."""
+
+    def wrong() -> list[str]:
+        return [
+            c.name
+            for c in clients
+            if others_present(c) != {o.name: o.awareness.get_local_state() for o in clients if o is not c}
+        ]
+
+    deadline = time.monotonic() + timeout
+    while wrong():
+        assert time.monotonic() < deadline, f"presence differs for {wrong()}: {others_present(clients[0])}"
+        await asyncio.sleep(0.05)
+
+
 async def edit_at_random(server: LiveServer, doc_id: str, rng: random.Random) -> None:
     url = room_url(server.api, doc_id)
     clients = [RoomClient(url, server.token, f"c{i}") for i in range(CLIENTS)]
@@ -199,6 +225,8 @@ async def edit_at_random(server: LiveServer, doc_id: str, rng: random.Random) ->
         for c in clients:
             await c.connect()
         await asyncio.gather(*(c.wait_synced() for c in clients))
+        for c in clients:
+            c.set_awareness({"user": {"name": c.name}})
         editors = [Editor(c, random.Random(rng.random())) for c in clients]
         stop = time.monotonic() + EDIT_SECONDS
 
@@ -236,13 +264,21 @@ async def edit_at_random(server: LiveServer, doc_id: str, rng: random.Random) ->
         assert overlaps(expected) == []
         # and the stored state is the same dashboard
         assert await asyncio.to_thread(stored_content, server, doc_id) == expected
+
+        # And everyone sees everyone else's latest presence; those who leave vanish for the others
+        await until_present(clients)
+        for c in clients[CLIENTS // 2 :]:
+            await c.close()
+        await until_present(clients[: CLIENTS // 2])
     finally:
         for c in clients:
             await c.close()
 
 
 @pytest.mark.slow
-def test_twenty_clients_editing_at_random_converge_on_one_valid_dashboard(tmp_path: Path) -> None:
+def test_twenty_clients_editing_at_random_converge_on_one_valid_dashboard_and_see_each_other(
+    tmp_path: Path,
+) -> None:
     rng = random.Random(seed())
     server = LiveServer(tmp_path / "data", tmp_path / "root").start()
     try:
