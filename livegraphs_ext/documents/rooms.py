@@ -12,7 +12,8 @@ framing. The rules a room keeps:
 - **Viewers** get the document and awareness; their updates are dropped and answered with
   y-websocket's auth message ``permission-denied`` (:data:`PERMISSION_DENIED`).
 - **Awareness.** A newcomer gets everyone's current state at once; a closed connection's
-  awareness clients are removed and the removal broadcast.
+  awareness clients are removed and the removal broadcast. A message naming a client id another
+  connection announced is dropped (nobody speaks for, or removes, someone else's presence).
 - **Repair.** After updates and at load, a dashboard is checked (layout integers in the grid,
   no two charts overlapping: the later one by y, then id, moves down below). A fix is made on a
   copy, appended to the store, then applied to the room, so everyone receives it as an update.
@@ -24,15 +25,21 @@ framing. The rules a room keeps:
 
 Use (the WebSocket handler does this)::
 
-    rooms = Rooms(guarded.documents)              # once per process; rooms.close() at exit
+    rooms = Rooms(guarded.documents)              # once per process; await rooms.close() at exit
     doc = await rooms.authorize(principal, doc_id)  # raises NotFound (404) like the REST API
-    rooms.check_capacity(doc_id)                  # raises RoomFull before the upgrade
+    rooms.check_capacity(doc_id)                  # raises RoomFull (429) before the upgrade
     conn = Connection(transport, principal, doc["access"])
     await rooms.serve(doc, conn)                  # returns when the connection is closed
     # from the transport: await conn.receive(message) per binary message, conn.closed() at the end
 
 ``transport`` is a :class:`Transport` (``send`` a binary message, ``close(code, reason)``).
-:meth:`Rooms.external_update` applies an update someone else stored (a restore) to an open room.
+Updates the store appends itself (a restore, a rename) reach open rooms through
+``documents.on_update`` (:meth:`Rooms.external_update`). ``rooms.rooms`` maps a document id to its
+open :class:`Room` (``room.ydoc`` is the server's copy); ``await rooms.drop(doc_id)`` closes a room's
+connections and returns once its version is saved. ``max_clients`` (100), ``compact_every`` (500)
+and ``rename_delay`` (0.5 s) are attributes. Close codes: 4400 bad message, 4403 level changed,
+4404 no access or deleted, 4429 room full, 4500 the stored state does not load, 1011 an update
+could not be stored (the client resends it when it reconnects).
 """
 
 from __future__ import annotations
@@ -55,7 +62,6 @@ from pycrdt import (
     YSyncMessageType,
     create_awareness_message,
     get_state,
-    merge_updates,
     read_message,
 )
 from pycrdt.websocket import YRoom
@@ -89,6 +95,7 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_GONE = 4404
 CLOSE_FULL = 4429
 CLOSE_LOAD_FAILED = 4500
+CLOSE_STORE_FAILED = 1011
 WRITE_LEVELS = frozenset({"owner", "editor", "admin"})
 
 
@@ -319,6 +326,14 @@ class Connection(Channel):
                 )
                 self.close(CLOSE_BAD_MESSAGE, "bad message")
                 raise StopAsyncIteration from None
+            except NotFound:
+                self.close(CLOSE_GONE, "no such document")
+                raise StopAsyncIteration from None
+            except Exception as e:
+                # not stored, so not broadcast: the client resends it when it reconnects
+                log.warning("livegraphs: room %s: could not store an update: %s", room.doc_id, e)
+                self.close(CLOSE_STORE_FAILED, "the update could not be stored")
+                raise StopAsyncIteration from None
 
     async def _admit(self, room: Room, message: bytes) -> bool:
         """Whether the room gets ``message``; a writer's update is stored first."""
@@ -344,7 +359,11 @@ class Connection(Channel):
             await room.store(update, self)
             return True
         if message[0] == YMessageType.AWARENESS:
-            for client, alive in awareness_clients(message[1:]).items():
+            clients = awareness_clients(message[1:])
+            others = set().union(*(c.awareness_ids for c in room.connections if c is not self))
+            if others.intersection(clients):
+                return False  # one connection may not speak for (or remove) another's presence
+            for client, alive in clients.items():
                 if alive:
                     self.awareness_ids.add(client)
                 else:
@@ -447,19 +466,12 @@ class Room:
         """Save the state as a version; the updates it holds are deleted."""
         if not self.pending:
             return
-        # Every update this room stored is in the doc (none is in flight, see _compact_if_due);
-        # one the store appended itself (a restore) may not be applied yet: merged from the store.
+        # every update this room stored is in the doc (none is in flight, see _compact_if_due); the
+        # store folds in any it appended itself (a restore not applied here yet)
         state, upto, authors = self.ydoc.get_update(), self.upto_seq, sorted(self.authors)
         pending = self.pending
-        documents = self.rooms.documents
-
-        def save() -> int:
-            return documents.snapshot(
-                self.doc_id, merge_updates(state, documents.load(self.doc_id)), upto, authors
-            )
-
         try:
-            await self.rooms.run(save)
+            await self.rooms.run(self.rooms.documents.snapshot, self.doc_id, state, upto, authors)
         except NotFound:
             return  # deleted meanwhile
         except Exception:
@@ -621,6 +633,8 @@ class Rooms:
                 ydoc: Doc[Any] = Doc()
                 if state:
                     ydoc.apply_update(state)
+            except NotFound:
+                raise  # deleted since the caller was authorized
             except Exception as e:
                 log.exception("livegraphs: document %s could not be loaded", doc_id)
                 raise RoomLoadError(str(e)) from e
@@ -639,6 +653,9 @@ class Rooms:
         except RoomFull:
             conn.close(CLOSE_FULL, "room full")
             return
+        except NotFound:
+            conn.close(CLOSE_GONE, "no such document")
+            return
         except RoomLoadError:
             conn.close(CLOSE_LOAD_FAILED, "the document could not be loaded")
             return
@@ -647,6 +664,8 @@ class Rooms:
         try:
             await room.yroom.serve(conn)
         finally:
+            if not conn._done:  # the room stopped serving it (an error): close, so the client reconnects
+                conn.close(CLOSE_STORE_FAILED, "the room ended")
             room.connections.discard(conn)
             await room.forget_awareness(conn)
             if not room.connections:

@@ -571,53 +571,50 @@ class DocumentStore:
             return int(row.seq)
 
     def snapshot(self, doc_id: str, state: bytes, upto_seq: int, authors: Any = None) -> int:
-        """Save ``state`` (holding every update up to ``upto_seq``) as the next version and delete
-        those updates, in one transaction; returns the version's number.
+        """Save the document up to update ``upto_seq`` as the next version and delete the updates it
+        folds, in one transaction; returns the version's number.
 
-        ``authors``: who edited since the previous version (None: the authors of the updates folded).
+        The version is ``state`` merged with the previous version and the folded updates, so it
+        holds all of them even when ``state`` lacks some (an update another process stored).
+        ``authors``: who edited since the previous version (None: the authors of the folded updates).
         """
         state = check_update(state)
         if not isinstance(upto_seq, int) or isinstance(upto_seq, bool):
             raise BadInput("upto_seq is an integer", "Bad snapshot")
         with self.catalog.transaction() as s:
             self._lock(s, doc_id)
-            since = s.scalar(
-                select(func.coalesce(func.max(DocumentVersionRow.upto_seq), 0)).where(
-                    DocumentVersionRow.document_id == doc_id
-                )
-            )
+            previous = s.execute(
+                select(DocumentVersionRow.number, DocumentVersionRow.state, DocumentVersionRow.upto_seq)
+                .where(DocumentVersionRow.document_id == doc_id)
+                .order_by(DocumentVersionRow.number.desc())
+                .limit(1)
+            ).first()
+            since = previous.upto_seq if previous is not None else 0
+            folded = s.execute(
+                select(DocumentUpdateRow.seq, DocumentUpdateRow.author, DocumentUpdateRow.data)
+                .where(DocumentUpdateRow.document_id == doc_id, DocumentUpdateRow.seq <= upto_seq)
+                .order_by(DocumentUpdateRow.seq)
+            ).all()
             last = s.scalar(
                 select(func.max(DocumentUpdateRow.seq)).where(DocumentUpdateRow.document_id == doc_id)
             )
-            if upto_seq > max(since or 0, last or 0):
+            if upto_seq > max(since, last or 0):
                 raise BadInput(
-                    f"No update {upto_seq} is stored yet: a snapshot holds stored updates", "Bad snapshot"
+                    f"No update {upto_seq} is stored yet: a snapshot folds stored updates", "Bad snapshot"
                 )
             if authors is None:
-                authors = s.scalars(
-                    select(DocumentUpdateRow.author)
-                    .where(
-                        DocumentUpdateRow.document_id == doc_id,
-                        DocumentUpdateRow.seq > (since or 0),
-                        DocumentUpdateRow.seq <= upto_seq,
-                    )
-                    .order_by(DocumentUpdateRow.seq)
-                ).all()
-            names = list(dict.fromkeys(str(a) for a in authors))
-            number = (
-                int(
-                    s.scalar(
-                        select(func.coalesce(func.max(DocumentVersionRow.number), 0)).where(
-                            DocumentVersionRow.document_id == doc_id
-                        )
-                    )
-                    or 0
-                )
-                + 1
-            )
+                authors = [u.author for u in folded if u.seq > since]
+            parts = [bytes(previous.state)] if previous is not None else []
+            parts += [bytes(u.data) for u in folded]
+            whole = bytes(merge_updates(*parts, state))
+            number = (previous.number if previous is not None else 0) + 1
             s.add(
                 DocumentVersionRow(
-                    document_id=doc_id, number=number, state=state, authors=names, upto_seq=upto_seq
+                    document_id=doc_id,
+                    number=number,
+                    state=whole,
+                    authors=list(dict.fromkeys(str(a) for a in authors)),
+                    upto_seq=max(upto_seq, since),
                 )
             )
             s.execute(

@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 from jupyter_server.auth import Authorizer
-from pycrdt import Doc, Map, create_update_message
+from pycrdt import Awareness, Doc, Map, create_awareness_message, create_update_message
+from sqlalchemy import select
 from tornado import web
 from tornado.httpserver import HTTPServer
 from tornado.web import HTTPError, RequestHandler
@@ -468,3 +469,91 @@ async def test_the_catalog_title_follows_meta_title(lg_room_server: Server, lg_c
     documents = lg_room_server.host.guarded.documents
     await until(lambda: documents.get(ADA, doc_id)["title"] == "Sales 2027", what="the catalog title")
     assert json.dumps(dash(bo)["title"]) == '"Sales 2027"'
+
+
+# -- versions and stored state ---------------------------------------------------------------------
+
+
+async def test_every_n_updates_become_a_version(lg_room_server: Server, lg_clients: Clients) -> None:
+    doc_id = create(lg_room_server, None, ("bo", "editor"))
+    lg_room_server.rooms.compact_every = 5
+    bo = await lg_clients(BO, doc_id)
+    documents = lg_room_server.host.guarded.documents
+    for h in range(2, 7):
+        await bo.edit(lambda d, h=h: layout(d, "c1").__setitem__("h", float(h)))
+    # Then the five updates are folded into version 2, with bo as its author, while the room is open
+    await until(lambda: len(documents.versions(ADA, doc_id)) == 2, what="a version")
+    newest = documents.versions(ADA, doc_id)[0]
+    assert newest["number"] == 2 and newest["authors"] == ["bo"]
+    assert stored(lg_room_server, doc_id)["charts"]["c1"]["layout"]["h"] == 6
+    assert documents.content(ADA, doc_id, 2)["charts"]["c1"]["layout"]["h"] == 6
+
+
+async def test_a_document_that_fails_to_load_is_refused_and_never_overwritten(
+    lg_room_server: Server, lg_clients: Clients
+) -> None:
+    from sqlalchemy import update
+
+    from livegraphs_ext.store.documents import DocumentVersionRow
+
+    doc_id = create(lg_room_server)
+    catalog = lg_room_server.host.guarded.catalog
+    with catalog.transaction() as s:
+        s.execute(
+            update(DocumentVersionRow)
+            .where(DocumentVersionRow.document_id == doc_id)
+            .values(state=b"\x05bad")
+        )
+    client = await YClient.connect(lg_room_server.url(doc_id), {"Authorization": "token ada"})
+    await until(lambda: client.closed.is_set(), what="the refusal")
+    assert client.close_code == 4500
+    assert doc_id not in lg_room_server.rooms.rooms
+    with catalog.transaction() as s:
+        rows = s.scalars(
+            select(DocumentVersionRow.state).where(DocumentVersionRow.document_id == doc_id)
+        ).all()
+    assert [bytes(r) for r in rows] == [b"\x05bad"]
+    await client.close()
+
+
+async def test_a_restore_reaches_the_open_room(lg_room_server: Server, lg_clients: Clients) -> None:
+    doc_id = create(lg_room_server, None, ("bo", "editor"))
+    bo = await lg_clients(BO, doc_id)
+    await bo.edit(lambda d: layout(d, "c1").__setitem__("h", 9.0))
+    documents = lg_room_server.host.guarded.documents
+    await until(lambda: stored(lg_room_server, doc_id)["charts"]["c1"]["layout"]["h"] == 9)
+    # When ada restores version 1 (through the store, as the REST route does)
+    await asyncio.get_running_loop().run_in_executor(None, documents.restore, ADA, doc_id, 1)
+    # Then bo's open document goes back to it
+    await until(lambda: dash(bo)["charts"]["c1"]["layout"]["h"] == 4, what="the restore at bo")
+
+
+async def test_deleting_the_document_closes_every_connection(
+    lg_room_server: Server, lg_clients: Clients
+) -> None:
+    doc_id = create(lg_room_server, None, ("bo", "editor"))
+    ada = await lg_clients(ADA, doc_id)
+    bo = await lg_clients(BO, doc_id)
+    documents = lg_room_server.host.guarded.documents
+    await asyncio.get_running_loop().run_in_executor(None, documents.delete, ADA, doc_id)
+    await until(lambda: ada.closed.is_set() and bo.closed.is_set(), what="both to be closed")
+    assert (ada.close_code, bo.close_code) == (4404, 4404)
+    await lg_room_server.rooms.drop(doc_id)
+    assert doc_id not in lg_room_server.rooms.rooms
+
+
+async def test_a_client_cannot_remove_anothers_presence(lg_room_server: Server, lg_clients: Clients) -> None:
+    doc_id = create(lg_room_server, None, ("cy", "viewer"))
+    ada = await lg_clients(ADA, doc_id)
+    cy = await lg_clients(CY, doc_id)
+    await ada.announce({"user": {"name": "ada"}})
+    await until(lambda: any(s.get("user") == {"name": "ada"} for s in cy.others().values()))
+    # When cy sends ada's client id as gone (a newer clock, a null state)
+    forged = Awareness(Doc())
+    forged.client_id = ada.awareness.client_id
+    forged._meta[ada.awareness.client_id] = {"clock": 1000, "lastUpdated": 0}
+    await cy.send(create_awareness_message(forged.encode_awareness_update([ada.awareness.client_id])))
+    # Then the room ignores it: a newcomer still sees ada
+    newcomer = await lg_clients(ADA, doc_id)
+    await until(lambda: any(s.get("user") == {"name": "ada"} for s in newcomer.others().values()), what="ada")
+    assert lg_room_server.rooms.rooms[doc_id].yroom.awareness.states.get(ada.awareness.client_id)

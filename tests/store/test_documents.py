@@ -479,6 +479,56 @@ def test_a_snapshot_folds_older_updates_and_load_is_unchanged(lg_guarded: Guarde
     assert docs.versions(ADA, d["id"])[0]["authors"] == ["ada"]
 
 
+def test_snapshots_while_others_append_lose_nothing(docs: DocumentStore):
+    # Given writers appending from threads while another thread snapshots up to the newest seq it
+    # has heard of (its loaded state may lack updates stored meanwhile: the snapshot folds them in)
+    d = docs.create(ADA, "dashboard")
+    base = docs.load(d["id"])
+    writers, each = 4, 10
+    newest = [0]
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            doc = Doc()
+            doc.apply_update(base)
+            for i in range(each):
+                before = doc.get_state()
+                YDashboard(doc).ycharts[f"w{n}-{i}"] = Map(
+                    {"spec": Map({"version": 1.0}), "layout": Map({"x": 0.0, "y": 0.0, "w": 1.0, "h": 1.0})}
+                )
+                newest[0] = max(newest[0], docs.append(d["id"], doc.get_update(before), f"user{n}"))
+        except BaseException as e:
+            errors.append(e)
+
+    def snapshotter() -> None:
+        try:
+            while not done.is_set():
+                upto = newest[0]
+                if upto:
+                    docs.snapshot(d["id"], docs.load(d["id"]), upto)
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
+    snap = threading.Thread(target=snapshotter)
+    snap.start()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    done.set()
+    snap.join()
+    # Then every edit is in the document, and in a final snapshot of it
+    assert errors == []
+    wanted = {f"w{n}-{i}" for n in range(writers) for i in range(each)}
+    assert set(dashboard_of(docs.load(d["id"]))["charts"]) == wanted
+    number = docs.snapshot(d["id"], base, newest[0])  # even from a stale state
+    assert set(docs.content(ADA, d["id"], number)["charts"]) == wanted
+    assert len(docs.versions(ADA, d["id"])) == number >= 2
+
+
 def test_a_bad_snapshot_changes_nothing(docs: DocumentStore):
     d = docs.create(ADA, "dashboard", content=DASHBOARD)
     seq = docs.append(d["id"], edit(docs.load(d["id"]), retitle_chart("one")), "bo")
