@@ -132,7 +132,14 @@ class RoomClient:
         await self.close()
 
     async def connect(self, timeout: float = 20) -> None:
-        """Open the WebSocket and start the sync (SYNC_STEP1 carrying this replica's state vector)."""
+        """Open the WebSocket and start the sync (SYNC_STEP1 carrying this replica's state vector).
+
+        A client may connect again after its connection closed: its replica, with any edit the server
+        never acknowledged, syncs with the room again, as y-websocket's provider does on reconnect.
+        """
+        self.synced = asyncio.Event()
+        self.closed = asyncio.Event()
+        self.close_code = None
         self._ws = await websockets.connect(
             self.url,
             additional_headers={"Authorization": f"token {self.token}"},
