@@ -1,6 +1,7 @@
 """Twenty clients edit one dashboard at random, all at once; everyone ends with the same valid dashboard.
 
-The edits collide on purpose: charts added and removed, moved and resized at the same moment (so layouts
+Now and then a client's connection drops and it goes on editing offline until it reconnects. The edits
+collide on purpose: charts added and removed, moved and resized at the same moment (so layouts
 leave the grid or overlap until the server repairs them), spec keys and shelf keys, filters, the title.
 When the edits stop, every replica, the server's copy (a new client's sync) and the stored state (REST
 content) must be equal and valid. The randomness is seeded and the seed printed (``LG_TEST_SEED`` reruns it).
@@ -37,6 +38,8 @@ SHELF_KEYS = {
 CHANNELS = ("x", "y", "color", "size", "label")
 MAX_CHARTS = 24
 MAX_FILTERS = 8
+#: The chance that a client's connection drops after an edit.
+OFFLINE = 0.02
 
 
 def seed() -> int:
@@ -230,16 +233,29 @@ async def edit_at_random(server: LiveServer, doc_id: str, rng: random.Random) ->
         editors = [Editor(c, random.Random(rng.random())) for c in clients]
         stop = time.monotonic() + EDIT_SECONDS
 
+        offline = 0
+
         async def run(editor: Editor) -> None:
+            nonlocal offline
             while time.monotonic() < stop:
                 editor.edit()
+                if editor.rng.random() < OFFLINE and time.monotonic() < stop - 3:
+                    # the connection drops; edits go on locally and merge in once it is back
+                    offline += 1
+                    await editor.client.close()
+                    back = time.monotonic() + editor.rng.uniform(0.3, 1.5)
+                    while time.monotonic() < back:
+                        editor.edit()
+                        await asyncio.sleep(editor.rng.uniform(0.05, 0.3))
+                    await editor.client.connect()
+                    await editor.client.wait_synced()
                 await asyncio.sleep(editor.rng.uniform(0.05, 0.6))
 
         # When every client edits at random, all at once
         await asyncio.gather(*(run(e) for e in editors))
         await asyncio.gather(*(c.drain() for c in clients))
         assert not [c.name for c in clients if c.closed.is_set()], [c.close_code for c in clients]
-        print(f"{sum(e.made for e in editors)} edits by {CLIENTS} clients")
+        print(f"{sum(e.made for e in editors)} edits by {CLIENTS} clients, {offline} times offline")
 
         # Then, once the room is quiet, every replica holds the same state
         # (quiet: no client has received anything for a second; a deletion leaves state vectors alone,

@@ -149,6 +149,8 @@ class RoomClient:
         )
         self._tasks = [asyncio.create_task(self._receive()), asyncio.create_task(self._send())]
         await self._outbox.put(create_sync_message(self.doc))
+        if self.awareness.get_local_state():  # announced again, as the room forgot it at the close
+            self.set_awareness(self.awareness.get_local_state() or {})
 
     async def wait_synced(self, timeout: float = 20) -> None:
         await asyncio.wait_for(self.synced.wait(), timeout)
