@@ -248,6 +248,9 @@ class DocumentRoomHandler(WebSocketHandler, LiveGraphsHandler):
     async def get(self, document_id: str) -> None:  # type: ignore[override]
         principal = self.principal
         self._doc = await self.rooms.authorize(principal, document_id)
+        if self.request.headers.get("Upgrade", "").lower() != "websocket":
+            # in the API's error shape (tornado's own answer is plain text)
+            raise HTTPError(426, "Connect with a WebSocket (Upgrade: websocket)", reason="Upgrade Required")
         self.rooms.check_capacity(document_id)
         self._principal = principal
         await super().get(document_id)

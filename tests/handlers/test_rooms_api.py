@@ -9,6 +9,7 @@ from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import urlencode
 
+import orjson
 import pytest
 from pycrdt import Map, create_update_message
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
@@ -133,3 +134,9 @@ async def test_a_cookie_caller_from_another_origin_is_refused(
     script = await open_client(url, {**jp_auth_header, "Origin": "http://elsewhere.example"})
     await own.close()
     await script.close()
+
+
+async def test_a_plain_get_of_the_room_is_told_to_upgrade(lg_doc: str, jp_fetch: Any) -> None:
+    r = await jp_fetch("livegraphs", "api", "documents", lg_doc, "room", raise_error=False)
+    assert r.code == 426
+    assert set(orjson.loads(r.body)) == {"message", "reason", "errors"}
