@@ -6,13 +6,15 @@ One jupyter server serves both, over tornado WebSockets on loopback:
   authorized, written to the catalog (SQLite by default, or ``--catalog-url``) and checked for repairs
   before it is broadcast;
 * ``plain``: a plain YRoom with no store (``bench/plain_rooms.py``), what the library does on this
-  machine: the reference for the ratio.
+  machine: the reference for the ratio;
+* ``nagle``: the same plain YRoom on sockets left with tornado's default, Nagle's algorithm on (small
+  frames wait for the peer's ACK), as the document rooms' sockets are unless their handler turns it off.
 
 With N pycrdt clients (``tests/documents/yclient.py``) in the room, the clients take turns to change a
 key of a chart's spec, one edit at a time; every other client timestamps the moment its replica holds it
 (one process, one clock). Reported: edit to each other client, edit to all others, and edit to the
 writer's own echo (the server's acknowledgement). Kinds and client counts alternate round by round in
-the same run, so both see the same machine load.
+the same run, so all see the same machine load.
 
     python bench/bench_rooms.py --edits 100 --rounds 3 --clients 2 20
 """
@@ -54,6 +56,7 @@ DASHBOARD: dict[str, Any] = {
     },
 }
 WARMUP = 5
+KINDS = ("rooms", "plain", "nagle")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -131,7 +134,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, nargs="+", default=[2, 20])
     parser.add_argument("--pause-ms", type=int, default=20, help="pause between edits")
-    parser.add_argument("--kinds", nargs="+", default=["rooms", "plain"], choices=["rooms", "plain"])
+    parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
     parser.add_argument("--catalog-url", default="", help="catalog database (default: SQLite in data_dir)")
     args = parser.parse_args()
 
@@ -149,24 +152,26 @@ def main() -> None:
     server = LiveServer(work / "data", work / "root", extra).start()
     results: dict[tuple[str, int], dict[str, list[float]]] = {}
     try:
-        plain_url = f"ws://127.0.0.1:{server.port}/livegraphs-bench/rooms/bench"
-        urls = {"plain": plain_url}
+        bench = f"ws://127.0.0.1:{server.port}/livegraphs-bench/"
+        urls = {"plain": bench + "rooms/bench", "nagle": bench + "nagle-rooms/bench"}
         if "rooms" in args.kinds:
             urls["rooms"] = room_url(
                 server.api, create_document(server, "dashboard", "Bench", DASHBOARD)["id"]
             )
 
-        async def seed_plain() -> None:
-            async with RoomClient(plain_url, server.token, "seed") as c:
+        async def seed(url: str) -> None:
+            async with RoomClient(url, server.token, "seed") as c:
                 await c.wait_synced()
                 c.dashboard.set(json.dumps(DASHBOARD))
                 await c.drain()
                 await asyncio.sleep(0.5)
 
-        asyncio.run(seed_plain())
+        for kind in ("plain", "nagle"):
+            asyncio.run(seed(urls[kind]))
         for r in range(args.rounds):
             for n in args.clients:
-                for kind in args.kinds if r % 2 == 0 else args.kinds[::-1]:
+                turn = r % len(args.kinds)
+                for kind in args.kinds[turn:] + args.kinds[:turn]:
                     got = asyncio.run(measure(urls[kind], server.token, n, args.edits, args.pause_ms / 1000))
                     pooled = results.setdefault((kind, n), {"each": [], "all": [], "echo": []})
                     for key, values in got.items():
@@ -178,26 +183,26 @@ def main() -> None:
         server.stop()
 
     report: dict[str, Any] = {}
-    for (kind, n), got in sorted(results.items(), key=lambda kv: (kv[0][1], kv[0][0] != "rooms")):
+    for (kind, n), got in results.items():
         report[f"{kind}_{n}"] = {key: summary(values) for key, values in got.items()}
     print()
-    print(f"{'':14}{'edit -> each other':>22}{'edit -> all others':>22}{'edit -> echo':>18}")
-    print(f"{'':14}{'p50':>11}{'p95':>11}{'p50':>11}{'p95':>11}{'p50':>9}{'p95':>9}")
+    print(f"{'':16}{'edit -> each other':>20}{'edit -> all others':>20}{'edit -> echo':>20}")
+    print(f"{'':16}" + f"{'p50':>10}{'p95':>10}" * 3)
     for n in args.clients:
         for kind in args.kinds:
             s = report[f"{kind}_{n}"]
-            cells = [s["each"]["p50_ms"], s["each"]["p95_ms"], s["all"]["p50_ms"], s["all"]["p95_ms"]]
-            cells += [s["echo"]["p50_ms"], s["echo"]["p95_ms"]]
-            print(f"{kind + f' {n:2} clients':14}" + "".join(f"{c:>11.1f}" for c in cells[:4]), end="")
-            print("".join(f"{c:>9.1f}" for c in cells[4:]))
-        if len(args.kinds) < 2:
-            continue
-        ratio = {
-            key: round(report[f"rooms_{n}"][key]["p95_ms"] / report[f"plain_{n}"][key]["p95_ms"], 2)
-            for key in ("each", "all")
-        }
-        report[f"ratio_p95_rooms_to_plain_{n}"] = ratio
-        print(f"{'ratio p95':14}{ratio['each']:>22.2f}{ratio['all']:>22.2f}")
+            cells = [s[key][q] for key in ("each", "all", "echo") for q in ("p50_ms", "p95_ms")]
+            print(f"{kind:6}{n:3} clients" + "".join(f"{c:>10.1f}" for c in cells))
+        for ref in ("plain", "nagle"):
+            if "rooms" not in args.kinds or ref not in args.kinds:
+                continue
+            ratio = {
+                f"{key}_{q}": round(report[f"rooms_{n}"][key][q] / report[f"{ref}_{n}"][key][q], 2)
+                for key in ("each", "all", "echo")
+                for q in ("p50_ms", "p95_ms")
+            }
+            report[f"ratio_rooms_to_{ref}_{n}"] = ratio
+            print(f"{'rooms/' + ref:16}" + "".join(f"{c:>10.2f}" for c in ratio.values()))
     report["catalog"] = "postgresql" if args.catalog_url else "sqlite"
     out = HERE / "results"
     out.mkdir(exist_ok=True)

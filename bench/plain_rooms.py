@@ -3,7 +3,9 @@
 Loaded as a second server extension (``--ServerApp.jpserver_extensions={'plain_rooms': True}`` with
 ``bench/`` on ``PYTHONPATH``). ``livegraphs-bench/rooms/<name>`` serves one in-memory YRoom per name
 over a tornado WebSocket, authenticated like every jupyter-server route: what the library does on this
-machine without writing each update to the catalog, checking access or repairing the document.
+machine without writing each update to the catalog, checking access or repairing the document. Its
+sockets send small frames at once (TCP_NODELAY); ``livegraphs-bench/nagle-rooms/<name>`` is the same
+with tornado's default (Nagle's algorithm on), which shows what that default costs.
 """
 
 from __future__ import annotations
@@ -47,8 +49,9 @@ class _Channel:
 class PlainRoomHandler(JupyterHandler, WebSocketHandler):
     auth_resource = "livegraphs"
 
-    def initialize(self, rooms: dict[str, YRoom]) -> None:
+    def initialize(self, rooms: dict[str, YRoom], nodelay: bool) -> None:
         self._rooms = rooms
+        self._nodelay = nodelay
         self._channel: _Channel | None = None
         self._serving: asyncio.Task[None] | None = None
 
@@ -61,7 +64,8 @@ class PlainRoomHandler(JupyterHandler, WebSocketHandler):
         if room is None:
             room = self._rooms[name] = YRoom(ready=True)
             await room.__aenter__()
-        self.set_nodelay(True)  # small frames go out at once (tornado leaves Nagle on by default)
+        if self._nodelay:
+            self.set_nodelay(True)  # small frames go out at once (tornado leaves Nagle on by default)
         self._channel = _Channel(self, name)
         self._serving = asyncio.create_task(room.serve(self._channel))
 
@@ -80,5 +84,8 @@ def _jupyter_server_extension_points() -> list[dict[str, str]]:
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:
     base = serverapp.web_app.settings["base_url"]
-    route = url_path_join(base, "livegraphs-bench/rooms/([a-z0-9]+)")
-    serverapp.web_app.add_handlers(".*$", [(route, PlainRoomHandler, {"rooms": {}})])
+    handlers = [
+        (url_path_join(base, "livegraphs-bench/rooms/([a-z0-9]+)"), {"rooms": {}, "nodelay": True}),
+        (url_path_join(base, "livegraphs-bench/nagle-rooms/([a-z0-9]+)"), {"rooms": {}, "nodelay": False}),
+    ]
+    serverapp.web_app.add_handlers(".*$", [(route, PlainRoomHandler, kw) for route, kw in handlers])
