@@ -1,7 +1,7 @@
 """The reference for bench_rooms.py: plain pycrdt-websocket YRooms, with no store, in the same jupyter server.
 
-Loaded as a second server extension (``--ServerApp.jpserver_extensions={'plain_rooms': True}`` with
-``bench/`` on ``PYTHONPATH``). ``livegraphs-bench/rooms/<name>`` serves one in-memory YRoom per name
+Loaded as a second server extension (bench_rooms.py enables it in a ``jupyter_server_config.d`` file
+and puts ``bench/`` on ``PYTHONPATH``). ``livegraphs-bench/rooms/<name>`` serves one in-memory YRoom per name
 over a tornado WebSocket, authenticated like every jupyter-server route: what the library does on this
 machine without writing each update to the catalog, checking access or repairing the document. Its
 sockets send small frames at once (TCP_NODELAY); ``livegraphs-bench/nagle-rooms/<name>`` is the same
