@@ -90,9 +90,9 @@ class Editor:
     def crossfilter(self, d: Any, rng: random.Random, _: str) -> None:
         d.ymeta["crossfilter"] = rng.random() < 0.5
 
-    def chart_add(self, d: Any, rng: random.Random, _: str) -> None:
+    def chart_add(self, d: Any, rng: random.Random, _: str, layout: dict[str, int] | None = None) -> None:
         w = rng.choice((3, 4, 6, 12))
-        layout = {
+        layout = layout or {
             "x": rng.randint(0, GRID_COLUMNS - w),
             "y": rng.randint(0, 12),
             "w": w,
@@ -198,6 +198,34 @@ def overlaps(content: dict[str, Any]) -> list[str]:
     return found
 
 
+def collide(a: Editor, b: Editor, rng: random.Random, kind: str = "") -> str:
+    """Two clients change the same thing in the same instant, before either hears of the other's edit.
+
+    Each edit is valid on its own; merged, they may not be: one moves a chart to the right edge while
+    the other widens it to the right edge (x + w > 12), or both add a chart at the same spot.
+    """
+    shared = sorted(set(a.client.dashboard.ycharts.keys()) & set(b.client.dashboard.ycharts.keys()))
+    kind = kind or ("move and resize" if rng.random() < 0.6 else "two charts at one spot")
+    if shared and kind == "move and resize":
+        # a chart short of the right edge: A moves it to the edge, B widens it to the edge
+        def room_left(cid: str) -> bool:
+            layout = a.client.dashboard.ycharts[cid]["layout"]
+            return bool(layout.get("x", 0) + layout.get("w", GRID_COLUMNS) < GRID_COLUMNS)
+
+        cid = rng.choice([c for c in shared if room_left(c)] or shared)
+        layout_a = a.client.dashboard.ycharts[cid]["layout"]
+        layout_b = b.client.dashboard.ycharts[cid]["layout"]
+        layout_a["x"] = float(GRID_COLUMNS - int(layout_a.get("w", 1)))
+        layout_b["w"] = float(GRID_COLUMNS - int(layout_b.get("x", 0)))
+        return "move and resize"
+    spot = {"x": 0, "y": 0, "w": 6, "h": 4}
+    for editor in (a, b):
+        with editor.client.doc.transaction():
+            editor.chart_add(editor.client.dashboard, rng, "", spot)
+        editor.made += 1
+    return "two charts at one spot"
+
+
 def others_present(client: RoomClient) -> dict[str, Any]:
     """The presence states ``client`` holds of the other clients, by name."""
     own = client.awareness.client_id
@@ -251,11 +279,26 @@ async def edit_at_random(server: LiveServer, doc_id: str, rng: random.Random) ->
                     await editor.client.wait_synced()
                 await asyncio.sleep(editor.rng.uniform(0.05, 0.6))
 
-        # When every client edits at random, all at once
-        await asyncio.gather(*(run(e) for e in editors))
+        collisions: list[str] = []
+
+        async def collider() -> None:
+            while time.monotonic() < stop - 1:
+                await asyncio.sleep(rng.uniform(0.2, 0.8))
+                a, b = rng.sample([e for e in editors if not e.client.closed.is_set()], 2)
+                collisions.append(collide(a, b, rng))
+
+        # When every client edits at random, all at once, and pairs of them collide on purpose
+        await asyncio.gather(collider(), *(run(e) for e in editors))
+        # (the last edits collide too, so no later edit happens to set things right)
+        online = [e for e in editors if not e.client.closed.is_set()]
+        for kind in ("move and resize", "move and resize", "two charts at one spot"):
+            collisions.append(collide(*rng.sample(online, 2), rng, kind))
         await asyncio.gather(*(c.drain() for c in clients))
         assert not [c.name for c in clients if c.closed.is_set()], [c.close_code for c in clients]
-        print(f"{sum(e.made for e in editors)} edits by {CLIENTS} clients, {offline} times offline")
+        print(
+            f"{sum(e.made for e in editors)} edits by {CLIENTS} clients, {offline} times offline, "
+            f"{len(collisions)} collisions ({collisions.count('move and resize')} move and resize)"
+        )
 
         # Then, once the room is quiet, every replica holds the same state
         # (quiet: no client has received anything for a second; a deletion leaves state vectors alone,
