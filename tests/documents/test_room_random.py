@@ -233,6 +233,15 @@ def others_present(client: RoomClient) -> dict[str, Any]:
     return {s["user"]["name"]: s for c, s in states if c != own and s and "user" in s}
 
 
+async def until_gone(client: RoomClient, others: list[RoomClient], timeout: float = 15) -> None:
+    """Wait until an online client no longer holds the presence of ``client``, which has closed."""
+    deadline = time.monotonic() + timeout
+    watcher = next(o for o in others if not o.closed.is_set())
+    while client.awareness.client_id in watcher.awareness.states and not watcher.closed.is_set():
+        assert time.monotonic() < deadline, f"{client.name} is still present after leaving"
+        await asyncio.sleep(0.05)
+
+
 async def until_present(clients: list[RoomClient], timeout: float = 15) -> None:
     """Wait until each client holds exactly the others' latest presence states."""
 
@@ -271,6 +280,9 @@ async def edit_at_random(server: LiveServer, doc_id: str, rng: random.Random) ->
                     # the connection drops; edits go on locally and merge in once it is back
                     offline += 1
                     await editor.client.close()
+                    # back only once the room has seen it leave (a presence removal that comes after
+                    # the client is back would remove it for good: a room bug of its own)
+                    await until_gone(editor.client, [e.client for e in editors if e is not editor])
                     back = time.monotonic() + editor.rng.uniform(0.3, 1.5)
                     while time.monotonic() < back:
                         editor.edit()

@@ -231,7 +231,14 @@ class RoomClient:
             if sub != YSyncMessageType.SYNC_STEP1 and self.on_remote is not None:
                 self.on_remote(self)
         elif kind == YMessageType.AWARENESS:
+            own = self.awareness.client_id
+            clock = self.awareness.meta.get(own, {}).get("clock")
             self.awareness.apply_awareness_update(read_message(message[1:]), "remote")
+            if self.awareness.meta.get(own, {}).get("clock") != clock and self.awareness.get_local_state():
+                # someone removed this client's presence while it is here: announced again, with the
+                # clock pycrdt has bumped, as y-websocket's provider does
+                update = self.awareness.encode_awareness_update([own])
+                self._outbox.put_nowait(create_awareness_message(update))
         elif kind == MESSAGE_AUTH:
             decoder = Decoder(message[1:])
             if decoder.read_var_uint() == 0:
