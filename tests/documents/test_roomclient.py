@@ -6,7 +6,7 @@ from pycrdt import Doc, Map, TransactionEvent
 
 from livegraphs_ext.documents.dashboard import YDashboard
 
-from .yclient import missing_from
+from .roomclient import missing_from
 
 
 def edits() -> tuple[Doc, list[bytes]]:
