@@ -214,12 +214,21 @@ class DocumentFollower:
         self._task: asyncio.Task[None] | None = None
         #: Set while a connection to the room is open and synced.
         self.synced = asyncio.Event()
+        #: Why the document is not followed (no event loop, no server to reach); empty if it is.
+        self.problem = ""
 
     def start(self) -> bool:
-        """Follow the room in the running event loop (ipykernel's); False when there is none."""
+        """Follow the room in the running event loop (ipykernel's); False when it cannot."""
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
+            self.problem = "no event loop runs here (not a kernel): the document is not followed"
+            return False
+        try:
+            room_endpoint(self.document["id"])
+        except (RuntimeError, ValueError) as e:
+            self.problem = str(e)
+            log.warning("livegraphs: %s", e)
             return False
         self._task = loop.create_task(self._run())
         return True

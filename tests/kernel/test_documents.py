@@ -8,6 +8,7 @@ started (the environment the server gives its kernels), and edits go through rea
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -294,4 +295,28 @@ def test_a_widget_made_outside_an_event_loop_draws_without_following(
     lg_docs.documents.create(Principal("ada"), "chart", "Still", chart_spec(lg_sales_id))
     widget = lg.chart("Still")
     assert isinstance(widget, ChartWidget) and widget.result
-    assert widget._follower._task is None
+    assert widget._follower._task is None and "not followed" in widget._follower.problem
+
+
+async def test_a_kernel_with_no_server_to_reach_draws_without_following(
+    lg_docs: GuardedStore, lg_sales_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LIVEGRAPHS_SERVER_INFO")
+    lg_docs.documents.create(Principal("ada"), "chart", "Alone", chart_spec(lg_sales_id))
+    widget = lg.chart("Alone")
+    assert widget.result and not widget.error
+    assert widget._follower._task is None and "LIVEGRAPHS_SERVER_INFO" in widget._follower.problem
+
+
+@pytest.fixture
+def lg_restored_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The in-process server below sets its kernels' variables in this process: undo them after."""
+    for name in ("LIVEGRAPHS_SERVER_INFO", "LIVEGRAPHS_DATA_DIR", "LIVEGRAPHS_LOCAL_USER"):
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+
+
+def test_the_server_tells_its_kernels_where_its_runtime_file_is(
+    lg_restored_env: None, jp_serverapp: Any
+) -> None:
+    assert os.environ["LIVEGRAPHS_SERVER_INFO"] == jp_serverapp.info_file
