@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ..store.errors import BadInput, Conflict, NotFound, Problem
-from .notebook import _call, _me, _service, store
+from .notebook import ServiceError, _call, _me, _service, store
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -48,6 +48,17 @@ MAX_MESSAGE_BYTES = 8 << 20
 GONE = (4404, 4500)
 
 
+def _ask(path: str, params: dict[str, Any] | None = None, *, json_body: Any = None) -> bytes:
+    """A request to the service; its refusals as the store's errors, as on a laptop."""
+    try:
+        return _call(path, params, json_body=json_body)
+    except ServiceError as e:
+        error = {400: BadInput, 404: NotFound, 409: Conflict}.get(e.status)
+        if error is None:
+            raise
+        raise error(str(e).partition(": ")[2]) from None
+
+
 def _local() -> tuple[DocumentStore, Principal]:
     from ..store import GuardedStore, Principal
 
@@ -58,14 +69,14 @@ def _list(kind: str | None = None) -> list[dict[str, Any]]:
     if _service() is None:
         docs, me = _local()
         return docs.list(me, kind)
-    return list(orjson.loads(_call("documents", {"kind": kind}))["documents"])
+    return list(orjson.loads(_ask("documents", {"kind": kind}))["documents"])
 
 
 def _get(doc_id: str) -> dict[str, Any]:
     if _service() is None:
         docs, me = _local()
         return docs.get(me, doc_id)
-    return dict(orjson.loads(_call(f"documents/{doc_id}")))
+    return dict(orjson.loads(_ask(f"documents/{doc_id}")))
 
 
 def find_document(ref: str, kind: str | None = None) -> dict[str, Any]:
@@ -104,7 +115,7 @@ def document_content(doc_id: str) -> dict[str, Any]:
     if _service() is None:
         docs, me = _local()
         return docs.content(me, doc_id)
-    return dict(orjson.loads(_call(f"documents/{doc_id}/content")))
+    return dict(orjson.loads(_ask(f"documents/{doc_id}/content")))
 
 
 def documents(kind: str | None = None) -> pd.DataFrame:
@@ -133,7 +144,7 @@ def export_document(ref: str, path: str | os.PathLike[str] | None = None, *, kin
         data = text.encode()
     else:
         name = doc["title"] + SUFFIX[doc["kind"]]
-        data = _call(f"documents/{doc['id']}/content", {"download": "1"})
+        data = _ask(f"documents/{doc['id']}/content", {"download": "1"})
     target = Path(path).expanduser() if path is not None else Path(name)
     if target.is_dir():
         target = target / name
@@ -163,7 +174,7 @@ def import_document(path: str | os.PathLike[str], title: str | None = None) -> d
         docs, me = _local()
         return docs.create(me, kind, title, content)
     body = {"kind": kind, "title": title, "content": content}
-    return dict(orjson.loads(_call("documents", json_body=body)))
+    return dict(orjson.loads(_ask("documents", json_body=body)))
 
 
 def room_endpoint(doc_id: str) -> tuple[str, dict[str, str]]:
