@@ -355,8 +355,8 @@ def _chart_document(ref: str, *, height: int, max_marks: int | None) -> ChartWid
         doc = find_document(ref, "chart")
     except NotFound:
         raise ValueError(
-            f"No chart document {ref!r} is yours to read (lg.documents() lists them); to chart a "
-            "dataset, give a field (x=, y=, color=, ...) or a mark="
+            f"nothing to draw: no chart document {ref!r} is yours to read (lg.documents() lists "
+            "them); to chart a dataset, give a field (x=, y=, color=, ...) or a mark="
         ) from None
     widget = ChartWidget(_document_spec(document_content(doc["id"]), max_marks), height=height)
     widget.follow(doc, lambda content: _document_spec(content, max_marks))

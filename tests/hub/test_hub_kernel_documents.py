@@ -89,7 +89,7 @@ async def test_a_viewer_follows_a_shared_chart_and_cannot_change_it(hub: Hub, lg
     # the service's refusals read as on a laptop
     with pytest.raises(NotFound, match="not a dashboard"):
         lg.Dashboard(doc_id)
-    with pytest.raises(ValueError, match="No chart document"):
+    with pytest.raises(ValueError, match="no chart document"):
         lg.chart("0" * 32)
     writer = None
     url, headers = room_endpoint(doc_id)
