@@ -226,6 +226,13 @@ def configure(c: Any, root: Path, env: Mapping[str, str] | None = None) -> dict[
 COOKIE_OPTIONS = {"samesite": "Lax"}
 
 
+#: The hub's answers to requests from other origins (users' servers): token requests only.
+CROSS_ORIGIN_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, POST, PATCH, DELETE, OPTIONS",
+}
+
+
 def subdomain_host(env: Mapping[str, str], port: int, kubernetes: bool) -> str:
     """Where users' servers and the service live, one subdomain each (empty: all on one origin)."""
     raw = env.get("LIVEGRAPHS_SUBDOMAIN_HOST", "").strip()
@@ -269,6 +276,11 @@ def configure_origins(c: Any, env: Mapping[str, str], port: int, kubernetes: boo
         c.Spawner.environment = environment
     settings = c.JupyterHub.get("tornado_settings")
     settings = dict(settings) if isinstance(settings, Mapping) else {}
+    if host:
+        # JupyterLab's share dialog (jupyter-collaboration) calls the hub's API from a user's origin
+        # with the browser's token. "*" never lets a browser send the hub's cookies along (nor read a
+        # response to them): only requests that carry a token themselves are answered to other origins.
+        settings["headers"] = {**CROSS_ORIGIN_HEADERS, **settings.get("headers", {})}
     settings["cookie_options"] = {**COOKIE_OPTIONS, **settings.get("cookie_options", {})}
     # the hub's _xsrf cookie takes cookie_options only when no xsrf_cookie_kwargs are set
     settings["xsrf_cookie_kwargs"] = {**COOKIE_OPTIONS, **settings.get("xsrf_cookie_kwargs", {})}
