@@ -66,12 +66,13 @@ TEMPLATES = Path(__file__).parent / "templates"
 #: the hub asked again about a token after 10 s (a revoked share shuts its user out within that).
 SERVER_CONFIG = Path(__file__).parent / "server_config"
 
-#: What users may do: reach the livegraphs service and use it, see the names of other users and
-#: groups (to share datasets and servers with them), and share their own servers (the hub refuses
-#: to share a default server: sharing.py).
+#: What users may do: reach the livegraphs service and use it, list users and see the names of
+#: other users and groups (to share datasets and servers with them), and share their own servers
+#: (the hub refuses to share a default server: sharing.py).
 USER_SCOPES = [
     f"access:services!service={SERVICE_NAME}",
     USE_SCOPE,
+    "list:users",
     "read:users:name",
     "read:groups:name",
     "shares!user",

@@ -10,10 +10,10 @@ livegraphs token to the owner's datasets. So:
 - only default servers get the livegraphs token: a named server's ``$JUPYTERHUB_API_TOKEN`` has no
   livegraphs scope, so collaborators cannot reach the owner's datasets through it;
 - browser tokens may carry ``shares!server`` (the server they are issued for, and only if the
-  visitor may share it: its owner) and ``read:users:name``, which jupyter-collaboration's share
-  dialog needs to list and change shares. (On every server alike: JupyterHub 6.1 cannot take a
-  callable ``Spawner.oauth_client_allowed_scopes``, it puts it in the server's environment as JSON.
-  On a default server the dialog's share is refused by the hub.)
+  visitor may share it: its owner), ``list:users`` and ``read:users:name``, which
+  jupyter-collaboration's share dialog needs to offer users, and to list and change shares. (On
+  every server alike: JupyterHub 6.1 cannot take a callable ``Spawner.oauth_client_allowed_scopes``,
+  it puts it in the server's environment as JSON. On a default server the hub refuses the share.)
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ SHARE_HANDLERS: list[tuple[str, type]] = [
 
 #: What a server's browser tokens may carry beyond access to it: jupyter-collaboration's share
 #: dialog reads the user's scopes and calls the hub's shares API with that token.
-BROWSER_TOKEN_SCOPES = ["shares!server", "read:users:name"]
+BROWSER_TOKEN_SCOPES = ["shares!server", "list:users", "read:users:name"]
 
 
 def server_token_scopes(default_server_scopes: list[str]) -> Any:

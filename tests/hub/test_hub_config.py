@@ -227,7 +227,7 @@ def test_users_share_named_servers_only_and_only_default_servers_hold_the_livegr
     configure(c, REPO, {"LIVEGRAPHS_HUB_STATE": str(tmp_path), "LIVEGRAPHS_USER_ACCOUNTS": "1"})
     assert "shares!user" in c.JupyterHub.extra_user_scopes
     assert c.JupyterHub.allow_named_servers is True and c.JupyterHub.named_server_limit_per_user == 2
-    assert c.Spawner.oauth_client_allowed_scopes == ["shares!server", "read:users:name"]
+    assert c.Spawner.oauth_client_allowed_scopes == ["shares!server", "list:users", "read:users:name"]
     token_scopes = c.Spawner.server_token_scopes
     assert USE_SCOPE in token_scopes(SimpleNamespace(name=""))
     assert token_scopes(SimpleNamespace(name="pair")) == ["users:activity!user"]

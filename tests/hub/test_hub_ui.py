@@ -304,12 +304,14 @@ def test_a_named_server_shared_for_a_notebook_edited_together(
     expect(dialog.locator(".jp-LiveGraphs-shareNotice")).to_contain_text(
         'People you share "pair" with run code as you'
     )
+    # she finds quinn in it and shares the server with him
+    dialog.get_by_placeholder("Type to search for a user").fill("quin")
+    dialog.locator(".jp-ManageSharesBody-user-item", has_text="quinn").click()
+    expect(dialog.locator(".jp-ManageSharesBody-selected-users")).to_contain_text("quinn")
     shot(pia, "10-share-dialog-named-server")
     dialog.get_by_role("button", name="Close").click()
-
-    # the share itself, as the dialog makes it: POST /hub/api/shares/pia/pair
-    r = hub_api(pia, hub, "POST", "shares/pia/pair", json={"user": "quinn"})
-    assert r.status_code == 200, r.text
+    shares = hub_api(pia, hub, "GET", "shares/pia/pair").json()["items"]
+    assert [s["user"]["name"] for s in shares] == ["quinn"]
     # a default server is not shared
     r = hub_api(pia, hub, "POST", "shares/pia/", json={"user": "quinn"})
     assert r.status_code == 403 and "default server cannot be shared" in r.json()["message"]
