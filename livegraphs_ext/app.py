@@ -176,6 +176,9 @@ class LiveGraphsApp(StoreSettings, ExtensionApp):
         return url_path_join(base, self.api_prefix, *parts)
 
     async def stop_extension(self) -> None:
+        rooms = getattr(self, "rooms", None)
+        if rooms is not None:
+            await rooms.close()  # open documents' rooms save a version
         for pool in (getattr(self, "heavy_pool", None), getattr(self, "light_pool", None)):
             if pool is not None:
                 pool.shutdown(wait=False, cancel_futures=True)

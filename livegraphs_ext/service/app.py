@@ -310,6 +310,9 @@ class LiveGraphsService(StoreSettings, Application):
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
         server.stop()
+        rooms = getattr(self, "rooms", None)
+        if rooms is not None:
+            await rooms.close()  # open documents' rooms save a version
         self.heavy_pool.shutdown(wait=False, cancel_futures=True)
         self.light_pool.shutdown(wait=False, cancel_futures=True)
         self.charts.close()

@@ -344,6 +344,8 @@ ROUTE_CASES = [
     ("GET", "documents/{doc}/shares", None, READ, 200),
     ("PUT", "documents/{doc}/shares", {"kind": "user", "name": "bo", "role": "viewer"}, MANAGE, 200),
     ("DELETE", "documents/{doc}/shares/group/analysts", None, MANAGE, 204),
+    # the room, asked without a WebSocket upgrade: readers are told to upgrade
+    ("GET", "documents/{doc}/room", None, READ, 426),
     *[(m, "no/such/route", None, NO_ROUTE, 404) for m in ("GET", "POST", "PUT", "PATCH", "DELETE")],
 ]
 #: who → (hub user or None for anonymous, their rank on the dataset)

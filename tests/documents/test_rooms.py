@@ -1,0 +1,559 @@
+"""Document rooms: real pycrdt clients over real WebSockets to the room handler, over a real store.
+
+The server is the shared API handlers in a tornado application over a ``GuardedStore`` (SQLite,
+and PostgreSQL for durability), with an identity that names each caller by their token, so that
+several users (owner, editor, viewer) meet in one room. The laptop host is tested in
+``tests/handlers/test_rooms_api.py``, the hub service in ``tests/hub``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jupyter_server.auth import Authorizer
+from pycrdt import Awareness, Doc, Map, create_awareness_message, create_update_message
+from sqlalchemy import select
+from tornado import web
+from tornado.httpserver import HTTPServer
+from tornado.web import HTTPError, RequestHandler
+
+from livegraphs_ext.documents.dashboard import YDashboard, validate_dashboard
+from livegraphs_ext.documents.rooms import repaired_layouts
+from livegraphs_ext.handlers import API_ROUTES
+from livegraphs_ext.handlers.base import HOST_SETTING
+from livegraphs_ext.handlers.documents import host_rooms
+from livegraphs_ext.store import DatasetStore, GuardedStore, Principal, StoreConfig
+
+from ..servers import free_port
+from .yclients import YClient, until
+
+SPEC = {"version": 1, "dataset": {"name": "sales"}, "mark": "bar", "encoding": {}}
+DASHBOARD: dict[str, Any] = {
+    "version": 1,
+    "title": "Sales",
+    "crossfilter": True,
+    "filters": [],
+    "charts": {
+        "c1": {"spec": SPEC, "layout": {"x": 0, "y": 0, "w": 6, "h": 4}},
+        "c2": {"spec": SPEC, "layout": {"x": 6, "y": 0, "w": 6, "h": 4}},
+    },
+}
+ADA, BO, CY = Principal("ada"), Principal("bo"), Principal("cy")
+
+
+class TokenIdentity:
+    """``Authorization: token <name>`` names the caller ``<name>`` (a test host's identity)."""
+
+    async def prepare(self, handler: RequestHandler) -> None:
+        header = handler.request.headers.get("Authorization", "")
+        handler._lg_user = {"name": header[6:]} if header.startswith("token ") else None  # type: ignore[attr-defined]
+
+    def current_user(self, handler: RequestHandler) -> Any:
+        return getattr(handler, "_lg_user", None)
+
+    def login_url(self, handler: RequestHandler) -> str:
+        raise HTTPError(403)
+
+    def check_xsrf_cookie(self, handler: RequestHandler) -> None:
+        pass
+
+    def xsrf_token(self, handler: RequestHandler) -> bytes:
+        return b""
+
+    def xsrf_token_id(self, handler: RequestHandler) -> str:
+        return ""
+
+
+class AllowUsers(Authorizer):
+    def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
+        return bool(user)
+
+
+class Host:
+    """The parts of a host the room handler uses."""
+
+    def __init__(self, guarded: GuardedStore):
+        self.guarded = guarded
+        self.identity = TokenIdentity()
+        self.light_pool = self.heavy_pool = ThreadPoolExecutor(2)
+
+    def principal(self, handler: RequestHandler) -> Principal:
+        return Principal(handler.current_user["name"])
+
+    def request_done(self, handler: RequestHandler) -> None:
+        pass
+
+
+class Server:
+    def __init__(self, guarded: GuardedStore):
+        self.host = Host(guarded)
+        self.port = free_port()
+        app = web.Application(
+            [("/api/" + path, handler) for path, handler in API_ROUTES],
+            **{
+                HOST_SETTING: self.host,
+                "authorizer": AllowUsers(),
+                "livegraphs_room_max_message_bytes": 1 << 20,
+            },
+        )
+        self.http = HTTPServer(app)
+        self.http.listen(self.port, "127.0.0.1")
+
+    @property
+    def rooms(self) -> Any:
+        return host_rooms(self.host)  # type: ignore[arg-type]
+
+    def url(self, doc_id: str) -> str:
+        return f"ws://127.0.0.1:{self.port}/api/documents/{doc_id}/room"
+
+    async def client(self, user: Principal, doc_id: str, **headers: str) -> YClient:
+        client = await YClient.connect(self.url(doc_id), {"Authorization": f"token {user.name}", **headers})
+        await asyncio.wait_for(client.synced.wait(), 15)
+        return client
+
+    async def close(self) -> None:
+        await self.rooms.close()
+        self.http.stop()
+        self.host.light_pool.shutdown(wait=True)
+
+
+def make_guarded(root: Path, url: str | None = None) -> GuardedStore:
+    return GuardedStore(DatasetStore(StoreConfig(root=root, catalog_url=url)))
+
+
+@pytest.fixture
+def lg_room_server(tmp_path: Path, jp_asyncio_loop: asyncio.AbstractEventLoop) -> Iterator[Server]:
+    """A room server over a fresh SQLite catalog."""
+    server = Server(make_guarded(tmp_path / "store"))
+    try:
+        yield server
+    finally:
+        jp_asyncio_loop.run_until_complete(server.close())
+        server.host.guarded.store.close()
+
+
+Clients = Callable[..., Awaitable[YClient]]
+
+
+@pytest.fixture
+def lg_clients(lg_room_server: Server, jp_asyncio_loop: asyncio.AbstractEventLoop) -> Iterator[Clients]:
+    """Open a client of a room as a user (closed at the end of the test)."""
+    opened: list[YClient] = []
+
+    async def open_client(user: Principal, doc_id: str, **headers: str) -> YClient:
+        client = await lg_room_server.client(user, doc_id, **headers)
+        opened.append(client)
+        return client
+
+    yield open_client
+    for client in opened:
+        jp_asyncio_loop.run_until_complete(client.close())
+
+
+def create(server: Server, content: dict[str, Any] | None = None, *shares: tuple[str, str]) -> str:
+    documents = server.host.guarded.documents
+    doc = documents.create(ADA, "dashboard", "Sales", content or DASHBOARD)
+    for name, role in shares:
+        documents.share(ADA, doc["id"], "user", name, role)
+    return str(doc["id"])
+
+
+def dash(client: YClient) -> dict[str, Any]:
+    return YDashboard(client.doc).to_dict()
+
+
+def layout(client_doc: Doc, cid: str) -> Map:
+    return YDashboard(client_doc).ycharts[cid]["layout"]
+
+
+def stored(server: Server, doc_id: str) -> dict[str, Any]:
+    doc = Doc()
+    doc.apply_update(server.host.guarded.documents.load(doc_id))
+    return YDashboard(doc).to_dict()
+
+
+# -- editing --------------------------------------------------------------------------------------
+
+
+async def test_an_editors_edit_reaches_the_other_client_and_is_stored(
+    lg_room_server: Server, lg_clients: Clients
+) -> None:
+    # Given a dashboard shared with bo as editor, open by its owner and by bo
+    doc_id = create(lg_room_server, None, ("bo", "editor"))
+    ada = await lg_clients(ADA, doc_id)
+    bo = await lg_clients(BO, doc_id)
+    assert dash(bo)["charts"]["c1"]["layout"] == {"x": 0, "y": 0, "w": 6, "h": 4}
+    # When bo changes the crossfilter switch
+    await bo.edit(lambda d: YDashboard(d).ymeta.__setitem__("crossfilter", False))
+    # Then ada sees it, and the store has it
+    await until(lambda: dash(ada)["crossfilter"] is False, what="the edit at ada")
+    assert stored(lg_room_server, doc_id)["crossfilter"] is False
+
+
+async def test_an_edit_is_durable_after_the_room_is_dropped(
+    lg_room_server: Server, lg_clients: Clients
+) -> None:
+    doc_id = create(lg_room_server)
+    ada = await lg_clients(ADA, doc_id)
+    await ada.edit(lambda d: layout(d, "c2").__setitem__("h", 7.0))
+    await until(lambda: stored(lg_room_server, doc_id)["charts"]["c2"]["layout"]["h"] == 7, what="the update")
+    # When the room is dropped (its last client gone, the state compacted into a version)
+    await lg_room_server.rooms.drop(doc_id)
+    assert doc_id not in lg_room_server.rooms.rooms
+    assert [v["number"] for v in lg_room_server.host.guarded.documents.versions(ADA, doc_id)] == [2, 1]
+    # Then a client that opens it again gets the edit
+    again = await lg_clients(ADA, doc_id)
+    assert dash(again)["charts"]["c2"]["layout"]["h"] == 7
+
+
+@pytest.mark.postgres
+async def test_edits_survive_a_new_server_on_postgresql(tmp_path: Path, lg_postgres_url: str) -> None:
+    # Given a server on PostgreSQL where a client edited a dashboard
+    guarded = make_guarded(tmp_path / "a", lg_postgres_url)
+    server = Server(guarded)
+    doc_id = create(server)
+    ada = await server.client(ADA, doc_id)
+    await ada.edit(lambda d: YDashboard(d).ymeta.__setitem__("crossfilter", False))
+    # (broadcast after storing: once another client has it, it is stored)
+    other = await server.client(ADA, doc_id)
+    await until(lambda: dash(other)["crossfilter"] is False)
+    # When that process's store and rooms are gone without closing the rooms
+    server.http.stop()
+    guarded.store.close()
+    # Then a new server over the same catalog serves the edit
+    second = Server(make_guarded(tmp_path / "b", lg_postgres_url))
+    try:
+        fresh = await second.client(ADA, doc_id)
+        assert dash(fresh)["crossfilter"] is False
+        await fresh.close()
+    finally:
+        await second.close()
+        second.host.guarded.store.close()
+        await ada.close()
+        await other.close()
+
+
+async def test_an_update_that_does_not_decode_closes_the_connection_and_is_not_stored(
+    lg_room_server: Server, lg_clients: Clients
+) -> None:
+    doc_id = create(lg_room_server)
+    ada = await lg_clients(ADA, doc_id)
+    before = lg_room_server.host.guarded.documents.load(doc_id)
+    await ada.send(create_update_message(b"\x07garbage"))
+    await until(lambda: ada.closed.is_set())
+    assert ada.close_code == 4400
+    assert lg_room_server.host.guarded.documents.load(doc_id) == before
+
+
+# -- viewers and access ---------------------------------------------------------------------------
+
+
+async def test_a_viewer_gets_the_document_but_its_update_is_refused_and_never_stored(
+    lg_room_server: Server, lg_clients: Clients
+) -> None:
+    doc_id = create(lg_room_server, None, ("cy", "viewer"))
+    ada = await lg_clients(ADA, doc_id)
+    cy = await lg_clients(CY, doc_id)
+    assert dash(cy) == dash(ada)
+    # When the viewer sends an update from a script
+    await cy.edit(lambda d: YDashboard(d).ymeta.__setitem__("title", "Hacked"))
+    # Then it is told so (y-websocket's permission-denied auth message)
+    await until(lambda: bool(cy.denied), what="the auth message")
+    assert cy.denied[0].startswith("permission-denied")
+    # and nobody else gets the change, nor does the store
+    await ada.edit(lambda d: YDashboard(d).ymeta.__setitem__("crossfilter", False))
+    await until(lambda: dash(cy)["crossfilter"] is False)
+    assert dash(ada)["title"] == "Sales"
+    assert stored(lg_room_server, doc_id)["title"] == "Sales"
+    assert lg_room_server.host.guarded.documents.get(ADA, doc_id)["title"] == "Sales"
+    assert not cy.closed.is_set()
+
+
+async def test_a_caller_without_access_is_refused_before_the_upgrade(lg_room_server: Server) -> None:
+    from tornado.httpclient import HTTPClientError
+
+    doc_id = create(lg_room_server)
+    with pytest.raises(HTTPClientError) as e:
+        await YClient.connect(lg_room_server.url(doc_id), {"Authorization": "token bo"})
+    assert e.value.code == 404
+    with pytest.raises(HTTPClientError) as e:
+        await YClient.connect(lg_room_server.url(doc_id))
+    assert e.value.code == 403
+
+
+async def test_unsharing_closes_the_viewers_connection(lg_room_server: Server, lg_clients: Clients) -> None:
+    doc_id = create(lg_room_server, None, ("cy", "viewer"), ("bo", "editor"))
+    cy = await lg_clients(CY, doc_id)
+    bo = await lg_clients(BO, doc_id)
+    # When the owner removes cy's share
+    await asyncio.get_running_loop().run_in_executor(
+        None, lg_room_server.host.guarded.documents.unshare, ADA, doc_id, "user", "cy"
+    )
+    # Then cy's connection closes (4404: no access left); bo's stays
+    await until(lambda: cy.closed.is_set(), what="the viewer's connection to close")
+    assert cy.close_code == 4404
+    # and when bo is made a viewer, bo's closes too (4403), to reconnect as a viewer
+    await asyncio.get_running_loop().run_in_executor(
+        None, lg_room_server.host.guarded.documents.share, ADA, doc_id, "user", "bo", "viewer"
+    )
+    await until(lambda: bo.closed.is_set())
+    assert bo.close_code == 4403
+
+
+async def test_a_room_holds_at_most_max_clients(lg_room_server: Server, lg_clients: Clients) -> None:
+    from tornado.httpclient import HTTPClientError
+
+    doc_id = create(lg_room_server)
+    lg_room_server.rooms.max_clients = 2
+    await lg_clients(ADA, doc_id)
+    await lg_clients(ADA, doc_id)
+    with pytest.raises(HTTPClientError) as e:
+        await YClient.connect(lg_room_server.url(doc_id), {"Authorization": "token ada"})
+    assert e.value.code == 429
+
+
+async def test_a_message_over_the_limit_closes_the_connection(
+    lg_room_server: Server, lg_clients: Clients
+) -> None:
+    doc_id = create(lg_room_server)
+    ada = await lg_clients(ADA, doc_id)
+    before = lg_room_server.host.guarded.documents.load(doc_id)
+    # the test server allows 1 MiB
+    await ada.edit(lambda d: YDashboard(d).ymeta.__setitem__("title", "x" * (1 << 20)))
+    await until(lambda: ada.closed.is_set())
+    assert ada.close_code == 1009
+    assert lg_room_server.host.guarded.documents.load(doc_id) == before
+
+
+# -- awareness ------------------------------------------------------------------------------------
+
+
+async def test_a_newcomer_sees_who_is_there_at_once(lg_room_server: Server, lg_clients: Clients) -> None:
+    doc_id = create(lg_room_server, None, ("bo", "editor"))
+    ada = await lg_clients(ADA, doc_id)
+    await ada.announce({"user": {"name": "ada"}})
+    # (the room has ada's presence once it echoed it back to her)
+    await until(
+        lambda: lg_room_server.rooms.rooms[doc_id].yroom.awareness.states.get(ada.awareness.client_id)
+    )
+    # When bo joins, saying nothing
+    bo = await lg_clients(BO, doc_id)
+    # Then bo knows ada is there (without waiting for her next heartbeat)
+    await until(
+        lambda: any(s.get("user") == {"name": "ada"} for s in bo.others().values()), timeout=5, what="ada"
+    )
+
+
+async def test_a_closed_clients_presence_is_removed_for_the_others(
+    lg_room_server: Server, lg_clients: Clients
+) -> None:
+    doc_id = create(lg_room_server, None, ("bo", "editor"))
+    ada = await lg_clients(ADA, doc_id)
+    bo = await lg_clients(BO, doc_id)
+    await bo.announce({"user": {"name": "bo"}})
+    await until(lambda: any(s.get("user") == {"name": "bo"} for s in ada.others().values()))
+    # When bo's connection drops without a goodbye
+    bo.ws.close()
+    # Then ada no longer lists bo, long before the 30 s awareness timeout
+    await until(lambda: not ada.others(), timeout=3, what="bo's presence to go")
+
+
+# -- repair ---------------------------------------------------------------------------------------
+
+
+def test_repaired_layouts_clamp_and_move_overlapping_charts_down() -> None:
+    assert repaired_layouts({"a": {"x": 0, "y": 0, "w": 6, "h": 4}}) == {}
+    assert repaired_layouts({"a": {"x": 6.0, "y": 0.0, "w": 12.0, "h": 2.0}}) == {
+        "a": {"x": 0, "y": 0, "w": 12, "h": 2}
+    }
+    assert repaired_layouts({"a": {"x": -1, "y": -2, "w": 0, "h": 0}}) == {
+        "a": {"x": 0, "y": 0, "w": 1, "h": 1}
+    }
+    # the later one (by y, then id) moves below the one it overlaps
+    fixed = repaired_layouts(
+        {
+            "b": {"x": 0, "y": 0, "w": 6, "h": 4},
+            "a": {"x": 3, "y": 0, "w": 6, "h": 4},
+            "c": {"x": 0, "y": 5, "w": 4, "h": 1},
+        }
+    )
+    assert fixed == {"b": {"x": 0, "y": 4, "w": 6, "h": 4}, "c": {"x": 0, "y": 8, "w": 4, "h": 1}}
+
+
+async def test_a_concurrent_move_and_resize_is_repaired_for_everyone(
+    lg_room_server: Server, lg_clients: Clients
+) -> None:
+    doc_id = create(lg_room_server, None, ("bo", "editor"))
+    ada = await lg_clients(ADA, doc_id)
+    bo = await lg_clients(BO, doc_id)
+    # When ada moves c1 right while bo widens it, each valid alone: together x + w = 18
+    move = ada.edit(lambda d: layout(d, "c1").__setitem__("x", 6.0))
+    resize = bo.edit(lambda d: layout(d, "c1").__setitem__("w", 12.0))
+    await asyncio.gather(move, resize)
+
+    def valid(client: YClient) -> bool:
+        data = dash(client)
+        c1 = data["charts"]["c1"]["layout"]
+        if c1.get("w") != 12:
+            return False
+        try:
+            validate_dashboard(data)
+        except ValueError:
+            return False
+        return not repaired_layouts({k: v["layout"] for k, v in data["charts"].items()})
+
+    # Then every client converges to one valid layout, and so does the store
+    await until(lambda: valid(ada) and valid(bo), what="a valid layout at both clients")
+    await until(lambda: dash(ada) == dash(bo))
+    assert dash(ada)["charts"]["c1"]["layout"]["x"] == 0
+    assert stored(lg_room_server, doc_id) == dash(ada)
+
+
+async def test_two_charts_added_at_one_spot_end_up_apart(lg_room_server: Server, lg_clients: Clients) -> None:
+    content = {**DASHBOARD, "charts": {}}
+    doc_id = create(lg_room_server, content, ("bo", "editor"))
+    ada = await lg_clients(ADA, doc_id)
+    bo = await lg_clients(BO, doc_id)
+
+    def add(cid: str) -> Callable[[Doc], None]:
+        def change(d: Doc) -> None:
+            YDashboard(d).ycharts[cid] = Map(
+                {"spec": Map({"version": 1.0}), "layout": Map({"x": 0.0, "y": 0.0, "w": 6.0, "h": 4.0})}
+            )
+
+        return change
+
+    await asyncio.gather(ada.edit(add("from-ada")), bo.edit(add("from-bo")))
+
+    def apart(client: YClient) -> bool:
+        charts = dash(client)["charts"]
+        return len(charts) == 2 and not repaired_layouts({k: v["layout"] for k, v in charts.items()})
+
+    await until(lambda: apart(ada) and apart(bo), what="the charts to be apart")
+    await until(lambda: dash(ada) == dash(bo))
+    layouts = {k: v["layout"] for k, v in dash(ada)["charts"].items()}
+    # the later by id moved below the other
+    assert layouts == {
+        "from-ada": {"x": 0, "y": 0, "w": 6, "h": 4},
+        "from-bo": {"x": 0, "y": 4, "w": 6, "h": 4},
+    }
+    assert stored(lg_room_server, doc_id)["charts"] == dash(ada)["charts"]
+
+
+async def test_a_stored_invalid_layout_is_repaired_at_load(
+    lg_room_server: Server, lg_clients: Clients
+) -> None:
+    doc_id = create(lg_room_server)
+    # an update written into the store while no room is open (as an older server could have)
+    documents = lg_room_server.host.guarded.documents
+    doc = Doc()
+    doc.apply_update(documents.load(doc_id))
+    before = doc.get_state()
+    layout(doc, "c2")["w"] = 12.0
+    documents.append(doc_id, doc.get_update(before), "ada")
+    ada = await lg_clients(ADA, doc_id)
+    assert dash(ada)["charts"]["c2"]["layout"] == {"x": 0, "y": 4, "w": 12, "h": 4}
+    assert stored(lg_room_server, doc_id)["charts"] == dash(ada)["charts"]
+
+
+async def test_the_catalog_title_follows_meta_title(lg_room_server: Server, lg_clients: Clients) -> None:
+    doc_id = create(lg_room_server, None, ("bo", "editor"))
+    bo = await lg_clients(BO, doc_id)
+    await bo.edit(lambda d: YDashboard(d).ymeta.__setitem__("title", "Sales 2027"))
+    documents = lg_room_server.host.guarded.documents
+    await until(lambda: documents.get(ADA, doc_id)["title"] == "Sales 2027", what="the catalog title")
+    assert json.dumps(dash(bo)["title"]) == '"Sales 2027"'
+
+
+# -- versions and stored state ---------------------------------------------------------------------
+
+
+async def test_every_n_updates_become_a_version(lg_room_server: Server, lg_clients: Clients) -> None:
+    doc_id = create(lg_room_server, None, ("bo", "editor"))
+    lg_room_server.rooms.compact_every = 5
+    bo = await lg_clients(BO, doc_id)
+    documents = lg_room_server.host.guarded.documents
+    for h in range(2, 7):
+        await bo.edit(lambda d, h=h: layout(d, "c1").__setitem__("h", float(h)))
+    # Then the five updates are folded into version 2, with bo as its author, while the room is open
+    await until(lambda: len(documents.versions(ADA, doc_id)) == 2, what="a version")
+    newest = documents.versions(ADA, doc_id)[0]
+    assert newest["number"] == 2 and newest["authors"] == ["bo"]
+    assert stored(lg_room_server, doc_id)["charts"]["c1"]["layout"]["h"] == 6
+    assert documents.content(ADA, doc_id, 2)["charts"]["c1"]["layout"]["h"] == 6
+
+
+async def test_a_document_that_fails_to_load_is_refused_and_never_overwritten(
+    lg_room_server: Server, lg_clients: Clients
+) -> None:
+    from sqlalchemy import update
+
+    from livegraphs_ext.store.documents import DocumentVersionRow
+
+    doc_id = create(lg_room_server)
+    catalog = lg_room_server.host.guarded.catalog
+    with catalog.transaction() as s:
+        s.execute(
+            update(DocumentVersionRow)
+            .where(DocumentVersionRow.document_id == doc_id)
+            .values(state=b"\x05bad")
+        )
+    client = await YClient.connect(lg_room_server.url(doc_id), {"Authorization": "token ada"})
+    await until(lambda: client.closed.is_set(), what="the refusal")
+    assert client.close_code == 4500
+    assert doc_id not in lg_room_server.rooms.rooms
+    with catalog.transaction() as s:
+        rows = s.scalars(
+            select(DocumentVersionRow.state).where(DocumentVersionRow.document_id == doc_id)
+        ).all()
+    assert [bytes(r) for r in rows] == [b"\x05bad"]
+    await client.close()
+
+
+async def test_a_restore_reaches_the_open_room(lg_room_server: Server, lg_clients: Clients) -> None:
+    doc_id = create(lg_room_server, None, ("bo", "editor"))
+    bo = await lg_clients(BO, doc_id)
+    await bo.edit(lambda d: layout(d, "c1").__setitem__("h", 9.0))
+    documents = lg_room_server.host.guarded.documents
+    await until(lambda: stored(lg_room_server, doc_id)["charts"]["c1"]["layout"]["h"] == 9)
+    # When ada restores version 1 (through the store, as the REST route does)
+    await asyncio.get_running_loop().run_in_executor(None, documents.restore, ADA, doc_id, 1)
+    # Then bo's open document goes back to it
+    await until(lambda: dash(bo)["charts"]["c1"]["layout"]["h"] == 4, what="the restore at bo")
+
+
+async def test_deleting_the_document_closes_every_connection(
+    lg_room_server: Server, lg_clients: Clients
+) -> None:
+    doc_id = create(lg_room_server, None, ("bo", "editor"))
+    ada = await lg_clients(ADA, doc_id)
+    bo = await lg_clients(BO, doc_id)
+    documents = lg_room_server.host.guarded.documents
+    await asyncio.get_running_loop().run_in_executor(None, documents.delete, ADA, doc_id)
+    await until(lambda: ada.closed.is_set() and bo.closed.is_set(), what="both to be closed")
+    assert (ada.close_code, bo.close_code) == (4404, 4404)
+    await lg_room_server.rooms.drop(doc_id)
+    assert doc_id not in lg_room_server.rooms.rooms
+
+
+async def test_a_client_cannot_remove_anothers_presence(lg_room_server: Server, lg_clients: Clients) -> None:
+    doc_id = create(lg_room_server, None, ("cy", "viewer"))
+    ada = await lg_clients(ADA, doc_id)
+    cy = await lg_clients(CY, doc_id)
+    await ada.announce({"user": {"name": "ada"}})
+    await until(lambda: any(s.get("user") == {"name": "ada"} for s in cy.others().values()))
+    # When cy sends ada's client id as gone (a newer clock, a null state)
+    forged = Awareness(Doc())
+    forged.client_id = ada.awareness.client_id
+    forged._meta[ada.awareness.client_id] = {"clock": 1000, "lastUpdated": 0}
+    await cy.send(create_awareness_message(forged.encode_awareness_update([ada.awareness.client_id])))
+    # Then the room ignores it: a newcomer still sees ada
+    newcomer = await lg_clients(ADA, doc_id)
+    await until(lambda: any(s.get("user") == {"name": "ada"} for s in newcomer.others().values()), what="ada")
+    assert lg_room_server.rooms.rooms[doc_id].yroom.awareness.states.get(ada.awareness.client_id)
