@@ -157,6 +157,11 @@ class LiveGraphsApp(StoreSettings, ExtensionApp):
     def request_done(self, handler: RequestHandler) -> None:
         pass
 
+    async def directory(self, handler: RequestHandler, prefix: str, limit: int) -> dict[str, list[str]]:
+        """The local user, if their name starts with ``prefix``: a laptop has no one else, and no groups."""
+        me = self.principal(handler).name
+        return {"users": [me] if me.casefold().startswith(prefix.casefold()) else [], "groups": []}
+
     def initialize_page_config(self) -> None:
         """Tell JupyterLab where browsers reach the service when it has an origin of its own."""
         public = os.environ.get("LIVEGRAPHS_SERVICE_PUBLIC_URL", "")

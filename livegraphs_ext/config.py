@@ -14,9 +14,11 @@ from pathlib import Path
 from traitlets import Int, Unicode, default
 from traitlets.config import Configurable
 
+from .documents.rooms import Rooms
 from .rest import QueryGate
 from .store import DatasetStore, StoreConfig, default_root
 from .store.charts import ChartEngine
+from .store.documents import DocumentStore
 from .store.ingest import IngestLimits
 
 GiB = 1 << 30
@@ -138,6 +140,25 @@ class StoreSettings(Configurable):
         Default 1 GiB.""",
     )
 
+    room_max_clients = Int(
+        100,
+        config=True,
+        help="""Most connections one document's room holds at once; past it, 429 before the
+        WebSocket upgrade. Default 100.""",
+    )
+    room_max_message_bytes = Int(
+        8 * MiB,
+        config=True,
+        help="""Largest WebSocket message a document room accepts, in bytes; a larger one closes
+        the connection (1009). Default 8 MiB.""",
+    )
+    room_versions_every = Int(
+        500,
+        config=True,
+        help="""A document's stored updates become a version after this many (and when its room's
+        last client leaves). Default 500.""",
+    )
+
     @default("data_dir")
     def _default_data_dir(self) -> str:
         return str(default_root())
@@ -168,6 +189,10 @@ class StoreSettings(Configurable):
                 page_order_bytes=self.page_order_bytes,
             )
         )
+
+    def make_rooms(self, documents: DocumentStore) -> Rooms:
+        """The rooms of ``documents`` in this process, under the room settings."""
+        return Rooms(documents, max_clients=self.room_max_clients, compact_every=self.room_versions_every)
 
     def make_charts(self, store: DatasetStore) -> ChartEngine:
         """The chart engine of ``store``: the store's own, so every chart query shares its pool and cache."""

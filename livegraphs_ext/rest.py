@@ -21,7 +21,7 @@ from http.client import responses
 from importlib.resources import files
 from logging import Logger
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import quote
 
 import orjson
@@ -34,6 +34,10 @@ from .store.charts import ARROW_STREAM, ChartEngine, ChartResult
 from .store.files import remove_quietly
 from .store.filters import check_filter_size
 from .store.store import ExportFile
+
+if TYPE_CHECKING:
+    from .documents.rooms import Rooms
+    from .store.documents import DocumentStore
 
 T = TypeVar("T")
 CHUNK = 1 << 20
@@ -80,12 +84,17 @@ class Host(Protocol):
     query_time_limit: int
     #: each user's turns at chart, profile and page queries
     query_gate: QueryGate
+    #: largest WebSocket message of a document room, in bytes
+    room_max_message_bytes: int
 
     def principal(self, handler: RequestHandler) -> Principal:
         """The caller as the store sees them (403 when there is none)."""
 
     def api_url(self, *parts: str) -> str:
         """The URL path of ``parts`` under the API."""
+
+    def make_rooms(self, documents: DocumentStore) -> Rooms:
+        """The document rooms of the host's process (made once, at the first room connection)."""
 
     def notify(self, handler: RequestHandler, action: str, dataset: dict[str, Any] | str) -> None:
         """Tell front ends that a dataset was created, changed or deleted (``action``)."""
@@ -99,6 +108,9 @@ class Host(Protocol):
 
     def request_done(self, handler: RequestHandler) -> None:
         """A request finished (for the host's metrics)."""
+
+    async def directory(self, handler: RequestHandler, prefix: str, limit: int) -> dict[str, list[str]]:
+        """``{"users", "groups"}``: up to ``limit`` names of each that start with ``prefix`` (any case)."""
 
 
 class RetryLater(HTTPError):

@@ -68,8 +68,9 @@ SERVER_CONFIG = Path(__file__).parent / "server_config"
 USER_SCOPES = [f"access:services!service={SERVICE_NAME}", USE_SCOPE, "read:users:name", "read:groups:name"]
 
 #: What the livegraphs service may do with its own token: read users, groups and activity for the
-#: admin pages, change group membership (teams; the livegraphs-admins group), create teams, list and
-#: approve sign-ups, read the hub's metrics. Not admin:users: it cannot make hub admins.
+#: admin pages, list users' and groups' names for the share dialog (``GET directory``), change group
+#: membership (teams; the livegraphs-admins group), create teams, list and approve sign-ups, read the
+#: hub's metrics. Not admin:users: it cannot make hub admins.
 SERVICE_SCOPES = [
     "list:users",
     "read:users",

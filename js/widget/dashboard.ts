@@ -12,6 +12,7 @@ import { Widget } from '@lumino/widgets';
 import { resultFromArrow } from '../../src/charts/arrow';
 import { IChartClient, IChartResult } from '../../src/charts/types';
 import { ChartView } from '../../src/charts/view';
+import { DerivedChartView } from '../../src/dashboard/cellview';
 import { el } from '../../src/dom';
 import { DashboardGrid, FilterBar } from '../../src/dashboard/grid';
 import { IDashboard, IDashboardFilter } from '../../src/dashboard/types';
@@ -94,11 +95,15 @@ export class DashboardView extends Widget {
       controls: f => this._filterControls(f),
       update: (node, f) => this._updateFilter(node, f)
     });
-    this._grid = new DashboardGrid<object, ChartView>({
+    this._grid = new DashboardGrid<object, DerivedChartView>({
+      // The kernel picks a chart's automatic mark; one with no fields shows
+      // the placeholder.
       createView: id =>
-        new ChartView({
-          client: this._client(id),
-          placeholder: 'This chart has no fields yet.'
+        new DerivedChartView({
+          view: new ChartView({
+            client: this._client(id),
+            placeholder: 'This chart has no fields yet.'
+          })
         }),
       decorate: () => ({}),
       specOf: id => this._dashboard.charts?.[id]?.spec ?? null,
@@ -149,7 +154,7 @@ export class DashboardView extends Widget {
   private _onRefresh = (content: any) => {
     if (content?.type === 'refresh') {
       for (const cell of this._grid.cells.values()) {
-        void cell.view.refresh();
+        void cell.view.view.refresh();
       }
       this._options.clear();
       this._render();
@@ -317,7 +322,7 @@ export class DashboardView extends Widget {
   private _clear: HTMLButtonElement;
   private _error: HTMLElement;
   private _filterBar: FilterBar;
-  private _grid: DashboardGrid<object, ChartView>;
+  private _grid: DashboardGrid<object, DerivedChartView>;
   private _choices = new Map<string, unknown[] | null>();
   private _saved = new Map<string, string>();
   private _options = new Map<string, unknown[]>();

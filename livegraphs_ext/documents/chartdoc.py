@@ -13,9 +13,11 @@ jupyter-server-ydoc loads it into a :class:`YChart` (the ``lgchart`` document ty
 ``jupyter_ydoc`` entry point group), serves it to every client over Yjs and autosaves
 ``YChart.get()`` back to the file. The Yjs layout is that of one dashboard chart's spec:
 
-- ``spec``: Map of the spec's keys, with ``encoding`` a nested Map of channel -> field ref
+- ``spec``: Map of the spec's keys, with ``encoding`` a nested Map of channel -> shelf, a shelf
+  being a Map ``{field, aggregate, bin, timeUnit, …}`` (``tooltip`` a plain list)
 
-so two people who put fields on different shelves at the same moment both keep their edit.
+so two people who change different shelves, or different keys of one shelf, at the same moment
+both keep their edit.
 ``mark`` may be absent while a chart is being built. This module imports neither tornado nor
 jupyter_server.
 """
@@ -98,7 +100,7 @@ class YChart(YBaseDoc):
 
     @property
     def yspec(self) -> Map:
-        """The root map of the spec (``encoding`` is a nested Map)."""
+        """The root map of the spec (``encoding`` a nested Map of shelf Maps)."""
         return self._yspec
 
     def to_dict(self) -> dict[str, Any]:

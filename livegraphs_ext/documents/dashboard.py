@@ -12,8 +12,9 @@ through the ``jupyter_ydoc`` entry point group), serves it to every client over 
 people editing different fields of one chart at once both keep their edit:
 
 - ``meta``: Map ``{version, title, crossfilter}``
-- ``charts``: Map ``chart id -> Map {"spec": Map {…, "encoding": Map {channel -> field ref}},
-  "layout": Map {x, y, w, h}}``
+- ``charts``: Map ``chart id -> Map {"spec": Map {…, "encoding": Map {channel -> shelf}},
+  "layout": Map {x, y, w, h}}``, a shelf being a Map ``{field, aggregate, bin, timeUnit, …}``
+  (``tooltip`` a plain list; see ``specmap.py``)
 - ``filters``: Array of Map ``{id, kind, dataset, column, value}``
 
 This module imports neither tornado nor jupyter_server.
@@ -31,7 +32,7 @@ from jupyter_ydoc.utils import cast_all
 from jupyter_ydoc.ybasedoc import YBaseDoc
 from pycrdt import Array, Awareness, Doc, Map
 
-from .specmap import check_spec, plain, sorted_json, spec_ymap
+from .specmap import check_spec, plain, sorted_json, spec_ymap, write_keys, write_spec
 
 VERSION = 1
 GRID_COLUMNS = 12
@@ -259,8 +260,8 @@ class YDashboard(YBaseDoc):
     def set(self, value: str) -> None:
         """Load the content of a file (validated first, so a bad file never half-loads).
 
-        Only what differs is written, so setting the same content is a no-op and a reload after
-        an out-of-band change keeps the Y items of untouched charts.
+        Only what differs is written, key by key: setting the same content is a no-op, and a reload
+        after an out-of-band change keeps the Y items (and concurrent edits) of untouched keys.
         """
         data = parse_dashboard(value)
         # pycrdt turns Python ints into Yjs BigInts, which the front end cannot read as numbers.
@@ -277,12 +278,14 @@ class YDashboard(YBaseDoc):
                 del self._ycharts[cid]
             for cid, chart in charts.items():
                 current = self._ycharts.get(cid)
-                if isinstance(current, Map) and plain(current) == {
-                    "spec": chart.get("spec", {}) | {"encoding": chart.get("spec", {}).get("encoding", {})},
-                    "layout": chart["layout"],
-                }:
-                    continue
-                self._ycharts[cid] = _ymap_chart(chart)
+                yspec = current.get("spec") if isinstance(current, Map) else None
+                ylayout = current.get("layout") if isinstance(current, Map) else None
+                if isinstance(yspec, Map) and isinstance(ylayout, Map):
+                    # Key by key, so an edit made meanwhile to another key of the chart survives.
+                    write_spec(yspec, chart.get("spec", {}))
+                    write_keys(ylayout, chart["layout"])
+                else:
+                    self._ycharts[cid] = _ymap_chart(chart)
             filters = data.get("filters", [])
             if self._yfilters.to_py() != filters:
                 self._yfilters.clear()

@@ -263,6 +263,7 @@ class Connection(Channel):
         self._inbox: asyncio.Queue[bytes | None] = asyncio.Queue(inbox)
         self._done = False
         self._greeted = False
+        self._ending: asyncio.Future[None] | None = None
 
     @property
     def can_write(self) -> bool:
@@ -278,13 +279,14 @@ class Connection(Channel):
 
     def closed(self) -> None:
         """The socket closed: the room's loop ends after the messages already received."""
+        if self._done:
+            return
         self._done = True
-        with contextlib.suppress(asyncio.QueueFull):
+        try:
             self._inbox.put_nowait(None)
-        if self._inbox.full():
-            # full of messages nobody will read now: make room for the end
-            self._inbox.get_nowait()
-            self._inbox.put_nowait(None)
+        except asyncio.QueueFull:
+            # the room is busy storing this client's updates: the end waits its turn
+            self._ending = asyncio.ensure_future(self._inbox.put(None))
 
     def close(self, code: int, reason: str) -> None:
         """Close the socket from the server's side."""
@@ -719,11 +721,14 @@ class Rooms:
             conn.close(1001, "the room is closing")
         await room.closed.wait()
 
-    async def close(self) -> None:
-        """Close every room (saving versions), then the worker threads."""
+    async def close(self, timeout: float = 30) -> None:
+        """Close every room (saving versions; each within ``timeout`` s), then the worker threads."""
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         for doc_id in list(self.rooms):
-            await self.drop(doc_id)
+            try:
+                await asyncio.wait_for(self.drop(doc_id), timeout)
+            except asyncio.TimeoutError:
+                log.warning("livegraphs: room %s did not close in %s s", doc_id, timeout)
         if self._own_executor and isinstance(self.executor, ThreadPoolExecutor):
             self.executor.shutdown(wait=False)

@@ -1,8 +1,13 @@
 """One chart spec as a Yjs map, shared by dashboards (``.lgdash``) and chart files (``.lgchart``).
 
-A spec lives in a Map of its top-level keys whose ``encoding`` is a nested Map of channel -> field
-ref, so two people who change different shelves of one chart at once both keep their edit (a Map
-merges per key; a plain JSON value would be replaced whole by the last writer).
+A spec lives in a Map of its top-level keys whose ``encoding`` is a nested Map of channel -> shelf,
+and each shelf is a Map of its keys (``field``, ``aggregate``, ``bin``, ``timeUnit``, ``title``…);
+``tooltip`` stays a plain list of field refs. A Map merges per key, while a plain JSON value is
+replaced whole by the last writer: so two people who change different shelves of one chart, or
+different keys of one shelf (one the field, the other the aggregate), both keep their edit.
+
+Only what people chose is stored: the automatic mark and default channels (``y = count``) are
+derived by each client from the spec, never written here.
 
 This module imports neither tornado nor jupyter_server.
 """
@@ -48,14 +53,32 @@ def sorted_json(value: Any) -> Any:
     return value
 
 
+def _shelf(channel: str, ref: Any) -> Any:
+    """A shelf's shared value: a Map of its keys (``tooltip``, a list, stays plain)."""
+    return Map(dict(ref)) if channel != "tooltip" and isinstance(ref, dict) else ref
+
+
+def _encoding_ymap(encoding: dict[str, Any]) -> Map:
+    return Map({channel: _shelf(channel, ref) for channel, ref in encoding.items()})
+
+
 def spec_ymap(spec: dict[str, Any]) -> Map:
-    """A new spec Map: the spec's keys, with ``encoding`` as a nested Map."""
+    """A new spec Map: the spec's keys, ``encoding`` a nested Map of shelf Maps."""
     fields = {k: v for k, v in spec.items() if k != "encoding"}
-    return Map({**fields, "encoding": Map(dict(spec.get("encoding") or {}))})
+    return Map({**fields, "encoding": _encoding_ymap(dict(spec.get("encoding") or {}))})
+
+
+def write_keys(ymap: Map, value: dict[str, Any]) -> None:
+    """Make ``ymap`` hold ``value``, writing only the keys that differ."""
+    for key in [k for k in list(ymap.keys()) if k not in value]:
+        del ymap[key]
+    for key, v in value.items():
+        if plain(ymap.get(key)) != v:
+            ymap[key] = v
 
 
 def write_spec(yspec: Map, spec: dict[str, Any]) -> None:
-    """Make ``yspec`` hold ``spec``, writing only the keys and channels that differ.
+    """Make ``yspec`` hold ``spec``, writing only the keys, channels and shelf keys that differ.
 
     Call inside a transaction. Untouched keys keep their Y items, so a reload of the same file
     is a no-op and an edit made at the same moment by someone else to another key survives.
@@ -68,13 +91,16 @@ def write_spec(yspec: Map, spec: dict[str, Any]) -> None:
     encoding = dict(spec.get("encoding") or {})
     yenc = yspec.get("encoding")
     if not isinstance(yenc, Map):
-        yspec["encoding"] = Map(encoding)
+        yspec["encoding"] = _encoding_ymap(encoding)
         return
     for channel in [c for c in list(yenc.keys()) if c not in encoding]:
         del yenc[channel]
     for channel, ref in encoding.items():
-        if plain(yenc.get(channel)) != ref:
-            yenc[channel] = ref
+        current = yenc.get(channel)
+        if isinstance(current, Map) and isinstance(ref, dict) and channel != "tooltip":
+            write_keys(current, ref)
+        elif plain(current) != ref or isinstance(current, Map) != isinstance(_shelf(channel, ref), Map):
+            yenc[channel] = _shelf(channel, ref)
 
 
 def check_spec(where: str, spec: Any, errors: list[str], *, complete: bool = False) -> None:

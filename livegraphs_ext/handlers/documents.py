@@ -33,8 +33,6 @@ MAX_IMPORT_BYTES = 8 << 20
 #: Largest body of any other document request (a title, a share), in bytes.
 MAX_META_BYTES = 64 << 10
 _CREATE_KEYS = frozenset({"kind", "title", "content"})
-#: largest WebSocket message a room accepts (a bigger one closes the connection with 1009)
-MAX_MESSAGE_BYTES = 8 << 20
 #: the Authorization header of a token caller (a script, a kernel, a user's server on a hub)
 TOKEN_HEADERS = ("token ", "bearer ")
 
@@ -190,7 +188,7 @@ def host_rooms(host: Host) -> Rooms:
     """The rooms of the host's process (made at first use over ``guarded.documents``)."""
     rooms = getattr(host, "rooms", None)
     if rooms is None:
-        rooms = Rooms(host.guarded.documents)
+        rooms = host.make_rooms(host.guarded.documents)
         host.rooms = rooms  # type: ignore[attr-defined]
     return rooms
 
@@ -226,7 +224,7 @@ class DocumentRoomHandler(WebSocketHandler, LiveGraphsHandler):
 
     @property
     def max_message_size(self) -> int:
-        return int(self.settings.get("livegraphs_room_max_message_bytes", MAX_MESSAGE_BYTES))
+        return int(self.host.room_max_message_bytes)
 
     @property
     def ping_interval(self) -> float | None:

@@ -25,7 +25,7 @@ import traitlets
 from ..documents.dashboard import DashboardError, parse_dashboard
 from ..store.errors import StoreError
 from .rules import filter_condition
-from .widgets import ChartWidget, LiveGraphsWidget, _result_bytes
+from .widgets import ChartWidget, LiveGraphsWidget, _result_bytes, automatic_mark
 
 #: Most distinct values a dropdown filter offers.
 MAX_DROPDOWN_VALUES = 500
@@ -177,7 +177,7 @@ class Dashboard(LiveGraphsWidget):
         chart = self.dashboard.get("charts", {}).get(chart_id)
         if chart is None:
             raise KeyError(f"No chart {chart_id!r} in {self._path}")
-        return dict(chart["spec"])
+        return automatic_mark(dict(chart["spec"]))
 
     def _file_stamp(self) -> tuple[int, int] | None:
         try:

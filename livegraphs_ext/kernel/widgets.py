@@ -221,6 +221,21 @@ def _dataset_info(dataset: str) -> dict[str, Any]:
     }
 
 
+def automatic_mark(spec: dict[str, Any]) -> dict[str, Any]:
+    """``spec`` with the mark the builder shows as "Automatic" when it names none.
+
+    Shared chart files and dashboards store only what people chose; each client derives the
+    automatic mark from the fields' types, as the builder does.
+    """
+    ref = spec.get("dataset") or {}
+    key = ref.get("id") or ref.get("name")
+    if spec.get("mark") is not None or not key:
+        return spec
+    types = {c["name"]: c["type"] for c in _dataset_info(key)["columns"]}
+    mark = suggest_mark(spec.get("encoding") or {}, types)
+    return {**spec, "mark": mark} if mark else spec
+
+
 def chart(
     dataset: str,
     mark: str | None = None,
@@ -264,7 +279,7 @@ def chart(
         from_file = read_chart_file(Path(dataset))
         if max_marks is not None:
             from_file["max_marks"] = max_marks
-        return ChartWidget(from_file, height=height)
+        return ChartWidget(automatic_mark(from_file), height=height)
     info = _dataset_info(dataset)
     names = {c["name"] for c in info["columns"]}
     types = {c["name"]: c["type"] for c in info["columns"]}

@@ -3,11 +3,14 @@
  * layout as the server's `YDashboard` (`livegraphs_ext/dashboard.py`).
  *
  * - `meta`: Map `{version, title, crossfilter}`
- * - `charts`: Map chart id → Map `{spec: Map {…, encoding: Map}, layout: Map}`
+ * - `charts`: Map chart id → Map `{spec: Map {…, encoding: Map}, layout: Map}`,
+ *   `encoding` holding a Map per shelf `{field, aggregate, bin, timeUnit, …}`
+ *   (`tooltip` a plain list; see `../charts/doc/binding.ts`)
  * - `filters`: Array of Map `{id, kind, dataset, column, value, label?}`
  *
- * Every chart, its spec, its encoding and its layout are separate maps, so two
- * people who change different fields of one chart at once both keep theirs.
+ * Every chart, its spec, its encoding, each shelf and its layout are separate
+ * maps, so two people who change different keys of one chart at once both
+ * keep theirs.
  */
 import { YDocument } from '@jupyter/ydoc';
 import { DocumentRegistry } from '@jupyterlab/docregistry';
@@ -16,6 +19,11 @@ import * as Y from 'yjs';
 
 import { IJSONDocChange, JSONDocModel, JSONDocModelFactory } from '../docmodel';
 
+import {
+  newSpecMap,
+  writeShelfKey,
+  writeSpecChanges
+} from '../charts/doc/binding';
 import { IChartDraft, IFieldRef } from '../charts/types';
 import { GRID_COLUMNS } from './grid';
 import {
@@ -128,12 +136,9 @@ export class DashboardDoc extends YDocument<IDashboardChange> {
       h: 4,
       ...layout
     };
-    const { encoding, ...fields } = spec;
     this.transact(() => {
-      const yspec = new Y.Map<any>(Object.entries({ version: 1, ...fields }));
-      yspec.set('encoding', new Y.Map<any>(Object.entries(encoding ?? {})));
       const ychart = new Y.Map<any>();
-      ychart.set('spec', yspec);
+      ychart.set('spec', newSpecMap({ version: 1, ...spec }));
       ychart.set('layout', new Y.Map<any>(Object.entries(clampLayout(full))));
       this._charts.set(id, ychart);
     });
@@ -171,16 +176,31 @@ export class DashboardDoc extends YDocument<IDashboardChange> {
    * Put a field on a shelf (channel) of a chart, or clear it with null.
    */
   setEncoding(id: string, channel: string, ref: IFieldRef | null): void {
-    const yenc = this._spec(id)?.get('encoding') as Y.Map<any> | undefined;
-    if (!yenc) {
+    const yspec = this._spec(id);
+    if (!yspec) {
       return;
     }
-    if (ref === null) {
-      if (yenc.has(channel)) {
-        yenc.delete(channel);
-      }
-    } else if (!equal(yenc.get(channel), ref)) {
-      yenc.set(channel, ref);
+    const current = plain(yspec.get('encoding'))?.[channel];
+    writeSpecChanges(
+      yspec,
+      { encoding: { [channel]: current } },
+      { encoding: { [channel]: ref ?? undefined } }
+    );
+  }
+
+  /**
+   * Set one key of a shelf (`field`, `aggregate`, …; undefined removes it),
+   * leaving its other keys as they are: someone else may be changing them.
+   */
+  setShelfKey(
+    id: string,
+    channel: string,
+    key: keyof IFieldRef,
+    value: unknown
+  ): void {
+    const yspec = this._spec(id);
+    if (yspec) {
+      this.transact(() => writeShelfKey(yspec, channel, key, value));
     }
   }
 
@@ -298,8 +318,8 @@ export class DashboardDoc extends YDocument<IDashboardChange> {
   }
 
   /**
-   * Replace the content with a dashboard (e.g. when reverting), keeping the Y
-   * items of charts that did not change.
+   * Replace the content with a dashboard (e.g. when reverting), writing only
+   * what differs, key by key.
    */
   setSource(value: PartialJSONValue | string): void {
     const data = (
@@ -316,13 +336,21 @@ export class DashboardDoc extends YDocument<IDashboardChange> {
         }
       }
       for (const [id, chart] of Object.entries(charts)) {
-        if (!equal(this.getChart(id), chart)) {
+        const yspec = this._spec(id);
+        const ylayout = this._charts.get(id)?.get('layout');
+        if (yspec instanceof Y.Map && ylayout instanceof Y.Map) {
+          // Key by key, as the server reloads a file: the chart's Y items
+          // (and a builder bound to its spec) stay.
+          writeSpecChanges(yspec, plain(yspec), chart.spec);
+          for (const key of ['x', 'y', 'w', 'h'] as const) {
+            if (ylayout.get(key) !== chart.layout[key]) {
+              ylayout.set(key, chart.layout[key]);
+            }
+          }
+        } else {
           this._charts.delete(id);
-          const { encoding, ...fields } = chart.spec;
-          const yspec = new Y.Map<any>(Object.entries(fields));
-          yspec.set('encoding', new Y.Map<any>(Object.entries(encoding ?? {})));
           const ychart = new Y.Map<any>();
-          ychart.set('spec', yspec);
+          ychart.set('spec', newSpecMap(chart.spec));
           ychart.set('layout', new Y.Map<any>(Object.entries(chart.layout)));
           this._charts.set(id, ychart);
         }

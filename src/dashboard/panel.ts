@@ -50,7 +50,7 @@ export class SpecSummary extends Widget implements IChartCellView {
     );
     const conditions = (spec?.filters ?? []).length;
     this.node.textContent = [
-      spec?.mark ?? 'bar',
+      spec?.mark ?? 'automatic',
       ...shelves,
       conditions ? `${conditions} filter(s)` : ''
     ]
@@ -216,10 +216,10 @@ export class DashboardPanel extends Widget {
   addChart(spec?: IChartDraft): string {
     const dataset = this._datasetInput.value.trim();
     const id = this._doc.addChart(
+      // No mark: it stays automatic until someone picks one.
       spec ?? {
         version: 1,
         dataset: dataset ? { name: dataset } : null,
-        mark: 'bar',
         encoding: {}
       }
     );

@@ -24,6 +24,7 @@ import { AWARENESS_FIELD } from '../presence';
 import { ILiveGraphsAPI } from '../tokens';
 import { LiveGraphsDrive } from '../documents/drive';
 import { DashboardDoc, DashboardModel, DashboardModelFactory } from './model';
+import { DerivedChartView, TypeOf } from './cellview';
 import { IChartCellView } from './grid';
 import { DashboardPanel } from './panel';
 
@@ -179,6 +180,31 @@ function openInBuilder(
 }
 
 /**
+ * The field types of datasets, asked once per dataset (a failure is asked
+ * again next time).
+ */
+function datasetTypes(
+  api: ILiveGraphsAPI
+): (ref: { id?: string; name?: string }) => Promise<TypeOf> {
+  const known = new Map<string, Promise<TypeOf>>();
+  return ref => {
+    const key = ref.id ? `id:${ref.id}` : `name:${ref.name ?? ''}`;
+    let types = known.get(key);
+    if (!types) {
+      types = (
+        ref.id ? api.getDataset(ref.id) : api.resolveDataset(ref.name ?? '')
+      ).then(dataset => {
+        const byName = new Map(dataset.columns.map(c => [c.name, c.type]));
+        return (field: string) => byName.get(field);
+      });
+      types.catch(() => known.delete(key));
+      known.set(key, types);
+    }
+    return types;
+  };
+}
+
+/**
  * Registers the `.lgdash` dashboard document.
  */
 export const dashboardPlugin: JupyterFrontEndPlugin<void> = {
@@ -214,6 +240,7 @@ export const dashboardPlugin: JupyterFrontEndPlugin<void> = {
       fileFormat: 'text',
       iconClass: 'jp-MaterialIcon jp-JSONIcon'
     } as Partial<DocumentRegistry.IFileType>);
+    const typesOf = api ? datasetTypes(api) : () => Promise.reject();
     const factory = new DashboardWidgetFactory({
       name: DashboardIDs.widgetFactory,
       modelName: 'livegraphs-dashboard',
@@ -222,9 +249,12 @@ export const dashboardPlugin: JupyterFrontEndPlugin<void> = {
       // Each cell queries the server with its effective spec and draws it.
       createChartView: api
         ? (_id, client) =>
-            new ChartView({
-              client,
-              placeholder: 'Edit the chart to put fields on its shelves.'
+            new DerivedChartView({
+              view: new ChartView({
+                client,
+                placeholder: 'Drop fields here to build a chart.'
+              }),
+              typesOf
             })
         : undefined,
       openInBuilder: api

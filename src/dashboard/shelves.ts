@@ -1,15 +1,10 @@
 /**
  * The inline shelves of a dashboard chart being edited: its title, dataset,
  * mark and the x / y / color / size fields with their aggregates, written
- * field by field to the shared dashboard.
+ * key by key to the shared dashboard: a control writes only its own key, so
+ * it never writes back a value someone else has changed meanwhile.
  */
-import {
-  Aggregate,
-  AGGREGATES,
-  IChartDraft,
-  IFieldRef,
-  MARKS
-} from '../charts/types';
+import { Aggregate, AGGREGATES, IChartDraft, MARKS } from '../charts/types';
 import { el, option } from '../dom';
 import { DashboardDoc } from './model';
 
@@ -50,9 +45,9 @@ export function createShelves(doc: DashboardDoc, id: string): HTMLElement[] {
     'aria-label': 'Mark',
     'data-key': 'spec:mark'
   });
-  mark.append(...MARKS.map(m => option(m)));
+  mark.append(option('', 'Automatic'), ...MARKS.map(m => option(m)));
   mark.addEventListener('change', () =>
-    doc.setSpecField(id, 'mark', mark.value)
+    doc.setSpecField(id, 'mark', mark.value || undefined)
   );
   field('Mark', mark);
   for (const channel of SHELVES) {
@@ -67,22 +62,24 @@ export function createShelves(doc: DashboardDoc, id: string): HTMLElement[] {
       'data-key': `enc:${channel}:aggregate`
     });
     agg.append(...INLINE_AGGREGATES.map(a => option(a, a || '—')));
-    const write = () => {
-      const ref: IFieldRef = {};
-      if (input.value.trim()) {
-        ref.field = input.value.trim();
+    // Without a field a shelf means nothing (a count needs none): it goes.
+    const stored = () => doc.getChart(id)?.spec.encoding?.[channel as 'x'];
+    input.addEventListener('change', () => {
+      const field = input.value.trim();
+      if (!field && stored()?.aggregate !== 'count') {
+        doc.setEncoding(id, channel, null);
+      } else {
+        doc.setShelfKey(id, channel, 'field', field || undefined);
       }
-      if (agg.value) {
-        ref.aggregate = agg.value as Aggregate;
+    });
+    agg.addEventListener('change', () => {
+      const aggregate = agg.value as Aggregate | '';
+      if (!stored()?.field && aggregate !== 'count') {
+        doc.setEncoding(id, channel, null);
+      } else {
+        doc.setShelfKey(id, channel, 'aggregate', aggregate || undefined);
       }
-      doc.setEncoding(
-        id,
-        channel,
-        ref.field || ref.aggregate === 'count' ? ref : null
-      );
-    };
-    input.addEventListener('change', write);
-    agg.addEventListener('change', write);
+    });
     wrap.append(input, agg);
     field(channel, wrap);
   }
@@ -90,16 +87,13 @@ export function createShelves(doc: DashboardDoc, id: string): HTMLElement[] {
 }
 
 /**
- * Show `spec` in shelves made by `createShelves`, leaving alone the control
- * being typed in (others' edits show without disturbing it).
+ * Show `spec` in shelves made by `createShelves`. A control keeps what is
+ * being typed in it; a control that merely has focus shows others' edits.
  */
 export function updateShelves(shelves: HTMLElement, spec: IChartDraft): void {
   for (const input of Array.from(
     shelves.querySelectorAll<HTMLInputElement | HTMLSelectElement>('[data-key]')
   )) {
-    if (input === document.activeElement) {
-      continue;
-    }
     const [kind, channel, part] = input.dataset.key!.split(':');
     let value = '';
     if (kind === 'spec') {
@@ -114,6 +108,16 @@ export function updateShelves(shelves: HTMLElement, spec: IChartDraft): void {
       ];
       value = String((ref as any)?.[part] ?? '');
     }
+    // Text typed and not yet committed stays; committed (a change event),
+    // it writes only this control's key.
+    const typing =
+      input instanceof HTMLInputElement &&
+      input === document.activeElement &&
+      input.value !== (input.dataset.shown ?? '');
+    if (input.value !== value && typing) {
+      continue;
+    }
+    input.dataset.shown = value;
     if (input.value !== value) {
       input.value = value;
     }

@@ -13,9 +13,10 @@ import {
   ToolbarButton
 } from '@jupyterlab/apputils';
 import { DocumentRegistry, DocumentWidget } from '@jupyterlab/docregistry';
-import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
+import { FileBrowser, IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import { ILauncher } from '@jupyterlab/launcher';
-import { Widget } from '@lumino/widgets';
+import { Message } from '@lumino/messaging';
+import { Panel, Widget } from '@lumino/widgets';
 
 import { ChartCommandIDs } from '../charts/plugin';
 import { DashboardIDs } from '../dashboard/plugin';
@@ -70,6 +71,36 @@ class RoomStatusItem extends Widget {
   }
 
   private _room: RoomConnection;
+}
+
+/**
+ * The side panel of the drive: a file browser of the store's documents,
+ * made when the panel is first shown (a second file browser in the page
+ * from the start would also confuse scripts that look for "the" one).
+ */
+class DocumentsPanel extends Panel {
+  constructor(browsers: IFileBrowserFactory) {
+    super();
+    this.id = 'livegraphs-documents';
+    this.addClass('jp-LiveGraphs-DocumentsPanel');
+    this.title.label = 'LiveGraphs';
+    this.title.caption = 'LiveGraphs: dashboards and charts';
+    this._browsers = browsers;
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    if (!this._browser) {
+      this._browser = this._browsers.createFileBrowser(
+        'livegraphs-documents-browser',
+        { driveName: DRIVE_NAME }
+      );
+      this.addWidget(this._browser);
+    }
+  }
+
+  private _browsers: IFileBrowserFactory;
+  private _browser: FileBrowser | null = null;
 }
 
 /**
@@ -200,13 +231,7 @@ export const documentsPlugin: JupyterFrontEndPlugin<LiveGraphsDrive> = {
     }
 
     if (browsers) {
-      const browser = browsers.createFileBrowser('livegraphs-documents', {
-        driveName: DRIVE_NAME
-      });
-      browser.title.caption = 'LiveGraphs: dashboards and charts';
-      browser.title.label = 'LiveGraphs';
-      browser.id = 'livegraphs-documents';
-      app.shell.add(browser, 'left', { rank: 110 });
+      app.shell.add(new DocumentsPanel(browsers), 'left', { rank: 110 });
     }
     return drive;
   }

@@ -186,3 +186,35 @@ def test_concurrent_mark_title_and_shelf_edits_merge() -> None:
     assert saved["mark"] == "area" and saved["title"] == "Revenue"
     assert saved["encoding"] == {"x": {"field": "region"}, "size": {"field": "units", "aggregate": "sum"}}
     assert a.get() == b.get()
+
+
+def test_concurrent_edits_of_different_keys_of_one_shelf_both_survive() -> None:
+    a, b = two_clients()
+    # Given each shelf is a map of its own keys
+    assert isinstance(encoding(a)["x"], Map)
+    # When A changes x's field and B bins x and names it, before either syncs
+    encoding(a)["x"]["field"] = "revenue"
+    with b.ydoc.transaction():
+        encoding(b)["x"]["bin"] = {"maxbins": 10.0}
+        encoding(b)["x"]["title"] = "Revenue band"
+    sync(a.ydoc, b.ydoc)
+    # Then the shelf holds all three in both documents, and the file text is plain JSON
+    for doc in (a, b):
+        x = json.loads(doc.get())["encoding"]["x"]
+        assert x == {"field": "revenue", "bin": {"maxbins": 10}, "title": "Revenue band"}
+    assert a.get() == b.get()
+    assert a.get() == dump_chart(a.to_dict())
+
+
+def test_a_shelf_written_whole_by_an_older_client_becomes_a_map_on_reload() -> None:
+    # Given a document whose x shelf an older client wrote as one plain value
+    doc = YChart()
+    doc.set(dump_chart(SPEC))
+    encoding(doc)["x"] = {"field": "country"}
+    assert not isinstance(encoding(doc)["x"], Map)
+    text = doc.get()
+    # When the same content is loaded again
+    doc.set(text)
+    # Then the shelf is a Map of its keys, and the content is unchanged
+    assert isinstance(encoding(doc)["x"], Map)
+    assert doc.get() == text

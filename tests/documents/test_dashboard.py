@@ -274,3 +274,36 @@ def test_the_timeline_sees_every_edit() -> None:
         replay.ydoc.apply_update(update)
         steps += len(replay.undo_manager.undo_stack) > size
     assert steps == 3
+
+
+def test_concurrent_edits_of_different_keys_of_one_shelf_both_survive() -> None:
+    a, b = two_clients()
+    # Given each shelf is a map of its own keys, loaded from the file
+    shelf_a, shelf_b = encoding(a, "c1")["y"], encoding(b, "c1")["y"]
+    assert isinstance(shelf_a, Map) and isinstance(shelf_b, Map)
+    # When A changes y's field and B y's aggregate, before either syncs
+    shelf_a["field"] = "units"
+    shelf_b["aggregate"] = "mean"
+    sync(a.ydoc, b.ydoc)
+    # Then both changes are in both documents, and in the text saved
+    for doc in (a, b):
+        y = json.loads(doc.get())["charts"]["c1"]["spec"]["encoding"]["y"]
+        assert y == {"field": "units", "aggregate": "mean", "title": "Revenue"}
+    assert a.get() == b.get()
+
+
+def test_a_reload_writes_only_the_shelf_keys_that_changed() -> None:
+    a, b = two_clients()
+    # When the file changes y's aggregate on disk while B changes y's title
+    changed = json.loads(a.get())
+    changed["charts"]["c1"]["spec"]["encoding"]["y"]["aggregate"] = "max"
+    changed["charts"]["c1"]["spec"]["encoding"]["tooltip"] = [{"field": "units"}]
+    a.set(dump_dashboard(changed))
+    encoding(b, "c1")["y"]["title"] = "Best revenue"
+    sync(a.ydoc, b.ydoc)
+    # Then both are kept; the tooltip stays a plain list
+    saved = json.loads(b.get())["charts"]["c1"]["spec"]["encoding"]
+    assert saved["y"] == {"field": "revenue", "aggregate": "max", "title": "Best revenue"}
+    assert saved["tooltip"] == [{"field": "units"}]
+    assert not isinstance(encoding(a, "c1")["tooltip"], Map)
+    assert a.get() == b.get()

@@ -24,7 +24,7 @@ from tornado.httpserver import HTTPServer
 from tornado.web import HTTPError, RequestHandler
 
 from livegraphs_ext.documents.dashboard import YDashboard, validate_dashboard
-from livegraphs_ext.documents.rooms import repaired_layouts
+from livegraphs_ext.documents.rooms import Rooms, repaired_layouts
 from livegraphs_ext.handlers import API_ROUTES
 from livegraphs_ext.handlers.base import HOST_SETTING
 from livegraphs_ext.handlers.documents import host_rooms
@@ -82,6 +82,10 @@ class Host:
         self.guarded = guarded
         self.identity = TokenIdentity()
         self.light_pool = self.heavy_pool = ThreadPoolExecutor(2)
+        self.room_max_message_bytes = 1 << 20
+
+    def make_rooms(self, documents: Any) -> Rooms:
+        return Rooms(documents)
 
     def principal(self, handler: RequestHandler) -> Principal:
         return Principal(handler.current_user["name"])
@@ -557,3 +561,30 @@ async def test_a_client_cannot_remove_anothers_presence(lg_room_server: Server, 
     newcomer = await lg_clients(ADA, doc_id)
     await until(lambda: any(s.get("user") == {"name": "ada"} for s in newcomer.others().values()), what="ada")
     assert lg_room_server.rooms.rooms[doc_id].yroom.awareness.states.get(ada.awareness.client_id)
+
+
+async def test_a_rename_reaches_the_open_room(lg_room_server: Server, lg_clients: Clients) -> None:
+    doc_id = create(lg_room_server, None, ("bo", "editor"))
+    bo = await lg_clients(BO, doc_id)
+    documents = lg_room_server.host.guarded.documents
+    await asyncio.get_running_loop().run_in_executor(None, documents.rename, ADA, doc_id, "Sales 2028")
+    await until(lambda: dash(bo)["title"] == "Sales 2028", what="the new title at bo")
+    assert documents.get(ADA, doc_id)["title"] == "Sales 2028"
+
+
+async def test_every_update_sent_before_a_close_is_stored(
+    lg_room_server: Server, lg_clients: Clients
+) -> None:
+    doc_id = create(lg_room_server)
+    ada = await lg_clients(ADA, doc_id)
+    # When a client sends updates faster than the room stores them, then closes at once
+    for i in range(300):
+        await ada.edit(lambda d, i=i: d.get("meta", type=Map).__setitem__(f"k{i}", float(i)))
+    ada.ws.close()
+    await until(lambda: doc_id not in lg_room_server.rooms.rooms, what="the room to close")
+    await lg_room_server.rooms.drop(doc_id)
+    # Then every one of them was stored (a lost one would hide every later one: they depend on it)
+    doc = Doc()
+    doc.apply_update(lg_room_server.host.guarded.documents.load(doc_id))
+    meta = doc.get("meta", type=Map)
+    assert [k for k in (f"k{i}" for i in range(300)) if k not in meta] == []

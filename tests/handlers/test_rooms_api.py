@@ -74,6 +74,23 @@ async def test_an_unknown_document_is_a_404(
     assert e.value.code == 404
 
 
+@pytest.fixture
+def jp_server_config(jp_server_config: dict[str, Any]) -> dict[str, Any]:
+    return {**jp_server_config, "LiveGraphsApp": {**jp_server_config["LiveGraphsApp"], "room_max_clients": 2}}
+
+
+async def test_a_room_holds_at_most_room_max_clients(
+    lg_doc: str, lg_room_url: Callable[[str], str], jp_auth_header: dict[str, str]
+) -> None:
+    a = await open_client(lg_room_url(lg_doc), jp_auth_header)
+    b = await open_client(lg_room_url(lg_doc), jp_auth_header)
+    with pytest.raises(HTTPClientError) as e:
+        await YClient.connect(lg_room_url(lg_doc), jp_auth_header)
+    assert e.value.code == 429
+    await a.close()
+    await b.close()
+
+
 async def test_a_message_over_8_mib_closes_the_connection(
     lg_doc: str, lg_room_url: Callable[[str], str], jp_auth_header: dict[str, str], jp_serverapp: Any
 ) -> None:

@@ -112,3 +112,27 @@ async def test_editors_edit_viewers_only_watch_and_an_unshared_viewer_is_closed_
         assert not bo.closed.is_set()
     finally:
         await asyncio.gather(ada.close(), bo.close(), cy.close())
+
+
+async def test_a_browsers_cookie_opens_a_room_only_from_the_services_own_origin(hub: Hub) -> None:
+    token = hub.token("ada")
+    r = call(hub, token, "POST", "documents", {"kind": "dashboard", "title": "Cookies"})
+    assert r.status_code == 201, r.text
+    doc_id = r.json()["id"]
+    # root logs in with the hub's form and opens the service (OAuth), as a browser does
+    browser = hub.login("root", hub.first_admin_password())
+    assert browser.get(hub.service_url, timeout=60).status_code == 200
+    service = urlsplit(hub.service_url)
+    cookie = "; ".join(
+        f"{c.name}={c.value}" for c in browser.cookies if service.hostname.endswith(c.domain.lstrip("."))
+    )
+    # a page of another origin, riding root's cookie: refused before the upgrade
+    with pytest.raises(HTTPClientError) as e:
+        await YClient.connect(room_url(hub, doc_id), {"Cookie": cookie, "Origin": "http://evil.example"})
+    assert e.value.code == 403
+    # the service's own origin: served (root is an admin)
+    client = await YClient.connect(
+        room_url(hub, doc_id), {"Cookie": cookie, "Origin": f"{service.scheme}://{service.netloc}"}
+    )
+    await until(lambda: client.synced.is_set(), timeout=30, what="the room's state")
+    await client.close()

@@ -271,6 +271,31 @@ def test_a_chart_file_is_drawn_by_lg_chart(tmp_path: Path, lg_sales: dict[str, A
     assert dict(zip(c.data["x"], c.data["y"], strict=True))["EMEA"] == 3
 
 
+def test_a_chart_with_the_automatic_mark_is_drawn_with_the_mark_the_builder_shows(
+    tmp_path: Path,
+    lg_sales: dict[str, Any],  # noqa: F811
+):
+    # Given a chart file and a dashboard chart saved with region on x and no mark (automatic)
+    spec = {"version": 1, "dataset": {"id": lg_sales["id"]}, "encoding": {"x": {"field": "region"}}}
+    path = tmp_path / "regions.lgchart"
+    path.write_text(json.dumps(spec))
+    dash = tmp_path / "auto.lgdash"
+    charts = {"c1": {"spec": spec, "layout": {"x": 0, "y": 0, "w": 6, "h": 4}}}
+    dash.write_text(json.dumps(lg_dashboard_data(lg_sales["id"], charts=charts)))
+
+    # When lg.chart draws the file and lg.Dashboard runs the chart
+    c = lg.chart(str(path))
+    reply, buffers = ask(
+        lg.Dashboard(dash), {"type": "query", "request": "v:1", "chart": "c1", "conditions": []}
+    )
+
+    # Then both draw bars of the count of records by region
+    assert c.error == "" and c.spec["mark"] == "bar"
+    assert dict(zip(c.data["x"], c.data["y"], strict=True))["EMEA"] == 3
+    assert reply["error"] == ""
+    assert {r["x"]: r["y"] for r in rows(buffers[0])}["EMEA"] == 3
+
+
 @pytest.mark.parametrize(
     ("content", "error", "message"),
     [

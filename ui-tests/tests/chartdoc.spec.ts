@@ -107,3 +107,72 @@ test('two people fill different shelves of one chart file at the same moment; bo
     await guest.context().close();
   }
 });
+
+test('the builder stores only what people chose: the mark stays automatic for both, and no default y is written', async ({
+  page,
+  baseURL,
+  browser,
+  tmpPath,
+  waitForApplication
+}) => {
+  // Given a chart file with nothing on its shelves, open for Alice and Bob
+  const dataset = await uploadCSV(page, baseURL!, CSV);
+  const path = `${tmpPath}/auto.lgchart`;
+  await createFile(page, baseURL!, path, {
+    version: 1,
+    dataset: { id: dataset.id },
+    encoding: {}
+  });
+  const guest = await openGuest({
+    baseURL: baseURL!,
+    browser,
+    tmpPath,
+    waitForApplication
+  });
+  try {
+    await openPath(page, path);
+    await openPath(guest, path);
+    const mine = await builderOf(page);
+    const theirs = await builderOf(guest);
+    // When Alice drags region onto X
+    await dragField(page, mine, 'region', 'X axis');
+    // Then both draw it with the automatic mark
+    for (const builder of [mine, theirs]) {
+      await expect(
+        shelf(builder, 'X axis').locator(
+          '.jp-LiveGraphs-pill[data-field="region"]'
+        )
+      ).toBeVisible();
+      await expect(builder.locator('.jp-LiveGraphs-markPicker')).toHaveValue(
+        'auto'
+      );
+      await expect(
+        builder.locator('.jp-LiveGraphs-ChartView')
+      ).toHaveAttribute('data-lg-state', 'ready', { timeout: 30000 });
+    }
+    // When Bob then drags units onto Color (a remote update for Alice)
+    await dragField(guest, theirs, 'units', 'Color');
+    await expect(
+      shelf(mine, 'Color').locator('.jp-LiveGraphs-pill[data-field="units"]')
+    ).toBeVisible();
+    // Then Alice's mark is still automatic
+    await expect(mine.locator('.jp-LiveGraphs-markPicker')).toHaveValue(
+      'auto'
+    );
+    // and the file holds the two fields, with no mark and no y
+    await expect
+      .poll(
+        async () => {
+          const saved = await savedFile(page, baseURL!, path);
+          return saved && [saved.mark ?? null, saved.encoding];
+        },
+        { timeout: 15000 }
+      )
+      .toEqual([
+        null,
+        { x: { field: 'region' }, color: { field: 'units' } }
+      ]);
+  } finally {
+    await guest.context().close();
+  }
+});

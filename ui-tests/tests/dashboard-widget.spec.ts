@@ -162,6 +162,45 @@ test.describe('dashboard widget', () => {
     expect(await page.evaluate(() => (window as any).__xss)).toBeUndefined();
   });
 
+  test('lg.Dashboard draws a chart with the automatic mark, and a placeholder for one with no fields', async ({
+    page,
+    baseURL,
+    tmpPath
+  }) => {
+    test.setTimeout(180000);
+    // Given a dashboard file with region on x and no mark (automatic), and a chart with no fields
+    const dataset = await upload(page, baseURL!);
+    const spec = (encoding: object) => ({ version: 1, dataset: { id: dataset.id }, encoding });
+    await put(page.request, baseURL!, `${tmpPath}/auto.lgdash`, {
+      version: 1,
+      title: 'Automatic',
+      crossfilter: true,
+      filters: [],
+      charts: {
+        auto: { spec: spec({ x: { field: 'region' } }), layout: { x: 0, y: 0, w: 6, h: 5 } },
+        empty: { spec: spec({}), layout: { x: 6, y: 0, w: 6, h: 5 } }
+      }
+    });
+    // When a notebook shows it
+    await page.notebook.createNew();
+    await page.notebook.setCell(0, 'code', 'import livegraphs_ext as lg\nlg.Dashboard("auto.lgdash")');
+    await page.notebook.runCell(0);
+    // Then the first draws the count of records by region, as the builder would
+    const widget = page.locator('.jp-LiveGraphs-dashboardWidget');
+    await expect(cell(widget, 'auto').locator('.jp-LiveGraphs-ChartView')).toHaveAttribute(
+      'data-lg-state',
+      'ready',
+      { timeout: 60000 }
+    );
+    await expect.poll(() => bars(widget, 'auto')).toEqual([1, 2, 2]);
+    // and the other shows its placeholder, not an error
+    const empty = cell(widget, 'empty').locator('.jp-LiveGraphs-ChartView');
+    await expect(empty).toHaveAttribute('data-lg-state', 'empty');
+    await expect(empty.locator('.jp-LiveGraphs-chartMessage')).toHaveText(
+      'This chart has no fields yet.'
+    );
+  });
+
   test('widgets load their bundle from the server once per page', async ({
     page,
     baseURL,

@@ -188,6 +188,154 @@ test.describe('collaborative dashboards', () => {
     await expect(builder).toHaveCount(0);
   });
 
+  test('a focused shelf shows the other person\'s change, and a later aggregate change keeps it', async ({
+    page,
+    baseURL
+  }) => {
+    // Given both edit chart c1, and Alice's y field box has focus
+    await cell(page, 'c1').getByRole('button', { name: 'Edit chart' }).click();
+    await cell(guest, 'c1').getByRole('button', { name: 'Edit chart' }).click();
+    const mine = cell(page, 'c1').getByLabel('y field');
+    await mine.focus();
+    // When Bob puts units on y
+    const theirs = cell(guest, 'c1').getByLabel('y field');
+    await theirs.fill('units');
+    await theirs.dispatchEvent('change');
+    // Then Alice's focused box shows it
+    await expect(mine).toBeFocused();
+    await expect(mine).toHaveValue('units');
+    // When Alice then changes y's aggregate
+    await cell(page, 'c1').getByLabel('y aggregate').selectOption('max');
+    // Then both keep Bob's field and Alice's aggregate, in both views and in the file
+    const y = { field: 'units', aggregate: 'max' };
+    for (const p of [page, guest]) {
+      await expect.poll(async () => (await specOf(p, 'c1'))?.encoding.y).toEqual(y);
+    }
+    await expect(cell(guest, 'c1').getByLabel('y aggregate')).toHaveValue('max');
+    await expect
+      .poll(async () => (await savedFile(page, baseURL!, path))?.charts.c1.spec.encoding.y, {
+        timeout: 15000
+      })
+      .toEqual(y);
+  });
+
+  test('one person\'s field and the other\'s aggregate of one shelf, committed together, both survive', async ({
+    page
+  }) => {
+    // Given both edit chart c1
+    await cell(page, 'c1').getByRole('button', { name: 'Edit chart' }).click();
+    await cell(guest, 'c1').getByRole('button', { name: 'Edit chart' }).click();
+    // When Alice types units on y while Bob picks the mean for y, committed together
+    const field = cell(page, 'c1').getByLabel('y field');
+    await field.fill('units');
+    const aggregate = cell(guest, 'c1').getByLabel('y aggregate');
+    await aggregate.evaluate((node: HTMLSelectElement) => {
+      node.value = 'mean';
+    });
+    await Promise.all([field.dispatchEvent('change'), aggregate.dispatchEvent('change')]);
+    // Then y holds both, for both
+    for (const p of [page, guest]) {
+      await expect
+        .poll(async () => (await specOf(p, 'c1'))?.encoding.y)
+        .toEqual({ field: 'units', aggregate: 'mean' });
+    }
+  });
+
+  test('a new chart shows a placeholder until it has a field, then draws with the automatic mark', async ({
+    page,
+    baseURL
+  }) => {
+    const failed: string[] = [];
+    for (const p of [page, guest]) {
+      p.on('response', r => {
+        if (r.url().includes('/charts/query') && r.status() >= 400) {
+          failed.push(`${r.status()} ${r.url()}`);
+        }
+      });
+    }
+    // When Alice adds a chart on the dataset
+    await page.getByLabel('Dataset for new charts and filters').fill(dataset);
+    await page.getByRole('button', { name: 'Add chart' }).click();
+    const added = page.locator('.jp-LiveGraphs-DashboardCell:not([data-chart-id="c1"])');
+    await expect(added).toHaveCount(1);
+    const id = (await added.getAttribute('data-chart-id'))!;
+    // Then both see a placeholder in it, not an error
+    for (const p of [page, guest]) {
+      const view = cell(p, id).locator('.jp-LiveGraphs-ChartView');
+      await expect(view).toHaveAttribute('data-lg-state', 'empty');
+      await expect(view.locator('.jp-LiveGraphs-chartMessage')).toHaveText(
+        'Drop fields here to build a chart.'
+      );
+    }
+    // and its mark is automatic: none is stored
+    expect((await specOf(page, id)).mark).toBeUndefined();
+    await expect(cell(page, id).getByLabel('Mark')).toHaveValue('');
+    // When Alice puts region on x
+    const x = cell(page, id).getByLabel('x field');
+    await x.fill('region');
+    await x.dispatchEvent('change');
+    // Then the chart draws for both (the automatic mark, a count on y), and only x is stored
+    for (const p of [page, guest]) {
+      await expect(cell(p, id).locator('.jp-LiveGraphs-ChartView')).toHaveAttribute(
+        'data-lg-state',
+        'ready',
+        { timeout: 30000 }
+      );
+    }
+    await expect
+      .poll(async () => (await savedFile(page, baseURL!, path))?.charts[id]?.spec, { timeout: 15000 })
+      .toEqual({ version: 1, dataset: { name: dataset }, encoding: { x: { field: 'region' } } });
+    expect(failed).toEqual([]);
+  });
+
+  test('the builder stores no derived state: after a drop, the mark stays automatic and y stays unset for everyone', async ({
+    page,
+    baseURL
+  }) => {
+    // Given a chart with no fields, opened by Alice in the builder
+    await page.getByLabel('Dataset for new charts and filters').fill(dataset);
+    await page.getByRole('button', { name: 'Add chart' }).click();
+    const added = page.locator('.jp-LiveGraphs-DashboardCell:not([data-chart-id="c1"])');
+    await expect(added).toHaveCount(1);
+    const id = (await added.getAttribute('data-chart-id'))!;
+    await cell(page, id).getByRole('button', { name: 'Open in builder' }).click();
+    const builder = page.locator('.jp-LiveGraphs-ChartBuilderPanel .jp-LiveGraphs-ChartBuilder');
+    await expect(builder.locator('.jp-LiveGraphs-field[data-field="region"]')).toBeVisible();
+    // When she drops region on X
+    await dragField(page, builder, 'region', 'X axis');
+    // Then her builder draws it with the automatic mark and a count on y
+    await expect(builder.locator('.jp-LiveGraphs-markPicker')).toHaveValue('auto');
+    await expect(builder.locator('.jp-LiveGraphs-ChartView')).toHaveAttribute('data-lg-state', 'ready', {
+      timeout: 30000
+    });
+    // but the shared chart holds only region on x: no mark, no y
+    for (const p of [page, guest]) {
+      await expect.poll(async () => (await specOf(p, id))?.encoding).toEqual({ x: { field: 'region' } });
+      expect((await specOf(p, id)).mark).toBeUndefined();
+    }
+    // and Bob's dashboard draws it from that
+    await expect(cell(guest, id).locator('.jp-LiveGraphs-ChartView')).toHaveAttribute(
+      'data-lg-state',
+      'ready',
+      { timeout: 30000 }
+    );
+    // When Bob puts revenue on y
+    await cell(guest, id).getByRole('button', { name: 'Edit chart' }).click();
+    const y = cell(guest, id).getByLabel('y field');
+    await y.fill('revenue');
+    await y.dispatchEvent('change');
+    // Then Alice's builder shows it, and its mark is still automatic
+    await expect(shelf(builder, 'Y axis').locator('.jp-LiveGraphs-pill[data-field="revenue"]')).toBeVisible();
+    await expect(builder.locator('.jp-LiveGraphs-markPicker')).toHaveValue('auto');
+    // and the file holds what the two chose, nothing derived
+    await expect
+      .poll(async () => (await savedFile(page, baseURL!, path))?.charts[id]?.spec.encoding, {
+        timeout: 15000
+      })
+      .toEqual({ x: { field: 'region' }, y: { field: 'revenue' } });
+    expect((await savedFile(page, baseURL!, path)).charts[id].spec.mark).toBeUndefined();
+  });
+
   test('moving a chart and a dashboard filter reach the other person', async ({ page, baseURL }) => {
     // When Alice drags chart c1 down by two rows
     const header = cell(page, 'c1').locator('.jp-LiveGraphs-DashboardCellHeader');

@@ -126,13 +126,11 @@ export class ChartBuilder extends Panel {
   }
 
   /**
-   * What is on the shelves as a spec, also before it makes a chart (then
-   * without a mark): what a chart file or a dashboard stores.
+   * What the user put on the shelves and chose, as a spec: what a chart file
+   * or a dashboard stores. What the builder derives (the automatic mark, a
+   * default `y = count`) is left out: every client derives it from this.
    */
   get draft(): IChartDraft {
-    if (this._spec) {
-      return JSON.parse(JSON.stringify(this._spec));
-    }
     return this._state.draft(this._dataset.id);
   }
 

@@ -14,6 +14,7 @@ import {
   Mark
 } from '../types';
 import { IFilterState } from './editors';
+import { suggestMark } from './showme';
 
 /**
  * A shelf: an encoding channel, the tooltip list or the filters.
@@ -27,6 +28,80 @@ const NEEDS_Y = new Set<Mark>(['bar', 'line', 'area', 'histogram', 'pie']);
 
 function clone<T>(value: T): T {
   return JSON.parse(JSON.stringify(value));
+}
+
+/**
+ * The encoding `mark` draws: what is on the shelves, with the channels the
+ * mark needs filled in (a count of records on y for x alone).
+ */
+export function derivedEncoding(mark: Mark, encoding: IEncoding): IEncoding {
+  const out = clone(encoding);
+  if (NEEDS_Y.has(mark) && !out.y && out.x) {
+    out.y = { aggregate: 'count' };
+  }
+  if (mark === 'box' && out.y?.aggregate && out.y.field) {
+    // Boxes summarise the raw values; the server computes the quartiles.
+    delete out.y.aggregate;
+  }
+  return out;
+}
+
+/**
+ * The options that apply to `mark`, from those picked.
+ */
+export function optionsFor(mark: Mark, o: IChartOptions): IChartOptions {
+  const out: IChartOptions = {};
+  if ((mark === 'bar' || mark === 'area') && o.stack) {
+    out.stack = o.stack;
+  }
+  if ((mark === 'bar' || mark === 'box') && o.orientation) {
+    out.orientation = o.orientation;
+  }
+  if (mark === 'pie' && o.hole) {
+    out.hole = o.hole;
+  }
+  for (const key of Object.keys(o)) {
+    if (!['stack', 'orientation', 'hole'].includes(key)) {
+      out[key] = o[key];
+    }
+  }
+  return out;
+}
+
+/**
+ * Whether any shelf of a stored chart holds something.
+ */
+export function hasFields(draft: IChartDraft): boolean {
+  return Object.values(draft.encoding ?? {}).some(v =>
+    Array.isArray(v) ? v.length > 0 : !!v && Object.keys(v).length > 0
+  );
+}
+
+/**
+ * The spec a stored chart draws, derived as the builder does: the automatic
+ * mark when none was chosen (from the fields' types, `typeOf`), the default
+ * channels; null while the chart has nothing to draw (a placeholder shows).
+ */
+export function chartSpec(
+  draft: IChartDraft,
+  typeOf: (field: string) => string | undefined
+): IChartSpec | null {
+  const encoding = draft.encoding ?? {};
+  const standalone = draft.mark === 'table' || draft.mark === 'kpi';
+  const mark = draft.mark ?? suggestMark(encoding, typeOf);
+  if (!mark || !draft.dataset || !(hasFields(draft) || standalone)) {
+    return null;
+  }
+  const spec = {
+    ...draft,
+    dataset: draft.dataset,
+    mark,
+    encoding: derivedEncoding(mark, encoding)
+  } as IChartSpec;
+  if (draft.options) {
+    spec.options = optionsFor(mark, draft.options);
+  }
+  return spec;
 }
 
 /**
@@ -99,14 +174,7 @@ export class ShelfState {
     if (!(this.hasField || standalone) || !mark) {
       return null;
     }
-    const encoding = this._encodingCopy();
-    if (NEEDS_Y.has(mark) && !encoding.y && encoding.x) {
-      encoding.y = { aggregate: 'count' };
-    }
-    if (mark === 'box' && encoding.y?.aggregate && encoding.y.field) {
-      // Boxes summarise the raw values; the server computes the quartiles.
-      delete encoding.y.aggregate;
-    }
+    const encoding = derivedEncoding(mark, this._encodingCopy());
     const spec: IChartSpec = {
       version: 1,
       dataset: this.datasetRef(datasetId),
@@ -129,8 +197,8 @@ export class ShelfState {
   }
 
   /**
-   * What is on the shelves as a spec before it makes a chart (without a
-   * mark unless one was chosen).
+   * What is on the shelves and was chosen, as a spec: no mark unless one was
+   * chosen, no default channel, the options as picked.
    */
   draft(datasetId: string): IChartDraft {
     const draft: IChartDraft = {
@@ -145,6 +213,9 @@ export class ShelfState {
     const filters = this.specFilters();
     if (filters.length) {
       draft.filters = filters;
+    }
+    if (Object.keys(this.options).length) {
+      draft.options = clone(this.options);
     }
     if (this.title) {
       draft.title = this.title;
@@ -181,23 +252,7 @@ export class ShelfState {
    * The options that apply to `mark`, from what the user picked.
    */
   markOptions(mark: Mark): IChartOptions {
-    const out: IChartOptions = {};
-    const o = this.options;
-    if ((mark === 'bar' || mark === 'area') && o.stack) {
-      out.stack = o.stack;
-    }
-    if ((mark === 'bar' || mark === 'box') && o.orientation) {
-      out.orientation = o.orientation;
-    }
-    if (mark === 'pie' && o.hole) {
-      out.hole = o.hole;
-    }
-    for (const key of Object.keys(o)) {
-      if (!['stack', 'orientation', 'hole'].includes(key)) {
-        out[key] = o[key];
-      }
-    }
-    return out;
+    return optionsFor(mark, this.options);
   }
 
   /**

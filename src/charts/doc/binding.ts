@@ -1,11 +1,16 @@
 /**
  * Two-way binding of a `ChartBuilder` to a shared spec map: the Yjs layout of
  * a `.lgchart` file's `spec` and of each dashboard chart's `spec` (a Map of
- * the spec's keys whose `encoding` is a nested Map of channel → field).
+ * the spec's keys whose `encoding` is a nested Map of channel → shelf, a
+ * shelf being a Map of its keys `field`, `aggregate`, `bin`, `timeUnit`…;
+ * `tooltip` stays a plain list), as the server's `specmap.py` has it.
  *
- * An edit in the builder writes only the keys and shelves it changed, so two
- * people who fill different shelves at the same moment both keep theirs; an
- * edit from someone else redraws the builder without writing anything back.
+ * An edit in the builder writes only the keys, shelves and shelf keys it
+ * changed, so two people who change different shelves, or the field and the
+ * aggregate of one shelf, at the same moment both keep theirs; an edit from
+ * someone else redraws the builder without writing anything back. Only what
+ * people chose is written: the automatic mark and default channels are
+ * derived by each client.
  */
 import { IDisposable } from '@lumino/disposable';
 import * as Y from 'yjs';
@@ -27,6 +32,77 @@ function clone<T>(value: T): T {
  */
 export function readSpec(yspec: Y.Map<any>): IChartDraft {
   return yspec.toJSON() as IChartDraft;
+}
+
+/**
+ * A shelf's shared value: a Map of its keys (`tooltip`, a list, stays plain).
+ */
+export function shelfValue(channel: string, ref: unknown): unknown {
+  if (channel === 'tooltip' || !ref || typeof ref !== 'object') {
+    return clone(ref);
+  }
+  return new Y.Map<any>(Object.entries(clone(ref) as object));
+}
+
+/**
+ * A new spec map holding `spec` (`encoding` a Map of shelf Maps).
+ */
+export function newSpecMap(spec: object): Y.Map<any> {
+  const { encoding, ...fields } = spec as Record<string, any>;
+  const yspec = new Y.Map<any>(Object.entries(clone(fields)));
+  yspec.set('encoding', newEncodingMap(encoding ?? {}));
+  return yspec;
+}
+
+function newEncodingMap(encoding: Record<string, unknown>): Y.Map<any> {
+  return new Y.Map<any>(
+    Object.entries(encoding).map(([channel, ref]) => [
+      channel,
+      shelfValue(channel, ref)
+    ])
+  );
+}
+
+/**
+ * Write one key of a shelf (undefined removes it; a shelf left empty goes).
+ * Call inside a transaction.
+ */
+export function writeShelfKey(
+  yspec: Y.Map<any>,
+  channel: string,
+  key: string,
+  value: unknown
+): void {
+  let yenc = yspec.get('encoding');
+  if (!(yenc instanceof Y.Map)) {
+    yenc = newEncodingMap(plainObject(yenc));
+    yspec.set('encoding', yenc);
+  }
+  let shelf = yenc.get(channel);
+  if (!(shelf instanceof Y.Map)) {
+    if (value === undefined && !shelf) {
+      return;
+    }
+    shelf = shelfValue(channel, shelf ?? {}) as Y.Map<any>;
+    yenc.set(channel, shelf);
+  }
+  if (value === undefined) {
+    shelf.delete(key);
+  } else if (!equal(shelf.get(key), value)) {
+    shelf.set(key, clone(value));
+  }
+  if (shelf.size === 0) {
+    yenc.delete(channel);
+  }
+}
+
+function plainObject(value: unknown): Record<string, unknown> {
+  return value && typeof value === 'object'
+    ? ((value instanceof Y.AbstractType ? value.toJSON() : value) as Record<
+        string,
+        unknown
+      >)
+    : {};
 }
 
 /**
@@ -57,20 +133,39 @@ export function writeSpecChanges(
     const nextEnc: Record<string, unknown> = next.encoding ?? {};
     let yenc = yspec.get('encoding');
     if (!(yenc instanceof Y.Map)) {
-      yenc = new Y.Map<any>();
+      yenc = newEncodingMap(plainObject(yenc));
       yspec.set('encoding', yenc);
     }
     for (const channel of new Set([
       ...Object.keys(oldEnc),
       ...Object.keys(nextEnc)
     ])) {
-      if (equal(oldEnc[channel], nextEnc[channel])) {
+      const was = oldEnc[channel];
+      const now = nextEnc[channel];
+      if (equal(was, now)) {
         continue;
       }
-      if (nextEnc[channel] === undefined) {
+      const shelf = yenc.get(channel);
+      if (now === undefined) {
         yenc.delete(channel);
+      } else if (
+        shelf instanceof Y.Map &&
+        channel !== 'tooltip' &&
+        was &&
+        typeof was === 'object' &&
+        typeof now === 'object'
+      ) {
+        // The same shelf changed: only its keys that changed, so someone
+        // else's change to another key of it stays.
+        const a = was as Record<string, unknown>;
+        const b = now as Record<string, unknown>;
+        // Sets before removals, so the shelf is never empty on the way.
+        const keys = [...new Set([...Object.keys(b), ...Object.keys(a)])];
+        for (const key of keys.filter(k => !equal(a[k], b[k]))) {
+          writeShelfKey(yspec, channel, key, b[key]);
+        }
       } else {
-        yenc.set(channel, clone(nextEnc[channel]));
+        yenc.set(channel, shelfValue(channel, now));
       }
     }
   };
