@@ -16,7 +16,9 @@ Rules:
 - extra conditions only restrict rows: they are added to the spec's own filters (all must
   hold), each names a column that the document's filters or charts on that dataset name, and
   formulas are refused (they could read any column);
-- a filter's values and extent are asked with the spec the front end uses (``charts/filtervalues.ts``).
+- a filter's values and extent are asked with the spec the front end uses (``charts/filtervalues.ts``);
+- what the builder derives and the document does not hold (the automatic mark, y = count for x
+  alone) is derived here as ``charts/builder/state.ts`` does (``chartSpec``).
 
 A plain library like the rest of the store (no tornado).
 """
@@ -44,6 +46,8 @@ VALUES_LIMIT = 1000
 MAX_SEARCH = 200
 #: How many documents' contents are kept, keyed by their state.
 CACHE_SIZE = 256
+#: The marks that count records on y when only x is placed (``NEEDS_Y`` of ``charts/builder/state.ts``).
+NEEDS_Y = frozenset({"bar", "line", "area", "histogram", "pie"})
 
 
 def _fields(spec: dict[str, Any]) -> Iterator[str]:
@@ -176,9 +180,11 @@ class DocumentData:
         spec: dict[str, Any],
         view_every: float | None,
     ) -> ChartResult:
+        ref = spec.get("dataset")
+        dataset_id, reader = self._dataset(p, row.owner, ref)
+        spec = self._derived(spec, dataset_id)
         checked = check_shape(spec)
         ref = checked["dataset"]
-        dataset_id, reader = self._dataset(p, row.owner, ref)
         pinned = {"id": dataset_id, **({"version": ref["version"]} if "version" in ref else {})}
         result = engine.run(checked.with_dataset(pinned))
         if view_every is not None and self.guarded._view_due(p.name, dataset_id, view_every):
@@ -187,6 +193,24 @@ class DocumentData:
                 detail={"mark": spec.get("mark"), "document_id": row.id, "via": reader.name},
             )  # fmt: skip
         return result
+
+    def _derived(self, spec: dict[str, Any], dataset_id: str) -> dict[str, Any]:
+        """``spec`` with the mark and channels the builder derives when the document holds none."""
+        from ..kernel.rules import suggest_mark  # plain data rules, shared with the notebook side
+
+        mark = spec.get("mark")
+        encoding = dict(spec.get("encoding") or {})
+        if mark is None:
+            columns = self.guarded.store.get(dataset_id).get("columns") or []
+            mark = suggest_mark(encoding, {c["name"]: c["type"] for c in columns})
+            if mark is None:
+                raise BadInput("The chart has no fields on its shelves yet", "Bad chart spec")
+        if mark in NEEDS_Y and not encoding.get("y") and encoding.get("x"):
+            encoding["y"] = {"aggregate": "count"}
+        y = encoding.get("y")
+        if mark == "box" and isinstance(y, dict) and y.get("aggregate") and y.get("field"):
+            encoding["y"] = {k: v for k, v in y.items() if k != "aggregate"}
+        return {**spec, "mark": mark, "encoding": encoding}
 
     # ------------------------------------------------------------------ what the routes answer
 

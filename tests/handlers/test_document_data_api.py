@@ -143,3 +143,21 @@ async def test_a_chart_document_and_a_filters_values(lg_api, lg_upload):
     await error(
         await lg_api("POST", "documents", dash["id"], "filters", "f9", "query", body={"what": "values"}), 404
     )
+
+
+async def test_what_the_builder_derives_is_derived_for_the_stored_spec(lg_api, lg_upload):
+    # a chart stored as people chose it: region on x, the mark left automatic
+    sales = await lg_upload("sales", CSV)
+    content = dashboard(sales["id"])
+    content["charts"]["c1"]["spec"] = {
+        "version": 1,
+        "dataset": {"id": sales["id"]},
+        "encoding": {"x": {"field": "region"}},
+    }
+    r = await lg_api("POST", "documents", body={"kind": "dashboard", "content": content})
+    assert r.code == 201, r.body
+    r = await lg_api("POST", "documents", body(r)["id"], "charts", "c1", "query", body={})
+    assert r.code == 200, r.body
+    out = body(r)
+    assert out["data"] == {"x": ["AMER", "APAC", "EMEA"], "y": [1, 2, 2]}
+    assert [f.get("aggregate") for f in out["fields"]] == [None, "count"]
