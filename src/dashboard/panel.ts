@@ -172,7 +172,11 @@ export class DashboardPanel extends Widget {
       if (view.isDisposed) {
         this._views.delete(id);
       } else {
-        void (view as { refresh?: () => Promise<void> }).refresh?.();
+        // A cell's view, or the chart view inside it (DerivedChartView).
+        const chart = ((view as { view?: unknown }).view ?? view) as {
+          refresh?: () => Promise<void>;
+        };
+        void chart.refresh?.();
       }
     }
   }
