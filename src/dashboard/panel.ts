@@ -23,6 +23,7 @@ import {
   ROW_HEIGHT
 } from './grid';
 import { DashboardDoc } from './model';
+import { DashboardData, IDocumentSource } from '../documents/data';
 import { createShelves, updateShelves } from './shelves';
 import { IChartLayout, IDashboardFilter } from './types';
 
@@ -84,6 +85,10 @@ export class DashboardPanel extends Widget {
     const createView = options.createChartView ?? (() => new SpecSummary());
     this._openInBuilder = options.openInBuilder ?? null;
     this._client = options.client ?? null;
+    this._data = new DashboardData({
+      direct: this._client,
+      stored: id => this._doc.getChart(id)?.spec ?? null
+    });
 
     const toolbar = el('div', 'jp-LiveGraphs-DashboardToolbar');
     this._titleInput = el('input', 'jp-LiveGraphs-DashboardTitle', {
@@ -131,7 +136,11 @@ export class DashboardPanel extends Widget {
       update: (node, f) => this._updateFilter(node, f)
     });
     this._grid = new DashboardGrid<ICellParts>({
-      createView: () => createView(),
+      createView: id => {
+        const view = createView(id, this._data.chartClient(id));
+        this._views.set(id, view);
+        return view;
+      },
       decorate: cell => this._decorate(cell),
       specOf: id => this._doc.getChart(id)?.spec ?? null,
       crossfilter: () => this._doc.crossfilter,
@@ -147,6 +156,29 @@ export class DashboardPanel extends Widget {
 
   get doc(): DashboardDoc {
     return this._doc;
+  }
+
+  /**
+   * The store document this dashboard is, if it is one: its charts and
+   * filter values then come through it when the caller may not read their
+   * datasets.
+   */
+  get documentSource(): IDocumentSource | null {
+    return this._data.source;
+  }
+  set documentSource(source: IDocumentSource | null) {
+    this._data.source = source;
+    for (const [id, view] of this._views) {
+      if (view.isDisposed) {
+        this._views.delete(id);
+      } else {
+        // A cell's view, or the chart view inside it (DerivedChartView).
+        const chart = ((view as { view?: unknown }).view ?? view) as {
+          refresh?: () => Promise<void>;
+        };
+        void chart.refresh?.();
+      }
+    }
   }
 
   /**
@@ -472,7 +504,7 @@ export class DashboardPanel extends Widget {
       column,
       ...valueControls(
         f,
-        this._client,
+        this._client ? this._data.filterClient(f.id) : null,
         () => this._doc.getFilters().find(g => g.id === f.id)?.value ?? null,
         value => doc.setFilterValue(f.id, value)
       )
@@ -494,6 +526,8 @@ export class DashboardPanel extends Widget {
   private _doc: DashboardDoc;
   private _openInBuilder: ((chartId: string) => void) | null;
   private _client: IChartClient | null;
+  private _data: DashboardData;
+  private _views = new Map<string, IChartCellView>();
   private _titleInput: HTMLInputElement;
   private _datasetInput: HTMLInputElement;
   private _crossInput: HTMLInputElement;
@@ -515,7 +549,7 @@ export namespace DashboardPanel {
     /**
      * Make the view a cell draws its chart with; a text summary when omitted.
      */
-    createChartView?: () => IChartCellView;
+    createChartView?: (chartId: string, client: IChartClient) => IChartCellView;
 
     /**
      * Open a chart in the drag-and-drop builder; without it, cells offer

@@ -77,14 +77,17 @@ export class DashboardWidgetFactory extends ABCWidgetFactory<
     return widget;
   }
 
-  private _createChartView?: () => IChartCellView;
+  private _createChartView?: (
+    chartId: string,
+    client: IChartClient
+  ) => IChartCellView;
   private _openInBuilder?: (dashboard: DashboardDocument, id: string) => void;
   private _client: IChartClient | null;
 }
 
 export namespace DashboardWidgetFactory {
   export interface IOptions extends DocumentRegistry.IWidgetFactoryOptions<DashboardDocument> {
-    createChartView?: () => IChartCellView;
+    createChartView?: (chartId: string, client: IChartClient) => IChartCellView;
     /**
      * Open a chart of a dashboard in the drag-and-drop builder.
      */
@@ -245,10 +248,10 @@ export const dashboardPlugin: JupyterFrontEndPlugin<void> = {
       defaultFor: [DashboardIDs.fileType],
       // Each cell queries the server with its effective spec and draws it.
       createChartView: api
-        ? () =>
+        ? (_id, client) =>
             new DerivedChartView({
               view: new ChartView({
-                client: api,
+                client,
                 placeholder: 'Drop fields here to build a chart.'
               }),
               typesOf

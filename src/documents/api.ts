@@ -6,6 +6,7 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 import { LiveGraphsAPIError } from '../api';
+import { IChartResult, IFilter } from '../charts/types';
 
 /**
  * The kinds of shared documents.
@@ -123,6 +124,54 @@ export class DocumentsAPI {
 
   unshare(id: string, kind: IDocumentShare['kind'], name: string) {
     return this._send<void>('DELETE', ['documents', id, 'shares', kind, name]);
+  }
+
+  /**
+   * The data of a dashboard's chart (`chartId`) or of a chart document
+   * (null), as its stored spec restricted by `filters` (the dashboard filter
+   * values and cross-filter selections): readers of the document see it
+   * without access to the dataset.
+   */
+  queryChart(
+    id: string,
+    chartId: string | null,
+    filters: IFilter[],
+    options: { signal?: AbortSignal } = {}
+  ): Promise<IChartResult> {
+    const path = chartId
+      ? ['documents', id, 'charts', chartId, 'query']
+      : ['documents', id, 'query'];
+    return this._request<IChartResult>(
+      path,
+      {},
+      {
+        method: 'POST',
+        body: JSON.stringify({ filters }),
+        headers: { 'Content-Type': 'application/json' },
+        signal: options.signal
+      }
+    );
+  }
+
+  /**
+   * A dashboard filter's values (`search` narrowing them) or extent, as the
+   * chart result `FilterValues` reads.
+   */
+  queryFilter(
+    id: string,
+    filterId: string,
+    what: 'values' | 'extent',
+    search = ''
+  ): Promise<IChartResult> {
+    return this._request<IChartResult>(
+      ['documents', id, 'filters', filterId, 'query'],
+      {},
+      {
+        method: 'POST',
+        body: JSON.stringify(what === 'values' ? { what, search } : { what }),
+        headers: { 'Content-Type': 'application/json' }
+      }
+    );
   }
 
   /**
