@@ -160,19 +160,28 @@ def test_append_adding_columns_only_names_nothing(guarded: GuardedStore, world):
 
 
 def test_documents_follow_their_live_yjs_state(guarded: GuardedStore, world):
-    """An edit stored as a Yjs update (no new version yet) counts: a chart moved off the column."""
+    """Documents are read as their rooms hold them: the newest version and the updates after it."""
     g, ds, ids = guarded, world["ds"], world["ids"]
-    doc: Doc = Doc()
-    doc.apply_update(g.documents.load(ids["dash"]))
-    before = doc.get_state()
-    ydash = YDashboard(doc)
-    ydash.yfilters.clear()
-    ydash.ycharts.pop("c1")
-    g.documents.append(ids["dash"], doc.get_update(before), "ada")
     out = g.new_data(
         ADA, ds["id"], staged(g, "city,temp\nRome,mild\n"), mode="replace", content_type="text/csv"
     )
-    assert "Board" not in named(out["changes"]["charts"])
+    assert named(out["changes"]["charts"])["Board"]["filters"] == [{"id": "f1", "column": "day"}]
+    doc: Doc = Doc()
+    doc.apply_update(g.documents.load(ids["dash"]))
+    ydash = YDashboard(doc)
+    # the filter removed, then folded into a new version
+    before = doc.get_state()
+    ydash.yfilters.clear()
+    seq = g.documents.append(ids["dash"], doc.get_update(before), "ada")
+    assert g.documents.snapshot(ids["dash"], doc.get_update(), seq) == 2
+    cmp = g.compare(ADA, ds["id"])
+    board = named(cmp["charts"])["Board"]
+    assert board["filters"] == [] and board["columns"] == ["temp"]
+    # the chart removed, an update not yet in a version
+    before = doc.get_state()
+    ydash.ycharts.pop("c1")
+    g.documents.append(ids["dash"], doc.get_update(before), "ada")
+    assert "Board" not in named(g.compare(ADA, ds["id"])["charts"])
 
 
 def test_spec_columns_reads_encoding_sort_and_filters():
