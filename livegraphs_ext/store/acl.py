@@ -42,6 +42,7 @@ from .sharing import (
     shown,
 )
 from .store import DatasetStore, ExportFile
+from .usage import documents_using
 
 
 class ShareRow(Base):
@@ -315,13 +316,21 @@ class GuardedStore:
             dataset_id, src, mode=mode, user=p.name, in_tx=self._guard(p, "write", "change", detail), **kwargs
         )
         out["access"] = self.access(p, dataset_id)
+        out["changes"]["charts"] = self._documents_using(p, out, out["changes"])
         return out
+
+    def _documents_using(self, p: Principal, ds: dict[str, Any], columns: dict[str, Any]) -> dict[str, Any]:
+        """The shared documents using the columns ``columns`` says were removed or retyped."""
+        gone = [c["name"] for c in columns["removed"]] + [c["name"] for c in columns["retyped"]]
+        return documents_using(self.documents, p, ds, gone)
 
     def compare(
         self, p: Principal, dataset_id: str, to: int | None = None, since: int | None = None
     ) -> dict[str, Any]:
         self._require(p, dataset_id, "read")
-        return self.store.compare(dataset_id, to, since)
+        out = self.store.compare(dataset_id, to, since)
+        out["charts"] = self._documents_using(p, self.store.get(dataset_id), out["columns"])
+        return out
 
     def delete(self, p: Principal, dataset_id: str) -> None:
         self._require(p, dataset_id, "manage")
