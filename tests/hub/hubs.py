@@ -233,7 +233,9 @@ def _processes_of(uids: set[int]) -> list[int]:
 class LiveHub:
     """``jupyterhub -f jupyterhub_config.py`` with its state in ``state`` and its own ports."""
 
-    def __init__(self, state: Path, env: Mapping[str, str] | None = None):
+    def __init__(
+        self, state: Path, env: Mapping[str, str] | None = None, server_env: Mapping[str, str] | None = None
+    ):
         self.state = state
         self.port = free_port()
         self.url = f"http://localhost:{self.port}/"
@@ -242,6 +244,8 @@ class LiveHub:
             f"http://{subdomain('livegraphs', 'service')}.localhost:{self.port}/services/livegraphs/"
         )
         self.extra_env = dict(env or {})
+        #: more environment variables of users' servers (``Spawner.environment``)
+        self.server_env = dict(server_env or {})
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = state / "hub.log"
         self.starts = 0
@@ -264,9 +268,17 @@ class LiveHub:
         }
         self.starts += 1
         self.log_path = self.state / f"hub-{self.starts}.log"
+        config = REPO / "jupyterhub_config.py"
+        if self.server_env:
+            config = self.state / "jupyterhub_config.py"
+            config.write_text(
+                "c = get_config()  # noqa\n"
+                f"load_subconfig({str(REPO / 'jupyterhub_config.py')!r})  # noqa\n"
+                f"c.Spawner.environment = {{**c.Spawner.environment, **{self.server_env!r}}}\n"
+            )
         with open(self.log_path, "ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "jupyterhub", "-f", str(REPO / "jupyterhub_config.py")],
+                [sys.executable, "-m", "jupyterhub", "-f", str(config)],
                 stdout=out, stderr=subprocess.STDOUT, env=env, cwd=self.state, start_new_session=True,
             )  # fmt: skip
         _wait_for(self.proc, self.url + "hub/api/", timeout, self.log_path)
