@@ -94,7 +94,13 @@ export class DashboardPanel extends Widget {
     this._titleInput = el('input', 'jp-LiveGraphs-DashboardTitle', {
       'aria-label': 'Dashboard title'
     });
+    // Typing marks the box as being edited; until it is committed (change), a
+    // remote title does not overwrite it. A box that only has focus follows.
+    this._titleInput.addEventListener('input', () => {
+      this._titleTyped = true;
+    });
     this._titleInput.addEventListener('change', () => {
+      this._titleTyped = false;
       this._doc.title = this._titleInput.value;
     });
     this._datasetInput = el('input', 'jp-LiveGraphs-DashboardDataset', {
@@ -279,7 +285,8 @@ export class DashboardPanel extends Widget {
       return;
     }
     const doc = this._doc;
-    if (document.activeElement !== this._titleInput) {
+    if (!this._titleTyped || document.activeElement !== this._titleInput) {
+      this._titleTyped = false;
       this._titleInput.value = doc.title;
     }
     this._crossInput.checked = doc.crossfilter;
@@ -529,6 +536,7 @@ export class DashboardPanel extends Widget {
   private _data: DashboardData;
   private _views = new Map<string, IChartCellView>();
   private _titleInput: HTMLInputElement;
+  private _titleTyped = false;
   private _datasetInput: HTMLInputElement;
   private _crossInput: HTMLInputElement;
   private _people: HTMLElement;

@@ -219,6 +219,32 @@ test.describe('collaborative dashboards', () => {
       .toEqual(y);
   });
 
+  test('a focused title box shows the other person\'s title; one being typed in is kept', async ({
+    page
+  }) => {
+    // Given Alice's title box has focus
+    const mine = page.getByLabel('Dashboard title');
+    const theirs = guest.getByLabel('Dashboard title');
+    await mine.focus();
+    // When Bob renames the dashboard
+    await theirs.fill('Q3 review');
+    await theirs.dispatchEvent('change');
+    // Then Alice's focused box shows the new title
+    await expect(mine).toBeFocused();
+    await expect(mine).toHaveValue('Q3 review');
+    // When Alice starts typing, and Bob renames it again
+    await mine.fill('Q3 review (draft');
+    await theirs.fill('Q3 final');
+    await theirs.dispatchEvent('change');
+    // and then turns cross-filtering off, which Alice sees (so the title has reached her too)
+    await guest.getByLabel('Cross-filter').uncheck();
+    await expect(page.getByLabel('Cross-filter')).not.toBeChecked();
+    // Then what Alice is typing is kept until she commits it, and then everyone has hers
+    await expect(mine).toHaveValue('Q3 review (draft');
+    await mine.press('Enter');
+    await expect(theirs).toHaveValue('Q3 review (draft');
+  });
+
   test('one person\'s field and the other\'s aggregate of one shelf, committed together, both survive', async ({
     page
   }) => {
