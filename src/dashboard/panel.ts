@@ -149,8 +149,9 @@ export class DashboardPanel extends Widget {
       onSelection: () => this._render()
     });
     this.node.append(toolbar, this._filterBar.node, this._grid.node);
-    this._grid.node.addEventListener('dragover', this._onDragOver);
-    this._grid.node.addEventListener('drop', this._onDrop);
+    // Anywhere on the dashboard (an empty grid is only its padding high).
+    this.node.addEventListener('dragover', this._onDragOver);
+    this.node.addEventListener('drop', this._onDrop);
 
     this._doc.changed.connect(this._render, this);
     this._doc.awareness?.on('change', this._onAwareness);
@@ -280,12 +281,20 @@ export class DashboardPanel extends Widget {
     if (!spec || typeof spec !== 'object' || Array.isArray(spec)) {
       return;
     }
-    const rect = this._grid.node.getBoundingClientRect();
+    const grid = this._grid.node;
+    const rect = grid.getBoundingClientRect();
+    const style = getComputedStyle(grid);
+    const left = rect.left + (parseFloat(style.paddingLeft) || 0);
+    const top = rect.top + (parseFloat(style.paddingTop) || 0);
+    const inner =
+      grid.clientWidth -
+      (parseFloat(style.paddingLeft) || 0) -
+      (parseFloat(style.paddingRight) || 0);
     const w = 6;
     const x = Math.floor(
-      ((event.clientX - rect.left) / rect.width) * GRID_COLUMNS
+      (event.clientX - left) / ((inner + GAP) / GRID_COLUMNS)
     );
-    const y = Math.floor((event.clientY - rect.top) / (ROW_HEIGHT + GAP));
+    const y = Math.floor((event.clientY - top) / (ROW_HEIGHT + GAP));
     this.addChart(spec, {
       x: Math.max(0, Math.min(GRID_COLUMNS - w, x)),
       y: Math.max(0, y),

@@ -75,7 +75,10 @@ export async function pickChart(options: {
   if (!result.button.accept || !value) {
     return null;
   }
-  const [kind, ref] = [value.slice(0, value.indexOf(':')), value.slice(value.indexOf(':') + 1)];
+  const [kind, ref] = [
+    value.slice(0, value.indexOf(':')),
+    value.slice(value.indexOf(':') + 1)
+  ];
   let spec: unknown;
   if (kind === 'doc' && documents) {
     spec = await documents.content(ref);
