@@ -116,9 +116,11 @@ export class DashboardPanel extends Widget {
     toolbar.append(
       this._titleInput,
       this._datasetInput,
-      toolButton('Add chart', 'jp-LiveGraphs-DashboardAddChart', () =>
-        this.addChart()
-      ),
+      // A new chart opens in the builder, its editor.
+      toolButton('Add chart', 'jp-LiveGraphs-DashboardAddChart', () => {
+        const id = this.addChart();
+        this._openInBuilder?.(id);
+      }),
       ...(this._pickChart
         ? [
             toolButton(

@@ -142,7 +142,7 @@ test.describe('collaborative dashboards', () => {
     ]);
     // Then both edits are in both views
     const both = {
-      x: { field: 'month' },
+      x: { field: 'month', timeUnit: 'month' },
       y: { field: 'revenue', aggregate: 'sum' },
       color: { field: 'units' }
     };
@@ -172,7 +172,7 @@ test.describe('collaborative dashboards', () => {
     // Then Bob's dashboard shows it
     await expect
       .poll(async () => (await specOf(guest, 'c1'))?.encoding.size)
-      .toEqual({ field: 'units' });
+      .toEqual({ field: 'units', aggregate: 'sum' });
   });
 
   test('a chart edited in the builder edits the dashboard: a drop there shows in both dashboards and the file', async ({
@@ -253,10 +253,9 @@ test.describe('collaborative dashboards', () => {
         { timeout: 30000 }
       );
     }
-    // (the builder names the dataset by its id)
     await expect
       .poll(async () => (await savedFile(page, baseURL!, path))?.charts[id]?.spec, { timeout: 15000 })
-      .toEqual({ version: 1, dataset: { id: expect.any(String) }, encoding: { x: { field: 'region' } } });
+      .toEqual({ version: 1, dataset: { name: dataset }, encoding: { x: { field: 'region' } } });
     expect(failed).toEqual([]);
   });
 
@@ -304,7 +303,7 @@ test.describe('collaborative dashboards', () => {
       .poll(async () => (await savedFile(page, baseURL!, path))?.charts[id]?.spec.encoding, {
         timeout: 15000
       })
-      .toEqual({ x: { field: 'region' }, y: { field: 'revenue' } });
+      .toEqual({ x: { field: 'region' }, y: { field: 'revenue', aggregate: 'sum' } });
     expect((await savedFile(page, baseURL!, path)).charts[id].spec.mark).toBeUndefined();
   });
 
@@ -462,7 +461,9 @@ test.describe('document timeline', () => {
       }, { timeout: 15000 })
       .toEqual(['Sales 2025', 3]);
 
-    // When the timeline in the status bar is opened
+    // When the timeline in the status bar is opened, for the dashboard (an
+    // added chart opened in the builder, beside it)
+    await page.getByRole('tab', { name: 'history.lgdash' }).click();
     const opened = page.waitForResponse(r => r.url().includes('/api/collaboration/timeline/'));
     await page.locator('#jp-slider-status-bar').getByTitle('Document Timeline').click();
     expect((await opened).status()).toBe(200);
