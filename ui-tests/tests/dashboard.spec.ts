@@ -463,7 +463,7 @@ test.describe('document timeline', () => {
 
     // When the timeline in the status bar is opened, for the dashboard (an
     // added chart opened in the builder, beside it)
-    await page.getByRole('tab', { name: 'history.lgdash' }).click();
+    await page.getByRole('tab', { name: 'history.lgdash', exact: true }).click();
     const opened = page.waitForResponse(r => r.url().includes('/api/collaboration/timeline/'));
     await page.locator('#jp-slider-status-bar').getByTitle('Document Timeline').click();
     expect((await opened).status()).toBe(200);
