@@ -209,6 +209,13 @@ export class DocumentsAPI {
   }
 
   /**
+   * A document's content: the JSON of its `.lgdash` / `.lgchart` file.
+   */
+  content(id: string): Promise<unknown> {
+    return this._request<unknown>(['documents', id, 'content']);
+  }
+
+  /**
    * Where to download a document as a `.lgdash` / `.lgchart` file.
    */
   downloadUrl(id: string): string {

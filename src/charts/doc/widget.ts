@@ -24,6 +24,12 @@ import { readSpec, SpecBinding } from './binding';
 import { ChartModel } from './model';
 
 /**
+ * The drag data type of a chart spec dragged out of a builder (its JSON),
+ * which dashboards accept as a drop.
+ */
+export const CHART_MIME = 'application/vnd.livegraphs.chart+json';
+
+/**
  * The dataset a spec names ({id} or {name}), or a reason it cannot be used.
  */
 async function resolveDataset(
@@ -66,7 +72,25 @@ export class BoundChartBuilder extends Panel {
     const people = el('div', 'jp-LiveGraphs-DashboardPeople', {
       'aria-label': 'People here'
     });
-    header.node.append(this._label, people);
+    // Dragging this onto a dashboard adds a copy of the chart there.
+    const dragOut = el('span', 'jp-LiveGraphs-BuilderDragOut', {
+      draggable: 'true',
+      role: 'button',
+      'aria-label': 'Drag this chart to a dashboard',
+      title: 'Drag this chart onto a dashboard to add a copy of it there'
+    });
+    dragOut.textContent = '⠿ Drag to a dashboard';
+    dragOut.addEventListener('dragstart', event => {
+      if (!this._builder || !event.dataTransfer) {
+        event.preventDefault();
+        return;
+      }
+      const spec = JSON.stringify(this._builder.draft);
+      event.dataTransfer.setData(CHART_MIME, spec);
+      event.dataTransfer.setData('text/plain', spec);
+      event.dataTransfer.effectAllowed = 'copy';
+    });
+    header.node.append(this._label, dragOut, people);
     this._stopPresence = showOthers(people, options.awareness);
     this._message = new Widget();
     this._message.addClass('jp-LiveGraphs-BoundBuilderMessage');
