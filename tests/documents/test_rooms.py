@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -198,6 +199,17 @@ async def test_an_editors_edit_reaches_the_other_client_and_is_stored(
     # Then ada sees it, and the store has it
     await until(lambda: dash(ada)["crossfilter"] is False, what="the edit at ada")
     assert stored(lg_room_server, doc_id)["crossfilter"] is False
+
+
+async def test_the_room_socket_sends_each_message_at_once(
+    lg_room_server: Server, lg_clients: Clients
+) -> None:
+    # Nagle's algorithm (tornado's default) holds a small update back until the previous one is ACKed
+    doc_id = create(lg_room_server)
+    await lg_clients(ADA, doc_id)
+    (conn,) = lg_room_server.rooms.connections(doc_id)
+    sock = conn.transport.handler.ws_connection.stream.socket  # type: ignore[attr-defined]
+    assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
 
 
 async def test_an_edit_is_durable_after_the_room_is_dropped(
