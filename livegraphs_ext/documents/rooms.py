@@ -392,8 +392,7 @@ class Room:
         self.pending = 0
         self.authors: set[str] = set()
         self.upto_seq = 0
-        self._inflight = 0
-        self._compact_due = False
+        self._compacting = False
         self._last_writer: Principal | None = None
         self._dirty = False
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -443,44 +442,47 @@ class Room:
     async def store(self, update: bytes, conn: Connection | None, author: str | None = None) -> None:
         """Append ``update`` to the store (durable when this returns)."""
         author = author if author is not None else conn.principal.name if conn else self.owner
-        self._inflight += 1
-        try:
-            seq = await self.rooms.run(self.rooms.documents.append, self.doc_id, update, author)
-        finally:
-            self._inflight -= 1
+        seq = await self.rooms.run(self.rooms.documents.append, self.doc_id, update, author)
         self.upto_seq = max(self.upto_seq, seq)
         self.pending += 1
         self.authors.add(author)
         if conn is not None:
             self._last_writer = conn.principal
-        if self.pending >= self.rooms.compact_every:
-            self._compact_due = True
-        if self._compact_due:
+        if self.pending >= self.rooms.compact_every and not self._compacting:
             # after the update is applied (YRoom applies it as soon as this returns)
-            asyncio.get_running_loop().call_soon(self._compact_if_due)
+            self._compacting = True
+            asyncio.get_running_loop().call_soon(self._spawn, self._compact_while_due())
 
-    def _compact_if_due(self) -> None:
-        if self._compact_due and self._inflight == 0:
-            self._compact_due = False
-            self._spawn(self.compact())
+    async def _compact_while_due(self) -> None:
+        try:
+            while self.pending >= self.rooms.compact_every:
+                if not await self.compact():
+                    return
+        finally:
+            self._compacting = False
 
-    async def compact(self) -> None:
-        """Save the state as a version; the updates it holds are deleted."""
+    async def compact(self) -> bool:
+        """Save the state as a version; the updates it holds are deleted. Whether a version was saved.
+
+        Other updates may be in flight meanwhile: ``upto_seq`` is the newest seq the store returned,
+        and the store appends a document's updates one at a time (its row is locked until commit),
+        so every update up to it is committed. The doc may lack some of them (stored, not applied
+        yet): the store folds them into the version, as it does those it appended itself.
+        """
         if not self.pending:
-            return
-        # every update this room stored is in the doc (none is in flight, see _compact_if_due); the
-        # store folds in any it appended itself (a restore not applied here yet)
+            return False
         state, upto, authors = self.ydoc.get_update(), self.upto_seq, sorted(self.authors)
         pending = self.pending
         try:
             await self.rooms.run(self.rooms.documents.snapshot, self.doc_id, state, upto, authors)
         except NotFound:
-            return  # deleted meanwhile
+            return False  # deleted meanwhile
         except Exception:
             log.exception("livegraphs: room %s: could not save a version", self.doc_id)
-            return
+            return False
         self.pending -= pending
         self.authors -= set(authors) if not self.pending else set()
+        return True
 
     # -- repair and title -----------------------------------------------------------------------
 

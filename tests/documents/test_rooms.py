@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import threading
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -503,6 +504,40 @@ async def test_every_n_updates_become_a_version(lg_room_server: Server, lg_clien
     assert newest["number"] == 2 and newest["authors"] == ["bo"]
     assert stored(lg_room_server, doc_id)["charts"]["c1"]["layout"]["h"] == 6
     assert documents.content(ADA, doc_id, 2)["charts"]["c1"]["layout"]["h"] == 6
+
+
+async def test_a_version_is_saved_while_another_writers_update_is_being_stored(
+    lg_room_server: Server, lg_clients: Clients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given bo's update held on its way to the store (with several writers one is nearly always in flight)
+    doc_id = create(lg_room_server, None, ("bo", "editor"))
+    lg_room_server.rooms.compact_every = 5
+    documents = lg_room_server.host.guarded.documents
+    append, release = documents.append, threading.Event()
+
+    def held_for_bo(doc: str, update: bytes, author: str) -> int:
+        if author == "bo":
+            release.wait(30)
+        return append(doc, update, author)
+
+    monkeypatch.setattr(documents, "append", held_for_bo)
+    ada = await lg_clients(ADA, doc_id)
+    bo = await lg_clients(BO, doc_id)
+    try:
+        await bo.edit(lambda d: layout(d, "c2").__setitem__("h", 9.0))
+        # When ada makes five updates meanwhile
+        for h in range(2, 7):
+            await ada.edit(lambda d, h=h: layout(d, "c1").__setitem__("h", float(h)))
+        # Then they become version 2 without waiting for bo's
+        await until(lambda: len(documents.versions(ADA, doc_id)) == 2, what="a version while bo's is stored")
+        assert documents.content(ADA, doc_id, 2)["charts"]["c1"]["layout"]["h"] == 6
+    finally:
+        release.set()
+    # and bo's update, stored after the version, is kept
+    await until(lambda: stored(lg_room_server, doc_id)["charts"]["c2"]["layout"]["h"] == 9, what="bo's edit")
+    await until(lambda: dash(ada)["charts"]["c2"]["layout"]["h"] == 9, what="bo's edit at ada")
+    await lg_room_server.rooms.drop(doc_id)
+    assert stored(lg_room_server, doc_id)["charts"]["c1"]["layout"]["h"] == 6
 
 
 async def test_a_document_that_fails_to_load_is_refused_and_never_overwritten(
