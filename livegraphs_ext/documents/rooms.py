@@ -12,8 +12,9 @@ framing. The rules a room keeps:
 - **Viewers** get the document and awareness; their updates are dropped and answered with
   y-websocket's auth message ``permission-denied`` (:data:`PERMISSION_DENIED`).
 - **Awareness.** A newcomer gets everyone's current state at once; a closed connection's
-  awareness clients are removed and the removal broadcast. A message naming a client id another
-  connection announced is dropped (nobody speaks for, or removes, someone else's presence).
+  awareness clients are removed and the removal broadcast, unless a newer connection of the same
+  user announced them since (a reconnect). A message naming a client id another user's connection
+  announced is dropped (nobody speaks for, or removes, someone else's presence).
 - **Repair.** After updates and at load, a dashboard is checked (layout integers in the grid,
   no two charts overlapping: the later one by y, then id, moves down below). A fix is made on a
   copy, appended to the store, then applied to the room, so everyone receives it as an update.
@@ -362,14 +363,24 @@ class Connection(Channel):
             return True
         if message[0] == YMessageType.AWARENESS:
             clients = awareness_clients(message[1:])
-            others = set().union(*(c.awareness_ids for c in room.connections if c is not self))
+            others = set().union(
+                *(
+                    c.awareness_ids
+                    for c in room.connections
+                    if c is not self and c.principal.name != self.principal.name
+                )
+            )
             if others.intersection(clients):
-                return False  # one connection may not speak for (or remove) another's presence
+                return False  # one user may not speak for (or remove) another's presence
             for client, alive in clients.items():
                 if alive:
                     self.awareness_ids.add(client)
+                    # the user's newest connection (a reconnect) takes over from an older one
+                    room.announcers[client] = self
                 else:
                     self.awareness_ids.discard(client)
+                    if room.announcers.get(client) is self:
+                        del room.announcers[client]
             return True
         return False  # auth or awareness queries: nothing a server answers
 
@@ -388,6 +399,8 @@ class Room:
         self.title: str = doc.get("title", "")
         self.yroom = YRoom(ready=True, ydoc=ydoc, log=log, exception_handler=_log_exception)
         self.connections: set[Connection] = set()
+        #: awareness client id -> the connection that announced it last
+        self.announcers: dict[int, Connection] = {}
         #: stored updates not yet in a version, their authors, the newest seq in the doc
         self.pending = 0
         self.authors: set[str] = set()
@@ -551,7 +564,11 @@ class Room:
     async def forget_awareness(self, conn: Connection) -> None:
         """Remove what ``conn`` announced and tell the others (no 30 s ghost)."""
         awareness = self.yroom.awareness
-        gone = [c for c in conn.awareness_ids if c in awareness.states]
+        # not those a newer connection of the same client has announced since (a reconnect)
+        mine = [c for c in conn.awareness_ids if self.announcers.get(c) is conn]
+        for c in mine:
+            del self.announcers[c]
+        gone = [c for c in mine if c in awareness.states]
         conn.awareness_ids.clear()
         if not gone:
             return

@@ -381,6 +381,34 @@ async def test_a_closed_clients_presence_is_removed_for_the_others(
     await until(lambda: not ada.others(), timeout=3, what="bo's presence to go")
 
 
+async def test_a_reconnected_clients_presence_stays_when_its_old_connection_closes(
+    lg_room_server: Server, lg_clients: Clients
+) -> None:
+    doc_id = create(lg_room_server, None, ("bo", "editor"))
+    first = await lg_clients(ADA, doc_id)
+    bo = await lg_clients(BO, doc_id)
+    await first.announce({"user": {"name": "ada"}})
+    await until(lambda: any(s.get("user") == {"name": "ada"} for s in bo.others().values()))
+    # When ada's client reconnects (same presence, a new connection) before the old socket is closed
+    again = await lg_clients(ADA, doc_id)
+    again.awareness = first.awareness
+    await again.announce({"user": {"name": "ada", "again": True}})
+    await until(
+        lambda: any(s.get("user", {}).get("again") for s in bo.others().values()), what="the new state"
+    )
+    room = lg_room_server.rooms.rooms[doc_id]
+    first.ws.close()
+    await until(lambda: len(room.connections) == 2, what="the old connection to close")
+    # Then the room keeps ada's presence (removed at the close, in the same step, if at all)
+    assert room.yroom.awareness.states.get(first.awareness.client_id)
+    # and so does bo, after a message sent once the close was handled
+    await again.announce({"user": {"name": "ada", "again": 2}})
+    await until(lambda: any(s.get("user", {}).get("again") == 2 for s in bo.others().values()), what="ada")
+    # while the new connection's close removes it
+    await again.close()
+    await until(lambda: not bo.others(), timeout=5, what="ada's presence to go")
+
+
 # -- repair ---------------------------------------------------------------------------------------
 
 
