@@ -10,7 +10,7 @@ One jupyter server serves both, over tornado WebSockets on loopback:
 * ``nagle``: the same plain YRoom on sockets left with tornado's default, Nagle's algorithm on (small
   frames wait for the peer's ACK), as the document rooms' sockets are unless their handler turns it off.
 
-With N pycrdt clients (``tests/documents/roomclient.py``) in the room, the clients take turns to change a
+With N pycrdt clients (``tests/documents/yclient.py``) in the room, the clients take turns to change a
 key of a chart's spec, one edit at a time; every other client timestamps the moment its replica holds it
 (one process, one clock). Reported: edit to each other client, edit to all others, and edit to the
 writer's own echo (the server's acknowledgement). Kinds and client counts alternate round by round in
@@ -36,7 +36,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
-from tests.documents.roomclient import RoomClient, create_document, room_url  # noqa: E402
+from tests.documents.yclient import RoomClient, create_document, room_url  # noqa: E402
 from tests.servers import LiveServer  # noqa: E402
 
 DASHBOARD: dict[str, Any] = {

@@ -12,8 +12,9 @@ framing. The rules a room keeps:
 - **Viewers** get the document and awareness; their updates are dropped and answered with
   y-websocket's auth message ``permission-denied`` (:data:`PERMISSION_DENIED`).
 - **Awareness.** A newcomer gets everyone's current state at once; a closed connection's
-  awareness clients are removed and the removal broadcast. A message naming a client id another
-  connection announced is dropped (nobody speaks for, or removes, someone else's presence).
+  awareness clients are removed and the removal broadcast, unless a newer connection of the same
+  user announced them since (a reconnect). A message naming a client id another user's connection
+  announced is dropped (nobody speaks for, or removes, someone else's presence).
 - **Repair.** After updates and at load, a dashboard is checked (layout integers in the grid,
   no two charts overlapping: the later one by y, then id, moves down below). A fix is made on a
   copy, appended to the store, then applied to the room, so everyone receives it as an update.
@@ -362,14 +363,24 @@ class Connection(Channel):
             return True
         if message[0] == YMessageType.AWARENESS:
             clients = awareness_clients(message[1:])
-            others = set().union(*(c.awareness_ids for c in room.connections if c is not self))
+            others = set().union(
+                *(
+                    c.awareness_ids
+                    for c in room.connections
+                    if c is not self and c.principal.name != self.principal.name
+                )
+            )
             if others.intersection(clients):
-                return False  # one connection may not speak for (or remove) another's presence
+                return False  # one user may not speak for (or remove) another's presence
             for client, alive in clients.items():
                 if alive:
                     self.awareness_ids.add(client)
+                    # the user's newest connection (a reconnect) takes over from an older one
+                    room.announcers[client] = self
                 else:
                     self.awareness_ids.discard(client)
+                    if room.announcers.get(client) is self:
+                        del room.announcers[client]
             return True
         return False  # auth or awareness queries: nothing a server answers
 
@@ -388,12 +399,13 @@ class Room:
         self.title: str = doc.get("title", "")
         self.yroom = YRoom(ready=True, ydoc=ydoc, log=log, exception_handler=_log_exception)
         self.connections: set[Connection] = set()
+        #: awareness client id -> the connection that announced it last
+        self.announcers: dict[int, Connection] = {}
         #: stored updates not yet in a version, their authors, the newest seq in the doc
         self.pending = 0
         self.authors: set[str] = set()
         self.upto_seq = 0
-        self._inflight = 0
-        self._compact_due = False
+        self._compacting = False
         self._last_writer: Principal | None = None
         self._dirty = False
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -443,44 +455,47 @@ class Room:
     async def store(self, update: bytes, conn: Connection | None, author: str | None = None) -> None:
         """Append ``update`` to the store (durable when this returns)."""
         author = author if author is not None else conn.principal.name if conn else self.owner
-        self._inflight += 1
-        try:
-            seq = await self.rooms.run(self.rooms.documents.append, self.doc_id, update, author)
-        finally:
-            self._inflight -= 1
+        seq = await self.rooms.run(self.rooms.documents.append, self.doc_id, update, author)
         self.upto_seq = max(self.upto_seq, seq)
         self.pending += 1
         self.authors.add(author)
         if conn is not None:
             self._last_writer = conn.principal
-        if self.pending >= self.rooms.compact_every:
-            self._compact_due = True
-        if self._compact_due:
+        if self.pending >= self.rooms.compact_every and not self._compacting:
             # after the update is applied (YRoom applies it as soon as this returns)
-            asyncio.get_running_loop().call_soon(self._compact_if_due)
+            self._compacting = True
+            asyncio.get_running_loop().call_soon(self._spawn, self._compact_while_due())
 
-    def _compact_if_due(self) -> None:
-        if self._compact_due and self._inflight == 0:
-            self._compact_due = False
-            self._spawn(self.compact())
+    async def _compact_while_due(self) -> None:
+        try:
+            while self.pending >= self.rooms.compact_every:
+                if not await self.compact():
+                    return
+        finally:
+            self._compacting = False
 
-    async def compact(self) -> None:
-        """Save the state as a version; the updates it holds are deleted."""
+    async def compact(self) -> bool:
+        """Save the state as a version; the updates it holds are deleted. Whether a version was saved.
+
+        Other updates may be in flight meanwhile: ``upto_seq`` is the newest seq the store returned,
+        and the store appends a document's updates one at a time (its row is locked until commit),
+        so every update up to it is committed. The doc may lack some of them (stored, not applied
+        yet): the store folds them into the version, as it does those it appended itself.
+        """
         if not self.pending:
-            return
-        # every update this room stored is in the doc (none is in flight, see _compact_if_due); the
-        # store folds in any it appended itself (a restore not applied here yet)
+            return False
         state, upto, authors = self.ydoc.get_update(), self.upto_seq, sorted(self.authors)
         pending = self.pending
         try:
             await self.rooms.run(self.rooms.documents.snapshot, self.doc_id, state, upto, authors)
         except NotFound:
-            return  # deleted meanwhile
+            return False  # deleted meanwhile
         except Exception:
             log.exception("livegraphs: room %s: could not save a version", self.doc_id)
-            return
+            return False
         self.pending -= pending
         self.authors -= set(authors) if not self.pending else set()
+        return True
 
     # -- repair and title -----------------------------------------------------------------------
 
@@ -549,7 +564,11 @@ class Room:
     async def forget_awareness(self, conn: Connection) -> None:
         """Remove what ``conn`` announced and tell the others (no 30 s ghost)."""
         awareness = self.yroom.awareness
-        gone = [c for c in conn.awareness_ids if c in awareness.states]
+        # not those a newer connection of the same client has announced since (a reconnect)
+        mine = [c for c in conn.awareness_ids if self.announcers.get(c) is conn]
+        for c in mine:
+            del self.announcers[c]
+        gone = [c for c in mine if c in awareness.states]
         conn.awareness_ids.clear()
         if not gone:
             return

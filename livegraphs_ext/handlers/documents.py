@@ -255,6 +255,8 @@ class DocumentRoomHandler(WebSocketHandler, LiveGraphsHandler):
 
     def open(self, document_id: str) -> None:
         assert self._doc is not None
+        # each update is one small message: Nagle's algorithm would hold it back for the last one's ACK
+        self.set_nodelay(True)
         self._conn = Connection(_Socket(self), self._principal, self._doc["access"])
         # held here: the room serves the connection until it closes
         self._serving = asyncio.ensure_future(self.rooms.serve(self._doc, self._conn))

@@ -420,6 +420,10 @@ class RoomForwardHandler(WebSocketMixin, WebSocketHandler, APIMixin, JupyterHand
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         super().open(*args, **kwargs)
+        # small messages both ways, each passed on at once (no Nagle delay on either socket)
+        self.set_nodelay(True)
+        if self._upstream is not None and self._upstream.protocol is not None:
+            self._upstream.protocol.set_nodelay(True)
         self._pump = asyncio.ensure_future(self._from_service())
 
     async def _from_service(self) -> None:

@@ -20,8 +20,8 @@ from pycrdt import Map
 from livegraphs_ext.documents.dashboard import validate_dashboard
 
 from ..servers import LiveServer
-from .roomclient import RoomClient, create_document, missing_from, room_url, stored_content
 from .test_dashboard import DASHBOARD
+from .yclient import RoomClient, create_document, missing_from, room_url, stored_content
 
 CLIENTS = 4
 #: Per round, how the server is stopped, after each client has received how many updates: a shutdown

@@ -23,8 +23,8 @@ from livegraphs_ext.documents.dashboard import GRID_COLUMNS, validate_dashboard
 from livegraphs_ext.store.charts.spec import MARKS
 
 from ..servers import LiveServer
-from .roomclient import RoomClient, create_document, room_url, state_vector, stored_content
 from .test_dashboard import DASHBOARD
+from .yclient import RoomClient, create_document, room_url, state_vector, stored_content
 
 CLIENTS = 20
 EDIT_SECONDS = 10.0

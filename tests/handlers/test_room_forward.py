@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +20,7 @@ from tornado.iostream import StreamClosedError
 from tornado.web import Application
 from tornado.websocket import WebSocketClientConnection, WebSocketClosedError, WebSocketHandler
 
+from livegraphs_ext.handlers.forward import RoomForwardHandler
 from livegraphs_ext.rest import error_body
 
 from ..servers import free_port
@@ -111,6 +113,28 @@ async def test_frames_pass_both_ways_unchanged_with_the_servers_token(jp_ws_fetc
     assert lg_service["messages"] == frames
     ws.close(1000)
     assert await asyncio.wait_for(lg_service["closed"].get(), 30) == (1000, None)
+
+
+async def test_both_sockets_send_each_frame_at_once(jp_ws_fetch, lg_service, monkeypatch):
+    # Nagle's algorithm (tornado's default) holds a small frame back until the previous one is ACKed
+    opened: list[RoomForwardHandler] = []
+    open_room = RoomForwardHandler.open
+
+    def record(self: RoomForwardHandler, *args: Any, **kwargs: Any) -> None:
+        opened.append(self)
+        open_room(self, *args, **kwargs)
+
+    monkeypatch.setattr(RoomForwardHandler, "open", record)
+    ws = await jp_ws_fetch(*room(DOC))
+    await ws.write_message("hi")
+    assert await ws.read_message() == "hi"
+    (handler,) = opened
+    assert handler.ws_connection is not None and handler._upstream is not None
+    browser_side = handler.ws_connection.stream.socket  # type: ignore[attr-defined]
+    service_side = handler._upstream.protocol.stream.socket  # type: ignore[attr-defined]
+    assert browser_side.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    assert service_side.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    ws.close(1000)
 
 
 async def test_the_service_closing_closes_the_browser_with_its_code(jp_ws_fetch, lg_service):

@@ -12,14 +12,14 @@ from urllib.parse import urlencode
 import orjson
 import pytest
 from pycrdt import Map, create_update_message
-from tornado.httpclient import AsyncHTTPClient, HTTPClientError
+from tornado.httpclient import AsyncHTTPClient
 from tornado.websocket import WebSocketClosedError
 
 from livegraphs_ext.documents.dashboard import YDashboard
 from livegraphs_ext.handlers.base import HOST_SETTING
 from livegraphs_ext.store import Principal
 
-from ..documents.yclients import YClient, until
+from ..documents.yclient import Refused, RoomClient, until
 
 DASHBOARD: dict[str, Any] = {
     "version": 1,
@@ -46,8 +46,8 @@ def lg_room_url(http_server_client: Any, jp_http_port: int, jp_base_url: str) ->
     return lambda doc_id: f"ws://127.0.0.1:{jp_http_port}{jp_base_url}livegraphs/api/documents/{doc_id}/room"
 
 
-async def open_client(url: str, headers: dict[str, str]) -> YClient:
-    client = await YClient.connect(url, headers)
+async def open_client(url: str, headers: dict[str, str]) -> RoomClient:
+    client = await RoomClient.join(url, headers)
     await until(lambda: client.synced.is_set(), what="the room's state")
     return client
 
@@ -69,8 +69,8 @@ async def test_an_edit_reaches_the_other_client_through_jupyter_server(
 async def test_an_unknown_document_is_a_404(
     jp_serverapp: Any, lg_room_url: Callable[[str], str], jp_auth_header: dict[str, str]
 ) -> None:
-    with pytest.raises(HTTPClientError) as e:
-        await YClient.connect(lg_room_url("0" * 32), jp_auth_header)
+    with pytest.raises(Refused) as e:
+        await RoomClient.join(lg_room_url("0" * 32), jp_auth_header)
     assert e.value.code == 404
 
 
@@ -84,8 +84,8 @@ async def test_a_room_holds_at_most_room_max_clients(
 ) -> None:
     a = await open_client(lg_room_url(lg_doc), jp_auth_header)
     b = await open_client(lg_room_url(lg_doc), jp_auth_header)
-    with pytest.raises(HTTPClientError) as e:
-        await YClient.connect(lg_room_url(lg_doc), jp_auth_header)
+    with pytest.raises(Refused) as e:
+        await RoomClient.join(lg_room_url(lg_doc), jp_auth_header)
     assert e.value.code == 429
     await a.close()
     await b.close()
@@ -140,8 +140,8 @@ async def test_a_cookie_caller_from_another_origin_is_refused(
     url = lg_room_url(lg_doc)
     # a page of another site, riding the browser's cookie: refused before the upgrade (jupyter-server's
     # API handlers answer a cross-origin request 404)
-    with pytest.raises(HTTPClientError) as e:
-        await YClient.connect(url, {"Cookie": cookie, "Authorization": "", "Origin": "http://evil.example"})
+    with pytest.raises(Refused) as e:
+        await RoomClient.join(url, {"Cookie": cookie, "Authorization": "", "Origin": "http://evil.example"})
     assert e.value.code == 404
     # the server's own pages are served
     own = await open_client(

@@ -14,11 +14,10 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from pycrdt import Map
-from tornado.httpclient import HTTPClientError
 
 from livegraphs_ext.documents.dashboard import YDashboard
 
-from ..documents.yclients import YClient, until
+from ..documents.yclient import Refused, RoomClient, until
 from .hubutil import USERS, Hub, add_users, chp_available
 
 pytestmark = pytest.mark.slow
@@ -59,8 +58,8 @@ def room_url(hub: Hub, doc_id: str) -> str:
     return f"ws://{url.netloc}{url.path}api/documents/{doc_id}/room"
 
 
-async def connect(hub: Hub, token: str, doc_id: str) -> YClient:
-    client = await YClient.connect(room_url(hub, doc_id), {"Authorization": f"token {token}"})
+async def connect(hub: Hub, token: str, doc_id: str) -> RoomClient:
+    client = await RoomClient.join(room_url(hub, doc_id), {"Authorization": f"token {token}"})
     await until(lambda: client.synced.is_set(), timeout=30, what="the room's state")
     return client
 
@@ -80,11 +79,11 @@ async def test_editors_edit_viewers_only_watch_and_an_unshared_viewer_is_closed_
         )
         assert r.status_code == 200, r.text
     # someone it is not shared with: no room (404, before any upgrade)
-    with pytest.raises(HTTPClientError) as e:
-        await YClient.connect(room_url(hub, doc_id), {"Authorization": f"token {tokens['dee']}"})
+    with pytest.raises(Refused) as e:
+        await RoomClient.join(room_url(hub, doc_id), {"Authorization": f"token {tokens['dee']}"})
     assert e.value.code == 404
-    with pytest.raises(HTTPClientError) as e:
-        await YClient.connect(room_url(hub, doc_id))
+    with pytest.raises(Refused) as e:
+        await RoomClient.join(room_url(hub, doc_id))
     assert e.value.code == 403
 
     ada = await connect(hub, tokens["ada"], doc_id)
@@ -127,11 +126,11 @@ async def test_a_browsers_cookie_opens_a_room_only_from_the_services_own_origin(
         f"{c.name}={c.value}" for c in browser.cookies if service.hostname.endswith(c.domain.lstrip("."))
     )
     # a page of another origin, riding root's cookie: refused before the upgrade
-    with pytest.raises(HTTPClientError) as e:
-        await YClient.connect(room_url(hub, doc_id), {"Cookie": cookie, "Origin": "http://evil.example"})
+    with pytest.raises(Refused) as e:
+        await RoomClient.join(room_url(hub, doc_id), {"Cookie": cookie, "Origin": "http://evil.example"})
     assert e.value.code == 403
     # the service's own origin: served (root is an admin)
-    client = await YClient.connect(
+    client = await RoomClient.join(
         room_url(hub, doc_id), {"Cookie": cookie, "Origin": f"{service.scheme}://{service.netloc}"}
     )
     await until(lambda: client.synced.is_set(), timeout=30, what="the room's state")

@@ -1,9 +1,11 @@
-"""A y-websocket client of a document room, for tests and benches: pycrdt sync messages over `websockets`.
+"""The y-websocket client of a document room for every test and bench: pycrdt sync messages over `websockets`.
 
-The client keeps its own replica (a :class:`YDashboard` over a pycrdt ``Doc``), sends its local edits as
-SYNC_UPDATE messages, and records every update the server sent it (the SYNC_STEP2 answer and each
-SYNC_UPDATE), with its arrival time. The server broadcasts an update only once it is durable, so what a
-client received is what the server acknowledged.
+The client keeps its own replica (a :class:`YDashboard` over a pycrdt ``Doc``) and presence (``awareness``),
+sends its local edits as SYNC_UPDATE messages, and records every update the server sent it (the SYNC_STEP2
+answer and each SYNC_UPDATE), with its arrival time, the auth messages and the close code. The server
+broadcasts an update only once it is durable, so what a client received is what the server acknowledged.
+It may connect again after a close (its unacknowledged edits are synced again), and :func:`missing_from`
+checks a stored state for lost edits.
 """
 
 from __future__ import annotations
@@ -29,12 +31,31 @@ from pycrdt import (
     read_message,
 )
 from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import InvalidStatus
 
 from livegraphs_ext.documents.dashboard import YDashboard
 
 #: y-websocket's auth message type (``messageAuth``); its only sub type 0 is "permission denied".
 MESSAGE_AUTH = 2
 _EMPTY_UPDATE = b"\x00\x00"
+
+
+class Refused(Exception):
+    """The room answered the WebSocket upgrade with an HTTP error (``code``, ``body``)."""
+
+    def __init__(self, code: int, body: bytes):
+        super().__init__(f"refused with {code}: {body[:200]!r}")
+        self.code = code
+        self.body = body
+
+
+async def until(check: Callable[[], Any], timeout: float = 15.0, what: str = "the condition") -> None:
+    """Wait for ``check()`` to hold; fail the test after ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not check():
+        assert loop.time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
 
 
 def room_url(http_base: str, document_id: str) -> str:
@@ -98,12 +119,20 @@ def missing_from(doc: Doc, streams: list[list[bytes]]) -> list[str]:
 
 
 class RoomClient:
-    """One connection to a room; use as ``async with RoomClient(url, token) as client``."""
+    """One connection to a room; use as ``async with RoomClient(url, token) as client``.
 
-    def __init__(self, url: str, token: str, name: str = "client"):
+    ``token`` (sent as ``Authorization: token …``) or ``headers`` say who connects; a refused upgrade
+    raises :class:`Refused`.
+    """
+
+    def __init__(
+        self, url: str, token: str | None = None, name: str = "client", headers: dict[str, str] | None = None
+    ):
         self.url = url
         self.token = token
         self.name = name
+        self.headers = {"Authorization": f"token {token}"} if token else {}
+        self.headers.update(headers or {})
         self.dashboard = YDashboard()
         self.doc: Doc = self.dashboard.ydoc
         self.awareness = Awareness(self.doc)
@@ -124,6 +153,17 @@ class RoomClient:
         self._tasks: list[asyncio.Task[Any]] = []
         self._subscription = self.doc.observe(self._on_transaction)
 
+    @classmethod
+    async def join(
+        cls, url: str, headers: dict[str, str] | None = None, name: str = "client", synced: bool = False
+    ) -> RoomClient:
+        """A client connected with ``headers`` (and synced with the room when ``synced``)."""
+        client = cls(url, None, name, headers)
+        await client.connect()
+        if synced:
+            await client.wait_synced(30)
+        return client
+
     async def __aenter__(self) -> RoomClient:
         await self.connect()
         return self
@@ -140,13 +180,16 @@ class RoomClient:
         self.synced = asyncio.Event()
         self.closed = asyncio.Event()
         self.close_code = None
-        self._ws = await websockets.connect(
-            self.url,
-            additional_headers={"Authorization": f"token {self.token}"},
-            max_size=None,
-            compression=None,
-            open_timeout=timeout,
-        )
+        try:
+            self._ws = await websockets.connect(
+                self.url,
+                additional_headers=self.headers,
+                max_size=None,
+                compression=None,
+                open_timeout=timeout,
+            )
+        except InvalidStatus as e:
+            raise Refused(e.response.status_code, e.response.body or b"") from None
         self._tasks = [asyncio.create_task(self._receive()), asyncio.create_task(self._send())]
         await self._outbox.put(create_sync_message(self.doc))
         if self.awareness.get_local_state():  # announced again, as the room forgot it at the close
@@ -168,10 +211,31 @@ class RoomClient:
 
     async def drain(self, timeout: float = 20) -> None:
         """Wait until every local edit made so far has been written to the socket."""
-        deadline = time.monotonic() + timeout
-        while not self._outbox.empty() and not self.closed.is_set():
-            assert time.monotonic() < deadline, f"{self.name}: outbox not drained"
-            await asyncio.sleep(0.01)
+        sent = asyncio.ensure_future(self._outbox.join())
+        closed = asyncio.ensure_future(self.closed.wait())
+        done, _ = await asyncio.wait({sent, closed}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        sent.cancel()
+        closed.cancel()
+        assert done, f"{self.name}: outbox not drained"
+
+    async def edit(self, change: Callable[[Doc], Any]) -> None:
+        """Make ``change`` on the replica and wait until its updates are sent."""
+        change(self.doc)
+        await self.drain()
+
+    async def send(self, message: bytes) -> None:
+        """Send a raw message (after the edits waiting to go) and wait until it is sent."""
+        self._outbox.put_nowait(message)
+        await self.drain()
+
+    async def announce(self, state: dict[str, Any]) -> None:
+        """Set this client's presence and wait until it is sent."""
+        self.set_awareness(state)
+        await self.drain()
+
+    def others(self) -> dict[int, dict[str, Any]]:
+        """The presence states of the other clients this one knows of."""
+        return {c: s for c, s in self.awareness.states.items() if c != self.awareness.client_id and s}
 
     def set_awareness(self, state: dict[str, Any]) -> None:
         """Announce this client's presence state to the room."""

@@ -6,7 +6,7 @@ from pycrdt import Doc, Map, TransactionEvent
 
 from livegraphs_ext.documents.dashboard import YDashboard
 
-from .roomclient import missing_from
+from .yclient import missing_from
 
 
 def edits() -> tuple[Doc, list[bytes]]:
