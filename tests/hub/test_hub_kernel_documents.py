@@ -21,7 +21,7 @@ from livegraphs_ext.kernel import notebook
 from livegraphs_ext.kernel.documents import room_endpoint
 from livegraphs_ext.store import NotFound
 
-from ..documents.yclients import YClient, until
+from ..documents.yclient import RoomClient, until
 from .hubutil import USERS, Hub, add_users, chp_available
 
 pytestmark = pytest.mark.slow
@@ -93,7 +93,7 @@ async def test_a_viewer_follows_a_shared_chart_and_cannot_change_it(hub: Hub, lg
         lg.chart("0" * 32)
     writer = None
     url, headers = room_endpoint(doc_id)
-    owner = await YClient.connect(url, {"Authorization": f"token {ada}"})
+    owner = await RoomClient.join(url, {"Authorization": f"token {ada}"})
     try:
         await until(widget._follower.synced.is_set, timeout=30, what="the kernel's sync")
         await until(owner.synced.is_set, timeout=30, what="the owner's sync")
@@ -102,7 +102,7 @@ async def test_a_viewer_follows_a_shared_chart_and_cannot_change_it(hub: Hub, lg
         await until(lambda: widget.spec["mark"] == "line", timeout=30, what="ada's edit in cy's widget")
 
         # an update sent with the kernel's own credentials is refused and changes nothing
-        writer = await YClient.connect(url, headers)
+        writer = await RoomClient.join(url, headers)
         await until(writer.synced.is_set, timeout=30, what="the writer's sync")
         await writer.edit(lambda d: YChart(d).yspec.__setitem__("mark", "area"))
         await until(lambda: bool(writer.denied), timeout=30, what="the permission-denied message")

@@ -24,7 +24,7 @@ from livegraphs_ext.kernel.documents import room_endpoint
 from livegraphs_ext.kernel.widgets import ChartWidget
 from livegraphs_ext.store import Conflict, DatasetStore, GuardedStore, NotFound, Principal, StoreConfig
 
-from ..documents.yclients import YClient, until
+from ..documents.yclient import RoomClient, until
 from ..servers import LiveServer
 
 pytestmark = pytest.mark.slow
@@ -107,10 +107,10 @@ def board(dataset_id: str, title: str = "Board") -> dict[str, Any]:
     }
 
 
-async def editor(server: LiveServer, doc_id: str) -> YClient:
+async def editor(server: LiveServer, doc_id: str) -> RoomClient:
     """A pycrdt client of the document's room, synced, as the server's token user."""
     url, _ = room_endpoint(doc_id)
-    client = await YClient.connect(url, {"Authorization": f"token {server.token}"})
+    client = await RoomClient.join(url, {"Authorization": f"token {server.token}"})
     await until(client.synced.is_set, what="the editor's sync")
     return client
 
