@@ -68,6 +68,7 @@ from pycrdt import (
 from pycrdt.websocket import YRoom
 
 from ..store import NotFound, Principal, StoreError
+from ..store.documents import Refs, dataset_refs
 from .dashboard import GRID_COLUMNS
 
 T = TypeVar("T")
@@ -116,7 +117,9 @@ class DocumentBackend(Protocol):
     def get(self, p: Principal, doc_id: str) -> dict[str, Any]: ...
     def access(self, p: Principal, doc_id: str) -> str: ...
     def load(self, doc_id: str) -> bytes: ...
-    def append(self, doc_id: str, update: bytes, author: str) -> int: ...
+    def append(
+        self, doc_id: str, update: bytes, author: str, refs: tuple[Refs, Refs] | None = None
+    ) -> int: ...
     def snapshot(self, doc_id: str, state: bytes, upto_seq: int, authors: Any) -> int: ...
     def rename(self, p: Principal, doc_id: str, title: str) -> dict[str, Any]: ...
     def on_access_change(self, callback: Callable[[str], None]) -> Callable[[], None]: ...
@@ -455,7 +458,14 @@ class Room:
     async def store(self, update: bytes, conn: Connection | None, author: str | None = None) -> None:
         """Append ``update`` to the store (durable when this returns)."""
         author = author if author is not None else conn.principal.name if conn else self.owner
-        seq = await self.rooms.run(self.rooms.documents.append, self.doc_id, update, author)
+        refs = None
+        if conn is not None:
+            # the datasets this update makes the document reference are lent by its writer only
+            after: Doc[Any] = Doc()
+            after.apply_update(self.ydoc.get_update())
+            after.apply_update(update)
+            refs = (dataset_refs(self.kind, self.ydoc), dataset_refs(self.kind, after))
+        seq = await self.rooms.run(self.rooms.documents.append, self.doc_id, update, author, refs)
         self.upto_seq = max(self.upto_seq, seq)
         self.pending += 1
         self.authors.add(author)

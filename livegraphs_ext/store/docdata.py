@@ -8,11 +8,14 @@ values, cross-filter selections) as extra filters, and runs it with the chart en
 Rules:
 
 - the caller may read the document;
-- the dataset is readable by the document's **owner**, looked up as the owner alone: datasets the
-  owner owns or that are shared with the owner as a user (their group shares do not count: the
-  store does not know an absent owner's groups on a hub, and admin rights are never lent), or by
-  the caller themselves (who could query it directly anyway);
-- a chart's ``{"name"}`` dataset means what it means to the owner (else to the caller);
+- the dataset is readable by a user who **lent** it, looked up as that user alone: datasets they
+  own or that are shared with them as a user (their group shares do not count: the store does not
+  know an absent user's groups on a hub, and admin rights are never lent), or by the caller
+  themselves (who could query it directly anyway). A user lends a dataset by making the document
+  reference it (``lg_document_lends``: creating or importing it, an edit in its room, a restore);
+  an editor cannot lend what only the owner may read. A document stored before lends were
+  recorded is lent by its owner;
+- a chart's ``{"name"}`` dataset means what it means to a lender (else to the caller);
 - extra conditions only restrict rows: they are added to the spec's own filters (all must
   hold), each names a column that the document's filters or charts on that dataset name, and
   formulas are refused (they could read any column);
@@ -157,11 +160,13 @@ class DocumentData:
 
     # ------------------------------------------------------------------ the dataset
 
-    def _dataset(self, p: Principal, owner: str, ref: Any) -> tuple[str, Principal]:
-        """The dataset id ``ref`` names, and who reads it: the owner alone, else the caller."""
+    def _dataset(self, p: Principal, doc_id: str, ref: Any) -> tuple[str, Principal]:
+        """The dataset id ``ref`` names, and who reads it: a user who lent it alone, else the caller."""
         if not isinstance(ref, dict) or not _key(ref):
             raise BadInput("The chart has no dataset yet", "Bad chart spec")
-        readers = [p] if p.name == owner else [Principal(owner), p]
+        key = ref["id"] if isinstance(ref.get("id"), str) else ref["name"]
+        lenders = self.documents.lenders(doc_id, key)
+        readers = [Principal(name) for name in lenders if name != p.name] + [p]
         for reader in readers:
             try:
                 dataset_id = ref["id"] if "id" in ref else self.guarded.find_readable(reader, ref["name"])
@@ -181,7 +186,7 @@ class DocumentData:
         view_every: float | None,
     ) -> ChartResult:
         ref = spec.get("dataset")
-        dataset_id, reader = self._dataset(p, row.owner, ref)
+        dataset_id, reader = self._dataset(p, row.id, ref)
         spec = self._derived(spec, dataset_id)
         checked = check_shape(spec)
         ref = checked["dataset"]

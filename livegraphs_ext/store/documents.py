@@ -6,6 +6,8 @@ A document's content is a Yjs document (:class:`~livegraphs_ext.documents.dashbo
 snapshot folds them into a version (``lg_document_versions``) and deletes them in the same
 transaction. Shares and levels follow the dataset rules (:mod:`.sharing`): owner > editor >
 viewer, admins may do everything, and to a caller without access a document does not exist.
+``lg_document_lends`` records who made the document reference each dataset: only they lend it to
+the document's readers (:mod:`.docdata`).
 
 The guarded methods take the caller first; :meth:`DocumentStore.load`, :meth:`append` and
 :meth:`snapshot` do not, because the room authorizes each connection before it calls them.
@@ -22,7 +24,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from pycrdt import Doc, merge_updates
+from pycrdt import Array, Doc, Map, merge_updates
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -117,6 +119,19 @@ class DocumentVersionRow(Base):
     upto_seq: Mapped[int] = mapped_column(BigInteger)
 
 
+class DocumentLendRow(Base):
+    """Who made a document reference a dataset: only they lend it to the document's readers."""
+
+    __tablename__ = "lg_document_lends"
+
+    document_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("lg_documents.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: the reference's dataset id, or its name (as the document holds it)
+    dataset_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user: Mapped[str] = mapped_column(String(255), primary_key=True)
+
+
 #: The document shares, under the rules datasets follow too.
 SHARES = Shares(DocumentShareRow, "document_id")
 
@@ -196,6 +211,44 @@ def _dump(kind: str, content: dict[str, Any]) -> str:
     from ..documents.chartdoc import dump_chart
 
     return dump_chart(content)
+
+
+def _ref_key(ref: Any) -> str | None:
+    if isinstance(ref, dict):
+        for k in ("id", "name"):
+            if isinstance(ref.get(k), str):
+                return str(ref[k])
+    return None
+
+
+#: Where a document references a dataset ("chart:<id>", "filter:<id>", "spec"), and the dataset (id or name).
+Refs = set[tuple[str, str]]
+
+
+def dataset_refs(kind: str, doc: Doc) -> Refs:
+    """Where a document's charts and filters reference datasets; tolerant of half-written parts."""
+    out: Refs = set()
+    if kind == "dashboard":
+        charts = doc.get("charts", type=Map).to_py() or {}
+        for cid, chart in charts.items():
+            spec = chart.get("spec") if isinstance(chart, dict) else None
+            key = _ref_key(spec.get("dataset")) if isinstance(spec, dict) else None
+            if key:
+                out.add((f"chart:{cid}", key))
+        for i, f in enumerate(doc.get("filters", type=Array).to_py() or []):
+            if isinstance(f, dict) and isinstance(f.get("dataset"), str) and f["dataset"]:
+                out.add((f"filter:{f.get('id', i)}", f["dataset"]))
+    else:
+        key = _ref_key((doc.get("spec", type=Map).to_py() or {}).get("dataset"))
+        if key:
+            out.add(("spec", key))
+    return out
+
+
+def _refs_of_state(kind: str, state: bytes) -> Refs:
+    doc: Doc[Any] = Doc()
+    doc.apply_update(state)
+    return dataset_refs(kind, doc)
 
 
 def content_of(kind: str, state: bytes) -> dict[str, Any]:
@@ -392,6 +445,7 @@ class DocumentStore:
                         document_id=doc_id, number=1, state=state, authors=[p.name], upto_seq=first.seq
                     )
                 )
+                self._lend(s, doc_id, row.owner, p.name, set(), _refs_of_state(kind, state))
                 self._event(s, p, "document_create", row, Grant("owner", via_admin=False))
                 return document_json(row, "owner")
         except IntegrityError:
@@ -551,10 +605,12 @@ class DocumentStore:
             self._row(s, doc_id)
             return self._state(s, doc_id)
 
-    def append(self, doc_id: str, update: bytes, author: str) -> int:
+    def append(self, doc_id: str, update: bytes, author: str, refs: tuple[Refs, Refs] | None = None) -> int:
         """Store one Yjs update (committed when this returns) and return its seq; sets updated/updated_by.
 
-        An update that does not decode is refused (BadInput) and never stored.
+        ``refs`` is where the document references datasets before and after the update
+        (:func:`dataset_refs`): the ones it adds are recorded as lent by ``author``, in the same
+        transaction. An update that does not decode is refused (BadInput) and never stored.
         """
         data = check_update(update)
         with self.catalog.transaction() as s:
@@ -568,7 +624,48 @@ class DocumentStore:
             row = DocumentUpdateRow(document_id=doc_id, data=data, author=author)
             s.add(row)
             s.flush()
+            if refs is not None and refs[1] - refs[0]:
+                owner = s.scalar(select(DocumentRow.owner).where(DocumentRow.id == doc_id))
+                self._lend(s, doc_id, str(owner), author, *refs)
             return int(row.seq)
+
+    @staticmethod
+    def _lend(s: Session, doc_id: str, owner: str, user: str, before: Refs, after: Refs) -> None:
+        """Record ``user`` as lending the datasets ``after`` references where ``before`` did not
+        (a chart or filter added, or pointed at another dataset).
+
+        A document stored before lends were recorded has none: its owner is taken to have added
+        what it referenced (``before``) when its first lend is recorded.
+        """
+        have = {
+            (key, name)
+            for key, name in s.execute(
+                select(DocumentLendRow.dataset_id, DocumentLendRow.user).where(
+                    DocumentLendRow.document_id == doc_id
+                )
+            )
+        }
+        wanted = {(k, user) for _, k in after - before}
+        if not have:
+            wanted |= {(k, owner) for _, k in before}
+        for key, name in sorted(wanted - have):
+            s.add(DocumentLendRow(document_id=doc_id, dataset_id=key, user=name))
+
+    def lenders(self, doc_id: str, key: str) -> builtins.list[str]:
+        """Who lends the dataset ``key`` (id or name) through the document; its owner for a document
+        with no lends recorded (stored before they were)."""
+        with self.catalog.transaction() as s:
+            users = s.scalars(
+                select(DocumentLendRow.user).where(
+                    DocumentLendRow.document_id == doc_id, DocumentLendRow.dataset_id == key
+                )
+            ).all()
+            if users:
+                return sorted(users)
+            if s.scalar(select(DocumentLendRow.user).where(DocumentLendRow.document_id == doc_id).limit(1)):
+                return []
+            owner = s.scalar(select(DocumentRow.owner).where(DocumentRow.id == doc_id))
+            return [] if owner is None else [str(owner)]
 
     def snapshot(self, doc_id: str, state: bytes, upto_seq: int, authors: Any = None) -> int:
         """Save the document up to update ``upto_seq`` as the next version and delete the updates it
@@ -673,6 +770,7 @@ class DocumentStore:
             doc: Doc[Any] = Doc()
             doc.apply_update(self._state(s, doc_id))
             ydoc = _ydoc(row.kind, doc)
+            old_refs = dataset_refs(row.kind, doc)
             if row.kind == "dashboard":
                 target["title"] = row.title
             before = doc.get_state()
@@ -680,8 +778,11 @@ class DocumentStore:
                 ydoc.set(_dump(row.kind, target))
             except ValueError as e:  # a version that the schema of today refuses
                 raise BadInput(f"Version {number} cannot be restored: {e}", "Bad version") from None
+            refs = dataset_refs(row.kind, doc)
             diff = doc.get_update(before)
             s.add(DocumentUpdateRow(document_id=doc_id, data=diff, author=p.name))
+            if refs - old_refs:
+                self._lend(s, doc_id, row.owner, p.name, old_refs, refs)
             row.updated, row.updated_by = utcnow(), p.name
             self._event(s, p, "document_restore", row, grant, version=number)
         self._tell(self._update_listeners, doc_id, diff)

@@ -30,8 +30,10 @@ from livegraphs_ext.documents.rooms import Rooms, repaired_layouts
 from livegraphs_ext.handlers import API_ROUTES
 from livegraphs_ext.handlers.base import HOST_SETTING
 from livegraphs_ext.handlers.documents import host_rooms
-from livegraphs_ext.store import DatasetStore, GuardedStore, Principal, StoreConfig
+from livegraphs_ext.store import DatasetStore, GuardedStore, NotFound, Principal, StoreConfig
+from livegraphs_ext.store.charts import ChartEngine
 
+from ..hub.test_hub_acl import upload
 from ..servers import free_port
 from .yclient import Refused, RoomClient, until
 
@@ -661,3 +663,49 @@ async def test_every_update_sent_before_a_close_is_stored(
     doc.apply_update(lg_room_server.host.guarded.documents.load(doc_id))
     meta = doc.get("meta", type=Map)
     assert [k for k in (f"k{i}" for i in range(300)) if k not in meta] == []
+
+
+# -- lending datasets through the dashboard -------------------------------------------------------
+
+
+async def test_a_dataset_is_lent_through_the_dashboard_only_by_who_put_it_there(
+    lg_room_server: Server, lg_clients: Clients
+) -> None:
+    g = lg_room_server.host.guarded
+    engine = ChartEngine(g.store, cache_bytes=0)
+    secret, mine = upload(g, ADA, "secret"), upload(g, BO, "mine")
+    doc_id = create(lg_room_server, {**DASHBOARD, "charts": {}}, ("bo", "editor"), ("cy", "viewer"))
+    ada = await lg_clients(ADA, doc_id)
+    bo = await lg_clients(BO, doc_id)
+
+    def add(cid: str, dataset_id: str, y: float) -> Callable[[Doc], None]:
+        def change(d: Doc) -> None:
+            spec = {
+                "version": 1.0,
+                "dataset": {"id": dataset_id},
+                "mark": "bar",
+                "encoding": {"x": {"field": "city"}},
+            }
+            YDashboard(d).ycharts[cid] = Map(
+                {"spec": Map(spec), "layout": Map({"x": 0.0, "y": y, "w": 6.0, "h": 4.0})}
+            )
+
+        return change
+
+    def query(cid: str) -> dict[str, Any]:
+        return g.document_data.chart(CY, engine, doc_id, cid).to_json()
+
+    # bo (editor) points a chart at ada's private dataset: not lent to cy
+    await bo.edit(add("b1", secret["id"], 0.0))
+    await until(lambda: "b1" in stored(lg_room_server, doc_id)["charts"])
+    with pytest.raises(NotFound):
+        query("b1")
+    # bo's own dataset is lent by bo
+    await bo.edit(add("b2", mine["id"], 4.0))
+    await until(lambda: "b2" in stored(lg_room_server, doc_id)["charts"])
+    assert query("b2")["dataset"]["id"] == mine["id"]
+    # ada adds the same chart: she lends her dataset, to both charts over it
+    await ada.edit(add("a1", secret["id"], 8.0))
+    await until(lambda: "a1" in stored(lg_room_server, doc_id)["charts"])
+    assert query("a1")["dataset"]["id"] == secret["id"]
+    assert query("b1")["marks"] > 0
