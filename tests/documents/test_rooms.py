@@ -543,10 +543,10 @@ async def test_a_version_is_saved_while_another_writers_update_is_being_stored(
     documents = lg_room_server.host.guarded.documents
     append, release = documents.append, threading.Event()
 
-    def held_for_bo(doc: str, update: bytes, author: str) -> int:
+    def held_for_bo(doc: str, update: bytes, author: str, *rest: Any) -> int:
         if author == "bo":
             release.wait(30)
-        return append(doc, update, author)
+        return append(doc, update, author, *rest)
 
     monkeypatch.setattr(documents, "append", held_for_bo)
     ada = await lg_clients(ADA, doc_id)
