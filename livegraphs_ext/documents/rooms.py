@@ -22,6 +22,9 @@ framing. The rules a room keeps:
 - **Compaction.** When the last client leaves, and every ``compact_every`` stored updates, the
   state becomes a version (``documents.snapshot``) and the updates it holds are deleted.
 - **Title.** A dashboard's catalog title follows ``meta.title`` (renamed as the last writer).
+- **Comments** live in the catalog, not in the document. When they change
+  (:meth:`Rooms.follow_comments`), the room bumps the ``comments_version`` field of the server's
+  own awareness state, which y-websocket clients receive like anyone's presence; they re-fetch.
 
 Use (the WebSocket handler does this)::
 
@@ -403,6 +406,8 @@ class Room:
         self._runner: asyncio.Task[None] | None = None
         #: set once the room is closed (its version saved)
         self.closed = asyncio.Event()
+        #: how often the document's comments changed while the room was open
+        self.comments_version = 0
 
     @property
     def ydoc(self) -> Doc:
@@ -542,7 +547,8 @@ class Room:
 
     async def send_awareness_to(self, conn: Connection) -> None:
         awareness = self.yroom.awareness
-        ids = [c for c, state in awareness.states.items() if c != awareness.client_id and state]
+        # the server's own state too, once it holds something (comments_version)
+        ids = [c for c, state in awareness.states.items() if state]
         if ids:
             await conn.send(create_awareness_message(awareness.encode_awareness_update(ids)))
 
@@ -556,6 +562,11 @@ class Room:
         awareness.remove_awareness_states(gone, "closed")
         message = create_awareness_message(awareness.encode_awareness_update(gone))
         await asyncio.gather(*(other.send(message) for other in list(self.connections)))
+
+    def comments_changed(self) -> None:
+        """Bump the server's awareness field ``comments_version``: clients re-fetch the comments."""
+        self.comments_version += 1
+        self.yroom.awareness.set_local_state_field("comments_version", self.comments_version)
 
     async def recheck_access(self) -> None:
         for conn in list(self.connections):
@@ -702,6 +713,18 @@ class Rooms:
 
     def _stored_elsewhere(self, doc_id: str, update: bytes) -> None:
         self._soon(self.external_update, doc_id, update)
+
+    def follow_comments(self, comments: Any) -> None:
+        """Tell open rooms when their document's comments change (``comments.on_change``)."""
+        self._unsubscribe.append(comments.on_change(self._comments_changed))
+
+    def _comments_changed(self, doc_id: str) -> None:
+        self._soon(self.comments_changed, doc_id)
+
+    def comments_changed(self, doc_id: str) -> None:
+        room = self.rooms.get(doc_id)
+        if room is not None:
+            room.comments_changed()
 
     def _recheck(self, doc_id: str) -> None:
         room = self.rooms.get(doc_id)

@@ -7,10 +7,16 @@ handler classes over their own ``Host`` (``livegraphs_ext.rest``).
 from __future__ import annotations
 
 from ..kernel.bundle import BUNDLE_ROUTE
-from . import charts, datasets, documents, meta, static
+from . import charts, comments, datasets, documents, meta, static
 
 #: (path under the API root, handler): the API both hosts serve.
-API_ROUTES: list[tuple[str, type]] = [*datasets.ROUTES, *charts.ROUTES, *documents.ROUTES, *meta.ROUTES]
+API_ROUTES: list[tuple[str, type]] = [
+    *datasets.ROUTES,
+    *charts.ROUTES,
+    *documents.ROUTES,
+    *comments.ROUTES,
+    *meta.ROUTES,
+]
 
 #: (path under the API root, handler): the laptop's API, then a JSON 404 for anything else.
 ROUTES: list[tuple[str, type]] = [*API_ROUTES, meta.NOT_FOUND_ROUTE]
