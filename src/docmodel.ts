@@ -109,6 +109,8 @@ export class JSONDocModel<D extends IJSONSharedDoc>
     }
     this._isDisposed = true;
     this.sharedModel.changed.disconnect(this._onSharedChanged, this);
+    // The model owns its shared model: disposing it closes its connection.
+    this.sharedModel.dispose();
     Signal.clearData(this);
   }
 

@@ -5,6 +5,7 @@ import { apiPlugin, datasetsPlugin } from './plugins';
 import { chartsPlugin } from './charts/plugin';
 import { chartOutputPlugin } from './charts/output';
 import { dashboardPlugin } from './dashboard/plugin';
+import { documentsPlugin, launcherPlugin } from './documents/plugin';
 
 export { LiveGraphsAPI, LiveGraphsAPIError } from './api';
 export * from './tokens';
@@ -16,6 +17,8 @@ const plugins: JupyterFrontEndPlugin<any>[] = [
   adminLinkPlugin,
   chartsPlugin,
   dashboardPlugin,
+  documentsPlugin,
+  launcherPlugin,
   chartOutputPlugin
 ];
 

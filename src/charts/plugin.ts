@@ -14,6 +14,8 @@ import { DocumentRegistry } from '@jupyterlab/docregistry';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
+import { LiveGraphsDrive } from '../documents/drive';
+import { ILiveGraphsDrive } from '../documents/tokens';
 import { ILiveGraphsAPI } from '../tokens';
 import { ChartDoc, ChartModelFactory } from './doc/model';
 import { ChartWidgetFactory } from './doc/widget';
@@ -62,21 +64,23 @@ export function chartFileText(spec: object): string {
  * Registers `.lgchart` files and the `livegraphs:new-chart` command.
  *
  * The command's arguments: `datasetId` (or `id`; asked for when absent),
- * optionally `spec`, a chart spec to start from, and `cwd`, the folder of the
- * new file (by default the file browser's).
+ * optionally `spec`, a chart spec to start from. The chart is a document of
+ * the store (LiveGraphs drive); with `file: true` it is a `.lgchart` file in
+ * `cwd` (by default the file browser's folder).
  */
 export const chartsPlugin: JupyterFrontEndPlugin<void> = {
   id: 'livegraphs-ext:charts',
   description: 'Opens .lgchart chart files in the builder; adds New Chart.',
   autoStart: true,
   requires: [ILiveGraphsAPI, ICollaborativeContentProvider],
-  optional: [IDefaultFileBrowser, ITranslator],
+  optional: [IDefaultFileBrowser, ITranslator, ILiveGraphsDrive],
   activate: (
     app: JupyterFrontEnd,
     api: ILiveGraphsAPI,
     drive: ICollaborativeContentProvider,
     browser: IDefaultFileBrowser | null,
-    translator: ITranslator | null
+    translator: ITranslator | null,
+    documents: LiveGraphsDrive | null
   ): void => {
     const trans = (translator ?? nullTranslator).load('livegraphs_ext');
     drive.sharedModelFactory.registerDocumentFactory(
@@ -161,6 +165,17 @@ export const chartsPlugin: JupyterFrontEndPlugin<void> = {
           ...start,
           dataset: start?.dataset ?? { id: dataset.id }
         };
+        // A chart of the store, unless a file is asked for (`file: true`).
+        if (documents && args.file !== true) {
+          const model = await documents.create('chart', {
+            title: dataset.name,
+            content: spec
+          });
+          return app.commands.execute('docmanager:open', {
+            path: `${documents.name}:${model.path}`,
+            factory: ChartCommandIDs.widgetFactory
+          });
+        }
         const cwd = (args.cwd as string) ?? browser?.model.path ?? '';
         // A dataset name may hold characters a file name cannot.
         const stem =

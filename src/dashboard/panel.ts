@@ -150,6 +150,24 @@ export class DashboardPanel extends Widget {
   }
 
   /**
+   * Whether the dashboard is only shown (to a viewer): its editing controls
+   * are hidden and its charts cannot be moved.
+   */
+  get readOnly(): boolean {
+    return this._readOnly;
+  }
+  set readOnly(value: boolean) {
+    this._readOnly = value;
+    this.toggleClass('jp-mod-readOnly', value);
+    this._titleInput.readOnly = value;
+    this._crossInput.disabled = value;
+    this._filterBar.node.inert = value;
+    if (value) {
+      this._setEditing(null);
+    }
+  }
+
+  /**
    * The cross-filter selections by the chart they were made in (this
    * viewer's own; they are not saved in the file).
    */
@@ -311,6 +329,7 @@ export class DashboardPanel extends Widget {
   ): void {
     handle.addEventListener('pointerdown', (event: PointerEvent) => {
       if (
+        this._readOnly ||
         event.button !== 0 ||
         (event.target as HTMLElement).closest('button')
       ) {
@@ -482,6 +501,7 @@ export class DashboardPanel extends Widget {
   private _filterBar: FilterBar;
   private _grid: DashboardGrid<ICellParts>;
   private _editing: string | null = null;
+  private _readOnly = false;
   private _dragging = new Map<string, IChartLayout>();
 }
 

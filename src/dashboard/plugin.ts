@@ -19,7 +19,10 @@ import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { BoundChartBuilder } from '../charts/doc/widget';
 import { IChartClient } from '../charts/types';
 import { ChartView } from '../charts/view';
+import { ILiveGraphsDrive } from '../documents/tokens';
+import { AWARENESS_FIELD } from '../presence';
 import { ILiveGraphsAPI } from '../tokens';
+import { LiveGraphsDrive } from '../documents/drive';
 import { DashboardDoc, DashboardModel, DashboardModelFactory } from './model';
 import { DerivedChartView, TypeOf } from './cellview';
 import { IChartCellView } from './grid';
@@ -122,6 +125,7 @@ function openInBuilder(
     yspec,
     awareness: doc.awareness
   });
+  content.readOnly = dashboard.content.readOnly;
   const widget = new MainAreaWidget({ content });
   widget.id = `livegraphs-dashboard-chart-${dashboard.id}-${chartId}`;
   widget.addClass('jp-LiveGraphs-ChartBuilderPanel');
@@ -149,6 +153,24 @@ function openInBuilder(
     dashboard.disposed.disconnect(close);
     builders.delete(key);
   });
+  // The others see who edits which chart from the builder too.
+  const editing = () =>
+    doc.awareness?.setLocalStateField(AWARENESS_FIELD, { chart: chartId });
+  const onActive = (_: unknown, args: { newValue: unknown }) => {
+    if (args.newValue === widget) {
+      editing();
+    }
+  };
+  app.shell.currentChanged?.connect(onActive);
+  widget.disposed.connect(() => {
+    app.shell.currentChanged?.disconnect(onActive);
+    if (doc.awareness?.getLocalState()?.[AWARENESS_FIELD]?.chart === chartId) {
+      doc.awareness?.setLocalStateField(AWARENESS_FIELD, { chart: null });
+    }
+  });
+  if (!content.readOnly) {
+    editing();
+  }
   builders.set(key, widget);
   app.shell.add(widget, 'main', { mode: 'split-right', ref: dashboard.id });
   app.shell.activateById(widget.id);
@@ -187,13 +209,19 @@ export const dashboardPlugin: JupyterFrontEndPlugin<void> = {
   description: 'Opens .lgdash dashboards as collaborative documents.',
   autoStart: true,
   requires: [ICollaborativeContentProvider],
-  optional: [ICommandPalette, IDefaultFileBrowser, ILiveGraphsAPI],
+  optional: [
+    ICommandPalette,
+    IDefaultFileBrowser,
+    ILiveGraphsAPI,
+    ILiveGraphsDrive
+  ],
   activate: (
     app: JupyterFrontEnd,
     drive: ICollaborativeContentProvider,
     palette: ICommandPalette | null,
     browser: IDefaultFileBrowser | null,
-    api: ILiveGraphsAPI | null
+    api: ILiveGraphsAPI | null,
+    documents: LiveGraphsDrive | null
   ): void => {
     drive.sharedModelFactory.registerDocumentFactory(
       DashboardIDs.contentType,
@@ -237,6 +265,16 @@ export const dashboardPlugin: JupyterFrontEndPlugin<void> = {
       label: 'New Dashboard',
       caption: 'Create a new livegraphs dashboard',
       execute: async args => {
+        // A dashboard of the store, unless a file is asked for (`file: true`).
+        if (documents && args.file !== true) {
+          const model = await documents.create('dashboard', {
+            title: args.title as string | undefined
+          });
+          return app.commands.execute('docmanager:open', {
+            path: `${documents.name}:${model.path}`,
+            factory: DashboardIDs.widgetFactory
+          });
+        }
         const cwd = (args.cwd as string) ?? browser?.model.path ?? '';
         const model = await app.serviceManager.contents.newUntitled({
           path: cwd,

@@ -82,6 +82,36 @@ export async function createFile(
 }
 
 /**
+ * The prefix of the LiveGraphs drive's paths (documents of the store).
+ */
+export const DRIVE = 'LiveGraphs:';
+
+/**
+ * The content of the store's document at a LiveGraphs drive path
+ * (`LiveGraphs:mine/<title>.lgdash`), as the store has it.
+ */
+export async function storedDocument(
+  page: Page,
+  baseURL: string,
+  path: string
+): Promise<any> {
+  const file = path.split('/').pop()!;
+  const dot = file.lastIndexOf('.');
+  const title = file.slice(0, dot);
+  const kind = file.slice(dot) === '.lgdash' ? 'dashboard' : 'chart';
+  const api = (p: string) => new URL(`livegraphs/api/${p}`, `${baseURL}/`).href;
+  const listed = await page.request.get(api(`documents?kind=${kind}`));
+  expect(listed.status()).toBe(200);
+  const doc = (await listed.json()).documents.find(
+    (d: any) => d.title === title
+  );
+  expect(doc).toBeTruthy();
+  const response = await page.request.get(api(`documents/${doc.id}/content`));
+  expect(response.status()).toBe(200);
+  return response.json();
+}
+
+/**
  * The parsed content of a JSON file on the server, or null while it does
  * not parse.
  */
@@ -90,6 +120,9 @@ export async function savedFile(
   baseURL: string,
   path: string
 ): Promise<any> {
+  if (path.startsWith(DRIVE)) {
+    return storedDocument(page, baseURL, path);
+  }
   const url = new URL(`api/contents/${path}`, `${baseURL}/`);
   url.searchParams.set('content', '1');
   const response = await page.request.get(url.href);

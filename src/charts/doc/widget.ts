@@ -84,6 +84,21 @@ export class BoundChartBuilder extends Panel {
   }
 
   /**
+   * Whether the chart is only shown (to a viewer): the builder's shelves
+   * and fields take no input.
+   */
+  get readOnly(): boolean {
+    return this._readOnly;
+  }
+  set readOnly(value: boolean) {
+    this._readOnly = value;
+    this.toggleClass('jp-mod-readOnly', value);
+    if (this._builder) {
+      this._builder.node.inert = value;
+    }
+  }
+
+  /**
    * Settles when the builder is up (or the reason it is not is shown).
    */
   get ready(): Promise<void> {
@@ -123,6 +138,7 @@ export class BoundChartBuilder extends Panel {
       client: this._api
     });
     this._builder = builder;
+    builder.node.inert = this._readOnly;
     this.addWidget(builder);
     this._binding = new SpecBinding({ builder, yspec: this._yspec });
     this._yspec.observe(this._onKeys);
@@ -161,6 +177,7 @@ export class BoundChartBuilder extends Panel {
   private _binding: SpecBinding | null = null;
   private _ready: Promise<void>;
   private _stopPresence: () => void;
+  private _readOnly = false;
 }
 
 /**

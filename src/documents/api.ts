@@ -1,0 +1,232 @@
+/**
+ * The REST client of shared documents (dashboards and charts kept by the
+ * store): `documents`, their shares and the user/group directory.
+ */
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+import { LiveGraphsAPIError } from '../api';
+
+/**
+ * The kinds of shared documents.
+ */
+export type DocumentKind = 'dashboard' | 'chart';
+
+/**
+ * What the caller may do with a document.
+ */
+export type DocumentAccess = 'owner' | 'editor' | 'viewer' | 'admin';
+
+/**
+ * A document of the catalog, as `GET documents/{id}` answers it.
+ */
+export interface IDocumentInfo {
+  id: string;
+  kind: DocumentKind;
+  title: string;
+  owner: string;
+  access: DocumentAccess;
+  created: string;
+  updated: string;
+  updated_by?: string | null;
+}
+
+/**
+ * A share of a document with a user or a group.
+ */
+export interface IDocumentShare {
+  kind: 'user' | 'group';
+  name: string;
+  role: 'viewer' | 'editor';
+  created?: string;
+  created_by?: string;
+}
+
+/**
+ * A user or group found in the directory.
+ */
+export interface IDirectoryEntry {
+  kind: 'user' | 'group';
+  name: string;
+  label?: string;
+}
+
+/**
+ * The file extension of each kind of document.
+ */
+export const EXTENSIONS: Record<DocumentKind, string> = {
+  dashboard: '.lgdash',
+  chart: '.lgchart'
+};
+
+/**
+ * The documents REST client, over `ServerConnection`.
+ */
+export class DocumentsAPI {
+  constructor(serverSettings?: ServerConnection.ISettings) {
+    this.serverSettings = serverSettings ?? ServerConnection.makeSettings();
+  }
+
+  readonly serverSettings: ServerConnection.ISettings;
+
+  async list(kind?: DocumentKind): Promise<IDocumentInfo[]> {
+    const body = await this._request<{ documents: IDocumentInfo[] }>(
+      ['documents'],
+      kind ? { kind } : {}
+    );
+    return body.documents;
+  }
+
+  create(
+    kind: DocumentKind,
+    options: { title?: string; content?: unknown } = {}
+  ): Promise<IDocumentInfo> {
+    return this._send<IDocumentInfo>('POST', ['documents'], {
+      kind,
+      ...options
+    });
+  }
+
+  get(id: string): Promise<IDocumentInfo> {
+    return this._request<IDocumentInfo>(['documents', id]);
+  }
+
+  rename(id: string, title: string): Promise<IDocumentInfo> {
+    return this._send<IDocumentInfo>('PATCH', ['documents', id], { title });
+  }
+
+  remove(id: string): Promise<void> {
+    return this._send<void>('DELETE', ['documents', id]);
+  }
+
+  async shares(id: string): Promise<IDocumentShare[]> {
+    const body = await this._request<{ shares: IDocumentShare[] }>([
+      'documents',
+      id,
+      'shares'
+    ]);
+    return body.shares;
+  }
+
+  share(
+    id: string,
+    kind: IDocumentShare['kind'],
+    name: string,
+    role: IDocumentShare['role']
+  ): Promise<IDocumentShare> {
+    return this._send<IDocumentShare>('PUT', ['documents', id, 'shares'], {
+      kind,
+      name,
+      role
+    });
+  }
+
+  unshare(id: string, kind: IDocumentShare['kind'], name: string) {
+    return this._send<void>('DELETE', ['documents', id, 'shares', kind, name]);
+  }
+
+  /**
+   * Users and groups matching `query`, or null when the server has no
+   * directory to search (then names are typed in full).
+   */
+  async directory(query: string): Promise<IDirectoryEntry[] | null> {
+    let body: any;
+    try {
+      body = await this._request<any>(['directory'], { q: query });
+    } catch (e) {
+      if (e instanceof LiveGraphsAPIError && [404, 405].includes(e.status)) {
+        return null;
+      }
+      throw e;
+    }
+    const out: IDirectoryEntry[] = [];
+    const add = (kind: IDirectoryEntry['kind'], item: any) => {
+      const name = typeof item === 'string' ? item : item?.name;
+      if (typeof name === 'string' && name) {
+        const label = item?.display_name ?? item?.label;
+        out.push({ kind, name, label: typeof label === 'string' ? label : '' });
+      }
+    };
+    for (const item of body?.users ?? []) {
+      add('user', item);
+    }
+    for (const item of body?.groups ?? []) {
+      add('group', item);
+    }
+    for (const item of body?.entries ?? body?.results ?? []) {
+      add(item?.kind === 'group' ? 'group' : 'user', item);
+    }
+    return out;
+  }
+
+  /**
+   * Where to download a document as a `.lgdash` / `.lgchart` file.
+   */
+  downloadUrl(id: string): string {
+    return this._url(['documents', id, 'content'], { download: 1 });
+  }
+
+  /**
+   * The WebSocket URL of a document's room without its last part ("room"),
+   * and the query parameters to send, as JupyterLab's own sockets do.
+   */
+  room(id: string): { serverUrl: string; params: Record<string, string> } {
+    const settings = this.serverSettings;
+    const serverUrl = URLExt.join(
+      settings.wsUrl,
+      'livegraphs',
+      'api',
+      'documents',
+      encodeURIComponent(id)
+    );
+    const params: Record<string, string> = {};
+    if (settings.appendToken && settings.token) {
+      params.token = settings.token;
+    }
+    return { serverUrl, params };
+  }
+
+  private _send<T>(method: string, path: string[], body?: unknown) {
+    return this._request<T>(
+      path,
+      {},
+      body === undefined
+        ? { method }
+        : {
+            method,
+            body: JSON.stringify(body),
+            headers: { 'Content-Type': 'application/json' }
+          }
+    );
+  }
+
+  private async _request<T>(
+    path: string[],
+    query: Record<string, string | number> = {},
+    init: RequestInit = {}
+  ): Promise<T> {
+    const response = await ServerConnection.makeRequest(
+      this._url(path, query),
+      init,
+      this.serverSettings
+    );
+    if (!response.ok) {
+      throw await LiveGraphsAPIError.fromResponse(response);
+    }
+    if (response.status === 204) {
+      return undefined as T;
+    }
+    return (await response.json()) as T;
+  }
+
+  private _url(path: string[], query: Record<string, string | number> = {}) {
+    return (
+      URLExt.join(
+        this.serverSettings.baseUrl,
+        'livegraphs',
+        'api',
+        ...path.map(encodeURIComponent)
+      ) + URLExt.objectToQueryString(query)
+    );
+  }
+}
