@@ -22,6 +22,7 @@ import { ChartCommandIDs } from '../charts/plugin';
 import { DashboardIDs } from '../dashboard/plugin';
 import { DocumentsAPI } from './api';
 import { DRIVE_NAME, LiveGraphsDrive } from './drive';
+import { CommentsModel } from './comments';
 import { RoomConnection, RoomStatus } from './room';
 import { showShareDialog } from './share';
 import { ILiveGraphsDrive } from './tokens';
@@ -136,6 +137,19 @@ class RoomExtension implements DocumentRegistry.IWidgetExtension<
       };
       apply();
       room.changed.connect(apply);
+      // Comments: anyone who can see the document (viewers too).
+      const content = widget.content as Widget & {
+        comments?: CommentsModel | null;
+      };
+      if ('comments' in content) {
+        const comments = new CommentsModel({
+          api: this._drive.api,
+          documentId: room.info.id,
+          awareness: room.doc.awareness
+        });
+        content.comments = comments;
+        widget.disposed.connect(() => comments.dispose());
+      }
       room.denied.connect((_, reason) => {
         Notification.warning(
           `Your change to ${room.info.title} was not kept: ${reason || 'permission denied'}`,
