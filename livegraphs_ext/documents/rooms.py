@@ -51,6 +51,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
@@ -408,6 +409,7 @@ class Room:
         self.closed = asyncio.Event()
         #: how often the document's comments changed while the room was open
         self.comments_version = 0
+        self._instance = uuid.uuid4().hex[:8]
 
     @property
     def ydoc(self) -> Doc:
@@ -564,9 +566,14 @@ class Room:
         await asyncio.gather(*(other.send(message) for other in list(self.connections)))
 
     def comments_changed(self) -> None:
-        """Bump the server's awareness field ``comments_version``: clients re-fetch the comments."""
+        """Bump the server's awareness field ``comments_version``: clients re-fetch the comments.
+
+        The value names this room too, so a client that reconnects to a reopened room (counting
+        from 1 again) still sees a new value.
+        """
         self.comments_version += 1
-        self.yroom.awareness.set_local_state_field("comments_version", self.comments_version)
+        value = f"{self._instance}-{self.comments_version}"
+        self.yroom.awareness.set_local_state_field("comments_version", value)
 
     async def recheck_access(self) -> None:
         for conn in list(self.connections):

@@ -46,6 +46,8 @@ export class CommentsPane {
     this._anchor = anchor;
     this.node.hidden = false;
     this.render();
+    // What is shown is fresh even if a change was missed while offline.
+    void this._model?.refresh();
     this.node
       .querySelector<HTMLTextAreaElement>('.jp-LiveGraphs-CommentNew textarea')
       ?.focus();
@@ -239,10 +241,12 @@ export class CommentsPane {
 }
 
 /**
- * A small menu at a clicked mark offering "Comment on this point"; it closes
- * on any other click or Escape.
+ * A small menu at a clicked mark (page coordinates `x`, `y`; the middle of
+ * `host` when unknown) offering "Comment on this point", shown inside `host`
+ * (a chart cell); it closes on any other click or Escape.
  */
 export function showPointMenu(
+  host: HTMLElement,
   x: number,
   y: number,
   onComment: () => void
@@ -276,9 +280,12 @@ export function showPointMenu(
   );
   item.setAttribute('role', 'menuitem');
   menu.append(item);
-  menu.style.left = `${Math.max(0, x)}px`;
-  menu.style.top = `${Math.max(0, y)}px`;
-  document.body.append(menu);
+  const box = host.getBoundingClientRect();
+  const left = x || y ? x - box.left : box.width / 2;
+  const top = x || y ? y - box.top : box.height / 2;
+  menu.style.left = `${Math.min(Math.max(0, left), Math.max(0, box.width - 160))}px`;
+  menu.style.top = `${Math.min(Math.max(0, top), Math.max(0, box.height - 32))}px`;
+  host.append(menu);
   document.addEventListener('pointerdown', outside, true);
   document.addEventListener('keydown', escape, true);
   return menu;

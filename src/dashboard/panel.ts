@@ -370,7 +370,7 @@ export class DashboardPanel extends Widget {
       if (!this._comments) {
         return;
       }
-      showPointMenu(point.clientX, point.clientY, () =>
+      showPointMenu(node, point.clientX, point.clientY, () =>
         this.showComments(id, {
           x: point.x,
           ...(point.y !== undefined ? { y: point.y } : {})

@@ -145,9 +145,9 @@ def lg_room_url(http_server_client: Any, jp_http_port: int, jp_base_url: str) ->
 
 
 def comments_version(client: YClient) -> Any:
-    return next(
-        (s.get("comments_version") for s in client.others().values() if "comments_version" in s), None
-    )
+    """The count part of the server's ``comments_version`` ("<room>-<count>"), or None."""
+    value = next((s["comments_version"] for s in client.others().values() if "comments_version" in s), None)
+    return None if value is None else int(value.rsplit("-", 1)[1])
 
 
 async def test_open_rooms_signal_comment_changes_in_the_servers_awareness(
@@ -176,6 +176,29 @@ async def test_open_rooms_signal_comment_changes_in_the_servers_awareness(
         assert doc == DASHBOARD
     finally:
         await a.close()
+
+
+async def test_a_reopened_room_announces_a_value_its_clients_have_not_seen(
+    lg_api: Any, lg_room_url: Callable[[str], str], jp_auth_header: dict[str, str], jp_serverapp: Any
+) -> None:
+    board = await new_board(lg_api)
+    seen = []
+    for _ in range(2):
+        client = await YClient.connect(lg_room_url(board), jp_auth_header)
+        try:
+            await until(lambda c=client: c.synced.is_set(), what="the room's state")
+            r = await lg_api("POST", "documents", board, "comments", body={"chart": "c1", "text": "hi"})
+            assert r.code == 201
+            await until(lambda c=client: comments_version(c) == 1, what="comments_version 1")
+            seen.append(
+                next(s["comments_version"] for s in client.others().values() if "comments_version" in s)
+            )
+        finally:
+            await client.close()
+        rooms = jp_serverapp.web_app.settings[HOST_SETTING].rooms
+        await until(lambda: board not in rooms.rooms, what="the room to close")
+    # both rooms counted one change, yet a client of the first would see the second's as new
+    assert seen[0] != seen[1]
 
 
 async def test_a_local_admin_is_the_owner_here(lg_api: Any, jp_serverapp: Any) -> None:
