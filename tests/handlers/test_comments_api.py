@@ -195,8 +195,8 @@ async def test_a_reopened_room_announces_a_value_its_clients_have_not_seen(
             )
         finally:
             await client.close()
-        rooms = jp_serverapp.web_app.settings[HOST_SETTING].rooms
-        await until(lambda: board not in rooms.rooms, what="the room to close")
+        open_rooms = jp_serverapp.web_app.settings[HOST_SETTING].rooms.rooms
+        await until(lambda r=open_rooms: board not in r, what="the room to close")
     # both rooms counted one change, yet a client of the first would see the second's as new
     assert seen[0] != seen[1]
 
