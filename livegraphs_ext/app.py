@@ -121,6 +121,10 @@ class LiveGraphsApp(StoreSettings, ExtensionApp):
         os.environ["LIVEGRAPHS_LOCAL_USER"] = self.local_user
         if self.catalog_url:
             os.environ["LIVEGRAPHS_CATALOG_URL"] = self.catalog_url
+        # ...and follow documents through this server's rooms, with the URL and token of its
+        # runtime file (written when it starts listening, before any kernel starts).
+        if self.serverapp is not None:
+            os.environ["LIVEGRAPHS_SERVER_INFO"] = self.serverapp.info_file
         self.log.info("livegraphs: dataset store at %s", root)
         self._register_events()
 
@@ -156,6 +160,11 @@ class LiveGraphsApp(StoreSettings, ExtensionApp):
 
     def request_done(self, handler: RequestHandler) -> None:
         pass
+
+    async def directory(self, handler: RequestHandler, prefix: str, limit: int) -> dict[str, list[str]]:
+        """The local user, if their name starts with ``prefix``: a laptop has no one else, and no groups."""
+        me = self.principal(handler).name
+        return {"users": [me] if me.casefold().startswith(prefix.casefold()) else [], "groups": []}
 
     def initialize_page_config(self) -> None:
         """Tell JupyterLab where browsers reach the service when it has an origin of its own."""

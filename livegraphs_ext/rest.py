@@ -109,6 +109,9 @@ class Host(Protocol):
     def request_done(self, handler: RequestHandler) -> None:
         """A request finished (for the host's metrics)."""
 
+    async def directory(self, handler: RequestHandler, prefix: str, limit: int) -> dict[str, list[str]]:
+        """``{"users", "groups"}``: up to ``limit`` names of each that start with ``prefix`` (any case)."""
+
 
 class RetryLater(HTTPError):
     """429 Too Many Requests, with ``Retry-After: retry_after`` (seconds)."""

@@ -3,6 +3,7 @@ import { ServerConnection } from '@jupyterlab/services';
 
 import { IChartResult, IChartSpec } from './charts/types';
 import {
+  ICompare,
   ICompletion,
   IDataset,
   IFormulaCheck,
@@ -136,16 +137,61 @@ export class LiveGraphsAPI implements ILiveGraphsAPI {
     body: Blob | ArrayBuffer | string,
     options: ILiveGraphsAPI.IUploadOptions = {}
   ): Promise<IDataset> {
-    const blobType = body instanceof Blob ? body.type : '';
-    const contentType =
-      options.contentType || blobType || 'application/octet-stream';
     const query: Record<string, string> = { name };
     const filename =
       options.filename ?? (body instanceof File ? body.name : undefined);
     if (filename) {
       query.filename = filename;
     }
-    const url = this._url(['datasets'], query);
+    if (options.badValues) {
+      query.bad_values = options.badValues;
+    }
+    return this._send(this._url(['datasets'], query), body, options);
+  }
+
+  newData(
+    id: string,
+    body: Blob | ArrayBuffer | string,
+    options: ILiveGraphsAPI.INewDataOptions
+  ): Promise<IDataset> {
+    const query: Record<string, string> = { mode: options.mode };
+    if (options.baseVersion !== undefined) {
+      query.base_version = String(options.baseVersion);
+    }
+    const filename =
+      options.filename ?? (body instanceof File ? body.name : undefined);
+    if (filename) {
+      query.filename = filename;
+    }
+    if (options.badValues) {
+      query.bad_values = options.badValues;
+    }
+    return this._send(
+      this._url(['datasets', id, 'data'], query),
+      body,
+      options
+    );
+  }
+
+  compareVersions(id: string, from?: number, to?: number): Promise<ICompare> {
+    const query: Record<string, number> = {};
+    if (from !== undefined) {
+      query.from = from;
+    }
+    if (to !== undefined) {
+      query.to = to;
+    }
+    return this._request<ICompare>(['datasets', id, 'compare'], query);
+  }
+
+  private _send(
+    url: string,
+    body: Blob | ArrayBuffer | string,
+    options: ILiveGraphsAPI.IUploadOptions
+  ): Promise<IDataset> {
+    const blobType = body instanceof Blob ? body.type : '';
+    const contentType =
+      options.contentType || blobType || 'application/octet-stream';
     const settings = this.serverSettings;
     return new Promise<IDataset>((resolve, reject) => {
       const xhr = new XMLHttpRequest();

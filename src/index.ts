@@ -1,6 +1,7 @@
 import { JupyterFrontEndPlugin } from '@jupyterlab/application';
 
 import { adminLinkPlugin } from './adminlink';
+import { shareNoticePlugin } from './sharenotice';
 import { apiPlugin, datasetsPlugin } from './plugins';
 import { chartsPlugin } from './charts/plugin';
 import { chartOutputPlugin } from './charts/output';
@@ -15,6 +16,7 @@ const plugins: JupyterFrontEndPlugin<any>[] = [
   apiPlugin,
   datasetsPlugin,
   adminLinkPlugin,
+  shareNoticePlugin,
   chartsPlugin,
   dashboardPlugin,
   documentsPlugin,

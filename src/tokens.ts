@@ -69,6 +69,81 @@ export interface IDataset {
    * Conversion problems of the step that made this version (transforms only).
    */
   readonly problems?: ReadonlyArray<IProblem>;
+
+  /**
+   * What new data changed (the answer of an append or replace only).
+   */
+  readonly changes?: IDataChanges;
+}
+
+/**
+ * Columns added, removed and retyped between two versions.
+ */
+export interface IColumnChanges {
+  readonly added: ReadonlyArray<{ name: string; type: string }>;
+  readonly removed: ReadonlyArray<{ name: string; type: string }>;
+  readonly retyped: ReadonlyArray<{ name: string; from: string; to: string }>;
+}
+
+/**
+ * A shared dashboard or chart whose spec uses a removed or retyped column.
+ */
+export interface IDocumentUse {
+  readonly id: string;
+  readonly kind: 'dashboard' | 'chart';
+  readonly title: string;
+  readonly owner: string;
+  readonly columns: ReadonlyArray<string>;
+  /**
+   * A dashboard's charts using them.
+   */
+  readonly charts: ReadonlyArray<{
+    id: string;
+    title?: string | null;
+    columns: ReadonlyArray<string>;
+  }>;
+  /**
+   * A dashboard's filters on them.
+   */
+  readonly filters: ReadonlyArray<{ id: string; column: string }>;
+}
+
+/**
+ * The documents using removed or retyped columns: those the caller may read
+ * named, the others counted.
+ */
+export interface IDocumentUses {
+  readonly documents: ReadonlyArray<IDocumentUse>;
+  readonly hidden: number;
+}
+
+/**
+ * What an append or replace changed.
+ */
+export interface IDataChanges extends IColumnChanges {
+  readonly mode: 'append' | 'replace';
+  readonly from_version: number;
+  readonly rows_before: number;
+  readonly rows_after: number;
+  readonly rows_received: number;
+  readonly charts: IDocumentUses | null;
+  readonly note: string | null;
+}
+
+/**
+ * What changed between two versions (`GET datasets/{id}/compare`).
+ */
+export interface ICompare {
+  readonly from: number;
+  readonly to: number;
+  readonly rows: {
+    from: number;
+    to: number;
+    added: number;
+    removed: number;
+  };
+  readonly columns: IColumnChanges;
+  readonly charts: IDocumentUses | null;
 }
 
 /**
@@ -254,6 +329,21 @@ export interface ILiveGraphsAPI {
   renameDataset(id: string, name: string): Promise<IDataset>;
 
   /**
+   * Append a file's rows to a dataset or replace its data (a new version);
+   * the answer carries `changes`.
+   */
+  newData(
+    id: string,
+    body: Blob | ArrayBuffer | string,
+    options: ILiveGraphsAPI.INewDataOptions
+  ): Promise<IDataset>;
+
+  /**
+   * What changed between two versions (default: the current one and its parent).
+   */
+  compareVersions(id: string, from?: number, to?: number): Promise<ICompare>;
+
+  /**
    * Every version of a dataset, oldest first.
    */
   getVersions(id: string): Promise<IVersion[]>;
@@ -351,6 +441,24 @@ export namespace ILiveGraphsAPI {
      * Aborts the upload; the server then keeps nothing.
      */
     signal?: AbortSignal;
+
+    /**
+     * Values that break their column's type: kept, the column becoming text
+     * (`text`, the default), or made missing, the column keeping its type (`null`).
+     */
+    badValues?: 'text' | 'null';
+  }
+
+  /**
+   * An upload of new data for a dataset.
+   */
+  export interface INewDataOptions extends IUploadOptions {
+    mode: 'append' | 'replace';
+
+    /**
+     * The version the caller saw: refused (409) if the dataset has moved on.
+     */
+    baseVersion?: number;
   }
 
   /**

@@ -40,6 +40,7 @@ from traitlets import Bool, Dict, List, Unicode
 
 from . import ALL_USERS_GROUP, SERVICE_NAME, SIGNUPS_SCOPE
 from .events import HubEventFile
+from .sharing import SHARE_HANDLERS
 
 # --- NativeAuthenticator 1.3.0 on JupyterHub 6 -------------------------------------------------
 # JupyterHub 6 removed ``BaseHandler.statsd``; NativeAuthenticator's login handler still times its
@@ -413,6 +414,8 @@ class LiveGraphsAuthenticator(NativeAuthenticator):
         handlers.append((r"/api/livegraphs/signups/([^/]+)", SignupAPIHandler))
         # before JupyterHub's own /logout, which it replaces
         handlers.append((r"/logout", ServiceLogoutHandler))
+        # before JupyterHub's own shares API: a default server is never shared
+        handlers.extend(SHARE_HANDLERS)
         return handlers
 
     def login_choices(self) -> list[dict[str, str]]:

@@ -34,6 +34,7 @@ wildcard certificate; see hub/README.md, "Origins").
 | ``LIVEGRAPHS_USER_ACCOUNTS`` | ``1`` when run as root | each user (and the service) has a system account |
 | ``LIVEGRAPHS_ACCOUNT_PREFIX`` | ``lg-`` | users' account names: ``lg-<hub name>`` |
 | ``LIVEGRAPHS_SERVICE_ACCOUNT`` | ``livegraphs`` | the service's account |
+| ``LIVEGRAPHS_NAMED_SERVERS`` | ``2`` | named servers (projects to share) per user; ``0``: none |
 
 Run as root (the default deployment), the hub gives every user their own system account, made at
 their first spawn (``accounts.py``). Run as another user it cannot keep users apart, so it serves
@@ -57,19 +58,30 @@ from . import ADMIN_GROUP, ADMIN_SCOPE, ALL_USERS_GROUP, SERVICE_NAME, SIGNUPS_S
 from .accounts import HostLayout, UserAccountSpawner, check_prefix
 from .auth import LiveGraphsAuthenticator
 from .events import HubEventFile, ServerActionHandler
+from .sharing import BROWSER_TOKEN_SCOPES, server_token_scopes
 
 USE_SCOPE = "custom:livegraphs:use"
 TEMPLATES = Path(__file__).parent / "templates"
-#: Jupyter config of every user's server (JUPYTER_CONFIG_PATH): SameSite on its _xsrf cookie.
+#: Jupyter config of every user's server (JUPYTER_CONFIG_PATH): SameSite on its _xsrf cookie, and
+#: the hub asked again about a token after 10 s (a revoked share shuts its user out within that).
 SERVER_CONFIG = Path(__file__).parent / "server_config"
 
-#: What users may do: reach the livegraphs service and use it, and see the names of other users
-#: and groups (to share datasets with them).
-USER_SCOPES = [f"access:services!service={SERVICE_NAME}", USE_SCOPE, "read:users:name", "read:groups:name"]
+#: What users may do: reach the livegraphs service and use it, list users and see the names of
+#: other users and groups (to share datasets and servers with them), and share their own servers
+#: (the hub refuses to share a default server: sharing.py).
+USER_SCOPES = [
+    f"access:services!service={SERVICE_NAME}",
+    USE_SCOPE,
+    "list:users",
+    "read:users:name",
+    "read:groups:name",
+    "shares!user",
+]
 
 #: What the livegraphs service may do with its own token: read users, groups and activity for the
-#: admin pages, change group membership (teams; the livegraphs-admins group), create teams, list and
-#: approve sign-ups, read the hub's metrics. Not admin:users: it cannot make hub admins.
+#: admin pages, list users' and groups' names for the share dialog (``GET directory``), change group
+#: membership (teams; the livegraphs-admins group), create teams, list and approve sign-ups, read the
+#: hub's metrics. Not admin:users: it cannot make hub admins.
 SERVICE_SCOPES = [
     "list:users",
     "read:users",
@@ -205,6 +217,7 @@ def configure(c: Any, root: Path, env: Mapping[str, str] | None = None) -> dict[
         one_person(c, env)
     configure_roles(c)
     configure_service(c, env, state, kubernetes)
+    configure_named_servers(c, env)
     host = service_account(c, env, root, state) if accounts else None
     origin = configure_origins(c, env, port, kubernetes)
     return {"state": state, "url": f"{origin or f'http://{ip}:{port}'}/", "host": host}
@@ -213,6 +226,13 @@ def configure(c: Any, root: Path, env: Mapping[str, str] | None = None) -> dict[
 #: Every cookie of the hub, the service and the servers: not sent on requests other sites start
 #: (a form posted or an image loaded from elsewhere), only on top-level navigations to them.
 COOKIE_OPTIONS = {"samesite": "Lax"}
+
+
+#: The hub's answers to requests from other origins (users' servers): token requests only.
+CROSS_ORIGIN_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, POST, PATCH, DELETE, OPTIONS",
+}
 
 
 def subdomain_host(env: Mapping[str, str], port: int, kubernetes: bool) -> str:
@@ -258,6 +278,11 @@ def configure_origins(c: Any, env: Mapping[str, str], port: int, kubernetes: boo
         c.Spawner.environment = environment
     settings = c.JupyterHub.get("tornado_settings")
     settings = dict(settings) if isinstance(settings, Mapping) else {}
+    if host:
+        # JupyterLab's share dialog (jupyter-collaboration) calls the hub's API from a user's origin
+        # with the browser's token. "*" never lets a browser send the hub's cookies along (nor read a
+        # response to them): only requests that carry a token themselves are answered to other origins.
+        settings["headers"] = {**CROSS_ORIGIN_HEADERS, **settings.get("headers", {})}
     settings["cookie_options"] = {**COOKIE_OPTIONS, **settings.get("cookie_options", {})}
     # the hub's _xsrf cookie takes cookie_options only when no xsrf_cookie_kwargs are set
     settings["xsrf_cookie_kwargs"] = {**COOKIE_OPTIONS, **settings.get("xsrf_cookie_kwargs", {})}
@@ -386,6 +411,17 @@ def configure_roles(c: Any) -> None:
     )
 
 
+def configure_named_servers(c: Any, env: Mapping[str, str]) -> None:
+    """Named servers: projects a user may share with chosen users (their default server never)."""
+    limit = int(env.get("LIVEGRAPHS_NAMED_SERVERS", "2"))
+    if limit < 0:
+        raise ValueError(f"LIVEGRAPHS_NAMED_SERVERS must be 0 or more, not {limit}")
+    c.JupyterHub.allow_named_servers = limit > 0
+    c.JupyterHub.named_server_limit_per_user = limit
+    # jupyter-collaboration's share dialog lists and changes shares with the browser's token
+    c.Spawner.oauth_client_allowed_scopes = BROWSER_TOKEN_SCOPES
+
+
 def service_account(c: Any, env: Mapping[str, str], root: Path, state: Path) -> HostLayout:
     """The livegraphs service runs as its own account; what the host must set up for it and the users."""
     account = env.get("LIVEGRAPHS_SERVICE_ACCOUNT") or "livegraphs"
@@ -442,14 +478,17 @@ def configure_service(c: Any, env: Mapping[str, str], state: Path, kubernetes: b
             }
         ],
     )
-    # Kernels and the server extension call the service with the server's token.
-    c.Spawner.server_token_scopes = [
-        "users:activity!user",
-        f"access:services!service={SERVICE_NAME}",
-        USE_SCOPE,
-        # Held only if the user holds it: lets an admin's notebook see every dataset.
-        ADMIN_SCOPE,
-    ]
+    # Kernels and the server extension of a user's default server call the service with the
+    # server's token; a named server, which may be shared, gets no livegraphs scope (sharing.py).
+    c.Spawner.server_token_scopes = server_token_scopes(
+        [
+            "users:activity!user",
+            f"access:services!service={SERVICE_NAME}",
+            USE_SCOPE,
+            # Held only if the user holds it: lets an admin's notebook see every dataset.
+            ADMIN_SCOPE,
+        ]
+    )
     c.Spawner.disable_user_config = True
     # The server and its kernels reach the service directly (not through the proxy).
     c.Spawner.environment = {

@@ -10,24 +10,36 @@ already runs code as its owner, so they get the owner's rights and no more.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlencode
 
 import orjson
-from jupyter_server.auth.decorator import authorized
+from jupyter_server.auth.decorator import authorized, ws_authenticated
+from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.base.websocket import WebSocketMixin
 from jupyter_server.utils import url_path_join
 from tornado import httputil, web
 from tornado.http1connection import HTTP1Connection
 from tornado.httpclient import HTTPClientError, HTTPRequest
-from tornado.iostream import IOStream
+from tornado.iostream import IOStream, StreamClosedError
 from tornado.simple_httpclient import SimpleAsyncHTTPClient
 from tornado.tcpclient import TCPClient
 from tornado.web import HTTPError
+from tornado.websocket import (
+    WebSocketClientConnection,
+    WebSocketClosedError,
+    WebSocketError,
+    WebSocketHandler,
+    websocket_connect,
+)
 
-from .base import AUTH_RESOURCE, LiveGraphsHandler
+from ..rest import APIMixin
+from .base import AUTH_RESOURCE, HOST_SETTING, LiveGraphsHandler
 from .datasets import bad_values_choice
+from .documents import DOC_ID
 from .local import import_request, import_target
 
 if TYPE_CHECKING:
@@ -316,5 +328,136 @@ def make_forward_client() -> SimpleAsyncHTTPClient:
     return SimpleAsyncHTTPClient(force_instance=True, max_clients=20, max_body_size=1 << 50)
 
 
-#: The routes of the hub backend: everything under the API goes to the service.
-FORWARD_ROUTES: list[tuple[str, type]] = [(r"(?P<path>.*)", ForwardHandler)]
+#: Seconds to wait for the service to accept a room connection, and between two pings of it.
+ROOM_CONNECT_TIMEOUT = ROOM_PING_SECONDS = 30
+
+
+def sendable_close_code(code: int | None) -> int | None:
+    """``code`` if an endpoint may send it in a close frame (RFC 6455 7.4), else None."""
+    if code is None:
+        return None
+    return code if 1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999 else None
+
+
+class RoomForwardHandler(WebSocketMixin, WebSocketHandler, APIMixin, JupyterHandler):
+    """``livegraphs/api/documents/{id}/room``: the document's room, a WebSocket to the service's.
+
+    The caller is authenticated and authorized by this server (jupyter-server's identity,
+    Authorizer and origin check) before anything reaches the service; then the service's room is
+    opened with this server's token, so the service decides what the owner of this server may do
+    with the document. A refusal by the service (404, 403) is this request's answer. Once both are
+    open, frames go both ways as they are (text stays text, bytes stay bytes), one at a time each
+    way, so a slow side slows the other rather than filling memory; each side is closed with the
+    other's close code.
+    """
+
+    auth_resource = AUTH_RESOURCE
+    _upstream: WebSocketClientConnection | None = None
+    _pump: asyncio.Task[None] | None = None
+    _closed = False
+
+    @property
+    def lg(self) -> LiveGraphsApp:
+        return cast("LiveGraphsApp", self.settings[HOST_SETTING])
+
+    @property
+    def max_message_size(self) -> int:
+        # the largest message passed on, either way: the rooms' own limit (room_max_message_bytes)
+        return int(self.lg.room_max_message_bytes)
+
+    @ws_authenticated
+    @authorized
+    async def get(self, document_id: str) -> None:
+        # The room carries edits, made with the owner's rights: reading this server is not enough.
+        if not self.authorizer.is_authorized(self, self.current_user, "write", AUTH_RESOURCE):
+            raise HTTPError(403, "You may not change livegraphs data", reason="Forbidden")
+        if self.request.headers.get("Upgrade", "").lower() != "websocket":
+            raise HTTPError(400, "This is a WebSocket: send Upgrade: websocket", reason="Bad Request")
+        # tornado checks the origin again when it upgrades; the service must not be asked first
+        if not self.check_origin(self.request.headers.get("Origin")):
+            raise HTTPError(403, "Cross-origin WebSocket refused", reason="Forbidden")
+        upstream = await self._connect(document_id)
+        if upstream is None:
+            return
+        if self._closed:  # the caller left while the service was answering
+            upstream.close(1001)
+            return
+        self._upstream = upstream
+        try:
+            await super().get(document_id)
+        finally:
+            if self._pump is None:  # never opened: the service must not keep a room for nobody
+                upstream.close(1001)
+
+    async def _connect(self, document_id: str) -> WebSocketClientConnection | None:
+        """The service's room, or None once the caller has been answered with the service's refusal."""
+        url = url_path_join(self.lg.service_api_url(), "documents", document_id, "room")
+        url = "ws" + url.removeprefix("http")  # http: -> ws:, https: -> wss:
+        request = HTTPRequest(
+            url,
+            headers={"Authorization": f"token {self.lg.hub_api_token}"},
+            connect_timeout=ROOM_CONNECT_TIMEOUT,
+            request_timeout=ROOM_CONNECT_TIMEOUT,
+        )
+        try:
+            # pings find a service that vanished without closing (its host gone, say)
+            return await websocket_connect(
+                request, max_message_size=self.max_message_size, ping_interval=ROOM_PING_SECONDS
+            )
+        except HTTPClientError as e:
+            response = e.response
+            if response is None or e.code >= 599:
+                self.log.warning("livegraphs: the service's room at %s did not answer: %s", url, e)
+                raise HTTPError(502, "The livegraphs service cannot be reached", reason="Bad Gateway") from e
+            # the service's own answer (its JSON error), as the REST forwarder passes it on
+            self.set_status(e.code, response.reason or None)
+            self.set_header("Content-Type", response.headers.get("Content-Type", "application/json"))
+            self.finish(response.body)
+            return None
+        except (OSError, StreamClosedError, WebSocketError) as e:
+            self.log.warning("livegraphs: the service's room at %s did not answer: %s", url, e)
+            raise HTTPError(502, "The livegraphs service cannot be reached", reason="Bad Gateway") from e
+
+    def open(self, *args: Any, **kwargs: Any) -> None:
+        super().open(*args, **kwargs)
+        self._pump = asyncio.ensure_future(self._from_service())
+
+    async def _from_service(self) -> None:
+        upstream = self._upstream
+        assert upstream is not None
+        while True:
+            message = await upstream.read_message()
+            if message is None:
+                break
+            try:
+                await self.write_message(message, binary=isinstance(message, bytes))
+            except WebSocketClosedError:
+                upstream.close(1001)
+                return
+        # The service closed (a lost share: 4403, a deleted document: 4404...): so does the caller.
+        code = sendable_close_code(upstream.close_code)
+        reason = upstream.close_reason if code is not None else "The livegraphs service went away"
+        self.close(code if code is not None else 1011, reason)
+
+    async def on_message(self, message: str | bytes) -> None:
+        # awaited before the next frame is read: the caller goes at the service's pace
+        upstream = self._upstream
+        if upstream is None:
+            return
+        # once the service has closed, _from_service closes the caller with its code
+        with contextlib.suppress(WebSocketClosedError, StreamClosedError):
+            await upstream.write_message(message, binary=isinstance(message, bytes))
+
+    def on_close(self) -> None:
+        self._closed = True
+        upstream = self._upstream
+        if upstream is not None:
+            code = sendable_close_code(self.close_code)
+            upstream.close(code if code is not None else 1001, self.close_reason if code else None)
+
+
+#: The routes of the hub backend: a document's room, then everything else under the API, to the service.
+FORWARD_ROUTES: list[tuple[str, type]] = [
+    (rf"documents/{DOC_ID}/room", RoomForwardHandler),
+    (r"(?P<path>.*)", ForwardHandler),
+]

@@ -1,7 +1,8 @@
-"""A dashboard file in a notebook: ``lg.Dashboard("sales.lgdash")``.
+"""A dashboard in a notebook: ``lg.Dashboard("sales.lgdash")`` or ``lg.Dashboard("ada/Sales")``.
 
-The ``.lgdash`` file stays the spec of record (it is what the shared dashboard document
-autosaves); the widget only reads it, and reads it again when it changes. Its view draws the
+From a ``.lgdash`` file the widget reads the file, and reads it again when it changes; from a
+shared dashboard document (id, ``owner/title`` or title) it follows the document's room and
+redraws as people edit it. Either way the widget only reads. Its view draws the
 title, the dashboard filters as controls and every chart in the grid, with cross-filtering,
 using the same front-end code as JupyterLab's dashboard. Filter choices and selections made in
 the view are the viewer's own and never written back.
@@ -22,8 +23,9 @@ from typing import Any
 
 import traitlets
 
-from ..documents.dashboard import DashboardError, parse_dashboard
+from ..documents.dashboard import DashboardError, parse_dashboard, validate_dashboard
 from ..store.errors import StoreError
+from .documents import DocumentFollower, document_content, find_document
 from .rules import filter_condition
 from .widgets import ChartWidget, LiveGraphsWidget, _result_bytes, automatic_mark
 
@@ -67,11 +69,12 @@ def with_conditions(spec: dict[str, Any], conditions: list[Any]) -> dict[str, An
 
 
 class Dashboard(LiveGraphsWidget):
-    """A ``.lgdash`` dashboard file drawn in a notebook, following the file as it changes."""
+    """A ``.lgdash`` dashboard file or a shared dashboard document drawn in a notebook, following
+    it as it changes."""
 
     _view_kind = traitlets.Unicode("dashboard").tag(sync=True)
     dashboard: traitlets.Dict[str, Any] = traitlets.Dict(
-        help="The dashboard as last read from the file (docs/charts.md, Dashboards)."
+        help="The dashboard as last read from the file or document (docs/charts.md, Dashboards)."
     ).tag(sync=True)
     error = traitlets.Unicode(
         "", help="Why the file's latest content cannot be shown (the last good one still is); empty if none."
@@ -79,18 +82,42 @@ class Dashboard(LiveGraphsWidget):
     poll_interval = traitlets.Float(1.0, help="Seconds between checks of the file for changes.")
 
     def __init__(self, path: str | Path, **kwargs: Any) -> None:
-        self._path = Path(path).expanduser().absolute()
-        data = read_dashboard(self._path)
+        """``path``: a ``.lgdash`` file, or a dashboard document's id, ``owner/title`` or title."""
+        self._watch: asyncio.Task[None] | None = None
+        self._follower: DocumentFollower | None = None
+        self._document: dict[str, Any] | None = None
+        if isinstance(path, Path) or str(path).endswith(".lgdash") or Path(path).expanduser().exists():
+            self._path: Path | None = Path(path).expanduser().absolute()
+            data = read_dashboard(self._path)
+        else:
+            self._path = None
+            self._document = find_document(str(path), "dashboard")
+            data = validate_dashboard(document_content(self._document["id"]))
         self._stamp = self._file_stamp()
         super().__init__(dashboard=data, **kwargs)
         self.on_msg(_on_view_message)
-        self._watch: asyncio.Task[None] | None = None
-        self._start_watching()
+        if self._document is not None:
+            self._follower = DocumentFollower(self._document, self._on_content, self._on_gone)
+            self._follower.start()
+        else:
+            self._start_watching()
 
     @property
-    def path(self) -> Path:
-        """The dashboard file."""
+    def path(self) -> Path | None:
+        """The dashboard file (None for a document)."""
         return self._path
+
+    @property
+    def document(self) -> dict[str, Any] | None:
+        """The shared dashboard document followed (id, kind, title, owner, access); None for a file."""
+        return self._document
+
+    @property
+    def source(self) -> str:
+        """What the dashboard was read from: the file, or the document as ``owner/title``."""
+        if self._document is not None:
+            return f"{self._document['owner']}/{self._document['title']}"
+        return str(self._path)
 
     @property
     def title(self) -> str:
@@ -122,11 +149,16 @@ class Dashboard(LiveGraphsWidget):
         return ChartWidget(self.spec(chart_id), **kwargs)
 
     def refresh(self) -> None:
-        """Read the file again and have every view run its charts again (e.g. after new data).
+        """Read the file or document again and have every view run its charts again (e.g. after
+        new data).
 
         Raises like the constructor when the file is missing or invalid.
         """
-        data = read_dashboard(self._path)
+        if self._path is None:
+            assert self._document is not None
+            data = validate_dashboard(document_content(self._document["id"]))
+        else:
+            data = read_dashboard(self._path)
         self._stamp = self._file_stamp()
         self.error = ""
         if data != self.dashboard:
@@ -137,7 +169,22 @@ class Dashboard(LiveGraphsWidget):
         if self._watch is not None:
             self._watch.cancel()
             self._watch = None
+        if self._follower is not None:
+            self._follower.stop()
         super().close()
+
+    def _on_content(self, content: dict[str, Any]) -> None:
+        try:
+            data = validate_dashboard(content)
+        except DashboardError as e:
+            self.error = f"{self.source} is not a valid dashboard: " + "; ".join(e.errors)
+            return
+        self.error = ""
+        if data != self.dashboard:
+            self.dashboard = data
+
+    def _on_gone(self, why: str) -> None:
+        self.error = why
 
     def query(self, chart_id: str, conditions: list[Any] | None = None) -> bytes:
         """Run a chart of the file with extra ``conditions``; its result as Arrow IPC bytes.
@@ -155,7 +202,7 @@ class Dashboard(LiveGraphsWidget):
 
         f = next((f for f in self.filters if f.get("id") == filter_id), None)
         if f is None:
-            raise KeyError(f"No filter {filter_id!r} in {self._path}")
+            raise KeyError(f"No filter {filter_id!r} in {self.source}")
         ref = (
             "id" if len(f["dataset"]) == 32 and all(c in "0123456789abcdef" for c in f["dataset"]) else "name"
         )
@@ -176,10 +223,12 @@ class Dashboard(LiveGraphsWidget):
     def _chart_spec(self, chart_id: str) -> dict[str, Any]:
         chart = self.dashboard.get("charts", {}).get(chart_id)
         if chart is None:
-            raise KeyError(f"No chart {chart_id!r} in {self._path}")
+            raise KeyError(f"No chart {chart_id!r} in {self.source}")
         return automatic_mark(dict(chart["spec"]))
 
     def _file_stamp(self) -> tuple[int, int] | None:
+        if self._path is None:
+            return None
         try:
             st = self._path.stat()
         except OSError:
@@ -190,8 +239,10 @@ class Dashboard(LiveGraphsWidget):
         """Read the file again if it changed since last read; answers whether it did.
 
         A file that became invalid or went away leaves the last good dashboard shown, with
-        ``error`` saying why.
+        ``error`` saying why. A document is followed live instead: this answers False.
         """
+        if self._path is None:
+            return False
         stamp = self._file_stamp()
         if stamp == self._stamp:
             return False

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anywidget
 import traitlets
 
-from ..store.errors import StoreError
+from ..store.errors import NotFound, StoreError
 from .bundle import LOADER, bundle_bytes, bundle_hash
 from .rules import python_code, suggest_mark
 
@@ -179,6 +180,40 @@ class ChartWidget(LiveGraphsWidget):
         return data, metadata
 
     @property
+    def document(self) -> dict[str, Any] | None:
+        """The shared chart document this widget follows (id, kind, title, owner, access), if any."""
+        follower = getattr(self, "_follower", None)
+        return follower.document if follower is not None else None
+
+    def follow(self, document: dict[str, Any], to_spec: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        """Draw ``to_spec(content)`` whenever the shared document's content changes.
+
+        Only in a running event loop (a kernel's); the widget itself never writes the document.
+        """
+        from .documents import DocumentFollower
+
+        def on_content(content: dict[str, Any]) -> None:
+            try:
+                spec = to_spec(content)
+            except Exception as e:
+                self.set_trait("error", f"{type(e).__name__}: {e}")
+                return
+            if spec != self.spec:
+                self.spec = spec
+
+        def on_gone(why: str) -> None:
+            self.set_trait("error", why)
+
+        self._follower = DocumentFollower(document, on_content, on_gone)
+        self._follower.start()
+
+    def close(self) -> None:
+        follower = getattr(self, "_follower", None)
+        if follower is not None:
+            follower.stop()
+        super().close()
+
+    @property
     def data(self) -> pd.DataFrame:
         """The chart's result as a DataFrame (one column per field)."""
         return decode_result(self.result)[1].to_pandas() if self.result else _empty_frame()
@@ -271,15 +306,21 @@ def chart(
 
     A first argument ending in ``.lgchart`` is a chart file (one chart spec as JSON); the
     chart draws that spec, and only ``height`` and ``max_marks`` may be given beside it.
+
+    Given nothing else either, the first argument may name a shared chart document (its id,
+    ``owner/title`` or title, see ``lg.documents()``): the widget draws it and follows its
+    changes live, as others edit it.
     """
+    given_args = {k for k, v in locals().items() if k not in ("dataset", "height", "max_marks") and v}
     if dataset.endswith(".lgchart"):
-        given_args = {k for k, v in locals().items() if k not in ("dataset", "height", "max_marks") and v}
         if given_args:
             raise TypeError(f"a chart file is the whole spec; {sorted(given_args)} cannot be given with it")
         from_file = read_chart_file(Path(dataset))
         if max_marks is not None:
             from_file["max_marks"] = max_marks
         return ChartWidget(automatic_mark(from_file), height=height)
+    if not given_args:
+        return _chart_document(dataset, height=height, max_marks=max_marks)
     info = _dataset_info(dataset)
     names = {c["name"] for c in info["columns"]}
     types = {c["name"]: c["type"] for c in info["columns"]}
@@ -305,6 +346,30 @@ def chart(
     if max_marks is not None:
         spec["max_marks"] = max_marks
     return ChartWidget(spec, height=height)
+
+
+def _chart_document(ref: str, *, height: int, max_marks: int | None) -> ChartWidget:
+    from .documents import document_content, find_document
+
+    try:
+        doc = find_document(ref, "chart")
+    except NotFound:
+        raise ValueError(
+            f"nothing to draw: no chart document {ref!r} is yours to read (lg.documents() lists "
+            "them); to chart a dataset, give a field (x=, y=, color=, ...) or a mark="
+        ) from None
+    widget = ChartWidget(_document_spec(document_content(doc["id"]), max_marks), height=height)
+    widget.follow(doc, lambda content: _document_spec(content, max_marks))
+    return widget
+
+
+def _document_spec(content: dict[str, Any], max_marks: int | None) -> dict[str, Any]:
+    from ..documents.chartdoc import validate_chart
+
+    spec = validate_chart(content)
+    if max_marks is not None:
+        spec = {**spec, "max_marks": max_marks}
+    return automatic_mark(spec) if spec.get("dataset") else spec
 
 
 def read_chart_file(path: Path) -> dict[str, Any]:

@@ -45,6 +45,7 @@ from .auth import (
     forget_token,
     principal_of,
 )
+from .directory import HubDirectory
 from .handlers import API_ROUTES, RateLimit
 from .metrics import ServiceMetrics
 
@@ -264,6 +265,15 @@ class LiveGraphsService(StoreSettings, Application):
 
     def request_done(self, handler: RequestHandler) -> None:
         self.metrics.observe_request(handler)
+
+    _directory: HubDirectory | None = None
+
+    async def directory(self, handler: RequestHandler, prefix: str, limit: int) -> dict[str, list[str]]:
+        """The hub's users and groups whose names start with ``prefix`` (its answers kept briefly)."""
+        hub_api = handler.settings["hub_api"]
+        if self._directory is None or self._directory.hub_api is not hub_api:
+            self._directory = HubDirectory(hub_api)
+        return await self._directory.find(prefix, limit)
 
     def make_app(self) -> web.Application:
         api_prefix = self.api_prefix

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from .catalog import Base, DatasetRow, utcnow
 from .charts import ChartEngine, ChartResult, check_shape
 from .comments import CommentStore
+from .docdata import DocumentData
 from .documents import DocumentStore
 from .errors import BadInput, Forbidden, NotFound
 from .events import CLIENT_ACTIONS, EventLog
@@ -42,6 +43,7 @@ from .sharing import (
     shown,
 )
 from .store import DatasetStore, ExportFile
+from .usage import documents_using
 
 
 class ShareRow(Base):
@@ -80,6 +82,8 @@ class GuardedStore:
         self.documents = DocumentStore(store.catalog)
         #: the comment threads on those documents' charts
         self.comments = CommentStore(store.catalog, self.documents)
+        #: the charts of those documents, answered for their readers (the data goes with the share)
+        self.document_data = DocumentData(self)
 
     # ------------------------------------------------------------------ levels
 
@@ -315,13 +319,21 @@ class GuardedStore:
             dataset_id, src, mode=mode, user=p.name, in_tx=self._guard(p, "write", "change", detail), **kwargs
         )
         out["access"] = self.access(p, dataset_id)
+        out["changes"]["charts"] = self._documents_using(p, out, out["changes"])
         return out
+
+    def _documents_using(self, p: Principal, ds: dict[str, Any], columns: dict[str, Any]) -> dict[str, Any]:
+        """The shared documents using the columns ``columns`` says were removed or retyped."""
+        gone = [c["name"] for c in columns["removed"]] + [c["name"] for c in columns["retyped"]]
+        return documents_using(self.documents, p, ds, gone)
 
     def compare(
         self, p: Principal, dataset_id: str, to: int | None = None, since: int | None = None
     ) -> dict[str, Any]:
         self._require(p, dataset_id, "read")
-        return self.store.compare(dataset_id, to, since)
+        out = self.store.compare(dataset_id, to, since)
+        out["charts"] = self._documents_using(p, self.store.get(dataset_id), out["columns"])
+        return out
 
     def delete(self, p: Principal, dataset_id: str) -> None:
         self._require(p, dataset_id, "manage")

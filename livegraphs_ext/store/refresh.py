@@ -42,8 +42,8 @@ from .sql import quote_ident, quote_literal
 MODES = ("append", "replace")
 #: what a change report says when it cannot name the charts that use a column
 DOCUMENTS_NOTE = (
-    "Charts and dashboards are files (.lgchart, .lgdash) the store does not see: "
-    "check those that use the removed or retyped columns."
+    "Chart and dashboard files (.lgchart, .lgdash) outside the shared documents are not seen "
+    "by the store: check those that use the removed or retyped columns."
 )
 
 

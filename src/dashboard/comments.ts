@@ -241,27 +241,25 @@ export class CommentsPane {
 }
 
 /**
- * A small menu at a clicked mark (page coordinates `x`, `y`; the middle of
- * `host` when unknown) offering "Comment on this point", shown inside `host`
- * (a chart cell); it closes on any other click or Escape.
+ * A "Comment on this point" button for a clicked mark, put in the chart
+ * cell's header after `after`. It covers nothing (the next click on the plot,
+ * a cross-filter, reaches it) and goes away on the next click anywhere else
+ * or Escape; only one is shown at a time.
  */
 export function showPointMenu(
-  host: HTMLElement,
-  x: number,
-  y: number,
+  after: HTMLElement,
   onComment: () => void
-): HTMLElement {
+): HTMLButtonElement {
   document
     .querySelectorAll('.jp-LiveGraphs-PointMenu')
     .forEach(node => node.remove());
-  const menu = el('div', 'jp-LiveGraphs-PointMenu', { role: 'menu' });
   const close = () => {
-    menu.remove();
+    item.remove();
     document.removeEventListener('pointerdown', outside, true);
     document.removeEventListener('keydown', escape, true);
   };
   const outside = (event: Event) => {
-    if (!menu.contains(event.target as Node)) {
+    if (!item.contains(event.target as Node)) {
       close();
     }
   };
@@ -272,21 +270,14 @@ export function showPointMenu(
   };
   const item = button(
     'Comment on this point',
-    'jp-LiveGraphs-PointMenuItem',
+    'jp-LiveGraphs-PointMenu',
     () => {
       close();
       onComment();
     }
   );
-  item.setAttribute('role', 'menuitem');
-  menu.append(item);
-  const box = host.getBoundingClientRect();
-  const left = x || y ? x - box.left : box.width / 2;
-  const top = x || y ? y - box.top : box.height / 2;
-  menu.style.left = `${Math.min(Math.max(0, left), Math.max(0, box.width - 160))}px`;
-  menu.style.top = `${Math.min(Math.max(0, top), Math.max(0, box.height - 32))}px`;
-  host.append(menu);
+  after.after(item);
   document.addEventListener('pointerdown', outside, true);
   document.addEventListener('keydown', escape, true);
-  return menu;
+  return item;
 }

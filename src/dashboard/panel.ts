@@ -2,12 +2,14 @@
  * The dashboard editor: a toolbar, the filter bar and the 12-column grid of
  * charts (`grid.ts`), all drawn from (and written to) the shared
  * `DashboardDoc`. What is the editor's own: editing together (presence,
- * inline shelves, filter settings), dragging cells to move and resize them,
- * and opening a chart in the builder.
+ * filter settings), dragging cells to move and resize them, adding charts
+ * (new, copied from a chart document or file, or dropped from a builder),
+ * and editing a chart, which opens the drag-and-drop builder on its spec.
  */
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
+import { CHART_MIME } from '../charts/doc/widget';
 import { AWARENESS_FIELD, peerBadge, peersOf } from '../presence';
 import { IChartClient, IChartDraft, IFieldRef } from '../charts/types';
 import { button, el, option } from '../dom';
@@ -25,7 +27,7 @@ import {
 import { CommentsModel } from '../documents/comments';
 import { CommentsPane, showPointMenu } from './comments';
 import { DashboardDoc } from './model';
-import { createShelves, updateShelves } from './shelves';
+import { DashboardData, IDocumentSource } from '../documents/data';
 import { IChartLayout, IDashboardFilter } from './types';
 
 export { AWARENESS_FIELD };
@@ -68,7 +70,6 @@ export class SpecSummary extends Widget implements IChartCellView {
  */
 interface ICellParts {
   badges: HTMLElement;
-  shelves: HTMLElement;
   comments: HTMLButtonElement;
 }
 
@@ -86,13 +87,24 @@ export class DashboardPanel extends Widget {
     this._doc = options.doc;
     const createView = options.createChartView ?? (() => new SpecSummary());
     this._openInBuilder = options.openInBuilder ?? null;
+    this._pickChart = options.pickChart ?? null;
     this._client = options.client ?? null;
+    this._data = new DashboardData({
+      direct: this._client,
+      stored: id => this._doc.getChart(id)?.spec ?? null
+    });
 
     const toolbar = el('div', 'jp-LiveGraphs-DashboardToolbar');
     this._titleInput = el('input', 'jp-LiveGraphs-DashboardTitle', {
       'aria-label': 'Dashboard title'
     });
+    // Typing marks the box as being edited; until it is committed (change), a
+    // remote title does not overwrite it. A box that only has focus follows.
+    this._titleInput.addEventListener('input', () => {
+      this._titleTyped = true;
+    });
     this._titleInput.addEventListener('change', () => {
+      this._titleTyped = false;
       this._doc.title = this._titleInput.value;
     });
     this._datasetInput = el('input', 'jp-LiveGraphs-DashboardDataset', {
@@ -118,9 +130,20 @@ export class DashboardPanel extends Widget {
     toolbar.append(
       this._titleInput,
       this._datasetInput,
-      toolButton('Add chart', 'jp-LiveGraphs-DashboardAddChart', () =>
-        this.addChart()
-      ),
+      // A new chart opens in the builder, its editor.
+      toolButton('Add chart', 'jp-LiveGraphs-DashboardAddChart', () => {
+        const id = this.addChart();
+        this._openInBuilder?.(id);
+      }),
+      ...(this._pickChart
+        ? [
+            toolButton(
+              'Add existing chart',
+              'jp-LiveGraphs-DashboardAddExisting',
+              () => void this.addExistingChart()
+            )
+          ]
+        : []),
       toolButton('Add filter', 'jp-LiveGraphs-DashboardAddFilter', () =>
         this._addFilter()
       ),
@@ -134,7 +157,11 @@ export class DashboardPanel extends Widget {
       update: (node, f) => this._updateFilter(node, f)
     });
     this._grid = new DashboardGrid<ICellParts>({
-      createView: () => createView(),
+      createView: id => {
+        const view = createView(id, this._data.chartClient(id));
+        this._views.set(id, view);
+        return view;
+      },
       decorate: cell => this._decorate(cell),
       specOf: id => this._doc.getChart(id)?.spec ?? null,
       crossfilter: () => this._doc.crossfilter,
@@ -153,6 +180,9 @@ export class DashboardPanel extends Widget {
       this._grid.node,
       this._pane.node
     );
+    // Anywhere on the dashboard (an empty grid is only its padding high).
+    this.node.addEventListener('dragover', this._onDragOver);
+    this.node.addEventListener('drop', this._onDrop);
 
     this._doc.changed.connect(this._render, this);
     this._doc.awareness?.on('change', this._onAwareness);
@@ -193,6 +223,29 @@ export class DashboardPanel extends Widget {
   }
 
   /**
+   * The store document this dashboard is, if it is one: its charts and
+   * filter values then come through it when the caller may not read their
+   * datasets.
+   */
+  get documentSource(): IDocumentSource | null {
+    return this._data.source;
+  }
+  set documentSource(source: IDocumentSource | null) {
+    this._data.source = source;
+    for (const [id, view] of this._views) {
+      if (view.isDisposed) {
+        this._views.delete(id);
+      } else {
+        // A cell's view, or the chart view inside it (DerivedChartView).
+        const chart = ((view as { view?: unknown }).view ?? view) as {
+          refresh?: () => Promise<void>;
+        };
+        void chart.refresh?.();
+      }
+    }
+  }
+
+  /**
    * Whether the dashboard is only shown (to a viewer): its editing controls
    * are hidden and its charts cannot be moved.
    */
@@ -205,9 +258,6 @@ export class DashboardPanel extends Widget {
     this._titleInput.readOnly = value;
     this._crossInput.disabled = value;
     this._filterBar.node.inert = value;
-    if (value) {
-      this._setEditing(null);
-    }
   }
 
   /**
@@ -226,20 +276,32 @@ export class DashboardPanel extends Widget {
   }
 
   /**
-   * Add a chart on the dataset named in the toolbar; answers its id.
+   * Add a chart on the dataset named in the toolbar (or a copy of `spec`,
+   * at `layout` when given); answers its id.
    */
-  addChart(spec?: IChartDraft): string {
+  addChart(spec?: IChartDraft, layout?: Partial<IChartLayout>): string {
     const dataset = this._datasetInput.value.trim();
-    const id = this._doc.addChart(
+    return this._doc.addChart(
       // No mark: it stays automatic until someone picks one.
       spec ?? {
         version: 1,
         dataset: dataset ? { name: dataset } : null,
         encoding: {}
-      }
+      },
+      layout
     );
-    this._setEditing(id);
-    return id;
+  }
+
+  /**
+   * Ask for a chart document or file and add a copy of its spec below the
+   * others; answers the new chart's id (null when nothing was picked).
+   */
+  async addExistingChart(): Promise<string | null> {
+    const spec = this._pickChart ? await this._pickChart() : null;
+    if (!spec || this.isDisposed || this._readOnly) {
+      return null;
+    }
+    return this.addChart(spec);
   }
 
   dispose(): void {
@@ -258,11 +320,6 @@ export class DashboardPanel extends Widget {
     this._grid.attachViews();
   }
 
-  protected onBeforeDetach(msg: Message): void {
-    this._setEditing(null);
-    super.onBeforeDetach(msg);
-  }
-
   private _onAwareness = (): void => {
     this._renderPeople();
   };
@@ -278,20 +335,65 @@ export class DashboardPanel extends Widget {
     }
   }
 
-  private _setEditing(chartId: string | null): void {
-    this._editing = chartId;
-    this._doc.awareness?.setLocalStateField(AWARENESS_FIELD, {
-      chart: chartId
+  /**
+   * A chart dragged from a builder may be dropped on the grid.
+   */
+  private _onDragOver = (event: DragEvent): void => {
+    if (this._readOnly || !event.dataTransfer?.types.includes(CHART_MIME)) {
+      return;
+    }
+    event.preventDefault();
+    event.dataTransfer.dropEffect = 'copy';
+  };
+
+  /**
+   * Add a copy of the dropped chart with its top left corner at the grid
+   * cell under the pointer (the server moves it down if it overlaps one).
+   */
+  private _onDrop = (event: DragEvent): void => {
+    const data = event.dataTransfer?.getData(CHART_MIME);
+    if (this._readOnly || !data) {
+      return;
+    }
+    event.preventDefault();
+    let spec: IChartDraft;
+    try {
+      spec = JSON.parse(data);
+    } catch {
+      return;
+    }
+    if (!spec || typeof spec !== 'object' || Array.isArray(spec)) {
+      return;
+    }
+    const grid = this._grid.node;
+    const rect = grid.getBoundingClientRect();
+    const style = getComputedStyle(grid);
+    const left = rect.left + (parseFloat(style.paddingLeft) || 0);
+    const top = rect.top + (parseFloat(style.paddingTop) || 0);
+    const inner =
+      grid.clientWidth -
+      (parseFloat(style.paddingLeft) || 0) -
+      (parseFloat(style.paddingRight) || 0);
+    const w = 6;
+    const x = Math.floor(
+      (event.clientX - left) / ((inner + GAP) / GRID_COLUMNS)
+    );
+    const y = Math.floor((event.clientY - top) / (ROW_HEIGHT + GAP));
+    this.addChart(spec, {
+      x: Math.max(0, Math.min(GRID_COLUMNS - w, x)),
+      y: Math.max(0, y),
+      w,
+      h: 4
     });
-    this._render();
-  }
+  };
 
   private _render(): void {
     if (this.isDisposed) {
       return;
     }
     const doc = this._doc;
-    if (document.activeElement !== this._titleInput) {
+    if (!this._titleTyped || document.activeElement !== this._titleInput) {
+      this._titleTyped = false;
       this._titleInput.value = doc.title;
     }
     this._crossInput.checked = doc.crossfilter;
@@ -306,11 +408,6 @@ export class DashboardPanel extends Widget {
       return [id, { ...chart, layout }] as [string, typeof chart];
     });
     this._grid.render(charts, filters);
-    for (const [id, { spec }] of charts) {
-      const cell = this._grid.cells.get(id)!;
-      cell.node.classList.toggle('jp-mod-editing', this._editing === id);
-      this._renderShelves(id, cell, spec);
-    }
     this._renderPeople();
     this._renderComments();
   }
@@ -342,23 +439,17 @@ export class DashboardPanel extends Widget {
   }
 
   /**
-   * The editor's parts of a cell: presence badges, its buttons, the inline
-   * shelves and the resize corner; the header moves the cell.
+   * The editor's parts of a cell: presence badges, its buttons and the
+   * resize corner; the header moves the cell. A chart is edited in the
+   * drag-and-drop builder, bound to its spec in the shared dashboard.
    */
   private _decorate(cell: IGridCell): ICellParts {
-    const { id, node, header, body } = cell;
+    const { id, node, header } = cell;
     header.title = 'Drag to move';
     const badges = el('span', 'jp-LiveGraphs-DashboardCellBadges');
-    const edit = toolButton('Edit', 'jp-LiveGraphs-DashboardEdit', () =>
-      this._setEditing(this._editing === id ? null : id)
+    const remove = toolButton('Remove', 'jp-LiveGraphs-DashboardRemove', () =>
+      this._doc.removeChart(id)
     );
-    const remove = toolButton('Remove', 'jp-LiveGraphs-DashboardRemove', () => {
-      if (this._editing === id) {
-        this._setEditing(null);
-      }
-      this._doc.removeChart(id);
-    });
-    edit.setAttribute('aria-label', 'Edit chart');
     remove.setAttribute('aria-label', 'Remove chart');
     const comments = toolButton(
       '\u{1F4AC} 0',
@@ -370,39 +461,32 @@ export class DashboardPanel extends Widget {
       if (!this._comments) {
         return;
       }
-      showPointMenu(node, point.clientX, point.clientY, () =>
+      showPointMenu(comments, () =>
         this.showComments(id, {
           x: point.x,
           ...(point.y !== undefined ? { y: point.y } : {})
         })
       );
     });
-    header.append(badges, comments, edit);
+    header.append(badges, comments);
     const openInBuilder = this._openInBuilder;
     if (openInBuilder) {
-      const open = toolButton(
-        'Builder',
-        'jp-LiveGraphs-DashboardOpenBuilder',
-        () => openInBuilder(id)
+      const edit = toolButton('Edit', 'jp-LiveGraphs-DashboardEdit', () =>
+        openInBuilder(id)
       );
-      open.setAttribute('aria-label', 'Open in builder');
-      open.title = 'Open this chart in the drag-and-drop builder';
-      header.append(open);
+      edit.setAttribute('aria-label', 'Edit chart');
+      edit.title = 'Edit this chart in the drag-and-drop builder';
+      header.append(edit);
     }
     header.append(remove);
-    const shelves = el('div', 'jp-LiveGraphs-DashboardShelves', {
-      role: 'group',
-      'aria-label': 'Shelves'
-    });
     const resize = el('div', 'jp-LiveGraphs-DashboardResize', {
       title: 'Drag to resize',
       'aria-label': 'Resize chart'
     });
-    body.before(shelves);
     node.append(resize);
     this._dragHandle(id, header, node, 'move');
     this._dragHandle(id, resize, node, 'resize');
-    return { badges, shelves, comments };
+    return { badges, comments };
   }
 
   /**
@@ -472,21 +556,6 @@ export class DashboardPanel extends Widget {
       handle.addEventListener('pointercancel', onUp);
       handle.addEventListener('lostpointercapture', onUp);
     });
-  }
-
-  private _renderShelves(
-    id: string,
-    cell: ICellParts,
-    spec: IChartDraft
-  ): void {
-    if (this._editing !== id) {
-      cell.shelves.replaceChildren();
-      return;
-    }
-    if (!cell.shelves.childElementCount) {
-      cell.shelves.append(...createShelves(this._doc, id));
-    }
-    updateShelves(cell.shelves, spec);
   }
 
   private _addFilter(): void {
@@ -560,7 +629,7 @@ export class DashboardPanel extends Widget {
       column,
       ...valueControls(
         f,
-        this._client,
+        this._client ? this._data.filterClient(f.id) : null,
         () => this._doc.getFilters().find(g => g.id === f.id)?.value ?? null,
         value => doc.setFilterValue(f.id, value)
       )
@@ -581,14 +650,17 @@ export class DashboardPanel extends Widget {
 
   private _doc: DashboardDoc;
   private _openInBuilder: ((chartId: string) => void) | null;
+  private _pickChart: (() => Promise<IChartDraft | null>) | null;
   private _client: IChartClient | null;
+  private _data: DashboardData;
+  private _views = new Map<string, IChartCellView>();
   private _titleInput: HTMLInputElement;
+  private _titleTyped = false;
   private _datasetInput: HTMLInputElement;
   private _crossInput: HTMLInputElement;
   private _people: HTMLElement;
   private _filterBar: FilterBar;
   private _grid: DashboardGrid<ICellParts>;
-  private _editing: string | null = null;
   private _readOnly = false;
   private _comments: CommentsModel | null = null;
   private _pane: CommentsPane;
@@ -605,13 +677,19 @@ export namespace DashboardPanel {
     /**
      * Make the view a cell draws its chart with; a text summary when omitted.
      */
-    createChartView?: () => IChartCellView;
+    createChartView?: (chartId: string, client: IChartClient) => IChartCellView;
 
     /**
-     * Open a chart in the drag-and-drop builder; without it, cells offer
-     * only their inline shelves.
+     * Open a chart in the drag-and-drop builder (its editor); without it,
+     * charts are only moved, resized and removed here.
      */
     openInBuilder?: (chartId: string) => void;
+
+    /**
+     * Ask which chart document or file to copy ("Add existing chart");
+     * without it the button is not shown.
+     */
+    pickChart?: () => Promise<IChartDraft | null>;
 
     /**
      * What dashboard filters ask for a column's values and range; without

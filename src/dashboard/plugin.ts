@@ -7,7 +7,11 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette, MainAreaWidget } from '@jupyterlab/apputils';
+import {
+  ICommandPalette,
+  MainAreaWidget,
+  showErrorMessage
+} from '@jupyterlab/apputils';
 import { PathExt } from '@jupyterlab/coreutils';
 import {
   ABCWidgetFactory,
@@ -17,7 +21,7 @@ import {
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 
 import { BoundChartBuilder } from '../charts/doc/widget';
-import { IChartClient } from '../charts/types';
+import { IChartClient, IChartDraft } from '../charts/types';
 import { ChartView } from '../charts/view';
 import { ILiveGraphsDrive } from '../documents/tokens';
 import { AWARENESS_FIELD } from '../presence';
@@ -27,6 +31,7 @@ import { DashboardDoc, DashboardModel, DashboardModelFactory } from './model';
 import { DerivedChartView, TypeOf } from './cellview';
 import { IChartCellView } from './grid';
 import { DashboardPanel } from './panel';
+import { pickChart } from './pickchart';
 
 /**
  * The names dashboards are registered under.
@@ -55,9 +60,11 @@ export class DashboardWidgetFactory extends ABCWidgetFactory<
   DashboardModel
 > {
   constructor(options: DashboardWidgetFactory.IOptions) {
-    const { createChartView, openInBuilder, client, ...rest } = options;
+    const { createChartView, openInBuilder, pickChart, client, ...rest } =
+      options;
     super({ ...rest, contentProviderId: 'rtc' });
     this._createChartView = createChartView;
+    this._pickChart = pickChart;
     this._openInBuilder = openInBuilder;
     this._client = client ?? null;
   }
@@ -70,6 +77,7 @@ export class DashboardWidgetFactory extends ABCWidgetFactory<
       doc: context.model.sharedModel,
       createChartView: this._createChartView,
       openInBuilder: open ? id => open(widget, id) : undefined,
+      pickChart: this._pickChart,
       client: this._client
     });
     const widget = new DashboardDocument({ content, context });
@@ -77,18 +85,26 @@ export class DashboardWidgetFactory extends ABCWidgetFactory<
     return widget;
   }
 
-  private _createChartView?: () => IChartCellView;
+  private _createChartView?: (
+    chartId: string,
+    client: IChartClient
+  ) => IChartCellView;
   private _openInBuilder?: (dashboard: DashboardDocument, id: string) => void;
+  private _pickChart?: () => Promise<IChartDraft | null>;
   private _client: IChartClient | null;
 }
 
 export namespace DashboardWidgetFactory {
   export interface IOptions extends DocumentRegistry.IWidgetFactoryOptions<DashboardDocument> {
-    createChartView?: () => IChartCellView;
+    createChartView?: (chartId: string, client: IChartClient) => IChartCellView;
     /**
      * Open a chart of a dashboard in the drag-and-drop builder.
      */
     openInBuilder?: (dashboard: DashboardDocument, chartId: string) => void;
+    /**
+     * Ask which chart document or file to copy into a dashboard.
+     */
+    pickChart?: () => Promise<IChartDraft | null>;
     client?: IChartClient | null;
   }
 }
@@ -245,10 +261,10 @@ export const dashboardPlugin: JupyterFrontEndPlugin<void> = {
       defaultFor: [DashboardIDs.fileType],
       // Each cell queries the server with its effective spec and draws it.
       createChartView: api
-        ? () =>
+        ? (_id, client) =>
             new DerivedChartView({
               view: new ChartView({
-                client: api,
+                client,
                 placeholder: 'Drop fields here to build a chart.'
               }),
               typesOf
@@ -257,6 +273,22 @@ export const dashboardPlugin: JupyterFrontEndPlugin<void> = {
       openInBuilder: api
         ? (dashboard, id) => openInBuilder(app, api, dashboard, id)
         : undefined,
+      pickChart: async () => {
+        // Chart files of the file browser's folder (not the LiveGraphs
+        // drive's, whose charts are listed as documents).
+        const folder = browser?.model.path ?? '';
+        const local = !documents || !folder.startsWith(`${documents.name}:`);
+        try {
+          return await pickChart({
+            documents: documents?.api ?? null,
+            contents: app.serviceManager.contents,
+            folder: local ? folder : ''
+          });
+        } catch (e) {
+          void showErrorMessage('Cannot add the chart', e as Error);
+          return null;
+        }
+      },
       client: api
     });
     app.docRegistry.addWidgetFactory(factory);

@@ -6,6 +6,7 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 import { LiveGraphsAPIError } from '../api';
+import { IChartResult, IFilter } from '../charts/types';
 
 /**
  * The kinds of shared documents.
@@ -164,6 +165,54 @@ export class DocumentsAPI {
   }
 
   /**
+   * The data of a dashboard's chart (`chartId`) or of a chart document
+   * (null), as its stored spec restricted by `filters` (the dashboard filter
+   * values and cross-filter selections): readers of the document see it
+   * without access to the dataset.
+   */
+  queryChart(
+    id: string,
+    chartId: string | null,
+    filters: IFilter[],
+    options: { signal?: AbortSignal } = {}
+  ): Promise<IChartResult> {
+    const path = chartId
+      ? ['documents', id, 'charts', chartId, 'query']
+      : ['documents', id, 'query'];
+    return this._request<IChartResult>(
+      path,
+      {},
+      {
+        method: 'POST',
+        body: JSON.stringify({ filters }),
+        headers: { 'Content-Type': 'application/json' },
+        signal: options.signal
+      }
+    );
+  }
+
+  /**
+   * A dashboard filter's values (`search` narrowing them) or extent, as the
+   * chart result `FilterValues` reads.
+   */
+  queryFilter(
+    id: string,
+    filterId: string,
+    what: 'values' | 'extent',
+    search = ''
+  ): Promise<IChartResult> {
+    return this._request<IChartResult>(
+      ['documents', id, 'filters', filterId, 'query'],
+      {},
+      {
+        method: 'POST',
+        body: JSON.stringify(what === 'values' ? { what, search } : { what }),
+        headers: { 'Content-Type': 'application/json' }
+      }
+    );
+  }
+
+  /**
    * Users and groups matching `query`, or null when the server has no
    * directory to search (then names are typed in full).
    */
@@ -195,6 +244,13 @@ export class DocumentsAPI {
       add(item?.kind === 'group' ? 'group' : 'user', item);
     }
     return out;
+  }
+
+  /**
+   * A document's content: the JSON of its `.lgdash` / `.lgchart` file.
+   */
+  content(id: string): Promise<unknown> {
+    return this._request<unknown>(['documents', id, 'content']);
   }
 
   /**

@@ -21,6 +21,7 @@ import { Panel, Widget } from '@lumino/widgets';
 import { ChartCommandIDs } from '../charts/plugin';
 import { DashboardIDs } from '../dashboard/plugin';
 import { DocumentsAPI } from './api';
+import { IDocumentSource } from './data';
 import { DRIVE_NAME, LiveGraphsDrive } from './drive';
 import { CommentsModel } from './comments';
 import { RoomConnection, RoomStatus } from './room';
@@ -149,6 +150,13 @@ class RoomExtension implements DocumentRegistry.IWidgetExtension<
         });
         content.comments = comments;
         widget.disposed.connect(() => comments.dispose());
+      }
+      // A dashboard's charts come through the document for datasets the
+      // caller may not read (its viewers).
+      if ('documentSource' in widget.content) {
+        (
+          widget.content as { documentSource: IDocumentSource | null }
+        ).documentSource = { api: this._drive.api, id: room.info.id };
       }
       room.denied.connect((_, reason) => {
         Notification.warning(

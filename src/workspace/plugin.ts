@@ -35,6 +35,7 @@ import { StepKind } from './dialogs';
 import { DatasetView } from './dataview';
 import { el } from '../dom';
 import { DATA_EXTENSIONS } from './uploads';
+import { uploadNewData } from './newdata';
 
 /**
  * The command ids of the data workspace.
@@ -45,6 +46,7 @@ export namespace CommandIDs {
   export const search = 'livegraphs:search-datasets';
   export const open = 'livegraphs:open-dataset';
   export const rename = 'livegraphs:rename-dataset';
+  export const newData = 'livegraphs:upload-new-data';
   export const exportDataset = 'livegraphs:export-dataset';
   export const remove = 'livegraphs:delete-dataset';
   export const newChart = 'livegraphs:new-chart-from-dataset';
@@ -387,6 +389,26 @@ export const datasetsPlugin: JupyterFrontEndPlugin<void> = {
         }
       }
     });
+    add(CommandIDs.newData, {
+      label: trans.__('Upload New Data…'),
+      caption: trans.__(
+        'Append a file’s rows to the dataset or replace its data, and see what changed'
+      ),
+      icon: fileUploadIcon,
+      isVisible: args => mayEdit(knownDataset(args)),
+      isEnabled: args =>
+        !!args.id || panel.current !== null || tracker.currentWidget !== null,
+      execute: async args => {
+        const dataset = await datasetFor(args);
+        if (!dataset) {
+          return;
+        }
+        const out = await uploadNewData(api, dataset, trans);
+        if (out) {
+          onChange(dataset.id, 'changed');
+        }
+      }
+    });
     add(CommandIDs.exportDataset, {
       label: args =>
         args.format
@@ -571,7 +593,8 @@ export const datasetsPlugin: JupyterFrontEndPlugin<void> = {
     for (const command of [
       CommandIDs.open,
       CommandIDs.newChart,
-      CommandIDs.rename
+      CommandIDs.rename,
+      CommandIDs.newData
     ]) {
       app.contextMenu.addItem({ command, selector: item, rank: rank++ });
     }

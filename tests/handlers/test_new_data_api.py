@@ -139,3 +139,31 @@ async def test_import_sends_a_server_file_to_an_existing_dataset(lg_api, lg_uplo
     assert r.code == 404
     assert body(await lg_api("GET", "datasets", ds["id"]))["version"] == 2
     assert staging_empty(lg_data_dir)
+
+
+async def test_new_data_and_compare_name_the_documents_using_a_missing_column(lg_api, lg_upload):
+    ds = await lg_upload("weather", CSV)
+    spec = {"version": 1, "dataset": {"id": ds["id"]}, "mark": "bar", "encoding": {"x": {"field": "temp"}}}
+    r = await lg_api("POST", "documents", body={"kind": "chart", "title": "Temps", "content": spec})
+    assert r.code == 201, r.body
+    chart_id = body(r)["id"]
+    dash = {
+        "version": 1, "title": "Board", "crossfilter": True,
+        "filters": [{"id": "f1", "kind": "dropdown", "dataset": ds["id"], "column": "city", "value": None}],
+        "charts": {"c1": {"spec": {**spec, "title": "T"}, "layout": {"x": 0, "y": 0, "w": 6, "h": 4}}},
+    }  # fmt: skip
+    r = await lg_api("POST", "documents", body={"kind": "dashboard", "content": dash})
+    assert r.code == 201, r.body
+    dash_id = body(r)["id"]
+
+    r = await lg_api("POST", "datasets", ds["id"], "data", body="city\nBern\n", params={"mode": "replace"})
+    assert r.code == 201, r.body
+    listing = body(r)["changes"]["charts"]
+    assert listing["hidden"] == 0
+    assert [(d["id"], d["kind"], d["columns"]) for d in listing["documents"]] == [
+        (chart_id, "chart", ["temp"]),
+        (dash_id, "dashboard", ["temp"]),
+    ]
+    assert listing["documents"][1]["charts"] == [{"id": "c1", "title": "T", "columns": ["temp"]}]
+    cmp = body(await lg_api("GET", "datasets", ds["id"], "compare"))
+    assert cmp["charts"] == listing

@@ -233,8 +233,16 @@ def _processes_of(uids: set[int]) -> list[int]:
 class LiveHub:
     """``jupyterhub -f jupyterhub_config.py`` with its state in ``state`` and its own ports."""
 
-    def __init__(self, state: Path, env: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        state: Path,
+        env: Mapping[str, str] | None = None,
+        config: str = "",
+        server_env: Mapping[str, str] | None = None,
+    ):
         self.state = state
+        #: Python lines run after the repository's config (``c`` is the config)
+        self.extra_config = config
         self.port = free_port()
         self.url = f"http://localhost:{self.port}/"
         #: the service, on its own subdomain
@@ -242,6 +250,8 @@ class LiveHub:
             f"http://{subdomain('livegraphs', 'service')}.localhost:{self.port}/services/livegraphs/"
         )
         self.extra_env = dict(env or {})
+        #: more environment variables of users' servers (``Spawner.environment``)
+        self.server_env = dict(server_env or {})
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = state / "hub.log"
         self.starts = 0
@@ -264,9 +274,19 @@ class LiveHub:
         }
         self.starts += 1
         self.log_path = self.state / f"hub-{self.starts}.log"
+        config = REPO / "jupyterhub_config.py"
+        extra = self.extra_config
+        if self.server_env:
+            extra += f"\nc.Spawner.environment = {{**c.Spawner.environment, **{self.server_env!r}}}\n"
+        if extra:
+            config = self.state / "jupyterhub_config_test.py"
+            config.write_text(
+                f"c = get_config()  # noqa\nload_subconfig({str(REPO / 'jupyterhub_config.py')!r})  # noqa\n"
+                + extra
+            )
         with open(self.log_path, "ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "jupyterhub", "-f", str(REPO / "jupyterhub_config.py")],
+                [sys.executable, "-m", "jupyterhub", "-f", str(config)],
                 stdout=out, stderr=subprocess.STDOUT, env=env, cwd=self.state, start_new_session=True,
             )  # fmt: skip
         _wait_for(self.proc, self.url + "hub/api/", timeout, self.log_path)

@@ -202,15 +202,20 @@ class Hub:
 
     # ------------------------------------------------------------------ kernels
 
-    def run_in_kernel(self, user: str, token: str, code: str, timeout: float = 120) -> dict[str, Any]:
-        """Start a kernel in ``user``'s server, run ``code``, stop it: ``{"stdout", "error"}``."""
-        return asyncio.run(self._run_in_kernel(user, token, code, timeout))
+    def run_in_kernel(
+        self, user: str, token: str, code: str, timeout: float = 120, server: str = ""
+    ) -> dict[str, Any]:
+        """Start a kernel in ``user``'s server (``server``: a named one), run ``code``, stop it:
+        ``{"stdout", "error"}``."""
+        return asyncio.run(self._run_in_kernel(user, token, code, timeout, server))
 
-    async def _run_in_kernel(self, user: str, token: str, code: str, timeout: float) -> dict[str, Any]:
+    async def _run_in_kernel(
+        self, user: str, token: str, code: str, timeout: float, server: str
+    ) -> dict[str, Any]:
         from tornado.httpclient import HTTPRequest
         from tornado.websocket import websocket_connect
 
-        base = f"{self.user_url(user)}api/kernels"
+        base = f"{self.user_url(user)}{server + '/' if server else ''}api/kernels"
         headers = {"Authorization": f"token {token}"}
         r = requests.post(base, headers=headers, json={"name": "python3"}, timeout=60)
         assert r.status_code == 201, r.text

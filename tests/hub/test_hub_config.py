@@ -214,3 +214,27 @@ def test_a_folder_closed_to_other_accounts_is_named() -> None:
         check_reachable([closed / "livegraphs"], "The livegraphs code")
     finally:
         shutil.rmtree(closed)
+
+
+def test_users_share_named_servers_only_and_only_default_servers_hold_the_livegraphs_token(
+    tmp_path: Path,
+) -> None:
+    from types import SimpleNamespace
+
+    from livegraphs_hub.config import CROSS_ORIGIN_HEADERS, USE_SCOPE
+
+    c = Config()
+    configure(c, REPO, {"LIVEGRAPHS_HUB_STATE": str(tmp_path), "LIVEGRAPHS_USER_ACCOUNTS": "1"})
+    assert "shares!user" in c.JupyterHub.extra_user_scopes
+    assert c.JupyterHub.allow_named_servers is True and c.JupyterHub.named_server_limit_per_user == 2
+    assert c.Spawner.oauth_client_allowed_scopes == ["shares!server", "list:users", "read:users:name"]
+    token_scopes = c.Spawner.server_token_scopes
+    assert USE_SCOPE in token_scopes(SimpleNamespace(name=""))
+    assert token_scopes(SimpleNamespace(name="pair")) == ["users:activity!user"]
+    # the share dialog calls the hub from users' origins, with a token
+    assert c.JupyterHub.tornado_settings["headers"] == CROSS_ORIGIN_HEADERS
+    c = Config()
+    configure(c, REPO, {"LIVEGRAPHS_HUB_STATE": str(tmp_path), "LIVEGRAPHS_NAMED_SERVERS": "0"})
+    assert c.JupyterHub.allow_named_servers is False
+    with pytest.raises(ValueError, match="LIVEGRAPHS_NAMED_SERVERS"):
+        configure(Config(), REPO, {"LIVEGRAPHS_HUB_STATE": str(tmp_path), "LIVEGRAPHS_NAMED_SERVERS": "-1"})

@@ -5,10 +5,15 @@ used again by a new account, inherits none of the old account's datasets or shar
 hub's ``user_deleted`` event reached the service first or the service noticed the new account
 itself. This hub imports its events only when an admin opens the activity page
 (``hub_events_seconds=0``), so each test decides which path runs.
+
+The same hub also shows a named server shared with one user through JupyterHub's shares: the
+collaborator reaches it on its owner's origin, others do not, a default server cannot be shared,
+and a revoked share shuts the collaborator out.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -212,3 +217,83 @@ print(lg.load("bo/costs").shape[0])
         "cy", tokens["cy"], 'import livegraphs_ext as lg\nprint(lg.load("costs").shape[0])'
     )
     assert out["error"] is None and out["stdout"].strip() == "2", out
+
+
+def hub_call(hub: Hub, token: str, method: str, path: str, **kwargs: Any) -> requests.Response:
+    """The hub's REST API with a user's own token."""
+    headers = {"Authorization": f"token {token}"}
+    return requests.request(method, f"{hub.url}/hub/api/{path}", headers=headers, timeout=60, **kwargs)
+
+
+def start_named_server(hub: Hub, token: str, user: str, name: str, timeout: float = 120) -> None:
+    r = hub_call(hub, token, "POST", f"users/{user}/servers/{name}")
+    assert r.status_code in (201, 202), r.text
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        server = hub_call(hub, token, "GET", f"users/{user}").json()["servers"].get(name)
+        if server and server.get("ready"):
+            return
+        time.sleep(0.3)
+    raise TimeoutError(f"{user}/{name} did not start: {hub.log_tail()}")
+
+
+def until_status(hub: Hub, token: str, path: str, status: int) -> None:
+    """Wait for ``status``: a server re-asks the hub about a token it knows after 10 s at most."""
+    deadline = time.monotonic() + 60
+    while (r := contents(hub, token, path)).status_code != status:
+        assert time.monotonic() < deadline, (r.status_code, r.text[:300])
+        time.sleep(1)
+
+
+def contents(hub: Hub, token: str, path: str) -> requests.Response:
+    """A user's server through the proxy, on its owner's origin, with ``token``."""
+    return requests.get(
+        f"{hub.user_url('ada')}{path}", headers={"Authorization": f"token {token}"}, timeout=60
+    )
+
+
+def test_a_named_server_is_shared_with_chosen_users_and_a_default_server_never(
+    hub: Hub, tokens: dict[str, str]
+):
+    ada, bo, cy = tokens["ada"], tokens["bo"], tokens["cy"]
+    hub.spawn("ada")
+    start_named_server(hub, ada, "ada", "pair")
+    # before any share, only ada gets in
+    assert contents(hub, ada, "pair/api/contents").status_code == 200
+    assert contents(hub, bo, "pair/api/contents").status_code == 403
+    # ada shares pair with bo, with her own token
+    r = hub_call(hub, ada, "POST", "shares/ada/pair", json={"user": "bo"})
+    assert r.status_code == 200, r.text
+    assert r.json()["scopes"] == ["access:servers!server=ada/pair"]
+    # bo opens it on ada's origin, as himself; cy does not
+    until_status(hub, bo, "pair/api/contents", 200)
+    assert contents(hub, bo, "pair/api/me").json()["identity"]["username"] == "bo"
+    assert contents(hub, cy, "pair/api/contents").status_code == 403
+    # the share is pair's only: ada's default server stays hers
+    assert contents(hub, ada, "api/contents").status_code == 200
+    assert contents(hub, bo, "api/contents").status_code == 403
+    # no one shares a default server, nor makes a share code for it: not ada, not a hub admin
+    for token in (ada, tokens["root"]):
+        for path in ("shares/ada/", "share-codes/ada/"):
+            r = hub_call(hub, token, "POST", path, json={"user": "bo"} if "codes" not in path else {})
+            assert r.status_code == 403, (path, r.text)
+            assert "default server cannot be shared" in r.json()["message"]
+    assert hub_call(hub, ada, "GET", "shares/ada/").json()["items"] == []
+    # bo runs code in pair as ada's account, but pair holds no token to ada's datasets
+    code = f"""
+import os, pwd, requests
+print(pwd.getpwuid(os.getuid()).pw_name)
+r = requests.get({hub.service_direct_url + "api/datasets"!r},
+                 headers={{"Authorization": "token " + os.environ["JUPYTERHUB_API_TOKEN"]}})
+print(r.status_code)
+"""
+    out = hub.run_in_kernel("ada", bo, code, server="pair")
+    assert out["error"] is None, out
+    account, status = out["stdout"].split()
+    assert account == f"{hub.accounts.prefix}ada" and status == "403"
+    # ada revokes the share: bo is refused
+    r = hub_call(hub, ada, "PATCH", "shares/ada/pair", json={"user": "bo"})
+    assert r.status_code == 200 and r.json() == {}, r.text
+    until_status(hub, bo, "pair/api/contents", 403)
+    assert hub_call(hub, ada, "GET", "shares/ada/pair").json()["items"] == []
+    assert contents(hub, ada, "pair/api/contents").status_code == 200

@@ -328,6 +328,7 @@ ROUTE_CASES = [
     ("POST", "charts/query", {"spec": CHART}, READ, 200),
     ("POST", "charts/query", {"spec": {**CHART, "dataset": {"name": "matrix"}}}, READ, 200),
     ("GET", "charts/schema", None, ANY_USER, 200),
+    ("GET", "directory?q=a", None, ANY_USER, 200),
     ("GET", "datasets/resolve?name=matrix", None, READ, 200),
     ("GET", "datasets/resolve?name=ada/matrix", None, READ, 200),
     # the file is in the caller's own server: the service explains where to send the request

@@ -1,15 +1,17 @@
 """The hub in Debian chromium (Playwright): sign up, approval on the admin page, login and JupyterLab,
-a single sign-on login through the OIDC provider, and each admin page, with screenshots kept under
-``ui-tests/test-results/hub-admin/``.
+a single sign-on login through the OIDC provider, each admin page, and a named server shared for a
+notebook edited together, with screenshots kept under ``ui-tests/test-results/hub-admin/``.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+import requests
 from playwright.sync_api import Browser as Chromium
 from playwright.sync_api import Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -22,12 +24,19 @@ CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = REPO / "ui-tests" / "test-results" / "hub-admin"
 PASSWORD = "orange-lighthouse-basket-31"
 HOSTILE = "<img src=x onerror=window.__pwned=1>"
+#: A checkout's own JupyterLab build for users' servers, when it has one (``.jp/labextensions``, as
+#: for the galata tests); otherwise the installed one.
+LOCAL_BUILD = REPO / ".jp"
 
 
 @pytest.fixture(scope="module")
 def lg_ui_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveHub, OIDCProvider]]:
     root = tmp_path_factory.mktemp("hub-ui")
-    hub = LiveHub(root / "state")
+    config = ""
+    if (LOCAL_BUILD / "labextensions").is_dir():
+        path = {"JUPYTER_PATH": str(LOCAL_BUILD)}
+        config = f"c.Spawner.environment = {{**c.Spawner.environment, **{path!r}}}\n"
+    hub = LiveHub(root / "state", config=config)
     accounts = {"olivia": {"name": "Olivia", "groups": ["livegraphs-admins", "team-green"]}}
     provider = OIDCProvider(root / "oidc", accounts, [hub.url + "hub/oauth/oidc/callback"]).start()
     hub.extra_env.update(
@@ -210,3 +219,123 @@ def test_single_sign_on_admin_reaches_the_admin_pages(
     expect(row).to_contain_text("admin")
     shot(page, "09-sso-admin-users")
     ctx.close()
+
+
+def sso_login(page: Page, hub: LiveHub, name: str) -> None:
+    """Log in through the OIDC provider (any name); the user's default server starts."""
+    page.goto(hub.url + "hub/login")
+    page.get_by_role("button", name="Sign in with single sign-on").click()
+    page.locator("input[name=login]").fill(name)
+    page.locator("input[name=password]").fill("any")
+    page.get_by_role("button", name="Sign-in").click()
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"**/user/{name}/**", timeout=120_000)
+
+
+def hub_api(page: Page, hub: LiveHub, method: str, path: str, **kwargs: object) -> requests.Response:
+    """The hub's REST API with the browser's login (and the hub's _xsrf cookie, set by a hub page)."""
+    cookies = page.context.cookies(hub.url + "hub/")
+    xsrf = next((c["value"] for c in cookies if c["name"] == "_xsrf" and c["path"] == "/hub/"), None)
+    if xsrf is None:
+        page.goto(hub.url + "hub/home")
+        cookies = page.context.cookies(hub.url + "hub/")
+        xsrf = next(c["value"] for c in cookies if c["name"] == "_xsrf" and c["path"] == "/hub/")
+    url = hub.url + "hub/api/" + path
+    return with_cookies_of(page, method, url, headers={"X-XSRFToken": xsrf}, **kwargs)
+
+
+def open_lab(page: Page, url: str) -> None:
+    page.goto(url)
+    expect(page.locator("#jp-main-dock-panel")).to_be_visible(timeout=120_000)
+
+
+def run_from_palette(page: Page, label: str) -> None:
+    search = page.get_by_role("textbox", name="Search")
+    for _ in range(40):  # (see test_single_sign_on_admin_reaches_the_admin_pages)
+        if search.is_visible():
+            break
+        page.keyboard.press("Control+Shift+C")
+        try:
+            search.wait_for(state="visible", timeout=5_000)
+        except PlaywrightTimeout:
+            continue
+    search.fill(label)
+    # (the list redraws as it filters: the first match is taken with Enter, not a click)
+    expect(page.locator(".lm-CommandPalette-item.lm-mod-active", has_text=label)).to_be_visible()
+    search.press("Enter")
+
+
+def test_a_named_server_shared_for_a_notebook_edited_together(
+    lg_ui_hub: tuple[LiveHub, OIDCProvider], lg_chromium: Chromium
+) -> None:
+    hub, _ = lg_ui_hub
+    owner_ctx, guest_ctx = lg_chromium.new_context(), lg_chromium.new_context()
+    pia, quinn = owner_ctx.new_page(), guest_ctx.new_page()
+    sso_login(pia, hub, "pia")
+    sso_login(quinn, hub, "quinn")
+
+    # pia starts a named server "pair" and opens the share dialog there: it says who runs the code
+    r = hub_api(pia, hub, "POST", "users/pia/servers/pair")
+    assert r.status_code in (201, 202), r.text
+    deadline = time.monotonic() + 120
+    while not (hub_api(pia, hub, "GET", "users/pia").json()["servers"].get("pair") or {}).get("ready"):
+        assert time.monotonic() < deadline, hub.log()[-3000:]
+        time.sleep(0.5)
+    pair = hub.user_url("pia") + "pair/"
+    open_lab(pia, pair + "lab")
+    created = pia.evaluate(
+        """async () => {
+            const xsrf = document.cookie.split('; ').find(c => c.startsWith('_xsrf=')).slice(6);
+            const cells = [{cell_type: 'code', source: '', metadata: {}, outputs: [], execution_count: null}];
+            const kernelspec = {name: 'python3', display_name: 'Python 3', language: 'python'};
+            const r = await fetch('api/contents/together.ipynb', {method: 'PUT',
+                headers: {'X-XSRFToken': decodeURIComponent(xsrf), 'Content-Type': 'application/json'},
+                body: JSON.stringify({type: 'notebook', format: 'json', content:
+                    {cells, metadata: {kernelspec},
+                     nbformat: 4, nbformat_minor: 5}})});
+            return r.status;
+        }"""
+    )
+    assert created == 201
+    run_from_palette(pia, "Generate a Shared Link")
+    dialog = pia.locator(".jp-Dialog")
+    # the hub's own share UI (pia's browser token may manage this server's shares)
+    expect(dialog).to_contain_text("Share Jupyter Server pair", timeout=30_000)
+    expect(dialog.locator(".jp-LiveGraphs-shareNotice")).to_contain_text(
+        'People you share "pair" with run code as you'
+    )
+    # she finds quinn in it and shares the server with him
+    dialog.get_by_placeholder("Type to search for a user").fill("quin")
+    dialog.locator(".jp-ManageSharesBody-user-item", has_text="quinn").click()
+    expect(dialog.locator(".jp-ManageSharesBody-selected-users")).to_contain_text("quinn")
+    shot(pia, "10-share-dialog-named-server")
+    dialog.get_by_role("button", name="Close").click()
+    shares = hub_api(pia, hub, "GET", "shares/pia/pair").json()["items"]
+    assert [s["user"]["name"] for s in shares] == ["quinn"]
+    # a default server is not shared
+    r = hub_api(pia, hub, "POST", "shares/pia/", json={"user": "quinn"})
+    assert r.status_code == 403 and "default server cannot be shared" in r.json()["message"]
+
+    # both edit the notebook; quinn's typing reaches pia's page
+    open_lab(pia, pair + "lab/tree/together.ipynb")
+    # quinn, on someone else's server, first confirms at the hub what it may know of him
+    quinn.goto(pair + "lab/tree/together.ipynb")
+    expect(quinn.get_by_text("Server at /user/pia/pair/")).to_be_visible(timeout=60_000)
+    quinn.get_by_role("button", name="Authorize").click()
+    expect(quinn.locator("#jp-main-dock-panel")).to_be_visible(timeout=120_000)
+    editor = quinn.locator(".jp-Notebook .jp-Cell .cm-content").first
+    expect(editor).to_be_visible(timeout=60_000)
+    editor.click()
+    quinn.keyboard.type("print('written by quinn')")
+    expect(pia.locator(".jp-Notebook .jp-Cell .cm-content").first).to_contain_text(
+        "written by quinn", timeout=30_000
+    )
+    shot(pia, "11-notebook-together")
+    # quinn's share dialog says whose server this is
+    run_from_palette(quinn, "Generate a Shared Link")
+    expect(quinn.locator(".jp-LiveGraphs-shareNotice")).to_contain_text(
+        'This is pia\'s server "pair": code you run here runs as pia', timeout=30_000
+    )
+    shot(quinn, "12-share-dialog-guest")
+    owner_ctx.close()
+    guest_ctx.close()

@@ -44,6 +44,7 @@ def example_files() -> dict[str, str]:
 #: Run after the examples, in the same kernel: what they made, as one JSON line.
 CHECK = """
 import json as _json
+from livegraphs_ext.documents.dashboard import dump_dashboard as _dump, parse_dashboard as _parse
 _rev = lg.chart("revenue.lgchart")
 _c1 = d.chart("c1")
 print(_json.dumps({
@@ -57,6 +58,12 @@ print(_json.dumps({
     "values": d.values("f1"),
     "query": len(d.query("c1", [{"column": "region", "cmp": "eq", "value": "North"}])) > 0,
     "code": c.code,
+    "document": [
+        team.title, team.document["id"] == doc["id"], team.document["access"], sorted(team.charts),
+        sorted(lg.documents()["title"]),
+        open("team-sales.lgdash").read()
+        == _dump({**_parse(open("sales.lgdash").read()), "title": "Team sales"}),
+    ],
 }))
 """
 
@@ -75,6 +82,7 @@ def expected_check() -> dict[str, Any]:
         "query": True,
         "code": 'lg.chart("sales", mark="bar", x="month(order_date)", y="sum(revenue)", color="region", '
         'options={"stack": "stacked"})',
+        "document": ["Team sales", True, "owner", ["c1"], ["Team sales"], True],
     }
 
 
@@ -95,8 +103,8 @@ def assert_displays(outputs: list[dict[str, Any]]) -> None:
     """Every widget the examples show was displayed as a widget view; charts also as a spec."""
     views = [o for o in outputs if WIDGET_VIEW in o]
     charts = [o[CHART_VIEW] for o in outputs if CHART_VIEW in o]
-    # c, b, the chart file, d and d.chart("c1")
-    assert len(views) == 5, outputs
+    # c, b, the chart file, d, d.chart("c1") and the shared dashboard
+    assert len(views) == 6, outputs
     # c, the chart file and d.chart("c1") carry their spec; the builder has none yet
     assert len(charts) == 3, charts
     assert all(chart["spec"]["version"] == 1 for chart in charts)

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 from pathlib import Path
 
+import orjson
 import pytest
 
 from livegraphs_ext.store.errors import BadInput
@@ -258,3 +259,176 @@ def test_inf_and_nan_words_in_a_marked_number_column_are_bad_values(tmp_path: Pa
     assert types_of(result) == {"v": "float"}
     assert [(p.row, p.value) for p in result.report.problems] == [(42, "inf"), (43, "nan")]
     assert [r["v"] for r in rows][-3:] == [39.5, None, None]
+
+
+# JSON and JSON Lines follow the same rules; their numbers, true/false and nulls are typed already
+
+
+def test_json_markers_are_missing_values_in_a_typed_column_and_text_elsewhere(tmp_path: Path) -> None:
+    result, rows = run(tmp_path, DATA / "markers.jsonl", name="markers.jsonl")
+    assert types_of(result) == {
+        "id": "integer",
+        "score": "float",
+        "code": "string",
+        "when": "date",
+        "ok": "boolean",
+        "note": "string",
+        "city": "string",
+    }
+    assert [r["score"] for r in rows] == [3.5, *[None] * 9, 2.25, -1.5]
+    # a country code "NA" among codes is text, as are "-" and "NA" among words
+    assert [r["code"] for r in rows][:5] == ["US", "NA", "FR", "DE", "NA"]
+    assert [r["note"] for r in rows][:7] == ["fine", "-", "ok", "-", "x", "NA", None]
+    assert [r["when"] for r in rows][:6] == [
+        dt.date(2024, 1, 2),
+        None,
+        dt.date(2024, 1, 4),
+        None,
+        dt.date(2024, 1, 6),
+        None,
+    ]
+    assert [r["ok"] for r in rows] == [
+        True,
+        None,
+        False,
+        None,
+        True,
+        False,
+        True,
+        False,
+        None,
+        None,
+        True,
+        False,
+    ]
+    # non-ASCII text as written; a null and a missing key are both missing
+    assert [r["city"] for r in rows][:5] == ["Zürich", "São Paulo", "東京", None, None]
+    assert _nulls(result) == {"id": 0, "score": 9, "code": 0, "when": 6, "ok": 4, "note": 1, "city": 2}
+    assert result.report.problem_count == 0
+    assert any("'score'" in n and "8 values such as NA" in n for n in result.report.notes)
+    assert any("'when'" in n and "read as missing" in n for n in result.report.notes)
+
+
+def test_json_array_and_json_lines_give_the_same_result(tmp_path: Path) -> None:
+    lines = (DATA / "markers.jsonl").read_bytes().splitlines()
+    lines_result, lines_rows = run(tmp_path, DATA / "markers.jsonl", name="m.jsonl")
+    array_result, array_rows = run(tmp_path, b"[" + b",\n".join(lines) + b"]", name="m.json")
+    assert array_rows == lines_rows
+    assert array_result.columns == lines_result.columns
+    assert array_result.report.notes == lines_result.report.notes
+
+
+JSON_BAD = [
+    (4, "day", "2024-02-30", "date"),
+    (5, "flag", "maybe", "boolean"),
+    (6, "count", "six", "integer"),
+    (7, "stamp", "soon", "datetime"),
+]
+
+
+def test_json_values_that_break_a_date_boolean_or_number_column_are_listed(tmp_path: Path) -> None:
+    result, rows = run(tmp_path, DATA / "bad_values.json", name="bad_values.json")
+    assert types_of(result) == {
+        "day": "string",
+        "flag": "string",
+        "count": "string",
+        "stamp": "string",
+        "big": "float",
+        "meta": "string",
+        "name": "string",
+    }
+    # every value as written: JSON numbers and true/false as their text, objects as compact JSON
+    assert rows[0] == {
+        "day": "2024-01-01",
+        "flag": "true",
+        "count": "1",
+        "stamp": "2024-03-01T10:01:00",
+        "big": 1000.0,
+        "meta": '{"tags":["a",1]}',
+        "name": "Ünïcødé 1",
+    }
+    assert rows[8]["day"] == rows[8]["count"] == "NA"
+    # an integer past 64 bits makes its column float
+    assert rows[2]["big"] == float(2**70 + 3)
+    assert [(p.row, p.column, p.value, p.expected) for p in result.report.problems] == JSON_BAD
+    assert result.report.problem_count == 4
+    assert sum("bad_values=null" in n for n in result.report.notes) == 4
+
+
+def test_json_bad_values_null_keeps_the_type_and_stores_them_as_missing(tmp_path: Path) -> None:
+    result, rows = run(tmp_path, DATA / "bad_values.json", name="bad_values.json", bad_values="null")
+    assert types_of(result) == {
+        "day": "date",
+        "flag": "boolean",
+        "count": "integer",
+        "stamp": "datetime",
+        "big": "float",
+        "meta": "string",
+        "name": "string",
+    }
+    assert [r["day"] for r in rows][2:5] == [dt.date(2024, 1, 3), None, dt.date(2024, 1, 5)]
+    assert [r["flag"] for r in rows][3:6] == [False, None, False]
+    assert [r["count"] for r in rows][4:7] == [5, None, 7]
+    assert [r["stamp"] for r in rows][5:8] == [
+        dt.datetime(2024, 3, 6, 10, 6),
+        None,
+        dt.datetime(2024, 3, 8, 10, 8),
+    ]
+    # the NA markers of row 9 are missing values, not bad ones
+    assert _nulls(result) == {"day": 2, "flag": 2, "count": 2, "stamp": 2, "big": 0, "meta": 0, "name": 0}
+    assert [(p.row, p.column, p.value, p.expected) for p in result.report.problems] == JSON_BAD
+    assert any(
+        "'count'" in n and "1 value not an integer stored as missing" in n for n in result.report.notes
+    )
+
+
+def test_json_a_late_bad_value_and_a_late_marker_past_the_sample(tmp_path: Path) -> None:
+    body = b"".join(b'{"n": %d, "m": %d}\n' % (i, i) for i in range(50_000))
+    body += b'{"n": "oops", "m": "NA"}\n{"n": 7, "m": null}\n'
+    result, rows = run(tmp_path, body, name="late.jsonl")
+    assert types_of(result) == {"n": "string", "m": "integer"}
+    assert rows[-2:] == [{"n": "oops", "m": None}, {"n": "7", "m": None}]
+    assert [(p.row, p.column, p.value, p.expected) for p in result.report.problems] == [
+        (50_001, "n", "oops", "integer")
+    ]
+    result, rows = run(tmp_path, body, name="late.jsonl", bad_values="null")
+    assert types_of(result) == {"n": "integer", "m": "integer"}
+    assert rows[-3:] == [{"n": 49_999, "m": 49_999}, {"n": None, "m": None}, {"n": 7, "m": None}]
+    assert result.report.problem_count == 1
+
+
+def test_json_a_column_with_many_bad_values_is_text_without_problems(tmp_path: Path) -> None:
+    data = [{"v": i} for i in range(80)] + [{"v": f"w{i}"} for i in range(20)]
+    result, rows = run(tmp_path, orjson.dumps(data), name="many.json", bad_values="null")
+    assert types_of(result) == {"v": "string"}
+    assert rows[0] == {"v": "0"} and rows[-1] == {"v": "w19"}
+    assert result.report.problem_count == 0
+
+
+def test_json_strings_of_digits_and_nested_values_are_not_numbers(tmp_path: Path) -> None:
+    # a JSON string is text even when it holds digits; an object or array is text too
+    data = [{"v": i, "w": str(i)} for i in range(40)] + [{"v": [1, 2], "w": {"a": "é"}}]
+    result, rows = run(tmp_path, orjson.dumps(data), name="s.json")
+    assert types_of(result) == {"v": "string", "w": "string"}
+    assert [(p.row, p.value, p.expected) for p in result.report.problems] == [(41, "[1,2]", "integer")]
+    assert rows[-1] == {"v": "[1,2]", "w": '{"a":"é"}'}
+
+
+def test_real_beers_as_json_lines_with_na_strings(tmp_path: Path) -> None:
+    # R's jsonlite with na="string" writes a missing number as "NA" next to real numbers
+    path = CORPUS / "real" / "beers.csv"
+    with path.open(newline="", encoding="utf-8") as f:
+        table = list(csv.DictReader(f))
+    lines = []
+    for r in table:
+        rec: dict[str, object] = dict(r)
+        rec["abv"] = "NA" if r["abv"] == "NA" else float(r["abv"])
+        rec["ibu"] = "NA" if r["ibu"] == "NA" else int(r["ibu"])
+        lines.append(orjson.dumps(rec))
+    result, rows = run(tmp_path, b"\n".join(lines), name="beers.jsonl")
+    types = types_of(result)
+    assert (types["abv"], types["ibu"], types["style2"]) == ("float", "integer", "string")
+    assert _nulls(result)["abv"] == sum(r["abv"] == "NA" for r in table) > 0
+    assert [r["abv"] for r in rows] == [None if r["abv"] == "NA" else float(r["abv"]) for r in table]
+    assert [r["style2"] for r in rows] == [r["style2"] for r in table]
+    assert result.report.problem_count == 0

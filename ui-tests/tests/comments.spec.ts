@@ -97,7 +97,7 @@ test.describe('comments', () => {
     const bars = cell(guest).locator('.js-plotly-plot .bars .point path');
     await expect(bars).toHaveCount(3);
     await bars.nth(2).click({ force: true });
-    await guest.getByRole('menuitem', { name: 'Comment on this point' }).click();
+    await guest.getByRole('button', { name: 'Comment on this point' }).click();
     await expect(pane(guest).locator('.jp-LiveGraphs-CommentNew .jp-LiveGraphs-CommentAnchor')).toHaveText(
       /^At (AMER|APAC|EMEA)$/
     );

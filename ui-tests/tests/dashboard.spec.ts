@@ -64,6 +64,13 @@ function cell(page: Page, id: string) {
   return page.locator(`.jp-LiveGraphs-DashboardCell[data-chart-id="${id}"]`);
 }
 
+/**
+ * The builder open on a dashboard chart.
+ */
+function builderOf(page: Page) {
+  return page.locator('.jp-LiveGraphs-ChartBuilderPanel .jp-LiveGraphs-ChartBuilder');
+}
+
 async function specOf(page: Page, id: string): Promise<any> {
   const text = await cell(page, id)
     .locator('.jp-LiveGraphs-DashboardCellBody')
@@ -113,9 +120,14 @@ test.describe('collaborative dashboards', () => {
     page,
     baseURL
   }) => {
-    // Given both edit chart c1
+    // Given both edit chart c1, which opens it in the builder for each
     await cell(page, 'c1').getByRole('button', { name: 'Edit chart' }).click();
     await cell(guest, 'c1').getByRole('button', { name: 'Edit chart' }).click();
+    const mine = builderOf(page);
+    const theirs = builderOf(guest);
+    for (const b of [mine, theirs]) {
+      await expect(b.locator('.jp-LiveGraphs-field[data-field="units"]')).toBeVisible();
+    }
     // and each sees the other editing it (presence)
     await expect(
       cell(guest, 'c1').locator('.jp-LiveGraphs-DashboardBadge[data-user="Alice"]')
@@ -123,40 +135,52 @@ test.describe('collaborative dashboards', () => {
     await expect(
       cell(page, 'c1').locator('.jp-LiveGraphs-DashboardBadge[data-user="Bob"]')
     ).toBeVisible();
-    // When Alice puts "month" on x and Bob "channel" on color, committed together
-    const x = cell(page, 'c1').getByLabel('x field');
-    const color = cell(guest, 'c1').getByLabel('color field');
-    await x.fill('month');
-    await color.fill('channel');
-    await Promise.all([x.dispatchEvent('change'), color.dispatchEvent('change')]);
+    // When Alice drops month on X and Bob units on Color, at the same moment
+    await Promise.all([
+      dragField(page, mine, 'month', 'X axis'),
+      dragField(guest, theirs, 'units', 'Color')
+    ]);
     // Then both edits are in both views
+    const both = {
+      x: { field: 'month', timeUnit: 'month' },
+      y: { field: 'revenue', aggregate: 'sum' },
+      color: { field: 'units' }
+    };
     for (const p of [page, guest]) {
-      await expect
-        .poll(async () => (await specOf(p, 'c1'))?.encoding)
-        .toEqual({
-          x: { field: 'month' },
-          y: { field: 'revenue', aggregate: 'sum' },
-          color: { field: 'channel' }
-        });
+      await expect.poll(async () => (await specOf(p, 'c1'))?.encoding).toEqual(both);
     }
     // and the server saves both to the file
     await expect
       .poll(async () => (await savedFile(page, baseURL!, path))?.charts.c1.spec.encoding, {
         timeout: 15000
       })
-      .toEqual({
-        x: { field: 'month' },
-        y: { field: 'revenue', aggregate: 'sum' },
-        color: { field: 'channel' }
-      });
+      .toEqual(both);
   });
 
-  test('a chart opened in the builder edits the dashboard: a drop there shows in both dashboards and the file', async ({
+  test('a dashboard has no second chart form: editing a chart opens the builder, and its drop shows on the other page', async ({
+    page
+  }) => {
+    // When Alice edits chart c1
+    await cell(page, 'c1').getByRole('button', { name: 'Edit chart' }).click();
+    // Then the drag-and-drop builder opens on it, and the cell grows no form of its own
+    const builder = builderOf(page);
+    await expect(builder.locator('.jp-LiveGraphs-field[data-field="units"]')).toBeVisible();
+    await expect(shelf(builder, 'X axis')).toContainText('region');
+    await expect(cell(page, 'c1').locator('input, select')).toHaveCount(0);
+    // When she drops units on Size there
+    await dragField(page, builder, 'units', 'Size');
+    // Then Bob's dashboard shows it
+    await expect
+      .poll(async () => (await specOf(guest, 'c1'))?.encoding.size)
+      .toEqual({ field: 'units', aggregate: 'sum' });
+  });
+
+  test('a chart edited in the builder edits the dashboard: a drop there shows in both dashboards and the file', async ({
     page,
     baseURL
   }) => {
     // When Alice opens chart c1 in the drag-and-drop builder
-    await cell(page, 'c1').getByRole('button', { name: 'Open in builder' }).click();
+    await cell(page, 'c1').getByRole('button', { name: 'Edit chart' }).click();
     const builder = page.locator('.jp-LiveGraphs-ChartBuilderPanel .jp-LiveGraphs-ChartBuilder');
     await expect(builder.locator('.jp-LiveGraphs-field[data-field="month"]')).toBeVisible();
     // Then it shows the chart's shelves, and Bob among the people there
@@ -188,57 +212,30 @@ test.describe('collaborative dashboards', () => {
     await expect(builder).toHaveCount(0);
   });
 
-  test('a focused shelf shows the other person\'s change, and a later aggregate change keeps it', async ({
-    page,
-    baseURL
-  }) => {
-    // Given both edit chart c1, and Alice's y field box has focus
-    await cell(page, 'c1').getByRole('button', { name: 'Edit chart' }).click();
-    await cell(guest, 'c1').getByRole('button', { name: 'Edit chart' }).click();
-    const mine = cell(page, 'c1').getByLabel('y field');
-    await mine.focus();
-    // When Bob puts units on y
-    const theirs = cell(guest, 'c1').getByLabel('y field');
-    await theirs.fill('units');
-    await theirs.dispatchEvent('change');
-    // Then Alice's focused box shows it
-    await expect(mine).toBeFocused();
-    await expect(mine).toHaveValue('units');
-    // When Alice then changes y's aggregate
-    await cell(page, 'c1').getByLabel('y aggregate').selectOption('max');
-    // Then both keep Bob's field and Alice's aggregate, in both views and in the file
-    const y = { field: 'units', aggregate: 'max' };
-    for (const p of [page, guest]) {
-      await expect.poll(async () => (await specOf(p, 'c1'))?.encoding.y).toEqual(y);
-    }
-    await expect(cell(guest, 'c1').getByLabel('y aggregate')).toHaveValue('max');
-    await expect
-      .poll(async () => (await savedFile(page, baseURL!, path))?.charts.c1.spec.encoding.y, {
-        timeout: 15000
-      })
-      .toEqual(y);
-  });
-
-  test('one person\'s field and the other\'s aggregate of one shelf, committed together, both survive', async ({
+  test('a focused title box shows the other person\'s title; one being typed in is kept', async ({
     page
   }) => {
-    // Given both edit chart c1
-    await cell(page, 'c1').getByRole('button', { name: 'Edit chart' }).click();
-    await cell(guest, 'c1').getByRole('button', { name: 'Edit chart' }).click();
-    // When Alice types units on y while Bob picks the mean for y, committed together
-    const field = cell(page, 'c1').getByLabel('y field');
-    await field.fill('units');
-    const aggregate = cell(guest, 'c1').getByLabel('y aggregate');
-    await aggregate.evaluate((node: HTMLSelectElement) => {
-      node.value = 'mean';
-    });
-    await Promise.all([field.dispatchEvent('change'), aggregate.dispatchEvent('change')]);
-    // Then y holds both, for both
-    for (const p of [page, guest]) {
-      await expect
-        .poll(async () => (await specOf(p, 'c1'))?.encoding.y)
-        .toEqual({ field: 'units', aggregate: 'mean' });
-    }
+    // Given Alice's title box has focus
+    const mine = page.getByLabel('Dashboard title');
+    const theirs = guest.getByLabel('Dashboard title');
+    await mine.focus();
+    // When Bob renames the dashboard
+    await theirs.fill('Q3 review');
+    await theirs.dispatchEvent('change');
+    // Then Alice's focused box shows the new title
+    await expect(mine).toBeFocused();
+    await expect(mine).toHaveValue('Q3 review');
+    // When Alice starts typing, and Bob renames it again
+    await mine.fill('Q3 review (draft');
+    await theirs.fill('Q3 final');
+    await theirs.dispatchEvent('change');
+    // and then turns cross-filtering off, which Alice sees (so the title has reached her too)
+    await guest.getByLabel('Cross-filter').uncheck();
+    await expect(page.getByLabel('Cross-filter')).not.toBeChecked();
+    // Then what Alice is typing is kept until she commits it, and then everyone has hers
+    await expect(mine).toHaveValue('Q3 review (draft');
+    await mine.press('Enter');
+    await expect(theirs).toHaveValue('Q3 review (draft');
   });
 
   test('a new chart shows a placeholder until it has a field, then draws with the automatic mark', async ({
@@ -269,11 +266,11 @@ test.describe('collaborative dashboards', () => {
     }
     // and its mark is automatic: none is stored
     expect((await specOf(page, id)).mark).toBeUndefined();
-    await expect(cell(page, id).getByLabel('Mark')).toHaveValue('');
-    // When Alice puts region on x
-    const x = cell(page, id).getByLabel('x field');
-    await x.fill('region');
-    await x.dispatchEvent('change');
+    // When Alice edits it and puts region on x
+    await cell(page, id).getByRole('button', { name: 'Edit chart' }).click();
+    const builder = builderOf(page);
+    await expect(builder.locator('.jp-LiveGraphs-markPicker')).toHaveValue('auto');
+    await dragField(page, builder, 'region', 'X axis');
     // Then the chart draws for both (the automatic mark, a count on y), and only x is stored
     for (const p of [page, guest]) {
       await expect(cell(p, id).locator('.jp-LiveGraphs-ChartView')).toHaveAttribute(
@@ -298,7 +295,7 @@ test.describe('collaborative dashboards', () => {
     const added = page.locator('.jp-LiveGraphs-DashboardCell:not([data-chart-id="c1"])');
     await expect(added).toHaveCount(1);
     const id = (await added.getAttribute('data-chart-id'))!;
-    await cell(page, id).getByRole('button', { name: 'Open in builder' }).click();
+    await cell(page, id).getByRole('button', { name: 'Edit chart' }).click();
     const builder = page.locator('.jp-LiveGraphs-ChartBuilderPanel .jp-LiveGraphs-ChartBuilder');
     await expect(builder.locator('.jp-LiveGraphs-field[data-field="region"]')).toBeVisible();
     // When she drops region on X
@@ -319,11 +316,11 @@ test.describe('collaborative dashboards', () => {
       'ready',
       { timeout: 30000 }
     );
-    // When Bob puts revenue on y
+    // When Bob puts revenue on y, in his builder
     await cell(guest, id).getByRole('button', { name: 'Edit chart' }).click();
-    const y = cell(guest, id).getByLabel('y field');
-    await y.fill('revenue');
-    await y.dispatchEvent('change');
+    const theirs = builderOf(guest);
+    await expect(theirs.locator('.jp-LiveGraphs-field[data-field="revenue"]')).toBeVisible();
+    await dragField(guest, theirs, 'revenue', 'Y axis');
     // Then Alice's builder shows it, and its mark is still automatic
     await expect(shelf(builder, 'Y axis').locator('.jp-LiveGraphs-pill[data-field="revenue"]')).toBeVisible();
     await expect(builder.locator('.jp-LiveGraphs-markPicker')).toHaveValue('auto');
@@ -332,7 +329,7 @@ test.describe('collaborative dashboards', () => {
       .poll(async () => (await savedFile(page, baseURL!, path))?.charts[id]?.spec.encoding, {
         timeout: 15000
       })
-      .toEqual({ x: { field: 'region' }, y: { field: 'revenue' } });
+      .toEqual({ x: { field: 'region' }, y: { field: 'revenue', aggregate: 'sum' } });
     expect((await savedFile(page, baseURL!, path)).charts[id].spec.mark).toBeUndefined();
   });
 
@@ -490,7 +487,9 @@ test.describe('document timeline', () => {
       }, { timeout: 15000 })
       .toEqual(['Sales 2025', 3]);
 
-    // When the timeline in the status bar is opened
+    // When the timeline in the status bar is opened, for the dashboard (an
+    // added chart opened in the builder, beside it)
+    await page.getByRole('tab', { name: 'history.lgdash', exact: true }).click();
     const opened = page.waitForResponse(r => r.url().includes('/api/collaboration/timeline/'));
     await page.locator('#jp-slider-status-bar').getByTitle('Document Timeline').click();
     expect((await opened).status()).toBe(200);

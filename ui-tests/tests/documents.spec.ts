@@ -270,7 +270,7 @@ test.describe('dashboards of the store', () => {
       .toBe('region');
   });
 
-  test('a dashboard chart opened in the builder shows its editor to the other person', async ({
+  test('a dashboard chart edited in the builder shows its editor to the other person', async ({
     page,
     baseURL,
     browser,
@@ -305,7 +305,7 @@ test.describe('dashboards of the store', () => {
     await openDashboard(guest, path);
     await expect(cells(page)).toHaveCount(1);
     // When Bob opens the chart in the builder
-    await cells(guest).first().getByRole('button', { name: 'Open in builder' }).click();
+    await cells(guest).first().getByRole('button', { name: 'Edit chart' }).click();
     await expect(guest.locator('.jp-LiveGraphs-ChartBuilderPanel .jp-LiveGraphs-ChartBuilder')).toBeVisible();
     // Then Alice sees Bob's badge on that chart
     await expect(cells(page).first().locator('.jp-LiveGraphs-DashboardBadge[data-user="Bob"]')).toBeVisible();

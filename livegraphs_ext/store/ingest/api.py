@@ -101,7 +101,7 @@ def _run(
                     rows = out.rows
                 else:
                     rows, names, types, nulls, problems, count, notes = ingest_json(
-                        prep, dest, scratch, con, limits, guard
+                        prep, dest, scratch, con, limits, guard, bad_values
                     )
                     report.problems, report.problem_count = problems, count
                     report.notes.extend(notes)

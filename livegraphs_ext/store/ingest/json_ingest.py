@@ -1,18 +1,20 @@
 """JSON (array of records, or an object holding one) and JSON Lines to typed Parquet.
 
-Every document is validated strictly (orjson follows RFC 8259: no NaN, no trailing
-commas, no comments, depth capped without recursion errors). Records are streamed into a
-scratch JSON Lines file with positional keys while each column's value kinds are counted
-over the whole file, so types are decided on all values, not a sample. DuckDB then
-reads the scratch file with those types pinned and writes Parquet.
+Files whose columns each hold one kind of value take the plain path (``json_plain``). Any
+other file is typed in DuckDB SQL: each value's JSON text is staged in Parquet, the kinds
+of value are counted per column over the whole file, and the rules CSV columns follow
+(``coerce``, docs/uploads.md) decide each type: missing-value markers, values that break
+the type most of the column shares (listed as problems), ``bad_values``. What DuckDB's
+parser is not strict enough about (NaN, trailing commas) or refuses (repeated keys) goes
+through the record reader: orjson validates every record strictly (RFC 8259) and stages
+them for the same typing.
 """
 
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -22,17 +24,18 @@ import orjson
 
 from ..errors import BadInput, Problem, TooLarge
 from ..sql import quote_ident, quote_literal
-from .csv_ingest import ROW_GROUP
+from .coerce import FILE_OUTLIERS, NULL_MARKERS, few
+from .csv_ingest import _PHRASE, _TYPE_NAMES, ROW_GROUP
 from .dialect import clean_names
-from .engine import run_copy
-from .json_arrow import array_to_lines, has_trailing_comma, ingest_jsonl_arrow, sample_lines
+from .engine import null_counts, run_copy
+from .json_plain import ingest_plain, lenient, sample_lines
 from .jsonsplit import iter_array
 from .limits import Guard, IngestLimits
 from .prescan import Prepared
 
 #: a top-level JSON object is parsed whole; past this size, use an array or JSON Lines
 OBJECT_IN_MEMORY_MAX = 64 * 2**20
-#: the records whose value kinds are pinned for the whole file on the Arrow path
+#: the records whose value kinds are pinned for the whole file on the plain path
 SAMPLE_RECORDS = 2000
 SAMPLE_BYTES = 2**20
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -81,49 +84,6 @@ def _kind(value: Any) -> str:
     if isinstance(value, str):
         return _string_kind(value)
     return "nested"
-
-
-@dataclass
-class _Column:
-    key: str
-    counts: dict[str, int] = field(default_factory=dict)
-    examples: dict[str, list[tuple[int, Any]]] = field(default_factory=dict)
-
-    def observe(self, kind: str, row: int, value: Any, keep: int) -> None:
-        self.counts[kind] = self.counts.get(kind, 0) + 1
-        seen = self.examples.setdefault(kind, [])
-        if len(seen) < keep:
-            seen.append((row, value))
-
-    def nulls(self, rows: int) -> int:
-        return rows - sum(n for k, n in self.counts.items() if k != "null")
-
-
-def _resolve(col: _Column) -> tuple[str, str | None]:
-    """The DuckDB type of a column, and the kind most of its values have when it had to be text."""
-    kinds = {k: n for k, n in col.counts.items() if k != "null"}
-    if not kinds:
-        return "VARCHAR", None
-    ks = set(kinds)
-    if ks == {"boolean"}:
-        return "BOOLEAN", None
-    if ks == {"integer"}:
-        return "BIGINT", None
-    if ks <= {"integer", "float"}:
-        return "DOUBLE", None
-    if ks == {"date"}:
-        return "DATE", None
-    if ks == {"datetime"}:
-        return "TIMESTAMP", None
-    if ks == {"datetimetz"}:
-        return "TIMESTAMPTZ", None
-    if len(ks) == 1:
-        return "VARCHAR", None
-    merged = dict(kinds)
-    if "integer" in merged and "float" in merged:
-        merged["float"] += merged.pop("integer")
-    majority = max(merged, key=lambda k: merged[k])
-    return "VARCHAR", (None if majority in ("text", "nested") else majority)
 
 
 def _records_jsonl(path: Path, offset: int, limits: IngestLimits, guard: Guard) -> Iterator[tuple[int, Any]]:
@@ -202,18 +162,37 @@ def _records_document(
 JsonResult = tuple[int, list[str], list[str], list[int], list[Problem], int, list[str]]
 
 
-def _sample_kinds(path: Path, limits: IngestLimits) -> tuple[list[str], list[frozenset[str]]] | None:
-    """Keys (in order of first use) and value kinds of the first records; None if they are not plain."""
-    lines = sample_lines(path, SAMPLE_RECORDS, SAMPLE_BYTES)
-    if not lines:
-        return None
-    index: dict[str, int] = {}
-    kinds: list[set[str]] = []
-    for line in lines:
+def _first_records(prep: Prepared, limits: IngestLimits, guard: Guard) -> list[Any] | None:
+    """The first records (at most ``SAMPLE_RECORDS``, about ``SAMPLE_BYTES``), read strictly by orjson.
+
+    None when they cannot be read; the exact path then says why.
+    """
+    if prep.format == "jsonl":
+        lines = sample_lines(prep.path, SAMPLE_RECORDS, SAMPLE_BYTES)
+        if not lines:
+            return None
         try:
-            rec = orjson.loads(line)
+            return [orjson.loads(line) for line in lines]
         except orjson.JSONDecodeError:
             return None
+    records: list[Any] = []
+    size = 0
+    try:
+        for value in iter_array(prep.path, 0, limits.max_line_bytes, guard):
+            records.append(value)
+            size += 1 if not isinstance(value, dict) else 16 + sum(len(k) + 8 for k in value)
+            if len(records) >= SAMPLE_RECORDS or size >= SAMPLE_BYTES:
+                break
+    except (BadInput, TooLarge):
+        return None
+    return records
+
+
+def _sample_kinds(records: list[Any], limits: IngestLimits) -> tuple[list[str], list[frozenset[str]]] | None:
+    """Keys (in order of first use) and value kinds of the first records; None if they are not plain."""
+    index: dict[str, int] = {}
+    kinds: list[set[str]] = []
+    for rec in records:
         if not isinstance(rec, dict):
             return None
         for key, value in rec.items():
@@ -231,57 +210,32 @@ def _sample_kinds(path: Path, limits: IngestLimits) -> tuple[list[str], list[fro
     return list(index), [frozenset(k) for k in kinds]
 
 
-def _ingest_arrow(
-    path: Path,
+def _ingest_plain(
+    prep: Prepared,
     dest: Path,
     con: duckdb.DuckDBPyConnection,
     limits: IngestLimits,
     guard: Guard,
-    expect_rows: int | None = None,
 ) -> JsonResult | None:
-    """The fast path for JSON Lines whose columns each hold one kind of value; None when it does not apply."""
-    sample = _sample_kinds(path, limits)
-    if sample is None:
+    """The fast path for files whose columns each hold one kind of value; None when it does not apply."""
+    if prep.offset != 0:
+        return None
+    with prep.path.open("rb") as f:
+        lead = f.read(4096).lstrip(b" \t\r\n")[:1]
+    if lead != (b"{" if prep.format == "jsonl" else b"["):
+        return None
+    records = _first_records(prep, limits, guard)
+    sample = _sample_kinds(records, limits) if records else None
+    if records is None or sample is None:
         return None
     keys, kinds = sample
     names, renamed = clean_names(keys)
-    out = ingest_jsonl_arrow(path, dest, con, limits, guard, keys, names, kinds, expect_rows)
+    fmt = "newline_delimited" if prep.format == "jsonl" else "array"
+    out = ingest_plain(prep.path, fmt, dest, con, limits, guard, keys, names, kinds, len(records))
     if out is None:
         return None
     notes = ["empty or repeated keys were renamed"] if renamed else []
     return out.rows, names, out.types, out.nulls, [], 0, notes
-
-
-def _ingest_array_arrow(
-    prep: Prepared,
-    dest: Path,
-    scratch: Path,
-    con: duckdb.DuckDBPyConnection,
-    limits: IngestLimits,
-    guard: Guard,
-) -> JsonResult | None:
-    """A top-level array, one element a line, then the JSON Lines fast path; None when it does not apply."""
-    with prep.path.open("rb") as f:
-        if f.read(4096).lstrip(b" \t\r\n")[:1] != b"[":
-            return None
-    staged = scratch / "elements.jsonl"
-    # the search for trailing commas runs while DuckDB splits the array
-    trailing: list[bool] = []
-    scan = threading.Thread(
-        target=lambda: trailing.append(has_trailing_comma(prep.path, Guard(guard.remaining(), guard.cancel))),
-        name="ingest-json-commas",
-        daemon=True,
-    )
-    scan.start()
-    try:
-        count = array_to_lines(prep.path, staged, con, limits, guard)
-        scan.join()
-        if not count or trailing != [False]:
-            return None
-        return _ingest_arrow(staged, dest, con, limits, guard, expect_rows=count)
-    finally:
-        scan.join()
-        staged.unlink(missing_ok=True)
 
 
 def ingest_json(
@@ -291,17 +245,293 @@ def ingest_json(
     con: duckdb.DuckDBPyConnection,
     limits: IngestLimits,
     guard: Guard,
+    bad_values: str = "text",
 ) -> JsonResult:
     """Validate, stage and write a JSON or JSON Lines file; returns rows, names, types, nulls, problems."""
-    fast = None
-    if prep.offset == 0 and prep.format == "jsonl":
-        fast = _ingest_arrow(prep.path, dest, con, limits, guard)
-    elif prep.offset == 0:
-        fast = _ingest_array_arrow(prep, dest, scratch, con, limits, guard)
+    fast = _ingest_plain(prep, dest, con, limits, guard)
     if fast is not None:
         return fast
     guard.check()
-    return _ingest_records(prep, dest, scratch, con, limits, guard)
+    exact = _ingest_sql(prep, dest, scratch, con, limits, guard, bad_values)
+    if exact is not None:
+        return exact
+    guard.check()
+    return _ingest_records(prep, dest, scratch, con, limits, guard, bad_values)
+
+
+def _ingest_sql(
+    prep: Prepared,
+    dest: Path,
+    scratch: Path,
+    con: duckdb.DuckDBPyConnection,
+    limits: IngestLimits,
+    guard: Guard,
+    bad_values: str,
+) -> JsonResult | None:
+    """The exact path in DuckDB: every value typed in SQL; None when only the record reader can say more.
+
+    DuckDB's parser allows a few things RFC 8259 does not (trailing commas, NaN) and refuses
+    a few it allows (repeated keys); those files, and any it cannot read, are left to the
+    record reader, which gives the precise error or stages the records for the same typing.
+    """
+    if prep.offset != 0:
+        return None
+    with prep.path.open("rb") as f:
+        lead = f.read(4096).lstrip(b" \t\r\n")[:1]
+    if (prep.format == "jsonl" and lead != b"{") or (prep.format == "json" and lead != b"["):
+        return None
+    fmt = "newline_delimited" if prep.format == "jsonl" else "array"
+    if lenient(prep.path, fmt, guard):
+        return None
+    sample = _sample_keys(prep, limits, guard)
+    if sample is None:
+        return None
+    try:
+        # DuckDB's detection over every record: the keys, and an error for a record that is not an object
+        found = con.execute(
+            f"DESCRIBE SELECT * FROM read_json({quote_literal(str(prep.path))}, format={quote_literal(fmt)}, "
+            f"records=true, maximum_depth=1, sample_size=-1, "
+            f"maximum_object_size={2 * limits.max_line_bytes + 2**20})"
+        ).fetchall()
+    except duckdb.InterruptException:
+        raise
+    except duckdb.Error:
+        guard.check()
+        return None
+    if len(found) > limits.max_columns:
+        raise BadInput(f"the records have more than {limits.max_columns:,} distinct keys")
+    if sorted(r[0] for r in found) != sorted(sample) or len({k.lower() for k in sample}) != len(sample):
+        # keys past the sample (their order is the record reader's), or keys DuckDB cannot tell apart
+        return None
+    try:
+        return _type_and_write(prep.path, fmt, sample, sample, dest, scratch, con, limits, guard, bad_values)
+    except _NotExact:
+        return None
+
+
+def _sample_keys(prep: Prepared, limits: IngestLimits, guard: Guard) -> list[str] | None:
+    """The keys of the first records, in order of first use (None if they are not all objects)."""
+    records = _first_records(prep, limits, guard)
+    if not records or not all(isinstance(r, dict) for r in records):
+        return None
+    keys: dict[str, None] = {}
+    for rec in records:
+        keys.update(dict.fromkeys(rec))
+    return list(keys)
+
+
+class _NotExact(Exception):
+    """DuckDB read the file in a way the record reader would not (NaN, a refused record)."""
+
+
+#: the kind of one value, from the text DuckDB's JSON type gives it, as one letter:
+#: b boolean, i integer, h integer past 64 bits, f float, x NaN or infinite, n object or array,
+#: m missing-value marker, d date, t date and time, z date and time with an offset, s other text
+_ISO_DAY = r"\d{4}-\d{2}-\d{2}"
+_ISO_TIME = _ISO_DAY + r"[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?"
+_ISO_ZONED = _ISO_TIME + r"(Z|[+-]\d{2}:\d{2})"
+_QUOTE = '"'
+
+
+def _kind_sql(v: str) -> str:
+    # DuckDB writes JSON text canonically: strings keep "/" and non-ASCII letters unescaped
+    markers = ", ".join(quote_literal(f'"{m}"') for m in NULL_MARKERS)
+    text = f"({v})[2:-2]"
+    return (
+        f"CASE WHEN {v} IS NULL THEN NULL "
+        f"WHEN {v} IN ('true', 'false') THEN 'b' "
+        f"WHEN starts_with({v}, '\"') THEN CASE "
+        f"WHEN {v} IN ({markers}) THEN 'm' "
+        f"WHEN regexp_full_match({v}, {quote_literal(_QUOTE + _ISO_DAY + _QUOTE)}) "
+        f"THEN CASE WHEN TRY_CAST({text} AS DATE) IS NULL THEN 's' ELSE 'd' END "
+        f"WHEN regexp_full_match({v}, {quote_literal(_QUOTE + _ISO_TIME + _QUOTE)}) "
+        f"THEN CASE WHEN TRY_CAST({text} AS TIMESTAMP) IS NULL THEN 's' ELSE 't' END "
+        f"WHEN regexp_full_match({v}, {quote_literal(_QUOTE + _ISO_ZONED + _QUOTE)}) "
+        f"THEN CASE WHEN TRY_CAST({text} AS TIMESTAMPTZ) IS NULL THEN 's' ELSE 'z' END "
+        "ELSE 's' END "
+        f"WHEN starts_with({v}, '{{') OR starts_with({v}, '[') THEN 'n' "
+        f"WHEN coalesce(NOT isfinite(TRY_CAST({v} AS DOUBLE)), true) THEN 'x' "
+        f"WHEN regexp_full_match({v}, '-?[0-9]+') "
+        f"THEN CASE WHEN TRY_CAST({v} AS BIGINT) IS NULL THEN 'h' ELSE 'i' END "
+        "ELSE 'f' END"
+    )
+
+
+#: the kinds of value each type is made of; text is what is left
+_CLASSES: dict[str, str] = {"float": "ihf", "boolean": "b", "date": "d", "datetime": "t", "datetimetz": "z"}
+_STORED = {"boolean": "BOOLEAN", "date": "DATE", "datetime": "TIMESTAMP", "datetimetz": "TIMESTAMPTZ"}
+
+
+@dataclass
+class _Typing:
+    """What a column's kinds of value make of it."""
+
+    duck: str = "VARCHAR"
+    #: the class of value most values share (a key of ``_CLASSES``)
+    cls: str = ""
+    #: the kinds converted to values of ``duck`` (the rest become nulls)
+    fits: str = ""
+    #: the type most values share, when some do not fit it
+    expected: str | None = None
+    bad: int = 0
+    markers: int = 0
+
+
+def _decide(counts: dict[str, int], bad_values: str) -> _Typing:
+    """A column's type by the rules CSV columns follow (docs/uploads.md), from counts of its kinds."""
+    markers = counts.get("m", 0)
+    filled = sum(n for k, n in counts.items() if k != "m")
+    shares = {c: sum(counts.get(k, 0) for k in kinds) for c, kinds in _CLASSES.items()}
+    text = filled - sum(shares.values())
+    best = max(shares, key=lambda c: shares[c])
+    fitting = shares[best]
+    if not filled or text >= fitting:
+        return _Typing()
+    bad = filled - fitting
+    if bad and not few(bad, fitting, FILE_OUTLIERS):
+        return _Typing()
+    if best == "float":
+        duck = "BIGINT" if not counts.get("f", 0) and not counts.get("h", 0) else "DOUBLE"
+    else:
+        duck = _STORED[best]
+    kept = not bad or bad_values == "null"
+    expected = "integer" if duck == "BIGINT" else _EXPECTED[best]
+    return _Typing(
+        duck=duck if kept else "VARCHAR",
+        cls=best,
+        fits=_CLASSES[best] if kept else "",
+        expected=expected if bad else None,
+        bad=bad,
+        markers=markers if kept else 0,
+    )
+
+
+def _value_sql(v: str, kind: str, t: _Typing) -> str:
+    """The stored value of ``v``: its text as written, or its value when it fits the column's type."""
+    if t.duck == "VARCHAR":
+        return f"({v} ->> '$')"
+    fits = ", ".join(quote_literal(k) for k in t.fits)
+    value = {
+        "BIGINT": f"TRY_CAST({v} AS BIGINT)",
+        "DOUBLE": f"TRY_CAST({v} AS DOUBLE)",
+        "BOOLEAN": f"({v} = 'true')",
+    }.get(t.duck, f"TRY_CAST(({v})[2:-2] AS {t.duck})")
+    return f"CASE WHEN {kind} IN ({fits}) THEN {value} END"
+
+
+def _values(n: int) -> str:
+    return "1 value" if n == 1 else f"{n:,} values"
+
+
+def _type_and_write(
+    path: Path,
+    fmt: str,
+    keys: list[str],
+    original: list[str],
+    dest: Path,
+    scratch: Path,
+    con: duckdb.DuckDBPyConnection,
+    limits: IngestLimits,
+    guard: Guard,
+    bad_values: str,
+) -> JsonResult:
+    """Read the records of ``path`` as JSON text per key, type each column in SQL and write ``dest``.
+
+    ``keys`` are read, ``original`` name the columns. One read of the JSON stages every value's
+    text in Parquet; the kinds of value are counted, the values that break their column's type
+    listed and the typed file written from there.
+    """
+    names, renamed = clean_names(original)
+    notes = ["empty or repeated keys were renamed"] if renamed else []
+    raw = scratch / "values.parquet"
+    read_types = ", ".join(f"{quote_literal(k)}: 'JSON'" for k in keys)
+    # each value's JSON text and its kind (one letter), worked out once
+    cols = ", ".join(
+        f"{quote_ident(k, allow_nul=True)} AS c{j}, {_kind_sql(quote_ident(k, allow_nul=True))} AS k{j}"
+        for j, k in enumerate(keys)
+    )
+    guard.check()
+    try:
+        row = run_copy(
+            con,
+            f"COPY (SELECT {cols} FROM read_json({quote_literal(str(path))}, format={quote_literal(fmt)}, "
+            f"records=true, columns={{{read_types}}}, "
+            f"maximum_object_size={2 * limits.max_line_bytes + 2**20})) "
+            f"TO {quote_literal(str(raw))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})",
+            raw,
+            limits.working_memory,
+            limits,
+        )
+    except (duckdb.InterruptException, duckdb.OutOfMemoryException):
+        raise
+    except duckdb.Error:
+        guard.check()
+        raise _NotExact from None
+    rows = int(row[0]) if row else 0
+    src = f"read_parquet({quote_literal(str(raw))}, file_row_number=true)"
+    kinds = [f"k{j}" for j in range(len(keys))]
+    guard.check()
+    hist = con.execute(f"SELECT {', '.join(f'histogram({k})' for k in kinds)} FROM {src}").fetchone() or ()
+    counts = [dict(h or {}) for h in hist]
+    if any(c.get("x") for c in counts):
+        # NaN and Infinity are not JSON: the record reader says where
+        raise _NotExact
+    typings = [_decide(c, bad_values) for c in counts]
+    problems: list[Problem] = []
+    count = 0
+    for j, (name, t) in enumerate(zip(names, typings, strict=True)):
+        if t.expected is None:
+            continue
+        count += t.bad
+        fits = ", ".join(quote_literal(k) for k in _CLASSES[t.cls] + "m")
+        guard.check()
+        found = con.execute(
+            f"SELECT file_row_number + 1, c{j} ->> '$' FROM {src} "
+            f"WHERE c{j} IS NOT NULL AND {kinds[j]} NOT IN ({fits}) "
+            f"ORDER BY 1 LIMIT {int(limits.max_problems)}"
+        ).fetchall()
+        problems.extend(Problem(row=int(r), column=name, value=v, expected=t.expected) for r, v in found)
+        if t.duck == "VARCHAR":
+            notes.append(
+                f"column {name!r} is stored as text: {_values(t.bad)} not {_PHRASE[t.expected]} "
+                "(upload with bad_values=null to keep the type and store them as missing)"
+            )
+        else:
+            notes.append(
+                f"column {name!r} is stored as {t.expected}: {_values(t.bad)} not "
+                f"{_PHRASE[t.expected]} stored as missing"
+            )
+    for name, t in zip(names, typings, strict=True):
+        kind = _TYPE_NAMES[t.duck]
+        if t.markers:
+            notes.append(
+                f"column {name!r} is stored as {kind}: {_values(t.markers)} such as NA or N/A read as missing"
+            )
+    problems.sort(key=lambda p: p.row or 0)
+    select = ", ".join(
+        f"{_value_sql(f'c{j}', kinds[j], t)} AS {quote_ident(n, allow_nul=True)}"
+        for j, (n, t) in enumerate(zip(names, typings, strict=True))
+    )
+    guard.check()
+    run_copy(
+        con,
+        f"COPY (SELECT {select} FROM {src}) "
+        f"TO {quote_literal(str(dest))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})",
+        dest,
+        limits.working_memory,
+        limits,
+    )
+    raw.unlink(missing_ok=True)
+    types = [t.duck for t in typings]
+    return (
+        rows,
+        names,
+        types,
+        null_counts(con, dest, len(names)),
+        problems[: limits.max_problems],
+        count,
+        notes,
+    )
 
 
 def _ingest_records(
@@ -311,8 +541,14 @@ def _ingest_records(
     con: duckdb.DuckDBPyConnection,
     limits: IngestLimits,
     guard: Guard,
+    bad_values: str = "text",
 ) -> JsonResult:
-    """The exact path: every record parsed and every value typed, whatever the file holds."""
+    """The record reader: every record parsed strictly by orjson, then typed as the exact path types.
+
+    For what DuckDB's reader is not strict enough about, refuses (repeated keys), or cannot
+    reach (an object holding the table, a byte order mark). Records are staged as JSON Lines
+    with positional keys.
+    """
     notes: list[str] = []
     records = (
         _records_jsonl(prep.path, prep.offset, limits, guard)
@@ -320,11 +556,10 @@ def _ingest_records(
         else _records_document(prep, limits, guard, notes)
     )
     unit = "line" if prep.format == "jsonl" else "element"
-    columns: list[_Column] = []
+    keys: list[str] = []
     index: dict[str, int] = {}
     staged = scratch / "records.jsonl"
     rows = 0
-    keep = limits.max_problems
     with staged.open("wb") as out:
         buf: list[bytes] = []
         for where, rec in records:
@@ -338,14 +573,10 @@ def _ingest_records(
             for key, value in rec.items():
                 j = index.get(key)
                 if j is None:
-                    if len(columns) >= limits.max_columns:
+                    if len(keys) >= limits.max_columns:
                         raise BadInput(f"the records have more than {limits.max_columns:,} distinct keys")
-                    j = index[key] = len(columns)
-                    columns.append(_Column(key))
-                k = _kind(value)
-                columns[j].observe(k, rows, value, keep)
-                if k == "nested":
-                    value = orjson.dumps(value).decode()
+                    j = index[key] = len(keys)
+                    keys.append(key)
                 staged_rec[f"c{j}"] = value
             buf.append(orjson.dumps(staged_rec))
             if len(buf) >= 4096:
@@ -356,54 +587,15 @@ def _ingest_records(
             out.write(b"\n".join(buf) + b"\n")
     if rows == 0:
         raise BadInput("the JSON holds no records")
-    if not columns:
+    if not keys:
         raise BadInput("the JSON records have no fields")
-    names, renamed = clean_names([c.key for c in columns])
-    if renamed:
-        notes.append("empty or repeated keys were renamed")
-    types: list[str] = []
-    problems: list[Problem] = []
-    count = 0
-    for name, col in zip(names, columns, strict=True):
-        duck, majority = _resolve(col)
-        types.append(duck)
-        if majority is None:
-            continue
-        expected = _EXPECTED[majority]
-        same = {majority} | ({"integer"} if majority == "float" else set())
-        for kind, n in col.counts.items():
-            if kind in same or kind == "null":
-                continue
-            count += n
-            problems.extend(
-                Problem(
-                    row=r,
-                    column=name,
-                    value=v if not isinstance(v, (dict, list)) else orjson.dumps(v).decode(),
-                    expected=expected,
-                )
-                for r, v in col.examples.get(kind, [])
-            )
-        notes.append(f"column {name!r} is stored as text: some values do not fit the type of the rest")
-    problems.sort(key=lambda p: p.row or 0)
-    read_types = ", ".join(
-        f"'c{j}': {quote_literal('VARCHAR' if t in ('DATE', 'TIMESTAMP', 'TIMESTAMPTZ') else t)}"
-        for j, t in enumerate(types)
-    )
-    select = ", ".join(
-        (f"CAST(c{j} AS {t})" if t in ("DATE", "TIMESTAMP", "TIMESTAMPTZ") else f"c{j}")
-        + f" AS {quote_ident(n, allow_nul=True)}"
-        for j, (n, t) in enumerate(zip(names, types, strict=True))
-    )
-    guard.check()
-    run_copy(
-        con,
-        f"COPY (SELECT {select} FROM read_json({quote_literal(str(staged))}, format='newline_delimited', "
-        f"columns={{{read_types}}}, maximum_object_size={2 * limits.max_line_bytes + 2**20})) "
-        f"TO {quote_literal(str(dest))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})",
-        dest,
-        limits.working_memory,
-        limits,
-    )
-    nulls = [c.nulls(rows) for c in columns]
-    return rows, names, types, nulls, problems[: limits.max_problems], count, notes
+    try:
+        out_rows, names, types, nulls, problems, count, more = _type_and_write(
+            staged, "newline_delimited", [f"c{j}" for j in range(len(keys))], keys, dest, scratch, con,
+            limits, guard, bad_values,
+        )  # fmt: skip
+    except _NotExact:
+        raise BadInput("the JSON could not be read") from None
+    finally:
+        staged.unlink(missing_ok=True)
+    return out_rows, names, types, nulls, problems, count, notes + more

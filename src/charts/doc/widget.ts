@@ -16,9 +16,18 @@ import { LiveGraphsAPIError } from '../../api';
 import { el } from '../../dom';
 import { showOthers } from '../../presence';
 import { IDataset, ILiveGraphsAPI } from '../../tokens';
+import { IDocumentSource } from '../../documents/data';
 import { ChartBuilder } from '../builder/builder';
+import { IChartSpec } from '../types';
+import { ChartView } from '../view';
 import { readSpec, SpecBinding } from './binding';
 import { ChartModel } from './model';
+
+/**
+ * The drag data type of a chart spec dragged out of a builder (its JSON),
+ * which dashboards accept as a drop.
+ */
+export const CHART_MIME = 'application/vnd.livegraphs.chart+json';
 
 /**
  * The dataset a spec names ({id} or {name}), or a reason it cannot be used.
@@ -63,7 +72,25 @@ export class BoundChartBuilder extends Panel {
     const people = el('div', 'jp-LiveGraphs-DashboardPeople', {
       'aria-label': 'People here'
     });
-    header.node.append(this._label, people);
+    // Dragging this onto a dashboard adds a copy of the chart there.
+    const dragOut = el('span', 'jp-LiveGraphs-BuilderDragOut', {
+      draggable: 'true',
+      role: 'button',
+      'aria-label': 'Drag this chart to a dashboard',
+      title: 'Drag this chart onto a dashboard to add a copy of it there'
+    });
+    dragOut.textContent = '⠿ Drag to a dashboard';
+    dragOut.addEventListener('dragstart', event => {
+      if (!this._builder || !event.dataTransfer) {
+        event.preventDefault();
+        return;
+      }
+      const spec = JSON.stringify(this._builder.draft);
+      event.dataTransfer.setData(CHART_MIME, spec);
+      event.dataTransfer.setData('text/plain', spec);
+      event.dataTransfer.effectAllowed = 'copy';
+    });
+    header.node.append(this._label, dragOut, people);
     this._stopPresence = showOthers(people, options.awareness);
     this._message = new Widget();
     this._message.addClass('jp-LiveGraphs-BoundBuilderMessage');
@@ -99,6 +126,21 @@ export class BoundChartBuilder extends Panel {
   }
 
   /**
+   * The store document this chart is, if it is one: when the caller may not
+   * read the chart's dataset (a viewer), the chart is drawn through the
+   * document instead of the builder.
+   */
+  get documentSource(): IDocumentSource | null {
+    return this._source;
+  }
+  set documentSource(source: IDocumentSource | null) {
+    this._source = source;
+    if (source && this._unreadable) {
+      this._showThroughDocument(source);
+    }
+  }
+
+  /**
    * Settles when the builder is up (or the reason it is not is shown).
    */
   get ready(): Promise<void> {
@@ -110,6 +152,9 @@ export class BoundChartBuilder extends Panel {
       return;
     }
     this._binding?.dispose();
+    if (this._view) {
+      this._yspec.unobserveDeep(this._drawView);
+    }
     this._stopPresence();
     this._yspec.unobserve(this._onKeys);
     super.dispose();
@@ -129,6 +174,10 @@ export class BoundChartBuilder extends Panel {
     if (typeof dataset === 'string') {
       this._message.node.textContent = dataset;
       this._message.show();
+      this._unreadable = true;
+      if (this._source) {
+        this._showThroughDocument(this._source);
+      }
       return;
     }
     this._message.hide();
@@ -148,6 +197,31 @@ export class BoundChartBuilder extends Panel {
     const { id, name, version, columns } = dataset;
     return { id, name, version, columns: [...columns] };
   }
+
+  /**
+   * Draw the chart as the document holds it, its data asked of the document.
+   */
+  private _showThroughDocument(source: IDocumentSource): void {
+    if (this._view || this.isDisposed) {
+      return;
+    }
+    this._message.hide();
+    this._view = new ChartView({
+      client: {
+        queryChart: (_spec, options) =>
+          source.api.queryChart(source.id, null, [], options)
+      }
+    });
+    this.addWidget(this._view);
+    this._drawView();
+    this._yspec.observeDeep(this._drawView);
+  }
+
+  private _drawView = (): void => {
+    if (this._view && !this._view.isDisposed) {
+      this._view.spec = readSpec(this._yspec) as IChartSpec;
+    }
+  };
 
   /**
    * Someone pointed the chart at another dataset: list that one's fields.
@@ -178,6 +252,9 @@ export class BoundChartBuilder extends Panel {
   private _ready: Promise<void>;
   private _stopPresence: () => void;
   private _readOnly = false;
+  private _source: IDocumentSource | null = null;
+  private _unreadable = false;
+  private _view: ChartView | null = null;
 }
 
 /**

@@ -1,0 +1,224 @@
+"""JSON Lines and JSON arrays whose columns each hold one kind of value, in one DuckDB read.
+
+The kinds are taken from the first records (read strictly by orjson) and then *pinned*:
+DuckDB reads every value's JSON text (``maximum_depth=1``) and each column's conversion
+accepts only its kind, so a string in a number column, a fraction in an integer column,
+NaN, an object, a date that does not exist, text that looks like a date in a text column
+or a missing-value marker outside a text column stops the read (``error()``). DuckDB's
+own detection, run on the same first records, refuses any key past them. What its parser
+allows and RFC 8259 does not (trailing commas) and records that are ``null`` are searched
+for in the bytes while it reads. Anything unexpected makes the caller read the file the
+exact way, so the report (types, problems, errors) is the same either way; this path
+only ever gives files whose every column holds a single kind of value, which have no
+problems to list.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from ..errors import StoreError
+from ..sql import quote_ident, quote_literal
+from .csv_ingest import ROW_GROUP
+from .engine import null_counts, set_budget
+from .limits import Guard, IngestLimits
+
+#: JSON Lines are sampled in blocks of this size; a longer line is left to the exact path
+BLOCK = 4 * 2**20
+
+_DAY = r"\d{4}-\d{2}-\d{2}"
+_TIME = _DAY + r"[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?"
+_ZONED = _TIME + r"(Z|[+-]\d{2}:\d{2})"
+#: a string that looks like a date (in a text column it could change the column's type)
+_DATE_LIKE = quote_literal('^"' + _DAY)
+#: each date type's strings, quotes included
+_QUOTED = {
+    t: quote_literal('"' + p + '"')
+    for t, p in (("DATE", _DAY), ("TIMESTAMP", _TIME), ("TIMESTAMPTZ", _ZONED))
+}
+
+#: value kinds of a column (from the sample) -> its stored type
+_PLANS: dict[frozenset[str], str] = {
+    frozenset(): "VARCHAR",
+    frozenset({"integer"}): "BIGINT",
+    frozenset({"float"}): "DOUBLE",
+    frozenset({"integer", "float"}): "DOUBLE",
+    frozenset({"boolean"}): "BOOLEAN",
+    frozenset({"text"}): "VARCHAR",
+    frozenset({"date"}): "DATE",
+    frozenset({"datetime"}): "TIMESTAMP",
+    frozenset({"datetimetz"}): "TIMESTAMPTZ",
+}
+
+
+@dataclass
+class PlainResult:
+    rows: int
+    types: list[str]
+    nulls: list[int]
+
+
+def plan(kinds: list[frozenset[str]]) -> list[tuple[str, bool]] | None:
+    """Each column's stored type (and whether it had values), or None when a column is mixed."""
+    out = []
+    for k in kinds:
+        t = _PLANS.get(k)
+        if t is None:
+            return None
+        out.append((t, bool(k)))
+    return out
+
+
+def _convert(v: str, duck: str, seen: bool) -> str:
+    """SQL for the value of the JSON text ``v`` in a column of ``duck``; any other kind stops the read."""
+    stop = f"CASE WHEN {v} IS NOT NULL THEN error('not plain') END"
+    if not seen:
+        return f"CAST({stop} AS VARCHAR)"
+    if duck == "VARCHAR":
+        # only strings (markers stay text in a text column); date-like text would change the type
+        text = f"CASE WHEN contains({v}, '\\') THEN {v} ->> '$' ELSE ({v})[2:-2] END"
+        return (
+            f"CASE WHEN starts_with({v}, '\"') AND NOT (substr({v}, 2, 1) BETWEEN '0' AND '9' "
+            f"AND regexp_matches({v}, {_DATE_LIKE})) "
+            f"THEN {text} ELSE CAST({stop} AS VARCHAR) END"
+        )
+    if duck == "BIGINT":
+        value = (
+            f"CASE WHEN NOT contains({v}, '.') AND NOT contains({v}, 'e') AND NOT contains({v}, 'E') "
+            f"THEN TRY_CAST({v} AS BIGINT) END"
+        )
+    elif duck == "DOUBLE":
+        value = f"CASE WHEN isfinite(TRY_CAST({v} AS DOUBLE)) THEN TRY_CAST({v} AS DOUBLE) END"
+    elif duck == "BOOLEAN":
+        value = f"CASE {v} WHEN 'true' THEN true WHEN 'false' THEN false END"
+    else:
+        value = f"CASE WHEN regexp_full_match({v}, {_QUOTED[duck]}) THEN TRY_CAST(({v})[2:-2] AS {duck}) END"
+    return f"coalesce({value}, CAST({stop} AS {duck}))"
+
+
+def ingest_plain(
+    path: Path,
+    fmt: str,
+    dest: Path,
+    con: duckdb.DuckDBPyConnection,
+    limits: IngestLimits,
+    guard: Guard,
+    keys: list[str],
+    names: list[str],
+    kinds: list[frozenset[str]],
+    sampled: int,
+) -> PlainResult | None:
+    """Write ``path`` (``fmt``: newline_delimited or array) to ``dest``, the sample's kinds pinned.
+
+    ``sampled`` is the number of records the kinds come from. Returns None, with ``dest``
+    absent, when the file is not as plain as the sample says; the caller then reads it the
+    exact way. Cancel and time limits raise.
+    """
+    plans = plan(kinds)
+    if plans is None:
+        return None
+    source = (
+        f"read_json({quote_literal(str(path))}, format={quote_literal(fmt)}, records=true, "
+        f"maximum_depth=1, sample_size={max(1, sampled)}, "
+        f"maximum_object_size={2 * limits.max_line_bytes + 2**20})"
+    )
+    try:
+        found = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+    except duckdb.InterruptException:
+        raise
+    except duckdb.Error:
+        guard.check()
+        return None
+    # DuckDB refuses keys its detection did not see: it must have seen the sample's keys
+    if sorted(r[0] for r in found) != sorted(keys) or any(r[1] != "JSON" for r in found):
+        return None
+    select = ", ".join(
+        f"{_convert(quote_ident(k, allow_nul=True), duck, seen)} AS {quote_ident(n, allow_nul=True)}"
+        for k, n, (duck, seen) in zip(keys, names, plans, strict=True)
+    )
+    # the bytes are searched for what DuckDB's parser lets through while it reads
+    verdict: list[bool] = []
+
+    def scan() -> None:
+        try:
+            verdict.append(lenient(path, fmt, Guard(guard.remaining(), guard.cancel)))
+        except StoreError:
+            verdict.append(True)  # cancel or clock: the watchdog stops DuckDB and the caller reports it
+
+    checker = threading.Thread(target=scan, name="ingest-json-scan", daemon=True)
+    set_budget(con, limits.working_memory)
+    checker.start()
+    try:
+        row = con.execute(
+            f"COPY (SELECT {select} FROM {source}) "
+            f"TO {quote_literal(str(dest))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})"
+        ).fetchone()
+    except duckdb.InterruptException:
+        checker.join()
+        raise
+    except duckdb.Error:
+        checker.join()
+        guard.check()
+        dest.unlink(missing_ok=True)
+        return None
+    checker.join()
+    rows = int(row[0]) if row else 0
+    if verdict != [False] or not rows:
+        dest.unlink(missing_ok=True)
+        return None
+    return PlainResult(rows=rows, types=[p[0] for p in plans], nulls=null_counts(con, dest, len(plans)))
+
+
+def sample_lines(path: Path, max_records: int, max_bytes: int) -> list[bytes] | None:
+    """The first non-blank lines of a JSON Lines file (at most ``max_records``, about ``max_bytes``).
+
+    None when a line is longer than a block: such files are left to the exact path.
+    """
+    lines: list[bytes] = []
+    seen = 0
+    with path.open("rb") as f:
+        while len(lines) < max_records and seen < max_bytes:
+            line = f.readline(BLOCK + 1)
+            if not line:
+                break
+            if len(line) > BLOCK:
+                return None
+            seen += len(line)
+            if line.strip():
+                lines.append(line)
+    return lines
+
+
+#: whitespace goes; "]" reads as "}" and, in an array, "[" as "," so that one search finds each case
+_FOLD = bytes.maketrans(b"]", b"}")
+_FOLD_ARRAY = bytes.maketrans(b"[]", b",}")
+
+
+def lenient(path: Path, fmt: str, guard: Guard) -> bool:
+    """True if the bytes may hold what DuckDB's parser allows and the exact reader refuses.
+
+    That is a comma followed by ``]`` or ``}`` (whitespace left out), or a record that is
+    ``null``: a line of JSON Lines, an element of an array. Whitespace, commas and ``null``
+    inside strings can make this true for a valid file, which then only takes the exact path.
+    """
+    array = fmt == "array"
+    fold = _FOLD_ARRAY if array else _FOLD
+    # in an array a null element follows "[" or ","; a line of JSON Lines follows a record's "}"
+    null_record = b",null" if array else b"}null"
+    with path.open("rb") as f:
+        last = b""
+        while True:
+            guard.check()
+            chunk = f.read(2**22)
+            if not chunk:
+                return False
+            text = last + chunk.translate(fold, b" \t\r\n")
+            if not last and text.startswith(b"null"):
+                return True
+            if b",}" in text or null_record in text:
+                return True
+            last = text[-5:]

@@ -1,0 +1,167 @@
+"""Which shared documents (dashboards, charts) use columns of a dataset.
+
+New data that removes or retypes columns can break the charts built on them; the answer of an
+append or replace, and of a comparison, names those documents. A spec uses a dataset when its
+``dataset`` is ``{"id"}`` of it, ``{"name": "owner/name"}``, or its bare name in a document of the
+dataset's owner (whose own dataset a bare name means first). It uses a column through its
+encoding fields (tooltip too), its ``sort.by`` and its filter conditions (``{column}``, in groups
+too); a dashboard also through its filters on that dataset. Formula filters are not read.
+
+Only documents the caller may read are named; the others are counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from pycrdt import merge_updates
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from .documents import (
+    SHARES,
+    DocumentRow,
+    DocumentStore,
+    DocumentUpdateRow,
+    DocumentVersionRow,
+    content_of,
+)
+from .sharing import Principal
+
+
+def _ref_matches(ref: Any, dataset: dict[str, Any], doc_owner: str) -> bool:
+    if not isinstance(ref, dict):
+        return False
+    if ref.get("id") == dataset["id"]:
+        return True
+    name = ref.get("name")
+    if not isinstance(name, str):
+        return False
+    if name == f"{dataset['owner']}/{dataset['name']}":
+        return True
+    return name == dataset["name"] and doc_owner == dataset["owner"]
+
+
+def _filter_columns(conditions: Any, out: set[str]) -> None:
+    if isinstance(conditions, list):
+        for c in conditions:
+            _filter_columns(c, out)
+    elif isinstance(conditions, dict):
+        if isinstance(conditions.get("column"), str):
+            out.add(conditions["column"])
+        if "conditions" in conditions:
+            _filter_columns(conditions["conditions"], out)
+
+
+def spec_columns(spec: Any) -> set[str]:
+    """The column names a chart spec names in its encoding, sort and filters."""
+    out: set[str] = set()
+    if not isinstance(spec, dict):
+        return out
+    encoding = spec.get("encoding")
+    if isinstance(encoding, dict):
+        for shelf in encoding.values():
+            for s in shelf if isinstance(shelf, list) else [shelf]:
+                if isinstance(s, dict) and isinstance(s.get("field"), str):
+                    out.add(s["field"])
+    sort = spec.get("sort")
+    if isinstance(sort, dict) and isinstance(sort.get("by"), str):
+        out.add(sort["by"])  # a channel name as often; it only counts when it is a missing column
+    _filter_columns(spec.get("filters"), out)
+    return out
+
+
+def _uses(
+    kind: str, content: dict[str, Any], dataset: dict[str, Any], owner: str, missing: set[str]
+) -> dict[str, Any]:
+    """What of ``content`` uses the ``missing`` columns: ``{columns, charts, filters}``."""
+    if kind == "chart":
+        if not _ref_matches(content.get("dataset"), dataset, owner):
+            return {}
+        cols = sorted(spec_columns(content) & missing)
+        return {"columns": cols, "charts": [], "filters": []} if cols else {}
+    charts = []
+    for cid, chart in (content.get("charts") or {}).items():
+        spec = chart.get("spec") if isinstance(chart, dict) else None
+        if isinstance(spec, dict) and _ref_matches(spec.get("dataset"), dataset, owner):
+            cols = sorted(spec_columns(spec) & missing)
+            if cols:
+                charts.append({"id": cid, "title": spec.get("title"), "columns": cols})
+    filters = [
+        {"id": f.get("id"), "column": f["column"]}
+        for f in content.get("filters") or []
+        if isinstance(f, dict)
+        and f.get("column") in missing
+        and _ref_matches({"id": f.get("dataset"), "name": f.get("dataset")}, dataset, owner)
+    ]
+    if not charts and not filters:
+        return {}
+    cols = sorted({c for ch in charts for c in ch["columns"]} | {f["column"] for f in filters})
+    return {"columns": cols, "charts": charts, "filters": filters}
+
+
+def _states(s: Session) -> dict[str, bytes]:
+    """Every document's whole state, read in two queries as :meth:`DocumentStore.load` reads one:
+    the updates first, then the newest versions (a snapshot in between only adds to what is read)."""
+    updates: dict[str, list[bytes]] = {}
+    for doc_id, data in s.execute(
+        select(DocumentUpdateRow.document_id, DocumentUpdateRow.data).order_by(DocumentUpdateRow.seq)
+    ):
+        updates.setdefault(doc_id, []).append(bytes(data))
+    newest = (
+        select(DocumentVersionRow.document_id, func.max(DocumentVersionRow.number).label("number"))
+        .group_by(DocumentVersionRow.document_id)
+        .subquery()
+    )
+    latest = select(DocumentVersionRow.document_id, DocumentVersionRow.state).join(
+        newest,
+        (DocumentVersionRow.document_id == newest.c.document_id)
+        & (DocumentVersionRow.number == newest.c.number),
+    )
+    versions = {doc_id: state for doc_id, state in s.execute(latest)}
+    out: dict[str, bytes] = {}
+    for doc_id in set(updates) | set(versions):
+        parts = [bytes(versions[doc_id])] if doc_id in versions else []
+        parts += updates.get(doc_id, [])
+        out[doc_id] = parts[0] if len(parts) == 1 else bytes(merge_updates(*parts))
+    return out
+
+
+def documents_using(
+    documents: DocumentStore, p: Principal, dataset: dict[str, Any], columns: Iterable[str]
+) -> dict[str, Any]:
+    """``{"documents": [...], "hidden": n}``: the documents whose specs use ``columns`` of ``dataset``
+    (``{id, owner, name}``). Each named one is ``{id, kind, title, owner, columns, charts, filters}``
+    (``charts``: the dashboard's charts using them, ``filters``: its filters on them); ``hidden``
+    counts those ``p`` may not read.
+    """
+    missing = set(columns)
+    found: list[dict[str, Any]] = []
+    hidden = 0
+    if not missing:
+        return {"documents": found, "hidden": hidden}
+    # a document naming the dataset holds its id or name as a string of its Yjs state
+    needles = (dataset["id"].encode(), dataset["name"].encode())
+    with documents.catalog.transaction() as s:
+        rows = s.execute(select(DocumentRow.id, DocumentRow.kind, DocumentRow.title, DocumentRow.owner)).all()
+        readable = set(
+            s.scalars(
+                select(DocumentRow.id).where(
+                    or_(DocumentRow.owner == p.name, DocumentRow.id.in_(SHARES.shared_ids(p)))
+                )
+            )
+        )
+        states = _states(s)
+    for row in sorted(rows, key=lambda r: (r.kind, r.owner, r.title)):
+        state = states.get(row.id)
+        if state is None or not any(n in state for n in needles):
+            continue
+        uses = _uses(row.kind, content_of(row.kind, state), dataset, row.owner, missing)
+        if not uses:
+            continue
+        if p.is_admin or row.id in readable:
+            found.append({"id": row.id, "kind": row.kind, "title": row.title, "owner": row.owner, **uses})
+        else:
+            hidden += 1
+    return {"documents": found, "hidden": hidden}

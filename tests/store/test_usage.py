@@ -1,0 +1,197 @@
+"""New data that removes or retypes columns names the shared charts and dashboards using them.
+
+On SQLite and on real PostgreSQL, with documents stored as real Yjs state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pycrdt import Doc
+
+from livegraphs_ext.documents.dashboard import YDashboard
+from livegraphs_ext.store import DatasetStore, GuardedStore, Principal, StoreConfig
+from livegraphs_ext.store.usage import spec_columns
+
+ADA = Principal("ada")
+BO = Principal("bo")
+ROOT = Principal("root", is_admin=True)
+CSV = "city,temp,day\nOslo,-3.5,2024-01-01\nLima,24.0,2024-01-02\n"
+LAYOUT = {"x": 0, "y": 0, "w": 6, "h": 4}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def guarded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GuardedStore]:
+    url = request.getfixturevalue("lg_postgres_url") if request.param == "postgresql" else None
+    store = DatasetStore(StoreConfig(root=tmp_path / "store", catalog_url=url))
+    yield GuardedStore(store)
+    store.close()
+
+
+def staged(g: GuardedStore, data: str) -> Path:
+    src = g.store.staging_path()
+    src.write_text(data)
+    return src
+
+
+def upload(g: GuardedStore, p: Principal, name: str, data: str = CSV) -> dict[str, Any]:
+    return g.create_from_file(p, staged(g, data), name=name, content_type="text/csv")
+
+
+def chart(ref: dict[str, Any], **encoding: Any) -> dict[str, Any]:
+    return {"version": 1, "dataset": ref, "mark": "bar", "encoding": encoding}
+
+
+def make(g: GuardedStore, p: Principal, kind: str, title: str, content: dict[str, Any]) -> str:
+    return str(g.documents.create(p, kind, title, content)["id"])
+
+
+@pytest.fixture
+def world(guarded: GuardedStore) -> dict[str, Any]:
+    """ada's weather dataset (shared with bo) and documents of both on it and on another dataset."""
+    g = guarded
+    ds = upload(g, ADA, "weather")
+    other = upload(g, ADA, "other")
+    g.share(ADA, ds["id"], "user", "bo", "viewer")
+    ids = {
+        # by id, temp on a channel
+        "by_id": make(
+            g, ADA, "chart", "By id", chart({"id": ds["id"]}, x={"field": "city"}, y={"field": "temp"})
+        ),
+        # by bare name in the owner's document, day in a filter group
+        "by_name": make(
+            g,
+            ADA,
+            "chart",
+            "By name",
+            {
+                **chart({"name": "weather"}, x={"field": "city"}),
+                "filters": [{"combine": "or", "conditions": [{"column": "day", "cmp": "is_null"}]}],
+            },
+        ),
+        # uses no changed column
+        "city_only": make(g, ADA, "chart", "City only", chart({"id": ds["id"]}, x={"field": "city"})),
+        # the same columns of another dataset
+        "other": make(g, ADA, "chart", "Other", chart({"id": other["id"]}, y={"field": "temp"})),
+        "dash": make(
+            g,
+            ADA,
+            "dashboard",
+            "Board",
+            {
+                "version": 1,
+                "title": "Board",
+                "crossfilter": True,
+                "filters": [
+                    {"id": "f1", "kind": "daterange", "dataset": ds["id"], "column": "day", "value": None},
+                    {"id": "f2", "kind": "dropdown", "dataset": other["id"], "column": "day", "value": None},
+                ],
+                "charts": {
+                    "c1": {
+                        "spec": {
+                            **chart({"name": "ada/weather"}, tooltip=[{"field": "temp"}]),
+                            "title": "Tips",
+                        },
+                        "layout": LAYOUT,
+                    },
+                    "c2": {"spec": chart({"id": other["id"]}, y={"field": "temp"}), "layout": LAYOUT},
+                    "c3": {"spec": chart({"id": ds["id"]}, x={"field": "city"}), "layout": LAYOUT},
+                },
+            },
+        ),
+        # bo's own chart on ada's dataset by owner/name: ada may not read it
+        "bo_chart": make(g, BO, "chart", "Bo's", chart({"name": "ada/weather"}, x={"field": "day"})),
+        # a bare name in bo's document means bo's own dataset first: not ada's
+        "bo_bare": make(g, BO, "chart", "Bo's bare", chart({"name": "weather"}, x={"field": "day"})),
+    }
+    return {"ds": ds, "other": other, "ids": ids}
+
+
+def named(listing: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {d["title"]: d for d in listing["documents"]}
+
+
+def test_replace_names_the_documents_using_removed_and_retyped_columns(guarded: GuardedStore, world):
+    g, ds, ids = guarded, world["ds"], world["ids"]
+    out = g.new_data(
+        ADA, ds["id"], staged(g, "city,temp\nRome,mild\n"), mode="replace", content_type="text/csv"
+    )
+    ch = out["changes"]
+    assert [c["name"] for c in ch["removed"]] == ["day"]
+    assert [c["name"] for c in ch["retyped"]] == ["temp"]
+    docs = named(ch["charts"])
+    assert set(docs) == {"By id", "By name", "Board"}
+    assert docs["By id"] == {
+        "id": ids["by_id"], "kind": "chart", "title": "By id", "owner": "ada",
+        "columns": ["temp"], "charts": [], "filters": [],
+    }  # fmt: skip
+    assert docs["By name"]["columns"] == ["day"]
+    board = docs["Board"]
+    assert board["kind"] == "dashboard" and board["columns"] == ["day", "temp"]
+    assert board["charts"] == [{"id": "c1", "title": "Tips", "columns": ["temp"]}]
+    assert board["filters"] == [{"id": "f1", "column": "day"}]
+    # bo's chart on ada/weather is counted, not named; bo's bare name is another dataset
+    assert ch["charts"]["hidden"] == 1
+
+    # the comparison says the same, to each caller as they may read
+    cmp = g.compare(ADA, ds["id"])
+    assert set(named(cmp["charts"])) == {"By id", "By name", "Board"} and cmp["charts"]["hidden"] == 1
+    as_bo = g.compare(BO, ds["id"])
+    assert set(named(as_bo["charts"])) == {"Bo's"} and as_bo["charts"]["hidden"] == 3
+    g.documents.share(ADA, ids["dash"], "user", "bo", "viewer")
+    as_bo = g.compare(BO, ds["id"])
+    assert set(named(as_bo["charts"])) == {"Bo's", "Board"} and as_bo["charts"]["hidden"] == 2
+    as_root = g.compare(ROOT, ds["id"])
+    assert set(named(as_root["charts"])) == {"By id", "By name", "Board", "Bo's"}
+    assert as_root["charts"]["hidden"] == 0
+
+
+def test_append_adding_columns_only_names_nothing(guarded: GuardedStore, world):
+    g, ds = guarded, world["ds"]
+    out = g.new_data(
+        ADA, ds["id"], staged(g, "city,temp,day,wind\nRome,1.5,2024-02-01,3\n"), mode="append",
+        content_type="text/csv",
+    )  # fmt: skip
+    assert out["changes"]["charts"] == {"documents": [], "hidden": 0}
+    assert g.compare(ADA, ds["id"])["charts"] == {"documents": [], "hidden": 0}
+
+
+def test_documents_follow_their_live_yjs_state(guarded: GuardedStore, world):
+    """Documents are read as their rooms hold them: the newest version and the updates after it."""
+    g, ds, ids = guarded, world["ds"], world["ids"]
+    out = g.new_data(
+        ADA, ds["id"], staged(g, "city,temp\nRome,mild\n"), mode="replace", content_type="text/csv"
+    )
+    assert named(out["changes"]["charts"])["Board"]["filters"] == [{"id": "f1", "column": "day"}]
+    doc: Doc = Doc()
+    doc.apply_update(g.documents.load(ids["dash"]))
+    ydash = YDashboard(doc)
+    # the filter removed, then folded into a new version
+    before = doc.get_state()
+    ydash.yfilters.clear()
+    seq = g.documents.append(ids["dash"], doc.get_update(before), "ada")
+    assert g.documents.snapshot(ids["dash"], doc.get_update(), seq) == 2
+    cmp = g.compare(ADA, ds["id"])
+    board = named(cmp["charts"])["Board"]
+    assert board["filters"] == [] and board["columns"] == ["temp"]
+    # the chart removed, an update not yet in a version
+    before = doc.get_state()
+    ydash.ycharts.pop("c1")
+    g.documents.append(ids["dash"], doc.get_update(before), "ada")
+    assert "Board" not in named(g.compare(ADA, ds["id"])["charts"])
+
+
+def test_spec_columns_reads_encoding_sort_and_filters():
+    spec = {
+        "encoding": {"x": {"field": "a"}, "tooltip": [{"field": "b"}, {"aggregate": "count"}]},
+        "sort": {"by": "c"},
+        "filters": [
+            {"column": "d", "cmp": "eq", "value": 1},
+            {"combine": "and", "conditions": [{"column": "e"}]},
+        ],
+    }
+    assert spec_columns(spec) == {"a", "b", "c", "d", "e"}
+    assert spec_columns(None) == set()
