@@ -7,6 +7,7 @@ import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
 
 import { ALICE, openGuest, openPath, uploadCSV } from './collab-helpers';
+import { clickPoint } from './plot-helpers';
 
 const CSV = ['region,revenue', 'EMEA,100', 'APAC,50', 'AMER,300'].join('\n');
 
@@ -129,5 +130,66 @@ test.describe('comments', () => {
     await hers.getByRole('button', { name: 'Reopen' }).click();
     await expect(first).not.toHaveClass(/jp-mod-resolved/);
     await expect(count(guest)).toHaveAttribute('data-count', '2');
+  });
+
+  test('Comment on this point does not get in the way of the next cross-filter click', async ({ page, baseURL }) => {
+    // Given a cross-filtering store dashboard: revenue by region, and counts by revenue
+    const dataset = await uploadCSV(page, baseURL!, CSV);
+    const title = `Crossed ${Date.now()}`;
+    const spec = (rest: object) => ({ version: 1, dataset: { name: dataset.name }, ...rest });
+    const created = await page.request.post(api(baseURL!, 'documents'), {
+      data: {
+        kind: 'dashboard',
+        title,
+        content: {
+          version: 1,
+          title,
+          crossfilter: true,
+          filters: [],
+          charts: {
+            c1: {
+              spec: spec({ mark: 'bar', encoding: { x: { field: 'region' }, y: { field: 'revenue', aggregate: 'sum' } } }),
+              layout: { x: 0, y: 0, w: 6, h: 4 }
+            },
+            c2: {
+              spec: spec({ mark: 'bar', encoding: { x: { field: 'revenue' }, y: { aggregate: 'count' } } }),
+              layout: { x: 6, y: 0, w: 6, h: 4 }
+            }
+          }
+        }
+      }
+    });
+    expect(created.status()).toBe(201);
+    await openDashboard(page, `LiveGraphs:mine/${title}.lgdash`);
+    const byId = (id: string) =>
+      page.locator(`.jp-LiveGraphs-DashboardDocument .jp-LiveGraphs-DashboardCell[data-chart-id="${id}"]`);
+    const filtersOf = async () =>
+      JSON.parse((await byId('c2').locator('.jp-LiveGraphs-DashboardCellBody').getAttribute('data-spec')) ?? 'null')
+        ?.filters ?? [];
+    for (const id of ['c1', 'c2']) {
+      await expect(byId(id).locator('.jp-LiveGraphs-ChartView')).toHaveAttribute('data-lg-state', 'ready');
+    }
+    const plot = byId('c1').locator('.js-plotly-plot');
+    await expect(plot.locator('.bars .point path')).toHaveCount(3);
+    const regions: string[] = await plot.evaluate((gd: any) => Array.from(gd._fullData[0].x, String));
+    const offer = byId('c1').getByRole('button', { name: 'Comment on this point' });
+
+    // When a bar is clicked
+    // (once drawn: a late redraw, e.g. the data coming through the dashboard, can swallow a click)
+    await expect(async () => {
+      await clickPoint(page, plot, regions.indexOf('EMEA'));
+      await expect(offer).toBeVisible({ timeout: 2000 });
+    }).toPass();
+    await expect.poll(filtersOf).toEqual([{ column: 'region', cmp: 'in', value: ['EMEA'] }]);
+    // Then clicking the same bar again clears the selection (the offer covers no mark)
+    await clickPoint(page, plot, regions.indexOf('EMEA'));
+    await expect.poll(filtersOf).toEqual([]);
+    // And another bar cross-filters, with the offer for that point
+    await clickPoint(page, plot, regions.indexOf('AMER'));
+    await expect.poll(filtersOf).toEqual([{ column: 'region', cmp: 'in', value: ['AMER'] }]);
+    await expect(offer).toHaveCount(1);
+    await offer.click();
+    await expect(pane(page).locator('.jp-LiveGraphs-CommentNew .jp-LiveGraphs-CommentAnchor')).toHaveText('At AMER');
+    await expect(offer).toHaveCount(0);
   });
 });
