@@ -23,6 +23,9 @@ framing. The rules a room keeps:
 - **Compaction.** When the last client leaves, and every ``compact_every`` stored updates, the
   state becomes a version (``documents.snapshot``) and the updates it holds are deleted.
 - **Title.** A dashboard's catalog title follows ``meta.title`` (renamed as the last writer).
+- **Comments** live in the catalog, not in the document. When they change
+  (:meth:`Rooms.follow_comments`), the room bumps the ``comments_version`` field of the server's
+  own awareness state, which y-websocket clients receive like anyone's presence; they re-fetch.
 
 Use (the WebSocket handler does this)::
 
@@ -49,6 +52,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
@@ -418,6 +422,9 @@ class Room:
         self._runner: asyncio.Task[None] | None = None
         #: set once the room is closed (its version saved)
         self.closed = asyncio.Event()
+        #: how often the document's comments changed while the room was open
+        self.comments_version = 0
+        self._instance = uuid.uuid4().hex[:8]
 
     @property
     def ydoc(self) -> Doc:
@@ -567,7 +574,8 @@ class Room:
 
     async def send_awareness_to(self, conn: Connection) -> None:
         awareness = self.yroom.awareness
-        ids = [c for c, state in awareness.states.items() if c != awareness.client_id and state]
+        # the server's own state too, once it holds something (comments_version)
+        ids = [c for c, state in awareness.states.items() if state]
         if ids:
             await conn.send(create_awareness_message(awareness.encode_awareness_update(ids)))
 
@@ -585,6 +593,16 @@ class Room:
         awareness.remove_awareness_states(gone, "closed")
         message = create_awareness_message(awareness.encode_awareness_update(gone))
         await asyncio.gather(*(other.send(message) for other in list(self.connections)))
+
+    def comments_changed(self) -> None:
+        """Bump the server's awareness field ``comments_version``: clients re-fetch the comments.
+
+        The value names this room too, so a client that reconnects to a reopened room (counting
+        from 1 again) still sees a new value.
+        """
+        self.comments_version += 1
+        value = f"{self._instance}-{self.comments_version}"
+        self.yroom.awareness.set_local_state_field("comments_version", value)
 
     async def recheck_access(self) -> None:
         for conn in list(self.connections):
@@ -731,6 +749,18 @@ class Rooms:
 
     def _stored_elsewhere(self, doc_id: str, update: bytes) -> None:
         self._soon(self.external_update, doc_id, update)
+
+    def follow_comments(self, comments: Any) -> None:
+        """Tell open rooms when their document's comments change (``comments.on_change``)."""
+        self._unsubscribe.append(comments.on_change(self._comments_changed))
+
+    def _comments_changed(self, doc_id: str) -> None:
+        self._soon(self.comments_changed, doc_id)
+
+    def comments_changed(self, doc_id: str) -> None:
+        room = self.rooms.get(doc_id)
+        if room is not None:
+            room.comments_changed()
 
     def _recheck(self, doc_id: str) -> None:
         room = self.rooms.get(doc_id)

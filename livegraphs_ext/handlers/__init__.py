@@ -7,13 +7,14 @@ handler classes over their own ``Host`` (``livegraphs_ext.rest``).
 from __future__ import annotations
 
 from ..kernel.bundle import BUNDLE_ROUTE
-from . import charts, datasets, directory, docdata, documents, meta, static
+from . import charts, comments, datasets, directory, docdata, documents, meta, static
 
 #: (path under the API root, handler): the API both hosts serve.
 API_ROUTES: list[tuple[str, type]] = [
     *datasets.ROUTES,
     *charts.ROUTES,
     *documents.ROUTES,
+    *comments.ROUTES,
     *docdata.ROUTES,
     *directory.ROUTES,
     *meta.ROUTES,

@@ -189,6 +189,7 @@ def host_rooms(host: Host) -> Rooms:
     rooms = getattr(host, "rooms", None)
     if rooms is None:
         rooms = host.make_rooms(host.guarded.documents)
+        rooms.follow_comments(host.guarded.comments)
         host.rooms = rooms  # type: ignore[attr-defined]
     return rooms
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .catalog import Base, DatasetRow, utcnow
 from .charts import ChartEngine, ChartResult, check_shape
+from .comments import CommentStore
 from .docdata import DocumentData
 from .documents import DocumentStore
 from .errors import BadInput, Forbidden, NotFound
@@ -79,6 +80,8 @@ class GuardedStore:
         self._views_lock = threading.Lock()
         #: the shared documents (dashboards, charts) of this catalog, under the same share rules
         self.documents = DocumentStore(store.catalog)
+        #: the comment threads on those documents' charts
+        self.comments = CommentStore(store.catalog, self.documents)
         #: the charts of those documents, answered for their readers (the data goes with the share)
         self.document_data = DocumentData(self)
 

@@ -525,7 +525,15 @@ class DocumentStore:
             grant = self._grant(s, p, row, "manage")
             self._event(s, p, "document_delete", row, grant)
             # explicit, as SQLite enforces ON DELETE CASCADE only with its foreign_keys pragma on
-            for table in (DocumentShareRow, DocumentUpdateRow, DocumentVersionRow):
+            from .comments import CommentRow, CommentThreadRow
+
+            for table in (
+                DocumentShareRow,
+                DocumentUpdateRow,
+                DocumentVersionRow,
+                CommentRow,
+                CommentThreadRow,
+            ):
                 s.execute(delete(table).where(table.document_id == doc_id))
             s.delete(row)
         self._tell(self._listeners, doc_id)

@@ -47,6 +47,13 @@ ACTIONS = (
     "document_unshare",
     "document_delete",
     "document_restore",
+    # comments on shared documents: store.comments; detail names document_id and thread_id
+    "comment_create",
+    "comment_reply",
+    "comment_edit",
+    "comment_delete",
+    "comment_resolve",
+    "comment_reopen",
     # a deleted hub user's account, or the old account of a name a new account uses (store.accounts)
     "account_retired",
 )

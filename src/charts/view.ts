@@ -226,6 +226,8 @@ export class ChartView extends Widget {
     }
     this._notice.textContent = result.reduction?.message ?? '';
     this._notice.dataset.kind = result.reduction?.kind ?? '';
+    this._baseAnnotations = (figure.layout as any).annotations ?? [];
+    (figure.layout as any).annotations = this._annotations();
     await Plotly.react(
       this._plot,
       figure.data as any,
@@ -250,6 +252,39 @@ export class ChartView extends Widget {
    */
   get selectionChanged(): ISignal<this, ChartView.ISelection | null> {
     return this._selectionChanged;
+  }
+
+  /**
+   * Emitted when the user clicks a mark: the x value it stands for (the
+   * category of a pie slice) and where the click was on the page.
+   */
+  get pointClicked(): ISignal<this, ChartView.IPoint> {
+    return this._pointClicked;
+  }
+
+  /**
+   * Markers drawn at x values (e.g. the data points comment threads are
+   * pinned to), as Plotly annotations over the chart's own.
+   */
+  get markers(): ChartView.IMarker[] {
+    return this._markers;
+  }
+  set markers(markers: ChartView.IMarker[]) {
+    const before = JSON.stringify(this._markers);
+    this._markers = markers;
+    if (
+      before === JSON.stringify(markers) ||
+      !this._plot.classList.contains('js-plotly-plot')
+    ) {
+      return;
+    }
+    void loadPlotly().then(Plotly => {
+      if (!this.isDisposed && this._plot.classList.contains('js-plotly-plot')) {
+        void Plotly.relayout(this._plot, {
+          annotations: this._annotations()
+        } as any);
+      }
+    });
   }
 
   /**
@@ -380,11 +415,37 @@ export class ChartView extends Widget {
     return value === undefined ? null : { channel: 'x', value };
   }
 
+  private _annotations(): any[] {
+    const horizontal = this._spec?.options?.orientation === 'horizontal';
+    const pinned = this._markers.map(m => ({
+      ...(horizontal
+        ? { y: m.x, yref: 'y', x: 1, xref: 'paper', ax: -24, ay: 0 }
+        : { x: m.x, xref: 'x', y: 1, yref: 'paper', ax: 0, ay: -18 }),
+      text: '\u{1F4AC}',
+      hovertext: m.label,
+      showarrow: true,
+      arrowhead: 0,
+      arrowcolor: '#1976d2',
+      captureevents: false,
+      name: 'livegraphs-comment'
+    }));
+    return [...this._baseAnnotations, ...pinned];
+  }
+
   private _onClick(event: any): void {
     const picked = this._pointValue(event?.points?.[0]);
     if (!picked) {
       return;
     }
+    const point = event.points[0];
+    const horizontal = this._spec?.options?.orientation === 'horizontal';
+    const y = horizontal ? point?.x : point?.y;
+    this._pointClicked.emit({
+      x: picked.value,
+      y: typeof y === 'number' ? y : undefined,
+      clientX: event.event?.clientX ?? 0,
+      clientY: event.event?.clientY ?? 0
+    });
     const current = this._selection;
     const same = current?.values && current.channel === picked.channel;
     const additive = event.event?.ctrlKey || event.event?.metaKey;
@@ -486,6 +547,9 @@ export class ChartView extends Widget {
     this
   );
   private _selectionBound = false;
+  private _pointClicked = new Signal<this, ChartView.IPoint>(this);
+  private _markers: ChartView.IMarker[] = [];
+  private _baseAnnotations: any[] = [];
   private _ticket = 0;
   private _controller: AbortController | null = null;
   private _resizePending = false;
@@ -501,6 +565,25 @@ export class ChartView extends Widget {
  */
 export namespace ChartView {
   export type State = 'empty' | 'loading' | 'ready' | 'error';
+
+  /**
+   * A clicked mark: its x value (as drawn), its y when it is a number, and
+   * the click's place on the page.
+   */
+  export interface IPoint {
+    x: unknown;
+    y?: number;
+    clientX: number;
+    clientY: number;
+  }
+
+  /**
+   * A marker at an x value, with the text its hover shows.
+   */
+  export interface IMarker {
+    x: unknown;
+    label: string;
+  }
 
   /**
    * Marks the user picked: the values of one channel's field (clicked

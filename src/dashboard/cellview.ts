@@ -40,6 +40,14 @@ export class DerivedChartView extends Panel implements IChartCellView {
     return this._view.selectionChanged;
   }
 
+  get pointClicked(): ISignal<any, ChartView.IPoint> {
+    return this._view.pointClicked;
+  }
+
+  set markers(markers: ChartView.IMarker[]) {
+    this._view.markers = markers;
+  }
+
   /**
    * The stored spec; what is drawn is derived from it.
    */

@@ -39,12 +39,30 @@ export const GAP = 8;
 export interface IChartCellView extends Widget {
   spec: IChartDraft | null;
   readonly selectionChanged?: ISignal<any, IChartCellView.IPick | null>;
+  /**
+   * A mark was clicked (its x value, and where on the page).
+   */
+  readonly pointClicked?: ISignal<any, IChartCellView.IPoint>;
+  /**
+   * Markers to draw at x values (pinned comment threads).
+   */
+  markers?: { x: unknown; label: string }[];
 }
 
 /**
  * A namespace for `IChartCellView` types.
  */
 export namespace IChartCellView {
+  /**
+   * A clicked mark.
+   */
+  export interface IPoint {
+    x: unknown;
+    y?: number;
+    clientX: number;
+    clientY: number;
+  }
+
   /**
    * Marks picked in a chart: values of one channel's field, or a range.
    */

@@ -24,6 +24,8 @@ import {
   IGridCell,
   ROW_HEIGHT
 } from './grid';
+import { CommentsModel } from '../documents/comments';
+import { CommentsPane, showPointMenu } from './comments';
 import { DashboardDoc } from './model';
 import { DashboardData, IDocumentSource } from '../documents/data';
 import { IChartLayout, IDashboardFilter } from './types';
@@ -68,6 +70,7 @@ export class SpecSummary extends Widget implements IChartCellView {
  */
 interface ICellParts {
   badges: HTMLElement;
+  comments: HTMLButtonElement;
 }
 
 function toolButton(label: string, className: string, onClick: () => void) {
@@ -165,7 +168,18 @@ export class DashboardPanel extends Widget {
       isAttached: () => this.isAttached,
       onSelection: () => this._render()
     });
-    this.node.append(toolbar, this._filterBar.node, this._grid.node);
+    this._pane = new CommentsPane({
+      chartTitle: id => {
+        const spec: any = this._doc.getChart(id)?.spec;
+        return typeof spec?.title === 'string' && spec.title ? spec.title : id;
+      }
+    });
+    this.node.append(
+      toolbar,
+      this._filterBar.node,
+      this._grid.node,
+      this._pane.node
+    );
     // Anywhere on the dashboard (an empty grid is only its padding high).
     this.node.addEventListener('dragover', this._onDragOver);
     this.node.addEventListener('drop', this._onDrop);
@@ -177,6 +191,35 @@ export class DashboardPanel extends Widget {
 
   get doc(): DashboardDoc {
     return this._doc;
+  }
+
+  /**
+   * The comment threads of the dashboard (a dashboard of the store), or null
+   * (a file: no comments).
+   */
+  get comments(): CommentsModel | null {
+    return this._comments;
+  }
+  set comments(model: CommentsModel | null) {
+    this._comments?.changed.disconnect(this._renderComments, this);
+    this._comments = model;
+    model?.changed.connect(this._renderComments, this);
+    this._pane.model = model;
+    this.toggleClass('jp-mod-comments', model !== null);
+    this._renderComments();
+  }
+
+  /**
+   * Show the comment threads of a chart (with a new thread pinned to
+   * `anchor`, if given).
+   */
+  showComments(
+    chartId: string,
+    anchor: { x: unknown; y?: number; label?: string } | null = null
+  ): void {
+    if (this._comments) {
+      this._pane.show(chartId, anchor);
+    }
   }
 
   /**
@@ -267,6 +310,7 @@ export class DashboardPanel extends Widget {
     }
     this._doc.changed.disconnect(this._render, this);
     this._doc.awareness?.off('change', this._onAwareness);
+    this.comments = null;
     this._grid.dispose();
     super.dispose();
   }
@@ -365,6 +409,33 @@ export class DashboardPanel extends Widget {
     });
     this._grid.render(charts, filters);
     this._renderPeople();
+    this._renderComments();
+  }
+
+  /**
+   * Comment counts (open threads) on the cells, markers at pinned points,
+   * and the pane.
+   */
+  private _renderComments(): void {
+    const model = this._comments;
+    for (const [id, cell] of this._grid.cells) {
+      const threads = model ? model.threadsOf(id) : [];
+      const open = threads.filter(t => !t.resolved);
+      cell.comments.textContent = `\u{1F4AC} ${open.length}`;
+      cell.comments.dataset.count = String(open.length);
+      cell.comments.title = `${open.length} open comment thread${open.length === 1 ? '' : 's'} (${threads.length} in all)`;
+      const view = cell.view as IChartCellView;
+      view.markers = open
+        .filter(t => t.anchor)
+        .map(t => ({
+          x: t.anchor!.x,
+          label: t.comments[0]?.text.slice(0, 80) ?? ''
+        }));
+    }
+    if (this._pane.chart !== null && !this._doc.getChart(this._pane.chart)) {
+      this._pane.close();
+    }
+    this._pane.render();
   }
 
   /**
@@ -380,7 +451,24 @@ export class DashboardPanel extends Widget {
       this._doc.removeChart(id)
     );
     remove.setAttribute('aria-label', 'Remove chart');
-    header.append(badges);
+    const comments = toolButton(
+      '\u{1F4AC} 0',
+      'jp-LiveGraphs-CommentButton',
+      () => this.showComments(id)
+    );
+    comments.setAttribute('aria-label', 'Comments');
+    cell.view.pointClicked?.connect((_, point) => {
+      if (!this._comments) {
+        return;
+      }
+      showPointMenu(comments, () =>
+        this.showComments(id, {
+          x: point.x,
+          ...(point.y !== undefined ? { y: point.y } : {})
+        })
+      );
+    });
+    header.append(badges, comments);
     const openInBuilder = this._openInBuilder;
     if (openInBuilder) {
       const edit = toolButton('Edit', 'jp-LiveGraphs-DashboardEdit', () =>
@@ -398,7 +486,7 @@ export class DashboardPanel extends Widget {
     node.append(resize);
     this._dragHandle(id, header, node, 'move');
     this._dragHandle(id, resize, node, 'resize');
-    return { badges };
+    return { badges, comments };
   }
 
   /**
@@ -574,6 +662,8 @@ export class DashboardPanel extends Widget {
   private _filterBar: FilterBar;
   private _grid: DashboardGrid<ICellParts>;
   private _readOnly = false;
+  private _comments: CommentsModel | null = null;
+  private _pane: CommentsPane;
   private _dragging = new Map<string, IChartLayout>();
 }
 

@@ -53,6 +53,44 @@ export interface IDirectoryEntry {
 }
 
 /**
+ * The data point a comment thread is pinned to.
+ */
+export interface ICommentAnchor {
+  x: unknown;
+  y?: number;
+  label?: string;
+}
+
+/**
+ * One comment of a thread.
+ */
+export interface IComment {
+  id: string;
+  author: string;
+  text: string;
+  created: string;
+  edited: string | null;
+  can_edit: boolean;
+  can_delete: boolean;
+}
+
+/**
+ * A comment thread on one chart of a document.
+ */
+export interface ICommentThread {
+  id: string;
+  chart: string;
+  anchor: ICommentAnchor | null;
+  resolved: boolean;
+  resolved_by: string | null;
+  resolved_at: string | null;
+  created_by: string;
+  created: string;
+  can_resolve: boolean;
+  comments: IComment[];
+}
+
+/**
  * The file extension of each kind of document.
  */
 export const EXTENSIONS: Record<DocumentKind, string> = {
@@ -240,6 +278,67 @@ export class DocumentsAPI {
       params.token = settings.token;
     }
     return { serverUrl, params };
+  }
+
+  /**
+   * The comment threads of a document (`documents/{id}/comments`).
+   */
+  async threads(id: string): Promise<ICommentThread[]> {
+    const body = await this._request<{ threads: ICommentThread[] }>([
+      'documents',
+      id,
+      'comments'
+    ]);
+    return body.threads;
+  }
+
+  /**
+   * Start a thread on a chart ("" on a chart document), maybe at a point.
+   */
+  startThread(
+    id: string,
+    chart: string,
+    text: string,
+    anchor: ICommentAnchor | null = null
+  ): Promise<ICommentThread> {
+    return this._send('POST', ['documents', id, 'comments'], {
+      chart,
+      text,
+      anchor
+    });
+  }
+
+  reply(id: string, thread: string, text: string): Promise<ICommentThread> {
+    return this._send(
+      'POST',
+      ['documents', id, 'comments', thread, 'replies'],
+      { text }
+    );
+  }
+
+  resolve(
+    id: string,
+    thread: string,
+    resolved: boolean
+  ): Promise<ICommentThread> {
+    return this._send('PATCH', ['documents', id, 'comments', thread], {
+      resolved
+    });
+  }
+
+  editComment(
+    id: string,
+    thread: string,
+    comment: string,
+    text: string
+  ): Promise<ICommentThread> {
+    return this._send('PATCH', ['documents', id, 'comments', thread, comment], {
+      text
+    });
+  }
+
+  deleteComment(id: string, thread: string, comment: string): Promise<void> {
+    return this._send('DELETE', ['documents', id, 'comments', thread, comment]);
   }
 
   private _send<T>(method: string, path: string[], body?: unknown) {

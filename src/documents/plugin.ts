@@ -23,6 +23,7 @@ import { DashboardIDs } from '../dashboard/plugin';
 import { DocumentsAPI } from './api';
 import { IDocumentSource } from './data';
 import { DRIVE_NAME, LiveGraphsDrive } from './drive';
+import { CommentsModel } from './comments';
 import { RoomConnection, RoomStatus } from './room';
 import { showShareDialog } from './share';
 import { ILiveGraphsDrive } from './tokens';
@@ -137,6 +138,19 @@ class RoomExtension implements DocumentRegistry.IWidgetExtension<
       };
       apply();
       room.changed.connect(apply);
+      // Comments: anyone who can see the document (viewers too).
+      const content = widget.content as Widget & {
+        comments?: CommentsModel | null;
+      };
+      if ('comments' in content) {
+        const comments = new CommentsModel({
+          api: this._drive.api,
+          documentId: room.info.id,
+          awareness: room.doc.awareness
+        });
+        content.comments = comments;
+        widget.disposed.connect(() => comments.dispose());
+      }
       // A dashboard's charts come through the document for datasets the
       // caller may not read (its viewers).
       if ('documentSource' in widget.content) {

@@ -1,0 +1,195 @@
+/**
+ * Comments on a dashboard of the store: two people on one dashboard see a
+ * comment appear, a thread pinned to a clicked point (with its marker), and a
+ * thread resolved, without reloading (the room's comments_version tells them).
+ */
+import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import type { Page } from '@playwright/test';
+
+import { ALICE, openGuest, openPath, uploadCSV } from './collab-helpers';
+import { clickPoint } from './plot-helpers';
+
+const CSV = ['region,revenue', 'EMEA,100', 'APAC,50', 'AMER,300'].join('\n');
+
+test.use({ mockUser: ALICE });
+
+function api(baseURL: string, path: string): string {
+  return new URL(`livegraphs/api/${path}`, `${baseURL}/`).href;
+}
+
+function cell(page: Page) {
+  return page.locator('.jp-LiveGraphs-DashboardDocument .jp-LiveGraphs-DashboardCell').first();
+}
+
+function pane(page: Page) {
+  return page.locator('.jp-LiveGraphs-DashboardDocument .jp-LiveGraphs-CommentsPane');
+}
+
+async function openDashboard(page: Page, path: string): Promise<void> {
+  await openPath(page, path);
+  await expect(page.locator('.jp-LiveGraphs-DashboardDocument .jp-LiveGraphs-Dashboard')).toBeVisible();
+  await expect(page.locator('.jp-LiveGraphs-DashboardDocument .jp-LiveGraphs-RoomStatus')).toHaveAttribute(
+    'data-status',
+    'connected'
+  );
+}
+
+test.describe('comments', () => {
+  let guest: IJupyterLabPageFixture | null = null;
+
+  test.afterEach(async () => {
+    await guest?.context().close();
+    guest = null;
+  });
+
+  test('two people on one dashboard see a comment appear, a pinned thread, and a thread resolved', async ({
+    page,
+    baseURL,
+    browser,
+    tmpPath,
+    waitForApplication
+  }) => {
+    const dataset = await uploadCSV(page, baseURL!, CSV);
+    const title = `Commented ${Date.now()}`;
+    const created = await page.request.post(api(baseURL!, 'documents'), {
+      data: {
+        kind: 'dashboard',
+        title,
+        content: {
+          version: 1,
+          title,
+          crossfilter: false,
+          filters: [],
+          charts: {
+            c1: {
+              spec: {
+                version: 1,
+                dataset: { name: dataset.name },
+                mark: 'bar',
+                encoding: { x: { field: 'region' }, y: { field: 'revenue', aggregate: 'sum' } }
+              },
+              layout: { x: 0, y: 0, w: 6, h: 4 }
+            }
+          }
+        }
+      }
+    });
+    expect(created.status()).toBe(201);
+    const doc = await created.json();
+    const path = `LiveGraphs:mine/${title}.lgdash`;
+    await openDashboard(page, path);
+    guest = await openGuest({ baseURL: baseURL!, browser, tmpPath, waitForApplication });
+    await openDashboard(guest, path);
+    const count = (p: Page) => cell(p).getByRole('button', { name: 'Comments' });
+    await expect(count(page)).toHaveAttribute('data-count', '0');
+    await expect(count(guest)).toHaveAttribute('data-count', '0');
+
+    // When Alice comments on the chart
+    await count(page).click();
+    await pane(page).getByLabel('New comment').fill('Where is LATAM?');
+    await pane(page).getByRole('button', { name: 'Comment', exact: true }).click();
+    await expect(pane(page).locator('.jp-LiveGraphs-CommentThread')).toHaveCount(1);
+    // Then Bob's chart counts it, and his pane shows it
+    await expect(count(guest)).toHaveAttribute('data-count', '1');
+    await count(guest).click();
+    await expect(pane(guest).locator('.jp-LiveGraphs-CommentText')).toHaveText(['Where is LATAM?']);
+
+    // When Bob clicks the AMER bar and comments on that point
+    const bars = cell(guest).locator('.js-plotly-plot .bars .point path');
+    await expect(bars).toHaveCount(3);
+    await bars.nth(2).click({ force: true });
+    await guest.getByRole('button', { name: 'Comment on this point' }).click();
+    await expect(pane(guest).locator('.jp-LiveGraphs-CommentNew .jp-LiveGraphs-CommentAnchor')).toHaveText(
+      /^At (AMER|APAC|EMEA)$/
+    );
+    const at = (await pane(guest).locator('.jp-LiveGraphs-CommentNew .jp-LiveGraphs-CommentAnchor').textContent())!;
+    await pane(guest).getByLabel('New comment').fill('This spike');
+    await pane(guest).getByRole('button', { name: 'Comment', exact: true }).click();
+    // Then Alice sees the pinned thread, and a marker at that point on her chart
+    await expect(count(page)).toHaveAttribute('data-count', '2');
+    const pinned = pane(page).locator('.jp-LiveGraphs-CommentThread', { hasText: 'This spike' });
+    await expect(pinned.locator('.jp-LiveGraphs-CommentAnchor')).toHaveText(at);
+    await expect(cell(page).locator('.js-plotly-plot .annotation')).toHaveCount(1);
+    // and the store has it anchored to that x value
+    const stored = await (await page.request.get(api(baseURL!, `documents/${doc.id}/comments`))).json();
+    expect(stored.threads.map((t: any) => t.anchor?.x ?? null)).toEqual([null, at.slice(3)]);
+
+    // When Bob replies to the first thread and resolves it
+    const first = pane(guest).locator('.jp-LiveGraphs-CommentThread', { hasText: 'Where is LATAM?' });
+    await first.getByLabel('Reply').fill('Not loaded yet');
+    await first.getByRole('button', { name: 'Reply' }).click();
+    await expect(first.locator('.jp-LiveGraphs-CommentText')).toHaveCount(2);
+    await first.getByRole('button', { name: 'Resolve' }).click();
+    // Then Alice sees the reply and the thread resolved; one open thread is left
+    const hers = pane(page).locator('.jp-LiveGraphs-CommentThread', { hasText: 'Where is LATAM?' });
+    await expect(hers.locator('.jp-LiveGraphs-CommentText')).toHaveText(['Where is LATAM?', 'Not loaded yet']);
+    await expect(hers).toHaveClass(/jp-mod-resolved/);
+    await expect(hers.locator('.jp-LiveGraphs-CommentState')).toContainText('Resolved');
+    await expect(count(page)).toHaveAttribute('data-count', '1');
+    // When Alice reopens it, Bob sees it open again
+    await hers.getByRole('button', { name: 'Reopen' }).click();
+    await expect(first).not.toHaveClass(/jp-mod-resolved/);
+    await expect(count(guest)).toHaveAttribute('data-count', '2');
+  });
+
+  test('Comment on this point does not get in the way of the next cross-filter click', async ({ page, baseURL }) => {
+    // Given a cross-filtering store dashboard: revenue by region, and counts by revenue
+    const dataset = await uploadCSV(page, baseURL!, CSV);
+    const title = `Crossed ${Date.now()}`;
+    const spec = (rest: object) => ({ version: 1, dataset: { name: dataset.name }, ...rest });
+    const created = await page.request.post(api(baseURL!, 'documents'), {
+      data: {
+        kind: 'dashboard',
+        title,
+        content: {
+          version: 1,
+          title,
+          crossfilter: true,
+          filters: [],
+          charts: {
+            c1: {
+              spec: spec({ mark: 'bar', encoding: { x: { field: 'region' }, y: { field: 'revenue', aggregate: 'sum' } } }),
+              layout: { x: 0, y: 0, w: 6, h: 4 }
+            },
+            c2: {
+              spec: spec({ mark: 'bar', encoding: { x: { field: 'revenue' }, y: { aggregate: 'count' } } }),
+              layout: { x: 6, y: 0, w: 6, h: 4 }
+            }
+          }
+        }
+      }
+    });
+    expect(created.status()).toBe(201);
+    await openDashboard(page, `LiveGraphs:mine/${title}.lgdash`);
+    const byId = (id: string) =>
+      page.locator(`.jp-LiveGraphs-DashboardDocument .jp-LiveGraphs-DashboardCell[data-chart-id="${id}"]`);
+    const filtersOf = async () =>
+      JSON.parse((await byId('c2').locator('.jp-LiveGraphs-DashboardCellBody').getAttribute('data-spec')) ?? 'null')
+        ?.filters ?? [];
+    for (const id of ['c1', 'c2']) {
+      await expect(byId(id).locator('.jp-LiveGraphs-ChartView')).toHaveAttribute('data-lg-state', 'ready');
+    }
+    const plot = byId('c1').locator('.js-plotly-plot');
+    await expect(plot.locator('.bars .point path')).toHaveCount(3);
+    const regions: string[] = await plot.evaluate((gd: any) => Array.from(gd._fullData[0].x, String));
+    const offer = byId('c1').getByRole('button', { name: 'Comment on this point' });
+
+    // When a bar is clicked
+    // (once drawn: a late redraw, e.g. the data coming through the dashboard, can swallow a click)
+    await expect(async () => {
+      await clickPoint(page, plot, regions.indexOf('EMEA'));
+      await expect(offer).toBeVisible({ timeout: 2000 });
+    }).toPass();
+    await expect.poll(filtersOf).toEqual([{ column: 'region', cmp: 'in', value: ['EMEA'] }]);
+    // Then clicking the same bar again clears the selection (the offer covers no mark)
+    await clickPoint(page, plot, regions.indexOf('EMEA'));
+    await expect.poll(filtersOf).toEqual([]);
+    // And another bar cross-filters, with the offer for that point
+    await clickPoint(page, plot, regions.indexOf('AMER'));
+    await expect.poll(filtersOf).toEqual([{ column: 'region', cmp: 'in', value: ['AMER'] }]);
+    await expect(offer).toHaveCount(1);
+    await offer.click();
+    await expect(pane(page).locator('.jp-LiveGraphs-CommentNew .jp-LiveGraphs-CommentAnchor')).toHaveText('At AMER');
+    await expect(offer).toHaveCount(0);
+  });
+});
