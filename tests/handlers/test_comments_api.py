@@ -17,7 +17,7 @@ from livegraphs_ext.handlers.documents import MAX_META_BYTES
 from livegraphs_ext.store import Principal
 
 from ..conftest import body
-from ..documents.yclients import YClient, until
+from ..documents.yclient import RoomClient, until
 from .test_api import assert_error_shape
 
 DASHBOARD: dict[str, Any] = {
@@ -144,7 +144,7 @@ def lg_room_url(http_server_client: Any, jp_http_port: int, jp_base_url: str) ->
     return lambda doc_id: f"ws://127.0.0.1:{jp_http_port}{jp_base_url}livegraphs/api/documents/{doc_id}/room"
 
 
-def comments_version(client: YClient) -> Any:
+def comments_version(client: RoomClient) -> Any:
     """The count part of the server's ``comments_version`` ("<room>-<count>"), or None."""
     value = next((s["comments_version"] for s in client.others().values() if "comments_version" in s), None)
     return None if value is None else int(value.rsplit("-", 1)[1])
@@ -154,7 +154,7 @@ async def test_open_rooms_signal_comment_changes_in_the_servers_awareness(
     lg_api: Any, lg_room_url: Callable[[str], str], jp_auth_header: dict[str, str]
 ) -> None:
     board = await new_board(lg_api)
-    a = await YClient.connect(lg_room_url(board), jp_auth_header)
+    a = await RoomClient.join(lg_room_url(board), jp_auth_header)
     try:
         await until(lambda: a.synced.is_set(), what="the room's state")
         assert comments_version(a) is None
@@ -166,7 +166,7 @@ async def test_open_rooms_signal_comment_changes_in_the_servers_awareness(
         await lg_api("PATCH", "documents", board, "comments", body(r)["id"], body={"resolved": True})
         await until(lambda: comments_version(a) == 2, what="comments_version 2")
         # and a newcomer learns the current version at once
-        b = await YClient.connect(lg_room_url(board), jp_auth_header)
+        b = await RoomClient.join(lg_room_url(board), jp_auth_header)
         try:
             await until(lambda: comments_version(b) == 2, what="the newcomer's comments_version")
         finally:
@@ -184,7 +184,7 @@ async def test_a_reopened_room_announces_a_value_its_clients_have_not_seen(
     board = await new_board(lg_api)
     seen = []
     for _ in range(2):
-        client = await YClient.connect(lg_room_url(board), jp_auth_header)
+        client = await RoomClient.join(lg_room_url(board), jp_auth_header)
         try:
             await until(lambda c=client: c.synced.is_set(), what="the room's state")
             r = await lg_api("POST", "documents", board, "comments", body={"chart": "c1", "text": "hi"})
