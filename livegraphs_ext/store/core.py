@@ -37,25 +37,30 @@ NAME_MAX = 200
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def check_name(name: str | None) -> str:
-    """A dataset name: 1 to 200 printable characters (any script) but ``/``, trimmed.
+def check_label(value: str, noun: str, reason: str, slash: str) -> str:
+    """``value`` trimmed, if it is 1 to 200 printable characters (any script) but ``/``.
 
-    ``/`` is kept out so that ``owner/name`` always names one dataset (see :mod:`.names`).
+    The rule of dataset names and document titles, so that ``owner/name`` always names one
+    (see :mod:`.names`); ``noun`` starts each message ("A dataset name"), ``slash`` says why
+    ``/`` is refused.
     """
+    value = unicodedata.normalize("NFC", value).strip()
+    if not value:
+        raise BadInput(f"{noun} cannot be empty", reason)
+    if len(value) > NAME_MAX:
+        raise BadInput(f"{noun} has at most {NAME_MAX} characters, not {len(value)}", reason)
+    if _CONTROL.search(value):
+        raise BadInput(f"{noun} cannot contain control characters", reason)
+    if "/" in value:
+        raise BadInput(f"{noun} cannot contain '/': {slash}", reason)
+    return value
+
+
+def check_name(name: str | None) -> str:
+    """A dataset name: 1 to 200 printable characters (any script) but ``/``, trimmed."""
     if name is None:
         raise BadInput("A dataset needs a name: pass ?name=...", "Missing name")
-    name = unicodedata.normalize("NFC", name).strip()
-    if not name:
-        raise BadInput("A dataset name cannot be empty", "Bad name")
-    if len(name) > NAME_MAX:
-        raise BadInput(f"A dataset name has at most {NAME_MAX} characters, not {len(name)}", "Bad name")
-    if _CONTROL.search(name):
-        raise BadInput("A dataset name cannot contain control characters", "Bad name")
-    if "/" in name:
-        raise BadInput(
-            "A dataset name cannot contain '/': owner/name names another user's dataset", "Bad name"
-        )
-    return name
+    return check_label(name, "A dataset name", "Bad name", "owner/name names another user's dataset")
 
 
 @dataclass

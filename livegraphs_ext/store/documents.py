@@ -44,7 +44,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .catalog import Base, Catalog, utcnow
-from .core import _CONTROL, NAME_MAX
+from .core import NAME_MAX, check_label
 from .errors import BadInput, Conflict, NotFound, Problem
 from .events import EventLog
 from .sharing import Grant, Principal, Shares, check_share, decide, iso, shown
@@ -143,20 +143,10 @@ def check_kind(kind: Any) -> str:
 
 
 def check_title(title: Any) -> str:
-    """A document title: the rules of a dataset name (1 to 200 printable characters but ``/``),
-    so that ``owner/title`` names one document."""
+    """A document title: the rules of a dataset name, so that ``owner/title`` names one document."""
     if not isinstance(title, str):
         raise BadInput("A title is a string", "Bad title")
-    title = unicodedata.normalize("NFC", title).strip()
-    if not title:
-        raise BadInput("A title cannot be empty", "Bad title")
-    if len(title) > NAME_MAX:
-        raise BadInput(f"A title has at most {NAME_MAX} characters, not {len(title)}", "Bad title")
-    if _CONTROL.search(title):
-        raise BadInput("A title cannot contain control characters", "Bad title")
-    if "/" in title:
-        raise BadInput("A title cannot contain '/': owner/title names another user's document", "Bad title")
-    return title
+    return check_label(title, "A title", "Bad title", "owner/title names another user's document")
 
 
 def check_update(data: Any) -> bytes:
