@@ -9,7 +9,7 @@ In a notebook::
     lg.chart("sales", mark="bar", x="month(order_date)", y="sum(revenue)")  # a chart widget
     lg.ChartBuilder("sales") # build a chart by dragging fields
     lg.Dashboard("sales.lgdash")  # a dashboard file, with its filters and cross-filtering
-    lg.documents()           # shared dashboards and charts you may read
+    lg.list_documents()      # shared dashboards and charts you may read
     lg.Dashboard("ada/Sales")  # a shared dashboard, following others' edits live
 """
 
@@ -27,7 +27,7 @@ try:
 except ImportError:  # a source checkout that was never built
     __version__ = "0.0.0"
 
-from .kernel.documents import documents, export_document, import_document
+from .kernel.documents import export_document, import_document, list_documents
 from .kernel.notebook import datasets, load, query_chart, upload
 
 _WIDGETS = ("ChartBuilder", "ChartWidget", "chart")
@@ -68,9 +68,9 @@ __all__ = [
     "__version__",
     "chart",
     "datasets",
-    "documents",
     "export_document",
     "import_document",
+    "list_documents",
     "load",
     "query_chart",
     "round_half_away",

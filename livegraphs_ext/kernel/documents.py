@@ -1,4 +1,4 @@
-"""Shared documents (dashboards, charts) from a notebook kernel: ``lg.documents()``,
+"""Shared documents (dashboards, charts) from a notebook kernel: ``lg.list_documents()``,
 ``lg.export_document()``, ``lg.import_document()``, and the live view behind
 ``lg.Dashboard(ref)`` / ``lg.chart(ref)``.
 
@@ -118,7 +118,7 @@ def document_content(doc_id: str) -> dict[str, Any]:
     return dict(orjson.loads(_ask(f"documents/{doc_id}/content")))
 
 
-def documents(kind: str | None = None) -> pd.DataFrame:
+def list_documents(kind: str | None = None) -> pd.DataFrame:
     """Every dashboard and chart you may read: id, kind, title, owner, your access and last change.
 
     ``kind`` ("dashboard" or "chart") keeps one kind.
@@ -303,9 +303,9 @@ class DocumentFollower:
 __all__ = [
     "DocumentFollower",
     "document_content",
-    "documents",
     "export_document",
     "find_document",
     "import_document",
+    "list_documents",
     "room_endpoint",
 ]

@@ -308,7 +308,7 @@ def chart(
     chart draws that spec, and only ``height`` and ``max_marks`` may be given beside it.
 
     Given nothing else either, the first argument may name a shared chart document (its id,
-    ``owner/title`` or title, see ``lg.documents()``): the widget draws it and follows its
+    ``owner/title`` or title, see ``lg.list_documents()``): the widget draws it and follows its
     changes live, as others edit it.
     """
     given_args = {k for k, v in locals().items() if k not in ("dataset", "height", "max_marks") and v}
@@ -355,7 +355,7 @@ def _chart_document(ref: str, *, height: int, max_marks: int | None) -> ChartWid
         doc = find_document(ref, "chart")
     except NotFound:
         raise ValueError(
-            f"nothing to draw: no chart document {ref!r} is yours to read (lg.documents() lists "
+            f"nothing to draw: no chart document {ref!r} is yours to read (lg.list_documents() lists "
             "them); to chart a dataset, give a field (x=, y=, color=, ...) or a mark="
         ) from None
     widget = ChartWidget(_document_spec(document_content(doc["id"]), max_marks), height=height)

@@ -76,7 +76,7 @@ async def test_a_viewer_follows_a_shared_chart_and_cannot_change_it(hub: Hub, lg
     assert r.status_code == 200, r.text
 
     # cy's kernel lists it as a viewer and finds it by owner/title, title and id
-    listed = lg.documents().set_index("id")
+    listed = lg.list_documents().set_index("id")
     assert listed.loc[doc_id, ["kind", "title", "owner", "access"]].tolist() == [
         "chart",
         "Harbour chart",

@@ -31,6 +31,13 @@ CHART = {
     "mark": "bar",
     "encoding": {"x": {"field": "city"}, "y": {"field": "temp", "aggregate": "mean"}},
 }
+#: the dashboard of the matrix's document routes: one chart and one filter over the dataset
+DASHBOARD = {
+    "version": 1,
+    "title": "matrix",
+    "filters": [{"id": "f1", "kind": "dropdown", "dataset": "{id}", "column": "city"}],
+    "charts": {"c1": {"spec": CHART, "layout": {"x": 0, "y": 0, "w": 6, "h": 4}}},
+}
 pytestmark = pytest.mark.slow
 
 
@@ -205,6 +212,8 @@ def fill(value: Any, ds_id: str) -> Any:
         return value.replace("{id}", ds_id)
     if isinstance(value, dict):
         return {k: fill(v, ds_id) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill(v, ds_id) for v in value]
     return value
 
 
@@ -297,7 +306,11 @@ except ServiceError as e:
 # ---------------------------------------------------------------------- the matrix
 
 READ, WRITE, MANAGE, ANY_USER, ADMIN_ONLY, NO_ROUTE = "read", "write", "manage", "user", "admin", "none"
-#: method, path (``{id}``: a fresh dataset of ada's), body, what it needs, status on success
+#: only the author of the thing (ada, the owner) may, admins not included
+AUTHOR = "author"
+#: method, path (``{id}``: a fresh dataset of ada's; ``{doc}``: her dashboard over it, ``{chartdoc}``
+#: her chart document, ``{thread}`` and ``{comment}``: her comment on the dashboard), body, what it
+#: needs, status on success
 ROUTE_CASES = [
     ("GET", "datasets", None, ANY_USER, 200),
     ("POST", "datasets?name=fresh", CSV, ANY_USER, 201),
@@ -347,6 +360,17 @@ ROUTE_CASES = [
     ("DELETE", "documents/{doc}/shares/group/analysts", None, MANAGE, 204),
     # the room, asked without a WebSocket upgrade: readers are told to upgrade
     ("GET", "documents/{doc}/room", None, READ, 426),
+    # the dashboard's data, for its readers
+    ("POST", "documents/{doc}/charts/c1/query", {}, READ, 200),
+    ("POST", "documents/{doc}/filters/f1/query", {"what": "values"}, READ, 200),
+    ("POST", "documents/{chartdoc}/query", {}, READ, 200),
+    # comments
+    ("GET", "documents/{doc}/comments", None, READ, 200),
+    ("POST", "documents/{doc}/comments", {"chart": "c1", "text": "a spike"}, READ, 201),
+    ("POST", "documents/{doc}/comments/{thread}/replies", {"text": "indeed"}, READ, 201),
+    ("PATCH", "documents/{doc}/comments/{thread}", {"resolved": True}, WRITE, 200),
+    ("PATCH", "documents/{doc}/comments/{thread}/{comment}", {"text": "a dip"}, AUTHOR, 200),
+    ("DELETE", "documents/{doc}/comments/{thread}/{comment}", None, MANAGE, 204),
     *[(m, "no/such/route", None, NO_ROUTE, 404) for m in ("GET", "POST", "PUT", "PATCH", "DELETE")],
 ]
 #: who → (hub user or None for anonymous, their rank on the dataset)
@@ -372,6 +396,8 @@ def expected_status(who: str, needs: str, ok: int) -> int:
         return 404
     if needs == ADMIN_ONLY:
         return ok if who in ("hub admin", "scope admin") else 403
+    if needs == AUTHOR:
+        return ok if who == "owner" else 404 if rank == 0 else 403
     if rank >= _NEED[needs]:
         return ok
     return 404 if rank == 0 else 403
@@ -380,7 +406,9 @@ def expected_status(who: str, needs: str, ok: int) -> int:
 def test_the_matrix_covers_every_route_and_method():
     covered = set()
     for method, path, *_ in ROUTE_CASES:
-        concrete = path.split("?")[0].replace("{id}", "0" * 32).replace("{doc}", "1" * 32)
+        concrete = path.split("?")[0]
+        for i, name in enumerate(("{id}", "{doc}", "{chartdoc}", "{thread}", "{comment}")):
+            concrete = concrete.replace(name, str(i) * 32)
         for pattern, _handler in API_ROUTES:
             if re.fullmatch(pattern, concrete):
                 covered.add((pattern, method))
@@ -424,12 +452,19 @@ def test_authorization_matrix(
         )
         assert r.status_code == 201
     doc = None
-    if "{doc}" in path:
-        doc = call(api, tokens["ada"], "POST", "documents", {"kind": "dashboard", "title": "matrix"}).json()
+    for name, kind, content in (("{doc}", "dashboard", DASHBOARD), ("{chartdoc}", "chart", CHART)):
+        if name not in path:
+            continue
+        new = {"kind": kind, "title": "matrix", "content": fill(content, ds["id"])}
+        doc = call(api, tokens["ada"], "POST", "documents", new).json()
         for group, role in (("analysts", "viewer"), ("editors", "editor")):
             share = {"kind": "group", "name": group, "role": role}
             assert call(api, tokens["ada"], "PUT", f"documents/{doc['id']}/shares", share).status_code == 200
-        path = path.replace("{doc}", doc["id"])
+        path = path.replace(name, doc["id"])
+    if doc is not None and "{thread}" in path:
+        comment = {"chart": "c1", "text": "first"}
+        thread = call(api, tokens["ada"], "POST", f"documents/{doc['id']}/comments", comment).json()
+        path = path.replace("{thread}", thread["id"]).replace("{comment}", thread["comments"][0]["id"])
     try:
         user = CALLERS[who][0]
         r = call(api, tokens[user] if user else None, method, fill(path, ds["id"]), fill(body, ds["id"]))

@@ -60,7 +60,7 @@ print(_json.dumps({
     "code": c.code,
     "document": [
         team.title, team.document["id"] == doc["id"], team.document["access"], sorted(team.charts),
-        sorted(lg.documents()["title"]),
+        sorted(lg.list_documents()["title"]),
         open("team-sales.lgdash").read()
         == _dump({**_parse(open("sales.lgdash").read()), "title": "Team sales"}),
     ],

@@ -218,7 +218,7 @@ async def test_a_viewer_only_document_is_read_only_from_python(
     bob = Principal("bob")
     doc = lg_docs.documents.create(bob, "chart", "Theirs", chart_spec(lg_sales_id))
     lg_docs.documents.share(bob, doc["id"], "user", "ada", "viewer")
-    listed = lg.documents()
+    listed = lg.list_documents()
     assert listed.set_index("id").loc[doc["id"], "access"] == "viewer"
 
     widget = lg.chart("bob/Theirs")
@@ -246,11 +246,11 @@ def test_documents_lists_what_one_may_read(lg_docs: GuardedStore, lg_sales_id: s
     lg_docs.documents.share(Principal("bob"), shared["id"], "user", "ada", "editor")
     lg_docs.documents.create(Principal("cy"), "chart", "Private", chart_spec(lg_sales_id))
 
-    listed = lg.documents()
+    listed = lg.list_documents()
     assert list(listed.columns[:5]) == ["id", "kind", "title", "owner", "access"]
     rows = {(r.title, r.owner, r.kind, r.access) for r in listed.itertuples()}
     assert rows == {("Mine", "ada", "dashboard", "owner"), ("Shared", "bob", "chart", "editor")}
-    assert list(lg.documents("chart")["title"]) == ["Shared"]
+    assert list(lg.list_documents("chart")["title"]) == ["Shared"]
 
 
 @pytest.mark.parametrize("kind", ["dashboard", "chart"])
@@ -286,7 +286,7 @@ def test_importing_a_bad_file_names_it_and_makes_nothing(lg_docs: GuardedStore, 
         lg.import_document(bad)
     with pytest.raises(ValueError, match=r"not a \.lgdash or \.lgchart"):
         lg.import_document(tmp_path / "notes.txt")
-    assert lg.documents().empty
+    assert lg.list_documents().empty
 
 
 def test_a_widget_made_outside_an_event_loop_draws_without_following(
