@@ -234,18 +234,18 @@ def dashboard_fix(ydoc: Doc) -> bytes | None:
     return copy.get_update(before)
 
 
-def awareness_clients(payload: bytes) -> dict[int, bool]:
-    """Client ids of an awareness update (``payload``: the message after its type byte) -> alive.
+def awareness_clients(payload: bytes) -> dict[int, tuple[int, bool]]:
+    """Client ids of an awareness update (``payload``: the message after its type byte) -> (clock, alive).
 
     Raises ValueError when it does not decode.
     """
     try:
         decoder = Decoder(read_message(payload))
-        out: dict[int, bool] = {}
+        out: dict[int, tuple[int, bool]] = {}
         for _ in range(decoder.read_var_uint()):
             client = decoder.read_var_uint()
-            decoder.read_var_uint()  # clock
-            out[client] = decoder.read_var_string() not in ("", "null")
+            clock = decoder.read_var_uint()
+            out[client] = (clock, decoder.read_var_string() not in ("", "null"))
         return out
     except Exception as e:
         raise ValueError(f"not an awareness update: {e}") from None
@@ -379,10 +379,16 @@ class Connection(Channel):
             )
             if others.intersection(clients):
                 return False  # one user may not speak for (or remove) another's presence
-            for client, alive in clients.items():
+            for client, (clock, alive) in clients.items():
+                announcer = room.announcers.get(client)
+                if announcer not in (None, self) and clock <= room.clocks.get(client, -1):
+                    # y-websocket clients pass on every state they receive: an echo (no newer
+                    # clock) leaves who announced the client as it was
+                    continue
+                room.clocks[client] = clock
                 if alive:
                     self.awareness_ids.add(client)
-                    # the user's newest connection (a reconnect) takes over from an older one
+                    # the user's newest connection (a reconnect, with a newer state) takes over
                     room.announcers[client] = self
                 else:
                     self.awareness_ids.discard(client)
@@ -406,8 +412,9 @@ class Room:
         self.title: str = doc.get("title", "")
         self.yroom = YRoom(ready=True, ydoc=ydoc, log=log, exception_handler=_log_exception)
         self.connections: set[Connection] = set()
-        #: awareness client id -> the connection that announced it last
+        #: awareness client id -> the connection that announced it last, and the clock it gave
         self.announcers: dict[int, Connection] = {}
+        self.clocks: dict[int, int] = {}
         #: stored updates not yet in a version, their authors, the newest seq in the doc
         self.pending = 0
         self.authors: set[str] = set()
@@ -586,6 +593,7 @@ class Room:
         mine = [c for c in conn.awareness_ids if self.announcers.get(c) is conn]
         for c in mine:
             del self.announcers[c]
+            self.clocks.pop(c, None)
         gone = [c for c in mine if c in awareness.states]
         conn.awareness_ids.clear()
         if not gone:

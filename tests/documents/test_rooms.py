@@ -409,6 +409,26 @@ async def test_a_reconnected_clients_presence_stays_when_its_old_connection_clos
     await until(lambda: not bo.others(), timeout=5, what="ada's presence to go")
 
 
+async def test_a_closed_tab_leaves_even_when_another_tab_of_the_same_user_passed_its_presence_on(
+    lg_room_server: Server, lg_clients: Clients
+) -> None:
+    doc_id = create(lg_room_server, None, ("bo", "editor"))
+    tab1 = await lg_clients(ADA, doc_id)
+    tab2 = await lg_clients(ADA, doc_id)
+    bo = await lg_clients(BO, doc_id)
+    await tab1.announce({"user": {"name": "ada", "tab": 1}})
+    me = tab1.awareness.client_id
+    await until(lambda: me in tab2.awareness.states, what="tab 1 in tab 2")
+    await until(lambda: me in bo.others(), what="tab 1 for bo")
+    # When tab 2 passes tab 1's state on, as y-websocket clients do with every state they receive
+    await tab2.send(create_awareness_message(tab2.awareness.encode_awareness_update([me])))
+    await tab2.drain()
+    # and tab 1 closes
+    await tab1.close()
+    # Then bo sees tab 1 leave at once, not after an awareness timeout
+    await until(lambda: me not in bo.others(), timeout=5, what="tab 1 to leave")
+
+
 # -- repair ---------------------------------------------------------------------------------------
 
 
