@@ -26,7 +26,8 @@ export default tseslint.config(
           './tsconfig.json',
           './ui-tests/tsconfig.json',
           './js/widget/tsconfig.json',
-          './js/admin/tsconfig.json'
+          './js/admin/tsconfig.json',
+          './js/viewer/tsconfig.json'
         ],
         tsconfigRootDir: import.meta.dirname
       }

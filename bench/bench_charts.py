@@ -208,6 +208,13 @@ def main() -> None:
             "ON s.category IS NOT DISTINCT FROM top.category GROUP BY ALL",
         ),
         (
+            "histogram of x: 100 bins at most (min/max + counts)",
+            spec("histogram", {"x": {"field": "x", "bin": {"maxbins": 100}}}),
+            "WITH e AS (SELECT min(x) x0, max(x) x1 FROM SRC) "
+            "SELECT least(floor(x / 0.2), floor(x1 / 0.2)) * 0.2 AS b, count(*) FROM SRC, e "
+            "WHERE x IS NOT NULL GROUP BY b",
+        ),
+        (
             "dense scatter x,y: 2-D grid (min/max + 70x70 counts)",
             spec("scatter", {"x": {"field": "x"}, "y": {"field": "y"}}),
             "WITH e AS (SELECT min(x) x0, max(x) x1, min(y) y0, max(y) y1 FROM SRC) "
@@ -280,7 +287,7 @@ def main() -> None:
     payloads = [
         ("line, 5,000 downsampled points (datetime, float)", line),
         ("time bucket by day", cases[1][1]),
-        ("dense scatter grid", cases[3][1]),
+        ("dense scatter grid", cases[4][1]),
         ("table page of 1,000 rows", spec("table", {}, limit=1000)),
     ]
     for name, s in payloads:

@@ -5,9 +5,11 @@ In a notebook::
     import livegraphs_ext as lg
     lg.datasets()            # what is in the store
     df = lg.load("sales")    # a pandas DataFrame with Arrow-backed columns
+    lg.sql('select city, sum(amount) from sales join "ada/cities" using (city) group by all')
     lg.upload("march.csv", "sales", mode="append")  # new rows, as a new version
     lg.chart("sales", mark="bar", x="month(order_date)", y="sum(revenue)")  # a chart widget
     lg.ChartBuilder("sales") # build a chart by dragging fields
+    lg.model("tips", "tip", ["total_bill", "day"])  # a fitted scikit-learn pipeline and its report
     lg.Dashboard("sales.lgdash")  # a dashboard file, with its filters and cross-filtering
     lg.list_documents()      # shared dashboards and charts you may read
     lg.Dashboard("ada/Sales")  # a shared dashboard, following others' edits live
@@ -28,7 +30,7 @@ except ImportError:  # a source checkout that was never built
     __version__ = "0.0.0"
 
 from .kernel.documents import export_document, import_document, list_documents
-from .kernel.notebook import datasets, load, query_chart, upload
+from .kernel.notebook import datasets, load, query_chart, sql, upload
 
 _WIDGETS = ("ChartBuilder", "ChartWidget", "chart")
 
@@ -44,6 +46,11 @@ def __getattr__(name: str) -> Any:
         from .store.formula.rounding import round_half_away
 
         return round_half_away
+    if name in ("model", "Model"):
+        # scikit-learn loads on first use only
+        from .kernel import models
+
+        return getattr(models, name)
     if name in _WIDGETS:
         from .kernel import widgets
 
@@ -74,5 +81,6 @@ __all__ = [
     "load",
     "query_chart",
     "round_half_away",
+    "sql",
     "upload",
 ]

@@ -21,12 +21,13 @@ from tornado.web import RequestHandler
 from traitlets import Enum, Unicode, default
 
 from .config import StoreSettings
-from .handlers import ROUTES, STATIC_ROUTES, local
+from .handlers import PAGE_ROUTES, ROUTES, STATIC_ROUTES, local
 from .handlers.base import HOST_SETTING
 from .handlers.forward import FORWARD_ROUTES
-from .rest import QueryGate
+from .rest import QueryGate, RateLimit
 from .store import DatasetStore, GuardedStore, Principal
 from .store.charts import ChartEngine
+from .store.models.spec import MODEL_LIMITS_VARIABLE
 
 
 class LiveGraphsApp(StoreSettings, ExtensionApp):
@@ -35,9 +36,10 @@ class LiveGraphsApp(StoreSettings, ExtensionApp):
     name = "livegraphs_ext"
     #: the API lives under {base_url}livegraphs/api/
     api_prefix = "livegraphs/api"
-    #: jupyter-server identifies callers; no chart view is logged
+    #: jupyter-server identifies callers; no chart or document view is logged
     identity = None
     chart_view_every = None
+    document_view_every = None
 
     store: DatasetStore
     guarded: GuardedStore
@@ -45,6 +47,7 @@ class LiveGraphsApp(StoreSettings, ExtensionApp):
     heavy_pool: Executor
     light_pool: Executor
     query_gate: QueryGate
+    public_limit: RateLimit
 
     local_user = Unicode(
         config=True,
@@ -100,6 +103,8 @@ class LiveGraphsApp(StoreSettings, ExtensionApp):
 
     def initialize_settings(self) -> None:
         self.settings[HOST_SETTING] = self
+        # Kernels started by this server fit lg.model() under the same limits as the Model panel.
+        os.environ[MODEL_LIMITS_VARIABLE] = self.model_limits().to_json()
         if self.uses_hub:
             if not self.resolved_service_url() or not self.hub_api_token:
                 raise ValueError(
@@ -116,6 +121,7 @@ class LiveGraphsApp(StoreSettings, ExtensionApp):
         self.charts = self.make_charts(self.store)
         self.heavy_pool, self.light_pool = self.make_pools()
         self.query_gate = self.make_query_gate()
+        self.public_limit = self.make_public_limit()
         # Kernels started by this server inherit these, so lg.load() reads the same store.
         os.environ["LIVEGRAPHS_DATA_DIR"] = str(root)
         os.environ["LIVEGRAPHS_LOCAL_USER"] = self.local_user
@@ -179,6 +185,10 @@ class LiveGraphsApp(StoreSettings, ExtensionApp):
         routes = FORWARD_ROUTES if self.uses_hub else ROUTES
         self.handlers.extend((url_path_join(self.api_prefix, path), handler) for path, handler in routes)
         self.handlers.extend(STATIC_ROUTES)
+        if not self.uses_hub:
+            self.handlers.extend(
+                (url_path_join("livegraphs", path), handler) for path, handler in PAGE_ROUTES
+            )
 
     def api_url(self, *parts: str) -> str:
         base = self.serverapp.base_url if self.serverapp else "/"

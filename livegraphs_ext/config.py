@@ -11,15 +11,17 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from traitlets import Int, Unicode, default
+from traitlets import Float, Int, Unicode, default
 from traitlets.config import Configurable
 
 from .documents.rooms import Rooms
-from .rest import QueryGate
+from .rest import QueryGate, RateLimit
 from .store import DatasetStore, StoreConfig, default_root
 from .store.charts import ChartEngine
 from .store.documents import DocumentStore
 from .store.ingest import IngestLimits
+from .store.models import ModelLimits
+from .store.sqlquery.engine import warm_up as sql_warm_up
 
 GiB = 1 << 30
 MiB = 1 << 20
@@ -100,6 +102,14 @@ class StoreSettings(Configurable):
         config=True,
         help="Seconds a query past a user's user_queries waits for its turn before 429. Default 15.",
     )
+    public_requests_per_minute = Int(
+        600,
+        config=True,
+        help="""Requests a minute one client (its IP address) may send through one public link
+        (the viewer page, its charts and filter values), in bursts of up to as many; more get 429
+        with Retry-After. A page asks once for itself, once for the dashboard, then once per chart and
+        filter, and again for every chart a filter change redraws. Default 600; 0 is no limit.""",
+    )
     duckdb_memory_limit = Unicode(
         "1GB",
         config=True,
@@ -140,6 +150,52 @@ class StoreSettings(Configurable):
         Default 1 GiB.""",
     )
 
+    sql_memory_limit = Unicode(
+        "1GB",
+        config=True,
+        help="""DuckDB memory limit of each SQL query (e.g. '1GB'), which runs in a process of its own;
+        the process may use twice this and 256 MiB more before any allocation fails (Linux).
+        Past it the query stops with 413 (Query Too Large). Default 1GB.""",
+    )
+    sql_threads = Int(
+        2,
+        config=True,
+        help="DuckDB threads of each SQL query. Default 2. A query also takes one of its user's turns "
+        "(user_queries).",
+    )
+    sql_max_rows = Int(
+        1_000_000,
+        config=True,
+        help="""Most rows the whole result of a SQL query may have when it is fetched at once
+        (lg.sql, or an Arrow answer of sql/query). Default 1,000,000; past it, 413. Pages of a
+        result and results saved as datasets are not bound by it.""",
+    )
+
+    model_max_rows = Int(
+        200_000,
+        config=True,
+        help="""Most rows a model (POST datasets/{id}/models) is fitted and evaluated on; above it a
+        seeded sample of this many rows is used, and the report says so. Default 200,000.""",
+    )
+    model_time_limit = Float(
+        120.0,
+        config=True,
+        help="""Seconds one model fit may take (every split, the final fit and the importance), in a
+        process of its own; past it the process is killed and the answer is 408 (Training Timeout).
+        Default 120; 0 is no limit.""",
+    )
+    model_max_features = Int(
+        50,
+        config=True,
+        help="""Most features one model may use; more is 400. Default 50.""",
+    )
+    model_memory_limit = Int(
+        2 * GiB,
+        config=True,
+        help="""Bytes a model's fitting process may grow by (resident memory, Linux); past it the process is
+        killed and the answer is 413 (Training Too Large). Default 2 GiB; 0 is no limit.""",
+    )
+
     room_max_clients = Int(
         100,
         config=True,
@@ -167,7 +223,8 @@ class StoreSettings(Configurable):
         return Path(self.data_dir or default_root())
 
     def make_store(self) -> DatasetStore:
-        """The dataset store these settings describe."""
+        """The dataset store these settings describe (its SQL queries' fork server starting)."""
+        sql_warm_up()
         limits = IngestLimits(
             max_decompressed_bytes=self.max_decompressed_bytes,
             max_columns=self.max_columns,
@@ -187,7 +244,20 @@ class StoreSettings(Configurable):
                 chart_max_marks=self.max_marks,
                 chart_cache_bytes=self.chart_cache_bytes,
                 page_order_bytes=self.page_order_bytes,
+                sql_memory_limit=self.sql_memory_limit,
+                sql_threads=self.sql_threads,
+                sql_max_rows=self.sql_max_rows,
+                models=self.model_limits(),
             )
+        )
+
+    def model_limits(self) -> ModelLimits:
+        """The limits of one model fit (the ``model_*`` settings)."""
+        return ModelLimits(
+            max_rows=self.model_max_rows,
+            time_limit=float(self.model_time_limit),
+            max_features=self.model_max_features,
+            memory=self.model_memory_limit,
         )
 
     def make_rooms(self, documents: DocumentStore) -> Rooms:
@@ -201,6 +271,10 @@ class StoreSettings(Configurable):
     def make_query_gate(self) -> QueryGate:
         """The per-user turns of chart, profile and page queries."""
         return QueryGate(self.user_queries, float(self.user_queue_seconds))
+
+    def make_public_limit(self) -> RateLimit:
+        """The rate limit of public links' requests, per link and client."""
+        return RateLimit(self.public_requests_per_minute)
 
     def make_pools(self) -> tuple[ThreadPoolExecutor, ThreadPoolExecutor]:
         """(heavy, light): the pools of store work; heavy work (ingest, changes, export) has its own."""

@@ -15,6 +15,7 @@ import contextlib
 import functools
 import math
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
 from http.client import responses
@@ -56,6 +57,9 @@ class Identity(Protocol):
 
     def login_url(self, handler: RequestHandler) -> str: ...
 
+    def page_login_url(self, handler: RequestHandler) -> str:
+        """Where a page (not the API) sends a browser that is not logged in."""
+
     def check_xsrf_cookie(self, handler: RequestHandler) -> None: ...
 
     def xsrf_token(self, handler: RequestHandler) -> bytes: ...
@@ -72,6 +76,8 @@ class Host(Protocol):
     light_pool: Executor
     #: seconds between two logged views of one chart by one user; None logs none
     chart_view_every: float | None
+    #: seconds between two logged openings of one document (dashboard, chart) by one user; None logs none
+    document_view_every: float | None
     #: None: jupyter-server identifies callers and its Authorizer decides
     identity: Identity | None
     #: largest upload accepted, in bytes
@@ -84,6 +90,8 @@ class Host(Protocol):
     query_time_limit: int
     #: each user's turns at chart, profile and page queries
     query_gate: QueryGate
+    #: requests of a public link, per link and client
+    public_limit: RateLimit
     #: largest WebSocket message of a document room, in bytes
     room_max_message_bytes: int
 
@@ -171,6 +179,37 @@ class QueryGate:
                 del self._turns[user]
             else:
                 self._turns[user] = (sem, n - 1)
+
+
+class RateLimit:
+    """A token bucket per user: ``per_minute`` requests a minute, in bursts of up to ``per_minute``.
+
+    ``per_minute`` 0 means no limit.
+    """
+
+    def __init__(self, per_minute: int):
+        self.per_minute = per_minute
+        self._buckets: dict[str, tuple[float, float]] = {}  # user: (tokens, when counted)
+        self._lock = threading.Lock()
+
+    def take(self, user: str) -> float:
+        """Count one request of ``user``: 0 if allowed, else the seconds until the next one is."""
+        if self.per_minute <= 0:
+            return 0.0
+        rate = self.per_minute / 60.0
+        now = time.monotonic()
+        with self._lock:
+            tokens, then = self._buckets.get(user, (float(self.per_minute), now))
+            tokens = min(float(self.per_minute), tokens + (now - then) * rate)
+            if tokens >= 1:
+                self._buckets[user] = (tokens - 1, now)
+                return 0.0
+            self._buckets[user] = (tokens, now)
+            if len(self._buckets) > 10_000:  # forget full buckets: they are the default
+                full = [u for u, (t, w) in self._buckets.items() if t + (now - w) * rate >= self.per_minute]
+                for u in full:
+                    del self._buckets[u]
+            return (1 - tokens) / rate
 
 
 def error_body(
@@ -279,7 +318,7 @@ class APIMixin(RequestHandler):
         return body
 
     def rows_args(self) -> dict[str, Any]:
-        """``?version=&offset=&limit=&sort=&filter=`` of ``GET rows``, as the store's keyword arguments."""
+        """``?version=&offset=&limit=&sort=&filter=&q=`` of ``GET rows``, as the store's keyword arguments."""
         raw_filter = self.get_argument("filter", None)
         flt: Any = None
         if raw_filter:
@@ -294,6 +333,7 @@ class APIMixin(RequestHandler):
             "limit": self.int_arg("limit", 100),
             "sort": self.get_argument("sort", None) or None,
             "filter": flt,
+            "q": self.get_argument("q", None) or None,
         }
 
     def recipe_args(self) -> tuple[int | None, str]:
@@ -304,9 +344,14 @@ class APIMixin(RequestHandler):
             raise bad_request("format is json or python", "Bad argument")
         return version, fmt
 
-    def export_args(self) -> tuple[str, int | None]:
-        """``?format=&version=`` of ``GET export``."""
-        return self.get_argument("format", "csv"), self.int_arg("version")
+    def export_args(self) -> tuple[str, int | None, str]:
+        """``?format=&version=&purpose=`` of ``GET export`` (purpose: ``export``, or ``load`` from
+        ``lg.load``, which names the logged event)."""
+        return (
+            self.get_argument("format", "csv"),
+            self.int_arg("version"),
+            self.get_argument("purpose", "export"),
+        )
 
     def column_arg(self) -> str:
         """``?column=`` of ``GET profile``, which must name one."""

@@ -43,7 +43,7 @@ export LIVEGRAPHS_TEST_POSTGRES_URL=${LIVEGRAPHS_TEST_POSTGRES_URL:-postgresql+p
 bash scripts/lint.sh
 
 # --- Python tests
-.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+.venv/bin/python -m pytest -q -p no:cacheprovider --durations=25 "$@"
 
 # --- browser tests (Galata in Debian chromium)
 (cd ui-tests && PATH="$ROOT/.venv/bin:$PATH" ../.venv/bin/jlpm playwright test)

@@ -1,6 +1,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
+import { IDrillPage, IDrillRequest } from './charts/drill';
 import { IChartResult, IChartSpec } from './charts/types';
 import {
   ICompare,
@@ -8,9 +9,12 @@ import {
   IDataset,
   IFormulaCheck,
   ILiveGraphsAPI,
+  IModelReport,
+  IModelSpec,
   IProfile,
   IRecipeStep,
   IRowsPage,
+  ISearchResults,
   IStep,
   IVersion
 } from './tokens';
@@ -126,6 +130,19 @@ export class LiveGraphsAPI implements ILiveGraphsAPI {
 
   resolveDataset(name: string): Promise<IDataset> {
     return this._request<IDataset>(['datasets', 'resolve'], { name });
+  }
+
+  searchDatasets(
+    q: string,
+    options: { rows?: number; signal?: AbortSignal } = {}
+  ): Promise<ISearchResults> {
+    const query: Record<string, string | number> = { q };
+    if (options.rows !== undefined) {
+      query.rows = options.rows;
+    }
+    return this._request<ISearchResults>(['datasets', 'search'], query, {
+      signal: options.signal
+    });
   }
 
   /**
@@ -310,6 +327,39 @@ export class LiveGraphsAPI implements ILiveGraphsAPI {
     );
   }
 
+  fitModel(
+    id: string,
+    spec: IModelSpec,
+    options: { version?: number; signal?: AbortSignal } = {}
+  ): Promise<IModelReport> {
+    return this._request<IModelReport>(
+      ['datasets', id, 'models'],
+      {},
+      {
+        method: 'POST',
+        body: JSON.stringify({ spec, version: options.version }),
+        headers: { 'Content-Type': 'application/json' },
+        signal: options.signal
+      }
+    );
+  }
+
+  addPredictions(
+    id: string,
+    spec: IModelSpec,
+    baseVersion: number
+  ): Promise<IDataset> {
+    return this._request<IDataset>(
+      ['datasets', id, 'models', 'predictions'],
+      {},
+      {
+        method: 'POST',
+        body: JSON.stringify({ spec, base_version: baseVersion }),
+        headers: { 'Content-Type': 'application/json' }
+      }
+    );
+  }
+
   revert(id: string, version: number): Promise<IDataset> {
     return this._request<IDataset>(
       ['datasets', id, 'revert'],
@@ -389,6 +439,9 @@ export class LiveGraphsAPI implements ILiveGraphsAPI {
     if (options.sort) {
       query.sort = options.sort;
     }
+    if (options.q) {
+      query.q = options.q;
+    }
     return this._request<IRowsPage>(['datasets', id, 'rows'], query, {
       signal: options.signal
     });
@@ -404,6 +457,33 @@ export class LiveGraphsAPI implements ILiveGraphsAPI {
       {
         method: 'POST',
         body: JSON.stringify({ spec }),
+        headers: { 'Content-Type': 'application/json' },
+        signal: options.signal
+      }
+    );
+  }
+
+  /**
+   * The rows behind a mark of a chart (`POST datasets/{id}/drill`), or a
+   * page of the list of conditions as the user edited it.
+   */
+  drillRows(
+    request: IDrillRequest,
+    options: { signal?: AbortSignal } = {}
+  ): Promise<IDrillPage> {
+    const dataset = request.from?.dataset ?? request.spec.dataset;
+    const spec = { ...request.spec, dataset };
+    const body =
+      request.mark !== undefined
+        ? { spec, mark: request.mark, index: request.index }
+        : { spec, filters: request.filters ?? [] };
+    const { offset, limit, sort } = request;
+    return this._request<IDrillPage>(
+      ['datasets', dataset.id ?? '', 'drill'],
+      {},
+      {
+        method: 'POST',
+        body: JSON.stringify({ ...body, offset, limit, sort }),
         headers: { 'Content-Type': 'application/json' },
         signal: options.signal
       }

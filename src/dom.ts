@@ -131,3 +131,33 @@ export function typeBadge(type: string): HTMLElement {
   badge.setAttribute('aria-label', type);
   return badge;
 }
+
+/**
+ * An inline SVG icon from one of the extension's icon files (`style/icons/`,
+ * imported as text), drawn in the text's color: fonts may lack a glyph, an
+ * SVG is always drawn. Hidden from screen readers; name what it marks.
+ */
+export function svgIcon(svgstr: string, className: string): Element {
+  const svg = new DOMParser().parseFromString(
+    svgstr,
+    'image/svg+xml'
+  ).documentElement;
+  svg.setAttribute('class', className);
+  svg.setAttribute('aria-hidden', 'true');
+  return svg;
+}
+
+/**
+ * Start a download of `blob` named `filename`.
+ */
+export function saveBlob(blob: Blob, filename: string): void {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = filename;
+  link.style.display = 'none';
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 0);
+}

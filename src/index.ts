@@ -7,6 +7,8 @@ import { chartsPlugin } from './charts/plugin';
 import { chartOutputPlugin } from './charts/output';
 import { dashboardPlugin } from './dashboard/plugin';
 import { documentsPlugin, launcherPlugin } from './documents/plugin';
+import { sqlPlugin } from './sql/plugin';
+import { voilaPlugin } from './voila';
 
 export { LiveGraphsAPI, LiveGraphsAPIError } from './api';
 export * from './tokens';
@@ -21,7 +23,9 @@ const plugins: JupyterFrontEndPlugin<any>[] = [
   dashboardPlugin,
   documentsPlugin,
   launcherPlugin,
-  chartOutputPlugin
+  chartOutputPlugin,
+  sqlPlugin,
+  voilaPlugin
 ];
 
 export default plugins;

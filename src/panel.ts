@@ -17,6 +17,7 @@ import { datasetsIcon } from './icons';
 import { IDataset, ILiveGraphsAPI } from './tokens';
 import { el, formatBytes } from './dom';
 import { DATA_EXTENSIONS, UploadQueue } from './workspace/uploads';
+import { DatasetSearchResults } from './workspace/searchall';
 
 /**
  * The side panel listing every dataset the user can see.
@@ -85,7 +86,16 @@ export class DatasetsPanel extends SidePanel {
     this._search.type = 'search';
     this._search.placeholder = trans.__('Search datasets');
     this._search.setAttribute('aria-label', trans.__('Search datasets'));
-    this._search.addEventListener('input', () => this._renderList());
+    this._search.addEventListener('input', () => {
+      this._renderList();
+      this.found.search(this._search.value);
+    });
+    // What the server finds in the data (values too), grouped by dataset.
+    this.found = new DatasetSearchResults({
+      api: this._api,
+      translator,
+      onOpen: dataset => this._openRequested.emit(dataset)
+    });
 
     this.uploads = new UploadQueue({
       api: this._api,
@@ -114,6 +124,7 @@ export class DatasetsPanel extends SidePanel {
     );
     this.content.addWidget(this.uploads);
     this.content.addWidget(body);
+    this.content.addWidget(this.found);
 
     for (const type of ['dragenter', 'dragover', 'dragleave', 'drop']) {
       this.node.addEventListener(type, this);
@@ -124,6 +135,11 @@ export class DatasetsPanel extends SidePanel {
    * The upload queue shown at the top of the panel.
    */
   readonly uploads: UploadQueue;
+
+  /**
+   * The search of every dataset's names and values, under the list.
+   */
+  readonly found: DatasetSearchResults;
 
   /**
    * The datasets as last listed.

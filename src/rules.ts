@@ -7,12 +7,13 @@
  */
 export const RULES = {
   $comment:
-    'Rules the kernel (livegraphs_ext/kernel/rules.py) and the front end (src/rules.ts, generated from this file by scripts/rules.mjs) both follow. Edit here, then run `jlpm build:rules`.',
+    'Rules the kernel (livegraphs_ext/kernel/rules.py, also used by the server for charts read through a document) and the front end (src/rules.ts, generated from this file by scripts/rules.mjs) both follow. Edit here, then run `jlpm build:rules`.',
   roles: {
     $comment:
-      'How a field on a shelf behaves: an aggregate is a measure; a time unit or a temporal column is time; a numeric column is continuous (category when binned); any other known column is a category; no field or an unknown column is none.',
+      'How a field on a shelf behaves: an aggregate is a measure; a time unit or a temporal column is time; a binned number is a category; a column of an `ordinal` type whose values repeat, at most `upTo` of them and at most the square root of its count of values (month, day, size; the store counts the values of such columns, `distinct`: in a small table every integer has few values, and they act as numbers), is ordinal, an ordered category; any other number is continuous; any other known column is a category; no field or an unknown column is none.',
     numeric: ['integer', 'float'],
-    temporal: ['date', 'datetime']
+    temporal: ['date', 'datetime'],
+    ordinal: { types: ['integer'], upTo: 31 }
   },
   showMe: {
     $comment:
@@ -30,11 +31,46 @@ export const RULES = {
       { y: 'none', swap: true, mark: 'bar' },
       { x: 'time', swap: true, mark: 'line' },
       { x: 'category', y: 'category', mark: 'heatmap' },
-      { x: 'category', y: 'continuous', swap: true, mark: 'box' },
+      { x: 'ordinal', y: 'ordinal', mark: 'heatmap' },
+      { x: 'category', y: 'ordinal', swap: true, mark: 'heatmap' },
+      { x: 'ordinal', y: 'continuous', mark: 'line' },
+      { x: 'ordinal', y: 'measure', mark: 'line' },
       { x: 'category', swap: true, mark: 'bar' },
       { xBin: true, y: 'measure', mark: 'histogram' },
       { mark: 'scatter' }
     ]
+  },
+  defaults: {
+    $comment:
+      "What every client derives for a mark from the stored fields, and never stores. `count`: by mark, the channel that counts the records when it is empty and x holds a field. `raw`: the marks whose y is drawn as it is (an aggregate there is dropped). `alone`: for these marks, a field placed alone on y (nothing on x, no aggregate) is drawn from x, as it would be there, with the mark's `options` under those chosen (bars lie across). `aggregates`: the aggregate a raw number (a field of a `numbers` role) gets on the channels listed, by mark; `value` stands for the axis holding the measured number, the other one grouping the records: the `channel` of the first row of `value` whose roles for x and y are among those listed (a role not listed matches any); none when no row matches. A chosen aggregate, bin or time unit is kept. Bars, areas, slices and a KPI add numbers up (sum); a line and a heatmap's colour show a level (mean); a scatter, a box, a histogram and a map draw numbers as they are (the engine bins or samples what is past the mark budget).",
+    count: {
+      bar: 'y',
+      line: 'y',
+      area: 'y',
+      histogram: 'y',
+      pie: 'y',
+      heatmap: 'color'
+    },
+    countField: { aggregate: 'count' },
+    raw: ['box'],
+    alone: {
+      marks: ['bar', 'line', 'area', 'histogram'],
+      options: { bar: { orientation: 'horizontal' } }
+    },
+    numbers: ['continuous', 'ordinal'],
+    value: [
+      { y: ['continuous'], channel: 'y' },
+      { x: ['continuous'], y: ['category', 'ordinal', 'time'], channel: 'x' },
+      { x: ['ordinal', 'time'], y: ['ordinal'], channel: 'y' }
+    ],
+    aggregates: {
+      bar: { aggregate: 'sum', channels: ['value', 'size', 'label'] },
+      area: { aggregate: 'sum', channels: ['value', 'size', 'label'] },
+      line: { aggregate: 'mean', channels: ['value', 'size', 'label'] },
+      pie: { aggregate: 'sum', channels: ['y', 'size', 'label'] },
+      kpi: { aggregate: 'sum', channels: ['y'] },
+      heatmap: { aggregate: 'mean', channels: ['color', 'size', 'label'] }
+    }
   },
   pythonCode: {
     $comment:
@@ -59,6 +95,7 @@ export const RULES = {
       { name: 'sort', path: ['sort'] },
       { name: 'limit', path: ['limit'] },
       { name: 'options', path: ['options'] },
+      { name: 'overlays', path: ['overlays'] },
       { name: 'title', path: ['title'] },
       { name: 'version', path: ['dataset', 'version'] }
     ],

@@ -20,6 +20,12 @@ export interface IColumn {
    * How many values in the column are null.
    */
   readonly nulls: number;
+
+  /**
+   * How many values an integer column holds, when it has few; absent for
+   * other columns.
+   */
+  readonly distinct?: number;
 }
 
 /**
@@ -165,6 +171,12 @@ export interface IProblem {
 export interface IReport {
   readonly problems?: ReadonlyArray<IProblem>;
   readonly problem_count?: number;
+
+  /**
+   * What the upload or the step that made the version did (values read as
+   * missing, columns retyped), one sentence each.
+   */
+  readonly notes?: ReadonlyArray<string>;
   readonly [key: string]: unknown;
 }
 
@@ -262,9 +274,72 @@ export interface IRowsPage {
   readonly limit: number;
 
   /**
-   * The number of rows in the whole dataset.
+   * The number of rows in the whole dataset (that match, with a search).
    */
   readonly total: number;
+
+  /**
+   * With a search (`q`): the query as the server read it.
+   */
+  readonly search?: ISearchInfo;
+}
+
+/**
+ * One part of a search: a word, a prefix (`word*`) or a phrase, normalised
+ * (lower case, accents removed) as the server matches it.
+ */
+export interface ISearchClause {
+  readonly words: ReadonlyArray<string>;
+  readonly prefix: boolean;
+}
+
+/**
+ * A search as the server read it (`docs/search.md`).
+ */
+export interface ISearchInfo {
+  readonly q: string;
+  readonly clauses: ReadonlyArray<ISearchClause>;
+
+  /**
+   * The text columns searched.
+   */
+  readonly columns?: ReadonlyArray<string>;
+
+  /**
+   * Whether the version's index answered (else a scan, while it is built).
+   */
+  readonly indexed?: boolean;
+}
+
+/**
+ * What `GET datasets/search` answers: matches grouped by dataset.
+ */
+export interface ISearchResults {
+  readonly search: ISearchInfo;
+  readonly results: ReadonlyArray<{
+    readonly dataset: IDataset;
+    /**
+     * Whether the dataset's name matches.
+     */
+    readonly name: boolean;
+    /**
+     * The column names that match.
+     */
+    readonly columns: ReadonlyArray<string>;
+    /**
+     * The first matching rows and their count (null while the dataset is indexed).
+     */
+    readonly rows: {
+      readonly columns: ReadonlyArray<string>;
+      readonly rows: ReadonlyArray<ReadonlyArray<unknown>>;
+      readonly total: number;
+    } | null;
+  }>;
+  /**
+   * Big datasets not searched yet: their index is being built.
+   */
+  readonly pending: ReadonlyArray<{ id: string; name: string; owner: string }>;
+  readonly truncated: boolean;
 }
 
 /**
@@ -292,6 +367,15 @@ export interface ILiveGraphsAPI {
    * choices.
    */
   resolveDataset(name: string): Promise<IDataset>;
+
+  /**
+   * Search the names, column names and values of every dataset the caller
+   * may read; up to `rows` matching rows per dataset.
+   */
+  searchDatasets(
+    q: string,
+    options?: { rows?: number; signal?: AbortSignal }
+  ): Promise<ISearchResults>;
 
   /**
    * Upload a file as a new dataset.
@@ -367,6 +451,24 @@ export interface ILiveGraphsAPI {
    * The steps behind a version, as pandas code.
    */
   getRecipeCode(id: string, version?: number): Promise<string>;
+
+  /**
+   * Fit a model on a version and report it (nothing is kept).
+   */
+  fitModel(
+    id: string,
+    spec: IModelSpec,
+    options?: { version?: number; signal?: AbortSignal }
+  ): Promise<IModelReport>;
+
+  /**
+   * A model's predictions as a new column, in a new version.
+   */
+  addPredictions(
+    id: string,
+    spec: IModelSpec,
+    baseVersion: number
+  ): Promise<IDataset>;
 
   /**
    * One column's profile.
@@ -486,6 +588,11 @@ export namespace ILiveGraphsAPI {
     sort?: string;
 
     /**
+     * A full-text search: only the rows that match it.
+     */
+    q?: string;
+
+    /**
      * Aborts the request.
      */
     signal?: AbortSignal;
@@ -499,3 +606,41 @@ export const ILiveGraphsAPI = new Token<ILiveGraphsAPI>(
   'livegraphs-ext:ILiveGraphsAPI',
   'A client for the livegraphs datasets REST API.'
 );
+
+/**
+ * What to fit: `POST datasets/{id}/models` (see docs/models.md).
+ */
+export interface IModelSpec {
+  target: string;
+  features: string[];
+  kind?: 'regression' | 'classification';
+  algorithm?: 'linear' | 'boosting';
+  evaluation?: 'holdout' | 'cv';
+  seed?: number;
+}
+
+/**
+ * A model's report: metrics beside the baseline, and what explains them.
+ */
+export interface IModelReport {
+  readonly spec: IModelSpec & { kind: string; roles: Record<string, string> };
+  readonly time: string | null;
+  readonly evaluation: string;
+  readonly rows: { with_target: number; used: number; in_dataset: number };
+  readonly metrics: {
+    model: Record<string, number | null>;
+    baseline: Record<string, number | null>;
+  };
+  readonly importance: ReadonlyArray<{
+    feature: string;
+    mean: number;
+    std: number;
+  }>;
+  readonly residuals?: {
+    histogram: { edges: number[]; counts: number[] };
+  };
+  readonly confusion?: { labels: string[]; matrix: number[][] };
+  readonly warnings: ReadonlyArray<{ kind: string; message: string }>;
+  readonly notes: ReadonlyArray<string>;
+  readonly code: string;
+}

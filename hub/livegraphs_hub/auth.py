@@ -15,6 +15,8 @@ a user (the provider is kept in the user's ``user_info``).
 It also creates the first admin at first start, with a random password that is printed once and
 stored only as a bcrypt hash, and serves the pending sign-ups to the livegraphs service through a
 small hub REST API (``/hub/api/livegraphs/signups``) so the service never touches the hub database.
+An approved sign-up becomes a hub user at once (on the admin page or the hub's ``/hub/authorize``),
+not at its first login. The sign-up page states its rules up front.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import nativeauthenticator.handlers as native_handlers
 from jupyterhub import orm
 from jupyterhub.apihandlers.base import APIHandler
 from jupyterhub.handlers.login import LogoutHandler
-from jupyterhub.utils import isoformat, url_path_join
+from jupyterhub.utils import isoformat, maybe_future, url_path_join
 from nativeauthenticator import NativeAuthenticator
 from nativeauthenticator.orm import UserInfo
 from oauthenticator.generic import GenericOAuthenticator
@@ -178,6 +180,60 @@ def _routed(handler_cls: type, provider: OAuthenticator) -> type:
     )
 
 
+# --- sign-up and approval ----------------------------------------------------------------------
+
+
+async def ensure_hub_user(handler: Any, name: str) -> None:
+    """Make the approved sign-up ``name`` a hub user now, as the hub's own users API would.
+
+    NativeAuthenticator makes the hub user only at the first login; until then an approved account
+    is in neither list of the admin pages, cannot be put in a team and cannot be shared with.
+    """
+    if handler.find_user(name) is not None:
+        return
+    user = handler.user_from_username(name)
+    try:
+        await maybe_future(handler.authenticator.add_user(user))
+    except Exception:
+        handler.log.exception("Could not make the approved sign-up %s a hub user", name)
+        handler.users.delete(user)
+        raise
+    handler.log.info("Approved sign-up %s is a hub user", name)
+
+
+class SignUpHandler(native_handlers.SignUpHandler):
+    """``/hub/signup``: NativeAuthenticator's, with its rules on the page before anyone fails them.
+
+    The page (``templates/signup.html``) states the password's length and that it may not be a
+    common one, as the authenticator checks them, and keeps the name and email typed when a sign-up
+    is refused (never the password).
+    """
+
+    @property
+    def template_namespace(self) -> dict[str, Any]:
+        ns = dict(super().template_namespace)
+        auth = self.authenticator
+        ns.update(
+            minimum_password_length=auth.minimum_password_length,
+            check_common_password=auth.check_common_password,
+            open_signup=auth.open_signup,
+        )
+        if self.request.method == "POST":
+            ns["username"] = self.get_body_argument("username", "", strip=True)[:100]
+            ns["email"] = self.get_body_argument("email", "", strip=True)[:200]
+        return ns
+
+
+class ToggleAuthorizationHandler(native_handlers.ToggleAuthorizationHandler):
+    """``/hub/authorize/<name>`` (the hub's own approval page): an approved sign-up becomes a hub user."""
+
+    async def get(self, slug: str) -> None:
+        await super().get(slug)  # checks admin:users, toggles, redirects back
+        row = UserInfo.find(self.db, slug)
+        if row is not None and row.is_authorized:
+            await ensure_hub_user(self, row.username)
+
+
 # --- the sign-ups API the service uses -------------------------------------------------------
 
 
@@ -210,7 +266,7 @@ class SignupAPIHandler(SignupsAPIHandler):
             raise web.HTTPError(404, f"No sign-up named {name!r}")
         return row
 
-    def patch(self, name: str) -> None:
+    async def patch(self, name: str) -> None:
         self.check_signups_scope()
         row = self._find(name)
         body = self.get_json_body() or {}
@@ -219,6 +275,8 @@ class SignupAPIHandler(SignupsAPIHandler):
             raise web.HTTPError(400, 'The body must be {"approved": true|false}')
         row.is_authorized = approved
         self.db.commit()
+        if approved:  # listed among the users at once, not only after a first login
+            await ensure_hub_user(self, row.username)
         self.log.info(
             "Sign-up %s %s by %s", name, "approved" if approved else "unapproved", self.current_user
         )
@@ -406,7 +464,8 @@ class LiveGraphsAuthenticator(NativeAuthenticator):
     # --- URLs
 
     def get_handlers(self, app: Any) -> list[tuple[str, type]]:
-        handlers = list(super().get_handlers(app))
+        ours = {r"/signup": SignUpHandler, r"/authorize/([^/]*)": ToggleAuthorizationHandler}
+        handlers = [(path, ours.get(path, cls)) for path, cls in super().get_handlers(app)]
         for provider in self.providers.values():
             handlers.append((f"/{provider.login_path()}", _routed(provider.login_handler, provider)))
             handlers.append((f"/{provider.callback_path()}", _routed(provider.callback_handler, provider)))

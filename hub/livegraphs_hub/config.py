@@ -58,7 +58,8 @@ from . import ADMIN_GROUP, ADMIN_SCOPE, ALL_USERS_GROUP, SERVICE_NAME, SIGNUPS_S
 from .accounts import HostLayout, UserAccountSpawner, check_prefix
 from .auth import LiveGraphsAuthenticator
 from .events import HubEventFile, ServerActionHandler
-from .sharing import BROWSER_TOKEN_SCOPES, server_token_scopes
+from .publishing import apply_user_options
+from .sharing import BROWSER_TOKEN_SCOPES, include_group_shares, server_token_scopes
 
 USE_SCOPE = "custom:livegraphs:use"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -412,12 +413,16 @@ def configure_roles(c: Any) -> None:
 
 
 def configure_named_servers(c: Any, env: Mapping[str, str]) -> None:
-    """Named servers: projects a user may share with chosen users (their default server never)."""
+    """Named servers: projects a user may share with chosen users (their default server never),
+    and notebooks published with Voila (``voila-`` servers)."""
     limit = int(env.get("LIVEGRAPHS_NAMED_SERVERS", "2"))
     if limit < 0:
         raise ValueError(f"LIVEGRAPHS_NAMED_SERVERS must be 0 or more, not {limit}")
     c.JupyterHub.allow_named_servers = limit > 0
     c.JupyterHub.named_server_limit_per_user = limit
+    # a voila- named server publishes a notebook with Voila (publishing.py)
+    c.Spawner.apply_user_options = apply_user_options
+    include_group_shares()
     # jupyter-collaboration's share dialog lists and changes shares with the browser's token
     c.Spawner.oauth_client_allowed_scopes = BROWSER_TOKEN_SCOPES
 
@@ -480,14 +485,12 @@ def configure_service(c: Any, env: Mapping[str, str], state: Path, kubernetes: b
     )
     # Kernels and the server extension of a user's default server call the service with the
     # server's token; a named server, which may be shared, gets no livegraphs scope (sharing.py).
+    own = ["users:activity!user", f"access:services!service={SERVICE_NAME}", USE_SCOPE]
     c.Spawner.server_token_scopes = server_token_scopes(
-        [
-            "users:activity!user",
-            f"access:services!service={SERVICE_NAME}",
-            USE_SCOPE,
-            # Held only if the user holds it: lets an admin's notebook see every dataset.
-            ADMIN_SCOPE,
-        ]
+        # ADMIN_SCOPE is held only if the user holds it: lets an admin's notebook see every dataset.
+        [*own, ADMIN_SCOPE],
+        # A publication's notebook reads its publisher's own datasets, never every dataset.
+        own,
     )
     c.Spawner.disable_user_config = True
     # The server and its kernels reach the service directly (not through the proxy).

@@ -28,5 +28,7 @@ await build({
   minify: true,
   sourcemap: dev ? 'inline' : false,
   legalComments: 'none',
+  // the chart view's icons (style/icons/) come as SVG text
+  loader: { '.svg': 'text' },
   logLevel: 'warning'
 });

@@ -198,7 +198,9 @@ export async function usersPage(page: AdminPage): Promise<void> {
     {
       key: 'last_activity',
       label: 'Last activity',
-      render: u => when(u.last_activity)
+      // an approved sign-up is a user before their first login
+      render: u =>
+        u.last_activity ? when(u.last_activity) : 'not signed in yet'
     },
     { key: 'server', label: 'Server', render: u => u.server || 'stopped' },
     { key: 'datasets', label: 'Datasets' },

@@ -18,6 +18,8 @@ await build({
   sourcemap: dev ? 'inline' : false,
   legalComments: 'none',
   logLevel: 'warning',
+  // jsPDF's optional HTML renderer and its parts, which the exports never use
+  external: ['html2canvas', 'dompurify', 'canvg'],
   // CSS comes in as text and is put in the page once by the bundle (see styles.ts),
   // so no stylesheet travels in any widget's state.
   loader: { '.svg': 'text', '.css': 'text' }

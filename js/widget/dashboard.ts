@@ -14,8 +14,19 @@ import { IChartClient, IChartResult } from '../../src/charts/types';
 import { ChartView } from '../../src/charts/view';
 import { DerivedChartView } from '../../src/dashboard/cellview';
 import { el } from '../../src/dom';
-import { DashboardGrid, FilterBar } from '../../src/dashboard/grid';
+import {
+  clearOnEscape,
+  DashboardGrid,
+  FilterBar,
+  SelectionBar
+} from '../../src/dashboard/grid';
 import { IDashboard, IDashboardFilter } from '../../src/dashboard/types';
+import {
+  appliedFilters,
+  exportButtons,
+  gridCharts,
+  IExportDashboard
+} from '../../src/export/dashboardpdf';
 import { IModel } from './model';
 
 interface IPending {
@@ -24,11 +35,25 @@ interface IPending {
 }
 
 /**
+ * Where a dashboard view asks for its charts (`{type: 'query', chart,
+ * conditions}`, answered with the result's Arrow bytes as the first buffer)
+ * and its dropdown filters' values (`{type: 'values', filter}`, answered with
+ * `content.values`).
+ */
+export interface IDashboardChannel {
+  ask(
+    content: Record<string, unknown>,
+    signal?: AbortSignal
+  ): Promise<{ content: any; buffers: DataView[] }>;
+  dispose(): void;
+}
+
+/**
  * Asks the kernel (over the widget's custom messages) and matches the answers
  * to the questions; other views of the same model see the answers too and
  * ignore them.
  */
-class KernelChannel {
+class KernelChannel implements IDashboardChannel {
   constructor(private _model: IModel) {
     this._model.on('msg:custom', this._onMessage);
   }
@@ -74,21 +99,34 @@ class KernelChannel {
  * A dashboard file drawn read-only, with working filters and cross-filters.
  */
 export class DashboardView extends Widget {
-  constructor(private _model: IModel) {
+  /**
+   * `channel`: where charts and filter values come from; the kernel behind
+   * `_model` when absent.
+   */
+  constructor(
+    private _model: IModel,
+    channel?: IDashboardChannel
+  ) {
     super();
     this.addClass('jp-LiveGraphs-Dashboard');
     this.addClass('jp-LiveGraphs-DashboardWidget');
-    this._channel = new KernelChannel(_model);
+    this._channel = channel ?? new KernelChannel(_model);
     const head = el('div', 'jp-LiveGraphs-DashboardToolbar');
     this._title = el('h2', 'jp-LiveGraphs-DashboardHeading');
-    this._clear = el('button', 'jp-Button jp-mod-minimal', 'Clear selections', {
-      type: 'button'
+    head.append(
+      this._title,
+      ...exportButtons(() => this.exportData(), 'jp-LiveGraphs-DashboardExport')
+    );
+    // This viewer's selections, as chips.
+    this._selectionBar = new SelectionBar({
+      remove: id => this._grid.clearSelection(id),
+      clear: () => this._clearSelections()
     });
-    this._clear.addEventListener('click', () => {
-      this._grid.clearSelections();
-      this._render();
+    clearOnEscape(this.node, () => {
+      const any = this._grid.selections.size > 0;
+      this._clearSelections();
+      return any;
     });
-    head.append(this._title, this._clear);
     this._error = el('div', 'jp-LiveGraphs-DashboardError', { role: 'alert' });
     this._filterBar = new FilterBar({
       shape: f => JSON.stringify([f.kind, f.dataset, f.column, f.label]),
@@ -111,7 +149,13 @@ export class DashboardView extends Widget {
       isAttached: () => this.isAttached,
       onSelection: () => this._render()
     });
-    this.node.append(head, this._error, this._filterBar.node, this._grid.node);
+    this.node.append(
+      head,
+      this._selectionBar.node,
+      this._error,
+      this._filterBar.node,
+      this._grid.node
+    );
     _model.on('change:dashboard', this._render);
     _model.on('change:error', this._render);
     _model.on('msg:custom', this._onRefresh);
@@ -128,6 +172,23 @@ export class DashboardView extends Widget {
     this._channel.dispose();
     this._grid.dispose();
     super.dispose();
+  }
+
+  /**
+   * The dashboard as drawn now, with this viewer's filter choices and
+   * selections, for "Export PDF" and "Export PNG".
+   */
+  exportData(): IExportDashboard {
+    const dashboard = this._dashboard;
+    return {
+      title: dashboard.title || 'Dashboard',
+      filters: appliedFilters(this._filters(), this._grid.selections, id => {
+        const spec = dashboard.charts?.[id]?.spec;
+        return spec?.title || spec?.mark || 'a chart';
+      }),
+      charts: gridCharts(this._grid.node),
+      width: this._grid.node.clientWidth
+    };
   }
 
   protected onAfterAttach(): void {
@@ -188,9 +249,16 @@ export class DashboardView extends Widget {
       this._grid.clearSelections();
     }
     this._grid.render(charts, filters);
-    // (`hidden` would lose to .jp-Button's display)
-    this._clear.style.display = this._grid.selections.size ? '' : 'none';
+    this._selectionBar.render(this._grid.selections, id => {
+      const spec = dashboard.charts?.[id]?.spec;
+      return spec?.title || spec?.mark || 'a chart';
+    });
   };
+
+  private _clearSelections(): void {
+    this._grid.clearSelections();
+    this._render();
+  }
 
   /**
    * Runs a cell's effective spec on the kernel: the chart's id and the
@@ -317,9 +385,9 @@ export class DashboardView extends Widget {
     });
   }
 
-  private _channel: KernelChannel;
+  private _channel: IDashboardChannel;
   private _title: HTMLElement;
-  private _clear: HTMLButtonElement;
+  private _selectionBar: SelectionBar;
   private _error: HTMLElement;
   private _filterBar: FilterBar;
   private _grid: DashboardGrid<object, DerivedChartView>;

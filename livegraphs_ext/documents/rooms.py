@@ -102,6 +102,11 @@ CLOSE_GONE = 4404
 CLOSE_FULL = 4429
 CLOSE_LOAD_FAILED = 4500
 CLOSE_STORE_FAILED = 1011
+
+#: broadcast updates held for a client that has not asked for the room's state yet, at most
+HELD_UPDATES = 1000
+_SYNC_STEP2 = bytes([YMessageType.SYNC, YSyncMessageType.SYNC_STEP2])
+_SYNC_UPDATE = bytes([YMessageType.SYNC, YSyncMessageType.SYNC_UPDATE])
 WRITE_LEVELS = frozenset({"owner", "editor", "admin"})
 
 
@@ -272,6 +277,8 @@ class Connection(Channel):
         self._done = False
         self._greeted = False
         self._ending: asyncio.Future[None] | None = None
+        #: broadcast updates held until the client has the room's state (None: sent as they come)
+        self._held: list[bytes] | None = []
 
     @property
     def can_write(self) -> bool:
@@ -305,8 +312,21 @@ class Connection(Channel):
         # YRoom sends from its task group: an error here would stop the whole room
         if self._done:
             return
+        if self._held is not None and message[:2] == _SYNC_UPDATE:
+            # Until the client has the room's state (sync step 2), an update may delete or follow
+            # what it does not hold yet; it waits, and follows the state in order. (Yjs clients
+            # keep such updates pending; yrs 0.28 has crashed on their deletions.)
+            if len(self._held) >= HELD_UPDATES:
+                self.close(CLOSE_BAD_MESSAGE, "no sync step 1 from the client")
+                return
+            self._held.append(message)
+            return
         try:
             await self.transport.send(message)
+            if message[:2] == _SYNC_STEP2 and self._held is not None:
+                while self._held:  # those held meanwhile too, in order
+                    await self.transport.send(self._held.pop(0))
+                self._held = None
         except Exception as e:
             log.debug("livegraphs: a room client is gone: %s", e)
 

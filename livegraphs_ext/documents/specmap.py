@@ -30,6 +30,7 @@ SPEC_KEYS = (
     "sort",
     "limit",
     "options",
+    "overlays",
     "title",
     "axes",
     "max_marks",
@@ -127,9 +128,9 @@ def check_spec(where: str, spec: Any, errors: list[str], *, complete: bool = Fal
     dataset = spec.get("dataset")
     if dataset is not None and not (
         isinstance(dataset, dict)
-        and any(isinstance(dataset.get(k), str) and dataset[k] for k in ("id", "name"))
+        and any(isinstance(dataset.get(k), str) and dataset[k] for k in ("id", "name", "sql"))
     ):
-        errors.append(f'{prefix}dataset: must be {{"id": …}} or {{"name": …}}')
+        errors.append(f'{prefix}dataset: must be {{"id": …}}, {{"name": …}} or {{"sql": …}}')
     if spec.get("mark") is not None and spec["mark"] not in MARKS:
         errors.append(f"{prefix}mark: must be one of {', '.join(MARKS)}")
     if isinstance(encoding, dict):
@@ -143,6 +144,7 @@ def check_spec(where: str, spec: Any, errors: list[str], *, complete: bool = Fal
                 errors.append(f"{prefix}encoding.{channel}: must be a field object")
     for key, kind, what in (
         ("filters", list, "a list"),
+        ("overlays", list, "a list"),
         ("title", str, "a string"),
         ("options", dict, "an object"),
         ("sort", dict, "an object"),

@@ -7,7 +7,21 @@ handler classes over their own ``Host`` (``livegraphs_ext.rest``).
 from __future__ import annotations
 
 from ..kernel.bundle import BUNDLE_ROUTE
-from . import charts, comments, datasets, directory, docdata, documents, meta, static
+from . import (
+    charts,
+    comments,
+    datasets,
+    directory,
+    docdata,
+    documents,
+    drill,
+    meta,
+    models,
+    publish,
+    sql,
+    static,
+    viewer,
+)
 
 #: (path under the API root, handler): the API both hosts serve.
 API_ROUTES: list[tuple[str, type]] = [
@@ -16,8 +30,12 @@ API_ROUTES: list[tuple[str, type]] = [
     *documents.ROUTES,
     *comments.ROUTES,
     *docdata.ROUTES,
+    *publish.ROUTES,
+    *drill.ROUTES,
     *directory.ROUTES,
     *meta.ROUTES,
+    *sql.ROUTES,
+    *models.ROUTES,
 ]
 
 #: (path under the API root, handler): the laptop's API, then a JSON 404 for anything else.
@@ -26,4 +44,8 @@ ROUTES: list[tuple[str, type]] = [*API_ROUTES, meta.NOT_FOUND_ROUTE]
 #: (path under base_url, handler): what the server serves outside the API, on a laptop and on a hub.
 STATIC_ROUTES: list[tuple[str, type]] = [(BUNDLE_ROUTE, static.WidgetBundleHandler)]
 
-__all__ = ["API_ROUTES", "ROUTES", "STATIC_ROUTES"]
+#: (path beside the API, handler): the viewer pages, under ``livegraphs/`` on a laptop and the
+#: service's prefix on a hub (a user server in hub mode has no store, and serves none).
+PAGE_ROUTES: list[tuple[str, type]] = viewer.PAGE_ROUTES
+
+__all__ = ["API_ROUTES", "PAGE_ROUTES", "ROUTES", "STATIC_ROUTES"]

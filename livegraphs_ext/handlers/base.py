@@ -64,15 +64,20 @@ class LiveGraphsHandler(APIMixin, APIHandler):
 
     _control: QueryControl | None = None
 
-    async def run_query(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    def gate_key(self) -> str:
+        """Whose turns a query takes (``user_queries``): the caller's."""
+        return self.principal.name
+
+    async def run_query(self, fn: Callable[..., T], *args: Any, heavy: bool = False, **kwargs: Any) -> T:
         """Run a read query in a worker thread, bounded.
 
         It waits for one of the caller's turns (``user_queries``; 429 after
         ``user_queue_seconds``), is interrupted past ``query_time_limit`` seconds (408), and
         when the caller closes the connection its DuckDB work is interrupted at once.
+        ``heavy`` work (a query whose result becomes a dataset) runs in the heavy pool.
         """
         host = self.host
-        async with host.query_gate.turn(self.principal.name):
+        async with host.query_gate.turn(self.gate_key()):
             limit = float(host.query_time_limit)
             control = QueryControl(limit or None)
             if self._gone:
@@ -81,7 +86,7 @@ class LiveGraphsHandler(APIMixin, APIHandler):
             # 0 is no limit, as DuckDB's max_execution_time reads it
             timer = asyncio.get_running_loop().call_later(limit, control.stop, TIMEOUT) if limit > 0 else None
             try:
-                return await self.run(control.call, fn, *args, **kwargs)
+                return await self.run(control.call, fn, *args, heavy=heavy, **kwargs)
             finally:
                 if timer is not None:
                     timer.cancel()
@@ -105,11 +110,15 @@ class LiveGraphsHandler(APIMixin, APIHandler):
 
     # -- identity: jupyter-server's, unless the host brings its own ------------------------------
 
+    #: A public link's route (``handlers/publish.py``): open to callers with no account, so the
+    #: hub is never asked who they are.
+    public = False
+
     async def prepare(self) -> None:  # type: ignore[override]
         identity = self.host.identity
         if identity is None:
             await super().prepare()
-        else:
+        elif not self.public:
             await identity.prepare(self)
 
     def get_current_user(self) -> Any:

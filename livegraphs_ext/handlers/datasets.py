@@ -194,6 +194,20 @@ class RowsHandler(LiveGraphsHandler):
         self.write_json(await self.run_query(self.guarded.rows, self.principal, dataset_id, **args))
 
 
+class SearchHandler(LiveGraphsHandler):
+    """``GET datasets/search?q=&rows=``: the datasets the caller may read whose name, a column's
+    name or a row matches ``q``, grouped by dataset (``rows``: matching rows shown per dataset)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        q = self.get_argument("q", None)
+        if not q or not q.strip():
+            raise HTTPError(400, "Say what to search for: ?q=words", reason="Bad search")
+        rows = self.int_arg("rows", 5)
+        self.write_json(await self.run_query(self.guarded.search, self.principal, q, rows=rows))
+
+
 class VersionsHandler(LiveGraphsHandler):
     @web.authenticated
     @authorized
@@ -253,8 +267,10 @@ class ExportHandler(LiveGraphsHandler):
     @web.authenticated
     @authorized
     async def get(self, dataset_id: str) -> None:
-        fmt, version = self.export_args()
-        export = await self.run(self.guarded.export, self.principal, dataset_id, fmt, version, heavy=True)
+        fmt, version, purpose = self.export_args()
+        export = await self.run(
+            self.guarded.export, self.principal, dataset_id, fmt, version, purpose, heavy=True
+        )
         await self.send_export(export)
 
 
@@ -367,6 +383,7 @@ ROUTES: list[tuple[str, type]] = [
     (rf"datasets/{DATASET_ID}/export", ExportHandler),
     (r"datasets/import", ImportHandler),
     (r"datasets/resolve", ResolveHandler),
+    (r"datasets/search", SearchHandler),
     (rf"datasets/{DATASET_ID}/profile", ProfileHandler),
     (rf"datasets/{DATASET_ID}/formula", FormulaHandler),
 ]

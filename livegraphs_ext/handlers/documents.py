@@ -58,6 +58,12 @@ class DocumentHandlerBase(BoundedBody, LiveGraphsHandler):
     def documents(self) -> DocumentStore:
         return self.guarded.documents
 
+    async def record_view(self, document_id: str, via: str) -> None:
+        """Log that the caller opened the document (at most once a window: ``document_view_every``)."""
+        await self.run(
+            self.documents.record_view, self.principal, document_id, self.host.document_view_every, via
+        )
+
     def body_fields(self, allowed: frozenset[str]) -> dict[str, Any]:
         """The JSON object body, with no key but ``allowed`` (400 otherwise)."""
         body = self.json_body()
@@ -125,9 +131,12 @@ class ContentHandler(DocumentHandlerBase):
         if download not in ("0", "1", "true", "false"):
             raise bad_request("download is 1 or 0", "Bad argument")
         if download in ("0", "false"):
-            self.write_json(await self.run(self.documents.content, self.principal, document_id, version))
+            content = await self.run(self.documents.content, self.principal, document_id, version)
+            await self.record_view(document_id, "content")
+            self.write_json(content)
             return
         name, text = await self.run(self.documents.canonical, self.principal, document_id, version)
+        await self.record_view(document_id, "download")
         self.set_header("Content-Disposition", f"attachment; filename*=UTF-8''{quote(name, safe='')}")
         self.set_header("X-Content-Type-Options", "nosniff")
         self.finish_typed(text.encode(), "application/json")
@@ -252,6 +261,9 @@ class DocumentRoomHandler(WebSocketHandler, LiveGraphsHandler):
             raise HTTPError(426, "Connect with a WebSocket (Upgrade: websocket)", reason="Upgrade Required")
         self.rooms.check_capacity(document_id)
         self._principal = principal
+        await self.run(
+            self.guarded.documents.record_view, principal, document_id, self.host.document_view_every, "room"
+        )
         await super().get(document_id)
 
     def open(self, document_id: str) -> None:

@@ -1,5 +1,5 @@
 """Reach the dataset store from a notebook kernel: ``lg.datasets()``, ``lg.load()``,
-``lg.upload()``, ``lg.query_chart()``.
+``lg.sql()``, ``lg.upload()``, ``lg.query_chart()``.
 
 On a laptop the kernel opens the store its server uses. Under JupyterHub (the server
 set ``$LIVEGRAPHS_SERVICE_URL``) it asks the livegraphs service instead, with the
@@ -22,6 +22,7 @@ import orjson
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
     from ..store import DatasetStore
     from ..store.charts import ChartResult
@@ -167,15 +168,50 @@ def load(name: str, version: int | None = None) -> pd.DataFrame:
     """
     import pandas as pd
 
-    ds = _find(name)
-    if _service() is None:
-        table = store().arrow(ds["id"], version)
-    else:
-        import pyarrow.parquet as pq
+    return _arrow(_find(name), version).to_pandas(types_mapper=pd.ArrowDtype)
 
-        data = _call(f"datasets/{ds['id']}/export", {"format": "parquet", "version": version})
-        table = pq.read_table(io.BytesIO(data))
-    return table.to_pandas(types_mapper=pd.ArrowDtype)
+
+def _arrow(ds: dict[str, Any], version: int | None) -> pa.Table:
+    """A version of the dataset ``ds`` (as :func:`_find` gives it) as an Arrow table."""
+    if _service() is None:
+        return store().arrow(ds["id"], version)
+    import pyarrow.parquet as pq
+
+    data = _call(f"datasets/{ds['id']}/export", {"format": "parquet", "version": version, "purpose": "load"})
+    return pq.read_table(io.BytesIO(data))
+
+
+def sql(query: str) -> pd.DataFrame:
+    """The result of a SQL query (DuckDB's dialect) over the datasets you may read, as a DataFrame.
+
+    Name datasets as tables: ``sales``, ``"owner/name"`` or ``"<id>"`` (quote names with spaces,
+    capitals or a ``/``). One SELECT only, read-only, with the functions listed in the SQL docs; the
+    whole result comes back (at most ``sql_max_rows`` rows). Columns are typed as a dataset saved
+    from the query would be. Under JupyterHub the service runs it, as you.
+    """
+    import pandas as pd
+    import pyarrow as pa
+
+    if _service() is None:
+        from ..store import GuardedStore, Principal
+
+        # as the laptop's server sees its one user: who may read every dataset of the store
+        table, _ = GuardedStore(store()).sql_table(Principal(_me(), is_admin=True), query)
+    else:
+        data = _call("sql/query", json_body={"sql": query}, accept="application/vnd.apache.arrow.stream")
+        table = pa.ipc.open_stream(data).read_all()
+    return table.replace_schema_metadata(None).to_pandas(types_mapper=pd.ArrowDtype)
+
+
+def sql_columns(query: str) -> list[dict[str, Any]]:
+    """The columns (``{"name", "type"}``) of a query's result, as :func:`sql` would give them."""
+    if _service() is None:
+        from ..store import GuardedStore, Principal
+
+        page = GuardedStore(store()).sql_query(Principal(_me(), is_admin=True), query, limit=0, count=False)
+    else:
+        page = orjson.loads(_call("sql/query", json_body={"sql": query, "limit": 0, "count": False}))
+    return list(page["columns"])
 
 
 UPLOAD_MODES = ("new", "append", "replace")
@@ -274,6 +310,13 @@ def query_chart(spec: dict[str, Any], max_marks: int | None = None) -> ChartResu
     """
     if _service() is not None:
         return _query_chart_on_service(spec, max_marks)
+    if isinstance(spec.get("dataset"), dict) and "sql" in spec["dataset"]:
+        from ..store import GuardedStore, Principal
+
+        # a query's chart, as lg.sql runs a query: for the laptop's one user, who may read everything
+        if max_marks is not None:
+            spec = {**spec, "max_marks": max_marks}
+        return GuardedStore(store()).chart(Principal(_me(), is_admin=True), store().charts, spec)
     # the store's own engine: every chart of this kernel runs on its pooled connections
     return store().charts.run(spec, max_marks=max_marks, user=_me())
 

@@ -25,7 +25,7 @@ import traitlets
 
 from ..store.errors import NotFound, StoreError
 from .bundle import LOADER, bundle_bytes, bundle_hash
-from .rules import python_code, suggest_mark
+from .rules import columns_by_name, derived_spec, python_code, suggest_mark
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -115,6 +115,17 @@ class LiveGraphsWidget(anywidget.AnyWidget):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.on_msg(_send_bundle)
+
+    def set_state(self, sync_data: dict[str, Any]) -> None:
+        """Take from the page only what its view may change (:meth:`_from_page`), nothing else.
+
+        A widget's state is the kernel's: a page (a Voila visitor's, say) that sends its own spec
+        or kind of view would have the kernel query, as the notebook's owner, what it asked.
+        """
+        super().set_state(self._from_page(dict(sync_data)))
+
+    def _from_page(self, state: dict[str, Any]) -> dict[str, Any]:
+        return {}
 
     @traitlets.default("_bundle_hash")
     def _default_bundle_hash(self) -> str:
@@ -252,29 +263,43 @@ def _dataset_info(dataset: str) -> dict[str, Any]:
         "id": ds["id"],
         "name": ds["name"],
         "version": ds["version"],
-        "columns": [{"name": c["name"], "type": c["type"]} for c in ds["columns"]],
+        # the rows and the counts of nulls and values tell an integer of few repeated values (a
+        # category such as month) from a short column of numbers
+        "rows": ds["rows"],
+        "columns": [
+            {k: c[k] for k in ("name", "type", "nulls", "distinct") if c.get(k) is not None}
+            for c in ds["columns"]
+        ],
     }
 
 
 def automatic_mark(spec: dict[str, Any]) -> dict[str, Any]:
-    """``spec`` with the mark the builder shows as "Automatic" when it names none.
+    """``spec`` as the builder draws it: the mark it shows as "Automatic" when the spec names none,
+    and the channels and aggregates that mark fills in (``derived_spec`` of the shared rules).
 
     Shared chart files and dashboards store only what people chose; each client derives the
-    automatic mark from the fields' types, as the builder does.
+    rest from the fields' types, as the builder does.
     """
+    from .notebook import ServiceError
+
     ref = spec.get("dataset") or {}
     key = ref.get("id") or ref.get("name")
-    if spec.get("mark") is not None or not key:
+    if not key:
         return spec
-    types = {c["name"]: c["type"] for c in _dataset_info(key)["columns"]}
-    mark = suggest_mark(spec.get("encoding") or {}, types)
-    return {**spec, "mark": mark} if mark else spec
+    try:
+        info = _dataset_info(key)
+    except (StoreError, ServiceError):
+        if spec.get("mark") is None:
+            raise
+        return spec  # the query says what is wrong with the dataset
+    return derived_spec(spec, columns_by_name(info["columns"], info["rows"]))
 
 
 def chart(
-    dataset: str,
+    dataset: str | None = None,
     mark: str | None = None,
     *,
+    sql: str | None = None,
     x: FieldArg | None = None,
     y: FieldArg | None = None,
     color: FieldArg | None = None,
@@ -290,6 +315,7 @@ def chart(
     sort: dict[str, Any] | None = None,
     limit: int | None = None,
     options: dict[str, Any] | None = None,
+    overlays: list[dict[str, Any]] | None = None,
     title: str | None = None,
     version: int | None = None,
     max_marks: int | None = None,
@@ -302,7 +328,12 @@ def chart(
     ``"month(order_date)"``, ``"bin(price)"``, ``"count()"`` — or a field
     reference dict. Other keywords (``stack="stacked"``, ``hole=0.5``, …) are
     mark options. ``mark`` defaults to the builder's suggestion for the fields; with no
-    field placed there is none, and ``mark`` must be given.
+    field placed there is none, and ``mark`` must be given. A number given without an
+    aggregate gets the mark's default, as in the builder: summed on bars, averaged on a line,
+    drawn as it is on a scatter (``kernel/rules.json``, ``defaults``).
+    ``overlays`` draws trend lines and forecasts, e.g.
+    ``overlays=[{"kind": "trend", "method": "loess"}, {"kind": "forecast", "periods": 6}]``
+    (see ``docs/charts.md``).
 
     A first argument ending in ``.lgchart`` is a chart file (one chart spec as JSON); the
     chart draws that spec, and only ``height`` and ``max_marks`` may be given beside it.
@@ -310,8 +341,32 @@ def chart(
     Given nothing else either, the first argument may name a shared chart document (its id,
     ``owner/title`` or title, see ``lg.list_documents()``): the widget draws it and follows its
     changes live, as others edit it.
+
+    ``sql="select ..."`` instead of a dataset charts a query's result without saving it
+    (``docs/sql.md``): the query runs at each draw, over the current versions of the datasets it
+    names, and only the marks come back.
     """
-    given_args = {k for k, v in locals().items() if k not in ("dataset", "height", "max_marks") and v}
+    given_args = {k for k, v in locals().items() if k not in ("dataset", "height", "max_marks", "sql") and v}
+    channels = {
+        "x": x, "y": y, "color": color, "size": size, "row": row, "column": column, "label": label,
+        "latitude": latitude, "longitude": longitude, "location": location, "tooltip": tooltip,
+    }  # fmt: skip
+    extras = {
+        "filters": filters, "sort": sort, "limit": limit, "options": {**(options or {}), **mark_options},
+        "overlays": overlays, "title": title, "max_marks": max_marks,
+    }  # fmt: skip
+    if sql is not None:
+        if dataset is not None:
+            raise TypeError("give a dataset or sql=, not both")
+        if version is not None:
+            raise TypeError("a query reads the current versions of its datasets: it takes no version")
+        if not given_args:
+            raise ValueError("nothing to draw: give a field (x=, y=, color=, ...) or a mark=")
+        from .notebook import sql_columns
+
+        return _chart_of({"sql": sql}, sql_columns(sql), None, mark, channels, extras, height)
+    if dataset is None:
+        raise TypeError("give a dataset (its name or id), a chart file, or sql=")
     if dataset.endswith(".lgchart"):
         if given_args:
             raise TypeError(f"a chart file is the whole spec; {sorted(given_args)} cannot be given with it")
@@ -322,29 +377,36 @@ def chart(
     if not given_args:
         return _chart_document(dataset, height=height, max_marks=max_marks)
     info = _dataset_info(dataset)
-    names = {c["name"] for c in info["columns"]}
-    types = {c["name"]: c["type"] for c in info["columns"]}
-    given = {
-        "x": x, "y": y, "color": color, "size": size, "row": row, "column": column, "label": label,
-        "latitude": latitude, "longitude": longitude, "location": location,
-    }  # fmt: skip
-    encoding: dict[str, Any] = {ch: field_ref(v, names) for ch, v in given.items() if v is not None}
+    ref = {"id": info["id"], **({"version": version} if version is not None else {})}
+    return _chart_of(ref, info["columns"], info["rows"], mark, channels, extras, height)
+
+
+def _chart_of(
+    ref: dict[str, Any],
+    described: list[dict[str, Any]],
+    rows: int | None,
+    mark: str | None,
+    channels: dict[str, Any],
+    extras: dict[str, Any],
+    height: int,
+) -> ChartWidget:
+    """:func:`chart`'s widget: ``channels`` and ``extras`` over the data ``ref`` of these columns."""
+    names = {c["name"] for c in described}
+    columns = columns_by_name(described, rows)
+    tooltip = channels.get("tooltip")
+    encoding: dict[str, Any] = {
+        ch: field_ref(v, names) for ch, v in channels.items() if ch != "tooltip" and v is not None
+    }
     if tooltip:
         encoding["tooltip"] = [field_ref(v, names) for v in tooltip]
-    mark = mark or suggest_mark(encoding, types)
+    mark = mark or suggest_mark(encoding, columns)
     if mark is None:
         raise ValueError("nothing to draw: give a field (x=, y=, color=, ...) or a mark=")
-    spec: dict[str, Any] = {
-        "version": 1,
-        "dataset": {"id": info["id"], **({"version": version} if version is not None else {})},
-        "mark": mark,
-        "encoding": encoding,
-    }
-    opts = {**(options or {}), **mark_options}
-    extras = {"filters": filters, "sort": sort, "limit": limit, "options": opts, "title": title}
+    spec: dict[str, Any] = derived_spec(
+        {"version": 1, "dataset": ref, "mark": mark, "encoding": encoding},
+        columns,
+    )
     spec.update({k: v for k, v in extras.items() if v not in (None, [], {}, "")})
-    if max_marks is not None:
-        spec["max_marks"] = max_marks
     return ChartWidget(spec, height=height)
 
 
@@ -405,3 +467,13 @@ class ChartBuilder(ChartWidget):
     @property
     def code(self) -> str:
         return python_code(self.spec, self.dataset["name"]) if self.spec else ""
+
+    def _from_page(self, state: dict[str, Any]) -> dict[str, Any]:
+        # The page's edits: a spec of the builder's own dataset, or none
+        if "spec" not in state:
+            return {}
+        spec = state["spec"]
+        ref = spec.get("dataset") if isinstance(spec, dict) else None
+        if spec is None or (isinstance(ref, dict) and ref.get("id") == self.dataset.get("id")):
+            return {"spec": spec}
+        return {}

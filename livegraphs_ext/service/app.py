@@ -31,8 +31,9 @@ from traitlets import Int, Unicode, default
 from traitlets.config import Application
 
 from ..config import StoreSettings
+from ..handlers import PAGE_ROUTES
 from ..handlers.base import HOST_SETTING
-from ..rest import QueryGate
+from ..rest import QueryGate, RateLimit
 from ..store import Accounts, DatasetStore, GuardedStore, Principal
 from ..store.charts import ChartEngine
 from .admin import admin_routes
@@ -46,7 +47,7 @@ from .auth import (
     principal_of,
 )
 from .directory import HubDirectory
-from .handlers import API_ROUTES, RateLimit
+from .handlers import API_ROUTES
 from .metrics import ServiceMetrics
 
 #: Options of the service's cookies (its login and its _xsrf): not sent on requests that other
@@ -158,8 +159,10 @@ class LiveGraphsService(StoreSettings, Application):
     light_pool: Executor
     identity: HubIdentity
     chart_view_every: float | None
+    document_view_every: float | None
     view_reports: RateLimit
     query_gate: QueryGate
+    public_limit: RateLimit
 
     name = "livegraphs-service"
     description = "The livegraphs JupyterHub service"
@@ -172,6 +175,14 @@ class LiveGraphsService(StoreSettings, Application):
         config=True,
         help="""A chart query logs a chart_view event at most once per this many seconds per user
         and dataset, so building a chart counts as one view. Default 300; 0 logs every query.""",
+    )
+    document_view_seconds = Int(
+        1800,
+        config=True,
+        help="""Opening a dashboard or chart document (its room or its content) logs a dashboard_view
+        or chart_view event at most once per this many seconds per user and document, so reconnects
+        and reloads within a sitting count as one view. Default 1800 (30 minutes, the usual length
+        of a visit); 0 logs every opening.""",
     )
     view_reports_per_minute = Int(
         60,
@@ -224,16 +235,18 @@ class LiveGraphsService(StoreSettings, Application):
         self.root = root
         self.store = self.make_store()
         self.guarded = GuardedStore(self.store)
-        self.accounts = Accounts(self.store.catalog)
+        self.accounts = Accounts(self.store.catalog, self.guarded.documents)
         self.metrics = ServiceMetrics(self.guarded)
         self.charts = self.make_charts(self.store)
         self.heavy_pool, self.light_pool = self.make_pools()
         self.query_gate = self.make_query_gate()
+        self.public_limit = self.make_public_limit()
         self.hub_auth = HubOAuth(cache_max_age=self.identity_cache_seconds, base_url=self.prefix)
         # SameSite=Lax unless the hub says otherwise ($JUPYTERHUB_COOKIE_OPTIONS)
         self.hub_auth.cookie_options = {**COOKIE_OPTIONS, **self.hub_auth.cookie_options}
         self.identity = HubIdentity(self.hub_auth, self.admin_scope)
         self.chart_view_every = float(self.chart_view_seconds)
+        self.document_view_every = float(self.document_view_seconds)
         self.view_reports = RateLimit(self.view_reports_per_minute)
         self.log.info("livegraphs service: store at %s, catalog %s", root, self.catalog_url or "SQLite")
 
@@ -284,6 +297,7 @@ class LiveGraphsService(StoreSettings, Application):
             (self.prefix.rstrip("/") + "/?", HomeHandler),
         ]
         handlers += [(url_path_join(api_prefix, path), handler) for path, handler in API_ROUTES]
+        handlers += [(url_path_join(self.prefix, path), handler) for path, handler in PAGE_ROUTES]
         admin_handlers, admin_settings = admin_routes(self.prefix, self.guarded, self.root, self.accounts)
         handlers += admin_handlers
         settings: dict[str, Any] = {

@@ -17,6 +17,7 @@ from urllib.parse import quote
 from jupyter_server.auth import Authorizer
 from jupyterhub._xsrf_utils import get_xsrf_token
 from jupyterhub.services.auth import HubOAuth, HubOAuthenticated, UserNotAllowed
+from tornado.httputil import url_concat
 from tornado.web import HTTPError, RequestHandler
 
 from ..handlers.base import HOST_SETTING
@@ -205,6 +206,18 @@ class HubIdentity:
 
     def login_url(self, handler: RequestHandler) -> str:
         raise anonymous()
+
+    def page_login_url(self, handler: RequestHandler) -> str:
+        """The hub's OAuth authorization, back to this page once logged in (as HubOAuthenticated)."""
+        params: dict[str, str] = {}
+        verifier = None
+        if self.hub_auth.pkce_enabled:
+            verifier, challenge, method = self.hub_auth.generate_pkce_code_challenge()
+            params.update(code_challenge=challenge, code_challenge_method=method)
+        params["state"] = self.hub_auth.set_state_cookie(
+            handler, next_url=handler.request.uri, code_verifier=verifier
+        )
+        return url_concat(self.hub_auth.login_url, params)
 
     def check_xsrf_cookie(self, handler: RequestHandler) -> None:
         # Token callers (kernels, servers, scripts) cannot be driven by another site; cookie callers must

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import threading
-import time
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING
 
@@ -117,37 +115,6 @@ def _time_args(handler: ServiceHandler) -> dict[str, dt.datetime | None]:
 
 #: The largest ``POST events`` body: a view report is a few short fields.
 MAX_VIEW_REPORT_BYTES = 4096
-
-
-class RateLimit:
-    """A token bucket per user: ``per_minute`` requests a minute, in bursts of up to ``per_minute``.
-
-    ``per_minute`` 0 means no limit.
-    """
-
-    def __init__(self, per_minute: int):
-        self.per_minute = per_minute
-        self._buckets: dict[str, tuple[float, float]] = {}  # user: (tokens, when counted)
-        self._lock = threading.Lock()
-
-    def take(self, user: str) -> float:
-        """Count one request of ``user``: 0 if allowed, else the seconds until the next one is."""
-        if self.per_minute <= 0:
-            return 0.0
-        rate = self.per_minute / 60.0
-        now = time.monotonic()
-        with self._lock:
-            tokens, then = self._buckets.get(user, (float(self.per_minute), now))
-            tokens = min(float(self.per_minute), tokens + (now - then) * rate)
-            if tokens >= 1:
-                self._buckets[user] = (tokens - 1, now)
-                return 0.0
-            self._buckets[user] = (tokens, now)
-            if len(self._buckets) > 10_000:  # forget full buckets: they are the default
-                full = [u for u, (t, w) in self._buckets.items() if t + (now - w) * rate >= self.per_minute]
-                for u in full:
-                    del self._buckets[u]
-            return (1 - tokens) / rate
 
 
 class EventsHandler(ServiceHandler):

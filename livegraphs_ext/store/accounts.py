@@ -13,6 +13,8 @@ has served under that name:
 Retiring archives: the account's datasets and documents go to the owner ``deleted/<time>/<name>``
 (no hub user name contains ``/``, so no one can ever log in as it), stop being shared, and stay for admins to
 read or delete; the shares made to the name are removed; an ``account_retired`` event records it.
+Open rooms of the documents concerned are told (``DocumentStore.access_changed``), so the old
+account's connections close at once.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .acl import ShareRow
 from .catalog import Base, Catalog, DatasetRow, utcnow
-from .documents import DocumentRow, DocumentShareRow
+from .documents import DocumentRow, DocumentShareRow, DocumentStore
 from .errors import BadInput
 from .events import EventLog
 
@@ -62,8 +64,10 @@ def canonical_time(value: Any) -> str:
 class Accounts:
     """The accounts the store has served, by name; see the module's docstring."""
 
-    def __init__(self, catalog: Catalog):
+    def __init__(self, catalog: Catalog, documents: DocumentStore | None = None):
         self.catalog = catalog
+        #: told which documents a retirement touched, after it committed (their rooms recheck access)
+        self.documents = documents
         # name -> created, of accounts checked in this process (the service is the only writer)
         self._known: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -84,7 +88,7 @@ class Accounts:
             retired = self._check(name, created)
         with self._lock:
             self._known[name] = created
-        return retired
+        return self._told(retired)
 
     def known(self, name: str, created: Any) -> bool:
         """Whether this process has checked ``name`` in as the account created at ``created``."""
@@ -119,6 +123,15 @@ class Accounts:
                 s.delete(row)
         with self._lock:
             self._known.pop(name, None)
+        return self._told(retired)
+
+    def _told(self, retired: dict[str, Any] | None) -> dict[str, Any] | None:
+        """``retired`` without its document ids, once the document store has been told of them."""
+        if retired is None:
+            return None
+        touched = retired.pop("touched_documents")
+        if self.documents is not None:
+            self.documents.access_changed(touched)
         return retired
 
     def created(self, name: str) -> str | None:
@@ -157,6 +170,7 @@ def _retire(s: Session, name: str, created: str | None, *, by: str, reason: str)
     doc_shares += s.scalars(
         select(DocumentShareRow).where(DocumentShareRow.kind == "user", DocumentShareRow.name == name)
     ).all()
+    touched = sorted({*doc_ids, *(doc_share.document_id for doc_share in doc_shares)})
     for doc_share in doc_shares:
         s.delete(doc_share)
     for d in documents:
@@ -173,7 +187,7 @@ def _retire(s: Session, name: str, created: str | None, *, by: str, reason: str)
         "document_shares_removed": len(doc_shares),
     }
     EventLog.add(s, name, "account_retired", detail={**summary, "by": by})
-    return summary
+    return {**summary, "touched_documents": touched}
 
 
 __all__ = ["ARCHIVE_PREFIX", "AccountRow", "Accounts", "canonical_time"]

@@ -14,8 +14,6 @@ does not exist: 404, never 403, so ids cannot be probed.
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +25,12 @@ from .charts import ChartEngine, ChartResult, check_shape
 from .comments import CommentStore
 from .docdata import DocumentData
 from .documents import DocumentStore
+from .drill import DRILL_KEYS, Drill, drill, page_args
 from .errors import BadInput, Forbidden, NotFound
-from .events import CLIENT_ACTIONS, EventLog
+from .events import CLIENT_ACTIONS, EventLog, ViewThrottle
 from .files import remove_quietly
 from .names import qualified, resolve, split_ref
+from .publications import Publications
 from .sharing import (
     SHARE_KINDS,
     SHARE_ROLES,
@@ -42,6 +42,7 @@ from .sharing import (
     share_json,
     shown,
 )
+from .sqlquery.access import SqlAccess
 from .store import DatasetStore, ExportFile
 from .usage import documents_using
 
@@ -65,25 +66,31 @@ class ShareRow(Base):
 SHARES = Shares(ShareRow, "dataset_id")
 
 
-class GuardedStore:
+#: Why a version is read as a file, which names its event: a download, or ``lg.load`` in a notebook.
+EXPORT_PURPOSES = ("export", "load")
+
+
+class GuardedStore(SqlAccess):
     """The dataset store behind an authorization check: every method takes the caller first.
 
     Changes, their authorization check and their activity event commit in one
-    catalog transaction.
+    catalog transaction. The SQL methods are :class:`~.sqlquery.access.SqlAccess`'s.
     """
 
     def __init__(self, store: DatasetStore):
         self.store = store
         self.catalog = store.catalog
         self.events = EventLog(store.catalog)
-        self._views: dict[tuple[str, str], float] = {}
-        self._views_lock = threading.Lock()
+        self._views = ViewThrottle()
         #: the shared documents (dashboards, charts) of this catalog, under the same share rules
         self.documents = DocumentStore(store.catalog)
         #: the comment threads on those documents' charts
         self.comments = CommentStore(store.catalog, self.documents)
         #: the charts of those documents, answered for their readers (the data goes with the share)
         self.document_data = DocumentData(self)
+        #: their published snapshots, and the links that show them to people without access
+        self.publications = Publications(self)
+        self.documents.on_access_change(self.publications.forget)  # e.g. a deleted dashboard
 
     # ------------------------------------------------------------------ levels
 
@@ -166,6 +173,14 @@ class GuardedStore:
         self._require(p, dataset_id, "read")
         return self.store.rows(dataset_id, **kwargs)
 
+    def search(self, p: Principal, q: Any, *, rows: int = 5) -> dict[str, Any]:
+        """Search the names, column names and values of every dataset ``p`` may read.
+
+        See :meth:`DatasetStore.search_datasets`; only what :meth:`list_datasets` gives the caller
+        is searched, so another user's dataset never appears.
+        """
+        return self.store.search_datasets(q, self.list_datasets(p), rows=rows)
+
     def versions(self, p: Principal, dataset_id: str) -> list[dict[str, Any]]:
         self._require(p, dataset_id, "read")
         return self.store.versions(dataset_id)
@@ -188,11 +203,17 @@ class GuardedStore:
         ref = ds.name if ds.owner == p.name else qualified(ds.owner, ds.name)
         return self.store.recipe_code(dataset_id, number, ref)
 
-    def export(self, p: Principal, dataset_id: str, fmt: str, version: int | None = None) -> ExportFile:
+    def export(
+        self, p: Principal, dataset_id: str, fmt: str, version: int | None = None, purpose: str = "export"
+    ) -> ExportFile:
+        """A version as a file; logged as ``export``, or as ``load`` when it is read into a
+        notebook (``purpose="load"``: ``lg.load``)."""
+        if purpose not in EXPORT_PURPOSES:
+            raise BadInput(f"purpose is export or load, not {str(purpose)[:40]!r}", "Bad argument")
         ds, grant = self._require(p, dataset_id, "read")
         export = self.store.export(dataset_id, fmt, version)
         self.events.record(
-            p.name, "export", dataset_id=ds.id, dataset_name=ds.name, owner=ds.owner,
+            p.name, purpose, dataset_id=ds.id, dataset_name=ds.name, owner=ds.owner,
             admin=grant.via_admin, detail={"format": (fmt or "csv").lower(), "version": version},
         )  # fmt: skip
         return export
@@ -240,6 +261,8 @@ class GuardedStore:
         caller and dataset, so dragging fields about is not counted as many views.
         """
         spec = check_shape(spec)
+        if spec.sql is not None:
+            return self.sql_chart(p, engine, spec)
         ref = spec["dataset"]
         dataset_id = ref["id"] if "id" in ref else self.find_readable(p, ref["name"])
         ds, grant = self._require(p, dataset_id, "read")
@@ -252,16 +275,55 @@ class GuardedStore:
             )  # fmt: skip
         return result
 
+    def drill(
+        self, p: Principal, engine: ChartEngine, dataset_id: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The rows behind a mark of a chart of dataset ``dataset_id`` that ``p`` may read.
+
+        ``body``: ``{"spec", "mark", "index"?, "offset"?, "limit"?, "sort"?}`` (see :mod:`.drill`):
+        the chart's filters and the mark's conditions come back as one editable list. Without a
+        mark, ``{"spec", "filters", ...}`` pages that list as edited (the spec then only names the
+        dataset and version). The spec's dataset must be this one; its version (else the latest)
+        is the one read.
+        """
+        keys = DRILL_KEYS | {"filters"}
+        unknown = sorted(set(body) - keys)
+        if unknown:
+            raise BadInput(f"Unknown keys {unknown}; send {sorted(keys)}", "Bad request")
+        mark, edited = body.get("mark"), body.get("filters")
+        if (mark is None) == (edited is None):
+            raise BadInput(
+                "Send the mark (its values by field name, as the chart's result holds them), "
+                "or the filters of a page without one",
+                "Bad mark",
+            )
+        if edited is not None and not isinstance(edited, list):
+            raise BadInput("'filters' must be a list of conditions", "Bad filters")
+        spec = check_shape(body.get("spec"))
+        self._require(p, dataset_id, "read")
+        if spec.sql is not None:
+            raise BadInput(
+                "spec.dataset: the rows behind a mark of a query's chart cannot be listed yet; "
+                "save the query as a dataset and chart that",
+                "Bad chart spec",
+            )
+        ref = spec["dataset"]
+        if ("id" in ref and ref["id"] != dataset_id) or (
+            "name" in ref and self.find_readable(p, ref["name"]) != dataset_id
+        ):
+            raise BadInput("spec.dataset: the chart is of another dataset", "Bad chart spec")
+        pinned = {"id": dataset_id, **({"version": ref["version"]} if "version" in ref else {})}
+        d = Drill(
+            spec.with_dataset(pinned),
+            mark=mark,
+            index=body.get("index"),
+            filters=list(spec.get("filters") or []) if edited is None else edited,
+            **page_args(body),
+        )
+        return drill(self.store, engine, d)
+
     def _view_due(self, user: str, dataset_id: str, every: float) -> bool:
-        now = time.monotonic()
-        with self._views_lock:
-            last = self._views.get((user, dataset_id))
-            if last is not None and now - last < every:
-                return False
-            if len(self._views) > 10_000:
-                self._views = {k: t for k, t in self._views.items() if now - t < every}
-            self._views[(user, dataset_id)] = now
-            return True
+        return self._views.due((user, dataset_id), every)
 
     # ------------------------------------------------------------------ changes
 
@@ -293,6 +355,27 @@ class GuardedStore:
         return self.store.apply_step(
             dataset_id, step, user=p.name, base_version=base_version,
             in_tx=self._guard(p, "write", "change", detail),
+        )  # fmt: skip
+
+    def fit_model(
+        self, p: Principal, dataset_id: str, spec: Any, version: int | None = None
+    ) -> dict[str, Any]:
+        """Fit a model on a dataset ``p`` may read: a report only, nothing is kept.
+
+        The exported code loads another owner's dataset as ``owner/name``.
+        """
+        ds, _ = self._require(p, dataset_id, "read")
+        ref = ds.name if ds.owner == p.name else qualified(ds.owner, ds.name)
+        return self.store.fit_model(dataset_id, spec, version=version, ref=ref)
+
+    def add_predictions(
+        self, p: Principal, dataset_id: str, spec: Any, *, base_version: int | None = None
+    ) -> dict[str, Any]:
+        """A model's predictions as a new version: needs the right to edit."""
+        self._require(p, dataset_id, "write")
+        return self.store.add_predictions(
+            dataset_id, spec, user=p.name, base_version=base_version,
+            in_tx=self._guard(p, "write", "change", {"op": "model"}),
         )  # fmt: skip
 
     def revert(self, p: Principal, dataset_id: str, to_version: int) -> dict[str, Any]:
@@ -338,6 +421,7 @@ class GuardedStore:
     def delete(self, p: Principal, dataset_id: str) -> None:
         self._require(p, dataset_id, "manage")
         self.store.delete(dataset_id, in_tx=self._guard(p, "manage", "delete"))
+        self.publications.forget()  # snapshots reading it no longer show it
 
     # ------------------------------------------------------------------ shares
 

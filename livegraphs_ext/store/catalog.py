@@ -60,7 +60,7 @@ class VersionRow(Base):
     )
     number: Mapped[int] = mapped_column(Integer, primary_key=True)
     parent: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    #: "upload" | "append" | "replace" | "transform" | "revert"
+    #: "upload" | "append" | "replace" | "transform" | "revert" | "sql"
     kind: Mapped[str] = mapped_column(String(16))
     #: file name relative to the store's root
     file: Mapped[str] = mapped_column(String(400))

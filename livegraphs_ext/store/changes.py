@@ -15,6 +15,7 @@ from .core import InTransaction, check_name, duck_message
 from .errors import BadInput, Conflict, Problem
 from .files import publish, remove_quietly, unique_name
 from .ingest import ingest_file
+from .profile import integer_distincts
 from .schema import ColumnInfo, column_type_of
 from .sql import quote_ident, quote_literal
 from .versions import DatasetVersions
@@ -157,6 +158,7 @@ class DatasetChanges(DatasetVersions):
                     con = self._connect(scratch)
                     try:
                         self._src_view(con, parent_file)
+                        plan = transforms.complete_plan(con, plan, columns, self.config.models)
                         problems: list[Problem] = []
                         if plan.check_sql:
                             problems = [
@@ -193,6 +195,7 @@ class DatasetChanges(DatasetVersions):
                             report={
                                 "problems": [p.to_json() for p in problems],
                                 "problem_count": len(problems),
+                                **({"notes": plan.notes} if plan.notes else {}),
                             },
                             created=now,
                             created_by=user,
@@ -229,7 +232,8 @@ class DatasetChanges(DatasetVersions):
                     columns=target.columns,
                     step={"op": "revert", "version": to_version},
                     description=f"Revert to version {to_version}",
-                    report={"problems": [], "problem_count": 0},
+                    # the data is the target's again, and so is what its report says of it
+                    report=target.report,
                     created=now,
                     created_by=user,
                 )
@@ -244,7 +248,8 @@ class DatasetChanges(DatasetVersions):
     def _profile(
         con: duckdb.DuckDBPyConnection, path: Path, columns: list[ColumnInfo]
     ) -> tuple[int, list[ColumnInfo]]:
-        """Row count and per-column types and null counts of a written file."""
+        """Row count, and per-column types, null counts and counts of values (integers of few values),
+        of a written file."""
         rel = con.sql(f"SELECT * FROM read_parquet({quote_literal(str(path))})")
         names, types = rel.columns, [str(t) for t in rel.types]
         counts = ", ".join(f"count({quote_ident(n)})" for n in names)
@@ -264,4 +269,4 @@ class DatasetChanges(DatasetVersions):
                     timezone=prev.timezone if prev else None,
                 )
             )
-        return total, out
+        return total, integer_distincts(con, path, out)

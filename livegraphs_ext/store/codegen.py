@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
+from .casts import FALSE_WORDS, TRUE_WORDS
 from .errors import BadInput
 from .filters import coerce_value
 from .formula import (
@@ -243,8 +244,7 @@ def _cast_code(step: dict[str, Any]) -> str:
         return to_number_pd(col, t, to)
     if to == "boolean":
         if t == "string":
-            words = {"true": True, "t": True, "yes": True, "y": True, "1": True}
-            words.update({"false": False, "f": False, "no": False, "n": False, "0": False})
+            words = {**dict.fromkeys(TRUE_WORDS, True), **dict.fromkeys(FALSE_WORDS, False)}
             return f'{col}.str.strip(" ").str.lower().map({words!r}).astype({PD_DTYPE["boolean"]})'
         return f"({col} != 0)"
     return to_temporal_pd(col, t, to, fmt_text)
@@ -299,6 +299,17 @@ def step_to_pandas(step: dict[str, Any], lines: list[str], namer: _Namer) -> Non
             f'df = df.sort_values({by!r}, ascending={asc!r}, na_position="last", kind="stable")'
             ".reset_index(drop=True)"
         )
+    elif op == "markers_to_null":
+        markers = namer()
+        lines.append(f"{markers} = {step['markers']!r}")
+        for name in step["columns"]:
+            lines.append(f"{col_ref(name)} = {col_ref(name)}.mask({col_ref(name)}.isin({markers}))")
+        for cast in step["casts"]:
+            lines.append(f"{col_ref(cast['column'])} = {_cast_code({**cast, 'type': 'string'})}")
+    elif op == "model":
+        from .models.code import step_lines
+
+        lines += step_lines(step)
     else:
         raise BadInput(f"unknown step op {op!r}", reason="Bad step")
 
@@ -306,6 +317,10 @@ def step_to_pandas(step: dict[str, Any], lines: list[str], namer: _Namer) -> Non
 def recipe_to_pandas(steps: list[dict[str, Any]], load_expr: str = 'lg.load("name")') -> str:
     """The whole recipe (normalised steps, oldest first) as a runnable pandas script."""
     lines = list(HEADER)
+    if any(st.get("op") == "model" for st in steps):
+        from .models.code import definitions
+
+        lines += [*definitions(), ""]
     lines.append(f"df = {load_expr}")
     namer = _Namer()
     for step in steps:

@@ -26,8 +26,10 @@ from .files import remove_quietly, unique_name
 from .filters import MAX_FILTER_VALUES
 from .ingest import IngestLimits
 from .ingest.engine import restrict_files
+from .models.spec import ModelLimits
 from .pages import ParquetMetaCache, RowOrders
 from .sql import quote_literal
+from .textsearch import index_owner
 
 #: Called inside a change's catalog transaction, with the session and the dataset row,
 #: so a host's authorization check and activity record commit (or fail) with the change.
@@ -85,6 +87,13 @@ class StoreConfig:
     #: sort or filter in use) and the last row a top-N query serves while one is built
     page_order_bytes: int = 1 << 30
     page_top_window: int = 10_000
+    #: users' SQL queries (:mod:`.sqlquery`): DuckDB's threads and memory in each query's worker,
+    #: and the most rows a whole result may have
+    sql_threads: int = 2
+    sql_memory_limit: str = "1GB"
+    sql_max_rows: int = 1_000_000
+    #: models fitted on datasets (:mod:`.models`): rows, time, features and memory of one fit
+    models: ModelLimits = field(default_factory=ModelLimits)
 
 
 class StoreCore:
@@ -132,7 +141,9 @@ class StoreCore:
                 removed["orphans"] += 1
                 continue
             for f in ds_dir.iterdir():
-                if f"datasets/{ds_dir.name}/{f.name}" not in known:
+                # a search index is kept while its version file is
+                owner = index_owner(f.name) or f.name
+                if f"datasets/{ds_dir.name}/{owner}" not in known:
                     remove_quietly(f)
                     removed["orphans"] += 1
         return removed

@@ -19,6 +19,11 @@ Rules:
 - extra conditions only restrict rows: they are added to the spec's own filters (all must
   hold), each names a column that the document's filters or charts on that dataset name, and
   formulas are refused (they could read any column);
+- a chart whose data is a SQL query (``dataset: {"sql"}``) is never lent: the query runs as in
+  the SQL editor, each of its names bound for the caller, so a reader who may not read one of
+  its datasets gets a 404 for that chart; its extra conditions name only the chart's own
+  columns. It is not published (a snapshot records it as a problem), and its marks cannot be
+  drilled into yet;
 - a filter's values and extent are asked with the spec the front end uses (``charts/filtervalues.ts``);
 - what the builder derives and the document does not hold (the automatic mark, y = count for x
   alone) is derived here as ``charts/builder/state.ts`` does (``chartSpec``).
@@ -35,8 +40,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
-from .charts import ChartEngine, ChartResult, check_shape
+from .charts import ChartEngine, ChartResult, CheckedSpec, check_shape
 from .documents import DocumentRow, DocumentUpdateRow, DocumentVersionRow, content_of
+from .drill import DRILL_KEYS, Drill, drill, page_args
 from .errors import BadInput, Forbidden, NotFound
 from .sharing import Principal
 
@@ -49,8 +55,6 @@ VALUES_LIMIT = 1000
 MAX_SEARCH = 200
 #: How many documents' contents are kept, keyed by their state.
 CACHE_SIZE = 256
-#: The marks that count records on y when only x is placed (``NEEDS_Y`` of ``charts/builder/state.ts``).
-NEEDS_Y = frozenset({"bar", "line", "area", "histogram", "pie"})
 
 
 def _fields(spec: dict[str, Any]) -> Iterator[str]:
@@ -84,6 +88,13 @@ def _key(ref: Any) -> set[str]:
     return {v for k, v in ref.items() if k in ("id", "name") and isinstance(v, str)}
 
 
+def _sql(spec: Any) -> str | None:
+    """The query a spec's data is (``dataset: {"sql"}``), else None."""
+    ref = spec.get("dataset") if isinstance(spec, dict) else None
+    sql = ref.get("sql") if isinstance(ref, dict) else None
+    return sql if isinstance(sql, str) else None
+
+
 def check_extra(conditions: Any, allowed: set[str], path: str = "filters") -> None:
     """BadInput unless ``conditions`` is a list of conditions on ``allowed`` columns only."""
     if not isinstance(conditions, list):
@@ -103,6 +114,37 @@ def check_extra(conditions: Any, allowed: set[str], path: str = "filters") -> No
                 f"{where}: {column!r} is not a column this document's filters or charts use",
                 "Bad filters",
             )
+
+
+def filter_spec(f: dict[str, Any], what: Any, search: Any = None) -> dict[str, Any]:
+    """The spec that answers a dashboard filter's values (``what="values"``, most frequent first,
+    narrowed by ``search``) or extent (``"extent"``), as ``charts/filtervalues.ts`` asks it."""
+    column, key = f.get("column"), f.get("dataset")
+    if not column or not key:
+        raise BadInput("The filter has no dataset or column yet", "Bad filter")
+    ref = {"id": key} if len(key) == 32 and all(c in "0123456789abcdef" for c in key) else {"name": key}
+    if what == "values":
+        if search is not None and not isinstance(search, str):
+            raise BadInput("'search' must be text", "Bad filter")
+        if search and len(search) > MAX_SEARCH:
+            raise BadInput(f"'search' is longer than {MAX_SEARCH} characters", "Bad filter")
+        filters: list[dict[str, Any]] = [{"column": column, "cmp": "not_null"}]
+        if search:
+            filters.append({"column": column, "cmp": "contains", "value": search})
+        return {
+            "version": 1, "dataset": ref, "mark": "bar",
+            "encoding": {"x": {"field": column}, "y": {"aggregate": "count"}},
+            "filters": filters, "sort": {"by": "y", "order": "descending"},
+            "limit": VALUES_LIMIT + 1, "max_marks": VALUES_LIMIT + 1,
+        }  # fmt: skip
+    if what == "extent":
+        return {
+            "version": 1, "dataset": ref, "mark": "table",
+            "encoding": {
+                "x": {"field": column, "aggregate": "min"}, "y": {"field": column, "aggregate": "max"},
+            },
+        }  # fmt: skip
+    raise BadInput("'what' is 'values' or 'extent'", "Bad filter")
 
 
 class DocumentData:
@@ -185,13 +227,10 @@ class DocumentData:
         spec: dict[str, Any],
         view_every: float | None,
     ) -> ChartResult:
-        ref = spec.get("dataset")
-        dataset_id, reader = self._dataset(p, row.id, ref)
-        spec = self._derived(spec, dataset_id)
-        checked = check_shape(spec)
-        ref = checked["dataset"]
-        pinned = {"id": dataset_id, **({"version": ref["version"]} if "version" in ref else {})}
-        result = engine.run(checked.with_dataset(pinned))
+        if _sql(spec) is not None:
+            return self._run_sql(p, engine, spec)
+        pinned, dataset_id, reader = self.pinned(p, row, spec)
+        result = engine.run(pinned)
         if view_every is not None and self.guarded._view_due(p.name, dataset_id, view_every):
             self.guarded.events.record(
                 p.name, "chart_view", dataset_id=dataset_id,
@@ -199,23 +238,42 @@ class DocumentData:
             )  # fmt: skip
         return result
 
-    def _derived(self, spec: dict[str, Any], dataset_id: str) -> dict[str, Any]:
-        """``spec`` with the mark and channels the builder derives when the document holds none."""
-        from ..kernel.rules import suggest_mark  # plain data rules, shared with the notebook side
+    def _run_sql(self, p: Principal, engine: ChartEngine, spec: dict[str, Any]) -> ChartResult:
+        """A chart of a query, for the caller alone: the query's names bound for ``p`` (never lent)."""
+        from ..kernel.rules import columns_by_name, derived_spec
 
-        mark = spec.get("mark")
-        encoding = dict(spec.get("encoding") or {})
-        if mark is None:
-            columns = self.guarded.store.get(dataset_id).get("columns") or []
-            mark = suggest_mark(encoding, {c["name"]: c["type"] for c in columns})
-            if mark is None:
-                raise BadInput("The chart has no fields on its shelves yet", "Bad chart spec")
-        if mark in NEEDS_Y and not encoding.get("y") and encoding.get("x"):
-            encoding["y"] = {"aggregate": "count"}
-        y = encoding.get("y")
-        if mark == "box" and isinstance(y, dict) and y.get("aggregate") and y.get("field"):
-            encoding["y"] = {k: v for k, v in y.items() if k != "aggregate"}
-        return {**spec, "mark": mark, "encoding": encoding}
+        sql = _sql(spec)
+        described = self.guarded.sql_query(p, sql, limit=0, count=False)["columns"]
+        derived = derived_spec(spec, columns_by_name(described))
+        if derived.get("mark") is None:
+            raise BadInput("The chart has no fields on its shelves yet", "Bad chart spec")
+        return self.guarded.sql_chart(p, engine, check_shape(derived))
+
+    def pinned(
+        self, p: Principal, row: DocumentRow, spec: dict[str, Any]
+    ) -> tuple[CheckedSpec, str, Principal]:
+        """The document's ``spec`` as it is drawn, over the dataset id it means, and who reads it."""
+        if _sql(spec) is not None:
+            raise BadInput(
+                "The chart's data is a SQL query, which runs for each reader over what they may "
+                "read: it is neither published nor drilled into; save the query as a dataset",
+                "Query chart",
+            )
+        dataset_id, reader = self._dataset(p, row.id, spec.get("dataset"))
+        checked = check_shape(self._derived(spec, dataset_id))
+        ref = checked["dataset"]
+        pinned = {"id": dataset_id, **({"version": ref["version"]} if "version" in ref else {})}
+        return checked.with_dataset(pinned), dataset_id, reader
+
+    def _derived(self, spec: dict[str, Any], dataset_id: str) -> dict[str, Any]:
+        """``spec`` with the mark, channels and aggregates the builder derives (never stored)."""
+        from ..kernel.rules import columns_by_name, derived_spec  # plain data rules, shared with the notebook
+
+        dataset = self.guarded.store.get(dataset_id)
+        derived = derived_spec(spec, columns_by_name(dataset.get("columns") or [], dataset.get("rows")))
+        if derived.get("mark") is None:
+            raise BadInput("The chart has no fields on its shelves yet", "Bad chart spec")
+        return derived
 
     # ------------------------------------------------------------------ what the routes answer
 
@@ -231,19 +289,59 @@ class DocumentData:
     ) -> ChartResult:
         """A chart of a dashboard (``chart_id``) or a chart document (None), with ``extra`` conditions."""
         extra = [] if extra is None else extra
-        if chart_id is None:
-            row, spec = self._document(p, doc_id, "chart")
-            allowed = set(_fields(spec))
-        else:
-            row, content = self._document(p, doc_id, "dashboard")
-            charts = content.get("charts") or {}
-            if chart_id not in charts:
-                raise NotFound(f"No chart {chart_id!r} in this dashboard", "No such chart")
-            spec = charts[chart_id]["spec"]
-            allowed = self._columns(content, _key(spec.get("dataset")))
+        row, spec, allowed = self._chart(p, doc_id, chart_id)
         check_extra(extra, allowed)
         own = spec.get("filters") or []
         return self._run(p, engine, row, {**spec, "filters": [*own, *extra]}, view_every)
+
+    def _chart(
+        self, p: Principal, doc_id: str, chart_id: str | None
+    ) -> tuple[DocumentRow, dict[str, Any], set[str]]:
+        """The document, the spec of its chart ``chart_id`` (None: a chart document), and the
+        columns its readers may name: those the dashboard's filters and charts on that dataset use."""
+        if chart_id is None:
+            row, spec = self._document(p, doc_id, "chart")
+            return row, spec, set(_fields(spec))
+        row, content = self._document(p, doc_id, "dashboard")
+        charts = content.get("charts") or {}
+        if chart_id not in charts:
+            raise NotFound(f"No chart {chart_id!r} in this dashboard", "No such chart")
+        spec = charts[chart_id]["spec"]
+        if _sql(spec) is not None:
+            return row, spec, set(_fields(spec))
+        return row, spec, self._columns(content, _key(spec.get("dataset")))
+
+    def drill(
+        self, p: Principal, engine: ChartEngine, doc_id: str, chart_id: str | None, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The rows behind a mark of a document's chart, for any reader of the document.
+
+        ``body``: ``{"filters"?, "mark"?, "index"?, "offset"?, "limit"?, "sort"?}``. The chart's own
+        filters always hold (``fixed``); ``filters`` (the reader's dashboard filters and selections,
+        or the list they edited) are checked as a chart's extra conditions; the mark's conditions,
+        when a mark is given, are added to them. Only the columns the document names on the
+        dataset are shown or sorted by, and the version is the chart's: what the document lends.
+        """
+        keys = (DRILL_KEYS - {"spec"}) | {"filters"}
+        unknown = sorted(set(body) - keys)
+        if unknown:
+            raise BadInput(f"Unknown keys {unknown}; send {sorted(keys)} (never a spec)", "Bad request")
+        extra = body.get("filters")
+        extra = [] if extra is None else extra
+        row, spec, allowed = self._chart(p, doc_id, chart_id)
+        check_extra(extra, allowed)
+        own = list(spec.get("filters") or [])
+        pinned, _, _ = self.pinned(p, row, {**spec, "filters": [*own, *extra]})
+        d = Drill(
+            pinned,
+            mark=body.get("mark"),
+            index=body.get("index"),
+            fixed=own,
+            filters=list(extra),
+            columns=allowed,
+            **page_args(body),
+        )
+        return drill(self.guarded.store, engine, d)
 
     @staticmethod
     def _columns(content: dict[str, Any], keys: set[str]) -> set[str]:
@@ -267,32 +365,4 @@ class DocumentData:
         f = next((f for f in content.get("filters") or [] if f.get("id") == filter_id), None)
         if f is None:
             raise NotFound(f"No filter {filter_id!r} in this dashboard", "No such filter")
-        column, key = f.get("column"), f.get("dataset")
-        if not column or not key:
-            raise BadInput("The filter has no dataset or column yet", "Bad filter")
-        ref = {"id": key} if len(key) == 32 and all(c in "0123456789abcdef" for c in key) else {"name": key}
-        spec: dict[str, Any]
-        if what == "values":
-            if search is not None and not isinstance(search, str):
-                raise BadInput("'search' must be text", "Bad filter")
-            if search and len(search) > MAX_SEARCH:
-                raise BadInput(f"'search' is longer than {MAX_SEARCH} characters", "Bad filter")
-            filters: list[dict[str, Any]] = [{"column": column, "cmp": "not_null"}]
-            if search:
-                filters.append({"column": column, "cmp": "contains", "value": search})
-            spec = {
-                "version": 1, "dataset": ref, "mark": "bar",
-                "encoding": {"x": {"field": column}, "y": {"aggregate": "count"}},
-                "filters": filters, "sort": {"by": "y", "order": "descending"},
-                "limit": VALUES_LIMIT + 1, "max_marks": VALUES_LIMIT + 1,
-            }  # fmt: skip
-        elif what == "extent":
-            spec = {
-                "version": 1, "dataset": ref, "mark": "table",
-                "encoding": {
-                    "x": {"field": column, "aggregate": "min"}, "y": {"field": column, "aggregate": "max"},
-                },
-            }  # fmt: skip
-        else:
-            raise BadInput("'what' is 'values' or 'extent'", "Bad filter")
-        return self._run(p, engine, row, spec, None)
+        return self._run(p, engine, row, filter_spec(f, what, search), None)

@@ -21,7 +21,7 @@ import logging
 import threading
 import unicodedata
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pycrdt import Array, Doc, Map, merge_updates
@@ -46,7 +46,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from .catalog import Base, Catalog, utcnow
 from .core import NAME_MAX, check_label
 from .errors import BadInput, Conflict, NotFound, Problem
-from .events import EventLog
+from .events import EventLog, ViewThrottle
 from .sharing import Grant, Principal, Shares, check_share, decide, iso, shown
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,8 @@ KINDS = ("dashboard", "chart")
 #: The file suffix of each kind's plain JSON form.
 SUFFIX = {"dashboard": ".lgdash", "chart": ".lgchart"}
 _UNTITLED = {"dashboard": "Untitled dashboard", "chart": "Untitled chart"}
+#: What opening a document of each kind is logged as
+VIEW_ACTIONS = {"dashboard": "dashboard_view", "chart": "chart_view"}
 
 
 class DocumentRow(Base):
@@ -283,6 +285,7 @@ class DocumentStore:
         self._listeners: list[Listener] = []
         self._update_listeners: list[UpdateListener] = []
         self._listeners_lock = threading.Lock()
+        self._views = ViewThrottle()
 
     # ------------------------------------------------------------------ listeners
 
@@ -301,6 +304,12 @@ class DocumentStore:
         Updates given to :meth:`append` are not reported: their sender applies them.
         """
         return self._subscribe(self._update_listeners, callback)
+
+    def access_changed(self, doc_ids: Iterable[str]) -> None:
+        """Tell the access listeners that who may open ``doc_ids`` changed outside this store
+        (an account retired); call it after that change committed."""
+        for doc_id in doc_ids:
+            self._tell(self._listeners, doc_id)
 
     def _subscribe(self, listeners: list[Any], callback: Any) -> Callable[[], None]:
         with self._listeners_lock:
@@ -459,6 +468,18 @@ class DocumentStore:
             levels = SHARES.levels(s, p, [r.id for r in rows if r.owner != p.name])
             return [document_json(r, shown(p, r.owner, levels.get(r.id, "admin"))) for r in rows]
 
+    def record_view(self, p: Principal, doc_id: str, every: float | None, via: str) -> bool:
+        """Log that ``p`` opened the document (``via`` its room or its content): ``dashboard_view``
+        or ``chart_view``, at most once per ``every`` seconds per caller and document, so a
+        reconnecting room or a reload is not another view (None: log nothing). True when logged."""
+        if every is None or not self._views.due((p.name, doc_id), every):
+            return False
+        with self.catalog.transaction() as s:
+            row = self._row(s, doc_id)
+            grant = self._grant(s, p, row, "read")
+            self._event(s, p, VIEW_ACTIONS[row.kind], row, grant, via=via)
+        return True
+
     def get(self, p: Principal, doc_id: str) -> dict[str, Any]:
         """``{id, kind, title, owner, access, created, updated, updated_by}`` of a document ``p`` may read."""
         row, grant = self._require(p, doc_id, "read")
@@ -516,6 +537,9 @@ class DocumentStore:
             self._event(s, p, "document_delete", row, grant)
             # explicit, as SQLite enforces ON DELETE CASCADE only with its foreign_keys pragma on
             from .comments import CommentRow, CommentThreadRow
+            from .publications import delete_document_rows
+
+            delete_document_rows(s, doc_id)
 
             for table in (
                 DocumentShareRow,

@@ -117,3 +117,12 @@ class Cancelled(StoreError):
         self, message: str = "cancelled", reason: str = "Cancelled", errors: list[Problem] | None = None
     ):
         super().__init__(message, reason, errors or [])
+
+
+class Gone(StoreError):
+    """The thing existed but is no longer there to be had, such as an expired link (410)."""
+
+    status = 410
+
+    def __init__(self, message: str, reason: str = "Gone", errors: list[Problem] | None = None):
+        super().__init__(message, reason, errors or [])

@@ -1,4 +1,4 @@
-"""The activity log: who uploaded, changed, exported, shared, viewed or deleted what, and when.
+"""The activity log: who uploaded, changed, exported, loaded, shared, viewed or deleted what, and when.
 
 Rows are written in the same transaction as the change they describe (see
 :class:`~livegraphs_ext.store.acl.GuardedStore`), so the log never claims a change
@@ -9,7 +9,10 @@ outlive the dataset.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import Counter, defaultdict
+from collections.abc import Hashable
+from time import monotonic
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Integer, String, func, select
@@ -26,8 +29,12 @@ ACTIONS = (
     "rename",
     "delete",
     "export",
+    # a dataset read into a notebook (``lg.load``): detail names the format and version read
+    "load",
     "share",
     "unshare",
+    # a chart drawn from a dataset (detail: mark; document_id when a document's chart), or a
+    # chart document opened; a dashboard opened (detail: document_id, kind, title, via)
     "chart_view",
     "dashboard_view",
     # from the hub (imported by the service's admin pages) and the admin pages' own actions
@@ -54,6 +61,10 @@ ACTIONS = (
     "comment_delete",
     "comment_resolve",
     "comment_reopen",
+    # published dashboards: store.publications; detail names document_id (and snapshot or link)
+    "document_publish",
+    "link_create",
+    "link_revoke",
     # a deleted hub user's account, or the old account of a name a new account uses (store.accounts)
     "account_retired",
 )
@@ -65,6 +76,31 @@ MAX_VIEW_DETAIL_TEXT = 200
 #: Actions counted as a change of data or metadata in engagement figures.
 CHANGES = frozenset({"change", "revert", "rename"})
 MAX_EVENTS_PAGE = 1000
+
+
+class ViewThrottle:
+    """Whether a view is worth logging: at most one per key (user and thing viewed) per window.
+
+    Kept in this process's memory, so a restart may log one view more; at most ``size`` keys are
+    remembered (the oldest are forgotten first once they are past their window).
+    """
+
+    def __init__(self, size: int = 10_000):
+        self.size = size
+        self._last: dict[Hashable, float] = {}
+        self._lock = threading.Lock()
+
+    def due(self, key: Hashable, every: float) -> bool:
+        """True (and the view remembered) unless ``key`` was due less than ``every`` seconds ago."""
+        now = monotonic()
+        with self._lock:
+            last = self._last.get(key)
+            if last is not None and now - last < every:
+                return False
+            if len(self._last) >= self.size:
+                self._last = {k: t for k, t in self._last.items() if now - t < every}
+            self._last[key] = now
+            return True
 
 
 class EventRow(Base):
@@ -233,7 +269,7 @@ class EventLog:
 
         ``users``: per user, counts by action, active days and last activity, most active first.
         ``days``: per UTC day, distinct active users and event count.
-        ``datasets``: per dataset, views, exports, changes and distinct users, busiest first.
+        ``datasets``: per dataset, views, exports, loads, changes and distinct users, busiest first.
         """
         until = until or utcnow()
         if since >= until:
@@ -262,7 +298,7 @@ class EventLog:
                 d = per_ds.setdefault(
                     ds_id,
                     {"dataset_id": ds_id, "name": ds_name, "owner": owner, "views": 0, "exports": 0,
-                     "changes": 0, "events": 0, "users": set()},
+                     "loads": 0, "changes": 0, "events": 0, "users": set()},
                 )  # fmt: skip
                 d["events"] += 1
                 d["users"].add(user)
@@ -270,6 +306,8 @@ class EventLog:
                     d["views"] += 1
                 elif action == "export":
                     d["exports"] += 1
+                elif action == "load":
+                    d["loads"] += 1
                 elif action in CHANGES:
                     d["changes"] += 1
         users: list[dict[str, Any]] = [
@@ -280,6 +318,7 @@ class EventLog:
                 "uploads": c["upload"],
                 "changes": sum(c[a] for a in CHANGES),
                 "exports": c["export"],
+                "loads": c["load"],
                 "views": c["chart_view"] + c["dashboard_view"],
                 "shares": c["share"],
                 "active_days": len(user_days[u]),
@@ -311,6 +350,7 @@ __all__ = [
     "VIEW_DETAIL_KEYS",
     "EventLog",
     "EventRow",
+    "ViewThrottle",
     "check_view_detail",
     "event_json",
     "parse_time",

@@ -32,6 +32,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .lru import Lru
+
 log = logging.getLogger(__name__)
 
 
@@ -39,25 +41,18 @@ class ParquetMetaCache:
     """A small LRU of Parquet footers, so a page costs one row-group read."""
 
     def __init__(self, size: int = 64):
-        self._size = size
-        self._items: OrderedDict[str, tuple[pq.FileMetaData, list[int]]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._items: Lru[tuple[pq.FileMetaData, list[int]]] = Lru(size)
 
     def get(self, path: Path) -> tuple[pq.FileMetaData, list[int]]:
         key = str(path)
-        with self._lock:
-            hit = self._items.get(key)
-            if hit is not None:
-                self._items.move_to_end(key)
-                return hit
+        hit = self._items.get(key)
+        if hit is not None:
+            return hit
         meta = pq.read_metadata(path)
         starts = [0]
         for i in range(meta.num_row_groups):
             starts.append(starts[-1] + meta.row_group(i).num_rows)
-        with self._lock:
-            self._items[key] = (meta, starts)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
+        self._items.put(key, (meta, starts))
         return meta, starts
 
 
@@ -72,6 +67,30 @@ def read_slice(path: Path, offset: int, limit: int, cache: ParquetMetaCache) -> 
     last = bisect.bisect_right(starts, end - 1) - 1
     table = pq.ParquetFile(path, metadata=meta).read_row_groups(list(range(first, last + 1)))
     return table.slice(offset - starts[first], end - offset)
+
+
+def row_groups(path: Path, rownums: list[int], cache: ParquetMetaCache) -> int:
+    """How many of the file's row groups hold these 0-based row numbers."""
+    _, starts = cache.get(path)
+    return len({bisect.bisect_right(starts, r) - 1 for r in rownums})
+
+
+def read_rows(path: Path, rownums: list[int], cache: ParquetMetaCache) -> pa.Table:
+    """The rows with these 0-based file row numbers, in the order given, reading only the row
+    groups that hold them (a search's page of matches: its row numbers come from the index)."""
+    meta, starts = cache.get(path)
+    if not rownums:
+        return meta.schema.to_arrow_schema().empty_table()
+    group_of = [bisect.bisect_right(starts, r) - 1 for r in rownums]
+    groups = sorted(set(group_of))
+    # where each group's rows start in the table of the groups read
+    at, read = {}, 0
+    for g in groups:
+        at[g] = read
+        read += starts[g + 1] - starts[g]
+    table = pq.ParquetFile(path, metadata=meta).read_row_groups(groups)
+    take = [at[g] + r - starts[g] for r, g in zip(rownums, group_of, strict=True)]
+    return table.take(pa.array(take, pa.int64()))
 
 
 def table_rows(table: pa.Table) -> list[list[Any]]:

@@ -133,7 +133,8 @@ class DatasetQueries(DatasetVersions):
                         whole = int(
                             con.execute(f"SELECT count(*) FROM src WHERE {where}", params).fetchall()[0][0]
                         )
-                if not small:
+                # a result that fits in the window is always answered so: it needs no order
+                if whole > window:
                     self._build_order(key, path, where, params, order)
                 return page, whole
             building = self._build_order(key, path, where, params, order)

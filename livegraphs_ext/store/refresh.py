@@ -284,6 +284,8 @@ class DatasetRefresh(DatasetChanges):
         out = _Made(self.staging_dir / unique_name(".parquet"), step=plan.step, description=plan.describe)
         made.append(out)
         self._src_view(con, prev.path)
+        # a model step fits its model again on the new data (the others were kept complete)
+        plan = transforms.complete_plan(con, plan, prev.columns, self.config.models)
         try:
             problems: list[Problem] = []
             if plan.check_sql:

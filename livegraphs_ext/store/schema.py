@@ -54,16 +54,28 @@ class ColumnInfo:
     nulls: int = 0
     #: "UTC" etc. for a datetime column whose values carried a zone offset.
     timezone: str | None = None
+    #: The exact number of values (nulls aside) of an integer column that has few
+    #: (``profile.DISTINCT_UP_TO``); None for other columns, and for versions written before it was kept.
+    distinct: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "type": self.type, "nulls": self.nulls}
         if self.timezone:
             out["timezone"] = self.timezone
+        if self.distinct is not None:
+            out["distinct"] = self.distinct
         return out
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> ColumnInfo:
-        return cls(name=d["name"], type=d["type"], nulls=int(d.get("nulls", 0)), timezone=d.get("timezone"))
+        distinct = d.get("distinct")
+        return cls(
+            name=d["name"],
+            type=d["type"],
+            nulls=int(d.get("nulls", 0)),
+            timezone=d.get("timezone"),
+            distinct=None if distinct is None else int(distinct),
+        )
 
 
 @dataclass

@@ -15,13 +15,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import duckdb
 
 from .errors import Cancelled, StoreError, TimedOut
 
 T = TypeVar("T")
+W = TypeVar("W", bound="Interruptible")
 
 #: seconds between two interrupts of a statement that has not stopped yet
 REPEAT_INTERRUPT = 0.05
@@ -41,6 +42,12 @@ def timed_out(seconds: float | None) -> TimedOut:
     )
 
 
+class Interruptible(Protocol):
+    """What a control can stop: a DuckDB connection, or a worker process running a query."""
+
+    def interrupt(self) -> None: ...
+
+
 class QueryControl:
     """One read's stop button: :meth:`stop` interrupts its DuckDB work, from any thread."""
 
@@ -48,7 +55,7 @@ class QueryControl:
         self.time_limit = time_limit
         self.why: str | None = None
         self._lock = threading.Lock()
-        self._connections: set[duckdb.DuckDBPyConnection] = set()
+        self._connections: set[Interruptible] = set()
         #: how many DuckDB queries were interrupted (for tests and metrics)
         self.interrupted = 0
 
@@ -98,7 +105,7 @@ class QueryControl:
         finally:
             _current.reset(token)
 
-    def _attach(self, con: duckdb.DuckDBPyConnection) -> None:
+    def _attach(self, con: Interruptible) -> None:
         with self._lock:
             error = self.error()
             if error is None:
@@ -106,13 +113,13 @@ class QueryControl:
         if error is not None:
             raise error
 
-    def _detach(self, con: duckdb.DuckDBPyConnection) -> None:
+    def _detach(self, con: Interruptible) -> None:
         with self._lock:
             self._connections.discard(con)
 
 
 @contextmanager
-def watched(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+def watched(con: W) -> Iterator[W]:
     """While inside, the current :class:`QueryControl` (if any) can interrupt ``con``.
 
     Raises the control's error at once when it was stopped already.

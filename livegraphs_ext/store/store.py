@@ -7,13 +7,15 @@ Layout under ``root``::
 
     catalog.sqlite          the default catalog (any SQLAlchemy URL may replace it)
     datasets/<id>/<f>.parquet   one immutable file per version (a revert reuses a file)
+    datasets/<id>/<f>.search1/  the version file's search index, once a search built it
     staging/                uploads being received and files being written
     work/                   scratch space of ingests and transforms
 
 :class:`DatasetStore` is built by job: :mod:`.core` (settings, folders, locks,
 connections), :mod:`.versions` (reading the catalog), :mod:`.changes` (uploads,
 steps, reverts), :mod:`.refresh` (appends, replaces, comparisons), :mod:`.queries`
-(pages, profiles, exports), and its chart engine (:mod:`.charts`).
+(pages, profiles, exports), :mod:`.searching` (full-text search), :mod:`.sqlsets` (SQL queries
+and the datasets they make) and its chart engine (:mod:`.charts`).
 """
 
 from __future__ import annotations
@@ -23,11 +25,13 @@ import threading
 from .charts import ChartEngine
 from .core import InTransaction, StoreConfig, check_name, default_root
 from .errors import StoreError
-from .queries import MAX_PAGE, DatasetQueries, ExportFile
-from .refresh import DatasetRefresh
+from .models.store import DatasetModels
+from .queries import MAX_PAGE, ExportFile
+from .searching import DatasetSearch
+from .sqlsets import DatasetSql
 
 
-class DatasetStore(DatasetRefresh, DatasetQueries):
+class DatasetStore(DatasetSql, DatasetSearch, DatasetModels):
     """Datasets, their versions, and everything done to them."""
 
     def __init__(self, config: StoreConfig, *, sweep: bool = True):

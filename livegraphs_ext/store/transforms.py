@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import missing
+from .casts import CASTS, cast_sql
 from .codegen import recipe_to_pandas
 from .errors import BadInput
 from .filters import (
@@ -28,7 +30,8 @@ from .filters import (
     parse_sort,
     sort_sql,
 )
-from .formula import Frag, fmt, param, parse_formula, to_number_sql, to_str_sql, to_temporal_sql
+from .formula import Frag, fmt, param, parse_formula
+from .ingest.coerce import MISSING_TEXT
 from .schema import COLUMN_TYPES, DUCKDB_TYPES, ColumnInfo
 from .sql import quote_ident, quote_literal
 
@@ -38,19 +41,30 @@ __all__ = [
     "StepPlan",
     "compile_filter",
     "compile_sort",
+    "complete_plan",
     "execute_plan",
     "plan_step",
     "recipe_to_pandas",
 ]
 
-OPS = ("drop_nulls", "fill_nulls", "cast", "rename", "drop_columns", "filter", "dedupe", "derive", "sort")
+OPS = (
+    "drop_nulls",
+    "fill_nulls",
+    "cast",
+    "rename",
+    "drop_columns",
+    "filter",
+    "dedupe",
+    "derive",
+    "sort",
+    "markers_to_null",
+    "model",
+)
 FILL_METHODS = ("mean", "median", "mode", "forward", "backward", "zero")
 #: at most this many conversion problems are reported per cast
 MAX_PROBLEMS = 100
 MAX_NAME = 256
 RESERVED = ("__row",)
-TRUE_WORDS = ("true", "t", "yes", "y", "1")
-FALSE_WORDS = ("false", "f", "no", "n", "0")
 
 
 @dataclass
@@ -64,6 +78,10 @@ class StepPlan:
     describe: str
     check_sql: str | None = None
     check_params: list[Any] = field(default_factory=list)
+    #: the step is not complete until :func:`complete_plan` has read the data
+    needs_data: bool = False
+    #: what the step did, for the report of the version it makes
+    notes: list[str] = field(default_factory=list)
 
 
 def execute_plan(con: Any, plan: StepPlan, dest_path: str | Path) -> None:
@@ -201,33 +219,39 @@ def _fill_nulls(step: dict[str, Any], columns: Sequence[ColumnInfo]) -> StepPlan
     return _plan(out, _select(columns, {col.name: expr}), _ORDER, after, text)
 
 
-def cast_sql(c: Frag, from_type: str, to: str, fmt_text: str | None) -> Frag:
-    """SQL converting a column; values that do not convert become null."""
-    if to == "string":
-        return to_str_sql(c, from_type)
-    if to in ("integer", "float"):
-        return to_number_sql(c, from_type, to)
-    if to == "boolean":
-        if from_type == "string":
-            t = ", ".join(f"'{w}'" for w in TRUE_WORDS)
-            f = ", ".join(f"'{w}'" for w in FALSE_WORDS)
-            return fmt(
-                f"(CASE WHEN lower(trim({{0}})) IN ({t}) THEN TRUE "
-                f"WHEN lower(trim({{0}})) IN ({f}) THEN FALSE END)",
-                c,
-            )
-        return fmt("({0} <> 0)", c)
-    return to_temporal_sql(c, from_type, to, fmt_text)
+def _cast_format(fmt_text: Any, from_type: str, to: str) -> str | None:
+    if fmt_text is not None:
+        if not isinstance(fmt_text, str) or not fmt_text or len(fmt_text) > 100:
+            raise _bad("'format' must be a strptime format like '%d/%m/%Y'")
+        if from_type != "string" or to not in ("date", "datetime"):
+            raise _bad("'format' applies only when casting text to date or datetime")
+    return fmt_text
 
 
-_CASTS = {
-    "string": {"integer", "float", "boolean", "date", "datetime"},
-    "integer": {"string", "float", "boolean"},
-    "float": {"string", "integer", "boolean"},
-    "boolean": {"string", "integer", "float"},
-    "date": {"string", "datetime"},
-    "datetime": {"string", "date"},
-}
+def _cast_check(name: str, value: Frag, from_type: str, expr: Frag, to: str, fmt_text: str | None) -> Frag:
+    """The rows whose ``value`` the conversion ``expr`` turns into null, as problems.
+
+    In text, missing-value markers and empty text are missing values, never problems (as on upload).
+    """
+    expected = to + (f" ({fmt_text})" if fmt_text else "")
+    markers = Frag(f"NOT IN {missing.markers_sql(MISSING_TEXT)}" if from_type == "string" else "IS NOT NULL")
+    return fmt(
+        'SELECT "__row" AS "row", {0} AS "column", CAST({1} AS VARCHAR) AS "value", {2} AS "expected" '
+        "FROM src WHERE {1} IS NOT NULL AND {1} {4} AND ({3}) IS NULL",
+        param(name, "string"),
+        value,
+        param(expected, "string"),
+        expr,
+        markers,
+    )
+
+
+def _checks(parts: list[Frag]) -> tuple[str, list[Any]]:
+    union = fmt(" UNION ALL ".join(f"({{{i}}})" for i in range(len(parts))), *parts)
+    return (
+        f'SELECT * FROM ({union.sql}) ORDER BY "row", "column" LIMIT {MAX_PROBLEMS}',
+        union.params,
+    )
 
 
 def _cast(step: dict[str, Any], columns: Sequence[ColumnInfo]) -> StepPlan:
@@ -238,14 +262,9 @@ def _cast(step: dict[str, Any], columns: Sequence[ColumnInfo]) -> StepPlan:
         raise _bad(f"'to' must be one of {', '.join(COLUMN_TYPES)}; got {to!r}")
     if to == col.type:
         raise _bad(f"{col.name!r} is already {to}")
-    if to not in _CASTS[col.type]:
+    if to not in CASTS[col.type]:
         raise _bad(f"cannot cast {col.name!r} from {col.type} to {to}")
-    fmt_text = step.get("format")
-    if fmt_text is not None:
-        if not isinstance(fmt_text, str) or not fmt_text or len(fmt_text) > 100:
-            raise _bad("'format' must be a strptime format like '%d/%m/%Y'")
-        if col.type != "string" or to not in ("date", "datetime"):
-            raise _bad("'format' applies only when casting text to date or datetime")
+    fmt_text = _cast_format(step.get("format"), col.type, to)
     c = Frag(quote_ident(col.name))
     expr = cast_sql(c, col.type, to, fmt_text)
     after = _copy(columns)
@@ -254,16 +273,7 @@ def _cast(step: dict[str, Any], columns: Sequence[ColumnInfo]) -> StepPlan:
     target.timezone = None
     out = {"op": "cast", "column": col.name, "to": to, "format": fmt_text, "type": col.type}
     plan = _plan(out, _select(columns, {col.name: expr}), _ORDER, after, f"Cast {col.name} to {to}")
-    expected = to + (f" ({fmt_text})" if fmt_text else "")
-    check = fmt(
-        'SELECT "__row" AS "row", {0} AS "column", CAST({1} AS VARCHAR) AS "value", {2} AS "expected" '
-        'FROM src WHERE {1} IS NOT NULL AND ({3}) IS NULL ORDER BY "__row" LIMIT ' + str(MAX_PROBLEMS),
-        param(col.name, "string"),
-        c,
-        param(expected, "string"),
-        expr,
-    )
-    plan.check_sql, plan.check_params = check.sql, check.params
+    plan.check_sql, plan.check_params = _checks([_cast_check(col.name, c, col.type, expr, to, fmt_text)])
     return plan
 
 
@@ -377,6 +387,132 @@ def _sort(step: dict[str, Any], columns: Sequence[ColumnInfo]) -> StepPlan:
     return _plan({"op": "sort", "by": keys}, _select(columns), tail, _copy(columns), text)
 
 
+def _markers_to_null(step: dict[str, Any], columns: Sequence[ColumnInfo]) -> StepPlan:
+    """Markers become missing in text columns, and each column listed in ``casts`` is retyped.
+
+    Without ``casts`` the step is not complete: :func:`complete_plan` reads the data to find the
+    columns holding markers and the type each then holds (:mod:`.missing`); the recipe keeps the
+    completed step, so a replay or "Copy as code" does the same again.
+    """
+    _fields(step, {"columns", "markers", "retype", "casts"})
+    markers = missing.check_markers(step.get("markers"))
+    names = _column_list(step.get("columns"), columns, "columns", allow_none=True)
+    by_name = {c.name: c for c in columns}
+    for n in names or []:
+        if by_name[n].type != "string":
+            raise _bad(f"{n!r} is {by_name[n].type}: only text columns hold markers")
+    if "retype" in step and "casts" in step:
+        raise _bad("give 'retype' or 'casts', not both")
+    retype = step.get("retype", True)
+    if not isinstance(retype, bool):
+        raise _bad("'retype' must be true or false")
+    texts = names if names is not None else [c.name for c in columns if c.type == "string"]
+    casts = _retypes(step.get("casts", []), texts)
+    out: dict[str, Any]
+    if "casts" in step:
+        # complete: the recipe keeps the columns by name, for a replay and for "Copy as code"
+        out = {"op": "markers_to_null", "columns": texts, "markers": markers, "casts": casts}
+    else:
+        out = {"op": "markers_to_null", "columns": names, "markers": markers, "retype": retype}
+    in_markers = fmt(
+        "(" + ", ".join(f"{{{i}}}" for i in range(len(markers))) + ")", *(param(m, "string") for m in markers)
+    )
+    after = _copy(columns)
+    replace: dict[str, Frag] = {}
+    checks: list[Frag] = []
+    for n in texts:
+        c = Frag(quote_ident(n))
+        replace[n] = fmt("(CASE WHEN {0} IN {1} THEN NULL ELSE {0} END)", c, in_markers)
+    for cast in casts:
+        n, to, fmt_text = cast["column"], cast["to"], cast["format"]
+        value = replace[n]
+        replace[n] = cast_sql(value, "string", to, fmt_text)
+        checks.append(_cast_check(n, value, "string", replace[n], to, fmt_text))
+        target = next(a for a in after if a.name == n)
+        target.type, target.timezone = to, None
+    where = "every text column" if names is None else missing.name_list(texts)
+    text = f"Treat {missing.describe_markers(markers)} as missing in {where}"
+    if casts:
+        text += "; " + ", ".join(f"{c['column']} becomes {c['to']}" for c in casts)
+    plan = _plan(out, _select(columns, replace), _ORDER, after, text)
+    if checks:
+        plan.check_sql, plan.check_params = _checks(checks)
+    plan.needs_data = "casts" not in step
+    return plan
+
+
+def _retypes(value: Any, texts: list[str]) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        raise _bad("'casts' must be a list of {column, to, format}")
+    out: list[dict[str, Any]] = []
+    for cast in value:
+        if not isinstance(cast, dict) or set(cast) - {"column", "to", "format"}:
+            raise _bad("each of 'casts' must be {column, to, format}")
+        name = cast.get("column")
+        if name not in texts:
+            raise _bad(f"'casts' names {name!r}, which is not one of the step's text columns")
+        to = cast.get("to")
+        if to not in CASTS["string"]:
+            raise _bad(f"'casts' may retype text to {', '.join(sorted(CASTS['string']))}; got {to!r}")
+        out.append({"column": name, "to": to, "format": _cast_format(cast.get("format"), "string", to)})
+    if len({c["column"] for c in out}) != len(out):
+        raise _bad("'casts' retypes a column twice")
+    return out
+
+
+def _model(step: dict[str, Any], columns: Sequence[ColumnInfo]) -> StepPlan:
+    """A model's predictions as a new column: the model is fitted again on the parent's data
+    (the spec and its seed make the fit the same), by :func:`complete_plan`."""
+    from .models.spec import ModelLimits, check_spec
+
+    spec = check_spec({k: v for k, v in step.items() if k != "op"}, list(columns), ModelLimits())
+    name = _new_name(spec["name"], "name")
+    if any(c.name == name for c in columns):
+        raise _bad(f"a column named {name!r} already exists; choose another 'name'")
+    max_rows = step.get("max_rows", ModelLimits().max_rows)
+    if not isinstance(max_rows, int) or isinstance(max_rows, bool) or max_rows < 20:
+        raise _bad("'max_rows' must be a whole number of at least 20")
+    out = {"op": "model", **spec, "max_rows": max_rows}
+    sel = fmt('{0}, p."__prediction" AS {1}', _select(columns), Frag(quote_ident(name)))
+    tail = Frag(' LEFT JOIN __predictions AS p USING ("__row") ORDER BY "__row"')
+    kind = "float" if spec["kind"] == "regression" else "string"
+    after = [*_copy(columns), ColumnInfo(name, kind)]  # type: ignore[arg-type]
+    what = f"{spec['algorithm']} {spec['kind']}"
+    plan = _plan(
+        out, sel, tail, after, f"Add {name}: {what} of {spec['target']} on {', '.join(spec['features'])}"
+    )
+    plan.needs_data = True
+    return plan
+
+
+def complete_plan(con: Any, plan: StepPlan, columns: list[ColumnInfo], model_limits: Any = None) -> StepPlan:
+    """The plan of a step that needed the data (``plan.needs_data``), read through ``con``'s ``src``.
+
+    A model step fits its model (under ``model_limits``) and leaves its predictions in ``con`` as
+    ``__predictions``; the plan is the same.
+    """
+    if not plan.needs_data:
+        return plan
+    step = plan.step
+    if step["op"] == "model":
+        from .models.predict import predictions_into
+
+        predictions_into(con, step, columns, model_limits)
+        return plan
+    found = missing.find(con, columns, step["columns"], step["markers"], step["retype"])
+    done = plan_step(
+        {
+            "op": step["op"],
+            "columns": found.columns,
+            "markers": step["markers"],
+            "casts": found.casts,
+        },
+        columns,
+    )
+    done.notes = found.notes
+    return done
+
+
 _PLANNERS = {
     "drop_nulls": _drop_nulls,
     "fill_nulls": _fill_nulls,
@@ -387,6 +523,8 @@ _PLANNERS = {
     "dedupe": _dedupe,
     "derive": _derive,
     "sort": _sort,
+    "markers_to_null": _markers_to_null,
+    "model": _model,
 }
 
 

@@ -5,13 +5,14 @@ append or replace, and of a comparison, names those documents. A spec uses a dat
 ``dataset`` is ``{"id"}`` of it, ``{"name": "owner/name"}``, or its bare name in a document of the
 dataset's owner (whose own dataset a bare name means first). It uses a column through its
 encoding fields (tooltip too), its ``sort.by`` and its filter conditions (``{column}``, in groups
-too); a dashboard also through its filters on that dataset. Formula filters are not read.
+too), and the columns its filter formulas read; a dashboard also through its filters on that dataset.
 
 Only documents the caller may read are named; the others are counted.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -27,6 +28,8 @@ from .documents import (
     DocumentVersionRow,
     content_of,
 )
+from .errors import BadInput
+from .formula import formula_columns
 from .sharing import Principal
 
 
@@ -50,6 +53,9 @@ def _filter_columns(conditions: Any, out: set[str]) -> None:
     elif isinstance(conditions, dict):
         if isinstance(conditions.get("column"), str):
             out.add(conditions["column"])
+        if isinstance(conditions.get("formula"), str):
+            with contextlib.suppress(BadInput):  # a formula that does not parse names no column
+                out.update(formula_columns(conditions["formula"]))
         if "conditions" in conditions:
             _filter_columns(conditions["conditions"], out)
 

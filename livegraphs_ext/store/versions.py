@@ -14,7 +14,7 @@ from .names import resolve
 from .schema import ColumnInfo
 
 #: the kinds of version whose data is not made from their parent by a step
-BASE_KINDS = ("upload", "append", "replace")
+BASE_KINDS = ("upload", "append", "replace", "sql")
 
 
 def _iso(t: dt.datetime) -> str:

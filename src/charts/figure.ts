@@ -15,6 +15,7 @@ import {
   PlotlyObject
 } from './columns';
 import { barTraces, CARTESIAN, ICell, MARK_TRACES } from './marks';
+import { overlayTraces } from './overlaytraces';
 
 export type { PlotlyObject } from './columns';
 
@@ -239,6 +240,9 @@ export function buildFigure(
       }
     }
   }
+  if (cartesian && nRows === 1 && nCols === 1) {
+    data.push(...overlayTraces(result, colorOf, theme.font));
+  }
   if (cartesian && mark !== 'heatmap' && mark !== 'box') {
     // Category order as the engine sorted it.
     for (const name of Object.keys(layout)) {
@@ -249,7 +253,9 @@ export function buildFigure(
     }
   }
   if (cartesian) {
-    // Long category names get short tick labels; hover shows them whole.
+    // Long category names get short tick labels, with an ellipsis; hover shows
+    // them whole. Under the x axis they stand side by side, so the more there
+    // are the shorter they get: else their margin squeezes the plot.
     for (const [letter, field] of [
       ['x', horizontal ? valField : xField],
       ['y', horizontal ? catField : yField]
@@ -258,8 +264,9 @@ export function buildFigure(
         continue;
       }
       const raw = [...new Set(cols.values(field).map(v => v ?? null))];
+      const max = tickChars(letter, raw.length);
       const long = raw.some(
-        v => Array.from(formatValue(v, field?.type)).length > 24
+        v => Array.from(formatValue(v, field?.type)).length > max
       );
       if (!long) {
         continue;
@@ -271,7 +278,7 @@ export function buildFigure(
             v === null ? '(null)' : escapeText(v)
           );
           layout[name].ticktext = raw.map(v =>
-            escapeText(truncate(formatValue(v, field?.type)))
+            escapeText(truncate(formatValue(v, field?.type), max))
           );
         }
       }
@@ -354,17 +361,63 @@ function facetLabel(
 }
 
 /**
- * The columns of a result for a CSV export: raw values, titled like the chart.
+ * The longest tick label of a category axis: 24 characters, fewer under an x
+ * axis of many categories (16 past 5, 12 past 10).
+ */
+function tickChars(letter: 'x' | 'y', categories: number): number {
+  if (letter === 'y' || categories <= 5) {
+    return 24;
+  }
+  return categories <= 10 ? 16 : 12;
+}
+
+/**
+ * What a derived column of a result holds, after its channel's title.
+ */
+const STAT_TITLES: { [stat: string]: string } = {
+  bin_start: 'bin start',
+  bin_end: 'bin end',
+  min: 'minimum',
+  q1: 'lower quartile',
+  median: 'median',
+  q3: 'upper quartile',
+  max: 'maximum',
+  lower: 'lower whisker',
+  upper: 'upper whisker',
+  mean: 'mean',
+  count: 'count',
+  outliers: 'outliers',
+  previous: 'previous period',
+  delta: 'change',
+  delta_ratio: 'change ratio'
+};
+
+/**
+ * The columns of a result for a CSV export: raw values, titled like the chart,
+ * each title once: a bin's start and end, a box's statistics and a KPI's
+ * previous period say which they are ("dep_delay (bin start)").
  */
 export function resultColumns(
   result: IChartResult,
   spec: IChartSpec | null
 ): { title: string; values: unknown[] }[] {
   const seen = new Set<string>();
+  const titles = new Set<string>();
   return result.fields
     .filter(f => !seen.has(f.name) && (seen.add(f.name), true))
-    .map(f => ({
-      title: fieldTitle(f, spec),
-      values: result.data[f.name] ?? []
-    }));
+    .map(f => {
+      let title = fieldTitle(f, spec);
+      const stat =
+        typeof f.stat === 'string' ? f.stat : f.bin ? 'bin_start' : null;
+      if (stat) {
+        const base = title.replace(/ \(binned\)$/, '');
+        title = `${base} (${STAT_TITLES[stat] ?? stat.replace(/_/g, ' ')})`;
+      }
+      // Two channels of one title (x and color of one column): the field's name tells them apart.
+      if (titles.has(title)) {
+        title = `${title} (${f.name})`;
+      }
+      titles.add(title);
+      return { title, values: result.data[f.name] ?? [] };
+    });
 }

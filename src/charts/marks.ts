@@ -64,6 +64,8 @@ function colorTraces(
         ? undefined
         : escapeText(truncate(formatValue(key, colorField?.type), 30));
     const trace = make(indices, name, ctx.colorOf(key));
+    // each point's row of the result, for "View rows"
+    trace.customdata = indices;
     trace.xaxis = ctx.cell.xaxis;
     trace.yaxis = ctx.cell.yaxis;
     trace.hovertext = hoverText(ctx.cols, ctx.spec, indices);
@@ -306,6 +308,7 @@ function pieTraces(ctx: IMarkContext): PlotlyObject[] {
         )
       },
       sort: false,
+      customdata: indices,
       textinfo: 'percent',
       hovertext: hoverText(cols, spec, indices),
       hoverinfo: 'text',
@@ -331,6 +334,7 @@ function mapTraces(ctx: IMarkContext): PlotlyObject[] {
       {
         type: 'choropleth',
         locations,
+        customdata: indices,
         z: cols.pick(zField, indices),
         locationmode: usStates ? 'USA-states' : 'ISO-3',
         colorscale: 'Viridis',

@@ -44,6 +44,7 @@ const SPEC_KEYS = [
   'sort',
   'limit',
   'options',
+  'overlays',
   'title',
   'axes',
   'max_marks'
@@ -126,11 +127,12 @@ export const chartsPlugin: JupyterFrontEndPlugin<void> = {
     };
 
     /**
-     * `<stem>.lgchart` in `cwd`, or `<stem>-2.lgchart`, … when taken.
+     * `<stem>.lgchart` in `cwd`, or `<stem>1.lgchart`, `<stem>2.lgchart`, …
+     * when taken: JupyterLab numbers its new files so (`Untitled1.ipynb`).
      */
     const freePath = async (cwd: string, stem: string): Promise<string> => {
-      for (let n = 1; ; n++) {
-        const name = n === 1 ? `${stem}.lgchart` : `${stem}-${n}.lgchart`;
+      for (let n = 0; ; n++) {
+        const name = `${stem}${n || ''}.lgchart`;
         const path = PathExt.join(cwd, name);
         try {
           await app.serviceManager.contents.get(path, { content: false });
@@ -149,26 +151,29 @@ export const chartsPlugin: JupyterFrontEndPlugin<void> = {
         'Create a chart file of a dataset and build it by dragging fields'
       ),
       execute: async args => {
+        const start = args.spec as Partial<IChartSpec> | undefined;
+        // A chart of a query (from the SQL editor) names no dataset.
+        const sql = start?.dataset?.sql;
         let datasetId =
           ((args.datasetId ?? args.id) as string | undefined) ?? null;
-        if (!datasetId) {
+        if (!datasetId && !sql) {
           datasetId = await pickDataset();
         }
-        if (!datasetId) {
+        if (!datasetId && !sql) {
           return null;
         }
-        const dataset = await api.getDataset(datasetId);
-        const start = args.spec as Partial<IChartSpec> | undefined;
+        const dataset = datasetId ? await api.getDataset(datasetId) : null;
+        const title = dataset?.name ?? trans.__('SQL query');
         const spec = {
           version: 1,
           encoding: {},
           ...start,
-          dataset: start?.dataset ?? { id: dataset.id }
+          dataset: sql ? { sql } : (start?.dataset ?? { id: dataset?.id })
         };
         // A chart of the store, unless a file is asked for (`file: true`).
         if (documents && args.file !== true) {
           const model = await documents.create('chart', {
-            title: dataset.name,
+            title,
             content: spec
           });
           return app.commands.execute('docmanager:open', {
@@ -178,8 +183,7 @@ export const chartsPlugin: JupyterFrontEndPlugin<void> = {
         }
         const cwd = (args.cwd as string) ?? browser?.model.path ?? '';
         // A dataset name may hold characters a file name cannot.
-        const stem =
-          dataset.name.replace(/[\\/:*?"<>|]+/g, '-').trim() || 'chart';
+        const stem = title.replace(/[\\/:*?"<>|]+/g, '-').trim() || 'chart';
         const path = await freePath(cwd, stem);
         await app.serviceManager.contents.save(path, {
           type: 'file',

@@ -156,17 +156,43 @@ export interface IChartOptions {
 }
 
 /**
+ * A trend line over a scatter or line chart: least squares or LOESS.
+ */
+export interface ITrendOverlay {
+  kind: 'trend';
+  method?: 'linear' | 'loess';
+}
+
+/**
+ * A forecast of a line chart over time: `periods` ahead, with a prediction
+ * interval of `interval` coverage.
+ */
+export interface IForecastOverlay {
+  kind: 'forecast';
+  periods?: number;
+  seasonality?: 'auto' | number;
+  interval?: number;
+}
+
+export type IOverlay = ITrendOverlay | IForecastOverlay;
+
+/**
  * A chart spec (version 1).
  */
 export interface IChartSpec {
   version: 1;
-  dataset: { id?: string; name?: string; version?: number };
+  /**
+   * A dataset (`id` or `name`, and a `version` to pin), or a SQL query whose
+   * result is charted without being saved (`sql`, docs/sql.md).
+   */
+  dataset: { id?: string; name?: string; version?: number; sql?: string };
   mark: Mark;
   encoding: IEncoding;
   filters?: IFilter[];
   sort?: { by: string; order: 'ascending' | 'descending' };
   limit?: number;
   options?: IChartOptions;
+  overlays?: IOverlay[];
   title?: string;
   axes?: { x?: { title?: string }; y?: { title?: string } };
   max_marks?: number;
@@ -212,17 +238,60 @@ export interface IReduction {
 }
 
 /**
+ * One group's fit of an overlay (the whole chart's when it has no color
+ * groups): the curve's points, and for a forecast its interval.
+ */
+export interface IOverlaySeries {
+  group?: unknown;
+  n: number;
+  x?: unknown[];
+  y?: (number | null)[];
+  equation?: string;
+  r2?: number | null;
+  slope?: number;
+  intercept?: number;
+  model?: string;
+  seasonality?: number | null;
+  start?: { x: unknown; y: number };
+  lower?: (number | null)[];
+  upper?: (number | null)[];
+  /**
+   * Why this group has no curve.
+   */
+  message?: string;
+}
+
+/**
+ * An overlay as the engine computed it.
+ */
+export interface IOverlayResult {
+  kind: 'trend' | 'forecast';
+  method?: string;
+  model?: string;
+  periods?: number;
+  interval?: number;
+  series: IOverlaySeries[];
+  message?: string;
+}
+
+/**
  * A chart result: columnar data for the fields, and what was done to it.
  */
 export interface IChartResult {
   spec_version: number;
-  dataset: { id: string; version: number };
+  /**
+   * The dataset version read; for a chart of a query, the query and the
+   * dataset versions its names were bound to.
+   */
+  dataset:
+    { id: string; version: number } | { sql: string; sources: unknown[] };
   fields: IResultField[];
   data: { [name: string]: unknown[] };
   marks: number;
   source_rows: number;
   reduction: IReduction | null;
   cached?: boolean;
+  overlays?: IOverlayResult[];
   [key: string]: unknown;
 }
 
@@ -247,6 +316,15 @@ export interface IChartClient {
 export interface IFieldInfo {
   name: string;
   type: ColumnType | string;
+  /**
+   * How many values are missing.
+   */
+  nulls?: number;
+  /**
+   * How many values an integer column holds, when it has few (month, day,
+   * size); absent otherwise.
+   */
+  distinct?: number;
 }
 
 /**
@@ -255,6 +333,16 @@ export interface IFieldInfo {
 export interface IDatasetInfo {
   id: string;
   name: string;
+  /**
+   * The query whose result is the data (then `id` is empty), for a chart of
+   * a SQL query.
+   */
+  sql?: string;
   version?: number;
+  /**
+   * The row count, which tells a column of few repeated values (a
+   * category) from a short column of numbers.
+   */
+  rows?: number;
   columns: ReadonlyArray<IFieldInfo>;
 }

@@ -7,8 +7,26 @@ import { Message } from '@lumino/messaging';
 import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
-import { buildFigure, DEFAULT_THEME, ITheme, resultColumns } from './figure';
+import infoSvgstr from '../../style/icons/info.svg';
+import { saveBlob, svgIcon } from '../dom';
+import {
+  canDrill,
+  markIndex,
+  markLabel,
+  markValues,
+  pinnedSpec
+} from './drill';
+import { DRILL_PAGE, DrillDialog } from './drillview';
+import {
+  buildFigure,
+  DEFAULT_THEME,
+  IFigure,
+  ITheme,
+  resultColumns
+} from './figure';
+import { highlightTraces } from './highlight';
 import { pickMeaning } from './picks';
+import { overlayNotes } from './overlaytraces';
 import { fileStem, toCSV } from './text';
 import { IChartClient, IChartResult, IChartSpec, ISpan } from './types';
 
@@ -67,19 +85,20 @@ function pageTheme(node: HTMLElement): ITheme {
 }
 
 /**
- * Start a download of `blob` named `filename`.
+ * How long a chart waits for its box to stop changing size before it is
+ * drawn again at the new size, in milliseconds.
  */
-function download(blob: Blob, filename: string): void {
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = filename;
-  link.style.display = 'none';
-  document.body.appendChild(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 0);
-}
+const RESIZE_DELAY = 60;
+
+/**
+ * The options of every chart's Plotly plot.
+ */
+const PLOT_CONFIG = {
+  responsive: true,
+  displaylogo: false,
+  displayModeBar: 'hover',
+  modeBarButtonsToRemove: ['toImage', 'sendDataToCloud']
+};
 
 /**
  * A chart: a spec, drawn from the result its client answers.
@@ -98,6 +117,12 @@ export class ChartView extends Widget {
     this._notice = document.createElement('div');
     this._notice.className = 'jp-LiveGraphs-chartNotice';
     this._notice.setAttribute('role', 'note');
+    this._notice.hidden = true;
+    this._noticeText = document.createElement('span');
+    this._notice.append(
+      svgIcon(infoSvgstr, 'jp-LiveGraphs-chartNoticeIcon'),
+      this._noticeText
+    );
     const exports = document.createElement('div');
     exports.className = 'jp-LiveGraphs-chartExports';
     for (const [format, label] of [
@@ -117,10 +142,21 @@ export class ChartView extends Widget {
       });
       exports.appendChild(button);
     }
-    bar.append(this._notice, exports);
+    // "View rows" of the clicked mark, where the client can drill
+    this._viewRows = document.createElement('button');
+    this._viewRows.type = 'button';
+    this._viewRows.className = 'jp-LiveGraphs-chartViewRows';
+    this._viewRows.textContent = 'View rows';
+    this._viewRows.title = 'Show the rows behind the clicked mark';
+    this._viewRows.hidden = true;
+    this._viewRows.addEventListener('click', () => this.viewRows());
+    bar.append(this._notice, this._viewRows, exports);
 
     this._plot = document.createElement('div');
     this._plot.className = 'jp-LiveGraphs-chartPlot';
+    // A double click clears the pick (the browser's own, so a slow page
+    // still tells one from two clicks; Plotly's is on its own clock).
+    this._plot.addEventListener('dblclick', () => this._select(null));
     this._message = document.createElement('div');
     this._message.className = 'jp-LiveGraphs-chartMessage';
     this._message.setAttribute('role', 'status');
@@ -137,6 +173,9 @@ export class ChartView extends Widget {
       attributes: true,
       attributeFilter: ['data-jp-theme-name']
     });
+    // The plot follows its box, whatever changed its size (a cell resized,
+    // a panel opened beside it), not only the window.
+    this._sizeObserver = new ResizeObserver(() => this._scheduleResize());
     if (options.spec !== undefined) {
       this.spec = options.spec;
     }
@@ -224,25 +263,53 @@ export class ChartView extends Widget {
     if (ticket !== this._ticket || this.isDisposed) {
       return;
     }
-    this._notice.textContent = result.reduction?.message ?? '';
-    this._notice.dataset.kind = result.reduction?.kind ?? '';
+    this._setNotice(
+      [result.reduction?.message ?? '', ...overlayNotes(result)]
+        .filter(Boolean)
+        .join('; '),
+      result.reduction?.kind
+    );
     this._baseAnnotations = (figure.layout as any).annotations ?? [];
     (figure.layout as any).annotations = this._annotations();
+    this._figure = figure;
     await Plotly.react(
       this._plot,
-      figure.data as any,
+      this._highlighted(figure.data) as any,
       figure.layout as any,
-      {
-        responsive: true,
-        displaylogo: false,
-        displayModeBar: 'hover' as any,
-        modeBarButtonsToRemove: ['toImage', 'sendDataToCloud'] as any
-      } as any
+      PLOT_CONFIG as any
     );
     if (ticket === this._ticket && !this.isDisposed) {
+      this._highlight = this._highlightKey();
       this._bindSelection();
+      // a KPI is one mark, with nothing to click
+      this._setDrillMark(this._spec?.mark === 'kpi' && result.marks ? 0 : null);
       this._setState('ready', result.marks ? '' : 'No data.');
+      // The box may have changed size while the figure was being made.
+      this._scheduleResize();
     }
+  }
+
+  /**
+   * Open the rows behind the clicked mark (nothing when there is none, or
+   * the client cannot drill).
+   */
+  viewRows(): DrillDialog | null {
+    const index = this._drillMark;
+    const result = this._result;
+    const spec = this._spec;
+    if (index === null || !result || !spec || !canDrill(this._client)) {
+      return null;
+    }
+    return DrillDialog.open({
+      client: this._client,
+      label: markLabel(result, index, spec),
+      request: {
+        spec: pinnedSpec(spec, result),
+        mark: markValues(result, index),
+        index,
+        limit: DRILL_PAGE
+      }
+    });
   }
 
   /**
@@ -295,6 +362,14 @@ export class ChartView extends Widget {
   }
 
   /**
+   * Forget the pick (as Escape or a double click on the chart does); tells
+   * the listeners of `selectionChanged`.
+   */
+  clearSelection(): void {
+    this._select(null);
+  }
+
+  /**
    * Show an error in place of the chart.
    */
   setError(reason: unknown): void {
@@ -337,7 +412,7 @@ export class ChartView extends Widget {
     if (!this._result) {
       return;
     }
-    download(
+    saveBlob(
       new Blob([this.toCSV()], { type: 'text/csv;charset=utf-8' }),
       `${fileStem(this._spec)}.csv`
     );
@@ -349,9 +424,21 @@ export class ChartView extends Widget {
     }
     this._controller?.abort();
     this._themeObserver.disconnect();
+    this._sizeObserver.disconnect();
+    clearTimeout(this._resizeTimer);
     Signal.clearData(this);
     this._purge();
     super.dispose();
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    this._sizeObserver.observe(this._plot);
+  }
+
+  protected onBeforeDetach(msg: Message): void {
+    this._sizeObserver.unobserve(this._plot);
+    super.onBeforeDetach(msg);
   }
 
   protected onResize(msg: Widget.ResizeMessage): void {
@@ -364,26 +451,57 @@ export class ChartView extends Widget {
     this._scheduleResize();
   }
 
+  /**
+   * Fit the plot to its box once the box has kept its size for a moment
+   * (a drag or an animation redraws once, at its end).
+   */
   private _scheduleResize(): void {
-    if (this._state !== 'ready' || this._resizePending) {
-      return;
-    }
-    this._resizePending = true;
-    requestAnimationFrame(() => {
-      this._resizePending = false;
-      if (this._state === 'ready' && !this.isDisposed && this.isVisible) {
-        void loadPlotly().then(Plotly => Plotly.Plots.resize(this._plot));
+    clearTimeout(this._resizeTimer);
+    this._resizeTimer = setTimeout(() => {
+      const plot = this._plot as any;
+      const layout = plot._fullLayout;
+      const { clientWidth: width, clientHeight: height } = this._plot;
+      if (
+        this._state !== 'ready' ||
+        this.isDisposed ||
+        !this.isVisible ||
+        !layout ||
+        !width ||
+        !height ||
+        (Math.round(layout.width) === width &&
+          Math.round(layout.height) === height)
+      ) {
+        return;
       }
-    });
+      void loadPlotly()
+        .then(Plotly => {
+          if (!this.isDisposed && this._state === 'ready') {
+            return Plotly.Plots.resize(this._plot);
+          }
+        })
+        .catch(() => undefined); // hidden or purged meanwhile
+    }, RESIZE_DELAY);
   }
 
   private _purge(): void {
     if (plotlyPromise && this._plot.classList.contains('js-plotly-plot')) {
       void plotlyPromise.then(Plotly => Plotly.purge(this._plot));
     }
+    this._figure = null;
     this._selectionBound = false;
-    this._notice.textContent = '';
+    this._setNotice('');
+    this._setDrillMark(null);
     this._select(null);
+  }
+
+  /**
+   * The result's row "View rows" drills (null: none, the button hidden).
+   */
+  private _setDrillMark(index: number | null): void {
+    // the rows behind a mark of a query's chart cannot be listed (yet)
+    this._drillMark =
+      canDrill(this._client) && !this._spec?.dataset?.sql ? index : null;
+    this._viewRows.hidden = this._drillMark === null;
   }
 
   /**
@@ -398,6 +516,13 @@ export class ChartView extends Widget {
     plot.on('plotly_click', (event: any) => this._onClick(event));
     plot.on('plotly_selected', (event: any) => this._onSelected(event));
     plot.on('plotly_deselect', () => this._select(null));
+    plot.on('plotly_doubleclick', () => {
+      this._doubleClicked = {
+        selection: this._selection,
+        at: performance.now()
+      };
+      this._select(null);
+    });
     plot.on('plotly_relayout', (event: any) => this._onRelayout(event));
   }
 
@@ -433,6 +558,12 @@ export class ChartView extends Widget {
   }
 
   private _onClick(event: any): void {
+    if (event?.points?.[0]?.data?.meta?.overlay) {
+      return; // a trend or forecast stands for no rows
+    }
+    if (this._result) {
+      this._setDrillMark(markIndex(this._result, event?.points?.[0]));
+    }
     const picked = this._pointValue(event?.points?.[0]);
     if (!picked) {
       return;
@@ -446,7 +577,15 @@ export class ChartView extends Widget {
       clientX: event.event?.clientX ?? 0,
       clientY: event.event?.clientY ?? 0
     });
-    const current = this._selection;
+    // Plotly may call the mouse-up on a mark that a re-draw moved under the
+    // pointer a double click, just before the click: the click then acts on
+    // the pick as it was (a second click on the picked mark still clears it)
+    const doubled = this._doubleClicked;
+    this._doubleClicked = null;
+    const current =
+      !this._selection && doubled && performance.now() - doubled.at < 100
+        ? doubled.selection
+        : this._selection;
     const same = current?.values && current.channel === picked.channel;
     const additive = event.event?.ctrlKey || event.event?.metaKey;
     let values: unknown[];
@@ -525,6 +664,50 @@ export class ChartView extends Widget {
     this._selection = selection;
     this.node.dataset.lgSelection = selection ? JSON.stringify(selection) : '';
     this._selectionChanged.emit(selection);
+    this._showSelection();
+  }
+
+  /**
+   * The picked values the chart shows as picked: clicked marks (a range is
+   * shown by the zoom or the box Plotly draws itself).
+   */
+  private _highlightKey(): string {
+    const values = this._selection?.values;
+    return values?.length ? JSON.stringify(values) : '';
+  }
+
+  private _highlighted(data: IFigure['data']): IFigure['data'] {
+    const values = this._selection?.values ?? null;
+    const horizontal = this._spec?.options?.orientation === 'horizontal';
+    return highlightTraces(data, values, horizontal);
+  }
+
+  /**
+   * Draw the figure again when what it shows as picked changed.
+   */
+  private _showSelection(): void {
+    const key = this._highlightKey();
+    const figure = this._figure;
+    if (key === this._highlight || !figure || this._state !== 'ready') {
+      return;
+    }
+    this._highlight = key;
+    const ticket = this._ticket;
+    void loadPlotly().then(Plotly => {
+      if (
+        ticket === this._ticket &&
+        !this.isDisposed &&
+        this._figure === figure &&
+        this._plot.classList.contains('js-plotly-plot')
+      ) {
+        return Plotly.react(
+          this._plot,
+          this._highlighted(figure.data) as any,
+          { ...figure.layout, annotations: this._annotations() } as any,
+          PLOT_CONFIG as any
+        );
+      }
+    });
   }
 
   private _setState(state: ChartView.State, message: string): void {
@@ -543,6 +726,10 @@ export class ChartView extends Widget {
   private _state: ChartView.State = 'empty';
   private _stateChanged = new Signal<this, ChartView.State>(this);
   private _selection: ChartView.ISelection | null = null;
+  private _doubleClicked: {
+    selection: ChartView.ISelection | null;
+    at: number;
+  } | null = null;
   private _selectionChanged = new Signal<this, ChartView.ISelection | null>(
     this
   );
@@ -552,10 +739,25 @@ export class ChartView extends Widget {
   private _baseAnnotations: any[] = [];
   private _ticket = 0;
   private _controller: AbortController | null = null;
-  private _resizePending = false;
+  private _resizeTimer: ReturnType<typeof setTimeout> | undefined;
   private _themeObserver: MutationObserver;
+  private _sizeObserver: ResizeObserver;
+  private _figure: IFigure | null = null;
+  private _highlight = '';
   private _placeholder: string;
+  /**
+   * Say what the engine did to the data (binned, sampled…); nothing hides it.
+   */
+  private _setNotice(text: string, kind?: string): void {
+    this._noticeText.textContent = text;
+    this._notice.dataset.kind = kind ?? '';
+    this._notice.hidden = !text;
+  }
+
   private _notice: HTMLElement;
+  private _viewRows: HTMLButtonElement;
+  private _drillMark: number | null = null;
+  private _noticeText: HTMLElement;
   private _plot: HTMLElement;
   private _message: HTMLElement;
 }

@@ -1,21 +1,18 @@
 /**
  * The view of a dashboard cell: a `ChartView` drawing the stored chart as
  * the builder would, with what the builder derives (the automatic mark, the
- * default channels) worked out here from the spec. The shared document holds
- * only what people chose, so "Automatic" stays automatic for everyone.
+ * default channels and aggregates) worked out here from the spec. The shared
+ * document holds only what people chose, so "Automatic" stays automatic for
+ * everyone.
  */
 import { ISignal } from '@lumino/signaling';
 import { Panel } from '@lumino/widgets';
 
+import { ColumnOf } from '../charts/builder/showme';
 import { chartSpec, hasFields } from '../charts/builder/state';
 import { IChartDraft, IChartSpec } from '../charts/types';
 import { ChartView } from '../charts/view';
 import { IChartCellView } from './grid';
-
-/**
- * The type of each field of a chart's dataset (undefined: unknown field).
- */
-export type TypeOf = (field: string) => string | undefined;
 
 /**
  * A chart view that takes a stored (draft) spec.
@@ -25,7 +22,7 @@ export class DerivedChartView extends Panel implements IChartCellView {
     super();
     this.addClass('jp-LiveGraphs-DashboardCellView');
     this._view = options.view;
-    this._typesOf = options.typesOf ?? null;
+    this._columnsOf = options.columnsOf ?? null;
     this.addWidget(this._view);
   }
 
@@ -48,6 +45,10 @@ export class DerivedChartView extends Panel implements IChartCellView {
     this._view.markers = markers;
   }
 
+  clearSelection(): void {
+    this._view.clearSelection();
+  }
+
   /**
    * The stored spec; what is drawn is derived from it.
    */
@@ -57,22 +58,26 @@ export class DerivedChartView extends Panel implements IChartCellView {
   set spec(draft: IChartDraft | null) {
     this._draft = draft;
     const ticket = ++this._ticket;
-    if (!draft || draft.mark || !draft.dataset) {
+    if (!draft || !draft.dataset) {
       this._view.spec = draft ? chartSpec(draft, () => undefined) : null;
       return;
     }
-    const typesOf = this._typesOf;
-    if (!typesOf) {
-      // The client (a kernel) picks the automatic mark; a chart with nothing
-      // on its shelves still shows the placeholder.
-      this._view.spec = hasFields(draft) ? (draft as IChartSpec) : null;
+    const columnsOf = this._columnsOf;
+    if (!columnsOf) {
+      // The client (a kernel) derives the mark and the defaults; a chart
+      // with nothing on its shelves still shows the placeholder.
+      this._view.spec = draft.mark
+        ? chartSpec(draft, () => undefined)
+        : hasFields(draft)
+          ? (draft as IChartSpec)
+          : null;
       return;
     }
-    // The automatic mark depends on the fields' types.
-    void typesOf(draft.dataset).then(
-      typeOf => {
+    // The automatic mark and the defaults depend on the fields' columns.
+    void columnsOf(draft.dataset).then(
+      columnOf => {
         if (ticket === this._ticket && !this.isDisposed) {
-          this._view.spec = chartSpec(draft, typeOf);
+          this._view.spec = chartSpec(draft, columnOf);
         }
       },
       () => {
@@ -84,7 +89,7 @@ export class DerivedChartView extends Panel implements IChartCellView {
   }
 
   private _view: ChartView;
-  private _typesOf: DerivedChartView.IOptions['typesOf'] | null;
+  private _columnsOf: DerivedChartView.IOptions['columnsOf'] | null;
   private _draft: IChartDraft | null = null;
   private _ticket = 0;
 }
@@ -99,9 +104,9 @@ export namespace DerivedChartView {
      */
     view: ChartView;
     /**
-     * The field types of a dataset ({id} or {name}); without it, a chart
-     * with an automatic mark is given as it is to a client that picks it.
+     * The columns of a dataset ({id} or {name}); without it, a chart with an
+     * automatic mark is given as it is to a client that derives it.
      */
-    typesOf?: (dataset: { id?: string; name?: string }) => Promise<TypeOf>;
+    columnsOf?: (dataset: { id?: string; name?: string }) => Promise<ColumnOf>;
   }
 }

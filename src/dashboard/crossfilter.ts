@@ -11,6 +11,7 @@ import {
   IFilterCondition,
   ISpan
 } from '../charts/types';
+import { formatValue } from '../charts/text';
 import { RULES } from '../rules';
 import { IDashboardFilter } from './types';
 
@@ -228,4 +229,73 @@ export function spanConditions(
     { column, cmp: 'ge', value: span.start },
     { column, cmp: span.closed ? 'le' : 'lt', value: span.end }
   ];
+}
+
+/**
+ * A value as a chip shows it: a midnight timestamp as its day.
+ */
+function shown(value: unknown): string {
+  const text = formatValue(value);
+  return typeof value === 'string'
+    ? text.replace(/^(\d{4}-\d{2}-\d{2})T00:00:00(\.0+)?Z?$/, '$1')
+    : text;
+}
+
+/**
+ * The comparisons of a selection's conditions, as people read them.
+ */
+const SIGNS: Readonly<Record<string, string>> = {
+  ge: '≥',
+  gt: '>',
+  le: '≤',
+  lt: '<',
+  eq: '=',
+  ne: '≠'
+};
+
+/**
+ * A chart filter's condition in words.
+ */
+export function describeCondition(condition: IFilter): string {
+  if ('formula' in condition) {
+    return condition.formula;
+  }
+  if ('combine' in condition) {
+    const parts = condition.conditions;
+    // A span: `start ≤ column < end`.
+    const [lo, hi] = parts as IFilterCondition[];
+    if (
+      condition.combine === 'and' &&
+      parts.length === 2 &&
+      lo?.cmp === 'ge' &&
+      (hi?.cmp === 'lt' || hi?.cmp === 'le') &&
+      lo.column === hi.column
+    ) {
+      return `${shown(lo.value)} ≤ ${lo.column} ${SIGNS[hi.cmp]} ${shown(hi.value)}`;
+    }
+    return parts
+      .map(describeCondition)
+      .join(condition.combine === 'or' ? ' or ' : ' and ');
+  }
+  const { column, cmp, value } = condition;
+  if (cmp === 'in' && Array.isArray(value)) {
+    return `${column} = ${value.map(shown).join(', ')}`;
+  }
+  if (cmp === 'between' && Array.isArray(value)) {
+    return `${column} from ${shown(value[0])} to ${shown(value[1])}`;
+  }
+  return `${column} ${SIGNS[cmp] ?? cmp} ${shown(value)}`;
+}
+
+/**
+ * What a selection filters by, in words: "carrier = B6",
+ * "2025-01-01 ≤ month < 2025-02-01".
+ */
+export function describeSelection(selection: ISelection): string {
+  const conditions = selection.conditions;
+  const [lo, hi] = conditions as IFilterCondition[];
+  if (conditions.length === 2 && lo.column && lo.column === hi?.column) {
+    return describeCondition({ combine: 'and', conditions });
+  }
+  return conditions.map(describeCondition).join(' and ');
 }

@@ -14,7 +14,12 @@ import { Widget } from '@lumino/widgets';
 
 import { IChartDraft, ISpan } from '../charts/types';
 import { el } from '../dom';
-import { effectiveSpec, ISelection, selectionFor } from './crossfilter';
+import {
+  describeSelection,
+  effectiveSpec,
+  ISelection,
+  selectionFor
+} from './crossfilter';
 import { IChartLayout, IDashboardChart, IDashboardFilter } from './types';
 
 /**
@@ -47,6 +52,10 @@ export interface IChartCellView extends Widget {
    * Markers to draw at x values (pinned comment threads).
    */
   markers?: { x: unknown; label: string }[];
+  /**
+   * Forget the marks picked in it (it then reports a null pick).
+   */
+  clearSelection?(): void;
 }
 
 /**
@@ -144,10 +153,27 @@ export class DashboardGrid<
   }
 
   /**
-   * Forget every selection (the host redraws).
+   * Forget the selection made in a chart, and the marks picked in it.
+   */
+  clearSelection(chartId: string): void {
+    const view = this._cells.get(chartId)?.view;
+    if (view?.clearSelection) {
+      view.clearSelection(); // reports a null pick: setSelection(id, null)
+    }
+    if (this._selections.has(chartId)) {
+      this.setSelection(chartId, null);
+    }
+  }
+
+  /**
+   * Forget every selection and the marks picked in every chart (the host
+   * redraws).
    */
   clearSelections(): void {
     this._selections.clear();
+    for (const cell of this._cells.values()) {
+      cell.view.clearSelection?.();
+    }
   }
 
   /**
@@ -311,6 +337,122 @@ export namespace DashboardGrid {
      */
     onSelection: () => void;
   }
+}
+
+/**
+ * The cross-filter selections of a dashboard as chips, each with a button
+ * that removes it, and a button that clears them all; hidden while there
+ * is none.
+ */
+export class SelectionBar {
+  constructor(options: SelectionBar.IOptions) {
+    this._options = options;
+    this.node = el('div', 'jp-LiveGraphs-DashboardSelections', {
+      role: 'group',
+      'aria-label': 'Filtered by'
+    });
+    this.node.hidden = true;
+  }
+
+  readonly node: HTMLElement;
+
+  /**
+   * Show `selections` (by the chart they were made in); `titleOf` names a
+   * chart.
+   */
+  render(
+    selections: ReadonlyMap<string, ISelection>,
+    titleOf: (chartId: string) => string
+  ): void {
+    const key = JSON.stringify([...selections]);
+    if (key === this._key) {
+      return;
+    }
+    this._key = key;
+    this.node.hidden = selections.size === 0;
+    const chips = [...selections].map(([id, selection]) => {
+      const text = describeSelection(selection);
+      const chip = el('span', 'jp-LiveGraphs-DashboardChip', {
+        'data-chart-id': id,
+        title: `Picked in ${titleOf(id)}`
+      });
+      const label = el('span', 'jp-LiveGraphs-DashboardChipLabel', text);
+      const remove = el('button', 'jp-LiveGraphs-DashboardChipRemove', '×', {
+        type: 'button',
+        'aria-label': `Remove selection ${text}`,
+        title: 'Remove this selection'
+      });
+      remove.addEventListener('click', () => this._options.remove(id));
+      chip.append(label, remove);
+      return chip;
+    });
+    const clear = el(
+      'button',
+      'jp-Button jp-mod-minimal jp-LiveGraphs-DashboardClearSelections',
+      'Clear',
+      {
+        type: 'button',
+        'aria-label': 'Clear selections',
+        title: 'Clear every cross-filter selection (Escape)'
+      }
+    );
+    clear.addEventListener('click', () => this._options.clear());
+    this.node.replaceChildren(
+      el('span', 'jp-LiveGraphs-DashboardSelectionsLabel', 'Filtered by'),
+      ...chips,
+      clear
+    );
+  }
+
+  private _options: SelectionBar.IOptions;
+  private _key = '';
+}
+
+/**
+ * A namespace for `SelectionBar` options.
+ */
+export namespace SelectionBar {
+  export interface IOptions {
+    /**
+     * Remove the selection made in a chart.
+     */
+    remove: (chartId: string) => void;
+
+    /**
+     * Remove every selection.
+     */
+    clear: () => void;
+  }
+}
+
+/**
+ * Let Escape clear a dashboard's selections: `host` takes the focus when a
+ * chart in it is clicked (Plotly's plot does not), and on Escape calls
+ * `clear`, which answers whether there was anything to clear.
+ */
+export function clearOnEscape(host: HTMLElement, clear: () => boolean): void {
+  if (host.tabIndex < 0 && !host.hasAttribute('tabindex')) {
+    host.tabIndex = -1;
+  }
+  host.addEventListener('pointerdown', event => {
+    const target = event.target as Element | null;
+    if (
+      target?.closest('.jp-LiveGraphs-chartPlot') &&
+      !host.contains(document.activeElement)
+    ) {
+      host.focus({ preventScroll: true });
+    }
+  });
+  host.addEventListener('keydown', event => {
+    // Escape in a box being typed in is that box's.
+    const field = (event.target as Element | null)?.closest(
+      'input, select, textarea'
+    );
+    if (event.key === 'Escape' && !field && clear()) {
+      event.preventDefault();
+      event.stopPropagation();
+    }
+  });
 }
 
 /**

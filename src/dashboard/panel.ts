@@ -13,21 +13,44 @@ import { CHART_MIME } from '../charts/doc/widget';
 import { AWARENESS_FIELD, peerBadge, peersOf } from '../presence';
 import { IChartClient, IChartDraft, IFieldRef } from '../charts/types';
 import { button, el, option } from '../dom';
-import { ISelection } from './crossfilter';
-import { valueControls, valuesSummary } from './filtervalues';
+import { IDataset } from '../tokens';
+import { datasetKey, ISelection } from './crossfilter';
 import {
+  askDataset,
+  datasetChoices,
+  datasetOf,
+  fillSelect,
+  IDatasetChoice,
+  usualDataset
+} from './datasets';
+import { datasetRef, valueControls, valuesSummary } from './filtervalues';
+import {
+  clearOnEscape,
   DashboardGrid,
   FilterBar,
   GAP,
   GRID_COLUMNS,
   IChartCellView,
   IGridCell,
-  ROW_HEIGHT
+  ROW_HEIGHT,
+  SelectionBar
 } from './grid';
 import { CommentsModel } from '../documents/comments';
-import { CommentsPane, showPointMenu } from './comments';
+import {
+  commentButton,
+  CommentsPane,
+  pointAnchor,
+  showChartComments,
+  showPointMenu
+} from '../documents/commentspane';
 import { DashboardDoc } from './model';
 import { DashboardData, IDocumentSource } from '../documents/data';
+import {
+  appliedFilters,
+  exportButtons,
+  gridCharts,
+  IExportDashboard
+} from '../export/dashboardpdf';
 import { IChartLayout, IDashboardFilter } from './types';
 
 export { AWARENESS_FIELD };
@@ -89,6 +112,7 @@ export class DashboardPanel extends Widget {
     this._openInBuilder = options.openInBuilder ?? null;
     this._pickChart = options.pickChart ?? null;
     this._client = options.client ?? null;
+    this._listDatasets = options.listDatasets ?? null;
     this._data = new DashboardData({
       direct: this._client,
       stored: id => this._doc.getChart(id)?.spec ?? null
@@ -107,9 +131,13 @@ export class DashboardPanel extends Widget {
       this._titleTyped = false;
       this._doc.title = this._titleInput.value;
     });
-    this._datasetInput = el('input', 'jp-LiveGraphs-DashboardDataset', {
+    // New charts and filters go on this dataset; none picked: Add chart asks.
+    this._datasetInput = el('select', 'jp-LiveGraphs-DashboardDataset', {
       'aria-label': 'Dataset for new charts and filters',
-      placeholder: 'dataset'
+      'data-datasets': ''
+    });
+    this._datasetInput.addEventListener('change', () => {
+      this._chosenDataset = this._datasetInput.value;
     });
     const crossLabel = el('label', 'jp-LiveGraphs-DashboardCross');
     this._crossInput = el('input', '', { type: 'checkbox' });
@@ -131,10 +159,11 @@ export class DashboardPanel extends Widget {
       this._titleInput,
       this._datasetInput,
       // A new chart opens in the builder, its editor.
-      toolButton('Add chart', 'jp-LiveGraphs-DashboardAddChart', () => {
-        const id = this.addChart();
-        this._openInBuilder?.(id);
-      }),
+      toolButton(
+        'Add chart',
+        'jp-LiveGraphs-DashboardAddChart',
+        () => void this.addNewChart()
+      ),
       ...(this._pickChart
         ? [
             toolButton(
@@ -148,6 +177,7 @@ export class DashboardPanel extends Widget {
         this._addFilter()
       ),
       crossLabel,
+      ...exportButtons(() => this.exportData()),
       this._people
     );
 
@@ -168,6 +198,10 @@ export class DashboardPanel extends Widget {
       isAttached: () => this.isAttached,
       onSelection: () => this._render()
     });
+    this._selectionBar = new SelectionBar({
+      remove: id => this._grid.clearSelection(id),
+      clear: () => this.clearSelections()
+    });
     this._pane = new CommentsPane({
       chartTitle: id => {
         const spec: any = this._doc.getChart(id)?.spec;
@@ -176,6 +210,7 @@ export class DashboardPanel extends Widget {
     });
     this.node.append(
       toolbar,
+      this._selectionBar.node,
       this._filterBar.node,
       this._grid.node,
       this._pane.node
@@ -183,10 +218,22 @@ export class DashboardPanel extends Widget {
     // Anywhere on the dashboard (an empty grid is only its padding high).
     this.node.addEventListener('dragover', this._onDragOver);
     this.node.addEventListener('drop', this._onDrop);
+    clearOnEscape(this.node, () => {
+      const any = this._grid.selections.size > 0;
+      this.clearSelections();
+      return any;
+    });
+    // The dataset lists are fetched again when opened, as datasets come and go.
+    this.node.addEventListener('focusin', event => {
+      if ((event.target as HTMLElement).matches?.('select[data-datasets]')) {
+        void this._loadDatasets();
+      }
+    });
 
     this._doc.changed.connect(this._render, this);
     this._doc.awareness?.on('change', this._onAwareness);
     this._render();
+    void this._loadDatasets();
   }
 
   get doc(): DashboardDoc {
@@ -276,20 +323,64 @@ export class DashboardPanel extends Widget {
   }
 
   /**
-   * Add a chart on the dataset named in the toolbar (or a copy of `spec`,
+   * Forget every cross-filter selection of this viewer.
+   */
+  clearSelections(): void {
+    this._grid.clearSelections();
+    this._render();
+  }
+
+  /**
+   * The dashboard as drawn now, for "Export PDF" and "Export PNG".
+   */
+  exportData(): IExportDashboard {
+    const doc = this._doc;
+    return {
+      title: doc.title || 'Dashboard',
+      filters: appliedFilters(doc.getFilters(), this._grid.selections, id => {
+        const spec = doc.getChart(id)?.spec;
+        return spec?.title || spec?.mark || 'a chart';
+      }),
+      charts: gridCharts(this._grid.node),
+      width: this._grid.node.clientWidth
+    };
+  }
+
+  /**
+   * Add a chart on the dataset picked in the toolbar (or a copy of `spec`,
    * at `layout` when given); answers its id.
    */
   addChart(spec?: IChartDraft, layout?: Partial<IChartLayout>): string {
-    const dataset = this._datasetInput.value.trim();
+    const dataset = this._datasetInput.value;
     return this._doc.addChart(
       // No mark: it stays automatic until someone picks one.
       spec ?? {
         version: 1,
-        dataset: dataset ? { name: dataset } : null,
+        dataset: dataset ? datasetRef(dataset) : null,
         encoding: {}
       },
       layout
     );
+  }
+
+  /**
+   * "Add chart": a new chart on the toolbar's dataset, or, when none is
+   * picked, on the one the user is asked for; it opens in the builder.
+   * Answers its id (null when no dataset was given).
+   */
+  async addNewChart(): Promise<string | null> {
+    if (!this._datasetInput.value) {
+      await this._loadDatasets();
+      const key = await askDataset(this._datasetChoices());
+      if (!key || this.isDisposed || this._readOnly) {
+        return null;
+      }
+      this._chosenDataset = key;
+      this._renderDatasetPicker();
+    }
+    const id = this.addChart();
+    this._openInBuilder?.(id);
+    return id;
   }
 
   /**
@@ -310,6 +401,7 @@ export class DashboardPanel extends Widget {
     }
     this._doc.changed.disconnect(this._render, this);
     this._doc.awareness?.off('change', this._onAwareness);
+    this._datasetsLoading = null;
     this.comments = null;
     this._grid.dispose();
     super.dispose();
@@ -408,8 +500,115 @@ export class DashboardPanel extends Widget {
       return [id, { ...chart, layout }] as [string, typeof chart];
     });
     this._grid.render(charts, filters);
+    this._selectionBar.render(this._grid.selections, id => {
+      const spec = doc.getChart(id)?.spec;
+      return spec?.title || spec?.mark || 'a chart';
+    });
+    this._renderDatasetPicker();
     this._renderPeople();
     this._renderComments();
+  }
+
+  /**
+   * The datasets to pick from: the charts' and the readable ones.
+   */
+  private _datasetChoices(): IDatasetChoice[] {
+    const specs = this._doc.chartIds().map(id => this._doc.getChart(id)!.spec);
+    return datasetChoices(specs, this._datasets);
+  }
+
+  /**
+   * The toolbar's dataset: the one picked, else the one the charts use.
+   */
+  private _renderDatasetPicker(): void {
+    const choices = this._datasetChoices();
+    const specs = this._doc.chartIds().map(id => this._doc.getChart(id)!.spec);
+    const value = this._chosenDataset ?? usualDataset(specs);
+    fillSelect(this._datasetInput, 'Choose a dataset', choices, value);
+    // The filters' lists too (each keeps its filter's dataset).
+    const lists = this._filterBar.node.querySelectorAll<HTMLSelectElement>(
+      'select[data-datasets]'
+    );
+    for (const select of Array.from(lists)) {
+      fillSelect(select, 'Choose a dataset', choices, select.value);
+    }
+  }
+
+  /**
+   * Fetch the datasets the user can read (one request at a time).
+   */
+  private _loadDatasets(): Promise<void> {
+    const list = this._listDatasets;
+    if (!list) {
+      return Promise.resolve();
+    }
+    if (!this._datasetsLoading) {
+      const loading = list()
+        .then(
+          datasets => {
+            if (this._datasetsLoading === loading) {
+              this._datasets = datasets;
+              this._renderDatasetPicker();
+              this._refreshColumnLists();
+            }
+          },
+          () => undefined // the lists keep what they have
+        )
+        .finally(() => {
+          if (this._datasetsLoading === loading) {
+            this._datasetsLoading = null;
+          }
+        });
+      this._datasetsLoading = loading;
+    }
+    return this._datasetsLoading;
+  }
+
+  /**
+   * The columns of a dataset: as listed, else those the charts on it use.
+   */
+  private _columnsOf(key: string): string[] {
+    const dataset = datasetOf(key, this._datasets);
+    if (dataset) {
+      return dataset.columns.map(c => c.name);
+    }
+    const names = new Set<string>();
+    for (const id of this._doc.chartIds()) {
+      const spec = this._doc.getChart(id)!.spec;
+      if (datasetKey(spec) === key) {
+        for (const ref of Object.values(spec.encoding ?? {})) {
+          for (const r of Array.isArray(ref) ? ref : [ref]) {
+            if (r?.field) {
+              names.add(r.field);
+            }
+          }
+        }
+      }
+    }
+    return [...names];
+  }
+
+  /**
+   * Fill the filters' column lists from their datasets' columns.
+   */
+  private _refreshColumnLists(): void {
+    const filters =
+      this._filterBar.node.querySelectorAll<HTMLElement>('[data-filter-id]');
+    for (const node of Array.from(filters)) {
+      const dataset = node.querySelector<HTMLSelectElement>(
+        'select[data-datasets]'
+      );
+      const column = node.querySelector<HTMLSelectElement>(
+        'select[data-columns]'
+      );
+      if (dataset && column) {
+        const choices = this._columnsOf(dataset.value).map(name => ({
+          key: name,
+          label: name
+        }));
+        fillSelect(column, 'Choose a column', choices, column.value);
+      }
+    }
   }
 
   /**
@@ -420,17 +619,7 @@ export class DashboardPanel extends Widget {
     const model = this._comments;
     for (const [id, cell] of this._grid.cells) {
       const threads = model ? model.threadsOf(id) : [];
-      const open = threads.filter(t => !t.resolved);
-      cell.comments.textContent = `\u{1F4AC} ${open.length}`;
-      cell.comments.dataset.count = String(open.length);
-      cell.comments.title = `${open.length} open comment thread${open.length === 1 ? '' : 's'} (${threads.length} in all)`;
-      const view = cell.view as IChartCellView;
-      view.markers = open
-        .filter(t => t.anchor)
-        .map(t => ({
-          x: t.anchor!.x,
-          label: t.comments[0]?.text.slice(0, 80) ?? ''
-        }));
+      showChartComments(cell.comments, cell.view as IChartCellView, threads);
     }
     if (this._pane.chart !== null && !this._doc.getChart(this._pane.chart)) {
       this._pane.close();
@@ -451,22 +640,13 @@ export class DashboardPanel extends Widget {
       this._doc.removeChart(id)
     );
     remove.setAttribute('aria-label', 'Remove chart');
-    const comments = toolButton(
-      '\u{1F4AC} 0',
-      'jp-LiveGraphs-CommentButton',
-      () => this.showComments(id)
-    );
-    comments.setAttribute('aria-label', 'Comments');
+    const comments = commentButton(() => this.showComments(id));
     cell.view.pointClicked?.connect((_, point) => {
-      if (!this._comments) {
-        return;
+      if (this._comments) {
+        showPointMenu(comments, () =>
+          this.showComments(id, pointAnchor(point))
+        );
       }
-      showPointMenu(comments, () =>
-        this.showComments(id, {
-          x: point.x,
-          ...(point.y !== undefined ? { y: point.y } : {})
-        })
-      );
     });
     header.append(badges, comments);
     const openInBuilder = this._openInBuilder;
@@ -559,7 +739,7 @@ export class DashboardPanel extends Widget {
   }
 
   private _addFilter(): void {
-    const dataset = this._datasetInput.value.trim();
+    const dataset = this._datasetInput.value;
     this._doc.addFilter({
       kind: 'dropdown',
       dataset,
@@ -607,22 +787,38 @@ export class DashboardPanel extends Widget {
         yf?.set('value', null);
       });
     });
-    const column = el('input', '', {
-      'aria-label': 'Filter column',
-      placeholder: 'column'
-    });
-    column.value = f.column;
-    column.addEventListener('change', () =>
-      this._yfilter(f.id)?.set('column', column.value.trim())
-    );
-    const dataset = el('input', '', {
+    // The dataset and the column are picked from lists; a new one starts
+    // the filter afresh.
+    const dataset = el('select', '', {
       'aria-label': 'Filter dataset',
-      placeholder: 'dataset'
+      'data-datasets': ''
     });
-    dataset.value = f.dataset;
-    dataset.addEventListener('change', () =>
-      this._yfilter(f.id)?.set('dataset', dataset.value.trim())
+    fillSelect(dataset, 'Choose a dataset', this._datasetChoices(), f.dataset);
+    dataset.addEventListener('change', () => {
+      doc.transact(() => {
+        const yf = this._yfilter(f.id);
+        yf?.set('dataset', dataset.value);
+        yf?.set('column', '');
+        yf?.set('value', null);
+      });
+    });
+    const column = el('select', '', {
+      'aria-label': 'Filter column',
+      'data-columns': ''
+    });
+    fillSelect(
+      column,
+      'Choose a column',
+      this._columnsOf(f.dataset).map(name => ({ key: name, label: name })),
+      f.column
     );
+    column.addEventListener('change', () => {
+      doc.transact(() => {
+        const yf = this._yfilter(f.id);
+        yf?.set('column', column.value);
+        yf?.set('value', null);
+      });
+    });
     const controls: HTMLElement[] = [
       kind,
       dataset,
@@ -652,11 +848,16 @@ export class DashboardPanel extends Widget {
   private _openInBuilder: ((chartId: string) => void) | null;
   private _pickChart: (() => Promise<IChartDraft | null>) | null;
   private _client: IChartClient | null;
+  private _listDatasets: (() => Promise<ReadonlyArray<IDataset>>) | null;
+  private _datasets: ReadonlyArray<IDataset> = [];
+  private _datasetsLoading: Promise<void> | null = null;
+  private _chosenDataset: string | null = null;
+  private _selectionBar: SelectionBar;
   private _data: DashboardData;
   private _views = new Map<string, IChartCellView>();
   private _titleInput: HTMLInputElement;
   private _titleTyped = false;
-  private _datasetInput: HTMLInputElement;
+  private _datasetInput: HTMLSelectElement;
   private _crossInput: HTMLInputElement;
   private _people: HTMLElement;
   private _filterBar: FilterBar;
@@ -696,5 +897,12 @@ export namespace DashboardPanel {
      * one, a dropdown's values are typed as text.
      */
     client?: IChartClient | null;
+
+    /**
+     * The datasets the user can read, to pick new charts' and filters'
+     * datasets and columns from; without it, only the charts' datasets
+     * are offered.
+     */
+    listDatasets?: () => Promise<ReadonlyArray<IDataset>>;
   }
 }

@@ -25,10 +25,13 @@ import { IChartClient, IChartDraft } from '../charts/types';
 import { ChartView } from '../charts/view';
 import { ILiveGraphsDrive } from '../documents/tokens';
 import { AWARENESS_FIELD } from '../presence';
-import { ILiveGraphsAPI } from '../tokens';
+import { IDataset, ILiveGraphsAPI } from '../tokens';
 import { LiveGraphsDrive } from '../documents/drive';
 import { DashboardDoc, DashboardModel, DashboardModelFactory } from './model';
-import { DerivedChartView, TypeOf } from './cellview';
+import { ColumnOf, columnLookup } from '../charts/builder/showme';
+import { DerivedChartView } from './cellview';
+import { nameKey } from './datasets';
+import { IChartLayout } from './types';
 import { IChartCellView } from './grid';
 import { DashboardPanel } from './panel';
 import { pickChart } from './pickchart';
@@ -60,13 +63,20 @@ export class DashboardWidgetFactory extends ABCWidgetFactory<
   DashboardModel
 > {
   constructor(options: DashboardWidgetFactory.IOptions) {
-    const { createChartView, openInBuilder, pickChart, client, ...rest } =
-      options;
+    const {
+      createChartView,
+      openInBuilder,
+      pickChart,
+      client,
+      listDatasets,
+      ...rest
+    } = options;
     super({ ...rest, contentProviderId: 'rtc' });
     this._createChartView = createChartView;
     this._pickChart = pickChart;
     this._openInBuilder = openInBuilder;
     this._client = client ?? null;
+    this._listDatasets = listDatasets;
   }
 
   protected createNewWidget(
@@ -78,7 +88,8 @@ export class DashboardWidgetFactory extends ABCWidgetFactory<
       createChartView: this._createChartView,
       openInBuilder: open ? id => open(widget, id) : undefined,
       pickChart: this._pickChart,
-      client: this._client
+      client: this._client,
+      listDatasets: this._listDatasets
     });
     const widget = new DashboardDocument({ content, context });
     widget.addClass('jp-LiveGraphs-DashboardDocument');
@@ -92,6 +103,7 @@ export class DashboardWidgetFactory extends ABCWidgetFactory<
   private _openInBuilder?: (dashboard: DashboardDocument, id: string) => void;
   private _pickChart?: () => Promise<IChartDraft | null>;
   private _client: IChartClient | null;
+  private _listDatasets?: () => Promise<ReadonlyArray<IDataset>>;
 }
 
 export namespace DashboardWidgetFactory {
@@ -106,6 +118,10 @@ export namespace DashboardWidgetFactory {
      */
     pickChart?: () => Promise<IChartDraft | null>;
     client?: IChartClient | null;
+    /**
+     * The datasets the user can read (to pick new charts' datasets from).
+     */
+    listDatasets?: () => Promise<ReadonlyArray<IDataset>>;
   }
 }
 
@@ -193,27 +209,41 @@ function openInBuilder(
 }
 
 /**
- * The field types of datasets, asked once per dataset (a failure is asked
+ * The columns of datasets, asked once per dataset (a failure is asked
  * again next time).
  */
-function datasetTypes(
+function datasetColumns(
   api: ILiveGraphsAPI
-): (ref: { id?: string; name?: string }) => Promise<TypeOf> {
-  const known = new Map<string, Promise<TypeOf>>();
+): (ref: { id?: string; name?: string }) => Promise<ColumnOf> {
+  const known = new Map<string, Promise<ColumnOf>>();
   return ref => {
     const key = ref.id ? `id:${ref.id}` : `name:${ref.name ?? ''}`;
-    let types = known.get(key);
-    if (!types) {
-      types = (
+    let columns = known.get(key);
+    if (!columns) {
+      columns = (
         ref.id ? api.getDataset(ref.id) : api.resolveDataset(ref.name ?? '')
-      ).then(dataset => {
-        const byName = new Map(dataset.columns.map(c => [c.name, c.type]));
-        return (field: string) => byName.get(field);
-      });
-      types.catch(() => known.delete(key));
-      known.set(key, types);
+      ).then(columnLookup);
+      columns.catch(() => known.delete(key));
+      known.set(key, columns);
     }
-    return types;
+    return columns;
+  };
+}
+
+/**
+ * The first chart of a dashboard made from a dataset: nothing on its shelves
+ * and an automatic mark, on the whole width.
+ */
+function firstChart(dataset: IDataset): {
+  id: string;
+  chart: { spec: IChartDraft; layout: IChartLayout };
+} {
+  return {
+    id: `c${Math.random().toString(36).slice(2, 10)}`,
+    chart: {
+      spec: { version: 1, dataset: { name: nameKey(dataset) }, encoding: {} },
+      layout: { x: 0, y: 0, w: 12, h: 5 }
+    }
   };
 }
 
@@ -253,7 +283,7 @@ export const dashboardPlugin: JupyterFrontEndPlugin<void> = {
       fileFormat: 'text',
       iconClass: 'jp-MaterialIcon jp-JSONIcon'
     } as Partial<DocumentRegistry.IFileType>);
-    const typesOf = api ? datasetTypes(api) : () => Promise.reject();
+    const columnsOf = api ? datasetColumns(api) : () => Promise.reject();
     const factory = new DashboardWidgetFactory({
       name: DashboardIDs.widgetFactory,
       modelName: 'livegraphs-dashboard',
@@ -267,7 +297,7 @@ export const dashboardPlugin: JupyterFrontEndPlugin<void> = {
                 client,
                 placeholder: 'Drop fields here to build a chart.'
               }),
-              typesOf
+              columnsOf
             })
         : undefined,
       openInBuilder: api
@@ -289,45 +319,72 @@ export const dashboardPlugin: JupyterFrontEndPlugin<void> = {
           return null;
         }
       },
-      client: api
+      client: api,
+      listDatasets: api ? () => api.listDatasets() : undefined
     });
     app.docRegistry.addWidgetFactory(factory);
 
     app.commands.addCommand(DashboardIDs.createNew, {
-      label: 'New Dashboard',
-      caption: 'Create a new livegraphs dashboard',
+      // File > New lists it as "Dashboard".
+      label: args => (args.isMenu ? 'Dashboard' : 'New Dashboard'),
+      caption: args =>
+        args.datasetId
+          ? 'Create a dashboard with a chart of this dataset'
+          : 'Create a new livegraphs dashboard',
       execute: async args => {
+        // With a dataset (`datasetId`), the dashboard starts with a chart of
+        // it, opened in the builder.
+        const datasetId = args.datasetId as string | undefined;
+        const dataset =
+          datasetId && api ? await api.getDataset(datasetId) : null;
+        const start = dataset ? firstChart(dataset) : null;
+        const title =
+          (args.title as string | undefined) ??
+          // (a title is at most 200 characters, as a dataset name)
+          (dataset ? `${dataset.name.slice(0, 180)} dashboard` : undefined);
+        const content = {
+          version: 1,
+          title: title ?? '',
+          crossfilter: true,
+          filters: [],
+          charts: start ? { [start.id]: start.chart } : {}
+        };
+        let widget: DashboardDocument;
         // A dashboard of the store, unless a file is asked for (`file: true`).
         if (documents && args.file !== true) {
           const model = await documents.create('dashboard', {
-            title: args.title as string | undefined
+            title,
+            ...(start ? { content } : {})
           });
-          return app.commands.execute('docmanager:open', {
+          widget = await app.commands.execute('docmanager:open', {
             path: `${documents.name}:${model.path}`,
             factory: DashboardIDs.widgetFactory
           });
+        } else {
+          const cwd = (args.cwd as string) ?? browser?.model.path ?? '';
+          const model = await app.serviceManager.contents.newUntitled({
+            path: cwd,
+            type: 'file',
+            ext: '.lgdash'
+          });
+          content.title = title ?? PathExt.basename(model.path, '.lgdash');
+          await app.serviceManager.contents.save(model.path, {
+            type: 'file',
+            format: 'text',
+            content: JSON.stringify(content, null, 2) + '\n'
+          });
+          widget = await app.commands.execute('docmanager:open', {
+            path: model.path,
+            factory: DashboardIDs.widgetFactory
+          });
         }
-        const cwd = (args.cwd as string) ?? browser?.model.path ?? '';
-        const model = await app.serviceManager.contents.newUntitled({
-          path: cwd,
-          type: 'file',
-          ext: '.lgdash'
-        });
-        const title = PathExt.basename(model.path, '.lgdash');
-        await app.serviceManager.contents.save(model.path, {
-          type: 'file',
-          format: 'text',
-          content:
-            JSON.stringify(
-              { version: 1, title, crossfilter: true, filters: [], charts: {} },
-              null,
-              2
-            ) + '\n'
-        });
-        return app.commands.execute('docmanager:open', {
-          path: model.path,
-          factory: DashboardIDs.widgetFactory
-        });
+        if (start && api && widget instanceof DashboardDocument) {
+          await widget.context.ready;
+          if (!widget.isDisposed) {
+            openInBuilder(app, api, widget, start.id);
+          }
+        }
+        return widget;
       }
     });
     palette?.addItem({

@@ -6,6 +6,7 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 import { LiveGraphsAPIError } from '../api';
+import { IDrillPage, IDrillRequest } from '../charts/drill';
 import { IChartResult, IFilter } from '../charts/types';
 
 /**
@@ -91,6 +92,35 @@ export interface ICommentThread {
 }
 
 /**
+ * A published snapshot of a dashboard.
+ */
+export interface ISnapshot {
+  id: string;
+  number: number;
+  title: string;
+  charts: number;
+  created: string;
+  created_by: string;
+}
+
+/**
+ * A link to a dashboard's snapshot; `token` and `url` only when just made.
+ */
+export interface IPublicationLink {
+  id: string;
+  kind: 'public' | 'signed_in';
+  /** The snapshot's number; null: always the newest. */
+  snapshot: number | null;
+  expires: string | null;
+  revoked: string | null;
+  state: 'active' | 'expired' | 'revoked';
+  created: string;
+  created_by: string;
+  token?: string;
+  url?: string;
+}
+
+/**
  * The file extension of each kind of document.
  */
 export const EXTENSIONS: Record<DocumentKind, string> = {
@@ -165,6 +195,51 @@ export class DocumentsAPI {
   }
 
   /**
+   * Freeze a dashboard and its dataset versions into a new snapshot.
+   */
+  publish(id: string): Promise<ISnapshot> {
+    return this._send<ISnapshot>('POST', ['documents', id, 'publish']);
+  }
+
+  async snapshots(id: string): Promise<ISnapshot[]> {
+    const body = await this._request<{ snapshots: ISnapshot[] }>([
+      'documents',
+      id,
+      'snapshots'
+    ]);
+    return body.snapshots;
+  }
+
+  async links(id: string): Promise<IPublicationLink[]> {
+    const body = await this._request<{ links: IPublicationLink[] }>([
+      'documents',
+      id,
+      'links'
+    ]);
+    return body.links;
+  }
+
+  /**
+   * A new link to snapshot `snapshot` (null: always the newest), expiring at
+   * `expires` (an ISO time; null: never); its token and URL come this once.
+   */
+  createLink(
+    id: string,
+    kind: IPublicationLink['kind'],
+    options: { snapshot?: number | null; expires?: string | null } = {}
+  ): Promise<IPublicationLink> {
+    return this._send<IPublicationLink>('POST', ['documents', id, 'links'], {
+      kind,
+      snapshot: options.snapshot ?? null,
+      expires: options.expires ?? null
+    });
+  }
+
+  revokeLink(id: string, linkId: string): Promise<void> {
+    return this._send<void>('DELETE', ['documents', id, 'links', linkId]);
+  }
+
+  /**
    * The data of a dashboard's chart (`chartId`) or of a chart document
    * (null), as its stored spec restricted by `filters` (the dashboard filter
    * values and cross-filter selections): readers of the document see it
@@ -185,6 +260,35 @@ export class DocumentsAPI {
       {
         method: 'POST',
         body: JSON.stringify({ filters }),
+        headers: { 'Content-Type': 'application/json' },
+        signal: options.signal
+      }
+    );
+  }
+
+  /**
+   * The rows behind a mark of a dashboard's chart (`chartId`) or of a chart
+   * document (null), or a page of the list of conditions as edited: readers
+   * of the document drill without access to the dataset.
+   */
+  drill(
+    id: string,
+    chartId: string | null,
+    request: IDrillRequest,
+    extra: IFilter[],
+    options: { signal?: AbortSignal } = {}
+  ): Promise<IDrillPage> {
+    const path = chartId
+      ? ['documents', id, 'charts', chartId, 'drill']
+      : ['documents', id, 'drill'];
+    const { mark, index, offset, limit, sort } = request;
+    const filters = mark !== undefined ? extra : (request.filters ?? []);
+    return this._request<IDrillPage>(
+      path,
+      {},
+      {
+        method: 'POST',
+        body: JSON.stringify({ filters, mark, index, offset, limit, sort }),
         headers: { 'Content-Type': 'application/json' },
         signal: options.signal
       }

@@ -98,6 +98,15 @@ export class CommentsModel {
     return this._do(() => this.api.resolve(this.documentId, thread, resolved));
   }
 
+  /**
+   * Change a comment's text (the server lets only its author).
+   */
+  editComment(thread: string, comment: string, text: string): Promise<void> {
+    return this._do(() =>
+      this.api.editComment(this.documentId, thread, comment, text)
+    );
+  }
+
   deleteComment(thread: string, comment: string): Promise<void> {
     return this._do(() =>
       this.api.deleteComment(this.documentId, thread, comment)

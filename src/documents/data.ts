@@ -8,6 +8,12 @@
  */
 import { LiveGraphsAPIError } from '../api';
 import {
+  canDrill,
+  IDrillClient,
+  IDrillPage,
+  IDrillRequest
+} from '../charts/drill';
+import {
   IChartClient,
   IChartDraft,
   IChartResult,
@@ -88,7 +94,7 @@ export class DashboardData {
   /**
    * The client of chart `chartId`'s cell.
    */
-  chartClient(chartId: string): IChartClient {
+  chartClient(chartId: string): IChartClient & IDrillClient {
     return {
       queryChart: (spec, options = {}) =>
         this._ask(spec, options, source =>
@@ -98,7 +104,9 @@ export class DashboardData {
             extraFilters(this._stored(chartId), spec),
             options
           )
-        )
+        ),
+      drillRows: (request, options = {}) =>
+        this._drill(chartId, request, options)
     };
   }
 
@@ -147,10 +155,53 @@ export class DashboardData {
     }
   }
 
+  /**
+   * The rows behind a mark of chart `chartId`: of its dataset directly, else
+   * (and for every page after one that came so) through the document.
+   */
+  private async _drill(
+    chartId: string,
+    request: IDrillRequest,
+    options: { signal?: AbortSignal }
+  ): Promise<IDrillPage> {
+    const source = this._source;
+    const direct = canDrill(this._direct) ? this._direct : null;
+    const viaDocument = async (): Promise<IDrillPage> => {
+      if (!source) {
+        throw new Error('No rows client');
+      }
+      const extra = extraFilters(this._stored(chartId), request.spec);
+      const page = await source.api.drill(
+        source.id,
+        chartId,
+        request,
+        extra,
+        options
+      );
+      this._drilledViaDocument.add(page);
+      return page;
+    };
+    if (
+      !direct ||
+      (request.from && this._drilledViaDocument.has(request.from))
+    ) {
+      return viaDocument();
+    }
+    try {
+      return await direct.drillRows(request, options);
+    } catch (reason) {
+      if (!source || !notFound(reason) || request.from) {
+        throw reason;
+      }
+      return viaDocument();
+    }
+  }
+
   private _direct: IChartClient | null;
   private _stored: (chartId: string) => IChartDraft | null;
   private _source: IDocumentSource | null = null;
   private _unreadable = new Set<string>();
+  private _drilledViaDocument = new WeakSet<IDrillPage>();
 }
 
 export namespace DashboardData {

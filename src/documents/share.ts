@@ -1,12 +1,14 @@
 /**
  * The Share dialog of a document: who has access, adding a user or a group
- * as viewer or editor, and removing access.
+ * as viewer or editor, and removing access; for a dashboard's writers, its
+ * publishing and links too (`publish.ts`).
  */
 import { Dialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 
 import { button, el, option } from '../dom';
 import { DocumentsAPI, IDocumentInfo, IDocumentShare } from './api';
+import { canPublish, PublishSection } from './publish';
 
 /**
  * The body of the Share dialog.
@@ -56,7 +58,16 @@ export class ShareBody extends Widget {
     this._name.addEventListener('input', () => void this._search());
     this._error = el('p', 'jp-LiveGraphs-ShareError', { role: 'alert' });
     this.node.append(intro, this._list, form, this._error);
+    if (canPublish(this._doc)) {
+      this._publish = new PublishSection({ api: this._api, doc: this._doc });
+      this.node.append(this._publish.node);
+    }
     void this.refresh();
+  }
+
+  dispose(): void {
+    this._publish?.dispose();
+    super.dispose();
   }
 
   /**
@@ -169,6 +180,7 @@ export class ShareBody extends Widget {
   private _role: HTMLSelectElement;
   private _error: HTMLElement;
   private _noDirectory = false;
+  private _publish: PublishSection | null = null;
 }
 
 /**

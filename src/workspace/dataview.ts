@@ -21,15 +21,20 @@ import { askStep, StepKind } from './dialogs';
 import { el, formatValue, TYPE_GLYPHS } from '../dom';
 import { DatasetGridModel } from './model';
 import { ProfileView } from './profile';
+import { ModelView } from './models';
 import { RecipeView } from './recipe';
+import { SearchHighlight } from './searchbox';
 import { ReportView } from './report';
 
 /**
- * A dataset as a main-area view: the lazily loaded grid, and beside it the
- * validation report, the recipe and the selected column's profile.
+ * A dataset as a main-area view: a status line, the lazily loaded grid, and
+ * beside it a side panel with the validation report, the recipe and the
+ * selected column's profile. The side panel can be hidden; it starts hidden
+ * when the grid beside it would be narrow.
  *
- * The node's `data-lg-version` is the version shown and `data-lg-state` is
- * `busy` while a change runs, so tests and styles can follow it.
+ * The node's `data-lg-version` is the version shown, `data-lg-state` is
+ * `busy` while a change runs and `data-lg-side` is `shown` or `hidden`, so
+ * tests and styles can follow them.
  */
 export class DatasetView extends BoxPanel {
   constructor(options: DatasetView.IOptions) {
@@ -40,8 +45,20 @@ export class DatasetView extends BoxPanel {
     this.addClass('jp-LiveGraphs-DatasetView');
     this.id = `livegraphs-dataset-view-${options.dataset.id}`;
 
+    // The status line: what the grid shows, and the side panel's toggle.
     this._info = new Widget({ node: el('div', 'jp-LiveGraphs-viewInfo') });
-    this._info.node.setAttribute('role', 'status');
+    this._status = el('span', 'jp-LiveGraphs-viewStatus');
+    this._status.setAttribute('role', 'status');
+    this._sideToggle = el(
+      'button',
+      'jp-Button jp-mod-minimal jp-mod-small jp-LiveGraphs-sideToggle',
+      'Side Panel'
+    );
+    this._sideToggle.type = 'button';
+    this._sideToggle.title = 'Show or hide the report, recipe and profile';
+    this._sideToggle.setAttribute('aria-pressed', 'true');
+    this._sideToggle.addEventListener('click', () => this.toggleSidePanel());
+    this._info.node.append(this._status, this._sideToggle);
 
     this.model = new DatasetGridModel({
       api: this._api,
@@ -54,8 +71,8 @@ export class DatasetView extends BoxPanel {
     this.grid = new DataGrid({
       defaultSizes: {
         rowHeight: 24,
-        columnWidth: 140,
-        rowHeaderWidth: 72,
+        columnWidth: DatasetView.COLUMN_WIDTH,
+        rowHeaderWidth: DatasetView.ROW_HEADER_WIDTH,
         columnHeaderHeight: 28
       },
       headerVisibility: 'all'
@@ -103,29 +120,36 @@ export class DatasetView extends BoxPanel {
 
     this.report = new ReportView({
       onJump: (row, column) => this.jumpTo(row, column),
-      onCast: (column, to) => void this.runStep('cast', column, to)
+      onCast: (column, to) => void this.runStep('cast', column, to),
+      onTreatMissing: () => void this.treatMissing()
     });
     this.recipe = new RecipeView({
       onUndo: version => void this.revertTo(version),
       onCopyCode: () => void this.copyCode()
     });
     this.profile = new ProfileView();
+    this.models = new ModelView({
+      api: this._api,
+      onAdded: dataset => this._show(dataset),
+      onCopyCode: code => this._showCode(code, 'Model as scikit-learn code')
+    });
     this._side = new TabPanel();
     this._side.addClass('jp-LiveGraphs-viewSide');
     this._side.addWidget(this.report);
     this._side.addWidget(this.recipe);
     this._side.addWidget(this.profile);
+    this._side.addWidget(this.models);
 
-    const split = new SplitPanel({ orientation: 'horizontal', spacing: 1 });
-    split.addClass('jp-LiveGraphs-viewSplit');
-    split.addWidget(this.grid);
-    split.addWidget(this._side);
-    split.setRelativeSizes([3, 2]);
+    this._split = new SplitPanel({ orientation: 'horizontal', spacing: 1 });
+    this._split.addClass('jp-LiveGraphs-viewSplit');
+    this._split.addWidget(this.grid);
+    this._split.addWidget(this._side);
 
     this.addWidget(this._info);
-    this.addWidget(split);
+    this.addWidget(this._split);
     BoxPanel.setStretch(this._info, 0);
-    BoxPanel.setStretch(split, 1);
+    BoxPanel.setStretch(this._split, 1);
+    this.node.dataset.lgSide = 'shown';
     this._show(this._dataset);
   }
 
@@ -134,6 +158,7 @@ export class DatasetView extends BoxPanel {
   readonly report: ReportView;
   readonly recipe: RecipeView;
   readonly profile: ProfileView;
+  readonly models: ModelView;
 
   /**
    * The dataset as last seen.
@@ -163,6 +188,35 @@ export class DatasetView extends BoxPanel {
     return this._column;
   }
 
+  /**
+   * Whether the side panel (report, recipe, profile) shows.
+   */
+  get sidePanelShown(): boolean {
+    return !this._side.isHidden;
+  }
+
+  /**
+   * Emitted when the side panel is shown or hidden.
+   */
+  get sidePanelChanged(): ISignal<this, boolean> {
+    return this._sidePanelChanged;
+  }
+
+  /**
+   * Show or hide the side panel; the view no longer decides it by its width.
+   */
+  setSidePanel(shown: boolean): void {
+    this._sideChosen = true;
+    this._setSide(shown);
+  }
+
+  /**
+   * Show the side panel if hidden, else hide it.
+   */
+  toggleSidePanel(): void {
+    this.setSidePanel(!this.sidePanelShown);
+  }
+
   dispose(): void {
     if (this.isDisposed) {
       return;
@@ -175,6 +229,7 @@ export class DatasetView extends BoxPanel {
    * Show the report tab (after an upload).
    */
   showReport(): void {
+    this.setSidePanel(true);
     this._side.currentWidget = this.report;
   }
 
@@ -208,6 +263,7 @@ export class DatasetView extends BoxPanel {
    * Show the profile tab.
    */
   showProfile(): void {
+    this.setSidePanel(true);
     this._side.currentWidget = this.profile;
   }
 
@@ -318,6 +374,21 @@ export class DatasetView extends BoxPanel {
   }
 
   /**
+   * Treat missing-value markers (NA, N/A, …) as missing in every text column,
+   * in one step, and show what it did in the report.
+   */
+  async treatMissing(): Promise<void> {
+    if (!this.editable) {
+      return;
+    }
+    const before = this._dataset.version;
+    await this.apply({ op: 'markers_to_null' });
+    if (this._dataset.version !== before) {
+      this.showReport();
+    }
+  }
+
+  /**
    * Make `version` current again (an undo).
    */
   async revertTo(version: number): Promise<void> {
@@ -348,15 +419,30 @@ export class DatasetView extends BoxPanel {
       this._dataset.id,
       this._dataset.version
     );
+    this._showCode(code, 'Recipe as pandas code');
+    return code;
+  }
+
+  /**
+   * Show the Model panel in the side panel.
+   */
+  showModels(): void {
+    this.setSidePanel(true);
+    this._side.currentWidget = this.models;
+  }
+
+  private _showCode(code: string, title: string): void {
     Clipboard.copyToSystem(code);
     const body = el('pre', 'jp-LiveGraphs-code', code);
-    body.setAttribute('aria-label', 'Recipe code');
+    body.setAttribute(
+      'aria-label',
+      title.startsWith('Recipe') ? 'Recipe code' : 'Model code'
+    );
     void showDialog({
-      title: 'Recipe as pandas code (copied)',
+      title: `${title} (copied)`,
       body: new Widget({ node: body }),
       buttons: [Dialog.okButton({ label: 'Close' })]
     });
-    return code;
   }
 
   /**
@@ -428,11 +514,43 @@ export class DatasetView extends BoxPanel {
       horizontalAlignment: 'right'
     });
     this.grid.cellRenderers.update({
-      body,
+      body: new SearchHighlight(
+        body,
+        this.model,
+        v('--jp-search-selected-match-background-color')
+      ),
       'column-header': header,
       'row-header': rowHeader,
       'corner-header': rowHeader as CellRenderer
     });
+  }
+
+  protected onResize(msg: Widget.ResizeMessage): void {
+    super.onResize(msg);
+    const width = msg.width >= 0 ? msg.width : this.node.offsetWidth;
+    // Until someone chooses, the side panel follows the room the grid has.
+    if (!this._sideChosen && width > 0) {
+      this._setSide(
+        !DatasetView.isNarrow(width, this._dataset.columns.length),
+        width
+      );
+    }
+  }
+
+  private _setSide(shown: boolean, width = this.node.offsetWidth): void {
+    const changed = shown === this._side.isHidden;
+    this._side.setHidden(!shown);
+    this.node.dataset.lgSide = shown ? 'shown' : 'hidden';
+    this._sideToggle.setAttribute('aria-pressed', String(shown));
+    if (shown && changed && width > DatasetView.SIDE_WIDTH) {
+      this._split.setRelativeSizes([
+        width - DatasetView.SIDE_WIDTH,
+        DatasetView.SIDE_WIDTH
+      ]);
+    }
+    if (changed) {
+      this._sidePanelChanged.emit(shown);
+    }
   }
 
   private async _busy(work: () => Promise<void>): Promise<void> {
@@ -462,6 +580,7 @@ export class DatasetView extends BoxPanel {
     this.node.dataset.lgRows = String(dataset.rows);
     this.node.dataset.lgState = 'ready';
     this.report.render(dataset);
+    this.models.render(dataset, mayEdit(dataset));
     if (this._column && !dataset.columns.some(c => c.name === this._column)) {
       this._column = null;
     }
@@ -488,7 +607,7 @@ export class DatasetView extends BoxPanel {
       cursor >= 0 && cursor < d.rows
         ? `Row ${(cursor + 1).toLocaleString('en-US')} of `
         : '';
-    this._info.node.textContent =
+    this._status.textContent =
       message ??
       `${at}${d.rows.toLocaleString('en-US')} rows · ${d.columns.length} columns · version ${d.version}${sort}`;
   }
@@ -514,7 +633,12 @@ export class DatasetView extends BoxPanel {
   private _commands: CommandRegistry;
   private _dataset: IDataset;
   private _info: Widget;
+  private _status: HTMLElement;
+  private _sideToggle: HTMLButtonElement;
   private _side: TabPanel;
+  private _split: SplitPanel;
+  private _sideChosen = false;
+  private _sidePanelChanged = new Signal<this, boolean>(this);
   private _column: string | null = null;
   private _profileTicket = 0;
   private _changed = new Signal<this, IDataset>(this);
@@ -530,9 +654,42 @@ export namespace DatasetView {
   export const COLUMN_COMMANDS: string[] = [];
 
   /**
+   * More commands of a view's toolbar, after its own; set by other plugins.
+   * Each is given `{fromView: true, view: <the view's widget id>}`.
+   */
+  export const TOOLBAR_COMMANDS: string[] = [];
+
+  /**
    * Most rows one copy takes.
    */
   export const MAX_COPY_ROWS = 10_000;
+
+  /**
+   * The side panel's width when it opens, in pixels.
+   */
+  export const SIDE_WIDTH = 360;
+
+  /**
+   * The grid's default column and row-header widths, in pixels.
+   */
+  export const COLUMN_WIDTH = 140;
+  export const ROW_HEADER_WIDTH = 72;
+
+  /**
+   * The grid is narrow when, beside the side panel, it would show fewer than
+   * all its columns and fewer than this many.
+   */
+  export const MIN_COLUMNS = 6;
+
+  /**
+   * Whether a view `width` pixels wide is too narrow for the grid of
+   * `columns` columns and the side panel side by side.
+   */
+  export function isNarrow(width: number, columns: number): boolean {
+    const need =
+      ROW_HEADER_WIDTH + Math.min(columns, MIN_COLUMNS) * COLUMN_WIDTH;
+    return width - SIDE_WIDTH < need;
+  }
 
   /**
    * The options used to create a view.

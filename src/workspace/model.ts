@@ -1,7 +1,7 @@
 import { DataModel } from '@lumino/datagrid';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { IColumn, ILiveGraphsAPI } from '../tokens';
+import { IColumn, ILiveGraphsAPI, IRowsPage, ISearchInfo } from '../tokens';
 
 /**
  * A DataGrid model over one version of a dataset, fetching rows lazily.
@@ -19,9 +19,11 @@ export class DatasetGridModel extends DataModel {
     this._id = options.id;
     this._version = options.version;
     this._total = options.rows;
+    this._rows = options.rows;
     this._columns = [...options.columns];
     this._blockSize = Math.max(10, options.blockSize ?? 500);
     this._maxBlocks = options.maxBlocks ?? 200;
+    this._fetchRows = options.fetchRows ?? null;
   }
 
   /**
@@ -43,6 +45,45 @@ export class DatasetGridModel extends DataModel {
    */
   get sort(): string {
     return this._sort;
+  }
+
+  /**
+   * The full-text search the rows are of, or the empty string.
+   */
+  get query(): string {
+    return this._q;
+  }
+
+  /**
+   * The search as the server last read it (null without a search).
+   */
+  get searchInfo(): ISearchInfo | null {
+    return this._q ? this._searchInfo : null;
+  }
+
+  /**
+   * Emitted when a page of a search arrives, with the number of matches.
+   */
+  get searched(): ISignal<this, { total: number; search: ISearchInfo }> {
+    return this._searched;
+  }
+
+  /**
+   * Show only the rows that match a full-text search (the empty string: all
+   * rows); the count comes with the first page.
+   */
+  setSearch(q: string): void {
+    const next = q.trim();
+    if (next === this._q) {
+      return;
+    }
+    this._q = next;
+    this._searchInfo = null;
+    this._total = next ? 0 : this._rows;
+    this._reset();
+    if (next) {
+      void this.load(0).catch(() => undefined);
+    }
   }
 
   /**
@@ -153,7 +194,8 @@ export class DatasetGridModel extends DataModel {
    */
   setVersion(version: number, rows: number, columns: ReadonlyArray<IColumn>) {
     this._version = version;
-    this._total = rows;
+    this._rows = rows;
+    this._total = this._q ? 0 : rows;
     this._columns = [...columns];
     if (
       this._sortKey &&
@@ -163,6 +205,9 @@ export class DatasetGridModel extends DataModel {
       this._sort = '';
     }
     this._reset();
+    if (this._q) {
+      void this.load(0).catch(() => undefined);
+    }
   }
 
   dispose(): void {
@@ -232,16 +277,31 @@ export class DatasetGridModel extends DataModel {
     const generation = this._generation;
     const offset = index * this._blockSize;
     try {
-      const page = await this._api.getRows(this._id, {
+      const options = {
         offset,
         limit: this._blockSize,
         version: this._version,
-        sort: this._sort || undefined
-      });
+        sort: this._sort || undefined,
+        q: this._q || undefined
+      };
+      const page = this._fetchRows
+        ? await this._fetchRows(options)
+        : await this._api.getRows(this._id, options);
       if (generation !== this._generation || this.isDisposed) {
         return;
       }
       this._blocks.set(index, page.rows);
+      // a search page (the dataset's rows route; a query's result has none)
+      const found = page as Partial<IRowsPage>;
+      if (this._q && found.search) {
+        const total = found.total ?? this._total;
+        this._searchInfo = found.search;
+        if (total !== this._total) {
+          this._total = total;
+          this.emitChanged({ type: 'model-reset' });
+        }
+        this._searched.emit({ total, search: found.search });
+      }
       while (this._blocks.size > this._maxBlocks) {
         const oldest = this._blocks.keys().next().value as number;
         this._blocks.delete(oldest);
@@ -273,9 +333,16 @@ export class DatasetGridModel extends DataModel {
   }
 
   private _api: ILiveGraphsAPI;
+  private _fetchRows: DatasetGridModel.FetchRows | null;
   private _id: string;
   private _version: number;
   private _total: number;
+  private _rows: number;
+  private _q = '';
+  private _searchInfo: ISearchInfo | null = null;
+  private _searched = new Signal<this, { total: number; search: ISearchInfo }>(
+    this
+  );
   private _columns: IColumn[];
   private _blockSize: number;
   private _maxBlocks: number;
@@ -333,5 +400,18 @@ export namespace DatasetGridModel {
      * Blocks kept in the cache; 200 when omitted.
      */
     maxBlocks?: number;
+
+    /**
+     * Reads a block of rows of something other than a stored version (a
+     * query's result); the dataset's rows route when omitted.
+     */
+    fetchRows?: FetchRows;
   }
+
+  /**
+   * Reads the rows `offset` to `offset + limit` of a grid's data.
+   */
+  export type FetchRows = (
+    options: ILiveGraphsAPI.IRowsOptions
+  ) => Promise<{ rows: ReadonlyArray<ReadonlyArray<unknown>> }>;
 }

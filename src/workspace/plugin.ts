@@ -16,13 +16,13 @@ import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import {
-  CommandToolbarButton,
   deleteIcon,
   downloadIcon,
   editIcon,
   fileUploadIcon,
   refreshIcon,
   searchIcon,
+  CommandToolbarButton,
   undoIcon
 } from '@jupyterlab/ui-components';
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
@@ -33,6 +33,8 @@ import { IDataset, ILiveGraphsAPI } from '../tokens';
 import { mayEdit, mayManage } from './access';
 import { StepKind } from './dialogs';
 import { DatasetView } from './dataview';
+import { GridSearch } from './searchbox';
+import { DataToolbar } from './toolbar';
 import { el } from '../dom';
 import { DATA_EXTENSIONS } from './uploads';
 import { uploadNewData } from './newdata';
@@ -50,12 +52,16 @@ export namespace CommandIDs {
   export const exportDataset = 'livegraphs:export-dataset';
   export const remove = 'livegraphs:delete-dataset';
   export const newChart = 'livegraphs:new-chart-from-dataset';
+  export const newDashboard = 'livegraphs:new-dashboard-from-dataset';
   export const openAsDataset = 'livegraphs:open-file-as-dataset';
   export const undo = 'livegraphs:undo-step';
   export const copyCode = 'livegraphs:copy-recipe-code';
   export const showReport = 'livegraphs:show-report';
+  export const showModel = 'livegraphs:show-model';
   export const showProfile = 'livegraphs:show-column-profile';
   export const sortColumn = 'livegraphs:sort-by-column';
+  export const treatMissing = 'livegraphs:treat-na-as-missing';
+  export const toggleSidePanel = 'livegraphs:toggle-dataset-side-panel';
   export const step = (kind: StepKind) =>
     `livegraphs:step-${kind.replace('_', '-')}`;
 }
@@ -64,6 +70,11 @@ export namespace CommandIDs {
  * The chart command another plugin provides; offered only when registered.
  */
 export const NEW_CHART_COMMAND = 'livegraphs:new-chart';
+
+/**
+ * The dashboard command another plugin provides; offered only when registered.
+ */
+export const NEW_DASHBOARD_COMMAND = 'livegraphs:new-dashboard';
 
 /**
  * The jupyter_events schema of dataset change notifications.
@@ -172,12 +183,40 @@ export const datasetsPlugin: JupyterFrontEndPlugin<void> = {
       }
       return panel.current ?? currentView()?.current ?? null;
     };
-    // Data views by widget id: a view's toolbar asks about its own dataset, not the current one.
+    // Data views by widget id: a view's toolbar acts on its own view, not the current one.
     const views = new Map<string, DatasetView>();
-    const viewEditable = (args: ReadonlyPartialJSONObject) => {
-      const own = typeof args.view === 'string' ? views.get(args.view) : null;
-      return (own ?? currentView())?.editable ?? true;
-    };
+    const viewFor = (args: ReadonlyPartialJSONObject): DatasetView | null =>
+      (typeof args.view === 'string' ? views.get(args.view) : null) ??
+      currentView();
+    const viewEditable = (args: ReadonlyPartialJSONObject) =>
+      viewFor(args)?.editable ?? true;
+
+    // The toolbar of every data view; add items here (or with `toolbar.add`).
+    const toolbar = new DataToolbar({ commands });
+    [
+      CommandIDs.step('cast'),
+      CommandIDs.step('rename'),
+      CommandIDs.step('filter'),
+      CommandIDs.step('derive'),
+      CommandIDs.step('fill_nulls'),
+      CommandIDs.step('drop_nulls'),
+      CommandIDs.treatMissing,
+      CommandIDs.step('dedupe'),
+      CommandIDs.undo,
+      CommandIDs.copyCode,
+      CommandIDs.exportDataset,
+      CommandIDs.showModel
+    ].forEach((id, i) => toolbar.addCommand(id, 10 * (i + 1), id));
+    // first: a narrow window folds the toolbar's last items into a menu
+    toolbar.add({
+      name: 'search',
+      rank: 0,
+      create: ({ view }) =>
+        new GridSearch({
+          model: view.model,
+          translator: translator ?? undefined
+        })
+    });
 
     const openView = async (
       dataset: IDataset,
@@ -210,26 +249,14 @@ export const datasetsPlugin: JupyterFrontEndPlugin<void> = {
         widget.title.caption = content.title.caption;
         void tracker.save(widget);
       });
-      for (const id of [
-        CommandIDs.step('cast'),
-        CommandIDs.step('filter'),
-        CommandIDs.step('derive'),
-        CommandIDs.step('fill_nulls'),
-        CommandIDs.step('dedupe'),
-        CommandIDs.undo,
-        CommandIDs.copyCode,
-        CommandIDs.exportDataset
-      ]) {
-        widget.toolbar.addItem(
-          id,
-          new CommandToolbarButton({
-            commands,
-            id,
-            args: { fromView: true, view: widget.id },
-            label: commands.label(id, { fromView: true, toolbar: true })
-          })
-        );
-      }
+      content.sidePanelChanged.connect(() =>
+        commands.notifyCommandChanged(CommandIDs.toggleSidePanel)
+      );
+      // commands other plugins add to every view (Refresh from Sources, say)
+      DatasetView.TOOLBAR_COMMANDS.forEach((id, i) =>
+        toolbar.addCommand(id, 1000 + i, id)
+      );
+      toolbar.populate(widget.toolbar, content, widget.id);
       shell.add(widget, 'main');
       await tracker.add(widget);
       shell.activateById(widget.id);
@@ -501,6 +528,42 @@ export const datasetsPlugin: JupyterFrontEndPlugin<void> = {
     });
     offerChart();
 
+    // A dashboard from the panel: with a chart of the dataset picked there.
+    const hasDashboards = () => commands.hasCommand(NEW_DASHBOARD_COMMAND);
+    add(
+      CommandIDs.newDashboard,
+      {
+        label: trans.__('New Dashboard'),
+        caption: trans.__(
+          'Make a dashboard, with a chart of the selected dataset if one is selected'
+        ),
+        isVisible: hasDashboards,
+        isEnabled: hasDashboards,
+        execute: async args => {
+          const dataset = await datasetFor(args);
+          return commands.execute(
+            NEW_DASHBOARD_COMMAND,
+            dataset ? { datasetId: dataset.id } : {}
+          );
+        }
+      },
+      false
+    );
+    panel.toolbar.insertItem(
+      1,
+      'new-dashboard',
+      new CommandToolbarButton({
+        commands,
+        id: CommandIDs.newDashboard,
+        label: trans.__('New Dashboard')
+      })
+    );
+    commands.commandChanged.connect((_, change) => {
+      if (change.id === NEW_DASHBOARD_COMMAND) {
+        commands.notifyCommandChanged(CommandIDs.newDashboard);
+      }
+    });
+
     const selectedFile = (): string | null => {
       const item = browsers?.tracker.currentWidget?.selectedItems().next();
       const model = item && !item.done ? item.value : null;
@@ -541,9 +604,28 @@ export const datasetsPlugin: JupyterFrontEndPlugin<void> = {
         caption: trans.__(label.replace('…', '')),
         isEnabled: viewEnabled,
         isVisible: viewEditable,
-        execute: () => currentView()?.runStep(kind)
+        execute: args => viewFor(args)?.runStep(kind)
       });
     }
+    add(CommandIDs.treatMissing, {
+      label: args =>
+        args.toolbar
+          ? trans.__('Treat NA as Missing')
+          : trans.__('Treat NA as Missing in All Columns'),
+      caption: trans.__(
+        'In every text column, NA, N/A, null, -, empty text and the other missing-value markers become missing, in one undoable step; a column then holding only numbers, dates or true/false takes that type'
+      ),
+      isEnabled: viewEnabled,
+      isVisible: viewEditable,
+      execute: args => viewFor(args)?.treatMissing()
+    });
+    add(CommandIDs.toggleSidePanel, {
+      label: trans.__('Show Dataset Side Panel'),
+      caption: trans.__('Show or hide the report, recipe and profile'),
+      isEnabled: viewEnabled,
+      isToggled: args => viewFor(args)?.sidePanelShown ?? false,
+      execute: args => viewFor(args)?.toggleSidePanel()
+    });
     add(CommandIDs.sortColumn, {
       label: trans.__('Sort by Column'),
       isEnabled: () => !!currentView()?.selectedColumn,
@@ -560,7 +642,7 @@ export const datasetsPlugin: JupyterFrontEndPlugin<void> = {
       icon: args => (args.toolbar ? undefined : undoIcon),
       isEnabled: viewEnabled,
       isVisible: viewEditable,
-      execute: () => currentView()?.undo()
+      execute: args => viewFor(args)?.undo()
     });
     add(CommandIDs.copyCode, {
       label: args =>
@@ -568,12 +650,20 @@ export const datasetsPlugin: JupyterFrontEndPlugin<void> = {
           ? trans.__('Copy as Code')
           : trans.__('Copy Recipe as Code'),
       isEnabled: viewEnabled,
-      execute: () => currentView()?.copyCode()
+      execute: args => viewFor(args)?.copyCode()
     });
     add(CommandIDs.showReport, {
       label: trans.__('Show Validation Report'),
       isEnabled: viewEnabled,
       execute: () => currentView()?.showReport()
+    });
+    add(CommandIDs.showModel, {
+      label: trans.__('Model…'),
+      caption: trans.__(
+        'Fit a regression or classification on this dataset, with an honest evaluation'
+      ),
+      isEnabled: viewEnabled,
+      execute: args => viewFor(args)?.showModels()
     });
     add(CommandIDs.showProfile, {
       label: trans.__('Show Column Profile'),
@@ -593,6 +683,7 @@ export const datasetsPlugin: JupyterFrontEndPlugin<void> = {
     for (const command of [
       CommandIDs.open,
       CommandIDs.newChart,
+      CommandIDs.newDashboard,
       CommandIDs.rename,
       CommandIDs.newData
     ]) {

@@ -5,8 +5,9 @@ import { mayEdit } from './access';
 import { COLUMN_TYPES, el, formatValue, typeBadge } from '../dom';
 
 /**
- * The validation report of a dataset version: each column with its type and
- * nulls, and the values that did not fit, each a link to its row.
+ * The validation report of a dataset version: what the upload or the step
+ * that made it did, each column with its type and nulls, and the values that
+ * did not fit, each a link to its row. It is drawn again for every version.
  */
 export class ReportView extends Widget {
   constructor(options: ReportView.IOptions) {
@@ -32,8 +33,31 @@ export class ReportView extends Widget {
       'p',
       'jp-LiveGraphs-reportSummary',
       `${dataset.rows.toLocaleString()} rows · ${dataset.columns.length} columns · ` +
+        `version ${dataset.version} · ` +
         (count ? `${count.toLocaleString()} problem values` : 'no problems')
     );
+    const notes = el('ul', 'jp-LiveGraphs-reportNotes');
+    notes.setAttribute('aria-label', 'Notes');
+    for (const note of Array.isArray(report.notes) ? report.notes : []) {
+      notes.appendChild(el('li', '', String(note)));
+    }
+    // One step for every text column's NA, N/A, … (the upload's markers).
+    const actions = el('div', 'jp-LiveGraphs-reportActions');
+    if (mayEdit(dataset) && dataset.columns.some(c => c.type === 'string')) {
+      const treat = el(
+        'button',
+        'jp-Button jp-mod-styled jp-mod-accept',
+        'Treat NA as missing in all columns'
+      );
+      treat.type = 'button';
+      treat.title =
+        'In every text column, NA, N/A, null, -, empty text and the other ' +
+        'missing-value markers of uploads become missing; a column then ' +
+        'holding only numbers, dates or true/false takes that type. One ' +
+        'step of the recipe, undoable.';
+      treat.addEventListener('click', () => this._options.onTreatMissing());
+      actions.appendChild(treat);
+    }
     const read = [report.format, report.encoding, report.compression]
       .filter(x => typeof x === 'string' && x)
       .join(' · ');
@@ -71,12 +95,46 @@ export class ReportView extends Widget {
         this._options.onCast(column.name, to);
       });
       type.appendChild(select);
-      const bad = problems.filter(p => p.column === column.name).length;
+      const own = problems.filter(p => p.column === column.name);
+      const bad = own.length;
+      const problemCell = el(
+        'td',
+        'jp-LiveGraphs-num',
+        bad ? bad.toLocaleString() : ''
+      );
+      // A column kept as text for a few values that broke its type: keep the
+      // type instead, those values missing (a cast step, undoable).
+      const expected = own.find(p => p.expected)?.expected ?? '';
+      if (
+        bad &&
+        mayEdit(dataset) &&
+        column.type === 'string' &&
+        expected !== 'string' &&
+        (COLUMN_TYPES as ReadonlyArray<string>).includes(expected)
+      ) {
+        const keep = el(
+          'button',
+          'jp-Button jp-mod-styled jp-LiveGraphs-keepType',
+          `Make ${expected}`
+        );
+        keep.type = 'button';
+        keep.title =
+          `Make ${column.name} ${expected}: the values that are not ` +
+          `${expected} become missing. One step of the recipe, undoable.`;
+        keep.setAttribute(
+          'aria-label',
+          `Make ${column.name} ${expected}, its bad values missing`
+        );
+        keep.addEventListener('click', () =>
+          this._options.onCast(column.name, expected)
+        );
+        problemCell.append(' ', keep);
+      }
       row.append(
         name,
         type,
         el('td', 'jp-LiveGraphs-num', column.nulls.toLocaleString()),
-        el('td', 'jp-LiveGraphs-num', bad ? bad.toLocaleString() : '')
+        problemCell
       );
       body.appendChild(row);
     }
@@ -120,6 +178,8 @@ export class ReportView extends Widget {
     this.node.replaceChildren(
       summary,
       source,
+      ...(notes.childElementCount ? [notes] : []),
+      actions,
       table,
       ...(problems.length ? [heading, list, more] : [])
     );
@@ -145,5 +205,10 @@ export namespace ReportView {
      * Change a column's type.
      */
     onCast: (column: string, to: string) => void;
+
+    /**
+     * Treat missing-value markers as missing in every text column.
+     */
+    onTreatMissing: () => void;
   }
 }

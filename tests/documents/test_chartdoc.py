@@ -112,7 +112,10 @@ def test_a_reload_keeps_the_y_items_of_untouched_shelves() -> None:
             '{"version": 1, "encoding": {"tooltip": {"field": "a"}}}',
             "encoding.tooltip: must be a list of fields",
         ),
-        ('{"version": 1, "dataset": "sales", "encoding": {}}', 'dataset: must be {"id": …} or {"name": …}'),
+        (
+            '{"version": 1, "dataset": "sales", "encoding": {}}',
+            'dataset: must be {"id": …}, {"name": …} or {"sql": …}',
+        ),
         ('{"version": 1, "dataset": {"version": 2}, "encoding": {}}', 'dataset: must be {"id": …}'),
         ('{"version": 1, "mark": "donut", "encoding": {}}', "mark: must be one of bar, line"),
         ('{"version": 1, "encoding": {}, "filters": {}}', "filters: must be a list"),
@@ -218,3 +221,20 @@ def test_a_shelf_written_whole_by_an_older_client_becomes_a_map_on_reload() -> N
     # Then the shelf is a Map of its keys, and the content is unchanged
     assert isinstance(encoding(doc)["x"], Map)
     assert doc.get() == text
+
+
+def test_overlays_set_at_once_by_two_clients_merge_into_one_valid_list() -> None:
+    from livegraphs_ext.store.charts import check_shape
+
+    a, b = two_clients()
+    # When A adds a trend and B a forecast at the same moment, each writing the whole list
+    a.yspec["overlays"] = [{"kind": "trend", "method": "loess"}]
+    b.yspec["overlays"] = [{"kind": "forecast", "periods": 6}]
+    sync(a.ydoc, b.ydoc)
+    # Then both documents keep one of the two lists whole (never a mix of their items),
+    # and the spec they save is still a valid chart file and a valid spec
+    saved = json.loads(a.get())
+    assert a.get() == b.get()
+    assert saved["overlays"] in ([{"kind": "trend", "method": "loess"}], [{"kind": "forecast", "periods": 6}])
+    assert parse_chart(a.get()) == saved
+    check_shape(saved)

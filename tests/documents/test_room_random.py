@@ -204,7 +204,12 @@ def collide(a: Editor, b: Editor, rng: random.Random, kind: str = "") -> str:
     Each edit is valid on its own; merged, they may not be: one moves a chart to the right edge while
     the other widens it to the right edge (x + w > 12), or both add a chart at the same spot.
     """
-    shared = sorted(set(a.client.dashboard.ycharts.keys()) & set(b.client.dashboard.ycharts.keys()))
+    # the charts both hold with a layout (a replica may hold a chart whose layout has not arrived)
+    shared = sorted(
+        c
+        for c in set(a.client.dashboard.ycharts.keys()) & set(b.client.dashboard.ycharts.keys())
+        if all(isinstance(e.client.dashboard.ycharts[c].get("layout"), Map) for e in (a, b))
+    )
     kind = kind or ("move and resize" if rng.random() < 0.6 else "two charts at one spot")
     if shared and kind == "move and resize":
         # a chart short of the right edge: A moves it to the edge, B widens it to the edge
@@ -234,10 +239,21 @@ def others_present(client: RoomClient) -> dict[str, Any]:
 
 
 async def until_gone(client: RoomClient, others: list[RoomClient], timeout: float = 15) -> None:
-    """Wait until an online client no longer holds the presence of ``client``, which has closed."""
+    """Wait until the room has seen ``client``, which has closed, leave: a client that has been online
+    and synced all along no longer holds its presence.
+
+    (Only such a client can tell: one that was away when the room sent the removal keeps the state
+    it held before, and one that came back since learnt who is present from the room.)
+    """
     deadline = time.monotonic() + timeout
-    watcher = next(o for o in others if not o.closed.is_set())
-    while client.awareness.client_id in watcher.awareness.states and not watcher.closed.is_set():
+    gone = client.awareness.client_id
+    # each watcher with the connection it has now (a reconnect makes a new ``closed`` event)
+    watchers = [(o, o.closed) for o in others if o.synced.is_set() and not o.closed.is_set()]
+
+    def online() -> list[RoomClient]:
+        return [o for o, closed in watchers if o.closed is closed and not closed.is_set()]
+
+    while online() and all(gone in o.awareness.states for o in online()):
         assert time.monotonic() < deadline, f"{client.name} is still present after leaving"
         await asyncio.sleep(0.05)
 

@@ -18,19 +18,32 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import websockets
 from jupyter_server.auth import Authorizer
-from pycrdt import Awareness, Doc, Map, create_awareness_message, create_update_message
+from pycrdt import (
+    Awareness,
+    Doc,
+    Map,
+    YMessageType,
+    YSyncMessageType,
+    create_awareness_message,
+    create_sync_message,
+    create_update_message,
+    read_message,
+)
 from sqlalchemy import select
 from tornado import web
 from tornado.httpserver import HTTPServer
 from tornado.web import HTTPError, RequestHandler
 
+from livegraphs_ext.documents import rooms
 from livegraphs_ext.documents.dashboard import YDashboard, validate_dashboard
 from livegraphs_ext.documents.rooms import Rooms, repaired_layouts
 from livegraphs_ext.handlers import API_ROUTES
 from livegraphs_ext.handlers.base import HOST_SETTING
 from livegraphs_ext.handlers.documents import host_rooms
 from livegraphs_ext.store import DatasetStore, GuardedStore, NotFound, Principal, StoreConfig
+from livegraphs_ext.store.accounts import Accounts
 from livegraphs_ext.store.charts import ChartEngine
 
 from ..hub.test_hub_acl import upload
@@ -87,6 +100,7 @@ class Host:
         self.identity = TokenIdentity()
         self.light_pool = self.heavy_pool = ThreadPoolExecutor(2)
         self.room_max_message_bytes = 1 << 20
+        self.document_view_every = None
 
     def make_rooms(self, documents: Any) -> Rooms:
         return Rooms(documents)
@@ -324,6 +338,30 @@ async def test_unsharing_closes_the_viewers_connection(lg_room_server: Server, l
     assert bo.close_code == 4403
 
 
+async def test_retiring_an_account_closes_its_connections(
+    lg_room_server: Server, lg_clients: Clients
+) -> None:
+    # Given ada's dashboard shared with cy and bo, and cy's own dashboard, each open
+    doc_id = create(lg_room_server, None, ("cy", "editor"), ("bo", "viewer"))
+    guarded = lg_room_server.host.guarded
+    cys = guarded.documents.create(CY, "dashboard", "Cy's")["id"]
+    accounts = Accounts(guarded.catalog, guarded.documents)
+    cy_in_ada = await lg_clients(CY, doc_id)
+    cy_in_own = await lg_clients(CY, cys)
+    bo = await lg_clients(BO, doc_id)
+    # When the hub reports cy deleted
+    retired = await asyncio.get_running_loop().run_in_executor(
+        None, lambda: accounts.retire("cy", by="hub", reason="user deleted")
+    )
+    # Then both of cy's connections close at once (no access left), and bo's stays
+    assert retired is not None and "touched_documents" not in retired
+    await until(
+        lambda: cy_in_ada.closed.is_set() and cy_in_own.closed.is_set(), what="cy's connections to close"
+    )
+    assert cy_in_ada.close_code == 4404 and cy_in_own.close_code == 4404
+    assert not bo.closed.is_set()
+
+
 async def test_a_room_holds_at_most_max_clients(lg_room_server: Server, lg_clients: Clients) -> None:
 
     doc_id = create(lg_room_server)
@@ -346,6 +384,59 @@ async def test_a_message_over_the_limit_closes_the_connection(
     await until(lambda: ada.closed.is_set())
     assert ada.close_code == 1009
     assert lg_room_server.host.guarded.documents.load(doc_id) == before
+
+
+async def test_a_newcomer_gets_no_update_before_the_rooms_state(
+    lg_room_server: Server, lg_clients: Clients
+) -> None:
+    """Updates broadcast before a client has the room's state wait for it (sync step 2), in order:
+    one arriving first may delete what the client does not hold yet."""
+    doc_id = create(lg_room_server, None, ("bo", "editor"))
+    ada = await lg_clients(ADA, doc_id)
+    headers = {"Authorization": "token bo"}
+    async with websockets.connect(lg_room_server.url(doc_id), additional_headers=headers) as ws:
+        # while bo has not asked for the state yet, ada adds charts and removes one
+        for i in range(5):
+            await ada.edit(lambda d, i=i: YDashboard(d).ycharts.__setitem__(f"n{i}", Map({"spec": Map({})})))
+        await ada.edit(lambda d: YDashboard(d).ycharts.pop("n2"))
+        await asyncio.sleep(0.3)
+        bo = Doc()
+        await ws.send(create_sync_message(bo))
+        kinds: list[int] = []
+        for _ in range(30):  # ada's edit after bo's request follows the state
+            if len(kinds) == 1:
+                await ada.edit(lambda d: YDashboard(d).ymeta.__setitem__("title", "After"))
+            try:
+                message = await asyncio.wait_for(ws.recv(), 2)
+            except TimeoutError:
+                break
+            assert isinstance(message, bytes)
+            if message[0] == YMessageType.SYNC and message[1] != YSyncMessageType.SYNC_STEP1:
+                kinds.append(message[1])
+                bo.apply_update(read_message(message[2:]))
+    assert kinds[0] == YSyncMessageType.SYNC_STEP2, kinds
+    assert YSyncMessageType.SYNC_UPDATE in kinds
+    assert YDashboard(bo).to_dict() == dash(ada)
+    assert dash(ada)["title"] == "After" and "n2" not in dash(ada)["charts"]
+
+
+async def test_a_client_that_never_asks_for_the_state_is_closed_past_the_held_updates(
+    lg_room_server: Server, lg_clients: Clients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rooms, "HELD_UPDATES", 3)
+    doc_id = create(lg_room_server, None, ("bo", "editor"))
+    ada = await lg_clients(ADA, doc_id)
+    headers = {"Authorization": "token bo"}
+    async with websockets.connect(lg_room_server.url(doc_id), additional_headers=headers) as ws:
+        for i in range(5):
+            await ada.edit(lambda d, i=i: YDashboard(d).ymeta.__setitem__("title", f"T{i}"))
+        with pytest.raises(websockets.ConnectionClosed):
+            while True:
+                message = await asyncio.wait_for(ws.recv(), 5)
+                assert isinstance(message, bytes)
+                assert message[:2] != bytes([YMessageType.SYNC, YSyncMessageType.SYNC_UPDATE])
+        assert ws.close_code == 4400
+    assert dash(ada)["title"] == "T4"
 
 
 # -- awareness ------------------------------------------------------------------------------------

@@ -181,6 +181,13 @@ async def test_export_parquet_and_json(lg_api, lg_upload):
     assert records[0]["region"] == "North" and len(records) == 4
     r = await lg_api("GET", "datasets", ds["id"], "export", params={"format": "xlsx"})
     assert r.code == 400
+    # lg.load reads the same file for a notebook; nothing else is a purpose
+    r = await lg_api("GET", "datasets", ds["id"], "export", params={"format": "parquet", "purpose": "load"})
+    assert r.code == 200 and pq.read_table(pa.BufferReader(r.body)).num_rows == 4
+    r = await lg_api("GET", "datasets", ds["id"], "export", params={"purpose": "peek"})
+    assert r.code == 400
+    assert_error_shape(body(r))
+    assert "purpose is export or load" in body(r)["message"]
 
 
 async def test_names_are_unique_per_owner_and_checked(lg_api, lg_upload):

@@ -134,3 +134,24 @@ async def test_the_schema_is_published(lg_api):
     schema = orjson.loads(r.body)
     assert schema["properties"]["mark"]["enum"][0] == "bar"
     assert "field" in schema["$defs"]
+
+
+async def test_a_trend_comes_back_with_the_chart_and_a_bad_overlay_is_a_400(lg_api, lg_upload):
+    lg_sales = await lg_upload("sales", CSV)
+    spec = {
+        "version": 1,
+        "dataset": {"id": lg_sales["id"]},
+        "mark": "scatter",
+        "encoding": {"x": {"field": "units"}, "y": {"field": "revenue"}},
+        "overlays": [{"kind": "trend"}],
+    }
+    out = body(await lg_api("POST", "charts", "query", body={"spec": spec}))
+    [line] = out["overlays"][0]["series"]
+    assert line["n"] == 5 and line["equation"].startswith("revenue = ")
+
+    spec["overlays"] = [{"kind": "forecast", "periods": 3}]
+    r = await lg_api("POST", "charts", "query", body={"spec": spec})
+    assert r.code == 400, r.body
+    err = body(r)
+    assert set(err) == {"message", "reason", "errors"}
+    assert err["message"].startswith("overlays[0]: a forecast is drawn on line charts")

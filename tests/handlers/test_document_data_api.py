@@ -161,3 +161,39 @@ async def test_what_the_builder_derives_is_derived_for_the_stored_spec(lg_api, l
     out = body(r)
     assert out["data"] == {"x": ["AMER", "APAC", "EMEA"], "y": [1, 2, 2]}
     assert [f.get("aggregate") for f in out["fields"]] == [None, "count"]
+
+
+async def test_a_number_placed_without_an_aggregate_gets_the_marks_default_through_the_document(
+    lg_api, lg_upload
+):
+    # charts stored as people placed them: region and revenue, the mark automatic or chosen
+    sales = await lg_upload("sales", CSV)
+    content = dashboard(sales["id"])
+    placed = {"x": {"field": "region"}, "y": {"field": "revenue"}}
+    content["charts"] = {
+        "auto": {"spec": {"version": 1, "dataset": {"id": sales["id"]}, "encoding": placed}},
+        "line": {"spec": {"version": 1, "dataset": {"id": sales["id"]}, "mark": "line", "encoding": placed}},
+        "box": {"spec": {"version": 1, "dataset": {"id": sales["id"]}, "mark": "box", "encoding": placed}},
+    }
+    for chart in content["charts"].values():
+        chart["layout"] = {"x": 0, "y": 0, "w": 6, "h": 4}
+    r = await lg_api("POST", "documents", body={"kind": "dashboard", "content": content})
+    assert r.code == 201, r.body
+    doc = body(r)["id"]
+
+    async def query(chart: str) -> dict[str, Any]:
+        r = await lg_api("POST", "documents", doc, "charts", chart, "query", body={})
+        assert r.code == 200, r.body
+        return body(r)  # type: ignore[no-any-return]
+
+    # the automatic mark is bars, which sum revenue per region
+    out = await query("auto")
+    assert out["data"] == {"x": ["AMER", "APAC", "EMEA"], "y": [7.0, 21.0, 15.75]}
+    assert [f.get("aggregate") for f in out["fields"]] == [None, "sum"]
+    # a line averages it
+    out = await query("line")
+    assert out["data"] == {"x": ["AMER", "APAC", "EMEA"], "y": [7.0, 10.5, 7.875]}
+    assert [f.get("aggregate") for f in out["fields"]] == [None, "mean"]
+    # a box takes the values as they are
+    out = await query("box")
+    assert [f.get("stat") for f in out["fields"] if f["channel"] == "y"][:3] == ["min", "q1", "median"]

@@ -9,6 +9,7 @@ with hub API tokens minted for them by a test-only service account.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import secrets
@@ -16,7 +17,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -263,3 +264,16 @@ def add_users(hub: Hub, users: Iterable[str]) -> None:
     for name in HUB_ADMINS:
         r = hub.api("POST", f"users/{name}", json={"admin": True})
         assert r.status_code in (201, 409), r.text
+
+
+@contextlib.contextmanager
+def running_hub(root: Path, users: Iterable[str], **options: Any) -> Iterator[Hub]:
+    """A hub started in ``root`` (``options`` go to :class:`Hub`) with ``users``; stopped after."""
+    assert chp_available(), "configurable-http-proxy is missing: run `npm ci` in hub/ (scripts/test.sh does)"
+    hub = Hub(root, **options)
+    hub.start()
+    try:
+        add_users(hub, users)
+        yield hub
+    finally:
+        hub.stop()

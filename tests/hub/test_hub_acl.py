@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from livegraphs_ext.store import (
+    BadInput,
     Conflict,
     DatasetStore,
     Forbidden,
@@ -134,7 +135,6 @@ def test_a_refused_change_leaves_no_event_and_no_change(lg_guarded: GuardedStore
 
 
 def test_bad_shares_are_400(lg_guarded: GuardedStore):
-    from livegraphs_ext.store import BadInput
 
     ds = upload(lg_guarded, ADA, "weather")
     for kind, name, role in [
@@ -164,11 +164,61 @@ def test_engagement_counts_users_days_and_datasets(lg_guarded: GuardedStore):
     assert e["days"] == [{"day": now.date().isoformat(), "active_users": 2, "events": 5}]
     assert e["datasets"][0] | {"events": 0} == {
         "dataset_id": ds["id"], "name": "weather", "owner": "ada", "views": 2, "exports": 1,
-        "changes": 0, "events": 0, "users": 2,
+        "loads": 0, "changes": 0, "events": 0, "users": 2,
     }  # fmt: skip
     page = lg_guarded.list_events(ROOT, user="cy", limit=2)
     assert page["total"] == 3 and [x["action"] for x in page["events"]] == ["export", "chart_view"]
     assert lg_guarded.events.active_users(now + dt.timedelta(minutes=1)) == 0
+
+
+def test_a_notebooks_load_is_logged_as_a_load_not_an_export(lg_guarded: GuardedStore):
+    # Given a dataset shared with cy
+    ds = upload(lg_guarded, ADA, "weather")
+    lg_guarded.share(ADA, ds["id"], "group", "analysts", "viewer")
+    # When cy downloads it, then reads it into a notebook (lg.load asks for the Parquet file to load)
+    lg_guarded.export(CY, ds["id"], "csv")
+    lg_guarded.export(CY, ds["id"], "parquet", purpose="load")
+    # Then the log says what happened, by its name
+    events = lg_guarded.list_events(ROOT, user="cy")["events"]
+    assert [(e["action"], e["detail"]["format"]) for e in events] == [("load", "parquet"), ("export", "csv")]
+    e = lg_guarded.engagement(ROOT, since=dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1))
+    cy = next(u for u in e["users"] if u["user"] == "cy")
+    assert (cy["exports"], cy["loads"]) == (1, 1)
+    assert (e["datasets"][0]["exports"], e["datasets"][0]["loads"]) == (1, 1)
+    # and nothing else is a purpose; a reader-only check still comes first
+    with pytest.raises(BadInput):
+        lg_guarded.export(CY, ds["id"], "csv", purpose="peek")
+    with pytest.raises(NotFound):
+        lg_guarded.export(BO, ds["id"], "parquet", purpose="load")
+
+
+def test_opening_a_document_is_one_view_per_user_and_window(lg_guarded: GuardedStore):
+    docs = lg_guarded.documents
+    board = docs.create(ADA, "dashboard", "Harbour board")
+    chart = docs.create(ADA, "chart", "Harbour chart")
+    docs.share(ADA, board["id"], "group", "analysts", "viewer")
+    # cy opens the dashboard's room, reloads (its content), reconnects: one view in the window
+    assert docs.record_view(CY, board["id"], 1800, "room") is True
+    assert docs.record_view(CY, board["id"], 1800, "content") is False
+    assert docs.record_view(CY, board["id"], 1800, "room") is False
+    # ada's own opening, of either document, is a view of her own
+    assert docs.record_view(ADA, board["id"], 1800, "room") is True
+    assert docs.record_view(ADA, chart["id"], 1800, "room") is True
+    # a window of 0 logs every opening; no window (a laptop) logs none
+    assert docs.record_view(CY, board["id"], 0, "room") is True
+    assert docs.record_view(BO, board["id"], None, "room") is False
+    views = lg_guarded.list_events(ROOT, action=["dashboard_view", "chart_view"])["events"]
+    assert [(e["user"], e["action"], e["detail"]["title"], e["detail"]["via"]) for e in reversed(views)] == [
+        ("cy", "dashboard_view", "Harbour board", "room"),
+        ("ada", "dashboard_view", "Harbour board", "room"),
+        ("ada", "chart_view", "Harbour chart", "room"),
+        ("cy", "dashboard_view", "Harbour board", "room"),
+    ]
+    assert {e["detail"]["document_id"] for e in views} == {board["id"], chart["id"]}
+    assert all(e["owner"] == "ada" and e["dataset_id"] is None for e in views)
+    # someone who may not read the document gets no view of it
+    with pytest.raises(NotFound):
+        docs.record_view(BO, chart["id"], 1800, "room")
 
 
 def test_an_admin_is_shown_as_admin_even_where_a_share_names_them(lg_guarded: GuardedStore):

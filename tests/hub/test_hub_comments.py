@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from .hubutil import USERS, Hub, add_users, chp_available
+from .hubutil import USERS, Hub, running_hub
 
 pytestmark = pytest.mark.slow
 
@@ -24,14 +24,8 @@ DASHBOARD: dict[str, Any] = {
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
-    assert chp_available(), "configurable-http-proxy is missing: run `npm ci` in hub/ (scripts/test.sh does)"
-    h = Hub(tmp_path_factory.mktemp("hub-comments"))
-    h.start()
-    try:
-        add_users(h, USERS)
+    with running_hub(tmp_path_factory.mktemp("hub-comments"), USERS) as h:
         yield h
-    finally:
-        h.stop()
 
 
 def call(hub: Hub, token: str, method: str, path: str, body: Any = None) -> requests.Response:

@@ -238,3 +238,34 @@ def test_users_share_named_servers_only_and_only_default_servers_hold_the_livegr
     assert c.JupyterHub.allow_named_servers is False
     with pytest.raises(ValueError, match="LIVEGRAPHS_NAMED_SERVERS"):
         configure(Config(), REPO, {"LIVEGRAPHS_HUB_STATE": str(tmp_path), "LIVEGRAPHS_NAMED_SERVERS": "-1"})
+
+
+def test_a_voila_server_runs_voila_on_its_notebook_with_a_token_to_its_owners_datasets_only(
+    tmp_path: Path,
+) -> None:
+    from types import SimpleNamespace
+
+    from livegraphs_hub import ADMIN_SCOPE
+    from livegraphs_hub.config import USE_SCOPE
+    from tornado import web
+
+    c = Config()
+    configure(c, REPO, {"LIVEGRAPHS_HUB_STATE": str(tmp_path), "LIVEGRAPHS_USER_ACCOUNTS": "1"})
+    # a publication's token reads its owner's datasets, never with admin rights; a default server's may
+    token_scopes = c.Spawner.server_token_scopes
+    assert USE_SCOPE in token_scopes(SimpleNamespace(name="voila-sales"))
+    assert ADMIN_SCOPE not in token_scopes(SimpleNamespace(name="voila-sales"))
+    assert ADMIN_SCOPE in token_scopes(SimpleNamespace(name=""))
+    # a voila- server runs standalone Voila on the notebook it is given; other servers are left alone
+    apply = c.Spawner.apply_user_options
+    published = SimpleNamespace(name="voila-sales", cmd=["jupyterhub-singleuser"], args=[])
+    apply(published, {"notebook": "reports/sales.ipynb"})
+    assert published.cmd == [sys.executable, "-m", "livegraphs_ext.hubvoila"]
+    assert published.args == ["reports/sales.ipynb"]
+    pair = SimpleNamespace(name="pair", cmd=["jupyterhub-singleuser"], args=[])
+    apply(pair, {"notebook": "reports/sales.ipynb"})
+    assert pair.cmd == ["jupyterhub-singleuser"] and pair.args == []
+    for bad in ({}, {"notebook": "a/../../b.ipynb"}, {"notebook": "-x.ipynb"}, {"notebook": "x.txt"}):
+        with pytest.raises(web.HTTPError) as e:
+            apply(SimpleNamespace(name="voila-x", cmd=[], args=[]), bad)
+        assert e.value.status_code == 400

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from .hubs import REPO
-from .hubutil import Hub, add_users, chp_available
+from .hubutil import Hub, running_hub
 from .test_hub_service import CSV, DATASET_CALLS, call, fill
 
 sys.path.insert(0, str(REPO / "hub"))
@@ -51,14 +51,8 @@ print(json.dumps(seen))
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     assert os.geteuid() == 0, "these tests start a hub as root, as deployed; run them as root (CI does)"
-    assert chp_available(), "configurable-http-proxy is missing: run `npm ci` in hub/ (scripts/test.sh does)"
-    h = Hub(tmp_path_factory.mktemp("hub-isolation"))
-    h.start()
-    try:
-        add_users(h, ["ada", "bo"])
+    with running_hub(tmp_path_factory.mktemp("hub-isolation"), ["ada", "bo"]) as h:
         yield h
-    finally:
-        h.stop()
 
 
 def probe(hub: Hub, user: str, token: str, paths: list[str]) -> dict[str, str]:

@@ -22,7 +22,7 @@ from livegraphs_ext.kernel.documents import room_endpoint
 from livegraphs_ext.store import NotFound
 
 from ..documents.yclient import RoomClient, until
-from .hubutil import USERS, Hub, add_users, chp_available
+from .hubutil import USERS, Hub, running_hub
 
 pytestmark = pytest.mark.slow
 
@@ -35,14 +35,8 @@ CHART: dict[str, Any] = {
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
-    assert chp_available(), "configurable-http-proxy is missing: run `npm ci` in hub/ (scripts/test.sh does)"
-    h = Hub(tmp_path_factory.mktemp("hub-kernel-docs"))
-    h.start()
-    try:
-        add_users(h, USERS)
+    with running_hub(tmp_path_factory.mktemp("hub-kernel-docs"), USERS) as h:
         yield h
-    finally:
-        h.stop()
 
 
 def call(hub: Hub, token: str, method: str, path: str, body: Any = None) -> requests.Response:

@@ -217,6 +217,11 @@ print(lg.load("bo/costs").shape[0])
         "cy", tokens["cy"], 'import livegraphs_ext as lg\nprint(lg.load("costs").shape[0])'
     )
     assert out["error"] is None and out["stdout"].strip() == "2", out
+    # and the activity log says each was loaded into a notebook, not exported
+    events = call(hub, tokens["ivy"], "GET", "api/events", params={"user": "cy"}).json()["events"]
+    kinds = [(e["action"], e["owner"], e["detail"].get("format")) for e in events if e["dataset_id"]]
+    assert ("load", "bo", "parquet") in kinds and ("load", "cy", "parquet") in kinds, kinds
+    assert not [k for k in kinds if k[0] == "export"], kinds
 
 
 def hub_call(hub: Hub, token: str, method: str, path: str, **kwargs: Any) -> requests.Response:
@@ -228,6 +233,10 @@ def hub_call(hub: Hub, token: str, method: str, path: str, **kwargs: Any) -> req
 def start_named_server(hub: Hub, token: str, user: str, name: str, timeout: float = 120) -> None:
     r = hub_call(hub, token, "POST", f"users/{user}/servers/{name}")
     assert r.status_code in (201, 202), r.text
+    wait_ready(hub, token, user, name, timeout)
+
+
+def wait_ready(hub: Hub, token: str, user: str, name: str, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         server = hub_call(hub, token, "GET", f"users/{user}").json()["servers"].get(name)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import create_engine, text
 
-from .hubutil import USERS, Hub, add_users, chp_available
+from .hubutil import USERS, Hub, running_hub
 from .test_hub_service import CSV, call, listed
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -15,14 +15,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 @pytest.fixture(scope="module")
 def pg_hub(tmp_path_factory: pytest.TempPathFactory, lg_module_postgres_url: str) -> Iterator[Hub]:
-    assert chp_available(), "configurable-http-proxy is missing: run `npm ci` in hub/ (scripts/test.sh does)"
-    h = Hub(tmp_path_factory.mktemp("pghub"), catalog_url=lg_module_postgres_url)
-    h.start()
-    try:
-        add_users(h, USERS)
+    with running_hub(tmp_path_factory.mktemp("pghub"), USERS, catalog_url=lg_module_postgres_url) as h:
         yield h
-    finally:
-        h.stop()
 
 
 def test_the_service_keeps_its_catalog_in_postgresql(pg_hub: Hub, lg_module_postgres_url: str):

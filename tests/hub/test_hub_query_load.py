@@ -24,7 +24,7 @@ import pytest
 import requests
 
 from ..handlers.test_query_limits import REGEX_CHART, SLOW_CHART, regex_csv, slow_csv
-from .hubutil import Hub, add_users, chp_available
+from .hubutil import Hub, running_hub
 
 pytestmark = pytest.mark.slow
 
@@ -37,14 +37,8 @@ MAX_FILTER_VALUES = 10_000
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
-    assert chp_available(), "configurable-http-proxy is missing: run `npm ci` in hub/ (scripts/test.sh does)"
-    h = Hub(tmp_path_factory.mktemp("hub"))
-    h.start()
-    try:
-        add_users(h, ["ada", "bo"])
+    with running_hub(tmp_path_factory.mktemp("hub"), ["ada", "bo"]) as h:
         yield h
-    finally:
-        h.stop()
 
 
 def session(token: str) -> requests.Session:

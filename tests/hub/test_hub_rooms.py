@@ -18,7 +18,7 @@ from pycrdt import Map
 from livegraphs_ext.documents.dashboard import YDashboard
 
 from ..documents.yclient import Refused, RoomClient, until
-from .hubutil import USERS, Hub, add_users, chp_available
+from .hubutil import USERS, Hub, running_hub
 
 pytestmark = pytest.mark.slow
 
@@ -33,14 +33,8 @@ DASHBOARD: dict[str, Any] = {
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
-    assert chp_available(), "configurable-http-proxy is missing: run `npm ci` in hub/ (scripts/test.sh does)"
-    h = Hub(tmp_path_factory.mktemp("hub-rooms"))
-    h.start()
-    try:
-        add_users(h, USERS)
+    with running_hub(tmp_path_factory.mktemp("hub-rooms"), USERS) as h:
         yield h
-    finally:
-        h.stop()
 
 
 def call(hub: Hub, token: str, method: str, path: str, body: Any = None) -> requests.Response:

@@ -21,7 +21,7 @@ import requests
 
 from livegraphs_ext.service.handlers import API_ROUTES
 
-from .hubutil import USERS, Hub, add_users, chp_available
+from .hubutil import USERS, Hub, running_hub
 
 CSV = b"city,temp\nOslo,-3.5\nLima,24.0\nOslo,-3.5\n"
 #: a bar chart of a dataset of CSV's shape, by id (``{id}``) or by name
@@ -43,14 +43,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
-    assert chp_available(), "configurable-http-proxy is missing: run `npm ci` in hub/ (scripts/test.sh does)"
-    h = Hub(tmp_path_factory.mktemp("hub"))
-    h.start()
-    try:
-        add_users(h, USERS)
+    with running_hub(tmp_path_factory.mktemp("hub"), USERS) as h:
         yield h
-    finally:
-        h.stop()
 
 
 @pytest.fixture(scope="module")
@@ -178,9 +172,12 @@ def test_a_browser_logs_in_to_the_service_with_hub_oauth(hub: Hub):
 
 #: (method, path, body) of every route that names a dataset.
 DATASET_CALLS = [
+    # SQL naming the dataset as owner/name (first: the admin's pass renames it)
+    ("POST", "sql/query", {"sql": 'select sum(temp) from "ada/private numbers"'}),
     ("GET", "datasets/{id}", None),
     ("PATCH", "datasets/{id}", {"name": "taken"}),
     ("GET", "datasets/{id}/rows", None),
+    ("GET", "datasets/{id}/rows?q=oslo", None),
     ("GET", "datasets/{id}/versions", None),
     ("GET", "datasets/{id}/versions/1", None),
     ("POST", "datasets/{id}/revert", {"version": 1}),
@@ -199,6 +196,10 @@ DATASET_CALLS = [
     ("GET", "datasets/{id}/formula", None),
     ("POST", "datasets/{id}/formula", {"formula": "[temp] * 2"}),
     ("POST", "charts/query", {"spec": CHART}),
+    ("POST", "datasets/{id}/drill", {"spec": CHART, "mark": {"x": "Oslo"}}),
+    # SQL naming the dataset by id; a query's sources
+    ("POST", "sql/query", {"sql": 'select * from "{id}"'}),
+    ("GET", "datasets/{id}/refresh", None),
     ("DELETE", "datasets/{id}", None),  # last: the admin's pass ends with it
 ]
 
@@ -240,6 +241,14 @@ def test_another_user_cannot_reach_a_dataset_by_any_route(hub: Hub, tokens: dict
         r = call(base, tokens["bo"], "POST", "charts/query", {"spec": by_name(ds["name"])})
         assert r.status_code == 404, (front, r.status_code, r.text)
         assert_error_shape(r)
+        # nor does a search of everything, by its name or by its values; cy, shared with, finds it
+        for q in ("private numbers", "oslo", "lim*"):
+            for who, sees in (("bo", False), ("cy", True)):
+                r = call(base if who == "bo" else hub.service_url + "api/", tokens[who], "GET",
+                         "datasets/search", params={"q": q})  # fmt: skip
+                assert r.status_code == 200, (front, who, r.text)
+                found = {x["dataset"]["id"] for x in r.json()["results"]}
+                assert (ds["id"] in found) is sees, (front, who, q)
     # from bo's kernel: lg.load by name and by id, and raw calls with the server's own token
     code = f"""
 import os, urllib.request, urllib.error
@@ -290,6 +299,18 @@ except ServiceError as e:
 """
     assert hub.run_in_kernel("ada", tokens["ada"], chart_code) == {"stdout": "3 17.0\n", "error": None}
     assert hub.run_in_kernel("bo", tokens["bo"], chart_code) == {"stdout": "404\n", "error": None}
+    # lg.sql, by id and as owner/name: the service runs it for ada, and finds nothing for bo
+    sql_code = f"""
+import livegraphs_ext as lg
+from livegraphs_ext.kernel.notebook import ServiceError
+for q in ('select sum(temp) as t from "{ds["id"]}"', 'select sum(temp) as t from "ada/private numbers"'):
+    try:
+        print(lg.sql(q)["t"][0])
+    except ServiceError as e:
+        print(e.status)
+"""
+    assert hub.run_in_kernel("ada", tokens["ada"], sql_code) == {"stdout": "17.0\n17.0\n", "error": None}
+    assert hub.run_in_kernel("bo", tokens["bo"], sql_code) == {"stdout": "404\n404\n", "error": None}
     # an admin: through their own server and kernel, then every route on the service
     hub.spawn("root")
     r = call(f"{hub.user_url('root')}livegraphs/api/", tokens["root"], "GET", f"datasets/{ds['id']}")
@@ -306,6 +327,8 @@ except ServiceError as e:
 # ---------------------------------------------------------------------- the matrix
 
 READ, WRITE, MANAGE, ANY_USER, ADMIN_ONLY, NO_ROUTE = "read", "write", "manage", "user", "admin", "none"
+#: anyone, with no account at all: a public link's routes
+PUBLIC = "public"
 #: only the author of the thing (ada, the owner) may, admins not included
 AUTHOR = "author"
 #: method, path (``{id}``: a fresh dataset of ada's; ``{doc}``: her dashboard over it, ``{chartdoc}``
@@ -318,6 +341,8 @@ ROUTE_CASES = [
     ("PATCH", "datasets/{id}", {"name": "renamed"}, WRITE, 200),
     ("DELETE", "datasets/{id}", None, MANAGE, 204),
     ("GET", "datasets/{id}/rows", None, READ, 200),
+    ("GET", "datasets/{id}/rows?q=oslo", None, READ, 200),
+    ("GET", "datasets/search?q=oslo", None, ANY_USER, 200),
     ("GET", "datasets/{id}/versions", None, READ, 200),
     ("GET", "datasets/{id}/versions/1", None, READ, 200),
     ("POST", "datasets/{id}/revert", {"version": 1}, WRITE, 201),
@@ -344,6 +369,14 @@ ROUTE_CASES = [
     ("GET", "directory?q=a", None, ANY_USER, 200),
     ("GET", "datasets/resolve?name=matrix", None, READ, 200),
     ("GET", "datasets/resolve?name=ada/matrix", None, READ, 200),
+    # SQL: a dataset by its bare name, as owner/name and by id; saved as a new dataset of the caller's;
+    # the query behind a dataset (none here) and running it again (400: this one is an upload)
+    ("POST", "sql/query", {"sql": "select count(*) from matrix"}, READ, 200),
+    ("POST", "sql/query", {"sql": 'select count(*) from "ada/matrix"'}, READ, 200),
+    ("POST", "sql/query", {"sql": 'select count(*) from "{id}"'}, READ, 200),
+    ("POST", "sql/datasets", {"sql": 'select city from "{id}"', "name": "fresh"}, READ, 201),
+    ("GET", "datasets/{id}/refresh", None, READ, 200),
+    ("POST", "datasets/{id}/refresh", None, WRITE, 400),
     # the file is in the caller's own server: the service explains where to send the request
     ("POST", "datasets/import", {"path": "data.csv", "name": "imported"}, ANY_USER, 400),
     # shared documents ({doc}: a dashboard of ada's, shared like the dataset)
@@ -364,6 +397,19 @@ ROUTE_CASES = [
     ("POST", "documents/{doc}/charts/c1/query", {}, READ, 200),
     ("POST", "documents/{doc}/filters/f1/query", {"what": "values"}, READ, 200),
     ("POST", "documents/{chartdoc}/query", {}, READ, 200),
+    # the rows behind a mark, of a dataset and through its documents
+    ("POST", "datasets/{id}/drill", {"spec": CHART, "mark": {"x": "Oslo"}}, READ, 200),
+    ("POST", "documents/{doc}/charts/c1/drill", {"mark": {"x": "Oslo"}}, READ, 200),
+    ("POST", "documents/{chartdoc}/drill", {"mark": {"x": "Lima"}}, READ, 200),
+    # models: readers fit (a report), editors add predictions; three rows are too few to fit (400)
+    ("POST", "datasets/{id}/models", {"spec": {"target": "temp", "features": ["city"]}}, READ, 400),
+    (
+        "POST",
+        "datasets/{id}/models/predictions",
+        {"spec": {"target": "temp", "features": ["city"]}, "base_version": 1},
+        WRITE,
+        400,
+    ),
     # comments
     ("GET", "documents/{doc}/comments", None, READ, 200),
     ("POST", "documents/{doc}/comments", {"chart": "c1", "text": "a spike"}, READ, 201),
@@ -371,8 +417,23 @@ ROUTE_CASES = [
     ("PATCH", "documents/{doc}/comments/{thread}", {"resolved": True}, WRITE, 200),
     ("PATCH", "documents/{doc}/comments/{thread}/{comment}", {"text": "a dip"}, AUTHOR, 200),
     ("DELETE", "documents/{doc}/comments/{thread}/{comment}", None, MANAGE, 204),
+    # publishing ({doc} published by ada, with a public link {public}, a signed-in one {signed}
+    # and {link}, the id of the public one)
+    ("POST", "documents/{doc}/publish", None, WRITE, 201),
+    ("GET", "documents/{doc}/snapshots", None, WRITE, 200),
+    ("GET", "documents/{doc}/links", None, WRITE, 200),
+    ("POST", "documents/{doc}/links", {"kind": "public"}, WRITE, 201),
+    ("DELETE", "documents/{doc}/links/{link}", None, WRITE, 204),
+    ("GET", "links/{signed}", None, ANY_USER, 200),
+    ("POST", "links/{signed}/charts/c1/query", {}, ANY_USER, 200),
+    ("POST", "links/{signed}/filters/f1/query", {"what": "values"}, ANY_USER, 200),
+    ("GET", "public/{public}", None, PUBLIC, 200),
+    ("POST", "public/{public}/charts/c1/query", {}, PUBLIC, 200),
+    ("POST", "public/{public}/filters/f1/query", {"what": "values"}, PUBLIC, 200),
     *[(m, "no/such/route", None, NO_ROUTE, 404) for m in ("GET", "POST", "PUT", "PATCH", "DELETE")],
 ]
+#: the placeholders of a published dashboard's links
+LINK_NAMES = ("{link}", "{signed}", "{public}")
 #: who → (hub user or None for anonymous, their rank on the dataset)
 CALLERS = {
     "anonymous": (None, 0),
@@ -388,6 +449,8 @@ _NEED = {READ: 1, WRITE: 2, MANAGE: 3}
 
 def expected_status(who: str, needs: str, ok: int) -> int:
     user, rank = CALLERS[who]
+    if needs == PUBLIC:
+        return ok
     if user is None:
         return 403
     if needs == ANY_USER:
@@ -407,7 +470,7 @@ def test_the_matrix_covers_every_route_and_method():
     covered = set()
     for method, path, *_ in ROUTE_CASES:
         concrete = path.split("?")[0]
-        for i, name in enumerate(("{id}", "{doc}", "{chartdoc}", "{thread}", "{comment}")):
+        for i, name in enumerate(("{id}", "{doc}", "{chartdoc}", "{thread}", "{comment}", *LINK_NAMES)):
             concrete = concrete.replace(name, str(i) * 32)
         for pattern, _handler in API_ROUTES:
             if re.fullmatch(pattern, concrete):
@@ -453,7 +516,8 @@ def test_authorization_matrix(
         assert r.status_code == 201
     doc = None
     for name, kind, content in (("{doc}", "dashboard", DASHBOARD), ("{chartdoc}", "chart", CHART)):
-        if name not in path:
+        linked = name == "{doc}" and any(n in path for n in LINK_NAMES)
+        if name not in path and not linked:
             continue
         new = {"kind": kind, "title": "matrix", "content": fill(content, ds["id"])}
         doc = call(api, tokens["ada"], "POST", "documents", new).json()
@@ -461,6 +525,13 @@ def test_authorization_matrix(
             share = {"kind": "group", "name": group, "role": role}
             assert call(api, tokens["ada"], "PUT", f"documents/{doc['id']}/shares", share).status_code == 200
         path = path.replace(name, doc["id"])
+    if doc is not None and ("/links" in path or any(n in path for n in LINK_NAMES)):
+        assert call(api, tokens["ada"], "POST", f"documents/{doc['id']}/publish").status_code == 201
+        for kind, name in (("public", "{public}"), ("signed_in", "{signed}")):
+            link = call(api, tokens["ada"], "POST", f"documents/{doc['id']}/links", {"kind": kind}).json()
+            path = path.replace(name, link["token"])
+            if kind == "public":
+                path = path.replace("{link}", link["id"])
     if doc is not None and "{thread}" in path:
         comment = {"chart": "c1", "text": "first"}
         thread = call(api, tokens["ada"], "POST", f"documents/{doc['id']}/comments", comment).json()
@@ -810,19 +881,45 @@ def test_in_jupyterlab_a_viewer_is_offered_neither_delete_nor_cleaning(hub: Hub,
                     else:
                         entry.to_be_hidden()
                 page.keyboard.press("Escape")
+
+            def offered(view_id: str, command: str, want: int) -> None:
+                """The command's buttons shown in the view's toolbar or its overflow, opened afresh
+                until they are as many as ``want`` (a popup shows its items as they were when
+                it opened, and a view learns its rights after it shows)."""
+                button = f'[data-command="{command}"]'
+                shown = page.locator(f"#{view_id} {button}, .jp-Toolbar-responsive-popup {button}")
+                overflow = (
+                    page.locator(f"#{view_id}")
+                    .get_by_role("toolbar")
+                    .get_by_role("button", name="More commands")
+                )
+                deadline = time.monotonic() + 20
+                while True:
+                    opened = overflow.is_visible()
+                    if opened:
+                        overflow.click()
+                        page.wait_for_timeout(300)
+                    count = shown.locator("visible=true").count()
+                    if opened:
+                        overflow.click()
+                    if count == want or time.monotonic() > deadline:
+                        break
+                    page.wait_for_timeout(500)
+                assert count == want, (command, count, want)
+
             # the shared dataset's view: no cleaning or undo; the own one has them
             for name, ds, may in (("ada shows vic", shared, False), ("vic own", own, True)):
                 item(name).dblclick()
-                view = page.locator(f"#livegraphs-dataset-{ds['id']}")
+                view_id = f"livegraphs-dataset-{ds['id']}"
+                view = page.locator(f"#{view_id}")
                 expect(view).to_be_visible(timeout=60_000)
-                export = view.locator('[data-command="livegraphs:export-dataset"]')
-                expect(export).to_be_visible()
+                # a narrow toolbar moves its last buttons under "More commands"
+                expect(
+                    view.get_by_role("toolbar").get_by_role("searchbox", name="Search rows")
+                ).to_be_visible()
+                offered(view_id, "livegraphs:export-dataset", 1)
                 for command in ("livegraphs:step-filter", "livegraphs:undo-step"):
-                    button = view.locator(f'[data-command="{command}"]')
-                    if may:
-                        expect(button).to_be_visible()
-                    else:
-                        expect(button).to_be_hidden()
+                    offered(view_id, command, 1 if may else 0)
                 type_select = expect(view.locator("select.jp-LiveGraphs-typeSelect").first)
                 if may:
                     type_select.to_be_enabled()
@@ -918,11 +1015,56 @@ except ServiceError as e:
     now = call(api, tokens["ada"], "GET", f"datasets/{ds['id']}").json()
     assert (now["version"], now["rows"]) == (2, 3)
     log = call(api, tokens["ivy"], "GET", "events", params={"dataset_id": ds["id"]}).json()["events"]
-    # newest first (lg.load's export aside); cy's refused replace left no trace
-    changes = [(e["user"], e["action"], e["detail"].get("op")) for e in log if e["action"] != "export"]
+    # newest first (lg.load's load event aside); cy's refused replace left no trace
+    changes = [
+        (e["user"], e["action"], e["detail"].get("op")) for e in log if e["action"] not in ("export", "load")
+    ]
     assert changes == [
         ("ada", "share", None),
         ("ada", "change", "append"),
         ("ada", "upload", None),
     ]
     call(api, tokens["ada"], "DELETE", f"datasets/{ds['id']}")
+
+
+def test_a_public_link_page_opens_on_the_hub_for_nobody_and_a_revoked_one_is_404(
+    hub: Hub, tokens: dict[str, str]
+):
+    api = hub.service_url + "api/"
+    ds = upload(hub, tokens["ada"], "published")
+    new = {"kind": "dashboard", "title": "published", "content": fill(DASHBOARD, ds["id"])}
+    doc = call(api, tokens["ada"], "POST", "documents", new).json()
+    try:
+        assert call(api, tokens["ada"], "POST", f"documents/{doc['id']}/publish").status_code == 201
+        link = call(api, tokens["ada"], "POST", f"documents/{doc['id']}/links", {"kind": "public"}).json()
+        # the page's path is the service's, and nobody opens it: the shell, its script and styles
+        assert link["url"] == f"/services/livegraphs/public/{link['token']}"
+        page = requests.get(hub.service_url + f"public/{link['token']}", timeout=30, allow_redirects=False)
+        assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+        assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+        assert "/services/livegraphs/static/viewer.js" in page.text
+        for asset in ("viewer.js", "viewer.css"):
+            r = requests.get(hub.service_url + f"static/{asset}", timeout=30)
+            assert r.status_code == 200 and len(r.content) > 1000, asset
+        # the dashboard's own page needs an account: the hub's login, then back to the page
+        r = requests.get(hub.service_url + f"view/{doc['id']}", timeout=30, allow_redirects=False)
+        assert r.status_code == 302 and "/hub/api/oauth2/authorize" in r.headers["Location"]
+        assert "state=" in r.headers["Location"]
+        # a browser logged in at the hub goes through its OAuth and lands on the page (root: an admin)
+        browser = hub.login("root", hub.first_admin_password())
+        r = browser.get(hub.service_url + f"view/{doc['id']}", timeout=30)
+        assert r.status_code == 200 and r.url.endswith(f"/services/livegraphs/view/{doc['id']}")
+        assert 'data-lg-mode="live"' in r.text and 'data-lg-xsrf="' in r.text
+        # and the page's own POSTs pass with the token it carries (the service's session-bound _xsrf)
+        xsrf = r.text.split('data-lg-xsrf="')[1].split('"')[0]
+        q = browser.post(
+            api + f"documents/{doc['id']}/charts/c1/query", json={}, headers={"X-XSRFToken": xsrf}
+        )
+        assert q.status_code == 200, q.text
+        r = call(api, tokens["ada"], "DELETE", f"documents/{doc['id']}/links/{link['id']}")
+        assert r.status_code == 204
+        gone = requests.get(hub.service_url + f"public/{link['token']}", timeout=30)
+        assert gone.status_code == 404 and "revoked" in gone.text
+    finally:
+        call(api, tokens["ada"], "DELETE", f"documents/{doc['id']}")
+        call(api, tokens["ada"], "DELETE", f"datasets/{ds['id']}")

@@ -11,23 +11,38 @@ from typing import Any
 
 import pytest
 
-from livegraphs_ext.kernel.rules import filter_condition, python_code, suggest_mark
+from livegraphs_ext.kernel.rules import (
+    columns_by_name,
+    derived_spec,
+    filter_condition,
+    python_code,
+    suggest_mark,
+)
 from livegraphs_ext.kernel.widgets import field_ref
 
 ROOT = Path(__file__).parents[2]
 ESBUILD = ROOT / "node_modules" / ".bin" / "esbuild"
 
-TYPES = {
-    "region": "string",
-    "product": "string",
-    "rating": "ordinal",
-    "revenue": "float",
-    "units": "integer",
-    "order_date": "date",
-    "shipped_at": "datetime",
-    "lat": "float",
-    "lon": "float",
-    "country": "string",
+#: What the rules know of each column: its type, and for integers of few values (as the store keeps
+#: them) the count of distinct values, with the count of values (rows less nulls).
+COLUMNS: dict[str, dict[str, Any]] = {
+    "region": {"type": "string"},
+    "product": {"type": "string"},
+    "rating": {"type": "ordinal"},
+    "revenue": {"type": "float"},
+    "units": {"type": "integer", "distinct": 40, "values": 5000},
+    "order_date": {"type": "date"},
+    "shipped_at": {"type": "datetime"},
+    "lat": {"type": "float"},
+    "lon": {"type": "float"},
+    "country": {"type": "string"},
+    "month": {"type": "integer", "distinct": 12, "values": 5000},
+    "day": {"type": "integer", "distinct": 31, "values": 961},
+    "minute": {"type": "integer", "distinct": 60, "values": 5000},
+    "score": {"type": "float", "distinct": 5, "values": 5000},
+    # few values, but hardly repeated (a small table), or with no count of values known
+    "rank": {"type": "integer", "distinct": 8, "values": 63},
+    "size": {"type": "integer", "distinct": 6},
 }
 
 #: (encoding, the mark "show me" picks)
@@ -55,18 +70,292 @@ SHOW_ME = [
     ({"y": {"field": "revenue", "aggregate": "sum"}, "color": {"field": "region"}}, "pie"),
     ({"x": {"field": "region"}, "y": {"field": "product"}}, "heatmap"),
     ({"x": {"field": "region"}, "y": {"field": "rating"}, "color": {"aggregate": "count"}}, "heatmap"),
-    ({"x": {"field": "region"}, "y": {"field": "revenue"}}, "box"),
-    ({"x": {"field": "units"}, "y": {"field": "product"}}, "box"),
+    # a category and a raw number: bars (the mark sums the number, see DERIVED)
+    ({"x": {"field": "region"}, "y": {"field": "revenue"}}, "bar"),
+    ({"x": {"field": "units"}, "y": {"field": "product"}}, "bar"),
     ({"x": {"field": "units", "aggregate": "sum"}, "y": {"field": "revenue", "aggregate": "sum"}}, "scatter"),
     ({"latitude": {"field": "lat"}, "longitude": {"field": "lon"}}, "map"),
     ({"latitude": {"field": "lat"}, "x": {"field": "region"}}, "bar"),
     ({"location": {"field": "country"}, "color": {"field": "revenue", "aggregate": "sum"}}, "map"),
+    # integers of few values are ordered categories: alone, bars of counts; against a category, a heatmap
+    ({"x": {"field": "month"}}, "bar"),
+    ({"y": {"field": "day"}}, "bar"),
+    ({"x": {"field": "region"}, "y": {"field": "month"}}, "heatmap"),
+    ({"x": {"field": "month"}, "y": {"field": "region"}}, "heatmap"),
+    ({"x": {"field": "month"}, "y": {"field": "day"}}, "heatmap"),
+    # against a number, a line (the mark averages the number)
+    ({"x": {"field": "month"}, "y": {"field": "revenue"}}, "line"),
+    ({"x": {"field": "day"}, "y": {"field": "units", "aggregate": "median"}}, "line"),
+    ({"x": {"field": "revenue"}, "y": {"field": "month"}}, "scatter"),
+    # past the limit, or not an integer, or binned: a number as any other
+    ({"x": {"field": "minute"}}, "histogram"),
+    ({"x": {"field": "minute"}, "y": {"field": "revenue"}}, "scatter"),
+    ({"x": {"field": "score"}, "y": {"field": "region"}}, "bar"),
+    ({"x": {"field": "month", "bin": True}, "y": {"field": "region"}}, "heatmap"),
+    ({"x": {"field": "month", "aggregate": "count"}}, "kpi"),
+    ({"x": {"field": "rank"}, "y": {"field": "region"}}, "bar"),
+    ({"x": {"field": "size"}}, "histogram"),
+]
+
+#: (stored spec, the spec it draws: the mark and what the mark fills in)
+DERIVED: list[tuple[dict[str, Any], dict[str, Any]]] = [
+    # two numbers: a scatter of the rows as they are
+    (
+        {"encoding": {"x": {"field": "revenue"}, "y": {"field": "units"}}},
+        {"mark": "scatter", "encoding": {"x": {"field": "revenue"}, "y": {"field": "units"}}},
+    ),
+    # a category and a number: bars that sum it, whichever axis holds it
+    (
+        {"encoding": {"x": {"field": "region"}, "y": {"field": "revenue"}}},
+        {
+            "mark": "bar",
+            "encoding": {"x": {"field": "region"}, "y": {"field": "revenue", "aggregate": "sum"}},
+        },
+    ),
+    (
+        {"encoding": {"x": {"field": "units"}, "y": {"field": "product"}}},
+        {"mark": "bar", "encoding": {"x": {"field": "units", "aggregate": "sum"}, "y": {"field": "product"}}},
+    ),
+    # a chosen aggregate is kept
+    (
+        {"encoding": {"x": {"field": "region"}, "y": {"field": "revenue", "aggregate": "max"}}},
+        {
+            "mark": "bar",
+            "encoding": {"x": {"field": "region"}, "y": {"field": "revenue", "aggregate": "max"}},
+        },
+    ),
+    # an ordered category and a number: a line of its mean
+    (
+        {"encoding": {"x": {"field": "month"}, "y": {"field": "revenue"}}},
+        {
+            "mark": "line",
+            "encoding": {"x": {"field": "month"}, "y": {"field": "revenue", "aggregate": "mean"}},
+        },
+    ),
+    (
+        {"encoding": {"x": {"field": "order_date", "timeUnit": "month"}, "y": {"field": "units"}}},
+        {
+            "mark": "line",
+            "encoding": {
+                "x": {"field": "order_date", "timeUnit": "month"},
+                "y": {"field": "units", "aggregate": "mean"},
+            },
+        },
+    ),
+    # a category alone: a count of records
+    (
+        {"encoding": {"x": {"field": "month"}}},
+        {"mark": "bar", "encoding": {"x": {"field": "month"}, "y": {"aggregate": "count"}}},
+    ),
+    (
+        {"encoding": {"x": {"field": "revenue"}}},
+        {"mark": "histogram", "encoding": {"x": {"field": "revenue"}, "y": {"aggregate": "count"}}},
+    ),
+    # two categories: a heatmap counting records, or averaging a number on its colour
+    (
+        {"encoding": {"x": {"field": "region"}, "y": {"field": "month"}}},
+        {
+            "mark": "heatmap",
+            "encoding": {"x": {"field": "region"}, "y": {"field": "month"}, "color": {"aggregate": "count"}},
+        },
+    ),
+    (
+        {"encoding": {"x": {"field": "region"}, "y": {"field": "month"}, "color": {"field": "revenue"}}},
+        {
+            "mark": "heatmap",
+            "encoding": {
+                "x": {"field": "region"},
+                "y": {"field": "month"},
+                "color": {"field": "revenue", "aggregate": "mean"},
+            },
+        },
+    ),
+    # a chosen mark follows the same rules
+    (
+        {
+            "mark": "bar",
+            "encoding": {"x": {"field": "month"}, "y": {"field": "revenue"}, "size": {"field": "units"}},
+        },
+        {
+            "mark": "bar",
+            "encoding": {
+                "x": {"field": "month"},
+                "y": {"field": "revenue", "aggregate": "sum"},
+                "size": {"field": "units", "aggregate": "sum"},
+            },
+        },
+    ),
+    (
+        {"mark": "line", "encoding": {"x": {"field": "shipped_at"}, "y": {"field": "revenue"}}},
+        {
+            "mark": "line",
+            "encoding": {"x": {"field": "shipped_at"}, "y": {"field": "revenue", "aggregate": "mean"}},
+        },
+    ),
+    (
+        {
+            "mark": "scatter",
+            "encoding": {"x": {"field": "region"}, "y": {"field": "revenue"}, "size": {"field": "units"}},
+        },
+        {
+            "mark": "scatter",
+            "encoding": {"x": {"field": "region"}, "y": {"field": "revenue"}, "size": {"field": "units"}},
+        },
+    ),
+    (
+        {
+            "mark": "box",
+            "encoding": {"x": {"field": "region"}, "y": {"field": "revenue", "aggregate": "sum"}},
+        },
+        {"mark": "box", "encoding": {"x": {"field": "region"}, "y": {"field": "revenue"}}},
+    ),
+    (
+        {"mark": "kpi", "encoding": {"y": {"field": "revenue"}}},
+        {"mark": "kpi", "encoding": {"y": {"field": "revenue", "aggregate": "sum"}}},
+    ),
+    (
+        {"mark": "pie", "encoding": {"color": {"field": "region"}, "y": {"field": "units"}}},
+        {
+            "mark": "pie",
+            "encoding": {"color": {"field": "region"}, "y": {"field": "units", "aggregate": "sum"}},
+        },
+    ),
+    # two groupings on a bar: nothing to aggregate (the engine counts or sums past the budget)
+    (
+        {"mark": "bar", "encoding": {"x": {"field": "region"}, "y": {"field": "month"}}},
+        {"mark": "bar", "encoding": {"x": {"field": "region"}, "y": {"field": "month"}}},
+    ),
+    # tooltips and text are never aggregated by the mark
+    (
+        {"encoding": {"x": {"field": "region"}, "y": {"field": "revenue"}, "tooltip": [{"field": "units"}]}},
+        {
+            "mark": "bar",
+            "encoding": {
+                "x": {"field": "region"},
+                "y": {"field": "revenue", "aggregate": "sum"},
+                "tooltip": [{"field": "units"}],
+            },
+        },
+    ),
+    # an ordered category against time: its mean over time
+    (
+        {"encoding": {"x": {"field": "order_date", "timeUnit": "month"}, "y": {"field": "month"}}},
+        {
+            "mark": "line",
+            "encoding": {
+                "x": {"field": "order_date", "timeUnit": "month"},
+                "y": {"field": "month", "aggregate": "mean"},
+            },
+        },
+    ),
+    # a number on a heatmap's colour: its mean
+    (
+        {
+            "mark": "heatmap",
+            "encoding": {"x": {"field": "region"}, "y": {"field": "day"}, "color": {"field": "units"}},
+        },
+        {
+            "mark": "heatmap",
+            "encoding": {
+                "x": {"field": "region"},
+                "y": {"field": "day"},
+                "color": {"field": "units", "aggregate": "mean"},
+            },
+        },
+    ),
+    # a field alone on y is drawn from x: bars lie across (under an orientation chosen), a line along x
+    (
+        {"encoding": {"y": {"field": "region"}}},
+        {
+            "mark": "bar",
+            "encoding": {"x": {"field": "region"}, "y": {"aggregate": "count"}},
+            "options": {"orientation": "horizontal"},
+        },
+    ),
+    (
+        {"encoding": {"y": {"field": "month"}}, "options": {"orientation": "vertical", "stack": "stacked"}},
+        {
+            "mark": "bar",
+            "encoding": {"x": {"field": "month"}, "y": {"aggregate": "count"}},
+            "options": {"orientation": "vertical", "stack": "stacked"},
+        },
+    ),
+    (
+        {"encoding": {"y": {"field": "order_date", "timeUnit": "month"}}},
+        {
+            "mark": "line",
+            "encoding": {"x": {"field": "order_date", "timeUnit": "month"}, "y": {"aggregate": "count"}},
+        },
+    ),
+    (
+        {"encoding": {"y": {"field": "revenue"}}},
+        {"mark": "histogram", "encoding": {"x": {"field": "revenue"}, "y": {"aggregate": "count"}}},
+    ),
+    (
+        {"encoding": {"y": {"field": "revenue", "aggregate": "sum"}}},
+        {"mark": "kpi", "encoding": {"y": {"field": "revenue", "aggregate": "sum"}}},
+    ),
+    # nothing placed: nothing drawn, the spec as it is
+    ({"encoding": {}}, {"encoding": {}}),
+    # overlays: those that apply are drawn; one of each kind; a malformed one is left out
+    (
+        {
+            "encoding": {"x": {"field": "order_date", "timeUnit": "month"}, "y": {"field": "revenue"}},
+            "overlays": [
+                {"kind": "trend"},
+                {"kind": "forecast", "periods": 6},
+                {"kind": "trend", "method": "loess"},
+            ],
+        },
+        {
+            "mark": "line",
+            "encoding": {
+                "x": {"field": "order_date", "timeUnit": "month"},
+                "y": {"field": "revenue", "aggregate": "mean"},
+            },
+            "overlays": [{"kind": "trend"}, {"kind": "forecast", "periods": 6}],
+        },
+    ),
+    (
+        {
+            "encoding": {"x": {"field": "revenue"}, "y": {"field": "units"}},
+            "overlays": [{"kind": "forecast"}, {"kind": "trend", "method": "cubic"}, {"kind": "trend"}],
+        },
+        {
+            "mark": "scatter",
+            "encoding": {"x": {"field": "revenue"}, "y": {"field": "units"}},
+            "overlays": [{"kind": "trend"}],
+        },
+    ),
+    # a mark the overlays do not suit: kept in the stored spec, not drawn
+    (
+        {
+            "mark": "bar",
+            "encoding": {"x": {"field": "region"}, "y": {"field": "revenue"}},
+            "overlays": [{"kind": "trend"}],
+        },
+        {
+            "mark": "bar",
+            "encoding": {"x": {"field": "region"}, "y": {"field": "revenue", "aggregate": "sum"}},
+        },
+    ),
 ]
 
 _SALES = {"version": 1, "dataset": {"id": "ds1", "name": "sales"}}
 
 #: (spec, dataset name given, the Python line)
 PYTHON_CODE = [
+    (
+        {
+            "version": 1,
+            "dataset": {"sql": 'select region, "units" from sales\nwhere units > 1'},
+            "mark": "bar",
+            "encoding": {"x": {"field": "region"}, "y": {"field": "units", "aggregate": "sum"}},
+        },
+        "ignored: a query's chart names its query",
+        'lg.chart(sql="select region, \\"units\\" from sales\\nwhere units > 1", mark="bar", x="region", '
+        'y="sum(units)")',
+    ),
     (
         {
             **_SALES,
@@ -223,7 +512,33 @@ FILTERS: list[tuple[dict[str, Any], dict[str, Any] | None]] = [
 
 @pytest.mark.parametrize(("encoding", "mark"), SHOW_ME)
 def test_python_show_me_follows_the_table(encoding: dict[str, Any], mark: str | None):
-    assert suggest_mark(encoding, TYPES) == mark
+    assert suggest_mark(encoding, COLUMNS) == mark
+
+
+#: A dataset's columns as the store lists them, for the lookup the rules read
+LOOKUP_COLUMNS = [
+    {"name": "month", "type": "integer", "nulls": 3, "distinct": 12},
+    {"name": "région", "type": "string", "nulls": 0},
+]
+
+
+def test_the_columns_the_rules_read_count_values_as_rows_less_nulls():
+    columns = LOOKUP_COLUMNS
+    assert columns_by_name(columns, 147) == {
+        "month": {"name": "month", "type": "integer", "nulls": 3, "distinct": 12, "values": 144},
+        "région": {"name": "région", "type": "string", "nulls": 0, "values": 147},
+    }
+    # 12 values need 144 to repeat as a category's do; 143 are a short column of numbers
+    assert suggest_mark({"x": {"field": "month"}}, columns_by_name(columns, 147)) == "bar"
+    assert suggest_mark({"x": {"field": "month"}}, columns_by_name(columns, 146)) == "histogram"
+    assert suggest_mark({"x": {"field": "month"}}, columns_by_name(columns)) == "histogram"
+
+
+@pytest.mark.parametrize(("spec", "derived"), DERIVED)
+def test_python_defaults_follow_the_table(spec: dict[str, Any], derived: dict[str, Any]):
+    before = json.dumps(spec)
+    assert derived_spec(spec, COLUMNS) == derived
+    assert json.dumps(spec) == before  # the stored spec is left as it was
 
 
 @pytest.mark.parametrize(("spec", "dataset", "line"), PYTHON_CODE)
@@ -237,7 +552,10 @@ def test_python_line_reads_back_as_the_same_fields():
         calls.clear()
         eval(line, {"lg": _Recorder(calls)})  # the line is ours
         ((args, kwargs),) = calls
-        assert args == (dataset or spec["dataset"].get("name") or spec["dataset"]["id"],)
+        if "sql" in spec["dataset"]:
+            assert args == () and kwargs["sql"] == spec["dataset"]["sql"]
+        else:
+            assert args == (dataset or spec["dataset"].get("name") or spec["dataset"]["id"],)
         channels = {k: v for k, v in kwargs.items() if k in spec["encoding"]}
         assert {
             k: [field_ref(r) for r in v] if k == "tooltip" else field_ref(v) for k, v in channels.items()
@@ -276,15 +594,30 @@ def ts_answers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Any]]
     entry = tmp / "entry.ts"
     entry.write_text(
         f"""
-import {{ suggestMark }} from {json.dumps(str(ROOT / "src/charts/builder/showme"))};
+import {{ columnLookup, suggestMark }} from {json.dumps(str(ROOT / "src/charts/builder/showme"))};
+import {{ chartSpec }} from {json.dumps(str(ROOT / "src/charts/builder/state"))};
 import {{ pythonCode }} from {json.dumps(str(ROOT / "src/charts/builder/codegen"))};
 import {{ filterCondition }} from {json.dumps(str(ROOT / "src/dashboard/crossfilter"))};
 import {{ readFileSync }} from 'node:fs';
 
 const cases = JSON.parse(readFileSync(0, 'utf-8'));
-const types = cases.types;
+const columnOf = (f: string) => cases.columns[f];
+// the spec a stored chart draws, as a dashboard cell derives it (the dataset aside)
+const derive = (s: any) => {{
+  const drawn: any = chartSpec({{ ...s, dataset: {{ id: 'd' }} }}, columnOf);
+  if (!drawn) {{
+    return s;
+  }}
+  delete drawn.dataset;
+  return drawn;
+}};
 process.stdout.write(JSON.stringify({{
-  showMe: cases.showMe.map((e: any) => suggestMark(e, (f: string) => types[f])),
+  showMe: cases.showMe.map((e: any) => suggestMark(e, columnOf)),
+  derived: cases.derived.map(derive),
+  lookup: cases.lookup.map(([rows, columns]: any) => {{
+    const of = columnLookup({{ rows: rows ?? undefined, columns }});
+    return Object.fromEntries(columns.map((c: any) => [c.name, of(c.name)]));
+  }}),
   pythonCode: cases.pythonCode.map(([s, d]: any) => pythonCode(s, d ?? undefined)),
   filters: cases.filters.map((f: any) => filterCondition(f)),
 }}));
@@ -305,8 +638,10 @@ process.stdout.write(JSON.stringify({{
         cwd=ROOT,
     )
     cases = {
-        "types": TYPES,
+        "columns": COLUMNS,
         "showMe": [e for e, _ in SHOW_ME],
+        "derived": [s for s, _ in DERIVED],
+        "lookup": [[rows, LOOKUP_COLUMNS] for rows in LOOKUP_ROWS],
         "pythonCode": [[s, d] for s, d, _ in PYTHON_CODE],
         "filters": [f for f, _ in FILTERS],
     }
@@ -320,6 +655,20 @@ process.stdout.write(JSON.stringify({{
 def test_typescript_show_me_follows_the_table(ts_answers: dict[str, list[Any]], i: int):
     encoding, mark = SHOW_ME[i]
     assert ts_answers["showMe"][i] == mark, encoding
+
+
+@pytest.mark.parametrize("i", range(len(DERIVED)))
+def test_typescript_defaults_follow_the_table(ts_answers: dict[str, list[Any]], i: int):
+    spec, derived = DERIVED[i]
+    assert ts_answers["derived"][i] == derived, spec
+
+
+LOOKUP_ROWS = [147, 0, None]
+
+
+@pytest.mark.parametrize("i", range(len(LOOKUP_ROWS)))
+def test_typescript_reads_the_columns_as_the_kernel_does(ts_answers: dict[str, list[Any]], i: int):
+    assert ts_answers["lookup"][i] == columns_by_name(LOOKUP_COLUMNS, LOOKUP_ROWS[i])
 
 
 @pytest.mark.parametrize("i", range(len(PYTHON_CODE)))

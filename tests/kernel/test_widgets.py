@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -244,19 +245,19 @@ def test_python_code_uses_dicts_where_a_shorthand_would_be_ambiguous():
         ({"x": {"field": "revenue"}}, "histogram"),
         ({"y": {"field": "revenue", "aggregate": "sum"}}, "kpi"),
         ({"x": {"field": "region"}, "y": {"field": "product"}}, "heatmap"),
-        ({"x": {"field": "region"}, "y": {"field": "revenue"}}, "box"),
+        ({"x": {"field": "region"}, "y": {"field": "revenue"}}, "bar"),
         ({"latitude": {"field": "revenue"}, "longitude": {"field": "units"}}, "map"),
     ],
 )
 def test_show_me_suggests_the_mark_that_fits(encoding: dict[str, Any], mark: str):
-    types = {
-        "region": "string",
-        "product": "string",
-        "revenue": "float",
-        "units": "integer",
-        "order_date": "date",
+    columns = {
+        "region": {"type": "string"},
+        "product": {"type": "string"},
+        "revenue": {"type": "float"},
+        "units": {"type": "integer"},
+        "order_date": {"type": "date"},
     }
-    assert suggest_mark(encoding, types) == mark
+    assert suggest_mark(encoding, columns) == mark
 
 
 def test_widget_esm_is_the_loader_and_reaches_no_jupyterlab_module():
@@ -268,8 +269,26 @@ def test_widget_esm_is_the_loader_and_reaches_no_jupyterlab_module():
     assert not hasattr(ChartWidget, "_css")
 
     # and no source module it imports, directly or not, imports @jupyterlab/*
-    root = Path(__file__).resolve().parents[2]
-    todo, seen = [root / "js" / "widget" / "index.ts"], set()
+    seen = _modules_reached_without_jupyterlab(_ROOT / "js" / "widget" / "index.ts")
+    assert _ROOT / "src" / "charts" / "view.ts" in seen
+    assert _ROOT / "src" / "charts" / "builder" / "builder.ts" in seen
+    assert _ROOT / "src" / "dashboard" / "crossfilter.ts" in seen
+
+
+def test_the_viewer_page_reaches_no_jupyterlab_module():
+    # the standalone page (js/viewer) runs with no JupyterLab: not one of its modules imports it
+    seen = _modules_reached_without_jupyterlab(_ROOT / "js" / "viewer" / "index.ts")
+    assert _ROOT / "js" / "viewer" / "live.ts" in seen
+    assert _ROOT / "js" / "widget" / "dashboard.ts" in seen
+    assert _ROOT / "src" / "charts" / "view.ts" in seen
+
+
+_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _modules_reached_without_jupyterlab(entry: Path) -> set[Path]:
+    """The source modules ``entry`` imports, directly or not; fails on any that imports @jupyterlab/*."""
+    todo, seen = [entry], set()
     while todo:
         path = todo.pop()
         if path in seen:
@@ -279,11 +298,9 @@ def test_widget_esm_is_the_loader_and_reaches_no_jupyterlab_module():
         assert not re.search(r"""(from|import)\s*\(?\s*'@jupyterlab/""", text), path
         for spec in re.findall(r"from '(\.[^']+)'", text):
             target = (path.parent / spec).resolve()
-            if target.suffix != ".css":
+            if target.suffix not in (".css", ".svg"):  # styles and icons are text, not modules
                 todo.append(target.with_suffix(".ts"))
-    assert root / "src" / "charts" / "view.ts" in seen
-    assert root / "src" / "charts" / "builder" / "builder.ts" in seen
-    assert root / "src" / "dashboard" / "crossfilter.ts" in seen
+    return seen
 
 
 def test_a_spec_of_a_missing_dataset_or_a_wrong_shape_shows_an_error(lg_sales: dict[str, Any]):
@@ -293,3 +310,51 @@ def test_a_spec_of_a_missing_dataset_or_a_wrong_shape_shows_an_error(lg_sales: d
     assert missing.result == b"" and missing.error
     shapeless = lg.ChartWidget({"version": 1, "dataset": {"id": lg_sales["id"]}, "mark": "no-such-mark"})
     assert shapeless.result == b"" and "mark" in shapeless.error
+
+
+def test_chart_takes_overlays_and_its_result_carries_them(lg_sales: dict[str, Any]):
+    # Given a scatter of units against revenue with a linear trend, from Python
+    c = lg.chart("sales", mark="scatter", x="revenue", y="units", overlays=[{"kind": "trend"}])
+
+    # Then the spec holds the overlay, and the widget's result its line
+    assert c.spec["overlays"] == [{"kind": "trend"}]
+    meta, _ = decode_result(c.result)
+    [line] = meta["overlays"][0]["series"]
+    revenue = [120.5, 80.0, 200.0, 50.25, 75.0, 310.0, 10.0]
+    units = [3, 2, 5, 1, 2, 7, 1]
+    slope, intercept = np.polyfit(revenue, units, 1)
+    assert line["slope"] == pytest.approx(slope, rel=1e-9)
+    assert line["intercept"] == pytest.approx(intercept, rel=1e-9)
+
+    # And an overlay the chart cannot draw is an error naming it
+    bad = lg.chart("sales", mark="bar", x="region", y="sum(revenue)", overlays=[{"kind": "forecast"}])
+    assert bad.result == b"" and bad.error.startswith("overlays[0]: a forecast is drawn on line charts")
+
+
+def test_a_page_changes_no_charts_spec_and_a_builders_only_on_its_own_dataset(
+    lg_nb_store: DatasetStore, lg_sales: dict[str, Any]
+):
+    # Given a second dataset the notebook's owner may read, and a chart and a builder on "sales"
+    src = lg_nb_store.staging_path()
+    src.write_text("secret\nhidden-value\n")
+    other = lg_nb_store.create_from_file(src, name="payroll", owner="ada", content_type="text/csv")
+    theirs = {"version": 1, "dataset": {"id": other["id"]}, "mark": "table", "encoding": {}}
+    c = lg.chart("sales", mark="bar", x="region", y="sum(revenue)")
+    drawn, result = c.spec, c.result
+    b = lg.ChartBuilder("sales")
+
+    # When a page (a Voila visitor's) sends states of its own, as a comm "update" does
+    c.set_state({"spec": theirs})
+    c.set_state({"_view_kind": "builder", "height": 9000})
+    b.set_state({"spec": theirs})
+
+    # Then the chart keeps its spec, result and kind, and the builder stays on its dataset
+    assert c.spec == drawn and c.result == result
+    assert c._view_kind == "chart" and c.height == 420
+    assert b.spec is None and b.result == b""
+    # While the builder's own edits still go through
+    mine = {"version": 1, "dataset": {"id": lg_sales["id"], "version": 1}, "mark": "table", "encoding": {}}
+    b.set_state({"spec": mine})
+    assert b.spec == mine and decode_result(b.result)[0]["marks"] >= 1
+    b.set_state({"spec": None})
+    assert b.spec is None

@@ -104,7 +104,9 @@ def test_a_grid_over_time_steps_in_readable_units_on_their_own_edges(lg_million)
     assert min(starts) == dt.datetime(2024, 1, 1) and max(starts) == dt.datetime(2024, 1, 12, 12)
     assert all(e - b == dt.timedelta(hours=6) for b, e in zip(starts, ends, strict=True))
     assert sum(r.table.column("count").to_pylist()) == N
-    assert "of a 47 by 70 grid from 1,000,000 points" in r.reduction["message"]
+    # and w (about -5 to 5) in steps of 0.2, 52 cells
+    assert r.fields[2]["bin"] == {"step": 0.2}
+    assert "of a 47 by 52 grid from 1,000,000 points" in r.reduction["message"]
 
 
 def test_time_steps_are_whole_readable_units():

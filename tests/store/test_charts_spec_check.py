@@ -29,7 +29,9 @@ VALID: list[dict[str, Any]] = [
     {"version": 1, "dataset": {"name": "chat_sessions"}, "mark": "line",
      "encoding": {"x": {"field": "started"}, "y": {"field": "wait", "aggregate": "mean"},
                   "tooltip": [{"field": "country"}]},
-     "options": {"downsample": "lttb"}},
+     "options": {"downsample": "lttb"},
+     "overlays": [{"kind": "trend", "method": "loess"},
+                  {"kind": "forecast", "periods": 6, "seasonality": "auto", "interval": 0.8}]},
 ]  # fmt: skip
 
 JSON = st.recursive(
@@ -40,7 +42,8 @@ JSON = st.recursive(
 KEYS = st.sampled_from(
     ["version", "dataset", "mark", "encoding", "x", "y", "color", "field", "aggregate", "bin", "timeUnit",
      "filters", "column", "cmp", "value", "sort", "limit", "max_marks", "options", "id", "name", "tooltip",
-     "maxbins", "step", "title", "by", "order", "unknown"]
+     "maxbins", "step", "title", "by", "order", "overlays", "kind", "method", "periods", "seasonality",
+     "interval", "unknown"]
 )  # fmt: skip
 
 
@@ -113,3 +116,17 @@ def test_a_valid_spec_is_checked_without_importing_jsonschema() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip() == "False"
+
+
+def test_the_notebook_module_imports_no_model_or_forecast_library() -> None:
+    # scikit-learn, scipy and statsmodels take 1 to 2 s to import: a notebook's first chart, and a
+    # server that fits no model, must not pay it
+    code = (
+        "import sys\n"
+        "import livegraphs_ext as lg\n"
+        "print(sorted(m for m in ('sklearn', 'scipy', 'statsmodels') if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.strip() == "[]"

@@ -184,3 +184,41 @@ def test_concurrent_scrollers_agree_with_pandas(store: DatasetStore) -> None:
         t.join()
     assert failures == []
     assert store._orders.stats()["entries"] == 4
+
+
+def test_rows_by_number_read_only_their_row_groups_and_keep_the_order_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import datetime as dt
+
+    import pyarrow.parquet as pq
+
+    from livegraphs_ext.store.pages import ParquetMetaCache, read_rows
+
+    n = 10_000
+    table = pa.table(
+        {
+            "i": pa.array(range(n), pa.int64()),
+            "s": pa.array([None if i % 7 == 0 else f"r{i}" for i in range(n)]),
+            "d": pa.array([dt.date(2024, 1, 1) + dt.timedelta(days=i % 400) for i in range(n)]),
+        }
+    )
+    path = tmp_path / "groups.parquet"
+    pq.write_table(table, path, row_group_size=1000)
+    cache = ParquetMetaCache()
+    wanted = [9999, 0, 4500, 4501, 1000, 999, 7777, 0]
+    got = read_rows(path, wanted, cache)
+    assert got.to_pylist() == table.take(wanted).to_pylist()
+    assert got.schema == table.schema
+    assert read_rows(path, [], cache).num_rows == 0
+    # what a page costs: the groups of its rows, not the file
+    reads: list[list[int]] = []
+    real = pq.ParquetFile.read_row_groups
+
+    def counting(self: Any, groups: Any, *args: Any, **kwargs: Any) -> Any:
+        reads.append(list(groups))
+        return real(self, groups, *args, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetFile, "read_row_groups", counting)
+    assert read_rows(path, [4500, 4999, 4000], cache).column("i").to_pylist() == [4500, 4999, 4000]
+    assert reads == [[4]]

@@ -126,8 +126,18 @@ def test_cast_reports_values_that_did_not_convert(parent: Path, tmp_path: Path) 
         (2, "31/12/2023", "date (%Y-%m-%d)"),
         (4, "2024-02-30", "date (%Y-%m-%d)"),
         (6, "x", "date (%Y-%m-%d)"),
-        (8, "", "date (%Y-%m-%d)"),
-    ]
+    ]  # empty text (row 8) is a missing value, as on upload, not a problem
+
+
+def test_cast_of_text_reads_missing_value_markers_as_missing_not_as_problems(tmp_path: Path) -> None:
+    # Given text holding numbers, the upload's markers and one value that is no number
+    table = pa.table({"n": pa.array(["1", "NA", "N/A", "-", "", "null", "two", None, "#N/A", "5"])})
+    parent = write(table, tmp_path)
+    # When it is cast to integer
+    duck, _, problems = check_step(parent, {"op": "cast", "column": "n", "to": "integer"}, tmp_path)
+    # Then the markers are missing values, and only "two" is listed as a problem
+    assert duck.column("n").to_pylist() == [1, None, None, None, None, None, None, None, None, 5]
+    assert problems == [(7, "n", "two", "integer")]
 
 
 def test_fill_mean_of_integers_turns_the_column_into_float(parent: Path, tmp_path: Path) -> None:

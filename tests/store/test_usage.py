@@ -195,3 +195,23 @@ def test_spec_columns_reads_encoding_sort_and_filters():
     }
     assert spec_columns(spec) == {"a", "b", "c", "d", "e"}
     assert spec_columns(None) == set()
+    # the columns a filter formula reads, bare or bracketed, in groups too; a formula that does
+    # not parse names none
+    spec["filters"] = [
+        {"formula": "[Unit Price] * qty > 100 and if(isnull(région), true, false)"},
+        {"combine": "or", "conditions": [{"formula": "year(day) = 2024"}, {"formula": "((("}]},
+    ]
+    assert spec_columns(spec) == {"a", "b", "c", "Unit Price", "qty", "région", "day"}
+
+
+def test_a_column_read_only_by_a_filter_formula_is_named(guarded: GuardedStore, world):
+    g, ds = guarded, world["ds"]
+    spec = {
+        **chart({"id": ds["id"]}, x={"field": "city"}),
+        "filters": [{"formula": "[temp] > 0 or isnull(day)"}],
+    }
+    make(g, ADA, "chart", "Formula", spec)
+    out = g.new_data(
+        ADA, ds["id"], staged(g, "city,temp\nRome,mild\n"), mode="replace", content_type="text/csv"
+    )
+    assert named(out["changes"]["charts"])["Formula"]["columns"] == ["day", "temp"]

@@ -36,3 +36,17 @@ export async function dragField(
 export function shelf(builder: Locator, name: string): Locator {
   return builder.getByRole('list', { name: `${name} shelf` });
 }
+
+/**
+ * The traces Plotly drew in a chart (its type, and x, y and z as arrays).
+ */
+export function drawnTraces(chart: Locator): Promise<any[]> {
+  return chart.locator('.jp-LiveGraphs-chartPlot').evaluate((node: any) =>
+    (node.data ?? []).map((t: any) => ({
+      type: t.type,
+      x: Array.from(t.x ?? []),
+      y: Array.from(t.y ?? []),
+      z: Array.from(t.z ?? [])
+    }))
+  );
+}

@@ -2,6 +2,8 @@
  * Comments on a dashboard of the store: two people on one dashboard see a
  * comment appear, a thread pinned to a clicked point (with its marker), and a
  * thread resolved, without reloading (the room's comments_version tells them).
+ * A chart document opened on its own has the same threads; its author edits
+ * and deletes their own comments.
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
@@ -23,6 +25,41 @@ function cell(page: Page) {
 
 function pane(page: Page) {
   return page.locator('.jp-LiveGraphs-DashboardDocument .jp-LiveGraphs-CommentsPane');
+}
+
+function chartDoc(page: Page) {
+  return page.locator('.jp-LiveGraphs-ChartDocument');
+}
+
+function chartPane(page: Page) {
+  return chartDoc(page).locator('.jp-LiveGraphs-CommentsPane');
+}
+
+/**
+ * A chart document of the store (revenue by region), open in the builder.
+ */
+async function openChartDocument(page: Page, baseURL: string): Promise<{ id: string }> {
+  const dataset = await uploadCSV(page, baseURL, CSV);
+  const title = `Chart ${Date.now()}`;
+  const created = await page.request.post(api(baseURL, 'documents'), {
+    data: {
+      kind: 'chart',
+      title,
+      content: {
+        version: 1,
+        dataset: { id: dataset.id },
+        mark: 'bar',
+        encoding: { x: { field: 'region' }, y: { field: 'revenue', aggregate: 'sum' } }
+      }
+    }
+  });
+  expect(created.status(), await created.text()).toBe(201);
+  await openPath(page, `LiveGraphs:mine/${title}.lgchart`);
+  await expect(chartDoc(page).locator('.jp-LiveGraphs-ChartView')).toHaveAttribute('data-lg-state', 'ready', {
+    timeout: 20000
+  });
+  await expect(chartDoc(page).locator('.jp-LiveGraphs-RoomStatus')).toHaveAttribute('data-status', 'connected');
+  return created.json();
 }
 
 async function openDashboard(page: Page, path: string): Promise<void> {
@@ -191,5 +228,102 @@ test.describe('comments', () => {
     await offer.click();
     await expect(pane(page).locator('.jp-LiveGraphs-CommentNew .jp-LiveGraphs-CommentAnchor')).toHaveText('At AMER');
     await expect(offer).toHaveCount(0);
+  });
+
+  test('a chart document has threads: pinned to a point, replied to, edited, deleted and resolved', async ({
+    page,
+    baseURL
+  }) => {
+    // Given a chart document of the store, open on its own
+    const doc = await openChartDocument(page, baseURL!);
+    const count = chartDoc(page).getByRole('button', { name: 'Comments' });
+    await expect(count).toHaveAttribute('data-count', '0');
+    const plot = chartDoc(page).locator('.js-plotly-plot');
+    await expect(plot.locator('.bars .point path')).toHaveCount(3);
+    const regions: string[] = await plot.evaluate((gd: any) => Array.from(gd._fullData[0].x, String));
+
+    // When Alice clicks the AMER bar and comments on that point
+    const offer = chartDoc(page).getByRole('button', { name: 'Comment on this point' });
+    await expect(async () => {
+      await clickPoint(page, plot, regions.indexOf('AMER'));
+      await expect(offer).toBeVisible({ timeout: 2000 });
+    }).toPass();
+    await offer.click();
+    const pane = chartPane(page);
+    await expect(pane.locator('.jp-LiveGraphs-CommentNew .jp-LiveGraphs-CommentAnchor')).toHaveText('At AMER');
+    await pane.getByLabel('New comment').fill('This spike');
+    await pane.getByRole('button', { name: 'Comment', exact: true }).click();
+    // Then the thread is pinned there, counted, and marked on the chart
+    const thread = pane.locator('.jp-LiveGraphs-CommentThread');
+    await expect(thread).toHaveCount(1);
+    await expect(thread.locator('.jp-LiveGraphs-CommentThreadHead .jp-LiveGraphs-CommentAnchor')).toHaveText(
+      'At AMER'
+    );
+    await expect(count).toHaveAttribute('data-count', '1');
+    await expect(plot.locator('.annotation')).toHaveCount(1);
+    const stored = await (await page.request.get(api(baseURL!, `documents/${doc.id}/comments`))).json();
+    expect(stored.threads.map((t: any) => [t.chart, t.anchor?.x])).toEqual([['', 'AMER']]);
+
+    // When she replies, then edits her reply in place
+    await thread.getByLabel('Reply').fill('Typo here');
+    await thread.getByRole('button', { name: 'Reply' }).click();
+    const texts = thread.locator('.jp-LiveGraphs-CommentText');
+    await expect(texts).toHaveText(['This spike', 'Typo here']);
+    const reply = thread.locator('.jp-LiveGraphs-Comment').nth(1);
+    await reply.getByRole('button', { name: 'Edit' }).click();
+    await expect(reply.getByLabel('Edit comment')).toHaveValue('Typo here');
+    // (Cancel leaves it as it was)
+    await reply.getByLabel('Edit comment').fill('Never mind');
+    await reply.getByRole('button', { name: 'Cancel' }).click();
+    await expect(texts).toHaveText(['This spike', 'Typo here']);
+    await expect(reply.locator('.jp-LiveGraphs-CommentEdited')).toHaveCount(0);
+    await reply.getByRole('button', { name: 'Edit' }).click();
+    await reply.getByLabel('Edit comment').fill('Fixed text');
+    await reply.getByRole('button', { name: 'Save' }).click();
+    // Then the reply shows the new text, marked edited, and the store has it
+    await expect(texts).toHaveText(['This spike', 'Fixed text']);
+    await expect(reply.locator('.jp-LiveGraphs-CommentEdited')).toHaveText('edited');
+    const edited = await (await page.request.get(api(baseURL!, `documents/${doc.id}/comments`))).json();
+    expect(edited.threads[0].comments.map((c: any) => [c.text, c.edited !== null])).toEqual([
+      ['This spike', false],
+      ['Fixed text', true]
+    ]);
+
+    // When she deletes the reply
+    await reply.getByRole('button', { name: 'Delete' }).click();
+    // Then the thread has its first comment only
+    await expect(texts).toHaveText(['This spike']);
+
+    // When she resolves the thread
+    await thread.getByRole('button', { name: 'Resolve' }).click();
+    // Then it is resolved, not counted, and its marker is gone
+    await expect(thread).toHaveClass(/jp-mod-resolved/);
+    await expect(count).toHaveAttribute('data-count', '0');
+    await expect(plot.locator('.annotation')).toHaveCount(0);
+    // And reopened, it counts again
+    await thread.getByRole('button', { name: 'Reopen' }).click();
+    await expect(count).toHaveAttribute('data-count', '1');
+  });
+
+  test("a comment another request posts to a chart document appears in its open pane", async ({ page, baseURL }) => {
+    // Given a chart document with its comments pane open
+    const doc = await openChartDocument(page, baseURL!);
+    const count = chartDoc(page).getByRole('button', { name: 'Comments' });
+    await count.click();
+    const pane = chartPane(page);
+    await expect(pane).toBeVisible();
+    await expect(pane.locator('.jp-LiveGraphs-CommentThread')).toHaveCount(0);
+
+    // When a comment is posted through the REST API, not through this page
+    const posted = await page.request.post(api(baseURL!, `documents/${doc.id}/comments`), {
+      data: { chart: '', text: 'From the API', anchor: { x: 'EMEA' } }
+    });
+    expect(posted.status(), await posted.text()).toBe(201);
+
+    // Then the open pane shows it, and the chart counts and marks it, without a reload
+    await expect(pane.locator('.jp-LiveGraphs-CommentText')).toHaveText(['From the API']);
+    await expect(pane.locator('.jp-LiveGraphs-CommentThreadHead .jp-LiveGraphs-CommentAnchor')).toHaveText('At EMEA');
+    await expect(count).toHaveAttribute('data-count', '1');
+    await expect(chartDoc(page).locator('.js-plotly-plot .annotation')).toHaveCount(1);
   });
 });

@@ -169,10 +169,10 @@ test.describe('collaborative dashboards', () => {
     await expect(cell(page, 'c1').locator('input, select')).toHaveCount(0);
     // When she drops units on Size there
     await dragField(page, builder, 'units', 'Size');
-    // Then Bob's dashboard shows it
+    // Then Bob's dashboard shows it (as placed: the mark's sum of it is not stored)
     await expect
       .poll(async () => (await specOf(guest, 'c1'))?.encoding.size)
-      .toEqual({ field: 'units', aggregate: 'sum' });
+      .toEqual({ field: 'units' });
   });
 
   test('a chart edited in the builder edits the dashboard: a drop there shows in both dashboards and the file', async ({
@@ -251,7 +251,7 @@ test.describe('collaborative dashboards', () => {
       });
     }
     // When Alice adds a chart on the dataset
-    await page.getByLabel('Dataset for new charts and filters').fill(dataset);
+    await page.getByLabel('Dataset for new charts and filters').selectOption(dataset);
     await page.getByRole('button', { name: 'Add chart' }).click();
     const added = page.locator('.jp-LiveGraphs-DashboardCell:not([data-chart-id="c1"])');
     await expect(added).toHaveCount(1);
@@ -290,7 +290,7 @@ test.describe('collaborative dashboards', () => {
     baseURL
   }) => {
     // Given a chart with no fields, opened by Alice in the builder
-    await page.getByLabel('Dataset for new charts and filters').fill(dataset);
+    await page.getByLabel('Dataset for new charts and filters').selectOption(dataset);
     await page.getByRole('button', { name: 'Add chart' }).click();
     const added = page.locator('.jp-LiveGraphs-DashboardCell:not([data-chart-id="c1"])');
     await expect(added).toHaveCount(1);
@@ -324,12 +324,12 @@ test.describe('collaborative dashboards', () => {
     // Then Alice's builder shows it, and its mark is still automatic
     await expect(shelf(builder, 'Y axis').locator('.jp-LiveGraphs-pill[data-field="revenue"]')).toBeVisible();
     await expect(builder.locator('.jp-LiveGraphs-markPicker')).toHaveValue('auto');
-    // and the file holds what the two chose, nothing derived
+    // and the file holds what the two chose, nothing derived (not the sum the bars draw)
     await expect
       .poll(async () => (await savedFile(page, baseURL!, path))?.charts[id]?.spec.encoding, {
         timeout: 15000
       })
-      .toEqual({ x: { field: 'region' }, y: { field: 'revenue', aggregate: 'sum' } });
+      .toEqual({ x: { field: 'region' }, y: { field: 'revenue' } });
     expect((await savedFile(page, baseURL!, path)).charts[id].spec.mark).toBeUndefined();
   });
 
@@ -350,11 +350,10 @@ test.describe('collaborative dashboards', () => {
     // Then Bob sees it moved
     await expect(cell(guest, 'c1')).toHaveAttribute('data-layout', '0,2,6,4');
     // When Bob adds a dropdown filter on the chart's dataset
-    await guest.getByLabel('Dataset for new charts and filters').fill(dataset);
+    await guest.getByLabel('Dataset for new charts and filters').selectOption(dataset);
     await guest.getByRole('button', { name: 'Add filter' }).click();
     const filter = guest.locator('.jp-LiveGraphs-DashboardFilter');
-    await filter.getByLabel('Filter column').fill('region');
-    await filter.getByLabel('Filter column').dispatchEvent('change');
+    await filter.getByLabel('Filter column').selectOption('region');
     // and ticks two values in the list of the column's values
     await filter.getByRole('button', { name: 'Filter values' }).click();
     const values = guest.getByRole('dialog', { name: 'Values of region' });

@@ -96,7 +96,7 @@ test.describe('dashboards of the store', () => {
     console.warn(`presence: Bob seen by Alice ${Date.now() - joined} ms after Bob's open began`);
 
     // When Alice adds a chart on the dataset
-    await page.getByLabel('Dataset for new charts and filters').fill(dataset.name);
+    await page.getByLabel('Dataset for new charts and filters').selectOption(dataset.name);
     await page.getByRole('button', { name: 'Add chart' }).click();
     // Then Bob gets it, and sees Alice editing it (she is, having added it)
     await expect(cells(guest)).toHaveCount(1);
@@ -228,7 +228,7 @@ test.describe('dashboards of the store', () => {
     await expect(roomStatus(page)).toHaveAttribute('data-status', 'reconnecting');
     await expect(roomStatus(page)).toContainText('Offline');
     // and a chart she adds meanwhile stays with her
-    await page.getByLabel('Dataset for new charts and filters').fill(dataset.name);
+    await page.getByLabel('Dataset for new charts and filters').selectOption(dataset.name);
     await page.getByRole('button', { name: 'Add chart' }).click();
     await expect(cells(page)).toHaveCount(1);
     await expect(cells(guest)).toHaveCount(0);
@@ -364,9 +364,10 @@ test.describe('dashboards of the store', () => {
   });
 
   test('the launcher offers New Dashboard and New Chart; New Dashboard makes a store dashboard', async ({ page }) => {
-    // Given the launcher
+    // Given the launcher (its LiveGraphs cards: a dashboard, a chart and a SQL query)
     const cards = page.locator('.jp-Launcher .jp-LauncherCard[data-category="LiveGraphs"]');
-    await expect(cards).toHaveCount(2);
+    await expect(cards).toHaveCount(3);
+    await expect(cards.filter({ hasText: 'New Chart' })).toHaveCount(1);
     // When New Dashboard is clicked
     await cards.filter({ hasText: 'New Dashboard' }).click();
     // Then a dashboard of the drive opens, connected to its room

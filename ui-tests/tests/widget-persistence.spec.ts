@@ -2,6 +2,7 @@ import { expect, test } from '@jupyterlab/galata';
 import type { Locator, Page } from '@playwright/test';
 
 import { uploadCSV } from './collab-helpers';
+import { codeNotebook } from './workspace-helpers';
 
 const CSV = ['region,revenue', 'EMEA,100', 'APAC,50', 'AMER,10'].join('\n');
 
@@ -46,23 +47,9 @@ test('a chart widget survives a kernel restart and a reopened notebook', async (
     {
       data: {
         type: 'notebook',
-        content: {
-          cells: [
-            {
-              cell_type: 'code',
-              id: 'c1',
-              metadata: {},
-              outputs: [],
-              execution_count: null,
-              source: `import livegraphs_ext as lg\nlg.chart(${JSON.stringify(name)}, mark="bar", x="region", y="sum(revenue)")`
-            }
-          ],
-          metadata: {
-            kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' }
-          },
-          nbformat: 4,
-          nbformat_minor: 5
-        }
+        content: codeNotebook(
+          `import livegraphs_ext as lg\nlg.chart(${JSON.stringify(name)}, mark="bar", x="region", y="sum(revenue)")`
+        )
       }
     }
   );

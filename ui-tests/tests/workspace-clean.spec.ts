@@ -6,6 +6,7 @@ import {
   deleteAll,
   openDataset,
   openPanel,
+  showSidePanel,
   uploadViaApi
 } from './workspace-helpers';
 
@@ -31,6 +32,7 @@ test.describe('cleaning without code', () => {
     const dataset = await uploadViaApi(request, baseURL, 'orders', CSV);
     const panel = await openPanel(page);
     const view = await openDataset(page, panel, dataset);
+    await showSidePanel(page, view);
     const info = view.locator('.jp-LiveGraphs-viewInfo');
     const dialog = page.locator('.jp-Dialog');
     await expect(info).toContainText('5 rows · 4 columns · version 1');

@@ -149,3 +149,84 @@ export async function throttleUploads(
     uploadThroughput: bytesPerSecond
   });
 }
+
+/**
+ * Show a data view's side panel (report, recipe, profile): it starts hidden
+ * when the grid beside it would be narrow.
+ */
+export async function showSidePanel(
+  page: IJupyterLabPageFixture,
+  view: Locator
+): Promise<void> {
+  if ((await view.getAttribute('data-lg-side')) === 'hidden') {
+    await view.getByRole('button', { name: 'Side Panel' }).click();
+  }
+  await expect(view.getByRole('tab', { name: 'Report' })).toBeVisible();
+}
+
+/**
+ * A table shaped like the public flights data (19 columns), `rows` rows with
+ * `NA` in some departure times and tail numbers.
+ */
+export function flightsCsv(rows: number): string {
+  const carriers = ['UA', 'AA', 'B6', 'DL', 'EV', 'MQ'];
+  const places = ['EWR', 'LGA', 'JFK'];
+  const lines = [
+    'year,month,day,dep_time,sched_dep_time,dep_delay,arr_time,sched_arr_time,' +
+      'arr_delay,carrier,flight,tailnum,origin,dest,air_time,distance,hour,minute,time_hour'
+  ];
+  for (let i = 0; i < rows; i++) {
+    const month = 1 + (i % 12);
+    const day = 1 + (i % 28);
+    const cancelled = i % 7 === 3;
+    const sched = 500 + ((i * 37) % 1800);
+    const delay = ((i * 13) % 60) - 10;
+    const dep = cancelled ? 'NA' : String(sched + delay);
+    const hh = String(Math.floor(sched / 100)).padStart(2, '0');
+    lines.push(
+      [
+        2013,
+        month,
+        day,
+        dep,
+        sched,
+        cancelled ? 'NA' : delay,
+        cancelled ? 'NA' : sched + delay + 200,
+        sched + 200,
+        cancelled ? 'NA' : delay - 5,
+        carriers[i % carriers.length],
+        1000 + i,
+        i % 11 === 5 ? 'NA' : `N${100 + (i % 50)}UA`,
+        places[i % 3],
+        places[(i + 1) % 3],
+        cancelled ? 'NA' : 100 + (i % 200),
+        500 + (i % 2000),
+        Math.floor(sched / 100),
+        sched % 100,
+        `2013-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')} ${hh}:00:00`
+      ].join(',')
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * A Python notebook (nbformat 4.5) of one code cell per source, not run.
+ */
+export function codeNotebook(...sources: string[]): Record<string, unknown> {
+  return {
+    cells: sources.map((source, i) => ({
+      cell_type: 'code',
+      id: `c${i + 1}`,
+      execution_count: null,
+      metadata: {},
+      outputs: [],
+      source
+    })),
+    metadata: {
+      kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' }
+    },
+    nbformat: 4,
+    nbformat_minor: 5
+  };
+}

@@ -6,6 +6,7 @@ import {
   deleteAll,
   openDataset,
   openPanel,
+  showSidePanel,
   uploadViaApi
 } from './workspace-helpers';
 import * as fs from 'fs';
@@ -19,9 +20,14 @@ async function gridPixel(page: any, viewId: string): Promise<string> {
       `#${id} .jp-LiveGraphs-grid canvas`
     ) as HTMLCanvasElement;
     // The most common colour along the canvas' middle line: the body cells'
-    // background in any layout, whatever text crosses it.
+    // background in any layout, whatever text crosses it. Only the part in
+    // view: the canvas does not shrink with the grid, so past it is stale.
     const y = Math.floor(canvas.height / 2);
-    const line = canvas.getContext('2d')!.getImageData(0, y, canvas.width, 1).data;
+    const width = Math.min(
+      canvas.width,
+      Math.floor(canvas.parentElement!.clientWidth * window.devicePixelRatio)
+    );
+    const line = canvas.getContext('2d')!.getImageData(0, y, width, 1).data;
     const counts = new Map<string, number>();
     for (let i = 0; i < line.length; i += 4) {
       const key = `rgb(${line[i]}, ${line[i + 1]}, ${line[i + 2]})`;
@@ -59,6 +65,7 @@ test('the panel, the report and the grid in the light and the dark theme', async
   );
   const panel = await openPanel(page);
   const view = await openDataset(page, panel, dataset);
+  await showSidePanel(page, view);
   const viewId = `livegraphs-dataset-view-${dataset.id}`;
 
   const painted: string[] = [];

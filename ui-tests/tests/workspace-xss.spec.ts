@@ -6,6 +6,7 @@ import {
   deleteAll,
   openDataset,
   openPanel,
+  showSidePanel,
   uploadViaApi
 } from './workspace-helpers';
 
@@ -41,6 +42,7 @@ test('hostile names and values show as text and run nothing', async ({
     `${IMG}: string, ${SVG}: string`
   );
   const view = await openDataset(page, panel, dataset);
+  await showSidePanel(page, view);
   const report = view.locator('.jp-LiveGraphs-ReportView');
   await expect(report.locator(`tr[data-column="${IMG.replace(/"/g, '\\"')}"]`)).toContainText(IMG);
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
+from ..lru import Lru
 from .result import ChartResult
 from .spec import ChartSpec
 
@@ -18,12 +17,13 @@ class ChartCache:
     """
 
     def __init__(self, max_bytes: int = 64 << 20):
-        self.max_bytes = max_bytes
-        self._items: OrderedDict[tuple[Any, ...], ChartResult] = OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()
+        self._items: Lru[ChartResult] = Lru(max_bytes, lambda r: r.nbytes)
         self.hits = 0
         self.misses = 0
+
+    @property
+    def max_bytes(self) -> int:
+        return self._items.bound
 
     @staticmethod
     def key(dataset: dict[str, Any], path: Path | str, spec: ChartSpec, budget: int) -> tuple[Any, ...]:
@@ -31,33 +31,18 @@ class ChartCache:
         return (dataset.get("id") or str(path), dataset.get("version"), spec.key(), budget)
 
     def get(self, key: tuple[Any, ...]) -> ChartResult | None:
-        with self._lock:
-            hit = self._items.get(key)
-            if hit is None:
-                self.misses += 1
-                return None
-            self._items.move_to_end(key)
+        hit = self._items.get(key)
+        if hit is None:
+            self.misses += 1
+        else:
             self.hits += 1
-            return hit
+        return hit
 
     def put(self, key: tuple[Any, ...], result: ChartResult) -> None:
-        size = result.nbytes
-        if size > self.max_bytes:
-            return
-        with self._lock:
-            old = self._items.pop(key, None)
-            if old is not None:
-                self._size -= old.nbytes
-            self._items[key] = result
-            self._size += size
-            while self._size > self.max_bytes and self._items:
-                _, dropped = self._items.popitem(last=False)
-                self._size -= dropped.nbytes
+        self._items.put(key, result)
 
     def __len__(self) -> int:
         return len(self._items)
 
     def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self._size = 0
+        self._items.clear()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ..filters import filter_sql
@@ -93,10 +94,15 @@ def nice_step(lo: float, hi: float, maxbins: int) -> float:
     return 100 * mag
 
 
+def last_bin_number(lo: float, hi: float, step: float) -> int:
+    """The last bin's number: a maximum exactly on an edge falls into the bin below it."""
+    top = bin_number(hi, step)
+    return top - 1 if hi == bin_edge(top, step) and hi > lo else top
+
+
 def last_bin_start(lo: float, hi: float, step: float) -> float:
-    """The start of the last bin: a maximum exactly on an edge falls into the bin below it."""
-    top = math.floor(hi / step) * step
-    return top - step if top == hi and hi > lo else top
+    """The start of the last bin (:func:`last_bin_number`), as its step writes it."""
+    return bin_edge(last_bin_number(lo, hi, step), step)
 
 
 #: Time units of a grid's date and time steps, in microseconds, with the counts a step may take
@@ -133,13 +139,14 @@ def nice_time_step(span_us: float, cells: int) -> tuple[int, str, int]:
 def grid_axis(f: FieldRef, lo: float, hi: float, cells: int) -> tuple[float, float, int, dict[str, Any]]:
     """A grid axis: (origin, step, number of cells, the field's ``bin``), all in the axis' own units.
 
-    Numbers get ``cells`` equal steps from the minimum. Dates and times (in
-    microseconds) get a readable step (6 hours, 2 weeks) with edges on its
-    multiples (weeks from Mondays), and no more than ``cells`` cells.
+    Numbers get a step of 1, 2 or 5 * 10^k (:func:`nice_step`) with edges on its multiples, so a
+    cell reads "-30 to -20", never "-27.568 to -17.132". Dates and times (in microseconds) get a
+    readable step (6 hours, 2 weeks) with edges on its multiples (weeks from Mondays). Either way
+    no more than ``cells`` cells.
     """
     if f.ctype not in TEMPORAL:
-        step = (hi - lo) / cells or 1.0
-        return lo, step, cells, {"step": step}
+        step = nice_step(lo, hi, cells)
+        return bin_edge(bin_number(lo, step), step), step, bin_count(lo, hi, step), {"step": step}
     span = hi - lo
     us, unit, count = nice_time_step(span, max(1, cells - 1))
     anchor = _MONDAY_US if unit == "week" else 0
@@ -148,12 +155,96 @@ def grid_axis(f: FieldRef, lo: float, hi: float, cells: int) -> tuple[float, flo
     return float(origin), float(us), max(1, n), {"step": count, "unit": unit}
 
 
+#: Digits kept after a bin step's leading digit when the step itself has more (a step a user gave)
+EDGE_DIGITS = 11
+
+
+def edge_decimals(step: float) -> int:
+    """The decimals that write every multiple of ``step``: as many as its shortest form has
+    (0.2: one; 50: none), at most :data:`EDGE_DIGITS` past its leading digit."""
+    step = abs(float(step))
+    if not math.isfinite(step) or step == 0:
+        return 0
+    shown = -int(Decimal(repr(step)).normalize().as_tuple().exponent)
+    lead = math.floor(math.log10(step))
+    return max(0, min(shown, EDGE_DIGITS - lead, 22))  # 10^22 is the last exact power of ten
+
+
+def tidy_edge(value: float, decimals: int) -> float:
+    """``value`` rounded to ``decimals`` exactly as DuckDB's ``round(value, decimals)`` does
+    (scaled, rounded half away from zero, scaled back), so Python and SQL agree on every edge:
+    -139 * 0.2 is -27.800000000000004 in doubles and -27.8 here."""
+    scale = 10.0**decimals
+    scaled = value * scale
+    if not math.isfinite(scaled):
+        return value
+    out = float(Decimal(scaled).to_integral_value(ROUND_HALF_UP)) / scale
+    return out if math.isfinite(out) else value
+
+
+def bin_edge(n: float, step: float) -> float:
+    """The start of bin ``n`` of ``step``: n * step as its step writes it (see :func:`edge_sql`)."""
+    return tidy_edge(n * step, edge_decimals(step))
+
+
+def bin_number(v: float, step: float) -> int:
+    """The bin of ``step`` that holds ``v``: its edges are :func:`bin_edge`, so a value written on
+    an edge (-27.6 with a step of 0.2) is in the bin it starts, whatever ``v / step`` rounds to."""
+    n = math.floor(v / step)
+    if v < bin_edge(n, step):
+        return n - 1
+    if v >= bin_edge(n + 1, step):
+        return n + 1
+    return n
+
+
+def edge_sql(number: str, step: float) -> str:
+    """SQL of :func:`bin_edge` for the bin number ``number`` (a DOUBLE expression)."""
+    return f"round(({number}) * {num_literal(step)}, {edge_decimals(step)})"
+
+
+#: How far (in steps) a value may be from an edge and still be placed by ``floor(value / step)``
+#: alone; nearer, the edges themselves decide (:func:`bin_number_sql`).
+EDGE_MARGIN = 1e-9
+#: Past this many steps from zero, ``value / step`` may be off by more than :data:`EDGE_MARGIN`
+BIN_NUMBER_RANGE = 1e6
+
+
+def bin_number_sql(value: str, step: float) -> str:
+    """SQL of :func:`bin_number` for the DOUBLE expression ``value``.
+
+    ``floor(value / step)`` places nearly every value; only a value within a billionth of a
+    step of an edge is compared with the edges themselves, so the costly rounding runs for few
+    rows (DuckDB evaluates a CASE branch only for the rows that reach it).
+    """
+    s = num_literal(step)
+    ratio = f"({value} / {s})"
+    n = f"floor({ratio})"
+    return (
+        f"(CASE WHEN abs({ratio}) < {BIN_NUMBER_RANGE!r} AND {ratio} - {n} BETWEEN {EDGE_MARGIN!r} "
+        f"AND {1 - EDGE_MARGIN!r} THEN {n} "
+        f"WHEN {value} < {edge_sql(n, step)} THEN {n} - 1 "
+        f"WHEN {value} >= {edge_sql(f'{n} + 1', step)} THEN {n} + 1 ELSE {n} END)"
+    )
+
+
+def bin_label_sql(f: FieldRef, steps: Bins, key: str, offset: int = 0) -> str:
+    """A dimension's value from its key (:func:`key_expr`): a bin's number becomes the start of
+    that bin (``offset`` 1: its end), as its step writes it; other keys are their own value."""
+    if f.bin is None:
+        return key
+    step = steps[f.name][0]
+    return edge_sql(f"{key} + {offset}" if offset else key, step)
+
+
 def bin_count(lo: float, hi: float, step: float) -> int:
-    return round((last_bin_start(lo, hi, step) - math.floor(lo / step) * step) / step) + 1
+    """How many bins of ``step`` cover [lo, hi] (a maximum on an edge closes the bin below)."""
+    return last_bin_number(lo, hi, step) - bin_number(lo, step) + 1
 
 
 def key_expr(f: FieldRef, steps: Bins) -> str:
-    """A dimension's expression: the column, truncated to a time unit, or the start of its bin.
+    """A dimension's key: the column, truncated to a time unit, or the number of its bin (rows are
+    grouped by it; :func:`bin_label_sql` turns it into the bin's start once per group).
 
     A maximum that falls exactly on a bin edge joins the last bin (``least``), as
     in Vega-Lite and Tableau: 0 to 100 in steps of 10 is ten bins, not eleven.
@@ -167,8 +258,10 @@ def key_expr(f: FieldRef, steps: Bins) -> str:
         return f"CAST({trunc} AS DATE)" if f.ctype == "date" else trunc
     if f.bin is not None:
         step, last = steps[f.name]
-        expr = f"floor(CAST({col} AS DOUBLE) / {num_literal(step)}) * {num_literal(step)}"
-        return f"least({expr}, {num_literal(last)})" if last is not None else expr
+        n = bin_number_sql(f"CAST({col} AS DOUBLE)", step)
+        if last is not None:
+            n = f"least({n}, {round(last / step)})"
+        return n
     return col
 
 
@@ -222,9 +315,9 @@ class Grouped:
                 out.append(f"{self._measure(f)} AS {q(f.name)}")
                 continue
             d = f"base.{q(f'd{self.dims.index(f)}')}"
-            out.append(f"{d} AS {q(f.name)}")
+            out.append(f"{bin_label_sql(f, self.steps, d)} AS {q(f.name)}")
             if f.bin is not None:
-                out.append(f"{d} + {num_literal(self.steps[f.name][0])} AS {q(f.name + '_end')}")
+                out.append(f"{bin_label_sql(f, self.steps, d, 1)} AS {q(f.name + '_end')}")
         if self.sort and "column" in self.sort:
             out.append(f"{agg_expr(self.sort['aggregate'], self.sort['type'], 'base.__s')} AS __sort")
         return out
@@ -406,9 +499,10 @@ def raw_query(
     """One row per source row: each field's value (time units and bins applied)."""
     items: list[str] = []
     for f in spec.fields:
-        items.append(f"{key_expr(f, steps)} AS {q(f.name)}")
+        key = key_expr(f, steps)
+        items.append(f"{bin_label_sql(f, steps, key)} AS {q(f.name)}")
         if f.bin is not None:
-            items.append(f"{key_expr(f, steps)} + {num_literal(steps[f.name][0])} AS {q(f.name + '_end')}")
+            items.append(f"{bin_label_sql(f, steps, key, 1)} AS {q(f.name + '_end')}")
     where = where_frag(spec, columns, [f"{q(c)} IS NOT NULL" for c in not_null])
     tail = ""
     if sample is not None:
@@ -444,11 +538,7 @@ def bin2d_query(
 
     Each axis is (origin, step, cells); a value on the top edge joins the last cell.
     """
-    (x0, xs, gx), (y0, ys, gy) = xgrid, ygrid
-    xv, yv = _as_double(xf), _as_double(yf)
-    ix = f"least(CAST(floor(({xv} - {num_literal(x0)}) / {num_literal(xs)}) AS BIGINT), {int(gx) - 1})"
-    iy = f"least(CAST(floor(({yv} - {num_literal(y0)}) / {num_literal(ys)}) AS BIGINT), {int(gy) - 1})"
-    sel = [f"{ix} AS ix", f"{iy} AS iy"]
+    sel = [f"{_cell(xf, xgrid)} AS ix", f"{_cell(yf, ygrid)} AS iy"]
     sel += [f"{q(str(f.column))} AS {q('g_' + f.name)}" for f in groups]
     sel += [f"CAST({q(str(f.column))} AS DOUBLE) AS {q('v_' + f.name)}" for f in means]
     where = where_frag(
@@ -456,10 +546,10 @@ def bin2d_query(
     )
     keys = ["ix", "iy", *(q("g_" + f.name) for f in groups)]
     out = [
-        f"{_back(xf, f'{num_literal(x0)} + ix * {num_literal(xs)}')} AS {q(xf.name)}",
-        f"{_back(xf, f'{num_literal(x0)} + (ix + 1) * {num_literal(xs)}')} AS {q(xf.name + '_end')}",
-        f"{_back(yf, f'{num_literal(y0)} + iy * {num_literal(ys)}')} AS {q(yf.name)}",
-        f"{_back(yf, f'{num_literal(y0)} + (iy + 1) * {num_literal(ys)}')} AS {q(yf.name + '_end')}",
+        f"{_cell_edge(xf, xgrid, 'ix')} AS {q(xf.name)}",
+        f"{_cell_edge(xf, xgrid, 'ix + 1')} AS {q(xf.name + '_end')}",
+        f"{_cell_edge(yf, ygrid, 'iy')} AS {q(yf.name)}",
+        f"{_cell_edge(yf, ygrid, 'iy + 1')} AS {q(yf.name + '_end')}",
         "count(*) AS count",
     ]
     out += [f"{q('g_' + f.name)} AS {q(f.name)}" for f in groups]
@@ -471,6 +561,28 @@ def bin2d_query(
         where,
     )
     return Query(frag.sql, frag.params)
+
+
+def _cell(f: FieldRef, grid: tuple[float, float, int]) -> str:
+    """SQL of a value's cell on a grid axis (origin, step, cells); the top edge joins the last cell.
+
+    Numbers are numbered by their bins' edges (:func:`bin_number_sql`), as histograms are; dates
+    and times count whole steps of microseconds from the origin.
+    """
+    origin, step, cells = grid
+    if f.ctype in TEMPORAL:
+        index = f"floor(({_as_double(f)} - {num_literal(origin)}) / {num_literal(step)})"
+    else:
+        index = f"{bin_number_sql(_as_double(f), step)} - {round(origin / step)}"
+    return f"least(CAST({index} AS BIGINT), {int(cells) - 1})"
+
+
+def _cell_edge(f: FieldRef, grid: tuple[float, float, int], index: str) -> str:
+    """SQL of the edge of cell ``index`` on a grid axis (a number as its step writes it)."""
+    origin, step, _ = grid
+    if f.ctype in TEMPORAL:
+        return _back(f, f"{num_literal(origin)} + ({index}) * {num_literal(step)}")
+    return edge_sql(f"{round(origin / step)} + {index}", step)
 
 
 def _back(f: FieldRef, expr: str) -> str:
@@ -509,9 +621,9 @@ def box_query(spec: ChartSpec, columns: Sequence[ColumnInfo], steps: Bins, cap: 
     )
     out = []
     for i, f in enumerate(groups):
-        out.append(f"{q(f'd{i}')} AS {q(f.name)}")
+        out.append(f"{bin_label_sql(f, steps, q(f'd{i}'))} AS {q(f.name)}")
         if f.bin is not None:
-            out.append(f"{q(f'd{i}')} + {num_literal(steps[f.name][0])} AS {q(f.name + '_end')}")
+            out.append(f"{bin_label_sql(f, steps, q(f'd{i}'), 1)} AS {q(f.name + '_end')}")
     out += [
         f"mn AS {q(y.name + '_min')}",
         f"q1 AS {q(y.name + '_q1')}",

@@ -15,7 +15,8 @@ on a pooled locked connection (:mod:`.pool`); results are kept in a
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,7 @@ from ..stopping import check_stopped, stopped_error, watched
 from . import compile as C
 from .cache import ChartCache
 from .downsample import METHODS, downsample
+from .overlays import compute_overlays
 from .pool import ConnectionPool, EngineConfig, connection, one_select
 from .result import ChartResult
 from .spec import NUMERIC, TEMPORAL, ChartSpec, FieldRef, check_shape, validate_spec
@@ -60,6 +62,9 @@ def run_chart(
     engine (:attr:`DatasetStore.charts`), so repeated queries on a version reuse them.
     """
     spec = check_shape(spec)
+    if spec.sql is not None:
+        # a query is bound to datasets for a caller, by the guarded store, at every run
+        raise spec_error("dataset.sql", "a chart of a query runs for a caller (GuardedStore.chart)")
     ref = spec["dataset"]
     dataset_id = ref["id"] if "id" in ref else store.find(ref["name"], owner=user)["id"]
     version = store.version(dataset_id, ref.get("version"))
@@ -98,7 +103,7 @@ def run_chart_file(
     """
     config = config or EngineConfig()
     cs = validate_spec(spec, columns, max_filter_values=config.max_filter_values)
-    budget = max(1, min(max_marks, cs.max_marks or max_marks))
+    budget = _budget(max_marks, cs)
     dataset = dataset or {"id": None, "version": None}
     key = ChartCache.key(dataset, path, cs, budget)
     if cache is not None and dataset.get("id") is not None:
@@ -117,6 +122,46 @@ def run_chart_file(
     if cache is not None and dataset.get("id") is not None:
         cache.put(key, result)
     return result
+
+
+def run_chart_over(
+    con: duckdb.DuckDBPyConnection,
+    source: Callable[[bool], str],
+    columns: Sequence[ColumnInfo],
+    spec: Any,
+    *,
+    max_marks: int = DEFAULT_MAX_MARKS,
+    dataset: dict[str, Any] | None = None,
+    config: EngineConfig | None = None,
+) -> ChartResult:
+    """Answer ``spec`` over the rows of a SELECT on ``con``, a connection the caller opened and locked.
+
+    ``source(row_numbers)`` is the SELECT's text, with the columns ``columns`` (and, when
+    ``row_numbers``, a ``file_row_number`` that orders raw rows). Each of the chart's queries reads
+    it as the CTE ``src``, where a file's charts read the view ``src``: this is how a SQL query is
+    charted without being saved (:mod:`..sqlquery.worker`, in the query's worker process).
+    DuckDB errors are left to the caller, who knows the query they come from.
+    """
+    config = config or EngineConfig()
+    cs = validate_spec(spec, columns, max_filter_values=config.max_filter_values)
+    run = _Run(Path(), list(columns), cs, _budget(max_marks, cs), None, config)
+    run.con, run.source = con, source(not cs.aggregated)
+    return run.answer(dataset or {"id": None, "version": None})
+
+
+def _budget(max_marks: int, spec: ChartSpec) -> int:
+    """The most marks a result may hold: the caller's budget, or the spec's own when it is less."""
+    return max(1, min(max_marks, spec.max_marks or max_marks))
+
+
+_WITH = re.compile(r"\s*WITH\s", re.IGNORECASE)
+
+
+def with_source(source: str, sql: str) -> str:
+    """``sql`` (one of the compiler's SELECTs, which read ``src``) reading ``source`` as ``src``."""
+    head = f"WITH src AS NOT MATERIALIZED (\n{source}\n)"
+    m = _WITH.match(sql)
+    return f"{head}, {sql[m.end() :]}" if m else f"{head}\n{sql}"
 
 
 class ChartEngine:
@@ -173,33 +218,41 @@ class _Run:
         self.config, self.pool = config, pool
         self.steps: C.Bins = {}
         self.con: duckdb.DuckDBPyConnection
+        #: a SELECT read as ``src`` (see :func:`run_chart_over`); None: the connection's view
+        self.source: str | None = None
 
     def fetch(self, query: C.Query) -> pa.Table:
         check_stopped()
+        sql = query.sql if self.source is None else with_source(self.source, query.sql)
         with watched(self.con):
-            sql = one_select(self.con, query.sql)
+            sql = one_select(self.con, sql)
             return self.con.sql(sql, params=query.params or None).to_arrow_table()
 
     def execute(self, dataset: dict[str, Any]) -> ChartResult:
         row_numbers = not self.spec.aggregated
         with connection(self.pool, self.path, self.config, row_numbers=row_numbers) as locked:
             self.con = locked.con
-            self._bin_steps()
-            s = self.spec
-            if s.mark == "table" and not s.aggregated:
-                out = self._table()
-            elif s.mark == "box":
-                out = self._box()
-            elif s.mark == "kpi" and s.options.get("delta"):
-                out = self._kpi_delta()
-            elif s.aggregated:
-                out = self._aggregated()
-            elif s.mark in ("line", "area"):
-                out = self._raw_line()
-            elif s.mark == "scatter" or (s.mark == "map" and s.options["map"]["kind"] == "points"):
-                out = self._raw_points()
-            else:
-                out = self._raw_rows()
+            return self.answer(dataset)
+
+    def answer(self, dataset: dict[str, Any]) -> ChartResult:
+        """The chart, on the connection already open (``self.con``)."""
+        self._bin_steps()
+        s = self.spec
+        if s.mark == "table" and not s.aggregated:
+            out = self._table()
+        elif s.mark == "box":
+            out = self._box()
+        elif s.mark == "kpi" and s.options.get("delta"):
+            out = self._kpi_delta()
+        elif s.aggregated:
+            out = self._aggregated()
+        elif s.mark in ("line", "area"):
+            out = self._raw_line()
+        elif s.mark == "scatter" or (s.mark == "map" and s.options["map"]["kind"] == "points"):
+            out = self._raw_points()
+        else:
+            out = self._raw_rows()
+        overlays = compute_overlays(self) if s.overlays else None
         table, fields, source_rows, reduction, extra = out
         if s.mark == "map":
             extra = {**extra, "map": s.options["map"]}
@@ -211,6 +264,7 @@ class _Run:
             source_rows=int(source_rows),
             reduction=reduction,
             options=extra or None,
+            overlays=overlays,
         )
 
     # ------------------------------------------------------------------ helpers
@@ -401,7 +455,7 @@ class _Run:
         g = max(2, math.isqrt(self.budget // n_groups))
         xa, ya = C.grid_axis(xf, x0, x1, g), C.grid_axis(yf, y0, y1, g)
         table = self.fetch(C.bin2d_query(s, self.columns, xf, yf, xa[:3], ya[:3], groups, means))
-        fields = self._bin2d_fields(xf, yf, xa[3], ya[3], groups, means)
+        fields = self._bin2d_fields(xf, yf, xa, ya, groups, means)
         reduction = {
             "kind": "binned",
             "method": "bin2d",
@@ -415,15 +469,18 @@ class _Run:
         self,
         xf: FieldRef,
         yf: FieldRef,
-        xbin: dict[str, Any],
-        ybin: dict[str, Any],
+        xaxis: tuple[float, float, int, dict[str, Any]],
+        yaxis: tuple[float, float, int, dict[str, Any]],
         groups: Sequence[FieldRef],
         means: Sequence[FieldRef],
     ) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        for f, b in ((xf, xbin), (yf, ybin)):
+        for f, (origin, step, cells, b) in ((xf, xaxis), (yf, yaxis)):
             t = "datetime" if f.ctype in TEMPORAL else "float"
-            d = {**f.describe(), "type": t, "bin": b}
+            # the grid in the axis' own units (microseconds for dates), which says exactly
+            # which values each cell holds (what drilling to a cell's rows needs)
+            grid = {"origin": origin, "step": step, "cells": cells}
+            d = {**f.describe(), "type": t, "bin": b, "grid": grid}
             out += [d, {**d, "name": f.name + "_end", "stat": "bin_end"}]
         out.append(
             {"name": "count", "channel": "count", "column": None, "type": "integer", "aggregate": "count"}

@@ -52,6 +52,8 @@ class ChartResult:
     cached: bool = False
     #: options the renderer needs that the engine settled (e.g. the map kind)
     options: dict[str, Any] | None = None
+    #: the spec's trend lines and forecasts, computed (see :mod:`.overlays`)
+    overlays: list[dict[str, Any]] | None = None
 
     def meta(self) -> dict[str, Any]:
         """Everything but the data."""
@@ -66,6 +68,8 @@ class ChartResult:
         }
         if self.options:
             out["options"] = self.options
+        if self.overlays is not None:
+            out["overlays"] = self.overlays
         return out
 
     def to_json(self) -> dict[str, Any]:

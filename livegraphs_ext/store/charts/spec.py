@@ -114,6 +114,12 @@ class CheckedSpec(dict[str, Any]):
         # copies (copy, deepcopy, pickle) are made whole, not key by key
         return (CheckedSpec, (dict(self),))
 
+    @property
+    def sql(self) -> str | None:
+        """The query whose result the chart draws (``dataset: {"sql"}``), else None."""
+        sql = self["dataset"].get("sql")
+        return sql if isinstance(sql, str) else None
+
     def with_dataset(self, ref: dict[str, Any]) -> CheckedSpec:
         """The same spec over the dataset ``{"id"[, "version"]}`` of an id already resolved."""
         if set(ref) - {"id", "version"} or not isinstance(ref.get("id"), str):
@@ -139,8 +145,15 @@ def check_shape(spec: Any) -> CheckedSpec:
 def _short(e: Any) -> str:
     if e.validator == "additionalProperties":
         return str(e.message).replace("Additional properties are not allowed", "unknown field(s)")
+    if e.validator == "anyOf" and list(e.absolute_path)[-1:] == ["seasonality"]:
+        return "must be 'auto' or a whole number of periods (0 for none)"
     if e.validator == "oneOf" and e.validator_value and isinstance(e.instance, dict):
-        return "give either 'id' or 'name', not both" if {"id", "name"} <= set(e.instance) else e.message
+        given = sorted({"id", "name", "sql"} & set(e.instance))
+        if len(given) > 1:
+            return f"give one of 'id', 'name' and 'sql', not {' and '.join(map(repr, given))}"
+        if given == ["sql"]:
+            return "a query's data has no version: it reads the current versions of its datasets"
+        return str(e.message)
     return str(e.message)[:300]
 
 
@@ -210,6 +223,8 @@ class ChartSpec:
     max_marks: int | None
     dataset: dict[str, Any] = field(default_factory=dict)
     title: str | None = None
+    #: trend lines and forecasts, each with its defaults filled in (see :func:`_overlays`)
+    overlays: list[dict[str, Any]] = field(default_factory=list)
 
     def get(self, channel: str) -> FieldRef | None:
         for f in self.fields:
@@ -241,6 +256,7 @@ class ChartSpec:
             "limit": self.limit,
             "options": self.options,
             "max_marks": self.max_marks,
+            "overlays": self.overlays,
         }
         return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
@@ -319,6 +335,7 @@ def validate_spec(
         except BadInput as e:
             raise bad("filters", e.message) from None
     sort = _sort(spec.get("sort"), fields, cols)
+    overlays = _overlays(mark, fields, spec.get("overlays") or [])
     return ChartSpec(
         mark=mark,
         fields=fields,
@@ -329,6 +346,7 @@ def validate_spec(
         max_marks=spec.get("max_marks"),
         dataset=dict(spec["dataset"]),
         title=spec.get("title"),
+        overlays=overlays,
     )
 
 
@@ -448,3 +466,47 @@ def _sort(
     if col.type not in _AGG_TYPES[agg]:
         raise bad("sort.aggregate", f"{agg!r} does not apply to {col.type} column {col.name!r}")
     return {"column": col.name, "type": col.type, "aggregate": agg, "order": order}
+
+
+#: Each overlay kind's defaults.
+OVERLAY_DEFAULTS: dict[str, dict[str, Any]] = {
+    "trend": {"method": "linear"},
+    "forecast": {"periods": 12, "seasonality": "auto", "interval": 0.95},
+}
+
+
+def overlay_group(mark: str, fields: Sequence[FieldRef]) -> FieldRef | None:
+    """The field whose values split an overlay into one fit per group, as Tableau does: the color
+    channel, unless it is a measure or a scale of raw numbers on a scatter plot."""
+    color = next((f for f in fields if f.channel == "color"), None)
+    if color is None or color.is_measure or (mark == "scatter" and color.ctype in NUMERIC):
+        return None
+    return color
+
+
+def _overlays(mark: str, fields: list[FieldRef], raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Check each overlay against the chart (the JSON Schema checked its keys); fill its defaults."""
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for i, o in enumerate(raw):
+        path, kind = f"overlays[{i}]", o["kind"]
+        if kind in seen:
+            raise bad(path, f"a chart has at most one {kind}")
+        seen.add(kind)
+        marks = ("scatter", "line") if kind == "trend" else ("line",)
+        if mark not in marks:
+            raise bad(
+                path, f"a {kind} is drawn on {' and '.join(m + ' charts' for m in marks)}, not on a {mark}"
+            )
+        if any(f.channel in ("row", "column") for f in fields):
+            raise bad(path, f"a {kind} is not drawn on a chart split into rows or columns")
+        x = next(f for f in fields if f.channel == "x")
+        y = next(f for f in fields if f.channel == "y")
+        if y.out_type not in NUMERIC:
+            raise bad(path, f"a {kind} needs numbers on y; {y.label()} is {y.out_type}")
+        if kind == "trend" and (x.is_measure or x.out_type not in NUMERIC + TEMPORAL):
+            raise bad(path, f"a trend needs numbers or dates on x; {x.label()} is {x.out_type}")
+        if kind == "forecast" and (x.is_measure or x.ctype not in TEMPORAL):
+            raise bad(path, f"a forecast needs dates or times on x; {x.label()} is {x.out_type}")
+        out.append({**OVERLAY_DEFAULTS[kind], **o})
+    return out

@@ -15,7 +15,7 @@ The compiled SQL never contains user text: literals become ``?`` parameters, col
 double-quoted identifiers that exist in the schema, and functions map to SQL we wrote.
 """
 
-from .api import ParsedFormula, compile_formula, formula_completions, parse_formula
+from .api import ParsedFormula, compile_formula, formula_columns, formula_completions, parse_formula
 from .convert import to_number_pd, to_number_sql, to_str_pd, to_str_sql, to_temporal_pd, to_temporal_sql
 from .dtypes import PD_DTYPE, pd_cast
 from .frag import Frag, fmt, param, sql_cast
@@ -47,6 +47,7 @@ __all__ = [
     "column_ref",
     "compile_formula",
     "fmt",
+    "formula_columns",
     "formula_completions",
     "lookup",
     "param",

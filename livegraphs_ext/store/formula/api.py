@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from .frag import sql_cast
 from .functions import ALIASES, FUNCTIONS
 from .parse import KEYWORDS, parse_tree
 from .to_sql import MAX_SQL_DEPTH, sql_depth, tree_sql
-from .tree import NULL, Node, fail
+from .tree import NULL, Col, Node, fail
 
 
 @dataclass
@@ -49,6 +50,26 @@ def parse_formula(text: str, columns: Sequence[ColumnInfo]) -> ParsedFormula:
     checker = Checker(cols)
     t = checker.check(ast)
     return ParsedFormula(text, ast, t if t != NULL else "string", checker.used)
+
+
+def formula_columns(text: str) -> list[str]:
+    """The column names ``text`` reads, in order of first use, with no schema to check them against
+    (a formula written for columns that may since have gone). BadInput on a syntax error."""
+    out: list[str] = []
+    todo: list[Node] = [parse_tree(text)]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, Col) and node.name not in out:
+            out.append(node.name)
+        kids: list[Node] = []
+        for f in dataclasses.fields(node):
+            value = getattr(node, f.name)
+            if isinstance(value, Node):
+                kids.append(value)
+            elif isinstance(value, list):
+                kids.extend(v for v in value if isinstance(v, Node))
+        todo.extend(reversed(kids))
+    return out
 
 
 def compile_formula(text: str, columns: Sequence[ColumnInfo]) -> tuple[str, list[Any], str]:

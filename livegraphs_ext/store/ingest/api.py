@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 
 from ..errors import BadInput, StoreError
+from ..profile import integer_distincts
 from ..schema import ColumnInfo, IngestResult, Report, column_type_of
 from .csv_ingest import ingest_csv
 from .engine import connect, map_duckdb_error, null_counts, restrict_files, watched
@@ -106,6 +107,7 @@ def _run(
                     report.problems, report.problem_count = problems, count
                     report.notes.extend(notes)
                     columns = _columns(names, types, nulls)
+                columns = integer_distincts(con, dest, columns)
             except duckdb.Error as exc:
                 raise map_duckdb_error(exc, guard) from None
         guard.check()

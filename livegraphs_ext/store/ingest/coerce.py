@@ -18,6 +18,9 @@ from .dialect import BOOL_WORDS, has_leading_zero, kind
 #: values that stand for a missing value, when all the other values of their column share a type
 NULL_MARKERS = ("NA", "N/A", "NaN", "null", "NULL", "None", "#N/A", "#NULL!", "-")
 _MARKERS = frozenset(NULL_MARKERS)
+#: what the cleaning step "Treat NA as missing" makes missing in text columns: the markers and
+#: empty text (an empty field is a missing value on upload)
+MISSING_TEXT = ("", *NULL_MARKERS)
 #: a column's sample may hold this share of values that do not fit its type (at least one)
 SAMPLE_OUTLIERS = 0.05
 #: ... and the whole column this share (at least one)
@@ -125,6 +128,11 @@ def _parses(value: str, fmt: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def leading_zero_sql(c: str) -> str:
+    """True where the text ``c`` is a number with a leading zero: a code such as ``007``, not a number."""
+    return f"regexp_matches({c}, '^\\s*[+-]?0[0-9]')"
 
 
 def markers_sql() -> str:

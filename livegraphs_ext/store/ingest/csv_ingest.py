@@ -22,7 +22,7 @@ import duckdb
 from ..errors import BadInput, Problem
 from ..schema import ColumnType
 from ..sql import quote_ident, quote_literal
-from .coerce import FILE_OUTLIERS, Target, bad_sql, few, infer, markers_sql, value_sql
+from .coerce import FILE_OUTLIERS, Target, bad_sql, few, infer, leading_zero_sql, markers_sql, value_sql
 from .dialect import BOOL_WORDS, Dialect, detect, has_leading_zero
 from .engine import run_copy
 from .limits import Guard, IngestLimits
@@ -243,7 +243,7 @@ def _measure(con: duckdb.DuckDBPyConnection, src: str, candidates: list[_Candida
             other = "DOUBLE" if cand.target.duck == "BIGINT" else "BIGINT"
             parts.append(f"count(*) FILTER (WHERE {bad_sql(c, cand.target, other)})")
             # a code with a leading zero further down makes the column codes, not numbers
-            parts.append(f"count(*) FILTER (WHERE regexp_matches({c}, '^\\s*[+-]?0[0-9]'))")
+            parts.append(f"count(*) FILTER (WHERE {leading_zero_sql(c)})")
         else:
             parts.extend(["0", "0"])
     counts = con.execute(f"SELECT {', '.join(parts)} FROM {src}").fetchone() or ()

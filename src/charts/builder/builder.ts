@@ -22,16 +22,18 @@ import {
   IFieldRef,
   Mark
 } from '../types';
+import { chartExport, exportButtons } from '../../export/dashboardpdf';
 import { ChartView } from '../view';
 import { pythonCode } from './codegen';
 import { ChartControls } from './controls';
 import { acceptFields, FieldDragger, IDragged } from './dragdrop';
 import { filterEditor, filterText, IFilterState, pillMenu } from './editors';
 import { fieldList } from './fields';
+import { defaultsHint } from './hint';
 import { defaultRef, IPillOption, pillElement, pillOptions } from './pills';
 import { closePopup, openPopup } from './popup';
-import { suggestMark } from './showme';
-import { ShelfId, ShelfState } from './state';
+import { ColumnOf, columnLookup, IColumnFacts, suggestMark } from './showme';
+import { deriveEncoding, IFilledIn, ShelfId, ShelfState } from './state';
 
 /**
  * The shelves: id, label, and whether it holds several pills.
@@ -60,6 +62,7 @@ export class ChartBuilder extends Panel {
     super();
     this.addClass('jp-LiveGraphs-ChartBuilder');
     this._dataset = options.dataset;
+    this._columns = columnLookup(options.dataset);
     this._client = options.client ?? null;
     this._dragger = new FieldDragger({
       host: this,
@@ -80,6 +83,16 @@ export class ChartBuilder extends Panel {
       client: options.client ?? null,
       placeholder: 'Drag fields onto the shelves to build a chart.'
     });
+    // The chart alone as a PDF (title, its filters, the date), beside the
+    // chart's own PNG, SVG and CSV.
+    const pdf = exportButtons(
+      () => chartExport(this._spec, this._chart.node),
+      'jp-LiveGraphs-chartExport'
+    )[0];
+    pdf.textContent = 'PDF';
+    pdf.title = 'Download the chart as PDF';
+    pdf.setAttribute('aria-label', pdf.title);
+    this._chart.node.querySelector('.jp-LiveGraphs-chartExports')?.append(pdf);
     this._code = new Widget();
     this._code.addClass('jp-LiveGraphs-builderCode');
 
@@ -131,7 +144,7 @@ export class ChartBuilder extends Panel {
    * default `y = count`) is left out: every client derives it from this.
    */
   get draft(): IChartDraft {
-    return this._state.draft(this._dataset.id);
+    return this._state.draft(this._dataset);
   }
 
   /**
@@ -149,6 +162,7 @@ export class ChartBuilder extends Panel {
   }
   set datasetInfo(dataset: IDatasetInfo) {
     this._dataset = dataset;
+    this._columns = columnLookup(dataset);
     this._renderFields();
     this._update(false);
   }
@@ -158,20 +172,41 @@ export class ChartBuilder extends Panel {
     super.dispose();
   }
 
+  private _columnOf = (field: string): IColumnFacts | undefined =>
+    this._columns(field);
+
   private _typeOf = (field: string): string | undefined =>
-    this._dataset.columns.find(c => c.name === field)?.type;
+    this._columns(field)?.type;
 
   /**
    * Rebuild the spec from the shelves, redraw, and tell listeners.
    */
   private _update(emit = true): void {
     const state = this._state;
-    const suggestion = suggestMark(state.encoding, this._typeOf);
+    const suggestion = suggestMark(state.encoding, this._columnOf);
     const mark: Mark | null = state.mark === 'auto' ? suggestion : state.mark;
-    const spec = state.spec(mark, this._dataset.id);
+    const spec = state.spec(mark, this._dataset, this._columnOf);
     this._spec = spec;
+    this._filledIn =
+      spec && mark
+        ? deriveEncoding(mark, state.encoding, this._columnOf).filledIn
+        : [];
+    this._hint.textContent = spec
+      ? defaultsHint({
+          mark,
+          automatic: state.mark === 'auto',
+          encoding: state.encoding,
+          filledIn: this._filledIn,
+          columnOf: this._columnOf
+        })
+      : '';
     this._renderShelves();
-    this._controls.render(suggestion, spec?.mark ?? null);
+    this._controls.render(
+      suggestion,
+      spec?.mark ?? null,
+      spec?.encoding ?? {},
+      this._columnOf
+    );
     this._codeText.textContent = this.pythonCode;
     this._codeCopy.disabled = !spec;
     this._chart.spec = spec;
@@ -268,7 +303,11 @@ export class ChartBuilder extends Panel {
       grid.appendChild(shelf);
       this._zones.set(id, zone);
     }
-    this._shelves.node.append(this._controls.node, grid);
+    this._hint = el('p', 'jp-LiveGraphs-builderHint', {
+      role: 'status',
+      'aria-label': 'Automatic choices'
+    });
+    this._shelves.node.append(this._controls.node, grid, this._hint);
   }
 
   private _renderShelves(): void {
@@ -325,12 +364,26 @@ export class ChartBuilder extends Panel {
   private _pill(shelf: ShelfId, ref: IFieldRef, index: number): HTMLElement {
     const type =
       ref.field === undefined ? 'count' : (this._typeOf(ref.field) ?? 'string');
-    const text = refTitle({ ...ref, title: undefined });
+    // The aggregate the mark gives a number placed without one.
+    const automatic =
+      shelf === 'tooltip' || ref.aggregate
+        ? null
+        : (this._filledIn.find(f => f.channel === shelf && f.field)
+            ?.aggregate ?? null);
+    const text = refTitle({
+      ...ref,
+      ...(automatic ? { aggregate: automatic } : {}),
+      title: undefined
+    });
     const { pill, label } = this._pillShell(shelf, index, text, type);
     pill.dataset.field = ref.field ?? '';
     pill.dataset.aggregate = ref.aggregate ?? '';
     pill.dataset.timeUnit = ref.timeUnit ?? '';
-    const options = pillOptions(ref, type, shelf);
+    if (automatic) {
+      pill.classList.add('jp-mod-automatic');
+      label.title = `${text}: the default for this mark. Click to pick another aggregate, drag to move, drag off to remove`;
+    }
+    const options = pillOptions(ref, type, shelf, automatic);
     if (!options.length) {
       label.disabled = true;
     }
@@ -379,7 +432,7 @@ export class ChartBuilder extends Panel {
     const values = this._client
       ? new FilterValues(
           this._client,
-          this._spec?.dataset ?? { id: this._dataset.id }
+          this._spec?.dataset ?? this._state.datasetRef(this._dataset)
         )
       : null;
     const form = filterEditor(
@@ -411,6 +464,7 @@ export class ChartBuilder extends Panel {
   }
 
   private _dataset: IDatasetInfo;
+  private _columns: ColumnOf;
   private _client: IChartClient | null;
   private _state = new ShelfState();
   private _spec: IChartSpec | null = null;
@@ -424,6 +478,8 @@ export class ChartBuilder extends Panel {
   private _code: Widget;
   private _codeText!: HTMLElement;
   private _codeCopy!: HTMLButtonElement;
+  private _hint!: HTMLElement;
+  private _filledIn: IFilledIn[] = [];
 }
 
 /**

@@ -88,7 +88,11 @@ function pyRef(ref: IFieldRef): string {
 export function pythonCode(spec: IChartSpec, dataset?: string): string {
   const name = dataset || spec.dataset?.name || spec.dataset?.id || '';
   const mark = spec.mark || CODE.defaultMark;
-  const args: string[] = [pyString(name), `mark=${pyString(mark)}`];
+  // a query's chart: lg.chart(sql="select ...", ...)
+  const data = spec.dataset?.sql
+    ? `sql=${pyString(spec.dataset.sql)}`
+    : pyString(name);
+  const args: string[] = [data, `mark=${pyString(mark)}`];
   const enc = (spec.encoding ?? {}) as Record<string, unknown>;
   for (const channel of CODE.channels) {
     const ref = enc[channel];

@@ -1,9 +1,12 @@
 /**
  * The builder's row of chart controls: the mark (automatic or chosen), the
- * mark's options (stack, orientation, donut), sort, top N and the title.
+ * mark's options (stack, orientation, donut), the analytics (trend line,
+ * forecast), sort, top N and the title.
  */
 import { el, option } from '../../dom';
-import { Mark, MARKS } from '../types';
+import { IEncoding, Mark, MARKS } from '../types';
+import { AnalyticsControl } from './overlays';
+import { ColumnOf } from './showme';
 import { ShelfState } from './state';
 
 /**
@@ -83,10 +86,13 @@ export class ChartControls {
     });
     limitLabel.appendChild(this._limitInput);
 
+    this._analytics = new AnalyticsControl(state, onChange);
+
     this.node = el('div', 'jp-LiveGraphs-builderTop');
     this.node.append(
       markLabel,
       this._optionsBox,
+      this._analytics.node,
       sortLabel,
       limitLabel,
       titleLabel
@@ -99,7 +105,12 @@ export class ChartControls {
    * Show the state: `suggestion` is the mark the shelves suggest, `mark`
    * the one the chart is drawn with (null: no chart yet).
    */
-  render(suggestion: Mark | null, mark: Mark | null): void {
+  render(
+    suggestion: Mark | null,
+    mark: Mark | null,
+    encoding: IEncoding = {},
+    columnOf: ColumnOf = () => undefined
+  ): void {
     const state = this._state;
     const select = this._markSelect;
     const auto = option(
@@ -133,6 +144,7 @@ export class ChartControls {
         state.carry.limit === undefined ? '' : String(state.carry.limit);
     }
     this._renderMarkOptions(mark);
+    this._analytics.render(mark, encoding, columnOf);
   }
 
   private _renderMarkOptions(mark: Mark | null): void {
@@ -186,4 +198,5 @@ export class ChartControls {
   private _sortSelect: HTMLSelectElement;
   private _limitInput: HTMLInputElement;
   private _optionsBox: HTMLElement;
+  private _analytics: AnalyticsControl;
 }

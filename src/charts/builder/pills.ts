@@ -1,22 +1,25 @@
 /**
  * Field chips: the type icon, the shelf pills and their option menus.
  */
-import { el } from '../../dom';
-import { AGGREGATES, IFieldRef, TIME_UNITS } from '../types';
+import dateSvgstr from '../../../style/icons/type-date.svg';
+import datetimeSvgstr from '../../../style/icons/type-datetime.svg';
+import { el, svgIcon } from '../../dom';
+import { Aggregate, AGGREGATES, IFieldRef, TIME_UNITS } from '../types';
 
 const NUMERIC = new Set(['integer', 'float']);
 const TEMPORAL = new Set(['date', 'datetime']);
 
 /**
- * The glyph and accessible name of a column type's icon.
+ * The icon and accessible name of a column type: text every font has, or an
+ * SVG icon of the extension (`{ svg }`) where fonts may lack the glyph.
  */
-const TYPE_ICONS: { [type: string]: [string, string] } = {
+const TYPE_ICONS: { [type: string]: [string | { svg: string }, string] } = {
   integer: ['#', 'whole number'],
   float: ['#.#', 'decimal number'],
   string: ['Abc', 'text'],
   boolean: ['T|F', 'true/false'],
-  date: ['▦', 'date'],
-  datetime: ['◷', 'date and time'],
+  date: [{ svg: dateSvgstr }, 'date'],
+  datetime: [{ svg: datetimeSvgstr }, 'date and time'],
   count: ['Σ', 'record count']
 };
 
@@ -25,10 +28,15 @@ const TYPE_ICONS: { [type: string]: [string, string] } = {
  */
 export function typeIcon(type: string): HTMLElement {
   const [glyph, label] = TYPE_ICONS[type] ?? ['?', type];
-  const icon = el('span', 'jp-LiveGraphs-typeIcon', glyph, {
+  const icon = el('span', 'jp-LiveGraphs-typeIcon', {
     title: label,
     'aria-hidden': 'true'
   });
+  if (typeof glyph === 'string') {
+    icon.textContent = glyph;
+  } else {
+    icon.append(svgIcon(glyph.svg, 'jp-LiveGraphs-typeIconSvg'));
+  }
   icon.dataset.type = type;
   return icon;
 }
@@ -77,12 +85,14 @@ export interface IPillOption {
 }
 
 /**
- * The aggregation / bin / time unit choices for a field of `type` on `channel`.
+ * The aggregation / bin / time unit choices for a field of `type` on `channel`;
+ * `automatic` is the aggregate the mark gives the field when none is chosen.
  */
 export function pillOptions(
   ref: IFieldRef,
   type: string | undefined,
-  channel: string
+  channel: string,
+  automatic: Aggregate | null = null
 ): IPillOption[] {
   const options: IPillOption[] = [];
   if (ref.field === undefined) {
@@ -104,7 +114,7 @@ export function pillOptions(
       : (['count', 'distinct'] as const);
   options.push({
     group: 'Aggregate',
-    label: 'None',
+    label: `Automatic (${automatic ?? 'none'})`,
     checked: !ref.aggregate,
     apply: r => without(r, 'aggregate')
   });
@@ -154,8 +164,10 @@ export function pillOptions(
 }
 
 /**
- * The field reference a column gets when dropped on a channel: measures are
- * summed on y and size, dates are cut to a month (year on facets).
+ * The field reference a column gets when dropped on a channel: dates are cut
+ * to a month (year on facets). A number is placed as it is: the mark decides
+ * whether it is aggregated (`deriveEncoding`), so that choice follows the
+ * mark as fields come and go, and is never stored.
  */
 export function defaultRef(
   field: string | null,
@@ -166,11 +178,7 @@ export function defaultRef(
     return { aggregate: 'count' };
   }
   const ref: IFieldRef = { field };
-  const numeric = type !== undefined && NUMERIC.has(type);
   const temporal = type !== undefined && TEMPORAL.has(type);
-  if (numeric && (channel === 'y' || channel === 'size')) {
-    ref.aggregate = 'sum';
-  }
   if (temporal && (channel === 'x' || channel === 'y' || channel === 'color')) {
     ref.timeUnit = 'month';
   } else if (temporal && (channel === 'row' || channel === 'column')) {

@@ -4,13 +4,65 @@
  * with the kernel's `suggest_mark`.
  */
 import { RULES } from '../../rules';
-import { IEncoding, IFieldRef, Mark } from '../types';
+import { IEncoding, IFieldInfo, IFieldRef, Mark } from '../types';
 
 /**
- * How a field on a shelf behaves: a measure (a number to aggregate or plot),
- * a time dimension or a category.
+ * How a field on a shelf behaves: a measure (an aggregate), a continuous
+ * number, an ordinal (an integer column of few values, such as month or
+ * size: an ordered category), a time dimension or a category.
  */
-export type Role = 'measure' | 'continuous' | 'time' | 'category' | 'none';
+export type Role =
+  'measure' | 'continuous' | 'ordinal' | 'time' | 'category' | 'none';
+
+/**
+ * What the rules know of a column: its type, and when known its count of
+ * distinct values (kept by the store for integers of few values) and of
+ * values (rows less nulls).
+ */
+export interface IColumnFacts {
+  type: string;
+  distinct?: number;
+  values?: number;
+}
+
+/**
+ * What the rules know of a column, by name (undefined: no such column).
+ */
+export type ColumnOf = (field: string) => IColumnFacts | undefined;
+
+/**
+ * The lookup of a dataset's columns, with its row count when known (as the
+ * kernel's `columns_by_name`).
+ */
+export function columnLookup(dataset: {
+  rows?: number;
+  columns: ReadonlyArray<IFieldInfo>;
+}): ColumnOf {
+  const byName = new Map<string, IColumnFacts>(
+    dataset.columns.map(c => [
+      c.name,
+      dataset.rows === undefined
+        ? { ...c }
+        : { ...c, values: dataset.rows - (c.nulls ?? 0) }
+    ])
+  );
+  return field => byName.get(field);
+}
+
+/**
+ * Whether a column's values repeat as an ordered category's do: at most
+ * `upTo` of them, and at most the square root of its count of values.
+ */
+function repeats(column: IColumnFacts): boolean {
+  const { distinct, values } = column;
+  return (
+    ORDINAL.types.includes(column.type) &&
+    typeof distinct === 'number' &&
+    typeof values === 'number' &&
+    distinct <= ORDINAL.upTo &&
+    distinct * distinct <= values
+  );
+}
 
 /**
  * One row of the table: what it asks of the shelves, and the mark it gives.
@@ -27,27 +79,30 @@ interface IShowMeRule {
 
 const NUMERIC: ReadonlyArray<string> = RULES.roles.numeric;
 const TEMPORAL: ReadonlyArray<string> = RULES.roles.temporal;
+const ORDINAL: { types: ReadonlyArray<string>; upTo: number } =
+  RULES.roles.ordinal;
 const SHOW_ME: ReadonlyArray<IShowMeRule> = RULES.showMe.rules;
 
-export function roleOf(
-  ref: IFieldRef | undefined,
-  typeOf: (field: string) => string | undefined
-): Role {
+export function roleOf(ref: IFieldRef | undefined, columnOf: ColumnOf): Role {
   if (!ref || !given(ref)) {
     return 'none';
   }
   if (ref.aggregate) {
     return 'measure';
   }
-  const type = typeOf(ref.field ?? '');
-  if (type === undefined) {
+  const column = columnOf(ref.field ?? '');
+  if (column === undefined) {
     return 'none';
   }
+  const type = column.type;
   if (ref.timeUnit || TEMPORAL.includes(type)) {
     return 'time';
   }
   if (NUMERIC.includes(type)) {
-    return ref.bin ? 'category' : 'continuous';
+    if (ref.bin) {
+      return 'category';
+    }
+    return repeats(column) ? 'ordinal' : 'continuous';
   }
   return 'category';
 }
@@ -83,10 +138,10 @@ function matches(
  */
 export function suggestMark(
   encoding: IEncoding,
-  typeOf: (field: string) => string | undefined
+  columnOf: ColumnOf
 ): Mark | null {
-  const x = roleOf(encoding.x, typeOf);
-  const y = roleOf(encoding.y, typeOf);
+  const x = roleOf(encoding.x, columnOf);
+  const y = roleOf(encoding.y, columnOf);
   const rule = SHOW_ME.find(
     r =>
       matches(r, encoding, x, y, encoding.x) ||

@@ -3,18 +3,27 @@
  * channel, the filter conditions, the mark and its options, and what the
  * shelves do not show but a loaded spec had (kept as it was).
  */
+import { RULES } from '../../rules';
 import {
+  Aggregate,
   Channel,
   IChartDraft,
   IChartOptions,
   IChartSpec,
+  IDatasetInfo,
   IEncoding,
   IFieldRef,
   IFilter,
   Mark
 } from '../types';
 import { IFilterState } from './editors';
-import { suggestMark } from './showme';
+import { ColumnOf, given, Role, roleOf, suggestMark } from './showme';
+import { overlaysFor } from './overlays';
+
+/**
+ * What a spec's data is: a dataset's id, or a query (`sql`, with no id).
+ */
+export type IDataKey = Pick<IDatasetInfo, 'id' | 'sql'>;
 
 /**
  * A shelf: an encoding channel, the tooltip list or the filters.
@@ -22,28 +31,120 @@ import { suggestMark } from './showme';
 export type ShelfId = Exclude<Channel, 'label'> | 'tooltip' | 'filters';
 
 /**
- * Marks that need a value on y; the builder counts records when none is given.
+ * The defaults a mark fills in (`RULES.defaults`, shared with the kernel's
+ * `derived_encoding`).
  */
-const NEEDS_Y = new Set<Mark>(['bar', 'line', 'area', 'histogram', 'pie']);
+const DEFAULTS: {
+  count: { [mark: string]: string };
+  countField: { aggregate: string };
+  raw: ReadonlyArray<string>;
+  alone: {
+    marks: ReadonlyArray<string>;
+    options: { [mark: string]: { [key: string]: unknown } };
+  };
+  numbers: ReadonlyArray<string>;
+  value: ReadonlyArray<{
+    x?: ReadonlyArray<string>;
+    y?: ReadonlyArray<string>;
+    channel: string;
+  }>;
+  aggregates: {
+    [mark: string]: { aggregate: string; channels: ReadonlyArray<string> };
+  };
+} = RULES.defaults;
 
 function clone<T>(value: T): T {
   return JSON.parse(JSON.stringify(value));
 }
 
 /**
- * The encoding `mark` draws: what is on the shelves, with the channels the
- * mark needs filled in (a count of records on y for x alone).
+ * What a mark filled in on a channel: a count of records where nothing was
+ * placed, or its default aggregate of a number placed without one.
  */
-export function derivedEncoding(mark: Mark, encoding: IEncoding): IEncoding {
+export interface IFilledIn {
+  channel: Channel;
+  aggregate: Aggregate;
+  /**
+   * The number aggregated; absent for a count of records.
+   */
+  field?: string;
+  /**
+   * The count of records of a field placed alone on y, drawn from x.
+   */
+  alone?: string;
+}
+
+/**
+ * The axis holding the measured number, the other one grouping the
+ * records; null when neither does (`value` in the defaults' table).
+ */
+function valueChannel(encoding: IEncoding, columnOf: ColumnOf): Channel | null {
+  const roles: { x: Role; y: Role } = {
+    x: roleOf(encoding.x, columnOf),
+    y: roleOf(encoding.y, columnOf)
+  };
+  const row = DEFAULTS.value.find(r =>
+    (['x', 'y'] as const).every(
+      axis => !r[axis] || r[axis]!.includes(roles[axis])
+    )
+  );
+  return row ? (row.channel as Channel) : null;
+}
+
+/**
+ * Whether a field is placed alone on y, to be drawn from x (`alone` in the
+ * defaults' table).
+ */
+function alone(mark: Mark, encoding: IEncoding): boolean {
+  return (
+    DEFAULTS.alone.marks.includes(mark) &&
+    !given(encoding.x) &&
+    !!encoding.y?.field &&
+    !encoding.y.aggregate
+  );
+}
+
+/**
+ * The encoding `mark` draws: what is on the shelves, with what the mark fills
+ * in (a count of records on y for x alone, a field alone on y drawn from x,
+ * its aggregate of a number placed without one, no aggregate on a box's y),
+ * the options it adds under those chosen, and a list of what was filled in.
+ */
+export function deriveEncoding(
+  mark: Mark,
+  encoding: IEncoding,
+  columnOf: ColumnOf
+): { encoding: IEncoding; options: IChartOptions; filledIn: IFilledIn[] } {
   const out = clone(encoding);
-  if (NEEDS_Y.has(mark) && !out.y && out.x) {
-    out.y = { aggregate: 'count' };
+  const filledIn: IFilledIn[] = [];
+  let options: IChartOptions = {};
+  const moved = alone(mark, out) ? out.y!.field : undefined;
+  if (moved) {
+    out.x = out.y;
+    delete out.y;
+    options = { ...(DEFAULTS.alone.options[mark] ?? {}) } as IChartOptions;
   }
-  if (mark === 'box' && out.y?.aggregate && out.y.field) {
+  const counted = DEFAULTS.count[mark] as Channel | undefined;
+  if (counted && !given(out[counted]) && given(out.x)) {
+    out[counted] = { ...DEFAULTS.countField } as IFieldRef;
+    filledIn.push({ channel: counted, aggregate: 'count', alone: moved });
+  }
+  if (DEFAULTS.raw.includes(mark) && out.y?.aggregate && out.y.field) {
     // Boxes summarise the raw values; the server computes the quartiles.
     delete out.y.aggregate;
   }
-  return out;
+  const rule = DEFAULTS.aggregates[mark];
+  for (const name of rule?.channels ?? []) {
+    const channel =
+      name === 'value' ? valueChannel(out, columnOf) : (name as Channel);
+    const ref = channel ? out[channel] : undefined;
+    if (channel && ref && DEFAULTS.numbers.includes(roleOf(ref, columnOf))) {
+      const aggregate = rule.aggregate as Aggregate;
+      out[channel] = { ...ref, aggregate };
+      filledIn.push({ channel, aggregate, field: ref.field });
+    }
+  }
+  return { encoding: out, options, filledIn };
 }
 
 /**
@@ -79,27 +180,48 @@ export function hasFields(draft: IChartDraft): boolean {
 
 /**
  * The spec a stored chart draws, derived as the builder does: the automatic
- * mark when none was chosen (from the fields' types, `typeOf`), the default
- * channels; null while the chart has nothing to draw (a placeholder shows).
+ * mark when none was chosen (from the dataset's columns, `columnOf`), the
+ * default channels and aggregates of the mark; null while the chart has
+ * nothing to draw (a placeholder shows).
  */
 export function chartSpec(
   draft: IChartDraft,
-  typeOf: (field: string) => string | undefined
+  columnOf: ColumnOf
 ): IChartSpec | null {
   const encoding = draft.encoding ?? {};
   const standalone = draft.mark === 'table' || draft.mark === 'kpi';
-  const mark = draft.mark ?? suggestMark(encoding, typeOf);
+  const mark = draft.mark ?? suggestMark(encoding, columnOf);
   if (!mark || !draft.dataset || !(hasFields(draft) || standalone)) {
     return null;
   }
+  const derived = deriveEncoding(mark, encoding, columnOf);
   const spec = {
     ...draft,
     dataset: draft.dataset,
     mark,
-    encoding: derivedEncoding(mark, encoding)
+    encoding: derived.encoding
   } as IChartSpec;
-  if (draft.options) {
-    spec.options = optionsFor(mark, draft.options);
+  const options = { ...derived.options, ...(draft.options ?? {}) };
+  if (Object.keys(options).length) {
+    spec.options = optionsFor(mark, options);
+  }
+  return withOverlays(spec, columnOf);
+}
+
+/**
+ * `spec` with only the overlays it draws (none: no `overlays` key).
+ */
+function withOverlays(spec: IChartSpec, columnOf: ColumnOf): IChartSpec {
+  const overlays = overlaysFor(
+    spec.mark,
+    spec.encoding,
+    columnOf,
+    spec.overlays
+  );
+  if (overlays.length) {
+    spec.overlays = overlays;
+  } else {
+    delete spec.overlays;
   }
   return spec;
 }
@@ -114,7 +236,7 @@ export class ShelfState {
   title = '';
   options: IChartOptions = {};
   /**
-   * The spec's `sort`, `limit`, `axes` and `max_marks`.
+   * The spec's `sort`, `limit`, `axes`, `max_marks` and `overlays`.
    */
   carry: Partial<IChartSpec> = {};
 
@@ -150,8 +272,8 @@ export class ShelfState {
     );
     this._extraFilters = (spec.filters ?? []).filter(f => !('column' in f));
     // What the shelves do not show is kept as it was.
-    const { sort, limit, axes, max_marks } = spec;
-    this.carry = clone({ sort, limit, axes, max_marks });
+    const { sort, limit, axes, max_marks, overlays } = spec;
+    this.carry = clone({ sort, limit, axes, max_marks, overlays });
     this._version = spec.dataset?.version;
   }
 
@@ -168,16 +290,21 @@ export class ShelfState {
    * The spec the shelves make with `mark` (the chosen or suggested one), or
    * null while they make no chart.
    */
-  spec(mark: Mark | null, datasetId: string): IChartSpec | null {
+  spec(
+    mark: Mark | null,
+    dataset: IDataKey,
+    columnOf: ColumnOf
+  ): IChartSpec | null {
     // A table of every column, or a count of records, needs no field.
     const standalone = this.mark === 'table' || this.mark === 'kpi';
     if (!(this.hasField || standalone) || !mark) {
       return null;
     }
-    const encoding = derivedEncoding(mark, this._encodingCopy());
+    const derived = deriveEncoding(mark, this._encodingCopy(), columnOf);
+    const encoding = derived.encoding;
     const spec: IChartSpec = {
       version: 1,
-      dataset: this.datasetRef(datasetId),
+      dataset: this.datasetRef(dataset),
       mark,
       encoding,
       ...this.carry
@@ -186,7 +313,8 @@ export class ShelfState {
     if (filters.length) {
       spec.filters = filters;
     }
-    const options = this.markOptions(mark);
+    withOverlays(spec, columnOf);
+    const options = optionsFor(mark, { ...derived.options, ...this.options });
     if (Object.keys(options).length) {
       spec.options = options;
     }
@@ -200,10 +328,10 @@ export class ShelfState {
    * What is on the shelves and was chosen, as a spec: no mark unless one was
    * chosen, no default channel, the options as picked.
    */
-  draft(datasetId: string): IChartDraft {
+  draft(dataset: IDataKey): IChartDraft {
     const draft: IChartDraft = {
       version: 1,
-      dataset: this.datasetRef(datasetId),
+      dataset: this.datasetRef(dataset),
       encoding: this._encodingCopy(),
       ...clone(this.carry)
     };
@@ -223,10 +351,14 @@ export class ShelfState {
     return draft;
   }
 
-  datasetRef(datasetId: string): IChartSpec['dataset'] {
+  datasetRef(dataset: IDataKey): IChartSpec['dataset'] {
+    if (dataset.sql) {
+      // a query reads the current versions of its datasets: no version
+      return { sql: dataset.sql };
+    }
     return this._version === undefined
-      ? { id: datasetId }
-      : { id: datasetId, version: this._version };
+      ? { id: dataset.id }
+      : { id: dataset.id, version: this._version };
   }
 
   /**

@@ -16,11 +16,14 @@ import { LiveGraphsAPIError } from '../../api';
 import { el } from '../../dom';
 import { showOthers } from '../../presence';
 import { IDataset, ILiveGraphsAPI } from '../../tokens';
+import { CommentsModel } from '../../documents/comments';
 import { IDocumentSource } from '../../documents/data';
 import { ChartBuilder } from '../builder/builder';
-import { IChartSpec } from '../types';
+import { IDrillClient } from '../drill';
+import { IChartClient, IChartSpec, IDatasetInfo } from '../types';
 import { ChartView } from '../view';
 import { readSpec, SpecBinding } from './binding';
+import { ChartComments } from './comments';
 import { ChartModel } from './model';
 
 /**
@@ -30,15 +33,58 @@ import { ChartModel } from './model';
 export const CHART_MIME = 'application/vnd.livegraphs.chart+json';
 
 /**
- * The dataset a spec names ({id} or {name}), or a reason it cannot be used.
+ * The label of a chart whose data is a SQL query.
+ */
+export const QUERY_LABEL = 'SQL query';
+
+/**
+ * What the builder lists of a dataset.
+ */
+function infoOf(dataset: IDataset): IDatasetInfo {
+  const { id, name, version, rows, columns } = dataset;
+  return { id, name, version, rows, columns: [...columns] };
+}
+
+/**
+ * The columns of a query's result, asked as a chart of one row of it: the
+ * query runs as the chart will, for the caller, under the same checks.
+ */
+async function queryInfo(
+  api: ILiveGraphsAPI,
+  sql: string
+): Promise<IDatasetInfo | string> {
+  try {
+    const result = await api.queryChart({
+      version: 1,
+      dataset: { sql },
+      mark: 'table',
+      encoding: {},
+      limit: 1
+    });
+    const columns = result.fields.map(f => ({
+      name: f.column ?? f.name,
+      type: f.type
+    }));
+    return { id: '', name: QUERY_LABEL, sql, columns };
+  } catch (e) {
+    return `The query of this chart cannot run: ${(e as Error).message}`;
+  }
+}
+
+/**
+ * The dataset a spec names ({id}, {name} or a query, {sql}), or a reason it
+ * cannot be used.
  */
 async function resolveDataset(
   api: ILiveGraphsAPI,
-  ref: { id?: string; name?: string } | null | undefined
-): Promise<IDataset | string> {
+  ref: IChartSpec['dataset'] | null | undefined
+): Promise<IDatasetInfo | string> {
+  if (ref?.sql) {
+    return queryInfo(api, ref.sql);
+  }
   if (ref?.id) {
     try {
-      return await api.getDataset(ref.id);
+      return infoOf(await api.getDataset(ref.id));
     } catch {
       return `The dataset ${ref.id} of this chart is not available.`;
     }
@@ -47,7 +93,7 @@ async function resolveDataset(
     // The server decides what a name means (own first, owner/name, 409 when
     // ambiguous), as it does for the chart's query.
     try {
-      return await api.resolveDataset(ref.name);
+      return infoOf(await api.resolveDataset(ref.name));
     } catch (e) {
       return e instanceof LiveGraphsAPIError && e.status !== 404
         ? e.message
@@ -90,13 +136,20 @@ export class BoundChartBuilder extends Panel {
       event.dataTransfer.setData('text/plain', spec);
       event.dataTransfer.effectAllowed = 'copy';
     });
-    header.node.append(this._label, dragOut, people);
+    this._comments = new ChartComments({
+      title: () => {
+        const title = readSpec(this._yspec).title;
+        return typeof title === 'string' && title ? title : 'this chart';
+      }
+    });
+    header.node.append(this._label, dragOut, people, this._comments.button);
     this._stopPresence = showOthers(people, options.awareness);
     this._message = new Widget();
     this._message.addClass('jp-LiveGraphs-BoundBuilderMessage');
     this._message.node.textContent = 'Loading the dataset…';
     this.addWidget(header);
     this.addWidget(this._message);
+    this.node.append(this._comments.pane.node);
     this._ready = (options.ready ?? Promise.resolve()).then(() =>
       this._start()
     );
@@ -141,6 +194,25 @@ export class BoundChartBuilder extends Panel {
   }
 
   /**
+   * The comment threads of the chart (a chart document of the store), or
+   * null (a file: no comments).
+   */
+  get comments(): CommentsModel | null {
+    return this._comments.model;
+  }
+  set comments(model: CommentsModel | null) {
+    this._comments.model = model;
+  }
+
+  /**
+   * Show the chart's comment threads (with a new thread pinned to `anchor`,
+   * if given).
+   */
+  showComments(anchor: { x: unknown; y?: number } | null = null): void {
+    this._comments.show(anchor);
+  }
+
+  /**
    * Settles when the builder is up (or the reason it is not is shown).
    */
   get ready(): Promise<void> {
@@ -152,6 +224,7 @@ export class BoundChartBuilder extends Panel {
       return;
     }
     this._binding?.dispose();
+    this._comments.dispose();
     if (this._view) {
       this._yspec.unobserveDeep(this._drawView);
     }
@@ -182,20 +255,13 @@ export class BoundChartBuilder extends Panel {
     }
     this._message.hide();
     this._label.textContent = dataset.name;
-    const builder = new ChartBuilder({
-      dataset: this._info(dataset),
-      client: this._api
-    });
+    const builder = new ChartBuilder({ dataset, client: this._api });
     this._builder = builder;
     builder.node.inert = this._readOnly;
     this.addWidget(builder);
+    this._comments.watch(builder.chart);
     this._binding = new SpecBinding({ builder, yspec: this._yspec });
     this._yspec.observe(this._onKeys);
-  }
-
-  private _info(dataset: IDataset) {
-    const { id, name, version, columns } = dataset;
-    return { id, name, version, columns: [...columns] };
   }
 
   /**
@@ -209,10 +275,13 @@ export class BoundChartBuilder extends Panel {
     this._view = new ChartView({
       client: {
         queryChart: (_spec, options) =>
-          source.api.queryChart(source.id, null, [], options)
-      }
+          source.api.queryChart(source.id, null, [], options),
+        drillRows: (request, options) =>
+          source.api.drill(source.id, null, request, [], options)
+      } as IChartClient & IDrillClient
     });
     this.addWidget(this._view);
+    this._comments.watch(this._view);
     this._drawView();
     this._yspec.observeDeep(this._drawView);
   }
@@ -232,13 +301,17 @@ export class BoundChartBuilder extends Panel {
     }
     const ref = readSpec(this._yspec).dataset;
     const current = this._builder.datasetInfo;
-    if (ref?.id === current.id || (!ref?.id && ref?.name === current.name)) {
+    const same = ref?.sql
+      ? ref.sql === current.sql
+      : !current.sql &&
+        (ref?.id === current.id || (!ref?.id && ref?.name === current.name));
+    if (same) {
       return;
     }
     void resolveDataset(this._api, ref).then(dataset => {
       if (typeof dataset !== 'string' && this._builder && !this.isDisposed) {
         this._label.textContent = dataset.name;
-        this._builder.datasetInfo = this._info(dataset);
+        this._builder.datasetInfo = dataset;
       }
     });
   };
@@ -255,6 +328,7 @@ export class BoundChartBuilder extends Panel {
   private _source: IDocumentSource | null = null;
   private _unreadable = false;
   private _view: ChartView | null = null;
+  private _comments: ChartComments;
 }
 
 /**

@@ -1,15 +1,17 @@
 /**
- * Comments on a dashboard's charts: the side pane of one chart's threads
- * (reply box, resolve toggle) and the "Comment on this point" menu of a
- * clicked mark. Like comments in shared office documents: anyone who can see
- * the dashboard comments; the model says who may resolve or delete what.
+ * Comments on the charts of store documents (a dashboard's charts, a chart
+ * document): the side pane of one chart's threads (reply box, resolve
+ * toggle, edit and delete), the "Comment on this point" menu of a clicked
+ * mark, and a chart's count button and markers. Like comments in shared office
+ * documents: anyone who can see the document comments; the server says who
+ * may resolve, edit or delete what.
  */
-import { ICommentAnchor, ICommentThread } from '../documents/api';
-import { anchorText, CommentsModel } from '../documents/comments';
 import { button, el } from '../dom';
+import { IComment, ICommentAnchor, ICommentThread } from './api';
+import { anchorText, CommentsModel } from './comments';
 
 /**
- * The pane listing one chart's threads, shown beside the grid.
+ * The pane listing one chart's threads, shown beside the chart or grid.
  */
 export class CommentsPane {
   constructor(options: { chartTitle: (id: string) => string }) {
@@ -56,6 +58,7 @@ export class CommentsPane {
   close(): void {
     this._chart = null;
     this._anchor = null;
+    this._editing = null;
     this.node.hidden = true;
     this.node.replaceChildren();
   }
@@ -180,30 +183,7 @@ export class CommentsPane {
     }
     node.append(head);
     for (const comment of thread.comments) {
-      const item = el('div', 'jp-LiveGraphs-Comment');
-      item.append(
-        el('span', 'jp-LiveGraphs-CommentAuthor', comment.author),
-        el(
-          'span',
-          'jp-LiveGraphs-CommentTime',
-          new Date(comment.created).toLocaleString() +
-            (comment.edited ? ' (edited)' : '')
-        ),
-        el('div', 'jp-LiveGraphs-CommentText', comment.text)
-      );
-      if (comment.can_delete) {
-        item.append(
-          button(
-            'Delete',
-            'jp-Button jp-mod-minimal jp-LiveGraphs-CommentDelete',
-            () =>
-              void model
-                .deleteComment(thread.id, comment.id)
-                .catch(() => undefined)
-          )
-        );
-      }
-      node.append(item);
+      node.append(this._comment(model, thread, comment, drafts));
     }
     const area = el('textarea', '', {
       'aria-label': 'Reply',
@@ -234,10 +214,140 @@ export class CommentsPane {
     return node;
   }
 
+  /**
+   * One comment: its author, time and text, with Edit (its author) and
+   * Delete (its author, the document's owner) as the server allows; while
+   * edited, a box with Save and Cancel in place of the text.
+   */
+  private _comment(
+    model: CommentsModel,
+    thread: ICommentThread,
+    comment: IComment,
+    drafts: Map<string, string>
+  ): HTMLElement {
+    const item = el('div', 'jp-LiveGraphs-Comment');
+    item.dataset.comment = comment.id;
+    const time = el(
+      'span',
+      'jp-LiveGraphs-CommentTime',
+      new Date(comment.created).toLocaleString()
+    );
+    item.append(
+      el('span', 'jp-LiveGraphs-CommentAuthor', comment.author),
+      time
+    );
+    if (comment.edited) {
+      const edited = el('span', 'jp-LiveGraphs-CommentEdited', 'edited');
+      edited.title = `Edited ${new Date(comment.edited).toLocaleString()}`;
+      item.append(edited);
+    }
+    // The server may have removed the comment, or its author changed.
+    if (this._editing === comment.id && comment.can_edit) {
+      item.append(this._editor(model, thread, comment, drafts));
+      return item;
+    }
+    item.append(el('div', 'jp-LiveGraphs-CommentText', comment.text));
+    const actions = el('div', 'jp-LiveGraphs-CommentActions');
+    if (comment.can_edit) {
+      actions.append(
+        button(
+          'Edit',
+          'jp-Button jp-mod-minimal jp-LiveGraphs-CommentEdit',
+          () => {
+            this._editing = comment.id;
+            this.render();
+            this.node
+              .querySelector<HTMLTextAreaElement>(
+                `textarea[data-key="edit:${comment.id}"]`
+              )
+              ?.focus();
+          }
+        )
+      );
+    }
+    if (comment.can_delete) {
+      const remove = button(
+        'Delete',
+        'jp-Button jp-mod-minimal jp-LiveGraphs-CommentDelete',
+        () =>
+          void model.deleteComment(thread.id, comment.id).catch(() => undefined)
+      );
+      if (thread.comments[0]?.id === comment.id) {
+        remove.title = 'Deleting the first comment deletes the thread';
+      }
+      actions.append(remove);
+    }
+    if (actions.childElementCount) {
+      item.append(actions);
+    }
+    return item;
+  }
+
+  private _editor(
+    model: CommentsModel,
+    thread: ICommentThread,
+    comment: IComment,
+    drafts: Map<string, string>
+  ): HTMLElement {
+    const box = el('div', 'jp-LiveGraphs-CommentEditor');
+    const key = `edit:${comment.id}`;
+    const area = el('textarea', '', {
+      'aria-label': 'Edit comment',
+      maxlength: '10000'
+    });
+    area.dataset.key = key;
+    area.value = drafts.get(key) ?? comment.text;
+    const cancel = () => {
+      this._editing = null;
+      this.render();
+    };
+    area.addEventListener('keydown', event => {
+      if (event.key === 'Escape') {
+        event.stopPropagation();
+        cancel();
+      }
+    });
+    const save = button(
+      'Save',
+      'jp-Button jp-mod-accept jp-LiveGraphs-CommentSave',
+      () => {
+        const text = area.value.trim();
+        if (!text) {
+          return;
+        }
+        if (text === comment.text) {
+          cancel();
+          return;
+        }
+        save.disabled = true;
+        model.editComment(thread.id, comment.id, text).then(
+          () => {
+            if (this._editing === comment.id) {
+              this._editing = null;
+            }
+            this.render();
+          },
+          () => (save.disabled = false)
+        );
+      }
+    );
+    box.append(
+      area,
+      save,
+      button(
+        'Cancel',
+        'jp-Button jp-mod-minimal jp-LiveGraphs-CommentCancel',
+        cancel
+      )
+    );
+    return box;
+  }
+
   private _chartTitle: (id: string) => string;
   private _model: CommentsModel | null = null;
   private _chart: string | null = null;
   private _anchor: ICommentAnchor | null = null;
+  private _editing: string | null = null;
 }
 
 /**
@@ -280,4 +390,45 @@ export function showPointMenu(
   document.addEventListener('pointerdown', outside, true);
   document.addEventListener('keydown', escape, true);
   return item;
+}
+
+/**
+ * The button that opens a chart's threads, showing how many are open.
+ */
+export function commentButton(onClick: () => void): HTMLButtonElement {
+  const node = button(
+    '\u{1F4AC} 0',
+    'jp-Button jp-mod-minimal jp-LiveGraphs-CommentButton',
+    onClick
+  );
+  node.setAttribute('aria-label', 'Comments');
+  return node;
+}
+
+/**
+ * Show a chart's threads on it: the count of open ones on its button and a
+ * marker at each open thread's pinned point.
+ */
+export function showChartComments(
+  count: HTMLElement,
+  view: { markers?: { x: unknown; label: string }[] },
+  threads: ICommentThread[]
+): void {
+  const open = threads.filter(t => !t.resolved);
+  count.textContent = `\u{1F4AC} ${open.length}`;
+  count.dataset.count = String(open.length);
+  count.title = `${open.length} open comment thread${open.length === 1 ? '' : 's'} (${threads.length} in all)`;
+  view.markers = open
+    .filter(t => t.anchor)
+    .map(t => ({
+      x: t.anchor!.x,
+      label: t.comments[0]?.text.slice(0, 80) ?? ''
+    }));
+}
+
+/**
+ * The anchor of a clicked point.
+ */
+export function pointAnchor(point: { x: unknown; y?: number }): ICommentAnchor {
+  return { x: point.x, ...(point.y !== undefined ? { y: point.y } : {}) };
 }

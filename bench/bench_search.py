@@ -1,0 +1,184 @@
+"""Full-text search: the store's search next to a DuckDB ``ILIKE`` scan of the same text columns.
+
+On the text CSV of ``bench/gen_data.py --text`` (name, city, comment; 10M rows: about 1.1 GB),
+ingested by the store as an upload is, in one run:
+
+* **ILIKE**: ``SELECT count(*) … WHERE name ILIKE '%w%' OR city ILIKE … OR comment ILIKE …`` over
+  the version's Parquet file, median of ``--reps`` (the reference, "one scan");
+* **first search**: ``rows(q=w)`` (a page of 100 and the count) on a version without an index,
+  so answered by a scan while the index build starts beside it; median of ``--reps`` (each on a
+  store without the index); goal: at most one ILIKE scan;
+* **index build**: the time from the first search to a built index, and its size on disk;
+* **later searches**: ``rows(q=…)`` once the index is built, for words common and rare, a
+  prefix, a phrase and two words; p50 and p95 of ``--later`` runs each; goal: p50 at most 50 ms.
+  The same with ``sort`` (DuckDB sorts the matches) is shown too.
+
+    python bench/gen_data.py --text --rows 10000000
+    python bench/bench_search.py --rows 10000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from gen_data import generate_text  # noqa: E402
+
+from livegraphs_ext.store import DatasetStore, StoreConfig, StoreError  # noqa: E402
+from livegraphs_ext.store.sql import quote_ident, quote_literal  # noqa: E402
+from livegraphs_ext.store.textsearch import index_dir, normalise_words  # noqa: E402
+
+TEXT = ["name", "city", "comment"]
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(config={"threads": 2})
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
+def ilike(path: Path, word: str) -> float:
+    con = connect()
+    where = " OR ".join(f"{quote_ident(c)} ILIKE {quote_literal('%' + word + '%')}" for c in TEXT)
+    start = time.perf_counter()
+    con.execute(f"SELECT count(*) FROM read_parquet({quote_literal(str(path))}) WHERE {where}").fetchall()
+    took = time.perf_counter() - start
+    con.close()
+    return took
+
+
+def words_by_frequency(path: Path) -> list[tuple[str, int]]:
+    """The comment column's words with the number of rows holding them, most frequent first (a sample)."""
+    con = connect()
+    rows = con.execute(
+        f"SELECT w, count(*) AS n FROM (SELECT unnest(string_split(comment, ' ')) AS w "
+        f"FROM read_parquet({quote_literal(str(path))}) USING SAMPLE 200000 ROWS) GROUP BY w ORDER BY n DESC"
+    ).fetchall()
+    con.close()
+    return [(w, n) for w, n in rows if w]
+
+
+def timed(fn: Any) -> tuple[float, Any]:
+    start = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - start, out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--later", type=int, default=30)
+    ap.add_argument("--data", type=Path, default=HERE / "data")
+    ap.add_argument("--keep", type=Path, default=None, help="a store folder to keep (and reuse)")
+    ap.add_argument(
+        "--timeout", type=int, default=600, help="the store's query time limit here, in seconds (default 60)"
+    )
+    a = ap.parse_args()
+    a.data.mkdir(exist_ok=True)
+    csv = generate_text(a.data / f"text_{a.rows}.csv", a.rows)
+    root = a.keep or Path(tempfile.mkdtemp(prefix="lg-bench-search-", dir=a.data))
+    out: dict[str, Any] = {"rows": a.rows, "csv_bytes": csv.stat().st_size}
+    config = {"query_timeout_ms": a.timeout * 1000}
+
+    store = DatasetStore(StoreConfig(root=root, **config))
+    found = store.list_datasets()
+    if found:
+        ds = found[0]
+    else:
+        staged = store.staging_path()
+        shutil.copyfile(csv, staged)
+        took, ds = timed(
+            lambda: store.create_from_file(staged, name="text", owner="bench", filename=csv.name)
+        )
+        out["ingest_s"] = round(took, 2)
+    path = store.version_file(ds["id"])
+    store.close()
+    shutil.rmtree(index_dir(path), ignore_errors=True)
+
+    freq = words_by_frequency(path)
+    common, middle, rare = freq[0][0], freq[len(freq) // 20][0], freq[-1][0]
+    folded = normalise_words([common, middle, rare])
+    queries = {
+        "common word": folded[0][0],
+        "middling word": folded[1][0],
+        "rare word": folded[2][0],
+        "prefix": folded[1][0][:3] + "*",
+        "phrase": f'"{folded[0][0]} {folded[1][0]}"',
+        "two words": f"{folded[0][0]} {folded[1][0]}",
+    }
+    out["queries"] = queries
+
+    # the reference and the first search, alternately
+    refs, firsts = [], []
+    for rep in range(a.reps):
+        word = [folded[1][0], folded[2][0], folded[0][0]][rep % 3]
+        refs.append(ilike(path, word))
+        shutil.rmtree(index_dir(path), ignore_errors=True)
+        s = DatasetStore(StoreConfig(root=root, **config), sweep=False)
+        took, page = timed(lambda s=s, word=word: s.rows(ds["id"], q=word, limit=100))
+        assert page["search"]["indexed"] is False
+        firsts.append(took)
+        s.close()
+    out["ilike_scan_s"] = round(statistics.median(refs), 3)
+    out["first_search_s"] = round(statistics.median(firsts), 3)
+    out["first_search_over_ilike"] = round(statistics.median(firsts) / statistics.median(refs), 2)
+
+    # the index build
+    shutil.rmtree(index_dir(path), ignore_errors=True)
+    store = DatasetStore(StoreConfig(root=root, **config), sweep=False)
+    start = time.perf_counter()
+    store.rows(ds["id"], q=folded[1][0], limit=100)
+    store.search_indexes.settle()
+    out["index_build_s"] = round(time.perf_counter() - start, 1)
+    size = sum(f.stat().st_size for f in index_dir(path).rglob("*") if f.is_file())
+    out["index_bytes"] = size
+    out["parquet_bytes"] = path.stat().st_size
+
+    # later searches
+    later: dict[str, Any] = {}
+    for label, q in queries.items():
+        for sort in (None, "-amount"):
+            times, total, failed = [], 0, ""
+            for _ in range(a.later):
+                try:
+                    took, page = timed(lambda q=q, sort=sort: store.rows(ds["id"], q=q, limit=100, sort=sort))
+                except StoreError as e:
+                    failed = e.message
+                    break
+                assert page["search"]["indexed"] is True
+                times.append(took * 1000)
+                total = page["total"]
+            key = f"{label}{' sorted' if sort else ''}"
+            if failed:
+                later[key] = {"failed": failed, "after_runs": len(times)}
+                continue
+            times.sort()
+            later[key] = {
+                "matches": total,
+                "p50_ms": round(statistics.median(times), 1),
+                "p95_ms": round(times[max(0, int(len(times) * 0.95) - 1)], 1),
+                "max_ms": round(times[-1], 1),
+            }
+    out["later"] = later
+    store.close()
+    if a.keep is None:
+        shutil.rmtree(root, ignore_errors=True)
+    print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()

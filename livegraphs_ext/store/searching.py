@@ -1,0 +1,293 @@
+"""Searching a version's rows (``rows(q=...)``) and every dataset a caller can read.
+
+A search is a view of the version, never a new one. Pages of it sort and filter as other pages
+do. What answers a page (see :mod:`.textsearch`):
+
+* the version's tantivy index, when it is built: an unsorted, unfiltered page of the first
+  ``SEARCH_TOP_MAX`` matches is read from it in file order, with the count; a sorted or
+  filtered one (or a later page) takes every match's row number from it (up to
+  ``SEARCH_JOIN_MAX`` matches) and lets DuckDB sort and filter those rows alone;
+* else one scan, which answers the first rows and the count in one pass, while the index is
+  built on the side (the first search of a version starts the build);
+* else (a sort or filter before the index is there, or more matches than ``SEARCH_JOIN_MAX``)
+  the scan's condition as a filter, through the stored row orders of :mod:`.pages`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from . import transforms
+from .core import StoreConfig
+from .errors import BadInput
+from .pages import half_memory, read_rows, row_groups, table_rows
+from .queries import MAX_PAGE, DatasetQueries, _fetch_rows
+from .schema import ColumnInfo
+from .stopping import check_stopped
+from .textsearch import (
+    ROW,
+    OpenIndex,
+    SearchIndexes,
+    SearchQuery,
+    build_index,
+    index_dir,
+    matching_texts,
+    parse_query,
+    scan_where,
+)
+
+#: the last match an unsorted page is read up to from the index itself
+SEARCH_TOP_MAX = 100_000
+#: the most matches whose row numbers a sorted or filtered page takes from the index
+SEARCH_JOIN_MAX = 200_000
+#: a page whose rows lie in at most this many row groups reads those groups whole (pyarrow); one
+#: spread wider is picked out of the file by DuckDB, which decodes only the rows it keeps
+FETCH_GROUPS = 2
+#: datasets searched for values by ``search_datasets`` (the most recently changed first)
+SEARCH_MAX_DATASETS = 100
+#: rows shown per dataset by ``search_datasets``, at most
+SEARCH_MAX_ROWS = 20
+#: a dataset without an index is scanned by ``search_datasets`` up to this many rows; a bigger
+#: one is listed as pending while its index is built
+SEARCH_SCAN_ROWS = 2_000_000
+
+
+class DatasetSearch(DatasetQueries):
+    """Full-text search over the store's versions (mixed into the store after its queries)."""
+
+    def __init__(self, config: StoreConfig, *, sweep: bool = True):
+        super().__init__(config, sweep=sweep)
+        self.search_indexes = SearchIndexes(self._build_search_index)
+
+    def close(self) -> None:
+        self.search_indexes.close()
+        super().close()
+
+    # ------------------------------------------------------------------ one dataset's rows
+
+    def rows(
+        self,
+        dataset_id: str,
+        *,
+        version: int | None = None,
+        offset: int = 0,
+        limit: int = 100,
+        sort: str | None = None,
+        filter: Any = None,
+        q: str | None = None,
+    ) -> dict[str, Any]:
+        """One page of rows; with ``q``, of the rows that match it, plus ``search`` (its clauses)."""
+        if q is None or not q.strip():
+            return super().rows(
+                dataset_id, version=version, offset=offset, limit=limit, sort=sort, filter=filter
+            )
+        query = parse_query(q)
+        if offset < 0 or limit < 0:
+            raise BadInput("offset and limit must be zero or more", "Bad page")
+        if limit > MAX_PAGE:
+            raise BadInput(f"limit is at most {MAX_PAGE}", "Bad page")
+        path, columns, total = self._columns(dataset_id, version)
+        names = [c.name for c in columns]
+        texts = [c.name for c in columns if c.type == "string"]
+        index = self.search_indexes.get(path) if texts else None
+        if texts and index is None:
+            self.search_indexes.build(path)
+        table, count = self._search_page(
+            path, total, columns, texts, index, query, offset, limit, sort, filter
+        )
+        return {
+            "columns": names,
+            "rows": table_rows(table.select(names)) if table is not None else [],
+            "offset": offset,
+            "limit": limit,
+            "total": count,
+            "search": {**query.to_json(), "columns": texts, "indexed": index is not None},
+        }
+
+    def _search_page(
+        self,
+        path: Path,
+        total: int,
+        columns: list[ColumnInfo],
+        texts: list[str],
+        index: OpenIndex | None,
+        query: SearchQuery,
+        offset: int,
+        limit: int,
+        sort: str | None,
+        filter: Any,
+    ) -> tuple[pa.Table | None, int]:
+        if not texts:
+            return None, 0
+        names = [c.name for c in columns]
+        plain = not sort and not filter
+        if plain and index is not None and offset + limit <= SEARCH_TOP_MAX:
+            rownums, count = index.page(query, offset, limit)
+            return self._fetch(path, names, rownums), count
+        if plain and index is None and offset + limit <= self.config.page_top_window:
+            rownums, count = self._scan_first(path, query, texts, offset + limit)
+            return self._fetch(path, names, rownums[offset:]), count
+        where, params = (
+            transforms.compile_filter(filter, columns, max_values=self.config.max_filter_values)
+            if filter
+            else ("", [])
+        )
+        order = transforms.compile_sort(sort, columns) if sort else ""
+        if index is not None:
+            count = index.count(query)
+            if count <= SEARCH_JOIN_MAX:
+                return self._joined_page(
+                    path, names, index.all_rows(query, count), where, params, order, offset, limit
+                )
+        found = scan_where(query, texts)
+        where = f"({where}) AND ({found})" if where else found
+        return self._ordered_rows(path, total, where, params, order, offset, limit)
+
+    def _fetch(self, path: Path, names: list[str], rownums: list[int]) -> pa.Table:
+        """The rows with these file row numbers, in that order."""
+        if row_groups(path, rownums, self._meta) <= FETCH_GROUPS:
+            # matches close together (a common word's first page): read only their row groups
+            return read_rows(path, rownums, self._meta).select(names)
+        with self._page_connection(path) as con:
+            return _fetch_rows(con, self._names(path), rownums).select(names)
+
+    def _scan_first(
+        self, path: Path, query: SearchQuery, texts: list[str], first: int
+    ) -> tuple[list[int], int]:
+        """The file row numbers of the first ``first`` matches and the count, in one scan."""
+        with self._page_connection(path) as con:
+            row = con.execute(
+                f"SELECT count(*), min(file_row_number, ?) FROM src WHERE {scan_where(query, texts)}",
+                [max(1, first)],
+            ).fetchall()[0]
+        found = [int(r) for r in (row[1] or [])][:first]
+        return found, int(row[0])
+
+    def _joined_page(
+        self,
+        path: Path,
+        names: list[str],
+        matches: pa.Table,
+        where: str,
+        params: list[Any],
+        order: str,
+        offset: int,
+        limit: int,
+    ) -> tuple[pa.Table, int]:
+        """A page of the matches (row numbers from the index), sorted and filtered by DuckDB."""
+        if not where and not order:
+            rownums = matches.column(ROW).slice(offset, limit).to_pylist()
+            return self._fetch(path, names, rownums), matches.num_rows
+        view = "lg_search_matches"
+        cond = f" AND ({where})" if where else ""
+        keys = f"{order}, " if order else ""
+        inside = f"file_row_number IN (SELECT {ROW} FROM {view}){cond}"
+        with self._page_connection(path) as con:
+            con.register(view, matches)
+            try:
+                rownums = [
+                    int(r[0])
+                    for r in con.execute(
+                        f"SELECT file_row_number FROM src WHERE {inside} "
+                        f"ORDER BY {keys}file_row_number LIMIT ? OFFSET ?",
+                        [*params, limit, offset],
+                    ).fetchall()
+                ]
+                count = (
+                    int(con.execute(f"SELECT count(*) FROM src WHERE {inside}", params).fetchall()[0][0])
+                    if where
+                    else matches.num_rows
+                )
+            finally:
+                con.unregister(view)
+        return self._fetch(path, names, rownums), count
+
+    # ------------------------------------------------------------------ the index
+
+    def _build_search_index(self, path: Path, stop: threading.Event) -> bool:
+        """Write the index of version file ``path`` in scratch space, then move it beside the file.
+
+        In a child process (:func:`.textsearch.build_index`) with one DuckDB thread and a quarter
+        of ``duckdb_memory_limit``. False when the file went meanwhile (its dataset was deleted):
+        nothing is left behind.
+        """
+        columns = self._text_columns(path)
+        if not columns:
+            return False
+        quarter = half_memory(half_memory(self.config.duckdb_memory_limit))
+        with self._scratch() as scratch:
+            built = scratch / "index"
+            build_index(path, columns, built, scratch, quarter, stop)
+            with self._dataset_lock(path.parent.name):
+                # a delete holds this lock while it removes the dataset's folder
+                if not path.exists():
+                    return False
+                try:
+                    os.replace(built, index_dir(path))
+                except OSError:
+                    # another process placed it first
+                    return index_dir(path).exists()
+            return True
+
+    def _text_columns(self, path: Path) -> list[str]:
+        schema = self._meta.get(path)[0].schema.to_arrow_schema()
+        return [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+
+    # ------------------------------------------------------------------ every dataset
+
+    def search_datasets(self, q: Any, datasets: list[dict[str, Any]], *, rows: int = 5) -> dict[str, Any]:
+        """Search the names, column names and values of ``datasets`` (as ``list_datasets`` gives them).
+
+        ``{"search", "results": [{"dataset", "name", "columns", "rows"}], "pending", "truncated"}``:
+        a result per dataset whose name, a column's name or a row matches (``name``: whether its
+        name does; ``columns``: the matching column names; ``rows``: up to ``rows`` matching rows
+        with their count). Values are searched in the ``SEARCH_MAX_DATASETS`` most recently
+        changed datasets; a big one whose index is not built yet is listed in ``pending`` (its
+        build is started) rather than scanned.
+        """
+        query = parse_query(q)
+        if not 0 <= rows <= SEARCH_MAX_ROWS:
+            raise BadInput(f"rows is 0 to {SEARCH_MAX_ROWS}", "Bad argument")
+        searched = datasets[:SEARCH_MAX_DATASETS]
+        names = [d["name"] for d in searched]
+        column_names = [c["name"] for d in searched for c in d["columns"]]
+        hits = iter(matching_texts(query, names + column_names))
+        name_hits = [next(hits) for _ in names]
+        results, pending = [], []
+        for ds, name_hit in zip(searched, name_hits, strict=True):
+            check_stopped()
+            columns = [c["name"] for c in ds["columns"] if next(hits)]
+            found = self._dataset_rows(ds, query, rows)
+            if found is None:
+                pending.append({k: ds[k] for k in ("id", "name", "owner")})
+            if name_hit or columns or (found is not None and found["total"]):
+                results.append({"dataset": ds, "name": name_hit, "columns": columns, "rows": found})
+        return {
+            "search": query.to_json(),
+            "results": results,
+            "pending": pending,
+            "truncated": len(datasets) > len(searched),
+        }
+
+    def _dataset_rows(self, ds: dict[str, Any], query: SearchQuery, rows: int) -> dict[str, Any] | None:
+        path = self.version_file(ds["id"], ds["version"])
+        texts = [c["name"] for c in ds["columns"] if c["type"] == "string"]
+        names = [c["name"] for c in ds["columns"]]
+        empty = {"columns": names, "rows": [], "total": 0, "indexed": False}
+        if not texts:
+            return empty
+        index = self.search_indexes.get(path)
+        if index is None:
+            self.search_indexes.build(path)
+            if ds["rows"] > SEARCH_SCAN_ROWS:
+                return None
+            rownums, count = self._scan_first(path, query, texts, rows)
+        else:
+            rownums, count = index.page(query, 0, rows)
+        table = self._fetch(path, names, rownums[:rows])
+        return {"columns": names, "rows": table_rows(table), "total": count, "indexed": index is not None}

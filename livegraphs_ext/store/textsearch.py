@@ -1,0 +1,503 @@
+"""Full-text search in a version's text columns: the query language, its SQL and its tantivy index.
+
+A query is words, ``prefix*`` and ``"quoted phrases"``, all of which must match (in any of the
+row's text columns; a phrase within one value). Matching ignores case and accents: a value and
+the query are both normalised by DuckDB's ``strip_accents(lower(...))`` and cut into words, the
+longest runs of letters and digits (``[\\pL\\pN]+``, Unicode classes, in DuckDB's RE2 and in
+tantivy's Rust regex alike). The same normalisation serves both ways of answering, so they
+give the same rows:
+
+* **the index** (:class:`SearchIndexes`): one tantivy index per version file, kept beside its
+  Parquet file as ``<file>.search1/`` and removed with it. It is built on the side, one at a
+  time, the first time a version is searched;
+* **a scan**, until the index is there: one DuckDB pass over the text columns, which answers
+  the first rows and the count together. A value made only of ASCII characters is matched on
+  ``lower()`` after a ``contains`` test of the clause's longest word (what ``ILIKE`` costs);
+  only other values, and those that pass, pay for ``strip_accents`` and the word-boundary regex.
+
+The query text is read here, by :func:`parse_query`, into checked clauses; tantivy's own query
+parser never sees it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import re
+import shlex
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import tantivy
+
+from .errors import BadInput
+from .files import remove_quietly
+from .sql import quote_ident, quote_literal
+
+log = logging.getLogger(__name__)
+
+#: the index layout's version, part of its folder's name: a new layout never reads an old one
+FORMAT = 1
+INDEX_SUFFIX = f".search{FORMAT}"
+#: the longest query, in characters
+MAX_QUERY_CHARS = 200
+#: the most words a query may hold, over all its clauses
+MAX_WORDS = 16
+#: the fewest characters before a prefix's ``*``
+MIN_PREFIX = 2
+#: a word: the longest run of letters and digits (RE2 and Rust regex read it alike)
+WORD = r"[\pL\pN]+"
+_NOT_WORD = r"[^\pL\pN]"
+#: the index's tokenizer name
+TOKENIZER = "lg_words"
+#: the indexed text field and the row number field (0-based file row number)
+TEXT, ROW = "text", "row"
+#: rows per batch while an index is written
+BUILD_BATCH = 8192
+#: the index writer's memory (tantivy's minimum is 15 MB a thread)
+WRITER_HEAP = 64_000_000
+
+
+def index_dir(version_file: Path) -> Path:
+    """Where the index of a version file lives: beside it, named after it."""
+    return version_file.with_name(version_file.stem + INDEX_SUFFIX)
+
+
+def index_owner(name: str) -> str | None:
+    """The version file name whose index folder is called ``name`` (None when it is not one)."""
+    return name[: -len(INDEX_SUFFIX)] + ".parquet" if name.endswith(INDEX_SUFFIX) else None
+
+
+# ---------------------------------------------------------------------- the query
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One part of a query: a word, a prefix (``word*``) or a phrase (words in a row)."""
+
+    words: tuple[str, ...]
+    prefix: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"words": list(self.words), "prefix": self.prefix}
+
+    def pattern(self) -> str:
+        """An RE2 pattern matching a normalised value that holds this clause."""
+        body = f"{_NOT_WORD}+".join(re.escape(w) for w in self.words)
+        end = "" if self.prefix else f"(?:{_NOT_WORD}|$)"
+        return f"(?:^|{_NOT_WORD}){body}{end}"
+
+    def longest(self) -> str:
+        return max(self.words, key=len)
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """A parsed query: its clauses, every one of which a row must hold."""
+
+    text: str
+    clauses: tuple[Clause, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"q": self.text, "clauses": [c.to_json() for c in self.clauses]}
+
+    def key(self) -> str:
+        """The same string for queries that mean the same (for caches)."""
+        return "search:" + " ".join(("*" if c.prefix else "") + "/".join(c.words) for c in self.clauses)
+
+
+def parse_query(text: Any) -> SearchQuery:
+    """Read a query: whitespace-separated words, ``prefix*`` and ``"quoted phrases"``.
+
+    A bare part that holds several words once normalised (``e-mail``) is a phrase. Raises
+    BadInput (400) for an over-long query, an unbalanced quote, too many words, a prefix that
+    is short or more than one word, or a query with no word at all.
+    """
+    if not isinstance(text, str):
+        raise BadInput("q must be text", "Bad search")
+    text = text.strip()
+    if len(text) > MAX_QUERY_CHARS:
+        raise BadInput(f"A search has at most {MAX_QUERY_CHARS} characters, not {len(text)}", "Bad search")
+    if text.count('"') % 2:
+        raise BadInput('A quote (") is not closed: quote phrases as "two words"', "Bad search")
+    lexer = shlex.shlex(text, posix=False)
+    lexer.whitespace_split = True
+    lexer.quotes = '"'
+    lexer.escape = ""
+    lexer.commenters = ""
+    try:
+        parts = list(lexer)
+    except ValueError as e:
+        raise BadInput(f"The search cannot be read: {e}", "Bad search") from None
+    raw: list[tuple[str, bool]] = []
+    for part in parts:
+        quoted = len(part) >= 2 and part.startswith('"') and part.endswith('"')
+        body = part[1:-1] if quoted else part
+        raw.append((body, not quoted and body.endswith("*")))
+    words = normalise_words([body for body, _ in raw])
+    clauses: list[Clause] = []
+    for (body, prefix), found in zip(raw, words, strict=True):
+        if not found:
+            continue
+        if prefix and len(found) > 1:
+            raise BadInput(f"A prefix is one word followed by *, not {body!r}", "Bad search")
+        if prefix and len(found[0]) < MIN_PREFIX:
+            raise BadInput(f"A prefix has at least {MIN_PREFIX} letters or digits before *", "Bad search")
+        clause = Clause(tuple(found), prefix)
+        if clause not in clauses:
+            clauses.append(clause)
+    if not clauses:
+        raise BadInput("Search for at least one word (letters or digits)", "Bad search")
+    count = sum(len(c.words) for c in clauses)
+    if count > MAX_WORDS:
+        raise BadInput(f"A search has at most {MAX_WORDS} words, not {count}", "Bad search")
+    return SearchQuery(text, tuple(clauses))
+
+
+_duck = None
+_duck_lock = threading.Lock()
+
+
+def _normaliser() -> duckdb.DuckDBPyConnection:
+    """A private DuckDB that only evaluates expressions over the values it is given."""
+    global _duck
+    with _duck_lock:
+        if _duck is None:
+            con = duckdb.connect(
+                ":memory:",
+                config={
+                    "threads": 1,
+                    "memory_limit": "64MB",
+                    "autoinstall_known_extensions": False,
+                    "autoload_known_extensions": False,
+                },
+            )
+            con.execute("SET enable_external_access = false")
+            con.execute("SET lock_configuration = true")
+            _duck = con
+        return _duck.cursor()
+
+
+def normalise_words(texts: Sequence[str]) -> list[list[str]]:
+    """The normalised words of each text, as the index and the scan see them."""
+    if not texts:
+        return []
+    cur = _normaliser()
+    try:
+        rows = cur.execute(
+            f"SELECT regexp_extract_all(strip_accents(lower(t)), {quote_literal(WORD)}) "
+            "FROM unnest(?::VARCHAR[]) WITH ORDINALITY u(t, i) ORDER BY i",
+            [list(texts)],
+        ).fetchall()
+    finally:
+        cur.close()
+    return [list(r[0]) for r in rows]
+
+
+def matching_texts(query: SearchQuery, texts: Sequence[str]) -> list[bool]:
+    """Whether each text holds every clause of the query (dataset and column names)."""
+    if not texts:
+        return []
+    cur = _normaliser()
+    try:
+        test = " AND ".join(f"regexp_matches(n, {quote_literal(c.pattern())})" for c in query.clauses)
+        rows = cur.execute(
+            f"SELECT {test} FROM (SELECT strip_accents(lower(t)) AS n, i "
+            "FROM unnest(?::VARCHAR[]) WITH ORDINALITY u(t, i)) ORDER BY i",
+            [list(texts)],
+        ).fetchall()
+    finally:
+        cur.close()
+    return [bool(r[0]) for r in rows]
+
+
+# ---------------------------------------------------------------------- the scan
+
+
+def normalised_sql(column: str) -> str:
+    """A column's values as the index sees them; ASCII values skip ``strip_accents``."""
+    c = quote_ident(column)
+    return f"CASE WHEN strlen({c}) = length({c}) THEN lower({c}) ELSE strip_accents(lower({c})) END"
+
+
+def scan_where(query: SearchQuery, columns: Sequence[str]) -> str:
+    """A WHERE condition (without the keyword) true for the rows that match, for a scan.
+
+    Every clause must hold in one of the columns. An ASCII value is first tested with
+    ``contains`` on its lower case for the clause's longest word, a necessary condition, so
+    most values never reach ``strip_accents`` or the regex.
+    """
+    if not columns:
+        return "false"
+    parts = []
+    for clause in query.clauses:
+        word = quote_literal(clause.longest())
+        pattern = quote_literal(clause.pattern())
+        either = []
+        for column in columns:
+            c = quote_ident(column)
+            either.append(
+                f"((contains(lower({c}), {word}) OR strlen({c}) <> length({c})) "
+                f"AND regexp_matches({normalised_sql(column)}, {pattern}))"
+            )
+        parts.append("(" + " OR ".join(either) + ")")
+    return " AND ".join(parts)
+
+
+def index_select(columns: Sequence[str], row: str) -> str:
+    """The SELECT list of an index build: one JSON document a row, its words normalised."""
+    values = ", ".join(f"strip_accents(lower({quote_ident(c)}))" for c in columns)
+    return f"to_json({{'{ROW}': {row}, '{TEXT}': list_filter([{values}], lambda v: v IS NOT NULL)}})::VARCHAR"
+
+
+# ---------------------------------------------------------------------- the index
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field(TEXT, stored=False, tokenizer_name=TOKENIZER, index_option="position")
+    builder.add_integer_field(ROW, stored=False, indexed=False, fast=True)
+    return builder.build()
+
+
+def _analyzer() -> Any:
+    # values arrive normalised by DuckDB: the tokenizer only cuts them into words
+    return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(WORD)).build()
+
+
+class Cancelled(Exception):
+    """An index build stopped because the store is closing."""
+
+
+def build_index(
+    path: Path, columns: Sequence[str], dest: Path, scratch: Path, memory_limit: str, stop: threading.Event
+) -> None:
+    """Write the index of version file ``path``'s text ``columns`` into the new folder ``dest``.
+
+    The work runs in a child process at a lower priority: it is mostly Python calls, which in
+    the server's process would hold the interpreter the requests need. ``stop`` ends it
+    (:class:`Cancelled`); any failure of the child is a RuntimeError.
+    """
+    ctx = multiprocessing.get_context("spawn")
+    child = ctx.Process(
+        target=_build_child,
+        args=(str(path), list(columns), str(dest), str(scratch), memory_limit),
+        name="livegraphs-search-index",
+        daemon=True,
+    )
+    child.start()
+    try:
+        while child.is_alive():
+            child.join(0.2)
+            if stop.is_set():
+                child.terminate()
+                child.join()
+                raise Cancelled()
+        if child.exitcode != 0:
+            raise RuntimeError(f"the index build ended with exit code {child.exitcode}")
+    finally:
+        if child.is_alive():
+            child.kill()
+            child.join()
+
+
+def _build_child(path: str, columns: list[str], dest: str, scratch: str, memory_limit: str) -> None:
+    """The child process of :func:`build_index`: DuckDB normalises the values, tantivy indexes them.
+
+    DuckDB is locked down as the store's own connections are: it reads only the version file
+    and writes only under ``scratch`` (spill files).
+    """
+    from .ingest.engine import restrict_files
+
+    with contextlib.suppress(OSError):
+        os.nice(10)
+    con = duckdb.connect(
+        ":memory:",
+        config={
+            "threads": 1,
+            "memory_limit": memory_limit,
+            "temp_directory": str(Path(scratch) / "spill"),
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "allow_community_extensions": False,
+            "allow_unsigned_extensions": False,
+            "allow_persistent_secrets": False,
+        },
+    )
+    try:
+        restrict_files(con, files=[Path(path)], folders=[Path(scratch)])
+        con.execute("SET lock_configuration = true")
+        # no ORDER BY: each document carries its row number, and a sort of every row would spill
+        rows = con.sql(
+            f"SELECT {index_select(columns, 'file_row_number')} "
+            f"FROM read_parquet({quote_literal(path)}, file_row_number = true)"
+        )
+        write_index(Path(dest), rows.to_arrow_reader(BUILD_BATCH))
+    finally:
+        con.close()
+
+
+def write_index(dest: Path, documents: Any) -> int:
+    """Write an index of ``documents`` (Arrow batches of one JSON text column) into ``dest``.
+
+    Returns the number of documents.
+    """
+    dest.mkdir(parents=True)
+    index = tantivy.Index(_schema(), path=str(dest), reuse=False)
+    index.register_tokenizer(TOKENIZER, _analyzer())
+    writer = index.writer(heap_size=WRITER_HEAP, num_threads=1)
+    count = 0
+    for batch in documents:
+        for doc in batch.column(0).to_pylist():
+            writer.add_json(doc)
+        count += batch.num_rows
+    writer.commit()
+    writer.wait_merging_threads()
+    return count
+
+
+class OpenIndex:
+    """A built index, open for searching (its searcher is safe to share between threads)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.index = tantivy.Index.open(str(folder))
+        self.schema = self.index.schema
+        self.searcher = self.index.searcher()
+
+    def _query(self, query: SearchQuery) -> Any:
+        parts = []
+        for c in query.clauses:
+            if c.prefix:
+                parts.append(tantivy.Query.regex_query(self.schema, TEXT, re.escape(c.words[0]) + ".*"))
+            elif len(c.words) == 1:
+                parts.append(tantivy.Query.term_query(self.schema, TEXT, c.words[0]))
+            else:
+                parts.append(tantivy.Query.phrase_query(self.schema, TEXT, list(c.words)))
+        if len(parts) == 1:
+            return parts[0]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, p) for p in parts])
+
+    def page(self, query: SearchQuery, offset: int, limit: int) -> tuple[list[int], int]:
+        """The 0-based file row numbers of matches ``[offset, offset + limit)`` in file order; the count."""
+        found = self.searcher.search(
+            self._query(query),
+            limit=max(1, limit),
+            count=True,
+            order_by_field=ROW,
+            offset=offset,
+            order=tantivy.Order.Asc,
+        )
+        rows = [int(hit[0]) for hit in found.hits] if limit > 0 else []
+        # the stub lacks ``count``, which the result has when asked for
+        return rows, int(getattr(found, "count", 0) or 0)
+
+    def count(self, query: SearchQuery) -> int:
+        return self.page(query, 0, 0)[1]
+
+    def all_rows(self, query: SearchQuery, count: int) -> pa.Table:
+        """Every match's file row number, in file order (``count`` from :meth:`count`)."""
+        rows, _ = self.page(query, 0, count) if count else ([], 0)
+        return pa.table({ROW: pa.array(rows, pa.int64())})
+
+
+class SearchIndexes:
+    """The indexes of version files: opened on demand (a few kept open), built on one worker thread.
+
+    ``build(path, stop)`` is the store's: it writes the index of the version file ``path`` and
+    moves it beside the file (True), or drops it when the file went meanwhile (False); it stops
+    with :class:`Cancelled` once ``stop`` is set.
+    """
+
+    def __init__(self, build: Callable[[Path, threading.Event], bool], max_open: int = 16):
+        self._build = build
+        self._max_open = max_open
+        self._open: OrderedDict[Path, OpenIndex] = OrderedDict()
+        self._building: dict[Path, Future[bool]] = {}
+        self._failed: set[Path] = set()
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self._stop = threading.Event()
+
+    def get(self, path: Path) -> OpenIndex | None:
+        """The index of version file ``path`` if it is built, else None."""
+        folder = index_dir(path)
+        with self._lock:
+            hit = self._open.get(path)
+            if hit is not None:
+                if folder.exists():
+                    self._open.move_to_end(path)
+                    return hit
+                del self._open[path]
+        if not folder.exists():
+            return None
+        try:
+            opened = OpenIndex(folder)
+        except (OSError, ValueError):
+            log.warning("The search index %s cannot be opened; it is built again", folder, exc_info=True)
+            remove_quietly(folder)
+            return None
+        with self._lock:
+            self._open[path] = opened
+            while len(self._open) > self._max_open:
+                self._open.popitem(last=False)
+        return opened
+
+    def building(self, path: Path) -> bool:
+        with self._lock:
+            return path in self._building
+
+    def build(self, path: Path) -> Future[bool] | None:
+        """Start (or join) the build of ``path``'s index; None once a build of it has failed."""
+        with self._lock:
+            if self._stop.is_set() or path in self._failed:
+                return None
+            running = self._building.get(path)
+            if running is not None:
+                return running
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="livegraphs-search")
+            future = self._pool.submit(self._run, path)
+            self._building[path] = future
+            return future
+
+    def _run(self, path: Path) -> bool:
+        try:
+            if index_dir(path).exists():
+                return True
+            return path.exists() and self._build(path, self._stop)
+        except Cancelled:
+            return False
+        except Exception:
+            # searches go on by scan; a failed build is not tried again in this process
+            log.warning("The search index of %s could not be built", path, exc_info=True)
+            with self._lock:
+                self._failed.add(path)
+            return False
+        finally:
+            with self._lock:
+                self._building.pop(path, None)
+
+    def settle(self) -> None:
+        """Wait for the builds started so far."""
+        with self._lock:
+            pool = self._pool
+        if pool is not None:
+            pool.submit(lambda: None).result()
+
+    def close(self) -> None:
+        self._stop.set()
+        with self._lock:
+            pool, self._pool = self._pool, None
+            self._open.clear()
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,239 @@
+"""A notebook published with Voila on a real JupyterHub + configurable-http-proxy.
+
+ada publishes ``reports/dash.ipynb`` as her named server ``voila-temps`` (standalone Voila) and shares it
+with bo and with the group analysts (cy). They open it on ada's origin; dee gets 403. Whoever it
+is shared with reaches no contents, kernels, sessions or terminals API and no JupyterLab there,
+and cannot make the page's kernel run code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import secrets
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from .hubs import REPO
+from .hubutil import USERS, Hub, running_hub
+from .test_hub_names import hub_call, wait_ready
+
+pytestmark = pytest.mark.slow
+
+CSV = b"city,temp\nOslo,-3.5\nLima,24.0\nPune,31.0\n"
+SERVER = "voila-temps"
+#: In the notebook's source only: the published page must not show it.
+SOURCE_MARK = "source-only-4b1d"
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = REPO / "ui-tests" / "test-results" / "hub-voila"
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+    with running_hub(tmp_path_factory.mktemp("hub"), USERS) as h:
+        yield h
+
+
+@pytest.fixture(scope="module")
+def tokens(hub: Hub) -> dict[str, str]:
+    return {u: hub.token(u) for u in USERS}
+
+
+def on_server(
+    hub: Hub, token: str | None, path: str, method: str = "GET", **kwargs: Any
+) -> requests.Response:
+    """ada's publication, through the proxy on ada's origin, with ``token`` (None: anonymous)."""
+    headers = {"Authorization": f"token {token}"} if token else {}
+    return requests.request(
+        method, f"{hub.user_url('ada')}{SERVER}/{path}", headers=headers, timeout=120,
+        allow_redirects=False, **kwargs,
+    )  # fmt: skip
+
+
+def notebook(dataset: str) -> dict[str, Any]:
+    source = (
+        f"import livegraphs_ext as lg  # {SOURCE_MARK}\n"
+        f'lg.chart("{dataset}", mark="bar", x="city", y="sum(temp)")'
+    )
+    cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": source}
+    kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return {"cells": [cell], "metadata": {"kernelspec": kernelspec}, "nbformat": 4, "nbformat_minor": 5}
+
+
+@pytest.fixture(scope="module")
+def published(hub: Hub, tokens: dict[str, str]) -> str:
+    """ada's reports/dash.ipynb, published as voila-temps and shared with bo and the group analysts."""
+    ada = tokens["ada"]
+    r = requests.post(
+        hub.service_url + "api/datasets", params={"name": "temps"}, data=CSV,
+        headers={"Authorization": f"token {ada}", "Content-Type": "text/csv"}, timeout=60,
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    hub.spawn("ada")
+    contents = f"{hub.user_url('ada')}api/contents/"
+    r = requests.put(contents + "reports", headers={"Authorization": f"token {ada}"},
+                     json={"type": "directory"}, timeout=60)  # fmt: skip
+    assert r.status_code in (200, 201), r.text
+    r = requests.put(
+        contents + "reports/dash.ipynb", headers={"Authorization": f"token {ada}"},
+        json={"type": "notebook", "format": "json", "content": notebook("temps")}, timeout=60,
+    )  # fmt: skip
+    assert r.status_code in (200, 201), r.text
+    r = hub_call(hub, ada, "POST", f"users/ada/servers/{SERVER}", json={"notebook": "reports/dash.ipynb"})
+    assert r.status_code in (201, 202), r.text
+    wait_ready(hub, ada, "ada", SERVER)
+    for who in ({"user": "bo"}, {"group": "analysts"}):
+        r = hub_call(hub, ada, "POST", f"shares/ada/{SERVER}", json=who)
+        assert r.status_code == 200, r.text
+    return SERVER
+
+
+def test_a_voila_published_notebook_opens_for_whom_it_is_shared_with_and_gives_403_to_another_user(
+    hub: Hub, tokens: dict[str, str], published: str
+):
+    # bo (shared with him) and cy (through the group analysts) see the rendered notebook
+    for name in ("bo", "cy", "ada"):
+        r = on_server(hub, tokens[name], "")
+        assert r.status_code == 200, (name, r.status_code, r.text[:300])
+        # the chart widget is in the page; the notebook's source is not
+        assert "application/vnd.jupyter.widget-view+json" in r.text, r.text[:2000]
+        assert SOURCE_MARK not in r.text and "lg.chart(" not in r.text
+    # dee, signed in but not shared with, gets 403; nobody signed in is sent to the hub's login
+    r = on_server(hub, tokens["dee"], "")
+    assert r.status_code == 403, r.text[:300]
+    r = on_server(hub, None, "")
+    assert r.status_code == 302 and "/hub/api/oauth2/authorize" in r.headers["Location"]
+
+
+#: What a Jupyter server would offer a visitor who may use it: none of it is there.
+SERVER_APIS = [
+    ("GET", "api/contents"), ("GET", "api/contents/reports/dash.ipynb"), ("PUT", "api/contents/x.ipynb"),
+    ("GET", "api/kernels"), ("POST", "api/kernels"), ("GET", "api/sessions"), ("POST", "api/sessions"),
+    ("GET", "api/terminals"), ("POST", "api/terminals"), ("GET", "terminals/websocket/1"),
+    ("GET", "lab"), ("GET", "tree"), ("GET", "files/reports/dash.ipynb"),
+    ("GET", "voila/files/dash.ipynb"), ("GET", "voila/render/dash.ipynb"), ("GET", "voila/tree"),
+    ("GET", "nbconvert/html/dash.ipynb"), ("GET", "api/kernelspecs"), ("GET", "dash.ipynb"),
+]  # fmt: skip
+
+
+def test_whom_it_is_shared_with_reaches_no_contents_kernels_or_terminals_api(
+    hub: Hub, tokens: dict[str, str], published: str
+):
+    for method, path in SERVER_APIS:
+        kwargs = {"json": {"type": "notebook"}} if method in {"PUT", "POST"} else {}
+        r = on_server(hub, tokens["bo"], path, method, **kwargs)
+        assert r.status_code in (403, 404, 405), (method, path, r.status_code, r.text[:300])
+        assert "widget-view" not in r.text, (method, path)
+
+
+def kernel_id(page: str) -> str:
+    m = re.search(r'"kernelId":\s*"([0-9a-f-]{36})"', page)
+    assert m, page[:2000]
+    return m.group(1)
+
+
+async def _send_to_kernel(url: str, token: str, messages: list[dict[str, Any]], wait: float) -> list[str]:
+    """Send ``messages`` on a kernel's channels; the types of the replies to them within ``wait`` s."""
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    ws = await websocket_connect(HTTPRequest(url, headers={"Authorization": f"token {token}"}))
+    ids = {m["header"]["msg_id"] for m in messages}
+    for m in messages:
+        ws.write_message(json.dumps(m))
+    seen: list[str] = []
+    deadline = time.monotonic() + wait
+    try:
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                raw = await asyncio.wait_for(ws.read_message(), left)
+            except asyncio.TimeoutError:
+                break
+            if raw is None:
+                break
+            msg = json.loads(raw)
+            if msg.get("parent_header", {}).get("msg_id") in ids:
+                seen.append(msg["header"]["msg_type"])
+    finally:
+        ws.close()
+    return seen
+
+
+def message(msg_type: str, content: dict[str, Any]) -> dict[str, Any]:
+    header = {"msg_id": uuid.uuid4().hex, "username": "bo", "session": uuid.uuid4().hex,
+              "msg_type": msg_type, "version": "5.3"}  # fmt: skip
+    return {"header": header, "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
+            "content": content}  # fmt: skip
+
+
+def test_the_pages_kernel_runs_no_code_sent_by_a_visitor(hub: Hub, tokens: dict[str, str], published: str):
+    # Given bo's page and the kernel that runs the notebook for it
+    page = on_server(hub, tokens["bo"], "")
+    assert page.status_code == 200
+    url = f"ws{hub.user_url('ada').removeprefix('http')}{SERVER}/api/kernels/{kernel_id(page.text)}/channels"
+    marker = Path("/tmp") / f"livegraphs-voila-{secrets.token_hex(6)}"
+    code = f"open({str(marker)!r}, 'w').write('ran as ' + __import__('getpass').getuser())"
+    # When bo sends an execute request on it (and a kernel-info request, which is allowed)
+    seen = asyncio.run(
+        _send_to_kernel(
+            url, tokens["bo"],
+            [message("execute_request", {"code": code, "silent": False, "store_history": False,
+                                         "user_expressions": {}, "allow_stdin": False,
+                                         "stop_on_error": True}),
+             message("kernel_info_request", {})],
+            wait=8,
+        )
+    )  # fmt: skip
+    # Then the kernel answers the kernel-info request, and never the execute request: no code ran
+    assert "kernel_info_reply" in seen, seen
+    assert "execute_reply" not in seen and "execute_input" not in seen, seen
+    assert not marker.exists()
+    # And dee may not even open the channels
+    with pytest.raises(Exception, match="403"):
+        asyncio.run(_send_to_kernel(url, tokens["dee"], [message("kernel_info_request", {})], wait=2))
+
+
+@pytest.mark.parametrize(
+    "options", [{}, {"notebook": "../bo/x.ipynb"}, {"notebook": "/etc/passwd.ipynb"}, {"notebook": "x.py"},
+                {"notebook": "--Voila.port=1.ipynb"}, {"notebook": 7}],
+)  # fmt: skip
+def test_a_voila_server_needs_a_notebook_of_its_owners_home(hub: Hub, tokens: dict[str, str], options: Any):
+    r = hub_call(hub, tokens["bo"], "POST", "users/bo/servers/voila-bad", json=options)
+    assert r.status_code == 400, r.text
+    assert "notebook" in r.json()["message"]
+    server = hub_call(hub, tokens["bo"], "GET", "users/bo").json()["servers"].get("voila-bad")
+    assert not (server and server.get("ready"))
+
+
+def test_the_published_chart_draws_in_chromium_for_whom_it_is_shared_with(
+    hub: Hub, tokens: dict[str, str], published: str
+):
+    from playwright.sync_api import expect, sync_playwright
+
+    assert CHROMIUM.exists(), "Debian chromium is needed (scripts/test.sh installs it)"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+        try:
+            # bo's browser, signed in to the hub with his token
+            ctx = browser.new_context(extra_http_headers={"Authorization": f"token {tokens['bo']}"})
+            page = ctx.new_page()
+            page.goto(f"{hub.user_url('ada')}{SERVER}/")
+            chart = page.locator(".jp-LiveGraphs-widget .jp-LiveGraphs-ChartView")
+            expect(chart).to_have_attribute("data-lg-state", "ready", timeout=90_000)
+            expect(chart.locator(".bars .point")).to_have_count(3)
+            assert SOURCE_MARK not in page.content()
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / "voila-published.png"), full_page=True)
+            # dee's browser gets 403
+            other = browser.new_context(extra_http_headers={"Authorization": f"token {tokens['dee']}"})
+            response = other.new_page().goto(f"{hub.user_url('ada')}{SERVER}/")
+            assert response is not None and response.status == 403
+        finally:
+            browser.close()

@@ -1,0 +1,387 @@
+"""Full-text search in a version's rows equals an independent Python reference, by scan and by index.
+
+The reference reads the same rules with the standard library only: a value's words are its runs
+of letters and digits after NFD, dropping combining marks and lower-casing; a word clause is one
+of them, a prefix starts one, a phrase is consecutive ones of one value; a row matches when every
+clause holds in one of its text columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import re
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from livegraphs_ext.store import BadInput, DatasetStore, GuardedStore, Principal, StoreConfig, searching
+from livegraphs_ext.store.textsearch import MAX_QUERY_CHARS, MAX_WORDS, index_dir, parse_query
+
+WORDS = [
+    "café", "Cafe", "CAFÉ", "crème", "naïve", "Zürich", "zurich", "São", "Paulo", "Kraków", "straße",
+    "Москва", "москва", "Ελλάδα", "ελλαδα", "東京", "quick", "brown", "fox", "Quick", "foxes", "e-mail",
+    "email", "the", "data", "dataset", "datum", "42", "4x4", "O'Brien", "obrien", "résumé", "resume",
+]  # fmt: skip
+ROWS = 600
+WINDOW = 40
+
+
+def _value(rnd: random.Random) -> str | None:
+    if rnd.random() < 0.12:
+        return None
+    return " ".join(rnd.choice(WORDS) for _ in range(rnd.randint(1, 6))) + rnd.choice(["", ".", ",", "!"])
+
+
+def _rows(seed: int = 11) -> list[dict[str, Any]]:
+    rnd = random.Random(seed)
+    return [
+        {"id": i, "title": _value(rnd), "body": _value(rnd), "price": rnd.randint(0, 50)} for i in range(ROWS)
+    ]
+
+
+def _csv(rows: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["id", "title", "body", "price"])
+    for r in rows:
+        w.writerow([r["id"], r["title"] or "", r["body"] or "", r["price"]])
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------------- the reference
+
+
+def ref_words(value: str | None) -> list[str]:
+    if value is None:
+        return []
+    decomposed = unicodedata.normalize("NFD", value.lower())
+    folded = "".join(ch for ch in decomposed if not unicodedata.category(ch).startswith("M"))
+    return re.findall(r"[^\W_]+", folded)
+
+
+def ref_clause(words: list[str], clause: tuple[list[str], bool]) -> bool:
+    want, prefix = clause
+    if prefix:
+        return any(w.startswith(want[0]) for w in words)
+    n = len(want)
+    return any(words[i : i + n] == want for i in range(len(words) - n + 1))
+
+
+def ref_clauses(q: str) -> list[tuple[list[str], bool]]:
+    out = []
+    for part in re.findall(r'"[^"]*"|\S+', q):
+        quoted = part.startswith('"')
+        body = part.strip('"') if quoted else part
+        words = ref_words(body)
+        if words:
+            out.append((words, not quoted and body.endswith("*")))
+    return out
+
+
+def ref_ids(rows: list[dict[str, Any]], q: str) -> list[int]:
+    clauses = ref_clauses(q)
+    return [
+        r["id"]
+        for r in rows
+        if all(any(ref_clause(ref_words(r[c]), cl) for c in ("title", "body")) for cl in clauses)
+    ]
+
+
+QUERIES = [
+    "cafe", "CAFÉ", "café crème", "caf*", "zurich", "ZÜRICH", '"quick brown"', '"brown quick"', "quick brown",
+    "москва", "москва".upper(), "ελλαδα", "Ελλάδα", "東京", "straße", "strasse", "e-mail", "email",
+    "da*", "data",
+    "datum*", "42", "4x*", "o'brien", "obrien", '"sao paulo"', "resume", "résumé", "fox -fox", "the the",
+    '"quick brown fox"', "nothing", "sa*", "qu* br*",
+]  # fmt: skip
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[DatasetStore]:
+    s = DatasetStore(StoreConfig(root=tmp_path / "store", page_top_window=WINDOW))
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def data() -> list[dict[str, Any]]:
+    return _rows()
+
+
+def _upload(store: DatasetStore, text: str, name: str = "texts", owner: str = "ada") -> dict[str, Any]:
+    src = store.staging_path()
+    src.write_text(text, encoding="utf-8")
+    return store.create_from_file(src, name=name, owner=owner, content_type="text/csv")
+
+
+def _all_ids(store: DatasetStore, ds_id: str, q: str, **kw: Any) -> tuple[list[int], dict[str, Any]]:
+    page = store.rows(ds_id, q=q, limit=10_000, **kw)
+    return [r[0] for r in page["rows"]], page
+
+
+def _indexed(store: DatasetStore, ds: dict[str, Any]) -> None:
+    store.rows(ds["id"], q="anything")
+    store.search_indexes.settle()
+    assert index_dir(store.version_file(ds["id"])).is_dir()
+
+
+# ---------------------------------------------------------------------- rows and counts
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """One dataset in two stores: one that never builds its index (scans), one with it built."""
+    data = _rows()
+    out: dict[str, Any] = {"data": data}
+    opened = []
+    for mode in ("scan", "index"):
+        s = DatasetStore(StoreConfig(root=tmp_path_factory.mktemp(mode), page_top_window=WINDOW))
+        opened.append(s)
+        ds = _upload(s, _csv(data))
+        if mode == "scan":
+            s.search_indexes.build = lambda path: None  # type: ignore[method-assign]
+        else:
+            _indexed(s, ds)
+        out[mode] = (s, ds)
+    yield out
+    for s in opened:
+        s.close()
+
+
+@pytest.mark.parametrize("mode", ["scan", "index"])
+@pytest.mark.parametrize("q", QUERIES)
+def test_a_search_by_scan_and_by_index_equals_the_reference(stores, q, mode):
+    # Given a dataset of two text columns (with nulls and many scripts) and a number column
+    store, ds = stores[mode]
+    want = ref_ids(stores["data"], q)
+    # When it is searched, before its index exists or after
+    ids, page = _all_ids(store, ds["id"], q)
+    # Then the rows and the count are the reference's
+    assert page["search"]["indexed"] is (mode == "index")
+    assert (ids, page["total"]) == (want, len(want))
+
+
+def test_the_first_search_answers_by_scan_and_starts_the_index(store, data):
+    ds = _upload(store, _csv(data))
+    ids, page = _all_ids(store, ds["id"], "quick")
+    assert page["search"]["indexed"] is False
+    store.search_indexes.settle()
+    again, page = _all_ids(store, ds["id"], "quick")
+    assert page["search"]["indexed"] is True
+    assert again == ids == ref_ids(data, "quick")
+
+
+def test_the_clauses_come_back_normalised_for_highlighting(store, data):
+    ds = _upload(store, _csv(data))
+    page = store.rows(ds["id"], q='Café "Quick  Brown" ZÜR*', limit=1)
+    assert page["search"]["clauses"] == [
+        {"words": ["cafe"], "prefix": False},
+        {"words": ["quick", "brown"], "prefix": False},
+        {"words": ["zur"], "prefix": True},
+    ]
+    assert page["search"]["columns"] == ["title", "body"]
+
+
+@pytest.mark.parametrize("mode", ["scan", "index"])
+def test_pages_of_a_search_sorted_and_filtered_equal_the_reference(stores, mode):
+    store, ds = stores[mode]
+    data = stores["data"]
+    q = "quick"
+    matching = [r for r in data if r["id"] in set(ref_ids(data, q))]
+    # sorted by price descending, ties in file order
+    want = [r["id"] for r in sorted(matching, key=lambda r: -r["price"])]
+    got: list[int] = []
+    for offset in range(0, len(want) + 30, 30):
+        page = store.rows(ds["id"], q=q, sort="-price", offset=offset, limit=30)
+        assert page["total"] == len(want)
+        got += [r[0] for r in page["rows"]]
+    assert got == want
+    # filtered too
+    flt = [{"column": "price", "cmp": "ge", "value": 25}]
+    want_f = [r["id"] for r in matching if r["price"] >= 25]
+    ids, page = _all_ids(store, ds["id"], q, filter=flt)
+    assert (ids, page["total"]) == (want_f, len(want_f))
+
+
+@pytest.mark.parametrize("mode", ["scan", "index"])
+def test_unsorted_pages_at_any_offset_join_up(stores, mode):
+    store, ds = stores[mode]
+    want = ref_ids(stores["data"], "da*")
+    got = []
+    for offset in range(0, len(want) + 17, 17):
+        page = store.rows(ds["id"], q="da*", offset=offset, limit=17)
+        assert page["total"] == len(want)
+        got += [r[0] for r in page["rows"]]
+    assert got == want
+
+
+def test_nulls_never_match_and_a_row_is_found_by_its_other_column(store):
+    ds = _upload(store, 'id,a,b\n1,,"null"\n2,,\n3,,findme\n4,findme,\n5,,\n6,none,x\n')
+    stored = store.rows(ds["id"])["rows"]
+    assert {r[0] for r in stored if r[1] is None and r[2] is None} == {2, 5}
+    for _ in range(2):
+        assert _all_ids(store, ds["id"], "findme")[0] == [3, 4]
+        # only text that says so matches, never a missing value
+        assert _all_ids(store, ds["id"], "null")[0] == [1]
+        assert _all_ids(store, ds["id"], "none")[0] == [6]
+        _indexed(store, ds)
+
+
+def test_a_phrase_never_spans_two_columns(store):
+    ds = _upload(store, "id,a,b\n1,hello world,foo bar\n2,world foo,x\n")
+    for _ in range(2):
+        assert _all_ids(store, ds["id"], '"world foo"')[0] == [2]
+        assert _all_ids(store, ds["id"], "world foo")[0] == [1, 2]
+        _indexed(store, ds)
+
+
+def test_a_version_without_text_columns_matches_nothing(store):
+    ds = _upload(store, "id,x\n1,2\n3,4\n")
+    page = store.rows(ds["id"], q="1")
+    assert (page["rows"], page["total"], page["search"]["columns"]) == ([], 0, [])
+    store.search_indexes.settle()
+    assert not index_dir(store.version_file(ds["id"])).exists()
+
+
+def test_a_search_is_a_view_not_a_version(store, data):
+    ds = _upload(store, _csv(data))
+    store.rows(ds["id"], q="quick", sort="price")
+    assert store.get(ds["id"])["version"] == 1
+    assert len(store.versions(ds["id"])) == 1
+
+
+# ---------------------------------------------------------------------- bad queries
+
+
+@pytest.mark.parametrize(
+    ("q", "says"),
+    [
+        ("x" * (MAX_QUERY_CHARS + 1), "at most"),
+        ('"open phrase', "quote"),
+        ("!!! ... ???", "at least one word"),
+        ("a*", "at least 2"),
+        ("e-ma*", "one word"),
+        (" ".join(f"w{i}" for i in range(MAX_WORDS + 1)), f"at most {MAX_WORDS} words"),
+    ],
+)
+def test_bad_queries_are_refused_with_a_clear_message(store, q, says):
+    ds = _upload(store, "id,a\n1,x\n")
+    with pytest.raises(BadInput) as e:
+        store.rows(ds["id"], q=q)
+    assert says in e.value.message
+    assert e.value.status == 400
+
+
+def test_the_parser_never_passes_syntax_through():
+    # tantivy query syntax is only text here: no field, boolean or range operator survives
+    parsed = parse_query("title:foo AND [a TO z] OR bar^2")
+    assert [c.words for c in parsed.clauses] == [
+        ("title", "foo"),
+        ("and",),
+        ("a",),
+        ("to",),
+        ("z",),
+        ("or",),
+        ("bar", "2"),
+    ]
+
+
+# ---------------------------------------------------------------------- the index's files
+
+
+def test_the_index_lives_beside_its_version_and_goes_with_it(store, data):
+    ds = _upload(store, _csv(data))
+    _indexed(store, ds)
+    folder = index_dir(store.version_file(ds["id"]))
+    assert folder.parent == store.version_file(ds["id"]).parent
+    # a new version has its own index; the old one stays with the old file
+    store.apply_step(ds["id"], {"op": "drop_columns", "columns": ["price"]}, user="ada")
+    _indexed(store, store.get(ds["id"]))
+    v2 = index_dir(store.version_file(ds["id"]))
+    assert v2 != folder and v2.is_dir() and folder.is_dir()
+    assert _all_ids(store, ds["id"], "quick", version=1)[0] == ref_ids(data, "quick")
+    # deleting the dataset removes every index with its versions
+    store.delete(ds["id"])
+    assert not folder.exists() and not v2.exists()
+    assert not (store.datasets_dir / ds["id"]).exists()
+
+
+def test_sweep_keeps_the_index_of_a_known_file_and_removes_any_other(store, data):
+    ds = _upload(store, _csv(data))
+    _indexed(store, ds)
+    folder = index_dir(store.version_file(ds["id"]))
+    orphan = folder.with_name("0" * 32 + folder.suffix)
+    old_format = folder.with_name(folder.stem + ".search0")
+    for extra in (orphan, old_format):
+        extra.mkdir()
+    store.sweep()
+    assert folder.is_dir()
+    assert not orphan.exists() and not old_format.exists()
+    assert _all_ids(store, ds["id"], "quick")[1]["search"]["indexed"] is True
+
+
+def test_a_build_for_a_deleted_dataset_leaves_nothing(store, data):
+    ds = _upload(store, _csv(data))
+    path = store.version_file(ds["id"])
+    store.delete(ds["id"])
+    future = store.search_indexes.build(path)
+    assert future is not None and future.result() is False
+    assert not (store.datasets_dir / ds["id"]).exists()
+    assert list(store.work_dir.iterdir()) == []
+
+
+# ---------------------------------------------------------------------- every dataset
+
+
+def test_search_everything_finds_names_columns_and_values_grouped_by_dataset(store):
+    a = _upload(store, "id,Ville,note\n1,Zürich,quiet\n2,Oslo,busy\n", name="Städte")
+    b = _upload(store, "id,city\n1,zurich hbf\n", name="stations")
+    _upload(store, "id,x\n1,2\n", name="numbers")
+    out = store.search_datasets("zurich", store.list_datasets())
+    got = {r["dataset"]["id"]: r for r in out["results"]}
+    assert set(got) == {a["id"], b["id"]}
+    assert got[a["id"]]["rows"]["rows"] == [[1, "Zürich", "quiet"]] and got[a["id"]]["rows"]["total"] == 1
+    assert got[b["id"]]["rows"]["total"] == 1
+    by_name = store.search_datasets("stadte", store.list_datasets())["results"]
+    assert [(r["dataset"]["id"], r["name"], r["rows"]["total"]) for r in by_name] == [(a["id"], True, 0)]
+    by_column = store.search_datasets("vil*", store.list_datasets())["results"]
+    assert [(r["dataset"]["id"], r["columns"]) for r in by_column] == [(a["id"], ["Ville"])]
+
+
+def test_a_big_dataset_without_an_index_is_pending_not_scanned(store, data, monkeypatch):
+    monkeypatch.setattr(searching, "SEARCH_SCAN_ROWS", 10)
+    ds = _upload(store, _csv(data))
+    out = store.search_datasets("quick", store.list_datasets())
+    assert out["pending"] == [{"id": ds["id"], "name": "texts", "owner": "ada"}]
+    assert out["results"] == []
+    store.search_indexes.settle()
+    out = store.search_datasets("quick", store.list_datasets())
+    assert out["pending"] == []
+    assert out["results"][0]["rows"]["total"] == len(ref_ids(data, "quick"))
+
+
+def test_search_everything_bounds_the_rows_it_shows(store, data):
+    _upload(store, _csv(data))
+    with pytest.raises(BadInput):
+        store.search_datasets("quick", store.list_datasets(), rows=searching.SEARCH_MAX_ROWS + 1)
+    out = store.search_datasets("quick", store.list_datasets(), rows=3)
+    assert len(out["results"][0]["rows"]["rows"]) == 3
+
+
+def test_another_users_dataset_never_appears(store):
+    guarded = GuardedStore(store)
+    ada, bo, cy = Principal("ada"), Principal("bo"), Principal("cy", frozenset({"team"}))
+    mine = _upload(store, "id,t\n1,secret plan\n", name="secret plan", owner="ada")
+    theirs = _upload(store, "id,t\n1,secret plan\n", name="secret plan", owner="bo")
+    ids = lambda p: {r["dataset"]["id"] for r in guarded.search(p, "secret")["results"]}  # noqa: E731
+    assert ids(ada) == {mine["id"]}
+    assert ids(bo) == {theirs["id"]}
+    assert ids(cy) == set()
+    guarded.share(ada, mine["id"], "group", "team", "viewer")
+    assert ids(cy) == {mine["id"]}
+    assert ids(Principal("root", is_admin=True)) == {mine["id"], theirs["id"]}
