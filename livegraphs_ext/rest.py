@@ -431,6 +431,7 @@ class APIMixin(RequestHandler):
             self.clear()
             self.set_status(e.status if e.status in responses else 400, reason=e.reason or None)
             self.set_header("Content-Type", "application/json")
+            self._close_if_body_unread()
             self.finish(orjson.dumps(error_body(e.message, e.reason, [p.to_json() for p in e.errors])))
             return
         super()._handle_request_exception(e)
@@ -450,12 +451,18 @@ class APIMixin(RequestHandler):
                 # No tracebacks or paths leave the server; the log has them.
                 message, reason = "Internal server error", "Server Error"
         self.set_header("Content-Type", "application/json")
-        if isinstance(self, (UploadBody, BoundedBody)):
-            # An upload refused before its body was read: close the connection, so a proxy
-            # (configurable-http-proxy keeps connections alive) never reuses a socket that
-            # still has the unread body in flight.
-            self.set_header("Connection", "close")
+        self._close_if_body_unread()
         self.finish(orjson.dumps(error_body(message, reason)))
+
+    def _close_if_body_unread(self) -> None:
+        """A streamed body refused before it was read: say the connection closes.
+
+        Tornado closes such a connection after the answer; without ``Connection: close`` a
+        proxy that keeps connections alive (configurable-http-proxy does) may send the next
+        request, maybe another user's, on that socket and answer it 503.
+        """
+        if isinstance(self, (UploadBody, BoundedBody)):
+            self.set_header("Connection", "close")
 
 
 async def check_on_hub(handler: RequestHandler, kind: str, name: str) -> None:

@@ -102,6 +102,8 @@ async def test_a_failing_recipe_step_is_named(lg_api, lg_upload, lg_data_dir):
 async def test_unknown_dataset_and_bad_compare(lg_api, lg_upload):
     r = await lg_api("POST", "datasets", "0" * 32, "data", body=CSV, params={"mode": "append"})
     assert r.code == 404 and body(r)["reason"] == "No such dataset"
+    # refused before its body was read: the connection is not kept for a proxy to reuse
+    assert r.headers.get("Connection") == "close"
     ds = await lg_upload("weather", CSV)
     r = await lg_api("GET", "datasets", ds["id"], "compare", params={"from": "9"})
     assert r.code == 404 and body(r)["reason"] == "No such version"
