@@ -127,8 +127,8 @@ class DatasetSearch(DatasetQueries):
         names = [c.name for c in columns]
         plain = not sort and not filter
         if plain and index is not None and offset + limit <= SEARCH_TOP_MAX:
-            rownums, count = index.page(query, offset, limit)
-            return self._fetch(path, names, rownums), count
+            rownums, stored, count = index.page_values(query, offset, limit, self._schema(path))
+            return (stored if stored is not None else self._fetch(path, names, rownums)), count
         if plain and index is None and offset + limit <= self.config.page_top_window:
             rownums, count = self._scan_first(path, query, texts, offset + limit)
             return self._fetch(path, names, rownums[offset:]), count
@@ -147,6 +147,9 @@ class DatasetSearch(DatasetQueries):
         found = scan_where(query, texts)
         where = f"({where}) AND ({found})" if where else found
         return self._ordered_rows(path, total, where, params, order, offset, limit)
+
+    def _schema(self, path: Path) -> pa.Schema:
+        return self._meta.get(path)[0].schema.to_arrow_schema()
 
     def _fetch(self, path: Path, names: list[str], rownums: list[int]) -> pa.Table:
         """The rows with these file row numbers, in that order."""
@@ -235,8 +238,11 @@ class DatasetSearch(DatasetQueries):
             return True
 
     def _text_columns(self, path: Path) -> list[str]:
-        schema = self._meta.get(path)[0].schema.to_arrow_schema()
-        return [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+        return [
+            f.name
+            for f in self._schema(path)
+            if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+        ]
 
     # ------------------------------------------------------------------ every dataset
 
@@ -287,7 +293,8 @@ class DatasetSearch(DatasetQueries):
             if ds["rows"] > SEARCH_SCAN_ROWS:
                 return None
             rownums, count = self._scan_first(path, query, texts, rows)
+            table = self._fetch(path, names, rownums[:rows])
         else:
-            rownums, count = index.page(query, 0, rows)
-        table = self._fetch(path, names, rownums[:rows])
+            rownums, stored, count = index.page_values(query, 0, rows, self._schema(path))
+            table = stored.select(names) if stored is not None else self._fetch(path, names, rownums)
         return {"columns": names, "rows": table_rows(table), "total": count, "indexed": index is not None}

@@ -8,8 +8,9 @@ tantivy's Rust regex alike). The same normalisation serves both ways of answerin
 give the same rows:
 
 * **the index** (:class:`SearchIndexes`): one tantivy index per version file, kept beside its
-  Parquet file as ``<file>.search1/`` and removed with it. It is built on the side, one at a
-  time, the first time a version is searched;
+  Parquet file as ``<file>.search2/`` and removed with it. It is built on the side, one at a
+  time, the first time a version is searched. It also stores each row's values, so a page of
+  matches is shown from the index alone, however far apart they lie in the file;
 * **a scan**, until the index is there: one DuckDB pass over the text columns, which answers
   the first rows and the count together. A value made only of ASCII characters is matched on
   ``lower()`` after a ``contains`` test of the clause's longest word (what ``ILIKE`` costs);
@@ -22,6 +23,7 @@ parser never sees it.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import multiprocessing
 import os
@@ -37,6 +39,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 import tantivy
 
 from .errors import BadInput
@@ -46,7 +49,7 @@ from .sql import quote_ident, quote_literal
 log = logging.getLogger(__name__)
 
 #: the index layout's version, part of its folder's name: a new layout never reads an old one
-FORMAT = 1
+FORMAT = 2
 INDEX_SUFFIX = f".search{FORMAT}"
 #: the longest query, in characters
 MAX_QUERY_CHARS = 200
@@ -61,6 +64,9 @@ _NOT_WORD = r"[^\pL\pN]"
 TOKENIZER = "lg_words"
 #: the indexed text field and the row number field (0-based file row number)
 TEXT, ROW = "text", "row"
+#: the stored field: the row's values (JSON, see :func:`stored_value_sql`), so that a page of
+#: matches spread over the file is shown without decoding its Parquet row groups
+VALUES = "values"
 #: rows per batch while an index is written
 BUILD_BATCH = 8192
 #: the index writer's memory (tantivy's minimum is 15 MB a thread)
@@ -253,10 +259,59 @@ def scan_where(query: SearchQuery, columns: Sequence[str]) -> str:
     return " AND ".join(parts)
 
 
-def index_select(columns: Sequence[str], row: str) -> str:
-    """The SELECT list of an index build: one JSON document a row, its words normalised."""
-    values = ", ".join(f"strip_accents(lower({quote_ident(c)}))" for c in columns)
-    return f"to_json({{'{ROW}': {row}, '{TEXT}': list_filter([{values}], lambda v: v IS NOT NULL)}})::VARCHAR"
+def index_select(columns: Sequence[str], row: str, schema: pa.Schema | None = None) -> str:
+    """The SELECT list of an index build: one JSON document a row, its words normalised.
+
+    With the file's ``schema``, the document also stores every value of the row (when each
+    column's type has an exact encoding, :func:`stored_value_sql`).
+    """
+    texts = ", ".join(normalised_sql(c) for c in columns)
+    fields = [f"'{ROW}': {row}", f"'{TEXT}': list_filter([{texts}], lambda v: v IS NOT NULL)"]
+    stored = [stored_value_sql(f.name, f.type) for f in schema] if schema is not None else []
+    values = [v for v in stored if v is not None]
+    if schema is not None and len(values) == len(schema):
+        # a bytes field is given in JSON as base64
+        fields.append(f"'{VALUES}': to_base64(encode(json_array({', '.join(values)})::VARCHAR))")
+    return f"to_json({{{', '.join(fields)}}})::VARCHAR"
+
+
+def stored_value_sql(column: str, kind: pa.DataType) -> str | None:
+    """A column's value as JSON that :func:`stored_values` reads back exactly (None: no such form).
+
+    Floating-point numbers go as DuckDB's shortest round-trip text (JSON has no NaN or
+    infinity), dates as days and times as epoch units.
+    """
+    c = quote_ident(column)
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_boolean(kind):
+        return c
+    if pa.types.is_integer(kind):
+        return c
+    if pa.types.is_float32(kind) or pa.types.is_float64(kind):
+        return f"CAST({c} AS VARCHAR)"
+    if pa.types.is_date32(kind):
+        return f"({c} - DATE '1970-01-01')"
+    if pa.types.is_timestamp(kind) and kind.unit in ("ms", "us"):
+        return f"epoch_{kind.unit}({c})"
+    return None
+
+
+def stored_values(documents: Sequence[bytes], schema: pa.Schema) -> pa.Table:
+    """The rows stored in index documents (``VALUES``), as a table of the file's ``schema``."""
+    rows = [json.loads(d) for d in documents]
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
+    return pa.Table.from_arrays(
+        [_decoded(list(values), f.type) for values, f in zip(columns, schema, strict=True)], schema=schema
+    )
+
+
+def _decoded(values: list[Any], kind: pa.DataType) -> pa.Array:
+    if pa.types.is_floating(kind):
+        return pa.array([None if v is None else float(v) for v in values], kind)
+    if pa.types.is_date32(kind):
+        return pa.array(values, pa.int32()).cast(kind)
+    if pa.types.is_timestamp(kind):
+        return pa.array(values, pa.int64()).cast(kind)
+    return pa.array(values, kind)
 
 
 # ---------------------------------------------------------------------- the index
@@ -266,6 +321,7 @@ def _schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_text_field(TEXT, stored=False, tokenizer_name=TOKENIZER, index_option="position")
     builder.add_integer_field(ROW, stored=False, indexed=False, fast=True)
+    builder.add_bytes_field(VALUES, stored=True, indexed=False, fast=False)
     return builder.build()
 
 
@@ -334,11 +390,13 @@ def _build_child(path: str, columns: list[str], dest: str, scratch: str, memory_
         },
     )
     try:
+        con.execute("SET enable_progress_bar = false")
         restrict_files(con, files=[Path(path)], folders=[Path(scratch)])
         con.execute("SET lock_configuration = true")
         # no ORDER BY: each document carries its row number, and a sort of every row would spill
+        schema = pq.read_schema(path)
         rows = con.sql(
-            f"SELECT {index_select(columns, 'file_row_number')} "
+            f"SELECT {index_select(columns, 'file_row_number', schema)} "
             f"FROM read_parquet({quote_literal(path)}, file_row_number = true)"
         )
         write_index(Path(dest), rows.to_arrow_reader(BUILD_BATCH))
@@ -387,8 +445,7 @@ class OpenIndex:
             return parts[0]
         return tantivy.Query.boolean_query([(tantivy.Occur.Must, p) for p in parts])
 
-    def page(self, query: SearchQuery, offset: int, limit: int) -> tuple[list[int], int]:
-        """The 0-based file row numbers of matches ``[offset, offset + limit)`` in file order; the count."""
+    def _hits(self, query: SearchQuery, offset: int, limit: int) -> tuple[list[tuple[Any, Any]], int]:
         found = self.searcher.search(
             self._query(query),
             limit=max(1, limit),
@@ -397,9 +454,31 @@ class OpenIndex:
             offset=offset,
             order=tantivy.Order.Asc,
         )
-        rows = [int(hit[0]) for hit in found.hits] if limit > 0 else []
         # the stub lacks ``count``, which the result has when asked for
-        return rows, int(getattr(found, "count", 0) or 0)
+        return (found.hits if limit > 0 else []), int(getattr(found, "count", 0) or 0)
+
+    def page(self, query: SearchQuery, offset: int, limit: int) -> tuple[list[int], int]:
+        """The 0-based file row numbers of matches ``[offset, offset + limit)`` in file order; the count."""
+        hits, count = self._hits(query, offset, limit)
+        return [int(hit[0]) for hit in hits], count
+
+    def page_values(
+        self, query: SearchQuery, offset: int, limit: int, schema: pa.Schema
+    ) -> tuple[list[int], pa.Table | None, int]:
+        """As :meth:`page`, with the matches' rows as stored in the index (``schema``: the file's).
+
+        The table is None when the index holds no values (a column type without an exact
+        stored form): the rows are then read from the file.
+        """
+        hits, count = self._hits(query, offset, limit)
+        rows = [int(hit[0]) for hit in hits]
+        documents: list[bytes] = []
+        for hit in hits:
+            document = self.searcher.doc(hit[1]).get_first(VALUES)
+            if document is None:
+                return rows, None, count
+            documents.append(document)
+        return rows, stored_values(documents, schema), count
 
     def count(self, query: SearchQuery) -> int:
         return self.page(query, 0, 0)[1]

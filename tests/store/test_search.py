@@ -14,13 +14,23 @@ import random
 import re
 import unicodedata
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from livegraphs_ext.store import BadInput, DatasetStore, GuardedStore, Principal, StoreConfig, searching
-from livegraphs_ext.store.textsearch import MAX_QUERY_CHARS, MAX_WORDS, index_dir, parse_query
+from livegraphs_ext.store.textsearch import (
+    MAX_QUERY_CHARS,
+    MAX_WORDS,
+    OpenIndex,
+    _build_child,
+    index_dir,
+    parse_query,
+)
 
 WORDS = [
     "café", "Cafe", "CAFÉ", "crème", "naïve", "Zürich", "zurich", "São", "Paulo", "Kraków", "straße",
@@ -253,6 +263,74 @@ def test_a_search_is_a_view_not_a_version(store, data):
     store.rows(ds["id"], q="quick", sort="price")
     assert store.get(ds["id"])["version"] == 1
     assert len(store.versions(ds["id"])) == 1
+
+
+TYPED = (
+    "id,word,x,flag,day,at,atz\n"
+    "1,Zürich café,0.1,true,1969-12-31,2024-01-02 03:04:05.123456,2024-01-02T03:04:05+02:00\n"
+    "2,,-0.0,,,,\n"
+    '3,"zurich ""東京""\nline",1e-300,false,2024-02-29,1970-01-01 00:00:00,1969-12-31T23:59:59Z\n'
+    "4,ZURICH,0.30000000000000004,true,0001-01-01,1900-06-30 12:00:00.5,2262-04-11T23:47:16Z\n"
+    "5,other,1.7976931348623157e308,false,2024-01-01,2024-01-01 00:00:00,2024-01-01T00:00:00Z\n"
+)
+
+
+def test_an_indexed_page_comes_from_the_index_without_reading_the_file(store, monkeypatch):
+    # Given a dataset of every column type, with nulls, non-ASCII text and awkward numbers
+    ds = _upload(store, TYPED)
+    want = {r[0]: r for r in store.rows(ds["id"])["rows"]}
+    _indexed(store, ds)
+
+    def no_read(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the Parquet file was read for a page of matches")
+
+    # When an indexed search cannot read rows from the Parquet file
+    monkeypatch.setattr(searching, "read_rows", no_read)
+    monkeypatch.setattr(searching, "_fetch_rows", no_read)
+    for q in ("zurich", "zur*", '"zurich 東京"', "line", "other", "cafe"):
+        page = store.rows(ds["id"], q=q)
+        # Then its rows are those read from the file, value for value and type for type
+        assert page["search"]["indexed"] is True
+        assert page["rows"] == [want[i] for i in ref_ids_typed(q)]
+        assert [[type(v) for v in r] for r in page["rows"]] == [
+            [type(v) for v in want[r[0]]] for r in page["rows"]
+        ]
+    out = store.search_datasets("zurich", store.list_datasets(), rows=2)
+    assert out["results"][0]["rows"]["rows"] == [want[1], want[3]]
+
+
+def ref_ids_typed(q: str) -> list[int]:
+    words = {1: "Zürich café", 2: None, 3: 'zurich "東京"\nline', 4: "ZURICH", 5: "other"}
+    rows = [{"id": i, "title": w, "body": None} for i, w in words.items()]
+    return ref_ids(rows, q)
+
+
+def test_the_stored_values_read_back_exactly(store):
+    # Given every row of the test data, indexed
+    ds = _upload(store, _csv(_rows()))
+    _indexed(store, ds)
+    plain = store.rows(ds["id"], limit=10_000)["rows"]
+    for q in ("da*", "quick", '"sao paulo"', "москва"):
+        # When searched, then each match is its row as the file has it
+        page = store.rows(ds["id"], q=q, limit=10_000)
+        assert page["rows"] == [plain[i] for i in ref_ids(_rows(), q)]
+
+
+def test_a_file_with_a_type_without_a_stored_form_is_read_from_the_file(tmp_path):
+    # Given a version file with a decimal column, which the index does not store
+    path = tmp_path / "v.parquet"
+    pq.write_table(
+        pa.table(
+            {"t": ["a zurich", None, "Zürich"], "d": pa.array([Decimal("1.50"), None, Decimal("2.25")])}
+        ),
+        path,
+    )
+    dest = tmp_path / "index"
+    _build_child(str(path), ["t"], str(dest), str(tmp_path), "64MB")
+    # When its index is searched
+    rows, stored, count = OpenIndex(dest).page_values(parse_query("zurich"), 0, 10, pq.read_schema(path))
+    # Then it gives the row numbers only, for the store to read the rows from the file
+    assert (rows, stored, count) == ([0, 2], None, 2)
 
 
 # ---------------------------------------------------------------------- bad queries
