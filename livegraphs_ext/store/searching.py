@@ -7,8 +7,9 @@ do. What answers a page (see :mod:`.textsearch`):
   ``SEARCH_TOP_MAX`` matches is read from it in file order, with the count; a sorted or
   filtered one (or a later page) takes every match's row number from it (up to
   ``SEARCH_JOIN_MAX`` matches) and lets DuckDB sort and filter those rows alone;
-* else one scan, which answers the first rows and the count in one pass, while the index is
-  built on the side (the first search of a version starts the build);
+* else one scan, which answers the first rows and the count in one pass; then the index is
+  built on the side (the first search of a version starts the build once its scan is done, so
+  the scan has the cores to itself);
 * else (a sort or filter before the index is there, or more matches than ``SEARCH_JOIN_MAX``)
   the scan's condition as a filter, through the stored row orders of :mod:`.pages`.
 """
@@ -95,11 +96,14 @@ class DatasetSearch(DatasetQueries):
         names = [c.name for c in columns]
         texts = [c.name for c in columns if c.type == "string"]
         index = self.search_indexes.get(path) if texts else None
-        if texts and index is None:
-            self.search_indexes.build(path)
-        table, count = self._search_page(
-            path, total, columns, texts, index, query, offset, limit, sort, filter
-        )
+        try:
+            table, count = self._search_page(
+                path, total, columns, texts, index, query, offset, limit, sort, filter
+            )
+        finally:
+            if texts and index is None:
+                # after the scan, which then has the cores to itself
+                self.search_indexes.build(path)
         return {
             "columns": names,
             "rows": table_rows(table.select(names)) if table is not None else [],
@@ -289,11 +293,13 @@ class DatasetSearch(DatasetQueries):
             return empty
         index = self.search_indexes.get(path)
         if index is None:
-            self.search_indexes.build(path)
-            if ds["rows"] > SEARCH_SCAN_ROWS:
-                return None
-            rownums, count = self._scan_first(path, query, texts, rows)
-            table = self._fetch(path, names, rownums[:rows])
+            try:
+                if ds["rows"] > SEARCH_SCAN_ROWS:
+                    return None
+                rownums, count = self._scan_first(path, query, texts, rows)
+                table = self._fetch(path, names, rownums[:rows])
+            finally:
+                self.search_indexes.build(path)
         else:
             rownums, stored, count = index.page_values(query, 0, rows, self._schema(path))
             table = stored.select(names) if stored is not None else self._fetch(path, names, rownums)

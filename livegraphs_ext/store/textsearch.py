@@ -67,6 +67,8 @@ TEXT, ROW = "text", "row"
 #: the stored field: the row's values (JSON, see :func:`stored_value_sql`), so that a page of
 #: matches spread over the file is shown without decoding its Parquet row groups
 VALUES = "values"
+#: the characters of a word a scan's first test looks for (longer patterns cost more than they save)
+RAW_CHARS = 12
 #: rows per batch while an index is written
 BUILD_BATCH = 8192
 #: the index writer's memory (tantivy's minimum is 15 MB a thread)
@@ -238,25 +240,96 @@ def normalised_sql(column: str) -> str:
 def scan_where(query: SearchQuery, columns: Sequence[str]) -> str:
     """A WHERE condition (without the keyword) true for the rows that match, for a scan.
 
-    Every clause must hold in one of the columns. An ASCII value is first tested with
-    ``contains`` on its lower case for the clause's longest word, a necessary condition, so
-    most values never reach ``strip_accents`` or the regex.
+    Every clause must hold in one of the columns. A value is first tested for the clause's
+    longest word, a necessary condition: an ASCII value with ``contains`` on its lower case
+    (what ``ILIKE`` costs), another with :func:`raw_pattern` on the value as it is. Only the
+    values that pass pay for ``strip_accents`` and the word-boundary regex.
     """
     if not columns:
         return "false"
     parts = []
     for clause in query.clauses:
-        word = quote_literal(clause.longest())
+        word = clause.longest()
+        raw = raw_pattern(word[:RAW_CHARS])
         pattern = quote_literal(clause.pattern())
         either = []
         for column in columns:
             c = quote_ident(column)
+            other = f"regexp_matches({c}, {quote_literal(raw)})" if raw else "true"
             either.append(
-                f"((contains(lower({c}), {word}) OR strlen({c}) <> length({c})) "
-                f"AND regexp_matches({normalised_sql(column)}, {pattern}))"
+                f"(CASE WHEN strlen({c}) = length({c}) THEN contains(lower({c}), {quote_literal(word)}) "
+                f"ELSE {other} END AND regexp_matches({normalised_sql(column)}, {pattern}))"
             )
         parts.append("(" + " OR ".join(either) + ")")
     return " AND ".join(parts)
+
+
+@dataclass(frozen=True)
+class _Folds:
+    """What ``strip_accents(lower(...))`` makes of each code point it changes."""
+
+    #: a character -> the code points that become it
+    into: dict[str, tuple[int, ...]]
+    #: the code points that vanish (combining marks and the like)
+    vanish: tuple[int, ...]
+    #: the characters that change, and those in what a code point becomes when it is several
+    unsure: frozenset[str]
+
+
+_folds: _Folds | None = None
+_folds_lock = threading.Lock()
+
+
+def _fold_table() -> _Folds:
+    """The folds of every code point, asked of DuckDB once (a fraction of a second)."""
+    global _folds
+    with _folds_lock:
+        if _folds is None:
+            cur = _normaliser()
+            try:
+                rows = cur.execute(
+                    "SELECT i, f FROM (SELECT i, strip_accents(lower(chr(i::INTEGER))) AS f "
+                    "FROM range(0, 1114112) t(i) WHERE i < 55296 OR i > 57343) WHERE f <> chr(i::INTEGER)"
+                ).fetchall()
+            finally:
+                cur.close()
+            into: dict[str, list[int]] = {}
+            vanish, unsure = [], set()
+            for point, folded in rows:
+                unsure.add(chr(point))
+                if not folded:
+                    vanish.append(point)
+                elif len(folded) == 1:
+                    into.setdefault(folded, []).append(point)
+                else:
+                    unsure.update(folded)
+            _folds = _Folds({k: tuple(v) for k, v in into.items()}, tuple(vanish), frozenset(unsure))
+        return _folds
+
+
+def _char_class(points: Sequence[int]) -> str:
+    """An RE2 character class of these code points, as ranges."""
+    spans: list[list[int]] = []
+    for p in sorted(points):
+        if spans and p == spans[-1][1] + 1:
+            spans[-1][1] = p
+        else:
+            spans.append([p, p])
+    return "[" + "".join(f"\\x{{{a:x}}}" + (f"-\\x{{{b:x}}}" if b > a else "") for a, b in spans) + "]"
+
+
+def raw_pattern(word: str) -> str | None:
+    """An RE2 pattern that every value whose normalised form contains ``word`` matches, as it is.
+
+    Each character of the word may be written as any code point that folds to it, followed by
+    code points that vanish (a decomposed accent). None when a character of the word cannot be
+    told this way (it is itself changed by the fold, or part of a fold into several).
+    """
+    folds = _fold_table()
+    if any(ch in folds.unsure for ch in word):
+        return None
+    between = _char_class(folds.vanish) + "*" if folds.vanish else ""
+    return between.join(_char_class([ord(ch), *folds.into.get(ch, ())]) for ch in word)
 
 
 def index_select(columns: Sequence[str], row: str, schema: pa.Schema | None = None) -> str:

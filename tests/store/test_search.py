@@ -18,11 +18,20 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from livegraphs_ext.store import BadInput, DatasetStore, GuardedStore, Principal, StoreConfig, searching
+from livegraphs_ext.store import (
+    BadInput,
+    DatasetStore,
+    GuardedStore,
+    Principal,
+    StoreConfig,
+    searching,
+    textsearch,
+)
 from livegraphs_ext.store.textsearch import (
     MAX_QUERY_CHARS,
     MAX_WORDS,
@@ -186,6 +195,29 @@ def test_the_first_search_answers_by_scan_and_starts_the_index(store, data):
     assert again == ids == ref_ids(data, "quick")
 
 
+def test_the_index_build_starts_once_the_first_search_has_scanned(store, data):
+    # Given a dataset never searched
+    ds = _upload(store, _csv(data))
+    events: list[str] = []
+    scan, build = store._scan_first, store.search_indexes.build
+
+    def scanning(*args: Any) -> Any:
+        events.append("scan")
+        return scan(*args)
+
+    def building(path: Path) -> Any:
+        events.append("build")
+        return build(path)
+
+    store._scan_first = scanning  # type: ignore[method-assign]
+    store.search_indexes.build = building  # type: ignore[method-assign]
+    # When it is searched, in its rows and across datasets
+    store.rows(ds["id"], q="quick", limit=10)
+    store.search_datasets("brown", store.list_datasets())
+    # Then each scan has the machine to itself: the build is started after it
+    assert events == ["scan", "build", "scan", "build"]
+
+
 def test_the_clauses_come_back_normalised_for_highlighting(store, data):
     ds = _upload(store, _csv(data))
     page = store.rows(ds["id"], q='Café "Quick  Brown" ZÜR*', limit=1)
@@ -263,6 +295,56 @@ def test_a_search_is_a_view_not_a_version(store, data):
     store.rows(ds["id"], q="quick", sort="price")
     assert store.get(ds["id"])["version"] == 1
     assert len(store.versions(ds["id"])) == 1
+
+
+def test_a_scan_first_tests_raw_values_for_every_form_that_folds_to_a_word():
+    # Given every code point that lower-casing and accent stripping turn into another character
+    folds = textsearch._fold_table()
+    cases = [
+        (chr(point) + "".join(chr(v) for v in folds.vanish[:3]), target)
+        for target, points in folds.into.items()
+        for point in points
+        if target not in folds.unsure
+    ]
+    assert len(cases) > 1000
+    # When each is tested, as it is, against the scan's first test for what it becomes
+    con = duckdb.connect()
+    missed = con.execute(
+        "SELECT list(v) FROM (SELECT unnest(?::VARCHAR[]) AS v, unnest(?::VARCHAR[]) AS p) "
+        "WHERE NOT regexp_matches(v, p)",
+        [[v for v, _ in cases], [textsearch.raw_pattern(t) for _, t in cases]],
+    ).fetchall()[0][0]
+    con.close()
+    # Then it passes (a necessary condition), so no matching value is left out of a scan
+    assert missed is None
+    assert textsearch.raw_pattern("zurich") is not None
+    # a character the fold itself changes cannot be told from the raw value: no first test
+    assert textsearch.raw_pattern("É") is None
+
+
+def test_decomposed_and_compatibility_forms_match_by_scan_and_by_index(store):
+    # Given values with decomposed accents, compatibility signs and title-case digraphs
+    values = [
+        "Zu\u0308rich",
+        "\u212bngstro\u0308m",
+        "ÉLAN vital",
+        "KELVIN \u212aelvin",
+        "plain zurich",
+        "ǅemal",
+        "CAFE\u0301 noir",
+        "cafeteria",
+    ]
+    rows = [{"id": i, "title": v, "body": None} for i, v in enumerate(values)]
+    ds = _upload(store, "id,title\n" + "".join(f"{i},{v}\n" for i, v in enumerate(values)))
+    queries = ["zurich", "angstrom", "élan", "kelvin", "angst*", "ZU\u0308R*", "ǆemal", "cafe", "caf*"]
+    for indexed in (False, True):
+        for q in queries:
+            # When searched, by scan and then by index
+            ids, page = _all_ids(store, ds["id"], q)
+            # Then the rows are the reference's
+            assert (page["search"]["indexed"], ids) == (indexed, ref_ids(rows, q))
+            assert ids, q
+        _indexed(store, ds)
 
 
 TYPED = (
