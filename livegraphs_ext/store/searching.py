@@ -29,6 +29,7 @@ from .errors import BadInput
 from .pages import half_memory, read_rows, row_groups, table_rows
 from .queries import MAX_PAGE, DatasetQueries, _fetch_rows
 from .schema import ColumnInfo
+from .sql import quote_ident
 from .stopping import check_stopped
 from .textsearch import (
     ROW,
@@ -134,8 +135,8 @@ class DatasetSearch(DatasetQueries):
             rownums, stored, count = index.page_values(query, offset, limit, self._schema(path))
             return (stored if stored is not None else self._fetch(path, names, rownums)), count
         if plain and index is None and offset + limit <= self.config.page_top_window:
-            rownums, count = self._scan_first(path, query, texts, offset + limit)
-            return self._fetch(path, names, rownums[offset:]), count
+            table, count = self._scan_first(path, query, texts, names, offset + limit)
+            return table.slice(offset), count
         where, params = (
             transforms.compile_filter(filter, columns, max_values=self.config.max_filter_values)
             if filter
@@ -164,16 +165,27 @@ class DatasetSearch(DatasetQueries):
             return _fetch_rows(con, self._names(path), rownums).select(names)
 
     def _scan_first(
-        self, path: Path, query: SearchQuery, texts: list[str], first: int
-    ) -> tuple[list[int], int]:
-        """The file row numbers of the first ``first`` matches and the count, in one scan."""
+        self, path: Path, query: SearchQuery, texts: list[str], names: list[str], first: int
+    ) -> tuple[pa.Table, int]:
+        """The first ``first`` matches (columns ``names``) and the count, in one scan.
+
+        The rows come out of the scan itself: a page of matches spread over the file is not
+        read from it a second time.
+        """
+        # positional keys: a struct's keys are case-insensitive, column names are not
+        values = ", ".join(f"'c{i}': {quote_ident(n)}" for i, n in enumerate(names))
         with self._page_connection(path) as con:
-            row = con.execute(
-                f"SELECT count(*), min(file_row_number, ?) FROM src WHERE {scan_where(query, texts)}",
-                [max(1, first)],
-            ).fetchall()[0]
-        found = [int(r) for r in (row[1] or [])][:first]
-        return found, int(row[0])
+            found = con.sql(
+                f"SELECT count(*) AS n, min_by({{{values}}}, file_row_number, ?) AS firsts "
+                f"FROM src WHERE {scan_where(query, texts)}",
+                params=[max(1, first)],
+            ).to_arrow_table()
+        count = int(found.column("n")[0].as_py())
+        rows = found.column("firsts")[0].values if count else None
+        if rows is None:
+            rows = pa.array([], found.schema.field("firsts").type.value_type)
+        table = pa.Table.from_struct_array(rows).rename_columns(names)
+        return table.slice(0, first), count
 
     def _joined_page(
         self,
@@ -296,8 +308,7 @@ class DatasetSearch(DatasetQueries):
             try:
                 if ds["rows"] > SEARCH_SCAN_ROWS:
                     return None
-                rownums, count = self._scan_first(path, query, texts, rows)
-                table = self._fetch(path, names, rownums[:rows])
+                table, count = self._scan_first(path, query, texts, names, rows)
             finally:
                 self.search_indexes.build(path)
         else:
