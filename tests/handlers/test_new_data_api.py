@@ -173,7 +173,7 @@ async def test_new_data_and_compare_name_the_documents_using_a_missing_column(lg
 
 
 async def keep_alive_exchange(port: int, requests: list[bytes]) -> list[bytes]:
-    """Send ``requests`` one after another on one kept-alive connection; each answer's head, or b"" once closed."""
+    """Send ``requests`` one by one on one kept-alive connection; each answer's head (b"" once closed)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     heads = []
     try:
