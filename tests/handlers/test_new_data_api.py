@@ -189,21 +189,36 @@ async def keep_alive_exchange(port: int, requests: list[bytes]) -> list[bytes]:
     return heads
 
 
-async def test_new_data_refused_before_its_body_is_read_closes_the_connection(
-    http_server_client: Any, jp_http_port: int, jp_base_url: str, jp_auth_header: dict[str, str]
+@pytest.mark.parametrize(
+    ("path", "length", "status"),
+    [
+        # a store error (no such dataset), raised before the upload's body is read
+        (f"datasets/{'0' * 32}/data?mode=append", 3000, b"404"),
+        # an HTTP error: a chart query's body over max_query_bytes by its Content-Length
+        ("charts/query", 10_000_000, b"413"),
+    ],
+)
+async def test_a_body_refused_before_it_is_read_closes_the_connection(
+    http_server_client: Any,
+    jp_http_port: int,
+    jp_base_url: str,
+    jp_auth_header: dict[str, str],
+    path: str,
+    length: int,
+    status: bytes,
 ):
     # A proxy that keeps connections alive (configurable-http-proxy) must not send the next
     # request, maybe another user's, on a socket the server closes for the unread body.
     auth = "".join(f"{k}: {v}\r\n" for k, v in jp_auth_header.items())
     base = f"{jp_base_url}livegraphs/api/"
     refused = (
-        f"POST {base}datasets/{'0' * 32}/data?mode=append HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}"
-        "Content-Type: text/csv\r\nContent-Length: 3000\r\n\r\ncity,temp\n"
+        f"POST {base}{path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}"
+        f"Content-Type: text/csv\r\nContent-Length: {length}\r\n\r\ncity,temp\n"
     ).encode()
     listing = f"GET {base}datasets HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}\r\n".encode()
     heads = await keep_alive_exchange(jp_http_port, [refused, listing])
     first = heads[0].lower()
-    assert first.startswith(b"http/1.1 404"), heads
+    assert first.startswith(b"http/1.1 " + status), heads
     assert b"connection: close" in first, heads
     # (the control: answers that read their whole request keep the connection)
     heads = await keep_alive_exchange(jp_http_port, [listing, listing])
