@@ -47,6 +47,9 @@ from .textsearch import (
 SEARCH_TOP_MAX = 100_000
 #: the most matches whose row numbers a sorted or filtered page takes from the index
 SEARCH_JOIN_MAX = 200_000
+#: the most matches a sorted or filtered page takes whole from the index's stored values, to sort
+#: and filter them alone (each costs a stored document's read; more are joined with the file)
+SEARCH_STORED_MAX = 2_000
 #: a page whose rows lie in at most this many row groups reads those groups whole (pyarrow); one
 #: spread wider is picked out of the file by DuckDB, which decodes only the rows it keeps
 FETCH_GROUPS = 2
@@ -145,6 +148,12 @@ class DatasetSearch(DatasetQueries):
         order = transforms.compile_sort(sort, columns) if sort else ""
         if index is not None:
             count = index.count(query)
+            if count <= SEARCH_STORED_MAX:
+                rownums, stored, _ = index.page_values(query, 0, count, self._schema(path))
+                if stored is not None:
+                    return self._stored_page(
+                        path, names, stored, rownums, where, params, order, offset, limit
+                    )
             if count <= SEARCH_JOIN_MAX:
                 return self._joined_page(
                     path, names, index.all_rows(query, count), where, params, order, offset, limit
@@ -186,6 +195,43 @@ class DatasetSearch(DatasetQueries):
             rows = pa.array([], found.schema.field("firsts").type.value_type)
         table = pa.Table.from_struct_array(rows).rename_columns(names)
         return table.slice(0, first), count
+
+    def _stored_page(
+        self,
+        path: Path,
+        names: list[str],
+        stored: pa.Table,
+        rownums: list[int],
+        where: str,
+        params: list[Any],
+        order: str,
+        offset: int,
+        limit: int,
+    ) -> tuple[pa.Table, int]:
+        """A page of the matches (rows stored in the index), sorted and filtered by DuckDB.
+
+        The same SQL as over the file, on a table of the same columns and types, so the same rows.
+        """
+        view = "lg_search_rows"
+        matches = stored.append_column("file_row_number", pa.array(rownums, pa.int64()))
+        select = ", ".join(quote_ident(n) for n in names)
+        cond = f" WHERE {where}" if where else ""
+        keys = f"{order}, " if order else ""
+        with self._page_connection(path) as con:
+            con.register(view, matches)
+            try:
+                page = con.sql(
+                    f"SELECT {select} FROM {view}{cond} ORDER BY {keys}file_row_number LIMIT ? OFFSET ?",
+                    params=[*params, limit, offset],
+                ).to_arrow_table()
+                count = (
+                    int(con.execute(f"SELECT count(*) FROM {view}{cond}", params).fetchall()[0][0])
+                    if where
+                    else matches.num_rows
+                )
+            finally:
+                con.unregister(view)
+        return page, count
 
     def _joined_page(
         self,

@@ -379,6 +379,12 @@ def test_a_page_of_matches_is_never_read_from_the_file_a_second_time(store, monk
             assert types == [[type(v) for v in want[r[0]]] for r in page["rows"]]
         out = store.search_datasets("zurich", store.list_datasets(), rows=2)
         assert out["results"][0]["rows"]["rows"] == [want[1], want[3]]
+        if indexed:
+            # a sorted or filtered page of a few matches is sorted and filtered from the index too
+            assert store.rows(ds["id"], q="zurich", sort="-x")["rows"] == [want[4], want[1], want[3]]
+            flt = [{"column": "x", "cmp": "ge", "value": 0.2}]
+            page = store.rows(ds["id"], q="zurich", filter=flt, sort="day")
+            assert (page["rows"], page["total"]) == ([want[4]], 1)
         monkeypatch.undo()
         _indexed(store, ds)
         monkeypatch.setattr(searching, "read_rows", no_read)
