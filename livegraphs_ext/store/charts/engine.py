@@ -31,7 +31,6 @@ from ..stopping import check_stopped, stopped_error, watched
 from . import compile as C
 from .cache import ChartCache
 from .downsample import METHODS, downsample
-from .overlays import compute_overlays
 from .pool import ConnectionPool, EngineConfig, connection, one_select
 from .result import ChartResult
 from .spec import NUMERIC, TEMPORAL, ChartSpec, FieldRef, check_shape, validate_spec
@@ -252,7 +251,12 @@ class _Run:
             out = self._raw_points()
         else:
             out = self._raw_rows()
-        overlays = compute_overlays(self) if s.overlays else None
+        overlays = None
+        if s.overlays:
+            # pandas and statsmodels: imported by the first chart with a trend or a forecast
+            from .overlays import compute_overlays
+
+            overlays = compute_overlays(self)
         table, fields, source_rows, reduction, extra = out
         if s.mark == "map":
             extra = {**extra, "map": s.options["map"]}
