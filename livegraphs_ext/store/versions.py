@@ -130,6 +130,24 @@ class DatasetVersions(StoreCore):
         with self.catalog.transaction() as s:
             return self._abs(self._version(self._get(s, dataset_id), number).file)
 
+    def chart_source(
+        self, ref: dict[str, Any], owner: str | None = None
+    ) -> tuple[str, int, Path, list[ColumnInfo], int]:
+        """What a chart of the dataset ``ref`` (``{"id"}`` or ``{"name"}`` as :meth:`find` takes it,
+        with an optional ``version``) reads: its id, the version's number, file, columns and rows.
+
+        One transaction, where :meth:`find`, :meth:`version` and :meth:`version_file` take one each.
+        """
+        with self.catalog.transaction() as s:
+            if "id" in ref:
+                ds = self._get(s, ref["id"])
+            else:
+                ds = self.catalog.dataset(s, ref["name"]) or resolve(
+                    s, ref["name"], me=owner, everything=True
+                )
+            v = self._version(ds, ref.get("version"))
+            return ds.id, v.number, self._abs(v.file), [ColumnInfo.from_json(c) for c in v.columns], v.rows
+
     def _columns(self, dataset_id: str, number: int | None) -> tuple[Path, list[ColumnInfo], int]:
         with self.catalog.transaction() as s:
             v = self._version(self._get(s, dataset_id), number)

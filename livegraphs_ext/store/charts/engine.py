@@ -64,18 +64,14 @@ def run_chart(
     if spec.sql is not None:
         # a query is bound to datasets for a caller, by the guarded store, at every run
         raise spec_error("dataset.sql", "a chart of a query runs for a caller (GuardedStore.chart)")
-    ref = spec["dataset"]
-    dataset_id = ref["id"] if "id" in ref else store.find(ref["name"], owner=user)["id"]
-    version = store.version(dataset_id, ref.get("version"))
-    path = store.version_file(dataset_id, version["version"])
-    columns = [ColumnInfo.from_json(c) for c in version["columns"]]
+    dataset_id, number, path, columns, rows = store.chart_source(spec["dataset"], owner=user)
     return run_chart_file(
         path,
         columns,
         spec,
         max_marks=max_marks,
-        rows=version["rows"],
-        dataset={"id": dataset_id, "version": version["version"]},
+        rows=rows,
+        dataset={"id": dataset_id, "version": number},
         config=EngineConfig.of(store),
         cache=cache,
         pool=store.charts.pool if pool is None else pool,
