@@ -17,8 +17,8 @@ from livegraphs_ext.store import DatasetStore, StoreConfig
 
 #: Imported on first use only, never by a chart: sqlglot (the check of a SQL query), pandas and
 #: statsmodels (trend lines and forecasts, lg.load), jsonschema (explaining a refused spec),
-#: scikit-learn and scipy (models), jupyter_ydoc and pycrdt (shared documents), the server's
-#: tornado and jupyter_server.
+#: scikit-learn and scipy (models), jupyter_ydoc and pycrdt (shared documents), pyarrow's compute
+#: functions (lines of raw points, sorted pages), the server's tornado and jupyter_server.
 LAZY = (
     "sqlglot",
     "pandas",
@@ -28,6 +28,7 @@ LAZY = (
     "scipy",
     "jupyter_ydoc",
     "pycrdt",
+    "pyarrow.compute",
     "tornado",
     "jupyter_server",
 )
