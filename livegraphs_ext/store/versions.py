@@ -6,6 +6,8 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from . import transforms
 from .catalog import DatasetRow, VersionRow
 from .core import StoreCore
@@ -136,7 +138,8 @@ class DatasetVersions(StoreCore):
         """What a chart of the dataset ``ref`` (``{"id"}`` or ``{"name"}`` as :meth:`find` takes it,
         with an optional ``version``) reads: its id, the version's number, file, columns and rows.
 
-        One transaction, where :meth:`find`, :meth:`version` and :meth:`version_file` take one each.
+        One transaction, where :meth:`find`, :meth:`version` and :meth:`version_file` take one each,
+        which reads the one version's file and columns, not every version with its report.
         """
         with self.catalog.transaction() as s:
             if "id" in ref:
@@ -145,8 +148,15 @@ class DatasetVersions(StoreCore):
                 ds = self.catalog.dataset(s, ref["name"]) or resolve(
                     s, ref["name"], me=owner, everything=True
                 )
-            v = self._version(ds, ref.get("version"))
-            return ds.id, v.number, self._abs(v.file), [ColumnInfo.from_json(c) for c in v.columns], v.rows
+            number = ds.current_version if ref.get("version") is None else ref["version"]
+            v = s.execute(
+                select(VersionRow.file, VersionRow.columns, VersionRow.rows).where(
+                    VersionRow.dataset_id == ds.id, VersionRow.number == number
+                )
+            ).first()
+            if v is None:
+                raise NotFound(f"Dataset {ds.name!r} has no version {number}", "No such version")
+            return ds.id, number, self._abs(v.file), [ColumnInfo.from_json(c) for c in v.columns], v.rows
 
     def _columns(self, dataset_id: str, number: int | None) -> tuple[Path, list[ColumnInfo], int]:
         with self.catalog.transaction() as s:

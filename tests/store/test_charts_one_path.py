@@ -159,6 +159,15 @@ def test_a_chart_reads_its_dataset_from_the_catalog_in_one_transaction(
         assert len(opened) == 1, ref
         assert result.dataset == {"id": ds, "version": 1}
         assert sorted(result.table.column("x").to_pylist()) == ["AMER", "APAC", "EMEA"]
+    # And after an append, a chart follows the new version unless it pins the old one
+    src = lg_kernel_store.staging_path()
+    src.write_text("order_date,region,product,revenue,units\n2025-04-01,LATAM,Widget,10.0,1\n")
+    lg_kernel_store.new_data(ds, src, mode="append", user="ada", content_type="text/csv")
+    latest = lg_kernel_store.charts.run(bar({"name": "sales"}), user="ada")
+    pinned = lg_kernel_store.charts.run(bar({"id": ds, "version": 1}), user="ada")
+    assert latest.dataset == {"id": ds, "version": 2} and pinned.dataset == {"id": ds, "version": 1}
+    assert "LATAM" in latest.table.column("x").to_pylist()
+    assert "LATAM" not in pinned.table.column("x").to_pylist()
     # And what is missing is named as before
     with pytest.raises(NotFound, match="has no version 7"):
         lg_kernel_store.charts.run(bar({"id": ds, "version": 7}), user="ada")
