@@ -44,6 +44,11 @@ interface IPage {
    * page carries: base64 Arrow bytes by chart id.
    */
   answers: Record<string, string>;
+  /**
+   * The values of the snapshot's dropdown filters (with no search) that the
+   * page carries: each filter's answer by its id.
+   */
+  values: Record<string, any>;
 }
 
 function readJSON(text: string | undefined): any {
@@ -61,6 +66,7 @@ function readPage(body: HTMLElement): IPage {
   const d = body.dataset;
   const mode = d.lgMode === 'live' || d.lgMode === 'link' ? d.lgMode : 'public';
   const answers = readJSON(d.lgAnswers);
+  const values = readJSON(d.lgValues);
   return {
     api: d.lgApi ?? '',
     mode,
@@ -69,7 +75,9 @@ function readPage(body: HTMLElement): IPage {
     xsrf: d.lgXsrf ?? '',
     dashboard: mode === 'live' ? null : readJSON(d.lgDashboard),
     answers:
-      mode !== 'live' && answers && typeof answers === 'object' ? answers : {}
+      mode !== 'live' && answers && typeof answers === 'object' ? answers : {},
+    values:
+      mode !== 'live' && values && typeof values === 'object' ? values : {}
   };
 }
 
@@ -171,11 +179,16 @@ class HttpChannel implements IDashboardChannel {
       );
       return { content: {}, buffers: [new DataView(await r.arrayBuffer())] };
     }
-    const r = await call(
-      this._page,
-      `${base}/filters/${enc(String(content.filter))}/query`,
-      { method: 'POST', body: JSON.stringify({ what: 'values' }), signal }
-    );
+    const filter = String(content.filter);
+    if (Object.prototype.hasOwnProperty.call(this._page.values, filter)) {
+      const carried = this._page.values[filter];
+      return { content: { values: carried?.data?.x ?? [] }, buffers: [] };
+    }
+    const r = await call(this._page, `${base}/filters/${enc(filter)}/query`, {
+      method: 'POST',
+      body: JSON.stringify({ what: 'values' }),
+      signal
+    });
     const result = await r.json();
     return { content: { values: result.data?.x ?? [] }, buffers: [] };
   }

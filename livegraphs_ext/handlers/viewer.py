@@ -204,10 +204,16 @@ class DocumentPageHandler(PageBase):
 
 
 def preloaded(pre: Preload) -> dict[str, str]:
-    """A link page's data for its script: the dashboard (JSON) and the kept answers of its charts
-    with no extra conditions (JSON of base64 Arrow bytes by chart id)."""
+    """A link page's data for its script: the dashboard (JSON), the kept answers of its charts
+    with no extra conditions (JSON of base64 Arrow bytes by chart id) and the kept values of its
+    dropdown filters (JSON: each filter's answer by its id)."""
     answers = {chart: base64.b64encode(body).decode() for chart, body in pre.answers.items()}
-    return {"dashboard": orjson.dumps(pre.view).decode(), "answers": orjson.dumps(answers).decode()}
+    values = {f: orjson.Fragment(body) for f, body in pre.values.items()}
+    return {
+        "dashboard": orjson.dumps(pre.view).decode(),
+        "answers": orjson.dumps(answers).decode(),
+        "values": orjson.dumps(values).decode(),
+    }
 
 
 class SnapshotPageBase(PageBase):

@@ -176,7 +176,9 @@ class Preload:
     view: dict[str, Any]
     #: chart id -> the Arrow bytes of its answer with no extra conditions, for those kept
     answers: dict[str, bytes]
-    #: every chart that can be drawn has its answer here
+    #: dropdown filter id -> the JSON bytes of its values with no search, for those kept
+    values: dict[str, bytes]
+    #: every chart that can be drawn has its answer here, and every dropdown its values
     complete: bool
 
 
@@ -514,8 +516,9 @@ class Publications:
         self, token: Any, engine: ChartEngine, p: Principal | None = None, *, read: bool = True
     ) -> Preload | None:
         """What a link's page can carry for its script, so that it need not ask: the snapshot as
-        :meth:`view` answers it, and the Arrow answers of its charts with no extra conditions that
-        are kept in memory (none is computed here). The link is checked as :meth:`open` does;
+        :meth:`view` answers it, the Arrow answers of its charts with no extra conditions and the
+        JSON values of its dropdown filters with no search that are kept in memory (none is
+        computed here). The link is checked as :meth:`open` does;
         None when ``read`` is False and the link would have to be read from the catalog."""
         opened = self._open(token, p, read=read)
         if opened is None:
@@ -534,11 +537,24 @@ class Publications:
             body = self.answers.kept(key)
             if body is not None:
                 answers[chart_id] = body
+        values: dict[str, bytes] = {}
+        for f in snap.content.get("filters") or []:
+            if f.get("kind") != "dropdown":  # the only filters whose page asks their values
+                continue
+            try:
+                key, _ = self._filter_key(snap, seen, engine, f.get("id"), "values", None, False)
+            except StoreError:
+                continue
+            drawable += 1
+            body = self.answers.kept(key)
+            if body is not None:
+                values[f["id"]] = body
         return Preload(
             key=(snap.id, seen.versions, engine.max_marks, id(engine)),
             view=self._view(snap),
             answers=answers,
-            complete=len(answers) == drawable,
+            values=values,
+            complete=len(answers) + len(values) == drawable,
         )
 
     def filter_values(
@@ -546,16 +562,55 @@ class Publications:
         p: Principal | None = None,
     ) -> ChartResult:  # fmt: skip
         """A snapshot filter's values or extent, over the dataset version its charts read."""
-        snap = self.open(token, p)
+        snap, seen = self._opened(token, p)
+        _, spec = self._filter_key(snap, seen, engine, filter_id, what, search, False)
+        return engine.run(spec)
+
+    def filter_bytes(
+        self, token: Any, engine: ChartEngine, filter_id: Any, what: Any, search: Any = None,
+        p: Principal | None = None, *, arrow: bool = False, kept_only: bool = False,
+    ) -> bytes | None:  # fmt: skip
+        """:meth:`filter_values` as JSON (else Arrow IPC) bytes, kept and shared as a chart's
+        answers are (:meth:`chart_bytes`). ``kept_only``: only if it needs nothing but memory,
+        else None."""
+        opened = self._open(token, p, read=not kept_only)
+        if opened is None:
+            return None
+        snap, seen = opened
+        key, spec = self._filter_key(snap, seen, engine, filter_id, what, search, arrow)
+        if kept_only:
+            return self.answers.kept(key)
+
+        def compute() -> bytes:
+            result = engine.run(spec)
+            return result.to_arrow_bytes() if arrow else result.to_json_bytes()
+
+        return self.answers.get(key, compute)
+
+    def _opened(self, token: Any, p: Principal | None) -> tuple[PublicationRow, _Seen]:
+        opened = self._open(token, p)
+        assert opened is not None
+        return opened
+
+    def _filter_key(
+        self, snap: PublicationRow, seen: _Seen, engine: ChartEngine, filter_id: Any, what: Any, search: Any,
+        arrow: bool,
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:  # fmt: skip
+        """The key of a filter's answer among :attr:`answers`, and the spec that computes it."""
         f = next((f for f in snap.content.get("filters") or [] if f.get("id") == filter_id), None)
         if f is None:
             raise NotFound(f"No filter {filter_id!r} in this dashboard", "No such filter")
         version = next((d["version"] for d in snap.datasets if d["id"] == f.get("dataset")), None)
         if version is None:
             raise BadInput("The filter's dataset is not one the dashboard's charts use", "Bad filter")
+        if (f["dataset"], version) not in seen.versions:
+            raise NotFound(f"No dataset with id {f['dataset']!r}", "No such dataset")
         spec = filter_spec(f, what, search)
         spec["dataset"] = {"id": f["dataset"], "version": version}
-        return engine.run(check_shape(spec))
+        spec = check_shape(spec)
+        key = ("filter", snap.id, filter_id, orjson.dumps(spec, option=orjson.OPT_SORT_KEYS),
+               engine.max_marks, id(engine), arrow)  # fmt: skip
+        return key, spec
 
 
 def delete_document_rows(s: Session, doc_id: str) -> None:

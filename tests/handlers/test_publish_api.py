@@ -350,3 +350,36 @@ async def test_a_public_page_carries_its_dashboard_and_the_kept_answers_of_its_b
     # When the link is revoked, Then its kept page is not sent: 404 at once
     assert (await lg_api("DELETE", "documents", dash["id"], "links", link["id"])).code == 204
     assert (await anon("GET", "public", token, api=False)).code == 404
+
+
+async def test_a_public_page_carries_its_dropdowns_kept_values_and_a_search_is_always_asked(
+    jp_serverapp, lg_api, lg_upload, anon
+):
+    sales = await lg_upload("sales", CSV)
+    content = dashboard(sales["id"])
+    content["filters"] = [
+        {"id": "f1", "kind": "dropdown", "dataset": sales["id"], "column": "region", "value": []}
+    ]
+    doc = body(await lg_api("POST", "documents", body={"kind": "dashboard", "content": content}))
+    assert (await lg_api("POST", "documents", doc["id"], "publish")).code == 201
+    token = body(await lg_api("POST", "documents", doc["id"], "links", body={"kind": "public"}))["token"]
+    pubs = guarded(jp_serverapp).publications
+    values = ("public", token, "filters", "f1", "query")
+    # Given a page whose dropdown's values were not asked yet: it carries none
+    assert orjson.loads(carried((await anon("GET", "public", token, api=False)).body)["values"]) == {}
+    # When many viewers ask them, Then they are computed once, and the page carries them
+    before = pubs.answers.computed
+    answers = [await anon("POST", *values, body={"what": "values"}) for _ in range(3)]
+    assert {r.body for r in answers} == {answers[0].body} and pubs.answers.computed == before + 1
+    data = body(answers[0])["data"]
+    assert dict(zip(data["x"], data["y"], strict=True)) == {"APAC": 2, "EMEA": 2, "AMER": 1}
+    page = carried((await anon("GET", "public", token, api=False)).body)
+    assert orjson.loads(page["values"]) == {"f1": body(answers[0])}
+    # and a search is answered for itself, never from them nor kept in the page
+    found = await anon("POST", *values, body={"what": "values", "search": "AP"})
+    assert found.code == 200 and body(found)["data"] == {"x": ["APAC"], "y": [2]}
+    assert orjson.loads(carried((await anon("GET", "public", token, api=False)).body)["values"]) == {
+        "f1": body(answers[0])
+    }
+    await error(await anon("POST", *values, body={"what": "values", "search": 5}), 400)
+    await error(await anon("POST", *values, body={"what": "everything"}), 400)

@@ -294,9 +294,12 @@ def test_a_deleted_dataset_is_no_longer_shown_from_memory(
     g.publications.publish(ADA, doc_id)
     token = g.publications.create_link(ADA, doc_id, "public")["token"]
     assert g.publications.chart_bytes(token, engine, "regions")
+    assert g.publications.filter_bytes(token, engine, "f1", "values")
     g.delete(ADA, sales)
     with pytest.raises(NotFound):
         g.publications.chart_bytes(token, engine, "regions")
+    with pytest.raises(NotFound):
+        g.publications.filter_bytes(token, engine, "f1", "values")
 
 
 def test_a_change_made_beside_the_store_counts_once_links_are_read_again(
@@ -340,11 +343,19 @@ def test_a_links_page_carries_only_its_own_kept_answers_without_conditions(
     bare = {chart: pubs.chart_bytes(token, engine, chart, []) for chart in ("regions", "kinds")}
     # Then the page carries exactly those Arrow bytes, and the narrowed answer is another one
     pre = pubs.preload(token, engine)
-    assert pre is not None and pre.answers == bare and pre.complete
+    assert pre is not None and pre.answers == bare and not pre.complete  # the filter's values yet
+    # a search among the dropdown's values is not its values
+    assert pubs.filter_bytes(token, engine, "f1", "values", "nor")
+    assert pubs.preload(token, engine).values == {}  # type: ignore[union-attr]
+    values = pubs.filter_bytes(token, engine, "f1", "values")
+    assert values is not None and orjson.loads(values)["data"]["x"][0] == "north"
+    pre = pubs.preload(token, engine)
+    assert pre is not None and pre.answers == bare and pre.values == {"f1": values} and pre.complete
     assert narrowed != bare["kinds"]
     assert counts(read_arrow_answer(bare["kinds"])) == Counter(k for _, k, _ in ROWS)
     # and another dashboard's link, with the same chart ids, carries none of them
     assert pubs.preload(elsewhere, engine).answers == {}  # type: ignore[union-attr]
+    assert pubs.preload(elsewhere, engine).values == {}  # type: ignore[union-attr]
     # When the dashboard is republished over new data, the link's page is the new snapshot's,
     # with no answer of the old one; the link pinned to snapshot 1 keeps its answers
     src = g.store.staging_path()
@@ -354,6 +365,7 @@ def test_a_links_page_carries_only_its_own_kept_answers_without_conditions(
     new = pubs.preload(token, engine)
     assert new is not None and new.view["snapshot"] == 2 and new.key != pre.key and new.answers == {}
     assert pubs.preload(pinned, engine).answers == bare  # type: ignore[union-attr]
+    assert pubs.preload(token, engine).values == {}  # type: ignore[union-attr]
     # When the link is revoked, its page is refused at once
     link_id = next(x["id"] for x in pubs.links(ADA, doc_id) if x["snapshot"] is None)
     pubs.revoke(ADA, doc_id, link_id)
