@@ -158,6 +158,30 @@ test('a public link shows the published dashboard to a stranger, filterable and 
     await expect(viewer.locator('input')).toHaveCount(0);
     await expect(viewer.locator('.jp-LiveGraphs-DashboardCell.jp-mod-editing')).toHaveCount(0);
     await expect(viewer.locator('.jp-LiveGraphs-Shelf')).toHaveCount(0);
+    // the next stranger's page carries the charts' answers and the dropdown's
+    // values: it asks for none
+    const next = await stranger(browser);
+    try {
+      const asked: string[] = [];
+      next.page.on('request', r => {
+        if (/\/(charts|filters)\/[^/]+\/query$/.test(new URL(r.url()).pathname)) {
+          asked.push(r.url());
+        }
+      });
+      await next.page.goto(new URL(link.url, baseURL).href);
+      await expect.poll(() => drawn(next.page, 'c1')).toEqual({ AMER: 20, APAC: 55, EMEA: 400 });
+      await expect.poll(() => drawn(next.page, 'c2')).toEqual({ a: 125, b: 350 });
+      const options = next.page.getByLabel('region filter').locator('option');
+      await expect(options).toHaveCount(4); // All, and the three regions
+      await expect(options.filter({ hasText: 'AMER' })).toHaveCount(1);
+      expect(asked).toEqual([]);
+      // and a filter is still asked of the server
+      await next.page.getByLabel('region filter').selectOption({ label: 'EMEA' });
+      await expect.poll(() => drawn(next.page, 'c2')).toEqual({ a: 100, b: 300 });
+      expect(asked.length).toBeGreaterThan(0);
+    } finally {
+      await next.context.close();
+    }
   } finally {
     await context.close();
   }
