@@ -237,3 +237,83 @@ def test_the_published_chart_draws_in_chromium_for_whom_it_is_shared_with(
             assert response is not None and response.status == 403
         finally:
             browser.close()
+
+
+def lab_api(hub: Hub, token: str, method: str, path: str, **kwargs: Any) -> requests.Response:
+    """``livegraphs/api/voila/<path>`` of ada's JupyterLab server (her default server), with ``token``."""
+    return requests.request(
+        method, f"{hub.user_url('ada')}livegraphs/api/voila/{path}",
+        headers={"Authorization": f"token {token}"}, timeout=240, **kwargs,
+    )  # fmt: skip
+
+
+def until_page(hub: Hub, token: str, server: str, status: int, timeout: float = 60) -> requests.Response:
+    """ada's publication ``server`` as ``token`` sees it, once it answers ``status`` (a server re-asks
+    the hub about a token after 10 s)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = requests.get(
+            f"{hub.user_url('ada')}{server}/", headers={"Authorization": f"token {token}"},
+            timeout=120, allow_redirects=False,
+        )  # fmt: skip
+        if r.status_code == status or time.monotonic() > deadline:
+            return r
+        time.sleep(1)
+
+
+def test_publish_with_voila_from_jupyterlab_shares_restarts_lists_unshares_and_stops(
+    hub: Hub, tokens: dict[str, str], published: str
+):
+    ada = tokens["ada"]
+    # Given ada's reports/dash.ipynb (the published fixture made it and started her JupyterLab)
+    # When she publishes it as "weekly" for bo, through her own server
+    r = lab_api(hub, ada, "POST", "publications",
+                json={"name": "weekly", "notebook": "reports/dash.ipynb", "users": ["bo"]})  # fmt: skip
+    assert r.status_code == 200, r.text
+    pub = r.json()
+    assert pub["name"] == "weekly" and pub["server"] == "voila-weekly" and pub["ready"] is True
+    assert pub["notebook"] == "reports/dash.ipynb"
+    assert pub["url"] == f"{hub.user_url('ada')}voila-weekly/"
+    assert pub["shares"] == [{"kind": "user", "name": "bo"}]
+    # Then bo opens it on ada's origin (the chart widget, not the source), and cy and dee get 403
+    r = requests.get(pub["url"], headers={"Authorization": f"token {tokens['bo']}"}, timeout=120)
+    assert r.status_code == 200, r.text[:300]
+    assert "application/vnd.jupyter.widget-view+json" in r.text and SOURCE_MARK not in r.text
+    for name in ("cy", "dee"):
+        r = requests.get(pub["url"], headers={"Authorization": f"token {tokens[name]}"}, timeout=120,
+                         allow_redirects=False)  # fmt: skip
+        assert r.status_code == 403, (name, r.status_code)
+    # the list shows it beside the one published with the hub's API, each with its shares
+    listed = {p["name"]: p for p in lab_api(hub, ada, "GET", "publications").json()["publications"]}
+    assert set(listed) == {"temps", "weekly"}
+    assert listed["weekly"]["shares"] == [{"kind": "user", "name": "bo"}]
+    assert {(s["kind"], s["name"]) for s in listed["temps"]["shares"]} == {
+        ("user", "bo"),
+        ("group", "analysts"),
+    }
+    # a share with nobody is refused before anything restarts
+    nobody = {"name": "weekly", "notebook": "reports/dash.ipynb", "users": ["nobody-here"]}
+    r = lab_api(hub, ada, "POST", "publications", json=nobody)
+    assert r.status_code == 400 and "nobody-here" in r.json()["message"], r.text
+    # When she publishes it again, for the group analysts too: the server restarts, bo keeps his share
+    again = {"name": "weekly", "notebook": "reports/dash.ipynb", "groups": ["analysts"]}
+    r = lab_api(hub, ada, "POST", "publications", json=again)
+    assert r.status_code == 200, r.text
+    assert r.json()["ready"] is True
+    assert {(s["kind"], s["name"]) for s in r.json()["shares"]} == {("user", "bo"), ("group", "analysts")}
+    assert until_page(hub, tokens["cy"], "voila-weekly", 200).status_code == 200
+    # When she unshares bo, he is refused (cy, through analysts, is not)
+    r = lab_api(hub, ada, "DELETE", "publications/weekly/shares/user/bo")
+    assert r.status_code == 204, r.text
+    assert until_page(hub, tokens["bo"], "voila-weekly", 403).status_code == 403
+    assert until_page(hub, tokens["cy"], "voila-weekly", 200).status_code == 200
+    # Nobody else publishes from ada's server: bo may not use it at all
+    r = lab_api(hub, tokens["bo"], "GET", "publications")
+    assert r.status_code == 403
+    # When she stops it, its server and its shares are gone
+    r = lab_api(hub, ada, "DELETE", "publications/weekly")
+    assert r.status_code == 204, r.text
+    names = [p["name"] for p in lab_api(hub, ada, "GET", "publications").json()["publications"]]
+    assert names == ["temps"]
+    assert "voila-weekly" not in hub_call(hub, ada, "GET", "users/ada").json()["servers"]
+    assert lab_api(hub, ada, "DELETE", "publications/weekly").status_code == 404
