@@ -33,11 +33,14 @@ SERVER = "voila-temps"
 SOURCE_MARK = "source-only-4b1d"
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = REPO / "ui-tests" / "test-results" / "hub-voila"
+LABEXTENSION = REPO / "livegraphs_ext" / "labextension"
 
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
-    with running_hub(tmp_path_factory.mktemp("hub"), USERS) as h:
+    assert (LABEXTENSION / "package.json").exists(), "build the front end first (jlpm build)"
+    # users' servers load this checkout's front end (the Publish with Voila dialog)
+    with running_hub(tmp_path_factory.mktemp("hub"), USERS, labextension=LABEXTENSION) as h:
         yield h
 
 
@@ -317,3 +320,57 @@ def test_publish_with_voila_from_jupyterlab_shares_restarts_lists_unshares_and_s
     assert names == ["temps"]
     assert "voila-weekly" not in hub_call(hub, ada, "GET", "users/ada").json()["servers"]
     assert lab_api(hub, ada, "DELETE", "publications/weekly").status_code == 404
+
+
+def test_the_publish_dialog_publishes_for_bo_lists_unshares_and_stops_in_chromium(
+    hub: Hub, tokens: dict[str, str], published: str
+):
+    from playwright.sync_api import expect, sync_playwright
+
+    assert CHROMIUM.exists(), "Debian chromium is needed (scripts/test.sh installs it)"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+        try:
+            # Given ada's reports/dash.ipynb open in her JupyterLab on the hub
+            ctx = browser.new_context(
+                viewport={"width": 1280, "height": 800},
+                extra_http_headers={"Authorization": f"token {tokens['ada']}"},
+            )
+            page = ctx.new_page()
+            page.goto(f"{hub.user_url('ada')}lab/tree/reports/dash.ipynb")
+            toolbar = page.locator(".jp-NotebookPanel:visible .jp-NotebookPanel-toolbar")
+            # Then its toolbar offers Publish, not the laptop's Voila
+            publish = toolbar.get_by_role("button", name="Publish")
+            expect(publish).to_be_visible(timeout=120_000)
+            expect(toolbar.get_by_role("button", name="Voila", exact=True)).to_have_count(0)
+            # When she publishes it for bo from its dialog (the name comes from the notebook's)
+            publish.click()
+            dialog = page.locator(".jp-Dialog .jp-LiveGraphs-VoilaPublish")
+            expect(dialog.get_by_label("Publication name")).to_have_value("dash")
+            dialog.get_by_label("Users").fill("bo")
+            dialog.get_by_role("button", name="Publish").click()
+            # Then it shows the link, and lists it with bo and the one published with the hub's API
+            url = f"{hub.user_url('ada')}voila-dash/"
+            status = dialog.get_by_role("status")
+            expect(status).to_contain_text("Published dash", timeout=150_000)
+            expect(status.get_by_role("link")).to_have_attribute("href", url)
+            rows = dialog.locator(".jp-LiveGraphs-VoilaRow")
+            expect(rows).to_have_count(2)
+            row = dialog.locator('.jp-LiveGraphs-VoilaRow[data-name="dash"]')
+            expect(row.locator(".jp-LiveGraphs-VoilaShare")).to_have_text(["boUnshare"])
+            expect(row.locator(".jp-LiveGraphs-VoilaState")).to_have_text("running")
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / "publish-dialog.png"))
+            # bo opens the link, cy gets 403
+            for name, code in (("bo", 200), ("cy", 403)):
+                r = requests.get(url, headers={"Authorization": f"token {tokens[name]}"}, timeout=120)
+                assert r.status_code == code, (name, r.status_code)
+            # When she unshares bo, then stops it
+            row.get_by_role("button", name="Unshare dash with bo").click()
+            expect(row.locator(".jp-LiveGraphs-VoilaShare")).to_have_text(["Shared with nobody"])
+            row.get_by_role("button", name="Stop dash").click()
+            expect(rows).to_have_count(1, timeout=60_000)
+            expect(dialog.get_by_role("alert")).to_have_text("")
+            assert "voila-dash" not in hub_call(hub, tokens["ada"], "GET", "users/ada").json()["servers"]
+        finally:
+            browser.close()
