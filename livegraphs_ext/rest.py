@@ -461,7 +461,7 @@ class APIMixin(RequestHandler):
         proxy that keeps connections alive (configurable-http-proxy does) may send the next
         request, maybe another user's, on that socket and answer it 503.
         """
-        if isinstance(self, (UploadBody, BoundedBody)):
+        if getattr(self, "_stream_request_body", False):  # set by @web.stream_request_body
             self.set_header("Connection", "close")
 
 

@@ -17,9 +17,10 @@ from typing import Any, TypeVar, cast
 
 from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.base.handlers import APIHandler
+from tornado import web
 from tornado.web import HTTPError, RequestHandler
 
-from ..rest import APIMixin, Host, error_body
+from ..rest import APIMixin, BoundedBody, Host, error_body
 from ..store import GuardedStore, Principal
 from ..store.stopping import GONE, TIMEOUT, QueryControl
 
@@ -30,7 +31,7 @@ AUTH_RESOURCE = "livegraphs"
 #: The application setting that holds the host.
 HOST_SETTING = "livegraphs_host"
 
-__all__ = ["AUTH_RESOURCE", "HOST_SETTING", "LiveGraphsHandler", "error_body"]
+__all__ = ["AUTH_RESOURCE", "HOST_SETTING", "LiveGraphsHandler", "QueryBodyHandler", "error_body"]
 
 
 class LiveGraphsHandler(APIMixin, APIHandler):
@@ -161,3 +162,19 @@ class LiveGraphsHandler(APIMixin, APIHandler):
         if self.host.identity is not None:
             raise HTTPError(405)
         super().options(*args, **kwargs)
+
+
+@web.stream_request_body
+class QueryBodyHandler(BoundedBody, LiveGraphsHandler):
+    """A route whose JSON body (a chart spec, a query) is read into memory: at most ``max_query_bytes`` (413).
+
+    The size is checked before a body byte is read.
+    """
+
+    def body_limit(self) -> int:
+        return self.host.max_query_bytes
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        await super().prepare()
+        if not self._finished:
+            self.start_body()

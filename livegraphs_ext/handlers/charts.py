@@ -5,27 +5,18 @@ from __future__ import annotations
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..rest import BoundedBody
 from ..store.charts import spec_schema
-from .base import LiveGraphsHandler
+from .base import LiveGraphsHandler, QueryBodyHandler
 
 
 @web.stream_request_body
-class ChartQueryHandler(BoundedBody, LiveGraphsHandler):
+class ChartQueryHandler(QueryBodyHandler):
     """``POST charts/query {"spec"}``: a chart of a dataset the caller may read, JSON or Arrow IPC.
 
     The format follows ``Accept``; a ``{"name"}`` dataset is the caller's own, else the newest
     shared with them. The body is at most ``max_query_bytes`` (413), the filters hold at most
     ``max_filter_values`` values (400), and the query runs as :meth:`run_query` says.
     """
-
-    def body_limit(self) -> int:
-        return self.host.max_query_bytes
-
-    async def prepare(self) -> None:  # type: ignore[override]
-        await super().prepare()
-        if not self._finished:
-            self.start_body()
 
     @web.authenticated
     @authorized

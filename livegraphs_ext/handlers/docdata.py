@@ -12,8 +12,8 @@ from typing import Any
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..rest import BoundedBody, bad_request
-from .base import LiveGraphsHandler
+from ..rest import bad_request
+from .base import QueryBodyHandler
 from .documents import DOC_ID
 
 #: A dashboard's chart and filter ids, as the dashboard file allows them.
@@ -22,18 +22,10 @@ FILTER_ID = r"(?P<filter_id>[A-Za-z0-9_-]+)"
 
 
 @web.stream_request_body
-class DocumentQueryBase(BoundedBody, LiveGraphsHandler):
+class DocumentQueryBase(QueryBodyHandler):
     """A document data route: a JSON body of at most ``max_query_bytes`` (413)."""
 
     keys: frozenset[str] = frozenset()
-
-    def body_limit(self) -> int:
-        return self.host.max_query_bytes
-
-    async def prepare(self) -> None:  # type: ignore[override]
-        await super().prepare()
-        if not self._finished:
-            self.start_body()
 
     def body(self) -> dict[str, Any]:
         body = self.json_body()

@@ -14,23 +14,15 @@ from typing import Any
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..rest import DATASET_ID, BoundedBody
-from .base import LiveGraphsHandler
+from ..rest import DATASET_ID
+from .base import QueryBodyHandler
 from .docdata import CHART_ID
 from .documents import DOC_ID
 
 
 @web.stream_request_body
-class DrillBase(BoundedBody, LiveGraphsHandler):
+class DrillBase(QueryBodyHandler):
     """A drill route: a JSON body of at most ``max_query_bytes`` (413)."""
-
-    def body_limit(self) -> int:
-        return self.host.max_query_bytes
-
-    async def prepare(self) -> None:  # type: ignore[override]
-        await super().prepare()
-        if not self._finished:
-            self.start_body()
 
     def drill_body(self) -> dict[str, Any]:
         body = self.json_body()

@@ -14,24 +14,16 @@ import pyarrow as pa
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..rest import DATASET_ID, BoundedBody, bad_request, is_int
+from ..rest import DATASET_ID, bad_request, is_int
 from ..store.charts import ARROW_STREAM
-from .base import LiveGraphsHandler
+from .base import LiveGraphsHandler, QueryBodyHandler
 
 #: the schema metadata key of an Arrow answer that holds the columns' descriptions (JSON)
 ARROW_COLUMNS = b"livegraphs.columns"
 
 
-class SqlBody(BoundedBody, LiveGraphsHandler):
+class SqlBody(QueryBodyHandler):
     """A route whose JSON body holds a query: at most ``max_query_bytes`` (413), read into memory."""
-
-    def body_limit(self) -> int:
-        return self.host.max_query_bytes
-
-    async def prepare(self) -> None:  # type: ignore[override]
-        await super().prepare()
-        if not self._finished:
-            self.start_body()
 
     def sql_body(self) -> dict[str, Any]:
         body = self.json_body()

@@ -62,40 +62,54 @@ class DatasetChanges(DatasetVersions):
                     publish(tmp, self._abs(rel))
                 finally:
                     remove_quietly(tmp)
-            try:
-                with self.catalog.transaction() as s:
-                    if self.catalog.by_name(s, owner, name) is not None:
-                        raise self._name_taken(name)
-                    now = utcnow()
-                    ds = DatasetRow(
-                        id=dataset_id, name=name, owner=owner, current_version=1, created=now, updated=now
-                    )
-                    ds.versions.append(
-                        VersionRow(
-                            number=1,
-                            parent=None,
-                            kind="upload",
-                            file=rel,
-                            rows=result.rows,
-                            size=self._abs(rel).stat().st_size,
-                            columns=[c.to_json() for c in result.columns],
-                            step=None,
-                            description=f"Upload {filename or name}",
-                            report=result.report.to_json(),
-                            created=now,
-                            created_by=owner,
-                        )
-                    )
-                    s.add(ds)
-                    if in_tx is not None:
-                        s.flush()
-                        in_tx(s, ds)
-            except BaseException:
-                remove_quietly(self.datasets_dir / dataset_id)
-                raise
+            self._add_dataset(
+                dataset_id,
+                name,
+                owner,
+                VersionRow(
+                    number=1,
+                    parent=None,
+                    kind="upload",
+                    file=rel,
+                    rows=result.rows,
+                    size=self._abs(rel).stat().st_size,
+                    columns=[c.to_json() for c in result.columns],
+                    step=None,
+                    description=f"Upload {filename or name}",
+                    report=result.report.to_json(),
+                    created_by=owner,
+                ),
+                in_tx,
+            )
             return self.get(dataset_id)
         finally:
             remove_quietly(src)
+
+    def _add_dataset(
+        self, dataset_id: str, name: str, owner: str, first: VersionRow, in_tx: InTransaction | None
+    ) -> None:
+        """The catalog row of a new dataset whose version 1 (``first``, its file published) is made.
+
+        A name taken meanwhile is a 409; the dataset's files are removed again if the catalog
+        refuses it.
+        """
+        try:
+            with self.catalog.transaction() as s:
+                if self.catalog.by_name(s, owner, name) is not None:
+                    raise self._name_taken(name)
+                now = utcnow()
+                ds = DatasetRow(
+                    id=dataset_id, name=name, owner=owner, current_version=1, created=now, updated=now
+                )
+                first.created = now
+                ds.versions.append(first)
+                s.add(ds)
+                if in_tx is not None:
+                    s.flush()
+                    in_tx(s, ds)
+        except BaseException:
+            remove_quietly(self.datasets_dir / dataset_id)
+            raise
 
     def _check_free_name(self, owner: str, name: str) -> None:
         with self.catalog.transaction() as s:

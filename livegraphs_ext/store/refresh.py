@@ -98,6 +98,65 @@ class _Made:
 class DatasetRefresh(DatasetChanges):
     """Appends, replaces and comparisons of versions."""
 
+    def _add_versions(
+        self,
+        dataset_id: str,
+        current: int,
+        made: list[_Made],
+        *,
+        kind: str,
+        user: str,
+        stale: str,
+        in_tx: InTransaction | None,
+    ) -> None:
+        """``made`` as the dataset's next versions after ``current``, in one transaction.
+
+        The first is of ``kind`` (the new raw data), the others ``transform`` (recipe steps
+        applied again). A dataset moved on from ``current`` meanwhile is a 409 (``stale``);
+        whatever was published is removed again if the catalog refuses it.
+        """
+        written: list[Path] = []
+        try:
+            rels = []
+            for m in made:
+                rel = f"datasets/{dataset_id}/{unique_name('.parquet')}"
+                publish(m.path, self._abs(rel))
+                written.append(self._abs(rel))
+                rels.append(rel)
+            with self.catalog.transaction() as s:
+                ds = self._get(s, dataset_id)
+                if ds.current_version != current:
+                    raise Conflict(stale, "Stale version")
+                number = max(v.number for v in ds.versions)
+                parent, now = current, utcnow()
+                for i, (rel, m) in enumerate(zip(rels, made, strict=True)):
+                    number += 1
+                    ds.versions.append(
+                        VersionRow(
+                            number=number,
+                            parent=parent,
+                            kind=kind if i == 0 else "transform",
+                            file=rel,
+                            rows=m.rows,
+                            size=self._abs(rel).stat().st_size,
+                            columns=[c.to_json() for c in m.columns],
+                            step=m.step,
+                            description=m.description[:500],
+                            report=m.report,
+                            created=now,
+                            created_by=user,
+                        )
+                    )
+                    parent = number
+                ds.current_version = number
+                ds.updated = now
+                if in_tx is not None:
+                    in_tx(s, ds)
+        except BaseException:
+            for f in written:
+                remove_quietly(f)
+            raise
+
     # ------------------------------------------------------------------ new data
 
     def new_data(
@@ -162,7 +221,6 @@ class DatasetRefresh(DatasetChanges):
             onto_file = self._abs(onto.file)
             onto_columns = [ColumnInfo.from_json(c) for c in onto.columns]
         made: list[_Made] = []  # the new versions' files, in order
-        written: list[Path] = []  # published files, removed again if the catalog refuses them
         replayed: list[dict[str, Any]] = []
         try:
             with self._scratch() as scratch:
@@ -205,46 +263,15 @@ class DatasetRefresh(DatasetChanges):
                     raise BadInput(f"The new data could not be added: {duck_message(e)}", "Bad data") from e
                 finally:
                     con.close()
-                rels = []
-                for m in made:
-                    rel = f"datasets/{dataset_id}/{unique_name('.parquet')}"
-                    publish(m.path, self._abs(rel))
-                    written.append(self._abs(rel))
-                    rels.append(rel)
-            with self.catalog.transaction() as s:
-                ds = self._get(s, dataset_id)
-                if ds.current_version != current:
-                    raise Conflict("Dataset changed while the new data was read; try again", "Stale version")
-                number = max(v.number for v in ds.versions)
-                parent = current
-                now = utcnow()
-                for rel, m in zip(rels, made, strict=True):
-                    number += 1
-                    ds.versions.append(
-                        VersionRow(
-                            number=number,
-                            parent=parent,
-                            kind=mode if m is raw else "transform",
-                            file=rel,
-                            rows=m.rows,
-                            size=self._abs(rel).stat().st_size,
-                            columns=[c.to_json() for c in m.columns],
-                            step=m.step,
-                            description=m.description[:500],
-                            report=m.report,
-                            created=now,
-                            created_by=user,
-                        )
-                    )
-                    parent = number
-                ds.current_version = number
-                ds.updated = now
-                if in_tx is not None:
-                    in_tx(s, ds)
-        except BaseException:
-            for f in written:
-                remove_quietly(f)
-            raise
+                self._add_versions(
+                    dataset_id,
+                    current,
+                    made,
+                    kind=mode,
+                    user=user,
+                    stale="Dataset changed while the new data was read; try again",
+                    in_tx=in_tx,
+                )
         finally:
             for m in made:
                 remove_quietly(m.path)

@@ -19,10 +19,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from .catalog import DatasetRow, VersionRow, utcnow
+from .catalog import VersionRow
 from .charts import ChartCache, ChartResult, CheckedSpec
 from .core import InTransaction, check_name, duck_message
-from .errors import BadInput, Conflict
+from .errors import BadInput
 from .files import publish, remove_quietly, unique_name
 from .refresh import DatasetRefresh, _Made, schema_changes
 from .schema import ColumnInfo
@@ -217,37 +217,25 @@ class DatasetSql(DatasetRefresh):
                 publish(tmp, self._abs(rel))
             finally:
                 remove_quietly(tmp)
-        try:
-            with self.catalog.transaction() as s:
-                if self.catalog.by_name(s, owner, name) is not None:
-                    raise self._name_taken(name)
-                now = utcnow()
-                ds = DatasetRow(
-                    id=dataset_id, name=name, owner=owner, current_version=1, created=now, updated=now
-                )
-                ds.versions.append(
-                    VersionRow(
-                        number=1,
-                        parent=None,
-                        kind="sql",
-                        file=rel,
-                        rows=rows,
-                        size=self._abs(rel).stat().st_size,
-                        columns=[c.to_json() for c in columns],
-                        step=self._sql_step(checked, sources),
-                        description=self._sql_description(sources)[:500],
-                        report=_report(sources),
-                        created=now,
-                        created_by=owner,
-                    )
-                )
-                s.add(ds)
-                if in_tx is not None:
-                    s.flush()
-                    in_tx(s, ds)
-        except BaseException:
-            remove_quietly(self.datasets_dir / dataset_id)
-            raise
+        self._add_dataset(
+            dataset_id,
+            name,
+            owner,
+            VersionRow(
+                number=1,
+                parent=None,
+                kind="sql",
+                file=rel,
+                rows=rows,
+                size=self._abs(rel).stat().st_size,
+                columns=[c.to_json() for c in columns],
+                step=self._sql_step(checked, sources),
+                description=self._sql_description(sources)[:500],
+                report=_report(sources),
+                created_by=owner,
+            ),
+            in_tx,
+        )
         return self.get(dataset_id)
 
     def sql_recipe(self, dataset_id: str) -> tuple[str, list[dict[str, Any]]] | None:
@@ -300,58 +288,26 @@ class DatasetSql(DatasetRefresh):
     ) -> None:
         """New versions after ``current``: the query's result, then each of ``steps`` applied again."""
         made: list[_Made] = []
-        written: list[Path] = []
         try:
             with self._scratch() as scratch:
                 tmp, rows, columns = self._write_result(checked, sources, scratch)
                 step, text = self._sql_step(checked, sources), self._sql_description(sources)
-                raw = _Made(tmp, rows, columns, step, text, _report(sources))
-                made.append(raw)
+                made.append(_Made(tmp, rows, columns, step, text, _report(sources)))
                 con = self._connect(scratch)
                 try:
                     for i, st in enumerate(steps, start=1):
                         self._replay(con, made, i, st)
                 finally:
                     con.close()
-                rels = []
-                for m in made:
-                    rel = f"datasets/{dataset_id}/{unique_name('.parquet')}"
-                    publish(m.path, self._abs(rel))
-                    written.append(self._abs(rel))
-                    rels.append(rel)
-            with self.catalog.transaction() as s:
-                ds = self._get(s, dataset_id)
-                if ds.current_version != current:
-                    raise Conflict("Dataset changed while its query ran; try again", "Stale version")
-                number = max(v.number for v in ds.versions)
-                parent, now = current, utcnow()
-                for rel, m in zip(rels, made, strict=True):
-                    number += 1
-                    ds.versions.append(
-                        VersionRow(
-                            number=number,
-                            parent=parent,
-                            kind="sql" if m is raw else "transform",
-                            file=rel,
-                            rows=m.rows,
-                            size=self._abs(rel).stat().st_size,
-                            columns=[c.to_json() for c in m.columns],
-                            step=m.step,
-                            description=m.description[:500],
-                            report=m.report,
-                            created=now,
-                            created_by=user,
-                        )
-                    )
-                    parent = number
-                ds.current_version = number
-                ds.updated = now
-                if in_tx is not None:
-                    in_tx(s, ds)
-        except BaseException:
-            for f in written:
-                remove_quietly(f)
-            raise
+                self._add_versions(
+                    dataset_id,
+                    current,
+                    made,
+                    kind="sql",
+                    user=user,
+                    stale="Dataset changed while its query ran; try again",
+                    in_tx=in_tx,
+                )
         finally:
             for m in made:
                 remove_quietly(m.path)
