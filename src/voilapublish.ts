@@ -8,6 +8,7 @@
 import { Dialog } from '@jupyterlab/apputils';
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
+import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
 import { LiveGraphsAPIError } from './api';
@@ -190,6 +191,7 @@ export class PublishVoilaBody extends Widget {
       event.preventDefault();
       void this._publish();
     });
+    this._form = form;
     this._status = el('p', 'jp-LiveGraphs-VoilaStatus', { role: 'status' });
     this._error = el('p', 'jp-LiveGraphs-VoilaError', { role: 'alert' });
     const heading = el('h3', 'jp-LiveGraphs-VoilaHeading', 'Your publications');
@@ -205,6 +207,34 @@ export class PublishVoilaBody extends Widget {
       this._list
     );
     void this.refresh();
+  }
+
+  /**
+   * Enter in a field publishes, as in a form, instead of closing the dialog
+   * (the dialog takes Enter before its body sees it, so this listens first).
+   */
+  handleEvent(event: Event): void {
+    const target = event.target;
+    if (
+      event instanceof KeyboardEvent &&
+      event.key === 'Enter' &&
+      target instanceof HTMLInputElement &&
+      this._form.contains(target)
+    ) {
+      event.preventDefault();
+      event.stopPropagation();
+      this._form.requestSubmit();
+    }
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    window.addEventListener('keydown', this, true);
+  }
+
+  protected onBeforeDetach(msg: Message): void {
+    window.removeEventListener('keydown', this, true);
+    super.onBeforeDetach(msg);
   }
 
   /**
@@ -316,6 +346,7 @@ export class PublishVoilaBody extends Widget {
   private _api: VoilaPublicationsAPI;
   private _path: string;
   private _save: () => Promise<void>;
+  private _form: HTMLFormElement;
   private _name: HTMLInputElement;
   private _users: HTMLInputElement;
   private _groups: HTMLInputElement;
