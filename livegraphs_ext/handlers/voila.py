@@ -19,6 +19,7 @@ import asyncio
 import os
 import re
 import time
+from collections.abc import Callable
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
@@ -139,7 +140,9 @@ class Publisher:
             raise HTTPError(404, f"You have no publication named {server.removeprefix(PREFIX)!r}")
         return publication_model(found, await self.shares(server))
 
-    async def _wait(self, server: str, done: Any, what: str) -> dict[str, Any] | None:
+    async def _wait(
+        self, server: str, done: Callable[[dict[str, Any] | None], bool], what: str
+    ) -> dict[str, Any] | None:
         """Poll the server's model until ``done(model)`` (None: no such server), at most WAIT_SECONDS."""
         deadline = time.monotonic() + WAIT_SECONDS
         while True:
@@ -179,7 +182,7 @@ class Publisher:
                 await self.hub.call("POST", self._shares_path(server), {kind: name})
         started = await self._wait(server, lambda m: m is None or not m.get("pending"), "start")
         if started is None or not started.get("ready"):
-            raise HTTPError(502, f"{server} did not start: see the hub's log", reason="Hub error")
+            raise HTTPError(502, f"{server} did not start (the hub's log says why)", reason="Hub error")
         return await self.publication(server)
 
     async def unpublish(self, server: str) -> None:
