@@ -6,15 +6,20 @@ a seeded dataset of ``--rows`` rows (bench/gen_data.py, default 1M), a dashboard
 
 * **Viewers.** ``--viewers`` (default 100) simulated viewers start at once, ``--runs`` times. A
   headless browser per viewer is too heavy for this machine (2 cores), so a viewer is the exact
-  HTTP requests the viewer page makes, with none of the browser's drawing: the page, its script
-  and styles (gzipped, every viewer downloads them, as a first visit does), the dashboard
-  (``GET api/public/<token>``), then the six charts' queries at once (Arrow answers); with
-  ``--returning`` the script and styles are in the viewers' cache (asked nothing when they were
-  sent ``immutable``, else revalidated: 304). Each viewer
+  HTTP requests the viewer page makes, with none of the browser's drawing: the page (gzipped
+  when the server sends it so), then the files it links (its script, and its styles unless the
+  page carries them; gzipped, every viewer downloads them, as a first visit does) and the
+  dashboard (``GET api/public/<token>``) unless the page carries it, then the queries of the
+  charts whose answers the page does not carry, at once (Arrow answers); with ``--returning`` the
+  script and styles are in the viewers' cache (asked nothing when they were sent ``immutable``,
+  else revalidated: 304). Each viewer
   has its own address (``X-Forwarded-For``, as behind the hub's proxy) so the per-client limit of a
   public link applies to each alone. Reported: the time from the page request to the last chart's
-  answer (p50, p95, max over all viewers), and the server's memory: its peak RSS during the runs
-  (sampled every 20 ms) over its idle RSS, divided by the number of concurrent viewers.
+  answer (p50, p95, max over all viewers); per viewer, the requests it made, the bytes it read (as
+  sent) and the server's CPU time (user and system, every thread, over all runs, divided by the
+  viewers: less sensitive to the machine's other load than the times); and the server's memory:
+  its peak RSS during the runs (sampled every 20 ms) over its idle RSS, divided by the number of
+  concurrent viewers.
 * **Voila.** The same six charts as ``lg.chart(...)`` cells of a notebook, rendered by Voila
   (``voila/render``, the server extension) ``--voila`` times (default 5), one after the other: each
   render starts a kernel that stays while its viewer's page is open. Memory per viewer: the kernels'
@@ -30,6 +35,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gzip
+import html
 import json
 import os
 import re
@@ -39,6 +46,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +84,12 @@ CHARTS: list[tuple[str, str, dict[str, Any], str]] = [
 def load() -> str:
     one, five, fifteen = os.getloadavg()
     return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def cpu(proc: psutil.Process) -> float:
+    """The CPU seconds the server process has used (user and system, every thread)."""
+    t = proc.cpu_times()
+    return t.user + t.system
 
 
 def rss(proc: psutil.Process, kernels: bool) -> int:
@@ -152,20 +166,43 @@ def asset_urls(base: str, page: str) -> list[str]:
     return [base + url.lstrip("/") for url in ASSET_URLS.findall(page)]
 
 
-async def viewer(http: aiohttp.ClientSession, base: str, token: str, address: str) -> tuple[float, float]:
-    """One viewer's requests, as the viewer page makes them: the seconds until the page, script,
-    styles and dashboard are in, and until the last chart's answer."""
+#: What a viewer page of a link carries for its script (body attributes, HTML-escaped JSON): the
+#: dashboard, and the answers of its charts without conditions (base64 Arrow) the server keeps.
+EMBEDDED = re.compile(r'data-lg-(dashboard|answers)="([^"]*)"')
+
+
+@dataclass
+class Seen:
+    """One viewer: seconds until the page, script, styles and dashboard were in, and until every
+    chart's answer was; the requests it made and the bytes it read (bodies as sent)."""
+
+    loaded: float
+    total: float
+    requests: int
+    bytes: int
+
+
+async def viewer(http: aiohttp.ClientSession, base: str, token: str, address: str) -> Seen:
+    """One viewer's requests, as the viewer page makes them."""
     headers = {"X-Forwarded-For": address}
+    counted = [1, 0]  # requests, bytes
     t0 = time.perf_counter()
-    async with http.get(f"{base}livegraphs/public/{token}", headers=headers) as r:
-        assert r.status == 200, (r.status, await r.text())
-        page = await r.text()
+    async with http.get(
+        f"{base}livegraphs/public/{token}", headers={**headers, "Accept-Encoding": "gzip"}
+    ) as r:
+        raw = await r.read()
+        assert r.status == 200, (r.status, raw[:300])
+        counted[1] += len(raw)
+        page = (gzip.decompress(raw) if r.headers.get("Content-Encoding") == "gzip" else raw).decode()
+    embedded = {k: json.loads(html.unescape(v)) for k, v in EMBEDDED.findall(page)}
 
     async def fetch(url: str, **kw: Any) -> bytes:
         async with http.request(kw.pop("method", "GET"), url, headers={**headers, **kw.pop("headers", {})},
                                 **kw) as r:  # fmt: skip
             body = await r.read()
             assert r.status == 200 or (r.status == 304 and url in CACHED), (url, r.status, body[:300])
+            counted[0] += 1
+            counted[1] += len(body)
             return body
 
     def asset(url: str) -> dict[str, str]:
@@ -173,22 +210,27 @@ async def viewer(http: aiohttp.ClientSession, base: str, token: str, address: st
         return {"Accept-Encoding": "gzip", **({"If-None-Match": etag} if etag else {})}
 
     urls = asset_urls(base, page)
-    assert len(urls) == 2, page
-    view, *_ = await asyncio.gather(
-        fetch(f"{base}livegraphs/api/public/{token}", headers={"Accept": "application/json"}),
-        *[fetch(url, headers=asset(url)) for url in urls if url not in CACHED or CACHED[url]],
+    assert urls, page  # the script, and the styles unless the page carries them
+    dashboard = (
+        [fetch(f"{base}livegraphs/api/public/{token}", headers={"Accept": "application/json"})]
+        if "dashboard" not in embedded
+        else []
     )
-    charts = json.loads(view)["charts"]
+    got = await asyncio.gather(
+        *dashboard, *[fetch(url, headers=asset(url)) for url in urls if url not in CACHED or CACHED[url]]
+    )
+    charts = embedded["dashboard"]["charts"] if "dashboard" in embedded else json.loads(got[0])["charts"]
+    answers = embedded.get("answers") or {}
     loaded = time.perf_counter() - t0
     await asyncio.gather(*[
         fetch(f"{base}livegraphs/api/public/{token}/charts/{chart}/query", method="POST",
               data=json.dumps({"filters": []}), headers={"Accept": ARROW, "Content-Type": "application/json"})
-        for chart in charts
+        for chart in charts if chart not in answers
     ])  # fmt: skip
-    return loaded, time.perf_counter() - t0
+    return Seen(loaded, time.perf_counter() - t0, *counted)
 
 
-async def crowd(base: str, token: str, n: int, run: int) -> list[tuple[float, float]]:
+async def crowd(base: str, token: str, n: int, run: int) -> list[Seen]:
     connector = aiohttp.TCPConnector(limit=0, force_close=False)
     timeout = aiohttp.ClientTimeout(total=120)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout, auto_decompress=False) as http:
@@ -301,25 +343,32 @@ def main() -> None:
         )
         alone = [asyncio.run(crowd(base, token, 1, 98))[0] for _ in range(5)]
         print(f"one viewer alone (median of 5): page, script, styles and dashboard in "
-              f"{statistics.median(p for p, _ in alone) * 1000:.0f} ms, every chart in "
-              f"{statistics.median(t for _, t in alone) * 1000:.0f} ms; {load()}")  # fmt: skip
+              f"{statistics.median(v.loaded for v in alone) * 1000:.0f} ms, every chart in "
+              f"{statistics.median(v.total for v in alone) * 1000:.0f} ms; {alone[0].requests} requests, "
+              f"{alone[0].bytes / 1000:.0f} kB read; {load()}")  # fmt: skip
         idle = rss(proc, kernels=False)
-        times: list[float] = []
+        seen: list[Seen] = []
+        cpu0 = cpu(proc)
         with Peak(proc) as peak:
             for run in range(args.runs):
-                both = asyncio.run(crowd(base, token, args.viewers, run))
-                got = [total for _, total in both]
-                times += got
+                crowd_seen = asyncio.run(crowd(base, token, args.viewers, run))
+                seen += crowd_seen
+                got = [v.total for v in crowd_seen]
                 q = statistics.quantiles(got, n=20, method="inclusive")
-                page = statistics.quantiles([p for p, _ in both], n=20, method="inclusive")[18]
+                page = statistics.quantiles([v.loaded for v in crowd_seen], n=20, method="inclusive")[18]
                 print(f"run {run + 1}: {args.viewers} viewers at once: "
                       f"p50 {statistics.median(got) * 1000:.0f} ms, p95 {q[18] * 1000:.0f} ms, "
                       f"max {max(got) * 1000:.0f} ms (page, script, styles and dashboard in: "
                       f"p95 {page * 1000:.0f} ms); {load()}")  # fmt: skip
+        cpu_seconds = cpu(proc) - cpu0
+        times = [v.total for v in seen]
         p95 = statistics.quantiles(times, n=20, method="inclusive")[18]
         per_viewer = max(0, peak.peak - idle) / args.viewers
         print(f"all runs: p50 {statistics.median(times) * 1000:.0f} ms, "
               f"p95 {p95 * 1000:.0f} ms (goal ≤ 500), max {max(times) * 1000:.0f} ms")  # fmt: skip
+        print(f"per viewer: {statistics.mean(v.requests for v in seen):.1f} requests, "
+              f"{statistics.mean(v.bytes for v in seen) / 1000:.0f} kB read, "
+              f"server CPU {cpu_seconds / len(seen) * 1000:.1f} ms")  # fmt: skip
         print(f"server RSS idle {mib(idle)}, peak {mib(peak.peak)}: "
               f"{mib(per_viewer)} per concurrent viewer; {load()}")  # fmt: skip
         if not args.voila:

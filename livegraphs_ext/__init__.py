@@ -19,11 +19,6 @@ from __future__ import annotations
 
 from typing import Any
 
-# jupyter_ydoc loads every ``jupyter_ydoc`` entry point when first imported, ours
-# (``.documents.dashboard``, ``.documents.chartdoc``) among them; importing it here, before any
-# submodule, keeps that from finding them half-imported whichever module a program imports first.
-import jupyter_ydoc  # noqa: F401
-
 try:
     from ._version import __version__
 except ImportError:  # a source checkout that was never built

@@ -4,3 +4,4 @@ import './workspace.css';
 import './documents.css';
 import './search.css';
 import './sql.css';
+import './voila.css';

@@ -97,6 +97,13 @@ SERVICE_SCOPES = [
 ]
 
 
+#: What a default server's own token may do besides: publish its owner's notebooks with Voila from
+#: JupyterLab (``livegraphs_ext/handlers/voila.py``): start, stop and remove the owner's servers, and
+#: share them with users and groups by name (the owner holds all of these; a default server is
+#: never shared, so nobody else uses its token).
+PUBLISH_SCOPES = ["servers!user", "shares!user", "read:users:name", "read:groups:name"]
+
+
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -488,7 +495,8 @@ def configure_service(c: Any, env: Mapping[str, str], state: Path, kubernetes: b
     own = ["users:activity!user", f"access:services!service={SERVICE_NAME}", USE_SCOPE]
     c.Spawner.server_token_scopes = server_token_scopes(
         # ADMIN_SCOPE is held only if the user holds it: lets an admin's notebook see every dataset.
-        [*own, ADMIN_SCOPE],
+        # PUBLISH_SCOPES: "Publish with Voila" in JupyterLab asks the hub with it.
+        [*own, ADMIN_SCOPE, *PUBLISH_SCOPES],
         # A publication's notebook reads its publisher's own datasets, never every dataset.
         own,
     )

@@ -35,18 +35,62 @@ interface IPage {
   document: string;
   token: string;
   xsrf: string;
+  /**
+   * A link's snapshot, as the page carries it (else asked).
+   */
+  dashboard: Record<string, any> | null;
+  /**
+   * The answers of the snapshot's charts with no extra conditions that the
+   * page carries: base64 Arrow bytes by chart id.
+   */
+  answers: Record<string, string>;
+  /**
+   * The values of the snapshot's dropdown filters (with no search) that the
+   * page carries: each filter's answer by its id.
+   */
+  values: Record<string, any>;
+}
+
+function readJSON(text: string | undefined): any {
+  if (!text) {
+    return null;
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
 }
 
 function readPage(body: HTMLElement): IPage {
   const d = body.dataset;
   const mode = d.lgMode === 'live' || d.lgMode === 'link' ? d.lgMode : 'public';
+  const answers = readJSON(d.lgAnswers);
+  const values = readJSON(d.lgValues);
   return {
     api: d.lgApi ?? '',
     mode,
     document: d.lgDocument ?? '',
     token: d.lgToken ?? '',
-    xsrf: d.lgXsrf ?? ''
+    xsrf: d.lgXsrf ?? '',
+    dashboard: mode === 'live' ? null : readJSON(d.lgDashboard),
+    answers:
+      mode !== 'live' && answers && typeof answers === 'object' ? answers : {},
+    values:
+      mode !== 'live' && values && typeof values === 'object' ? values : {}
   };
+}
+
+/**
+ * Base64 text as the bytes it encodes.
+ */
+function fromBase64(text: string): DataView {
+  const chars = atob(text);
+  const bytes = new Uint8Array(chars.length);
+  for (let i = 0; i < chars.length; i++) {
+    bytes[i] = chars.charCodeAt(i);
+  }
+  return new DataView(bytes.buffer);
 }
 
 /**
@@ -107,6 +151,22 @@ class HttpChannel implements IDashboardChannel {
     const base = root(this._page);
     const enc = encodeURIComponent;
     if (content.type === 'query') {
+      // A snapshot's chart with no extra conditions never changes: the page
+      // may carry its answer. Any condition is asked of the server.
+      const conditions = content.conditions;
+      const carried = Object.prototype.hasOwnProperty.call(
+        this._page.answers,
+        String(content.chart)
+      )
+        ? this._page.answers[String(content.chart)]
+        : undefined;
+      if (
+        typeof carried === 'string' &&
+        (conditions === undefined ||
+          (Array.isArray(conditions) && conditions.length === 0))
+      ) {
+        return { content: {}, buffers: [fromBase64(carried)] };
+      }
       const r = await call(
         this._page,
         `${base}/charts/${enc(String(content.chart))}/query`,
@@ -119,11 +179,16 @@ class HttpChannel implements IDashboardChannel {
       );
       return { content: {}, buffers: [new DataView(await r.arrayBuffer())] };
     }
-    const r = await call(
-      this._page,
-      `${base}/filters/${enc(String(content.filter))}/query`,
-      { method: 'POST', body: JSON.stringify({ what: 'values' }), signal }
-    );
+    const filter = String(content.filter);
+    if (Object.prototype.hasOwnProperty.call(this._page.values, filter)) {
+      const carried = this._page.values[filter];
+      return { content: { values: carried?.data?.x ?? [] }, buffers: [] };
+    }
+    const r = await call(this._page, `${base}/filters/${enc(filter)}/query`, {
+      method: 'POST',
+      body: JSON.stringify({ what: 'values' }),
+      signal
+    });
     const result = await r.json();
     return { content: { values: result.data?.x ?? [] }, buffers: [] };
   }
@@ -176,6 +241,9 @@ class PageModel implements IModel {
  * left without one and shows the view's placeholder).
  */
 async function load(page: IPage): Promise<Record<string, any>> {
+  if (page.dashboard) {
+    return page.dashboard;
+  }
   const url = page.mode === 'live' ? `${root(page)}/content` : root(page);
   const dashboard = await (await call(page, url)).json();
   return dashboard;

@@ -21,6 +21,7 @@ from . import (
     sql,
     static,
     viewer,
+    voila,
 )
 
 #: (path under the API root, handler): the API both hosts serve.
@@ -38,8 +39,12 @@ API_ROUTES: list[tuple[str, type]] = [
     *models.ROUTES,
 ]
 
+#: (path under the API root, handler): a user's server's own routes, on a laptop and on a hub
+#: (Voila publications: JupyterHub named servers, so a laptop answers them 404).
+SERVER_ROUTES: list[tuple[str, type]] = [*voila.ROUTES]
+
 #: (path under the API root, handler): the laptop's API, then a JSON 404 for anything else.
-ROUTES: list[tuple[str, type]] = [*API_ROUTES, meta.NOT_FOUND_ROUTE]
+ROUTES: list[tuple[str, type]] = [*API_ROUTES, *SERVER_ROUTES, meta.NOT_FOUND_ROUTE]
 
 #: (path under base_url, handler): what the server serves outside the API, on a laptop and on a hub.
 STATIC_ROUTES: list[tuple[str, type]] = [(BUNDLE_ROUTE, static.WidgetBundleHandler)]
@@ -48,4 +53,4 @@ STATIC_ROUTES: list[tuple[str, type]] = [(BUNDLE_ROUTE, static.WidgetBundleHandl
 #: service's prefix on a hub (a user server in hub mode has no store, and serves none).
 PAGE_ROUTES: list[tuple[str, type]] = viewer.PAGE_ROUTES
 
-__all__ = ["API_ROUTES", "PAGE_ROUTES", "ROUTES", "STATIC_ROUTES"]
+__all__ = ["API_ROUTES", "PAGE_ROUTES", "ROUTES", "SERVER_ROUTES", "STATIC_ROUTES"]

@@ -37,6 +37,7 @@ from tornado.websocket import (
 )
 
 from ..rest import APIMixin
+from . import voila
 from .base import AUTH_RESOURCE, HOST_SETTING, LiveGraphsHandler
 from .datasets import bad_values_choice
 from .documents import DOC_ID
@@ -460,8 +461,10 @@ class RoomForwardHandler(WebSocketMixin, WebSocketHandler, APIMixin, JupyterHand
             upstream.close(code if code is not None else 1001, self.close_reason if code else None)
 
 
-#: The routes of the hub backend: a document's room, then everything else under the API, to the service.
+#: The routes of the hub backend: a document's room, then everything else under the API, to the service
+#: (but the server's own Voila publications, which it asks the hub about itself).
 FORWARD_ROUTES: list[tuple[str, type]] = [
     (rf"documents/{DOC_ID}/room", RoomForwardHandler),
+    *voila.ROUTES,
     (r"(?P<path>.*)", ForwardHandler),
 ]

@@ -122,6 +122,19 @@ class LinkDataBase(DocumentQueryBase):
 
     async def filter_values(self, token: str, filter_id: str) -> None:
         body = self.body()
+        if body.get("search") in (None, ""):
+            # what every page asks: kept and shared as the charts' answers are
+            arrow = ARROW_STREAM in self.request.headers.get("Accept", "")
+            pubs, args = (
+                self.guarded.publications,
+                (token, self.host.charts, filter_id, body.get("what"), None),
+            )
+            kept = pubs.filter_bytes(*args, self.viewer(), arrow=arrow, kept_only=True)
+            if kept is None:
+                kept = await self.run_query(pubs.filter_bytes, *args, self.viewer(), arrow=arrow)
+            assert kept is not None
+            self.finish_typed(kept, ARROW_STREAM if arrow else "application/json")
+            return
         result = await self.run_query(
             self.guarded.publications.filter_values,
             token,

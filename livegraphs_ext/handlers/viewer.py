@@ -15,6 +15,7 @@ text. Every page carries a Content-Security-Policy that runs scripts from this o
 
 from __future__ import annotations
 
+import base64
 import functools
 import gzip
 import hashlib
@@ -26,13 +27,16 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+import orjson
 from jupyter_server.auth.decorator import allow_unauthenticated, authorized
 from jupyter_server.base.handlers import JupyterHandler
 from tornado import web
 from tornado.escape import xhtml_escape
 
 from ..rest import RetryLater
+from ..store import Principal
 from ..store.errors import StoreError
+from ..store.publications import Preload, token_hash
 from .base import LiveGraphsHandler
 from .documents import DOC_ID
 from .publish import TOKEN_PATH, PublicLinkBase, pages_url
@@ -106,6 +110,18 @@ def asset_url(static: str, name: str) -> str:
         return f"{static}/{name}"
 
 
+def styles(static: str) -> str:
+    """The pages' styles as an element of their head: the built styles themselves, or a link to
+    them when they are not built (or would end the element early)."""
+    try:
+        css = asset_file("viewer.css").plain.decode()
+    except OSError:
+        css = ""
+    if not css or "</style" in css.lower():
+        return f"<link rel='stylesheet' href='{xhtml_escape(asset_url(static, 'viewer.css'))}'>"
+    return f"<style>{css}</style>"
+
+
 class PageBase(LiveGraphsHandler):
     """An HTML page: its own policy, and errors as a plain page rather than JSON."""
 
@@ -150,18 +166,22 @@ class PageBase(LiveGraphsHandler):
         super()._handle_request_exception(e)
 
     def shell(self, title: str, **data: str) -> None:
-        """The page's HTML: its data as attributes the script reads, its title as text."""
+        """Send the page's HTML (:meth:`shell_html`)."""
+        self.finish_typed(self.shell_html(title, **data), "text/html; charset=utf-8")
+
+    def shell_html(self, title: str, **data: str) -> bytes:
+        """The page's HTML: its data as attributes the script reads, its title as text, and its
+        styles in the page (one request fewer; the policy allows inline styles for Plotly's)."""
         attrs = " ".join(f'data-lg-{k}="{xhtml_escape(v)}"' for k, v in data.items())
         static = pages_url(self.host, "static")
         html = (
             "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-            f"<title>{xhtml_escape(title)} · livegraphs</title>"
-            f"<link rel='stylesheet' href='{xhtml_escape(asset_url(static, 'viewer.css'))}'></head>"
+            f"<title>{xhtml_escape(title)} · livegraphs</title>{styles(static)}</head>"
             f"<body class='lg-Viewer' {attrs}><div id='lg-viewer'></div>"
             f"<script src='{xhtml_escape(asset_url(static, 'viewer.js'))}'></script></body></html>"
         )
-        self.finish_typed(html.encode(), "text/html; charset=utf-8")
+        return html.encode()
 
     def api_root(self) -> str:
         return posixpath.dirname(self.host.api_url("x"))
@@ -183,24 +203,83 @@ class DocumentPageHandler(PageBase):
         self.shell(doc["title"], mode="live", api=self.api_root(), document=document_id, xsrf=xsrf)
 
 
-class SignedInLinkPageHandler(PageBase):
+def preloaded(pre: Preload) -> dict[str, str]:
+    """A link page's data for its script: the dashboard (JSON), the kept answers of its charts
+    with no extra conditions (JSON of base64 Arrow bytes by chart id) and the kept values of its
+    dropdown filters (JSON: each filter's answer by its id)."""
+    answers = {chart: base64.b64encode(body).decode() for chart, body in pre.answers.items()}
+    values = {f: orjson.Fragment(body) for f, body in pre.values.items()}
+    return {
+        "dashboard": orjson.dumps(pre.view).decode(),
+        "answers": orjson.dumps(answers).decode(),
+        "values": orjson.dumps(values).decode(),
+    }
+
+
+class SnapshotPageBase(PageBase):
+    """A link's page: it carries the snapshot and the kept answers of its charts, so that its
+    script asks only for the rest (and for what the viewer's filters narrow)."""
+
+    async def preload(self, token: str, viewer: Principal | None) -> Preload:
+        pubs, engine = self.guarded.publications, self.host.charts
+        # a link read less than a second ago is checked in memory, with no thread
+        pre = pubs.preload(token, engine, viewer, read=False)
+        if pre is None:
+            pre = await self.run(pubs.preload, token, engine, viewer)
+        assert pre is not None
+        return pre
+
+
+class SignedInLinkPageHandler(SnapshotPageBase):
     """``links/{token}``: what a "signed in with the link" link shows."""
 
     @web.authenticated
     @authorized
     async def get(self, token: str) -> None:
-        view = await self.run(self.guarded.publications.view, token, self.principal)
+        pre = await self.preload(token, self.principal)
         xsrf = self.xsrf_token.decode()
-        self.shell(view["title"], mode="link", api=self.api_root(), token=token, xsrf=xsrf)
+        self.shell(
+            pre.view["title"], mode="link", api=self.api_root(), token=token, xsrf=xsrf, **preloaded(pre)
+        )
 
 
-class PublicPageHandler(PageBase, PublicLinkBase):
-    """``public/{token}``: what a public link shows, for anyone (limited as its data routes)."""
+class PublicPageHandler(SnapshotPageBase, PublicLinkBase):
+    """``public/{token}``: what a public link shows, for anyone (limited as its data routes).
+
+    The page is the same for everyone who opens the link, so once it carries every chart's
+    answer it is kept as sent, plain and gzipped (:attr:`Publications.pages`), under the link and
+    what it depends on: the snapshot (a new one, or a deleted dataset, is another page), the
+    budget and the script's and styles' versions. The link itself is checked on every request,
+    before anything is sent.
+    """
 
     @allow_unauthenticated
     async def get(self, token: str) -> None:
-        view = await self.run(self.guarded.publications.view, token, None)
-        self.shell(view["title"], mode="public", api=self.api_root(), token=token)
+        pre = await self.preload(token, None)
+        static = pages_url(self.host, "static")
+        api = self.api_root()
+        key = (
+            token_hash(token),
+            pre.key,
+            api,
+            asset_url(static, "viewer.js"),
+            asset_url(static, "viewer.css"),
+        )
+        pages = self.guarded.publications.pages
+        kept = pages.get(key)
+        if kept is None:
+            page = self.shell_html(pre.view["title"], mode="public", api=api, token=token, **preloaded(pre))
+            if not pre.complete:
+                self.finish_typed(page, "text/html; charset=utf-8")
+                return
+            kept = (page, gzip.compress(page, compresslevel=6, mtime=0))
+            pages.put(key, kept)
+        self.set_header("Vary", "Accept-Encoding")
+        page = kept[0]
+        if "gzip" in self.request.headers.get("Accept-Encoding", ""):
+            self.set_header("Content-Encoding", "gzip")
+            page = kept[1]
+        self.finish_typed(page, "text/html; charset=utf-8")
 
 
 class ViewerAssetHandler(LiveGraphsHandler):

@@ -26,7 +26,6 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from pycrdt import Doc, Map
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, String, Text, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -246,6 +245,8 @@ class CommentStore:
         self.documents._tell(self._listeners, doc_id)
 
     def _check_chart(self, s: Session, doc: DocumentRow, chart: str) -> None:
+        from pycrdt import Doc, Map
+
         if doc.kind == "chart":
             if chart:
                 raise BadInput('A chart document has one chart: send chart ""', "Bad chart")

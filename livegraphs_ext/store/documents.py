@@ -22,9 +22,8 @@ import threading
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pycrdt import Array, Doc, Map, merge_updates
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -48,6 +47,10 @@ from .core import NAME_MAX, check_label
 from .errors import BadInput, Conflict, NotFound, Problem
 from .events import EventLog, ViewThrottle
 from .sharing import Grant, Principal, Shares, check_share, decide, iso, shown
+
+if TYPE_CHECKING:
+    # pycrdt is imported where a document's state is read or made: a chart never needs it
+    from pycrdt import Doc
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +156,8 @@ def check_title(title: Any) -> str:
 
 def check_update(data: Any) -> bytes:
     """A Yjs v1 update, refused (BadInput) unless it decodes."""
+    from pycrdt import Doc
+
     if not isinstance(data, bytes | bytearray | memoryview) or not data:
         raise BadInput("A Yjs update is a non-empty byte string", "Bad update")
     data = bytes(data)
@@ -219,6 +224,8 @@ Refs = set[tuple[str, str]]
 
 def dataset_refs(kind: str, doc: Doc) -> Refs:
     """Where a document's charts and filters reference datasets; tolerant of half-written parts."""
+    from pycrdt import Array, Map
+
     out: Refs = set()
     if kind == "dashboard":
         charts = doc.get("charts", type=Map).to_py() or {}
@@ -238,6 +245,8 @@ def dataset_refs(kind: str, doc: Doc) -> Refs:
 
 
 def _refs_of_state(kind: str, state: bytes) -> Refs:
+    from pycrdt import Doc
+
     doc: Doc[Any] = Doc()
     doc.apply_update(state)
     return dataset_refs(kind, doc)
@@ -245,6 +254,8 @@ def _refs_of_state(kind: str, state: bytes) -> Refs:
 
 def content_of(kind: str, state: bytes) -> dict[str, Any]:
     """The plain JSON (``.lgdash`` / ``.lgchart`` form) of a document's Yjs state."""
+    from pycrdt import Doc
+
     doc: Doc[Any] = Doc()
     doc.apply_update(state)
     return dict(_ydoc(kind, doc).to_dict())
@@ -252,6 +263,8 @@ def content_of(kind: str, state: bytes) -> dict[str, Any]:
 
 def state_of(kind: str, content: dict[str, Any]) -> bytes:
     """A new Yjs document holding ``content`` (valid already), as one update."""
+    from pycrdt import Doc
+
     doc: Doc[Any] = Doc()
     _ydoc(kind, doc).set(_dump(kind, content))
     return doc.get_update()
@@ -520,6 +533,8 @@ class DocumentStore:
         return out
 
     def _title_update(self, s: Session, doc_id: str, title: str) -> bytes | None:
+        from pycrdt import Doc
+
         doc: Doc[Any] = Doc()
         doc.apply_update(self._state(s, doc_id))
         ydash = _ydoc("dashboard", doc)
@@ -598,6 +613,8 @@ class DocumentStore:
 
     @staticmethod
     def _state(s: Session, doc_id: str) -> bytes:
+        from pycrdt import Doc, merge_updates
+
         # The updates first, then the newest version: a snapshot committed in between only adds
         # to what is read (its version holds the updates it deleted), so nothing is ever missed.
         # An update the version holds already merges as a no-op.
@@ -697,6 +714,8 @@ class DocumentStore:
         holds all of them even when ``state`` lacks some (an update another process stored).
         ``authors``: who edited since the previous version (None: the authors of the folded updates).
         """
+        from pycrdt import merge_updates
+
         state = check_update(state)
         if not isinstance(upto_seq, int) or isinstance(upto_seq, bool):
             raise BadInput("upto_seq is an integer", "Bad snapshot")
@@ -785,6 +804,8 @@ class DocumentStore:
         changes only what differs and merges with concurrent edits like any edit; it is appended as
         ``p``'s. A dashboard keeps its current title.
         """
+        from pycrdt import Doc
+
         with self.catalog.transaction() as s:
             row = self._lock(s, doc_id)
             grant = self._grant(s, p, row, "write")

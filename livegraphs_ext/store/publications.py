@@ -45,6 +45,7 @@ from .docdata import DocumentData, _key, check_extra, filter_spec
 from .documents import DocumentRow
 from .errors import BadInput, Conflict, Gone, NotFound, StoreError
 from .events import EventLog
+from .lru import Lru
 from .sharing import Principal, iso
 
 if TYPE_CHECKING:
@@ -165,6 +166,22 @@ class _Seen:
     versions: frozenset[tuple[str, int]] = frozenset()
 
 
+@dataclass(frozen=True)
+class Preload:
+    """What a link's page carries (:meth:`Publications.preload`)."""
+
+    #: what ``view`` and ``answers`` depend on besides the link: its snapshot, the dataset
+    #: versions still kept and the engine's budget
+    key: tuple[Any, ...]
+    view: dict[str, Any]
+    #: chart id -> the Arrow bytes of its answer with no extra conditions, for those kept
+    answers: dict[str, bytes]
+    #: dropdown filter id -> the JSON bytes of its values with no search, for those kept
+    values: dict[str, bytes]
+    #: every chart that can be drawn has its answer here, and every dropdown its values
+    complete: bool
+
+
 class Publications:
     """Snapshots of a catalog's dashboards and their links; ``GuardedStore(...).publications``."""
 
@@ -179,7 +196,7 @@ class Publications:
     kept_links = 4096
     recheck_seconds = 1.0
 
-    def __init__(self, guarded: GuardedStore, answer_bytes: int = 32 << 20):
+    def __init__(self, guarded: GuardedStore, answer_bytes: int = 32 << 20, page_bytes: int = 16 << 20):
         self.guarded = guarded
         self.catalog = guarded.catalog
         self.documents = guarded.documents
@@ -188,6 +205,9 @@ class Publications:
         self._lock = threading.Lock()
         #: chart answers of snapshots, by snapshot, chart, conditions and budget
         self.answers = SharedAnswers(answer_bytes)
+        #: the pages of links as sent (plain, gzipped), by link and :attr:`Preload.key`; kept by
+        #: the page handlers
+        self.pages: Lru[tuple[bytes, bytes]] = Lru(page_bytes, lambda page: sum(map(len, page)))
 
     # ------------------------------------------------------------------ publishing (writers)
 
@@ -414,7 +434,10 @@ class Publications:
 
     def view(self, token: Any, p: Principal | None = None) -> dict[str, Any]:
         """What the viewer page draws: the snapshot's title, filters and charts (layout, spec)."""
-        snap = self.open(token, p)
+        return self._view(self.open(token, p))
+
+    @staticmethod
+    def _view(snap: PublicationRow) -> dict[str, Any]:
         return {"snapshot": snap.number, "created": iso(snap.created), **snap.content}
 
     def _chart_spec(self, snap: PublicationRow, chart_id: Any, extra: Any) -> dict[str, Any]:
@@ -465,12 +488,7 @@ class Publications:
         if opened is None:
             return None
         snap, seen = opened
-        spec = self._chart_spec(snap, chart_id, extra)
-        ref = spec["dataset"]
-        if (ref["id"], ref["version"]) not in seen.versions:
-            raise NotFound(f"No dataset with id {ref['id']!r}", "No such dataset")
-        key = (snap.id, chart_id, orjson.dumps(spec["filters"], option=orjson.OPT_SORT_KEYS),
-               engine.max_marks, id(engine), arrow)  # fmt: skip
+        key, spec = self._answer_key(snap, seen, engine, chart_id, extra, arrow)
         if kept_only:
             return self.answers.kept(key)
 
@@ -480,21 +498,119 @@ class Publications:
 
         return self.answers.get(key, compute)
 
+    def _answer_key(
+        self, snap: PublicationRow, seen: _Seen, engine: ChartEngine, chart_id: Any, extra: Any, arrow: bool
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """The key of a chart's answer among :attr:`answers` (its snapshot, chart, conditions as
+        checked, budget and format), and the spec that computes it. NotFound when its dataset
+        version is gone."""
+        spec = self._chart_spec(snap, chart_id, extra)
+        ref = spec["dataset"]
+        if (ref["id"], ref["version"]) not in seen.versions:
+            raise NotFound(f"No dataset with id {ref['id']!r}", "No such dataset")
+        key = (snap.id, chart_id, orjson.dumps(spec["filters"], option=orjson.OPT_SORT_KEYS),
+               engine.max_marks, id(engine), arrow)  # fmt: skip
+        return key, spec
+
+    def preload(
+        self, token: Any, engine: ChartEngine, p: Principal | None = None, *, read: bool = True
+    ) -> Preload | None:
+        """What a link's page can carry for its script, so that it need not ask: the snapshot as
+        :meth:`view` answers it, the Arrow answers of its charts with no extra conditions and the
+        JSON values of its dropdown filters with no search that are kept in memory (none is
+        computed here). The link is checked as :meth:`open` does;
+        None when ``read`` is False and the link would have to be read from the catalog."""
+        opened = self._open(token, p, read=read)
+        if opened is None:
+            return None
+        snap, seen = opened
+        answers: dict[str, bytes] = {}
+        drawable = 0
+        for chart_id, chart in (snap.content.get("charts") or {}).items():
+            if chart.get("spec") is None:
+                continue
+            try:
+                key, _ = self._answer_key(snap, seen, engine, chart_id, None, True)
+            except StoreError:  # its dataset is gone: the page's script asks and shows why
+                continue
+            drawable += 1
+            body = self.answers.kept(key)
+            if body is not None:
+                answers[chart_id] = body
+        values: dict[str, bytes] = {}
+        for f in snap.content.get("filters") or []:
+            if f.get("kind") != "dropdown":  # the only filters whose page asks their values
+                continue
+            try:
+                key, _ = self._filter_key(snap, seen, engine, f.get("id"), "values", None, False)
+            except StoreError:
+                continue
+            drawable += 1
+            body = self.answers.kept(key)
+            if body is not None:
+                values[f["id"]] = body
+        return Preload(
+            key=(snap.id, seen.versions, engine.max_marks, id(engine)),
+            view=self._view(snap),
+            answers=answers,
+            values=values,
+            complete=len(answers) + len(values) == drawable,
+        )
+
     def filter_values(
         self, token: Any, engine: ChartEngine, filter_id: Any, what: Any, search: Any = None,
         p: Principal | None = None,
     ) -> ChartResult:  # fmt: skip
         """A snapshot filter's values or extent, over the dataset version its charts read."""
-        snap = self.open(token, p)
+        snap, seen = self._opened(token, p)
+        _, spec = self._filter_key(snap, seen, engine, filter_id, what, search, False)
+        return engine.run(spec)
+
+    def filter_bytes(
+        self, token: Any, engine: ChartEngine, filter_id: Any, what: Any, search: Any = None,
+        p: Principal | None = None, *, arrow: bool = False, kept_only: bool = False,
+    ) -> bytes | None:  # fmt: skip
+        """:meth:`filter_values` as JSON (else Arrow IPC) bytes, kept and shared as a chart's
+        answers are (:meth:`chart_bytes`). ``kept_only``: only if it needs nothing but memory,
+        else None."""
+        opened = self._open(token, p, read=not kept_only)
+        if opened is None:
+            return None
+        snap, seen = opened
+        key, spec = self._filter_key(snap, seen, engine, filter_id, what, search, arrow)
+        if kept_only:
+            return self.answers.kept(key)
+
+        def compute() -> bytes:
+            result = engine.run(spec)
+            return result.to_arrow_bytes() if arrow else result.to_json_bytes()
+
+        return self.answers.get(key, compute)
+
+    def _opened(self, token: Any, p: Principal | None) -> tuple[PublicationRow, _Seen]:
+        opened = self._open(token, p)
+        assert opened is not None
+        return opened
+
+    def _filter_key(
+        self, snap: PublicationRow, seen: _Seen, engine: ChartEngine, filter_id: Any, what: Any, search: Any,
+        arrow: bool,
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:  # fmt: skip
+        """The key of a filter's answer among :attr:`answers`, and the spec that computes it."""
         f = next((f for f in snap.content.get("filters") or [] if f.get("id") == filter_id), None)
         if f is None:
             raise NotFound(f"No filter {filter_id!r} in this dashboard", "No such filter")
         version = next((d["version"] for d in snap.datasets if d["id"] == f.get("dataset")), None)
         if version is None:
             raise BadInput("The filter's dataset is not one the dashboard's charts use", "Bad filter")
+        if (f["dataset"], version) not in seen.versions:
+            raise NotFound(f"No dataset with id {f['dataset']!r}", "No such dataset")
         spec = filter_spec(f, what, search)
         spec["dataset"] = {"id": f["dataset"], "version": version}
-        return engine.run(check_shape(spec))
+        spec = check_shape(spec)
+        key = ("filter", snap.id, filter_id, orjson.dumps(spec, option=orjson.OPT_SORT_KEYS),
+               engine.max_marks, id(engine), arrow)  # fmt: skip
+        return key, spec
 
 
 def delete_document_rows(s: Session, doc_id: str) -> None:

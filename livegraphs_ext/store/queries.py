@@ -13,7 +13,6 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from . import profile, transforms
 from .charts.pool import EngineConfig, connection
@@ -296,6 +295,8 @@ def _fetch_rows(con: duckdb.DuckDBPyConnection, names: list[str], rownums: list[
 
     IN lists of up to ``FETCH_CHUNK`` numbers, which DuckDB pushes into the scan.
     """
+    import pyarrow.compute as pc  # on first use: a notebook's chart never needs it
+
     select = ", ".join(quote_ident(n) for n in names)
     if not rownums:
         return con.sql(f"SELECT {select} FROM src LIMIT 0").to_arrow_table()

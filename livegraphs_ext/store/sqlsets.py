@@ -26,7 +26,7 @@ from .errors import BadInput
 from .files import publish, remove_quietly, unique_name
 from .refresh import DatasetRefresh, _Made, schema_changes
 from .schema import ColumnInfo
-from .sqlquery.check import Checked, check_sql
+from .sqlquery.checked import Checked
 from .sqlquery.engine import SqlLimits, answer, run_job
 from .sqlquery.worker import Job
 
@@ -268,6 +268,8 @@ class DatasetSql(DatasetRefresh):
             sources = bind(recorded)
             moved = {(x.id, x.version) for x in sources} != {(r["id"], r["version"]) for r in recorded}
             if moved:
+                from .sqlquery.check import check_sql  # sqlglot: on first use
+
                 self._rerun(dataset_id, current, check_sql(sql), sources, steps, user, in_tx)
         out = self.get(dataset_id)
         out.update(refreshed=moved, sources=[x.to_json() for x in sources])

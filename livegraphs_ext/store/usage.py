@@ -16,7 +16,6 @@ import contextlib
 from collections.abc import Iterable
 from typing import Any
 
-from pycrdt import merge_updates
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
@@ -110,6 +109,8 @@ def _uses(
 def _states(s: Session) -> dict[str, bytes]:
     """Every document's whole state, read in two queries as :meth:`DocumentStore.load` reads one:
     the updates first, then the newest versions (a snapshot in between only adds to what is read)."""
+    from pycrdt import merge_updates
+
     updates: dict[str, list[bytes]] = {}
     for doc_id, data in s.execute(
         select(DocumentUpdateRow.document_id, DocumentUpdateRow.data).order_by(DocumentUpdateRow.seq)

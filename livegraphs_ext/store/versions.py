@@ -6,6 +6,8 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from . import transforms
 from .catalog import DatasetRow, VersionRow
 from .core import StoreCore
@@ -129,6 +131,32 @@ class DatasetVersions(StoreCore):
     def version_file(self, dataset_id: str, number: int | None = None) -> Path:
         with self.catalog.transaction() as s:
             return self._abs(self._version(self._get(s, dataset_id), number).file)
+
+    def chart_source(
+        self, ref: dict[str, Any], owner: str | None = None
+    ) -> tuple[str, int, Path, list[ColumnInfo], int]:
+        """What a chart of the dataset ``ref`` (``{"id"}`` or ``{"name"}`` as :meth:`find` takes it,
+        with an optional ``version``) reads: its id, the version's number, file, columns and rows.
+
+        One transaction, where :meth:`find`, :meth:`version` and :meth:`version_file` take one each,
+        which reads the one version's file and columns, not every version with its report.
+        """
+        with self.catalog.transaction() as s:
+            if "id" in ref:
+                ds = self._get(s, ref["id"])
+            else:
+                ds = self.catalog.dataset(s, ref["name"]) or resolve(
+                    s, ref["name"], me=owner, everything=True
+                )
+            number = ds.current_version if ref.get("version") is None else ref["version"]
+            v = s.execute(
+                select(VersionRow.file, VersionRow.columns, VersionRow.rows).where(
+                    VersionRow.dataset_id == ds.id, VersionRow.number == number
+                )
+            ).first()
+            if v is None:
+                raise NotFound(f"Dataset {ds.name!r} has no version {number}", "No such version")
+            return ds.id, number, self._abs(v.file), [ColumnInfo.from_json(c) for c in v.columns], v.rows
 
     def _columns(self, dataset_id: str, number: int | None) -> tuple[Path, list[ColumnInfo], int]:
         with self.catalog.transaction() as s:

@@ -304,7 +304,39 @@ export class DashboardPanel extends Widget {
     this.toggleClass('jp-mod-readOnly', value);
     this._titleInput.readOnly = value;
     this._crossInput.disabled = value;
-    this._filterBar.node.inert = value;
+    // A viewer still filters, for themself: the values they pick are their own
+    // (as cross-filter selections are), never written to the document.
+    this._filterBar.node
+      .querySelectorAll<HTMLSelectElement | HTMLButtonElement>('[data-design]')
+      .forEach(control => (control.disabled = value));
+    if (!value && this._choices.size) {
+      this._choices.clear();
+      this._render();
+    }
+  }
+
+  /**
+   * The filters as this person sees them: a viewer's own picks in place of
+   * the saved values.
+   */
+  private _filters(): IDashboardFilter[] {
+    return this._doc
+      .getFilters()
+      .map(f =>
+        this._choices.has(f.id) ? { ...f, value: this._choices.get(f.id)! } : f
+      );
+  }
+
+  /**
+   * Set filter `id`'s value: in the document, or a viewer's own pick.
+   */
+  private _setFilterValue(id: string, value: unknown[] | null): void {
+    if (!this._readOnly) {
+      this._doc.setFilterValue(id, value);
+      return;
+    }
+    this._choices.set(id, value);
+    this._render();
   }
 
   /**
@@ -337,7 +369,7 @@ export class DashboardPanel extends Widget {
     const doc = this._doc;
     return {
       title: doc.title || 'Dashboard',
-      filters: appliedFilters(doc.getFilters(), this._grid.selections, id => {
+      filters: appliedFilters(this._filters(), this._grid.selections, id => {
         const spec = doc.getChart(id)?.spec;
         return spec?.title || spec?.mark || 'a chart';
       }),
@@ -490,7 +522,15 @@ export class DashboardPanel extends Widget {
     }
     this._crossInput.checked = doc.crossfilter;
     this.node.dataset.crossfilter = String(doc.crossfilter);
-    const filters = doc.getFilters();
+    // A value saved in the document changed: it replaces a viewer's own pick.
+    for (const f of doc.getFilters()) {
+      const saved = JSON.stringify(f.value ?? null);
+      if (this._saved.has(f.id) && this._saved.get(f.id) !== saved) {
+        this._choices.delete(f.id);
+      }
+      this._saved.set(f.id, saved);
+    }
+    const filters = this._filters();
     this._filterBar.render(filters);
 
     // A cell being dragged shows where it would land, not the stored layout.
@@ -777,7 +817,10 @@ export class DashboardPanel extends Widget {
 
   private _filterControls(f: IDashboardFilter): HTMLElement[] {
     const doc = this._doc;
-    const kind = el('select', '', { 'aria-label': 'Filter kind' });
+    // The filter's design (kind, dataset, column, removal) is the editors';
+    // its value anyone may pick.
+    const design = { 'data-design': '' };
+    const kind = el('select', '', { 'aria-label': 'Filter kind', ...design });
     kind.append(...['dropdown', 'range', 'daterange'].map(k => option(k)));
     kind.value = f.kind;
     kind.addEventListener('change', () => {
@@ -791,7 +834,8 @@ export class DashboardPanel extends Widget {
     // the filter afresh.
     const dataset = el('select', '', {
       'aria-label': 'Filter dataset',
-      'data-datasets': ''
+      'data-datasets': '',
+      ...design
     });
     fillSelect(dataset, 'Choose a dataset', this._datasetChoices(), f.dataset);
     dataset.addEventListener('change', () => {
@@ -804,7 +848,8 @@ export class DashboardPanel extends Widget {
     });
     const column = el('select', '', {
       'aria-label': 'Filter column',
-      'data-columns': ''
+      'data-columns': '',
+      ...design
     });
     fillSelect(
       column,
@@ -819,22 +864,34 @@ export class DashboardPanel extends Widget {
         yf?.set('value', null);
       });
     });
+    // What a viewer sees instead of the design's lists
+    const label = el(
+      'span',
+      'jp-LiveGraphs-DashboardFilterLabel jp-LiveGraphs-DashboardViewerLabel',
+      f.label || f.column || 'Filter'
+    );
     const controls: HTMLElement[] = [
+      label,
       kind,
       dataset,
       column,
       ...valueControls(
         f,
         this._client ? this._data.filterClient(f.id) : null,
-        () => this._doc.getFilters().find(g => g.id === f.id)?.value ?? null,
-        value => doc.setFilterValue(f.id, value)
+        () => this._filters().find(g => g.id === f.id)?.value ?? null,
+        value => this._setFilterValue(f.id, value)
       )
     ];
-    controls.push(
-      toolButton('Remove', 'jp-LiveGraphs-DashboardRemoveFilter', () =>
-        doc.removeFilter(f.id)
-      )
+    const remove = toolButton(
+      'Remove',
+      'jp-LiveGraphs-DashboardRemoveFilter',
+      () => doc.removeFilter(f.id)
     );
+    remove.dataset.design = '';
+    controls.push(remove);
+    for (const control of [kind, dataset, column, remove]) {
+      control.disabled = this._readOnly;
+    }
     return controls;
   }
 
@@ -863,6 +920,11 @@ export class DashboardPanel extends Widget {
   private _filterBar: FilterBar;
   private _grid: DashboardGrid<ICellParts>;
   private _readOnly = false;
+  /**
+   * A viewer's own filter values, and the saved values they were picked over.
+   */
+  private _choices = new Map<string, unknown[] | null>();
+  private _saved = new Map<string, string>();
   private _comments: CommentsModel | null = null;
   private _pane: CommentsPane;
   private _dragging = new Map<string, IChartLayout>();

@@ -6,7 +6,10 @@ in ``tests/store/test_publications.py``)."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import gzip
+import html
 import re
 import urllib.parse
 from typing import Any
@@ -15,10 +18,11 @@ import orjson
 import pytest
 from sqlalchemy import select
 
+from livegraphs_ext.store.charts import ARROW_STREAM, read_arrow_stream
 from livegraphs_ext.store.publications import PublicationLinkRow
 
 from ..conftest import body
-from .test_document_data_api import make_dashboard
+from .test_document_data_api import CSV, dashboard, make_dashboard
 from .test_documents_api import error, guarded
 
 
@@ -230,8 +234,6 @@ def test_the_live_pages_websocket_origin_is_the_requests_own_or_nothing():
 
 
 async def test_the_viewer_script_is_served_to_anyone_gzipped_when_asked(anon):
-    import gzip
-
     plain = await anon("GET", "static", "viewer.js", api=False)
     assert plain.code == 200 and plain.headers["Content-Type"].startswith("text/javascript")
     r = await anon(
@@ -265,6 +267,9 @@ async def test_the_viewer_script_has_a_versioned_url_kept_for_good(lg_api, lg_up
     # and its ETag, the content's hash, answers a returning browser with 304
     again = await anon("GET", "static", "viewer.js", api=False, headers={"If-None-Match": r.headers["Etag"]})
     assert r.headers["Etag"].startswith(f'"{version}') and again.code == 304 and not again.body
+    # The page carries its styles, as built, rather than linking them (one request fewer)
+    css = (await anon("GET", "static", "viewer.css", api=False)).body.decode()
+    assert f"<style>{css}</style>" in page and "stylesheet" not in page
 
 
 async def test_a_revoked_link_is_404_right_after_being_answered_from_memory(
@@ -283,3 +288,98 @@ async def test_a_revoked_link_is_404_right_after_being_answered_from_memory(
     await error(await anon("POST", *chart, body={}), 404)
     await error(await anon("GET", "public", token), 404)
     assert (await anon("GET", "public", token, api=False)).code == 404
+
+
+def carried(page: bytes) -> dict[str, Any]:
+    """What a link's page carries for its script: its body's ``data-lg-*`` attributes, read back."""
+    attrs = dict(re.findall(r'data-lg-([a-z]+)="([^"]*)"', page.decode()))
+    return {k: html.unescape(v) for k, v in attrs.items()}
+
+
+async def test_a_public_page_carries_its_dashboard_and_the_kept_answers_of_its_bare_charts(
+    jp_serverapp, lg_api, lg_upload, anon
+):
+    _, dash, link = await publish(lg_api, lg_upload)
+    token, pubs = link["token"], guarded(jp_serverapp).publications
+    arrow = {"Accept": ARROW_STREAM}
+    # Given a link no chart of which was asked: the page carries the snapshot, and no answer
+    first = carried((await anon("GET", "public", token, api=False)).body)
+    assert orjson.loads(first["dashboard"]) == body(await anon("GET", "public", token))
+    assert orjson.loads(first["answers"]) == {} and len(pubs.pages) == 0
+    # When a viewer narrows the chart, Then that answer is not the one the page carries
+    units = [{"column": "units", "cmp": "between", "value": [2, 5]}]
+    await anon("POST", "public", token, "charts", "c1", "query", body={"filters": units}, headers=arrow)
+    assert orjson.loads(carried((await anon("GET", "public", token, api=False)).body)["answers"]) == {}
+    # When the chart is asked bare, Then the page carries its Arrow answer, and is kept as sent
+    bare = await anon("POST", "public", token, "charts", "c1", "query", body={}, headers=arrow)
+    page = (await anon("GET", "public", token, api=False)).body
+    answers = orjson.loads(carried(page)["answers"])
+    assert answers == {"c1": base64.b64encode(bare.body).decode()} and len(pubs.pages) == 1
+    assert (await anon("GET", "public", token, api=False)).body == page
+    # (gzipped for a browser that accepts it)
+    r = await anon(
+        "GET", "public", token, api=False, headers={"Accept-Encoding": "gzip"}, decompress_response=False
+    )
+    assert r.headers["Content-Encoding"] == "gzip" and gzip.decompress(r.body) == page
+    # and a viewer's filtered request is still answered for its filters, never from the page's
+    narrowed = await anon(
+        "POST", "public", token, "charts", "c1", "query", body={"filters": units}, headers=arrow
+    )
+    assert read_arrow_stream(narrowed.body)[0].column("y").to_pylist() == [7.0, 21.0, 5.25]
+    assert narrowed.body != bare.body
+    # When the dashboard is renamed and republished, Then the link's page is the new snapshot
+    # (not the one kept), with none of the old snapshot's answers
+    r = await lg_api("PATCH", "documents", dash["id"], body={"title": 'New <b onclick="x">title & co'})
+    assert r.code == 200, r.body
+    assert (await lg_api("POST", "documents", dash["id"], "publish")).code == 201
+    page = (await anon("GET", "public", token, api=False)).body
+    assert b"<b>" not in page  # written as text
+    view = orjson.loads(carried(page)["dashboard"])
+    assert (view["snapshot"], view["title"]) == (2, 'New <b onclick="x">title & co')
+    assert orjson.loads(carried(page)["answers"]) == {}
+    # and another dashboard's link, whose chart ids are the same, carries none of this one's
+    theirs = await lg_upload("theirs", CSV)
+    r = await lg_api("POST", "documents", body={"kind": "dashboard", "content": dashboard(theirs["id"])})
+    other_id = body(r)["id"]
+    assert (await lg_api("POST", "documents", other_id, "publish")).code == 201
+    other = body(await lg_api("POST", "documents", other_id, "links", body={"kind": "public"}))
+    await anon("POST", "public", token, "charts", "c1", "query", body={}, headers=arrow)
+    assert (
+        orjson.loads(carried((await anon("GET", "public", other["token"], api=False)).body)["answers"]) == {}
+    )
+    # When the link is revoked, Then its kept page is not sent: 404 at once
+    assert (await lg_api("DELETE", "documents", dash["id"], "links", link["id"])).code == 204
+    assert (await anon("GET", "public", token, api=False)).code == 404
+
+
+async def test_a_public_page_carries_its_dropdowns_kept_values_and_a_search_is_always_asked(
+    jp_serverapp, lg_api, lg_upload, anon
+):
+    sales = await lg_upload("sales", CSV)
+    content = dashboard(sales["id"])
+    content["filters"] = [
+        {"id": "f1", "kind": "dropdown", "dataset": sales["id"], "column": "region", "value": []}
+    ]
+    doc = body(await lg_api("POST", "documents", body={"kind": "dashboard", "content": content}))
+    assert (await lg_api("POST", "documents", doc["id"], "publish")).code == 201
+    token = body(await lg_api("POST", "documents", doc["id"], "links", body={"kind": "public"}))["token"]
+    pubs = guarded(jp_serverapp).publications
+    values = ("public", token, "filters", "f1", "query")
+    # Given a page whose dropdown's values were not asked yet: it carries none
+    assert orjson.loads(carried((await anon("GET", "public", token, api=False)).body)["values"]) == {}
+    # When many viewers ask them, Then they are computed once, and the page carries them
+    before = pubs.answers.computed
+    answers = [await anon("POST", *values, body={"what": "values"}) for _ in range(3)]
+    assert {r.body for r in answers} == {answers[0].body} and pubs.answers.computed == before + 1
+    data = body(answers[0])["data"]
+    assert dict(zip(data["x"], data["y"], strict=True)) == {"APAC": 2, "EMEA": 2, "AMER": 1}
+    page = carried((await anon("GET", "public", token, api=False)).body)
+    assert orjson.loads(page["values"]) == {"f1": body(answers[0])}
+    # and a search is answered for itself, never from them nor kept in the page
+    found = await anon("POST", *values, body={"what": "values", "search": "AP"})
+    assert found.code == 200 and body(found)["data"] == {"x": ["APAC"], "y": [2]}
+    assert orjson.loads(carried((await anon("GET", "public", token, api=False)).body)["values"]) == {
+        "f1": body(answers[0])
+    }
+    await error(await anon("POST", *values, body={"what": "values", "search": 5}), 400)
+    await error(await anon("POST", *values, body={"what": "everything"}), 400)

@@ -39,10 +39,12 @@ def chp_available() -> bool:
 class Hub:
     """One hub: ``start()``, use, ``stop()``. Everything lives under ``root``."""
 
-    def __init__(self, root: Path, *, catalog_url: str | None = None):
+    def __init__(self, root: Path, *, catalog_url: str | None = None, labextension: Path | None = None):
         self.accounts = HubAccounts()
         self.root = HubAccounts.reachable(root)
         self.catalog_url = catalog_url
+        #: a built front end (``livegraphs_ext/labextension``) users' servers load, not the installed one
+        self.labextension = labextension
         self.port, self.proxy_api_port, self.hub_port, self.service_port = (free_port() for _ in range(4))
         self.tester_token = secrets.token_hex(32)
         self.prometheus_token = secrets.token_hex(32)
@@ -95,7 +97,18 @@ class Hub:
             f"c.JupyterHub.load_groups = { ({g: {'users': u} for g, u in GROUPS.items()})!r}\n"
             f"c.JupyterHub.pid_file = {str(self.root / 'jupyterhub.pid')!r}\n"
             f"c.ConfigurableHTTPProxy.auth_token = {secrets.token_hex(16)!r}\n"
+            + (self.server_environment() if self.labextension else "")
         )
+
+    def server_environment(self) -> str:
+        """Config lines: users' servers find :attr:`labextension` on their ``JUPYTER_PATH``."""
+        path = str(self.jupyter_path)
+        return f"c.Spawner.environment = {{**c.Spawner.environment, 'JUPYTER_PATH': {path!r}}}\n"
+
+    @property
+    def jupyter_path(self) -> Path:
+        """Where users' servers find :attr:`labextension` (in the hub's folder, which they can reach)."""
+        return self.root.resolve() / "jupyter"
 
     def environment(self) -> dict[str, str]:
         """What the repository's config reads: where the state lives, the ports, the catalog."""
@@ -117,6 +130,11 @@ class Hub:
 
     def start(self, timeout: float = 120) -> Hub:
         self.root.mkdir(parents=True, exist_ok=True)
+        if self.labextension:
+            (self.jupyter_path / "labextensions").mkdir(parents=True, exist_ok=True)
+            link = self.jupyter_path / "labextensions" / "livegraphs-ext"
+            if not link.is_symlink():
+                link.symlink_to(self.labextension, target_is_directory=True)
         cfg = self.root / "jupyterhub_config.py"
         cfg.write_text(self.config())
         log = open(self.root / "hub.log", "ab")  # noqa: SIM115 - the child owns it

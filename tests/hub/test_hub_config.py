@@ -231,6 +231,12 @@ def test_users_share_named_servers_only_and_only_default_servers_hold_the_livegr
     token_scopes = c.Spawner.server_token_scopes
     assert USE_SCOPE in token_scopes(SimpleNamespace(name=""))
     assert token_scopes(SimpleNamespace(name="pair")) == ["users:activity!user"]
+    # only a default server (never shared) may start, stop and share its owner's servers: Publish with Voila
+    from livegraphs_hub.config import PUBLISH_SCOPES
+
+    assert set(PUBLISH_SCOPES) <= set(token_scopes(SimpleNamespace(name="")))
+    for name in ("pair", "voila-sales"):
+        assert not set(PUBLISH_SCOPES) & set(token_scopes(SimpleNamespace(name=name)))
     # the share dialog calls the hub from users' origins, with a token
     assert c.JupyterHub.tornado_settings["headers"] == CROSS_ORIGIN_HEADERS
     c = Config()

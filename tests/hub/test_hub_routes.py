@@ -11,13 +11,14 @@ import pytest
 
 from livegraphs_ext.app import LiveGraphsApp
 from livegraphs_ext.handlers import API_ROUTES as SHARED_API_ROUTES
-from livegraphs_ext.handlers import ROUTES, STATIC_ROUTES
+from livegraphs_ext.handlers import ROUTES, SERVER_ROUTES, STATIC_ROUTES
 from livegraphs_ext.handlers import charts as chart_handlers
 from livegraphs_ext.handlers import datasets as dataset_handlers
 from livegraphs_ext.handlers import forward as forward_handlers
 from livegraphs_ext.handlers import meta as meta_handlers
 from livegraphs_ext.handlers import publish as publish_handlers
 from livegraphs_ext.handlers import viewer as viewer_handlers
+from livegraphs_ext.handlers import voila as voila_handlers
 from livegraphs_ext.handlers.forward import FORWARD_ROUTES
 from livegraphs_ext.service import LiveGraphsService
 from livegraphs_ext.service import app as service_app
@@ -42,7 +43,7 @@ def test_every_service_handler_method_is_authenticated_and_authorized():
     shared = (dataset_handlers, chart_handlers, meta_handlers, publish_handlers, viewer_handlers)
     # a public link's routes and pages, open to anyone: that allow-list and no other
     public = {h.__name__ for h in publish_handlers.PUBLIC_HANDLERS | viewer_handlers.PUBLIC_PAGES}
-    for module in (service_handlers, service_app, admin_handlers, forward_handlers, *shared):
+    for module in (service_handlers, service_app, admin_handlers, forward_handlers, voila_handlers, *shared):
         tree = ast.parse(inspect.getsource(module))
         for cls in [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]:
             for fn in cls.body:
@@ -62,8 +63,10 @@ def test_every_service_handler_method_is_authenticated_and_authorized():
 def test_the_service_serves_every_laptop_route():
     # On a hub the front end reaches the service through the forwarder: a laptop route the service
     # lacks would be a 404 there. Add it to livegraphs_ext/service/handlers.py (behind GuardedStore).
+    # (but a user server's own routes, which it answers itself on a hub too: before the forwarder)
     missing = {p for p, _ in ROUTES} - {p for p, _ in API_ROUTES}
-    assert missing == set()
+    assert missing == {p for p, _ in SERVER_ROUTES}
+    assert FORWARD_ROUTES[1 : 1 + len(SERVER_ROUTES)] == SERVER_ROUTES
     assert API_ROUTES[-1][0] == ROUTES[-1][0] == r"(?P<path>.*)"
 
 
@@ -94,10 +97,11 @@ def test_both_hosts_serve_the_same_api_with_the_same_handler_classes(monkeypatch
     ]
 
     # Then both serve the one shared table, the same classes in the same order, then a JSON 404;
-    # the service adds only its own routes (shares, user, events, admin) in between
+    # the service adds only its own routes (shares, user, events, admin) in between, the laptop a
+    # user server's own (Voila publications, 404 without a hub)
     shared = len(SHARED_API_ROUTES)
     assert laptop_api[:shared] == service_api[:shared] == SHARED_API_ROUTES
-    assert laptop_api[shared:] == [ROUTES[-1]]
+    assert laptop_api[shared:] == [*SERVER_ROUTES, ROUTES[-1]]
     assert service_api[shared:] == [*SERVICE_ROUTES, ROUTES[-1]]
     assert laptop_api == ROUTES and service_api == API_ROUTES
 

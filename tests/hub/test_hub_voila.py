@@ -33,11 +33,14 @@ SERVER = "voila-temps"
 SOURCE_MARK = "source-only-4b1d"
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = REPO / "ui-tests" / "test-results" / "hub-voila"
+LABEXTENSION = REPO / "livegraphs_ext" / "labextension"
 
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
-    with running_hub(tmp_path_factory.mktemp("hub"), USERS) as h:
+    assert (LABEXTENSION / "package.json").exists(), "build the front end first (jlpm build)"
+    # users' servers load this checkout's front end (the Publish with Voila dialog)
+    with running_hub(tmp_path_factory.mktemp("hub"), USERS, labextension=LABEXTENSION) as h:
         yield h
 
 
@@ -235,5 +238,141 @@ def test_the_published_chart_draws_in_chromium_for_whom_it_is_shared_with(
             other = browser.new_context(extra_http_headers={"Authorization": f"token {tokens['dee']}"})
             response = other.new_page().goto(f"{hub.user_url('ada')}{SERVER}/")
             assert response is not None and response.status == 403
+        finally:
+            browser.close()
+
+
+def lab_api(hub: Hub, token: str, method: str, path: str, **kwargs: Any) -> requests.Response:
+    """``livegraphs/api/voila/<path>`` of ada's JupyterLab server (her default server), with ``token``."""
+    return requests.request(
+        method, f"{hub.user_url('ada')}livegraphs/api/voila/{path}",
+        headers={"Authorization": f"token {token}"}, timeout=240, **kwargs,
+    )  # fmt: skip
+
+
+def until_page(hub: Hub, token: str, server: str, status: int, timeout: float = 60) -> requests.Response:
+    """ada's publication ``server`` as ``token`` sees it, once it answers ``status`` (a server re-asks
+    the hub about a token after 10 s)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = requests.get(
+            f"{hub.user_url('ada')}{server}/", headers={"Authorization": f"token {token}"},
+            timeout=120, allow_redirects=False,
+        )  # fmt: skip
+        if r.status_code == status or time.monotonic() > deadline:
+            return r
+        time.sleep(1)
+
+
+def test_publish_with_voila_from_jupyterlab_shares_restarts_lists_unshares_and_stops(
+    hub: Hub, tokens: dict[str, str], published: str
+):
+    ada = tokens["ada"]
+    # Given ada's reports/dash.ipynb (the published fixture made it and started her JupyterLab)
+    # When she publishes it as "weekly" for bo, through her own server
+    r = lab_api(hub, ada, "POST", "publications",
+                json={"name": "weekly", "notebook": "reports/dash.ipynb", "users": ["bo"]})  # fmt: skip
+    assert r.status_code == 200, r.text
+    pub = r.json()
+    assert pub["name"] == "weekly" and pub["server"] == "voila-weekly" and pub["ready"] is True
+    assert pub["notebook"] == "reports/dash.ipynb"
+    assert pub["url"] == f"{hub.user_url('ada')}voila-weekly/"
+    assert pub["shares"] == [{"kind": "user", "name": "bo"}]
+    # Then bo opens it on ada's origin (the chart widget, not the source), and cy and dee get 403
+    r = requests.get(pub["url"], headers={"Authorization": f"token {tokens['bo']}"}, timeout=120)
+    assert r.status_code == 200, r.text[:300]
+    assert "application/vnd.jupyter.widget-view+json" in r.text and SOURCE_MARK not in r.text
+    for name in ("cy", "dee"):
+        r = requests.get(pub["url"], headers={"Authorization": f"token {tokens[name]}"}, timeout=120,
+                         allow_redirects=False)  # fmt: skip
+        assert r.status_code == 403, (name, r.status_code)
+    # the list shows it beside the one published with the hub's API, each with its shares
+    listed = {p["name"]: p for p in lab_api(hub, ada, "GET", "publications").json()["publications"]}
+    assert set(listed) == {"temps", "weekly"}
+    assert listed["weekly"]["shares"] == [{"kind": "user", "name": "bo"}]
+    assert {(s["kind"], s["name"]) for s in listed["temps"]["shares"]} == {
+        ("user", "bo"),
+        ("group", "analysts"),
+    }
+    # a share with nobody is refused before anything restarts
+    nobody = {"name": "weekly", "notebook": "reports/dash.ipynb", "users": ["nobody-here"]}
+    r = lab_api(hub, ada, "POST", "publications", json=nobody)
+    assert r.status_code == 400 and "nobody-here" in r.json()["message"], r.text
+    # When she publishes it again, for the group analysts too: the server restarts, bo keeps his share
+    again = {"name": "weekly", "notebook": "reports/dash.ipynb", "groups": ["analysts"]}
+    r = lab_api(hub, ada, "POST", "publications", json=again)
+    assert r.status_code == 200, r.text
+    assert r.json()["ready"] is True
+    assert {(s["kind"], s["name"]) for s in r.json()["shares"]} == {("user", "bo"), ("group", "analysts")}
+    assert until_page(hub, tokens["cy"], "voila-weekly", 200).status_code == 200
+    # When she unshares bo, he is refused (cy, through analysts, is not)
+    r = lab_api(hub, ada, "DELETE", "publications/weekly/shares/user/bo")
+    assert r.status_code == 204, r.text
+    assert until_page(hub, tokens["bo"], "voila-weekly", 403).status_code == 403
+    assert until_page(hub, tokens["cy"], "voila-weekly", 200).status_code == 200
+    # Nobody else publishes from ada's server: bo may not use it at all
+    r = lab_api(hub, tokens["bo"], "GET", "publications")
+    assert r.status_code == 403
+    # When she stops it, its server and its shares are gone
+    r = lab_api(hub, ada, "DELETE", "publications/weekly")
+    assert r.status_code == 204, r.text
+    names = [p["name"] for p in lab_api(hub, ada, "GET", "publications").json()["publications"]]
+    assert names == ["temps"]
+    assert "voila-weekly" not in hub_call(hub, ada, "GET", "users/ada").json()["servers"]
+    assert lab_api(hub, ada, "DELETE", "publications/weekly").status_code == 404
+
+
+def test_the_publish_dialog_publishes_for_bo_lists_unshares_and_stops_in_chromium(
+    hub: Hub, tokens: dict[str, str], published: str
+):
+    from playwright.sync_api import expect, sync_playwright
+
+    assert CHROMIUM.exists(), "Debian chromium is needed (scripts/test.sh installs it)"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+        try:
+            # Given ada's reports/dash.ipynb open in her JupyterLab on the hub
+            ctx = browser.new_context(
+                viewport={"width": 1280, "height": 800},
+                extra_http_headers={"Authorization": f"token {tokens['ada']}"},
+            )
+            page = ctx.new_page()
+            page.goto(f"{hub.user_url('ada')}lab/tree/reports/dash.ipynb")
+            toolbar = page.locator(".jp-NotebookPanel:visible .jp-NotebookPanel-toolbar")
+            # Then its toolbar offers Publish, not the laptop's Voila
+            publish = toolbar.get_by_role("button", name="Publish")
+            expect(publish).to_be_visible(timeout=120_000)
+            expect(toolbar.get_by_role("button", name="Voila", exact=True)).to_have_count(0)
+            # When she publishes it for bo from its dialog (the name comes from the notebook's)
+            publish.click()
+            dialog = page.locator(".jp-Dialog .jp-LiveGraphs-VoilaPublish")
+            expect(dialog.get_by_label("Publication name")).to_have_value("dash")
+            dialog.get_by_label("Users").fill("bo")
+            # (Enter in a field publishes, as the Publish button does, and does not close the dialog)
+            dialog.get_by_label("Users").press("Enter")
+            expect(dialog.get_by_role("status")).to_contain_text("Starting voila-dash")
+            # Then it shows the link, and lists it with bo and the one published with the hub's API
+            url = f"{hub.user_url('ada')}voila-dash/"
+            status = dialog.get_by_role("status")
+            expect(status).to_contain_text("Published dash", timeout=150_000)
+            expect(status.get_by_role("link")).to_have_attribute("href", url)
+            rows = dialog.locator(".jp-LiveGraphs-VoilaRow")
+            expect(rows).to_have_count(2)
+            row = dialog.locator('.jp-LiveGraphs-VoilaRow[data-name="dash"]')
+            expect(row.locator(".jp-LiveGraphs-VoilaShare")).to_have_text(["boUnshare"])
+            expect(row.locator(".jp-LiveGraphs-VoilaState")).to_have_text("running")
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / "publish-dialog.png"))
+            # bo opens the link, cy gets 403
+            for name, code in (("bo", 200), ("cy", 403)):
+                r = requests.get(url, headers={"Authorization": f"token {tokens[name]}"}, timeout=120)
+                assert r.status_code == code, (name, r.status_code)
+            # When she unshares bo, then stops it
+            row.get_by_role("button", name="Unshare dash with bo").click()
+            expect(row.locator(".jp-LiveGraphs-VoilaShare")).to_have_text(["Shared with nobody"])
+            row.get_by_role("button", name="Stop dash").click()
+            expect(rows).to_have_count(1, timeout=60_000)
+            expect(dialog.get_by_role("alert")).to_have_text("")
+            assert "voila-dash" not in hub_call(hub, tokens["ada"], "GET", "users/ada").json()["servers"]
         finally:
             browser.close()

@@ -11,7 +11,7 @@ import pytest
 
 import livegraphs_ext as lg
 from livegraphs_ext.kernel import notebook
-from livegraphs_ext.store import BadInput, DatasetStore, GuardedStore, Principal
+from livegraphs_ext.store import BadInput, DatasetStore, GuardedStore, NotFound, Principal
 from livegraphs_ext.store.charts import ChartEngine, CheckedSpec, check_shape, run_chart_file, validate_spec
 from livegraphs_ext.store.charts import spec as spec_module
 from livegraphs_ext.store.schema import ColumnInfo
@@ -135,3 +135,43 @@ def test_a_checked_spec_is_not_checked_again_and_cannot_change(lg_schema_checks:
     with pytest.raises(BadInput):
         checked.with_dataset({"name": "sales"})
     assert len(lg_schema_checks) == 1
+
+
+def test_a_chart_reads_its_dataset_from_the_catalog_in_one_transaction(
+    lg_sales: dict[str, Any], lg_kernel_store: DatasetStore, monkeypatch: pytest.MonkeyPatch
+):
+    # Given a spy on the catalog's transactions
+    catalog = lg_kernel_store.catalog
+    real = catalog.transaction
+    opened: list[int] = []
+
+    def counted() -> Any:
+        opened.append(1)
+        return real()
+
+    monkeypatch.setattr(catalog, "transaction", counted)
+    ds = lg_sales["id"]
+    # When charts name their dataset every way a spec may (a name, an id, an id given as a name,
+    # a pinned version), each finds its dataset, version, file and columns in one transaction
+    for ref in ({"name": "sales"}, {"id": ds}, {"name": ds}, {"name": "sales", "version": 1}):
+        opened.clear()
+        result = lg_kernel_store.charts.run(bar(ref), user="ada")
+        assert len(opened) == 1, ref
+        assert result.dataset == {"id": ds, "version": 1}
+        assert sorted(result.table.column("x").to_pylist()) == ["AMER", "APAC", "EMEA"]
+    # And after an append, a chart follows the new version unless it pins the old one
+    src = lg_kernel_store.staging_path()
+    src.write_text("order_date,region,product,revenue,units\n2025-04-01,LATAM,Widget,10.0,1\n")
+    lg_kernel_store.new_data(ds, src, mode="append", user="ada", content_type="text/csv")
+    latest = lg_kernel_store.charts.run(bar({"name": "sales"}), user="ada")
+    pinned = lg_kernel_store.charts.run(bar({"id": ds, "version": 1}), user="ada")
+    assert latest.dataset == {"id": ds, "version": 2} and pinned.dataset == {"id": ds, "version": 1}
+    assert "LATAM" in latest.table.column("x").to_pylist()
+    assert "LATAM" not in pinned.table.column("x").to_pylist()
+    # And what is missing is named as before
+    with pytest.raises(NotFound, match="has no version 7"):
+        lg_kernel_store.charts.run(bar({"id": ds, "version": 7}), user="ada")
+    with pytest.raises(NotFound, match="No dataset named 'nothing'"):
+        lg_kernel_store.charts.run(bar({"name": "nothing"}), user="ada")
+    with pytest.raises(NotFound, match="No dataset with id"):
+        lg_kernel_store.charts.run(bar({"id": "0" * 32}), user="ada")

@@ -294,9 +294,12 @@ def test_a_deleted_dataset_is_no_longer_shown_from_memory(
     g.publications.publish(ADA, doc_id)
     token = g.publications.create_link(ADA, doc_id, "public")["token"]
     assert g.publications.chart_bytes(token, engine, "regions")
+    assert g.publications.filter_bytes(token, engine, "f1", "values")
     g.delete(ADA, sales)
     with pytest.raises(NotFound):
         g.publications.chart_bytes(token, engine, "regions")
+    with pytest.raises(NotFound):
+        g.publications.filter_bytes(token, engine, "f1", "values")
 
 
 def test_a_change_made_beside_the_store_counts_once_links_are_read_again(
@@ -312,3 +315,71 @@ def test_a_change_made_beside_the_store_counts_once_links_are_read_again(
     g.publications.recheck_seconds = 0
     with pytest.raises(NotFound):
         g.publications.view(link["token"])
+
+
+def test_a_links_page_carries_only_its_own_kept_answers_without_conditions(
+    lg_guarded: GuardedStore, engine: ChartEngine, board: tuple[str, str]
+):
+    g, (doc_id, sales) = lg_guarded, board
+    pubs = g.publications
+    secret = upload(g, ADA, "secret")["id"]
+    other = g.documents.create(ADA, "dashboard", content={**dashboard(secret), "title": "Other"})
+    pubs.publish(ADA, doc_id)
+    pubs.publish(ADA, other["id"])
+    token = pubs.create_link(ADA, doc_id, "public")["token"]
+    pinned = pubs.create_link(ADA, doc_id, "public", snapshot=1)["token"]
+    elsewhere = pubs.create_link(ADA, other["id"], "public")["token"]
+    # Given a link whose charts were not asked yet: the page carries the snapshot and no answer
+    pre = pubs.preload(token, engine)
+    assert pre is not None and pre.view == pubs.view(token)
+    assert pre.answers == {} and not pre.complete
+    # When a viewer narrows a chart: that answer is kept, but never carried as the bare chart
+    north = [{"column": "region", "cmp": "in", "value": ["north"]}]
+    narrowed = pubs.chart_bytes(token, engine, "kinds", north)
+    assert pubs.preload(token, engine).answers == {}  # type: ignore[union-attr]
+    # When the charts are asked with no conditions (and one as JSON, which is not carried)
+    pubs.chart_bytes(token, engine, "regions", arrow=False)
+    assert pubs.preload(token, engine).answers == {}  # type: ignore[union-attr]
+    bare = {chart: pubs.chart_bytes(token, engine, chart, []) for chart in ("regions", "kinds")}
+    # Then the page carries exactly those Arrow bytes, and the narrowed answer is another one
+    pre = pubs.preload(token, engine)
+    assert pre is not None and pre.answers == bare and not pre.complete  # the filter's values yet
+    # a search among the dropdown's values is not its values
+    assert pubs.filter_bytes(token, engine, "f1", "values", "nor")
+    assert pubs.preload(token, engine).values == {}  # type: ignore[union-attr]
+    values = pubs.filter_bytes(token, engine, "f1", "values")
+    assert values is not None and orjson.loads(values)["data"]["x"][0] == "north"
+    pre = pubs.preload(token, engine)
+    assert pre is not None and pre.answers == bare and pre.values == {"f1": values} and pre.complete
+    assert narrowed != bare["kinds"]
+    assert counts(read_arrow_answer(bare["kinds"])) == Counter(k for _, k, _ in ROWS)
+    # and another dashboard's link, with the same chart ids, carries none of them
+    assert pubs.preload(elsewhere, engine).answers == {}  # type: ignore[union-attr]
+    assert pubs.preload(elsewhere, engine).values == {}  # type: ignore[union-attr]
+    # When the dashboard is republished over new data, the link's page is the new snapshot's,
+    # with no answer of the old one; the link pinned to snapshot 1 keeps its answers
+    src = g.store.staging_path()
+    src.write_text("region,kind,amount\nwest,c,9\n")
+    g.new_data(ADA, sales, src, mode="append")
+    pubs.publish(ADA, doc_id)
+    new = pubs.preload(token, engine)
+    assert new is not None and new.view["snapshot"] == 2 and new.key != pre.key and new.answers == {}
+    assert pubs.preload(pinned, engine).answers == bare  # type: ignore[union-attr]
+    assert pubs.preload(token, engine).values == {}  # type: ignore[union-attr]
+    # When the link is revoked, its page is refused at once
+    link_id = next(x["id"] for x in pubs.links(ADA, doc_id) if x["snapshot"] is None)
+    pubs.revoke(ADA, doc_id, link_id)
+    assert pubs.preload(token, engine, read=False) is None  # not from memory: read again
+    with pytest.raises(NotFound):
+        pubs.preload(token, engine)
+
+
+def read_arrow_answer(data: bytes) -> Any:
+    """An Arrow answer as :func:`counts` reads a result."""
+    table, _ = read_arrow_stream(data)
+
+    class Result:
+        def to_json(self) -> dict[str, Any]:
+            return {"data": {"x": table.column("x").to_pylist(), "y": table.column("y").to_pylist()}}
+
+    return Result()

@@ -106,20 +106,26 @@ test.describe('cross-filter feedback', () => {
       crossfilter: true,
       filters: [],
       charts: {
-        c1: { spec: spec('carrier', 'revenue'), layout: { x: 0, y: 0, w: 6, h: 4 } },
+        c1: {
+          spec: spec('carrier', 'revenue'),
+          layout: { x: 0, y: 0, w: 6, h: 4 }
+        },
         c2: { spec: spec('month', 'units'), layout: { x: 6, y: 0, w: 6, h: 4 } }
       }
     });
     // opened by Alice and by Bob
-    guest = await openGuest({ baseURL: baseURL!, browser, tmpPath, waitForApplication });
+    guest = await openGuest({
+      baseURL: baseURL!,
+      browser,
+      tmpPath,
+      waitForApplication
+    });
     for (const p of [page, guest]) {
       await openPath(p, path);
       for (const id of ['c1', 'c2']) {
-        await expect(cell(p, id).locator('.jp-LiveGraphs-ChartView')).toHaveAttribute(
-          'data-lg-state',
-          'ready',
-          { timeout: 30000 }
-        );
+        await expect(
+          cell(p, id).locator('.jp-LiveGraphs-ChartView')
+        ).toHaveAttribute('data-lg-state', 'ready', { timeout: 30000 });
       }
     }
     const whole = await drawn(page, 'c2');
@@ -129,7 +135,9 @@ test.describe('cross-filter feedback', () => {
     const b6 = carriers.indexOf('B6');
     expect(b6).toBeGreaterThanOrEqual(0);
     const chips = page.getByRole('group', { name: 'Filtered by' });
-    const chip = chips.getByRole('button', { name: 'Remove selection carrier = B6' });
+    const chip = chips.getByRole('button', {
+      name: 'Remove selection carrier = B6'
+    });
     const pickB6 = async () => {
       await clickPoint(page, plotOf(page, 'c1'), b6);
       await expect(chip).toBeVisible();
@@ -139,7 +147,9 @@ test.describe('cross-filter feedback', () => {
       await expect.poll(() => filtersOf(page, 'c2')).toEqual([]);
       await expect.poll(() => drawn(page, 'c2')).toEqual(whole);
       // every bar painted in full again
-      await expect.poll(() => barOpacities(page, 'c1')).toEqual(carriers.map(() => 1));
+      await expect
+        .poll(() => barOpacities(page, 'c1'))
+        .toEqual(carriers.map(() => 1));
     };
 
     // When Alice clicks the B6 bar
@@ -167,7 +177,9 @@ test.describe('cross-filter feedback', () => {
     await page.theme.setLightTheme();
 
     // Bob's dashboard is not filtered, and the file holds no selection
-    await expect(guest.getByRole('group', { name: 'Filtered by' })).toBeHidden();
+    await expect(
+      guest.getByRole('group', { name: 'Filtered by' })
+    ).toBeHidden();
     expect(await filtersOf(guest, 'c2')).toEqual([]);
     expect(await drawn(guest, 'c2')).toEqual(whole);
     const saved = await savedFile(page, baseURL!, path);
@@ -194,5 +206,122 @@ test.describe('cross-filter feedback', () => {
     await pickB6();
     await chips.getByRole('button', { name: 'Clear selections' }).click();
     await isCleared();
+  });
+});
+
+test.describe('a viewer filters for themself', () => {
+  let guest: IJupyterLabPageFixture | null = null;
+
+  test.afterEach(async () => {
+    await guest?.context().close();
+    guest = null;
+  });
+
+  test('a read-only dashboard keeps its filters working: the values a viewer picks are their own', async ({
+    page,
+    baseURL,
+    browser,
+    tmpPath,
+    waitForApplication
+  }) => {
+    // Given a dashboard with a dropdown filter on carrier, and units by month
+    const dataset = await uploadCSV(page, baseURL!, CSV);
+    const path = `${tmpPath}/viewer.lgdash`;
+    await createFile(page, baseURL!, path, {
+      version: 1,
+      title: 'Flights',
+      crossfilter: true,
+      filters: [
+        {
+          id: 'f1',
+          kind: 'dropdown',
+          dataset: dataset.name,
+          column: 'carrier',
+          value: null
+        }
+      ],
+      charts: {
+        c2: {
+          spec: {
+            version: 1,
+            dataset: { name: dataset.name },
+            mark: 'bar',
+            encoding: {
+              x: { field: 'month' },
+              y: { field: 'units', aggregate: 'sum' }
+            }
+          },
+          layout: { x: 0, y: 0, w: 6, h: 4 }
+        }
+      }
+    });
+    // opened by Alice, who edits, and by Bob, whose dashboard is read-only (as a viewer's is)
+    guest = await openGuest({
+      baseURL: baseURL!,
+      browser,
+      tmpPath,
+      waitForApplication
+    });
+    for (const p of [page, guest]) {
+      await openPath(p, path);
+      await expect(
+        cell(p, 'c2').locator('.jp-LiveGraphs-ChartView')
+      ).toHaveAttribute('data-lg-state', 'ready', { timeout: 30000 });
+    }
+    await guest.evaluate(() => {
+      (window as any).jupyterapp.shell.currentWidget.content.readOnly = true;
+    });
+    const whole = await drawn(page, 'c2');
+    expect(whole).toEqual([[4, 7]]);
+
+    // Bob sees the filter by its column, without its design's lists or removal
+    const filter = guest.locator('.jp-LiveGraphs-DashboardFilter');
+    await expect(
+      filter.locator('.jp-LiveGraphs-DashboardViewerLabel')
+    ).toHaveText('carrier');
+    await expect(filter.getByLabel('Filter column')).toBeHidden();
+    await expect(filter.getByLabel('Filter kind')).toBeHidden();
+    await expect(filter.getByRole('button', { name: 'Remove' })).toBeHidden();
+    // When Bob ticks B6 in the filter's values
+    await filter.getByRole('button', { name: 'Filter values' }).click();
+    const values = guest.getByRole('dialog', { name: 'Values of carrier' });
+    await values.getByRole('checkbox', { name: 'B6', exact: true }).check();
+    await guest.keyboard.press('Escape');
+    // Then Bob's chart shows B6's units only
+    await expect(
+      filter.getByRole('button', { name: 'Filter values' })
+    ).toHaveText('B6');
+    await expect.poll(() => drawn(guest!, 'c2')).toEqual([[1, 3]]);
+    await expect
+      .poll(() => filtersOf(guest!, 'c2'))
+      .toEqual([{ column: 'carrier', cmp: 'in', value: ['B6'] }]);
+    // and Alice's dashboard and the file are as they were
+    await page.getByLabel('Dashboard title').fill('Flights, spring');
+    await page.getByLabel('Dashboard title').dispatchEvent('change');
+    await expect
+      .poll(async () => (await savedFile(page, baseURL!, path))?.title, {
+        timeout: 15000
+      })
+      .toBe('Flights, spring');
+    expect((await savedFile(page, baseURL!, path)).filters[0].value).toBeNull();
+    expect(await drawn(page, 'c2')).toEqual(whole);
+    await expect(
+      page
+        .locator('.jp-LiveGraphs-DashboardFilter')
+        .getByRole('button', { name: 'Filter values' })
+    ).toHaveText('All');
+
+    // When Alice sets the filter to AA in the document, that replaces Bob's own pick
+    const mine = page.locator('.jp-LiveGraphs-DashboardFilter');
+    await mine.getByRole('button', { name: 'Filter values' }).click();
+    await page
+      .getByRole('dialog', { name: 'Values of carrier' })
+      .getByRole('checkbox', { name: 'AA', exact: true })
+      .check();
+    await page.keyboard.press('Escape');
+    await expect.poll(() => drawn(guest!, 'c2')).toEqual([[2, 1]]);
+    await expect(
+      filter.getByRole('button', { name: 'Filter values' })
+    ).toHaveText('AA');
   });
 });

@@ -84,7 +84,10 @@ async function newLink(
 /**
  * A browser context of nobody: no cookies, no JupyterLab.
  */
-async function stranger(browser: Browser, viewport = { width: 1280, height: 900 }) {
+async function stranger(
+  browser: Browser,
+  viewport = { width: 1280, height: 900 }
+) {
   const context = await browser.newContext({ viewport });
   return { context, page: await context.newPage() };
 }
@@ -123,17 +126,20 @@ test('a public link shows the published dashboard to a stranger, filterable and 
     expect(response!.status()).toBe(200);
     const csp = response!.headers()['content-security-policy'];
     expect(csp).toContain("script-src 'self'");
-    await expect(viewer.locator('.jp-LiveGraphs-DashboardHeading')).toHaveText(title);
+    await expect(viewer.locator('.jp-LiveGraphs-DashboardHeading')).toHaveText(
+      title
+    );
     await expect(viewer.locator('img')).toHaveCount(0);
     expect(await viewer.title()).toBe(`${title} · livegraphs`);
     // the charts draw, each with the sums of the data
     for (const id of ['c1', 'c2']) {
-      await expect(cell(viewer, id).locator('.jp-LiveGraphs-ChartView')).toHaveAttribute(
-        'data-lg-state',
-        'ready'
-      );
+      await expect(
+        cell(viewer, id).locator('.jp-LiveGraphs-ChartView')
+      ).toHaveAttribute('data-lg-state', 'ready', { timeout: 30000 });
     }
-    await expect.poll(() => drawn(viewer, 'c1')).toEqual({ AMER: 20, APAC: 55, EMEA: 400 });
+    await expect
+      .poll(() => drawn(viewer, 'c1'))
+      .toEqual({ AMER: 20, APAC: 55, EMEA: 400 });
     await expect.poll(() => drawn(viewer, 'c2')).toEqual({ a: 125, b: 350 });
     // the dropdown filter narrows both charts
     const select = viewer.getByLabel('region filter');
@@ -142,22 +148,61 @@ test('a public link shows the published dashboard to a stranger, filterable and 
     await expect.poll(() => drawn(viewer, 'c2')).toEqual({ a: 100, b: 300 });
     await expect.poll(() => drawn(viewer, 'c1')).toEqual({ EMEA: 400 });
     await select.selectOption({ label: 'All' });
-    await expect.poll(() => drawn(viewer, 'c1')).toEqual({ AMER: 20, APAC: 55, EMEA: 400 });
+    await expect
+      .poll(() => drawn(viewer, 'c1'))
+      .toEqual({ AMER: 20, APAC: 55, EMEA: 400 });
     // a click on a bar cross-filters the other chart
-    await expect(cell(viewer, 'c1').locator('.jp-LiveGraphs-ChartView')).toHaveAttribute(
-      'data-lg-state',
-      'ready'
-    );
+    await expect(
+      cell(viewer, 'c1').locator('.jp-LiveGraphs-ChartView')
+    ).toHaveAttribute('data-lg-state', 'ready', { timeout: 30000 });
     const index = await plotOf(viewer, 'c1').evaluate((node: any) =>
       Array.from(node.data[0].x).indexOf('APAC')
     );
     await clickPoint(viewer, plotOf(viewer, 'c1'), index);
     await expect.poll(() => drawn(viewer, 'c2')).toEqual({ a: 5, b: 50 });
     // nothing can be edited: no editable text, no inputs but the filter, no shelves or handles
-    await expect(viewer.locator('[contenteditable="true"], textarea')).toHaveCount(0);
+    await expect(
+      viewer.locator('[contenteditable="true"], textarea')
+    ).toHaveCount(0);
     await expect(viewer.locator('input')).toHaveCount(0);
-    await expect(viewer.locator('.jp-LiveGraphs-DashboardCell.jp-mod-editing')).toHaveCount(0);
+    await expect(
+      viewer.locator('.jp-LiveGraphs-DashboardCell.jp-mod-editing')
+    ).toHaveCount(0);
     await expect(viewer.locator('.jp-LiveGraphs-Shelf')).toHaveCount(0);
+    // the next stranger's page carries the charts' answers and the dropdown's
+    // values: it asks for none
+    const next = await stranger(browser);
+    try {
+      const asked: string[] = [];
+      next.page.on('request', r => {
+        if (
+          /\/(charts|filters)\/[^/]+\/query$/.test(new URL(r.url()).pathname)
+        ) {
+          asked.push(r.url());
+        }
+      });
+      await next.page.goto(new URL(link.url, baseURL).href);
+      await expect
+        .poll(() => drawn(next.page, 'c1'))
+        .toEqual({ AMER: 20, APAC: 55, EMEA: 400 });
+      await expect
+        .poll(() => drawn(next.page, 'c2'))
+        .toEqual({ a: 125, b: 350 });
+      const options = next.page.getByLabel('region filter').locator('option');
+      await expect(options).toHaveCount(4); // All, and the three regions
+      await expect(options.filter({ hasText: 'AMER' })).toHaveCount(1);
+      expect(asked).toEqual([]);
+      // and a filter is still asked of the server
+      await next.page
+        .getByLabel('region filter')
+        .selectOption({ label: 'EMEA' });
+      await expect
+        .poll(() => drawn(next.page, 'c2'))
+        .toEqual({ a: 100, b: 300 });
+      expect(asked.length).toBeGreaterThan(0);
+    } finally {
+      await next.context.close();
+    }
   } finally {
     await context.close();
   }
@@ -170,7 +215,9 @@ test('a revoked link is 404 and an expired one 410, each a plain page', async ({
 }) => {
   const doc = await publishDashboard(page, baseURL!);
   const revoked = await newLink(page, baseURL!, doc.id);
-  const r = await page.request.delete(api(baseURL!, 'documents', doc.id, 'links', revoked.id));
+  const r = await page.request.delete(
+    api(baseURL!, 'documents', doc.id, 'links', revoked.id)
+  );
   expect(r.status()).toBe(204);
   const soon = new Date(Date.now() + 3000).toISOString();
   const expiring = await newLink(page, baseURL!, doc.id, soon);
@@ -178,13 +225,19 @@ test('a revoked link is 404 and an expired one 410, each a plain page', async ({
   try {
     const gone = await viewer.goto(new URL(revoked.url, baseURL).href);
     expect(gone!.status()).toBe(404);
-    await expect(viewer.getByRole('heading', { level: 1 })).toHaveText('Not Found');
+    await expect(viewer.getByRole('heading', { level: 1 })).toHaveText(
+      'Not Found'
+    );
     await expect(viewer.locator('body')).toContainText('revoked');
     // the link expires 3 s after it was made
     await expect
-      .poll(async () => (await viewer.goto(new URL(expiring.url, baseURL).href))!.status(), {
-        timeout: 20000
-      })
+      .poll(
+        async () =>
+          (await viewer.goto(new URL(expiring.url, baseURL).href))!.status(),
+        {
+          timeout: 20000
+        }
+      )
       .toBe(410);
     await expect(viewer.locator('body')).toContainText('expired');
   } finally {
@@ -199,16 +252,21 @@ test('at 390×844 the charts stack one per row at full width and the filters are
 }, testInfo) => {
   const doc = await publishDashboard(page, baseURL!);
   const link = await newLink(page, baseURL!, doc.id);
-  const { context, page: phone } = await stranger(browser, { width: 390, height: 844 });
+  const { context, page: phone } = await stranger(browser, {
+    width: 390,
+    height: 844
+  });
   try {
     await phone.goto(new URL(link.url, baseURL).href);
     for (const id of ['c1', 'c2']) {
-      await expect(cell(phone, id).locator('.jp-LiveGraphs-ChartView')).toHaveAttribute(
-        'data-lg-state',
-        'ready'
-      );
+      await expect(
+        cell(phone, id).locator('.jp-LiveGraphs-ChartView')
+      ).toHaveAttribute('data-lg-state', 'ready', { timeout: 30000 });
     }
-    const [a, b] = [await cell(phone, 'c1').boundingBox(), await cell(phone, 'c2').boundingBox()];
+    const [a, b] = [
+      await cell(phone, 'c1').boundingBox(),
+      await cell(phone, 'c2').boundingBox()
+    ];
     expect(a!.width).toBeGreaterThan(390 * 0.9);
     expect(b!.width).toBeGreaterThan(390 * 0.9);
     expect(b!.y).toBeGreaterThanOrEqual(a!.y + a!.height);
@@ -217,10 +275,15 @@ test('at 390×844 the charts stack one per row at full width and the filters are
     await expect(select).toBeHidden();
     await phone.getByRole('button', { name: 'Filters' }).click();
     await expect(select).toBeVisible();
-    await phone.screenshot({ path: testInfo.outputPath('viewer-390x844-filters.png') });
+    await phone.screenshot({
+      path: testInfo.outputPath('viewer-390x844-filters.png')
+    });
     await phone.getByRole('button', { name: 'Filters' }).click();
     await expect(select).toBeHidden();
-    await phone.screenshot({ path: testInfo.outputPath('viewer-390x844.png'), fullPage: true });
+    await phone.screenshot({
+      path: testInfo.outputPath('viewer-390x844.png'),
+      fullPage: true
+    });
   } finally {
     await context.close();
   }
@@ -235,7 +298,9 @@ test('the live viewer page follows an edit through the room at once', async ({
   // what the page sends its room
   const sent: number[][] = [];
   viewer.on('websocket', ws =>
-    ws.on('framesent', ({ payload }) => sent.push([...Buffer.from(payload as any)]))
+    ws.on('framesent', ({ payload }) =>
+      sent.push([...Buffer.from(payload as any)])
+    )
   );
   try {
     const response = await viewer.goto(
@@ -245,14 +310,20 @@ test('the live viewer page follows an edit through the room at once', async ({
     const csp = response!.headers()['content-security-policy'];
     const origin = new URL(baseURL!);
     expect(csp).toContain(`connect-src 'self' ws://${origin.host};`);
-    await expect(viewer.locator('.jp-LiveGraphs-DashboardHeading')).toHaveText(doc.title);
-    await expect(cell(viewer, 'c1').locator('.jp-LiveGraphs-ChartView')).toHaveAttribute(
-      'data-lg-state',
-      'ready'
+    await expect(viewer.locator('.jp-LiveGraphs-DashboardHeading')).toHaveText(
+      doc.title
     );
-    await expect.poll(() => drawn(viewer, 'c1')).toEqual({ AMER: 20, APAC: 55, EMEA: 400 });
+    await expect(
+      cell(viewer, 'c1').locator('.jp-LiveGraphs-ChartView')
+    ).toHaveAttribute('data-lg-state', 'ready', { timeout: 30000 });
+    await expect
+      .poll(() => drawn(viewer, 'c1'))
+      .toEqual({ AMER: 20, APAC: 55, EMEA: 400 });
     // Given the page has joined the document's room
-    await expect(viewer.locator('body')).toHaveAttribute('data-lg-live', 'open');
+    await expect(viewer.locator('body')).toHaveAttribute(
+      'data-lg-live',
+      'open'
+    );
     // When an editor renames the dashboard
     const renamed = `${doc.title} (renamed)`;
     const r = await page.request.patch(api(baseURL!, 'documents', doc.id), {
@@ -260,11 +331,19 @@ test('the live viewer page follows an edit through the room at once', async ({
     });
     expect(r.status()).toBe(200);
     // Then the room brings the change well before a 10 s look would
-    await expect(viewer.locator('.jp-LiveGraphs-DashboardHeading')).toHaveText(renamed, {
-      timeout: 2000
-    });
-    await expect(viewer.locator('body')).toHaveAttribute('data-lg-live', 'open');
-    await expect(viewer.locator('[contenteditable="true"], textarea, input')).toHaveCount(0);
+    await expect(viewer.locator('.jp-LiveGraphs-DashboardHeading')).toHaveText(
+      renamed,
+      {
+        timeout: 2000
+      }
+    );
+    await expect(viewer.locator('body')).toHaveAttribute(
+      'data-lg-live',
+      'open'
+    );
+    await expect(
+      viewer.locator('[contenteditable="true"], textarea, input')
+    ).toHaveCount(0);
     // and the page only ever asked for the room's state: a sync step 1 and
     // empty sync step 2s, no update and no presence
     const isStep1 = (f: number[]) => f[0] === 0 && f[1] === 0;
@@ -277,15 +356,25 @@ test('the live viewer page follows an edit through the room at once', async ({
   }
 });
 
-test('without its room the live page looks again every 10 s', async ({ page, baseURL }) => {
+test('without its room the live page looks again every 10 s', async ({
+  page,
+  baseURL
+}) => {
   const doc = await publishDashboard(page, baseURL!);
   const viewer = await page.context().newPage();
   try {
     // Given a room that refuses the page (as it does a document gone)
-    await viewer.routeWebSocket(/\/room$/, ws => ws.close({ code: 4404, reason: 'gone' }));
+    await viewer.routeWebSocket(/\/room$/, ws =>
+      ws.close({ code: 4404, reason: 'gone' })
+    );
     await viewer.goto(new URL(`livegraphs/view/${doc.id}`, `${baseURL}/`).href);
-    await expect(viewer.locator('.jp-LiveGraphs-DashboardHeading')).toHaveText(doc.title);
-    await expect(viewer.locator('body')).toHaveAttribute('data-lg-live', 'polling');
+    await expect(viewer.locator('.jp-LiveGraphs-DashboardHeading')).toHaveText(
+      doc.title
+    );
+    await expect(viewer.locator('body')).toHaveAttribute(
+      'data-lg-live',
+      'polling'
+    );
     // When an editor renames the dashboard
     const renamed = `${doc.title} (renamed)`;
     const r = await page.request.patch(api(baseURL!, 'documents', doc.id), {
@@ -293,9 +382,12 @@ test('without its room the live page looks again every 10 s', async ({ page, bas
     });
     expect(r.status()).toBe(200);
     // Then the page's next look finds it
-    await expect(viewer.locator('.jp-LiveGraphs-DashboardHeading')).toHaveText(renamed, {
-      timeout: 15000
-    });
+    await expect(viewer.locator('.jp-LiveGraphs-DashboardHeading')).toHaveText(
+      renamed,
+      {
+        timeout: 15000
+      }
+    );
   } finally {
     await viewer.close();
   }
@@ -308,39 +400,55 @@ test('the Share dialog publishes, makes a public link shown once, lists and revo
 }) => {
   const doc = await publishDashboard(page, baseURL!);
   await openPath(page, `LiveGraphs:mine/${doc.title}.lgdash`);
-  await expect(page.locator('.jp-LiveGraphs-DashboardDocument .jp-LiveGraphs-Dashboard')).toBeVisible();
+  await expect(
+    page.locator('.jp-LiveGraphs-DashboardDocument .jp-LiveGraphs-Dashboard')
+  ).toBeVisible();
   await page.locator('.jp-LiveGraphs-ShareButton').click();
   const dialog = page.locator('.jp-Dialog .jp-LiveGraphs-Publish');
-  await expect(dialog.locator('.jp-LiveGraphs-PublishStatus')).toContainText('Snapshot 1');
+  await expect(dialog.locator('.jp-LiveGraphs-PublishStatus')).toContainText(
+    'Snapshot 1'
+  );
   // When Alice publishes again and makes a public link
   await dialog.getByRole('button', { name: 'Publish now' }).click();
-  await expect(dialog.locator('.jp-LiveGraphs-PublishStatus')).toContainText('Snapshot 2');
+  await expect(dialog.locator('.jp-LiveGraphs-PublishStatus')).toContainText(
+    'Snapshot 2'
+  );
   await dialog.getByRole('button', { name: 'New public link' }).click();
   const address = dialog.getByLabel('Link address');
   await expect(address).toHaveValue(/\/livegraphs\/public\/[A-Za-z0-9_-]{43}$/);
   const url = await address.inputValue();
-  await expect(dialog.locator('.jp-LiveGraphs-PublishLink[data-state="active"]')).toHaveCount(1);
+  await expect(
+    dialog.locator('.jp-LiveGraphs-PublishLink[data-state="active"]')
+  ).toHaveCount(1);
   // Then the address opens the dashboard for a stranger
   const { context, page: viewer } = await stranger(browser);
   try {
     expect((await viewer.goto(url))!.status()).toBe(200);
-    await expect(cell(viewer, 'c1').locator('.jp-LiveGraphs-ChartView')).toHaveAttribute(
-      'data-lg-state',
-      'ready'
-    );
+    await expect(
+      cell(viewer, 'c1').locator('.jp-LiveGraphs-ChartView')
+    ).toHaveAttribute('data-lg-state', 'ready', { timeout: 30000 });
     // and once revoked it is gone
     await dialog.locator('.jp-LiveGraphs-PublishRevoke').click();
-    await expect(dialog.locator('.jp-LiveGraphs-PublishLink[data-state="revoked"]')).toHaveCount(1);
+    await expect(
+      dialog.locator('.jp-LiveGraphs-PublishLink[data-state="revoked"]')
+    ).toHaveCount(1);
     expect((await viewer.goto(url))!.status()).toBe(404);
     // a link pinned to snapshot 1, with a last day, is listed so and kept so by the server
     await dialog.getByLabel('Link shows').selectOption({ label: 'snapshot 1' });
     await dialog.getByLabel('Link expires after').fill('2099-12-31');
     await dialog.getByRole('button', { name: 'New signed-in link' }).click();
-    await expect(dialog.locator('.jp-LiveGraphs-PublishLink[data-kind="signed_in"]')).toContainText('snapshot 1');
-    const listed = await (await page.request.get(api(baseURL!, 'documents', doc.id, 'links'))).json();
+    await expect(
+      dialog.locator('.jp-LiveGraphs-PublishLink[data-kind="signed_in"]')
+    ).toContainText('snapshot 1');
+    const listed = await (
+      await page.request.get(api(baseURL!, 'documents', doc.id, 'links'))
+    ).json();
     const pinned = listed.links.find((l: any) => l.kind === 'signed_in');
     expect(pinned.snapshot).toBe(1);
-    expect(pinned.expires.startsWith('2099-12-31') || pinned.expires.startsWith('2100-01-01')).toBe(true);
+    expect(
+      pinned.expires.startsWith('2099-12-31') ||
+        pinned.expires.startsWith('2100-01-01')
+    ).toBe(true);
   } finally {
     await context.close();
   }

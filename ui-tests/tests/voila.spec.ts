@@ -32,6 +32,12 @@ test.describe('Open in Voila', () => {
       .locator('.jp-NotebookPanel-toolbar')
       .getByRole('button', { name: 'Voila' });
     await expect(button).toBeVisible();
+    // and not the hub's Publish (there is no hub to publish on)
+    await expect(
+      panel
+        .locator('.jp-NotebookPanel-toolbar')
+        .getByRole('button', { name: 'Publish' })
+    ).toHaveCount(0);
     await attachScreenshot(page, testInfo, 'notebook-toolbar');
 
     // When it is clicked, a new tab opens the notebook in Voila
@@ -44,23 +50,37 @@ test.describe('Open in Voila', () => {
       `/voila/render/${path}`
     );
     // And the chart widget draws there, with no JupyterLab and no source shown
-    const chart = voila.locator('.jp-LiveGraphs-widget .jp-LiveGraphs-ChartView');
-    await expect(chart).toHaveAttribute('data-lg-state', 'ready', { timeout: 90000 });
+    const chart = voila.locator(
+      '.jp-LiveGraphs-widget .jp-LiveGraphs-ChartView'
+    );
+    await expect(chart).toHaveAttribute('data-lg-state', 'ready', {
+      timeout: 90000
+    });
     await expect(chart.locator('.bars .point')).toHaveCount(3);
     await expect(chart.locator('.gtitle')).toHaveText('Temperatures');
     await expect(voila.locator('#jp-main-dock-panel')).toHaveCount(0);
     await expect(voila.getByText('import livegraphs_ext')).toHaveCount(0);
-    const body = await voila.screenshot({ path: testInfo.outputPath('voila.png') });
+    const body = await voila.screenshot({
+      path: testInfo.outputPath('voila.png')
+    });
     await testInfo.attach('voila', { body, contentType: 'image/png' });
     await voila.close();
 
     // The command is in the palette too
     await page.evaluate(async () => {
-      await (window as any).jupyterapp.commands.execute('apputils:activate-command-palette');
+      await (window as any).jupyterapp.commands.execute(
+        'apputils:activate-command-palette'
+      );
     });
     await page.locator('.lm-CommandPalette-input').fill('Open in Voila');
     await expect(
       page.locator('.lm-CommandPalette-item', { hasText: 'Open in Voila' })
     ).toBeVisible();
+    await page.locator('.lm-CommandPalette-input').fill('Publish with Voila');
+    await expect(
+      page.locator('.lm-CommandPalette-item', {
+        hasText: 'Publish with Voila'
+      })
+    ).toHaveCount(0);
   });
 });

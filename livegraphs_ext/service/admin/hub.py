@@ -7,49 +7,20 @@ make or unmake hub admins. The hub's database is never opened here.
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
 import re
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
-from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.web import HTTPError
+
+from ...hubclient import HubClient
 
 #: Group names the admin pages may create: letters, digits, dot, dash, underscore.
 GROUP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
-class HubAPI:
-    """A small async client of ``$JUPYTERHUB_API_URL`` with ``$JUPYTERHUB_API_TOKEN``."""
-
-    def __init__(self, api_url: str | None = None, token: str | None = None):
-        self.api_url = (api_url or os.environ.get("JUPYTERHUB_API_URL", "")).rstrip("/") + "/"
-        self.token = token or os.environ.get("JUPYTERHUB_API_TOKEN", "")
-
-    async def call(self, method: str, path: str, body: Any = None, **query: Any) -> Any:
-        url = self.api_url + path
-        if query:
-            url += "?" + urlencode(query)
-        request = HTTPRequest(
-            url,
-            method=method,
-            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
-            body=None if body is None and method in {"GET", "DELETE"} else json.dumps(body or {}),
-            allow_nonstandard_methods=True,
-            request_timeout=30,
-        )
-        try:
-            response = await AsyncHTTPClient().fetch(request)
-        except HTTPClientError as e:
-            message = f"The hub refused {method} {path}: {e.code}"
-            if e.response is not None and e.response.body:
-                with contextlib.suppress(ValueError):
-                    message = json.loads(e.response.body).get("message") or message
-            status = e.code if e.code in (400, 404, 409) else 502
-            raise HTTPError(status, message, reason="Hub error") from None
-        return json.loads(response.body) if response.body else None
+class HubAPI(HubClient):
+    """The hub's API as the admin pages use it (``call`` and the helpers below)."""
 
     async def users(self) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []

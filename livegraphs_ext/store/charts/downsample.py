@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 #: The downsampling methods by the name a spec gives them (``options.downsample``), and their labels
 METHODS = {"m4": "M4", "lttb": "LTTB", "minmaxlttb": "MinMaxLTTB"}
@@ -22,6 +21,7 @@ def downsample(
     were left out (the smallest go first when the budget cannot give each line a
     few points).
     """
+    import pyarrow.compute as pc  # on first use: a notebook's first bar chart never needs it
     from tsdownsample import LTTBDownsampler, M4Downsampler, MinMaxLTTBDownsampler
 
     table = table.filter(pc.is_valid(table.column(y)))
@@ -81,6 +81,8 @@ def _as_numeric(col: pa.ChunkedArray) -> np.ndarray:
 
 def _codes(table: pa.Table, names: Sequence[str]) -> np.ndarray:
     """One int64 per row naming its combination of the ``names`` columns."""
+    import pyarrow.compute as pc
+
     code = np.zeros(table.num_rows, dtype=np.int64)
     for name in names:
         enc = pc.dictionary_encode(table.column(name).combine_chunks())

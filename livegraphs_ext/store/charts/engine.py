@@ -31,7 +31,6 @@ from ..stopping import check_stopped, stopped_error, watched
 from . import compile as C
 from .cache import ChartCache
 from .downsample import METHODS, downsample
-from .overlays import compute_overlays
 from .pool import ConnectionPool, EngineConfig, connection, one_select
 from .result import ChartResult
 from .spec import NUMERIC, TEMPORAL, ChartSpec, FieldRef, check_shape, validate_spec
@@ -65,18 +64,14 @@ def run_chart(
     if spec.sql is not None:
         # a query is bound to datasets for a caller, by the guarded store, at every run
         raise spec_error("dataset.sql", "a chart of a query runs for a caller (GuardedStore.chart)")
-    ref = spec["dataset"]
-    dataset_id = ref["id"] if "id" in ref else store.find(ref["name"], owner=user)["id"]
-    version = store.version(dataset_id, ref.get("version"))
-    path = store.version_file(dataset_id, version["version"])
-    columns = [ColumnInfo.from_json(c) for c in version["columns"]]
+    dataset_id, number, path, columns, rows = store.chart_source(spec["dataset"], owner=user)
     return run_chart_file(
         path,
         columns,
         spec,
         max_marks=max_marks,
-        rows=version["rows"],
-        dataset={"id": dataset_id, "version": version["version"]},
+        rows=rows,
+        dataset={"id": dataset_id, "version": number},
         config=EngineConfig.of(store),
         cache=cache,
         pool=store.charts.pool if pool is None else pool,
@@ -252,7 +247,12 @@ class _Run:
             out = self._raw_points()
         else:
             out = self._raw_rows()
-        overlays = compute_overlays(self) if s.overlays else None
+        overlays = None
+        if s.overlays:
+            # pandas and statsmodels: imported by the first chart with a trend or a forecast
+            from .overlays import compute_overlays
+
+            overlays = compute_overlays(self)
         table, fields, source_rows, reduction, extra = out
         if s.mark == "map":
             extra = {**extra, "map": s.options["map"]}

@@ -9,7 +9,19 @@ whose time and memory are capped and which is killed when the caller goes away
 functions: :mod:`.allow`.
 """
 
-from .check import Checked, SqlRefused, check_sql
+from typing import Any
+
+from .checked import Checked, SqlRefused
 from .engine import SqlLimits
+
+
+def __getattr__(name: str) -> Any:
+    # sqlglot is imported by the first check of a query, not by the store
+    if name == "check_sql":
+        from .check import check_sql
+
+        return check_sql
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["Checked", "SqlLimits", "SqlRefused", "check_sql"]

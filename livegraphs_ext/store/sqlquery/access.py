@@ -21,7 +21,7 @@ from ..events import EventLog
 from ..names import resolve
 from ..sharing import shown
 from ..sqlsets import Source
-from .check import Checked, check_sql, line_col
+from .checked import Checked, line_col
 
 if TYPE_CHECKING:
     from ..acl import Grant, Principal
@@ -29,6 +29,13 @@ if TYPE_CHECKING:
     from ..store import DatasetStore
 
 _ID = re.compile(r"[0-9a-f]{32}")
+
+
+def _check(sql: Any) -> Checked:
+    """:func:`.check.check_sql`, imported here on first use: sqlglot loads with the first query."""
+    from .check import check_sql
+
+    return check_sql(sql)
 
 
 def _at(e: StoreError, checked: Checked, name: str) -> StoreError:
@@ -119,12 +126,12 @@ class SqlAccess:
         self, p: Principal, sql: Any, *, offset: int = 0, limit: int = 100, count: bool = True
     ) -> dict[str, Any]:
         """A page of the query's result over datasets ``p`` may read (see :meth:`DatasetSql.sql_page`)."""
-        checked = check_sql(sql)
+        checked = _check(sql)
         return self.store.sql_page(checked, self.bind(p, checked), offset=offset, limit=limit, count=count)
 
     def sql_table(self, p: Principal, sql: Any) -> tuple[pa.Table, list[dict[str, Any]]]:
         """The query's whole result (see :meth:`DatasetSql.sql_table`)."""
-        checked = check_sql(sql)
+        checked = _check(sql)
         return self.store.sql_table(checked, self.bind(p, checked))
 
     def sql_chart(self, p: Principal, engine: ChartEngine, spec: CheckedSpec) -> ChartResult:
@@ -134,7 +141,7 @@ class SqlAccess:
         chart someone shares runs, for each reader, over what that reader may read.
         """
         try:
-            checked = check_sql(spec.sql)
+            checked = _check(spec.sql)
         except StoreError as e:
             raise _in_spec(e) from None
         try:
@@ -145,7 +152,7 @@ class SqlAccess:
 
     def sql_save(self, p: Principal, sql: Any, name: Any) -> dict[str, Any]:
         """The query's result as a new dataset of ``p``'s, its recipe the query (refreshable)."""
-        checked = check_sql(sql)
+        checked = _check(sql)
         sources = self.bind(p, checked)
 
         def hook(s: Session, ds: DatasetRow) -> None:

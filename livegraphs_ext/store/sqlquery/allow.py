@@ -2,8 +2,8 @@
 
 Two parsers read every query and each has its own list; anything a list does not name is refused:
 
-* sqlglot (:mod:`.check`, in the host's process): the expression types of :data:`SQLGLOT_NODES` and
-  :data:`SQLGLOT_FUNCTIONS`, and functions sqlglot does not know (``Anonymous``) only by a name of
+* sqlglot (:mod:`.check`, in the host's process): the expression types and functions of
+  :func:`sqlglot_lists`, and functions sqlglot does not know (``Anonymous``) only by a name of
   :data:`FUNCTIONS`;
 * DuckDB's own parser (:mod:`.duckast`, in the query's worker process): the node types of
   :data:`DUCKDB_NODES`, the expression classes of :data:`DUCKDB_CLASSES` and the functions and
@@ -19,7 +19,11 @@ DuckDB allocates their results outside its ``memory_limit``.
 
 from __future__ import annotations
 
-from sqlglot import exp
+from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlglot import exp
 
 #: DuckDB's names of the functions and operators a query may call (lower case).
 FUNCTIONS: frozenset[str] = frozenset(
@@ -81,70 +85,81 @@ FUNCTIONS: frozenset[str] = frozenset(
     }
 )  # fmt: skip
 
-#: sqlglot's expression types a query may hold (functions aside: :data:`SQLGLOT_FUNCTIONS`).
-SQLGLOT_NODES: frozenset[type[exp.Expr]] = frozenset(
-    {
-        # statements and clauses
-        exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Subquery, exp.With, exp.CTE,
-        exp.TableAlias, exp.From, exp.Join, exp.Table, exp.Where, exp.Group, exp.Having,
-        exp.Qualify, exp.Order, exp.Ordered, exp.Limit, exp.Offset, exp.Distinct, exp.Values,
-        exp.Rollup, exp.Cube, exp.GroupingSets, exp.TableSample, exp.Window, exp.WindowSpec,
-        exp.Filter, exp.IgnoreNulls, exp.RespectNulls, exp.Lateral,
-        # names and values
-        exp.Star, exp.Column, exp.Identifier, exp.Alias, exp.Literal, exp.Null, exp.Boolean,
-        exp.Paren, exp.Tuple, exp.Array, exp.Struct, exp.PropertyEQ, exp.Bracket, exp.Dot,
-        exp.Var, exp.DataType, exp.DataTypeParam, exp.Interval, exp.IntervalSpan, exp.Columns,
-        exp.Slice,
-        # operators
-        exp.Cast, exp.TryCast, exp.Case, exp.If, exp.Between, exp.In, exp.Is, exp.Not, exp.And,
-        exp.Or, exp.Xor, exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ,
-        exp.NullSafeNEQ, exp.Like, exp.ILike, exp.SimilarTo, exp.Glob, exp.Add, exp.Sub, exp.Mul,
-        exp.Div, exp.IntDiv, exp.Mod, exp.Pow, exp.Neg, exp.BitwiseAnd, exp.BitwiseOr,
-        exp.BitwiseXor, exp.BitwiseNot, exp.BitwiseLeftShift, exp.BitwiseRightShift, exp.DPipe,
-        exp.Exists, exp.Any, exp.All, exp.Collate, exp.Escape,
-    }
-)  # fmt: skip
 
-#: The functions sqlglot knows by a type of their own that a query may call.
-SQLGLOT_FUNCTIONS: frozenset[type[exp.Expr]] = frozenset(
-    {
-        # aggregates
-        exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max, exp.Median, exp.Mode, exp.Stddev,
-        exp.StddevPop, exp.StddevSamp, exp.Variance, exp.VariancePop, exp.Quantile,
-        exp.PercentileCont, exp.PercentileDisc, exp.ApproxDistinct, exp.ApproxQuantile, exp.First,
-        exp.Last, exp.AnyValue, exp.ArgMax, exp.ArgMin, exp.Corr, exp.CovarPop, exp.CovarSamp,
-        exp.CountIf, exp.LogicalAnd, exp.LogicalOr, exp.GroupConcat, exp.ArrayAgg, exp.Skewness,
-        exp.Kurtosis, exp.BitwiseAndAgg, exp.BitwiseOrAgg, exp.BitwiseXorAgg, exp.RegrCount,
-        exp.RegrIntercept, exp.RegrR2, exp.RegrSlope,
-        # window functions
-        exp.RowNumber, exp.Rank, exp.DenseRank, exp.PercentRank, exp.CumeDist, exp.Ntile, exp.Lag,
-        exp.Lead, exp.FirstValue, exp.LastValue, exp.NthValue,
-        # numbers
-        exp.Abs, exp.Round, exp.Ceil, exp.Floor, exp.Trunc, exp.Sqrt, exp.Cbrt, exp.Exp, exp.Ln,
-        exp.Log, exp.Sign, exp.Greatest, exp.Least, exp.Factorial, exp.Pi, exp.Sin, exp.Cos, exp.Tan,
-        exp.Cot, exp.Asin, exp.Acos, exp.Atan, exp.Atan2, exp.Sinh, exp.Cosh, exp.Tanh, exp.Degrees,
-        exp.Radians, exp.IsNan, exp.IsInf,
-        # text
-        exp.Lower, exp.Upper, exp.Length, exp.Substring, exp.Trim, exp.StrPosition, exp.Left,
-        exp.Right, exp.Reverse, exp.SplitPart, exp.Split, exp.RegexpLike, exp.RegexpExtract,
-        exp.RegexpSplit, exp.StartsWith, exp.EndsWith, exp.Contains, exp.Concat, exp.ConcatWs,
-        exp.Translate, exp.Chr, exp.Ascii, exp.Unicode, exp.MD5, exp.SHA, exp.SHA2, exp.Levenshtein,
-        exp.Initcap, exp.ArrayToString, exp.RegexpExtractAll, exp.RegexpFullMatch,
-        exp.JarowinklerSimilarity,
-        # dates and times
-        exp.TimestampTrunc, exp.DateTrunc, exp.Extract, exp.DateDiff, exp.DateAdd, exp.DateSub,
-        exp.Year, exp.Month, exp.Day, exp.DayOfMonth, exp.DayOfWeek, exp.DayOfYear, exp.Week,
-        exp.WeekOfYear, exp.Quarter, exp.Hour, exp.Minute, exp.Second, exp.DateFromParts,
-        exp.TimeToStr, exp.StrToTime, exp.StrToDate, exp.UnixToTime, exp.CurrentDate,
-        exp.CurrentTimestamp, exp.CurrentTime, exp.LastDay, exp.ToDays, exp.Date,
-        exp.TimestampFromParts, exp.TimeFromParts, exp.TimeToUnix, exp.DayOfWeekIso, exp.Dayname,
-        exp.Monthname, exp.Localtimestamp, exp.DateBin,
-        # conditions, nulls, structures
-        exp.Coalesce, exp.Nullif, exp.Explode, exp.Unnest, exp.ArraySize, exp.ArrayContains,
-        exp.StructExtract, exp.Rand, exp.Typeof, exp.ArrayConcat, exp.ArrayDistinct, exp.ArrayPosition,
-        exp.ArraySlice, exp.ArrayOverlaps, exp.Flatten, exp.ArraySort,
-    }
-)  # fmt: skip
+@cache
+def sqlglot_lists() -> tuple[frozenset[type[exp.Expr]], frozenset[type[exp.Expr]]]:
+    """``(nodes, functions)``: sqlglot's expression types a query may hold (functions aside), and
+    the functions sqlglot knows by a type of their own that a query may call.
+
+    Made on first use, so that DuckDB's side (the query's worker) and a process that checks no
+    query (a notebook's chart) never import sqlglot.
+    """
+    from sqlglot import exp
+
+    nodes = frozenset(
+        {
+            # statements and clauses
+            exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Subquery, exp.With, exp.CTE,
+            exp.TableAlias, exp.From, exp.Join, exp.Table, exp.Where, exp.Group, exp.Having,
+            exp.Qualify, exp.Order, exp.Ordered, exp.Limit, exp.Offset, exp.Distinct, exp.Values,
+            exp.Rollup, exp.Cube, exp.GroupingSets, exp.TableSample, exp.Window, exp.WindowSpec,
+            exp.Filter, exp.IgnoreNulls, exp.RespectNulls, exp.Lateral,
+            # names and values
+            exp.Star, exp.Column, exp.Identifier, exp.Alias, exp.Literal, exp.Null, exp.Boolean,
+            exp.Paren, exp.Tuple, exp.Array, exp.Struct, exp.PropertyEQ, exp.Bracket, exp.Dot,
+            exp.Var, exp.DataType, exp.DataTypeParam, exp.Interval, exp.IntervalSpan, exp.Columns,
+            exp.Slice,
+            # operators
+            exp.Cast, exp.TryCast, exp.Case, exp.If, exp.Between, exp.In, exp.Is, exp.Not, exp.And,
+            exp.Or, exp.Xor, exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ,
+            exp.NullSafeNEQ, exp.Like, exp.ILike, exp.SimilarTo, exp.Glob, exp.Add, exp.Sub, exp.Mul,
+            exp.Div, exp.IntDiv, exp.Mod, exp.Pow, exp.Neg, exp.BitwiseAnd, exp.BitwiseOr,
+            exp.BitwiseXor, exp.BitwiseNot, exp.BitwiseLeftShift, exp.BitwiseRightShift, exp.DPipe,
+            exp.Exists, exp.Any, exp.All, exp.Collate, exp.Escape,
+        }
+    )  # fmt: skip
+
+    functions = frozenset(
+        {
+            # aggregates
+            exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max, exp.Median, exp.Mode, exp.Stddev,
+            exp.StddevPop, exp.StddevSamp, exp.Variance, exp.VariancePop, exp.Quantile,
+            exp.PercentileCont, exp.PercentileDisc, exp.ApproxDistinct, exp.ApproxQuantile, exp.First,
+            exp.Last, exp.AnyValue, exp.ArgMax, exp.ArgMin, exp.Corr, exp.CovarPop, exp.CovarSamp,
+            exp.CountIf, exp.LogicalAnd, exp.LogicalOr, exp.GroupConcat, exp.ArrayAgg, exp.Skewness,
+            exp.Kurtosis, exp.BitwiseAndAgg, exp.BitwiseOrAgg, exp.BitwiseXorAgg, exp.RegrCount,
+            exp.RegrIntercept, exp.RegrR2, exp.RegrSlope,
+            # window functions
+            exp.RowNumber, exp.Rank, exp.DenseRank, exp.PercentRank, exp.CumeDist, exp.Ntile, exp.Lag,
+            exp.Lead, exp.FirstValue, exp.LastValue, exp.NthValue,
+            # numbers
+            exp.Abs, exp.Round, exp.Ceil, exp.Floor, exp.Trunc, exp.Sqrt, exp.Cbrt, exp.Exp, exp.Ln,
+            exp.Log, exp.Sign, exp.Greatest, exp.Least, exp.Factorial, exp.Pi, exp.Sin, exp.Cos, exp.Tan,
+            exp.Cot, exp.Asin, exp.Acos, exp.Atan, exp.Atan2, exp.Sinh, exp.Cosh, exp.Tanh, exp.Degrees,
+            exp.Radians, exp.IsNan, exp.IsInf,
+            # text
+            exp.Lower, exp.Upper, exp.Length, exp.Substring, exp.Trim, exp.StrPosition, exp.Left,
+            exp.Right, exp.Reverse, exp.SplitPart, exp.Split, exp.RegexpLike, exp.RegexpExtract,
+            exp.RegexpSplit, exp.StartsWith, exp.EndsWith, exp.Contains, exp.Concat, exp.ConcatWs,
+            exp.Translate, exp.Chr, exp.Ascii, exp.Unicode, exp.MD5, exp.SHA, exp.SHA2, exp.Levenshtein,
+            exp.Initcap, exp.ArrayToString, exp.RegexpExtractAll, exp.RegexpFullMatch,
+            exp.JarowinklerSimilarity,
+            # dates and times
+            exp.TimestampTrunc, exp.DateTrunc, exp.Extract, exp.DateDiff, exp.DateAdd, exp.DateSub,
+            exp.Year, exp.Month, exp.Day, exp.DayOfMonth, exp.DayOfWeek, exp.DayOfYear, exp.Week,
+            exp.WeekOfYear, exp.Quarter, exp.Hour, exp.Minute, exp.Second, exp.DateFromParts,
+            exp.TimeToStr, exp.StrToTime, exp.StrToDate, exp.UnixToTime, exp.CurrentDate,
+            exp.CurrentTimestamp, exp.CurrentTime, exp.LastDay, exp.ToDays, exp.Date,
+            exp.TimestampFromParts, exp.TimeFromParts, exp.TimeToUnix, exp.DayOfWeekIso, exp.Dayname,
+            exp.Monthname, exp.Localtimestamp, exp.DateBin,
+            # conditions, nulls, structures
+            exp.Coalesce, exp.Nullif, exp.Explode, exp.Unnest, exp.ArraySize, exp.ArrayContains,
+            exp.StructExtract, exp.Rand, exp.Typeof, exp.ArrayConcat, exp.ArrayDistinct, exp.ArrayPosition,
+            exp.ArraySlice, exp.ArrayOverlaps, exp.Flatten, exp.ArraySort,
+        }
+    )  # fmt: skip
+    return nodes, functions
+
 
 #: DuckDB's node types (of query nodes, table references, modifiers and orders) a query may hold.
 DUCKDB_NODES: frozenset[str] = frozenset(
@@ -165,4 +180,4 @@ DUCKDB_CLASSES: frozenset[str] = frozenset(
     }
 )  # fmt: skip
 
-__all__ = ["DUCKDB_CLASSES", "DUCKDB_NODES", "FUNCTIONS", "SQLGLOT_FUNCTIONS", "SQLGLOT_NODES"]
+__all__ = ["DUCKDB_CLASSES", "DUCKDB_NODES", "FUNCTIONS", "sqlglot_lists"]

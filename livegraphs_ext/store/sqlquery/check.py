@@ -9,70 +9,24 @@ schema-qualified name is refused here).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
-from ..errors import BadInput, Problem
-from .allow import FUNCTIONS, SQLGLOT_FUNCTIONS, SQLGLOT_NODES
+from ..errors import BadInput
+from .allow import FUNCTIONS, sqlglot_lists
+from .checked import Checked, SqlRefused, line_col
 
 #: Longest query text, in characters.
 MAX_SQL = 100_000
+#: The expression types and the functions a query may hold (see :mod:`.allow`).
+SQLGLOT_NODES, SQLGLOT_FUNCTIONS = sqlglot_lists()
 #: The statements a query may be: reads only.
 QUERIES = (exp.Select, exp.SetOperation, exp.Subquery)
 #: What a table reference may carry besides its name.
 TABLE_ARGS = {"this", "alias", "sample"}
-
-
-def line_col(sql: str, offset: int) -> tuple[int, int]:
-    """The 1-based line and column of character ``offset`` of ``sql``."""
-    offset = max(0, min(offset, len(sql)))
-    before = sql[:offset]
-    line = before.count("\n") + 1
-    return line, offset - (before.rfind("\n") + 1) + 1
-
-
-class SqlRefused(BadInput):
-    """A query refused before it ran: 400, naming the line and column at fault when known.
-
-    ``errors`` holds one problem: ``row`` the line, ``column`` the column (as text), ``value`` the
-    text at fault, ``expected`` what would fit there.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        sql: str,
-        offset: int | None = None,
-        text: str | None = None,
-        expected: str = "",
-        reason: str = "Bad SQL",
-    ):
-        errors: list[Problem] = []
-        if offset is not None:
-            line, col = line_col(sql, offset)
-            message = f"Line {line}, column {col}: {message}"
-            errors.append(Problem(row=line, column=str(col), value=text, expected=expected))
-        super().__init__(message, reason, errors)
-
-
-@dataclass
-class Checked:
-    """A query that passed the first check."""
-
-    sql: str
-    #: the text up to the end of its last token but a semicolon: a prefix of ``sql``
-    body: str = ""
-    #: the table names that are not CTEs: datasets, to be resolved for the caller, as written
-    tables: list[str] = field(default_factory=list)
-    #: the names of the query's CTEs (lower case, as DuckDB compares them)
-    ctes: list[str] = field(default_factory=list)
-    #: where each dataset name is first written (a character offset), for errors about it
-    where: dict[str, int] = field(default_factory=dict)
 
 
 def statement_body(sql: str) -> str:
@@ -239,3 +193,6 @@ def _check_table(sql: str, node: exp.Table) -> None:
             'a dataset, as name or "owner/name"',
             reason="Not A Dataset",
         )
+
+
+__all__ = ["MAX_SQL", "Checked", "SqlRefused", "check_sql", "line_col", "statement_body"]

@@ -22,7 +22,7 @@ from typing import Any
 from ..errors import BadInput, StoreError, TimedOut, TooLarge
 from ..stopping import check_stopped, watched
 from ..workerproc import PAST_DEADLINE, POLL, PROC, TOO_MUCH, WorkerProcess, statm, wait
-from .check import Checked, SqlRefused
+from .checked import Checked, SqlRefused
 from .worker import Job
 
 #: seconds the worker may run past DuckDB's own time limit before it is killed
