@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -35,6 +35,8 @@ import requests
 from ..servers import free_port
 
 REPO = Path(__file__).resolve().parents[2]
+#: This checkout's front end, as ``jlpm build`` makes it
+LABEXTENSION = REPO / "livegraphs_ext" / "labextension"
 OIDC_DIR = REPO / "hub" / "oidc-test"
 CHP = REPO / "hub" / "node_modules" / ".bin" / "configurable-http-proxy"
 
@@ -461,3 +463,38 @@ def approved_member(hub: LiveHub, admin: Browser, name: str, password: str) -> B
     user.login(name, password)
     assert user.logged_in_as() == name
     return user
+
+
+def with_this_front_end(hub: LiveHub) -> LiveHub:
+    """``hub``'s users' servers load this checkout's front end, not the one installed with the package."""
+    assert (LABEXTENSION / "package.json").exists(), "build the front end first (jlpm build)"
+    jupyter_path = hub.state.resolve() / "jupyter"  # (pytest's own folder is not reachable)
+    (jupyter_path / "labextensions").mkdir(parents=True)
+    (jupyter_path / "labextensions" / "livegraphs-ext").symlink_to(LABEXTENSION, target_is_directory=True)
+    hub.server_env["JUPYTER_PATH"] = str(jupyter_path)
+    return hub
+
+
+def start_server(hub: LiveHub, admin: Browser, name: str, timeout: float = 180) -> None:
+    """Start ``name``'s default server (as ``admin``) and wait until it is ready."""
+    start_servers(hub, admin, [name], timeout)
+
+
+def start_servers(hub: LiveHub, admin: Browser, names: Sequence[str], timeout: float = 180) -> None:
+    """Start the default servers of ``names`` together (as ``admin``) and wait until all are ready."""
+    for name in names:
+        r = admin.api("POST", f"users/{name}/server")
+        assert r.status_code in (201, 202), r.text
+    deadline = time.monotonic() + timeout
+    for name in names:
+        while not admin.api("GET", f"users/{name}").json()["servers"].get("", {}).get("ready"):
+            assert time.monotonic() < deadline, f"{name}'s server did not start:\n{hub.log()[-3000:]}"
+            time.sleep(0.5)
+
+
+def members_with_servers(hub: LiveHub, names: Sequence[str], password: str) -> dict[str, Browser]:
+    """``names``, signed up, approved and logged in, each with their default server running."""
+    admin = logged_in_admin(hub)
+    people = {name: approved_member(hub, admin, name, password) for name in names}
+    start_servers(hub, admin, names)
+    return people

@@ -23,7 +23,7 @@ from tornado.websocket import WebSocketClientConnection, websocket_connect
 
 from livegraphs_ext.documents.dashboard import YDashboard
 
-from .hubs import Browser, LiveHub, approved_member, logged_in_admin
+from .hubs import Browser, LiveHub, members_with_servers
 
 pytestmark = pytest.mark.slow
 
@@ -45,16 +45,7 @@ def lg_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
 @pytest.fixture(scope="module")
 def lg_people(lg_hub: LiveHub) -> dict[str, Browser]:
     """ada, bo, cy and dee, logged in, each with their server running and opened in their browser."""
-    admin = logged_in_admin(lg_hub)
-    people = {name: approved_member(lg_hub, admin, name, PASSWORD) for name in PEOPLE}
-    for name in PEOPLE:
-        r = admin.api("POST", f"users/{name}/server")
-        assert r.status_code in (201, 202), r.text
-    deadline = time.monotonic() + 180
-    for name in PEOPLE:
-        while not admin.api("GET", f"users/{name}").json()["servers"].get("", {}).get("ready"):
-            assert time.monotonic() < deadline, f"{name}'s server did not start:\n{lg_hub.log()[-3000:]}"
-            time.sleep(0.5)
+    people = members_with_servers(lg_hub, PEOPLE, PASSWORD)
     for name, browser in people.items():
         r = browser.s.get(lg_hub.user_url(name) + "lab", timeout=60)  # the server's login
         assert r.status_code == 200, r.text[:500]

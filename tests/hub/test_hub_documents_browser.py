@@ -25,14 +25,13 @@ from pycrdt import Doc, create_sync_message, create_update_message, handle_sync_
 
 from livegraphs_ext.documents.dashboard import YDashboard
 
-from .hubs import REPO, Browser, LiveHub, approved_member, logged_in_admin, with_cookies_of
+from .hubs import Browser, LiveHub, members_with_servers, with_cookies_of, with_this_front_end
 
 pytestmark = pytest.mark.slow
 
 CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "cobalt-orchard-ferry-47"
 PEOPLE = ("ada", "bo", "cy")
-LABEXTENSION = REPO / "livegraphs_ext" / "labextension"
 #: y-websocket's message types: sync (0) and auth (2)
 SYNC, AUTH = 0, 2
 #: how long a change may take to show in another browser (a loaded machine; typically well under 1 s)
@@ -41,13 +40,7 @@ LIVE_MS = 15_000
 
 @pytest.fixture(scope="module")
 def lg_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
-    assert (LABEXTENSION / "package.json").exists(), "build the front end first (jlpm build)"
-    hub = LiveHub(tmp_path_factory.mktemp("hub-documents-browser") / "state")
-    # The users' servers load this checkout's front end, not the one installed with the package
-    jupyter_path = hub.state.resolve() / "jupyter"  # (pytest's own folder is not reachable)
-    (jupyter_path / "labextensions").mkdir(parents=True)
-    (jupyter_path / "labextensions" / "livegraphs-ext").symlink_to(LABEXTENSION, target_is_directory=True)
-    hub.server_env["JUPYTER_PATH"] = str(jupyter_path)
+    hub = with_this_front_end(LiveHub(tmp_path_factory.mktemp("hub-documents-browser") / "state"))
     try:
         yield hub.start()
     finally:
@@ -57,17 +50,7 @@ def lg_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
 @pytest.fixture(scope="module")
 def lg_people(lg_hub: LiveHub) -> dict[str, Browser]:
     """ada, bo and cy, approved, each with their server running."""
-    admin = logged_in_admin(lg_hub)
-    people = {name: approved_member(lg_hub, admin, name, PASSWORD) for name in PEOPLE}
-    for name in PEOPLE:
-        r = admin.api("POST", f"users/{name}/server")
-        assert r.status_code in (201, 202), r.text
-    deadline = time.monotonic() + 180
-    for name in PEOPLE:
-        while not admin.api("GET", f"users/{name}").json()["servers"].get("", {}).get("ready"):
-            assert time.monotonic() < deadline, f"{name}'s server did not start:\n{lg_hub.log()[-3000:]}"
-            time.sleep(0.5)
-    return people
+    return members_with_servers(lg_hub, PEOPLE, PASSWORD)
 
 
 @pytest.fixture

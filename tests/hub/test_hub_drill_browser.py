@@ -15,9 +15,8 @@ import pytest
 from playwright.sync_api import Browser as Chromium
 from playwright.sync_api import Page, expect
 
-from .hubs import Browser, LiveHub, approved_member, logged_in_admin
+from .hubs import Browser, LiveHub, members_with_servers, with_this_front_end
 from .test_hub_documents_browser import (
-    LABEXTENSION,
     LIVE_MS,
     lg_chromium,  # noqa: F401 - the chromium fixture
     on_server,
@@ -36,12 +35,7 @@ CSV = (
 
 @pytest.fixture(scope="module")
 def lg_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
-    assert (LABEXTENSION / "package.json").exists(), "build the front end first (jlpm build)"
-    hub = LiveHub(tmp_path_factory.mktemp("hub-drill-browser") / "state")
-    jupyter_path = hub.state.resolve() / "jupyter"
-    (jupyter_path / "labextensions").mkdir(parents=True)
-    (jupyter_path / "labextensions" / "livegraphs-ext").symlink_to(LABEXTENSION, target_is_directory=True)
-    hub.server_env["JUPYTER_PATH"] = str(jupyter_path)
+    hub = with_this_front_end(LiveHub(tmp_path_factory.mktemp("hub-drill-browser") / "state"))
     try:
         yield hub.start()
     finally:
@@ -53,17 +47,7 @@ def lg_people(lg_hub: LiveHub) -> dict[str, Browser]:
     """ada and cy, approved, each with their server running."""
     from .test_hub_documents_browser import PASSWORD
 
-    admin = logged_in_admin(lg_hub)
-    people = {name: approved_member(lg_hub, admin, name, PASSWORD) for name in PEOPLE}
-    for name in PEOPLE:
-        r = admin.api("POST", f"users/{name}/server")
-        assert r.status_code in (201, 202), r.text
-    deadline = time.monotonic() + 180
-    for name in PEOPLE:
-        while not admin.api("GET", f"users/{name}").json()["servers"].get("", {}).get("ready"):
-            assert time.monotonic() < deadline, f"{name}'s server did not start:\n{lg_hub.log()[-3000:]}"
-            time.sleep(0.5)
-    return people
+    return members_with_servers(lg_hub, PEOPLE, PASSWORD)
 
 
 #: Where Plotly draws bar ``i`` of the first trace, in page pixels, from Plotly's own axes.

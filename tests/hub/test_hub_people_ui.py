@@ -14,7 +14,6 @@ Screenshots are kept under ``ui-tests/test-results/hub-people/``.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -23,7 +22,7 @@ import pytest
 from playwright.sync_api import Browser as Chromium
 from playwright.sync_api import Locator, Page, expect, sync_playwright
 
-from .hubs import REPO, Browser, LiveHub, approved_member, with_cookies_of
+from .hubs import REPO, Browser, LiveHub, approved_member, start_server, with_cookies_of, with_this_front_end
 from .test_hub_documents_browser import on_server, open_in_drive
 
 pytestmark = pytest.mark.slow
@@ -31,18 +30,11 @@ pytestmark = pytest.mark.slow
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = REPO / "ui-tests" / "test-results" / "hub-people"
 PASSWORD = "quiet-harbour-lantern-58"
-LABEXTENSION = REPO / "livegraphs_ext" / "labextension"
 
 
 @pytest.fixture(scope="module")
 def lg_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
-    assert (LABEXTENSION / "package.json").exists(), "build the front end first (jlpm build)"
-    hub = LiveHub(tmp_path_factory.mktemp("hub-people") / "state")
-    # users' servers load this checkout's front end
-    jupyter_path = hub.state.resolve() / "jupyter"
-    (jupyter_path / "labextensions").mkdir(parents=True)
-    (jupyter_path / "labextensions" / "livegraphs-ext").symlink_to(LABEXTENSION, target_is_directory=True)
-    hub.server_env["JUPYTER_PATH"] = str(jupyter_path)
+    hub = with_this_front_end(LiveHub(tmp_path_factory.mktemp("hub-people") / "state"))
     try:
         yield hub.start()
     finally:
@@ -101,15 +93,6 @@ def open_lab(browser: Chromium, hub: LiveHub, name: str) -> Page:
     page.wait_for_url(f"**/user/{name}/lab**", timeout=120_000)
     expect(page.locator("#jp-main-dock-panel")).to_be_visible(timeout=120_000)
     return page
-
-
-def start_server(hub: LiveHub, admin: Browser, name: str, timeout: float = 180) -> None:
-    r = admin.api("POST", f"users/{name}/server")
-    assert r.status_code in (201, 202), r.text
-    deadline = time.monotonic() + timeout
-    while not admin.api("GET", f"users/{name}").json()["servers"].get("", {}).get("ready"):
-        assert time.monotonic() < deadline, f"{name}'s server did not start:\n{hub.log()[-3000:]}"
-        time.sleep(0.5)
 
 
 def user_row(page: Page, name: str) -> Locator:

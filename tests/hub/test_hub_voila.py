@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import requests
 
-from .hubs import REPO
+from .hubs import LABEXTENSION, REPO
 from .hubutil import USERS, Hub, running_hub
 from .test_hub_names import hub_call, wait_ready
 
@@ -33,7 +33,6 @@ SERVER = "voila-temps"
 SOURCE_MARK = "source-only-4b1d"
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = REPO / "ui-tests" / "test-results" / "hub-voila"
-LABEXTENSION = REPO / "livegraphs_ext" / "labextension"
 
 
 @pytest.fixture(scope="module")
