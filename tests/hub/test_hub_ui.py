@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import pytest
 import requests
 from playwright.sync_api import Browser as Chromium
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Locator, Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from .hubs import REPO, LiveHub, OIDCProvider, with_cookies_of
@@ -192,21 +192,8 @@ def test_single_sign_on_admin_reaches_the_admin_pages(
     page.wait_for_url("**/user/olivia/**", timeout=120_000)
     # In her JupyterLab, the command palette opens the admin pages
     expect(page.locator("#jp-main-dock-panel")).to_be_visible(timeout=120_000)
-    search = page.get_by_role("textbox", name="Search")
-    # The shortcut works once JupyterLab has finished starting, which takes a while on a busy machine.
-    # It toggles the palette, so it is pressed again only while the palette is still closed: a press
-    # that opened it late must not be undone by the next one.
     expect(page.locator(".jp-Launcher")).to_be_visible(timeout=120_000)
-    for _ in range(40):
-        if search.is_visible():
-            break
-        page.keyboard.press("Control+Shift+C")
-        try:
-            search.wait_for(state="visible", timeout=5_000)
-        except PlaywrightTimeout:
-            continue
-    expect(search).to_be_visible()
-    search.fill("livegraphs admin")
+    find_in_palette(page, "livegraphs admin", page.get_by_text("livegraphs Admin Pages"))
     with ctx.expect_page() as opened:
         page.get_by_text("livegraphs Admin Pages").click()
     admin_tab = opened.value
@@ -249,20 +236,32 @@ def open_lab(page: Page, url: str) -> None:
     expect(page.locator("#jp-main-dock-panel")).to_be_visible(timeout=120_000)
 
 
-def run_from_palette(page: Page, label: str) -> None:
+def find_in_palette(page: Page, text: str, item: Locator) -> Locator:
+    """Types ``text`` into the command palette until ``item`` shows; returns the palette's input.
+
+    The shortcut works once JupyterLab has finished starting, which takes a while on a busy machine.
+    It toggles the palette, so it is pressed again only while the palette is closed: a press that
+    opened it late must not be undone by the next one. The palette also closes whenever focus
+    leaves it (a notebook's editor taking focus back after typing, a redraw), so opening and typing
+    are tried again together until the item is there.
+    """
     search = page.get_by_role("textbox", name="Search")
-    for _ in range(40):  # (see test_single_sign_on_admin_reaches_the_admin_pages)
-        if search.is_visible():
-            break
-        page.keyboard.press("Control+Shift+C")
+    for _ in range(40):
+        if not search.is_visible():
+            page.keyboard.press("Control+Shift+C")
         try:
-            search.wait_for(state="visible", timeout=5_000)
+            search.fill(text, timeout=5_000)
+            item.wait_for(state="visible", timeout=5_000)
         except PlaywrightTimeout:
             continue
-    search.fill(label)
+        return search
+    raise AssertionError(f"the command palette never stayed open long enough to show {text!r}")
+
+
+def run_from_palette(page: Page, label: str) -> None:
     # (the list redraws as it filters: the first match is taken with Enter, not a click)
-    expect(page.locator(".lm-CommandPalette-item.lm-mod-active", has_text=label)).to_be_visible()
-    search.press("Enter")
+    active = page.locator(".lm-CommandPalette-item.lm-mod-active", has_text=label)
+    find_in_palette(page, label, active).press("Enter")
 
 
 def test_a_named_server_shared_for_a_notebook_edited_together(
