@@ -95,7 +95,7 @@ def _read(name: str, mtime_ns: int, size: int) -> Asset:
 
 
 def asset_file(name: str) -> Asset:
-    """The asset (the script is 6 MiB, mostly Plotly; gzipped, about a quarter), read, compressed
+    """The asset (the script is 2.7 MB, half of it Plotly; gzipped, about a third), read, compressed
     and hashed once per version of the file."""
     st = asset_path(name).stat()
     return _read(name, st.st_mtime_ns, st.st_size)

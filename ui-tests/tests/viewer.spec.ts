@@ -22,6 +22,8 @@ const CSV = [
 
 test.use({ mockUser: ALICE });
 
+const SUM = { field: 'revenue', aggregate: 'sum' };
+
 function api(baseURL: string, ...parts: string[]): string {
   return new URL(`livegraphs/api/${parts.join('/')}`, `${baseURL}/`).href;
 }
@@ -203,6 +205,150 @@ test('a public link shows the published dashboard to a stranger, filterable and 
     } finally {
       await next.context.close();
     }
+  } finally {
+    await context.close();
+  }
+});
+
+/**
+ * Each mark, and the Plotly trace types it is drawn with (a scatter of more
+ * than 1,000 points asks for `scattergl`, which the viewer draws as SVG).
+ */
+const EVERY_MARK: Record<string, { spec: object; traces: string[] }> = {
+  bar: {
+    spec: { mark: 'bar', encoding: { x: { field: 'region' }, y: SUM } },
+    traces: ['bar']
+  },
+  line: {
+    spec: { mark: 'line', encoding: { x: { field: 'day' }, y: SUM } },
+    traces: ['scatter']
+  },
+  area: {
+    spec: { mark: 'area', encoding: { x: { field: 'day' }, y: SUM } },
+    traces: ['scatter']
+  },
+  scatter: {
+    spec: {
+      mark: 'scatter',
+      encoding: { x: { field: 'revenue' }, y: { field: 'cost' } }
+    },
+    traces: ['scattergl']
+  },
+  pie: { spec: { mark: 'pie', encoding: { color: { field: 'kind' } } }, traces: ['pie'] },
+  heatmap: {
+    spec: { mark: 'heatmap', encoding: { x: { field: 'region' }, y: { field: 'kind' } } },
+    traces: ['heatmap']
+  },
+  histogram: {
+    spec: { mark: 'histogram', encoding: { x: { field: 'cost' } } },
+    traces: ['bar']
+  },
+  box: {
+    spec: { mark: 'box', encoding: { x: { field: 'region' }, y: { field: 'cost' } } },
+    traces: ['box']
+  },
+  points: {
+    spec: {
+      mark: 'map',
+      encoding: { latitude: { field: 'lat' }, longitude: { field: 'lon' } }
+    },
+    traces: ['scattergeo']
+  },
+  choropleth: {
+    spec: { mark: 'map', encoding: { location: { field: 'country' } } },
+    traces: ['choropleth']
+  },
+  kpi: { spec: { mark: 'kpi', encoding: { y: SUM } }, traces: ['indicator'] },
+  table: {
+    spec: { mark: 'table', encoding: { x: { field: 'region' }, y: SUM } },
+    traces: ['table']
+  }
+};
+
+test('every mark is drawn on the viewer page with the trace types it asks for', async ({
+  page,
+  baseURL,
+  browser
+}) => {
+  const regions = ['EMEA', 'APAC', 'AMER'];
+  const countries = ['FRA', 'JPN', 'USA'];
+  const rows = ['region,kind,revenue,cost,day,country,lat,lon'];
+  for (let i = 0; i < 1200; i++) {
+    const day = new Date(Date.UTC(2024, 0, 1 + (i % 90)))
+      .toISOString()
+      .slice(0, 10);
+    rows.push(
+      [
+        regions[i % 3],
+        i % 2 ? 'a' : 'b',
+        i,
+        (i * 7) % 101,
+        day,
+        countries[i % 3],
+        (i % 120) - 60,
+        (i % 300) - 150
+      ].join(',')
+    );
+  }
+  const dataset = await uploadCSV(page, baseURL!, rows.join('\n'));
+  const names = Object.keys(EVERY_MARK);
+  const charts = Object.fromEntries(
+    names.map((name, i) => [
+      name,
+      {
+        spec: {
+          version: 1,
+          dataset: { id: dataset.id },
+          title: name,
+          ...EVERY_MARK[name].spec
+        },
+        layout: { x: (i % 2) * 6, y: Math.floor(i / 2) * 4, w: 6, h: 4 }
+      }
+    ])
+  );
+  const created = await page.request.post(api(baseURL!, 'documents'), {
+    data: {
+      kind: 'dashboard',
+      content: { version: 1, title: `Every mark ${Date.now()}`, charts }
+    }
+  });
+  expect(created.status()).toBe(201);
+  const doc = await created.json();
+  const published = await page.request.post(
+    api(baseURL!, 'documents', doc.id, 'publish')
+  );
+  expect(published.status()).toBe(201);
+  const link = await newLink(page, baseURL!, doc.id);
+  const { context, page: viewer } = await stranger(browser);
+  try {
+    await viewer.goto(new URL(link.url, baseURL).href);
+    for (const name of names) {
+      const view = cell(viewer, name).locator('.jp-LiveGraphs-ChartView');
+      await view.scrollIntoViewIfNeeded();
+      await expect(view, name).toHaveAttribute('data-lg-state', 'ready', {
+        timeout: 30000
+      });
+      // What was asked for, and what Plotly made of it: a type it does not
+      // know is drawn as its default, a scatter.
+      const types = await plotOf(viewer, name).evaluate((node: any) => ({
+        asked: node.data.map((t: any) => t.type ?? 'scatter'),
+        drawn: node._fullData.map((t: any) => t.type)
+      }));
+      expect(types.asked, name).toEqual(EVERY_MARK[name].traces);
+      expect(types.drawn, name).toEqual(
+        types.asked.map((t: string) => (t === 'scattergl' ? 'scatter' : t))
+      );
+    }
+    // the maps draw their outlines from the page's own bundle
+    await expect(
+      plotOf(viewer, 'choropleth').locator('path.choroplethlocation')
+    ).toHaveCount(3);
+    await expect(
+      plotOf(viewer, 'points').locator('.geo .scattergeo .point')
+    ).not.toHaveCount(0);
+    await expect(
+      plotOf(viewer, 'scatter').locator('.scatterlayer .point')
+    ).toHaveCount(1200);
   } finally {
     await context.close();
   }
