@@ -24,6 +24,9 @@ a seeded dataset of ``--rows`` rows (bench/gen_data.py, default 1M), a dashboard
   (``voila/render``, the server extension) ``--voila`` times (default 5), one after the other: each
   render starts a kernel that stays while its viewer's page is open. Memory per viewer: the kernels'
   RSS plus the server's growth, divided by their number.
+* **In a browser.** ``--browser N`` (default 5) first visits, one after the other, each in a fresh
+  context of one Debian chromium (nothing cached): the time from the page request until every chart
+  is drawn (each chart view ``ready``, after Plotly drew it), the browser's own work included.
 
 Goals: p95 ≤ 500 ms counting server work; livegraphs memory per viewer at least 50x lower than
 Voila's. The load average is printed with the figures.
@@ -302,6 +305,32 @@ def voila(server: LiveServer, proc: psutil.Process, n: int) -> dict[str, Any]:
             "per_viewer": (kernels + growth) / n, "render_s": times}  # fmt: skip
 
 
+def in_browser(base: str, token: str, visits: int) -> list[float]:
+    """Seconds from the page request to every chart drawn, for ``visits`` first visits."""
+    from playwright.sync_api import sync_playwright
+
+    url = f"{base}livegraphs/public/{token}"
+    times = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium")
+        try:
+            for _ in range(visits):
+                context = browser.new_context(viewport={"width": 1280, "height": 1600})
+                page = context.new_page()
+                t0 = time.perf_counter()
+                page.goto(url)
+                page.wait_for_function(
+                    f"document.querySelectorAll('.jp-LiveGraphs-ChartView[data-lg-state=ready]').length"
+                    f" === {len(CHARTS)}",
+                    timeout=60_000,
+                )
+                times.append(time.perf_counter() - t0)
+                context.close()
+        finally:
+            browser.close()
+    return times
+
+
 def mib(b: float) -> str:
     return f"{b / 2**20:.1f} MiB"
 
@@ -312,6 +341,7 @@ def main() -> None:
     ap.add_argument("--viewers", type=int, default=100)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--voila", type=int, default=5, help="Voila renders (0: none)")
+    ap.add_argument("--browser", type=int, default=5, help="first visits in chromium (0: none)")
     ap.add_argument("--returning", action="store_true", help="viewers have the script and styles cached")
     ap.add_argument("--work", type=Path, default=None, help="folder for the data (default: a temporary one)")
     args = ap.parse_args()
@@ -371,6 +401,11 @@ def main() -> None:
               f"server CPU {cpu_seconds / len(seen) * 1000:.1f} ms")  # fmt: skip
         print(f"server RSS idle {mib(idle)}, peak {mib(peak.peak)}: "
               f"{mib(per_viewer)} per concurrent viewer; {load()}")  # fmt: skip
+        if args.browser:
+            drawn = in_browser(base, token, args.browser)
+            print(f"chromium, {args.browser} first visits one at a time: every chart drawn in "
+                  f"{statistics.median(drawn) * 1000:.0f} ms median, max {max(drawn) * 1000:.0f} ms; "
+                  f"{load()}")  # fmt: skip
         if not args.voila:
             return
         v = voila(server, proc, args.voila)
