@@ -1,14 +1,14 @@
 /**
- * The Plotly that pages outside JupyterLab load (the viewer page): Plotly's
- * core and only the trace types our marks draw, as Plotly's own partial
- * bundles are made, about a third of the whole bundle's size (gzipped:
- * 0.50 MB against 1.46 MB).
+ * The Plotly of the bundles built without JupyterLab (the viewer page and the
+ * notebook widgets): Plotly's core and only the trace types our marks draw,
+ * as Plotly's own partial bundles are made, about a third of the whole
+ * bundle's size (gzipped: 0.50 MB against 1.46 MB).
  *
  * Every trace type `src/charts/marks.ts` and `overlaytraces.ts` make is
  * registered here but `scattergl`: Plotly draws an unregistered type as its
  * default, `scatter`, so a scatter of more than 1,000 points is drawn as SVG
- * (the engine sends at most `max_marks` points). The bundlers alias
- * `plotly.js-dist-min` to this module.
+ * (the engine sends at most `max_marks` points). Their builds alias
+ * `plotly.js-dist-min` to this module (`plotly-build.mjs`).
  */
 import Plotly from 'plotly.js/lib/core';
 import bar from 'plotly.js/lib/bar';

@@ -8,26 +8,7 @@ import process from 'node:process';
 
 import { build } from 'esbuild';
 
-/**
- * Plotly's registry requires MapLibre's styles for its `map` subplots, which
- * no trace of ours uses: they would be a third of the page's styles.
- */
-const noMapStyles = {
-  name: 'no-map-styles',
-  setup(build) {
-    build.onResolve(
-      { filter: /^maplibre-gl\/dist\/maplibre-gl\.css$/ },
-      args => ({
-        path: args.path,
-        namespace: 'unused'
-      })
-    );
-    build.onLoad({ filter: /.*/, namespace: 'unused' }, () => ({
-      contents: '',
-      loader: 'css'
-    }));
-  }
-};
+import { partialPlotly } from '../plotly-build.mjs';
 
 // --dev adds an inline source map.
 const dev = process.argv.includes('--dev');
@@ -47,8 +28,5 @@ await build({
   // the chart view's icons (style/icons/) come as SVG text
   loader: { '.svg': 'text' },
   // Plotly's core and the traces our marks draw, not the whole bundle
-  alias: { 'plotly.js-dist-min': './js/plotly.mjs' },
-  // Plotly's sources are written for Browserify, which provides `global`
-  define: { global: 'globalThis' },
-  plugins: [noMapStyles]
+  ...partialPlotly
 });

@@ -5,6 +5,8 @@ import process from 'node:process';
 
 import { build } from 'esbuild';
 
+import { partialPlotly } from '../plotly-build.mjs';
+
 // --dev adds an inline source map (several times the size).
 const dev = process.argv.includes('--dev');
 
@@ -22,5 +24,7 @@ await build({
   external: ['html2canvas', 'dompurify', 'canvg'],
   // CSS comes in as text and is put in the page once by the bundle (see styles.ts),
   // so no stylesheet travels in any widget's state.
-  loader: { '.svg': 'text', '.css': 'text' }
+  loader: { '.svg': 'text', '.css': 'text' },
+  // Plotly's core and the traces our marks draw, not the whole bundle
+  ...partialPlotly
 });
