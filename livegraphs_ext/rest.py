@@ -367,15 +367,15 @@ class APIMixin(RequestHandler):
             raise bad_request('Send {"name": "new name"}')
         return body["name"]
 
-    def new_data_args(self) -> tuple[str, bool, int | None]:
-        """``?mode=append|replace&replay=true|false&base_version=`` of ``POST data``."""
+    def new_data_args(self) -> tuple[str, bool, int | None, int | None]:
+        """``?mode=append|replace&replay=true|false&base_version=&onto_version=`` of ``POST data``."""
         mode = self.get_argument("mode", None)
         if mode not in ("append", "replace"):
             raise bad_request("mode is append or replace: ?mode=append", "Bad argument")
         replay = self.get_argument("replay", "true").lower()
         if replay not in ("true", "false", "1", "0"):
             raise bad_request("replay is true or false", "Bad argument")
-        return mode, replay in ("true", "1"), self.int_arg("base_version")
+        return mode, replay in ("true", "1"), self.int_arg("base_version"), self.int_arg("onto_version")
 
     def compare_args(self) -> tuple[int | None, int | None]:
         """``?to=&from=`` of ``GET compare``: (to, from), each None for its default."""

@@ -175,6 +175,9 @@ export class LiveGraphsAPI implements ILiveGraphsAPI {
     if (options.baseVersion !== undefined) {
       query.base_version = String(options.baseVersion);
     }
+    if (options.ontoVersion !== undefined) {
+      query.onto_version = String(options.ontoVersion);
+    }
     const filename =
       options.filename ?? (body instanceof File ? body.name : undefined);
     if (filename) {

@@ -561,6 +561,12 @@ export namespace ILiveGraphsAPI {
      * The version the caller saw: refused (409) if the dataset has moved on.
      */
     baseVersion?: number;
+
+    /**
+     * An earlier version whose data the new data goes onto, in place of the
+     * current one's: what followed it is undone in the same step.
+     */
+    ontoVersion?: number;
   }
 
   /**

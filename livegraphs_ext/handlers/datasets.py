@@ -98,8 +98,9 @@ class DataHandler(DatasetUpload):
 
     The raw file is the body, streamed to disk as an upload's. ``replay`` (default true)
     applies the dataset's cleaning recipe again; ``base_version`` refuses the change (409)
-    if the dataset moved on; ``filename`` and ``bad_values`` as for an upload. Owners and
-    editors only: a viewer gets 403 before a body byte is read.
+    if the dataset moved on; ``onto_version`` takes an earlier version's data as the data
+    before (undoing what followed it in the same step); ``filename`` and ``bad_values`` as
+    for an upload. Owners and editors only: a viewer gets 403 before a body byte is read.
     """
 
     async def prepare(self) -> None:  # type: ignore[override]
@@ -112,7 +113,7 @@ class DataHandler(DatasetUpload):
     @web.authenticated
     @authorized
     async def post(self, dataset_id: str) -> None:
-        mode, replay, base = self.new_data_args()
+        mode, replay, base, onto = self.new_data_args()
         src = self.take_upload()
         dataset = await self.run(
             self.guarded.new_data,
@@ -122,6 +123,7 @@ class DataHandler(DatasetUpload):
             mode=mode,
             replay=replay,
             base_version=base,
+            onto_version=onto,
             content_type=self.request.headers.get("Content-Type"),
             filename=self.get_argument("filename", None),
             cancel=self._cancel,

@@ -172,6 +172,7 @@ class DatasetRefresh(DatasetChanges):
         filename: str | None = None,
         cancel: threading.Event | None = None,
         bad_values: str | None = None,
+        onto_version: int | None = None,
         in_tx: InTransaction | None = None,
     ) -> dict[str, Any]:
         """Append the file at ``src`` (removed afterwards) to the dataset, or replace its data.
@@ -179,6 +180,11 @@ class DatasetRefresh(DatasetChanges):
         Returns the dataset as :meth:`get` does, with ``changes``: the columns added, removed
         and retyped since the version that was current, rows before and after, the steps
         replayed and their problems. See the module docstring for the rules.
+
+        ``onto_version`` takes the data of that earlier version as the data before, in place
+        of the current one: what changed since it is undone in the same step (a file sent
+        again, its bad values made missing, in place of its first try). The new versions
+        still follow the current one in the history, and nothing is changed if this fails.
         """
         try:
             if mode not in MODES:
@@ -187,7 +193,7 @@ class DatasetRefresh(DatasetChanges):
                 return self._new_data(
                     dataset_id, src, mode=mode, user=user, replay=replay, base_version=base_version,
                     content_type=content_type, filename=filename, cancel=cancel, bad_values=bad_values,
-                    in_tx=in_tx,
+                    onto_version=onto_version, in_tx=in_tx,
                 )  # fmt: skip
         finally:
             remove_quietly(src)
@@ -205,15 +211,17 @@ class DatasetRefresh(DatasetChanges):
         filename: str | None,
         cancel: threading.Event | None,
         bad_values: str | None,
+        onto_version: int | None,
         in_tx: InTransaction | None,
     ) -> dict[str, Any]:
         with self.catalog.transaction() as s:
             ds = self._get_at(s, dataset_id, base_version, "sent data for")
             current = ds.current_version
-            cur = self._version(ds, current)
+            source = current if onto_version is None else onto_version
+            cur = self._version(ds, source)
             before = [ColumnInfo.from_json(c) for c in cur.columns]
             rows_before = cur.rows
-            base, steps = self._base_and_recipe(ds, current)
+            base, steps = self._base_and_recipe(ds, source)
             if not replay:
                 steps = []
             # without replay new rows join the current data, with it the recipe's raw data
@@ -256,6 +264,9 @@ class DatasetRefresh(DatasetChanges):
                         else f"Replace data with {what}"
                     )
                     raw.step = {"op": mode, "rows": result.rows, "filename": filename, "replay": bool(steps)}
+                    if source != current:
+                        raw.description += f", onto version {source}"
+                        raw.step["onto"] = source
                     raw.report = result.report.to_json()
                     for i, st in enumerate(steps, start=1):
                         replayed.append(self._replay(con, made, i, st))
@@ -281,7 +292,7 @@ class DatasetRefresh(DatasetChanges):
         changes.update(
             {
                 "mode": mode,
-                "from_version": current,
+                "from_version": source,
                 "rows_before": rows_before,
                 "rows_after": out["rows"],
                 "rows_received": result.rows,

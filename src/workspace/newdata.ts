@@ -218,8 +218,9 @@ export function changesSummary(
  * Resolves to the dataset at its new version, or null when nothing was sent.
  *
  * When values broke their column's type and were kept as text, "Make them
- * missing" sends the same file again with the type kept, after undoing the
- * first change (a revert to the version before it).
+ * missing" sends the same file again with the type kept, onto the version
+ * before the first try: one request, which undoes the first try and adds the
+ * data again together (or changes nothing).
  */
 export async function uploadNewData(
   api: ILiveGraphsAPI,
@@ -291,14 +292,14 @@ export async function uploadNewData(
     }
     try {
       const before = out.changes?.from_version ?? dataset.version;
-      const reverted = await api.revert(dataset.id, before);
-      badValues = 'null';
       out = await api.newData(dataset.id, file, {
         mode,
-        badValues,
+        badValues: 'null',
         filename: file.name,
-        baseVersion: reverted.version
+        baseVersion: out.version,
+        ontoVersion: before
       });
+      badValues = 'null';
       compare = await api.compareVersions(dataset.id, before);
     } catch (reason) {
       await showErrorMessage(

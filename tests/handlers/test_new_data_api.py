@@ -71,9 +71,21 @@ async def test_append_then_replace_with_the_recipe_replayed(lg_api, lg_upload, l
         ({"mode": "append", "bad_values": "drop"}, CSV, 400, "Bad Request"),
         ({"mode": "append"}, "city,temp\nRome,warm\n", 400, "Type conflict"),
         ({"mode": "append", "base_version": "7"}, CSV, 409, "Stale version"),
+        ({"mode": "append", "onto_version": "one"}, CSV, 400, "Bad argument"),
+        ({"mode": "append", "onto_version": "7"}, CSV, 404, "No such version"),
         ({"mode": "append"}, "a,b\n" + "1,2\n" * 2000, 413, ""),
     ],
-    ids=["no-mode", "bad-mode", "bad-replay", "bad-bad-values", "type-conflict", "stale", "too-large"],
+    ids=[
+        "no-mode",
+        "bad-mode",
+        "bad-replay",
+        "bad-bad-values",
+        "type-conflict",
+        "stale",
+        "bad-onto",
+        "unknown-onto",
+        "too-large",
+    ],
 )
 async def test_bad_new_data_is_a_clear_4xx_and_keeps_nothing(
     lg_api, lg_upload, lg_data_dir, params, data, status, reason
@@ -99,6 +111,30 @@ async def test_a_failing_recipe_step_is_named(lg_api, lg_upload, lg_data_dir):
     payload = body(r)
     assert payload["reason"] == "Recipe failed" and "step 1 of the recipe" in payload["message"]
     assert body(await lg_api("GET", "datasets", ds["id"]))["version"] == 2
+    assert staging_empty(lg_data_dir)
+
+
+async def test_a_file_sent_again_onto_the_version_before_its_first_try(lg_api, lg_upload, lg_data_dir):
+    """The file sent again to make its bad values missing, in one request: the first try (bad
+    dates kept as text) is undone and the file added again with them missing, onto the version
+    before it."""
+    ds = await lg_upload("weather", CSV)
+    bad = "city,temp,day\nRome,1,2024-02-30\n" + "".join(f"Bern,{i},2024-03-{i:02}\n" for i in range(1, 20))
+    sent = {"body": bad, "headers": {"Content-Type": "text/csv"}}
+    first = body(await lg_api("POST", "datasets", ds["id"], "data", params={"mode": "append"}, **sent))
+    assert first["version"] == 2 and first["report"]["problem_count"] == 1
+    assert {c["name"]: c["type"] for c in first["columns"]}["day"] == "string"
+    params = {"mode": "append", "bad_values": "null", "base_version": "2", "onto_version": "1"}
+    r = await lg_api("POST", "datasets", ds["id"], "data", params=params, **sent)
+    assert r.code == 201, r.body
+    out = body(r)
+    assert out["version"] == 3 and out["rows"] == 23 and out["changes"]["from_version"] == 1
+    assert {c["name"]: c["type"] for c in out["columns"]}["day"] == "date"
+    versions = body(await lg_api("GET", "datasets", ds["id"], "versions"))["versions"]
+    assert [v["kind"] for v in versions] == ["upload", "append", "append"]
+    # the same again is stale: the dataset is at version 3 now
+    r = await lg_api("POST", "datasets", ds["id"], "data", params=params, **sent)
+    assert r.code == 409 and body(r)["reason"] == "Stale version"
     assert staging_empty(lg_data_dir)
 
 

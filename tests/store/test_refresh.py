@@ -14,6 +14,7 @@ from livegraphs_ext.store import (
     DatasetStore,
     Forbidden,
     GuardedStore,
+    NotFound,
     Principal,
     StoreConfig,
 )
@@ -184,6 +185,49 @@ def test_replace_with_replay_and_a_step_that_fails_on_the_new_data(lg_store: Dat
         {"name": "temp", "type": "integer"},
         {"name": "day", "type": "date"},
     ]
+
+
+def test_a_file_sent_again_onto_the_version_before_its_first_try_in_one_step(lg_store: DatasetStore):
+    """The same file sent again ("Make them missing") with bad values made missing, in place of the
+    first try that kept them as text; the first try is undone in the same step, or nothing is."""
+    ds = upload(lg_store)
+    lg_store.apply_step(ds["id"], {"op": "dedupe"}, user="ada")  # version 2: 3 rows
+    # one bad date among twenty
+    bad = "city,temp,day\nRome,12,2024-02-30\n" + "".join(f"Bern,{i},2024-03-{i:02}\n" for i in range(1, 20))
+    first = send(lg_store, ds, bad, "replace", bad_values="text")
+    # the raw data (3), the dedupe again (4): day became text for one bad date
+    assert first["version"] == 4 and first["changes"]["from_version"] == 2
+    assert {"name": "day", "from": "date", "to": "string"} in first["changes"]["retyped"]
+    before = files(lg_store, ds)
+    # a stale base version, an unknown version: refused, nothing changed
+    with pytest.raises(Conflict):
+        send(lg_store, ds, bad, "replace", bad_values="null", base_version=3, onto_version=2)
+    with pytest.raises(NotFound):
+        send(lg_store, ds, bad, "replace", bad_values="null", base_version=4, onto_version=9)
+    # a failure while adding leaves the first try current
+    with pytest.raises(BadInput):
+        send(lg_store, ds, "city,temp,day\nRome,warm,soon\n", "append", base_version=4, onto_version=2)
+    assert lg_store.get(ds["id"])["version"] == 4
+    assert files(lg_store, ds) == before
+    assert list(lg_store.staging_dir.iterdir()) == []
+    again = send(lg_store, ds, bad, "replace", bad_values="null", base_version=4, onto_version=2)
+    # the new data with the recipe again; day is still a date, its bad value missing
+    assert again["version"] == 6 and again["rows"] == 20
+    assert {c["name"]: c["type"] for c in again["columns"]}["day"] == "date"
+    ch = again["changes"]
+    assert ch["from_version"] == 2 and ch["rows_before"] == 3
+    assert {"name": "day", "from": "date", "to": "string"} not in ch["retyped"]
+    assert all_rows(lg_store, ds)[:2] == [["Rome", 12, None], ["Bern", 1, dt.date(2024, 3, 1)]]
+    raw = lg_store.version(ds["id"], 5)
+    assert raw["kind"] == "replace" and raw["parent"] == 4 and raw["step"]["onto"] == 2
+    assert raw["description"].endswith(", onto version 2")
+    assert [v["kind"] for v in lg_store.versions(ds["id"])] == [
+        "upload", "transform", "replace", "transform", "replace", "transform",
+    ]  # fmt: skip
+    # and new data onto version 1 (before the dedupe) has no recipe to replay
+    out = send(lg_store, ds, "city,temp,day\nOslo,1,2024-01-05\n", "append", onto_version=1)
+    assert out["version"] == 7 and out["rows"] == 5 and out["changes"]["replayed"] == []
+    assert out["changes"]["from_version"] == 1
 
 
 def test_stale_base_version_and_bad_mode(lg_store: DatasetStore):

@@ -134,6 +134,14 @@ test.describe('new data for a dataset', () => {
       temp: 'float',
       day: 'date'
     });
+    // in one step onto the version before the first try: no revert between
+    const versions = await request.get(
+      apiUrl(baseURL, 'datasets', ds.id, 'versions')
+    );
+    const kinds = (await versions.json()).versions.map(
+      (v: { kind: string }) => v.kind
+    );
+    expect(kinds.slice(-2)).toEqual(['replace', 'replace']);
     await dialog.getByRole('button', { name: 'Done' }).click();
     await expect(dialog).toHaveCount(0);
   });
