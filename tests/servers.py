@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import secrets
 import signal
@@ -9,9 +10,33 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import requests
+
+#: ``prctl`` option: the signal a process gets when the thread that started it ends (Linux)
+PR_SET_PDEATHSIG = 1
+
+
+def dies_with_us(sig: signal.Signals = signal.SIGKILL) -> Callable[[], None]:
+    """A ``preexec_fn`` that sends the child ``sig`` when this process ends, however it ends.
+
+    So a test run that is killed or interrupted leaves no server behind (a stray server spinning
+    on a busy machine slows every later run). The signal comes when the *thread* that started the
+    child ends: start servers from the main thread, as tests and benches do, or from a thread that
+    outlives them (asyncio's worker threads last until its loop is closed).
+    """
+    parent = os.getpid()
+
+    def arm() -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+        if os.getppid() != parent:  # it ended before the signal was armed
+            os.kill(os.getpid(), sig)
+
+    return arm
 
 
 def free_port() -> int:
@@ -48,7 +73,9 @@ class LiveServer:
             "--ServerApp.allow_unauthenticated_access=False", *self.extra,
         ]  # fmt: skip
         log = open(self.root_dir / f"server-{self.port}.log", "ab")  # noqa: SIM115 - child owns it
-        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+        self.proc = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=dies_with_us()
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

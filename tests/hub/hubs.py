@@ -32,7 +32,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from ..servers import free_port
+from ..servers import dies_with_us, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 #: This checkout's front end, as ``jlpm build`` makes it
@@ -156,7 +156,12 @@ class OIDCProvider:
             cmd += ["--redirect-uri", uri]
         with open(log, "ab") as out:
             self.proc = subprocess.Popen(
-                cmd, stdout=out, stderr=subprocess.STDOUT, cwd=OIDC_DIR, start_new_session=True
+                cmd,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=OIDC_DIR,
+                start_new_session=True,
+                preexec_fn=dies_with_us(),
             )
         _wait_for(self.proc, f"{self.issuer}/.well-known/openid-configuration", 30, log)
         return self
@@ -290,6 +295,8 @@ class LiveHub:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "jupyterhub", "-f", str(config)],
                 stdout=out, stderr=subprocess.STDOUT, env=env, cwd=self.state, start_new_session=True,
+                # SIGTERM: the hub stops its proxy and users' servers
+                preexec_fn=dies_with_us(signal.SIGTERM),
             )  # fmt: skip
         _wait_for(self.proc, self.url + "hub/api/", timeout, self.log_path)
         self.wait_for_service()

@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -23,7 +24,7 @@ from typing import Any
 
 import requests
 
-from ..servers import free_port
+from ..servers import dies_with_us, free_port
 from .hubs import CHP, REPO, HubAccounts, first_admin_password, stop_process, subdomain
 
 #: (group, role) the test hub sets up, and who is in it.
@@ -142,6 +143,7 @@ class Hub:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "jupyterhub", "-f", str(cfg)],
             cwd=self.root, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            preexec_fn=dies_with_us(signal.SIGTERM),  # the hub stops its proxy and users' servers
         )  # fmt: skip
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
