@@ -167,6 +167,11 @@ class LiveGraphsApp(StoreSettings, ExtensionApp):
     def request_done(self, handler: RequestHandler) -> None:
         pass
 
+    def files_using(
+        self, handler: RequestHandler, dataset: dict[str, AnyType], columns: list[str]
+    ) -> dict[str, AnyType] | None:
+        return local.files_using(handler, self.principal(handler).name, dataset, columns)
+
     async def directory(self, handler: RequestHandler, prefix: str, limit: int) -> dict[str, list[str]]:
         """The local user, if their name starts with ``prefix``: a laptop has no one else, and no groups."""
         me = self.principal(handler).name

@@ -117,6 +117,12 @@ class Host(Protocol):
     def request_done(self, handler: RequestHandler) -> None:
         """A request finished (for the host's metrics)."""
 
+    def files_using(
+        self, handler: RequestHandler, dataset: dict[str, Any], columns: list[str]
+    ) -> dict[str, Any] | None:
+        """The caller's chart and dashboard files using ``columns`` of ``dataset``
+        (:func:`~livegraphs_ext.store.usage.files_using`), or None when the host cannot read them."""
+
     async def directory(self, handler: RequestHandler, prefix: str, limit: int) -> dict[str, list[str]]:
         """``{"users", "groups"}``: up to ``limit`` names of each that start with ``prefix`` (any case)."""
 

@@ -121,6 +121,25 @@ export interface IDocumentUse {
 export interface IDocumentUses {
   readonly documents: ReadonlyArray<IDocumentUse>;
   readonly hidden: number;
+  /**
+   * The chart and dashboard files of the file browser using them, where the
+   * server can read those (a laptop).
+   */
+  readonly files?: ReadonlyArray<IFileUse>;
+  /**
+   * False when the server stopped looking through files at its bounds.
+   */
+  readonly files_complete?: boolean;
+}
+
+/**
+ * A chart or dashboard file whose spec uses a removed or retyped column.
+ */
+export interface IFileUse extends Omit<IDocumentUse, 'id' | 'owner'> {
+  /**
+   * The file's path in the file browser.
+   */
+  readonly path: string;
 }
 
 /**

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+from typing import Any
 
 from jupyter_server.auth.decorator import authorized
 from tornado import web
@@ -24,6 +25,23 @@ def bad_values_choice(value: object) -> str | None:
     if value is None or value in BAD_VALUES:
         return value
     raise HTTPError(400, f"bad_values must be one of {', '.join(BAD_VALUES)}", reason="Bad Request")
+
+
+async def with_files(
+    handler: LiveGraphsHandler, dataset: dict[str, Any], columns: dict[str, Any], uses: dict[str, Any]
+) -> None:
+    """Add to ``uses`` (the documents using the removed and retyped ``columns``) the caller's chart
+    and dashboard files using them, where the host can read those (a laptop): ``files`` and
+    ``files_complete`` (false when the search stopped at its bounds)."""
+    gone = [c["name"] for c in columns["removed"]] + [c["name"] for c in columns["retyped"]]
+    if not gone:
+        return
+    found = await handler.run(handler.host.files_using, handler, dataset, gone)
+    if found is None:
+        return
+    uses["files"], uses["files_complete"] = found["files"], found["complete"]
+    if found["complete"] and "note" in columns:
+        columns["note"] = None  # every file was looked through: the note that they were not goes
 
 
 class DatasetUpload(UploadBody, LiveGraphsHandler):
@@ -130,6 +148,7 @@ class DataHandler(DatasetUpload):
             bad_values=bad_values_choice(self.get_argument("bad_values", None)),
             heavy=True,
         )
+        await with_files(self, dataset, dataset["changes"], dataset["changes"]["charts"])
         self.host.uploaded(self._received)
         self.host.notify(self, "changed", dataset)
         self.write_json(dataset, status=201)
@@ -145,7 +164,10 @@ class CompareHandler(LiveGraphsHandler):
     @authorized
     async def get(self, dataset_id: str) -> None:
         to, since = self.compare_args()
-        self.write_json(await self.run_query(self.guarded.compare, self.principal, dataset_id, to, since))
+        out = await self.run_query(self.guarded.compare, self.principal, dataset_id, to, since)
+        dataset = await self.run(self.guarded.get, self.principal, dataset_id)
+        await with_files(self, dataset, out["columns"], out["charts"])
+        self.write_json(out)
 
 
 class ResolveHandler(LiveGraphsHandler):
@@ -348,6 +370,7 @@ class ImportHandler(LiveGraphsHandler):
                 bad_values=bad_values,
                 heavy=True,
             )
+            await with_files(self, changed, changed["changes"], changed["changes"]["charts"])
             self.host.notify(self, "changed", changed)
             self.write_json(changed, status=201)
             return

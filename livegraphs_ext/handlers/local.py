@@ -1,8 +1,9 @@
 """What only the laptop host does for the shared handlers: files of its own disk, and notifications.
 
 ``datasets/import`` reads a file of the Jupyter file browser (also when the server forwards the
-API to a hub service), and a dataset change is told to front ends over jupyter-server's event
-stream (jupyter_events).
+API to a hub service), new data names the chart and dashboard files of the file browser that use
+a removed or retyped column, and a dataset change is told to front ends over jupyter-server's
+event stream (jupyter_events).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from jupyter_core.paths import is_hidden
 from tornado.web import HTTPError
 
-from ..store import check_name
+from ..store import check_name, usage
 
 #: the jupyter_events schema of dataset change notifications (livegraphs_ext/events/dataset.yaml)
 DATASET_EVENT = "https://events.livegraphs.dev/dataset/v1"
@@ -91,6 +92,21 @@ def import_request(handler: Any, body: dict[str, Any]) -> tuple[Path, str | None
     if not handler.authorizer.is_authorized(handler, handler.current_user, "read", "contents"):
         raise HTTPError(403, "You may not read files", reason="Forbidden")
     return local_file(handler, path), check_name(name if isinstance(name, str) else None) if new else None
+
+
+def files_using(
+    handler: Any, owner: str, dataset: dict[str, Any], columns: list[str]
+) -> dict[str, Any] | None:
+    """The chart and dashboard files of the Jupyter file browser using ``columns`` of ``dataset``;
+    None when the server's files are not on its disk or the caller may not read them."""
+    contents = handler.serverapp.contents_manager
+    root_dir = getattr(contents, "root_dir", None)
+    if root_dir is None or getattr(contents, "_get_os_path", None) is None:
+        return None
+    if not handler.authorizer.is_authorized(handler, handler.current_user, "read", "contents"):
+        return None
+    root = Path(os.path.realpath(root_dir))
+    return usage.files_using(root, dataset, owner, columns, hidden=bool(contents.allow_hidden))
 
 
 def notify(serverapp: Any, action: str, dataset: dict[str, Any] | str) -> None:

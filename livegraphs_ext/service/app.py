@@ -279,6 +279,11 @@ class LiveGraphsService(StoreSettings, Application):
     def request_done(self, handler: RequestHandler) -> None:
         self.metrics.observe_request(handler)
 
+    def files_using(
+        self, handler: RequestHandler, dataset: dict[str, Any], columns: list[str]
+    ) -> dict[str, Any] | None:
+        return None  # users' files are theirs: the service cannot read them
+
     _directory: HubDirectory | None = None
 
     async def directory(self, handler: RequestHandler, prefix: str, limit: int) -> dict[str, list[str]]:

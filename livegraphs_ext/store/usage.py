@@ -8,12 +8,19 @@ encoding fields (tooltip too), its ``sort.by`` and its filter conditions (``{col
 too), and the columns its filter formulas read; a dashboard also through its filters on that dataset.
 
 Only documents the caller may read are named; the others are counted.
+
+Chart and dashboard *files* (``.lgchart``, ``.lgdash``) in a folder the host can read (a laptop's
+Jupyter root) are looked through too, within bounds of entries and time (:func:`files_using`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
+import os
+import time
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -172,3 +179,79 @@ def documents_using(
         else:
             hidden += 1
     return {"documents": found, "hidden": hidden}
+
+
+#: the file kinds looked through, by suffix
+FILE_KINDS = {".lgchart": "chart", ".lgdash": "dashboard"}
+#: folders never looked into (besides hidden ones): packages and caches, not a person's work
+SKIPPED_FOLDERS = frozenset({"node_modules", "__pycache__", "site-packages", "venv"})
+
+
+def files_using(
+    root: Path,
+    dataset: dict[str, Any],
+    owner: str,
+    columns: Iterable[str],
+    *,
+    hidden: bool = False,
+    max_entries: int = 20_000,
+    max_file_bytes: int = 8 * 2**20,
+    seconds: float = 2.0,
+) -> dict[str, Any]:
+    """``{"files": [...], "complete": bool}``: the chart and dashboard files under ``root`` whose
+    specs use ``columns`` of ``dataset``, each ``{path, kind, title, columns, charts, filters}``
+    (``path`` relative to ``root``, with ``/``), as :func:`documents_using` names documents.
+
+    A bare dataset name in a file means ``owner``'s dataset (the files' owner: the local user).
+    Hidden files and folders are skipped unless ``hidden``, and so are :data:`SKIPPED_FOLDERS`;
+    links are not followed. Past ``max_entries`` entries seen or ``seconds``, the search stops and
+    ``complete`` is false; a file over ``max_file_bytes`` or not JSON is passed over.
+    """
+    missing = set(columns)
+    found: list[dict[str, Any]] = []
+    if not missing:
+        return {"files": found, "complete": True}
+    needles = (dataset["id"].encode(), dataset["name"].encode())
+    deadline = time.monotonic() + seconds
+    seen = 0
+    folders = [root]
+    while folders:
+        folder = folders.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            seen += 1
+            if seen > max_entries or time.monotonic() > deadline:
+                return {"files": sorted(found, key=lambda f: f["path"]), "complete": False}
+            if entry.name.startswith(".") and not hidden:
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in SKIPPED_FOLDERS:
+                        folders.append(Path(entry.path))
+                    continue
+                kind = FILE_KINDS.get(os.path.splitext(entry.name)[1])
+                if kind is None or not entry.is_file(follow_symlinks=False):
+                    continue
+                if entry.stat(follow_symlinks=False).st_size > max_file_bytes:
+                    continue
+                data = Path(entry.path).read_bytes()
+            except OSError:
+                continue
+            if not any(n in data for n in needles):
+                continue
+            try:
+                content = json.loads(data)
+            except ValueError:
+                continue
+            if not isinstance(content, dict):
+                continue
+            uses = _uses(kind, content, dataset, owner, missing)
+            if uses:
+                path = Path(entry.path).relative_to(root).as_posix()
+                title = content.get("title")
+                title = title if isinstance(title, str) and title else Path(entry.name).stem
+                found.append({"path": path, "kind": kind, "title": title, **uses})
+    return {"files": sorted(found, key=lambda f: f["path"]), "complete": True}

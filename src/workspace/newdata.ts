@@ -5,7 +5,9 @@ import { Widget } from '@lumino/widgets';
 import {
   ICompare,
   IDataset,
+  IDocumentUse,
   IDocumentUses,
+  IFileUse,
   ILiveGraphsAPI,
   IProblem
 } from '../tokens';
@@ -71,7 +73,12 @@ function documentsList(
   uses: IDocumentUses | null,
   trans: TranslationBundle
 ): HTMLElement[] {
-  if (!uses || (!uses.documents.length && !uses.hidden)) {
+  const files = uses?.files ?? [];
+  const incomplete = uses?.files_complete === false;
+  if (
+    !uses ||
+    (!uses.documents.length && !uses.hidden && !files.length && !incomplete)
+  ) {
     return [];
   }
   const list = el('ul', 'jp-LiveGraphs-changeDocuments');
@@ -79,18 +86,43 @@ function documentsList(
     'aria-label',
     trans.__('Charts and dashboards using those columns')
   );
-  for (const d of uses.documents) {
-    const item = el('li');
-    item.dataset.documentId = d.id;
+  const usesOf = (d: IDocumentUse | IFileUse) => {
     const parts = d.charts.map(c =>
       trans.__('chart %1 (%2)', c.title || c.id, c.columns.join(', '))
     );
     parts.push(...d.filters.map(f => trans.__('filter on %1', f.column)));
-    item.textContent =
-      `${d.kind === 'dashboard' ? trans.__('Dashboard') : trans.__('Chart')} ` +
-      `“${d.title}” (${d.owner}): ` +
-      (parts.length ? parts.join('; ') : d.columns.join(', '));
+    return parts.length ? parts.join('; ') : d.columns.join(', ');
+  };
+  const kind = (d: IDocumentUse | IFileUse) =>
+    d.kind === 'dashboard' ? trans.__('Dashboard') : trans.__('Chart');
+  for (const d of uses.documents) {
+    const item = el('li');
+    item.dataset.documentId = d.id;
+    item.textContent = `${kind(d)} “${d.title}” (${d.owner}): ${usesOf(d)}`;
     list.append(item);
+  }
+  for (const f of files) {
+    const item = el('li', 'jp-LiveGraphs-changeFile');
+    item.dataset.path = f.path;
+    item.textContent = trans.__(
+      '%1 file %2 (“%3”): %4',
+      kind(f),
+      f.path,
+      f.title,
+      usesOf(f)
+    );
+    list.append(item);
+  }
+  if (incomplete) {
+    list.append(
+      el(
+        'li',
+        'jp-LiveGraphs-changeHidden',
+        trans.__(
+          'Not every chart and dashboard file was looked through (too many): check the others'
+        )
+      )
+    );
   }
   if (uses.hidden) {
     list.append(

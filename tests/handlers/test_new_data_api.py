@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import pytest
@@ -56,7 +57,8 @@ async def test_append_then_replace_with_the_recipe_replayed(lg_api, lg_upload, l
     out = body(r)
     assert out["version"] == 5 and out["rows"] == 2
     assert [c["name"] for c in out["changes"]["removed"]] == ["temp", "wind"]
-    assert "lgchart" in out["changes"]["note"]
+    # on a laptop every chart and dashboard file was looked through (none uses them): no note
+    assert out["changes"]["charts"]["files"] == [] and out["changes"]["note"] is None
     versions = body(await lg_api("GET", "datasets", ds["id"], "versions"))["versions"]
     assert [v["kind"] for v in versions] == ["upload", "transform", "append", "transform", "replace"]
     assert staging_empty(lg_data_dir)
@@ -206,6 +208,36 @@ async def test_new_data_and_compare_name_the_documents_using_a_missing_column(lg
     assert listing["documents"][1]["charts"] == [{"id": "c1", "title": "T", "columns": ["temp"]}]
     cmp = body(await lg_api("GET", "datasets", ds["id"], "compare"))
     assert cmp["charts"] == listing
+
+
+async def test_new_data_and_compare_name_the_chart_and_dashboard_files_using_a_missing_column(
+    lg_api, lg_upload, jp_root_dir
+):
+    ds = await lg_upload("weather", CSV)
+    spec = {"version": 1, "dataset": {"id": ds["id"]}, "mark": "bar", "encoding": {"x": {"field": "temp"}}}
+    (jp_root_dir / "reports").mkdir()
+    (jp_root_dir / "reports" / "temps.lgchart").write_text(json.dumps({**spec, "title": "Temps"}))
+    board = {"version": 1, "title": "Board", "charts": {"c1": {"spec": {**spec, "title": "T"}}}}
+    (jp_root_dir / "board.lgdash").write_text(json.dumps(board))
+    (jp_root_dir / "cities.lgchart").write_text(json.dumps({**spec, "encoding": {"x": {"field": "city"}}}))
+
+    r = await lg_api("POST", "datasets", ds["id"], "data", body="city\nBern\n", params={"mode": "replace"})
+    assert r.code == 201, r.body
+    changes = body(r)["changes"]
+    listing = changes["charts"]
+    assert [(f["path"], f["kind"], f["title"], f["columns"]) for f in listing["files"]] == [
+        ("board.lgdash", "dashboard", "Board", ["temp"]),
+        ("reports/temps.lgchart", "chart", "Temps", ["temp"]),
+    ]
+    assert listing["files_complete"] is True
+    assert changes["note"] is None  # every file was looked through
+    cmp = body(await lg_api("GET", "datasets", ds["id"], "compare"))
+    assert cmp["charts"] == listing
+    # columns only added: no file is named, none looked through
+    r = await lg_api(
+        "POST", "datasets", ds["id"], "data", body="city,wind\nOslo,3\n", params={"mode": "append"}
+    )
+    assert "files" not in body(r)["changes"]["charts"]
 
 
 async def keep_alive_exchange(port: int, requests: list[bytes]) -> list[bytes]:

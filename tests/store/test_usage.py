@@ -5,6 +5,7 @@ On SQLite and on real PostgreSQL, with documents stored as real Yjs state.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from pycrdt import Doc
 
 from livegraphs_ext.documents.dashboard import YDashboard
 from livegraphs_ext.store import DatasetStore, GuardedStore, Principal, StoreConfig
-from livegraphs_ext.store.usage import spec_columns
+from livegraphs_ext.store.usage import files_using, spec_columns
 
 ADA = Principal("ada")
 BO = Principal("bo")
@@ -215,3 +216,71 @@ def test_a_column_read_only_by_a_filter_formula_is_named(guarded: GuardedStore, 
         ADA, ds["id"], staged(g, "city,temp\nRome,mild\n"), mode="replace", content_type="text/csv"
     )
     assert named(out["changes"]["charts"])["Formula"]["columns"] == ["day", "temp"]
+
+
+# ---------------------------------------------------------------------- files of a folder
+
+DATASET = {"id": "d" * 32, "name": "weather", "owner": "ada"}
+
+
+def write_json(path: Path, content: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(content))
+
+
+def test_files_using_names_chart_and_dashboard_files_of_a_folder(tmp_path: Path):
+    by_id, by_name = {"id": DATASET["id"]}, {"name": "weather"}
+    write_json(
+        tmp_path / "temps.lgchart", {"version": 1, "title": "Temps", **chart(by_id, x={"field": "temp"})}
+    )
+    write_json(
+        tmp_path / "work" / "untitled.lgchart", chart(by_name, x={"field": "city"}, y={"field": "temp"})
+    )
+    board = {
+        "version": 1, "title": "Board",
+        "filters": [{"id": "f1", "kind": "dropdown", "dataset": "weather", "column": "temp"}],
+        "charts": {
+            "c1": {"spec": {**chart(by_id, x={"field": "temp"}), "title": "T"}},
+            "c2": {"spec": chart(by_id, x={"field": "city"})},
+        },
+    }  # fmt: skip
+    write_json(tmp_path / "work" / "board.lgdash", board)
+    # not named: another dataset, columns still there, not JSON, hidden, packages, a link out
+    write_json(tmp_path / "other.lgchart", chart({"id": "e" * 32}, x={"field": "temp"}))
+    write_json(tmp_path / "fine.lgchart", chart(by_id, x={"field": "city"}))
+    (tmp_path / "broken.lgdash").write_text('{"charts": weather temp')
+    write_json(tmp_path / ".hidden" / "h.lgchart", chart(by_id, x={"field": "temp"}))
+    write_json(tmp_path / "node_modules" / "p.lgchart", chart(by_id, x={"field": "temp"}))
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    write_json(outside / "o.lgchart", chart(by_id, x={"field": "temp"}))
+    (tmp_path / "link").symlink_to(outside, target_is_directory=True)
+
+    got = files_using(tmp_path, DATASET, "ada", ["temp"])
+    assert got["complete"] is True
+    assert [(f["path"], f["kind"], f["title"], f["columns"]) for f in got["files"]] == [
+        ("temps.lgchart", "chart", "Temps", ["temp"]),
+        ("work/board.lgdash", "dashboard", "Board", ["temp"]),
+        ("work/untitled.lgchart", "chart", "untitled", ["temp"]),
+    ]
+    assert got["files"][1]["charts"] == [{"id": "c1", "title": "T", "columns": ["temp"]}]
+    assert got["files"][1]["filters"] == [{"id": "f1", "column": "temp"}]
+    # a bare name means the owner's dataset: not someone else's files
+    assert [f["path"] for f in files_using(tmp_path, DATASET, "bo", ["temp"])["files"]] == [
+        "temps.lgchart",
+        "work/board.lgdash",
+    ]
+    # hidden files when the server shows them; nothing when no column is missing
+    hidden = files_using(tmp_path, DATASET, "ada", ["temp"], hidden=True)["files"]
+    assert ".hidden/h.lgchart" in [f["path"] for f in hidden]
+    assert files_using(tmp_path, DATASET, "ada", []) == {"files": [], "complete": True}
+
+
+def test_files_using_stops_at_its_bounds(tmp_path: Path):
+    for i in range(30):
+        write_json(tmp_path / f"f{i:02}" / "c.lgchart", chart({"id": DATASET["id"]}, x={"field": "temp"}))
+    got = files_using(tmp_path, DATASET, "ada", ["temp"], max_entries=40)
+    assert got["complete"] is False and 0 < len(got["files"]) < 30
+    assert files_using(tmp_path, DATASET, "ada", ["temp"], seconds=0)["complete"] is False
+    assert len(files_using(tmp_path, DATASET, "ada", ["temp"])["files"]) == 30
+    # a file over the size bound is passed over
+    assert files_using(tmp_path, DATASET, "ada", ["temp"], max_file_bytes=10)["files"] == []

@@ -80,7 +80,8 @@ test.describe('new data for a dataset', () => {
   test('a replace names the chart using a retyped column; making bad values missing keeps the type', async ({
     page,
     request,
-    baseURL
+    baseURL,
+    tmpPath
   }, testInfo) => {
     // Given a dataset and a shared chart on its day column
     const ds = await uploadViaApi(request, baseURL, 'weather', OLD);
@@ -92,6 +93,18 @@ test.describe('new data for a dataset', () => {
       }
     });
     expect(made.status(), await made.text()).toBe(201);
+    // and a dashboard file of the file browser with a chart on it
+    const board = {
+      version: 1,
+      title: 'Weather board',
+      charts: {
+        c1: {
+          spec: { version: 1, dataset: { id: ds.id }, title: 'By day', mark: 'bar', encoding: { x: { field: 'day' } } },
+          layout: { x: 0, y: 0, w: 6, h: 4 }
+        }
+      }
+    };
+    await page.contents.uploadContent(JSON.stringify(board), 'text', `${tmpPath}/weather.lgdash`);
     const file = testInfo.outputPath('new.csv');
     fs.writeFileSync(file, withBadDate());
     const panel = await openPanel(page);
@@ -113,6 +126,9 @@ test.describe('new data for a dataset', () => {
     await expect(
       summary.getByRole('list', { name: 'Charts and dashboards using those columns' })
     ).toContainText('Chart “Days”');
+    await expect(summary.locator('.jp-LiveGraphs-changeFile')).toHaveText(
+      `Dashboard file ${tmpPath}/weather.lgdash (“Weather board”): chart By day (day)`
+    );
     await expect(summary).toContainText('1 value broke its column’s type');
     await expect(summary.getByRole('list', { name: 'Problem values' })).toContainText(
       'Row 25, day: 2024-02-30 (expected date)'
