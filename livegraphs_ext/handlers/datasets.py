@@ -165,8 +165,9 @@ class CompareHandler(LiveGraphsHandler):
     async def get(self, dataset_id: str) -> None:
         to, since = self.compare_args()
         out = await self.run_query(self.guarded.compare, self.principal, dataset_id, to, since)
-        dataset = await self.run(self.guarded.get, self.principal, dataset_id)
-        await with_files(self, dataset, out["columns"], out["charts"])
+        if out["columns"]["removed"] or out["columns"]["retyped"]:
+            dataset = await self.run(self.guarded.get, self.principal, dataset_id)
+            await with_files(self, dataset, out["columns"], out["charts"])
         self.write_json(out)
 
 
