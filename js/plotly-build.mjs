@@ -1,6 +1,8 @@
 /**
  * The esbuild options that give a bundle our partial Plotly (`js/plotly.mjs`)
- * in place of the whole `plotly.js-dist-min`.
+ * in place of the whole `plotly.js-dist-min`. package.json pins `plotly.js`
+ * and `plotly.js-dist-min` to one version: keep them equal, so that JupyterLab's
+ * charts and these pages draw alike.
  */
 
 /**

@@ -161,16 +161,16 @@ class LiveGraphsApp(StoreSettings, ExtensionApp):
     def uploaded(self, size: int) -> None:
         pass
 
-    def import_file(self, handler: RequestHandler, body: dict[str, AnyType]) -> tuple[Path, str | None]:
-        return local.import_request(handler, body)
+    async def import_file(self, handler: RequestHandler, body: dict[str, AnyType]) -> tuple[Path, str | None]:
+        return await local.import_request(handler, body)
 
     def request_done(self, handler: RequestHandler) -> None:
         pass
 
-    def files_using(
+    async def files_using(
         self, handler: RequestHandler, dataset: dict[str, AnyType], columns: list[str]
     ) -> dict[str, AnyType] | None:
-        return local.files_using(handler, self.principal(handler).name, dataset, columns)
+        return await local.files_using(handler, self.principal(handler).name, dataset, columns)
 
     async def directory(self, handler: RequestHandler, prefix: str, limit: int) -> dict[str, list[str]]:
         """The local user, if their name starts with ``prefix``: a laptop has no one else, and no groups."""

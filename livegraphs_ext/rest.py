@@ -110,14 +110,14 @@ class Host(Protocol):
     def uploaded(self, size: int) -> None:
         """An upload of ``size`` bytes became a dataset (for the host's metrics)."""
 
-    def import_file(self, handler: RequestHandler, body: dict[str, Any]) -> tuple[Path, str | None]:
+    async def import_file(self, handler: RequestHandler, body: dict[str, Any]) -> tuple[Path, str | None]:
         """``datasets/import``: the local file the ``{"path", "name"}`` body names, and the dataset name
         (None when the body sends the file to an existing dataset: ``{"dataset", "mode"}``)."""
 
     def request_done(self, handler: RequestHandler) -> None:
         """A request finished (for the host's metrics)."""
 
-    def files_using(
+    async def files_using(
         self, handler: RequestHandler, dataset: dict[str, Any], columns: list[str]
     ) -> dict[str, Any] | None:
         """The caller's chart and dashboard files using ``columns`` of ``dataset``
@@ -381,7 +381,11 @@ class APIMixin(RequestHandler):
         replay = self.get_argument("replay", "true").lower()
         if replay not in ("true", "false", "1", "0"):
             raise bad_request("replay is true or false", "Bad argument")
-        return mode, replay in ("true", "1"), self.int_arg("base_version"), self.int_arg("onto_version")
+        base, onto = self.int_arg("base_version"), self.int_arg("onto_version")
+        if onto is not None and base is None:
+            # what followed version `onto` is undone: only what the caller saw may be
+            raise bad_request("onto_version needs base_version, the version you saw", "Bad argument")
+        return mode, replay in ("true", "1"), base, onto
 
     def compare_args(self) -> tuple[int | None, int | None]:
         """``?to=&from=`` of ``GET compare``: (to, from), each None for its default."""

@@ -19,19 +19,23 @@ import requests
 PR_SET_PDEATHSIG = 1
 
 
-def dies_with_us(sig: signal.Signals = signal.SIGKILL) -> Callable[[], None]:
-    """A ``preexec_fn`` that sends the child ``sig`` when this process ends, however it ends.
+def dies_with_us(sig: signal.Signals = signal.SIGTERM) -> Callable[[], None] | None:
+    """A ``preexec_fn`` that sends the child ``sig`` when this process ends, however it ends (Linux;
+    None elsewhere).
 
     So a test run that is killed or interrupted leaves no server behind (a stray server spinning
     on a busy machine slows every later run). The signal comes when the *thread* that started the
     child ends: start servers from the main thread, as tests and benches do, or from a thread that
-    outlives them (asyncio's worker threads last until its loop is closed).
+    outlives them (asyncio's worker threads last until its loop is closed). ``prctl`` is found
+    here, before the fork: the child only calls it (loading a library after a fork can deadlock).
     """
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
     parent = os.getpid()
 
     def arm() -> None:
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0:
+        if prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0:
             raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
         if os.getppid() != parent:  # it ended before the signal was armed
             os.kill(os.getpid(), sig)

@@ -23,6 +23,13 @@ time.sleep(600)
 """
 
 
+def alive(proc: psutil.Process) -> bool:
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def test_a_live_server_dies_when_the_process_that_started_it_is_killed(tmp_path: Path) -> None:
     starter = subprocess.Popen(
         [sys.executable, "-c", STARTER, str(tmp_path)],
@@ -35,7 +42,7 @@ def test_a_live_server_dies_when_the_process_that_started_it_is_killed(tmp_path:
         starter.send_signal(signal.SIGKILL)  # no cleanup, no atexit
         starter.wait(10)
         deadline = time.monotonic() + 15
-        while server.is_running() and server.status() != psutil.STATUS_ZOMBIE:
+        while alive(server):
             assert time.monotonic() < deadline, "the server outlived the process that started it"
             time.sleep(0.1)
     finally:

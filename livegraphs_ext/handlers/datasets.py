@@ -32,11 +32,16 @@ async def with_files(
 ) -> None:
     """Add to ``uses`` (the documents using the removed and retyped ``columns``) the caller's chart
     and dashboard files using them, where the host can read those (a laptop): ``files`` and
-    ``files_complete`` (false when the search stopped at its bounds)."""
+    ``files_complete`` (false when the search stopped at its bounds or passed a file over). Called
+    after the change is made and told: a failed search answers without the files."""
     gone = [c["name"] for c in columns["removed"]] + [c["name"] for c in columns["retyped"]]
     if not gone:
         return
-    found = await handler.run(handler.host.files_using, handler, dataset, gone)
+    try:
+        found = await handler.host.files_using(handler, dataset, gone)
+    except Exception:  # the change is made: a failed search only leaves the files unnamed
+        handler.api_log.warning("livegraphs: could not look through chart files", exc_info=True)
+        return
     if found is None:
         return
     uses["files"], uses["files_complete"] = found["files"], found["complete"]
@@ -148,9 +153,9 @@ class DataHandler(DatasetUpload):
             bad_values=bad_values_choice(self.get_argument("bad_values", None)),
             heavy=True,
         )
-        await with_files(self, dataset, dataset["changes"], dataset["changes"]["charts"])
         self.host.uploaded(self._received)
         self.host.notify(self, "changed", dataset)
+        await with_files(self, dataset, dataset["changes"], dataset["changes"]["charts"])
         self.write_json(dataset, status=201)
 
 
@@ -348,7 +353,7 @@ class ImportHandler(LiveGraphsHandler):
         body = self.json_body()
         bad_values = bad_values_choice(body.get("bad_values"))
         target = import_target(body)
-        source, name = self.host.import_file(self, body)
+        source, name = await self.host.import_file(self, body)
         if target is not None:
             await self.run(self.guarded.require, self.principal, target.dataset, "write")
         staged = self.guarded.store.staging_path()
@@ -371,8 +376,8 @@ class ImportHandler(LiveGraphsHandler):
                 bad_values=bad_values,
                 heavy=True,
             )
-            await with_files(self, changed, changed["changes"], changed["changes"]["charts"])
             self.host.notify(self, "changed", changed)
+            await with_files(self, changed, changed["changes"], changed["changes"]["charts"])
             self.write_json(changed, status=201)
             return
         dataset = await self.run(

@@ -193,7 +193,7 @@ class ForwardHandler(LiveGraphsHandler):
             raise HTTPError(400, "The request body must be a JSON object", reason="Bad JSON")
         bad_values = bad_values_choice(body.get("bad_values"))
         target = import_target(body)
-        source, name = import_request(self, body)
+        source, name = await import_request(self, body)
         size = source.stat().st_size
         if size > self.lg.max_upload_bytes:
             # the service would refuse it too, but only after the whole file was offered

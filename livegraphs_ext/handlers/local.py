@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_core.paths import is_hidden
+from jupyter_core.utils import ensure_async
 from tornado.web import HTTPError
 
 from ..store import check_name, usage
@@ -79,7 +80,16 @@ def import_target(body: dict[str, Any]) -> ImportTarget | None:
     return ImportTarget(dataset, mode, replay)
 
 
-def import_request(handler: Any, body: dict[str, Any]) -> tuple[Path, str | None]:
+async def may_read_files(handler: Any) -> bool:
+    """Whether jupyter-server's authorizer lets the caller read files (it may answer asynchronously)."""
+    return bool(
+        await ensure_async(
+            handler.authorizer.is_authorized(handler, handler.current_user, "read", "contents")
+        )
+    )
+
+
+async def import_request(handler: Any, body: dict[str, Any]) -> tuple[Path, str | None]:
     """Check a ``datasets/import`` body and the caller's right to read files.
 
     (local file, new dataset's name); the name is None when the body sends the file to an existing
@@ -89,24 +99,26 @@ def import_request(handler: Any, body: dict[str, Any]) -> tuple[Path, str | None
     if not isinstance(path, str) or not path:
         raise HTTPError(400, 'Send {"path": "folder/file.csv", "name": "..."}', reason="Bad Request")
     new = import_target(body) is None
-    if not handler.authorizer.is_authorized(handler, handler.current_user, "read", "contents"):
+    if not await may_read_files(handler):
         raise HTTPError(403, "You may not read files", reason="Forbidden")
     return local_file(handler, path), check_name(name if isinstance(name, str) else None) if new else None
 
 
-def files_using(
+async def files_using(
     handler: Any, owner: str, dataset: dict[str, Any], columns: list[str]
 ) -> dict[str, Any] | None:
-    """The chart and dashboard files of the Jupyter file browser using ``columns`` of ``dataset``;
-    None when the server's files are not on its disk or the caller may not read them."""
+    """The chart and dashboard files of the Jupyter file browser using ``columns`` of ``dataset``
+    (looked through in a worker thread); None when the server's files are not on its disk or the
+    caller may not read them."""
     contents = handler.serverapp.contents_manager
     root_dir = getattr(contents, "root_dir", None)
     if root_dir is None or getattr(contents, "_get_os_path", None) is None:
         return None
-    if not handler.authorizer.is_authorized(handler, handler.current_user, "read", "contents"):
+    if not await may_read_files(handler):
         return None
     root = Path(os.path.realpath(root_dir))
-    return usage.files_using(root, dataset, owner, columns, hidden=bool(contents.allow_hidden))
+    hidden = bool(contents.allow_hidden)
+    return await handler.run(usage.files_using, root, dataset, owner, columns, hidden=hidden)
 
 
 def notify(serverapp: Any, action: str, dataset: dict[str, Any] | str) -> None:

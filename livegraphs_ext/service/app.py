@@ -268,7 +268,7 @@ class LiveGraphsService(StoreSettings, Application):
     def uploaded(self, size: int) -> None:
         self.metrics.upload(size)
 
-    def import_file(self, handler: RequestHandler, body: dict[str, Any]) -> tuple[Path, str | None]:
+    async def import_file(self, handler: RequestHandler, body: dict[str, Any]) -> tuple[Path, str | None]:
         raise HTTPError(
             400,
             "datasets/import copies a file of your Jupyter server: call it on your server "
@@ -279,7 +279,7 @@ class LiveGraphsService(StoreSettings, Application):
     def request_done(self, handler: RequestHandler) -> None:
         self.metrics.observe_request(handler)
 
-    def files_using(
+    async def files_using(
         self, handler: RequestHandler, dataset: dict[str, Any], columns: list[str]
     ) -> dict[str, Any] | None:
         return None  # users' files are theirs: the service cannot read them

@@ -398,6 +398,8 @@ class GuardedStore(SqlAccess):
             remove_quietly(src)
             raise
         detail = {"op": mode, "filename": kwargs.get("filename")}
+        if kwargs.get("onto_version") is not None:
+            detail["onto"] = kwargs["onto_version"]  # what followed that version is undone
         out = self.store.new_data(
             dataset_id, src, mode=mode, user=p.name, in_tx=self._guard(p, "write", "change", detail), **kwargs
         )

@@ -396,7 +396,9 @@ class DatasetRefresh(DatasetChanges):
     # ------------------------------------------------------------------ what changed
 
     def compare(self, dataset_id: str, to: int | None = None, since: int | None = None) -> dict[str, Any]:
-        """What changed from version ``since`` (default: the one before ``to``) to ``to`` (default: current).
+        """What changed from ``since`` (default: the version ``to`` was made from) to ``to``.
+
+        ``to`` defaults to the current version.
 
         Columns added, removed and retyped; rows added and removed, counted as in a multiset
         over the columns both versions have (a retyped column compared as text).
@@ -405,7 +407,9 @@ class DatasetRefresh(DatasetChanges):
             ds = self._get(s, dataset_id)
             b = self._version(ds, to)
             if since is None:
-                since = b.parent if b.parent is not None else b.number
+                # new data onto an earlier version was made from that one, not from its parent
+                onto = (b.step or {}).get("onto")
+                since = onto if isinstance(onto, int) else b.parent if b.parent is not None else b.number
             a = self._version(ds, since)
             a_file, b_file = self._abs(a.file), self._abs(b.file)
             a_cols = [ColumnInfo.from_json(c) for c in a.columns]

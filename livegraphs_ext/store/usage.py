@@ -16,9 +16,12 @@ Jupyter root) are looked through too, within bounds of entries and time (:func:`
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
+import stat
 import time
+from collections import deque
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -187,6 +190,22 @@ FILE_KINDS = {".lgchart": "chart", ".lgdash": "dashboard"}
 SKIPPED_FOLDERS = frozenset({"node_modules", "__pycache__", "site-packages", "venv"})
 
 
+def _needles(dataset: dict[str, Any]) -> tuple[bytes, ...]:
+    """What a file naming ``dataset`` holds as bytes: its id, its name as UTF-8 or JSON-escaped."""
+    name = dataset["name"]
+    return (dataset["id"].encode(), name.encode(), json.dumps(name)[1:-1].encode())
+
+
+def _read_at_most(path: str, limit: int) -> bytes | None:
+    """The file's bytes, not through a link and at most ``limit`` of them; None past the limit."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        data = f.read(limit + 1)
+    return None if len(data) > limit else data
+
+
 def files_using(
     root: Path,
     dataset: dict[str, Any],
@@ -203,55 +222,67 @@ def files_using(
     (``path`` relative to ``root``, with ``/``), as :func:`documents_using` names documents.
 
     A bare dataset name in a file means ``owner``'s dataset (the files' owner: the local user).
-    Hidden files and folders are skipped unless ``hidden``, and so are :data:`SKIPPED_FOLDERS`;
-    links are not followed. Past ``max_entries`` entries seen or ``seconds``, the search stops and
-    ``complete`` is false; a file over ``max_file_bytes`` or not JSON is passed over.
+    Folders are looked through breadth first, so the files nearest the root come first. Hidden
+    files and folders are skipped unless ``hidden``, and so are :data:`SKIPPED_FOLDERS`; links are
+    not followed. ``complete`` is false when the search stopped at ``max_entries`` entries or
+    ``seconds``, or passed over a chart or dashboard file it could not read whole (a link, over
+    ``max_file_bytes``, unreadable, not a JSON object of the expected shape).
     """
     missing = set(columns)
     found: list[dict[str, Any]] = []
     if not missing:
         return {"files": found, "complete": True}
-    needles = (dataset["id"].encode(), dataset["name"].encode())
+    needles = _needles(dataset)
     deadline = time.monotonic() + seconds
     seen = 0
-    folders = [root]
+    complete = True
+    folders = deque([root])
+
+    def answer(done: bool) -> dict[str, Any]:
+        return {"files": sorted(found, key=lambda f: f["path"]), "complete": done}
+
     while folders:
-        folder = folders.pop()
+        folder = folders.popleft()
         try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+            with os.scandir(folder) as it:
+                # read no more of a folder than the bound allows, then in name order
+                entries = sorted(itertools.islice(it, max_entries - seen + 1), key=lambda e: e.name)
         except OSError:
+            complete = False
             continue
         for entry in entries:
             seen += 1
-            if seen > max_entries or time.monotonic() > deadline:
-                return {"files": sorted(found, key=lambda f: f["path"]), "complete": False}
+            if seen > max_entries or time.monotonic() >= deadline:
+                return answer(False)
             if entry.name.startswith(".") and not hidden:
                 continue
+            kind = FILE_KINDS.get(os.path.splitext(entry.name)[1])
             try:
                 if entry.is_dir(follow_symlinks=False):
                     if entry.name not in SKIPPED_FOLDERS:
                         folders.append(Path(entry.path))
                     continue
-                kind = FILE_KINDS.get(os.path.splitext(entry.name)[1])
-                if kind is None or not entry.is_file(follow_symlinks=False):
+                if kind is None:
                     continue
-                if entry.stat(follow_symlinks=False).st_size > max_file_bytes:
-                    continue
-                data = Path(entry.path).read_bytes()
-            except OSError:
+                data = _read_at_most(entry.path, max_file_bytes)
+            except OSError:  # a link (O_NOFOLLOW), gone, or not readable
+                complete = False
+                continue
+            if data is None:
+                complete = False
                 continue
             if not any(n in data for n in needles):
                 continue
             try:
                 content = json.loads(data)
-            except ValueError:
-                continue
-            if not isinstance(content, dict):
-                continue
-            uses = _uses(kind, content, dataset, owner, missing)
-            if uses:
+                uses = _uses(kind, content, dataset, owner, missing) if isinstance(content, dict) else None
+            except (ValueError, TypeError, AttributeError, RecursionError):
+                uses = None
+            if uses is None:  # not a chart or dashboard we can read: the user should look at it
+                complete = False
+            elif uses:
                 path = Path(entry.path).relative_to(root).as_posix()
                 title = content.get("title")
                 title = title if isinstance(title, str) and title else Path(entry.name).stem
                 found.append({"path": path, "kind": kind, "title": title, **uses})
-    return {"files": sorted(found, key=lambda f: f["path"]), "complete": True}
+    return answer(complete)

@@ -194,7 +194,9 @@ function figureOf(plot: HTMLElement): {
  * Whether a plot has traces drawn with WebGL, which have no vector form.
  */
 function usesWebGL(plot: HTMLElement): boolean {
-  return ((plot as any).data ?? []).some((t: any) =>
+  // the types Plotly drew: a bundle without WebGL draws a `scattergl` as SVG
+  const traces = (plot as any)._fullData ?? (plot as any).data ?? [];
+  return traces.some((t: any) =>
     /gl$|^(scattermap|choroplethmap|densitymap|mapbox)/.test(
       String(t.type ?? '')
     )

@@ -335,10 +335,11 @@ export async function uploadNewData(
       compare = await api.compareVersions(dataset.id, before);
     } catch (reason) {
       await showErrorMessage(
-        trans.__('Could not add the new data'),
+        trans.__('Could not make the bad values missing'),
         reason as Error
       );
-      return null;
+      // the first try stands
+      return out;
     }
   }
 }

@@ -74,7 +74,8 @@ async def test_append_then_replace_with_the_recipe_replayed(lg_api, lg_upload, l
         ({"mode": "append"}, "city,temp\nRome,warm\n", 400, "Type conflict"),
         ({"mode": "append", "base_version": "7"}, CSV, 409, "Stale version"),
         ({"mode": "append", "onto_version": "one"}, CSV, 400, "Bad argument"),
-        ({"mode": "append", "onto_version": "7"}, CSV, 404, "No such version"),
+        ({"mode": "append", "onto_version": "7", "base_version": "1"}, CSV, 404, "No such version"),
+        ({"mode": "append", "onto_version": "1"}, CSV, 400, "Bad argument"),
         ({"mode": "append"}, "a,b\n" + "1,2\n" * 2000, 413, ""),
     ],
     ids=[
@@ -86,6 +87,7 @@ async def test_append_then_replace_with_the_recipe_replayed(lg_api, lg_upload, l
         "stale",
         "bad-onto",
         "unknown-onto",
+        "onto-without-base",
         "too-large",
     ],
 )

@@ -161,7 +161,7 @@ class OIDCProvider:
                 stderr=subprocess.STDOUT,
                 cwd=OIDC_DIR,
                 start_new_session=True,
-                preexec_fn=dies_with_us(),
+                preexec_fn=dies_with_us(signal.SIGKILL),
             )
         _wait_for(self.proc, f"{self.issuer}/.well-known/openid-configuration", 30, log)
         return self

@@ -221,6 +221,9 @@ def test_a_file_sent_again_onto_the_version_before_its_first_try_in_one_step(lg_
     raw = lg_store.version(ds["id"], 5)
     assert raw["kind"] == "replace" and raw["parent"] == 4 and raw["step"]["onto"] == 2
     assert raw["description"].endswith(", onto version 2")
+    # what the raw data changed is counted from version 2, not from the undone first try
+    assert lg_store.compare(ds["id"], 5)["from"] == 2
+    assert lg_store.compare(ds["id"], 6)["from"] == 5
     assert [v["kind"] for v in lg_store.versions(ds["id"])] == [
         "upload", "transform", "replace", "transform", "replace", "transform",
     ]  # fmt: skip

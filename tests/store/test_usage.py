@@ -256,7 +256,6 @@ def test_files_using_names_chart_and_dashboard_files_of_a_folder(tmp_path: Path)
     (tmp_path / "link").symlink_to(outside, target_is_directory=True)
 
     got = files_using(tmp_path, DATASET, "ada", ["temp"])
-    assert got["complete"] is True
     assert [(f["path"], f["kind"], f["title"], f["columns"]) for f in got["files"]] == [
         ("temps.lgchart", "chart", "Temps", ["temp"]),
         ("work/board.lgdash", "dashboard", "Board", ["temp"]),
@@ -264,6 +263,10 @@ def test_files_using_names_chart_and_dashboard_files_of_a_folder(tmp_path: Path)
     ]
     assert got["files"][1]["charts"] == [{"id": "c1", "title": "T", "columns": ["temp"]}]
     assert got["files"][1]["filters"] == [{"id": "f1", "column": "temp"}]
+    # the broken file naming the dataset was passed over: the search says it is not complete
+    assert got["complete"] is False
+    (tmp_path / "broken.lgdash").unlink()
+    assert files_using(tmp_path, DATASET, "ada", ["temp"])["complete"] is True
     # a bare name means the owner's dataset: not someone else's files
     assert [f["path"] for f in files_using(tmp_path, DATASET, "bo", ["temp"])["files"]] == [
         "temps.lgchart",
@@ -284,3 +287,38 @@ def test_files_using_stops_at_its_bounds(tmp_path: Path):
     assert len(files_using(tmp_path, DATASET, "ada", ["temp"])["files"]) == 30
     # a file over the size bound is passed over
     assert files_using(tmp_path, DATASET, "ada", ["temp"], max_file_bytes=10)["files"] == []
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        {"charts": [{"spec": {"dataset": {"id": DATASET["id"]}}}]},
+        {"filters": [{"dataset": DATASET["id"], "column": ["temp"]}], "charts": {}},
+    ],
+    ids=["charts-a-list", "column-a-list"],
+)
+def test_files_using_passes_over_a_file_of_the_wrong_shape(tmp_path: Path, content: Any):
+    write_json(tmp_path / "odd.lgdash", content)
+    write_json(tmp_path / "good.lgchart", chart({"id": DATASET["id"]}, x={"field": "temp"}))
+    got = files_using(tmp_path, DATASET, "ada", ["temp"])
+    assert got == {"files": [{"path": "good.lgchart", "kind": "chart", "title": "good", "columns": ["temp"],
+                              "charts": [], "filters": []}], "complete": False}  # fmt: skip
+
+
+def test_files_using_passes_over_deep_json_and_links_and_reads_escaped_names(tmp_path: Path):
+    deep = '{"dataset": "' + DATASET["id"] + '", "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    (tmp_path / "deep.lgchart").write_text(deep)
+    got = files_using(tmp_path, DATASET, "ada", ["temp"])
+    assert got == {"files": [], "complete": False}
+    (tmp_path / "deep.lgchart").unlink()
+    # a link to a chart file is not followed, and said so
+    outside = tmp_path.parent / f"{tmp_path.name}-target.lgchart"
+    write_json(outside, chart({"id": DATASET["id"]}, x={"field": "temp"}))
+    (tmp_path / "linked.lgchart").symlink_to(outside)
+    assert files_using(tmp_path, DATASET, "ada", ["temp"]) == {"files": [], "complete": False}
+    (tmp_path / "linked.lgchart").unlink()
+    # a non-ASCII name written with JSON escapes, as json.dumps writes it
+    accented = {**DATASET, "name": "météo"}
+    (tmp_path / "m.lgchart").write_text(json.dumps(chart({"name": "météo"}, x={"field": "temp"})))
+    got = files_using(tmp_path, accented, "ada", ["temp"])
+    assert [f["path"] for f in got["files"]] == ["m.lgchart"] and got["complete"] is True
