@@ -17,7 +17,7 @@ from ..rest import DATASET_ID, UploadBody
 from ..store.files import remove_quietly
 from ..store.ingest import BAD_VALUES
 from .base import AUTH_RESOURCE, LiveGraphsHandler
-from .local import import_target
+from .local import allowed, import_target
 
 
 def bad_values_choice(value: object) -> str | None:
@@ -65,7 +65,7 @@ class DatasetUpload(UploadBody, LiveGraphsHandler):
             return False
         if not self.current_user:
             raise HTTPError(403, "Send a token or log in", reason="Forbidden")
-        if not self.authorizer.is_authorized(self, self.current_user, "write", AUTH_RESOURCE):
+        if not await allowed(self, "write", AUTH_RESOURCE):
             raise HTTPError(403, refused, reason="Forbidden")
         bad_values_choice(self.get_argument("bad_values", None))
         return True

@@ -41,7 +41,7 @@ from . import voila
 from .base import AUTH_RESOURCE, HOST_SETTING, LiveGraphsHandler
 from .datasets import bad_values_choice
 from .documents import DOC_ID
-from .local import import_request, import_target
+from .local import allowed, import_request, import_target
 
 if TYPE_CHECKING:
     from ..app import LiveGraphsApp
@@ -91,7 +91,7 @@ class ForwardHandler(LiveGraphsHandler):
         # Decide before the first body byte is read: in post() it would come after the whole stream.
         if not self.current_user:
             raise HTTPError(403)
-        if not self.authorizer.is_authorized(self, self.current_user, "write", AUTH_RESOURCE):
+        if not await allowed(self, "write", AUTH_RESOURCE):
             raise HTTPError(403, "You may not change livegraphs data", reason="Forbidden")
         if self.request.method == "POST" and self.path_kwargs["path"] == IMPORT_PATH:
             self._import_body = bytearray()
@@ -370,7 +370,7 @@ class RoomForwardHandler(WebSocketMixin, WebSocketHandler, APIMixin, JupyterHand
     @authorized
     async def get(self, document_id: str) -> None:
         # The room carries edits, made with the owner's rights: reading this server is not enough.
-        if not self.authorizer.is_authorized(self, self.current_user, "write", AUTH_RESOURCE):
+        if not await allowed(self, "write", AUTH_RESOURCE):
             raise HTTPError(403, "You may not change livegraphs data", reason="Forbidden")
         if self.request.headers.get("Upgrade", "").lower() != "websocket":
             raise HTTPError(400, "This is a WebSocket: send Upgrade: websocket", reason="Bad Request")

@@ -80,13 +80,17 @@ def import_target(body: dict[str, Any]) -> ImportTarget | None:
     return ImportTarget(dataset, mode, replay)
 
 
-async def may_read_files(handler: Any) -> bool:
-    """Whether jupyter-server's authorizer lets the caller read files (it may answer asynchronously)."""
+async def allowed(handler: Any, action: str, resource: str) -> bool:
+    """jupyter-server's authorizer's answer for the caller, awaited when it answers asynchronously
+    (it may, as its ``@authorized`` decorator knows): a coroutine is not a yes."""
     return bool(
-        await ensure_async(
-            handler.authorizer.is_authorized(handler, handler.current_user, "read", "contents")
-        )
+        await ensure_async(handler.authorizer.is_authorized(handler, handler.current_user, action, resource))
     )
+
+
+async def may_read_files(handler: Any) -> bool:
+    """Whether the caller may read the files of the Jupyter file browser."""
+    return await allowed(handler, "read", "contents")
 
 
 async def import_request(handler: Any, body: dict[str, Any]) -> tuple[Path, str | None]:

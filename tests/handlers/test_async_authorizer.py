@@ -13,10 +13,11 @@ from ..conftest import body
 
 
 class NoFiles(Authorizer):
-    """Everything but reading files, answered asynchronously."""
+    """Everything but reading files, and but the action a request's ``X-Deny`` header names,
+    answered asynchronously."""
 
     async def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:  # type: ignore[override]
-        return resource != "contents"
+        return resource != "contents" and handler.request.headers.get("X-Deny") != action
 
 
 @pytest.fixture
@@ -44,3 +45,10 @@ async def test_an_asynchronous_no_to_reading_files_is_a_no(lg_api, lg_upload, jp
     assert r.code == 201, r.body
     charts = body(r)["changes"]["charts"]
     assert "files" not in charts and body(r)["changes"]["note"]
+
+
+async def test_an_asynchronous_no_to_writing_refuses_an_upload_before_its_body(lg_api, lg_data_dir):
+    # the upload's own check, made before the body is read, refuses it (not the later decorator)
+    r = await lg_api("POST", "datasets", body="a\n1\n", params={"name": "x"}, headers={"X-Deny": "write"})
+    assert r.code == 403 and body(r)["message"] == "You may not upload datasets"
+    assert not any((lg_data_dir / "datasets").iterdir())
