@@ -1,11 +1,11 @@
-import { expect, test } from '@jupyterlab/galata';
+import { expect } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
 
 import { dragField, shelf } from './builder-helpers';
 import {
   ALICE,
   createFile,
-  openGuest,
+  test,
   openPath,
   savedFile,
   uploadCSV
@@ -37,9 +37,8 @@ async function builderOf(page: Page) {
 test('two people fill different shelves of one chart file at the same moment; both keep theirs, also in the file', async ({
   page,
   baseURL,
-  browser,
   tmpPath,
-  waitForApplication
+  openGuest
 }) => {
   // Given a chart file with nothing on its shelves
   const dataset = await uploadCSV(page, baseURL!, CSV);
@@ -50,70 +49,60 @@ test('two people fill different shelves of one chart file at the same moment; bo
     encoding: {}
   });
   // opened in the builder by Alice and by Bob (a second browser context)
-  const guest = await openGuest({
-    baseURL: baseURL!,
-    browser,
-    tmpPath,
-    waitForApplication
-  });
-  try {
-    await openPath(page, path);
-    await openPath(guest, path);
-    const mine = await builderOf(page);
-    const theirs = await builderOf(guest);
-    // and each sees the other there
-    const badge = (p: Page, name: string) =>
-      p.locator(
-        `.jp-LiveGraphs-BoundBuilderHeader .jp-LiveGraphs-DashboardBadge[data-user="${name}"]`
-      );
-    await expect(badge(page, 'Bob')).toBeVisible();
-    await expect(badge(guest, 'Alice')).toBeVisible();
-    await expect(badge(page, 'Alice')).toHaveCount(0);
+  const guest = await openGuest();
+  await openPath(page, path);
+  await openPath(guest, path);
+  const mine = await builderOf(page);
+  const theirs = await builderOf(guest);
+  // and each sees the other there
+  const badge = (p: Page, name: string) =>
+    p.locator(
+      `.jp-LiveGraphs-BoundBuilderHeader .jp-LiveGraphs-DashboardBadge[data-user="${name}"]`
+    );
+  await expect(badge(page, 'Bob')).toBeVisible();
+  await expect(badge(guest, 'Alice')).toBeVisible();
+  await expect(badge(page, 'Alice')).toHaveCount(0);
 
-    // When Alice drags region onto X while Bob drags units onto Color
-    await Promise.all([
-      dragField(page, mine, 'region', 'X axis'),
-      dragField(guest, theirs, 'units', 'Color')
-    ]);
+  // When Alice drags region onto X while Bob drags units onto Color
+  await Promise.all([
+    dragField(page, mine, 'region', 'X axis'),
+    dragField(guest, theirs, 'units', 'Color')
+  ]);
 
-    // Then both pills show for both of them
-    for (const builder of [mine, theirs]) {
-      await expect(
-        shelf(builder, 'X axis').locator(
-          '.jp-LiveGraphs-pill[data-field="region"]'
-        )
-      ).toBeVisible();
-      await expect(
-        shelf(builder, 'Color').locator(
-          '.jp-LiveGraphs-pill[data-field="units"]'
-        )
-      ).toBeVisible();
-    }
-    // and the server saves both to the file
-    await expect
-      .poll(
-        async () => {
-          const saved = await savedFile(page, baseURL!, path);
-          return saved && [saved.encoding.x?.field, saved.encoding.color?.field];
-        },
-        { timeout: 15000 }
+  // Then both pills show for both of them
+  for (const builder of [mine, theirs]) {
+    await expect(
+      shelf(builder, 'X axis').locator(
+        '.jp-LiveGraphs-pill[data-field="region"]'
       )
-      .toEqual(['region', 'units']);
-
-    // When Bob changes the mark, Alice's builder follows without a reload
-    await theirs.locator('.jp-LiveGraphs-markPicker').selectOption('line');
-    await expect(mine.locator('.jp-LiveGraphs-markPicker')).toHaveValue('line');
-  } finally {
-    await guest.context().close();
+    ).toBeVisible();
+    await expect(
+      shelf(builder, 'Color').locator(
+        '.jp-LiveGraphs-pill[data-field="units"]'
+      )
+    ).toBeVisible();
   }
+  // and the server saves both to the file
+  await expect
+    .poll(
+      async () => {
+        const saved = await savedFile(page, baseURL!, path);
+        return saved && [saved.encoding.x?.field, saved.encoding.color?.field];
+      },
+      { timeout: 15000 }
+    )
+    .toEqual(['region', 'units']);
+
+  // When Bob changes the mark, Alice's builder follows without a reload
+  await theirs.locator('.jp-LiveGraphs-markPicker').selectOption('line');
+  await expect(mine.locator('.jp-LiveGraphs-markPicker')).toHaveValue('line');
 });
 
 test('the builder stores only what people chose: the mark stays automatic for both, and no default y is written', async ({
   page,
   baseURL,
-  browser,
   tmpPath,
-  waitForApplication
+  openGuest
 }) => {
   // Given a chart file with nothing on its shelves, open for Alice and Bob
   const dataset = await uploadCSV(page, baseURL!, CSV);
@@ -123,56 +112,47 @@ test('the builder stores only what people chose: the mark stays automatic for bo
     dataset: { id: dataset.id },
     encoding: {}
   });
-  const guest = await openGuest({
-    baseURL: baseURL!,
-    browser,
-    tmpPath,
-    waitForApplication
-  });
-  try {
-    await openPath(page, path);
-    await openPath(guest, path);
-    const mine = await builderOf(page);
-    const theirs = await builderOf(guest);
-    // When Alice drags region onto X
-    await dragField(page, mine, 'region', 'X axis');
-    // Then both draw it with the automatic mark
-    for (const builder of [mine, theirs]) {
-      await expect(
-        shelf(builder, 'X axis').locator(
-          '.jp-LiveGraphs-pill[data-field="region"]'
-        )
-      ).toBeVisible();
-      await expect(builder.locator('.jp-LiveGraphs-markPicker')).toHaveValue(
-        'auto'
-      );
-      await expect(
-        builder.locator('.jp-LiveGraphs-ChartView')
-      ).toHaveAttribute('data-lg-state', 'ready', { timeout: 30000 });
-    }
-    // When Bob then drags units onto Color (a remote update for Alice)
-    await dragField(guest, theirs, 'units', 'Color');
+  const guest = await openGuest();
+  await openPath(page, path);
+  await openPath(guest, path);
+  const mine = await builderOf(page);
+  const theirs = await builderOf(guest);
+  // When Alice drags region onto X
+  await dragField(page, mine, 'region', 'X axis');
+  // Then both draw it with the automatic mark
+  for (const builder of [mine, theirs]) {
     await expect(
-      shelf(mine, 'Color').locator('.jp-LiveGraphs-pill[data-field="units"]')
+      shelf(builder, 'X axis').locator(
+        '.jp-LiveGraphs-pill[data-field="region"]'
+      )
     ).toBeVisible();
-    // Then Alice's mark is still automatic
-    await expect(mine.locator('.jp-LiveGraphs-markPicker')).toHaveValue(
+    await expect(builder.locator('.jp-LiveGraphs-markPicker')).toHaveValue(
       'auto'
     );
-    // and the file holds the two fields, with no mark and no y
-    await expect
-      .poll(
-        async () => {
-          const saved = await savedFile(page, baseURL!, path);
-          return saved && [saved.mark ?? null, saved.encoding];
-        },
-        { timeout: 15000 }
-      )
-      .toEqual([
-        null,
-        { x: { field: 'region' }, color: { field: 'units' } }
-      ]);
-  } finally {
-    await guest.context().close();
+    await expect(
+      builder.locator('.jp-LiveGraphs-ChartView')
+    ).toHaveAttribute('data-lg-state', 'ready', { timeout: 30000 });
   }
+  // When Bob then drags units onto Color (a remote update for Alice)
+  await dragField(guest, theirs, 'units', 'Color');
+  await expect(
+    shelf(mine, 'Color').locator('.jp-LiveGraphs-pill[data-field="units"]')
+  ).toBeVisible();
+  // Then Alice's mark is still automatic
+  await expect(mine.locator('.jp-LiveGraphs-markPicker')).toHaveValue(
+    'auto'
+  );
+  // and the file holds the two fields, with no mark and no y
+  await expect
+    .poll(
+      async () => {
+        const saved = await savedFile(page, baseURL!, path);
+        return saved && [saved.mark ?? null, saved.encoding];
+      },
+      { timeout: 15000 }
+    )
+    .toEqual([
+      null,
+      { x: { field: 'region' }, color: { field: 'units' } }
+    ]);
 });

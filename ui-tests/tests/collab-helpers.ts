@@ -2,7 +2,12 @@
  * What the collaboration tests share: mock users, a second person's browser
  * context, datasets, files on the server and documents opened by path.
  */
-import { expect, galata, IJupyterLabPageFixture } from '@jupyterlab/galata';
+import {
+  expect,
+  galata,
+  IJupyterLabPageFixture,
+  test as base
+} from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
 
 /**
@@ -28,18 +33,33 @@ export const BOB = user('Bob', 'BO', '#ff7f0e');
 type NewPageOptions = Parameters<typeof galata.newPage>[0];
 
 /**
- * A second person (Bob by default) in their own browser context; close it
- * with `guest.context().close()`.
+ * Galata's `test` with `openGuest`: a second person (Bob unless told) in a
+ * browser context of their own, on the same server and folder; each context
+ * opened is closed when the test ends.
  */
-export async function openGuest(
-  options: Pick<
-    NewPageOptions,
-    'baseURL' | 'browser' | 'tmpPath' | 'waitForApplication'
-  >,
-  who: NewPageOptions['mockUser'] = BOB
-): Promise<IJupyterLabPageFixture> {
-  return (await galata.newPage({ ...options, mockUser: who })).page;
-}
+export const test = base.extend<{
+  openGuest: (
+    who?: NewPageOptions['mockUser']
+  ) => Promise<IJupyterLabPageFixture>;
+}>({
+  openGuest: async ({ baseURL, browser, tmpPath, waitForApplication }, use) => {
+    const opened: IJupyterLabPageFixture[] = [];
+    await use(async (who = BOB) => {
+      const { page } = await galata.newPage({
+        baseURL: baseURL!,
+        browser,
+        tmpPath,
+        waitForApplication,
+        mockUser: who
+      });
+      opened.push(page);
+      return page;
+    });
+    for (const page of opened) {
+      await page.context().close();
+    }
+  }
+});
 
 /**
  * Upload `csv` as a new dataset (named `sales-<time>` unless given); answers

@@ -5,10 +5,10 @@
  * A chart document opened on its own has the same threads; its author edits
  * and deletes their own comments.
  */
-import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { expect } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
 
-import { ALICE, openGuest, openPath, uploadCSV } from './collab-helpers';
+import { ALICE, test, openPath, uploadCSV } from './collab-helpers';
 import { clickPoint } from './plot-helpers';
 
 const CSV = ['region,revenue', 'EMEA,100', 'APAC,50', 'AMER,300'].join('\n');
@@ -72,19 +72,12 @@ async function openDashboard(page: Page, path: string): Promise<void> {
 }
 
 test.describe('comments', () => {
-  let guest: IJupyterLabPageFixture | null = null;
-
-  test.afterEach(async () => {
-    await guest?.context().close();
-    guest = null;
-  });
 
   test('two people on one dashboard see a comment appear, a pinned thread, and a thread resolved', async ({
     page,
     baseURL,
-    browser,
     tmpPath,
-    waitForApplication
+    openGuest
   }) => {
     const dataset = await uploadCSV(page, baseURL!, CSV);
     const title = `Commented ${Date.now()}`;
@@ -115,7 +108,7 @@ test.describe('comments', () => {
     const doc = await created.json();
     const path = `LiveGraphs:mine/${title}.lgdash`;
     await openDashboard(page, path);
-    guest = await openGuest({ baseURL: baseURL!, browser, tmpPath, waitForApplication });
+    const guest = await openGuest();
     await openDashboard(guest, path);
     const count = (p: Page) => cell(p).getByRole('button', { name: 'Comments' });
     await expect(count(page)).toHaveAttribute('data-count', '0');

@@ -4,13 +4,13 @@
  * removes it, and Escape, a double click or Clear clear it. Selections are
  * the viewer's own: another person's dashboard and the file do not change.
  */
-import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { expect } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
 
 import {
   ALICE,
   createFile,
-  openGuest,
+  test,
   openPath,
   savedFile,
   uploadCSV
@@ -77,19 +77,12 @@ async function filtersOf(page: Page, id: string): Promise<unknown[]> {
 }
 
 test.describe('cross-filter feedback', () => {
-  let guest: IJupyterLabPageFixture | null = null;
-
-  test.afterEach(async () => {
-    await guest?.context().close();
-    guest = null;
-  });
 
   test('a picked bar is shown, named in a chip, and cleared by the chip, Escape, a double click or Clear; only for its viewer', async ({
     page,
     baseURL,
-    browser,
     tmpPath,
-    waitForApplication
+    openGuest
   }, testInfo) => {
     // Given a dashboard with revenue by carrier and units by month, on one dataset
     const dataset = await uploadCSV(page, baseURL!, CSV);
@@ -114,12 +107,7 @@ test.describe('cross-filter feedback', () => {
       }
     });
     // opened by Alice and by Bob
-    guest = await openGuest({
-      baseURL: baseURL!,
-      browser,
-      tmpPath,
-      waitForApplication
-    });
+    const guest = await openGuest();
     for (const p of [page, guest]) {
       await openPath(p, path);
       for (const id of ['c1', 'c2']) {
@@ -218,19 +206,12 @@ test.describe('cross-filter feedback', () => {
 });
 
 test.describe('a viewer filters for themself', () => {
-  let guest: IJupyterLabPageFixture | null = null;
-
-  test.afterEach(async () => {
-    await guest?.context().close();
-    guest = null;
-  });
 
   test('a read-only dashboard keeps its filters working: the values a viewer picks are their own', async ({
     page,
     baseURL,
-    browser,
     tmpPath,
-    waitForApplication
+    openGuest
   }) => {
     // Given a dashboard with a dropdown filter on carrier, and units by month
     const dataset = await uploadCSV(page, baseURL!, CSV);
@@ -264,12 +245,7 @@ test.describe('a viewer filters for themself', () => {
       }
     });
     // opened by Alice, who edits, and by Bob, whose dashboard is read-only (as a viewer's is)
-    guest = await openGuest({
-      baseURL: baseURL!,
-      browser,
-      tmpPath,
-      waitForApplication
-    });
+    const guest = await openGuest();
     for (const p of [page, guest]) {
       await openPath(p, path);
       await expect(

@@ -1,4 +1,4 @@
-import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { expect, IJupyterLabPageFixture } from '@jupyterlab/galata';
 import { Page } from '@playwright/test';
 
 import { dragField, shelf } from './builder-helpers';
@@ -6,7 +6,7 @@ import { clickPoint } from './plot-helpers';
 import {
   ALICE,
   createFile,
-  openGuest,
+  test,
   openPath,
   savedFile,
   uploadCSV
@@ -83,13 +83,13 @@ test.describe('collaborative dashboards', () => {
   let path: string;
   let dataset: string;
 
-  test.beforeEach(async ({ page, baseURL, browser, tmpPath, waitForApplication }) => {
+  test.beforeEach(async ({ page, baseURL, tmpPath, openGuest }) => {
     // Given a dataset and a dashboard file with one chart on it
     dataset = await upload(page, baseURL!);
     path = `${tmpPath}/sales.lgdash`;
     await createFile(page, baseURL!, path, dashboard(dataset));
     // opened by Alice (page) and by Bob (a second browser context)
-    guest = await openGuest({ baseURL: baseURL!, browser, tmpPath, waitForApplication });
+    guest = await openGuest();
     await open(page, path);
     await open(guest, path);
     await expect(cell(page, 'c1')).toBeVisible();
@@ -102,10 +102,6 @@ test.describe('collaborative dashboards', () => {
         { timeout: 30000 }
       );
     }
-  });
-
-  test.afterEach(async () => {
-    await guest.context().close();
   });
 
   test('a chart added by one person appears for the other', async ({ page }) => {

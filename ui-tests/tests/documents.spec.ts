@@ -3,11 +3,11 @@
  * Dashboard lives in the store, two people edit it through its room and see
  * each other, a reload keeps the edits, and the Share dialog changes shares.
  */
-import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { expect } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
 
 import { dragField } from './builder-helpers';
-import { ALICE, openGuest, openPath, uploadCSV } from './collab-helpers';
+import { ALICE, test, openPath, uploadCSV } from './collab-helpers';
 
 const CSV = [
   'month,region,revenue,units',
@@ -47,19 +47,12 @@ async function openDashboard(page: Page, path: string): Promise<void> {
 }
 
 test.describe('dashboards of the store', () => {
-  let guest: IJupyterLabPageFixture | null = null;
-
-  test.afterEach(async () => {
-    await guest?.context().close();
-    guest = null;
-  });
 
   test('New Dashboard makes a store document that two people edit together, see each other in, and that a reload keeps', async ({
     page,
     baseURL,
-    browser,
     tmpPath,
-    waitForApplication
+    openGuest
   }) => {
     const dataset = await uploadCSV(page, baseURL!, CSV);
     const title = `Board ${Date.now()}`;
@@ -85,7 +78,7 @@ test.describe('dashboards of the store', () => {
     await expect(browserPanel.locator('.jp-DirListing-item', { hasText: `${title}.lgdash` })).toBeVisible();
 
     // When Bob opens it too
-    guest = await openGuest({ baseURL: baseURL!, browser, tmpPath, waitForApplication });
+    const guest = await openGuest();
     const joined = Date.now();
     await openDashboard(guest, path);
     // Then each sees the other in the toolbar
@@ -132,7 +125,6 @@ test.describe('dashboards of the store', () => {
     // When Bob, still there, closes his browser
     await expect(people(page, 'Bob')).toBeVisible();
     await guest.context().close();
-    guest = null;
     // Then Alice's toolbar drops him, well before an awareness timeout (30 s)
     await expect(people(page, 'Bob')).toHaveCount(0, { timeout: 15000 });
   });
@@ -194,9 +186,8 @@ test.describe('dashboards of the store', () => {
   test('a lost connection shows as offline, and edits made meanwhile reach the other person once it is back', async ({
     page,
     baseURL,
-    browser,
     tmpPath,
-    waitForApplication
+    openGuest
   }) => {
     // Given Alice's room connections pass through a switch she can turn off
     let online = true;
@@ -218,7 +209,7 @@ test.describe('dashboards of the store', () => {
     expect(created.status()).toBe(201);
     const path = `LiveGraphs:mine/${title}.lgdash`;
     await openDashboard(page, path);
-    guest = await openGuest({ baseURL: baseURL!, browser, tmpPath, waitForApplication });
+    const guest = await openGuest();
     await openDashboard(guest, path);
 
     // When Alice's connection drops
@@ -273,9 +264,8 @@ test.describe('dashboards of the store', () => {
   test('a dashboard chart edited in the builder shows its editor to the other person', async ({
     page,
     baseURL,
-    browser,
     tmpPath,
-    waitForApplication
+    openGuest
   }) => {
     // Given a dashboard with one chart, open by Alice and Bob
     const dataset = await uploadCSV(page, baseURL!, CSV);
@@ -301,7 +291,7 @@ test.describe('dashboards of the store', () => {
     expect(created.status()).toBe(201);
     const path = `LiveGraphs:mine/${title}.lgdash`;
     await openDashboard(page, path);
-    guest = await openGuest({ baseURL: baseURL!, browser, tmpPath, waitForApplication });
+    const guest = await openGuest();
     await openDashboard(guest, path);
     await expect(cells(page)).toHaveCount(1);
     // When Bob opens the chart in the builder
