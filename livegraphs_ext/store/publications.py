@@ -31,6 +31,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -484,11 +485,22 @@ class Publications:
         self, token: Any, engine: ChartEngine, chart_id: Any, extra: Any, p: Principal | None, arrow: bool,
         kept_only: bool,
     ) -> bytes | None:  # fmt: skip
+        return self._kept_or_computed(
+            token, p, engine, arrow, kept_only,
+            lambda snap, seen: self._answer_key(snap, seen, engine, chart_id, extra, arrow),
+        )  # fmt: skip
+
+    def _kept_or_computed(
+        self, token: Any, p: Principal | None, engine: ChartEngine, arrow: bool, kept_only: bool,
+        key_of: Callable[[PublicationRow, _Seen], tuple[tuple[Any, ...], dict[str, Any]]],
+    ) -> bytes | None:  # fmt: skip
+        """The answer ``key_of`` names for the opened link (its key and the spec computing it), as
+        bytes: kept, or computed once for concurrent askers; with ``kept_only`` only if kept (None
+        otherwise, and when the link does not open without a catalog read)."""
         opened = self._open(token, p, read=not kept_only)
         if opened is None:
             return None
-        snap, seen = opened
-        key, spec = self._answer_key(snap, seen, engine, chart_id, extra, arrow)
+        key, spec = key_of(*opened)
         if kept_only:
             return self.answers.kept(key)
 
@@ -573,19 +585,10 @@ class Publications:
         """:meth:`filter_values` as JSON (else Arrow IPC) bytes, kept and shared as a chart's
         answers are (:meth:`chart_bytes`). ``kept_only``: only if it needs nothing but memory,
         else None."""
-        opened = self._open(token, p, read=not kept_only)
-        if opened is None:
-            return None
-        snap, seen = opened
-        key, spec = self._filter_key(snap, seen, engine, filter_id, what, search, arrow)
-        if kept_only:
-            return self.answers.kept(key)
-
-        def compute() -> bytes:
-            result = engine.run(spec)
-            return result.to_arrow_bytes() if arrow else result.to_json_bytes()
-
-        return self.answers.get(key, compute)
+        return self._kept_or_computed(
+            token, p, engine, arrow, kept_only,
+            lambda snap, seen: self._filter_key(snap, seen, engine, filter_id, what, search, arrow),
+        )  # fmt: skip
 
     def _opened(self, token: Any, p: Principal | None) -> tuple[PublicationRow, _Seen]:
         opened = self._open(token, p)
