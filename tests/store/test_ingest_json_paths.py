@@ -13,7 +13,8 @@ import orjson
 import pytest
 
 from livegraphs_ext.store.errors import StoreError
-from livegraphs_ext.store.ingest import json_ingest
+from livegraphs_ext.store.ingest import json_ingest, json_plain
+from livegraphs_ext.store.ingest.limits import IngestLimits
 
 from .test_ingest_support import run
 
@@ -192,3 +193,23 @@ def test_small_and_odd_files_give_the_same_result(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str, body: bytes
 ) -> None:
     _same(tmp_path, body, monkeypatch, fmt)
+
+
+@pytest.mark.parametrize("over", [False, True])
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+def test_a_late_record_as_long_as_a_line_may_be_gives_the_exact_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str, over: bool
+) -> None:
+    # the fast read's longest record (json_plain.OBJECT_MAX) is no shorter than a line may be
+    limit = IngestLimits().max_line_bytes
+    assert json_plain.OBJECT_MAX >= limit
+    name = "é" * ((limit + 64 if over else limit - 64) // 2)
+    out = _same(tmp_path, _body([orjson.dumps({"id": 7, "name": name})], fmt), monkeypatch, fmt)
+    if over and fmt == "jsonl":
+        assert out["error"][:2] == ("TooLarge", 413)
+        return
+    # an array's records are not lines: one a little longer is still read, the same either way
+    assert "error" not in out
+    assert len(out["rows"]) == PLAIN + 2
+    row = out["rows"][PLAIN]
+    assert (row["id"], row["price"], row["name"]) == (7, None, name)
