@@ -213,3 +213,28 @@ def test_a_late_record_as_long_as_a_line_may_be_gives_the_exact_result(
     assert len(out["rows"]) == PLAIN + 2
     row = out["rows"][PLAIN]
     assert (row["id"], row["price"], row["name"]) == (7, None, name)
+
+
+@pytest.mark.parametrize(("late", "staged"), [(b'{"price": "NA"}', False), (b'{"id": "n/a"}', True)])
+def test_the_exact_path_stages_the_values_only_when_some_break_their_type(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, late: bytes, staged: bool
+) -> None:
+    # a marker is no problem: the file is typed in one read and written in a second; a value
+    # that breaks its column's type needs row numbers, so the values are staged first
+    written: list[str] = []
+    original = json_ingest.run_copy
+
+    def spy(con: Any, sql: str, dest: Path, *args: Any) -> Any:
+        written.append(dest.name)
+        return original(con, sql, dest, *args)
+
+    monkeypatch.setattr(json_ingest, "run_copy", spy)
+    out = _outcome(tmp_path, _body([late]), monkeypatch, True, "jsonl")
+    assert out["arrow"] is False
+    assert written == (["values.parquet", "out.parquet"] if staged else ["out.parquet"])
+    if staged:
+        assert out["problems"] == [{"row": PLAIN + 1, "column": "id", "value": "n/a", "expected": "integer"}]
+        assert out["columns"][0][1] == "string" and out["rows"][PLAIN]["id"] == "n/a"
+    else:
+        assert out["problems"] == [] and out["rows"][PLAIN]["price"] is None
+        assert out["columns"][1][1] == "float"

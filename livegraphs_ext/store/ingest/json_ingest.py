@@ -27,8 +27,8 @@ from ..sql import quote_ident, quote_literal
 from .coerce import FILE_OUTLIERS, NULL_MARKERS, few
 from .csv_ingest import _PHRASE, _TYPE_NAMES, ROW_GROUP
 from .dialect import clean_names
-from .engine import null_counts, run_copy
-from .json_plain import ingest_plain, lenient, sample_lines
+from .engine import null_counts, run_copy, set_budget
+from .json_plain import OBJECT_MAX, ingest_plain, lenient, sample_lines
 from .jsonsplit import iter_array
 from .limits import Guard, IngestLimits
 from .prescan import Prepared
@@ -291,7 +291,7 @@ def _ingest_sql(
         found = con.execute(
             f"DESCRIBE SELECT * FROM read_json({quote_literal(str(prep.path))}, format={quote_literal(fmt)}, "
             f"records=true, maximum_depth=1, sample_size=-1, "
-            f"maximum_object_size={2 * limits.max_line_bytes + 2**20})"
+            f"maximum_object_size={_object_max(limits)})"
         ).fetchall()
     except duckdb.InterruptException:
         raise
@@ -304,7 +304,9 @@ def _ingest_sql(
         # keys past the sample (their order is the record reader's), or keys DuckDB cannot tell apart
         return None
     try:
-        return _type_and_write(prep.path, fmt, sample, sample, dest, scratch, con, limits, guard, bad_values)
+        return _type_and_write(
+            prep.path, fmt, sample, sample, dest, scratch, con, limits, guard, bad_values, _object_max(limits)
+        )
     except _NotExact:
         return None
 
@@ -318,6 +320,16 @@ def _sample_keys(prep: Prepared, limits: IngestLimits, guard: Guard) -> list[str
     for rec in records:
         keys.update(dict.fromkeys(rec))
     return list(keys)
+
+
+def _object_max(limits: IngestLimits) -> int:
+    """The longest record DuckDB reads of an upload; a longer one leaves the file to the record reader."""
+    return min(OBJECT_MAX, _staged_object_max(limits))
+
+
+def _staged_object_max(limits: IngestLimits) -> int:
+    """The longest record DuckDB reads of the record reader's lines: written again, they can grow."""
+    return 2 * limits.max_line_bytes + 2**20
 
 
 class _NotExact(Exception):
@@ -419,6 +431,18 @@ def _value_sql(v: str, kind: str, t: _Typing) -> str:
     return f"CASE WHEN {kind} IN ({fits}) THEN {value} END"
 
 
+def _fetch_one(con: duckdb.DuckDBPyConnection, sql: str, limits: IngestLimits) -> tuple[Any, ...] | None:
+    """One row of ``sql`` within the working memory; once more with the most allowed if that ran out."""
+    set_budget(con, limits.working_memory)
+    try:
+        return con.execute(sql).fetchone()
+    except duckdb.OutOfMemoryException:
+        if limits.working_memory >= limits.max_memory:
+            raise
+    set_budget(con, limits.max_memory)
+    return con.execute(sql).fetchone()
+
+
 def _values(n: int) -> str:
     return "1 value" if n == 1 else f"{n:,} values"
 
@@ -434,49 +458,57 @@ def _type_and_write(
     limits: IngestLimits,
     guard: Guard,
     bad_values: str,
+    object_max: int,
 ) -> JsonResult:
     """Read the records of ``path`` as JSON text per key, type each column in SQL and write ``dest``.
 
-    ``keys`` are read, ``original`` name the columns. One read of the JSON stages every value's
-    text in Parquet; the kinds of value are counted, the values that break their column's type
-    listed and the typed file written from there.
+    ``keys`` are read, ``original`` name the columns, ``object_max`` is the longest record
+    DuckDB is to read. One read counts the kinds of value per column. When values break
+    their column's type, their row numbers are needed: every value's text is staged in
+    Parquet (one more read), the breaking values listed from it and ``dest`` written from
+    it; otherwise ``dest`` is written straight from the JSON.
     """
     names, renamed = clean_names(original)
     notes = ["empty or repeated keys were renamed"] if renamed else []
-    raw = scratch / "values.parquet"
     read_types = ", ".join(f"{quote_literal(k)}: 'JSON'" for k in keys)
-    # each value's JSON text and its kind (one letter), worked out once
-    cols = ", ".join(
-        f"{quote_ident(k, allow_nul=True)} AS c{j}, {_kind_sql(quote_ident(k, allow_nul=True))} AS k{j}"
-        for j, k in enumerate(keys)
+    source = (
+        f"read_json({quote_literal(str(path))}, format={quote_literal(fmt)}, "
+        f"records=true, columns={{{read_types}}}, maximum_object_size={object_max})"
     )
+    # each value's JSON text and its kind (one letter)
+    texts = [quote_ident(k, allow_nul=True) for k in keys]
     guard.check()
     try:
-        row = run_copy(
+        hist = _fetch_one(
             con,
-            f"COPY (SELECT {cols} FROM read_json({quote_literal(str(path))}, format={quote_literal(fmt)}, "
-            f"records=true, columns={{{read_types}}}, "
-            f"maximum_object_size={2 * limits.max_line_bytes + 2**20})) "
-            f"TO {quote_literal(str(raw))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})",
-            raw,
-            limits.working_memory,
+            f"SELECT count(*), {', '.join(f'histogram({_kind_sql(v)})' for v in texts)} FROM {source}",
             limits,
-        )
+        ) or (0,)
     except (duckdb.InterruptException, duckdb.OutOfMemoryException):
         raise
     except duckdb.Error:
         guard.check()
         raise _NotExact from None
-    rows = int(row[0]) if row else 0
-    src = f"read_parquet({quote_literal(str(raw))}, file_row_number=true)"
-    kinds = [f"k{j}" for j in range(len(keys))]
-    guard.check()
-    hist = con.execute(f"SELECT {', '.join(f'histogram({k})' for k in kinds)} FROM {src}").fetchone() or ()
-    counts = [dict(h or {}) for h in hist]
+    rows = int(hist[0])
+    counts = [dict(h or {}) for h in hist[1:]]
     if any(c.get("x") for c in counts):
         # NaN and Infinity are not JSON: the record reader says where
         raise _NotExact
     typings = [_decide(c, bad_values) for c in counts]
+    raw = scratch / "values.parquet"
+    staged: str | None = None
+    if any(t.expected is not None for t in typings):
+        guard.check()
+        run_copy(
+            con,
+            f"COPY (SELECT {', '.join(f'{v} AS c{j}' for j, v in enumerate(texts))} FROM {source}) "
+            f"TO {quote_literal(str(raw))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})",
+            raw,
+            limits.working_memory,
+            limits,
+        )
+        staged = f"read_parquet({quote_literal(str(raw))}, file_row_number=true)"
+        texts = [f"c{j}" for j in range(len(keys))]
     problems: list[Problem] = []
     count = 0
     for j, (name, t) in enumerate(zip(names, typings, strict=True)):
@@ -486,8 +518,8 @@ def _type_and_write(
         fits = ", ".join(quote_literal(k) for k in _CLASSES[t.cls] + "m")
         guard.check()
         found = con.execute(
-            f"SELECT file_row_number + 1, c{j} ->> '$' FROM {src} "
-            f"WHERE c{j} IS NOT NULL AND {kinds[j]} NOT IN ({fits}) "
+            f"SELECT file_row_number + 1, c{j} ->> '$' FROM {staged} "
+            f"WHERE c{j} IS NOT NULL AND {_kind_sql(f'c{j}')} NOT IN ({fits}) "
             f"ORDER BY 1 LIMIT {int(limits.max_problems)}"
         ).fetchall()
         problems.extend(Problem(row=int(r), column=name, value=v, expected=t.expected) for r, v in found)
@@ -509,19 +541,21 @@ def _type_and_write(
             )
     problems.sort(key=lambda p: p.row or 0)
     select = ", ".join(
-        f"{_value_sql(f'c{j}', kinds[j], t)} AS {quote_ident(n, allow_nul=True)}"
-        for j, (n, t) in enumerate(zip(names, typings, strict=True))
+        f"{_value_sql(v, _kind_sql(v), t)} AS {quote_ident(n, allow_nul=True)}"
+        for v, n, t in zip(texts, names, typings, strict=True)
     )
     guard.check()
-    run_copy(
-        con,
-        f"COPY (SELECT {select} FROM {src}) "
-        f"TO {quote_literal(str(dest))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})",
-        dest,
-        limits.working_memory,
-        limits,
-    )
-    raw.unlink(missing_ok=True)
+    try:
+        run_copy(
+            con,
+            f"COPY (SELECT {select} FROM {staged or source}) "
+            f"TO {quote_literal(str(dest))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})",
+            dest,
+            limits.working_memory,
+            limits,
+        )
+    finally:
+        raw.unlink(missing_ok=True)
     types = [t.duck for t in typings]
     return (
         rows,
@@ -592,7 +626,7 @@ def _ingest_records(
     try:
         out_rows, names, types, nulls, problems, count, more = _type_and_write(
             staged, "newline_delimited", [f"c{j}" for j in range(len(keys))], keys, dest, scratch, con,
-            limits, guard, bad_values,
+            limits, guard, bad_values, _staged_object_max(limits),
         )  # fmt: skip
     except _NotExact:
         raise BadInput("the JSON could not be read") from None
