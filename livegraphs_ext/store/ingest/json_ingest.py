@@ -1,10 +1,10 @@
 """JSON (array of records, or an object holding one) and JSON Lines to typed Parquet.
 
 Files whose columns each hold one kind of value take the plain path (``json_plain``). Any
-other file is typed in DuckDB SQL: each value's JSON text is staged in Parquet, the kinds
-of value are counted per column over the whole file, and the rules CSV columns follow
-(``coerce``, docs/uploads.md) decide each type: missing-value markers, values that break
-the type most of the column shares (listed as problems), ``bad_values``. What DuckDB's
+other file is typed in DuckDB SQL: the kinds of value are counted per column over the whole
+file, and the rules CSV columns follow (``coerce``, docs/uploads.md) decide each type:
+missing-value markers, values that break the type most of the column shares (listed as
+problems, by row: only then is each value's JSON text staged in Parquet), ``bad_values``. What DuckDB's
 parser is not strict enough about (NaN, trailing commas) or refuses (repeated keys) goes
 through the record reader: orjson validates every record strictly (RFC 8259) and stages
 them for the same typing.
