@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -257,8 +258,36 @@ def json_file(csv: Path, fmt: str) -> Path:
     return path
 
 
-def one_run_json(path: Path, rows: int, data: Path, run: int) -> dict[str, Any]:
-    """Upload ``path`` and run DuckDB and polars on it, in an order that rotates with ``run``."""
+def with_late_problem(path: Path) -> Path:
+    """``path`` with one more record at its end whose ``id`` is text: the exact path types the file."""
+    late = path.with_name(f"{path.stem}_late{path.suffix}")
+    if not late.exists():
+        tmp = late.with_suffix(".tmp")
+        with path.open("rb") as src, tmp.open("wb") as out:
+            shutil.copyfileobj(src, out, 2**24)
+            out.seek(0, 2)
+            if path.suffix == ".json":
+                # the array's closing bracket (and newline) gives way to one more element
+                src.seek(0, 2)
+                size = src.tell()
+                src.seek(max(0, size - 16))
+                tail = src.read()
+                out.truncate(size - len(tail) + tail.rindex(b"]"))
+                out.seek(0, 2)
+                out.write(b',{"id":"n/a"}]\n')
+            else:
+                out.write(b'{"id":"n/a"}\n')
+        tmp.replace(late)
+    return late
+
+
+def one_run_json(path: Path, rows: int, data: Path, run: int, late_problem: bool = False) -> dict[str, Any]:
+    """Upload ``path`` and run DuckDB and polars on it, in an order that rotates with ``run``.
+
+    With ``late_problem`` the upload has one more record, at its end, that breaks the ``id``
+    column's type; the libraries read the file without it (they refuse it or type it otherwise).
+    """
+    upload = with_late_problem(path) if late_problem else path
     with tempfile.TemporaryDirectory(dir=data) as tmp:
         tmpd = Path(tmp)
         out: dict[str, Any] = {}
@@ -269,7 +298,7 @@ def one_run_json(path: Path, rows: int, data: Path, run: int) -> dict[str, Any]:
             adapter.init_poolmanager(1, 1, blocksize=SEND_BLOCK)
             live.session.mount("http://", adapter)
             try:
-                out["server"] = server_upload(live, path, f"mixed_{rows}")
+                out["server"] = server_upload(live, upload, f"mixed_{rows}")
             finally:
                 live.stop()
 
@@ -290,6 +319,8 @@ def one_run_json(path: Path, rows: int, data: Path, run: int) -> dict[str, Any]:
     return {
         "format": path.suffix[1:],
         "rows": rows,
+        "late_problem": late_problem,
+        "problems": up["dataset"].get("report", {}).get("problem_count"),
         "file_mb": round(path.stat().st_size / 1e6, 1),
         "order": order,
         "livegraphs_upload_s": round(up["seconds"], 2),
@@ -327,6 +358,11 @@ def main() -> None:
         choices=["csv", "json", "jsonl"],
         help="file format uploaded (repeatable; default csv)",
     )
+    ap.add_argument(
+        "--late-problem",
+        action="store_true",
+        help="JSON: upload the file with one more record at its end whose id is text (the exact path)",
+    )
     a = ap.parse_args()
     a.data.mkdir(exist_ok=True)
     formats = a.format or ["csv"]
@@ -338,7 +374,7 @@ def main() -> None:
                 if fmt == "csv":
                     measured = one_run(csv, rows, a.data)
                 else:
-                    measured = one_run_json(json_file(csv, fmt), rows, a.data, run)
+                    measured = one_run_json(json_file(csv, fmt), rows, a.data, run, a.late_problem)
                 row = {"run": run, **measured, "load_avg_1m": round(psutil.getloadavg()[0], 1)}
                 results.append(row)
                 print(json.dumps(row, indent=1), flush=True)

@@ -238,3 +238,22 @@ def test_the_exact_path_stages_the_values_only_when_some_break_their_type(
     else:
         assert out["problems"] == [] and out["rows"][PLAIN]["price"] is None
         assert out["columns"][1][1] == "float"
+
+
+@pytest.mark.parametrize(("late", "error"), [(b'{"id": "n/a"}', False), (b'{"id": "n/a",}', True)])
+def test_the_bytes_are_searched_once_when_the_plain_path_gives_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, late: bytes, error: bool
+) -> None:
+    # what the plain path's search found (a trailing comma or not) decides for the exact path too
+    searched: list[bool] = []
+    original = json_plain.lenient
+
+    def spy(*args: Any) -> bool:
+        searched.append(original(*args))
+        return searched[-1]
+
+    monkeypatch.setattr(json_plain, "lenient", spy)
+    monkeypatch.setattr(json_ingest, "lenient", spy)
+    out = _outcome(tmp_path, _body([late]), monkeypatch, True, "jsonl")
+    assert searched == [error]
+    assert ("error" in out) is error

@@ -216,6 +216,7 @@ def _ingest_plain(
     con: duckdb.DuckDBPyConnection,
     limits: IngestLimits,
     guard: Guard,
+    scanned: dict[Path, bool],
 ) -> JsonResult | None:
     """The fast path for files whose columns each hold one kind of value; None when it does not apply."""
     if prep.offset != 0:
@@ -231,7 +232,7 @@ def _ingest_plain(
     keys, kinds = sample
     names, renamed = clean_names(keys)
     fmt = "newline_delimited" if prep.format == "jsonl" else "array"
-    out = ingest_plain(prep.path, fmt, dest, con, limits, guard, keys, names, kinds, len(records))
+    out = ingest_plain(prep.path, fmt, dest, con, limits, guard, keys, names, kinds, len(records), scanned)
     if out is None:
         return None
     notes = ["empty or repeated keys were renamed"] if renamed else []
@@ -248,11 +249,13 @@ def ingest_json(
     bad_values: str = "text",
 ) -> JsonResult:
     """Validate, stage and write a JSON or JSON Lines file; returns rows, names, types, nulls, problems."""
-    fast = _ingest_plain(prep, dest, con, limits, guard)
+    # the plain path's search of the bytes for what DuckDB lets through serves the exact path too
+    scanned: dict[Path, bool] = {}
+    fast = _ingest_plain(prep, dest, con, limits, guard, scanned)
     if fast is not None:
         return fast
     guard.check()
-    exact = _ingest_sql(prep, dest, scratch, con, limits, guard, bad_values)
+    exact = _ingest_sql(prep, dest, scratch, con, limits, guard, bad_values, scanned)
     if exact is not None:
         return exact
     guard.check()
@@ -267,6 +270,7 @@ def _ingest_sql(
     limits: IngestLimits,
     guard: Guard,
     bad_values: str,
+    scanned: dict[Path, bool],
 ) -> JsonResult | None:
     """The exact path in DuckDB: every value typed in SQL; None when only the record reader can say more.
 
@@ -281,7 +285,7 @@ def _ingest_sql(
     if (prep.format == "jsonl" and lead != b"{") or (prep.format == "json" and lead != b"["):
         return None
     fmt = "newline_delimited" if prep.format == "jsonl" else "array"
-    if lenient(prep.path, fmt, guard):
+    if scanned[prep.path] if prep.path in scanned else lenient(prep.path, fmt, guard):
         return None
     sample = _sample_keys(prep, limits, guard)
     if sample is None:

@@ -115,12 +115,14 @@ def ingest_plain(
     names: list[str],
     kinds: list[frozenset[str]],
     sampled: int,
+    scanned: dict[Path, bool] | None = None,
 ) -> PlainResult | None:
     """Write ``path`` (``fmt``: newline_delimited or array) to ``dest``, the sample's kinds pinned.
 
     ``sampled`` is the number of records the kinds come from. Returns None, with ``dest``
     absent, when the file is not as plain as the sample says; the caller then reads it the
-    exact way. Cancel and time limits raise.
+    exact way. Cancel and time limits raise. What :func:`lenient` found of ``path``, once its
+    search ran to the end, is kept in ``scanned`` for the exact way.
     """
     plans = plan(kinds)
     if plans is None:
@@ -152,6 +154,9 @@ def ingest_plain(
             verdict.append(lenient(path, fmt, Guard(guard.remaining(), guard.cancel)))
         except StoreError:
             verdict.append(True)  # cancel or clock: the watchdog stops DuckDB and the caller reports it
+            return
+        if scanned is not None:
+            scanned[path] = verdict[0]
 
     checker = threading.Thread(target=scan, name="ingest-json-scan", daemon=True)
     set_budget(con, limits.working_memory)
