@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ from .schema import ColumnInfo
 
 #: the kinds of version whose data is not made from their parent by a step
 BASE_KINDS = ("upload", "append", "replace", "sql")
+#: what a dataset's id looks like (a name can stand for one)
+_ID = re.compile(r"[0-9a-f]{32}")
 
 
 def _iso(t: dt.datetime) -> str:
@@ -145,9 +148,8 @@ class DatasetVersions(StoreCore):
             if "id" in ref:
                 ds = self._get(s, ref["id"])
             else:
-                ds = self.catalog.dataset(s, ref["name"]) or resolve(
-                    s, ref["name"], me=owner, everything=True
-                )
+                by_id = self.catalog.dataset(s, ref["name"]) if _ID.fullmatch(ref["name"]) else None
+                ds = by_id or resolve(s, ref["name"], me=owner, everything=True)
             number = ds.current_version if ref.get("version") is None else ref["version"]
             v = s.execute(
                 select(VersionRow.file, VersionRow.columns, VersionRow.rows).where(

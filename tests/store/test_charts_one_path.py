@@ -175,3 +175,36 @@ def test_a_chart_reads_its_dataset_from_the_catalog_in_one_transaction(
         lg_kernel_store.charts.run(bar({"name": "nothing"}), user="ada")
     with pytest.raises(NotFound, match="No dataset with id"):
         lg_kernel_store.charts.run(bar({"id": "0" * 32}), user="ada")
+
+
+def test_a_chart_by_name_asks_the_catalog_for_its_dataset_and_version_only(
+    lg_sales: dict[str, Any], lg_kernel_store: DatasetStore
+):
+    # Given the catalog's statements counted
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    engine = lg_kernel_store.catalog.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        # When a chart names its dataset by name (pinned or not, bare or owner/name) or by its id
+        # as a name, the catalog is asked twice: which dataset, and its version's file
+        for ref, asked in (
+            ({"name": "sales"}, 2),
+            ({"name": " sales", "version": 1}, 2),
+            ({"name": lg_sales["id"]}, 2),
+            ({"name": "ada/sales"}, 2),
+        ):
+            statements.clear()
+            result = lg_kernel_store.charts.run(bar(ref), user="ada")
+            assert len(statements) == asked, (ref, statements)
+            assert result.dataset == {"id": lg_sales["id"], "version": 1}
+        # And an own dataset's missing version is named as before
+        with pytest.raises(NotFound, match="has no version 7"):
+            lg_kernel_store.charts.run(bar({"name": "sales", "version": 7}), user="ada")
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
