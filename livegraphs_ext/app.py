@@ -170,7 +170,10 @@ class LiveGraphsApp(StoreSettings, ExtensionApp):
     async def files_using(
         self, handler: RequestHandler, dataset: dict[str, AnyType], columns: list[str]
     ) -> dict[str, AnyType] | None:
-        return await local.files_using(handler, self.principal(handler).name, dataset, columns)
+        # a bare dataset name in a file means the files' owner's: on a hub, this server's user
+        # (whoever else it is shared with acts as them), on a laptop the local user
+        owner = os.environ.get("JUPYTERHUB_USER") if self.uses_hub else None
+        return await local.files_using(handler, owner or self.principal(handler).name, dataset, columns)
 
     async def directory(self, handler: RequestHandler, prefix: str, limit: int) -> dict[str, list[str]]:
         """The local user, if their name starts with ``prefix``: a laptop has no one else, and no groups."""

@@ -5,6 +5,9 @@ Each request is passed on, body and answer streamed both ways, with this server'
 ``$JUPYTERHUB_API_TOKEN``: the service sees the server's owner and applies that
 user's rights. Whoever may use this server (its owner, or people it is shared with)
 already runs code as its owner, so they get the owner's rights and no more.
+
+Two kinds of answer are completed here, where the owner's files are: new data and a comparison
+name the owner's chart and dashboard files that use a removed or retyped column.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlencode
@@ -39,7 +43,7 @@ from tornado.websocket import (
 from ..rest import APIMixin
 from . import voila
 from .base import AUTH_RESOURCE, HOST_SETTING, LiveGraphsHandler
-from .datasets import bad_values_choice
+from .datasets import bad_values_choice, with_files
 from .documents import DOC_ID
 from .local import allowed, import_request, import_target
 
@@ -64,6 +68,12 @@ IMPORT_PATH = "datasets/import"
 _IMPORT_BODY_MAX = 64 << 10
 CHUNK = 1 << 20
 _DONE = b""
+#: Answers that name the chart and dashboard files using a removed or retyped column: the
+#: service cannot read this server's files, so these are held whole and the files added here.
+_NEW_DATA = re.compile(r"datasets/(?P<dataset>[0-9a-f]{32})/data")
+_COMPARE = re.compile(r"datasets/(?P<dataset>[0-9a-f]{32})/compare")
+#: The most of such an answer held (a dataset with its changes, or a comparison).
+_HELD_MAX = 16 << 20
 
 
 @web.stream_request_body
@@ -79,6 +89,9 @@ class ForwardHandler(LiveGraphsHandler):
     _gone = False
     #: the connections to the service this request opened
     _upstream_streams: list[IOStream] = []
+    #: the answer held whole, to add this server's chart files to (``_NEW_DATA``, ``_COMPARE``)
+    _held: bytearray | None = None
+    _held_dataset: str | None = None
 
     @property
     def lg(self) -> LiveGraphsApp:
@@ -100,6 +113,8 @@ class ForwardHandler(LiveGraphsHandler):
             return
         if isinstance(self.request.connection, HTTP1Connection):
             self.request.connection.set_max_body_size(self.lg.max_upload_bytes)
+        if self.request.method == "POST":
+            self._hold(_NEW_DATA.fullmatch(self.path_kwargs["path"]))
         # The upstream request starts now and reads the body as it arrives.
         self._queue = asyncio.Queue(maxsize=8)
         self._fetch = asyncio.ensure_future(self._upstream(self.path_kwargs["path"]))
@@ -164,8 +179,59 @@ class ForwardHandler(LiveGraphsHandler):
     def _on_chunk(self, chunk: bytes) -> None:
         if not self._headers_sent:
             self._send_headers()
+        if self._held is not None:
+            if len(self._held) + len(chunk) > _HELD_MAX:
+                # not an answer to complete: what was held goes on, and the rest as it comes
+                self.write(bytes(self._held))
+                self._held = None
+            else:
+                self._held += chunk
+                return
         self.write(chunk)
         self.flush()
+
+    def _hold(self, match: re.Match[str] | None) -> None:
+        """Hold the answer about the dataset ``match`` names whole, to add the files to it."""
+        if match is not None:
+            self._held, self._held_dataset = bytearray(), match["dataset"]
+
+    async def _release(self) -> None:
+        """Send the held answer, with the chart and dashboard files of this server that use the
+        removed or retyped columns it names (as on a laptop: :func:`with_files`)."""
+        held, self._held = self._held, None
+        if held is None or self._gone:
+            return
+        body = bytes(held)
+        status = self._status[0] if self._status else 0
+        if 200 <= status < 300 and self._held_dataset is not None:
+            with contextlib.suppress(Exception):  # an answer it cannot complete goes as it came
+                body = await self._with_files(orjson.loads(body), self._held_dataset)
+        if self.get_status() != 204:
+            self.set_header("Content-Length", str(len(body)))
+        self.write(body)
+
+    async def _with_files(self, answer: Any, dataset_id: str) -> bytes:
+        if "changes" in answer:
+            # new data: the answer is the dataset, with its changes
+            await with_files(self, answer, answer["changes"], answer["changes"]["charts"])
+        elif answer["columns"]["removed"] or answer["columns"]["retyped"]:
+            dataset = await self._service_json(f"datasets/{dataset_id}")
+            await with_files(self, dataset, answer["columns"], answer["charts"])
+        return orjson.dumps(answer)
+
+    async def _service_json(self, path: str) -> Any:
+        """The service's JSON answer to ``GET path``, asked with this server's token."""
+        client = make_forward_client()
+        try:
+            response = await client.fetch(
+                url_path_join(self.lg.service_api_url(), path),
+                headers={"Authorization": f"token {self.lg.hub_api_token}"},
+                connect_timeout=30,
+                request_timeout=60,
+            )
+        finally:
+            client.close()
+        return orjson.loads(response.body)
 
     async def _forward(self, path: str) -> None:
         if self._fetch is None:
@@ -173,6 +239,7 @@ class ForwardHandler(LiveGraphsHandler):
         elif self._queue is not None:
             self._queue.put_nowait(_DONE)  # the whole body has arrived
         await self._fetch
+        await self._release()
         self.finish()
 
     async def _import(self) -> None:
@@ -205,6 +272,7 @@ class ForwardHandler(LiveGraphsHandler):
         else:
             path = f"datasets/{target.dataset}/data"
             query |= {"mode": target.mode, "replay": "true" if target.replay else "false"}
+            self._hold(_NEW_DATA.fullmatch(path))
         self._fetch = asyncio.ensure_future(
             self._upstream(
                 path,
@@ -214,6 +282,7 @@ class ForwardHandler(LiveGraphsHandler):
             )
         )
         await self._fetch
+        await self._release()
         self.finish()
 
     async def _file_body(self, source: Path, size: int, write: Any) -> None:
@@ -285,6 +354,7 @@ class ForwardHandler(LiveGraphsHandler):
     @web.authenticated
     @authorized
     async def get(self, path: str) -> None:
+        self._hold(_COMPARE.fullmatch(path))
         await self._forward(path)
 
     @web.authenticated

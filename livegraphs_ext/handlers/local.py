@@ -8,6 +8,7 @@ event stream (jupyter_events).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 from dataclasses import dataclass
@@ -122,7 +123,8 @@ async def files_using(
         return None
     root = Path(os.path.realpath(root_dir))
     hidden = bool(contents.allow_hidden)
-    return await handler.run(usage.files_using, root, dataset, owner, columns, hidden=hidden)
+    # on a thread of its own: a hub's user server, which forwards the API, has no query pools
+    return await asyncio.to_thread(usage.files_using, root, dataset, owner, columns, hidden=hidden)
 
 
 def notify(serverapp: Any, action: str, dataset: dict[str, Any] | str) -> None:

@@ -8,6 +8,7 @@ One hub for the whole module, run from the repository's ``jupyterhub_config.py``
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import time
@@ -1068,3 +1069,59 @@ def test_a_public_link_page_opens_on_the_hub_for_nobody_and_a_revoked_one_is_404
     finally:
         call(api, tokens["ada"], "DELETE", f"documents/{doc['id']}")
         call(api, tokens["ada"], "DELETE", f"datasets/{ds['id']}")
+
+
+def test_new_data_through_the_users_server_names_the_users_chart_files(hub: Hub, tokens: dict[str, str]):
+    # The service cannot read bo's files; bo's own server, which forwards the API, can.
+    hub.spawn("bo")
+    home = hub.root / "users" / "bo"
+    (home / "rain.csv").write_bytes(b"day,temp,rain\n2024-01-01,3,0.5\n2024-01-02,4,0.1\n")
+    server_api = f"{hub.user_url('bo')}livegraphs/api/"
+    r = call(server_api, tokens["bo"], "POST", "datasets/import", {"path": "rain.csv", "name": "rainfall"})
+    assert r.status_code == 201, r.text
+    ds = r.json()
+    chart = {"version": 1, "dataset": {"name": "rainfall"}, "mark": "bar"}
+    (home / "reports").mkdir(exist_ok=True)
+    (home / "reports" / "rain.lgchart").write_text(
+        json.dumps({**chart, "title": "Rain", "encoding": {"x": {"field": "day"}, "y": {"field": "rain"}}})
+    )
+    (home / "temps.lgchart").write_text(
+        json.dumps({**chart, "dataset": {"id": ds["id"]}, "encoding": {"x": {"field": "temp"}}})
+    )
+    rain = {"path": "reports/rain.lgchart", "kind": "chart", "title": "Rain", "columns": ["rain"]}
+
+    def files(uses: dict[str, Any]) -> list[dict[str, Any]]:
+        return [{k: f[k] for k in rain} for f in uses["files"]]
+
+    # new data from a file of the server: rain is gone, and the chart file using it is named
+    (home / "temps.csv").write_bytes(b"day,temp\n2024-01-03,5\n")
+    r = call(
+        server_api, tokens["bo"], "POST", "datasets/import",
+        {"path": "temps.csv", "dataset": ds["id"], "mode": "replace"},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    changes = r.json()["changes"]
+    assert [c["name"] for c in changes["removed"]] == ["rain"]
+    assert files(changes["charts"]) == [rain] and changes["charts"]["files_complete"] is True
+    assert changes["note"] is None
+    # the same when the file is sent as the body, and when the versions are compared
+    r = call(
+        server_api, tokens["bo"], "POST", f"datasets/{ds['id']}/data",
+        b"day,rain\n2024-01-04,0.2\n", params={"mode": "replace"},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    assert [c["name"] for c in r.json()["changes"]["removed"]] == ["temp"]
+    temps = {**rain, "path": "temps.lgchart", "title": "temps", "columns": ["temp"]}
+    assert files(r.json()["changes"]["charts"]) == [temps]
+    r = call(server_api, tokens["bo"], "GET", f"datasets/{ds['id']}/compare", params={"to": 2, "from": 1})
+    assert r.status_code == 200, r.text
+    assert files(r.json()["charts"]) == [rain]
+    # the service alone names no files
+    r = call(hub.service_url + "api/", tokens["bo"], "GET", f"datasets/{ds['id']}/compare",
+             params={"to": 2, "from": 1})  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert "files" not in r.json()["charts"]
+    # an error passes through as it came
+    r = call(server_api, tokens["bo"], "GET", f"datasets/{ds['id']}/compare", params={"to": 99})
+    assert r.status_code == 404, r.text
+    assert_error_shape(r)
