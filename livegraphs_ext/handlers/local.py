@@ -124,7 +124,10 @@ async def files_using(
     root = Path(os.path.realpath(root_dir))
     hidden = bool(contents.allow_hidden)
     # on a thread of its own: a hub's user server, which forwards the API, has no query pools
-    return await asyncio.to_thread(usage.files_using, root, dataset, owner, columns, hidden=hidden)
+    globs = list(getattr(contents, "hide_globs", ()))
+    return await asyncio.to_thread(
+        usage.files_using, root, dataset, owner, columns, hidden=hidden, hide_globs=globs
+    )
 
 
 def notify(serverapp: Any, action: str, dataset: dict[str, Any] | str) -> None:

@@ -23,6 +23,7 @@ import stat
 import time
 from collections import deque
 from collections.abc import Iterable
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
@@ -213,6 +214,7 @@ def files_using(
     columns: Iterable[str],
     *,
     hidden: bool = False,
+    hide_globs: Iterable[str] = (),
     max_entries: int = 20_000,
     max_file_bytes: int = 8 * 2**20,
     seconds: float = 2.0,
@@ -223,7 +225,8 @@ def files_using(
 
     A bare dataset name in a file means ``owner``'s dataset (the files' owner: the local user).
     Folders are looked through breadth first, so the files nearest the root come first. Hidden
-    files and folders are skipped unless ``hidden``, and so are :data:`SKIPPED_FOLDERS`; links are
+    files and folders are skipped unless ``hidden``, and so are :data:`SKIPPED_FOLDERS` and the
+    names matching one of ``hide_globs`` (as the file browser hides them); links are
     not followed. ``complete`` is false when the search stopped at ``max_entries`` entries or
     ``seconds``, or passed over a chart or dashboard file it could not read whole (a link, over
     ``max_file_bytes``, unreadable, not a JSON object of the expected shape).
@@ -233,6 +236,7 @@ def files_using(
     if not missing:
         return {"files": found, "complete": True}
     needles = _needles(dataset)
+    globs = tuple(hide_globs)
     deadline = time.monotonic() + seconds
     seen = 0
     complete = True
@@ -254,7 +258,7 @@ def files_using(
             seen += 1
             if seen > max_entries or time.monotonic() >= deadline:
                 return answer(False)
-            if entry.name.startswith(".") and not hidden:
+            if (entry.name.startswith(".") and not hidden) or any(fnmatch(entry.name, g) for g in globs):
                 continue
             kind = FILE_KINDS.get(os.path.splitext(entry.name)[1])
             try:

@@ -276,6 +276,11 @@ def test_files_using_names_chart_and_dashboard_files_of_a_folder(tmp_path: Path)
     hidden = files_using(tmp_path, DATASET, "ada", ["temp"], hidden=True)["files"]
     assert ".hidden/h.lgchart" in [f["path"] for f in hidden]
     assert files_using(tmp_path, DATASET, "ada", []) == {"files": [], "complete": True}
+    # what the file browser hides by its globs (a folder's name, a file's) is hidden here too
+    shown = files_using(tmp_path, DATASET, "ada", ["temp"], hide_globs=["wo?k", "temps.*"])["files"]
+    assert shown == []
+    shown = files_using(tmp_path, DATASET, "ada", ["temp"], hide_globs=["*.pyc", "board*"])["files"]
+    assert [f["path"] for f in shown] == ["temps.lgchart", "work/untitled.lgchart"]
 
 
 def test_files_using_stops_at_its_bounds(tmp_path: Path):
