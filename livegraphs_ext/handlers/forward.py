@@ -92,6 +92,8 @@ class ForwardHandler(LiveGraphsHandler):
     #: the answer held whole, to add this server's chart files to (``_NEW_DATA``, ``_COMPARE``)
     _held: bytearray | None = None
     _held_dataset: str | None = None
+    #: the service's answer ended before its end (its connection failed or was cut)
+    _broken = False
 
     @property
     def lg(self) -> LiveGraphsApp:
@@ -197,17 +199,28 @@ class ForwardHandler(LiveGraphsHandler):
 
     async def _release(self) -> None:
         """Send the held answer, with the chart and dashboard files of this server that use the
-        removed or retyped columns it names (as on a laptop: :func:`with_files`)."""
+        removed or retyped columns it names (as on a laptop: :func:`with_files`).
+
+        Nothing of it has been sent yet: an answer the service broke off is a 502, not a part.
+        """
         held, self._held = self._held, None
         if held is None or self._gone:
             return
+        expected = self._upstream_headers.get("Content-Length") if self._status else None
+        if self._broken or (expected is not None and expected.isdigit() and int(expected) != len(held)):
+            raise HTTPError(502, "The livegraphs service broke off its answer", reason="Bad Gateway")
         body = bytes(held)
         status = self._status[0] if self._status else 0
-        if 200 <= status < 300 and self._held_dataset is not None:
-            with contextlib.suppress(Exception):  # an answer it cannot complete goes as it came
+        if 200 <= status < 300 and status != 204 and self._held_dataset is not None:
+            try:
                 body = await self._with_files(orjson.loads(body), self._held_dataset)
-        if self.get_status() != 204:
-            self.set_header("Content-Length", str(len(body)))
+            except Exception:  # the answer goes as it came, without the files
+                self.log.warning("livegraphs: could not name the chart files in an answer", exc_info=True)
+            else:
+                self.clear_header("Etag")  # the service's was of the answer without them
+        if self._gone or status in (204, 304):
+            return
+        self.set_header("Content-Length", str(len(body)))
         self.write(body)
 
     async def _with_files(self, answer: Any, dataset_id: str) -> bytes:
@@ -216,6 +229,8 @@ class ForwardHandler(LiveGraphsHandler):
             await with_files(self, answer, answer["changes"], answer["changes"]["charts"])
         elif answer["columns"]["removed"] or answer["columns"]["retyped"]:
             dataset = await self._service_json(f"datasets/{dataset_id}")
+            if self._gone:
+                return b""
             await with_files(self, dataset, answer["columns"], answer["charts"])
         return orjson.dumps(answer)
 
@@ -335,8 +350,11 @@ class ForwardHandler(LiveGraphsHandler):
         client.tcp_client = tracked
         self._upstream_streams = tracked.streams
         try:
-            await client.fetch(request, raise_error=False)
+            response = await client.fetch(request, raise_error=False)
+            # 599: no HTTP answer, or one cut short
+            self._broken = response.code == 599
         except (OSError, HTTPClientError) as e:
+            self._broken = True
             if self._gone:
                 return
             self.log.warning("livegraphs: the service at %s did not answer: %s", url, e)

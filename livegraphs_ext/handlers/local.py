@@ -9,6 +9,7 @@ event stream (jupyter_events).
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -123,11 +124,14 @@ async def files_using(
         return None
     root = Path(os.path.realpath(root_dir))
     hidden = bool(contents.allow_hidden)
-    # on a thread of its own: a hub's user server, which forwards the API, has no query pools
     globs = list(getattr(contents, "hide_globs", ()))
-    return await asyncio.to_thread(
+    search = functools.partial(
         usage.files_using, root, dataset, owner, columns, hidden=hidden, hide_globs=globs
     )
+    if getattr(handler.host, "light_pool", None) is None:
+        # a hub's user server, which forwards the API to the service, has no query pools
+        return await asyncio.to_thread(search)
+    return await handler.run(search)
 
 
 def notify(serverapp: Any, action: str, dataset: dict[str, Any] | str) -> None:
