@@ -261,7 +261,7 @@ def json_file(csv: Path, fmt: str) -> Path:
 def with_late_problem(path: Path) -> Path:
     """``path`` with one more record at its end whose ``id`` is text: the exact path types the file."""
     late = path.with_name(f"{path.stem}_late{path.suffix}")
-    if not late.exists():
+    if not late.exists() or late.stat().st_mtime < path.stat().st_mtime:
         tmp = late.with_suffix(".tmp")
         with path.open("rb") as src, tmp.open("wb") as out:
             shutil.copyfileobj(src, out, 2**24)
@@ -318,10 +318,10 @@ def one_run_json(path: Path, rows: int, data: Path, run: int, late_problem: bool
     growth = up["peak_rss"] - up["base_rss"]
     return {
         "format": path.suffix[1:],
-        "rows": rows,
+        "rows": rows + (1 if late_problem else 0),
         "late_problem": late_problem,
         "problems": up["dataset"].get("report", {}).get("problem_count"),
-        "file_mb": round(path.stat().st_size / 1e6, 1),
+        "file_mb": round(upload.stat().st_size / 1e6, 1),
         "order": order,
         "livegraphs_upload_s": round(up["seconds"], 2),
         "livegraphs_receive_s": round(up["transfer"], 2),
