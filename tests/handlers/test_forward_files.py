@@ -20,9 +20,9 @@ from tornado.web import Application, RequestHandler
 from livegraphs_ext.rest import error_body
 
 from ..servers import free_port
+from .forwarding import SERVER_TOKEN, hub_server_config
 
 DATASET = {"id": "ab" * 16, "name": "weather", "owner": "ada"}
-SERVER_TOKEN = "the-servers-own-hub-token"
 COMPARE = {
     "from": 1,
     "to": 2,
@@ -74,10 +74,8 @@ def lg_service_port() -> int:
 
 @pytest.fixture
 def jp_server_config(jp_server_config: dict[str, Any], lg_service_port: int, monkeypatch) -> dict[str, Any]:
-    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", SERVER_TOKEN)
-    monkeypatch.setenv("JUPYTERHUB_USER", "ada")
-    monkeypatch.setenv("LIVEGRAPHS_SERVICE_URL", f"http://127.0.0.1:{lg_service_port}/services/livegraphs/")
-    return {**jp_server_config, "LiveGraphsApp": {**jp_server_config["LiveGraphsApp"], "backend": "hub"}}
+    monkeypatch.setenv("JUPYTERHUB_USER", "ada")  # the server's owner, whose files these are
+    return hub_server_config(jp_server_config, lg_service_port, monkeypatch)
 
 
 @pytest.fixture

@@ -24,10 +24,10 @@ from livegraphs_ext.handlers.forward import RoomForwardHandler
 from livegraphs_ext.rest import error_body
 
 from ..servers import free_port
+from .forwarding import SERVER_TOKEN, hub_server_config
 
 DOC = "ab" * 16
 MISSING = "0" * 32
-SERVER_TOKEN = "the-servers-own-hub-token"
 #: the rooms' message limit this server is given
 LIMIT = 1 << 20
 
@@ -73,10 +73,7 @@ def lg_service_port() -> int:
 
 @pytest.fixture
 def jp_server_config(jp_server_config: dict[str, Any], lg_service_port: int, monkeypatch) -> dict[str, Any]:
-    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", SERVER_TOKEN)
-    monkeypatch.setenv("LIVEGRAPHS_SERVICE_URL", f"http://127.0.0.1:{lg_service_port}/services/livegraphs/")
-    app = {**jp_server_config["LiveGraphsApp"], "backend": "hub", "room_max_message_bytes": LIMIT}
-    return {**jp_server_config, "LiveGraphsApp": app}
+    return hub_server_config(jp_server_config, lg_service_port, monkeypatch, room_max_message_bytes=LIMIT)
 
 
 @pytest.fixture
