@@ -486,6 +486,7 @@ def test_snapshots_while_others_append_lose_nothing(docs: DocumentStore):
     base = docs.load(d["id"])
     writers, each = 4, 10
     newest = [0]
+    heard = threading.Lock()  # the newest seq is read and raised by several threads at once
     done = threading.Event()
     errors: list[BaseException] = []
 
@@ -498,7 +499,9 @@ def test_snapshots_while_others_append_lose_nothing(docs: DocumentStore):
                 YDashboard(doc).ycharts[f"w{n}-{i}"] = Map(
                     {"spec": Map({"version": 1.0}), "layout": Map({"x": 0.0, "y": 0.0, "w": 1.0, "h": 1.0})}
                 )
-                newest[0] = max(newest[0], docs.append(d["id"], doc.get_update(before), f"user{n}"))
+                seq = docs.append(d["id"], doc.get_update(before), f"user{n}")
+                with heard:
+                    newest[0] = max(newest[0], seq)
         except BaseException as e:
             errors.append(e)
 
