@@ -6,7 +6,9 @@ do. What answers a page (see :mod:`.textsearch`):
 * the version's tantivy index, when it is built: an unsorted, unfiltered page of the first
   ``SEARCH_TOP_MAX`` matches is read from it in file order, with the count; a sorted or
   filtered one (or a later page) takes every match's row number from it (up to
-  ``SEARCH_JOIN_MAX`` matches) and lets DuckDB sort and filter those rows alone;
+  ``SEARCH_JOIN_MAX`` matches) and lets DuckDB sort and filter those rows alone; a sorted,
+  unfiltered page of more matches is taken from the first rows of the whole sort, as many as
+  should hold it (the index's count says how dense the matches are), the count from the index;
 * else one scan, which answers the first rows and the count in one pass; then the index is
   built on the side (the first search of a version starts the build once its scan is done, so
   the scan has the cores to itself);
@@ -26,7 +28,7 @@ import pyarrow as pa
 from . import transforms
 from .core import StoreConfig
 from .errors import BadInput
-from .pages import half_memory, read_rows, row_groups, table_rows
+from .pages import RowOrders, half_memory, read_rows, read_slice, row_groups, table_rows
 from .queries import MAX_PAGE, DatasetQueries, _fetch_rows
 from .schema import ColumnInfo
 from .sql import quote_ident
@@ -37,6 +39,7 @@ from .textsearch import (
     SearchIndexes,
     SearchQuery,
     build_index,
+    few_rows_where,
     index_dir,
     matching_texts,
     parse_query,
@@ -50,6 +53,11 @@ SEARCH_JOIN_MAX = 200_000
 #: the most matches a sorted or filtered page takes whole from the index's stored values, to sort
 #: and filter them alone (each costs a stored document's read; more are joined with the file)
 SEARCH_STORED_MAX = 2_000
+#: the most rows of the whole sort a sorted page of many matches is looked for in (see
+#: ``DatasetSearch._prefix_page``); a page further on takes the stored row order
+SEARCH_PREFIX_MAX = 100_000
+#: up to this many rows, a search's condition is the one compiled once (``few_rows_where``)
+FEW_ROWS = 10_000
 #: a page whose rows lie in at most this many row groups reads those groups whole (pyarrow); one
 #: spread wider is picked out of the file by DuckDB, which decodes only the rows it keeps
 FETCH_GROUPS = 2
@@ -158,6 +166,10 @@ class DatasetSearch(DatasetQueries):
                 return self._joined_page(
                     path, names, index.all_rows(query, count), where, params, order, offset, limit
                 )
+            if order and not where and limit:
+                table = self._prefix_page(path, total, names, texts, query, count, order, offset, limit)
+                if table is not None:
+                    return table, count
         found = scan_where(query, texts)
         where = f"({where}) AND ({found})" if where else found
         return self._ordered_rows(path, total, where, params, order, offset, limit)
@@ -232,6 +244,83 @@ class DatasetSearch(DatasetQueries):
             finally:
                 con.unregister(view)
         return page, count
+
+    def _prefix_page(
+        self,
+        path: Path,
+        total: int,
+        names: list[str],
+        texts: list[str],
+        query: SearchQuery,
+        count: int,
+        order: str,
+        offset: int,
+        limit: int,
+    ) -> pa.Table | None:
+        """A sorted page of ``count`` matches (many), from the first rows of the whole sort; None
+        when it lies further than ``SEARCH_PREFIX_MAX`` rows in.
+
+        Ties are broken by file row, so the sort is one order of every row, and its first ``k``
+        rows hold the first of the sorted matches: when they hold ``offset + limit`` of them (or
+        are every row), the page is exact. ``k`` starts at 1.5 times the rows that hold that many
+        matches at the index's density and grows fourfold while it falls short. Only those ``k``
+        rows are tested for the search (up to ``FEW_ROWS`` by :func:`.textsearch.few_rows_where`),
+        where a sort of the matches tests every row. They are read
+        from the sorted copy of the version (as a sorted page without a search reads them), whose
+        build is started when there is none yet; until it is written, DuckDB takes them from the
+        file by a top-N sort.
+        """
+        need = offset + limit
+        k = min(total, need * total // max(count, 1) * 3 // 2 + limit)
+        key = RowOrders.key(path, order, "", [])
+        whole = self._orders.get(key)
+        copy = whole.copy if whole is not None else None
+        if whole is None and total > self.config.page_top_window:
+            self._build_order(key, path, "", [], order)
+        select = ", ".join(quote_ident(n) for n in names)
+        while k <= SEARCH_PREFIX_MAX:
+            check_stopped()
+            found = few_rows_where(query, texts) if k <= FEW_ROWS else scan_where(query, texts)
+            table = None
+            if copy is not None:
+                try:
+                    table = self._first_of_copy(path, copy, names, found, k, offset, limit)
+                except FileNotFoundError:
+                    copy = None
+            if table is None:
+                with self._page_connection(path) as con:
+                    table = con.sql(
+                        f"WITH cand AS (SELECT * FROM src ORDER BY {order}, file_row_number LIMIT ?) "
+                        f"SELECT {select}, count(*) OVER () FROM cand WHERE {found} "
+                        f"ORDER BY {order}, file_row_number LIMIT ? OFFSET ?",
+                        params=[k, limit, offset],
+                    ).to_arrow_table()
+            held = int(table.column(len(names))[0].as_py()) if table.num_rows else 0
+            if held >= need or k == total:
+                return table.remove_column(len(names))
+            k = min(total, SEARCH_PREFIX_MAX, k * 4) if k < SEARCH_PREFIX_MAX else SEARCH_PREFIX_MAX + 1
+        return None
+
+    def _first_of_copy(
+        self, path: Path, copy: Path, names: list[str], found: str, k: int, offset: int, limit: int
+    ) -> pa.Table:
+        """As :meth:`_prefix_page`'s query, over the first ``k`` rows of the sorted copy ``copy``."""
+        first = read_slice(copy, 0, k, self._meta).select(names)
+        position = "__position"
+        while position in names:
+            position += "_"
+        view = "lg_sorted_first"
+        select = ", ".join(quote_ident(n) for n in names)
+        with self._page_connection(path) as con:
+            con.register(view, first.append_column(position, pa.array(range(first.num_rows), pa.int64())))
+            try:
+                return con.sql(
+                    f"SELECT {select}, count(*) OVER () FROM {view} WHERE {found} "
+                    f"ORDER BY {quote_ident(position)} LIMIT ? OFFSET ?",
+                    params=[limit, offset],
+                ).to_arrow_table()
+            finally:
+                con.unregister(view)
 
     def _joined_page(
         self,

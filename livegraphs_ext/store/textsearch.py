@@ -264,6 +264,22 @@ def scan_where(query: SearchQuery, columns: Sequence[str]) -> str:
     return " AND ".join(parts)
 
 
+def few_rows_where(query: SearchQuery, columns: Sequence[str]) -> str:
+    """A WHERE condition equal to :func:`scan_where`'s, cheaper for a few rows, dearer for many.
+
+    Each clause's pattern is tested on the row's normalised values in one lambda, so DuckDB
+    compiles it once, where :func:`scan_where` compiles a pattern and a prefilter per column
+    (tens of milliseconds before the first row, then faster per row).
+    """
+    if not columns:
+        return "false"
+    values = ", ".join(normalised_sql(c) for c in columns)
+    return " AND ".join(
+        f"len(list_filter([{values}], lambda v: regexp_matches(v, {quote_literal(c.pattern())}))) > 0"
+        for c in query.clauses
+    )
+
+
 @dataclass(frozen=True)
 class _Folds:
     """What ``strip_accents(lower(...))`` makes of each code point it changes."""

@@ -262,6 +262,112 @@ def test_unsorted_pages_at_any_offset_join_up(stores, mode):
     assert got == want
 
 
+def _sorted_ref(rows: list[dict[str, Any]], ids: list[int], sort: str) -> list[int]:
+    """``ids`` sorted as a page sorts them: nulls last either way, ties in file order."""
+    column = sort.lstrip("-")
+    chosen = [r for r in rows if r["id"] in set(ids)]
+    present = [r for r in chosen if r[column] is not None]
+    # a stable sort: equal values stay in file order, descending too
+    present.sort(key=lambda r: r[column], reverse=sort.startswith("-"))
+    return [r["id"] for r in present] + [r["id"] for r in chosen if r[column] is None]
+
+
+def _pages(store: DatasetStore, ds_id: str, q: str, sort: str, step: int, end: int) -> list[int]:
+    got: list[int] = []
+    for offset in range(0, end + step, step):
+        page = store.rows(ds_id, q=q, sort=sort, offset=offset, limit=step)
+        got += [r[0] for r in page["rows"]]
+    return got
+
+
+@pytest.mark.parametrize("few", [True, False])
+@pytest.mark.parametrize("copy", [True, False])
+@pytest.mark.parametrize("sort", ["-price", "price", "title", "-body"])
+def test_sorted_pages_of_many_matches_come_from_the_first_rows_of_the_sort(
+    store, data, monkeypatch, sort, copy, few
+):
+    # Given an indexed dataset where a search has more matches than are sorted from the index
+    ds = _upload(store, _csv(data))
+    _indexed(store, ds)
+    monkeypatch.setattr(searching, "SEARCH_STORED_MAX", 0)
+    monkeypatch.setattr(searching, "SEARCH_JOIN_MAX", 0)
+    if not few:
+        monkeypatch.setattr(searching, "FEW_ROWS", 0)
+    if copy:
+        # the sorted copy of the whole version, as a sorted grid leaves it
+        store.rows(ds["id"], sort=sort)
+        store._orders.settle()
+    else:
+        monkeypatch.setattr(store, "_build_order", lambda *args: None)
+
+    def no_sort_of_the_matches(*args: Any) -> Any:
+        raise AssertionError("the matches were sorted by a scan of every row")
+
+    monkeypatch.setattr(store, "_ordered_rows", no_sort_of_the_matches)
+    for q in ("quick", "da*", "cafe"):
+        want = _sorted_ref(data, ref_ids(data, q), sort)
+        assert len(want) > 60
+        # When its pages are asked sorted
+        got = _pages(store, ds["id"], q, sort, 13, len(want))
+        # Then they join up into the sorted matches, ties in file order, nulls last
+        assert got == want
+        assert store.rows(ds["id"], q=q, sort=sort, limit=1)["total"] == len(want)
+
+
+def test_a_sorted_page_of_matches_at_the_end_of_the_sort_looks_further(store, monkeypatch):
+    # Given matches that all sort after every other row
+    rows = [
+        {
+            "id": i,
+            "title": f"zebra {i}" if i >= 150 else "horse",
+            "body": None,
+            "price": 1000 + i if i >= 150 else i,
+        }
+        for i in range(300)
+    ]
+    ds = _upload(store, _csv(rows))
+    _indexed(store, ds)
+    monkeypatch.setattr(searching, "SEARCH_STORED_MAX", 0)
+    monkeypatch.setattr(searching, "SEARCH_JOIN_MAX", 0)
+    looked: list[int] = []
+    run = store._first_of_copy
+
+    def first_of_copy(path: Path, copy: Path, names: list[str], found: str, k: int, *args: Any) -> Any:
+        looked.append(k)
+        return run(path, copy, names, found, k, *args)
+
+    monkeypatch.setattr(store, "_first_of_copy", first_of_copy)
+    store.rows(ds["id"], sort="price")
+    store._orders.settle()
+    # When the first page of them is asked, by ascending price
+    page = store.rows(ds["id"], q="zebra", sort="price", limit=10)
+    # Then it holds the first matches, found once the rows looked at reached them
+    assert [r[0] for r in page["rows"]] == list(range(150, 160))
+    assert page["total"] == 150
+    assert looked == [40, 160]
+    # and a page further in than the first rows are looked at is read from the stored order
+    monkeypatch.setattr(searching, "SEARCH_PREFIX_MAX", 100)
+    page = store.rows(ds["id"], q="zebra", sort="-price", offset=100, limit=10)
+    assert [r[0] for r in page["rows"]] == list(range(199, 189, -1))
+
+
+@pytest.mark.parametrize("q", QUERIES)
+def test_the_condition_for_a_few_rows_selects_what_the_scan_does(stores, q):
+    store, ds = stores["scan"]
+    path = store.version_file(ds["id"])
+    query = parse_query(q)
+    with duckdb.connect() as con:
+        con.execute(f"CREATE VIEW src AS SELECT * FROM read_parquet('{path}')")
+        picked = [
+            [r[0] for r in con.execute(f"SELECT id FROM src WHERE {where} ORDER BY id").fetchall()]
+            for where in (
+                textsearch.scan_where(query, ["title", "body"]),
+                textsearch.few_rows_where(query, ["title", "body"]),
+            )
+        ]
+    assert picked[0] == picked[1] == ref_ids(stores["data"], q)
+
+
 def test_nulls_never_match_and_a_row_is_found_by_its_other_column(store):
     ds = _upload(store, 'id,a,b\n1,,"null"\n2,,\n3,,findme\n4,findme,\n5,,\n6,none,x\n')
     stored = store.rows(ds["id"])["rows"]
