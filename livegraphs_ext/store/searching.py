@@ -18,6 +18,7 @@ do. What answers a page (see :mod:`.textsearch`):
 
 from __future__ import annotations
 
+import bisect
 import os
 import threading
 from pathlib import Path
@@ -164,7 +165,7 @@ class DatasetSearch(DatasetQueries):
                     )
             if count <= SEARCH_JOIN_MAX:
                 return self._joined_page(
-                    path, names, index.all_rows(query, count), where, params, order, offset, limit
+                    path, names, index, *index.all_hits(query, count), where, params, order, offset, limit
                 )
             if order and not where and limit:
                 table = self._prefix_page(path, total, names, texts, query, count, order, offset, limit)
@@ -326,23 +327,26 @@ class DatasetSearch(DatasetQueries):
         self,
         path: Path,
         names: list[str],
-        matches: pa.Table,
+        index: OpenIndex,
+        rows: list[int],
+        addresses: list[Any],
         where: str,
         params: list[Any],
         order: str,
         offset: int,
         limit: int,
     ) -> tuple[pa.Table, int]:
-        """A page of the matches (row numbers from the index), sorted and filtered by DuckDB."""
+        """A page of the matches (``rows``, in file order, from the index), sorted and filtered by
+        DuckDB over those rows of the file alone; the page's rows are read from the index."""
         if not where and not order:
-            rownums = matches.column(ROW).slice(offset, limit).to_pylist()
-            return self._fetch(path, names, rownums), matches.num_rows
+            rownums = rows[offset : offset + limit]
+            return self._matched_rows(path, names, index, rows, addresses, rownums), len(rows)
         view = "lg_search_matches"
         cond = f" AND ({where})" if where else ""
         keys = f"{order}, " if order else ""
         inside = f"file_row_number IN (SELECT {ROW} FROM {view}){cond}"
         with self._page_connection(path) as con:
-            con.register(view, matches)
+            con.register(view, pa.table({ROW: pa.array(rows, pa.int64())}))
             try:
                 rownums = [
                     int(r[0])
@@ -355,11 +359,27 @@ class DatasetSearch(DatasetQueries):
                 count = (
                     int(con.execute(f"SELECT count(*) FROM src WHERE {inside}", params).fetchall()[0][0])
                     if where
-                    else matches.num_rows
+                    else len(rows)
                 )
             finally:
                 con.unregister(view)
-        return self._fetch(path, names, rownums), count
+        return self._matched_rows(path, names, index, rows, addresses, rownums), count
+
+    def _matched_rows(
+        self,
+        path: Path,
+        names: list[str],
+        index: OpenIndex,
+        rows: list[int],
+        addresses: list[Any],
+        rownums: list[int],
+    ) -> pa.Table:
+        """Matches ``rownums`` (of ``rows``, whose documents are at ``addresses``), in that order:
+        as the index stores them, else from the file (a page spread over the file costs a read of
+        most of it, where a stored document costs one block of the index)."""
+        at = [bisect.bisect_left(rows, r) for r in rownums]
+        stored = index.stored_rows([addresses[i] for i in at], self._schema(path))
+        return stored if stored is not None else self._fetch(path, names, rownums)
 
     # ------------------------------------------------------------------ the index
 

@@ -560,22 +560,27 @@ class OpenIndex:
         stored form): the rows are then read from the file.
         """
         hits, count = self._hits(query, offset, limit)
-        rows = [int(hit[0]) for hit in hits]
+        return [int(hit[0]) for hit in hits], self.stored_rows([hit[1] for hit in hits], schema), count
+
+    def stored_rows(self, addresses: Sequence[Any], schema: pa.Schema) -> pa.Table | None:
+        """The rows stored with these documents (addresses from :meth:`all_hits`), in that order;
+        None when the index holds no values."""
         documents: list[bytes] = []
-        for hit in hits:
-            document = self.searcher.doc(hit[1]).get_first(VALUES)
+        for address in addresses:
+            document = self.searcher.doc(address).get_first(VALUES)
             if document is None:
-                return rows, None, count
+                return None
             documents.append(document)
-        return rows, stored_values(documents, schema), count
+        return stored_values(documents, schema)
 
     def count(self, query: SearchQuery) -> int:
         return self.page(query, 0, 0)[1]
 
-    def all_rows(self, query: SearchQuery, count: int) -> pa.Table:
-        """Every match's file row number, in file order (``count`` from :meth:`count`)."""
-        rows, _ = self.page(query, 0, count) if count else ([], 0)
-        return pa.table({ROW: pa.array(rows, pa.int64())})
+    def all_hits(self, query: SearchQuery, count: int) -> tuple[list[int], list[Any]]:
+        """Every match's file row number, in file order, and its document's address (``count``
+        from :meth:`count`)."""
+        hits, _ = self._hits(query, 0, count) if count else ([], 0)
+        return [int(hit[0]) for hit in hits], [hit[1] for hit in hits]
 
 
 class SearchIndexes:

@@ -491,6 +491,16 @@ def test_a_page_of_matches_is_never_read_from_the_file_a_second_time(store, monk
             flt = [{"column": "x", "cmp": "ge", "value": 0.2}]
             page = store.rows(ds["id"], q="zurich", filter=flt, sort="day")
             assert (page["rows"], page["total"]) == ([want[4]], 1)
+            # and one of more matches, which DuckDB sorts and filters over those rows of the file
+            with monkeypatch.context() as more:
+                more.setattr(searching, "SEARCH_STORED_MAX", 0)
+                more.setattr(searching, "SEARCH_TOP_MAX", 0)
+                assert store.rows(ds["id"], q="zurich", sort="-x")["rows"] == [want[4], want[1], want[3]]
+                page = store.rows(ds["id"], q="zurich", filter=flt, sort="day")
+                assert (page["rows"], page["total"]) == ([want[4]], 1)
+                page = store.rows(ds["id"], q="zurich", offset=1, limit=5)
+                assert (page["rows"], page["total"]) == ([want[3], want[4]], 3)
+                assert store.rows(ds["id"], q="zurich", sort="x", offset=5)["rows"] == []
         monkeypatch.undo()
         _indexed(store, ds)
         monkeypatch.setattr(searching, "read_rows", no_read)
