@@ -29,7 +29,7 @@ import pyarrow as pa
 from . import transforms
 from .core import StoreConfig
 from .errors import BadInput
-from .pages import RowOrders, half_memory, read_rows, read_slice, row_groups, table_rows
+from .pages import RowOrders, half_memory, read_rows, row_groups, table_rows
 from .queries import MAX_PAGE, DatasetQueries, _fetch_rows
 from .schema import ColumnInfo
 from .sql import quote_ident
@@ -54,8 +54,9 @@ SEARCH_JOIN_MAX = 200_000
 #: the most matches a sorted or filtered page takes whole from the index's stored values, to sort
 #: and filter them alone (each costs a stored document's read; more are joined with the file)
 SEARCH_STORED_MAX = 2_000
-#: the most rows of the whole sort a sorted page of many matches is looked for in (see
-#: ``DatasetSearch._prefix_page``); a page further on takes the stored row order
+#: the most rows of the whole sort a sorted page of many matches is looked for in by a top-N sort
+#: of the file, before the sort's copy is written (see ``DatasetSearch._prefix_page``); a page
+#: further on then takes the stored row order of its matches
 SEARCH_PREFIX_MAX = 100_000
 #: up to this many rows, a search's condition is the one compiled once (``few_rows_where``)
 FEW_ROWS = 10_000
@@ -259,69 +260,64 @@ class DatasetSearch(DatasetQueries):
         limit: int,
     ) -> pa.Table | None:
         """A sorted page of ``count`` matches (many), from the first rows of the whole sort; None
-        when it lies further than ``SEARCH_PREFIX_MAX`` rows in.
+        when it lies further than ``SEARCH_PREFIX_MAX`` rows in and the sort has no copy yet.
 
         Ties are broken by file row, so the sort is one order of every row, and its first ``k``
-        rows hold the first of the sorted matches: when they hold ``offset + limit`` of them (or
-        are every row), the page is exact. ``k`` starts at 1.5 times the rows that hold that many
+        rows hold the first of the sorted matches: when they hold the page's last match (or are
+        every row), the page is exact. ``k`` starts at 1.5 times the rows that hold that many
         matches at the index's density and grows fourfold while it falls short. Only those ``k``
         rows are tested for the search (up to ``FEW_ROWS`` by :func:`.textsearch.few_rows_where`),
-        where a sort of the matches tests every row. They are read
-        from the sorted copy of the version (as a sorted page without a search reads them), whose
-        build is started when there is none yet; until it is written, DuckDB takes them from the
-        file by a top-N sort.
+        where a sort of the matches tests every row. They are the first rows of the sorted copy of
+        the version (as a sorted page without a search reads them), whose build is started when
+        there is none yet; until it is written, DuckDB takes them from the file by a top-N sort.
         """
-        need = offset + limit
-        k = min(total, need * total // max(count, 1) * 3 // 2 + limit)
+        need = min(offset + limit, count)
+        if need <= offset:
+            return self._schema(path).empty_table()
+        k = min(total, need * total // count * 3 // 2 + limit)
         key = RowOrders.key(path, order, "", [])
         whole = self._orders.get(key)
         copy = whole.copy if whole is not None else None
         if whole is None and total > self.config.page_top_window:
             self._build_order(key, path, "", [], order)
         select = ", ".join(quote_ident(n) for n in names)
-        while k <= SEARCH_PREFIX_MAX:
+        while copy is not None or k <= SEARCH_PREFIX_MAX:
             check_stopped()
             found = few_rows_where(query, texts) if k <= FEW_ROWS else scan_where(query, texts)
-            table = None
             if copy is not None:
-                try:
-                    table = self._first_of_copy(path, copy, names, found, k, offset, limit)
-                except FileNotFoundError:
-                    copy = None
-            if table is None:
+                table = self._copy_prefix(copy, select, found, k, offset, limit)
+                if table is None:
+                    copy = None  # gone meanwhile (a newer order took its room)
+                    continue
+            else:
                 with self._page_connection(path) as con:
                     table = con.sql(
-                        f"WITH cand AS (SELECT * FROM src ORDER BY {order}, file_row_number LIMIT ?) "
-                        f"SELECT {select}, count(*) OVER () FROM cand WHERE {found} "
+                        f"WITH first AS (SELECT * FROM src ORDER BY {order}, file_row_number LIMIT ?) "
+                        f"SELECT {select} FROM first WHERE {found} "
                         f"ORDER BY {order}, file_row_number LIMIT ? OFFSET ?",
                         params=[k, limit, offset],
                     ).to_arrow_table()
-            held = int(table.column(len(names))[0].as_py()) if table.num_rows else 0
-            if held >= need or k == total:
-                return table.remove_column(len(names))
-            k = min(total, SEARCH_PREFIX_MAX, k * 4) if k < SEARCH_PREFIX_MAX else SEARCH_PREFIX_MAX + 1
+            if table.num_rows >= need - offset or k == total:
+                return table
+            k = min(total, k * 4)
         return None
 
-    def _first_of_copy(
-        self, path: Path, copy: Path, names: list[str], found: str, k: int, offset: int, limit: int
-    ) -> pa.Table:
-        """As :meth:`_prefix_page`'s query, over the first ``k`` rows of the sorted copy ``copy``."""
-        first = read_slice(copy, 0, k, self._meta).select(names)
-        position = "__position"
-        while position in names:
-            position += "_"
-        view = "lg_sorted_first"
-        select = ", ".join(quote_ident(n) for n in names)
-        with self._page_connection(path) as con:
-            con.register(view, first.append_column(position, pa.array(range(first.num_rows), pa.int64())))
-            try:
+    def _copy_prefix(
+        self, copy: Path, select: str, found: str, k: int, offset: int, limit: int
+    ) -> pa.Table | None:
+        """:meth:`_prefix_page`'s page over the first ``k`` rows of the sorted copy ``copy``
+        (DuckDB reads only the row groups that hold them); None when the copy is gone."""
+        try:
+            with self._page_connection(copy) as con:
                 return con.sql(
-                    f"SELECT {select}, count(*) OVER () FROM {view} WHERE {found} "
-                    f"ORDER BY {quote_ident(position)} LIMIT ? OFFSET ?",
-                    params=[limit, offset],
+                    f"SELECT {select} FROM src WHERE file_row_number < ? AND {found} "
+                    "ORDER BY file_row_number LIMIT ? OFFSET ?",
+                    params=[k, limit, offset],
                 ).to_arrow_table()
-            finally:
-                con.unregister(view)
+        except BadInput:
+            if copy.exists():
+                raise
+            return None
 
     def _joined_page(
         self,

@@ -329,26 +329,34 @@ def test_a_sorted_page_of_matches_at_the_end_of_the_sort_looks_further(store, mo
     _indexed(store, ds)
     monkeypatch.setattr(searching, "SEARCH_STORED_MAX", 0)
     monkeypatch.setattr(searching, "SEARCH_JOIN_MAX", 0)
+    monkeypatch.setattr(searching, "SEARCH_PREFIX_MAX", 100)
+    # When a page lies further in than the first rows a top-N sort looks at, before the sort's copy
+    page = store.rows(ds["id"], q="zebra", sort="-price", offset=100, limit=10)
+    # Then it comes from the stored order of the matches
+    assert [r[0] for r in page["rows"]] == list(range(199, 189, -1))
+    store._orders.settle()
     looked: list[int] = []
-    run = store._first_of_copy
+    run = store._copy_prefix
 
-    def first_of_copy(path: Path, copy: Path, names: list[str], found: str, k: int, *args: Any) -> Any:
+    def copy_prefix(copy: Path, select: str, found: str, k: int, *args: Any) -> Any:
         looked.append(k)
-        return run(path, copy, names, found, k, *args)
+        return run(copy, select, found, k, *args)
 
-    monkeypatch.setattr(store, "_first_of_copy", first_of_copy)
+    monkeypatch.setattr(store, "_copy_prefix", copy_prefix)
     store.rows(ds["id"], sort="price")
     store._orders.settle()
-    # When the first page of them is asked, by ascending price
+    # When the first page of them is asked, by ascending price, once the sort's copy is written
     page = store.rows(ds["id"], q="zebra", sort="price", limit=10)
     # Then it holds the first matches, found once the rows looked at reached them
     assert [r[0] for r in page["rows"]] == list(range(150, 160))
     assert page["total"] == 150
     assert looked == [40, 160]
-    # and a page further in than the first rows are looked at is read from the stored order
-    monkeypatch.setattr(searching, "SEARCH_PREFIX_MAX", 100)
-    page = store.rows(ds["id"], q="zebra", sort="-price", offset=100, limit=10)
-    assert [r[0] for r in page["rows"]] == list(range(199, 189, -1))
+    # and the copy is looked at as far as a page needs, and no further than the last match
+    page = store.rows(ds["id"], q="zebra", sort="price", offset=140, limit=20)
+    assert [r[0] for r in page["rows"]] == list(range(290, 300))
+    assert looked[2:] == [300]
+    assert store.rows(ds["id"], q="zebra", sort="price", offset=150)["rows"] == []
+    assert looked[3:] == []
 
 
 @pytest.mark.parametrize("q", QUERIES)
