@@ -114,6 +114,8 @@ class RowOrder:
     rows: int
     size: int
     copy: Path | None = None
+    #: its copy was written and found too big to keep (it is not written again)
+    copy_refused: bool = False
 
     def files(self) -> list[Path]:
         return [self.path] + ([self.copy] if self.copy else [])
@@ -231,8 +233,11 @@ class RowOrders:
             kept = self._items.get(key) is entry and size <= self._max_bytes
         if kept:
             self._add(key, RowOrder(entry.path, entry.rows, size, dest))
-        else:
-            _unlink(dest)
+            return
+        _unlink(dest)
+        with self._lock:
+            if self._items.get(key) is entry:
+                self._items[key] = RowOrder(entry.path, entry.rows, entry.size, copy_refused=True)
 
     def _add(self, key: str, entry: RowOrder) -> None:
         evicted: list[RowOrder] = []

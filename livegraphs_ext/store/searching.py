@@ -12,7 +12,8 @@ do. What answers a page (see :mod:`.textsearch`):
 * else one scan, which answers the first rows and the count in one pass; then the index is
   built on the side (the first search of a version starts the build once its scan is done, so
   the scan has the cores to itself);
-* else (a sort or filter before the index is there, or more matches than ``SEARCH_JOIN_MAX``)
+* else (a sort or filter before the index is there, a filtered or unsorted page of more matches
+  than ``SEARCH_JOIN_MAX``, or a sorted one further in than the first rows of the sort reach)
   the scan's condition as a filter, through the stored row orders of :mod:`.pages`.
 """
 
@@ -55,9 +56,11 @@ SEARCH_JOIN_MAX = 200_000
 #: and filter them alone (each costs a stored document's read; more are joined with the file)
 SEARCH_STORED_MAX = 2_000
 #: the most rows of the whole sort a sorted page of many matches is looked for in by a top-N sort
-#: of the file, before the sort's copy is written (see ``DatasetSearch._prefix_page``); a page
-#: further on then takes the stored row order of its matches
+#: of the file, before the sort's copy is written (see ``DatasetSearch._prefix_page``), and the
+#: most bytes they may take (the file's uncompressed size a row); a page further on then takes
+#: the stored row order of its matches
 SEARCH_PREFIX_MAX = 100_000
+SEARCH_PREFIX_BYTES = 64 * 2**20
 #: up to this many rows, a search's condition is the one compiled once (``few_rows_where``)
 FEW_ROWS = 10_000
 #: a page whose rows lie in at most this many row groups reads those groups whole (pyarrow); one
@@ -168,7 +171,7 @@ class DatasetSearch(DatasetQueries):
                 return self._joined_page(
                     path, names, index, *index.all_hits(query, count), where, params, order, offset, limit
                 )
-            if order and not where and limit:
+            if order and not where:
                 table = self._prefix_page(path, total, names, texts, query, count, order, offset, limit)
                 if table is not None:
                     return table, count
@@ -260,34 +263,42 @@ class DatasetSearch(DatasetQueries):
         limit: int,
     ) -> pa.Table | None:
         """A sorted page of ``count`` matches (many), from the first rows of the whole sort; None
-        when it lies further than ``SEARCH_PREFIX_MAX`` rows in and the sort has no copy yet.
+        when it lies further in than they reach.
 
         Ties are broken by file row, so the sort is one order of every row, and its first ``k``
         rows hold the first of the sorted matches: when they hold the page's last match (or are
         every row), the page is exact. ``k`` starts at 1.5 times the rows that hold that many
-        matches at the index's density and grows fourfold while it falls short. Only those ``k``
-        rows are tested for the search (up to ``FEW_ROWS`` by :func:`.textsearch.few_rows_where`),
-        where a sort of the matches tests every row. They are the first rows of the sorted copy of
-        the version (as a sorted page without a search reads them), whose build is started when
-        there is none yet; until it is written, DuckDB takes them from the file by a top-N sort.
+        matches at the index's density. Only those ``k`` rows are tested for the search (up to
+        ``FEW_ROWS`` by :func:`.textsearch.few_rows_where`), where a sort of the matches tests
+        every row. They are the first rows of the sorted copy of the version (as a sorted page
+        without a search reads them), as many as the page needs (``k`` grows fourfold while it
+        falls short); the copy's build is started by the first such page. Until it is written,
+        DuckDB takes them from the file by a top-N sort, which reads every row whatever ``k``:
+        at most twice, the second time as far as it may (``SEARCH_PREFIX_MAX`` rows, at most
+        ``SEARCH_PREFIX_BYTES``). A copy too big to keep is not waited for.
         """
+        key = RowOrders.key(path, order, "", [])
+        whole = self._orders.get(key)
+        if whole is not None and whole.copy_refused:
+            return None
         need = min(offset + limit, count)
         if need <= offset:
             return self._schema(path).empty_table()
-        k = min(total, need * total // count * 3 // 2 + limit)
-        key = RowOrders.key(path, order, "", [])
-        whole = self._orders.get(key)
         copy = whole.copy if whole is not None else None
-        if whole is None and total > self.config.page_top_window:
-            self._build_order(key, path, "", [], order)
+        k = min(total, need * total // count * 3 // 2 + limit)
+        meta, _ = self._meta.get(path)
+        row_bytes = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)) / total
+        reach = min(total, SEARCH_PREFIX_MAX, max(limit, int(SEARCH_PREFIX_BYTES / max(row_bytes, 1))))
         select = ", ".join(quote_ident(n) for n in names)
-        while copy is not None or k <= SEARCH_PREFIX_MAX:
+        while copy is not None or k <= reach:
             check_stopped()
             found = few_rows_where(query, texts) if k <= FEW_ROWS else scan_where(query, texts)
             if copy is not None:
                 table = self._copy_prefix(copy, select, found, k, offset, limit)
                 if table is None:
-                    copy = None  # gone meanwhile (a newer order took its room)
+                    # gone meanwhile (a newer order took its room): built again
+                    self._orders.drop(key)
+                    copy = whole = None
                     continue
             else:
                 with self._page_connection(path) as con:
@@ -298,20 +309,31 @@ class DatasetSearch(DatasetQueries):
                         params=[k, limit, offset],
                     ).to_arrow_table()
             if table.num_rows >= need - offset or k == total:
+                if whole is None and total > self.config.page_top_window:
+                    self._build_order(key, path, "", [], order)
                 return table
-            k = min(total, k * 4)
+            if copy is not None:
+                k = min(total, k * 4)
+            elif k < reach:
+                k = reach
+            else:
+                break
         return None
 
     def _copy_prefix(
         self, copy: Path, select: str, found: str, k: int, offset: int, limit: int
     ) -> pa.Table | None:
         """:meth:`_prefix_page`'s page over the first ``k`` rows of the sorted copy ``copy``
-        (DuckDB reads only the row groups that hold them); None when the copy is gone."""
+        (DuckDB reads only the row groups that hold them); None when the copy is gone.
+
+        The rows come in the copy's order without a sort (DuckDB keeps a scan's order where
+        ``preserve_insertion_order`` is on, as on every locked connection), so a page deep in
+        the matches streams past the rows before it rather than keeping them.
+        """
         try:
             with self._page_connection(copy) as con:
                 return con.sql(
-                    f"SELECT {select} FROM src WHERE file_row_number < ? AND {found} "
-                    "ORDER BY file_row_number LIMIT ? OFFSET ?",
+                    f"SELECT {select} FROM src WHERE file_row_number < ? AND {found} LIMIT ? OFFSET ?",
                     params=[k, limit, offset],
                 ).to_arrow_table()
         except BadInput:
@@ -374,8 +396,11 @@ class DatasetSearch(DatasetQueries):
         as the index stores them, else from the file (a page spread over the file costs a read of
         most of it, where a stored document costs one block of the index)."""
         at = [bisect.bisect_left(rows, r) for r in rownums]
-        stored = index.stored_rows([addresses[i] for i in at], self._schema(path))
-        return stored if stored is not None else self._fetch(path, names, rownums)
+        if all(i < len(rows) and rows[i] == r for i, r in zip(at, rownums, strict=True)):
+            stored = index.stored_rows([addresses[i] for i in at], self._schema(path))
+            if stored is not None:
+                return stored
+        return self._fetch(path, names, rownums)
 
     # ------------------------------------------------------------------ the index
 

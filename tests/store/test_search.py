@@ -293,10 +293,18 @@ def test_sorted_pages_of_many_matches_come_from_the_first_rows_of_the_sort(
     monkeypatch.setattr(searching, "SEARCH_JOIN_MAX", 0)
     if not few:
         monkeypatch.setattr(searching, "FEW_ROWS", 0)
+    copied: list[int] = []
     if copy:
         # the sorted copy of the whole version, as a sorted grid leaves it
         store.rows(ds["id"], sort=sort)
         store._orders.settle()
+        run = store._copy_prefix
+
+        def copy_prefix(*args: Any) -> Any:
+            copied.append(1)
+            return run(*args)
+
+        monkeypatch.setattr(store, "_copy_prefix", copy_prefix)
     else:
         monkeypatch.setattr(store, "_build_order", lambda *args: None)
 
@@ -312,6 +320,9 @@ def test_sorted_pages_of_many_matches_come_from_the_first_rows_of_the_sort(
         # Then they join up into the sorted matches, ties in file order, nulls last
         assert got == want
         assert store.rows(ds["id"], q=q, sort=sort, limit=1)["total"] == len(want)
+        assert store.rows(ds["id"], q=q, sort=sort, limit=0)["total"] == len(want)
+    # (from the copy when it is written)
+    assert bool(copied) is copy
 
 
 def test_a_sorted_page_of_matches_at_the_end_of_the_sort_looks_further(store, monkeypatch):
@@ -357,6 +368,35 @@ def test_a_sorted_page_of_matches_at_the_end_of_the_sort_looks_further(store, mo
     assert looked[2:] == [300]
     assert store.rows(ds["id"], q="zebra", sort="price", offset=150)["rows"] == []
     assert looked[3:] == []
+
+
+def test_a_sort_whose_copy_is_too_big_to_keep_is_not_waited_for(store, data, monkeypatch):
+    # Given a sort of the whole version whose copy was refused as too big to keep
+    ds = _upload(store, _csv(data))
+    _indexed(store, ds)
+    monkeypatch.setattr(searching, "SEARCH_STORED_MAX", 0)
+    monkeypatch.setattr(searching, "SEARCH_JOIN_MAX", 0)
+    monkeypatch.setattr(store._orders, "_max_bytes", 1)
+    store.rows(ds["id"], sort="-price", offset=100)
+    store._orders.settle()
+    assert store._orders.stats() == {"entries": 1, "bytes": store._orders.stats()["bytes"], "copies": 0}
+    (refused,) = store._orders._items.values()
+    assert refused.copy_refused and refused.path.exists()
+    monkeypatch.setattr(store._orders, "_max_bytes", 1 << 30)
+    ordered: list[int] = []
+    run = store._ordered_rows
+
+    def ordered_rows(*args: Any) -> Any:
+        ordered.append(1)
+        return run(*args)
+
+    monkeypatch.setattr(store, "_ordered_rows", ordered_rows)
+    # When a sorted search of many matches is paged
+    want = _sorted_ref(data, ref_ids(data, "quick"), "-price")
+    got = _pages(store, ds["id"], "quick", "-price", 30, len(want))
+    # Then its pages come from the stored order of the matches, never looked for in the sort
+    assert got == want
+    assert len(ordered) == len(range(0, len(want) + 30, 30))
 
 
 @pytest.mark.parametrize("q", QUERIES)
@@ -519,6 +559,60 @@ def ref_ids_typed(q: str) -> list[int]:
     words = {1: "Zürich café", 2: None, 3: 'zurich "東京"\nline', 4: "ZURICH", 5: "other"}
     rows = [{"id": i, "title": w, "body": None} for i, w in words.items()]
     return ref_ids(rows, q)
+
+
+@pytest.mark.parametrize("copy", [True, False])
+def test_sorted_pages_of_many_matches_keep_every_type(tmp_path, monkeypatch, copy):
+    # Given a dataset of every column type, indexed, whose searches all count as many matches
+    store = DatasetStore(StoreConfig(root=tmp_path / "store", page_top_window=2))
+    try:
+        ds = _upload(store, TYPED)
+        _indexed(store, ds)
+        monkeypatch.setattr(searching, "SEARCH_STORED_MAX", 0)
+        monkeypatch.setattr(searching, "SEARCH_JOIN_MAX", 0)
+        sorts = ["x", "-x", "day", "-at", "atz", "-flag", "word", "-id"]
+        # the reference: each page from the stored order of the matches, the way before
+        with monkeypatch.context() as before:
+            before.setattr(store, "_prefix_page", lambda *args: None)
+            want = {s: store.rows(ds["id"], q="zurich", sort=s)["rows"] for s in sorts}
+        read: list[str] = []
+        run = store._copy_prefix
+
+        def copy_prefix(*args: Any) -> Any:
+            read.append("copy")
+            return run(*args)
+
+        monkeypatch.setattr(store, "_copy_prefix", copy_prefix)
+        for s in sorts:
+            if copy:
+                store.rows(ds["id"], sort=s)
+                store._orders.settle()
+            else:
+                monkeypatch.setattr(store, "_build_order", lambda *args: None)
+            # When the same pages come from the first rows of the whole sort
+            page = store.rows(ds["id"], q="zurich", sort=s)
+            # Then they hold the same values, of the same types, in the same order
+            assert page["rows"] == want[s], s
+            assert [[type(v) for v in r] for r in page["rows"]] == [[type(v) for v in r] for r in want[s]]
+        assert read == (["copy"] * len(sorts) if copy else [])
+    finally:
+        store.close()
+
+
+def test_pages_of_matches_are_read_from_the_file_when_the_index_stores_no_values(store, monkeypatch):
+    # Given an index that holds no values (as for a column type without an exact stored form)
+    ds = _upload(store, TYPED)
+    want = {r[0]: r for r in store.rows(ds["id"])["rows"]}
+    _indexed(store, ds)
+    monkeypatch.setattr(OpenIndex, "stored_rows", lambda self, addresses, schema: None)
+    monkeypatch.setattr(searching, "SEARCH_STORED_MAX", 0)
+    monkeypatch.setattr(searching, "SEARCH_TOP_MAX", 0)
+    # When pages of the matches are sorted, filtered or taken further in
+    # Then their rows are read from the file
+    assert store.rows(ds["id"], q="zurich", sort="-x")["rows"] == [want[4], want[1], want[3]]
+    flt = [{"column": "x", "cmp": "ge", "value": 0.2}]
+    assert store.rows(ds["id"], q="zurich", filter=flt, sort="day")["rows"] == [want[4]]
+    assert store.rows(ds["id"], q="zurich", offset=1)["rows"] == [want[3], want[4]]
 
 
 def test_the_stored_values_read_back_exactly(store):

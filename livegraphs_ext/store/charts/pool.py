@@ -72,6 +72,8 @@ class LockedConnection:
                     "allow_unsigned_extensions": False,
                     "allow_persistent_secrets": False,
                     "max_execution_time": config.timeout_ms,
+                    # results without ORDER BY keep the file's order (a sorted copy's pages)
+                    "preserve_insertion_order": True,
                 },
             )
         except BaseException:
