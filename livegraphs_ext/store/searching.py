@@ -22,6 +22,7 @@ from __future__ import annotations
 import bisect
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,16 @@ SEARCH_MAX_ROWS = 20
 #: a dataset without an index is scanned by ``search_datasets`` up to this many rows; a bigger
 #: one is listed as pending while its index is built
 SEARCH_SCAN_ROWS = 2_000_000
+
+
+@dataclass(frozen=True)
+class _Matches:
+    """A search's matches, as the index gives them: their file row numbers (ascending) and the
+    addresses of their documents."""
+
+    index: OpenIndex
+    rows: list[int]
+    addresses: list[Any]
 
 
 class DatasetSearch(DatasetQueries):
@@ -168,9 +179,8 @@ class DatasetSearch(DatasetQueries):
                         path, names, stored, rownums, where, params, order, offset, limit
                     )
             if count <= SEARCH_JOIN_MAX:
-                return self._joined_page(
-                    path, names, index, *index.all_hits(query, count), where, params, order, offset, limit
-                )
+                matches = _Matches(index, *index.all_hits(query, count))
+                return self._joined_page(path, names, matches, where, params, order, offset, limit)
             if order and not where:
                 table = self._prefix_page(path, total, names, texts, query, count, order, offset, limit)
                 if table is not None:
@@ -345,20 +355,18 @@ class DatasetSearch(DatasetQueries):
         self,
         path: Path,
         names: list[str],
-        index: OpenIndex,
-        rows: list[int],
-        addresses: list[Any],
+        matches: _Matches,
         where: str,
         params: list[Any],
         order: str,
         offset: int,
         limit: int,
     ) -> tuple[pa.Table, int]:
-        """A page of the matches (``rows``, in file order, from the index), sorted and filtered by
-        DuckDB over those rows of the file alone; the page's rows are read from the index."""
+        """A page of the ``matches``, sorted and filtered by DuckDB over those rows of the file
+        alone; the page's rows are read from the index."""
+        rows = matches.rows
         if not where and not order:
-            rownums = rows[offset : offset + limit]
-            return self._matched_rows(path, names, index, rows, addresses, rownums), len(rows)
+            return self._matched_rows(path, names, matches, rows[offset : offset + limit]), len(rows)
         view = "lg_search_matches"
         cond = f" AND ({where})" if where else ""
         keys = f"{order}, " if order else ""
@@ -381,23 +389,16 @@ class DatasetSearch(DatasetQueries):
                 )
             finally:
                 con.unregister(view)
-        return self._matched_rows(path, names, index, rows, addresses, rownums), count
+        return self._matched_rows(path, names, matches, rownums), count
 
-    def _matched_rows(
-        self,
-        path: Path,
-        names: list[str],
-        index: OpenIndex,
-        rows: list[int],
-        addresses: list[Any],
-        rownums: list[int],
-    ) -> pa.Table:
-        """Matches ``rownums`` (of ``rows``, whose documents are at ``addresses``), in that order:
-        as the index stores them, else from the file (a page spread over the file costs a read of
-        most of it, where a stored document costs one block of the index)."""
+    def _matched_rows(self, path: Path, names: list[str], matches: _Matches, rownums: list[int]) -> pa.Table:
+        """The rows of ``rownums`` (among the ``matches``), in that order: as the index stores them,
+        else from the file (a page spread over the file costs a read of most of it, where a stored
+        document costs one block of the index)."""
+        rows = matches.rows
         at = [bisect.bisect_left(rows, r) for r in rownums]
         if all(i < len(rows) and rows[i] == r for i, r in zip(at, rownums, strict=True)):
-            stored = index.stored_rows([addresses[i] for i in at], self._schema(path))
+            stored = matches.index.stored_rows([matches.addresses[i] for i in at], self._schema(path))
             if stored is not None:
                 return stored
         return self._fetch(path, names, rownums)
