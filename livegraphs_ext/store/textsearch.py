@@ -2,19 +2,19 @@
 
 A query is words, ``prefix*`` and ``"quoted phrases"``, all of which must match (in any of the
 row's text columns; a phrase within one value). Matching ignores case and accents: a value and
-the query are both normalised by DuckDB's ``strip_accents(lower(...))`` and cut into words, the
-longest runs of letters and digits (``[\\pL\\pN]+``, Unicode classes, in DuckDB's RE2 and in
-tantivy's Rust regex alike). The same normalisation serves both ways of answering, so they
-give the same rows:
+the query are both normalised by DuckDB's ``strip_accents(lower(...))`` (:func:`fold_sql`) and
+cut into words, the longest runs of letters and digits (``[\\pL\\pN]+``, Unicode classes, in
+DuckDB's RE2 and in tantivy's Rust regex alike). The same normalisation serves both ways of
+answering, so they give the same rows:
 
 * **the index** (:class:`SearchIndexes`): one tantivy index per version file, kept beside its
-  Parquet file as ``<file>.search2/`` and removed with it. It is built on the side, one at a
+  Parquet file as ``<file>.search3/`` and removed with it. It is built on the side, one at a
   time, the first time a version is searched. It also stores each row's values, so a page of
   matches is shown from the index alone, however far apart they lie in the file;
 * **a scan**, until the index is there: one DuckDB pass over the text columns, which answers
-  the first rows and the count together. A value made only of ASCII characters is matched on
-  ``lower()`` after a ``contains`` test of the clause's longest word (what ``ILIKE`` costs);
-  only other values, and those that pass, pay for ``strip_accents`` and the word-boundary regex.
+  the first rows and the count together. A value is tested as it is, first for what every
+  match holds (about what ``ILIKE`` costs), then for what only matches hold; just the values
+  between the two pay for ``strip_accents`` and the word-boundary regex.
 
 The query text is read here, by :func:`parse_query`, into checked clauses; tantivy's own query
 parser never sees it.
@@ -30,6 +30,7 @@ import os
 import re
 import shlex
 import threading
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -49,7 +50,7 @@ from .sql import quote_ident, quote_literal
 log = logging.getLogger(__name__)
 
 #: the index layout's version, part of its folder's name: a new layout never reads an old one
-FORMAT = 2
+FORMAT = 3
 INDEX_SUFFIX = f".search{FORMAT}"
 #: the longest query, in characters
 MAX_QUERY_CHARS = 200
@@ -60,6 +61,8 @@ MIN_PREFIX = 2
 #: a word: the longest run of letters and digits (RE2 and Rust regex read it alike)
 WORD = r"[\pL\pN]+"
 _NOT_WORD = r"[^\pL\pN]"
+#: what :func:`scan_where` joins a row's values with: a phrase is matched within one value
+APART = r"\x00"  # RE2 for chr(0)
 #: the index's tokenizer name
 TOKENIZER = "lg_words"
 #: the indexed text field and the row number field (0-based file row number)
@@ -98,9 +101,13 @@ class Clause:
     def to_json(self) -> dict[str, Any]:
         return {"words": list(self.words), "prefix": self.prefix}
 
-    def pattern(self) -> str:
-        """An RE2 pattern matching a normalised value that holds this clause."""
-        body = f"{_NOT_WORD}+".join(re.escape(w) for w in self.words)
+    def pattern(self, apart: str = "") -> str:
+        """An RE2 pattern matching a normalised value that holds this clause.
+
+        ``apart``: characters (an RE2 class's body) that the words of a phrase never span, as
+        :data:`APART` between the values of a row joined into one text.
+        """
+        body = f"[^\\pL\\pN{apart}]+".join(re.escape(w) for w in self.words)
         end = "" if self.prefix else f"(?:{_NOT_WORD}|$)"
         return f"(?:^|{_NOT_WORD}){body}{end}"
 
@@ -202,7 +209,7 @@ def normalise_words(texts: Sequence[str]) -> list[list[str]]:
     cur = _normaliser()
     try:
         rows = cur.execute(
-            f"SELECT regexp_extract_all(strip_accents(lower(t)), {quote_literal(WORD)}) "
+            f"SELECT regexp_extract_all({fold_sql('t')}, {quote_literal(WORD)}) "
             "FROM unnest(?::VARCHAR[]) WITH ORDINALITY u(t, i) ORDER BY i",
             [list(texts)],
         ).fetchall()
@@ -219,7 +226,7 @@ def matching_texts(query: SearchQuery, texts: Sequence[str]) -> list[bool]:
     try:
         test = " AND ".join(f"regexp_matches(n, {quote_literal(c.pattern())})" for c in query.clauses)
         rows = cur.execute(
-            f"SELECT {test} FROM (SELECT strip_accents(lower(t)) AS n, i "
+            f"SELECT {test} FROM (SELECT {fold_sql('t')} AS n, i "
             "FROM unnest(?::VARCHAR[]) WITH ORDINALITY u(t, i)) ORDER BY i",
             [list(texts)],
         ).fetchall()
@@ -231,37 +238,59 @@ def matching_texts(query: SearchQuery, texts: Sequence[str]) -> list[bool]:
 # ---------------------------------------------------------------------- the scan
 
 
+def fold_sql(value: str, *, ascii: bool = False) -> str:
+    """SQL for the normalised form of text ``value``: lower case, accents stripped.
+
+    ``strip_accents`` reads a value that is not ASCII only as far as its first NUL: a NUL is
+    made a space first, so the words after it are kept (it ends a word either way), and no
+    normalised value holds one. An ``ascii`` value has no accent to strip.
+    """
+    value = f"replace({value}, chr(0), ' ')"
+    return f"lower({value})" if ascii else f"strip_accents(lower({value}))"
+
+
 def normalised_sql(column: str) -> str:
     """A column's values as the index sees them; ASCII values skip ``strip_accents``."""
     c = quote_ident(column)
-    return f"CASE WHEN strlen({c}) = length({c}) THEN lower({c}) ELSE strip_accents(lower({c})) END"
+    return f"CASE WHEN strlen({c}) = length({c}) THEN {fold_sql(c, ascii=True)} ELSE {fold_sql(c)} END"
 
 
 def scan_where(query: SearchQuery, columns: Sequence[str]) -> str:
     """A WHERE condition (without the keyword) true for the rows that match, for a scan.
 
-    Every clause must hold in one of the columns. A value is first tested for the clause's
-    longest word, a necessary condition: an ASCII value with ``contains`` on its lower case
-    (what ``ILIKE`` costs), another with :func:`raw_pattern` on the value as it is. Only the
-    values that pass pay for ``strip_accents`` and the word-boundary regex.
+    Every clause must hold in one of the columns. The row's values are joined into one text
+    (apart by :data:`APART`, which a phrase never spans), so each test below is one pattern
+    whatever the number of columns: DuckDB compiles each pattern before the first row, and
+    a pattern of Unicode classes takes milliseconds. The joined values are first tested, as
+    they are, with :func:`raw_pattern` (a necessary condition, about as cheap as ``ILIKE``);
+    those that pass, with :func:`sure_pattern` (a sufficient condition, on the values as they
+    are too); only rows that pass the first and not the second pay for ``strip_accents`` and
+    the word-boundary regex on the normalised values, the exact test.
     """
     if not columns:
         return "false"
-    parts = []
+    sep = "chr(0)"
+    raw_values = f"concat_ws({sep}, {', '.join(quote_ident(c) for c in columns)})"
+    # a normalised value holds no NUL (fold_sql)
+    normalised_values = f"concat_ws({sep}, {', '.join(normalised_sql(c) for c in columns)})"
+    firsts, lasts = [], []
     for clause in query.clauses:
-        word = clause.longest()
-        raw = raw_pattern(word[:RAW_CHARS])
-        pattern = quote_literal(clause.pattern())
-        either = []
-        for column in columns:
-            c = quote_ident(column)
-            other = f"regexp_matches({c}, {quote_literal(raw)})" if raw else "true"
-            either.append(
-                f"(CASE WHEN strlen({c}) = length({c}) THEN contains(lower({c}), {quote_literal(word)}) "
-                f"ELSE {other} END AND regexp_matches({normalised_sql(column)}, {pattern}))"
+        raw = raw_pattern(clause)
+        sure = sure_pattern(clause)
+        exact = f"regexp_matches({normalised_values}, {quote_literal(clause.pattern(APART))})"
+        if raw is None:
+            # a value made of ASCII characters holds the clause's longest word as it is
+            word = quote_literal(clause.longest())
+            first = " OR ".join(
+                f"(strlen({c}) <> length({c}) OR contains(lower({c}), {word}))"
+                for c in map(quote_ident, columns)
             )
-        parts.append("(" + " OR ".join(either) + ")")
-    return " AND ".join(parts)
+        else:
+            first = f"regexp_matches({raw_values}, {quote_literal(raw)})"
+        firsts.append(f"({first})")
+        lasts.append(f"(regexp_matches({raw_values}, {quote_literal(sure)}) OR {exact})" if sure else exact)
+    # every clause's first test before any other: a row one of them leaves out costs no more
+    return " AND ".join(firsts + lasts)
 
 
 def few_rows_where(query: SearchQuery, columns: Sequence[str]) -> str:
@@ -334,18 +363,63 @@ def _char_class(points: Sequence[int]) -> str:
     return "[" + "".join(f"\\x{{{a:x}}}" + (f"-\\x{{{b:x}}}" if b > a else "") for a, b in spans) + "]"
 
 
-def raw_pattern(word: str) -> str | None:
-    """An RE2 pattern that every value whose normalised form contains ``word`` matches, as it is.
+#: any code point but ASCII: what may stand between the letters of a word in a raw value
+_NOT_ASCII = r"[^\x00-\x7f]"
+#: what may stand between the words of a phrase in a raw value: anything but ASCII letters and digits
+_NOT_ASCII_WORD = r"[^0-9A-Za-z]"
 
-    Each character of the word may be written as any code point that folds to it, followed by
-    code points that vanish (a decomposed accent). None when a character of the word cannot be
-    told this way (it is itself changed by the fold, or part of a fold into several).
+
+def raw_pattern(clause: Clause | str) -> str | None:
+    """An RE2 pattern that every value whose normalised form holds ``clause`` matches, as it is.
+
+    Each character of a word may be written as any code point that folds to it; between two
+    of them may stand code points that vanish (a decomposed accent), here any but ASCII,
+    which are cheaper to tell (the pattern compiles in a millisecond, not five). The words of
+    a phrase are apart by something other than an ASCII letter or digit. A single word is
+    tested for its first :data:`RAW_CHARS` characters. None when a character cannot be told
+    this way (it is itself changed by the fold, or part of a fold into several).
+    """
+    if isinstance(clause, str):
+        clause = Clause((clause,))
+    words = clause.words if len(clause.words) > 1 else (clause.words[0][:RAW_CHARS],)
+    folds = _fold_table()
+    if any(ch in folds.unsure or _composed(ch) for w in words for ch in w):
+        return None
+    between = _NOT_ASCII + "*"
+    return f"{_NOT_ASCII_WORD}+".join(
+        between.join(_char_class([ord(ch), *folds.into.get(ch, ())]) for ch in w) for w in words
+    )
+
+
+def _composed(ch: str) -> bool:
+    """Whether the fold may make ``ch`` of several code points: a Hangul syllable of its jamo,
+    or any character with a canonical decomposition (the fold composes what it keeps)."""
+    decomposed = unicodedata.decomposition(ch)
+    return 0xAC00 <= ord(ch) <= 0xD7A3 or (decomposed != "" and not decomposed.startswith("<"))
+
+
+def sure_pattern(clause: Clause) -> str | None:
+    """An RE2 pattern that only values whose normalised form holds ``clause`` match, as they are.
+
+    The words' characters are written as code points that fold to them, one for one, and
+    stand between ASCII characters other than letters and digits (which the fold leaves as
+    they are, and which end a word) or the value's ends. A value holding the clause in any
+    other way (a decomposed accent, a boundary outside ASCII) does not match it and is
+    tested exactly. None when a character is changed by the fold, or part of a fold into
+    several.
     """
     folds = _fold_table()
-    if any(ch in folds.unsure for ch in word):
+    if any(ch in folds.unsure for w in clause.words for ch in w):
         return None
-    between = _char_class(folds.vanish) + "*" if folds.vanish else ""
-    return between.join(_char_class([ord(ch), *folds.into.get(ch, ())]) for ch in word)
+    gaps = [p for p in range(128) if not chr(p).isalnum() and chr(p) not in folds.unsure]
+    gap = _char_class(gaps)
+    # the words of a phrase are apart within one value: never by APART
+    within = _char_class([p for p in gaps if chr(p) != "\x00"])
+    body = f"{within}+".join(
+        "".join(_char_class([ord(ch), *folds.into.get(ch, ())]) for ch in w) for w in clause.words
+    )
+    end = "" if clause.prefix else f"(?:{gap}|$)"
+    return f"(?:^|{gap}){body}{end}"
 
 
 def index_select(columns: Sequence[str], row: str, schema: pa.Schema | None = None) -> str:

@@ -451,6 +451,63 @@ def test_a_search_is_a_view_not_a_version(store, data):
     assert len(store.versions(ds["id"])) == 1
 
 
+PIECES = [
+    "cafe", "Café", "CAFÉ", "cafe\u0301", "Zu\u0308rich", "zürich", "ZÜRICH", "straße", "STRASSE",
+    "ﬁne", "İstanbul", "Ελλάδα", "ελλαδα", "Москва", "東京", "한국", "\u1112\u1161\u11ab", "ǅemal",
+    "o'brien", "e-mail", "42", "4x4", "résumé", "RÉSUMÉ", "naïve", "ﬀ", "Ⅻ", "①", "x\u0301", "\u0301",
+    "_", ".", ",", "-", "«", "»", "\u00a0", "\u3000", "\u2014", "\x00", "\t", "",
+]  # fmt: skip
+GLUE = [" ", "", "-", "\x00", "\u00a0", "\u0301", "«", "/"]
+
+
+def _tricky_value(rnd: random.Random) -> str | None:
+    if rnd.random() < 0.1:
+        return None
+    return "".join(rnd.choice(PIECES) + rnd.choice(GLUE) for _ in range(rnd.randint(1, 5)))
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_the_scan_condition_is_the_exact_test_of_every_value(seed):
+    # Given values of every kind of character: accents composed and not, folds into several
+    # letters, boundaries outside ASCII, NUL, and queries of their own words
+    rnd = random.Random(seed)
+    rows = [(i, _tricky_value(rnd), _tricky_value(rnd), _tricky_value(rnd)) for i in range(400)]
+    words = sorted({w for r in rows for v in r[1:] for w in textsearch.normalise_words([v or ""])[0]})
+    queries = {rnd.choice(words) for _ in range(25)}
+    queries |= {rnd.choice(words)[:2] + "*" for _ in range(10)}
+    queries |= {f'"{rnd.choice(words)} {rnd.choice(words)}"' for _ in range(10)}
+    queries |= {f"{rnd.choice(words)} {rnd.choice(words)}*" for _ in range(5)}
+    for v in (r[1] for r in rows[:20]):
+        found = textsearch.normalise_words([v or ""])[0]
+        if len(found) > 1:
+            queries.add('"' + " ".join(found[:2]) + '"')
+    columns = ["a", "b", "c"]
+    with duckdb.connect() as con:
+        con.execute("CREATE TABLE src (id INTEGER, a VARCHAR, b VARCHAR, c VARCHAR)")
+        con.executemany("INSERT INTO src VALUES (?, ?, ?, ?)", rows)
+        for q in sorted(queries):
+            try:
+                query = parse_query(q)
+            except BadInput:
+                continue
+            # the definition: each clause's pattern on some column's normalised value (a NUL
+            # ends a word, as a space does)
+            exact = " AND ".join(
+                "(" + " OR ".join(
+                    f"regexp_matches(strip_accents(lower(replace({c}, chr(0), ' '))), "
+                    f"{textsearch.quote_literal(cl.pattern())})" for c in columns
+                ) + ")"
+                for cl in query.clauses
+            )  # fmt: skip
+            # When the scan's condition selects rows
+            picked = [
+                [r[0] for r in con.execute(f"SELECT id FROM src WHERE {where} ORDER BY id").fetchall()]
+                for where in (exact, textsearch.scan_where(query, columns))
+            ]
+            # Then they are the rows whose values hold every clause exactly
+            assert picked[0] == picked[1], q
+
+
 def test_a_scan_first_tests_raw_values_for_every_form_that_folds_to_a_word():
     # Given every code point that lower-casing and accent stripping turn into another character
     folds = textsearch._fold_table()
@@ -477,7 +534,8 @@ def test_a_scan_first_tests_raw_values_for_every_form_that_folds_to_a_word():
 
 
 def test_decomposed_and_compatibility_forms_match_by_scan_and_by_index(store):
-    # Given values with decomposed accents, compatibility signs and title-case digraphs
+    # Given values with decomposed accents, compatibility signs, title-case digraphs and a
+    # Hangul syllable written as its jamo
     values = [
         "Zu\u0308rich",
         "\u212bngstro\u0308m",
@@ -487,10 +545,24 @@ def test_decomposed_and_compatibility_forms_match_by_scan_and_by_index(store):
         "ǅemal",
         "CAFE\u0301 noir",
         "cafeteria",
+        "\u1112\u1161\u11ab\uad6d \uc5b4",
     ]
     rows = [{"id": i, "title": v, "body": None} for i, v in enumerate(values)]
     ds = _upload(store, "id,title\n" + "".join(f"{i},{v}\n" for i, v in enumerate(values)))
-    queries = ["zurich", "angstrom", "élan", "kelvin", "angst*", "ZU\u0308R*", "ǆemal", "cafe", "caf*"]
+    queries = [
+        "zurich",
+        "angstrom",
+        "élan",
+        "kelvin",
+        "angst*",
+        "ZU\u0308R*",
+        "ǆemal",
+        "cafe",
+        "caf*",
+        "한국",
+        "한국*",
+        "어",
+    ]
     for indexed in (False, True):
         for q in queries:
             # When searched, by scan and then by index
