@@ -13,7 +13,7 @@ from . import transforms
 from .catalog import DatasetRow, VersionRow
 from .core import StoreCore
 from .errors import Conflict, NotFound
-from .names import resolve
+from .names import resolve, split_ref
 from .schema import ColumnInfo
 
 #: the kinds of version whose data is not made from their parent by a step
@@ -144,6 +144,9 @@ class DatasetVersions(StoreCore):
         One transaction, where :meth:`find`, :meth:`version` and :meth:`version_file` take one each,
         which reads the one version's file and columns, not every version with its report.
         """
+        found = self._chart_source_row(ref, owner)
+        if found is not None:
+            return found
         with self.catalog.transaction() as s:
             if "id" in ref:
                 ds = self._get(s, ref["id"])
@@ -159,6 +162,41 @@ class DatasetVersions(StoreCore):
             if v is None:
                 raise NotFound(f"Dataset {ds.name!r} has no version {number}", "No such version")
             return ds.id, number, self._abs(v.file), [ColumnInfo.from_json(c) for c in v.columns], v.rows
+
+    def _chart_source_row(
+        self, ref: dict[str, Any], owner: str | None
+    ) -> tuple[str, int, Path, list[ColumnInfo], int] | None:
+        """:meth:`chart_source` in one statement, when the reference names one dataset outright:
+        its id, ``owner/name``, or a bare name of ``owner``'s own. None otherwise (a bare name
+        that is someone else's, or none at all), and when the version is missing: the
+        transaction then answers, or says what is wrong.
+        """
+        if "id" in ref:
+            where = [DatasetRow.id == ref["id"]]
+        else:
+            name = ref["name"]
+            if _ID.fullmatch(name):
+                return None
+            who, name = split_ref(name)
+            who = who or owner
+            if who is None:
+                return None
+            where = [DatasetRow.name == name, DatasetRow.owner == who]
+        number = DatasetRow.current_version if ref.get("version") is None else ref["version"]
+        row = self.catalog.first(
+            select(DatasetRow.id, VersionRow.number, VersionRow.file, VersionRow.columns, VersionRow.rows)
+            .join(VersionRow, (VersionRow.dataset_id == DatasetRow.id) & (VersionRow.number == number))
+            .where(*where)
+        )
+        if row is None:
+            return None
+        return (
+            row.id,
+            row.number,
+            self._abs(row.file),
+            [ColumnInfo.from_json(c) for c in row.columns],
+            row.rows,
+        )
 
     def _columns(self, dataset_id: str, number: int | None) -> tuple[Path, list[ColumnInfo], int]:
         with self.catalog.transaction() as s:

@@ -11,7 +11,7 @@ import pytest
 
 import livegraphs_ext as lg
 from livegraphs_ext.kernel import notebook
-from livegraphs_ext.store import BadInput, DatasetStore, GuardedStore, NotFound, Principal
+from livegraphs_ext.store import BadInput, Conflict, DatasetStore, GuardedStore, NotFound, Principal
 from livegraphs_ext.store.charts import ChartEngine, CheckedSpec, check_shape, run_chart_file, validate_spec
 from livegraphs_ext.store.charts import spec as spec_module
 from livegraphs_ext.store.schema import ColumnInfo
@@ -140,23 +140,34 @@ def test_a_checked_spec_is_not_checked_again_and_cannot_change(lg_schema_checks:
 def test_a_chart_reads_its_dataset_from_the_catalog_in_one_transaction(
     lg_sales: dict[str, Any], lg_kernel_store: DatasetStore, monkeypatch: pytest.MonkeyPatch
 ):
-    # Given a spy on the catalog's transactions
+    # Given a spy on the catalog's transactions and single statements
     catalog = lg_kernel_store.catalog
-    real = catalog.transaction
-    opened: list[int] = []
+    real_transaction, real_first = catalog.transaction, catalog.first
+    opened: list[str] = []
 
-    def counted() -> Any:
-        opened.append(1)
-        return real()
+    def transaction() -> Any:
+        opened.append("transaction")
+        return real_transaction()
 
-    monkeypatch.setattr(catalog, "transaction", counted)
+    def first(statement: Any) -> Any:
+        opened.append("statement")
+        return real_first(statement)
+
+    monkeypatch.setattr(catalog, "transaction", transaction)
+    monkeypatch.setattr(catalog, "first", first)
     ds = lg_sales["id"]
     # When charts name their dataset every way a spec may (a name, an id, an id given as a name,
-    # a pinned version), each finds its dataset, version, file and columns in one transaction
-    for ref in ({"name": "sales"}, {"id": ds}, {"name": ds}, {"name": "sales", "version": 1}):
+    # a pinned version), each finds its dataset, version, file and columns in one statement
+    # (an id given as a name: one transaction, which tries it as an id first)
+    for ref, asked in (
+        ({"name": "sales"}, ["statement"]),
+        ({"id": ds}, ["statement"]),
+        ({"name": ds}, ["transaction"]),
+        ({"name": "sales", "version": 1}, ["statement"]),
+    ):
         opened.clear()
         result = lg_kernel_store.charts.run(bar(ref), user="ada")
-        assert len(opened) == 1, ref
+        assert opened == asked, ref
         assert result.dataset == {"id": ds, "version": 1}
         assert sorted(result.table.column("x").to_pylist()) == ["AMER", "APAC", "EMEA"]
     # And after an append, a chart follows the new version unless it pins the old one
@@ -175,6 +186,20 @@ def test_a_chart_reads_its_dataset_from_the_catalog_in_one_transaction(
         lg_kernel_store.charts.run(bar({"name": "nothing"}), user="ada")
     with pytest.raises(NotFound, match="No dataset with id"):
         lg_kernel_store.charts.run(bar({"id": "0" * 32}), user="ada")
+    # And a bare name that is someone else's is found as before (the kernel's user may read all),
+    # one that several others carry is named ambiguous, and one's own comes before theirs
+    for who in ("bob", "cy"):
+        src = lg_kernel_store.staging_path()
+        src.write_text("region,revenue\nMARS,1.0\n")
+        lg_kernel_store.create_from_file(src, name="theirs", owner=who, content_type="text/csv")
+    with pytest.raises(Conflict, match="bob/theirs"):
+        lg_kernel_store.charts.run(bar({"name": "theirs"}), user="ada")
+    assert lg_kernel_store.charts.run(bar({"name": "theirs"}), user="bob").table.column("x").to_pylist() == [
+        "MARS"
+    ]
+    opened.clear()
+    assert lg_kernel_store.charts.run(bar({"name": "cy/theirs"}), user="ada").marks == 1
+    assert opened == ["statement"]
 
 
 def test_a_chart_by_name_asks_the_catalog_for_its_dataset_and_version_only(
@@ -192,12 +217,14 @@ def test_a_chart_by_name_asks_the_catalog_for_its_dataset_and_version_only(
     event.listen(engine, "before_cursor_execute", count)
     try:
         # When a chart names its dataset by name (pinned or not, bare or owner/name) or by its id
-        # as a name, the catalog is asked twice: which dataset, and its version's file
+        # as a name, the catalog is asked once for the dataset and its version's file (an id as
+        # a name: twice, which dataset, then its version's file)
         for ref, asked in (
-            ({"name": "sales"}, 2),
-            ({"name": " sales", "version": 1}, 2),
+            ({"name": "sales"}, 1),
+            ({"name": " sales", "version": 1}, 1),
             ({"name": lg_sales["id"]}, 2),
-            ({"name": "ada/sales"}, 2),
+            ({"name": "ada/sales"}, 1),
+            ({"id": lg_sales["id"]}, 1),
         ):
             statements.clear()
             result = lg_kernel_store.charts.run(bar(ref), user="ada")
