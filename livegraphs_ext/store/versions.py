@@ -141,8 +141,10 @@ class DatasetVersions(StoreCore):
         """What a chart of the dataset ``ref`` (``{"id"}`` or ``{"name"}`` as :meth:`find` takes it,
         with an optional ``version``) reads: its id, the version's number, file, columns and rows.
 
-        One transaction, where :meth:`find`, :meth:`version` and :meth:`version_file` take one each,
-        which reads the one version's file and columns, not every version with its report.
+        One statement when the reference names one dataset outright (:meth:`_chart_source_row`),
+        else one transaction, where :meth:`find`, :meth:`version` and :meth:`version_file` take
+        one each; either reads the one version's file and columns, not every version with its
+        report.
         """
         found = self._chart_source_row(ref, owner)
         if found is not None:

@@ -137,7 +137,7 @@ def test_a_checked_spec_is_not_checked_again_and_cannot_change(lg_schema_checks:
     assert len(lg_schema_checks) == 1
 
 
-def test_a_chart_reads_its_dataset_from_the_catalog_in_one_transaction(
+def test_a_chart_asks_the_catalog_for_its_dataset_once(
     lg_sales: dict[str, Any], lg_kernel_store: DatasetStore, monkeypatch: pytest.MonkeyPatch
 ):
     # Given a spy on the catalog's transactions and single statements
