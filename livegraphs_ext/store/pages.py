@@ -10,12 +10,17 @@ kept on disk, followed by a sorted copy of the rows. A page is read from the cop
 like an unsorted page; before the copy is written, it is a slice of the order and
 a fetch of those rows by row number. Until the order is built, the first pages
 come from a top-N query over the sort keys alone.
+
+Beside an order, its ranks (each file row's place in the order) let a few rows,
+such as a search's matches, be sorted and filtered the same way without reading
+the file.
 """
 
 from __future__ import annotations
 
 import bisect
 import contextlib
+import dataclasses
 import hashlib
 import json
 import logging
@@ -29,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -107,7 +113,8 @@ class RowOrder:
     """A stored row order: the 0-based file row numbers of one (file, sort, filter), in page order.
 
     ``copy``, once built, is the result's rows themselves in that order (Parquet), so a page
-    of it costs what an unsorted page costs.
+    of it costs what an unsorted page costs. ``ranks`` (NumPy), when built, is every file
+    row's place in the order, ``rows`` for a row the filter leaves out.
     """
 
     path: Path
@@ -116,9 +123,21 @@ class RowOrder:
     copy: Path | None = None
     #: its copy was written and found too big to keep (it is not written again)
     copy_refused: bool = False
+    ranks: Path | None = None
 
     def files(self) -> list[Path]:
-        return [self.path] + ([self.copy] if self.copy else [])
+        return [self.path] + [f for f in (self.ranks, self.copy) if f is not None]
+
+    def ranks_of(self, rownums: np.ndarray) -> np.ndarray | None:
+        """The places in the order of these file rows (``rows`` for one left out by the filter);
+        None when there are no ranks or their file is gone (then build again)."""
+        if self.ranks is None:
+            return None
+        try:
+            ranks = np.load(self.ranks, mmap_mode="r")
+        except FileNotFoundError:
+            return None
+        return np.asarray(ranks[rownums])
 
     def slice(self, offset: int, limit: int) -> list[int] | None:
         """Row numbers ``[offset, offset + limit)``, or None when the file is gone (then build again)."""
@@ -179,11 +198,20 @@ class RowOrders:
             running = self._building.get(key)
             if running is not None:
                 return running
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="livegraphs-orders")
-            future = self._pool.submit(self._run, key, write, copy)
+            future = self._orders_pool().submit(self._run, key, write, copy)
             self._building[key] = future
             return future
+
+    def rank(self, key: str, file_rows: int) -> None:
+        """Write the ranks of order ``key`` (of a file of ``file_rows`` rows) on the side, once the
+        order is built (the order's worker takes the jobs in turn); nothing when it has them."""
+        with self._lock:
+            self._orders_pool().submit(self._run_ranks, key, file_rows)
+
+    def _orders_pool(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="livegraphs-orders")
+        return self._pool
 
     def _run(self, key: str, write: Callable[[Path], int], copy: Callable[[Path], None] | None) -> RowOrder:
         try:
@@ -200,7 +228,7 @@ class RowOrders:
                 _unlink(tmp)
                 raise
             entry = RowOrder(dest, rows, dest.stat().st_size)
-            self._add(key, entry)
+            self._update(key, None, lambda _: entry)
             if copy is not None:
                 with self._lock:
                     if self._copy_pool is None:
@@ -212,6 +240,33 @@ class RowOrders:
         finally:
             with self._lock:
                 self._building.pop(key, None)
+
+    def _run_ranks(self, key: str, file_rows: int) -> None:
+        entry = self.get(key)
+        if entry is None or (entry.ranks is not None and entry.ranks.exists()):
+            return
+        dest = self._folder / f"{key}.{uuid.uuid4().hex}.ranks.npy"
+        tmp = self._folder / f"{key}.{threading.get_ident()}.ranks.tmp"
+        try:
+            write_ranks(entry.path, tmp, file_rows)
+            tmp.replace(dest)
+        except FileNotFoundError:
+            # the order went meanwhile
+            _unlink(tmp)
+            return
+        except BaseException:
+            _unlink(tmp)
+            raise
+        size = dest.stat().st_size
+
+        def ranked(current: RowOrder) -> RowOrder:
+            old = [current.ranks] if current.ranks is not None else []
+            for f in old:
+                _unlink(f)
+            return dataclasses.replace(current, ranks=dest, size=current.size + size)
+
+        if not self._update(key, entry.path, ranked):
+            _unlink(dest)
 
     def _run_copy(self, key: str, copy: Callable[[Path], None]) -> None:
         entry = self.get(key)
@@ -228,20 +283,29 @@ class RowOrders:
             # pages go on from the row order alone
             log.warning("The sorted copy of a row order could not be written", exc_info=True)
             raise
-        size = entry.size + dest.stat().st_size
-        with self._lock:
-            kept = self._items.get(key) is entry and size <= self._max_bytes
-        if kept:
-            self._add(key, RowOrder(entry.path, entry.rows, size, dest))
-            return
-        _unlink(dest)
-        with self._lock:
-            if self._items.get(key) is entry:
-                self._items[key] = RowOrder(entry.path, entry.rows, entry.size, copy_refused=True)
+        size = dest.stat().st_size
+        kept = False
 
-    def _add(self, key: str, entry: RowOrder) -> None:
+        def copied(current: RowOrder) -> RowOrder:
+            nonlocal kept
+            if current.size + size > self._max_bytes:
+                return dataclasses.replace(current, copy_refused=True)
+            kept = True
+            return dataclasses.replace(current, size=current.size + size, copy=dest)
+
+        if not self._update(key, entry.path, copied) or not kept:
+            _unlink(dest)
+
+    def _update(self, key: str, path: Path | None, change: Callable[[RowOrder], RowOrder]) -> bool:
+        """Set entry ``key`` to ``change(current)`` (any current one when ``path`` is None, else only
+        the current order of that file: not one built again meanwhile); False when not set. The
+        least recently used entries then go while the whole is over its bounds."""
         evicted: list[RowOrder] = []
         with self._lock:
+            current = self._items.get(key)
+            if path is not None and (current is None or current.path != path):
+                return False
+            entry = change(current)  # type: ignore[arg-type]
             self._items[key] = entry
             self._items.move_to_end(key)
             total = sum(e.size for e in self._items.values())
@@ -252,6 +316,7 @@ class RowOrders:
         for old in evicted:
             for f in old.files():
                 _unlink(f)
+        return True
 
     def settle(self) -> None:
         """Wait for the builds started so far, orders and then their copies (one worker each, in turn)."""
@@ -297,6 +362,19 @@ def write_row_order(reader: pa.RecordBatchReader, dest: Path) -> int:
             writer.write_batch(pa.record_batch([column], schema=schema))
             rows += len(column)
     return rows
+
+
+def write_ranks(order: Path, dest: Path, file_rows: int) -> None:
+    """Write the ranks of the row order in the Arrow IPC file ``order`` (of a file of
+    ``file_rows`` rows) as a NumPy file: each row's place in the order, the order's length for a
+    row it leaves out."""
+    with pa.memory_map(str(order)) as source:
+        rownums = pa.ipc.open_file(source).read_all().column(0).to_numpy()
+        kind = np.int32 if file_rows < 2**31 else np.int64
+        ranks = np.full(file_rows, len(rownums), dtype=kind)
+        ranks[rownums] = np.arange(len(rownums), dtype=kind)
+    with open(dest, "wb") as out:
+        np.save(out, ranks)
 
 
 def _unlink(path: Path) -> None:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from . import transforms
@@ -180,6 +181,12 @@ class DatasetSearch(DatasetQueries):
                     )
             if count <= SEARCH_JOIN_MAX:
                 matches = _Matches(index, *index.all_hits(query, count))
+                if where or order:
+                    ranked = self._ranked_page(
+                        path, total, names, matches, where, params, order, offset, limit
+                    )
+                    if ranked is not None:
+                        return ranked
                 return self._joined_page(path, names, matches, where, params, order, offset, limit)
             if order and not where:
                 table = self._prefix_page(path, total, names, texts, query, count, order, offset, limit)
@@ -350,6 +357,49 @@ class DatasetSearch(DatasetQueries):
             if copy.exists():
                 raise
             return None
+
+    def _ranked_page(
+        self,
+        path: Path,
+        total: int,
+        names: list[str],
+        matches: _Matches,
+        where: str,
+        params: list[Any],
+        order: str,
+        offset: int,
+        limit: int,
+    ) -> tuple[pa.Table, int] | None:
+        """A page of the ``matches`` sorted and filtered by the ranks of the stored row order of
+        (file, sort, filter), without reading the file; None when that order has no ranks yet
+        (the order's build, then its ranks', is started: a file small enough for top-N pages
+        has no order).
+
+        The order breaks ties by file row and its ranks leave out what the filter does, so the
+        matches in rank order are the matches in the order a sorted, filtered page gives them.
+        """
+        key = RowOrders.key(path, order, where, params)
+        found = self._orders.get(key)
+        if found is None:
+            if total > self.config.page_top_window:
+                self._build_order(key, path, where, params, order)
+                self._orders.rank(key, total)
+            return None
+        rows = np.asarray(matches.rows, dtype=np.int64)
+        ranks = found.ranks_of(rows)
+        if ranks is None:
+            # an order a sorted grid built, or whose ranks went: they are written on the side
+            self._orders.rank(key, total)
+            return None
+        kept = np.flatnonzero(ranks < found.rows)
+        places = ranks[kept]
+        need = min(offset + limit, len(kept))
+        if need <= offset:
+            return self._schema(path).empty_table(), len(kept)
+        first = np.argpartition(places, need - 1)[:need] if need < len(places) else np.arange(len(places))
+        page = first[np.argsort(places[first], kind="stable")][offset:need]
+        rownums = [int(r) for r in rows[kept[page]]]
+        return self._matched_rows(path, names, matches, rownums), len(kept)
 
     def _joined_page(
         self,

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -222,3 +223,34 @@ def test_rows_by_number_read_only_their_row_groups_and_keep_the_order_given(
     monkeypatch.setattr(pq.ParquetFile, "read_row_groups", counting)
     assert read_rows(path, [4500, 4999, 4000], cache).column("i").to_pylist() == [4500, 4999, 4000]
     assert reads == [[4]]
+
+
+@pytest.mark.parametrize("copy_first", [True, False])
+def test_an_orders_ranks_and_its_copy_are_both_kept(store: DatasetStore, copy_first: bool) -> None:
+    # Given a filtered, sorted row order, its copy and its ranks written in either order
+    ds = _upload(store)
+    table = store.arrow(ds["id"])
+    flt = [{"column": "price", "cmp": "gt", "value": 1}]
+    order = _reference(table, [("price", True), ("name", False)], lambda df: df["price"] > 1)
+    store.rows(ds["id"], sort="-price,name", filter=flt, offset=WINDOW + 1)
+    (key,) = store._orders._items
+    if copy_first:
+        store._orders.settle()
+    store._orders.rank(key, ROWS)
+    store._orders.settle()
+    # Then the entry holds both, and counts both in its size
+    entry = store._orders.get(key)
+    assert entry is not None and entry.copy is not None and entry.ranks is not None
+    assert entry.size == sum(f.stat().st_size for f in entry.files())
+    # And each row's rank is its place in the order, the order's length for a row left out
+    ranks = entry.ranks_of(np.arange(ROWS))
+    assert ranks is not None
+    place = {row: i for i, row in enumerate(order)}
+    assert ranks.tolist() == [place.get(r, len(order)) for r in range(ROWS)]
+    # And a page still comes from the copy
+    page = store.rows(ds["id"], sort="-price,name", filter=flt, offset=7, limit=9)
+    assert page["rows"] == _expected(table, order, 7, 9)
+    # And nothing is left when the store closes
+    folder = entry.path.parent
+    store.close()
+    assert not any(folder.iterdir())

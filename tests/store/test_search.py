@@ -327,6 +327,65 @@ def test_sorted_pages_of_many_matches_come_from_the_first_rows_of_the_sort(
     assert bool(copied) is copy
 
 
+@pytest.mark.parametrize(
+    ("sort", "flt", "grid"),
+    [
+        ("-price", None, False),
+        ("title", None, True),
+        ("-body", [{"column": "price", "cmp": "ge", "value": 25}], False),
+        (None, [{"column": "price", "cmp": "lt", "value": 10}], True),
+    ],
+)
+def test_pages_of_matches_take_the_ranks_of_the_sorts_row_order(store, data, monkeypatch, sort, flt, grid):
+    # Given an indexed dataset whose searches have more matches than the index sorts alone
+    ds = _upload(store, _csv(data))
+    _indexed(store, ds)
+    monkeypatch.setattr(searching, "SEARCH_STORED_MAX", 0)
+    kept = {r["id"] for r in data if flt is None or (r["price"] >= 25 if sort else r["price"] < 10)}
+    queries = ("quick", "da*", "cafe", "brown fox")
+    if grid:
+        # the sort's row order, as a sorted grid leaves it (without ranks)
+        store.rows(ds["id"], sort=sort, filter=flt, offset=100)
+        store._orders.settle()
+    # the first page of each sort starts its row order or its ranks
+    for q in queries:
+        store.rows(ds["id"], q=q, sort=sort, filter=flt, limit=5)
+    store._orders.settle()
+
+    def no_scan(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the file was read for a page of matches")
+
+    def wanted(q: str) -> list[int]:
+        ids = [i for i in ref_ids(data, q) if i in kept]
+        return _sorted_ref(data, ids, sort) if sort else ids
+
+    with monkeypatch.context() as m:
+        # When pages of the matches are asked, and neither DuckDB nor the file may answer them
+        for name in ("_joined_page", "_ordered_rows", "_page_connection"):
+            m.setattr(store, name, no_scan)
+        m.setattr(searching, "read_rows", no_scan)
+        for q in queries:
+            want = wanted(q)
+            assert want
+            got: list[int] = []
+            for offset in range(0, len(want) + 13, 13):
+                page = store.rows(ds["id"], q=q, sort=sort, filter=flt, offset=offset, limit=13)
+                # Then each page is the matches' in the order of the sort, past the filter
+                assert page["total"] == len(want)
+                got += [r[0] for r in page["rows"]]
+            assert got == want
+            assert store.rows(ds["id"], q=q, sort=sort, filter=flt, limit=0)["total"] == len(want)
+    # And an order whose ranks are gone answers from the file, and its ranks are written again
+    ranked = [o for o in store._orders._items.values() if o.ranks is not None]
+    assert len(ranked) == 1
+    ranked[0].ranks.unlink()
+    page = store.rows(ds["id"], q="quick", sort=sort, filter=flt, limit=10_000)
+    assert [r[0] for r in page["rows"]] == wanted("quick")
+    store._orders.settle()
+    ranked = [o for o in store._orders._items.values() if o.ranks is not None and o.ranks.exists()]
+    assert len(ranked) == 1
+
+
 def test_a_sorted_page_of_matches_at_the_end_of_the_sort_looks_further(store, monkeypatch):
     # Given matches that all sort after every other row
     rows = [
