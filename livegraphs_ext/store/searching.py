@@ -32,7 +32,7 @@ import pyarrow as pa
 from . import transforms
 from .core import StoreConfig
 from .errors import BadInput
-from .pages import RowOrders, half_memory, read_rows, row_groups, table_rows
+from .pages import RowOrder, RowOrders, half_memory, read_rows, row_groups, table_rows
 from .queries import MAX_PAGE, DatasetQueries, _fetch_rows
 from .schema import ColumnInfo
 from .sql import quote_ident
@@ -160,6 +160,9 @@ class DatasetSearch(DatasetQueries):
         names = [c.name for c in columns]
         plain = not sort and not filter
         if plain and index is not None and offset + limit <= SEARCH_TOP_MAX:
+            first = self._first_rows_page(path, total, names, index, query, offset, limit)
+            if first is not None:
+                return first
             rownums, stored, count = index.page_values(query, offset, limit, self._schema(path))
             return (stored if stored is not None else self._fetch(path, names, rownums)), count
         if plain and index is None and offset + limit <= self.config.page_top_window:
@@ -189,12 +192,45 @@ class DatasetSearch(DatasetQueries):
                         return ranked
                 return self._joined_page(path, names, matches, where, params, order, offset, limit)
             if order and not where:
-                table = self._prefix_page(path, total, names, texts, query, count, order, offset, limit)
+                table = self._prefix_page(
+                    path, total, names, texts, index, query, count, order, offset, limit
+                )
                 if table is not None:
                     return table, count
         found = scan_where(query, texts)
         where = f"({where}) AND ({found})" if where else found
         return self._ordered_rows(path, total, where, params, order, offset, limit)
+
+    def _first_rows_page(
+        self,
+        path: Path,
+        total: int,
+        names: list[str],
+        index: OpenIndex,
+        query: SearchQuery,
+        offset: int,
+        limit: int,
+    ) -> tuple[pa.Table, int] | None:
+        """An unsorted page of a word in many rows, from the matches among the file's first rows
+        (as many as should hold it at the word's density, then four times more); None for any
+        other query, or when the page lies past a quarter of the file.
+
+        The index orders a page of matches by file row, which costs a pass over every match; a
+        word's count comes from its term alone, and its first matches from the first rows.
+        """
+        count = index.quick_count(query)
+        if count is None:
+            return None
+        need = min(offset + limit, count)
+        if need <= offset:
+            return self._schema(path).empty_table(), count
+        k = need * total // count * 3 // 2 + limit
+        while 4 * k <= total:
+            rownums, stored = index.first_page_values(query, offset, limit, self._schema(path), k)
+            if len(rownums) == need - offset:
+                return (stored if stored is not None else self._fetch(path, names, rownums)), count
+            k *= 4
+        return None
 
     def _schema(self, path: Path) -> pa.Schema:
         return self._meta.get(path)[0].schema.to_arrow_schema()
@@ -273,6 +309,7 @@ class DatasetSearch(DatasetQueries):
         total: int,
         names: list[str],
         texts: list[str],
+        index: OpenIndex,
         query: SearchQuery,
         count: int,
         order: str,
@@ -285,22 +322,28 @@ class DatasetSearch(DatasetQueries):
         Ties are broken by file row, so the sort is one order of every row, and its first ``k``
         rows hold the first of the sorted matches: when they hold the page's last match (or are
         every row), the page is exact. ``k`` starts at 1.5 times the rows that hold that many
-        matches at the index's density. Only those ``k`` rows are tested for the search (up to
-        ``FEW_ROWS`` by :func:`.textsearch.few_rows_where`), where a sort of the matches tests
-        every row. They are the first rows of the sorted copy of the version (as a sorted page
-        without a search reads them), as many as the page needs (``k`` grows fourfold while it
-        falls short); the copy's build is started by the first such page. Until it is written,
-        DuckDB takes them from the file by a top-N sort, which reads every row whatever ``k``:
+        matches at the index's density. Only those ``k`` rows are tested for the search, where a
+        sort of the matches tests every row. Once the sort's row order is written (the first
+        such page starts its build, then its sorted copy's), they are its first rows, and the
+        index tells which of them match (:meth:`_order_prefix`). Else they are the first rows of
+        the sorted copy of the version (as a sorted page without a search reads them), tested by
+        DuckDB (up to ``FEW_ROWS`` by :func:`.textsearch.few_rows_where`), as many as the page
+        needs (``k`` grows fourfold while it falls short). Before either is written, DuckDB
+        takes them from the file by a top-N sort, which reads every row whatever ``k``:
         at most twice, the second time as far as it may (``SEARCH_PREFIX_MAX`` rows, at most
         ``SEARCH_PREFIX_BYTES``). A copy too big to keep is not waited for.
         """
         key = RowOrders.key(path, order, "", [])
         whole = self._orders.get(key)
-        if whole is not None and whole.copy_refused:
-            return None
         need = min(offset + limit, count)
         if need <= offset:
             return self._schema(path).empty_table()
+        if whole is not None:
+            table = self._order_prefix(path, total, names, whole, index, query, count, offset, limit)
+            if table is not None:
+                return table
+        if whole is not None and whole.copy_refused:
+            return None
         copy = whole.copy if whole is not None else None
         k = min(total, need * total // count * 3 // 2 + limit)
         meta, _ = self._meta.get(path)
@@ -336,6 +379,41 @@ class DatasetSearch(DatasetQueries):
             else:
                 break
         return None
+
+    def _order_prefix(
+        self,
+        path: Path,
+        total: int,
+        names: list[str],
+        whole: RowOrder,
+        index: OpenIndex,
+        query: SearchQuery,
+        count: int,
+        offset: int,
+        limit: int,
+    ) -> pa.Table | None:
+        """:meth:`_prefix_page`'s page from the first rows of the sort's stored row order: the
+        index gives the matches among them (by their row numbers' terms) and their stored rows,
+        so no file is read; ``k`` rows as there, growing fourfold up to ``SEARCH_PREFIX_MAX``.
+        None when the page lies further in, or the order is gone."""
+        need = min(offset + limit, count)
+        k = min(whole.rows, need * total // count * 3 // 2 + limit)
+        while True:
+            check_stopped()
+            rownums = whole.slice(0, k)
+            if rownums is None:
+                return None
+            rows, addresses = index.hits_among(query, rownums)
+            if len(rows) >= need or k >= whole.rows:
+                place = {r: i for i, r in enumerate(rownums)}
+                chosen = sorted(range(len(rows)), key=lambda i: place[rows[i]])[offset:need]
+                stored = index.stored_rows([addresses[i] for i in chosen], self._schema(path))
+                if stored is not None:
+                    return stored
+                return self._fetch(path, names, [rows[i] for i in chosen])
+            if k >= SEARCH_PREFIX_MAX:
+                return None
+            k = min(whole.rows, k * 4, SEARCH_PREFIX_MAX)
 
     def _copy_prefix(
         self, copy: Path, select: str, found: str, k: int, offset: int, limit: int

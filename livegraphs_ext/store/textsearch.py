@@ -8,7 +8,7 @@ DuckDB's RE2 and in tantivy's Rust regex alike). The same normalisation serves b
 answering, so they give the same rows:
 
 * **the index** (:class:`SearchIndexes`): one tantivy index per version file, kept beside its
-  Parquet file as ``<file>.search3/`` and removed with it. It is built on the side, one at a
+  Parquet file as ``<file>.search4/`` and removed with it. It is built on the side, one at a
   time, the first time a version is searched. It also stores each row's values, so a page of
   matches is shown from the index alone, however far apart they lie in the file;
 * **a scan**, until the index is there: one DuckDB pass over the text columns, which answers
@@ -50,7 +50,7 @@ from .sql import quote_ident, quote_literal
 log = logging.getLogger(__name__)
 
 #: the index layout's version, part of its folder's name: a new layout never reads an old one
-FORMAT = 3
+FORMAT = 4
 INDEX_SUFFIX = f".search{FORMAT}"
 #: the longest query, in characters
 MAX_QUERY_CHARS = 200
@@ -500,7 +500,9 @@ def _decoded(values: list[Any], kind: pa.DataType) -> pa.Array:
 def _schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_text_field(TEXT, stored=False, tokenizer_name=TOKENIZER, index_option="position")
-    builder.add_integer_field(ROW, stored=False, indexed=False, fast=True)
+    # indexed too: the matches among given rows (the first of the file, or of a sort) are found
+    # without going through every match
+    builder.add_integer_field(ROW, stored=False, indexed=True, fast=True)
     builder.add_bytes_field(VALUES, stored=True, indexed=False, fast=False)
     return builder.build()
 
@@ -625,9 +627,16 @@ class OpenIndex:
             return parts[0]
         return tantivy.Query.boolean_query([(tantivy.Occur.Must, p) for p in parts])
 
-    def _hits(self, query: SearchQuery, offset: int, limit: int) -> tuple[list[tuple[Any, Any]], int]:
+    def _hits(
+        self, query: SearchQuery, offset: int, limit: int, among: Any = None
+    ) -> tuple[list[tuple[Any, Any]], int]:
+        matching = self._query(query)
+        if among is not None:
+            matching = tantivy.Query.boolean_query(
+                [(tantivy.Occur.Must, matching), (tantivy.Occur.Must, among)]
+            )
         found = self.searcher.search(
-            self._query(query),
+            matching,
             limit=max(1, limit),
             count=True,
             order_by_field=ROW,
@@ -653,6 +662,28 @@ class OpenIndex:
         hits, count = self._hits(query, offset, limit)
         return [int(hit[0]) for hit in hits], self.stored_rows([hit[1] for hit in hits], schema), count
 
+    def first_page_values(
+        self, query: SearchQuery, offset: int, limit: int, schema: pa.Schema, rows: int
+    ) -> tuple[list[int], pa.Table | None]:
+        """As :meth:`page_values`, among the file's first ``rows`` rows only (without the count).
+
+        The row numbers' own terms give those rows, so a word in many rows costs what its
+        matches among them cost, not a pass over all of them.
+        """
+        first = tantivy.Query.range_query(
+            self.schema, ROW, tantivy.FieldType.Integer, 0, rows, True, False, use_inverted_index=True
+        )
+        hits, _ = self._hits(query, offset, limit, first)
+        return [int(hit[0]) for hit in hits], self.stored_rows([hit[1] for hit in hits], schema)
+
+    def hits_among(self, query: SearchQuery, rownums: Sequence[int]) -> tuple[list[int], list[Any]]:
+        """The matches among these file rows, in file order, with their documents' addresses."""
+        if not rownums:
+            return [], []
+        among = tantivy.Query.term_set_query(self.schema, ROW, [int(r) for r in rownums])
+        hits, _ = self._hits(query, 0, len(rownums), among)
+        return [int(hit[0]) for hit in hits], [hit[1] for hit in hits]
+
     def stored_rows(self, addresses: Sequence[Any], schema: pa.Schema) -> pa.Table | None:
         """The rows stored with these documents (addresses from :meth:`all_hits`), in that order;
         None when the index holds no values."""
@@ -665,7 +696,17 @@ class OpenIndex:
         return stored_values(documents, schema)
 
     def count(self, query: SearchQuery) -> int:
-        return self.page(query, 0, 0)[1]
+        """The number of matches."""
+        quick = self.quick_count(query)
+        return quick if quick is not None else self.page(query, 0, 0)[1]
+
+    def quick_count(self, query: SearchQuery) -> int | None:
+        """The number of matches of one word: the documents its term is in (the index is written
+        once and never deletes, so that is exact), read from the term dictionary without going
+        through its matches; None for any other query."""
+        if len(query.clauses) == 1 and not query.clauses[0].prefix and len(query.clauses[0].words) == 1:
+            return int(self.searcher.doc_freq(TEXT, query.clauses[0].words[0]))
+        return None
 
     def all_hits(self, query: SearchQuery, count: int) -> tuple[list[int], list[Any]]:
         """Every match's file row number, in file order, and its document's address (``count``

@@ -185,6 +185,16 @@ def test_a_search_by_scan_and_by_index_equals_the_reference(stores, q, mode):
     assert (ids, page["total"]) == (want, len(want))
 
 
+def test_the_index_counts_each_query_as_the_reference_does(stores):
+    # Given the indexed dataset, where a word may be in both columns of a row and twice in one
+    store, ds = stores["index"]
+    index = store.search_indexes.get(store.version_file(ds["id"]))
+    assert any(len(re.findall(r"\bquick\b", (r["title"] or "").lower())) > 1 for r in stores["data"])
+    for q in QUERIES:
+        # Then its count of a query's matches (a word's from the term dictionary) is the reference's
+        assert index.count(parse_query(q)) == len(ref_ids(stores["data"], q)), q
+
+
 def test_the_first_search_answers_by_scan_and_starts_the_index(store, data):
     ds = _upload(store, _csv(data))
     ids, page = _all_ids(store, ds["id"], "quick")
@@ -262,6 +272,43 @@ def test_unsorted_pages_at_any_offset_join_up(stores, mode):
     assert got == want
 
 
+def test_unsorted_pages_of_a_word_come_from_its_matches_among_the_first_rows(store, data, monkeypatch):
+    # Given an indexed dataset, and one whose matches all lie in its second half
+    ds = _upload(store, _csv(data))
+    _indexed(store, ds)
+    late = [
+        {"id": i, "title": "zebra" if i >= 150 else "horse", "body": None, "price": i} for i in range(300)
+    ]
+    ds_late = _upload(store, _csv(late), name="late")
+    _indexed(store, ds_late)
+    calls: list[str] = []
+    for name in ("first_page_values", "page_values"):
+        run = getattr(OpenIndex, name)
+
+        def spy(self: Any, *args: Any, run: Any = run, name: str = name) -> Any:
+            calls.append(name)
+            return run(self, *args)
+
+        monkeypatch.setattr(OpenIndex, name, spy)
+    for rows, ds_id, q in [(data, ds["id"], w) for w in ("quick", "cafe", "the", "42")] + [
+        (late, ds_late["id"], "zebra")
+    ]:
+        want = ref_ids(rows, q)
+        got: list[int] = []
+        calls.clear()
+        # When its unsorted pages are asked, a few rows at a time
+        for offset in range(0, len(want) + 7, 7):
+            page = store.rows(ds_id, q=q, offset=offset, limit=7)
+            assert page["total"] == len(want)
+            got += [r[0] for r in page["rows"]]
+        # Then they join up into the matches in file order
+        assert got == want, q
+        # from the matches among the first rows, as far as the word is dense enough there
+        assert calls.count("first_page_values") > 0, q
+    # and past them, from every match in file order
+    assert calls.count("page_values") > 0
+
+
 def _sorted_ref(rows: list[dict[str, Any]], ids: list[int], sort: str) -> list[int]:
     """``ids`` sorted as a page sorts them: nulls last either way, ties in file order."""
     column = sort.lstrip("-")
@@ -281,12 +328,20 @@ def _pages(store: DatasetStore, ds_id: str, q: str, sort: str, step: int, end: i
 
 
 @pytest.mark.parametrize(
-    ("sort", "copy", "few"),
+    ("sort", "source", "few"),
     # each sort once, each way of finding and testing the first rows of the sort twice
-    [("-price", True, True), ("price", True, False), ("title", False, True), ("-body", False, False)],
+    # each sort once; the sort's row order, its copy (each test of the first rows) and a top-N
+    [
+        ("-price", "order", True),
+        ("body", "order", False),
+        ("price", "copy", False),
+        ("-title", "copy", True),
+        ("title", "top-N", True),
+        ("-body", "top-N", False),
+    ],
 )
 def test_sorted_pages_of_many_matches_come_from_the_first_rows_of_the_sort(
-    store, data, monkeypatch, sort, copy, few
+    store, data, monkeypatch, sort, source, few
 ):
     # Given an indexed dataset where a search has more matches than are sorted from the index
     ds = _upload(store, _csv(data))
@@ -296,8 +351,10 @@ def test_sorted_pages_of_many_matches_come_from_the_first_rows_of_the_sort(
     if not few:
         monkeypatch.setattr(searching, "FEW_ROWS", 0)
     copied: list[int] = []
-    if copy:
-        # the sorted copy of the whole version, as a sorted grid leaves it
+    if source == "top-N":
+        monkeypatch.setattr(store, "_build_order", lambda *args: None)
+    else:
+        # the sort's row order and sorted copy of the whole version, as a sorted grid leaves them
         store.rows(ds["id"], sort=sort)
         store._orders.settle()
         run = store._copy_prefix
@@ -307,8 +364,11 @@ def test_sorted_pages_of_many_matches_come_from_the_first_rows_of_the_sort(
             return run(*args)
 
         monkeypatch.setattr(store, "_copy_prefix", copy_prefix)
-    else:
-        monkeypatch.setattr(store, "_build_order", lambda *args: None)
+        if source == "copy":
+            monkeypatch.setattr(store, "_order_prefix", lambda *args: None)
+        else:
+            # the index alone tells which of the order's first rows match: no DuckDB
+            monkeypatch.setattr(store, "_page_connection", lambda *args: 1 / 0)
 
     def no_sort_of_the_matches(*args: Any) -> Any:
         raise AssertionError("the matches were sorted by a scan of every row")
@@ -323,8 +383,8 @@ def test_sorted_pages_of_many_matches_come_from_the_first_rows_of_the_sort(
         assert got == want
         assert store.rows(ds["id"], q=q, sort=sort, limit=1)["total"] == len(want)
         assert store.rows(ds["id"], q=q, sort=sort, limit=0)["total"] == len(want)
-    # (from the copy when it is written)
-    assert bool(copied) is copy
+    # (from the copy when it is read)
+    assert bool(copied) is (source == "copy")
 
 
 @pytest.mark.parametrize(
@@ -417,6 +477,8 @@ def test_a_sorted_page_of_matches_at_the_end_of_the_sort_looks_further(store, mo
     monkeypatch.setattr(store, "_copy_prefix", copy_prefix)
     store.rows(ds["id"], sort="price")
     store._orders.settle()
+    # (the copy's rows, not the order's: see the next test)
+    monkeypatch.setattr(store, "_order_prefix", lambda *args: None)
     # When the first page of them is asked, by ascending price, once the sort's copy is written
     page = store.rows(ds["id"], q="zebra", sort="price", limit=10)
     # Then it holds the first matches, found once the rows looked at reached them
@@ -429,6 +491,56 @@ def test_a_sorted_page_of_matches_at_the_end_of_the_sort_looks_further(store, mo
     assert looked[2:] == [300]
     assert store.rows(ds["id"], q="zebra", sort="price", offset=150)["rows"] == []
     assert looked[3:] == []
+
+
+def test_a_sorted_page_of_matches_past_the_first_rows_of_the_order_looks_further(store, monkeypatch):
+    # Given matches that all sort after every other row, and the sort's row order
+    rows = [
+        {
+            "id": i,
+            "title": f"zebra {i}" if i >= 150 else "horse",
+            "body": None,
+            "price": 1000 + i if i >= 150 else i,
+        }
+        for i in range(300)
+    ]
+    ds = _upload(store, _csv(rows))
+    _indexed(store, ds)
+    monkeypatch.setattr(searching, "SEARCH_STORED_MAX", 0)
+    monkeypatch.setattr(searching, "SEARCH_JOIN_MAX", 0)
+    store.rows(ds["id"], sort="price")
+    store._orders.settle()
+    looked: list[int] = []
+    index = store.search_indexes.get(store.version_file(ds["id"]))
+    among = index.hits_among
+
+    def hits_among(query: Any, rownums: list[int]) -> Any:
+        looked.append(len(rownums))
+        return among(query, rownums)
+
+    monkeypatch.setattr(index, "hits_among", hits_among)
+    run = store._copy_prefix
+    monkeypatch.setattr(store, "_copy_prefix", lambda *args: 1 / 0)
+    # When the first page of them is asked, by ascending price
+    page = store.rows(ds["id"], q="zebra", sort="price", limit=10)
+    # Then it holds the first matches, found once the rows looked at reached them
+    assert [r[0] for r in page["rows"]] == list(range(150, 160))
+    assert page["total"] == 150
+    assert looked == [40, 160]
+    # and the order is looked at as far as a page needs, and no further than its last row
+    page = store.rows(ds["id"], q="zebra", sort="price", offset=140, limit=20)
+    assert [r[0] for r in page["rows"]] == list(range(290, 300))
+    assert looked[2:] == [300]
+    assert store.rows(ds["id"], q="zebra", sort="price", offset=150)["rows"] == []
+    assert looked[3:] == []
+    # and no further than SEARCH_PREFIX_MAX rows: then the sort's copy answers
+    monkeypatch.setattr(searching, "SEARCH_PREFIX_MAX", 100)
+    copied: list[int] = []
+    monkeypatch.setattr(store, "_copy_prefix", lambda *args: copied.append(1) or run(*args))
+    page = store.rows(ds["id"], q="zebra", sort="price", limit=10)
+    assert [r[0] for r in page["rows"]] == list(range(150, 160))
+    assert looked[3:] == [40, 100]
+    assert copied
 
 
 def test_a_sort_whose_copy_is_too_big_to_keep_is_not_waited_for(store, data, monkeypatch):
@@ -444,6 +556,8 @@ def test_a_sort_whose_copy_is_too_big_to_keep_is_not_waited_for(store, data, mon
     (refused,) = store._orders._items.values()
     assert refused.copy_refused and refused.path.exists()
     monkeypatch.setattr(store._orders, "_max_bytes", 1 << 30)
+    # (past what the first rows of the order answer from the index)
+    monkeypatch.setattr(store, "_order_prefix", lambda *args: None)
     ordered: list[int] = []
     run = store._ordered_rows
 
@@ -457,7 +571,8 @@ def test_a_sort_whose_copy_is_too_big_to_keep_is_not_waited_for(store, data, mon
     got = _pages(store, ds["id"], "quick", "-price", 30, len(want))
     # Then its pages come from the stored order of the matches, never looked for in the sort
     assert got == want
-    assert len(ordered) == len(range(0, len(want) + 30, 30))
+    # (but the page past the last match, which is empty whatever the sort)
+    assert len(ordered) == len(range(0, len(want), 30))
 
 
 @pytest.mark.parametrize("q", QUERIES)
@@ -697,8 +812,8 @@ def ref_ids_typed(q: str) -> list[int]:
     return ref_ids(rows, q)
 
 
-@pytest.mark.parametrize("copy", [True, False])
-def test_sorted_pages_of_many_matches_keep_every_type(tmp_path, monkeypatch, copy):
+@pytest.mark.parametrize("source", ["order", "copy", "top-N"])
+def test_sorted_pages_of_many_matches_keep_every_type(tmp_path, monkeypatch, source):
     # Given a dataset of every column type, indexed, whose searches all count as many matches
     store = DatasetStore(StoreConfig(root=tmp_path / "store", page_top_window=2))
     try:
@@ -719,8 +834,10 @@ def test_sorted_pages_of_many_matches_keep_every_type(tmp_path, monkeypatch, cop
             return run(*args)
 
         monkeypatch.setattr(store, "_copy_prefix", copy_prefix)
+        if source == "copy":
+            monkeypatch.setattr(store, "_order_prefix", lambda *args: None)
         for s in sorts:
-            if copy:
+            if source != "top-N":
                 store.rows(ds["id"], sort=s)
                 store._orders.settle()
             else:
@@ -730,7 +847,7 @@ def test_sorted_pages_of_many_matches_keep_every_type(tmp_path, monkeypatch, cop
             # Then they hold the same values, of the same types, in the same order
             assert page["rows"] == want[s], s
             assert [[type(v) for v in r] for r in page["rows"]] == [[type(v) for v in r] for r in want[s]]
-        assert read == (["copy"] * len(sorts) if copy else [])
+        assert read == (["copy"] * len(sorts) if source == "copy" else [])
     finally:
         store.close()
 
