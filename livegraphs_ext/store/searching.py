@@ -4,11 +4,14 @@ A search is a view of the version, never a new one. Pages of it sort and filter 
 do. What answers a page (see :mod:`.textsearch`):
 
 * the version's tantivy index, when it is built: an unsorted, unfiltered page of the first
-  ``SEARCH_TOP_MAX`` matches is read from it in file order, with the count; a sorted or
-  filtered one (or a later page) takes every match's row number from it (up to
-  ``SEARCH_JOIN_MAX`` matches) and lets DuckDB sort and filter those rows alone; a sorted,
-  unfiltered page of more matches is taken from the first rows of the whole sort, as many as
-  should hold it (the index's count says how dense the matches are), the count from the index;
+  ``SEARCH_TOP_MAX`` matches is read from it in file order, with the count (for a word, from
+  its matches among the file's first rows); a sorted or filtered one (or a later page) takes
+  every match's row number from it (up to ``SEARCH_JOIN_MAX`` matches) and orders them by the
+  ranks of the sort's stored row order, or until they are written, lets DuckDB sort and filter
+  those rows alone; a sorted, unfiltered page of more matches is taken from the first rows of
+  the whole sort (of its row order, by the index; else of its copy or a top-N, by DuckDB), as
+  many as should hold it (the index's count says how dense the matches are), the count from
+  the index;
 * else one scan, which answers the first rows and the count in one pass; then the index is
   built on the side (the first search of a version starts the build once its scan is done, so
   the scan has the cores to itself);
@@ -63,6 +66,12 @@ SEARCH_STORED_MAX = 2_000
 #: the stored row order of its matches
 SEARCH_PREFIX_MAX = 100_000
 SEARCH_PREFIX_BYTES = 64 * 2**20
+#: the most of the file's first rows an unsorted page of a word is looked for among (the index
+#: finds them by their row numbers' terms, at about 1 ms a 5,000; past it, every match is ordered)
+FIRST_ROWS_MAX = 20_000
+#: the most of the first rows of a sort's row order a sorted page of many matches is looked for
+#: among by the index (a term each, about 15 µs a row; past it, the sorted copy's rows)
+ORDER_PREFIX_MAX = 2_000
 #: up to this many rows, a search's condition is the one compiled once (``few_rows_where``)
 FEW_ROWS = 10_000
 #: a page whose rows lie in at most this many row groups reads those groups whole (pyarrow); one
@@ -213,7 +222,7 @@ class DatasetSearch(DatasetQueries):
     ) -> tuple[pa.Table, int] | None:
         """An unsorted page of a word in many rows, from the matches among the file's first rows
         (as many as should hold it at the word's density, then four times more); None for any
-        other query, or when the page lies past a quarter of the file.
+        other query, or when the page lies past ``FIRST_ROWS_MAX`` rows or a quarter of the file.
 
         The index orders a page of matches by file row, which costs a pass over every match; a
         word's count comes from its term alone, and its first matches from the first rows.
@@ -225,7 +234,7 @@ class DatasetSearch(DatasetQueries):
         if need <= offset:
             return self._schema(path).empty_table(), count
         k = need * total // count * 3 // 2 + limit
-        while 4 * k <= total:
+        while k <= min(FIRST_ROWS_MAX, total // 4):
             rownums, stored = index.first_page_values(query, offset, limit, self._schema(path), k)
             if len(rownums) == need - offset:
                 return (stored if stored is not None else self._fetch(path, names, rownums)), count
@@ -394,11 +403,11 @@ class DatasetSearch(DatasetQueries):
     ) -> pa.Table | None:
         """:meth:`_prefix_page`'s page from the first rows of the sort's stored row order: the
         index gives the matches among them (by their row numbers' terms) and their stored rows,
-        so no file is read; ``k`` rows as there, growing fourfold up to ``SEARCH_PREFIX_MAX``.
+        so no file is read; ``k`` rows as there, growing fourfold up to ``ORDER_PREFIX_MAX``.
         None when the page lies further in, or the order is gone."""
         need = min(offset + limit, count)
         k = min(whole.rows, need * total // count * 3 // 2 + limit)
-        while True:
+        while k <= ORDER_PREFIX_MAX:
             check_stopped()
             rownums = whole.slice(0, k)
             if rownums is None:
@@ -411,9 +420,8 @@ class DatasetSearch(DatasetQueries):
                 if stored is not None:
                     return stored
                 return self._fetch(path, names, [rows[i] for i in chosen])
-            if k >= SEARCH_PREFIX_MAX:
-                return None
-            k = min(whole.rows, k * 4, SEARCH_PREFIX_MAX)
+            k = min(whole.rows, k * 4)
+        return None
 
     def _copy_prefix(
         self, copy: Path, select: str, found: str, k: int, offset: int, limit: int
