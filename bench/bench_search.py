@@ -183,7 +183,7 @@ def main() -> None:
                 assert page["search"]["indexed"] is True
                 times.append(took * 1000)
                 total = page["total"]
-            written = ", copy written" if total > SEARCH_JOIN_MAX else ", order written"
+            written = ", order and copy written" if total > SEARCH_JOIN_MAX else ", order written"
             key = f"{label}{' sorted' if sort else ''}{written if copied else ''}"
             if failed:
                 later[key] = {"failed": failed, "after_runs": len(times)}

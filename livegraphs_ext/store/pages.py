@@ -124,6 +124,10 @@ class RowOrder:
     #: its copy was written and found too big to keep (it is not written again)
     copy_refused: bool = False
     ranks: Path | None = None
+    #: the bytes of ``ranks`` (part of ``size``)
+    ranks_bytes: int = 0
+    #: its ranks were found too big to keep (they are not written again)
+    ranks_refused: bool = False
 
     def files(self) -> list[Path]:
         return [self.path] + [f for f in (self.ranks, self.copy) if f is not None]
@@ -183,9 +187,11 @@ class RowOrders:
                 self._items.move_to_end(key)
             return hit
 
-    def drop(self, key: str) -> None:
+    def drop(self, key: str, path: Path | None = None) -> None:
+        """Forget order ``key`` and remove its files (only the order of file ``path``, if given)."""
         with self._lock:
-            gone = self._items.pop(key, None)
+            current = self._items.get(key)
+            gone = self._items.pop(key) if current is not None and path in (None, current.path) else None
         if gone is not None:
             for f in gone.files():
                 _unlink(f)
@@ -219,7 +225,8 @@ class RowOrders:
             if hit is not None and all(f.exists() for f in hit.files()):
                 return hit
             self._folder.mkdir(parents=True, exist_ok=True)
-            dest = self._folder / f"{key}.arrow"
+            # a new name each time: what goes with an order it replaces never takes this one
+            dest = self._folder / f"{key}.{uuid.uuid4().hex}.arrow"
             tmp = self._folder / f"{key}.{threading.get_ident()}.tmp"
             try:
                 rows = write(tmp)
@@ -228,7 +235,14 @@ class RowOrders:
                 _unlink(tmp)
                 raise
             entry = RowOrder(dest, rows, dest.stat().st_size)
-            self._update(key, None, lambda _: entry)
+
+            def replaced(current: RowOrder | None) -> RowOrder:
+                # an order whose files went in part: what is left of it goes
+                for f in current.files() if current is not None else []:
+                    _unlink(f)
+                return entry
+
+            self._update(key, None, replaced)
             if copy is not None:
                 with self._lock:
                     if self._copy_pool is None:
@@ -243,7 +257,7 @@ class RowOrders:
 
     def _run_ranks(self, key: str, file_rows: int) -> None:
         entry = self.get(key)
-        if entry is None or (entry.ranks is not None and entry.ranks.exists()):
+        if entry is None or entry.ranks_refused or (entry.ranks is not None and entry.ranks.exists()):
             return
         dest = self._folder / f"{key}.{uuid.uuid4().hex}.ranks.npy"
         tmp = self._folder / f"{key}.{threading.get_ident()}.ranks.tmp"
@@ -251,21 +265,28 @@ class RowOrders:
             write_ranks(entry.path, tmp, file_rows)
             tmp.replace(dest)
         except FileNotFoundError:
-            # the order went meanwhile
+            # its order's file went: built again when next asked for
             _unlink(tmp)
+            self.drop(key, entry.path)
             return
         except BaseException:
             _unlink(tmp)
             raise
         size = dest.stat().st_size
+        kept = False
 
         def ranked(current: RowOrder) -> RowOrder:
-            old = [current.ranks] if current.ranks is not None else []
-            for f in old:
-                _unlink(f)
-            return dataclasses.replace(current, ranks=dest, size=current.size + size)
+            nonlocal kept
+            # ranks written again replace those whose file went
+            if current.ranks is not None:
+                _unlink(current.ranks)
+            rest = current.size - current.ranks_bytes
+            if rest + size > self._max_bytes:
+                return dataclasses.replace(current, ranks=None, ranks_bytes=0, size=rest, ranks_refused=True)
+            kept = True
+            return dataclasses.replace(current, ranks=dest, ranks_bytes=size, size=rest + size)
 
-        if not self._update(key, entry.path, ranked):
+        if not self._update(key, entry.path, ranked) or not kept:
             _unlink(dest)
 
     def _run_copy(self, key: str, copy: Callable[[Path], None]) -> None:

@@ -4,14 +4,14 @@ A search is a view of the version, never a new one. Pages of it sort and filter 
 do. What answers a page (see :mod:`.textsearch`):
 
 * the version's tantivy index, when it is built: an unsorted, unfiltered page of the first
-  ``SEARCH_TOP_MAX`` matches is read from it in file order, with the count (for a word, from
-  its matches among the file's first rows); a sorted or filtered one (or a later page) takes
-  every match's row number from it (up to ``SEARCH_JOIN_MAX`` matches) and orders them by the
-  ranks of the sort's stored row order, or until they are written, lets DuckDB sort and filter
-  those rows alone; a sorted, unfiltered page of more matches is taken from the first rows of
-  the whole sort (of its row order, by the index; else of its copy or a top-N, by DuckDB), as
-  many as should hold it (the index's count says how dense the matches are), the count from
-  the index;
+  ``SEARCH_TOP_MAX`` matches is read from it in file order, with the count (a word's page from
+  its matches among the file's first rows, its count from its term); a sorted or filtered one
+  (or a later page) takes every match's row number from it (up to ``SEARCH_JOIN_MAX`` matches)
+  and orders them by the ranks of the sort's stored row order, or until they are written, lets
+  DuckDB sort and filter those rows alone; a sorted, unfiltered page of more matches is taken
+  from the first rows of the whole sort (of its row order, by the index; else of its copy or a
+  top-N, by DuckDB), as many as should hold it (the index's count says how dense the matches
+  are), the count from the index;
 * else one scan, which answers the first rows and the count in one pass; then the index is
   built on the side (the first search of a version starts the build once its scan is done, so
   the scan has the cores to itself);
@@ -347,10 +347,16 @@ class DatasetSearch(DatasetQueries):
         need = min(offset + limit, count)
         if need <= offset:
             return self._schema(path).empty_table()
+        if whole is None and total > self.config.page_top_window:
+            self._build_order(key, path, "", [], order)
         if whole is not None:
             table = self._order_prefix(path, total, names, whole, index, query, count, offset, limit)
             if table is not None:
                 return table
+            if not whole.path.exists():
+                # gone meanwhile: built again
+                self._orders.drop(key, whole.path)
+                whole = None
         if whole is not None and whole.copy_refused:
             return None
         copy = whole.copy if whole is not None else None
@@ -378,8 +384,6 @@ class DatasetSearch(DatasetQueries):
                         params=[k, limit, offset],
                     ).to_arrow_table()
             if table.num_rows >= need - offset or k == total:
-                if whole is None and total > self.config.page_top_window:
-                    self._build_order(key, path, "", [], order)
                 return table
             if copy is not None:
                 k = min(total, k * 4)
@@ -402,9 +406,9 @@ class DatasetSearch(DatasetQueries):
         limit: int,
     ) -> pa.Table | None:
         """:meth:`_prefix_page`'s page from the first rows of the sort's stored row order: the
-        index gives the matches among them (by their row numbers' terms) and their stored rows,
-        so no file is read; ``k`` rows as there, growing fourfold up to ``ORDER_PREFIX_MAX``.
-        None when the page lies further in, or the order is gone."""
+        index gives the matches among them (by their row numbers' terms) and their stored rows
+        (the file's, for an index that stores none); ``k`` rows as there, growing fourfold up to
+        ``ORDER_PREFIX_MAX``. None when the page lies further in, or the order is gone."""
         need = min(offset + limit, count)
         k = min(whole.rows, need * total // count * 3 // 2 + limit)
         while k <= ORDER_PREFIX_MAX:
@@ -471,9 +475,15 @@ class DatasetSearch(DatasetQueries):
                 self._build_order(key, path, where, params, order)
                 self._orders.rank(key, total)
             return None
+        if found.ranks_refused:
+            return None
         rows = np.asarray(matches.rows, dtype=np.int64)
         ranks = found.ranks_of(rows)
         if ranks is None:
+            if not found.path.exists():
+                # gone meanwhile: built again by the next page that needs it
+                self._orders.drop(key, found.path)
+                return None
             # an order a sorted grid built, or whose ranks went: they are written on the side
             self._orders.rank(key, total)
             return None

@@ -254,3 +254,23 @@ def test_an_orders_ranks_and_its_copy_are_both_kept(store: DatasetStore, copy_fi
     folder = entry.path.parent
     store.close()
     assert not any(folder.iterdir())
+
+
+def test_ranks_too_big_to_keep_are_refused_once(store: DatasetStore) -> None:
+    # Given a row order and its copy that fill the room for orders on disk
+    ds = _upload(store)
+    store.rows(ds["id"], sort="-price", offset=WINDOW + 1)
+    store._orders.settle()
+    (key,) = store._orders._items
+    entry = store._orders.get(key)
+    assert entry is not None and entry.copy is not None
+    store._orders._max_bytes = entry.size + 10
+    # When its ranks are asked for, twice
+    for _ in range(2):
+        store._orders.rank(key, ROWS)
+        store._orders.settle()
+        # Then they are refused, and nothing of them is left or counted
+        entry = store._orders.get(key)
+        assert entry is not None and entry.ranks is None and entry.ranks_refused
+        assert sorted(entry.path.parent.iterdir()) == sorted(entry.files())
+        assert entry.size == sum(f.stat().st_size for f in entry.files())

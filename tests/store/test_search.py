@@ -444,6 +444,8 @@ def test_pages_of_matches_take_the_ranks_of_the_sorts_row_order(store, data, mon
     store._orders.settle()
     ranked = [o for o in store._orders._items.values() if o.ranks is not None and o.ranks.exists()]
     assert len(ranked) == 1
+    # (counted once in the room orders take on disk)
+    assert ranked[0].size == sum(f.stat().st_size for f in ranked[0].files())
 
 
 def test_a_sorted_page_of_matches_at_the_end_of_the_sort_looks_further(store, monkeypatch):
