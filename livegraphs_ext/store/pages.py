@@ -132,6 +132,10 @@ class RowOrder:
     def files(self) -> list[Path]:
         return [self.path] + [f for f in (self.ranks, self.copy) if f is not None]
 
+    def first_rows(self, k: int) -> list[int] | None:
+        """The first ``k`` row numbers (None when the file is gone)."""
+        return self.slice(0, k)
+
     def ranks_of(self, rownums: np.ndarray) -> np.ndarray | None:
         """The places in the order of these file rows (``rows`` for one left out by the filter);
         None when there are no ranks or their file is gone (then build again)."""

@@ -25,6 +25,7 @@ from __future__ import annotations
 import bisect
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,8 +36,8 @@ import pyarrow as pa
 from . import transforms
 from .core import StoreConfig
 from .errors import BadInput
-from .pages import RowOrder, RowOrders, half_memory, read_rows, row_groups, table_rows
-from .queries import MAX_PAGE, DatasetQueries, _fetch_rows
+from .pages import RowOrders, half_memory, read_rows, row_groups, table_rows
+from .queries import MAX_PAGE, DatasetQueries, _fetch_rows, _order_sql
 from .schema import ColumnInfo
 from .sql import quote_ident
 from .stopping import check_stopped
@@ -334,10 +335,11 @@ class DatasetSearch(DatasetQueries):
         matches at the index's density. Only those ``k`` rows are tested for the search, where a
         sort of the matches tests every row. Once the sort's row order is written (the first
         such page starts its build, then its sorted copy's), they are its first rows, and the
-        index tells which of them match (:meth:`_order_prefix`). Else they are the first rows of
+        index tells which of them match (:meth:`_order_prefix`); until then, the first rows of a
+        top-N of the sort's keys alone. Past ``ORDER_PREFIX_MAX`` rows, they are the first rows of
         the sorted copy of the version (as a sorted page without a search reads them), tested by
         DuckDB (up to ``FEW_ROWS`` by :func:`.textsearch.few_rows_where`), as many as the page
-        needs (``k`` grows fourfold while it falls short). Before either is written, DuckDB
+        needs (``k`` grows fourfold while it falls short). Before the copy is written, DuckDB
         takes them from the file by a top-N sort, which reads every row whatever ``k``:
         at most twice, the second time as far as it may (``SEARCH_PREFIX_MAX`` rows, at most
         ``SEARCH_PREFIX_BYTES``). A copy too big to keep is not waited for.
@@ -350,13 +352,30 @@ class DatasetSearch(DatasetQueries):
         if whole is None and total > self.config.page_top_window:
             self._build_order(key, path, "", [], order)
         if whole is not None:
-            table = self._order_prefix(path, total, names, whole, index, query, count, offset, limit)
+            table = self._order_prefix(
+                path, total, names, whole.first_rows, index, query, count, offset, limit
+            )
             if table is not None:
                 return table
             if not whole.path.exists():
                 # gone meanwhile: built again
                 self._orders.drop(key, whole.path)
                 whole = None
+        if whole is None:
+            # until the order is written, its first rows by a top-N of the sort's keys alone
+            table = self._order_prefix(
+                path,
+                total,
+                names,
+                lambda k: self._top_rows(path, order, k),
+                index,
+                query,
+                count,
+                offset,
+                limit,
+            )
+            if table is not None:
+                return table
         if whole is not None and whole.copy_refused:
             return None
         copy = whole.copy if whole is not None else None
@@ -398,34 +417,41 @@ class DatasetSearch(DatasetQueries):
         path: Path,
         total: int,
         names: list[str],
-        whole: RowOrder,
+        first_rows: Callable[[int], list[int] | None],
         index: OpenIndex,
         query: SearchQuery,
         count: int,
         offset: int,
         limit: int,
     ) -> pa.Table | None:
-        """:meth:`_prefix_page`'s page from the first rows of the sort's stored row order: the
-        index gives the matches among them (by their row numbers' terms) and their stored rows
-        (the file's, for an index that stores none); ``k`` rows as there, growing fourfold up to
-        ``ORDER_PREFIX_MAX``. None when the page lies further in, or the order is gone."""
+        """:meth:`_prefix_page`'s page from the first rows of the sort (``first_rows(k)``: the
+        file row numbers of its first ``k`` rows, None when they cannot be had): the index gives
+        the matches among them (by their row numbers' terms) and their stored rows (the file's,
+        for an index that stores none); ``k`` rows as there, growing fourfold up to
+        ``ORDER_PREFIX_MAX``. None when the page lies further in."""
         need = min(offset + limit, count)
-        k = min(whole.rows, need * total // count * 3 // 2 + limit)
+        k = min(total, need * total // count * 3 // 2 + limit)
         while k <= ORDER_PREFIX_MAX:
             check_stopped()
-            rownums = whole.slice(0, k)
+            rownums = first_rows(k)
             if rownums is None:
                 return None
             rows, addresses = index.hits_among(query, rownums)
-            if len(rows) >= need or k >= whole.rows:
+            if len(rows) >= need or k >= total:
                 place = {r: i for i, r in enumerate(rownums)}
                 chosen = sorted(range(len(rows)), key=lambda i: place[rows[i]])[offset:need]
                 stored = index.stored_rows([addresses[i] for i in chosen], self._schema(path))
                 if stored is not None:
                     return stored
                 return self._fetch(path, names, [rows[i] for i in chosen])
-            k = min(whole.rows, k * 4)
+            k = min(total, k * 4)
         return None
+
+    def _top_rows(self, path: Path, order: str, k: int) -> list[int]:
+        """The file row numbers of the first ``k`` rows of a sort, by a top-N of its keys alone."""
+        with self._page_connection(path) as con:
+            top = con.sql(f"{_order_sql('', order)} LIMIT ?", params=[k])
+            return [int(r) for r in top.to_arrow_table().column(0).to_pylist()]
 
     def _copy_prefix(
         self, copy: Path, select: str, found: str, k: int, offset: int, limit: int

@@ -330,10 +330,12 @@ def _pages(store: DatasetStore, ds_id: str, q: str, sort: str, step: int, end: i
 @pytest.mark.parametrize(
     ("sort", "source", "few"),
     # each sort once, each way of finding and testing the first rows of the sort twice
-    # each sort once; the sort's row order, its copy (each test of the first rows) and a top-N
+    # the first rows of the sort's row order, of a top-N of its keys (the index tests them), of
+    # its copy and of a top-N of the rows (DuckDB tests them, each way)
     [
         ("-price", "order", True),
-        ("body", "order", False),
+        ("body", "keys", False),
+        ("title", "keys", True),
         ("price", "copy", False),
         ("-title", "copy", True),
         ("title", "top-N", True),
@@ -351,8 +353,16 @@ def test_sorted_pages_of_many_matches_come_from_the_first_rows_of_the_sort(
     if not few:
         monkeypatch.setattr(searching, "FEW_ROWS", 0)
     copied: list[int] = []
-    if source == "top-N":
+    tops: list[int] = []
+    if source in ("keys", "top-N"):
         monkeypatch.setattr(store, "_build_order", lambda *args: None)
+        top_rows = store._top_rows
+
+        def keys(*args: Any) -> Any:
+            tops.append(1)
+            return top_rows(*args) if source == "keys" else None
+
+        monkeypatch.setattr(store, "_top_rows", keys)
     else:
         # the sort's row order and sorted copy of the whole version, as a sorted grid leaves them
         store.rows(ds["id"], sort=sort)
@@ -385,6 +395,7 @@ def test_sorted_pages_of_many_matches_come_from_the_first_rows_of_the_sort(
         assert store.rows(ds["id"], q=q, sort=sort, limit=0)["total"] == len(want)
     # (from the copy when it is read)
     assert bool(copied) is (source == "copy")
+    assert bool(tops) is (source in ("keys", "top-N"))
 
 
 @pytest.mark.parametrize(
@@ -814,7 +825,7 @@ def ref_ids_typed(q: str) -> list[int]:
     return ref_ids(rows, q)
 
 
-@pytest.mark.parametrize("source", ["order", "copy", "top-N"])
+@pytest.mark.parametrize("source", ["order", "copy", "keys", "top-N"])
 def test_sorted_pages_of_many_matches_keep_every_type(tmp_path, monkeypatch, source):
     # Given a dataset of every column type, indexed, whose searches all count as many matches
     store = DatasetStore(StoreConfig(root=tmp_path / "store", page_top_window=2))
@@ -838,8 +849,11 @@ def test_sorted_pages_of_many_matches_keep_every_type(tmp_path, monkeypatch, sou
         monkeypatch.setattr(store, "_copy_prefix", copy_prefix)
         if source == "copy":
             monkeypatch.setattr(store, "_order_prefix", lambda *args: None)
+        if source == "top-N":
+            # a top-N of the rows, not of the sort's keys
+            monkeypatch.setattr(store, "_top_rows", lambda *args: None)
         for s in sorts:
-            if source != "top-N":
+            if source in ("order", "copy"):
                 store.rows(ds["id"], sort=s)
                 store._orders.settle()
             else:
