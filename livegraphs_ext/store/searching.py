@@ -72,7 +72,7 @@ SEARCH_PREFIX_BYTES = 64 * 2**20
 FIRST_ROWS_MAX = 20_000
 #: the most of the first rows of a sort's row order a sorted page of many matches is looked for
 #: among by the index (a term each, about 15 µs a row; past it, the sorted copy's rows)
-ORDER_PREFIX_MAX = 2_000
+ORDER_PREFIX_MAX = 4_000
 #: up to this many rows, a search's condition is the one compiled once (``few_rows_where``)
 FEW_ROWS = 10_000
 #: a page whose rows lie in at most this many row groups reads those groups whole (pyarrow); one
