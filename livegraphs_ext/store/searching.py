@@ -367,7 +367,7 @@ class DatasetSearch(DatasetQueries):
                 path,
                 total,
                 names,
-                lambda k: self._top_rows(path, order, k),
+                self._top_rows(path, order, min(total, ORDER_PREFIX_MAX)),
                 index,
                 query,
                 count,
@@ -447,11 +447,20 @@ class DatasetSearch(DatasetQueries):
             k = min(total, k * 4)
         return None
 
-    def _top_rows(self, path: Path, order: str, k: int) -> list[int]:
-        """The file row numbers of the first ``k`` rows of a sort, by a top-N of its keys alone."""
-        with self._page_connection(path) as con:
-            top = con.sql(f"{_order_sql('', order)} LIMIT ?", params=[k])
-            return [int(r) for r in top.to_arrow_table().column(0).to_pylist()]
+    def _top_rows(self, path: Path, order: str, most: int) -> Callable[[int], list[int] | None]:
+        """The first rows of a sort for :meth:`_order_prefix`, by one top-N of its keys alone (of
+        ``most`` rows, when first asked for: a top-N of a few thousand rows costs what one of a
+        few hundred does, the scan of every row's keys)."""
+        top: list[list[int]] = []
+
+        def first_rows(k: int) -> list[int] | None:
+            if not top:
+                with self._page_connection(path) as con:
+                    found = con.sql(f"{_order_sql('', order)} LIMIT ?", params=[most])
+                    top.append([int(r) for r in found.to_arrow_table().column(0).to_pylist()])
+            return top[0][:k]
+
+        return first_rows
 
     def _copy_prefix(
         self, copy: Path, select: str, found: str, k: int, offset: int, limit: int
