@@ -458,9 +458,9 @@ def test_pages_of_matches_take_the_ranks_of_the_sorts_row_order(store, data, mon
     assert ranked[0].size == sum(f.stat().st_size for f in ranked[0].files())
 
 
-def test_a_sorted_page_of_matches_at_the_end_of_the_sort_looks_further(store, monkeypatch):
-    # Given matches that all sort after every other row
-    rows = [
+def _late_matches() -> list[dict[str, Any]]:
+    """300 rows whose 150 matches of "zebra" sort after every other row by price."""
+    return [
         {
             "id": i,
             "title": f"zebra {i}" if i >= 150 else "horse",
@@ -469,7 +469,11 @@ def test_a_sorted_page_of_matches_at_the_end_of_the_sort_looks_further(store, mo
         }
         for i in range(300)
     ]
-    ds = _upload(store, _csv(rows))
+
+
+def test_a_sorted_page_of_matches_at_the_end_of_the_sort_looks_further(store, monkeypatch):
+    # Given matches that all sort after every other row
+    ds = _upload(store, _csv(_late_matches()))
     _indexed(store, ds)
     monkeypatch.setattr(searching, "SEARCH_STORED_MAX", 0)
     monkeypatch.setattr(searching, "SEARCH_JOIN_MAX", 0)
@@ -509,16 +513,7 @@ def test_a_sorted_page_of_matches_at_the_end_of_the_sort_looks_further(store, mo
 
 def test_a_sorted_page_of_matches_past_the_first_rows_of_the_order_looks_further(store, monkeypatch):
     # Given matches that all sort after every other row, and the sort's row order
-    rows = [
-        {
-            "id": i,
-            "title": f"zebra {i}" if i >= 150 else "horse",
-            "body": None,
-            "price": 1000 + i if i >= 150 else i,
-        }
-        for i in range(300)
-    ]
-    ds = _upload(store, _csv(rows))
+    ds = _upload(store, _csv(_late_matches()))
     _indexed(store, ds)
     monkeypatch.setattr(searching, "SEARCH_STORED_MAX", 0)
     monkeypatch.setattr(searching, "SEARCH_JOIN_MAX", 0)
