@@ -22,11 +22,9 @@ do. What answers a page (see :mod:`.textsearch`):
 
 from __future__ import annotations
 
-import bisect
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +41,7 @@ from .sql import quote_ident
 from .stopping import check_stopped
 from .textsearch import (
     ROW,
+    Matches,
     OpenIndex,
     SearchIndexes,
     SearchQuery,
@@ -85,16 +84,6 @@ SEARCH_MAX_ROWS = 20
 #: a dataset without an index is scanned by ``search_datasets`` up to this many rows; a bigger
 #: one is listed as pending while its index is built
 SEARCH_SCAN_ROWS = 2_000_000
-
-
-@dataclass(frozen=True)
-class _Matches:
-    """A search's matches, as the index gives them: their file row numbers (ascending) and the
-    addresses of their documents."""
-
-    index: OpenIndex
-    rows: list[int]
-    addresses: list[Any]
 
 
 class DatasetSearch(DatasetQueries):
@@ -185,15 +174,16 @@ class DatasetSearch(DatasetQueries):
         )
         order = transforms.compile_sort(sort, columns) if sort else ""
         if index is not None:
-            count = index.count(query)
-            if count <= SEARCH_STORED_MAX:
+            kept = index.kept_count(query)
+            count = kept if kept is not None else index.count(query)
+            if count <= SEARCH_STORED_MAX and kept is None:
                 rownums, stored, _ = index.page_values(query, 0, count, self._schema(path))
                 if stored is not None:
                     return self._stored_page(
                         path, names, stored, rownums, where, params, order, offset, limit
                     )
             if count <= SEARCH_JOIN_MAX:
-                matches = _Matches(index, *index.all_hits(query, count))
+                matches = index.matches(query, count)
                 if where or order:
                     ranked = self._ranked_page(
                         path, total, names, matches, where, params, order, offset, limit
@@ -488,7 +478,7 @@ class DatasetSearch(DatasetQueries):
         path: Path,
         total: int,
         names: list[str],
-        matches: _Matches,
+        matches: Matches,
         where: str,
         params: list[Any],
         order: str,
@@ -512,7 +502,7 @@ class DatasetSearch(DatasetQueries):
             return None
         if found.ranks_refused:
             return None
-        rows = np.asarray(matches.rows, dtype=np.int64)
+        rows = matches.rows
         ranks = found.ranks_of(rows)
         if ranks is None:
             if not found.path.exists():
@@ -536,7 +526,7 @@ class DatasetSearch(DatasetQueries):
         self,
         path: Path,
         names: list[str],
-        matches: _Matches,
+        matches: Matches,
         where: str,
         params: list[Any],
         order: str,
@@ -547,7 +537,8 @@ class DatasetSearch(DatasetQueries):
         alone; the page's rows are read from the index."""
         rows = matches.rows
         if not where and not order:
-            return self._matched_rows(path, names, matches, rows[offset : offset + limit]), len(rows)
+            page = [int(r) for r in rows[offset : offset + limit]]
+            return self._matched_rows(path, names, matches, page), len(rows)
         view = "lg_search_matches"
         cond = f" AND ({where})" if where else ""
         keys = f"{order}, " if order else ""
@@ -572,12 +563,12 @@ class DatasetSearch(DatasetQueries):
                 con.unregister(view)
         return self._matched_rows(path, names, matches, rownums), count
 
-    def _matched_rows(self, path: Path, names: list[str], matches: _Matches, rownums: list[int]) -> pa.Table:
+    def _matched_rows(self, path: Path, names: list[str], matches: Matches, rownums: list[int]) -> pa.Table:
         """The rows of ``rownums`` (among the ``matches``), in that order: as the index stores them,
         else from the file (a page spread over the file costs a read of most of it, where a stored
         document costs one block of the index)."""
         rows = matches.rows
-        at = [bisect.bisect_left(rows, r) for r in rownums]
+        at = [int(i) for i in np.searchsorted(rows, rownums)]
         if all(i < len(rows) and rows[i] == r for i, r in zip(at, rownums, strict=True)):
             stored = matches.index.stored_rows([matches.addresses[i] for i in at], self._schema(path))
             if stored is not None:

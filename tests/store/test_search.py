@@ -309,6 +309,49 @@ def test_unsorted_pages_of_a_word_come_from_its_matches_among_the_first_rows(sto
     assert calls.count("page_values") > 0
 
 
+def test_the_next_pages_of_a_search_take_the_matches_it_kept(store, data, monkeypatch):
+    # Given an indexed dataset whose sorted searches take every match from the index
+    ds = _upload(store, _csv(data))
+    _indexed(store, ds)
+    monkeypatch.setattr(searching, "SEARCH_STORED_MAX", 0)
+    index = store.search_indexes.get(store.version_file(ds["id"]))
+    assert index is not None
+    asked: list[str] = []
+    hits, count = index.all_hits, index.count
+    monkeypatch.setattr(index, "all_hits", lambda q, n: asked.append(f"hits {q.key()}") or hits(q, n))
+    monkeypatch.setattr(index, "count", lambda q: asked.append(f"count {q.key()}") or count(q))
+    flt = [{"column": "price", "cmp": "ge", "value": 10}]
+    # When a sorted, filtered search is paged through, twice over
+    for q in ("quick", "da*"):
+        want = _sorted_ref(data, [i for i in ref_ids(data, q) if data[i]["price"] >= 10], "-price")
+        for _ in range(2):
+            got: list[int] = []
+            for offset in range(0, len(want) + 13, 13):
+                page = store.rows(ds["id"], q=q, sort="-price", filter=flt, offset=offset, limit=13)
+                assert page["total"] == len(want)
+                got += [r[0] for r in page["rows"]]
+            # Then every page is the reference's
+            assert got == want
+        # and the index counted and gave the matches once: the next pages took those it kept
+        key = parse_query(q).key()
+        assert asked == [f"count {key}", f"hits {key}"]
+        asked.clear()
+    # And the matches kept are bounded: past the limit, the searches used longest ago go
+    kept = store.search_indexes.kept
+    monkeypatch.setattr(kept, "limit", len(ref_ids(data, "cafe")))
+    store.rows(ds["id"], q="cafe", sort="-price", limit=5)
+    assert asked == [f"count {parse_query('cafe').key()}", f"hits {parse_query('cafe').key()}"]
+    assert [kept.get(index, parse_query(q)) is None for q in ("quick", "da*", "cafe")] == [True, True, False]
+    # and a search with more matches than the limit is not kept, nor makes room
+    monkeypatch.setattr(kept, "limit", len(ref_ids(data, "quick")) - 1)
+    store.rows(ds["id"], q="quick", sort="-price", limit=5)
+    assert kept.get(index, parse_query("quick")) is None
+    assert kept.get(index, parse_query("cafe")) is not None
+    # and they go with their index when it is closed
+    store.search_indexes.close()
+    assert kept.get(index, parse_query("quick")) is None
+
+
 def _sorted_ref(rows: list[dict[str, Any]], ids: list[int], sort: str) -> list[int]:
     """``ids`` sorted as a page sorts them: nulls last either way, ties in file order."""
     column = sort.lstrip("-")
@@ -471,6 +514,20 @@ def _late_matches() -> list[dict[str, Any]]:
     ]
 
 
+def _assert_late_pages_look_as_far_as_they_need(store: Any, ds: dict[str, Any], looked: list[int]) -> None:
+    """Pages of :func:`_late_matches` by ascending price, and how many of the sort's first rows
+    each look took (``looked``): as many as a page needs, growing fourfold from 40."""
+    page = store.rows(ds["id"], q="zebra", sort="price", limit=10)
+    assert [r[0] for r in page["rows"]] == list(range(150, 160))
+    assert page["total"] == 150
+    assert looked == [40, 160]
+    page = store.rows(ds["id"], q="zebra", sort="price", offset=140, limit=20)
+    assert [r[0] for r in page["rows"]] == list(range(290, 300))
+    assert looked[2:] == [300]
+    assert store.rows(ds["id"], q="zebra", sort="price", offset=150)["rows"] == []
+    assert looked[3:] == []
+
+
 def test_a_sorted_page_of_matches_at_the_end_of_the_sort_looks_further(store, monkeypatch):
     # Given matches that all sort after every other row
     ds = _upload(store, _csv(_late_matches()))
@@ -497,18 +554,9 @@ def test_a_sorted_page_of_matches_at_the_end_of_the_sort_looks_further(store, mo
     store._orders.settle()
     # (the copy's rows, not the order's: see the next test)
     monkeypatch.setattr(store, "_order_prefix", lambda *args: None)
-    # When the first page of them is asked, by ascending price, once the sort's copy is written
-    page = store.rows(ds["id"], q="zebra", sort="price", limit=10)
-    # Then it holds the first matches, found once the rows looked at reached them
-    assert [r[0] for r in page["rows"]] == list(range(150, 160))
-    assert page["total"] == 150
-    assert looked == [40, 160]
-    # and the copy is looked at as far as a page needs, and no further than the last match
-    page = store.rows(ds["id"], q="zebra", sort="price", offset=140, limit=20)
-    assert [r[0] for r in page["rows"]] == list(range(290, 300))
-    assert looked[2:] == [300]
-    assert store.rows(ds["id"], q="zebra", sort="price", offset=150)["rows"] == []
-    assert looked[3:] == []
+    # When pages of them are asked, by ascending price, once the sort's copy is written
+    # Then each is found once the copy's rows looked at reached it, and no further than the last match
+    _assert_late_pages_look_as_far_as_they_need(store, ds, looked)
 
 
 def test_a_sorted_page_of_matches_past_the_first_rows_of_the_order_looks_further(store, monkeypatch):
@@ -530,18 +578,9 @@ def test_a_sorted_page_of_matches_past_the_first_rows_of_the_order_looks_further
     monkeypatch.setattr(index, "hits_among", hits_among)
     run = store._copy_prefix
     monkeypatch.setattr(store, "_copy_prefix", lambda *args: 1 / 0)
-    # When the first page of them is asked, by ascending price
-    page = store.rows(ds["id"], q="zebra", sort="price", limit=10)
-    # Then it holds the first matches, found once the rows looked at reached them
-    assert [r[0] for r in page["rows"]] == list(range(150, 160))
-    assert page["total"] == 150
-    assert looked == [40, 160]
-    # and the order is looked at as far as a page needs, and no further than its last row
-    page = store.rows(ds["id"], q="zebra", sort="price", offset=140, limit=20)
-    assert [r[0] for r in page["rows"]] == list(range(290, 300))
-    assert looked[2:] == [300]
-    assert store.rows(ds["id"], q="zebra", sort="price", offset=150)["rows"] == []
-    assert looked[3:] == []
+    # When pages of them are asked, by ascending price
+    # Then each is found once the order's rows looked at reached it, and no further than its last row
+    _assert_late_pages_look_as_far_as_they_need(store, ds, looked)
     # and no further than ORDER_PREFIX_MAX rows: then the sort's copy answers
     monkeypatch.setattr(searching, "ORDER_PREFIX_MAX", 100)
     copied: list[int] = []
