@@ -113,14 +113,15 @@ class DatasetQueries(DatasetVersions):
                 try:
                     return read_slice(found.copy, offset, limit, self._meta), found.rows
                 except FileNotFoundError:
+                    # gone meanwhile: forget it, but never a newer order of the same key
+                    self._orders.drop(key, found.path)
                     found = None
-                    self._orders.drop(key)
             if found is not None:
                 rownums = found.slice(offset, limit)
                 if rownums is not None:
                     with self._page_connection(path) as con:
                         return _fetch_rows(con, self._names(path), rownums), found.rows
-                self._orders.drop(key)
+                self._orders.drop(key, found.path)
             small = whole is not None and whole <= window
             if small or offset + limit <= window:
                 with self._page_connection(path) as con:

@@ -6,9 +6,10 @@ do. What answers a page (see :mod:`.textsearch`):
 * the version's tantivy index, when it is built: an unsorted, unfiltered page of the first
   ``SEARCH_TOP_MAX`` matches is read from it in file order, with the count (a word's page from
   its matches among the file's first rows, its count from its term); a sorted or filtered one
-  (or a later page) takes every match's row number from it (up to ``SEARCH_JOIN_MAX`` matches)
-  and orders them by the ranks of the sort's stored row order, or until they are written, lets
-  DuckDB sort and filter those rows alone; a sorted, unfiltered page of more matches is taken
+  (or a later page) takes every match's row number from it (up to ``SEARCH_JOIN_MAX`` matches;
+  kept a while for the search's next pages) and orders them by the ranks of the sort's stored
+  row order, or until they are written, lets DuckDB sort and filter those rows alone; a
+  sorted, unfiltered page of more matches is taken
   from the first rows of the whole sort (of its row order, by the index; else of its copy or a
   top-N, by DuckDB), as many as should hold it (the index's count says how dense the matches
   are), the count from the index;
@@ -45,6 +46,7 @@ from .textsearch import (
     OpenIndex,
     SearchIndexes,
     SearchQuery,
+    SortMatches,
     build_index,
     few_rows_where,
     index_dir,
@@ -343,7 +345,7 @@ class DatasetSearch(DatasetQueries):
             self._build_order(key, path, "", [], order)
         if whole is not None:
             table = self._order_prefix(
-                path, total, names, whole.first_rows, index, query, count, offset, limit
+                path, total, names, key, whole.first_rows, index, query, count, offset, limit
             )
             if table is not None:
                 return table
@@ -357,6 +359,7 @@ class DatasetSearch(DatasetQueries):
                 path,
                 total,
                 names,
+                key,
                 self._top_rows(path, order, min(total, ORDER_PREFIX_MAX)),
                 index,
                 query,
@@ -381,7 +384,7 @@ class DatasetSearch(DatasetQueries):
                 table = self._copy_prefix(copy, select, found, k, offset, limit)
                 if table is None:
                     # gone meanwhile (a newer order took its room): built again
-                    self._orders.drop(key)
+                    self._orders.drop(key, whole.path if whole is not None else None)
                     copy = whole = None
                     continue
             else:
@@ -407,6 +410,7 @@ class DatasetSearch(DatasetQueries):
         path: Path,
         total: int,
         names: list[str],
+        sort_key: str,
         first_rows: Callable[[int], list[int] | None],
         index: OpenIndex,
         query: SearchQuery,
@@ -414,28 +418,41 @@ class DatasetSearch(DatasetQueries):
         offset: int,
         limit: int,
     ) -> pa.Table | None:
-        """:meth:`_prefix_page`'s page from the first rows of the sort (``first_rows(k)``: the
-        file row numbers of its first ``k`` rows, None when they cannot be had): the index gives
-        the matches among them (by their row numbers' terms) and their stored rows (the file's,
-        for an index that stores none); ``k`` rows as there, growing fourfold up to
-        ``ORDER_PREFIX_MAX``. None when the page lies further in."""
+        """:meth:`_prefix_page`'s page from the first rows of the sort ``sort_key`` (the key of
+        its row order; ``first_rows(k)``: the file row numbers of its first ``k`` rows, None when
+        they cannot be had): the index gives the matches among them (by their row numbers'
+        terms) and their stored rows (the file's, for an index that stores none). As many rows
+        as should hold the page at the matches' density are looked at, then four times more,
+        up to ``ORDER_PREFIX_MAX``; None when the page lies further in. What was found is kept
+        with the index, so the search's next pages look only at the rows after it."""
         need = min(offset + limit, count)
-        k = min(total, need * total // count * 3 // 2 + limit)
-        while k <= ORDER_PREFIX_MAX:
-            check_stopped()
-            rownums = first_rows(k)
-            if rownums is None:
+        name = f"{sort_key}\x00{query.key()}"
+        kept = index.kept(name)
+        rows, addresses, looked = (
+            (list(kept.rows), list(kept.addresses), kept.looked)
+            if isinstance(kept, SortMatches)
+            else ([], [], 0)
+        )
+        step = (need - len(rows)) * total // count * 3 // 2 + limit
+        while len(rows) < need and looked < total:
+            k = min(total, looked + step)
+            if k > ORDER_PREFIX_MAX:
                 return None
-            rows, addresses = index.hits_among(query, rownums)
-            if len(rows) >= need or k >= total:
-                place = {r: i for i, r in enumerate(rownums)}
-                chosen = sorted(range(len(rows)), key=lambda i: place[rows[i]])[offset:need]
-                stored = index.stored_rows([addresses[i] for i in chosen], self._schema(path))
-                if stored is not None:
-                    return stored
-                return self._fetch(path, names, [rows[i] for i in chosen])
-            k = min(total, k * 4)
-        return None
+            check_stopped()
+            firsts = first_rows(k)
+            if firsts is None:
+                return None
+            more = firsts[looked:k]
+            found, at = index.hits_among(query, more)
+            place = {r: i for i, r in enumerate(more)}
+            for i in sorted(range(len(found)), key=lambda i: place[found[i]]):
+                rows.append(found[i])
+                addresses.append(at[i])
+            looked = k
+            index.keep(name, SortMatches(index, tuple(rows), tuple(addresses), looked))
+            step *= 4
+        stored = index.stored_rows(addresses[offset:need], self._schema(path))
+        return stored if stored is not None else self._fetch(path, names, rows[offset:need])
 
     def _top_rows(self, path: Path, order: str, most: int) -> Callable[[int], list[int] | None]:
         """The first rows of a sort for :meth:`_order_prefix`, by one top-N of its keys alone (of

@@ -31,6 +31,7 @@ import re
 import shlex
 import threading
 import unicodedata
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -718,18 +719,26 @@ class OpenIndex:
 
     def matches(self, query: SearchQuery, count: int) -> Matches:
         """:meth:`all_hits` as :class:`Matches`, kept a while for the next pages of the same search."""
-        found = self._kept.get(self, query) if self._kept is not None else None
-        if found is None:
+        found = self.kept(query.key())
+        if not isinstance(found, Matches):
             rows, addresses = self.all_hits(query, count)
             found = Matches(self, np.asarray(rows, dtype=np.int64), addresses)
-            if self._kept is not None:
-                self._kept.put(query, found)
+            found.rows.setflags(write=False)  # shared by the threads that page through it
+            self.keep(query.key(), found)
         return found
 
     def kept_count(self, query: SearchQuery) -> int | None:
         """The number of matches if :meth:`matches` has them kept, else None."""
-        found = self._kept.get(self, query) if self._kept is not None else None
-        return None if found is None else len(found.addresses)
+        found = self.kept(query.key())
+        return len(found.addresses) if isinstance(found, Matches) else None
+
+    def kept(self, key: str) -> Matches | SortMatches | None:
+        """What was kept of this index's searches under ``key`` (see :class:`_KeptMatches`)."""
+        return self._kept.get(self, key) if self._kept is not None else None
+
+    def keep(self, key: str, found: Matches | SortMatches) -> None:
+        if self._kept is not None:
+            self._kept.put(key, found)
 
 
 @dataclass(frozen=True)
@@ -742,49 +751,74 @@ class Matches:
     addresses: list[Any]
 
 
+@dataclass(frozen=True)
+class SortMatches:
+    """A search's matches among the first ``looked`` rows of a sort: their file row numbers in
+    the sort's order and the addresses of their documents."""
+
+    index: OpenIndex
+    rows: tuple[int, ...]
+    addresses: tuple[Any, ...]
+    looked: int
+
+
 class _KeptMatches:
     """The matches of the last searches that took them all, over the open indexes, up to
-    ``limit`` matches in all (about 60 bytes each). A sorted or filtered search's next pages
-    take them from here: turning the index's hits into Python objects is most of what such a
-    search costs (20 ms of 54 for 96k matches at 10M rows). An index is written once, so its
-    matches never go stale; they go with it when it is closed (:meth:`drop`)."""
+    ``limit`` in all, each search counting :data:`KEPT_ENTRY_COST` more than its matches (a
+    match takes about 60 bytes). A sorted or filtered search's next pages take them from
+    here: turning the index's hits into Python objects is most of what such a search costs
+    (20 ms of 54 for 96k matches at 10M rows). An index is written once, so its matches never
+    go stale; they go with it when it is closed or replaced (:meth:`drop`), after which none
+    of its matches is kept again."""
 
     def __init__(self, limit: int):
         self.limit = limit
-        self._items: OrderedDict[tuple[int, str], Matches] = OrderedDict()
+        self._items: OrderedDict[tuple[int, str], Matches | SortMatches] = OrderedDict()
         self._size = 0
+        self._retired: weakref.WeakSet[OpenIndex] = weakref.WeakSet()
+        self._closed = False
         self._lock = threading.Lock()
 
-    def get(self, index: OpenIndex, query: SearchQuery) -> Matches | None:
-        key = (id(index), query.key())
+    def get(self, index: OpenIndex, name: str) -> Matches | SortMatches | None:
+        # an entry holds its index, so no other index has its id while it is here
+        key = (id(index), name)
         with self._lock:
             found = self._items.get(key)
             if found is not None:
                 self._items.move_to_end(key)
             return found
 
-    def put(self, query: SearchQuery, matches: Matches) -> None:
-        size = len(matches.addresses)
+    def put(self, name: str, matches: Matches | SortMatches) -> None:
+        size = len(matches.addresses) + KEPT_ENTRY_COST
         if size > self.limit:
             return
-        key = (id(matches.index), query.key())
+        key = (id(matches.index), name)
         with self._lock:
+            if self._closed or matches.index in self._retired:
+                return
             old = self._items.pop(key, None)
-            self._size += size - (len(old.addresses) if old is not None else 0)
+            self._size += size - (len(old.addresses) + KEPT_ENTRY_COST if old is not None else 0)
             self._items[key] = matches
             while self._size > self.limit:
                 _, dropped = self._items.popitem(last=False)
-                self._size -= len(dropped.addresses)
+                self._size -= len(dropped.addresses) + KEPT_ENTRY_COST
 
     def drop(self, index: OpenIndex | None = None) -> None:
-        """Forget the matches of ``index`` (of every index if None)."""
+        """Forget the matches of ``index``, and keep none of it from now on (of every index,
+        and for good, if None)."""
         with self._lock:
+            if index is None:
+                self._closed = True
+            else:
+                self._retired.add(index)
             for key in [k for k, m in self._items.items() if index is None or m.index is index]:
-                self._size -= len(self._items.pop(key).addresses)
+                self._size -= len(self._items.pop(key).addresses) + KEPT_ENTRY_COST
 
 
 #: the most matches kept over the searches of one store's indexes (see :class:`_KeptMatches`)
-MATCHES_KEPT = 400_000
+MATCHES_KEPT = 500_000
+#: what each search kept counts beside its matches: at most 500 searches are kept
+KEPT_ENTRY_COST = 1_000
 
 
 class SearchIndexes:
@@ -828,7 +862,9 @@ class SearchIndexes:
         with self._lock:
             raced = self._open.get(path)
             if raced is not None:
-                self.kept.drop(raced)
+                # opened by another search meanwhile: that one is used (and keeps its matches)
+                self._open.move_to_end(path)
+                return raced
             self._open[path] = opened
             while len(self._open) > self._max_open:
                 self.kept.drop(self._open.popitem(last=False)[1])

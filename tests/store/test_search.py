@@ -309,18 +309,26 @@ def test_unsorted_pages_of_a_word_come_from_its_matches_among_the_first_rows(sto
     assert calls.count("page_values") > 0
 
 
-def test_the_next_pages_of_a_search_take_the_matches_it_kept(store, data, monkeypatch):
-    # Given an indexed dataset whose sorted searches take every match from the index
+@pytest.mark.parametrize("ranked", [True, False])
+def test_the_next_pages_of_a_search_take_the_matches_it_kept(store, data, monkeypatch, ranked):
+    # Given an indexed dataset whose sorted searches take every match from the index, sorted by
+    # the ranks of the sort's row order, or (before they are written) by DuckDB
     ds = _upload(store, _csv(data))
     _indexed(store, ds)
     monkeypatch.setattr(searching, "SEARCH_STORED_MAX", 0)
+    flt = [{"column": "price", "cmp": "ge", "value": 10}]
+    if ranked:
+        store.rows(ds["id"], q="brown", sort="-price", filter=flt, limit=5)
+        store._orders.settle()
+    else:
+        monkeypatch.setattr(store, "_ranked_page", lambda *args: None)
     index = store.search_indexes.get(store.version_file(ds["id"]))
     assert index is not None
     asked: list[str] = []
     hits, count = index.all_hits, index.count
     monkeypatch.setattr(index, "all_hits", lambda q, n: asked.append(f"hits {q.key()}") or hits(q, n))
     monkeypatch.setattr(index, "count", lambda q: asked.append(f"count {q.key()}") or count(q))
-    flt = [{"column": "price", "cmp": "ge", "value": 10}]
+    kept = store.search_indexes.kept
     # When a sorted, filtered search is paged through, twice over
     for q in ("quick", "da*"):
         want = _sorted_ref(data, [i for i in ref_ids(data, q) if data[i]["price"] >= 10], "-price")
@@ -336,20 +344,29 @@ def test_the_next_pages_of_a_search_take_the_matches_it_kept(store, data, monkey
         key = parse_query(q).key()
         assert asked == [f"count {key}", f"hits {key}"]
         asked.clear()
+    # And another dataset's search of the same words is its own
+    backwards = data[::-1]
+    other = _upload(store, _csv(backwards), name="backwards")
+    _indexed(store, other)
+    want = _sorted_ref(backwards, ref_ids(backwards, "quick"), "-price")
+    assert [r[0] for r in store.rows(other["id"], q="quick", sort="-price", limit=500)["rows"]] == want
     # And the matches kept are bounded: past the limit, the searches used longest ago go
-    kept = store.search_indexes.kept
-    monkeypatch.setattr(kept, "limit", len(ref_ids(data, "cafe")))
+    cost = textsearch.KEPT_ENTRY_COST
+    monkeypatch.setattr(kept, "limit", len(ref_ids(data, "cafe")) + cost)
     store.rows(ds["id"], q="cafe", sort="-price", limit=5)
     assert asked == [f"count {parse_query('cafe').key()}", f"hits {parse_query('cafe').key()}"]
-    assert [kept.get(index, parse_query(q)) is None for q in ("quick", "da*", "cafe")] == [True, True, False]
+    gone = [kept.get(index, parse_query(q).key()) is None for q in ("brown", "quick", "da*", "cafe")]
+    assert gone == [True, True, True, False]
     # and a search with more matches than the limit is not kept, nor makes room
-    monkeypatch.setattr(kept, "limit", len(ref_ids(data, "quick")) - 1)
+    monkeypatch.setattr(kept, "limit", len(ref_ids(data, "quick")) + cost - 1)
     store.rows(ds["id"], q="quick", sort="-price", limit=5)
-    assert kept.get(index, parse_query("quick")) is None
-    assert kept.get(index, parse_query("cafe")) is not None
-    # and they go with their index when it is closed
-    store.search_indexes.close()
-    assert kept.get(index, parse_query("quick")) is None
+    assert kept.get(index, parse_query("quick").key()) is None
+    assert kept.get(index, parse_query("cafe").key()) is not None
+    # and they go with their index when it is dropped, which keeps none from then on
+    kept.drop(index)
+    assert kept.get(index, parse_query("cafe").key()) is None
+    store.rows(ds["id"], q="cafe", sort="-price", limit=5)
+    assert kept.get(index, parse_query("cafe").key()) is None
 
 
 def _sorted_ref(rows: list[dict[str, Any]], ids: list[int], sort: str) -> list[int]:
@@ -514,16 +531,19 @@ def _late_matches() -> list[dict[str, Any]]:
     ]
 
 
-def _assert_late_pages_look_as_far_as_they_need(store: Any, ds: dict[str, Any], looked: list[int]) -> None:
+def _assert_late_pages_look_as_far_as_they_need(
+    store: Any, ds: dict[str, Any], looked: list[int], further: int
+) -> None:
     """Pages of :func:`_late_matches` by ascending price, and how many of the sort's first rows
-    each look took (``looked``): as many as a page needs, growing fourfold from 40."""
+    each look took (``looked``): as many as a page needs, growing fourfold from 40; the second
+    page's look takes ``further`` rows."""
     page = store.rows(ds["id"], q="zebra", sort="price", limit=10)
     assert [r[0] for r in page["rows"]] == list(range(150, 160))
     assert page["total"] == 150
     assert looked == [40, 160]
     page = store.rows(ds["id"], q="zebra", sort="price", offset=140, limit=20)
     assert [r[0] for r in page["rows"]] == list(range(290, 300))
-    assert looked[2:] == [300]
+    assert looked[2:] == [further]
     assert store.rows(ds["id"], q="zebra", sort="price", offset=150)["rows"] == []
     assert looked[3:] == []
 
@@ -556,7 +576,7 @@ def test_a_sorted_page_of_matches_at_the_end_of_the_sort_looks_further(store, mo
     monkeypatch.setattr(store, "_order_prefix", lambda *args: None)
     # When pages of them are asked, by ascending price, once the sort's copy is written
     # Then each is found once the copy's rows looked at reached it, and no further than the last match
-    _assert_late_pages_look_as_far_as_they_need(store, ds, looked)
+    _assert_late_pages_look_as_far_as_they_need(store, ds, looked, 300)
 
 
 def test_a_sorted_page_of_matches_past_the_first_rows_of_the_order_looks_further(store, monkeypatch):
@@ -579,13 +599,18 @@ def test_a_sorted_page_of_matches_past_the_first_rows_of_the_order_looks_further
     run = store._copy_prefix
     monkeypatch.setattr(store, "_copy_prefix", lambda *args: 1 / 0)
     # When pages of them are asked, by ascending price
-    # Then each is found once the order's rows looked at reached it, and no further than its last row
-    _assert_late_pages_look_as_far_as_they_need(store, ds, looked)
-    # and no further than ORDER_PREFIX_MAX rows: then the sort's copy answers
+    # Then each is found once the order's rows looked at reached it, and no further than its last
+    # row; the second page looks only at the rows after those the first one looked at
+    _assert_late_pages_look_as_far_as_they_need(store, ds, looked, 100)
+    # and a page among the rows looked at already needs no look
+    page = store.rows(ds["id"], q="zebra", sort="price", offset=20, limit=10)
+    assert [r[0] for r in page["rows"]] == list(range(170, 180))
+    assert looked[3:] == []
+    # and a search looks no further than ORDER_PREFIX_MAX rows: then the sort's copy answers
     monkeypatch.setattr(searching, "ORDER_PREFIX_MAX", 100)
     copied: list[int] = []
     monkeypatch.setattr(store, "_copy_prefix", lambda *args: copied.append(1) or run(*args))
-    page = store.rows(ds["id"], q="zebra", sort="price", limit=10)
+    page = store.rows(ds["id"], q="zebr*", sort="price", limit=10)
     assert [r[0] for r in page["rows"]] == list(range(150, 160))
     assert looked[3:] == [40]
     assert copied
