@@ -274,3 +274,41 @@ def test_ranks_too_big_to_keep_are_refused_once(store: DatasetStore) -> None:
         assert entry is not None and entry.ranks is None and entry.ranks_refused
         assert sorted(entry.path.parent.iterdir()) == sorted(entry.files())
         assert entry.size == sum(f.stat().st_size for f in entry.files())
+
+
+def test_a_page_that_finds_its_orders_copy_gone_never_removes_a_newer_order(
+    store: DatasetStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a sorted row order and its copy
+    from dataclasses import replace
+
+    from livegraphs_ext.store import queries
+
+    ds = _upload(store)
+    table = store.arrow(ds["id"])
+    order = _reference(table, [("price", True)], None)
+    store.rows(ds["id"], sort="-price", offset=WINDOW + 1)
+    store._orders.settle()
+    (key,) = store._orders._items
+    old = store._orders.get(key)
+    assert old is not None and old.copy is not None
+    # and a newer order of the same sort that takes its place while a page reads the old copy,
+    # whose files are gone by then
+    newer = replace(old, path=old.path.with_name("newer.arrow"), copy=None, ranks=None, ranks_bytes=0)
+    newer.path.write_bytes(old.path.read_bytes())
+    read = queries.read_slice
+
+    def gone(path: Path, *args: Any) -> Any:
+        if path == old.copy:
+            with store._orders._lock:
+                store._orders._items[key] = newer
+            raise FileNotFoundError(path)
+        return read(path, *args)
+
+    monkeypatch.setattr(queries, "read_slice", gone)
+    # When the page is asked
+    page = store.rows(ds["id"], sort="-price", offset=7, limit=9)
+    # Then it comes from the newer order, which is kept with its file
+    assert page["rows"] == _expected(table, order, 7, 9)
+    assert store._orders.get(key) is newer
+    assert newer.path.exists()
