@@ -186,7 +186,7 @@ def main() -> None:
                 # matches of its last searches for those
                 offset = 100 * (run + 1) if paging else 0
                 if not paging:
-                    store.search_indexes.kept.drop()
+                    store.search_indexes.kept.clear()
                 try:
                     took, page = timed(
                         lambda q=q, sort=sort, store=store, offset=offset: store.rows(

@@ -803,6 +803,12 @@ class _KeptMatches:
                 _, dropped = self._items.popitem(last=False)
                 self._size -= len(dropped.addresses) + KEPT_ENTRY_COST
 
+    def clear(self) -> None:
+        """Forget every search kept (they are kept again from the next one)."""
+        with self._lock:
+            self._items.clear()
+            self._size = 0
+
     def drop(self, index: OpenIndex | None = None) -> None:
         """Forget the matches of ``index``, and keep none of it from now on (of every index,
         and for good, if None)."""
