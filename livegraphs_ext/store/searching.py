@@ -88,6 +88,27 @@ SEARCH_MAX_ROWS = 20
 SEARCH_SCAN_ROWS = 2_000_000
 
 
+def first_of_groups(groups: np.ndarray, nulls: int | None, descending: bool, k: int) -> np.ndarray:
+    """The file row numbers of the first ``k`` rows of a sort of one column, in its order, from
+    the column's sort groups (``nulls``: the nulls' group; they come last either way; ties in
+    file order)."""
+    k = min(k, len(groups))
+    if k <= 0:
+        return np.empty(0, dtype=np.int64)
+    if descending:
+        top = nulls - 1 if nulls is not None else int(groups.max())
+        place = top - groups.astype(np.int64)
+        if nulls is not None:
+            place[groups == nulls] = nulls
+    else:
+        place = groups
+    # the k-th place: every row before it is in, and of the rows in it, the first in the file
+    edge = np.partition(place, k - 1)[k - 1]
+    before = np.flatnonzero(place < edge)
+    chosen = np.concatenate([before, np.flatnonzero(place == edge)[: k - len(before)]])
+    return chosen[np.lexsort((chosen, place[chosen]))]
+
+
 class DatasetSearch(DatasetQueries):
     """Full-text search over the store's versions (mixed into the store after its queries)."""
 
@@ -186,6 +207,10 @@ class DatasetSearch(DatasetQueries):
                     )
             if count <= SEARCH_JOIN_MAX:
                 matches = index.matches(query, count)
+                if order and not where:
+                    grouped = self._grouped_page(path, names, columns, sort, matches, offset, limit)
+                    if grouped is not None:
+                        return grouped
                 if where or order:
                     ranked = self._ranked_page(
                         path, total, names, matches, where, params, order, offset, limit
@@ -195,7 +220,7 @@ class DatasetSearch(DatasetQueries):
                 return self._joined_page(path, names, matches, where, params, order, offset, limit)
             if order and not where:
                 table = self._prefix_page(
-                    path, total, names, texts, index, query, count, order, offset, limit
+                    path, total, names, texts, index, query, count, order, offset, limit, sort, columns
                 )
                 if table is not None:
                     return table, count
@@ -317,6 +342,8 @@ class DatasetSearch(DatasetQueries):
         order: str,
         offset: int,
         limit: int,
+        sort: Any,
+        columns: list[ColumnInfo],
     ) -> pa.Table | None:
         """A sorted page of ``count`` matches (many), from the first rows of the whole sort; None
         when it lies further in than they reach.
@@ -354,13 +381,16 @@ class DatasetSearch(DatasetQueries):
                 self._orders.drop(key, whole.path)
                 whole = None
         if whole is None:
-            # until the order is written, its first rows by a top-N of the sort's keys alone
+            # until the order is written, its first rows by the index's sort groups of the one
+            # column sorted by, else by a top-N of the sort's keys alone
+            most = min(total, ORDER_PREFIX_MAX)
             table = self._order_prefix(
                 path,
                 total,
                 names,
                 key,
-                self._top_rows(path, order, min(total, ORDER_PREFIX_MAX)),
+                self._group_rows(index, transforms.parse_sort(sort, columns), total, most)
+                or self._top_rows(path, order, most),
                 index,
                 query,
                 count,
@@ -454,6 +484,26 @@ class DatasetSearch(DatasetQueries):
         stored = index.stored_rows(addresses[offset:need], self._schema(path))
         return stored if stored is not None else self._fetch(path, names, rows[offset:need])
 
+    def _group_rows(
+        self, index: OpenIndex, keys: list[dict[str, Any]], total: int, most: int
+    ) -> Callable[[int], list[int] | None] | None:
+        """The first rows of a sort of one column for :meth:`_order_prefix`, from the index's sort
+        groups of it (``most`` of them, when first asked for: a partition of every row's group);
+        None for a sort of several columns, or without groups of the column."""
+        found = index.sort_groups(keys[0]["column"]) if len(keys) == 1 else None
+        if found is None or len(found[0]) != total:
+            return None
+        groups, nulls = found
+        descending = keys[0]["descending"]
+        first: list[list[int]] = []
+
+        def first_rows(k: int) -> list[int] | None:
+            if not first:
+                first.append(first_of_groups(groups, nulls, descending, most).tolist())
+            return first[0][:k]
+
+        return first_rows
+
     def _top_rows(self, path: Path, order: str, most: int) -> Callable[[int], list[int] | None]:
         """The first rows of a sort for :meth:`_order_prefix`, by one top-N of its keys alone (of
         ``most`` rows, when first asked for: a top-N of a few thousand rows costs what one of a
@@ -489,6 +539,40 @@ class DatasetSearch(DatasetQueries):
             if copy.exists():
                 raise
             return None
+
+    def _grouped_page(
+        self,
+        path: Path,
+        names: list[str],
+        columns: list[ColumnInfo],
+        sort: Any,
+        matches: Matches,
+        offset: int,
+        limit: int,
+    ) -> tuple[pa.Table, int] | None:
+        """A page of the ``matches`` sorted by one column, from the index's sort groups of it
+        (:func:`.textsearch.write_sort_groups`): their groups in order, ties by file row, nulls
+        last either way; the rows are the index's. None for a sort of several columns, or when
+        the index has no groups of the column."""
+        keys = transforms.parse_sort(sort, columns)
+        found = matches.index.sort_groups(keys[0]["column"]) if len(keys) == 1 else None
+        if found is None:
+            return None
+        groups, nulls = found
+        rows = matches.rows
+        if len(groups) <= (int(rows[-1]) if len(rows) else -1):
+            return None  # not this file's groups
+        place = groups[rows].astype(np.int64)
+        if keys[0]["descending"]:
+            place = np.where(place == nulls, len(groups), -place) if nulls is not None else -place
+        # one key a match, unique: the group, then the file row
+        order = place * len(groups) + rows
+        need = min(offset + limit, len(rows))
+        if need <= offset:
+            return self._schema(path).empty_table(), len(rows)
+        first = np.argpartition(order, need - 1)[:need] if need < len(order) else np.arange(len(order))
+        page = first[np.argsort(order[first])][offset:need]
+        return self._matched_rows(path, names, matches, [int(r) for r in rows[page]]), len(rows)
 
     def _ranked_page(
         self,

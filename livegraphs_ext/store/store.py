@@ -7,7 +7,8 @@ Layout under ``root``::
 
     catalog.sqlite          the default catalog (any SQLAlchemy URL may replace it)
     datasets/<id>/<f>.parquet   one immutable file per version (a revert reuses a file)
-    datasets/<id>/<f>.search4/  the version file's search index, once a search built it
+    datasets/<id>/<f>.search4/  the version file's search index, once a search built it,
+                                with lg_sorts/: each column's sort groups
     staging/                uploads being received and files being written
     work/                   scratch space of ingests and transforms
 

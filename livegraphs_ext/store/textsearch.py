@@ -584,8 +584,45 @@ def _build_child(path: str, columns: list[str], dest: str, scratch: str, memory_
             f"FROM read_parquet({quote_literal(path)}, file_row_number = true)"
         )
         write_index(Path(dest), rows.to_arrow_reader(BUILD_BATCH))
+        write_sort_groups(con, path, schema, Path(dest) / SORTS)
     finally:
         con.close()
+
+
+def _orderable(kind: pa.DataType) -> bool:
+    t = pa.types
+    return not (t.is_nested(kind) or t.is_binary(kind) or t.is_large_binary(kind) or t.is_null(kind))
+
+
+def write_sort_groups(con: duckdb.DuckDBPyConnection, path: str, schema: pa.Schema, dest: Path) -> None:
+    """Write each orderable column's **sort groups** into the new folder ``dest``: for each file
+    row, the place of its value among the column's distinct values in ascending order, as
+    DuckDB orders them (equal values share one; null comes after every value), 4 bytes a row
+    (a NumPy file), and ``sorts.json``, which names each column's file and its nulls' group.
+
+    A sorted page of any matches is then their groups sorted, ties by row number (descending:
+    the groups negated, nulls still last), without reading the version file; a column's
+    groups take DuckDB one sort of its values.
+    """
+    dest.mkdir()
+    source = f"read_parquet({quote_literal(path)}, file_row_number = true)"
+    columns: dict[str, Any] = {}
+    for i, field in enumerate(schema):
+        if not _orderable(field.type):
+            continue
+        c = quote_ident(field.name, allow_nul=True)
+        found = con.sql(
+            f"SELECT file_row_number AS r, "
+            f"(dense_rank() OVER (ORDER BY {c} ASC NULLS LAST) - 1)::INTEGER AS g, {c} IS NULL AS n "
+            f"FROM {source}"
+        ).fetchnumpy()
+        rownums, places, null = found["r"], found["g"], found["n"]
+        groups = np.empty(len(rownums), dtype=np.int32)
+        groups[rownums] = places
+        nulls = places[null]
+        np.save(dest / f"{i}.npy", groups)
+        columns[field.name] = {"file": f"{i}.npy", "nulls": int(nulls[0]) if len(nulls) else None}
+    (dest / "sorts.json").write_text(json.dumps({"columns": columns}), encoding="utf-8")
 
 
 def write_index(dest: Path, documents: Any) -> int:
@@ -616,6 +653,8 @@ class OpenIndex:
         self.index = tantivy.Index.open(str(folder))
         self.schema = self.index.schema
         self.searcher = self.index.searcher()
+        self._groups: dict[str, tuple[np.ndarray, int | None] | None] = {}
+        self._groups_lock = threading.Lock()
 
     def _query(self, query: SearchQuery) -> Any:
         parts = []
@@ -732,6 +771,25 @@ class OpenIndex:
         found = self.kept(query.key())
         return len(found.addresses) if isinstance(found, Matches) else None
 
+    def sort_groups(self, column: str) -> tuple[np.ndarray, int | None] | None:
+        """The sort groups of ``column`` (read through a memory map) and its nulls' group (None
+        when it has no null); None when the index has none of it (see :func:`write_sort_groups`;
+        an index built before them has none)."""
+        with self._groups_lock:
+            if column not in self._groups:
+                self._groups[column] = None
+                folder = self.folder / SORTS
+                if not folder.exists():
+                    return None
+                try:
+                    about = json.loads((folder / "sorts.json").read_text(encoding="utf-8"))["columns"]
+                    if column in about:
+                        groups = np.load(folder / about[column]["file"], mmap_mode="r")
+                        self._groups[column] = (groups, about[column]["nulls"])
+                except (OSError, ValueError, KeyError):
+                    log.warning("The sort groups of %s cannot be read", folder, exc_info=True)
+            return self._groups[column]
+
     def kept(self, key: str) -> Matches | SortMatches | None:
         """What was kept of this index's searches under ``key`` (see :class:`_KeptMatches`)."""
         return self._kept.get(self, key) if self._kept is not None else None
@@ -821,6 +879,8 @@ class _KeptMatches:
                 self._size -= len(self._items.pop(key).addresses) + KEPT_ENTRY_COST
 
 
+#: the folder of an index's sort groups (:func:`write_sort_groups`)
+SORTS = "lg_sorts"
 #: the most matches kept over the searches of one store's indexes (see :class:`_KeptMatches`)
 MATCHES_KEPT = 500_000
 #: what each search kept counts beside its matches: at most 500 searches are kept

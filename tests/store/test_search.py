@@ -12,6 +12,7 @@ import csv
 import io
 import random
 import re
+import shutil
 import unicodedata
 from collections.abc import Iterator
 from decimal import Decimal
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -369,6 +371,98 @@ def test_the_next_pages_of_a_search_take_the_matches_it_kept(store, data, monkey
     assert kept.get(index, parse_query("cafe").key()) is None
 
 
+def _orderable_rows(seed: int = 5) -> tuple[str, list[dict[str, Any]]]:
+    """A CSV of 400 rows with a column of each orderable kind (duplicates, nulls, -0.0, non-ASCII
+    text in mixed case), and the rows as Python values."""
+    rnd = random.Random(seed)
+    words = ["zürich", "Zurich", "ZÜRICH", "東京", "apple", "Apple", "été", "ete", "b", "a b", ""]
+    rows = []
+    for i in range(400):
+        rows.append(
+            {
+                "id": i,
+                "title": "zebra" if rnd.random() < 0.7 else "horse",
+                "n": rnd.choice([None, -3, 0, 7, 7, 12, 2**40]),
+                "x": rnd.choice([None, -1.5, -0.0, 0.0, 0.25, 0.25, 1e300]),
+                "word": rnd.choice([None, *words[:-1]]),
+                "day": rnd.choice([None, "2024-02-29", "1999-12-31", "2024-01-01"]),
+                "flag": rnd.choice([None, True, False]),
+            }
+        )
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(list(rows[0]))
+    for r in rows:
+        w.writerow(["" if v is None else str(v).lower() if isinstance(v, bool) else v for v in r.values()])
+    return out.getvalue(), rows
+
+
+def test_pages_sorted_by_one_column_come_from_the_indexs_sort_groups(store, monkeypatch):
+    # Given an indexed dataset with a column of each orderable kind, whose searches take every
+    # match from the index
+    text, rows = _orderable_rows()
+    ds = _upload(store, text)
+    _indexed(store, ds)
+    monkeypatch.setattr(searching, "SEARCH_STORED_MAX", 0)
+    index = store.search_indexes.get(store.version_file(ds["id"]))
+    assert index is not None
+    # (its groups: each value's place among the column's distinct values, null last)
+    groups, nulls = index.sort_groups("n")
+    values = sorted({r["n"] for r in rows if r["n"] is not None})
+    assert groups.tolist() == [len(values) if r["n"] is None else values.index(r["n"]) for r in rows]
+    assert nulls == len(values)
+
+    def no_file(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the file was read for a page sorted by one column")
+
+    want_ids = ref_ids([{**r, "body": None} for r in rows], "zebra")
+    # When pages of the matches are asked, sorted by each column either way, with DuckDB, the
+    # file and the sort's row order forbidden
+    with monkeypatch.context() as m:
+        for name in ("_joined_page", "_ranked_page", "_ordered_rows", "_page_connection"):
+            m.setattr(store, name, no_file)
+        m.setattr(searching, "read_rows", no_file)
+        for column in ("id", "title", "n", "x", "word", "day", "flag"):
+            for sort in (column, f"-{column}"):
+                # Then they join up into the matches sorted as a sorted grid sorts them: nulls
+                # last either way, ties in file order (-0.0 and 0.0 are equal)
+                want = _sorted_ref(rows, want_ids, sort)
+                assert _pages(store, ds["id"], "zebra", sort, 37, len(want)) == want, sort
+                assert store.rows(ds["id"], q="zebra", sort=sort, limit=0)["total"] == len(want)
+    # And a sort of two columns, or a filtered one, is not theirs; the pages are still right
+    want = _sorted_ref(rows, want_ids, "-x")
+    page = store.rows(ds["id"], q="zebra", sort="-x,id", limit=500)
+    assert [r[0] for r in page["rows"]] == want
+    # And an index without groups (built before them) answers as before
+    shutil.rmtree(index_dir(store.version_file(ds["id"])) / textsearch.SORTS)
+    store.search_indexes.close()
+    store.search_indexes = type(store.search_indexes)(store._build_search_index)
+    assert store.search_indexes.get(store.version_file(ds["id"])).sort_groups("n") is None
+    assert [r[0] for r in store.rows(ds["id"], q="zebra", sort="-x", limit=500)["rows"]] == want
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_first_rows_of_a_sort_from_its_groups_are_the_sorts(seed):
+    # Given the sort groups of a column of few distinct values, some null (the last group)
+    rnd = random.Random(seed)
+    distinct = rnd.randint(1, 9)
+    nulls = distinct if seed % 2 == 0 else None
+    values = [rnd.choice([*range(distinct), *([nulls] if nulls is not None else [])]) for _ in range(300)]
+    groups = np.array(values, dtype=np.int32)
+    for descending in (False, True):
+        # the sort, as a grid sorts: nulls last either way, ties in file order
+        present = sorted(
+            (i for i, g in enumerate(values) if g != nulls),
+            key=lambda i: -values[i] if descending else values[i],
+        )
+        want = present + [i for i, g in enumerate(values) if g == nulls]
+        for k in (0, 1, 5, 37, 299, 300, 400):
+            # When its first k rows are taken from the groups
+            got = searching.first_of_groups(groups, nulls, descending, k)
+            # Then they are the sort's
+            assert got.tolist() == want[:k]
+
+
 def _sorted_ref(rows: list[dict[str, Any]], ids: list[int], sort: str) -> list[int]:
     """``ids`` sorted as a page sorts them: nulls last either way, ties in file order."""
     column = sort.lstrip("-")
@@ -389,10 +483,14 @@ def _pages(store: DatasetStore, ds_id: str, q: str, sort: str, step: int, end: i
 
 @pytest.mark.parametrize(
     ("sort", "source", "few"),
-    # the first rows of the sort's row order, of a top-N of its keys (the index tests them), of
-    # its copy and of a top-N of the rows (DuckDB tests them, each way)
+    # the first rows of the sort's row order, of the index's sort groups of its column, of a
+    # top-N of its keys (the index tests them), of its copy and of a top-N of the rows (DuckDB
+    # tests them, each way)
     [
         ("-price", "order", True),
+        ("-body", "groups", True),
+        ("price", "groups", True),
+        ("title", "groups", True),
         ("body", "keys", False),
         ("title", "keys", True),
         ("price", "copy", False),
@@ -413,9 +511,17 @@ def test_sorted_pages_of_many_matches_come_from_the_first_rows_of_the_sort(
         monkeypatch.setattr(searching, "FEW_ROWS", 0)
     copied: list[int] = []
     tops: list[int] = []
-    if source in ("keys", "top-N"):
+    grouped: list[int] = []
+    if source in ("keys", "top-N", "groups"):
         monkeypatch.setattr(store, "_build_order", lambda *args: None)
-        top_rows = store._top_rows
+        top_rows, group_rows = store._top_rows, store._group_rows
+        if source == "groups":
+            monkeypatch.setattr(store, "_page_connection", lambda *args: 1 / 0)
+        monkeypatch.setattr(
+            store,
+            "_group_rows",
+            lambda *args: (grouped.append(1) or group_rows(*args)) if source == "groups" else None,
+        )
 
         def keys(*args: Any) -> Any:
             tops.append(1)
@@ -455,6 +561,7 @@ def test_sorted_pages_of_many_matches_come_from_the_first_rows_of_the_sort(
     # (from the copy when it is read)
     assert bool(copied) is (source == "copy")
     assert bool(tops) is (source in ("keys", "top-N"))
+    assert bool(grouped) is (source == "groups")
 
 
 @pytest.mark.parametrize(
@@ -471,6 +578,8 @@ def test_pages_of_matches_take_the_ranks_of_the_sorts_row_order(store, data, mon
     ds = _upload(store, _csv(data))
     _indexed(store, ds)
     monkeypatch.setattr(searching, "SEARCH_STORED_MAX", 0)
+    # (a sort of one column, unfiltered, is the index's sort groups': see the next test)
+    monkeypatch.setattr(store, "_grouped_page", lambda *args: None)
     kept = {r["id"] for r in data if flt is None or (r["price"] >= 25 if sort else r["price"] < 10)}
     queries = ("quick", "da*", "cafe", "brown fox")
     if grid:
@@ -885,7 +994,7 @@ def ref_ids_typed(q: str) -> list[int]:
     return ref_ids(rows, q)
 
 
-@pytest.mark.parametrize("source", ["order", "copy", "keys", "top-N"])
+@pytest.mark.parametrize("source", ["order", "copy", "groups", "keys", "top-N"])
 def test_sorted_pages_of_many_matches_keep_every_type(tmp_path, monkeypatch, source):
     # Given a dataset of every column type, indexed, whose searches all count as many matches
     store = DatasetStore(StoreConfig(root=tmp_path / "store", page_top_window=2))
@@ -912,6 +1021,10 @@ def test_sorted_pages_of_many_matches_keep_every_type(tmp_path, monkeypatch, sou
         if source == "top-N":
             # a top-N of the rows, not of the sort's keys
             monkeypatch.setattr(store, "_top_rows", lambda *args: lambda k: None)
+        if source == "groups":
+            monkeypatch.setattr(store, "_top_rows", lambda *args: 1 / 0)
+        else:
+            monkeypatch.setattr(store, "_group_rows", lambda *args: None)
         for s in sorts:
             if source in ("order", "copy"):
                 store.rows(ds["id"], sort=s)
@@ -924,6 +1037,15 @@ def test_sorted_pages_of_many_matches_keep_every_type(tmp_path, monkeypatch, sou
             assert page["rows"] == want[s], s
             assert [[type(v) for v in r] for r in page["rows"]] == [[type(v) for v in r] for r in want[s]]
         assert read == (["copy"] * len(sorts) if source == "copy" else [])
+        if source == "groups":
+            # And pages of the matches sorted by their sort groups hold them too
+            monkeypatch.setattr(searching, "SEARCH_JOIN_MAX", 200_000)
+            monkeypatch.setattr(store, "_joined_page", lambda *args: 1 / 0)
+            monkeypatch.setattr(store, "_ranked_page", lambda *args: 1 / 0)
+            for s in sorts:
+                page = store.rows(ds["id"], q="zurich", sort=s)
+                assert page["rows"] == want[s], s
+                assert [[type(v) for v in r] for r in page["rows"]] == [[type(v) for v in r] for r in want[s]]
     finally:
         store.close()
 
