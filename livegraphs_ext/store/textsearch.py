@@ -611,11 +611,18 @@ def write_sort_groups(con: duckdb.DuckDBPyConnection, path: str, schema: pa.Sche
         if not _orderable(field.type):
             continue
         c = quote_ident(field.name, allow_nul=True)
-        found = con.sql(
-            f"SELECT file_row_number AS r, "
-            f"(dense_rank() OVER (ORDER BY {c} ASC NULLS LAST) - 1)::INTEGER AS g, {c} IS NULL AS n "
-            f"FROM {source}"
-        ).fetchnumpy()
+        try:
+            found = con.sql(
+                f"SELECT file_row_number AS r, "
+                f"(dense_rank() OVER (ORDER BY {c} ASC NULLS LAST) - 1)::INTEGER AS g, {c} IS NULL AS n "
+                f"FROM {source}"
+            ).fetchnumpy()
+        except duckdb.Error:
+            # (a sort by it is then answered as without groups; the index is no less built)
+            log.warning(
+                "The sort groups of column %r of %s could not be written", field.name, path, exc_info=True
+            )
+            continue
         rownums, places, null = found["r"], found["g"], found["n"]
         groups = np.empty(len(rownums), dtype=np.int32)
         groups[rownums] = places
