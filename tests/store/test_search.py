@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import random
 import re
 import shutil
@@ -1224,3 +1225,26 @@ def test_another_users_dataset_never_appears(store):
     guarded.share(ada, mine["id"], "group", "team", "viewer")
     assert ids(cy) == {mine["id"]}
     assert ids(Principal("root", is_admin=True)) == {mine["id"], theirs["id"]}
+
+
+def test_sort_groups_are_written_for_each_column_duckdb_can_sort(tmp_path):
+    # Given a version file, and a schema that names one column more than the file holds
+    path = tmp_path / "v.parquet"
+    pq.write_table(
+        pa.table({"n": [3, None, 3, -1], "s": ["b", "a", None, "b"], "l": [[1], [2], [], None]}), path
+    )
+    schema = pq.read_schema(path).append(pa.field("gone", pa.int64()))
+    con = duckdb.connect()
+    try:
+        # When the sort groups are written
+        textsearch.write_sort_groups(con, str(path), schema, tmp_path / "sorts")
+    finally:
+        con.close()
+    about = json.loads((tmp_path / "sorts" / "sorts.json").read_text())["columns"]
+    # Then the columns that can be sorted have them, nulls last; a list has none, and a column
+    # DuckDB cannot sort (here: not there) is left out without failing the rest
+    assert sorted(about) == ["n", "s"]
+    assert np.load(tmp_path / "sorts" / about["n"]["file"]).tolist() == [1, 2, 1, 0]
+    assert about["n"]["nulls"] == 2
+    assert np.load(tmp_path / "sorts" / about["s"]["file"]).tolist() == [1, 0, 2, 1]
+    assert about["s"]["nulls"] == 2
