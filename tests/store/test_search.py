@@ -16,6 +16,7 @@ import re
 import shutil
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from livegraphs_ext.store import (
     searching,
     textsearch,
 )
+from livegraphs_ext.store.pages import RowOrders
 from livegraphs_ext.store.textsearch import (
     MAX_QUERY_CHARS,
     MAX_WORDS,
@@ -724,6 +726,15 @@ def test_a_sorted_page_of_matches_past_the_first_rows_of_the_order_looks_further
     assert [r[0] for r in page["rows"]] == list(range(150, 160))
     assert looked[3:] == [40]
     assert copied
+    # and, until the copy is written, no further than ORDER_PREFIX_FAR rows
+    key = RowOrders.key(store.version_file(ds["id"]), '"price" ASC NULLS LAST', "", [])
+    store._orders._items[key] = replace(store._orders._items[key], copy=None)
+    monkeypatch.setattr(searching, "ORDER_PREFIX_FAR", 200)
+    copied.clear()
+    page = store.rows(ds["id"], q="zeb*", sort="price", limit=10)
+    assert [r[0] for r in page["rows"]] == list(range(150, 160))
+    assert looked[4:] == [40, 160]
+    assert not copied
 
 
 def test_a_sort_whose_copy_is_too_big_to_keep_is_not_waited_for(store, data, monkeypatch):
