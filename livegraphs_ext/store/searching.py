@@ -241,16 +241,15 @@ class DatasetSearch(DatasetQueries):
         offset: int,
         limit: int,
     ) -> tuple[pa.Table, int] | None:
-        """An unsorted page of a word in many rows, from the matches among the file's first rows
-        (as many as should hold it at the word's density, then four times more); None for any
-        other query, or when the page lies past ``FIRST_ROWS_MAX`` rows or a quarter of the file.
+        """An unsorted page of a search with many matches, from the matches among the file's first
+        rows (as many as should hold it at their density, then four times more); None when the
+        page lies past ``FIRST_ROWS_MAX`` rows or a quarter of the file.
 
         The index orders a page of matches by file row, which costs a pass over every match; a
-        word's count comes from its term alone, and its first matches from the first rows.
+        word's count comes from its term alone (another query's is counted once and kept), and
+        the first matches from the first rows.
         """
-        count = index.quick_count(query)
-        if count is None:
-            return None
+        count = index.count(query)
         need = min(offset + limit, count)
         if need <= offset:
             return self._schema(path).empty_table(), count

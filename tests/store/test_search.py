@@ -200,6 +200,33 @@ def test_the_index_counts_each_query_as_the_reference_does(stores):
         assert index.count(parse_query(q)) == len(ref_ids(stores["data"], q)), q
 
 
+def test_an_index_counts_each_search_once_and_a_word_from_its_term(store, data, monkeypatch):
+    # Given an index whose searches are counted
+    ds = _upload(store, _csv(data))
+    _indexed(store, ds)
+    index = store.search_indexes.get(store.version_file(ds["id"]))
+    assert index is not None
+    real = index.searcher
+    searched: list[int] = []
+
+    class Counting:
+        def search(self, *args: Any, **kwargs: Any) -> Any:
+            searched.append(1)
+            return real.search(*args, **kwargs)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+    monkeypatch.setattr(index, "searcher", Counting())
+    monkeypatch.setattr(textsearch, "COUNTS_KEPT", 2)
+    # When searches are counted twice over
+    for q in ("da*", "cafe da*", '"quick brown"', "da*", "quick"):
+        for _ in range(2):
+            assert index.count(parse_query(q)) == len(ref_ids(data, q)), q
+    # Then each is searched once, as long as it is among the last counted, and a word never
+    assert len(searched) == 4
+
+
 def test_the_first_search_answers_by_scan_and_starts_the_index(store, data):
     ds = _upload(store, _csv(data))
     ids, page = _all_ids(store, ds["id"], "quick")
@@ -277,7 +304,7 @@ def test_unsorted_pages_at_any_offset_join_up(stores, mode):
     assert got == want
 
 
-def test_unsorted_pages_of_a_word_come_from_its_matches_among_the_first_rows(store, data, monkeypatch):
+def test_unsorted_pages_of_a_search_come_from_its_matches_among_the_first_rows(store, data, monkeypatch):
     # Given an indexed dataset, and one whose matches all lie in its second half
     ds = _upload(store, _csv(data))
     _indexed(store, ds)
@@ -295,9 +322,9 @@ def test_unsorted_pages_of_a_word_come_from_its_matches_among_the_first_rows(sto
             return run(self, *args)
 
         monkeypatch.setattr(OpenIndex, name, spy)
-    for rows, ds_id, q in [(data, ds["id"], w) for w in ("quick", "cafe", "the", "42")] + [
-        (late, ds_late["id"], "zebra")
-    ]:
+    # (words, whose count is their term's; a prefix and two clauses, counted once)
+    queries = ("quick", "cafe", "the", "42", "da*", "cafe da*")
+    for rows, ds_id, q in [(data, ds["id"], w) for w in queries] + [(late, ds_late["id"], "zebra")]:
         want = ref_ids(rows, q)
         got: list[int] = []
         calls.clear()
