@@ -16,7 +16,7 @@ ingested by the store as an upload is, in one run:
   the sort's row order and its ranks, or for a search of many matches the sorted copy of the
   version, are written), then once they are, then its next pages (offsets 100, 200, ...: a
   search's later pages take the matches the store kept of it). Every other run is a new
-  search: the matches kept are forgotten first.
+  search: the matches and counts kept are forgotten first.
 
     python bench/gen_data.py --text --rows 10000000
     python bench/bench_search.py --rows 10000000
@@ -186,7 +186,7 @@ def main() -> None:
                 # matches of its last searches for those
                 offset = 100 * (run + 1) if paging else 0
                 if not paging:
-                    store.search_indexes.kept.clear()
+                    store.search_indexes.forget()
                 try:
                     took, page = timed(
                         lambda q=q, sort=sort, store=store, offset=offset: store.rows(

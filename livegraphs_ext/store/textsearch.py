@@ -963,6 +963,16 @@ class SearchIndexes:
                 self.kept.drop(self._open.popitem(last=False)[1])
         return opened
 
+    def forget(self) -> None:
+        """Forget what the open indexes keep of past searches (their matches and counts): the
+        next search is measured as a new one."""
+        self.kept.clear()
+        with self._lock:
+            opened = list(self._open.values())
+        for index in opened:
+            with index._counts_lock:
+                index._counts.clear()
+
     def building(self, path: Path) -> bool:
         with self._lock:
             return path in self._building

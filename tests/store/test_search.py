@@ -225,6 +225,10 @@ def test_an_index_counts_each_search_once_and_a_word_from_its_term(store, data, 
             assert index.count(parse_query(q)) == len(ref_ids(data, q)), q
     # Then each is searched once, as long as it is among the last counted, and a word never
     assert len(searched) == 4
+    # And once the store forgets what its indexes keep, a search is counted anew
+    store.search_indexes.forget()
+    assert index.count(parse_query("da*")) == len(ref_ids(data, "da*"))
+    assert len(searched) == 5
 
 
 def test_the_first_search_answers_by_scan_and_starts_the_index(store, data):
