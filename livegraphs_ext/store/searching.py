@@ -480,12 +480,14 @@ class DatasetSearch(DatasetQueries):
             if firsts is None:
                 return None
             more = firsts[looked:k]
+            if not more:
+                return None  # (fewer rows than the file's: never a page with a gap)
             found, at = index.hits_among(query, more)
             place = {r: i for i, r in enumerate(more)}
             for i in sorted(range(len(found)), key=lambda i: place[found[i]]):
                 rows.append(found[i])
                 addresses.append(at[i])
-            looked = k
+            looked += len(more)
             index.keep(name, SortMatches(index, tuple(rows), tuple(addresses), looked))
             step *= 4
         stored = index.stored_rows(addresses[offset:need], self._schema(path))

@@ -29,6 +29,7 @@ import multiprocessing
 import os
 import re
 import shlex
+import shutil
 import threading
 import unicodedata
 import weakref
@@ -551,7 +552,8 @@ def build_index(
 
 
 def _build_child(path: str, columns: list[str], dest: str, scratch: str, memory_limit: str) -> None:
-    """The child process of :func:`build_index`: DuckDB normalises the values, tantivy indexes them.
+    """The child process of :func:`build_index`: DuckDB normalises the values, tantivy indexes them;
+    then each column's sort groups are written beside them (:func:`write_sort_groups`).
 
     DuckDB is locked down as the store's own connections are: it reads only the version file
     and writes only under ``scratch`` (spill files).
@@ -584,9 +586,23 @@ def _build_child(path: str, columns: list[str], dest: str, scratch: str, memory_
             f"FROM read_parquet({quote_literal(path)}, file_row_number = true)"
         )
         write_index(Path(dest), rows.to_arrow_reader(BUILD_BATCH))
-        write_sort_groups(con, path, schema, Path(dest) / SORTS)
+        write_sort_groups_or_none(con, path, schema, Path(dest) / SORTS)
     finally:
         con.close()
+
+
+def write_sort_groups_or_none(
+    con: duckdb.DuckDBPyConnection, path: str, schema: pa.Schema, dest: Path
+) -> bool:
+    """:func:`write_sort_groups`, or (no room, no memory...) nothing at all: the index is no less
+    built, and its sorts are answered as an index's without groups. Whether they were written."""
+    try:
+        write_sort_groups(con, path, schema, dest)
+        return True
+    except Exception:
+        log.warning("The sort groups of %s could not be written", path, exc_info=True)
+        shutil.rmtree(dest, ignore_errors=True)
+        return False
 
 
 def _orderable(kind: pa.DataType) -> bool:
@@ -601,8 +617,8 @@ def write_sort_groups(con: duckdb.DuckDBPyConnection, path: str, schema: pa.Sche
     (a NumPy file), and ``sorts.json``, which names each column's file and its nulls' group.
 
     A sorted page of any matches is then their groups sorted, ties by row number (descending:
-    the groups negated, nulls still last), without reading the version file; a column's
-    groups take DuckDB one sort of its values.
+    the groups negated, nulls still last), without a sort of the version file's rows; a
+    column's groups take DuckDB one sort of its values.
     """
     dest.mkdir()
     source = f"read_parquet({quote_literal(path)}, file_row_number = true)"
@@ -846,7 +862,8 @@ class SortMatches:
 
 
 class _KeptMatches:
-    """The matches of the last searches that took them all, over the open indexes, up to
+    """The matches of the last searches that took them all (or took those among the first rows
+    of a sort: :class:`SortMatches`), over the open indexes, up to
     ``limit`` in all, each search counting :data:`KEPT_ENTRY_COST` more than its matches (a
     match takes about 60 bytes). A sorted or filtered search's next pages take them from
     here: turning the index's hits into Python objects is most of what such a search costs

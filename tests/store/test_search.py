@@ -1290,3 +1290,30 @@ def test_sort_groups_are_written_for_each_column_duckdb_can_sort(tmp_path):
     assert about["n"]["nulls"] == 2
     assert np.load(tmp_path / "sorts" / about["s"]["file"]).tolist() == [1, 0, 2, 1]
     assert about["s"]["nulls"] == 2
+
+
+def test_sort_groups_that_cannot_be_written_leave_none_and_no_half(tmp_path, monkeypatch):
+    # Given a version file, and a disk that fills while its sort groups are written
+    path = tmp_path / "v.parquet"
+    pq.write_table(pa.table({"n": [3, 1, 2], "s": ["b", "a", "c"]}), path)
+    real = np.save
+    calls: list[int] = []
+
+    def full(*args: Any, **kwargs: Any) -> None:
+        calls.append(1)
+        if len(calls) > 1:
+            raise OSError(28, "No space left on device")
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(textsearch.np, "save", full)
+    con = duckdb.connect()
+    try:
+        # When they are written
+        written = textsearch.write_sort_groups_or_none(
+            con, str(path), pq.read_schema(path), tmp_path / "sorts"
+        )
+    finally:
+        con.close()
+    # Then none is kept, not the first column's alone, and the build goes on
+    assert written is False
+    assert not (tmp_path / "sorts").exists()
