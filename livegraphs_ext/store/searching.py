@@ -198,7 +198,8 @@ class DatasetSearch(DatasetQueries):
             if filter
             else ("", [])
         )
-        order = transforms.compile_sort(sort, columns) if sort else ""
+        keys = transforms.parse_sort(sort, columns) if sort else []
+        order = transforms.sort_sql(keys) if keys else ""
         if index is not None:
             kept = index.kept_count(query)
             count = kept if kept is not None else index.count(query)
@@ -211,7 +212,7 @@ class DatasetSearch(DatasetQueries):
             if count <= SEARCH_JOIN_MAX:
                 matches = index.matches(query, count)
                 if order and not where:
-                    grouped = self._grouped_page(path, names, columns, sort, matches, offset, limit)
+                    grouped = self._grouped_page(path, names, keys, matches, offset, limit)
                     if grouped is not None:
                         return grouped
                 if where or order:
@@ -223,7 +224,7 @@ class DatasetSearch(DatasetQueries):
                 return self._joined_page(path, names, matches, where, params, order, offset, limit)
             if order and not where:
                 table = self._prefix_page(
-                    path, total, names, texts, index, query, count, order, offset, limit, sort, columns
+                    path, total, names, texts, index, query, count, keys, order, offset, limit
                 )
                 if table is not None:
                     return table, count
@@ -341,14 +342,13 @@ class DatasetSearch(DatasetQueries):
         index: OpenIndex,
         query: SearchQuery,
         count: int,
+        keys: list[dict[str, Any]],
         order: str,
         offset: int,
         limit: int,
-        sort: Any,
-        columns: list[ColumnInfo],
     ) -> pa.Table | None:
-        """A sorted page of ``count`` matches (many), from the first rows of the whole sort; None
-        when it lies further in than they reach.
+        """A sorted page of ``count`` matches (many), from the first rows of the whole sort (its
+        ``keys``, as ``order``); None when it lies further in than they reach.
 
         Ties are broken by file row, so the sort is one order of every row, and its first ``k``
         rows hold the first of the sorted matches: when they hold the page's last match (or are
@@ -394,8 +394,7 @@ class DatasetSearch(DatasetQueries):
                 total,
                 names,
                 key,
-                self._group_rows(index, transforms.parse_sort(sort, columns), total, most)
-                or self._top_rows(path, order, most),
+                self._group_rows(index, keys, total, most) or self._top_rows(path, order, most),
                 most,
                 index,
                 query,
@@ -553,34 +552,39 @@ class DatasetSearch(DatasetQueries):
         self,
         path: Path,
         names: list[str],
-        columns: list[ColumnInfo],
-        sort: Any,
+        keys: list[dict[str, Any]],
         matches: Matches,
         offset: int,
         limit: int,
     ) -> tuple[pa.Table, int] | None:
-        """A page of the ``matches`` sorted by one column, from the index's sort groups of it
-        (:func:`.textsearch.write_sort_groups`): their groups in order, ties by file row, nulls
-        last either way; the rows are the index's. None for a sort of several columns, or when
-        the index has no groups of the column."""
-        keys = transforms.parse_sort(sort, columns)
-        found = matches.index.sort_groups(keys[0]["column"]) if len(keys) == 1 else None
-        if found is None:
-            return None
-        groups, nulls = found
+        """A page of the ``matches`` sorted by ``keys``, from the index's sort groups of their
+        columns (:func:`.textsearch.write_sort_groups`): their groups in order, key by key, nulls
+        last either way, ties by file row; the rows are the index's. None when the index has no
+        groups of a column sorted by."""
         rows = matches.rows
-        if len(groups) <= (int(rows[-1]) if len(rows) else -1):
-            return None  # not this file's groups
-        place = groups[rows].astype(np.int64)
-        if keys[0]["descending"]:
-            place = np.where(place == nulls, len(groups), -place) if nulls is not None else -place
-        # one key a match, unique: the group, then the file row
-        order = place * len(groups) + rows
+        places = []
+        for key in keys:
+            found = matches.index.sort_groups(key["column"])
+            if found is None:
+                return None
+            groups, nulls = found
+            if len(groups) <= (int(rows[-1]) if len(rows) else -1):
+                return None  # not this file's groups
+            place = groups[rows].astype(np.int64)
+            if key["descending"]:
+                place = np.where(place == nulls, len(groups), -place) if nulls is not None else -place
+            places.append(place)
         need = min(offset + limit, len(rows))
         if need <= offset:
             return self._schema(path).empty_table(), len(rows)
-        first = np.argpartition(order, need - 1)[:need] if need < len(order) else np.arange(len(order))
-        page = first[np.argsort(order[first])][offset:need]
+        if len(places) == 1:
+            # one key a match, unique: the group, then the file row
+            order = places[0] * len(groups) + rows
+            first = np.argpartition(order, need - 1)[:need] if need < len(order) else np.arange(len(order))
+            page = first[np.argsort(order[first])][offset:need]
+        else:
+            # the first key sorts last
+            page = np.lexsort((rows, *reversed(places)))[offset:need]
         return self._matched_rows(path, names, matches, [int(r) for r in rows[page]]), len(rows)
 
     def _ranked_page(

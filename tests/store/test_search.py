@@ -431,7 +431,7 @@ def _orderable_rows(seed: int = 5) -> tuple[str, list[dict[str, Any]]]:
     return out.getvalue(), rows
 
 
-def test_pages_sorted_by_one_column_come_from_the_indexs_sort_groups(store, monkeypatch):
+def test_pages_sorted_by_columns_come_from_the_indexs_sort_groups(store, monkeypatch):
     # Given an indexed dataset with a column of each orderable kind, whose searches take every
     # match from the index
     text, rows = _orderable_rows()
@@ -447,7 +447,7 @@ def test_pages_sorted_by_one_column_come_from_the_indexs_sort_groups(store, monk
     assert nulls == len(values)
 
     def no_file(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("the file was read for a page sorted by one column")
+        raise AssertionError("the file was read for a page sorted by columns with groups")
 
     want_ids = ref_ids([{**r, "body": None} for r in rows], "zebra")
     # When pages of the matches are asked, sorted by each column either way, with DuckDB, the
@@ -463,10 +463,17 @@ def test_pages_sorted_by_one_column_come_from_the_indexs_sort_groups(store, monk
                 want = _sorted_ref(rows, want_ids, sort)
                 assert _pages(store, ds["id"], "zebra", sort, 37, len(want)) == want, sort
                 assert store.rows(ds["id"], q="zebra", sort=sort, limit=0)["total"] == len(want)
-    # And a sort of two columns, or a filtered one, is not theirs; the pages are still right
-    want = _sorted_ref(rows, want_ids, "-x")
-    page = store.rows(ds["id"], q="zebra", sort="-x,id", limit=500)
+        # And sorted by several columns, each key breaking the ties of the one before
+        for sort in ("flag,-n", "-flag,word,-day", "word,-x", "-day,title", "flag,-word,-n,x"):
+            want = _sorted_ref(rows, want_ids, sort)
+            assert _pages(store, ds["id"], "zebra", sort, 37, len(want)) == want, sort
+    # And a filtered sort is not theirs; its pages are still right
+    want = [i for i in _sorted_ref(rows, want_ids, "-x,id") if next(r for r in rows if r["id"] == i)["flag"]]
+    page = store.rows(
+        ds["id"], q="zebra", sort="-x,id", filter=[{"column": "flag", "cmp": "eq", "value": True}], limit=500
+    )
     assert [r[0] for r in page["rows"]] == want
+    want = _sorted_ref(rows, want_ids, "-x")
     # And an index without groups (built before them) answers as before
     shutil.rmtree(index_dir(store.version_file(ds["id"])) / textsearch.SORTS)
     store.search_indexes.close()
@@ -498,13 +505,16 @@ def test_the_first_rows_of_a_sort_from_its_groups_are_the_sorts(seed):
 
 
 def _sorted_ref(rows: list[dict[str, Any]], ids: list[int], sort: str) -> list[int]:
-    """``ids`` sorted as a page sorts them: nulls last either way, ties in file order."""
-    column = sort.lstrip("-")
+    """``ids`` sorted as a page sorts them by ``sort`` (``"-a,b"``): nulls last either way, ties
+    in file order."""
     chosen = [r for r in rows if r["id"] in set(ids)]
-    present = [r for r in chosen if r[column] is not None]
-    # a stable sort: equal values stay in file order, descending too
-    present.sort(key=lambda r: r[column], reverse=sort.startswith("-"))
-    return [r["id"] for r in present] + [r["id"] for r in chosen if r[column] is None]
+    # stable sorts, the last key first: equal values keep the order they had, descending too
+    for item in reversed(sort.split(",")):
+        column = item.lstrip("-")
+        present = [r for r in chosen if r[column] is not None]
+        present.sort(key=lambda r: r[column], reverse=item.startswith("-"))
+        chosen = present + [r for r in chosen if r[column] is None]
+    return [r["id"] for r in chosen]
 
 
 def _pages(store: DatasetStore, ds_id: str, q: str, sort: str, step: int, end: int) -> list[int]:
