@@ -23,6 +23,7 @@ do. What answers a page (see :mod:`.textsearch`):
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from collections.abc import Callable
@@ -89,6 +90,10 @@ SEARCH_MAX_ROWS = 20
 #: a dataset without an index is scanned by ``search_datasets`` up to this many rows; a bigger
 #: one is listed as pending while its index is built
 SEARCH_SCAN_ROWS = 2_000_000
+
+
+#: a sorted page of matches from sort groups makes of them one int64 key below this
+GROUPED_KEY_MAX = 2**62
 
 
 def first_of_groups(groups: np.ndarray, nulls: int | None, descending: bool, k: int) -> np.ndarray:
@@ -577,13 +582,18 @@ class DatasetSearch(DatasetQueries):
         need = min(offset + limit, len(rows))
         if need <= offset:
             return self._schema(path).empty_table(), len(rows)
-        if len(places) == 1:
-            # one key a match, unique: the group, then the file row
-            order = places[0] * len(groups) + rows
+        lows = [int(place.min()) for place in places]
+        spans = [int(place.max()) - low + 1 for place, low in zip(places, lows, strict=True)]
+        if math.prod(spans) * len(groups) < GROUPED_KEY_MAX:
+            # one key a match, unique: the groups, key by key, then the file row
+            order = np.zeros(len(rows), dtype=np.int64)
+            for place, low, span in zip(places, lows, spans, strict=True):
+                order = order * span + (place - low)
+            order = order * len(groups) + rows
             first = np.argpartition(order, need - 1)[:need] if need < len(order) else np.arange(len(order))
             page = first[np.argsort(order[first])][offset:need]
         else:
-            # the first key sorts last
+            # too many groups for one key: a sort by each (the first key sorts last)
             page = np.lexsort((rows, *reversed(places)))[offset:need]
         return self._matched_rows(path, names, matches, [int(r) for r in rows[page]]), len(rows)
 

@@ -783,6 +783,11 @@ class OpenIndex:
                 self._counts.popitem(last=False)
         return found
 
+    def forget_counts(self) -> None:
+        """Forget the counts kept (see :meth:`count`)."""
+        with self._counts_lock:
+            self._counts.clear()
+
     def quick_count(self, query: SearchQuery) -> int | None:
         """The number of matches of one word: the documents its term is in (the index is written
         once and never deletes, so that is exact), read from the term dictionary without going
@@ -987,8 +992,7 @@ class SearchIndexes:
         with self._lock:
             opened = list(self._open.values())
         for index in opened:
-            with index._counts_lock:
-                index._counts.clear()
+            index.forget_counts()
 
     def building(self, path: Path) -> bool:
         with self._lock:

@@ -463,10 +463,13 @@ def test_pages_sorted_by_columns_come_from_the_indexs_sort_groups(store, monkeyp
                 want = _sorted_ref(rows, want_ids, sort)
                 assert _pages(store, ds["id"], "zebra", sort, 37, len(want)) == want, sort
                 assert store.rows(ds["id"], q="zebra", sort=sort, limit=0)["total"] == len(want)
-        # And sorted by several columns, each key breaking the ties of the one before
-        for sort in ("flag,-n", "-flag,word,-day", "word,-x", "-day,title", "flag,-word,-n,x"):
-            want = _sorted_ref(rows, want_ids, sort)
-            assert _pages(store, ds["id"], "zebra", sort, 37, len(want)) == want, sort
+        # And sorted by several columns, each key breaking the ties of the one before (by one
+        # key made of the groups, or, were they too many for it, by a sort of each)
+        for most in (searching.GROUPED_KEY_MAX, 0):
+            m.setattr(searching, "GROUPED_KEY_MAX", most)
+            for sort in ("flag,-n", "-flag,word,-day", "word,-x", "-day,title", "flag,-word,-n,x", "-id"):
+                want = _sorted_ref(rows, want_ids, sort)
+                assert _pages(store, ds["id"], "zebra", sort, 37, len(want)) == want, (sort, most)
     # And a filtered sort is not theirs; its pages are still right
     want = [i for i in _sorted_ref(rows, want_ids, "-x,id") if next(r for r in rows if r["id"] == i)["flag"]]
     page = store.rows(
