@@ -704,9 +704,9 @@ class DatasetSearch(DatasetQueries):
     def _build_search_index(self, path: Path, stop: threading.Event) -> bool:
         """Write the index of version file ``path`` in scratch space, then move it beside the file.
 
-        In a child process (:func:`.textsearch.build_index`) with one DuckDB thread and a quarter
-        of ``duckdb_memory_limit``. False when the file went meanwhile (its dataset was deleted):
-        nothing is left behind.
+        In a child process (:func:`.textsearch.build_index`) with one DuckDB thread, a quarter
+        of ``duckdb_memory_limit`` and ``duckdb_temp_limit`` of spill files. False when the file
+        went meanwhile (its dataset was deleted): nothing is left behind.
         """
         columns = self._text_columns(path)
         if not columns:
@@ -714,7 +714,7 @@ class DatasetSearch(DatasetQueries):
         quarter = half_memory(half_memory(self.config.duckdb_memory_limit))
         with self._scratch() as scratch:
             built = scratch / "index"
-            build_index(path, columns, built, scratch, quarter, stop)
+            build_index(path, columns, built, scratch, quarter, self.config.duckdb_temp_limit, stop)
             with self._dataset_lock(path.parent.name):
                 # a delete holds this lock while it removes the dataset's folder
                 if not path.exists():

@@ -520,7 +520,13 @@ class Cancelled(Exception):
 
 
 def build_index(
-    path: Path, columns: Sequence[str], dest: Path, scratch: Path, memory_limit: str, stop: threading.Event
+    path: Path,
+    columns: Sequence[str],
+    dest: Path,
+    scratch: Path,
+    memory_limit: str,
+    temp_limit: str,
+    stop: threading.Event,
 ) -> None:
     """Write the index of version file ``path``'s text ``columns`` into the new folder ``dest``.
 
@@ -531,7 +537,7 @@ def build_index(
     ctx = multiprocessing.get_context("spawn")
     child = ctx.Process(
         target=_build_child,
-        args=(str(path), list(columns), str(dest), str(scratch), memory_limit),
+        args=(str(path), list(columns), str(dest), str(scratch), memory_limit, temp_limit),
         name="livegraphs-search-index",
         daemon=True,
     )
@@ -551,12 +557,15 @@ def build_index(
             child.join()
 
 
-def _build_child(path: str, columns: list[str], dest: str, scratch: str, memory_limit: str) -> None:
+def _build_child(
+    path: str, columns: list[str], dest: str, scratch: str, memory_limit: str, temp_limit: str
+) -> None:
     """The child process of :func:`build_index`: DuckDB normalises the values, tantivy indexes them;
     then each column's sort groups are written beside them (:func:`write_sort_groups`).
 
     DuckDB is locked down as the store's own connections are: it reads only the version file
-    and writes only under ``scratch`` (spill files).
+    and writes only under ``scratch`` (spill files, at most ``temp_limit``: a sort of a column
+    for its groups may spill).
     """
     from .ingest.engine import restrict_files
 
@@ -577,6 +586,8 @@ def _build_child(path: str, columns: list[str], dest: str, scratch: str, memory_
     )
     try:
         con.execute("SET enable_progress_bar = false")
+        # via SET: a config value is reported but not enforced
+        con.execute(f"SET max_temp_directory_size = {quote_literal(temp_limit)}")
         restrict_files(con, files=[Path(path)], folders=[Path(scratch)])
         con.execute("SET lock_configuration = true")
         # no ORDER BY: each document carries its row number, and a sort of every row would spill
@@ -622,29 +633,35 @@ def write_sort_groups(con: duckdb.DuckDBPyConnection, path: str, schema: pa.Sche
     """
     dest.mkdir()
     source = f"read_parquet({quote_literal(path)}, file_row_number = true)"
+    rows = pq.ParquetFile(path).metadata.num_rows
     columns: dict[str, Any] = {}
     for i, field in enumerate(schema):
         if not _orderable(field.type):
             continue
         c = quote_ident(field.name, allow_nul=True)
+        # the groups are filled in as DuckDB hands them over: 4 bytes a row, and one batch
+        groups = np.empty(rows, dtype=np.int32)
+        nulls: int | None = None
         try:
             found = con.sql(
                 f"SELECT file_row_number AS r, "
                 f"(dense_rank() OVER (ORDER BY {c} ASC NULLS LAST) - 1)::INTEGER AS g, {c} IS NULL AS n "
                 f"FROM {source}"
-            ).fetchnumpy()
-        except duckdb.Error:
+            ).to_arrow_reader(BUILD_BATCH)
+            for batch in found:
+                places = batch.column(1).to_numpy()
+                groups[batch.column(0).to_numpy()] = places
+                if nulls is None:
+                    null = np.flatnonzero(batch.column(2).to_numpy(zero_copy_only=False))
+                    nulls = int(places[null[0]]) if len(null) else None
+        except (duckdb.Error, pa.ArrowException):
             # (a sort by it is then answered as without groups; the index is no less built)
             log.warning(
                 "The sort groups of column %r of %s could not be written", field.name, path, exc_info=True
             )
             continue
-        rownums, places, null = found["r"], found["g"], found["n"]
-        groups = np.empty(len(rownums), dtype=np.int32)
-        groups[rownums] = places
-        nulls = places[null]
         np.save(dest / f"{i}.npy", groups)
-        columns[field.name] = {"file": f"{i}.npy", "nulls": int(nulls[0]) if len(nulls) else None}
+        columns[field.name] = {"file": f"{i}.npy", "nulls": nulls}
     (dest / "sorts.json").write_text(json.dumps({"columns": columns}), encoding="utf-8")
 
 

@@ -1143,7 +1143,7 @@ def test_a_file_with_a_type_without_a_stored_form_is_read_from_the_file(tmp_path
         path,
     )
     dest = tmp_path / "index"
-    _build_child(str(path), ["t"], str(dest), str(tmp_path), "64MB")
+    _build_child(str(path), ["t"], str(dest), str(tmp_path), "64MB", "1GB")
     # When its index is searched
     rows, stored, count = OpenIndex(dest).page_values(parse_query("zurich"), 0, 10, pq.read_schema(path))
     # Then it gives the row numbers only, for the store to read the rows from the file
@@ -1282,8 +1282,11 @@ def test_another_users_dataset_never_appears(store):
     assert ids(Principal("root", is_admin=True)) == {mine["id"], theirs["id"]}
 
 
-def test_sort_groups_are_written_for_each_column_duckdb_can_sort(tmp_path):
-    # Given a version file, and a schema that names one column more than the file holds
+@pytest.mark.parametrize("batch", [8192, 1])
+def test_sort_groups_are_written_for_each_column_duckdb_can_sort(tmp_path, monkeypatch, batch):
+    # Given a version file, and a schema that names one column more than the file holds (its
+    # groups taken from DuckDB in one batch or a row at a time)
+    monkeypatch.setattr(textsearch, "BUILD_BATCH", batch)
     path = tmp_path / "v.parquet"
     pq.write_table(
         pa.table({"n": [3, None, 3, -1], "s": ["b", "a", None, "b"], "l": [[1], [2], [], None]}), path
@@ -1303,6 +1306,26 @@ def test_sort_groups_are_written_for_each_column_duckdb_can_sort(tmp_path):
     assert about["n"]["nulls"] == 2
     assert np.load(tmp_path / "sorts" / about["s"]["file"]).tolist() == [1, 0, 2, 1]
     assert about["s"]["nulls"] == 2
+
+
+@pytest.mark.parametrize("room", ["1GB", "1KB"])
+def test_the_sorts_of_an_index_build_spill_within_the_temp_limit(tmp_path, room):
+    # Given a version file whose text column takes more memory to sort than its build may use
+    path = tmp_path / "v.parquet"
+    rnd = random.Random(3)
+    words = [f"{rnd.getrandbits(256):064x} zurich" for _ in range(200_000)]
+    pq.write_table(pa.table({"t": words, "n": list(range(len(words)))}), path)
+    dest = tmp_path / "index"
+    # When its index is built with room for spill files, or with almost none
+    _build_child(str(path), ["t"], str(dest), str(tmp_path), "32MB", room)
+    about = json.loads((dest / textsearch.SORTS / "sorts.json").read_text())["columns"]
+    # Then the sort spills into that room, or stops at its end; the index is built either way
+    assert ("t" in about) is (room == "1GB")
+    assert "n" in about
+    assert OpenIndex(dest).count(parse_query("zurich")) == len(words)
+    if room == "1GB":
+        groups = np.load(dest / textsearch.SORTS / about["t"]["file"])
+        assert groups.tolist() == np.argsort(np.argsort(np.array(words))).tolist()
 
 
 def test_sort_groups_that_cannot_be_written_leave_none_and_no_half(tmp_path, monkeypatch):
