@@ -200,6 +200,29 @@ def test_the_index_counts_each_query_as_the_reference_does(stores):
         assert index.count(parse_query(q)) == len(ref_ids(stores["data"], q)), q
 
 
+def test_a_querys_words_are_read_once_until_searches_are_forgotten(store, monkeypatch):
+    # Given a store whose normaliser is watched
+    calls: list[list[str]] = []
+    real = textsearch.normalise_words
+
+    def watched(texts: Any) -> Any:
+        calls.append(list(texts))
+        return real(texts)
+
+    monkeypatch.setattr(textsearch, "normalise_words", watched)
+    store.search_indexes.forget()
+    # When the same query is read for each of its pages
+    first = parse_query('Zürich "new york" caf*')
+    assert parse_query('Zürich "new york" caf*') == first
+    # Then its words are asked of DuckDB once, the same as a new reading gives them
+    assert calls == [["Zürich", "new york", "caf*"]]
+    assert [c.words for c in first.clauses] == [("zurich",), ("new", "york"), ("caf",)]
+    # And once the searches are forgotten, the next reading asks again
+    store.search_indexes.forget()
+    assert parse_query('Zürich "new york" caf*') == first
+    assert len(calls) == 2
+
+
 def test_an_index_counts_each_search_once_and_a_word_from_its_term(store, data, monkeypatch):
     # Given an index whose searches are counted
     ds = _upload(store, _csv(data))
