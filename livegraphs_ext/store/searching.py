@@ -217,7 +217,7 @@ class DatasetSearch(DatasetQueries):
             if count <= SEARCH_JOIN_MAX:
                 matches = index.matches(query, count)
                 if order and not where:
-                    grouped = self._grouped_page(path, names, keys, matches, offset, limit)
+                    grouped = self._grouped_page(path, total, names, keys, matches, offset, limit)
                     if grouped is not None:
                         return grouped
                 if where or order:
@@ -556,6 +556,7 @@ class DatasetSearch(DatasetQueries):
     def _grouped_page(
         self,
         path: Path,
+        total: int,
         names: list[str],
         keys: list[dict[str, Any]],
         matches: Matches,
@@ -565,31 +566,31 @@ class DatasetSearch(DatasetQueries):
         """A page of the ``matches`` sorted by ``keys``, from the index's sort groups of their
         columns (:func:`.textsearch.write_sort_groups`): their groups in order, key by key, nulls
         last either way, ties by file row; the rows are the index's. None when the index has no
-        groups of a column sorted by."""
+        groups of a column sorted by (or none of a file of ``total`` rows)."""
         rows = matches.rows
         places = []
         for key in keys:
             found = matches.index.sort_groups(key["column"])
-            if found is None:
+            if found is None or len(found[0]) != total:
                 return None
             groups, nulls = found
-            if len(groups) <= (int(rows[-1]) if len(rows) else -1):
-                return None  # not this file's groups
             place = groups[rows].astype(np.int64)
             if key["descending"]:
-                place = np.where(place == nulls, len(groups), -place) if nulls is not None else -place
+                # the places negated (0 and below), nulls still after them
+                place = np.where(place == nulls, 1, -place) if nulls is not None else -place
             places.append(place)
         need = min(offset + limit, len(rows))
         if need <= offset:
             return self._schema(path).empty_table(), len(rows)
         lows = [int(place.min()) for place in places]
         spans = [int(place.max()) - low + 1 for place, low in zip(places, lows, strict=True)]
-        if math.prod(spans) * len(groups) < GROUPED_KEY_MAX:
-            # one key a match, unique: the groups, key by key, then the file row
+        if math.prod(spans) * len(rows) < GROUPED_KEY_MAX:
+            # one key a match, unique: the groups, key by key, then the match's place in file
+            # order (the matches come in it)
             order = np.zeros(len(rows), dtype=np.int64)
             for place, low, span in zip(places, lows, spans, strict=True):
                 order = order * span + (place - low)
-            order = order * len(groups) + rows
+            order = order * len(rows) + np.arange(len(rows))
             first = np.argpartition(order, need - 1)[:need] if need < len(order) else np.arange(len(order))
             page = first[np.argsort(order[first])][offset:need]
         else:

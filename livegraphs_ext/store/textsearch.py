@@ -27,6 +27,7 @@ import functools
 import json
 import logging
 import multiprocessing
+import operator
 import os
 import re
 import shlex
@@ -645,7 +646,7 @@ def write_sort_groups(con: duckdb.DuckDBPyConnection, path: str, schema: pa.Sche
     """
     dest.mkdir()
     source = f"read_parquet({quote_literal(path)}, file_row_number = true)"
-    rows = pq.ParquetFile(path).metadata.num_rows
+    rows = pq.read_metadata(path).num_rows
     columns: dict[str, Any] = {}
     for i, field in enumerate(schema):
         if not _orderable(field.type):
@@ -654,6 +655,7 @@ def write_sort_groups(con: duckdb.DuckDBPyConnection, path: str, schema: pa.Sche
         # the groups are filled in as DuckDB hands them over: 4 bytes a row, and one batch
         groups = np.empty(rows, dtype=np.int32)
         nulls: int | None = None
+        filled = 0
         try:
             found = con.sql(
                 f"SELECT file_row_number AS r, "
@@ -663,6 +665,7 @@ def write_sort_groups(con: duckdb.DuckDBPyConnection, path: str, schema: pa.Sche
             for batch in found:
                 places = batch.column(1).to_numpy()
                 groups[batch.column(0).to_numpy()] = places
+                filled += batch.num_rows
                 if nulls is None:
                     null = np.flatnonzero(batch.column(2).to_numpy(zero_copy_only=False))
                     nulls = int(places[null[0]]) if len(null) else None
@@ -671,6 +674,9 @@ def write_sort_groups(con: duckdb.DuckDBPyConnection, path: str, schema: pa.Sche
             log.warning(
                 "The sort groups of column %r of %s could not be written", field.name, path, exc_info=True
             )
+            continue
+        if filled != rows:
+            log.warning("The sort groups of column %r of %s are not one a row", field.name, path)
             continue
         np.save(dest / f"{i}.npy", groups)
         columns[field.name] = {"file": f"{i}.npy", "nulls": nulls}
@@ -825,18 +831,20 @@ class OpenIndex:
             return int(self.searcher.doc_freq(TEXT, query.clauses[0].words[0]))
         return None
 
-    def all_hits(self, query: SearchQuery, count: int) -> tuple[list[int], list[Any]]:
+    def all_hits(self, query: SearchQuery, count: int) -> tuple[np.ndarray, list[Any]]:
         """Every match's file row number, in file order, and its document's address (``count``
         from :meth:`count`)."""
         hits, _ = self._hits(query, 0, count) if count else ([], 0)
-        return [int(hit[0]) for hit in hits], [hit[1] for hit in hits]
+        # (the row numbers come as ints: the field's values)
+        rows = np.fromiter(map(operator.itemgetter(0), hits), dtype=np.int64, count=len(hits))
+        return rows, list(map(operator.itemgetter(1), hits))
 
     def matches(self, query: SearchQuery, count: int) -> Matches:
         """:meth:`all_hits` as :class:`Matches`, kept a while for the next pages of the same search."""
         found = self.kept(query.key())
         if not isinstance(found, Matches):
             rows, addresses = self.all_hits(query, count)
-            found = Matches(self, np.asarray(rows, dtype=np.int64), addresses)
+            found = Matches(self, rows, addresses)
             found.rows.setflags(write=False)  # shared by the threads that page through it
             self.keep(query.key(), found)
         return found

@@ -493,6 +493,13 @@ def test_pages_sorted_by_columns_come_from_the_indexs_sort_groups(store, monkeyp
             for sort in ("flag,-n", "-flag,word,-day", "word,-x", "-day,title", "flag,-word,-n,x", "-id"):
                 want = _sorted_ref(rows, want_ids, sort)
                 assert _pages(store, ds["id"], "zebra", sort, 37, len(want)) == want, (sort, most)
+        # And the one key is as small as the groups of the matches make it, descending and with
+        # nulls too: a few thousand places, where it fits no sort by each
+        m.setattr(searching, "GROUPED_KEY_MAX", 10**6)
+        m.setattr(searching.np, "lexsort", no_file)
+        for sort in ("-flag,-n,-x", "-x,flag,-word"):
+            want = _sorted_ref(rows, want_ids, sort)
+            assert _pages(store, ds["id"], "zebra", sort, 37, len(want)) == want, sort
     # And a filtered sort is not theirs; its pages are still right
     want = [i for i in _sorted_ref(rows, want_ids, "-x,id") if next(r for r in rows if r["id"] == i)["flag"]]
     page = store.rows(
@@ -648,7 +655,7 @@ def test_pages_of_matches_take_the_ranks_of_the_sorts_row_order(store, data, mon
     ds = _upload(store, _csv(data))
     _indexed(store, ds)
     monkeypatch.setattr(searching, "SEARCH_STORED_MAX", 0)
-    # (a sort of one column, unfiltered, is the index's sort groups': see the next test)
+    # (an unfiltered sort is the index's sort groups': see the next test)
     monkeypatch.setattr(store, "_grouped_page", lambda *args: None)
     kept = {r["id"] for r in data if flt is None or (r["price"] >= 25 if sort else r["price"] < 10)}
     queries = ("quick", "da*", "cafe", "brown fox")
