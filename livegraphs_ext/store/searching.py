@@ -96,6 +96,17 @@ SEARCH_SCAN_ROWS = 2_000_000
 GROUPED_KEY_MAX = 2**62
 
 
+def sort_places(groups: np.ndarray, nulls: int | None, descending: bool) -> np.ndarray:
+    """Sort groups (``nulls``: the nulls' group) as places that sort ascending in the sort's
+    order: negated for a descending sort (0 and below), the nulls after every value either way."""
+    if not descending:
+        return groups
+    place = -groups.astype(np.int64)
+    if nulls is not None:
+        place[groups == nulls] = 1
+    return place
+
+
 def first_of_groups(groups: np.ndarray, nulls: int | None, descending: bool, k: int) -> np.ndarray:
     """The file row numbers of the first ``k`` rows of a sort of one column, in its order, from
     the column's sort groups (``nulls``: the nulls' group; they come last either way; ties in
@@ -103,13 +114,7 @@ def first_of_groups(groups: np.ndarray, nulls: int | None, descending: bool, k: 
     k = min(k, len(groups))
     if k <= 0:
         return np.empty(0, dtype=np.int64)
-    if descending:
-        top = nulls - 1 if nulls is not None else int(groups.max())
-        place = top - groups.astype(np.int64)
-        if nulls is not None:
-            place[groups == nulls] = nulls
-    else:
-        place = groups
+    place = sort_places(groups, nulls, descending)
     # the k-th place: every row before it is in, and of the rows in it, the first in the file
     edge = np.partition(place, k - 1)[k - 1]
     before = np.flatnonzero(place < edge)
@@ -574,11 +579,7 @@ class DatasetSearch(DatasetQueries):
             if found is None or len(found[0]) != total:
                 return None
             groups, nulls = found
-            place = groups[rows].astype(np.int64)
-            if key["descending"]:
-                # the places negated (0 and below), nulls still after them
-                place = np.where(place == nulls, 1, -place) if nulls is not None else -place
-            places.append(place)
+            places.append(sort_places(groups[rows], nulls, key["descending"]).astype(np.int64))
         need = min(offset + limit, len(rows))
         if need <= offset:
             return self._schema(path).empty_table(), len(rows)
@@ -596,7 +597,7 @@ class DatasetSearch(DatasetQueries):
         else:
             # too many groups for one key: a sort by each (the first key sorts last)
             page = np.lexsort((rows, *reversed(places)))[offset:need]
-        return self._matched_rows(path, names, matches, [int(r) for r in rows[page]]), len(rows)
+        return self._matched_rows(path, names, matches, page), len(rows)
 
     def _ranked_page(
         self,
@@ -644,8 +645,7 @@ class DatasetSearch(DatasetQueries):
             return self._schema(path).empty_table(), len(kept)
         first = np.argpartition(places, need - 1)[:need] if need < len(places) else np.arange(len(places))
         page = first[np.argsort(places[first], kind="stable")][offset:need]
-        rownums = [int(r) for r in rows[kept[page]]]
-        return self._matched_rows(path, names, matches, rownums), len(kept)
+        return self._matched_rows(path, names, matches, kept[page]), len(kept)
 
     def _joined_page(
         self,
@@ -662,8 +662,9 @@ class DatasetSearch(DatasetQueries):
         alone; the page's rows are read from the index."""
         rows = matches.rows
         if not where and not order:
-            page = [int(r) for r in rows[offset : offset + limit]]
-            return self._matched_rows(path, names, matches, page), len(rows)
+            return self._matched_rows(
+                path, names, matches, np.arange(len(rows))[offset : offset + limit]
+            ), len(rows)
         view = "lg_search_matches"
         cond = f" AND ({where})" if where else ""
         keys = f"{order}, " if order else ""
@@ -686,19 +687,17 @@ class DatasetSearch(DatasetQueries):
                 )
             finally:
                 con.unregister(view)
-        return self._matched_rows(path, names, matches, rownums), count
+        # (rows of the matches, which come in file order)
+        return self._matched_rows(path, names, matches, np.searchsorted(rows, rownums)), count
 
-    def _matched_rows(self, path: Path, names: list[str], matches: Matches, rownums: list[int]) -> pa.Table:
-        """The rows of ``rownums`` (among the ``matches``), in that order: as the index stores them,
+    def _matched_rows(self, path: Path, names: list[str], matches: Matches, at: np.ndarray) -> pa.Table:
+        """The rows of the ``matches`` at places ``at``, in that order: as the index stores them,
         else from the file (a page spread over the file costs a read of most of it, where a stored
         document costs one block of the index)."""
-        rows = matches.rows
-        at = [int(i) for i in np.searchsorted(rows, rownums)]
-        if all(i < len(rows) and rows[i] == r for i, r in zip(at, rownums, strict=True)):
-            stored = matches.index.stored_rows([matches.addresses[i] for i in at], self._schema(path))
-            if stored is not None:
-                return stored
-        return self._fetch(path, names, rownums)
+        stored = matches.index.stored_rows([matches.addresses[i] for i in at], self._schema(path))
+        if stored is not None:
+            return stored
+        return self._fetch(path, names, [int(r) for r in matches.rows[at]])
 
     # ------------------------------------------------------------------ the index
 
