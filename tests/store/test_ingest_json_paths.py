@@ -102,10 +102,14 @@ def test_a_plain_file_takes_the_arrow_path_with_the_same_result(
 LATE: dict[str, tuple[bytes, str]] = {
     # name: (a line far past the sample, what the exact path makes of it)
     "text in an integer column": (b'{"id": "n/a"}', "ok"),
+    "a number as text in an integer column": (b'{"id": "12"}', "ok"),
     "a fraction in an integer column": (b'{"id": 1.5}', "ok"),
     "an exponent in an integer column": (b'{"id": 1e2}', "ok"),
     "a boolean in an integer column": (b'{"id": true}', "ok"),
     "an integer past 64 bits": (b'{"id": 123456789012345678901234567890}', "ok"),
+    "a number as text in a float column": (b'{"price": "2.5"}', "ok"),
+    "an integer as text in a float column": (b'{"price": "-3"}', "ok"),
+    "a boolean in a float column": (b'{"price": false}', "ok"),
     "a number in a text column": (b'{"name": 5}', "ok"),
     "an object in a text column": (b'{"name": {"a": [1]}}', "ok"),
     "a date in a text column": (b'{"name": "2024-05-06"}', "ok"),
@@ -113,6 +117,8 @@ LATE: dict[str, tuple[bytes, str]] = {
     "a datetime in a date column": (b'{"day": "2024-02-03T04:05"}', "ok"),
     "an offset in a naive datetime column": (b'{"at": "2024-02-03T04:05:06+02:00"}', "ok"),
     "text in a boolean column": (b'{"ok": "yes"}', "ok"),
+    "a boolean as text in a boolean column": (b'{"ok": "true"}', "ok"),
+    "a number in a boolean column": (b'{"ok": 1}', "ok"),
     "a new key": (b'{"extra": 1}', "ok"),
     "a new key that is only ever null": (b'{"extra": null}', "ok"),
     "a key in another case": (b'{"ID": 3}', "ok"),

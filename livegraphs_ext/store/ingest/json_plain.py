@@ -90,13 +90,16 @@ def _convert(v: str, duck: str, seen: bool) -> str:
             f"AND regexp_matches({v}, {_DATE_LIKE})) "
             f"THEN {text} ELSE CAST({stop} AS VARCHAR) END"
         )
+    # a number's JSON text is cast as text: a cast of the JSON value would also take a string
+    # ("12") or a boolean, which the exact path lists as values of another kind
+    text = f"CAST({v} AS VARCHAR)"
     if duck == "BIGINT":
         value = (
             f"CASE WHEN NOT contains({v}, '.') AND NOT contains({v}, 'e') AND NOT contains({v}, 'E') "
-            f"THEN TRY_CAST({v} AS BIGINT) END"
+            f"THEN TRY_CAST({text} AS BIGINT) END"
         )
     elif duck == "DOUBLE":
-        value = f"CASE WHEN isfinite(TRY_CAST({v} AS DOUBLE)) THEN TRY_CAST({v} AS DOUBLE) END"
+        value = f"CASE WHEN isfinite(TRY_CAST({text} AS DOUBLE)) THEN TRY_CAST({text} AS DOUBLE) END"
     elif duck == "BOOLEAN":
         value = f"CASE {v} WHEN 'true' THEN true WHEN 'false' THEN false END"
     else:
