@@ -14,7 +14,7 @@ import pytest
 
 from livegraphs_ext.store.errors import StoreError
 from livegraphs_ext.store.ingest import json_ingest, json_plain
-from livegraphs_ext.store.ingest.limits import IngestLimits
+from livegraphs_ext.store.ingest.limits import Guard, IngestLimits
 
 from .test_ingest_support import run
 
@@ -125,6 +125,7 @@ LATE: dict[str, tuple[bytes, str]] = {
     "a marker in a number column": (b'{"price": "NA"}', "ok"),
     "a marker in a date column": (b'{"day": "N/A"}', "ok"),
     "a marker in a text column": (b'{"name": "NA"}', "ok"),
+    "a record after spaces": (b'  {"id": 7}', "ok"),
     "escapes and non-ASCII in a text column": ('{"name": "\\u6771\\u4eac \\"q\\"\\n é"}'.encode(), "ok"),
     "a value in a column null so far": (b'{"note": 5}', "ok"),
     "an empty record": (b"{}", "ok"),
@@ -136,6 +137,8 @@ LATE: dict[str, tuple[bytes, str]] = {
     "a null record": (b"null", "error"),
     "an array record": (b"[1, 2]", "error"),
     "a trailing comma": (b'{"id": 1,}', "error"),
+    "a trailing comma before spaces": (b'{"id": 1 ,  }', "error"),
+    "a null record after spaces": (b"   null", "error"),
     "a lone surrogate": (b'{"name": "\\ud800"}', "error"),
     "two records on one line": (b'{"id": 1} {"id": 2}', "error"),
     "a comment": (b'{"id": 1} // one', "error"),
@@ -144,6 +147,7 @@ LATE: dict[str, tuple[bytes, str]] = {
 
 #: late lines that keep every column to one kind of value: the fast path takes them
 STILL_PLAIN = {
+    "a record after spaces",
     "an empty record",
     "a record of nulls",
     "a marker in a text column",
@@ -264,3 +268,33 @@ def test_the_bytes_are_searched_once_when_the_plain_path_gives_way(
     out = _outcome(tmp_path, _body([late]), monkeypatch, True, "jsonl")
     assert searched == [error]
     assert ("error" in out) is error
+
+
+@pytest.mark.parametrize(
+    ("body", "suspect"),
+    [
+        (b'{"a": 1}\n{"a": 2}\n', False),
+        (b'  {"a": 1, "b": 2 }\n\n\r\n {"a": 2}  \r\n  ', False),
+        (b'{"a": 1}', False),
+        (b"", False),
+        (b'{"a": 1,}\n', True),
+        (b'{"a": 1 ,\t\r\n }\n', True),
+        (b'{"a": 1}\nnull\n', True),
+        (b'{"a": 1}\n \t null', True),
+        (b"null\n", True),
+        (b'{"a": 1}\n[1]\n', True),
+        (b'{"a": 1} {"a": 2}\n"x"\n', True),
+        # a longer run of whitespace than the search steps over, or a comma and "}" in a string
+        (b'{"a": 1}\n' + b" " * json_plain.WS_REACH + b'{"a": 2}\n', True),
+        (b'{"a": "x,}"}\n', True),
+    ],
+)
+@pytest.mark.parametrize("window", [3, json_plain.WINDOW])
+def test_the_json_lines_search_finds_trailing_commas_and_lines_that_are_not_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: bytes, suspect: bool, window: int
+) -> None:
+    # windows of 3 bytes put every "}" and newline next to a window's edge
+    monkeypatch.setattr(json_plain, "WINDOW", window)
+    path = tmp_path / "data.jsonl"
+    path.write_bytes(body)
+    assert json_plain.lenient(path, "newline_delimited", Guard(60, None)) is suspect

@@ -15,11 +15,13 @@ problems to list.
 
 from __future__ import annotations
 
+import mmap
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
 
 from ..errors import StoreError
 from ..sql import quote_ident, quote_literal
@@ -208,6 +210,13 @@ def sample_lines(path: Path, max_records: int, max_bytes: int) -> list[bytes] | 
 #: whitespace goes; "]" reads as "}" and, in an array, "[" as "," so that one search finds each case
 _FOLD = bytes.maketrans(b"]", b"}")
 _FOLD_ARRAY = bytes.maketrans(b"[]", b",}")
+#: JSON's whitespace, by byte
+_WS = np.zeros(256, dtype=bool)
+_WS[list(b" \t\r\n")] = True
+#: JSON Lines are searched in windows of this size (views of the mapped file)
+WINDOW = 4 * 2**20
+#: the longest run of whitespace the JSON Lines search steps over; past it, a file is left to the exact path
+WS_REACH = 8
 
 
 def lenient(path: Path, fmt: str, guard: Guard) -> bool:
@@ -217,10 +226,9 @@ def lenient(path: Path, fmt: str, guard: Guard) -> bool:
     ``null``: a line of JSON Lines, an element of an array. Whitespace, commas and ``null``
     inside strings can make this true for a valid file, which then only takes the exact path.
     """
-    array = fmt == "array"
-    fold = _FOLD_ARRAY if array else _FOLD
-    # in an array a null element follows "[" or ","; a line of JSON Lines follows a record's "}"
-    null_record = b",null" if array else b"}null"
+    if fmt != "array":
+        return _lenient_lines(path, guard)
+    # in an array a null element follows "[" or ","
     with path.open("rb") as f:
         last = b""
         while True:
@@ -228,9 +236,61 @@ def lenient(path: Path, fmt: str, guard: Guard) -> bool:
             chunk = f.read(2**22)
             if not chunk:
                 return False
-            text = last + chunk.translate(fold, b" \t\r\n")
+            text = last + chunk.translate(_FOLD_ARRAY, b" \t\r\n")
             if not last and text.startswith(b"null"):
                 return True
-            if b",}" in text or null_record in text:
+            if b",}" in text or b",null" in text:
                 return True
             last = text[-5:]
+
+
+def _lenient_lines(path: Path, guard: Guard) -> bool:
+    """:func:`lenient` for JSON Lines: a comma before a ``}``, or a line that does not start a record.
+
+    A line starting with anything but ``{`` (after whitespace) is a ``null`` record or is not
+    a record at all; only the exact reader says which. NumPy looks at the bytes before each
+    ``}`` and after each newline, a window of the mapped file at a time.
+    """
+    if not path.stat().st_size:
+        return False
+    with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        data = np.frombuffer(mapped, dtype=np.uint8)
+        try:
+            return _suspect_lines(data, guard)
+        finally:
+            del data  # the map closes only when no array views it
+
+
+def _suspect_lines(data: np.ndarray, guard: Guard) -> bool:
+    if _steps_to(data, np.zeros(1, dtype=np.intp), 1, ord("{"), False):
+        return True
+    for start in range(0, len(data), WINDOW):
+        guard.check()
+        window = data[start : start + WINDOW]
+        closing = np.flatnonzero(window == ord("}")) + (start - 1)
+        if _steps_to(data, closing, -1, ord(","), True):
+            return True
+        opening = np.flatnonzero(window == ord("\n")) + (start + 1)
+        if _steps_to(data, opening, 1, ord("{"), False):
+            return True
+    return False
+
+
+def _steps_to(data: np.ndarray, at: np.ndarray, step: int, mark: int, bad: bool) -> bool:
+    """From each place in ``at``, step over whitespace; True if a first other byte is suspect.
+
+    With ``bad``, that is ``mark`` (a comma before ``}``); without, anything but ``mark`` (a
+    line that does not start a record). A run of whitespace longer than ``WS_REACH`` counts
+    as suspect too; one that runs to an end of the file does not.
+    """
+    for _ in range(WS_REACH):
+        at = at[(at >= 0) & (at < len(data))]
+        if not len(at):
+            return False
+        found = data[at]
+        space = _WS[found]
+        if (~space & ((found == mark) if bad else (found != mark))).any():
+            return True
+        # a newline ends a blank line; the line after it is looked at from that newline
+        at = at[space & (found != ord("\n"))] + step
+    return bool(len(at))
