@@ -50,10 +50,12 @@ from .textsearch import (
     SortMatches,
     build_index,
     few_rows_where,
+    first_of_groups,
     index_dir,
     matching_texts,
     parse_query,
     scan_where,
+    sort_places,
 )
 
 #: the last match an unsorted page is read up to from the index itself
@@ -94,32 +96,6 @@ SEARCH_SCAN_ROWS = 2_000_000
 
 #: a sorted page of matches from sort groups makes of them one int64 key below this
 GROUPED_KEY_MAX = 2**62
-
-
-def sort_places(groups: np.ndarray, nulls: int | None, descending: bool) -> np.ndarray:
-    """Sort groups (``nulls``: the nulls' group) as places that sort ascending in the sort's
-    order: negated for a descending sort (0 and below), the nulls after every value either way."""
-    if not descending:
-        return groups
-    place = -groups.astype(np.int64)
-    if nulls is not None:
-        place[groups == nulls] = 1
-    return place
-
-
-def first_of_groups(groups: np.ndarray, nulls: int | None, descending: bool, k: int) -> np.ndarray:
-    """The file row numbers of the first ``k`` rows of a sort of one column, in its order, from
-    the column's sort groups (``nulls``: the nulls' group; they come last either way; ties in
-    file order)."""
-    k = min(k, len(groups))
-    if k <= 0:
-        return np.empty(0, dtype=np.int64)
-    place = sort_places(groups, nulls, descending)
-    # the k-th place: every row before it is in, and of the rows in it, the first in the file
-    edge = np.partition(place, k - 1)[k - 1]
-    before = np.flatnonzero(place < edge)
-    chosen = np.concatenate([before, np.flatnonzero(place == edge)[: k - len(before)]])
-    return chosen[np.lexsort((chosen, place[chosen]))]
 
 
 class DatasetSearch(DatasetQueries):
@@ -505,14 +481,19 @@ class DatasetSearch(DatasetQueries):
     def _group_rows(
         self, index: OpenIndex, keys: list[dict[str, Any]], total: int, most: int
     ) -> Callable[[int], list[int] | None] | None:
-        """The first rows of a sort of one column for :meth:`_order_prefix`, from the index's sort
-        groups of it (``most`` of them, when first asked for: a partition of every row's group);
-        None for a sort of several columns, or without groups of the column."""
+        """The first rows of a sort of one column for :meth:`_order_prefix`: those the index build
+        wrote with the column's sort groups, else from the groups (``most`` of them, when first
+        asked for: a partition of every row's group); None for a sort of several columns, or
+        without groups of the column."""
         found = index.sort_groups(keys[0]["column"]) if len(keys) == 1 else None
         if found is None or len(found[0]) != total:
             return None
         groups, nulls = found
         descending = keys[0]["descending"]
+        stored = index.sort_first_rows(keys[0]["column"], descending)
+        if stored is not None and len(stored) >= min(most, total):
+            # written with the groups when the index was built
+            return lambda k: stored[:k].tolist()
         first: list[list[int]] = []
 
         def first_rows(k: int) -> list[int] | None:

@@ -81,6 +81,9 @@ RAW_CHARS = 12
 BUILD_BATCH = 8192
 #: the index writer's memory (tantivy's minimum is 15 MB a thread)
 WRITER_HEAP = 64_000_000
+#: the first rows of each column's sort, both ways, that the build writes with its sort groups:
+#: a sorted search of many matches looks among them before the sort's row order is written
+SORT_FIRST_ROWS = 20_000
 
 
 def index_dir(version_file: Path) -> Path:
@@ -634,11 +637,39 @@ def _orderable(kind: pa.DataType) -> bool:
     return not (t.is_nested(kind) or t.is_binary(kind) or t.is_large_binary(kind) or t.is_null(kind))
 
 
+def sort_places(groups: np.ndarray, nulls: int | None, descending: bool) -> np.ndarray:
+    """Sort groups (``nulls``: the nulls' group) as places that sort ascending in the sort's
+    order: negated for a descending sort (0 and below), the nulls after every value either way."""
+    if not descending:
+        return groups
+    place = -groups.astype(np.int64)
+    if nulls is not None:
+        place[groups == nulls] = 1
+    return place
+
+
+def first_of_groups(groups: np.ndarray, nulls: int | None, descending: bool, k: int) -> np.ndarray:
+    """The file row numbers of the first ``k`` rows of a sort of one column, in its order, from
+    the column's sort groups (``nulls``: the nulls' group; they come last either way; ties in
+    file order)."""
+    k = min(k, len(groups))
+    if k <= 0:
+        return np.empty(0, dtype=np.int64)
+    place = sort_places(groups, nulls, descending)
+    # the k-th place: every row before it is in, and of the rows in it, the first in the file
+    edge = np.partition(place, k - 1)[k - 1]
+    before = np.flatnonzero(place < edge)
+    chosen = np.concatenate([before, np.flatnonzero(place == edge)[: k - len(before)]])
+    return chosen[np.lexsort((chosen, place[chosen]))]
+
+
 def write_sort_groups(con: duckdb.DuckDBPyConnection, path: str, schema: pa.Schema, dest: Path) -> None:
     """Write each orderable column's **sort groups** into the new folder ``dest``: for each file
     row, the place of its value among the column's distinct values in ascending order, as
     DuckDB orders them (equal values share one; null comes after every value), 4 bytes a row
-    (a NumPy file), and ``sorts.json``, which names each column's file and its nulls' group.
+    (a NumPy file), the file row numbers of the first ``SORT_FIRST_ROWS`` rows of its sort
+    ascending and descending (:func:`first_of_groups`), and ``sorts.json``, which names each
+    column's files and its nulls' group.
 
     A sorted page of any matches is then their groups sorted, ties by row number (descending:
     the groups negated, nulls still last), without a sort of the version file's rows; a
@@ -679,7 +710,9 @@ def write_sort_groups(con: duckdb.DuckDBPyConnection, path: str, schema: pa.Sche
             log.warning("The sort groups of column %r of %s are not one a row", field.name, path)
             continue
         np.save(dest / f"{i}.npy", groups)
-        columns[field.name] = {"file": f"{i}.npy", "nulls": nulls}
+        first = np.stack([first_of_groups(groups, nulls, d, SORT_FIRST_ROWS) for d in (False, True)])
+        np.save(dest / f"{i}.first.npy", first)
+        columns[field.name] = {"file": f"{i}.npy", "nulls": nulls, "first": f"{i}.first.npy"}
     (dest / "sorts.json").write_text(json.dumps({"columns": columns}), encoding="utf-8")
 
 
@@ -712,6 +745,7 @@ class OpenIndex:
         self.schema = self.index.schema
         self.searcher = self.index.searcher()
         self._groups: dict[str, tuple[np.ndarray, int | None] | None] = {}
+        self._firsts: dict[str, np.ndarray | None] = {}
         self._counts: OrderedDict[str, int] = OrderedDict()
         self._counts_lock = threading.Lock()
         self._groups_lock = threading.Lock()
@@ -860,18 +894,43 @@ class OpenIndex:
         an index built before them has none)."""
         with self._groups_lock:
             if column not in self._groups:
+                about = self._sorts_about(column)
                 self._groups[column] = None
-                folder = self.folder / SORTS
-                if not folder.exists():
-                    return None
-                try:
-                    about = json.loads((folder / "sorts.json").read_text(encoding="utf-8"))["columns"]
-                    if column in about:
-                        groups = np.load(folder / about[column]["file"], mmap_mode="r")
-                        self._groups[column] = (groups, about[column]["nulls"])
-                except (OSError, ValueError, KeyError):
-                    log.warning("The sort groups of %s cannot be read", folder, exc_info=True)
+                if about is not None:
+                    try:
+                        groups = np.load(self.folder / SORTS / about["file"], mmap_mode="r")
+                        self._groups[column] = (groups, about["nulls"])
+                    except (OSError, ValueError, KeyError):
+                        log.warning("The sort groups of %s cannot be read", self.folder, exc_info=True)
             return self._groups[column]
+
+    def sort_first_rows(self, column: str, descending: bool) -> np.ndarray | None:
+        """The file row numbers of the first rows of the sort of ``column`` one way, as
+        :func:`write_sort_groups` wrote them (at most ``SORT_FIRST_ROWS``); None when the index
+        has none (an index built before them)."""
+        with self._groups_lock:
+            if column not in self._firsts:
+                about = self._sorts_about(column)
+                self._firsts[column] = None
+                if about is not None and "first" in about:
+                    try:
+                        self._firsts[column] = np.load(self.folder / SORTS / about["first"])
+                    except (OSError, ValueError):
+                        log.warning("The first rows of %s's sorts cannot be read", self.folder, exc_info=True)
+            first = self._firsts[column]
+        return first[int(descending)] if first is not None else None
+
+    def _sorts_about(self, column: str) -> dict[str, Any] | None:
+        """What ``sorts.json`` says of ``column``'s sort groups (None: nothing); under the lock."""
+        path = self.folder / SORTS / "sorts.json"
+        if not path.exists():
+            return None
+        try:
+            about = json.loads(path.read_text(encoding="utf-8"))["columns"]
+        except (OSError, ValueError, KeyError):
+            log.warning("The sort groups of %s cannot be read", self.folder, exc_info=True)
+            return None
+        return about.get(column)
 
     def kept(self, key: str) -> Matches | SortMatches | None:
         """What was kept of this index's searches under ``key`` (see :class:`_KeptMatches`)."""

@@ -560,14 +560,16 @@ def _pages(store: DatasetStore, ds_id: str, q: str, sort: str, step: int, end: i
 
 @pytest.mark.parametrize(
     ("sort", "source", "few"),
-    # the first rows of the sort's row order, of the index's sort groups of its column, of a
-    # top-N of its keys (the index tests them), of its copy and of a top-N of the rows (DuckDB
-    # tests them, each way)
+    # the first rows of the sort's row order, of the index's sort groups of its column (as the
+    # index build wrote them, or from the groups), of a top-N of its keys (the index tests
+    # them), of its copy and of a top-N of the rows (DuckDB tests them, each way)
     [
         ("-price", "order", True),
         ("-body", "groups", True),
         ("price", "groups", True),
         ("title", "groups", True),
+        ("-price", "first rows", True),
+        ("body", "first rows", False),
         ("body", "keys", False),
         ("title", "keys", True),
         ("price", "copy", False),
@@ -589,15 +591,21 @@ def test_sorted_pages_of_many_matches_come_from_the_first_rows_of_the_sort(
     copied: list[int] = []
     tops: list[int] = []
     grouped: list[int] = []
-    if source in ("keys", "top-N", "groups"):
+    if source in ("keys", "top-N", "groups", "first rows"):
         monkeypatch.setattr(store, "_build_order", lambda *args: None)
         top_rows, group_rows = store._top_rows, store._group_rows
-        if source == "groups":
+        by_groups = source in ("groups", "first rows")
+        if by_groups:
             monkeypatch.setattr(store, "_page_connection", lambda *args: 1 / 0)
+        if source == "groups":
+            # an index built before the first rows were written with the groups
+            monkeypatch.setattr(OpenIndex, "sort_first_rows", lambda *args: None)
+        if source == "first rows":
+            monkeypatch.setattr(searching, "first_of_groups", lambda *args: 1 / 0)
         monkeypatch.setattr(
             store,
             "_group_rows",
-            lambda *args: (grouped.append(1) or group_rows(*args)) if source == "groups" else None,
+            lambda *args: (grouped.append(1) or group_rows(*args)) if by_groups else None,
         )
 
         def keys(*args: Any) -> Any:
@@ -638,7 +646,7 @@ def test_sorted_pages_of_many_matches_come_from_the_first_rows_of_the_sort(
     # (from the copy when it is read)
     assert bool(copied) is (source == "copy")
     assert bool(tops) is (source in ("keys", "top-N"))
-    assert bool(grouped) is (source == "groups")
+    assert bool(grouped) is (source in ("groups", "first rows"))
 
 
 @pytest.mark.parametrize(
@@ -1317,6 +1325,7 @@ def test_sort_groups_are_written_for_each_column_duckdb_can_sort(tmp_path, monke
     # Given a version file, and a schema that names one column more than the file holds (its
     # groups taken from DuckDB in one batch or a row at a time)
     monkeypatch.setattr(textsearch, "BUILD_BATCH", batch)
+    monkeypatch.setattr(textsearch, "SORT_FIRST_ROWS", 3)
     path = tmp_path / "v.parquet"
     pq.write_table(
         pa.table({"n": [3, None, 3, -1], "s": ["b", "a", None, "b"], "l": [[1], [2], [], None]}), path
@@ -1336,6 +1345,10 @@ def test_sort_groups_are_written_for_each_column_duckdb_can_sort(tmp_path, monke
     assert about["n"]["nulls"] == 2
     assert np.load(tmp_path / "sorts" / about["s"]["file"]).tolist() == [1, 0, 2, 1]
     assert about["s"]["nulls"] == 2
+    # and the first rows of each sort, ascending then descending (nulls last, ties in file
+    # order), as many as SORT_FIRST_ROWS
+    assert np.load(tmp_path / "sorts" / about["n"]["first"]).tolist() == [[3, 0, 2], [0, 2, 3]]
+    assert np.load(tmp_path / "sorts" / about["s"]["first"]).tolist() == [[1, 0, 3], [0, 3, 1]]
 
 
 @pytest.mark.parametrize("room", ["1GB", "1KB"])
