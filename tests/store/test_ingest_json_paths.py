@@ -116,6 +116,8 @@ LATE: dict[str, tuple[bytes, str]] = {
     "an invalid date in a date column": (b'{"day": "2024-02-30"}', "ok"),
     "a datetime in a date column": (b'{"day": "2024-02-03T04:05"}', "ok"),
     "an offset in a naive datetime column": (b'{"at": "2024-02-03T04:05:06+02:00"}', "ok"),
+    "midnight as 24:00 in a datetime column": (b'{"at": "2024-02-03T24:00:00"}', "ok"),
+    "year 0 in a date column": (b'{"day": "0000-01-01"}', "ok"),
     "text in a boolean column": (b'{"ok": "yes"}', "ok"),
     "a boolean as text in a boolean column": (b'{"ok": "true"}', "ok"),
     "a number in a boolean column": (b'{"ok": 1}', "ok"),

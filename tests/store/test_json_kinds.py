@@ -9,9 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import orjson
 import pytest
 
-from livegraphs_ext.store.ingest.json_ingest import _kind_sql
+from livegraphs_ext.store.ingest.json_ingest import _kind, _kind_sql
 
 #: a value's JSON -> its kind: b boolean, i integer, h integer past 64 bits, f float, x NaN or
 #: infinite, n object or array, m missing-value marker, d date, t date and time, z with an offset,
@@ -52,6 +53,14 @@ KINDS = {
     '"2024-02-03T04:05"': "t",
     '"2024-02-03 04:05:06.123456"': "t",
     '"2024-02-03T25:05:06"': "s",
+    # DuckDB's casts take year 0 and 24:00; Python's fromisoformat, as a person, does not
+    '"0000-01-01"': "s",
+    '"0001-01-01"': "d",
+    '"0000-06-01T04:05"': "s",
+    '"2024-02-03T24:00:00"': "s",
+    '"2024-02-03T23:60"': "s",
+    '"2024-02-03T04:05:06+24:00"': "s",
+    '"2024-02-03T04:05:06-23:59"': "z",
     '"2024-02-03T04:05:06Z"': "z",
     '"2024-02-03T04:05:06+02:00"': "z",
     '"2024-02-03x"': "s",
@@ -80,3 +89,16 @@ def kinds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 @pytest.mark.parametrize("value", list(KINDS))
 def test_each_value_has_the_kind_a_person_gives_it(kinds: dict[str, str], value: str) -> None:
     assert kinds[value] == KINDS[value]
+
+
+#: the record reader's kind of a value (``json_ingest._kind``) -> the letter its SQL kind has
+#: (markers and integers past 64 bits are told apart later on that path)
+_LETTERS = {"boolean": "b", "integer": "i", "float": "f", "nested": "n", "date": "d"}
+_LETTERS |= {"datetime": "t", "datetimetz": "z", "text": "s"}
+
+
+@pytest.mark.parametrize("value", [v for v in KINDS if KINDS[v] != "x"])
+def test_the_record_reader_gives_each_value_the_same_kind(value: str) -> None:
+    # the exact path reads a file in DuckDB, or record by record when DuckDB reads it otherwise
+    sql = {"m": "s", "h": "f"}.get(KINDS[value], KINDS[value])
+    assert _LETTERS[_kind(orjson.loads(value))] == sql

@@ -28,7 +28,7 @@ from .coerce import FILE_OUTLIERS, NULL_MARKERS, few
 from .csv_ingest import _PHRASE, _TYPE_NAMES, ROW_GROUP
 from .dialect import clean_names
 from .engine import null_counts, run_copy, set_budget
-from .json_plain import OBJECT_MAX, ingest_plain, lenient, sample_lines
+from .json_plain import ISO_DAY, ISO_TIME, ISO_ZONE, OBJECT_MAX, ingest_plain, lenient, sample_lines
 from .jsonsplit import iter_array
 from .limits import Guard, IngestLimits
 from .prescan import Prepared
@@ -40,8 +40,8 @@ SAMPLE_RECORDS = 2000
 SAMPLE_BYTES = 2**20
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?")
+_ISO_DATE = re.compile(ISO_DAY)
+_ISO_DATETIME = re.compile(ISO_TIME + ISO_ZONE + "?")
 
 _EXPECTED = {
     "integer": "integer",
@@ -343,9 +343,6 @@ class _NotExact(Exception):
 #: the kind of one value, from the text DuckDB's JSON type gives it, as one letter:
 #: b boolean, i integer, h integer past 64 bits, f float, x NaN or infinite, n object or array,
 #: m missing-value marker, d date, t date and time, z date and time with an offset, s other text
-_ISO_DAY = r"\d{4}-\d{2}-\d{2}"
-_ISO_TIME = _ISO_DAY + r"[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?"
-_ISO_ZONED = _ISO_TIME + r"(Z|[+-]\d{2}:\d{2})"
 _QUOTE = '"'
 
 
@@ -360,11 +357,11 @@ def _kind_sql(v: str) -> str:
         f"WHEN {v} IN ({markers}) THEN 'm' "
         # a date's text starts with a digit: other text is spared the three patterns
         f"WHEN NOT (substr({v}, 2, 1) BETWEEN '0' AND '9') THEN 's' "
-        f"WHEN regexp_full_match({v}, {quote_literal(_QUOTE + _ISO_DAY + _QUOTE)}) "
+        f"WHEN regexp_full_match({v}, {quote_literal(_QUOTE + ISO_DAY + _QUOTE)}) "
         f"THEN CASE WHEN TRY_CAST({text} AS DATE) IS NULL THEN 's' ELSE 'd' END "
-        f"WHEN regexp_full_match({v}, {quote_literal(_QUOTE + _ISO_TIME + _QUOTE)}) "
+        f"WHEN regexp_full_match({v}, {quote_literal(_QUOTE + ISO_TIME + _QUOTE)}) "
         f"THEN CASE WHEN TRY_CAST({text} AS TIMESTAMP) IS NULL THEN 's' ELSE 't' END "
-        f"WHEN regexp_full_match({v}, {quote_literal(_QUOTE + _ISO_ZONED + _QUOTE)}) "
+        f"WHEN regexp_full_match({v}, {quote_literal(_QUOTE + ISO_TIME + ISO_ZONE + _QUOTE)}) "
         f"THEN CASE WHEN TRY_CAST({text} AS TIMESTAMPTZ) IS NULL THEN 's' ELSE 'z' END "
         "ELSE 's' END "
         f"WHEN starts_with({v}, '{{') OR starts_with({v}, '[') THEN 'n' "
