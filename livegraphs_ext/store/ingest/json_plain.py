@@ -89,8 +89,9 @@ def _convert(v: str, duck: str, seen: bool) -> str:
     if not seen:
         return f"CAST({stop} AS VARCHAR)"
     if duck == "VARCHAR":
-        # only strings (markers stay text in a text column); date-like text would change the type
-        text = f"CASE WHEN contains({v}, '\\') THEN {v} ->> '$' ELSE ({v})[2:-2] END"
+        # only strings (markers stay text in a text column); date-like text would change the type.
+        # DuckDB's JSON unquoting costs half what a slice of the text does (which counts characters)
+        text = f"({v} ->> '$')"
         return (
             f"CASE WHEN starts_with({v}, '\"') AND NOT (substr({v}, 2, 1) BETWEEN '0' AND '9' "
             f"AND regexp_matches({v}, {_DATE_LIKE})) "
@@ -109,7 +110,8 @@ def _convert(v: str, duck: str, seen: bool) -> str:
     elif duck == "BOOLEAN":
         value = f"CASE {v} WHEN 'true' THEN true WHEN 'false' THEN false END"
     else:
-        value = f"CASE WHEN regexp_full_match({v}, {_QUOTED[duck]}) THEN TRY_CAST(({v})[2:-2] AS {duck}) END"
+        iso = f"regexp_full_match({v}, {_QUOTED[duck]})"
+        value = f"CASE WHEN {iso} THEN TRY_CAST(({v} ->> '$') AS {duck}) END"
     return f"coalesce({value}, CAST({stop} AS {duck}))"
 
 
