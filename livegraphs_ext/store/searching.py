@@ -43,6 +43,7 @@ from .sql import quote_ident
 from .stopping import check_stopped
 from .textsearch import (
     ROW,
+    SORT_FIRST_ROWS,
     Matches,
     OpenIndex,
     SearchIndexes,
@@ -78,8 +79,9 @@ FIRST_ROWS_MAX = 20_000
 #: among by the index (a term each, about 15 µs a row; past it, the sorted copy's rows)
 ORDER_PREFIX_MAX = 4_000
 #: the same before the sort's copy is written, when past it a top-N sort of the file's rows answers
-#: (seconds at 10M rows, where 20,000 rows cost the index about 0.3 s)
-ORDER_PREFIX_FAR = 20_000
+#: (seconds at 10M rows, where 20,000 rows cost the index about 0.3 s); the first rows of a sort
+#: of one column that the index build writes are as many, so they serve it whole
+ORDER_PREFIX_FAR = SORT_FIRST_ROWS
 #: up to this many rows, a search's condition is the one compiled once (``few_rows_where``)
 FEW_ROWS = 10_000
 #: a page whose rows lie in at most this many row groups reads those groups whole (pyarrow); one

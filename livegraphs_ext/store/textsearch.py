@@ -744,8 +744,9 @@ class OpenIndex:
         self.index = tantivy.Index.open(str(folder))
         self.schema = self.index.schema
         self.searcher = self.index.searcher()
-        self._groups: dict[str, tuple[np.ndarray, int | None] | None] = {}
-        self._firsts: dict[str, np.ndarray | None] = {}
+        #: what ``sorts.json`` says of each column (None until read), and its files as read
+        self._sorts: dict[str, Any] | None = None
+        self._sort_files: dict[tuple[str, str], tuple[np.ndarray, dict[str, Any]] | None] = {}
         self._counts: OrderedDict[str, int] = OrderedDict()
         self._counts_lock = threading.Lock()
         self._groups_lock = threading.Lock()
@@ -892,45 +893,38 @@ class OpenIndex:
         """The sort groups of ``column`` (read through a memory map) and its nulls' group (None
         when it has no null); None when the index has none of it (see :func:`write_sort_groups`;
         an index built before them has none)."""
-        with self._groups_lock:
-            if column not in self._groups:
-                about = self._sorts_about(column)
-                self._groups[column] = None
-                if about is not None:
-                    try:
-                        groups = np.load(self.folder / SORTS / about["file"], mmap_mode="r")
-                        self._groups[column] = (groups, about["nulls"])
-                    except (OSError, ValueError, KeyError):
-                        log.warning("The sort groups of %s cannot be read", self.folder, exc_info=True)
-            return self._groups[column]
+        found = self._sort_file(column, "file", mapped=True)
+        return None if found is None else (found[0], found[1]["nulls"])
 
     def sort_first_rows(self, column: str, descending: bool) -> np.ndarray | None:
         """The file row numbers of the first rows of the sort of ``column`` one way, as
         :func:`write_sort_groups` wrote them (at most ``SORT_FIRST_ROWS``); None when the index
         has none (an index built before them)."""
-        with self._groups_lock:
-            if column not in self._firsts:
-                about = self._sorts_about(column)
-                self._firsts[column] = None
-                if about is not None and "first" in about:
-                    try:
-                        self._firsts[column] = np.load(self.folder / SORTS / about["first"])
-                    except (OSError, ValueError):
-                        log.warning("The first rows of %s's sorts cannot be read", self.folder, exc_info=True)
-            first = self._firsts[column]
-        return first[int(descending)] if first is not None else None
+        found = self._sort_file(column, "first", mapped=False)
+        return None if found is None else found[0][int(descending)]
 
-    def _sorts_about(self, column: str) -> dict[str, Any] | None:
-        """What ``sorts.json`` says of ``column``'s sort groups (None: nothing); under the lock."""
-        path = self.folder / SORTS / "sorts.json"
-        if not path.exists():
-            return None
-        try:
-            about = json.loads(path.read_text(encoding="utf-8"))["columns"]
-        except (OSError, ValueError, KeyError):
-            log.warning("The sort groups of %s cannot be read", self.folder, exc_info=True)
-            return None
-        return about.get(column)
+    def _sort_file(self, column: str, key: str, mapped: bool) -> tuple[np.ndarray, dict[str, Any]] | None:
+        """The NumPy file that ``sorts.json`` names under ``key`` for ``column``, with what it says
+        of the column; read once (None when there is none, or it cannot be read)."""
+        with self._groups_lock:
+            if (column, key) not in self._sort_files:
+                self._sort_files[(column, key)] = None
+                if self._sorts is None:
+                    self._sorts = {}
+                    about = self.folder / SORTS / "sorts.json"
+                    if about.exists():
+                        try:
+                            self._sorts = json.loads(about.read_text(encoding="utf-8"))["columns"]
+                        except (OSError, ValueError, KeyError):
+                            log.warning("The sort groups of %s cannot be read", self.folder, exc_info=True)
+                entry = self._sorts.get(column)
+                if entry is not None and key in entry:
+                    try:
+                        array = np.load(self.folder / SORTS / entry[key], mmap_mode="r" if mapped else None)
+                        self._sort_files[(column, key)] = (array, entry)
+                    except (OSError, ValueError):
+                        log.warning("The sort groups of %s cannot be read", self.folder, exc_info=True)
+            return self._sort_files[(column, key)]
 
     def kept(self, key: str) -> Matches | SortMatches | None:
         """What was kept of this index's searches under ``key`` (see :class:`_KeptMatches`)."""

@@ -6,13 +6,14 @@ records plain and puts something else far past them, where only the full check c
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
-from livegraphs_ext.store.errors import StoreError
+from livegraphs_ext.store.errors import Cancelled, StoreError
 from livegraphs_ext.store.ingest import json_ingest, json_plain
 from livegraphs_ext.store.ingest.limits import Guard, IngestLimits
 
@@ -140,6 +141,7 @@ LATE: dict[str, tuple[bytes, str]] = {
     "an array record": (b"[1, 2]", "error"),
     "a trailing comma": (b'{"id": 1,}', "error"),
     "a trailing comma before spaces": (b'{"id": 1 ,  }', "error"),
+    "a trailing comma in a list": (b'{"name": [1, 2,]}', "error"),
     "a null record after spaces": (b"   null", "error"),
     "a lone surrogate": (b'{"name": "\\ud800"}', "error"),
     "two records on one line": (b'{"id": 1} {"id": 2}', "error"),
@@ -280,14 +282,17 @@ def test_the_bytes_are_searched_once_when_the_plain_path_gives_way(
         (b'{"a": 1}', False),
         (b"", False),
         (b'{"a": 1,}\n', True),
+        (b'{"a": [1, 2 , ]}\n', True),
         (b'{"a": 1 ,\t\r\n }\n', True),
         (b'{"a": 1}\nnull\n', True),
         (b'{"a": 1}\n \t null', True),
         (b"null\n", True),
         (b'{"a": 1}\n[1]\n', True),
         (b'{"a": 1} {"a": 2}\n"x"\n', True),
-        # a longer run of whitespace than the search steps over, or a comma and "}" in a string
-        (b'{"a": 1}\n' + b" " * json_plain.WS_REACH + b'{"a": 2}\n', True),
+        # as long a run of whitespace as the search steps over, and a longer one; or a comma and
+        # "}" in a string
+        (b'{"a": 1}\n' + b" " * json_plain.WS_REACH + b'{"a": 2}\n' + b" " * json_plain.WS_REACH, False),
+        (b'{"a": 1}\n' + b" " * (json_plain.WS_REACH + 1) + b'{"a": 2}\n', True),
         (b'{"a": "x,}"}\n', True),
     ],
 )
@@ -300,3 +305,13 @@ def test_the_json_lines_search_finds_trailing_commas_and_lines_that_are_not_reco
     path = tmp_path / "data.jsonl"
     path.write_bytes(body)
     assert json_plain.lenient(path, "newline_delimited", Guard(60, None)) is suspect
+
+
+def test_the_json_lines_search_stops_when_the_upload_is_cancelled(tmp_path: Path) -> None:
+    # the search maps the file: a cancel is raised as such, and the map is let go
+    path = tmp_path / "data.jsonl"
+    path.write_bytes(b'{"a": 1}\n' * 1000)
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled):
+        json_plain.lenient(path, "newline_delimited", Guard(60, cancel))

@@ -28,7 +28,18 @@ from .coerce import FILE_OUTLIERS, NULL_MARKERS, few
 from .csv_ingest import _PHRASE, _TYPE_NAMES, ROW_GROUP
 from .dialect import clean_names
 from .engine import null_counts, run_copy, set_budget
-from .json_plain import ISO_DAY, ISO_TIME, ISO_ZONE, OBJECT_MAX, ingest_plain, lenient, sample_lines
+from .json_plain import (
+    ISO_DAY,
+    ISO_TIME,
+    ISO_ZONE,
+    ISO_ZONED,
+    JSON_SPACE,
+    OBJECT_MAX,
+    ingest_plain,
+    lenient,
+    sample_lines,
+    unquoted,
+)
 from .jsonsplit import iter_array
 from .limits import Guard, IngestLimits
 from .prescan import Prepared
@@ -40,8 +51,8 @@ SAMPLE_RECORDS = 2000
 SAMPLE_BYTES = 2**20
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
-_ISO_DATE = re.compile(ISO_DAY)
-_ISO_DATETIME = re.compile(ISO_TIME + ISO_ZONE + "?")
+_ISO_DATE = re.compile(ISO_DAY, re.ASCII)
+_ISO_DATETIME = re.compile(ISO_TIME + ISO_ZONE + "?", re.ASCII)
 
 _EXPECTED = {
     "integer": "integer",
@@ -118,7 +129,7 @@ def _records_document(
 ) -> Iterator[tuple[int, Any]]:
     with prep.path.open("rb") as f:
         f.seek(prep.offset)
-        lead = f.read(4096).lstrip(b" \t\r\n")
+        lead = f.read(4096).lstrip(JSON_SPACE)
     if lead[:1] not in (b"[", b"{"):
         raise BadInput(
             "the JSON document holds no table: it must be an array of records or an object holding one"
@@ -222,7 +233,7 @@ def _ingest_plain(
     if prep.offset != 0:
         return None
     with prep.path.open("rb") as f:
-        lead = f.read(4096).lstrip(b" \t\r\n")[:1]
+        lead = f.read(4096).lstrip(JSON_SPACE)[:1]
     if lead != (b"{" if prep.format == "jsonl" else b"["):
         return None
     records = _first_records(prep, limits, guard)
@@ -281,7 +292,7 @@ def _ingest_sql(
     if prep.offset != 0:
         return None
     with prep.path.open("rb") as f:
-        lead = f.read(4096).lstrip(b" \t\r\n")[:1]
+        lead = f.read(4096).lstrip(JSON_SPACE)[:1]
     if (prep.format == "jsonl" and lead != b"{") or (prep.format == "json" and lead != b"["):
         return None
     fmt = "newline_delimited" if prep.format == "jsonl" else "array"
@@ -349,7 +360,7 @@ _QUOTE = '"'
 def _kind_sql(v: str) -> str:
     # DuckDB writes JSON text canonically: strings keep "/" and non-ASCII letters unescaped
     markers = ", ".join(quote_literal(f'"{m}"') for m in NULL_MARKERS)
-    text = f"({v} ->> '$')"  # (unquoted by DuckDB: cheaper than a slice, which counts characters)
+    text = unquoted(v)
     return (
         f"CASE WHEN {v} IS NULL THEN NULL "
         f"WHEN {v} IN ('true', 'false') THEN 'b' "
@@ -361,7 +372,7 @@ def _kind_sql(v: str) -> str:
         f"THEN CASE WHEN TRY_CAST({text} AS DATE) IS NULL THEN 's' ELSE 'd' END "
         f"WHEN regexp_full_match({v}, {quote_literal(_QUOTE + ISO_TIME + _QUOTE)}) "
         f"THEN CASE WHEN TRY_CAST({text} AS TIMESTAMP) IS NULL THEN 's' ELSE 't' END "
-        f"WHEN regexp_full_match({v}, {quote_literal(_QUOTE + ISO_TIME + ISO_ZONE + _QUOTE)}) "
+        f"WHEN regexp_full_match({v}, {quote_literal(_QUOTE + ISO_ZONED + _QUOTE)}) "
         f"THEN CASE WHEN TRY_CAST({text} AS TIMESTAMPTZ) IS NULL THEN 's' ELSE 'z' END "
         "ELSE 's' END "
         f"WHEN starts_with({v}, '{{') OR starts_with({v}, '[') THEN 'n' "
@@ -425,13 +436,13 @@ def _decide(counts: dict[str, int], bad_values: str) -> _Typing:
 def _value_sql(v: str, kind: str, t: _Typing) -> str:
     """The stored value of ``v``: its text as written, or its value when it fits the column's type."""
     if t.duck == "VARCHAR":
-        return f"({v} ->> '$')"
+        return unquoted(v)
     fits = ", ".join(quote_literal(k) for k in t.fits)
     value = {
         "BIGINT": f"TRY_CAST({v} AS BIGINT)",
         "DOUBLE": f"TRY_CAST({v} AS DOUBLE)",
         "BOOLEAN": f"({v} = 'true')",
-    }.get(t.duck, f"TRY_CAST(({v} ->> '$') AS {t.duck})")
+    }.get(t.duck, f"TRY_CAST({unquoted(v)} AS {t.duck})")
     return f"CASE WHEN {kind} IN ({fits}) THEN {value} END"
 
 

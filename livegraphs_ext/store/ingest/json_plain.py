@@ -15,6 +15,7 @@ problems to list.
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import threading
 from dataclasses import dataclass
@@ -36,19 +37,20 @@ BLOCK = 4 * 2**20
 #: times as long. A longer record stops the read and the exact path takes the file.
 OBJECT_MAX = 16 * 2**20
 
-#: ISO dates and times as the record reader's ``fromisoformat`` takes them (RE2 and Python read
-#: these patterns alike): years 0001 to 9999, hours 00 to 23, offsets under a day. DuckDB's
-#: casts alone would also take year 0000 and 24:00.
+#: ISO dates and times as the record reader's ``fromisoformat`` takes them (RE2, and Python's
+#: ``re`` with ``re.ASCII``, read these patterns alike): years 0001 to 9999, hours 00 to 23,
+#: offsets under a day. DuckDB's casts alone would also take year 0000 and 24:00.
 ISO_DAY = r"(\d{3}[1-9]|\d{2}[1-9]\d|\d[1-9]\d{2}|[1-9]\d{3})-\d{2}-\d{2}"
 _CLOCK = r"([01]\d|2[0-3]):[0-5]\d"
 ISO_TIME = ISO_DAY + r"[T ]" + _CLOCK + r"(:[0-5]\d(\.\d{1,6})?)?"
 ISO_ZONE = r"(Z|[+-]" + _CLOCK + ")"
+ISO_ZONED = ISO_TIME + ISO_ZONE
 #: a string that looks like a date (in a text column it could change the column's type)
 _DATE_LIKE = quote_literal('^"' + ISO_DAY)
 #: each date type's strings, quotes included
 _QUOTED = {
     t: quote_literal('"' + p + '"')
-    for t, p in (("DATE", ISO_DAY), ("TIMESTAMP", ISO_TIME), ("TIMESTAMPTZ", ISO_TIME + ISO_ZONE))
+    for t, p in (("DATE", ISO_DAY), ("TIMESTAMP", ISO_TIME), ("TIMESTAMPTZ", ISO_ZONED))
 }
 
 #: value kinds of a column (from the sample) -> its stored type
@@ -83,15 +85,20 @@ def plan(kinds: list[frozenset[str]]) -> list[tuple[str, bool]] | None:
     return out
 
 
+def unquoted(v: str) -> str:
+    """SQL for the text of the JSON value ``v``: a string unquoted, any other value as its JSON
+    text. DuckDB's unquoting costs half what a slice of a string's text does (it counts characters)."""
+    return f"({v} ->> '$')"
+
+
 def _convert(v: str, duck: str, seen: bool) -> str:
     """SQL for the value of the JSON text ``v`` in a column of ``duck``; any other kind stops the read."""
     stop = f"CASE WHEN {v} IS NOT NULL THEN error('not plain') END"
     if not seen:
         return f"CAST({stop} AS VARCHAR)"
     if duck == "VARCHAR":
-        # only strings (markers stay text in a text column); date-like text would change the type.
-        # DuckDB's JSON unquoting costs half what a slice of the text does (which counts characters)
-        text = f"({v} ->> '$')"
+        # only strings (markers stay text in a text column); date-like text would change the type
+        text = unquoted(v)
         return (
             f"CASE WHEN starts_with({v}, '\"') AND NOT (substr({v}, 2, 1) BETWEEN '0' AND '9' "
             f"AND regexp_matches({v}, {_DATE_LIKE})) "
@@ -111,7 +118,7 @@ def _convert(v: str, duck: str, seen: bool) -> str:
         value = f"CASE {v} WHEN 'true' THEN true WHEN 'false' THEN false END"
     else:
         iso = f"regexp_full_match({v}, {_QUOTED[duck]})"
-        value = f"CASE WHEN {iso} THEN TRY_CAST(({v} ->> '$') AS {duck}) END"
+        value = f"CASE WHEN {iso} THEN TRY_CAST({unquoted(v)} AS {duck}) END"
     return f"coalesce({value}, CAST({stop} AS {duck}))"
 
 
@@ -213,12 +220,13 @@ def sample_lines(path: Path, max_records: int, max_bytes: int) -> list[bytes] | 
     return lines
 
 
-#: whitespace goes; "]" reads as "}" and, in an array, "[" as "," so that one search finds each case
-_FOLD = bytes.maketrans(b"]", b"}")
+#: JSON's whitespace
+JSON_SPACE = b" \t\r\n"
+#: whitespace goes; "]" reads as "}" and "[" as "," so that one search finds each case
 _FOLD_ARRAY = bytes.maketrans(b"[]", b",}")
 #: JSON's whitespace, by byte
 _WS = np.zeros(256, dtype=bool)
-_WS[list(b" \t\r\n")] = True
+_WS[list(JSON_SPACE)] = True
 #: JSON Lines are searched in windows of this size (views of the mapped file)
 WINDOW = 4 * 2**20
 #: the longest run of whitespace the JSON Lines search steps over; past it, a file is left to the exact path
@@ -242,7 +250,7 @@ def lenient(path: Path, fmt: str, guard: Guard) -> bool:
             chunk = f.read(2**22)
             if not chunk:
                 return False
-            text = last + chunk.translate(_FOLD_ARRAY, b" \t\r\n")
+            text = last + chunk.translate(_FOLD_ARRAY, JSON_SPACE)
             if not last and text.startswith(b"null"):
                 return True
             if b",}" in text or b",null" in text:
@@ -251,20 +259,23 @@ def lenient(path: Path, fmt: str, guard: Guard) -> bool:
 
 
 def _lenient_lines(path: Path, guard: Guard) -> bool:
-    """:func:`lenient` for JSON Lines: a comma before a ``}``, or a line that does not start a record.
+    """:func:`lenient` for JSON Lines: a comma before a ``}`` or ``]``, or a line that does not
+    start a record.
 
     A line starting with anything but ``{`` (after whitespace) is a ``null`` record or is not
     a record at all; only the exact reader says which. NumPy looks at the bytes before each
-    ``}`` and after each newline, a window of the mapped file at a time.
+    ``}`` and ``]`` and after each newline, a window of the mapped file at a time.
     """
     if not path.stat().st_size:
         return False
-    with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-        data = np.frombuffer(mapped, dtype=np.uint8)
+    with path.open("rb") as f:
+        mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         try:
-            return _suspect_lines(data, guard)
+            return _suspect_lines(np.frombuffer(mapped, dtype=np.uint8), guard)
         finally:
-            del data  # the map closes only when no array views it
+            # a cancel's traceback may still hold views of the map: it then closes when they go
+            with contextlib.suppress(BufferError):
+                mapped.close()
 
 
 def _suspect_lines(data: np.ndarray, guard: Guard) -> bool:
@@ -273,7 +284,8 @@ def _suspect_lines(data: np.ndarray, guard: Guard) -> bool:
     for start in range(0, len(data), WINDOW):
         guard.check()
         window = data[start : start + WINDOW]
-        closing = np.flatnonzero(window == ord("}")) + (start - 1)
+        # "]" (0x5d) and "}" (0x7d) differ by the bit 0x20 alone
+        closing = np.flatnonzero((window | 0x20) == ord("}")) + (start - 1)
         if _steps_to(data, closing, -1, ord(","), True):
             return True
         opening = np.flatnonzero(window == ord("\n")) + (start + 1)
@@ -286,10 +298,10 @@ def _steps_to(data: np.ndarray, at: np.ndarray, step: int, mark: int, bad: bool)
     """From each place in ``at``, step over whitespace; True if a first other byte is suspect.
 
     With ``bad``, that is ``mark`` (a comma before ``}``); without, anything but ``mark`` (a
-    line that does not start a record). A run of whitespace longer than ``WS_REACH`` counts
+    line that does not start a record). A run of more than ``WS_REACH`` whitespace bytes counts
     as suspect too; one that runs to an end of the file does not.
     """
-    for _ in range(WS_REACH):
+    for _ in range(WS_REACH + 1):
         at = at[(at >= 0) & (at < len(data))]
         if not len(at):
             return False
@@ -299,4 +311,4 @@ def _steps_to(data: np.ndarray, at: np.ndarray, step: int, mark: int, bad: bool)
             return True
         # a newline ends a blank line; the line after it is looked at from that newline
         at = at[space & (found != ord("\n"))] + step
-    return bool(len(at))
+    return bool(len(at[(at >= 0) & (at < len(data))]))
