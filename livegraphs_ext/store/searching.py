@@ -94,6 +94,11 @@ SEARCH_MAX_ROWS = 20
 #: a dataset without an index is scanned by ``search_datasets`` up to this many rows; a bigger
 #: one is listed as pending while its index is built
 SEARCH_SCAN_ROWS = 2_000_000
+#: a search without an index, of a file of at least this many rows, first looks for its page in
+#: the file's first rows (one ``NEAR_SHARE``-th of them), so that the scan of every row only
+#: counts the matches when they hold it
+NEAR_MIN_ROWS = 4_000_000
+NEAR_SHARE = 80
 
 
 #: a sorted page of matches from sort groups makes of them one int64 key below this
@@ -267,14 +272,28 @@ class DatasetSearch(DatasetQueries):
         """The first ``first`` matches (columns ``names``) and the count, in one scan.
 
         The rows come out of the scan itself: a page of matches spread over the file is not
-        read from it a second time.
+        read from it a second time. That keeps every column of every match on the way, which
+        costs the scan of a word in 40% of the rows a tenth more; in a file of ``NEAR_MIN_ROWS``
+        or more, the page is first looked for in the file's first rows (a ``NEAR_SHARE``-th of
+        them: about 40 ms at 10M), and when they hold it the scan of every row only counts.
         """
-        # positional keys: a struct's keys are case-insensitive, column names are not
-        values = ", ".join(f"'c{i}': {quote_ident(n)}" for i, n in enumerate(names))
+        where = scan_where(query, texts)
+        _, starts = self._meta.get(path)
+        near = starts[-1] // NEAR_SHARE
         with self._page_connection(path) as con:
+            if starts[-1] >= NEAR_MIN_ROWS and first <= near:
+                page = con.sql(
+                    f"SELECT {', '.join(map(quote_ident, names))} FROM src "
+                    f"WHERE file_row_number < ? AND {where} ORDER BY file_row_number LIMIT ?",
+                    params=[near, first],
+                ).to_arrow_table()
+                if page.num_rows == first:
+                    return page, int(con.execute(f"SELECT count(*) FROM src WHERE {where}").fetchall()[0][0])
+            # positional keys: a struct's keys are case-insensitive, column names are not
+            values = ", ".join(f"'c{i}': {quote_ident(n)}" for i, n in enumerate(names))
             found = con.sql(
                 f"SELECT count(*) AS n, min_by({{{values}}}, file_row_number, ?) AS firsts "
-                f"FROM src WHERE {scan_where(query, texts)}",
+                f"FROM src WHERE {where}",
                 params=[max(1, first)],
             ).to_arrow_table()
         count = int(found.column("n")[0].as_py())

@@ -8,6 +8,7 @@ clause holds in one of its text columns.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import duckdb
@@ -285,6 +287,44 @@ def test_the_index_build_starts_once_the_first_search_has_scanned(store, data):
     store.search_datasets("brown", store.list_datasets())
     # Then each scan has the machine to itself: the build is started after it
     assert events == ["scan", "build", "scan", "build"]
+
+
+@pytest.mark.parametrize("share", [1, 3, 10**9])
+def test_a_first_search_takes_its_page_from_the_first_rows_when_they_hold_it(store, data, monkeypatch, share):
+    # Given a dataset without an index, whose first search looks first among its first rows (a
+    # share of them: all, a third, none)
+    ds = _upload(store, _csv(data))
+    monkeypatch.setattr(store.search_indexes, "build", lambda path: None)
+    monkeypatch.setattr(searching, "NEAR_MIN_ROWS", 0)
+    monkeypatch.setattr(searching, "NEAR_SHARE", share)
+    asked: list[str] = []
+    connect = store._page_connection
+
+    @contextlib.contextmanager
+    def recorded(path: Path) -> Iterator[Any]:
+        with connect(path) as con:
+            real = con.sql
+
+            def sql(query: str, **kwargs: Any) -> Any:
+                asked.append(query)
+                return real(query, **kwargs)
+
+            yield SimpleNamespace(sql=sql, execute=con.execute)
+
+    monkeypatch.setattr(store, "_page_connection", recorded)
+    for q in ("quick", "cafe", "da*", "nothing"):
+        want = ref_ids(data, q)
+        for offset, limit in ((0, 5), (3, 7), (0, 0), (0, WINDOW)):
+            asked.clear()
+            # When a page of it is asked for
+            page = store.rows(ds["id"], q=q, offset=offset, limit=limit)
+            # Then it is the matches' page and their count, whichever way it came
+            assert [r[0] for r in page["rows"]] == want[offset : offset + limit], (q, offset, limit)
+            assert page["total"] == len(want)
+            near = len(data) // share
+            held = len([i for i in want if i < near]) >= offset + limit and offset + limit <= near
+            # and the scan of every row kept no row when the first rows held the page
+            assert any("min_by" in a for a in asked) is not held, (q, offset, limit)
 
 
 def test_the_clauses_come_back_normalised_for_highlighting(store, data):
