@@ -917,12 +917,16 @@ class OpenIndex:
                             self._sorts = json.loads(about.read_text(encoding="utf-8"))["columns"]
                         except (OSError, ValueError, KeyError):
                             log.warning("The sort groups of %s cannot be read", self.folder, exc_info=True)
-                entry = self._sorts.get(column)
-                if entry is not None and key in entry:
+                entry = self._sorts.get(column) if isinstance(self._sorts, dict) else None
+                # (an entry is used only as write_sort_groups writes it: its nulls' group named, its
+                # first rows one row of them a way)
+                if isinstance(entry, dict) and key in entry and "nulls" in entry:
                     try:
                         array = np.load(self.folder / SORTS / entry[key], mmap_mode="r" if mapped else None)
+                        if key == "first" and (array.ndim != 2 or len(array) != 2):
+                            raise ValueError(f"first rows of shape {array.shape}")
                         self._sort_files[(column, key)] = (array, entry)
-                    except (OSError, ValueError):
+                    except (OSError, ValueError, TypeError):
                         log.warning("The sort groups of %s cannot be read", self.folder, exc_info=True)
             return self._sort_files[(column, key)]
 

@@ -1411,6 +1411,27 @@ def test_the_sorts_of_an_index_build_spill_within_the_temp_limit(tmp_path, room)
         assert groups.tolist() == np.argsort(np.argsort(np.array(words))).tolist()
 
 
+def test_sort_files_that_do_not_read_as_written_are_left_out(tmp_path):
+    # Given an index whose sorts.json lost a column's nulls' group, and names the groups of
+    # another as its first rows
+    path = tmp_path / "v.parquet"
+    pq.write_table(pa.table({"t": ["a b", "c", "a"], "n": [3, 1, 2]}), path)
+    dest = tmp_path / "index"
+    _build_child(str(path), ["t"], str(dest), str(tmp_path), "64MB", "1GB")
+    sorts = dest / textsearch.SORTS / "sorts.json"
+    about = json.loads(sorts.read_text())
+    del about["columns"]["n"]["nulls"]
+    about["columns"]["t"]["first"] = about["columns"]["t"]["file"]
+    sorts.write_text(json.dumps(about))
+    # When they are asked for, then what does not read as written is none, the rest as before
+    index = OpenIndex(dest)
+    assert index.sort_groups("n") is None and index.sort_first_rows("n", False) is None
+    assert index.sort_groups("t") is not None and index.sort_first_rows("t", True) is None
+    # And a file that names no columns gives none at all
+    sorts.write_text(json.dumps({"columns": [1]}))
+    assert OpenIndex(dest).sort_groups("t") is None
+
+
 def test_sort_groups_that_cannot_be_written_leave_none_and_no_half(tmp_path, monkeypatch):
     # Given a version file, and a disk that fills while its sort groups are written
     path = tmp_path / "v.parquet"
