@@ -27,7 +27,7 @@ from .filters import MAX_FILTER_VALUES
 from .ingest import IngestLimits
 from .ingest.engine import restrict_files
 from .models.spec import ModelLimits
-from .pages import ParquetMetaCache, RowOrders
+from .pages import HOLD_SHARE, HeldRows, ParquetMetaCache, RowOrders, memory_bytes
 from .sql import quote_literal
 from .textsearch import index_owner
 
@@ -114,6 +114,7 @@ class StoreCore:
         self._meta = ParquetMetaCache()
         self._page_pool = ConnectionPool(4)
         self._orders = RowOrders(self.cache_dir / unique_name("-orders"), config.page_order_bytes)
+        self._held = HeldRows((memory_bytes(config.duckdb_memory_limit) or 0) // HOLD_SHARE)
         # One writer per dataset in this process; the catalog's version check covers other processes.
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()

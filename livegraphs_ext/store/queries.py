@@ -102,7 +102,8 @@ class DatasetQueries(DatasetVersions):
         Ties keep file order, nulls sort last (``filters.sort_sql``). The page's row numbers come
         from the stored row order of (file, sort, filter) when there is one; else, near the
         start, from a top-N query over the sort keys alone, after which the order is built on
-        the side; else the page waits for the order. The rows are then fetched by number.
+        the side; else the page waits for the order. The rows are then taken from the version
+        held in memory while the order's copy is written (when it fits), or fetched by number.
         """
         key = RowOrders.key(path, order, where, params)
         window = self.config.page_top_window
@@ -118,6 +119,9 @@ class DatasetQueries(DatasetVersions):
                     found = None
             if found is not None:
                 rownums = found.slice(offset, limit)
+                held = self._held.take(path, rownums) if rownums is not None else None
+                if held is not None:
+                    return held, found.rows
                 if rownums is not None:
                     with self._page_connection(path) as con:
                         return _fetch_rows(con, self._names(path), rownums), found.rows
@@ -191,7 +195,7 @@ class DatasetQueries(DatasetVersions):
             select = ", ".join(quote_ident(n) for n in names)
             where_sql = f" WHERE {where}" if where else ""
             keys = f"{order}, " if order else ""
-            with self._scratch() as scratch:
+            with self._scratch() as scratch, self._held.holding(path, self._meta):
                 con = self._connect(
                     scratch, read=[path], threads=1, memory_limit=quarter, timeout_ms=limit_ms
                 )

@@ -312,3 +312,66 @@ def test_a_page_that_finds_its_orders_copy_gone_never_removes_a_newer_order(
     assert page["rows"] == _expected(table, order, 7, 9)
     assert store._orders.get(key) is newer
     assert newer.path.exists()
+
+
+@pytest.mark.parametrize("fits", [True, False], ids=["held", "too big to hold"])
+def test_pages_while_a_sorted_copy_is_written_take_their_rows_from_the_version_held(
+    store: DatasetStore, monkeypatch: pytest.MonkeyPatch, fits: bool
+) -> None:
+    # Given a version, and sorted copies whose writing waits once the version is held
+    from contextlib import contextmanager
+
+    from livegraphs_ext.store import queries
+
+    ds = _upload(store)
+    table = store.arrow(ds["id"])
+    path = store.version_file(ds["id"])
+    if not fits:
+        store._held.max_bytes = store._held.estimate(store._meta.get(path)[0]) - 1
+    holding = store._held.holding
+    entered, release = threading.Event(), threading.Event()
+
+    @contextmanager
+    def waiting(*args: Any) -> Iterator[None]:
+        with holding(*args):
+            entered.set()
+            assert release.wait(30)
+            yield
+
+    monkeypatch.setattr(store._held, "holding", waiting)
+    fetch = queries._fetch_rows
+    fetched: list[int] = []
+
+    def counted(con: Any, names: list[str], rownums: list[int]) -> pa.Table:
+        fetched.append(len(rownums))
+        return fetch(con, names, rownums)
+
+    monkeypatch.setattr(queries, "_fetch_rows", counted)
+    flt = [{"column": "price", "cmp": "gt", "value": 1}]
+    cases = [
+        ("-day,name", None, _reference(table, [("day", True), ("name", False)])),
+        ("name", flt, _reference(table, [("name", False)], lambda df: df["price"] > 1)),
+    ]
+    try:
+        for written, (sort, where, order) in enumerate(cases):
+            entered.clear()
+            # When pages past the top-N window are asked while the order's copy is being written
+            store.rows(ds["id"], sort=sort, filter=where, offset=WINDOW + 1, limit=5)
+            assert entered.wait(30)
+            assert store._orders.stats()["copies"] == written
+            fetched.clear()
+            for offset, limit in [(WINDOW + 1, 40), (3, 7), (len(order) - 4, 10), (len(order) + 2, 5)]:
+                page = store.rows(ds["id"], sort=sort, filter=where, offset=offset, limit=limit)
+                # Then each page is the reference's, taken from the held rows when they fit
+                assert page["total"] == len(order)
+                assert page["rows"] == _expected(table, order, offset, limit), (sort, offset)
+            assert store._held.held() == ([path] if fits else [])
+            assert (fetched == []) is fits
+            release.set()
+            store._orders.settle()
+            release.clear()
+            # And once the copy is written, the version is let go
+            assert store._held.held() == []
+    finally:
+        release.set()
+    assert store._orders.stats()["copies"] == 2
