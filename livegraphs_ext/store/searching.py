@@ -50,6 +50,7 @@ from .textsearch import (
     SearchQuery,
     SortMatches,
     build_index,
+    dense_match_sql,
     few_rows_where,
     first_of_groups,
     index_dir,
@@ -99,6 +100,9 @@ SEARCH_SCAN_ROWS = 2_000_000
 #: counts the matches when they hold it
 NEAR_MIN_ROWS = 4_000_000
 NEAR_SHARE = 80
+#: when the first rows hold a page at least this dense, the count comes from
+#: ``textsearch.dense_match_sql`` (cheaper than the scan's condition when most rows match)
+DENSE_SHARE = 0.2
 
 
 #: a sorted page of matches from sort groups makes of them one int64 key below this
@@ -275,7 +279,9 @@ class DatasetSearch(DatasetQueries):
         read from it a second time. That keeps every column of every match on the way, which
         costs the scan of a word in 40% of the rows a tenth more; in a file of ``NEAR_MIN_ROWS``
         or more, the page is first looked for in the file's first rows (a ``NEAR_SHARE``-th of
-        them: about 40 ms at 10M), and when they hold it the scan of every row only counts.
+        them: about 40 ms at 10M), and when they hold it the scan of every row only counts; when
+        they hold it densely (a ``DENSE_SHARE`` of them or more match), it counts by
+        :func:`~.textsearch.dense_match_sql`.
         """
         where = scan_where(query, texts)
         _, starts = self._meta.get(path)
@@ -283,12 +289,20 @@ class DatasetSearch(DatasetQueries):
         with self._page_connection(path) as con:
             if starts[-1] >= NEAR_MIN_ROWS and first <= near:
                 page = con.sql(
-                    f"SELECT {', '.join(map(quote_ident, names))} FROM src "
+                    f"SELECT {', '.join(map(quote_ident, names))}, file_row_number FROM src "
                     f"WHERE file_row_number < ? AND {where} ORDER BY file_row_number LIMIT ?",
                     params=[near, first],
                 ).to_arrow_table()
                 if page.num_rows == first:
-                    return page, int(con.execute(f"SELECT count(*) FROM src WHERE {where}").fetchall()[0][0])
+                    # the share of the rows up to the page's last that match
+                    share = first / (page.column(len(names))[first - 1].as_py() + 1) if first else 0
+                    dense = share >= DENSE_SHARE and dense_match_sql(query, texts, "src")
+                    counting = (
+                        f"SELECT count_if(lg_match) FROM ({dense})"
+                        if dense
+                        else f"SELECT count(*) FROM src WHERE {where}"
+                    )
+                    return page.select(names), int(con.execute(counting).fetchall()[0][0])
             # positional keys: a struct's keys are case-insensitive, column names are not
             values = ", ".join(f"'c{i}': {quote_ident(n)}" for i, n in enumerate(names))
             found = con.sql(

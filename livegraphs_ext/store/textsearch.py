@@ -313,6 +313,46 @@ def scan_where(query: SearchQuery, columns: Sequence[str]) -> str:
     return " AND ".join(firsts + lasts)
 
 
+def dense_match_sql(
+    query: SearchQuery, columns: Sequence[str], source: str, keep: Sequence[str] = ()
+) -> str | None:
+    """A query over ``source`` of its columns ``keep`` and ``lg_match``, true for the rows that
+    match a query of one clause: :func:`scan_where`'s result, cheaper when most rows match.
+    None for several clauses, or when the clause's characters cannot be told from raw values
+    (:func:`raw_pattern`, :func:`sure_pattern`).
+
+    :func:`scan_where` tests every row with the clause's necessary pattern, then the rows that
+    pass it with its sufficient pattern, on all of the row's text again: for a word in 40% of
+    the rows that costs a sixth more than ``ILIKE``. Here one pass takes the clause's first
+    place in the row's joined values with one character either side (by the raw pattern of
+    its whole words: a row without one cannot match), and the sufficient pattern tests only
+    that window. The window's ends stand for the text's ends only where they are: it starts
+    one character before the first place (a match there would have been found one earlier)
+    and ends one character after it. Rows whose first place is not a sure match take
+    :func:`scan_where`. (RE2 finds a whole match's bounds without the cost of groups.)
+    """
+    if not columns or len(query.clauses) != 1:
+        return None
+    (clause,) = query.clauses
+    raw, sure = raw_pattern(clause, whole=True), sure_pattern(clause)
+    if raw is None or sure is None:
+        return None
+    aliases = [f"lg_c{i}" for i in range(len(columns))]
+    window = quote_literal(f"(?s)(?:^|.){raw}(?:.|$)")
+    inner = [
+        *(f"{quote_ident(c)} AS {a}" for c, a in zip(columns, aliases, strict=True)),
+        f"coalesce(regexp_extract(concat_ws(chr(0), {', '.join(aliases)}), {window}), '') AS lg_window",
+        *(f"{quote_ident(k)} AS lg_k{i}" for i, k in enumerate(keep)),
+    ]
+    # the CASE tests the window first, and the whole text only when the window is not sure
+    match = (
+        f"CASE WHEN lg_window = '' THEN false WHEN regexp_matches(lg_window, {quote_literal(sure)}) "
+        f"THEN true ELSE {scan_where(query, aliases)} END"
+    )
+    outer = [*(f"lg_k{i} AS {quote_ident(k)}" for i, k in enumerate(keep)), f"{match} AS lg_match"]
+    return f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM {source})"
+
+
 def few_rows_where(query: SearchQuery, columns: Sequence[str]) -> str:
     """A WHERE condition equal to :func:`scan_where`'s, cheaper for a few rows, dearer for many.
 
@@ -389,19 +429,19 @@ _NOT_ASCII = r"[^\x00-\x7f]"
 _NOT_ASCII_WORD = r"[^0-9A-Za-z]"
 
 
-def raw_pattern(clause: Clause | str) -> str | None:
+def raw_pattern(clause: Clause | str, *, whole: bool = False) -> str | None:
     """An RE2 pattern that every value whose normalised form holds ``clause`` matches, as it is.
 
     Each character of a word may be written as any code point that folds to it; between two
     of them may stand code points that vanish (a decomposed accent), here any but ASCII,
     which are cheaper to tell (the pattern compiles in a millisecond, not five). The words of
     a phrase are apart by something other than an ASCII letter or digit. A single word is
-    tested for its first :data:`RAW_CHARS` characters. None when a character cannot be told
-    this way (it is itself changed by the fold, or part of a fold into several).
+    tested for its first :data:`RAW_CHARS` characters, unless ``whole``. None when a character
+    cannot be told this way (it is itself changed by the fold, or part of a fold into several).
     """
     if isinstance(clause, str):
         clause = Clause((clause,))
-    words = clause.words if len(clause.words) > 1 else (clause.words[0][:RAW_CHARS],)
+    words = clause.words if whole or len(clause.words) > 1 else (clause.words[0][:RAW_CHARS],)
     folds = _fold_table()
     if any(ch in folds.unsure or _composed(ch) for w in words for ch in w):
         return None

@@ -289,14 +289,19 @@ def test_the_index_build_starts_once_the_first_search_has_scanned(store, data):
     assert events == ["scan", "build", "scan", "build"]
 
 
+@pytest.mark.parametrize("dense", [0, 2], ids=["dense count", "scan count"])
 @pytest.mark.parametrize("share", [1, 3, 10**9])
-def test_a_first_search_takes_its_page_from_the_first_rows_when_they_hold_it(store, data, monkeypatch, share):
+def test_a_first_search_takes_its_page_from_the_first_rows_when_they_hold_it(
+    store, data, monkeypatch, share, dense
+):
     # Given a dataset without an index, whose first search looks first among its first rows (a
-    # share of them: all, a third, none)
+    # share of them: all, a third, none), and counts by windows when they hold the page densely
+    # enough (always, never)
     ds = _upload(store, _csv(data))
     monkeypatch.setattr(store.search_indexes, "build", lambda path: None)
     monkeypatch.setattr(searching, "NEAR_MIN_ROWS", 0)
     monkeypatch.setattr(searching, "NEAR_SHARE", share)
+    monkeypatch.setattr(searching, "DENSE_SHARE", dense)
     asked: list[str] = []
     connect = store._page_connection
 
@@ -309,7 +314,11 @@ def test_a_first_search_takes_its_page_from_the_first_rows_when_they_hold_it(sto
                 asked.append(query)
                 return real(query, **kwargs)
 
-            yield SimpleNamespace(sql=sql, execute=con.execute)
+            def execute(query: str, *args: Any) -> Any:
+                asked.append(query)
+                return con.execute(query, *args)
+
+            yield SimpleNamespace(sql=sql, execute=execute)
 
     monkeypatch.setattr(store, "_page_connection", recorded)
     for q in ("quick", "cafe", "da*", "nothing"):
@@ -325,6 +334,9 @@ def test_a_first_search_takes_its_page_from_the_first_rows_when_they_hold_it(sto
             held = len([i for i in want if i < near]) >= offset + limit and offset + limit <= near
             # and the scan of every row kept no row when the first rows held the page
             assert any("min_by" in a for a in asked) is not held, (q, offset, limit)
+            # and counted by windows when they held it densely enough
+            windowed = held and dense == 0
+            assert any("lg_match" in a for a in asked) is windowed, (q, offset, limit)
 
 
 def test_the_clauses_come_back_normalised_for_highlighting(store, data):
@@ -977,6 +989,7 @@ def test_the_scan_condition_is_the_exact_test_of_every_value(seed):
         if len(found) > 1:
             queries.add('"' + " ".join(found[:2]) + '"')
     columns = ["a", "b", "c"]
+    windows = 0
     with duckdb.connect() as con:
         con.execute("CREATE TABLE src (id INTEGER, a VARCHAR, b VARCHAR, c VARCHAR)")
         con.executemany("INSERT INTO src VALUES (?, ?, ?, ?)", rows)
@@ -994,13 +1007,25 @@ def test_the_scan_condition_is_the_exact_test_of_every_value(seed):
                 ) + ")"
                 for cl in query.clauses
             )  # fmt: skip
-            # When the scan's condition selects rows
+            # When the scan's condition selects rows, and the count of a query most rows match
             picked = [
                 [r[0] for r in con.execute(f"SELECT id FROM src WHERE {where} ORDER BY id").fetchall()]
                 for where in (exact, textsearch.scan_where(query, columns))
             ]
+            dense = textsearch.dense_match_sql(query, columns, "src", keep=["id"])
+            if dense is not None:
+                windows += 1
+                picked.append(
+                    [
+                        r[0]
+                        for r in con.execute(
+                            f"SELECT id FROM ({dense}) WHERE lg_match ORDER BY id"
+                        ).fetchall()
+                    ]
+                )
             # Then they are the rows whose values hold every clause exactly
-            assert picked[0] == picked[1], q
+            assert picked[1:] == [picked[0]] * (len(picked) - 1), q
+    assert windows > len(queries) // 3
 
 
 def test_a_scan_first_tests_raw_values_for_every_form_that_folds_to_a_word():
