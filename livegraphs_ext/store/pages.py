@@ -390,8 +390,9 @@ class HeldRows:
     out of the file. They lie spread over every row group, and picking them decodes them all
     (80 to 100 ms a page at 1M rows, against 10 for an unsorted page). While the copy is
     written, a version whose rows take at most ``max_bytes`` in memory is held (read once,
-    on the copy's worker), and such pages take their rows from it: a slice of the order and
-    an Arrow ``take``. Copies are written one at a time, so at most one version is held
+    on the copy's worker; while its row groups are joined into one table, twice that for a
+    moment), and such pages take their rows from it: a slice of the order and an Arrow
+    ``take``. Copies are written one at a time, so at most one version is held
     whatever the number of readers; it is let go once the copy is written or has failed.
     """
 
@@ -414,12 +415,10 @@ class HeldRows:
             if held is not None:
                 self._tables[path] = (held[0], held[1] + 1)
         if held is None:
-            meta, _ = cache.get(path)
-            if self.estimate(meta) > self.max_bytes:
+            table = self._read(path, cache)
+            if table is None:
                 yield
                 return
-            # one thread: the copy's DuckDB and the pages share the other core
-            table = pq.ParquetFile(path, metadata=meta).read(use_threads=False)
             with self._lock:
                 current = self._tables.get(path)
                 self._tables[path] = (current[0], current[1] + 1) if current else (table, 1)
@@ -432,6 +431,29 @@ class HeldRows:
                     self._tables[path] = (table, holders - 1)
                 else:
                     del self._tables[path]
+
+    def _read(self, path: Path, cache: ParquetMetaCache) -> pa.Table | None:
+        """The rows of ``path`` as one table, or None when they take more than ``max_bytes``.
+
+        A row group at a time (one thread: the copy's DuckDB and the pages share the other
+        core), so that rows which decode much bigger than they are stored (long values
+        repeated: a small dictionary in Parquet) are given up after one row group too many.
+        """
+        meta, _ = cache.get(path)
+        if self.estimate(meta) > self.max_bytes:
+            return None
+        source = pq.ParquetFile(path, metadata=meta)
+        parts: list[pa.Table] = []
+        size = 0
+        for i in range(meta.num_row_groups):
+            parts.append(source.read_row_group(i, use_threads=False))
+            size += parts[-1].nbytes
+            if size > self.max_bytes:
+                return None
+        if not parts:
+            return meta.schema.to_arrow_schema().empty_table()
+        # one chunk a column: a take from row groups as chunks costs a hundred times more
+        return pa.concat_tables(parts).combine_chunks()
 
     def take(self, path: Path, rownums: Sequence[int]) -> pa.Table | None:
         """The rows of ``path`` with these 0-based file row numbers, in that order; None when
