@@ -22,6 +22,12 @@ from .test_ingest_support import run
 PLAIN = 2500  # more records than the sample holds
 
 
+@pytest.fixture(autouse=True)
+def _arrays_read_as_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Arrays of any size are rewritten as JSON Lines here, as big ones are."""
+    monkeypatch.setattr(json_plain, "LINES_MIN_BYTES", 0)
+
+
 def _record(i: int) -> dict[str, Any]:
     return {
         "id": i,
@@ -207,6 +213,95 @@ def test_small_and_odd_files_give_the_same_result(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str, body: bytes
 ) -> None:
     _same(tmp_path, body, monkeypatch, fmt)
+
+
+def _lines(
+    late: bytes = b"", sep: bytes = b",\n  ", lead: bytes = b"[\n  ", end: bytes = b"\n]\n", tail: bytes = b""
+) -> bytes:
+    """An array of plain records, a record to a line; ``late`` is one more record far past the
+    sample, ``tail`` what follows the last record before ``end``."""
+    records = [orjson.dumps(_record(i)) for i in range(PLAIN)] + ([late] if late else [])
+    return lead + sep.join(records) + tail + end
+
+
+ARRAY_LAYOUTS: dict[str, tuple[bytes, list[str], int | str]] = {
+    # name: (body, the plain reads it takes (of the copy as JSON Lines, of the array), the outcome:
+    # rows read by the plain path, or "exact" for the exact path's rows, or "error")
+    "a record to a line": (_lines(), ["newline_delimited"], PLAIN),
+    "all on one line": (_lines(sep=b",", lead=b"[", end=b"]"), ["newline_delimited"], PLAIN),
+    "two records to a line": (
+        _lines(late=orjson.dumps(_record(1)) + b", " + orjson.dumps(_record(2))),
+        ["newline_delimited"],
+        PLAIN + 2,
+    ),
+    "tabs and carriage returns": (
+        _lines(sep=b"\r\n\t,\t\r\n", lead=b"\t[", end=b"]\r\n"),
+        ["newline_delimited"],
+        PLAIN,
+    ),
+    "records over several lines": (
+        b"[\n"
+        + b",\n".join(orjson.dumps(_record(i), option=orjson.OPT_INDENT_2) for i in range(PLAIN))
+        + b"\n]",
+        ["array"],
+        PLAIN,
+    ),
+    "a separator in a string": (
+        _lines(late=b'{"id": 9, "name": "a}, {b"}'),
+        ["newline_delimited", "array"],
+        PLAIN + 1,
+    ),
+    "a separator in a string at the end": (
+        _lines(late=b'{"id": 9, "name": "a},{"}'),
+        ["newline_delimited", "array"],
+        PLAIN + 1,
+    ),
+    "records in a record": (
+        _lines(late=b'{"id": 9, "name": [{"a": 1}, {"a": 2}]}'),
+        ["newline_delimited", "array"],
+        "exact",
+    ),
+    "nine spaces around a comma": (
+        _lines(tail=b"         ,         " + orjson.dumps(_record(3))),
+        ["newline_delimited", "array"],
+        PLAIN + 1,
+    ),
+    "no comma between two lines": (
+        _lines(tail=b"\n  " + orjson.dumps(_record(3))),
+        ["newline_delimited"],
+        "error",
+    ),
+    "a trailing comma": (_lines(end=b",\n]\n"), ["newline_delimited", "array"], "error"),
+    "a null record": (_lines(late=b"null"), ["newline_delimited", "array"], "error"),
+    "text after the array": (_lines(end=b"\n] x"), ["array"], "error"),
+    "no closing bracket": (_lines(end=b"\n"), ["array"], "error"),
+}
+
+
+@pytest.mark.parametrize("window", [61, json_plain.WINDOW])
+@pytest.mark.parametrize("name", list(ARRAY_LAYOUTS))
+def test_an_array_is_read_as_json_lines_only_when_its_copy_reads_as_the_array(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, window: int
+) -> None:
+    body, reads, outcome = ARRAY_LAYOUTS[name]
+    monkeypatch.setattr(json_plain, "WINDOW", window)
+    seen: list[str] = []
+    original = json_plain._read
+
+    def spy(path: Path, fmt: str, *args: Any) -> Any:
+        seen.append(fmt)
+        return original(path, fmt, *args)
+
+    monkeypatch.setattr(json_plain, "_read", spy)
+    out = _same(tmp_path, body, monkeypatch, "json")
+    assert seen == reads
+    if outcome == "error":
+        assert "error" in out and out["arrow"] is False
+    elif outcome == "exact":
+        assert "error" not in out and out["arrow"] is False
+    else:
+        assert out["arrow"] is True and len(out["rows"]) == outcome
+    assert not list(tmp_path.rglob("*.jsonl"))
 
 
 @pytest.mark.parametrize("over", [False, True])

@@ -228,6 +228,7 @@ def _ingest_plain(
     limits: IngestLimits,
     guard: Guard,
     scanned: dict[Path, bool],
+    scratch: Path,
 ) -> JsonResult | None:
     """The fast path for files whose columns each hold one kind of value; None when it does not apply."""
     if prep.offset != 0:
@@ -243,7 +244,9 @@ def _ingest_plain(
     keys, kinds = sample
     names, renamed = clean_names(keys)
     fmt = "newline_delimited" if prep.format == "jsonl" else "array"
-    out = ingest_plain(prep.path, fmt, dest, con, limits, guard, keys, names, kinds, len(records), scanned)
+    out = ingest_plain(
+        prep.path, fmt, dest, con, limits, guard, keys, names, kinds, len(records), scanned, scratch
+    )
     if out is None:
         return None
     notes = ["empty or repeated keys were renamed"] if renamed else []
@@ -262,7 +265,7 @@ def ingest_json(
     """Validate, stage and write a JSON or JSON Lines file; returns rows, names, types, nulls, problems."""
     # the plain path's search of the bytes for what DuckDB lets through serves the exact path too
     scanned: dict[Path, bool] = {}
-    fast = _ingest_plain(prep, dest, con, limits, guard, scanned)
+    fast = _ingest_plain(prep, dest, con, limits, guard, scanned, scratch)
     if fast is not None:
         return fast
     guard.check()

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import contextlib
 import mmap
+import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -134,6 +136,7 @@ def ingest_plain(
     kinds: list[frozenset[str]],
     sampled: int,
     scanned: dict[Path, bool] | None = None,
+    scratch: Path | None = None,
 ) -> PlainResult | None:
     """Write ``path`` (``fmt``: newline_delimited or array) to ``dest``, the sample's kinds pinned.
 
@@ -141,10 +144,55 @@ def ingest_plain(
     absent, when the file is not as plain as the sample says; the caller then reads it the
     exact way. Cancel and time limits raise. What :func:`lenient` found of ``path``, once its
     search ran to the end, is kept in ``scanned`` for the exact way.
+
+    DuckDB reads an array on one thread and JSON Lines on all of them: an array laid out a
+    record to a line is read from a copy in ``scratch`` rewritten as JSON Lines
+    (:func:`array_as_lines`), and as an array only when that copy does not parse.
     """
     plans = plan(kinds)
     if plans is None:
         return None
+    args = (dest, con, limits, guard, keys, names, plans, sampled)
+    if fmt == "array" and scratch is not None:
+        copy = scratch / "array-as-lines.jsonl"
+        try:
+            separators = array_as_lines(path, copy, guard)
+            if separators is not None:
+                out = _read(copy, "newline_delimited", *args, None)
+                if out is not _MALFORMED:
+                    if out is not None and out.rows != separators + 1:
+                        # two records on lines of their own with no comma between them
+                        dest.unlink(missing_ok=True)
+                        return None
+                    return out
+        finally:
+            copy.unlink(missing_ok=True)
+    out = _read(path, fmt, *args, scanned)
+    return None if out is _MALFORMED else out
+
+
+class _Malformed:
+    """What :func:`_read` gives when DuckDB's parser refused the bytes (not a value's kind)."""
+
+
+_MALFORMED: Any = _Malformed()
+
+
+def _read(
+    path: Path,
+    fmt: str,
+    dest: Path,
+    con: duckdb.DuckDBPyConnection,
+    limits: IngestLimits,
+    guard: Guard,
+    keys: list[str],
+    names: list[str],
+    plans: list[tuple[str, bool]],
+    sampled: int,
+    scanned: dict[Path, bool] | None,
+) -> PlainResult | None:
+    """One plain read of ``path``: its result, None when a value or key is not as the sample
+    says, or ``_MALFORMED`` when DuckDB's parser refused the bytes."""
     source = (
         f"read_json({quote_literal(str(path))}, format={quote_literal(fmt)}, records=true, "
         f"maximum_depth=1, sample_size={max(1, sampled)}, "
@@ -154,9 +202,9 @@ def ingest_plain(
         found = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
     except duckdb.InterruptException:
         raise
-    except duckdb.Error:
+    except duckdb.Error as exc:
         guard.check()
-        return None
+        return _MALFORMED if _malformed(exc) else None
     # DuckDB refuses keys its detection did not see: it must have seen the sample's keys
     if sorted(r[0] for r in found) != sorted(keys) or any(r[1] != "JSON" for r in found):
         return None
@@ -187,17 +235,21 @@ def ingest_plain(
     except duckdb.InterruptException:
         checker.join()
         raise
-    except duckdb.Error:
+    except duckdb.Error as exc:
         checker.join()
         guard.check()
         dest.unlink(missing_ok=True)
-        return None
+        return _MALFORMED if _malformed(exc) else None
     checker.join()
     rows = int(row[0]) if row else 0
     if verdict != [False] or not rows:
         dest.unlink(missing_ok=True)
         return None
     return PlainResult(rows=rows, types=[p[0] for p in plans], nulls=null_counts(con, dest, len(plans)))
+
+
+def _malformed(exc: duckdb.Error) -> bool:
+    return "Malformed JSON" in str(exc)
 
 
 def sample_lines(path: Path, max_records: int, max_bytes: int) -> list[bytes] | None:
@@ -312,3 +364,103 @@ def _steps_to(data: np.ndarray, at: np.ndarray, step: int, mark: int, bad: bool)
         # a newline ends a blank line; the line after it is looked at from that newline
         at = at[space & (found != ord("\n"))] + step
     return bool(len(at[(at >= 0) & (at < len(data))]))
+
+
+#: an array smaller than this is read as it is: its copy would cost more than one thread loses
+LINES_MIN_BYTES = 8 * 2**20
+
+
+def array_as_lines(path: Path, copy: Path, guard: Guard) -> int | None:
+    """Write ``path``, a JSON array of records laid out a record to a line, to ``copy`` as JSON Lines.
+
+    Its brackets become spaces and each comma between a ``}`` and a ``{`` (whitespace aside)
+    a newline. Returns how many commas were rewritten, or None (and no ``copy``) when the
+    array is small, its first record spans lines or there is no room on disk.
+
+    The copy reads as JSON Lines, each line one value, only if every rewritten comma was a
+    separator of the array's records: one inside a string leaves that line's string open,
+    one inside a record leaves its brackets open. A separator not rewritten (more whitespace
+    around it than :data:`WS_REACH`) leaves a comma after a record. The caller still checks
+    that the records number the rewritten commas plus one: records on lines of their own
+    with no comma between them read as JSON Lines too.
+    """
+    size = path.stat().st_size
+    if size < max(LINES_MIN_BYTES, 2) or shutil.disk_usage(copy.parent).free < 2 * size:
+        return None
+    with path.open("rb") as f:
+        mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        try:
+            data = np.frombuffer(mapped, dtype=np.uint8)
+            try:
+                written = _write_lines(data, copy, guard)
+            finally:
+                del data
+        finally:
+            with contextlib.suppress(BufferError):
+                mapped.close()
+    if written is None:
+        copy.unlink(missing_ok=True)
+    return written
+
+
+def _solid(data: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The first byte at or after each place in ``at`` that is not whitespace, or -1 (the end
+    of the file, or more than ``WS_REACH`` whitespace bytes away)."""
+    at = at.copy()
+
+    def spaces() -> np.ndarray:
+        inside = at < len(data)
+        space = np.zeros(len(at), dtype=bool)
+        space[inside] = _WS[data[at[inside]]]
+        return space
+
+    for _ in range(WS_REACH):
+        space = spaces()
+        if not space.any():
+            break
+        at[space] += 1
+    at[spaces() | (at >= len(data))] = -1
+    return at
+
+
+def _write_lines(data: np.ndarray, copy: Path, guard: Guard) -> int | None:
+    n = len(data)
+    first = int(_solid(data, np.zeros(1, dtype=np.intp))[0])
+    tail = data[max(0, n - 4096) :]
+    solid_tail = np.flatnonzero(~_WS[tail])
+    last = n - len(tail) + int(solid_tail[-1]) if len(solid_tail) else -1
+    if first < 0 or last <= first or data[first] != ord("[") or data[last] != ord("]"):
+        return None
+    written = 0
+    checked = False
+    carried = np.zeros(0, dtype=np.intp)
+    with copy.open("wb") as out:
+        for start in range(0, n, WINDOW):
+            guard.check()
+            end = min(start + WINDOW, n)
+            window = data[start:end]
+            closing = np.flatnonzero(window == ord("}")) + start
+            commas = _solid(data, closing + 1)
+            keep = commas >= 0
+            keep[keep] = data[commas[keep]] == ord(",")
+            closing, commas = closing[keep], commas[keep]
+            opening = _solid(data, commas + 1)
+            keep = opening >= 0
+            keep[keep] = data[opening[keep]] == ord("{")
+            closing, commas = closing[keep], commas[keep]
+            if not checked and len(commas):
+                # records laid out over several lines (an indented dump) would not read as lines
+                record = int(_solid(data, np.array([first + 1]))[0])
+                if record < 0 or (data[record : closing[0]] == ord("\n")).any():
+                    return None
+                checked = True
+            commas = np.concatenate([carried, commas])
+            here, carried = commas[commas < end], commas[commas >= end]
+            block = np.array(window)
+            block[here - start] = ord("\n")
+            for bracket in (first, last):
+                if start <= bracket < end:
+                    block[bracket - start] = ord(" ")
+            out.write(block)
+            written += len(here)
+    return written or None
