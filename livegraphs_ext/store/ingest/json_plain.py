@@ -461,6 +461,6 @@ def _write_lines(data: np.ndarray, copy: Path, guard: Guard) -> int | None:
             for bracket in (first, last):
                 if start <= bracket < end:
                     block[bracket - start] = ord(" ")
-            out.write(block)
+            out.write(block.data)
             written += len(here)
     return written or None
