@@ -304,6 +304,46 @@ def test_an_array_is_read_as_json_lines_only_when_its_copy_reads_as_the_array(
     assert not list(tmp_path.rglob("*.jsonl"))
 
 
+EXACT_LAYOUTS: dict[str, tuple[bytes, list[str]]] = {
+    # name: (body, the files the exact path types: the copy as JSON Lines, the array)
+    "a value of another kind": (_lines(late=b'{"id": "n/a"}'), ["newline_delimited"]),
+    "and a separator in a string": (_lines(late=b'{"id": "n/a", "name": "a}, {b"}'), ["array"]),
+    "and no comma between two lines": (
+        _lines(late=b'{"id": "n/a"}', tail=b"\n  " + orjson.dumps(_record(3))),
+        ["newline_delimited"],
+    ),
+}
+
+
+@pytest.mark.parametrize("window", [61, json_plain.WINDOW])
+@pytest.mark.parametrize("name", list(EXACT_LAYOUTS))
+def test_the_exact_path_types_an_array_from_its_copy_when_it_reads_as_the_array(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, window: int
+) -> None:
+    body, typed = EXACT_LAYOUTS[name]
+    monkeypatch.setattr(json_plain, "WINDOW", window)
+    formats: list[str] = []
+    original = json_ingest._type_and_write
+
+    def spy(path: Path, fmt: str, *args: Any) -> Any:
+        formats.append(fmt)
+        return original(path, fmt, *args)
+
+    monkeypatch.setattr(json_ingest, "_type_and_write", spy)
+    out = _outcome(tmp_path, body, monkeypatch, True, "json")
+    assert formats == typed
+    # the reference: every record read by orjson
+    with monkeypatch.context() as m:
+        m.setattr(json_ingest, "_ingest_sql", lambda *a, **k: None)
+        reference = _outcome(tmp_path, body, monkeypatch, False, "json")
+    assert out == reference
+    if "comma" in name:
+        assert "error" in out
+    else:
+        assert out["problem_count"] == 1 and out["problems"][0]["row"] == PLAIN + 1
+    assert not list(tmp_path.rglob("*.jsonl"))
+
+
 @pytest.mark.parametrize("over", [False, True])
 @pytest.mark.parametrize("fmt", ["jsonl", "json"])
 def test_a_late_record_as_long_as_a_line_may_be_gives_the_exact_result(

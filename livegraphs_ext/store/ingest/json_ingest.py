@@ -35,6 +35,8 @@ from .json_plain import (
     ISO_ZONED,
     JSON_SPACE,
     OBJECT_MAX,
+    ArrayLines,
+    array_as_lines,
     ingest_plain,
     lenient,
     sample_lines,
@@ -228,7 +230,7 @@ def _ingest_plain(
     limits: IngestLimits,
     guard: Guard,
     scanned: dict[Path, bool],
-    scratch: Path,
+    lines: ArrayLines | None,
 ) -> JsonResult | None:
     """The fast path for files whose columns each hold one kind of value; None when it does not apply."""
     if prep.offset != 0:
@@ -245,7 +247,7 @@ def _ingest_plain(
     names, renamed = clean_names(keys)
     fmt = "newline_delimited" if prep.format == "jsonl" else "array"
     out = ingest_plain(
-        prep.path, fmt, dest, con, limits, guard, keys, names, kinds, len(records), scanned, scratch
+        prep.path, fmt, dest, con, limits, guard, keys, names, kinds, len(records), scanned, lines
     )
     if out is None:
         return None
@@ -265,15 +267,37 @@ def ingest_json(
     """Validate, stage and write a JSON or JSON Lines file; returns rows, names, types, nulls, problems."""
     # the plain path's search of the bytes for what DuckDB lets through serves the exact path too
     scanned: dict[Path, bool] = {}
-    fast = _ingest_plain(prep, dest, con, limits, guard, scanned, scratch)
-    if fast is not None:
-        return fast
-    guard.check()
-    exact = _ingest_sql(prep, dest, scratch, con, limits, guard, bad_values, scanned)
-    if exact is not None:
-        return exact
+    lines = _array_lines(prep, scratch, guard)
+    try:
+        fast = _ingest_plain(prep, dest, con, limits, guard, scanned, lines)
+        if fast is not None:
+            return fast
+        guard.check()
+        exact = None
+        if lines is not None and lines.usable:
+            exact = _ingest_sql(prep, dest, scratch, con, limits, guard, bad_values, scanned, lines)
+        if exact is None and (lines is None or not lines.usable):
+            # no copy, or one that does not read as the array: the array itself
+            guard.check()
+            exact = _ingest_sql(prep, dest, scratch, con, limits, guard, bad_values, scanned, None)
+        if exact is not None:
+            return exact
+    finally:
+        if lines is not None:
+            lines.path.unlink(missing_ok=True)
     guard.check()
     return _ingest_records(prep, dest, scratch, con, limits, guard, bad_values)
+
+
+def _array_lines(prep: Prepared, scratch: Path, guard: Guard) -> ArrayLines | None:
+    """A big JSON array's copy as JSON Lines, which DuckDB reads on every thread (see
+    :func:`~.json_plain.array_as_lines`); None for JSON Lines and arrays it does not suit."""
+    if prep.format != "json" or prep.offset != 0:
+        return None
+    with prep.path.open("rb") as f:
+        if f.read(4096).lstrip(JSON_SPACE)[:1] != b"[":
+            return None
+    return array_as_lines(prep.path, scratch / "array-as-lines.jsonl", guard)
 
 
 def _ingest_sql(
@@ -285,8 +309,12 @@ def _ingest_sql(
     guard: Guard,
     bad_values: str,
     scanned: dict[Path, bool],
+    lines: ArrayLines | None,
 ) -> JsonResult | None:
     """The exact path in DuckDB: every value typed in SQL; None when only the record reader can say more.
+
+    With ``lines``, an array is read from its copy as JSON Lines; None then also when the
+    copy does not read as the array (``lines.usable`` becomes False).
 
     DuckDB's parser allows a few things RFC 8259 does not (trailing commas, NaN) and refuses
     a few it allows (repeated keys); those files, and any it cannot read, are left to the
@@ -299,7 +327,17 @@ def _ingest_sql(
     if (prep.format == "jsonl" and lead != b"{") or (prep.format == "json" and lead != b"["):
         return None
     fmt = "newline_delimited" if prep.format == "jsonl" else "array"
-    if scanned[prep.path] if prep.path in scanned else lenient(prep.path, fmt, guard):
+    path = prep.path
+    if lines is not None:
+        path, fmt = lines.path, "newline_delimited"
+
+    def not_the_array() -> None:
+        # what the copy gave may not be what the array gives: the caller reads the array
+        if lines is not None:
+            lines.usable = False
+
+    if scanned[path] if path in scanned else lenient(path, fmt, guard):
+        not_the_array()
         return None
     sample = _sample_keys(prep, limits, guard)
     if sample is None:
@@ -307,14 +345,16 @@ def _ingest_sql(
     try:
         # DuckDB's detection over every record: the keys, and an error for a record that is not an object
         found = con.execute(
-            f"DESCRIBE SELECT * FROM read_json({quote_literal(str(prep.path))}, format={quote_literal(fmt)}, "
+            f"DESCRIBE SELECT * FROM read_json({quote_literal(str(path))}, format={quote_literal(fmt)}, "
             f"records=true, maximum_depth=1, sample_size=-1, "
             f"maximum_object_size={_object_max(limits)})"
         ).fetchall()
     except duckdb.InterruptException:
         raise
-    except duckdb.Error:
+    except duckdb.Error as exc:
         guard.check()
+        if "Malformed JSON" in str(exc):
+            not_the_array()
         return None
     if len(found) > limits.max_columns:
         raise BadInput(f"the records have more than {limits.max_columns:,} distinct keys")
@@ -322,11 +362,17 @@ def _ingest_sql(
         # keys past the sample (their order is the record reader's), or keys DuckDB cannot tell apart
         return None
     try:
-        return _type_and_write(
-            prep.path, fmt, sample, sample, dest, scratch, con, limits, guard, bad_values, _object_max(limits)
+        out = _type_and_write(
+            path, fmt, sample, sample, dest, scratch, con, limits, guard, bad_values, _object_max(limits)
         )
     except _NotExact:
+        not_the_array()
         return None
+    if lines is not None and out[0] != lines.records:
+        dest.unlink(missing_ok=True)
+        not_the_array()
+        return None
+    return out
 
 
 def _sample_keys(prep: Prepared, limits: IngestLimits, guard: Guard) -> list[str] | None:

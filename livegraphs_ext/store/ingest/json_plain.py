@@ -136,7 +136,7 @@ def ingest_plain(
     kinds: list[frozenset[str]],
     sampled: int,
     scanned: dict[Path, bool] | None = None,
-    scratch: Path | None = None,
+    lines: ArrayLines | None = None,
 ) -> PlainResult | None:
     """Write ``path`` (``fmt``: newline_delimited or array) to ``dest``, the sample's kinds pinned.
 
@@ -145,29 +145,25 @@ def ingest_plain(
     exact way. Cancel and time limits raise. What :func:`lenient` found of ``path``, once its
     search ran to the end, is kept in ``scanned`` for the exact way.
 
-    DuckDB reads an array on one thread and JSON Lines on all of them: an array laid out a
-    record to a line is read from a copy in ``scratch`` rewritten as JSON Lines
-    (:func:`array_as_lines`), and as an array only when that copy does not parse.
+    DuckDB reads an array on one thread and JSON Lines on all of them: an array is read from
+    ``lines``, its copy as JSON Lines (:func:`array_as_lines`), when there is one, and as an
+    array only when that copy does not parse (``lines.usable`` is then False).
     """
     plans = plan(kinds)
     if plans is None:
         return None
-    args = (dest, con, limits, guard, keys, names, plans, sampled)
-    if fmt == "array" and scratch is not None:
-        copy = scratch / "array-as-lines.jsonl"
-        try:
-            separators = array_as_lines(path, copy, guard)
-            if separators is not None:
-                out = _read(copy, "newline_delimited", *args, None)
-                if out is not _MALFORMED:
-                    if out is not None and out.rows != separators + 1:
-                        # two records on lines of their own with no comma between them
-                        dest.unlink(missing_ok=True)
-                        return None
-                    return out
-        finally:
-            copy.unlink(missing_ok=True)
-    out = _read(path, fmt, *args, scanned)
+    args = (dest, con, limits, guard, keys, names, plans, sampled, scanned)
+    if lines is not None and lines.usable:
+        out = _read(lines.path, "newline_delimited", *args)
+        if out is not _MALFORMED:
+            if out is not None and out.rows != lines.records:
+                # records on lines of their own with no comma between them: not JSON
+                lines.usable = False
+                dest.unlink(missing_ok=True)
+                return None
+            return out
+        lines.usable = False
+    out = _read(path, fmt, *args)
     return None if out is _MALFORMED else out
 
 
@@ -370,19 +366,29 @@ def _steps_to(data: np.ndarray, at: np.ndarray, step: int, mark: int, bad: bool)
 LINES_MIN_BYTES = 8 * 2**20
 
 
-def array_as_lines(path: Path, copy: Path, guard: Guard) -> int | None:
+@dataclass
+class ArrayLines:
+    """A JSON array's copy as JSON Lines: where it is and how many records it must hold."""
+
+    path: Path
+    records: int
+    #: False once a read found it does not parse, or does not hold ``records`` records
+    usable: bool = True
+
+
+def array_as_lines(path: Path, copy: Path, guard: Guard) -> ArrayLines | None:
     """Write ``path``, a JSON array of records laid out a record to a line, to ``copy`` as JSON Lines.
 
     Its brackets become spaces and each comma between a ``}`` and a ``{`` (whitespace aside)
-    a newline. Returns how many commas were rewritten, or None (and no ``copy``) when the
-    array is small, its first record spans lines or there is no room on disk.
+    a newline. Returns None (and no ``copy``) when the array is small, its first record
+    spans lines, it has one record or there is no room on disk.
 
     The copy reads as JSON Lines, each line one value, only if every rewritten comma was a
     separator of the array's records: one inside a string leaves that line's string open,
     one inside a record leaves its brackets open. A separator not rewritten (more whitespace
-    around it than :data:`WS_REACH`) leaves a comma after a record. The caller still checks
-    that the records number the rewritten commas plus one: records on lines of their own
-    with no comma between them read as JSON Lines too.
+    around it than :data:`WS_REACH`) leaves a comma after a record. A reader of the copy
+    must still check that it holds ``records`` records, the rewritten commas plus one:
+    records on lines of their own with no comma between them read as JSON Lines too.
     """
     size = path.stat().st_size
     if size < max(LINES_MIN_BYTES, 2) or shutil.disk_usage(copy.parent).free < 2 * size:
@@ -400,7 +406,8 @@ def array_as_lines(path: Path, copy: Path, guard: Guard) -> int | None:
                 mapped.close()
     if written is None:
         copy.unlink(missing_ok=True)
-    return written
+        return None
+    return ArrayLines(copy, written + 1)
 
 
 def _solid(data: np.ndarray, at: np.ndarray) -> np.ndarray:
