@@ -224,6 +224,19 @@ def _lines(
     return lead + sep.join(records) + tail + end
 
 
+def _formats_read(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[str]:
+    """The formats ``module.name`` (a function of a path and a format) is called with, from now on."""
+    formats: list[str] = []
+    original = getattr(module, name)
+
+    def spy(path: Path, fmt: str, *args: Any) -> Any:
+        formats.append(fmt)
+        return original(path, fmt, *args)
+
+    monkeypatch.setattr(module, name, spy)
+    return formats
+
+
 ARRAY_LAYOUTS: dict[str, tuple[bytes, list[str], int | str]] = {
     # name: (body, the plain reads it takes (of the copy as JSON Lines, of the array), the outcome:
     # rows read by the plain path, or "exact" for the exact path's rows, or "error")
@@ -285,14 +298,7 @@ def test_an_array_is_read_as_json_lines_only_when_its_copy_reads_as_the_array(
 ) -> None:
     body, reads, outcome = ARRAY_LAYOUTS[name]
     monkeypatch.setattr(json_plain, "WINDOW", window)
-    seen: list[str] = []
-    original = json_plain._read
-
-    def spy(path: Path, fmt: str, *args: Any) -> Any:
-        seen.append(fmt)
-        return original(path, fmt, *args)
-
-    monkeypatch.setattr(json_plain, "_read", spy)
+    seen = _formats_read(monkeypatch, json_plain, "_read")
     out = _same(tmp_path, body, monkeypatch, "json")
     assert seen == reads
     if outcome == "error":
@@ -322,14 +328,7 @@ def test_the_exact_path_types_an_array_from_its_copy_when_it_reads_as_the_array(
 ) -> None:
     body, typed = EXACT_LAYOUTS[name]
     monkeypatch.setattr(json_plain, "WINDOW", window)
-    formats: list[str] = []
-    original = json_ingest._type_and_write
-
-    def spy(path: Path, fmt: str, *args: Any) -> Any:
-        formats.append(fmt)
-        return original(path, fmt, *args)
-
-    monkeypatch.setattr(json_ingest, "_type_and_write", spy)
+    formats = _formats_read(monkeypatch, json_ingest, "_type_and_write")
     out = _outcome(tmp_path, body, monkeypatch, True, "json")
     assert formats == typed
     # the reference: every record read by orjson

@@ -152,7 +152,7 @@ def ingest_plain(
     plans = plan(kinds)
     if plans is None:
         return None
-    args = (dest, con, limits, guard, keys, names, plans, sampled, scanned)
+    args = (dest, con, limits, guard, _Pinned(keys, names, plans, sampled), scanned)
     if lines is not None and lines.usable:
         out = _read(lines.path, "newline_delimited", *args)
         if out is not _MALFORMED:
@@ -174,6 +174,16 @@ class _Malformed:
 _MALFORMED: Any = _Malformed()
 
 
+@dataclass
+class _Pinned:
+    """What the sample pinned: the keys, the columns' names, their types and how many records."""
+
+    keys: list[str]
+    names: list[str]
+    plans: list[tuple[str, bool]]
+    sampled: int
+
+
 def _read(
     path: Path,
     fmt: str,
@@ -181,14 +191,12 @@ def _read(
     con: duckdb.DuckDBPyConnection,
     limits: IngestLimits,
     guard: Guard,
-    keys: list[str],
-    names: list[str],
-    plans: list[tuple[str, bool]],
-    sampled: int,
+    pinned: _Pinned,
     scanned: dict[Path, bool] | None,
 ) -> PlainResult | None:
     """One plain read of ``path``: its result, None when a value or key is not as the sample
     says, or ``_MALFORMED`` when DuckDB's parser refused the bytes."""
+    keys, names, plans, sampled = pinned.keys, pinned.names, pinned.plans, pinned.sampled
     source = (
         f"read_json({quote_literal(str(path))}, format={quote_literal(fmt)}, records=true, "
         f"maximum_depth=1, sample_size={max(1, sampled)}, "
