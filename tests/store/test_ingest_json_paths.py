@@ -174,6 +174,13 @@ def test_a_late_surprise_gives_what_the_exact_path_gives(
     out = _same(tmp_path, _body([line], fmt), monkeypatch, fmt)
     assert out["arrow"] is (name in STILL_PLAIN)
     assert ("error" in out) == (expected == "error")
+    # and what the record reader makes of it, every record read by orjson
+    with monkeypatch.context() as m:
+        m.setattr(json_ingest, "_ingest_sql", lambda *a, **k: None)
+        reference = _outcome(tmp_path, _body([line], fmt), monkeypatch, False, fmt)
+    assert {k: v for k, v in out.items() if k != "arrow"} == {
+        k: v for k, v in reference.items() if k != "arrow"
+    }
 
 
 def test_mostly_dates_after_a_sample_of_text_lists_the_text_as_problems(
@@ -229,9 +236,9 @@ def _formats_read(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> li
     formats: list[str] = []
     original = getattr(module, name)
 
-    def spy(path: Path, fmt: str, *args: Any) -> Any:
+    def spy(path: Path, fmt: str, *args: Any, **kwargs: Any) -> Any:
         formats.append(fmt)
-        return original(path, fmt, *args)
+        return original(path, fmt, *args, **kwargs)
 
     monkeypatch.setattr(module, name, spy)
     return formats
@@ -316,7 +323,7 @@ EXACT_LAYOUTS: dict[str, tuple[bytes, list[str]]] = {
     "and a separator in a string": (_lines(late=b'{"id": "n/a", "name": "a}, {b"}'), ["array"]),
     "and no comma between two lines": (
         _lines(late=b'{"id": "n/a"}', tail=b"\n  " + orjson.dumps(_record(3))),
-        ["newline_delimited"],
+        ["newline_delimited", "array"],
     ),
 }
 

@@ -339,14 +339,16 @@ def _ingest_sql(
     if scanned[path] if path in scanned else lenient(path, fmt, guard):
         not_the_array()
         return None
-    sample = _sample_keys(prep, limits, guard)
-    if sample is None:
+    sampled = _sample_keys(prep, limits, guard)
+    if sampled is None:
         return None
+    sample, records = sampled
     try:
-        # DuckDB's detection over every record: the keys, and an error for a record that is not an object
+        # DuckDB's detection over the same first records; the read that counts the kinds refuses
+        # a key it did not see and a record that is not an object
         found = con.execute(
             f"DESCRIBE SELECT * FROM read_json({quote_literal(str(path))}, format={quote_literal(fmt)}, "
-            f"records=true, maximum_depth=1, sample_size=-1, "
+            f"records=true, maximum_depth=1, sample_size={records}, "
             f"maximum_object_size={_object_max(limits)})"
         ).fetchall()
     except duckdb.InterruptException:
@@ -363,10 +365,22 @@ def _ingest_sql(
         return None
     try:
         out = _type_and_write(
-            path, fmt, sample, sample, dest, scratch, con, limits, guard, bad_values, _object_max(limits)
+            path,
+            fmt,
+            sample,
+            sample,
+            dest,
+            scratch,
+            con,
+            limits,
+            guard,
+            bad_values,
+            _object_max(limits),
+            detected=records,
         )
-    except _NotExact:
-        not_the_array()
+    except _NotExact as exc:
+        if exc.malformed:
+            not_the_array()
         return None
     if lines is not None and out[0] != lines.records:
         dest.unlink(missing_ok=True)
@@ -375,15 +389,16 @@ def _ingest_sql(
     return out
 
 
-def _sample_keys(prep: Prepared, limits: IngestLimits, guard: Guard) -> list[str] | None:
-    """The keys of the first records, in order of first use (None if they are not all objects)."""
+def _sample_keys(prep: Prepared, limits: IngestLimits, guard: Guard) -> tuple[list[str], int] | None:
+    """The keys of the first records, in order of first use, and how many records those are
+    (None if they are not all objects)."""
     records = _first_records(prep, limits, guard)
     if not records or not all(isinstance(r, dict) for r in records):
         return None
     keys: dict[str, None] = {}
     for rec in records:
         keys.update(dict.fromkeys(rec))
-    return list(keys)
+    return list(keys), len(records)
 
 
 def _object_max(limits: IngestLimits) -> int:
@@ -397,7 +412,14 @@ def _staged_object_max(limits: IngestLimits) -> int:
 
 
 class _NotExact(Exception):
-    """DuckDB read the file in a way the record reader would not (NaN, a refused record)."""
+    """DuckDB read the file in a way the record reader would not (NaN, a refused record).
+
+    ``malformed``: DuckDB's parser refused the bytes.
+    """
+
+    def __init__(self, malformed: bool = False) -> None:
+        super().__init__()
+        self.malformed = malformed
 
 
 #: the kind of one value, from the text DuckDB's JSON type gives it, as one letter:
@@ -523,6 +545,7 @@ def _type_and_write(
     guard: Guard,
     bad_values: str,
     object_max: int,
+    detected: int | None = None,
 ) -> JsonResult:
     """Read the records of ``path`` as JSON text per key, type each column in SQL and write ``dest``.
 
@@ -531,6 +554,10 @@ def _type_and_write(
     their column's type, their row numbers are needed: every value's text is staged in
     Parquet (one more read), the breaking values listed from it and ``dest`` written from
     it; otherwise ``dest`` is written straight from the JSON.
+
+    With ``detected``, the read that counts is DuckDB's own detection over that many first
+    records, whose keys the caller checked are ``keys``: it then stops (``_NotExact``) at a
+    key past them or a record that is not an object. Without, only ``keys`` are read.
     """
     names, renamed = clean_names(original)
     notes = ["empty or repeated keys were renamed"] if renamed else []
@@ -539,20 +566,26 @@ def _type_and_write(
         f"read_json({quote_literal(str(path))}, format={quote_literal(fmt)}, "
         f"records=true, columns={{{read_types}}}, maximum_object_size={object_max})"
     )
+    counted = source
+    if detected is not None:
+        counted = (
+            f"read_json({quote_literal(str(path))}, format={quote_literal(fmt)}, records=true, "
+            f"maximum_depth=1, sample_size={detected}, maximum_object_size={object_max})"
+        )
     # each value's JSON text and its kind (one letter)
     texts = [quote_ident(k, allow_nul=True) for k in keys]
     guard.check()
     try:
         hist = _fetch_one(
             con,
-            f"SELECT count(*), {', '.join(f'histogram({_kind_sql(v)})' for v in texts)} FROM {source}",
+            f"SELECT count(*), {', '.join(f'histogram({_kind_sql(v)})' for v in texts)} FROM {counted}",
             limits,
         ) or (0,)
     except (duckdb.InterruptException, duckdb.OutOfMemoryException):
         raise
-    except duckdb.Error:
+    except duckdb.Error as exc:
         guard.check()
-        raise _NotExact from None
+        raise _NotExact("Malformed JSON" in str(exc)) from None
     rows = int(hist[0])
     counts = [dict(h or {}) for h in hist[1:]]
     if any(c.get("x") for c in counts):
