@@ -39,6 +39,7 @@ from .json_plain import (
     array_as_lines,
     ingest_plain,
     lenient,
+    malformed,
     sample_lines,
     unquoted,
 )
@@ -294,9 +295,7 @@ def _array_lines(prep: Prepared, scratch: Path, guard: Guard) -> ArrayLines | No
     :func:`~.json_plain.array_as_lines`); None for JSON Lines and arrays it does not suit."""
     if prep.format != "json" or prep.offset != 0:
         return None
-    with prep.path.open("rb") as f:
-        if f.read(4096).lstrip(JSON_SPACE)[:1] != b"[":
-            return None
+    # a document that is not an array is found out before anything is written
     return array_as_lines(prep.path, scratch / "array-as-lines.jsonl", guard)
 
 
@@ -355,7 +354,7 @@ def _ingest_sql(
         raise
     except duckdb.Error as exc:
         guard.check()
-        if "Malformed JSON" in str(exc):
+        if malformed(exc):
             not_the_array()
         return None
     if len(found) > limits.max_columns:
@@ -430,7 +429,7 @@ _QUOTE = '"'
 
 def _kind_sql(v: str) -> str:
     # DuckDB writes JSON text canonically: strings keep "/" and non-ASCII letters unescaped
-    markers = ", ".join(quote_literal(f'"{m}"') for m in NULL_MARKERS)
+    markers = _marker_texts()
     text = unquoted(v)
     return (
         f"CASE WHEN {v} IS NULL THEN NULL "
@@ -504,17 +503,28 @@ def _decide(counts: dict[str, int], bad_values: str) -> _Typing:
     )
 
 
-def _value_sql(v: str, kind: str, t: _Typing) -> str:
+def _value_sql(v: str, t: _Typing) -> str:
     """The stored value of ``v``: its text as written, or its value when it fits the column's type."""
     if t.duck == "VARCHAR":
         return unquoted(v)
-    fits = ", ".join(quote_literal(k) for k in t.fits)
     value = {
         "BIGINT": f"TRY_CAST({v} AS BIGINT)",
         "DOUBLE": f"TRY_CAST({v} AS DOUBLE)",
         "BOOLEAN": f"({v} = 'true')",
     }.get(t.duck, f"TRY_CAST({unquoted(v)} AS {t.duck})")
-    return f"CASE WHEN {kind} IN ({fits}) THEN {value} END"
+    if t.bad:
+        # values of other kinds (kept as missing) are told apart by their kind
+        fits = ", ".join(quote_literal(k) for k in t.fits)
+        return f"CASE WHEN {_kind_sql(v)} IN ({fits}) THEN {value} END"
+    if t.markers:
+        # every other value fits: a marker (kind m) is all there is to tell apart
+        return f"CASE WHEN {v} IN ({_marker_texts()}) THEN NULL ELSE {value} END"
+    # every value fits: the cast is the value, and the kinds need not be worked out again
+    return value
+
+
+def _marker_texts() -> str:
+    return ", ".join(quote_literal(f'"{m}"') for m in NULL_MARKERS)
 
 
 def _fetch_one(con: duckdb.DuckDBPyConnection, sql: str, limits: IngestLimits) -> tuple[Any, ...] | None:
@@ -551,9 +561,9 @@ def _type_and_write(
 
     ``keys`` are read, ``original`` name the columns, ``object_max`` is the longest record
     DuckDB is to read. One read counts the kinds of value per column. When values break
-    their column's type, their row numbers are needed: every value's text is staged in
-    Parquet (one more read), the breaking values listed from it and ``dest`` written from
-    it; otherwise ``dest`` is written straight from the JSON.
+    their column's type, their row numbers are needed: the text of those columns alone is
+    staged in Parquet (one more read) and the breaking values listed from it. ``dest`` is
+    written straight from the JSON.
 
     With ``detected``, the read that counts is DuckDB's own detection over that many first
     records, whose keys the caller checked are ``keys``: it then stops (``_NotExact``) at a
@@ -585,7 +595,7 @@ def _type_and_write(
         raise
     except duckdb.Error as exc:
         guard.check()
-        raise _NotExact("Malformed JSON" in str(exc)) from None
+        raise _NotExact(malformed(exc)) from None
     rows = int(hist[0])
     counts = [dict(h or {}) for h in hist[1:]]
     if any(c.get("x") for c in counts):
@@ -593,24 +603,24 @@ def _type_and_write(
         raise _NotExact
     typings = [_decide(c, bad_values) for c in counts]
     raw = scratch / "values.parquet"
-    staged: str | None = None
-    if any(t.expected is not None for t in typings):
+    staged = f"read_parquet({quote_literal(str(raw))}, file_row_number=true)"
+    breaking = [j for j, t in enumerate(typings) if t.expected is not None]
+    if breaking:
+        # the row numbers of breaking values: only their columns' text is staged
         guard.check()
         run_copy(
             con,
-            f"COPY (SELECT {', '.join(f'{v} AS c{j}' for j, v in enumerate(texts))} FROM {source}) "
+            f"COPY (SELECT {', '.join(f'{texts[j]} AS c{j}' for j in breaking)} FROM {source}) "
             f"TO {quote_literal(str(raw))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})",
             raw,
             limits.working_memory,
             limits,
         )
-        staged = f"read_parquet({quote_literal(str(raw))}, file_row_number=true)"
-        texts = [f"c{j}" for j in range(len(keys))]
     problems: list[Problem] = []
     count = 0
-    for j, (name, t) in enumerate(zip(names, typings, strict=True)):
-        if t.expected is None:
-            continue
+    for j in breaking:
+        name, t = names[j], typings[j]
+        assert t.expected is not None
         count += t.bad
         fits = ", ".join(quote_literal(k) for k in _CLASSES[t.cls] + "m")
         guard.check()
@@ -638,14 +648,14 @@ def _type_and_write(
             )
     problems.sort(key=lambda p: p.row or 0)
     select = ", ".join(
-        f"{_value_sql(v, _kind_sql(v), t)} AS {quote_ident(n, allow_nul=True)}"
+        f"{_value_sql(v, t)} AS {quote_ident(n, allow_nul=True)}"
         for v, n, t in zip(texts, names, typings, strict=True)
     )
     guard.check()
     try:
         run_copy(
             con,
-            f"COPY (SELECT {select} FROM {staged or source}) "
+            f"COPY (SELECT {select} FROM {source}) "
             f"TO {quote_literal(str(dest))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})",
             dest,
             limits.working_memory,

@@ -208,7 +208,7 @@ def _read(
         raise
     except duckdb.Error as exc:
         guard.check()
-        return _MALFORMED if _malformed(exc) else None
+        return _MALFORMED if malformed(exc) else None
     # DuckDB refuses keys its detection did not see: it must have seen the sample's keys
     if sorted(r[0] for r in found) != sorted(keys) or any(r[1] != "JSON" for r in found):
         return None
@@ -243,7 +243,7 @@ def _read(
         checker.join()
         guard.check()
         dest.unlink(missing_ok=True)
-        return _MALFORMED if _malformed(exc) else None
+        return _MALFORMED if malformed(exc) else None
     checker.join()
     rows = int(row[0]) if row else 0
     if verdict != [False] or not rows:
@@ -252,7 +252,8 @@ def _read(
     return PlainResult(rows=rows, types=[p[0] for p in plans], nulls=null_counts(con, dest, len(plans)))
 
 
-def _malformed(exc: duckdb.Error) -> bool:
+def malformed(exc: duckdb.Error) -> bool:
+    """DuckDB's parser refused the bytes (rather than a limit or a type)."""
     return "Malformed JSON" in str(exc)
 
 
