@@ -100,9 +100,27 @@ def read_rows(path: Path, rownums: list[int], cache: ParquetMetaCache) -> pa.Tab
     return table.take(pa.array(take, pa.int64()))
 
 
+def column_values(column: pa.ChunkedArray | pa.Array) -> list[Any]:
+    """A column's values as Python objects. A date or time Python cannot hold (a year outside
+    1 to 9999, which DuckDB's SQL and date arithmetic can make) is its text as Arrow writes it."""
+    try:
+        return column.to_pylist()
+    except (OverflowError, ValueError):
+        if not pa.types.is_temporal(column.type):
+            raise
+    texts = column.cast(pa.string()).to_pylist()
+    values: list[Any] = []
+    for value, text in zip(column, texts, strict=True):
+        try:
+            values.append(value.as_py())
+        except (OverflowError, ValueError):
+            values.append(text)
+    return values
+
+
 def table_rows(table: pa.Table) -> list[list[Any]]:
     """Rows as lists of JSON-ready Python values (dates and times stay objects for orjson)."""
-    cols = [col.to_pylist() for col in table.columns]
+    cols = [column_values(col) for col in table.columns]
     return [list(r) for r in zip(*cols, strict=False)] if cols else []
 
 

@@ -432,3 +432,81 @@ def test_real_beers_as_json_lines_with_na_strings(tmp_path: Path) -> None:
     assert [r["abv"] for r in rows] == [None if r["abv"] == "NA" else float(r["abv"]) for r in table]
     assert [r["style2"] for r in rows] == [r["style2"] for r in table]
     assert result.report.problem_count == 0
+
+
+def _dates_past_python(rows: int) -> bytes:
+    """Dates, times, zoned times and day-first dates, each column with one value DuckDB's
+    reader takes but Python's dates cannot hold, far down the file."""
+    lines = [b"day,stamp,zoned,dayfirst"]
+    for i in range(rows):
+        d = dt.date(2020, 1, 1) + dt.timedelta(days=i)
+        lines.append(
+            b"%s,%s 10:00:00,%s 10:00:00+02:00,%s"
+            % (
+                d.isoformat().encode(),
+                d.isoformat().encode(),
+                d.isoformat().encode(),
+                d.strftime("%d/%m/%Y").encode(),
+            )
+        )
+    lines.append(b"0000-01-01,10000-01-01 10:00:00,9999-12-31 23:00:00-05:00,01/01/0000")
+    lines.append(b"2020-01-01 (BC),2021-01-01 10:00:00,2021-01-01 10:00:00+00:00,02/01/2021")
+    return b"\n".join(lines) + b"\n"
+
+
+@pytest.mark.parametrize("rows", [40, 30_000])
+def test_dates_outside_years_1_to_9999_are_bad_values_in_csv(tmp_path: Path, rows: int) -> None:
+    # DuckDB reads year 0, five-digit years and "(BC)"; no page, chart or export could show them
+    body = _dates_past_python(rows)
+    result, stored = run(tmp_path, body)
+    assert types_of(result) == {"day": "string", "stamp": "string", "zoned": "string", "dayfirst": "string"}
+    assert [(p.row, p.column, p.value) for p in result.report.problems] == [
+        (rows + 1, "day", "0000-01-01"),
+        (rows + 1, "stamp", "10000-01-01 10:00:00"),
+        (rows + 1, "zoned", "9999-12-31 23:00:00-05:00"),
+        (rows + 1, "dayfirst", "01/01/0000"),
+        (rows + 2, "day", "2020-01-01 (BC)"),
+    ]
+    assert stored[rows]["day"] == "0000-01-01"
+    result, stored = run(tmp_path, body, bad_values="null")
+    assert types_of(result) == {"day": "date", "stamp": "datetime", "zoned": "datetime", "dayfirst": "date"}
+    assert stored[rows] == {"day": None, "stamp": None, "zoned": None, "dayfirst": None}
+    assert stored[rows + 1]["day"] is None
+    assert stored[rows + 1]["stamp"] == dt.datetime(2021, 1, 1, 10)
+    assert stored[rows + 1]["dayfirst"] == dt.date(2021, 1, 2)
+    assert stored[0] == {
+        "day": dt.date(2020, 1, 1),
+        "stamp": dt.datetime(2020, 1, 1, 10),
+        "zoned": dt.datetime(2020, 1, 1, 8, tzinfo=dt.timezone.utc),
+        "dayfirst": dt.date(2020, 1, 1),
+    }
+    assert _nulls(result) == {"day": 2, "stamp": 1, "zoned": 1, "dayfirst": 1}
+
+
+@pytest.mark.parametrize("rows", [40, 30_000])
+@pytest.mark.parametrize("name", ["zoned.jsonl", "zoned.json"])
+def test_json_zoned_times_an_offset_carries_past_year_9999_or_before_year_1_are_bad_values(
+    tmp_path: Path, rows: int, name: str
+) -> None:
+    # in UTC, as stored, these are in year 10000 and year 0: no page could show them
+    records = [{"at": f"2020-01-01T10:{i % 60:02d}:00+02:00", "n": i} for i in range(rows)]
+    records += [{"at": "9999-12-31T23:00:00-05:00", "n": rows}, {"at": "0001-01-01T00:30:00+01:00", "n": 0}]
+    records.append({"at": "9999-12-31T23:00:00+05:00", "n": 1})
+    if name.endswith(".jsonl"):
+        body = b"".join(orjson.dumps(r) + b"\n" for r in records)
+    else:
+        body = orjson.dumps(records)
+    result, stored = run(tmp_path, body, name=name)
+    assert types_of(result) == {"at": "string", "n": "integer"}
+    assert [(p.row, p.column, p.value, p.expected) for p in result.report.problems] == [
+        (rows + 1, "at", "9999-12-31T23:00:00-05:00", "datetime"),
+        (rows + 2, "at", "0001-01-01T00:30:00+01:00", "datetime"),
+    ]
+    result, stored = run(tmp_path, body, name=name, bad_values="null")
+    assert types_of(result) == {"at": "datetime", "n": "integer"}
+    assert [r["at"] for r in stored[-3:]] == [
+        None,
+        None,
+        dt.datetime(9999, 12, 31, 18, tzinfo=dt.timezone.utc),
+    ]
+    assert stored[0]["at"] == dt.datetime(2020, 1, 1, 8, tzinfo=dt.timezone.utc)

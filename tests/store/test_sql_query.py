@@ -5,6 +5,7 @@ Every query runs for real: checked by sqlglot, then in a worker process on DuckD
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,7 @@ from livegraphs_ext.store import (
     Principal,
     StoreConfig,
 )
+from livegraphs_ext.store.charts import run_chart
 from livegraphs_ext.store.sqlsets import MAX_SQL_PAGE
 
 ADA, BO, CY = Principal("ada"), Principal("bo"), Principal("cy", frozenset({"analysts"}))
@@ -274,3 +276,33 @@ def test_refreshing_needs_write_on_the_dataset_and_read_on_every_source(lg_guard
         g.sql_refresh(BO, saved["id"])
     with pytest.raises(BadInput, match="Only a dataset made by a SQL query"):
         g.sql_refresh(ADA, upload(g, ADA, "plain", "x\n1\n")["id"])
+
+
+def test_dates_past_years_1_to_9999_show_as_their_text_in_pages_and_charts(lg_guarded: GuardedStore):
+    # DuckDB's date arithmetic reaches year 0 and five-digit years, which Python's dates cannot hold
+    g = lg_guarded
+    upload(g, ADA, "sales", SALES)
+    sql = (
+        "select make_date(0, 1, 1) as early, make_timestamp(10000, 1, 1, 0, 0, 0) as late, "
+        "day, amount from sales order by day limit 2"
+    )
+    out = g.sql_query(ADA, sql)
+    assert [c["type"] for c in out["columns"]] == ["date", "datetime", "date", "integer"]
+    assert out["rows"] == [
+        ["0000-01-01", "10000-01-01 00:00:00.000000", dt.date(2024, 1, 1), 10],
+        ["0000-01-01", "10000-01-01 00:00:00.000000", dt.date(2024, 1, 2), 5],
+    ]
+    saved = g.sql_save(ADA, "select (day - interval 2024 year)::date as day, amount from sales", "shifted")
+    page = g.rows(ADA, saved["id"], sort="-day", limit=3)
+    assert page["rows"] == [["0000-02-03", None], ["0000-02-02", 3], ["0000-02-01", 1]]
+    spec = {
+        "version": 1,
+        "dataset": {"name": "shifted"},
+        "mark": "bar",
+        "encoding": {
+            "x": {"field": "day", "timeUnit": "month"},
+            "y": {"field": "amount", "aggregate": "sum"},
+        },
+    }
+    data = run_chart(g.store, spec, user="ada").to_json()["data"]
+    assert data == {"x": ["0000-01-01", "0000-02-01"], "y": [22, 4]}

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
+from ..pages import column_values
 from .spec import SPEC_VERSION
 
 ARROW_STREAM = "application/vnd.apache.arrow.stream"
@@ -28,7 +29,7 @@ def _json_value(v: Any) -> Any:
 
 
 def _json_column(col: pa.ChunkedArray) -> list[Any]:
-    values = col.to_pylist()
+    values = column_values(col)
     if pa.types.is_integer(col.type) or pa.types.is_string(col.type) or pa.types.is_boolean(col.type):
         return values
     return [_json_value(v) for v in values]

@@ -139,12 +139,36 @@ def markers_sql() -> str:
     return "(" + ", ".join(quote_literal(m) for m in NULL_MARKERS) + ")"
 
 
+#: the dates and times a stored column may hold: years 1 to 9999, as Python's (and so every
+#: page, chart and export's). DuckDB's casts also take year 0, five-digit years and "(BC)".
+TIME_RANGE = {
+    "DATE": ("DATE '0001-01-01'", "DATE '9999-12-31'"),
+    "TIMESTAMP": ("TIMESTAMP '0001-01-01 00:00:00'", "TIMESTAMP '9999-12-31 23:59:59.999999'"),
+    "TIMESTAMPTZ": ("TIMESTAMPTZ '0001-01-01 00:00:00+00'", "TIMESTAMPTZ '9999-12-31 23:59:59.999999+00'"),
+}
+
+
+def outside_range_sql(x: str, duck: str) -> str:
+    """True where ``x``, of type ``duck`` (a key of :data:`TIME_RANGE`), is outside years 1 to 9999."""
+    low, high = TIME_RANGE[duck]
+    return f"NOT ({x} BETWEEN {low} AND {high})"
+
+
 def convert_sql(c: str, target: Target, duck: str | None = None) -> str:
     """SQL turning the text column ``c`` into ``target``'s type; NULL where a value does not fit.
 
     ``duck`` overrides the target's number type (BIGINT or DOUBLE, decided over the whole file).
+    A date or time outside years 1 to 9999 does not fit.
     """
     t = duck or target.duck
+    value = _convert_sql(c, target, t)
+    stored = "DATE" if t == "ISO_DATE" else t
+    if stored in TIME_RANGE:
+        return f"CASE WHEN {outside_range_sql(value, stored)} THEN NULL ELSE {value} END"
+    return value
+
+
+def _convert_sql(c: str, target: Target, t: str) -> str:
     if target.comma:
         plain = f"replace(replace(trim({c}), '.', ''), ',', '.')"
         return (

@@ -22,7 +22,18 @@ import duckdb
 from ..errors import BadInput, Problem
 from ..schema import ColumnType
 from ..sql import quote_ident, quote_literal
-from .coerce import FILE_OUTLIERS, Target, bad_sql, few, infer, leading_zero_sql, markers_sql, value_sql
+from .coerce import (
+    FILE_OUTLIERS,
+    TIME_RANGE,
+    Target,
+    bad_sql,
+    few,
+    infer,
+    leading_zero_sql,
+    markers_sql,
+    outside_range_sql,
+    value_sql,
+)
 from .dialect import BOOL_WORDS, Dialect, detect, has_leading_zero
 from .engine import run_copy
 from .limits import Guard, IngestLimits
@@ -182,6 +193,22 @@ def _copy_sql(
         f"store_rejects=true, rejects_limit={REJECTS_LIMIT})) "
         f"TO {quote_literal(str(dest))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})"
     )
+
+
+def _outside_range(
+    con: duckdb.DuckDBPyConnection, dest: Path, names: list[str], types: list[str]
+) -> set[str]:
+    """The date and time columns of ``dest`` holding a value outside years 1 to 9999."""
+    stored = [(n, "DATE" if t == ISO_DATE else t) for n, t in zip(names, types, strict=True)]
+    temporal = [(n, t) for n, t in stored if t in TIME_RANGE]
+    if not temporal:
+        return set()
+    found = con.execute(
+        "SELECT "
+        + ", ".join(f"bool_or({outside_range_sql(quote_ident(n, allow_nul=True), t)})" for n, t in temporal)
+        + f" FROM read_parquet({quote_literal(str(dest))})"
+    ).fetchone()
+    return {n for (n, _), outside in zip(temporal, found or (), strict=False) if outside}
 
 
 def _budget(sample: str, limits: IngestLimits) -> int:
@@ -372,7 +399,14 @@ def ingest_csv(
             "SELECT line, column_name, error_type, csv_line, error_message FROM reject_errors ORDER BY line"
         ).fetchall()
         if not rejects:
-            break
+            # DuckDB's reader takes dates no page could show (year 0, five-digit years): their
+            # columns are read as text again, and those values listed as the ones a read refused
+            outside = _outside_range(con, dest, dialect.names, types) - broken
+            if not outside:
+                break
+            broken |= outside
+            types = ["VARCHAR" if n in broken else t for n, t in zip(dialect.names, sniffed, strict=True)]
+            continue
         structural = [r for r in rejects if r[2] != "CAST"]
         if not long_lines and structural and all(r[2] == "LINE SIZE OVER MAXIMUM" for r in structural):
             long_lines = True

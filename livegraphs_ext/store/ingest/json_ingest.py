@@ -24,7 +24,7 @@ import orjson
 
 from ..errors import BadInput, Problem, TooLarge
 from ..sql import quote_ident, quote_literal
-from .coerce import FILE_OUTLIERS, NULL_MARKERS, few
+from .coerce import FILE_OUTLIERS, NULL_MARKERS, few, outside_range_sql
 from .csv_ingest import _PHRASE, _TYPE_NAMES, ROW_GROUP
 from .dialect import clean_names
 from .engine import null_counts, run_copy, set_budget
@@ -33,7 +33,6 @@ from .json_plain import (
     ISO_TIME,
     ISO_ZONE,
     ISO_ZONED,
-    JSON_SPACE,
     OBJECT_MAX,
     ArrayLines,
     array_as_lines,
@@ -43,7 +42,7 @@ from .json_plain import (
     sample_lines,
     unquoted,
 )
-from .jsonsplit import iter_array
+from .jsonsplit import JSON_SPACE, iter_array
 from .limits import Guard, IngestLimits
 from .prescan import Prepared
 
@@ -443,7 +442,8 @@ def _kind_sql(v: str) -> str:
         f"WHEN regexp_full_match({v}, {quote_literal(_QUOTE + ISO_TIME + _QUOTE)}) "
         f"THEN CASE WHEN TRY_CAST({text} AS TIMESTAMP) IS NULL THEN 's' ELSE 't' END "
         f"WHEN regexp_full_match({v}, {quote_literal(_QUOTE + ISO_ZONED + _QUOTE)}) "
-        f"THEN CASE WHEN TRY_CAST({text} AS TIMESTAMPTZ) IS NULL THEN 's' ELSE 'z' END "
+        f"THEN CASE WHEN coalesce({outside_range_sql(f'TRY_CAST({text} AS TIMESTAMPTZ)', 'TIMESTAMPTZ')}, "
+        "true) THEN 's' ELSE 'z' END "
         "ELSE 's' END "
         f"WHEN starts_with({v}, '{{') OR starts_with({v}, '[') THEN 'n' "
         f"WHEN coalesce(NOT isfinite(TRY_CAST({v} AS DOUBLE)), true) THEN 'x' "

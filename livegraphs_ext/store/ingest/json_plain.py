@@ -28,8 +28,10 @@ import numpy as np
 
 from ..errors import StoreError
 from ..sql import quote_ident, quote_literal
+from .coerce import outside_range_sql
 from .csv_ingest import ROW_GROUP
 from .engine import null_counts, set_budget
+from .jsonsplit import JSON_SPACE
 from .limits import Guard, IngestLimits
 
 #: JSON Lines are sampled in blocks of this size; a longer line is left to the exact path
@@ -120,7 +122,11 @@ def _convert(v: str, duck: str, seen: bool) -> str:
         value = f"CASE {v} WHEN 'true' THEN true WHEN 'false' THEN false END"
     else:
         iso = f"regexp_full_match({v}, {_QUOTED[duck]})"
-        value = f"CASE WHEN {iso} THEN TRY_CAST({unquoted(v)} AS {duck}) END"
+        cast = f"TRY_CAST({unquoted(v)} AS {duck})"
+        if duck == "TIMESTAMPTZ":
+            # an offset can carry a time of year 1 or 9999 out of them
+            cast = f"CASE WHEN {outside_range_sql(cast, duck)} THEN NULL ELSE {cast} END"
+        value = f"CASE WHEN {iso} THEN {cast} END"
     return f"coalesce({value}, CAST({stop} AS {duck}))"
 
 
@@ -277,8 +283,6 @@ def sample_lines(path: Path, max_records: int, max_bytes: int) -> list[bytes] | 
     return lines
 
 
-#: JSON's whitespace
-JSON_SPACE = b" \t\r\n"
 #: whitespace goes; "]" reads as "}" and "[" as "," so that one search finds each case
 _FOLD_ARRAY = bytes.maketrans(b"[]", b",}")
 #: JSON's whitespace, by byte

@@ -20,7 +20,8 @@ from ..errors import BadInput, TooLarge
 from .limits import Guard
 
 CHUNK = 2**20
-_WS = b" \t\r\n"
+#: JSON's whitespace (RFC 8259): the four bytes allowed around its tokens
+JSON_SPACE = b" \t\r\n"
 
 
 def _bad(message: str) -> BadInput:
@@ -85,11 +86,11 @@ def iter_array(path: Path, offset: int, max_element: int, guard: Guard) -> Itera
                 piece = chunk[start:m]
                 ch = chunk[m]
                 if state == "before":
-                    if (b"".join(pending) + piece).strip(_WS) or ch != 91:
+                    if (b"".join(pending) + piece).strip(JSON_SPACE) or ch != 91:
                         raise _bad("the document does not start with an array")
                     state = "inside"
                 elif state == "inside":
-                    raw = (b"".join(pending) + piece).strip(_WS)
+                    raw = (b"".join(pending) + piece).strip(JSON_SPACE)
                     if raw:
                         index += 1
                         yield _parse(raw, index)
@@ -107,7 +108,7 @@ def iter_array(path: Path, offset: int, max_element: int, guard: Guard) -> Itera
                 start = m + 1
             rest = chunk[start:]
             if state == "after":
-                if rest.strip(_WS):
+                if rest.strip(JSON_SPACE):
                     raise _bad("there is more text after the top-level array")
             elif rest:
                 pending.append(rest)

@@ -16,6 +16,7 @@ import numpy as np
 import orjson
 
 from ..errors import BadInput, TooLarge, Unsupported
+from .jsonsplit import JSON_SPACE
 from .limits import Guard, IngestLimits
 
 CHUNK = 4 * 2**20
@@ -169,7 +170,7 @@ def _detect_bom(head: bytes) -> tuple[str | None, int]:
 
 
 def _sniff_format(head: bytes, content_type: str | None, filename: str | None) -> str:
-    text = head.lstrip(b" \t\r\n")
+    text = head.lstrip(JSON_SPACE)
     if not text:
         raise BadInput("the file is empty")
     if text[:1] == b"[":
