@@ -7,6 +7,7 @@ would meet them. Nothing here is mocked: real worker processes, real DuckDB.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from pathlib import Path
@@ -201,3 +202,19 @@ def test_a_store_query_keeps_nothing_in_its_scratch_space(tmp_path: Path):
         assert list(store.work_dir.iterdir()) == [] and list(store.staging_dir.iterdir()) == []
     finally:
         store.close()
+
+
+def test_a_fault_of_the_worker_is_a_server_error_logged_not_the_query_s(
+    lg_files: dict[str, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    # a job our own code got wrong (a page limit that is no number) is not the query's doing
+    limits = SqlLimits(timeout_ms=10_000, memory_limit="256MB")
+    sql = "select count(*) as n from t"
+    checked = check_sql(sql)
+    job = Job(sql=sql, body=checked.body, views={"t": str(lg_files["data"])}, ctes=checked.ctes, mode="page")
+    job.limit = "many"  # type: ignore[assignment]
+    with caplog.at_level(logging.ERROR), pytest.raises(RuntimeError, match="worker failed"):
+        answer(checked, run_job(job, limits, tmp_path), limits)
+    assert "ValueError" in caplog.text and "invalid literal for int()" in caplog.text
+    # the next query runs as before
+    assert run(sql, lg_files, limits, tmp_path)["rows"] == [[1000]]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import logging
 import re
 import threading
 import time
@@ -24,6 +25,8 @@ from ..stopping import check_stopped, watched
 from ..workerproc import PAST_DEADLINE, POLL, PROC, TOO_MUCH, WorkerProcess, statm, wait
 from .checked import Checked, SqlRefused
 from .worker import Job
+
+log = logging.getLogger(__name__)
 
 #: seconds the worker may run past DuckDB's own time limit before it is killed
 GRACE = 5.0
@@ -276,6 +279,9 @@ def answer(checked: Checked, message: tuple[Any, ...], limits: SqlLimits) -> Any
         if status == 413:
             raise TooLarge(text, reason)
         raise BadInput(text, reason)
+    if kind == "fault":
+        log.error("A SQL query's worker failed:\n%s", message[1])
+        raise RuntimeError("the query's worker failed; the server's log says where")
     _, duck_type, text, where = message
     raise duck_error(sql, duck_type, text, where, limits)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import traceback
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
@@ -82,7 +83,8 @@ def main(conn: Connection, job: Job) -> None:
 
     ``("ok", result)``; ``("refused", message, char_offset, text)`` when DuckDB's parse breaks the
     allowlists; ``("duckdb", exception type, message, char_offset)`` when DuckDB refused or failed
-    the query; ``("result", status, message, reason)`` when the result cannot be given.
+    the query; ``("result", status, message, reason)`` when the result cannot be given;
+    ``("fault", traceback)`` when our code failed.
     """
     try:
         message: tuple[Any, ...] = ("ok", run(job))
@@ -96,6 +98,9 @@ def main(conn: Connection, job: Job) -> None:
         message = ("duckdb", "OutOfMemoryException", "Out of Memory Error: allocation failure", None)
     except ResultError as e:
         message = ("result", e.status, e.message, e.reason)
+    except Exception:
+        # a fault of ours, not of the query: the server says so and logs where it was
+        message = ("fault", traceback.format_exc())
     try:
         conn.send(message)
     except MemoryError:
