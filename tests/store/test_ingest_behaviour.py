@@ -118,6 +118,28 @@ def test_any_common_delimiter_is_found(tmp_path: Path, delim: bytes) -> None:
 
 
 @pytest.mark.parametrize(
+    ("header", "values", "expected"),
+    [
+        # a column of times holds ":", one of names ",", one of codes "|" or "~": none splits the header
+        (b"at", [b"2024-01-0%d 10:15:00" % d for d in range(1, 9)], "datetime"),
+        (b"name", [b"Smith, Ann", b"Doe, Bo", b"Li, Cy", b"Ng, Di"], "string"),
+        (b"code", [b"A|1", b"B|2", b"C|3"], "string"),
+        (b"path", [b"~/a", b"~/b"], "string"),
+    ],
+)
+def test_one_column_whose_values_hold_a_delimiter_is_one_column(
+    tmp_path: Path, header: bytes, values: list[bytes], expected: str
+) -> None:
+    result, rows = run(tmp_path, header + b"\n" + b"\n".join(values) + b"\n")
+    assert types_of(result) == {header.decode(): expected}
+    assert len(rows) == len(values)
+    if expected == "string":
+        assert [r[header.decode()] for r in rows] == [v.decode() for v in values]
+    else:
+        assert rows[0] == {"at": dt.datetime(2024, 1, 1, 10, 15)}
+
+
+@pytest.mark.parametrize(
     ("data", "encoding"),
     [
         ("name,city\nJosé,Zürich\n".encode(), "utf-8"),

@@ -77,23 +77,29 @@ def has_leading_zero(value: str) -> bool:
 
 
 def _score(rows: list[tuple[int, list[str]]]) -> tuple[float, int]:
+    """The share of the rows of the most common width, and that width; (0, 0) when the first
+    row (the header) is not of that width: the file is not split by this character (a column
+    of times holds ":", one of names ","), and read with it every other row would be ragged."""
     if not rows:
         return 0.0, 0
     counts = Counter(len(r) for _, r in rows)
     width, n = counts.most_common(1)[0]
-    first_matches = 1.0 if len(rows[0][1]) == width else 0.0
-    # the modal width must also be the header's, or the file is not really split by this character
-    return (n / len(rows)) * 0.9 + 0.1 * first_matches, width
+    if len(rows[0][1]) != width:
+        return 0.0, 0
+    return n / len(rows), width
 
 
 def choose_delimiter(sample: str, hint: str | None = None, complete: bool = True) -> str:
-    """The candidate that gives the most rows of one width above 1 (ties: the hint, then list order)."""
+    """The candidate that gives the most rows of one width above 1, the first row's (ties: the
+    hint, then list order); for one column, the first candidate the sample does not hold."""
     text = sample if complete else sample[: sample.rfind("\n") + 1] or sample
     order = list(CANDIDATES)
     if hint in order:
         order.remove(hint)
         order.insert(0, hint)
-    best, best_score = ",", (0.0, 0)
+    # none splitting the rows alike, the file is one column: a candidate it does not hold
+    best = next((d for d in order if d not in text), ",")
+    best_score = (0.0, 0)
     for d in order:
         if d not in text:
             continue
