@@ -510,3 +510,35 @@ def test_json_zoned_times_an_offset_carries_past_year_9999_or_before_year_1_are_
         dt.datetime(9999, 12, 31, 18, tzinfo=dt.timezone.utc),
     ]
     assert stored[0]["at"] == dt.datetime(2020, 1, 1, 8, tzinfo=dt.timezone.utc)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [
+            "2024-01-02T10:15:00+05:30",
+            "2024-01-03T11:00:00+0530",
+            "2024-01-04T12:00:00+05",
+            "2024-01-05T09:00Z",
+        ],
+        ["2024-01-02T10:15:00.123456789", "2024-01-03T11:00:00.5", "2024-01-04 12:00", "2024-01-05T09:00:00"],
+        ["2024-01-02T10:15:00.1234567-09:30", "2024-01-03T11:00:00-0930", "2024-01-04T12:00:00Z"],
+    ],
+)
+def test_json_and_csv_read_the_same_iso_times_alike(tmp_path: Path, values: list[str]) -> None:
+    # offsets with and without a colon or minutes, and fractions past microseconds (cut to them)
+    rows = values * 10
+    csv_result, csv_rows = run(tmp_path, ("at\n" + "\n".join(rows) + "\n").encode(), name="times.csv")
+    for name, body in (
+        ("times.jsonl", b"".join(orjson.dumps({"at": v}) + b"\n" for v in rows)),
+        ("times.json", orjson.dumps([{"at": v} for v in rows])),
+    ):
+        result, json_rows = run(tmp_path, body, name=name)
+        assert types_of(result) == types_of(csv_result) == {"at": "datetime"}
+        assert json_rows == csv_rows
+        assert not result.report.problems
+    parsed = [dt.datetime.fromisoformat(v.replace("Z", "+00:00")) for v in values]
+    zoned = parsed[0].tzinfo is not None
+    assert [r["at"] for r in csv_rows[: len(values)]] == [
+        p.astimezone(dt.timezone.utc) if zoned else p for p in parsed
+    ]

@@ -75,8 +75,9 @@ def _string_kind(value: str) -> str:
         except ValueError:
             return "text"
         return "date"
-    if 16 <= len(value) <= 32 and _ISO_DATETIME.fullmatch(value):
-        zoned = value.endswith("Z") or value[-6] in "+-"
+    if 16 <= len(value) <= 35 and _ISO_DATETIME.fullmatch(value):
+        # past the date, a sign starts an offset
+        zoned = value.endswith("Z") or "+" in value[10:] or "-" in value[10:]
         try:
             datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
         except ValueError:

@@ -41,13 +41,14 @@ BLOCK = 4 * 2**20
 #: times as long. A longer record stops the read and the exact path takes the file.
 OBJECT_MAX = 16 * 2**20
 
-#: ISO dates and times as the record reader's ``fromisoformat`` takes them (RE2, and Python's
-#: ``re`` with ``re.ASCII``, read these patterns alike): years 0001 to 9999, hours 00 to 23,
-#: offsets under a day. DuckDB's casts alone would also take year 0000 and 24:00.
+#: ISO dates and times as Python's ``fromisoformat`` takes them (RE2, and Python's ``re`` with
+#: ``re.ASCII``, read these patterns alike): years 0001 to 9999, hours 00 to 23, offsets under
+#: a day (``Z``, ``+05:30``, ``+0530``, ``+05``), fractions of a second to nanoseconds (kept to
+#: microseconds, as both cut them). DuckDB's casts alone would also take year 0000 and 24:00.
 ISO_DAY = r"(\d{3}[1-9]|\d{2}[1-9]\d|\d[1-9]\d{2}|[1-9]\d{3})-\d{2}-\d{2}"
 _CLOCK = r"([01]\d|2[0-3]):[0-5]\d"
-ISO_TIME = ISO_DAY + r"[T ]" + _CLOCK + r"(:[0-5]\d(\.\d{1,6})?)?"
-ISO_ZONE = r"(Z|[+-]" + _CLOCK + ")"
+ISO_TIME = ISO_DAY + r"[T ]" + _CLOCK + r"(:[0-5]\d(\.\d{1,9})?)?"
+ISO_ZONE = r"(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)"
 ISO_ZONED = ISO_TIME + ISO_ZONE
 #: a string that looks like a date (in a text column it could change the column's type)
 _DATE_LIKE = quote_literal('^"' + ISO_DAY)
