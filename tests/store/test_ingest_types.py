@@ -542,3 +542,23 @@ def test_json_and_csv_read_the_same_iso_times_alike(tmp_path: Path, values: list
     assert [r["at"] for r in csv_rows[: len(values)]] == [
         p.astimezone(dt.timezone.utc) if zoned else p for p in parsed
     ]
+
+
+@pytest.mark.parametrize("rows", [1000, 50_000])
+def test_floats_that_are_not_finite_are_markers_or_bad_values_in_csv(tmp_path: Path, rows: int) -> None:
+    # DuckDB's reader takes NaN, inf and 1e400 as floats; an average over them would be NaN or inf
+    late = ["NaN", "inf", "-Infinity", "1e400", "nan"]
+    body = "x,n\n" + "".join(f"{i}.5,{i}\n" for i in range(rows)) + "".join(f"{v},1\n" for v in late)
+    result, stored = run(tmp_path, body.encode())
+    assert types_of(result) == {"x": "string", "n": "integer"}
+    assert [(p.row, p.value, p.expected) for p in result.report.problems] == [
+        (rows + 2, "inf", "float"),
+        (rows + 3, "-Infinity", "float"),
+        (rows + 4, "1e400", "float"),
+        (rows + 5, "nan", "float"),
+    ]
+    result, stored = run(tmp_path, body.encode(), bad_values="null")
+    assert types_of(result) == {"x": "float", "n": "integer"}
+    assert [r["x"] for r in stored[-6:]] == [rows - 0.5, None, None, None, None, None]
+    assert _nulls(result)["x"] == 5
+    assert any("1 value such as NA" in n for n in result.report.notes)

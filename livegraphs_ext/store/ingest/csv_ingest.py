@@ -195,20 +195,25 @@ def _copy_sql(
     )
 
 
-def _outside_range(
-    con: duckdb.DuckDBPyConnection, dest: Path, names: list[str], types: list[str]
-) -> set[str]:
-    """The date and time columns of ``dest`` holding a value outside years 1 to 9999."""
-    stored = [(n, "DATE" if t == ISO_DATE else t) for n, t in zip(names, types, strict=True)]
-    temporal = [(n, t) for n, t in stored if t in TIME_RANGE]
-    if not temporal:
+def _misread(con: duckdb.DuckDBPyConnection, dest: Path, names: list[str], types: list[str]) -> set[str]:
+    """The columns of ``dest`` holding a value DuckDB's reader took and its type's rules do not:
+    a date or time outside years 1 to 9999, or a float that is not finite (``NaN``, ``inf``,
+    ``1e400``: in a text column these are a marker and values that are not numbers)."""
+    checks: dict[str, str] = {}
+    for n, t in zip(names, types, strict=True):
+        c = quote_ident(n, allow_nul=True)
+        stored = "DATE" if t == ISO_DATE else t
+        if stored in TIME_RANGE:
+            checks[n] = outside_range_sql(c, stored)
+        elif stored == "DOUBLE":
+            checks[n] = f"NOT isfinite({c})"
+    if not checks:
         return set()
     found = con.execute(
-        "SELECT "
-        + ", ".join(f"bool_or({outside_range_sql(quote_ident(n, allow_nul=True), t)})" for n, t in temporal)
-        + f" FROM read_parquet({quote_literal(str(dest))})"
+        f"SELECT {', '.join(f'bool_or({sql})' for sql in checks.values())} "
+        f"FROM read_parquet({quote_literal(str(dest))})"
     ).fetchone()
-    return {n for (n, _), outside in zip(temporal, found or (), strict=False) if outside}
+    return {n for n, hit in zip(checks, found or (), strict=False) if hit}
 
 
 def _budget(sample: str, limits: IngestLimits) -> int:
@@ -399,9 +404,10 @@ def ingest_csv(
             "SELECT line, column_name, error_type, csv_line, error_message FROM reject_errors ORDER BY line"
         ).fetchall()
         if not rejects:
-            # DuckDB's reader takes dates no page could show (year 0, five-digit years): their
-            # columns are read as text again, and those values listed as the ones a read refused
-            outside = _outside_range(con, dest, dialect.names, types) - broken
+            # DuckDB's reader takes dates no page could show (year 0, five-digit years) and floats
+            # that are not finite: their columns are read as text again, and typed as a column
+            # a read refused (markers missing, the values that do not fit listed)
+            outside = _misread(con, dest, dialect.names, types) - broken
             if not outside:
                 break
             broken |= outside
