@@ -562,3 +562,14 @@ def test_floats_that_are_not_finite_are_markers_or_bad_values_in_csv(tmp_path: P
     assert [r["x"] for r in stored[-6:]] == [rows - 0.5, None, None, None, None, None]
     assert _nulls(result)["x"] == 5
     assert any("1 value such as NA" in n for n in result.report.notes)
+
+
+@pytest.mark.parametrize("late", ["2.5", "1e5", "7.0"])
+def test_a_late_fraction_in_an_integer_column_makes_it_float_not_rounded(tmp_path: Path, late: str) -> None:
+    # DuckDB's reader casts "2.5" in an integer column to 3; the column is float, its values as written
+    body = b"n,m\n" + b"".join(b"%d,%d\n" % (i, i) for i in range(50_000)) + f"{late},7\n".encode()
+    result, rows = run(tmp_path, body)
+    assert types_of(result) == {"n": "float", "m": "integer"}
+    assert rows[-1] == {"n": float(late), "m": 7}
+    assert rows[-2] == {"n": 49_999.0, "m": 49_999}
+    assert result.report.problem_count == 0

@@ -170,7 +170,8 @@ def _copy_sql(
     limits: IngestLimits,
     long_lines: bool,
 ) -> str:
-    read = ["TIMESTAMP" if t == ISO_DATE else t for t in types]
+    # an integer column is read as text and cast here: DuckDB's reader rounds "2.5" to 3
+    read = ["TIMESTAMP" if t == ISO_DATE else "VARCHAR" if t == "BIGINT" else t for t in types]
     columns = ", ".join(
         f"{quote_literal(n)}: {quote_literal(t)}" for n, t in zip(dialect.names, read, strict=True)
     )
@@ -178,8 +179,12 @@ def _copy_sql(
     select = ", ".join(
         # date_trunc keeps the optimiser from pushing a DATE cast (with the file's other
         # date format) into the CSV reader
-        f"CAST(date_trunc('day', {n}) AS DATE) AS {n}" if t == ISO_DATE else n
-        for n, t in zip(names, types, strict=True)
+        f"CAST(date_trunc('day', {n}) AS DATE) AS {n}"
+        if t == ISO_DATE
+        else f"{_checked_integer(n, j)} AS {n}"
+        if t == "BIGINT"
+        else n
+        for j, (n, t) in enumerate(zip(names, types, strict=True))
     )
     formats = ""
     if fmt[0] and "DATE" in types:
@@ -214,6 +219,27 @@ def _misread(con: duckdb.DuckDBPyConnection, dest: Path, names: list[str], types
         f"FROM read_parquet({quote_literal(str(dest))})"
     ).fetchone()
     return {n for n, hit in zip(checks, found or (), strict=False) if hit}
+
+
+#: what stops a read at a value of column j that is not an integer: ``MISREAD`` then j
+MISREAD = "livegraphs: not an integer in column "
+
+
+def _checked_integer(c: str, j: int) -> str:
+    """The integer the text ``c`` writes; a value that is not one (a fraction, an exponent, a
+    word) stops the read with :data:`MISREAD` and the column's place, as a refused cast would."""
+    return (
+        f"CASE WHEN {c} IS NULL THEN NULL "
+        f"WHEN contains({c}, '.') OR contains({c}, 'e') OR contains({c}, 'E') "
+        f"OR TRY_CAST({c} AS BIGINT) IS NULL THEN error({quote_literal(MISREAD + str(j))}) "
+        f"ELSE TRY_CAST({c} AS BIGINT) END"
+    )
+
+
+def _misread_column(exc: duckdb.Error, names: list[str]) -> str | None:
+    """The column an integer check stopped the read at (see :func:`_checked_integer`)."""
+    found = re.search(re.escape(MISREAD) + r"(\d+)", str(exc))
+    return names[int(found.group(1))] if found and int(found.group(1)) < len(names) else None
 
 
 def _budget(sample: str, limits: IngestLimits) -> int:
@@ -396,9 +422,22 @@ def ingest_csv(
         con.execute("DROP TABLE IF EXISTS reject_errors")
         con.execute("DROP TABLE IF EXISTS reject_scans")
         dest.unlink(missing_ok=True)
-        result = run_copy(
-            con, _copy_sql(prep.path, dest, dialect, types, fmt, limits, long_lines), dest, budget, limits
-        )
+        try:
+            result = run_copy(
+                con, _copy_sql(prep.path, dest, dialect, types, fmt, limits, long_lines), dest, budget, limits
+            )
+        except (duckdb.InterruptException, duckdb.OutOfMemoryException):
+            raise
+        except duckdb.Error as exc:
+            misread = _misread_column(exc, dialect.names)
+            if misread is None:
+                raise
+            if misread in broken:
+                raise BadInput("the file could not be read consistently") from None
+            # typed as a column a read refused: a fraction makes it float, a word is a bad value
+            broken.add(misread)
+            types = ["VARCHAR" if n in broken else t for n, t in zip(dialect.names, sniffed, strict=True)]
+            continue
         rows = int(result[0]) if result else 0
         rejects = con.execute(
             "SELECT line, column_name, error_type, csv_line, error_message FROM reject_errors ORDER BY line"
