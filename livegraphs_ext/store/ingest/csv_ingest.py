@@ -169,22 +169,20 @@ def _copy_sql(
     fmt: tuple[str | None, str | None],
     limits: IngestLimits,
     long_lines: bool,
+    wide: frozenset[int] = frozenset(),
 ) -> str:
-    # an integer column is read as text and cast here: DuckDB's reader rounds "2.5" to 3
-    read = ["TIMESTAMP" if t == ISO_DATE else "VARCHAR" if t == "BIGINT" else t for t in types]
+    """The COPY of the file's rows in ``types`` (``wide``: the integer columns whose sample holds
+    one past 2**53, read as text; see :func:`_checked`)."""
+    read = [
+        "TIMESTAMP" if t == ISO_DATE else ("VARCHAR" if j in wide else "DOUBLE") if t == "BIGINT" else t
+        for j, t in enumerate(types)
+    ]
     columns = ", ".join(
         f"{quote_literal(n)}: {quote_literal(t)}" for n, t in zip(dialect.names, read, strict=True)
     )
     names = [quote_ident(n, allow_nul=True) for n in dialect.names]
     select = ", ".join(
-        # date_trunc keeps the optimiser from pushing a DATE cast (with the file's other
-        # date format) into the CSV reader
-        f"CAST(date_trunc('day', {n}) AS DATE) AS {n}"
-        if t == ISO_DATE
-        else f"{_checked_integer(n, j)} AS {n}"
-        if t == "BIGINT"
-        else n
-        for j, (n, t) in enumerate(zip(names, types, strict=True))
+        f"{_checked(n, t, j, j in wide)} AS {n}" for j, (n, t) in enumerate(zip(names, types, strict=True))
     )
     formats = ""
     if fmt[0] and "DATE" in types:
@@ -200,44 +198,58 @@ def _copy_sql(
     )
 
 
-def _misread(con: duckdb.DuckDBPyConnection, dest: Path, names: list[str], types: list[str]) -> set[str]:
-    """The columns of ``dest`` holding a value DuckDB's reader took and its type's rules do not:
-    a date or time outside years 1 to 9999, or a float that is not finite (``NaN``, ``inf``,
-    ``1e400``: in a text column these are a marker and values that are not numbers)."""
-    checks: dict[str, str] = {}
-    for n, t in zip(names, types, strict=True):
-        c = quote_ident(n, allow_nul=True)
-        stored = "DATE" if t == ISO_DATE else t
-        if stored in TIME_RANGE:
-            checks[n] = outside_range_sql(c, stored)
-        elif stored == "DOUBLE":
-            checks[n] = f"NOT isfinite({c})"
-    if not checks:
-        return set()
-    found = con.execute(
-        f"SELECT {', '.join(f'bool_or({sql})' for sql in checks.values())} "
-        f"FROM read_parquet({quote_literal(str(dest))})"
-    ).fetchone()
-    return {n for n, hit in zip(checks, found or (), strict=False) if hit}
+#: floats hold every integer below this exactly
+EXACT_FLOAT_INTS = 2**53
+#: what stops a read at a value of column j its type's rules refuse: ``MISREAD`` then j
+MISREAD = "livegraphs: a value its type refuses in column "
 
 
-#: what stops a read at a value of column j that is not an integer: ``MISREAD`` then j
-MISREAD = "livegraphs: not an integer in column "
+def _checked(c: str, t: str, j: int, wide: bool = False) -> str:
+    """The value of column ``c`` (the ``j``-th) as stored in type ``t``. A value DuckDB's reader
+    takes and the type's rules do not stops the read with :data:`MISREAD` and ``j``, as a
+    refused cast would: a fraction in an integer column (the reader casts "2.5" to 3), a
+    float that is not finite (``NaN`` is a missing value and ``inf`` or ``1e400`` not a
+    number, as in a text column), a date or time outside years 1 to 9999 (year 0, five-digit
+    years: no page could show them).
+
+    An integer column is read as a float, which costs what reading it as an integer does, and
+    stored as an integer when the float is one below 2**53, where every integer is exact; a
+    ``wide`` one, as text, which costs a sixth more: the read stops at a fraction or an
+    exponent. A column whose first integer past 2**53 comes after the sample is then typed as
+    one a read refused."""
+    stop = f"error({quote_literal(MISREAD + str(j))})"
+    if t == "BIGINT" and not wide:
+        return (
+            f"CASE WHEN {c} = trunc({c}) AND abs({c}) < {EXACT_FLOAT_INTS} THEN CAST({c} AS BIGINT) "
+            f"WHEN {c} IS NOT NULL THEN {stop} END"
+        )
+    if t == "BIGINT":
+        return (
+            f"CASE WHEN {c} IS NULL THEN NULL "
+            f"WHEN contains({c}, '.') OR contains({c}, 'e') OR contains({c}, 'E') "
+            f"OR TRY_CAST({c} AS BIGINT) IS NULL THEN {stop} ELSE TRY_CAST({c} AS BIGINT) END"
+        )
+    if t == "DOUBLE":
+        return f"CASE WHEN NOT isfinite({c}) THEN {stop} ELSE {c} END"
+    if t == ISO_DATE:
+        # date_trunc keeps the optimiser from pushing a DATE cast (with the file's other
+        # date format) into the CSV reader
+        day = f"CAST(date_trunc('day', {c}) AS DATE)"
+        return f"CASE WHEN {outside_range_sql(day, 'DATE')} THEN {stop} ELSE {day} END"
+    if t in TIME_RANGE:
+        return f"CASE WHEN {outside_range_sql(c, t)} THEN {stop} ELSE {c} END"
+    return c
 
 
-def _checked_integer(c: str, j: int) -> str:
-    """The integer the text ``c`` writes; a value that is not one (a fraction, an exponent, a
-    word) stops the read with :data:`MISREAD` and the column's place, as a refused cast would."""
-    return (
-        f"CASE WHEN {c} IS NULL THEN NULL "
-        f"WHEN contains({c}, '.') OR contains({c}, 'e') OR contains({c}, 'E') "
-        f"OR TRY_CAST({c} AS BIGINT) IS NULL THEN error({quote_literal(MISREAD + str(j))}) "
-        f"ELSE TRY_CAST({c} AS BIGINT) END"
-    )
+def _past_exact_floats(value: str) -> bool:
+    try:
+        return abs(int(value.strip())) >= EXACT_FLOAT_INTS
+    except ValueError:
+        return False
 
 
 def _misread_column(exc: duckdb.Error, names: list[str]) -> str | None:
-    """The column an integer check stopped the read at (see :func:`_checked_integer`)."""
+    """The column a check stopped the read at (see :func:`_checked`)."""
     found = re.search(re.escape(MISREAD) + r"(\d+)", str(exc))
     return names[int(found.group(1))] if found and int(found.group(1)) < len(names) else None
 
@@ -414,6 +426,11 @@ def ingest_csv(
         if types[j] == "DOUBLE" and any(r[j] == "NaN" for r in dialect.rows if j < len(r)):
             types[j] = "VARCHAR"
     sniffed = list(types)
+    wide = frozenset(
+        j
+        for j, t in enumerate(types)
+        if t == "BIGINT" and any(_past_exact_floats(r[j]) for r in dialect.rows if j < len(r))
+    )
     broken: set[str] = set()
     rows = 0
     long_lines = False
@@ -424,7 +441,11 @@ def ingest_csv(
         dest.unlink(missing_ok=True)
         try:
             result = run_copy(
-                con, _copy_sql(prep.path, dest, dialect, types, fmt, limits, long_lines), dest, budget, limits
+                con,
+                _copy_sql(prep.path, dest, dialect, types, fmt, limits, long_lines, wide),
+                dest,
+                budget,
+                limits,
             )
         except (duckdb.InterruptException, duckdb.OutOfMemoryException):
             raise
@@ -434,7 +455,8 @@ def ingest_csv(
                 raise
             if misread in broken:
                 raise BadInput("the file could not be read consistently") from None
-            # typed as a column a read refused: a fraction makes it float, a word is a bad value
+            # typed as a column a read refused: a fraction makes it float, NaN is missing, and
+            # a word, an infinite float or a date past year 9999 is a value that breaks the type
             broken.add(misread)
             types = ["VARCHAR" if n in broken else t for n, t in zip(dialect.names, sniffed, strict=True)]
             continue
@@ -443,15 +465,7 @@ def ingest_csv(
             "SELECT line, column_name, error_type, csv_line, error_message FROM reject_errors ORDER BY line"
         ).fetchall()
         if not rejects:
-            # DuckDB's reader takes dates no page could show (year 0, five-digit years) and floats
-            # that are not finite: their columns are read as text again, and typed as a column
-            # a read refused (markers missing, the values that do not fit listed)
-            outside = _misread(con, dest, dialect.names, types) - broken
-            if not outside:
-                break
-            broken |= outside
-            types = ["VARCHAR" if n in broken else t for n, t in zip(dialect.names, sniffed, strict=True)]
-            continue
+            break
         structural = [r for r in rejects if r[2] != "CAST"]
         if not long_lines and structural and all(r[2] == "LINE SIZE OVER MAXIMUM" for r in structural):
             long_lines = True
