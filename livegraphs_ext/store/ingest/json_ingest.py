@@ -232,15 +232,17 @@ def _ingest_plain(
     guard: Guard,
     scanned: dict[Path, bool],
     lines: ArrayLines | None,
+    records: list[Any] | None,
 ) -> JsonResult | None:
-    """The fast path for files whose columns each hold one kind of value; None when it does not apply."""
+    """The fast path for files whose columns each hold one kind of value; None when it does not apply.
+
+    ``records``: the first records (:func:`_first_records`)."""
     if prep.offset != 0:
         return None
     with prep.path.open("rb") as f:
         lead = f.read(4096).lstrip(JSON_SPACE)[:1]
     if lead != (b"{" if prep.format == "jsonl" else b"["):
         return None
-    records = _first_records(prep, limits, guard)
     sample = _sample_kinds(records, limits) if records else None
     if records is None or sample is None:
         return None
@@ -269,18 +271,20 @@ def ingest_json(
     # the plain path's search of the bytes for what DuckDB lets through serves the exact path too
     scanned: dict[Path, bool] = {}
     lines = _array_lines(prep, scratch, guard)
+    # the first records, read once: the plain path's kinds, the exact path's keys
+    first = _first_records(prep, limits, guard) if prep.offset == 0 else None
     try:
-        fast = _ingest_plain(prep, dest, con, limits, guard, scanned, lines)
+        fast = _ingest_plain(prep, dest, con, limits, guard, scanned, lines, first)
         if fast is not None:
             return fast
         guard.check()
         exact = None
         if lines is not None and lines.usable:
-            exact = _ingest_sql(prep, dest, scratch, con, limits, guard, bad_values, scanned, lines)
+            exact = _ingest_sql(prep, dest, scratch, con, limits, guard, bad_values, scanned, lines, first)
         if exact is None and (lines is None or not lines.usable):
             # no copy, or one that does not read as the array: the array itself
             guard.check()
-            exact = _ingest_sql(prep, dest, scratch, con, limits, guard, bad_values, scanned, None)
+            exact = _ingest_sql(prep, dest, scratch, con, limits, guard, bad_values, scanned, None, first)
         if exact is not None:
             return exact
     finally:
@@ -309,8 +313,11 @@ def _ingest_sql(
     bad_values: str,
     scanned: dict[Path, bool],
     lines: ArrayLines | None,
+    records: list[Any] | None,
 ) -> JsonResult | None:
     """The exact path in DuckDB: every value typed in SQL; None when only the record reader can say more.
+
+    ``records``: the first records (:func:`_first_records`), whose keys are the columns.
 
     With ``lines``, an array is read from its copy as JSON Lines; None then also when the
     copy does not read as the array (``lines.usable`` becomes False).
@@ -338,16 +345,16 @@ def _ingest_sql(
     if scanned[path] if path in scanned else lenient(path, fmt, guard):
         not_the_array()
         return None
-    sampled = _sample_keys(prep, limits, guard)
+    sampled = _sample_keys(records)
     if sampled is None:
         return None
-    sample, records = sampled
+    sample, sampled_count = sampled
     try:
         # DuckDB's detection over the same first records; the read that counts the kinds refuses
         # a key it did not see and a record that is not an object
         found = con.execute(
             f"DESCRIBE SELECT * FROM read_json({quote_literal(str(path))}, format={quote_literal(fmt)}, "
-            f"records=true, maximum_depth=1, sample_size={records}, "
+            f"records=true, maximum_depth=1, sample_size={sampled_count}, "
             f"maximum_object_size={_object_max(limits)})"
         ).fetchall()
     except duckdb.InterruptException:
@@ -375,7 +382,7 @@ def _ingest_sql(
             guard,
             bad_values,
             _object_max(limits),
-            detected=records,
+            detected=sampled_count,
         )
     except _NotExact as exc:
         if exc.malformed:
@@ -388,10 +395,9 @@ def _ingest_sql(
     return out
 
 
-def _sample_keys(prep: Prepared, limits: IngestLimits, guard: Guard) -> tuple[list[str], int] | None:
+def _sample_keys(records: list[Any] | None) -> tuple[list[str], int] | None:
     """The keys of the first records, in order of first use, and how many records those are
     (None if they are not all objects)."""
-    records = _first_records(prep, limits, guard)
     if not records or not all(isinstance(r, dict) for r in records):
         return None
     keys: dict[str, None] = {}
