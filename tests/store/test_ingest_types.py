@@ -586,3 +586,26 @@ def test_integers_past_2_to_the_53_stay_exact_in_or_after_the_sample(tmp_path: P
     result, stored = run(tmp_path, b"n\n" + b"".join(b"%d\n" % n for n in ints))
     assert types_of(result) == {"n": "integer"}
     assert [r["n"] for r in stored] == ints
+
+
+@pytest.mark.parametrize("rows", [40, 50_000])
+@pytest.mark.parametrize("late", ["0x1A", "0b101", "0XFF"])
+def test_hexadecimal_and_binary_integers_are_bad_values_not_numbers(
+    tmp_path: Path, rows: int, late: str
+) -> None:
+    # DuckDB's integer cast reads "0x1A" as 26 and "0b101" as 5; in a data file they are codes
+    body = b"n,m\n" + b"".join(b"%d,%d\n" % (i, i) for i in range(1, rows)) + f"{late},0\n".encode()
+    result, stored = run(tmp_path, body)
+    assert types_of(result)["n"] == "string"
+    assert stored[-1]["n"] == late and stored[0]["n"] == "1"
+    assert [(p.value, p.column, p.expected) for p in result.report.problems] == [(late, "n", "integer")]
+    (tmp_path / "null").mkdir()
+    result, stored = run(tmp_path / "null", body, bad_values="null")
+    assert types_of(result)["n"] == "integer"
+    assert stored[-1]["n"] is None and stored[-2]["n"] == rows - 1
+    # one past 2**53 in the sample reads the column as text: the same rule holds there
+    wide = b"n\n" + b"%d\n" % (2**60) + b"".join(b"%d\n" % i for i in range(1, rows)) + f"{late}\n".encode()
+    (tmp_path / "wide").mkdir()
+    result, stored = run(tmp_path / "wide", wide)
+    assert types_of(result)["n"] == "string" and stored[-1]["n"] == late
+    assert [p.value for p in result.report.problems] == [late]

@@ -31,6 +31,8 @@ FITTING_PER_OUTLIER = 4
 #: a number with a decimal comma and, optionally, dots between groups of thousands
 _COMMA_NUMBER = re.compile(r"[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?")
 _COMMA_SQL = r"[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?"
+#: an integer as DuckDB's cast takes it, less its hexadecimal and binary forms (RE2)
+DECIMAL_INTEGER = r"\s*[+-]?\d[\d_]*\s*"
 _HAS_DECIMAL_COMMA = re.compile(r"\d,\d")
 
 _DAYS = (
@@ -176,8 +178,10 @@ def _convert_sql(c: str, target: Target, t: str) -> str:
             f"THEN TRY_CAST({plain} AS {t}) END"
         )
     if t == "BIGINT":
-        # DuckDB casts "1.5" and "1e5" to integers (the cast itself allows spaces around the digits)
-        return f"CASE WHEN {c} NOT LIKE '%.%' AND {c} NOT ILIKE '%e%' THEN TRY_CAST({c} AS BIGINT) END"
+        # DuckDB casts "1.5", "1e5", "0x1A" (26) and "0b101" (5) to integers: only decimal digits
+        # are (with spaces around them and "_" between them, as its float cast takes too)
+        digits = f"regexp_full_match({c}, {quote_literal(DECIMAL_INTEGER)})"
+        return f"CASE WHEN {digits} THEN TRY_CAST({c} AS BIGINT) END"
     if t == "DOUBLE":
         # DuckDB reads "nan" and "inf" as floats; in a text column they are not numbers
         return f"CASE WHEN isfinite(TRY_CAST({c} AS DOUBLE)) THEN TRY_CAST({c} AS DOUBLE) END"

@@ -23,6 +23,7 @@ from ..errors import BadInput, Problem
 from ..schema import ColumnType
 from ..sql import quote_ident, quote_literal
 from .coerce import (
+    DECIMAL_INTEGER,
     FILE_OUTLIERS,
     TIME_RANGE,
     Target,
@@ -226,7 +227,7 @@ def _checked(c: str, t: str, j: int, wide: bool = False) -> str:
     if t == "BIGINT":
         return (
             f"CASE WHEN {c} IS NULL THEN NULL "
-            f"WHEN contains({c}, '.') OR contains({c}, 'e') OR contains({c}, 'E') "
+            f"WHEN NOT regexp_full_match({c}, {quote_literal(DECIMAL_INTEGER)}) "
             f"OR TRY_CAST({c} AS BIGINT) IS NULL THEN {stop} ELSE TRY_CAST({c} AS BIGINT) END"
         )
     if t == "DOUBLE":
