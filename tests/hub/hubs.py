@@ -306,15 +306,28 @@ class LiveHub:
         """``name``'s server, on its own subdomain."""
         return f"http://{subdomain(name)}.localhost:{self.port}/user/{name}/"
 
-    def wait_for_service(self, timeout: float = 60) -> None:
-        """The hub answers before its managed service does; wait until the proxy reaches it."""
+    def wait_for_service(self, timeout: float = 120) -> None:
+        """The hub answers before its managed service does; wait until the proxy reaches it.
+
+        The hub gives its service 30 s to answer and then exits; a slow machine gets the rest."""
         deadline = time.monotonic() + timeout
+        last = "no answer"
         while time.monotonic() < deadline:
-            r = requests.get(self.service_url + "api/datasets", timeout=5)
-            if r.status_code in (401, 403):
-                return
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"the hub exited with {self.proc.returncode}:\n{self.log()[-6000:]}")
+            try:
+                r = requests.get(self.service_url + "api/datasets", timeout=5, allow_redirects=False)
+            except requests.RequestException as exc:
+                last = f"{type(exc).__name__}: {exc}"
+            else:
+                if r.status_code in (401, 403):
+                    return
+                last = f"{r.status_code} {r.headers.get('Location') or r.text[:200]}"
             time.sleep(0.3)
-        raise TimeoutError(f"the livegraphs service did not come up:\n{self.log()[-4000:]}")
+        raise TimeoutError(
+            f"the livegraphs service did not come up in {timeout} s (last answer: {last}):\n"
+            + self.log()[-6000:]
+        )
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
