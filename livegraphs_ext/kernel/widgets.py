@@ -226,8 +226,19 @@ class ChartWidget(LiveGraphsWidget):
 
     @property
     def data(self) -> pd.DataFrame:
-        """The chart's result as a DataFrame (one column per field)."""
-        return decode_result(self.result)[1].to_pandas() if self.result else _empty_frame()
+        """The chart's result as a DataFrame (one column per field).
+
+        Dates are Python dates; where one is outside years 1 to 9999 (a SQL query can make
+        one), the frame's columns are Arrow-backed, as ``lg.load`` gives them."""
+        if not self.result:
+            return _empty_frame()
+        table = decode_result(self.result)[1]
+        try:
+            return table.to_pandas()
+        except (ValueError, OverflowError):
+            import pandas as pd
+
+            return table.to_pandas(types_mapper=pd.ArrowDtype)
 
     @property
     def code(self) -> str:

@@ -358,3 +358,19 @@ def test_a_page_changes_no_charts_spec_and_a_builders_only_on_its_own_dataset(
     assert b.spec == mine and decode_result(b.result)[0]["marks"] >= 1
     b.set_state({"spec": None})
     assert b.spec is None
+
+
+def test_a_charts_data_holds_dates_python_dates_cannot(lg_sales: dict[str, Any]):
+    # a SQL-made dataset can hold year 0, which no Python date can: the frame is Arrow-backed then
+    c = lg.chart("sales", mark="bar", x="region", y="sum(revenue)")
+    days = pa.array([-719528, 0], pa.date32())  # 0000-01-01, 1970-01-01
+    sink = pa.BufferOutputStream()
+    table = pa.table({"x": days, "y": [1.5, 2.0]})
+    with pa.ipc.new_stream(sink, table.schema) as out:
+        out.write_table(table)
+    c.result = sink.getvalue().to_pybytes()
+    frame = c.data
+    import pandas as pd
+
+    assert frame["x"].astype(pd.ArrowDtype(pa.string())).tolist() == ["0000-01-01", "1970-01-01"]
+    assert list(frame["y"]) == [1.5, 2.0]
