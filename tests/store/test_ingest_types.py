@@ -609,3 +609,44 @@ def test_hexadecimal_and_binary_integers_are_bad_values_not_numbers(
     result, stored = run(tmp_path / "wide", wide)
     assert types_of(result)["n"] == "string" and stored[-1]["n"] == late
     assert [p.value for p in result.report.problems] == [late]
+
+
+@pytest.mark.parametrize(("rows", "word"), [(40, False), (30_000, False), (30_000, True)])
+def test_a_csv_time_with_an_offset_is_its_utc_time_in_or_after_the_sample(
+    tmp_path: Path, rows: int, word: bool
+) -> None:
+    # DuckDB's TIMESTAMP read and cast drop an offset: "10:00:00+02" was stored as 10:00. After
+    # the sample, with a word too: the column a read refused is converted from its text.
+    zoned = {
+        "2024-01-05 10:00:00+02": dt.datetime(2024, 1, 5, 8),
+        "2024-01-05T10:00:00-05:30": dt.datetime(2024, 1, 5, 15, 30),
+        "2024-01-05 10:00:00.5+0100": dt.datetime(2024, 1, 5, 9, 0, 0, 500_000),
+        "2024-01-05T10:00:00Z": dt.datetime(2024, 1, 5, 10),
+    }
+    naive = [dt.datetime(2024, 1, 1) + dt.timedelta(minutes=7 * i) for i in range(rows)]
+    tail = ["oops"] if word else []
+    body = (
+        "t\n"
+        + "".join(f"{v:%Y-%m-%d %H:%M:%S}\n" for v in naive)
+        + "".join(f"{v}\n" for v in [*zoned, *tail])
+    )
+    result, stored = run(tmp_path, body.encode(), bad_values="null")
+    assert types_of(result) == {"t": "datetime"}
+    times = [r["t"] for r in stored]
+    # a zone in the sample makes the column a zoned one (UTC); past it the column stays as sampled
+    utc = [t.astimezone(dt.UTC).replace(tzinfo=None) if t is not None and t.tzinfo else t for t in times]
+    assert utc == naive + list(zoned.values()) + ([None] if word else [])
+    assert [p.value for p in result.report.problems] == tail
+
+
+@pytest.mark.parametrize("rows", [40, 30_000])
+@pytest.mark.parametrize("late", ["1", "0", "yes", "N"])
+def test_only_true_false_t_and_f_are_booleans_in_or_after_the_sample(
+    tmp_path: Path, rows: int, late: str
+) -> None:
+    # DuckDB's reader took 1/0, yes/no and y/n past the sample as booleans; in it they break the type
+    body = "b\n" + "".join(("true\n", "F\n", "t\n")[i % 3] for i in range(rows)) + f"{late}\n"
+    result, stored = run(tmp_path, body.encode(), bad_values="null")
+    assert types_of(result) == {"b": "boolean"}
+    assert [r["b"] for r in stored[:3]] == [True, False, True] and stored[-1]["b"] is None
+    assert [(p.value, p.expected) for p in result.report.problems] == [(late, "boolean")]

@@ -31,6 +31,8 @@ FITTING_PER_OUTLIER = 4
 #: a number with a decimal comma and, optionally, dots between groups of thousands
 _COMMA_NUMBER = re.compile(r"[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?")
 _COMMA_SQL = r"[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?"
+#: a time of day followed by a UTC offset, at the end of a value (RE2)
+_OFFSET_END = r"\d:[0-5]\d(:[0-5]\d(\.\d+)?)?\s*([Zz]|[+-]\d\d(:?\d\d)?)$"
 #: an integer as DuckDB's cast takes it, less its hexadecimal and binary forms (RE2)
 DECIMAL_INTEGER = r"\s*[+-]?\d[\d_]*\s*"
 _HAS_DECIMAL_COMMA = re.compile(r"\d,\d")
@@ -193,6 +195,14 @@ def _convert_sql(c: str, target: Target, t: str) -> str:
     if t in ("DATE", "TIMESTAMP") and target.fmt:
         parsed = f"try_strptime(trim({c}), {quote_literal(target.fmt)})"
         return f"CAST({parsed} AS DATE)" if t == "DATE" else parsed
+    if t == "TIMESTAMP":
+        # DuckDB's TIMESTAMP cast drops an offset ("+02"): a time with one is its UTC time
+        # (what the session's time zone is does not matter to either cast)
+        text = f"trim({c})"
+        return (
+            f"CASE WHEN regexp_matches({text}, {quote_literal(_OFFSET_END)}) "
+            f"THEN timezone('UTC', TRY_CAST({text} AS TIMESTAMPTZ)) ELSE TRY_CAST({text} AS TIMESTAMP) END"
+        )
     return f"TRY_CAST(trim({c}) AS {t})"
 
 

@@ -174,8 +174,18 @@ def _copy_sql(
 ) -> str:
     """The COPY of the file's rows in ``types`` (``wide``: the integer columns whose sample holds
     one past 2**53, read as text; see :func:`_checked`)."""
+    # ISO times are read with their offsets (DuckDB's TIMESTAMP read drops "+02" without a word)
+    zoned = not fmt[1]
     read = [
-        "TIMESTAMP" if t == ISO_DATE else ("VARCHAR" if j in wide else "DOUBLE") if t == "BIGINT" else t
+        "TIMESTAMP"
+        if t == ISO_DATE
+        else ("VARCHAR" if j in wide else "DOUBLE")
+        if t == "BIGINT"
+        else "TIMESTAMPTZ"
+        if t == "TIMESTAMP" and zoned
+        else "VARCHAR"
+        if t == "BOOLEAN"
+        else t
         for j, t in enumerate(types)
     ]
     columns = ", ".join(
@@ -183,7 +193,8 @@ def _copy_sql(
     )
     names = [quote_ident(n, allow_nul=True) for n in dialect.names]
     select = ", ".join(
-        f"{_checked(n, t, j, j in wide)} AS {n}" for j, (n, t) in enumerate(zip(names, types, strict=True))
+        f"{_checked(n, t, j, j in wide, zoned)} AS {n}"
+        for j, (n, t) in enumerate(zip(names, types, strict=True))
     )
     formats = ""
     if fmt[0] and "DATE" in types:
@@ -205,7 +216,7 @@ EXACT_FLOAT_INTS = 2**53
 MISREAD = "livegraphs: a value its type refuses in column "
 
 
-def _checked(c: str, t: str, j: int, wide: bool = False) -> str:
+def _checked(c: str, t: str, j: int, wide: bool = False, zoned: bool = False) -> str:
     """The value of column ``c`` (the ``j``-th) as stored in type ``t``. A value DuckDB's reader
     takes and the type's rules do not stops the read with :data:`MISREAD` and ``j``, as a
     refused cast would: a fraction in an integer column (the reader casts "2.5" to 3), a
@@ -217,7 +228,14 @@ def _checked(c: str, t: str, j: int, wide: bool = False) -> str:
     stored as an integer when the float is one below 2**53, where every integer is exact; a
     ``wide`` one, as text, which costs a sixth more: the read stops at a fraction or an
     exponent. A column whose first integer past 2**53 comes after the sample is then typed as
-    one a read refused."""
+    one a read refused.
+
+    A ``BOOLEAN`` column is read as text (short words: it costs what the typed read does) and
+    takes only the words of :data:`~.dialect.BOOL_WORDS`.
+
+    A ``zoned`` read of a ``TIMESTAMP`` column (ISO times) reads it as ``TIMESTAMPTZ``, which
+    costs the same: a time with an offset past the sample is stored as its UTC time, as one in
+    the sample would be, where DuckDB's ``TIMESTAMP`` read drops the offset."""
     stop = f"error({quote_literal(MISREAD + str(j))})"
     if t == "BIGINT" and not wide:
         return (
@@ -232,11 +250,23 @@ def _checked(c: str, t: str, j: int, wide: bool = False) -> str:
         )
     if t == "DOUBLE":
         return f"CASE WHEN NOT isfinite({c}) THEN {stop} ELSE {c} END"
+    if t == "BOOLEAN":
+        # read as text: DuckDB's reader also takes 1/0, yes/no and y/n, which the rules leave as written
+        word = f"lower({c})"
+        return (
+            f"CASE WHEN {c} IS NULL THEN NULL WHEN {word} IN ('true', 't') THEN true "
+            f"WHEN {word} IN ('false', 'f') THEN false ELSE {stop} END"
+        )
     if t == ISO_DATE:
         # date_trunc keeps the optimiser from pushing a DATE cast (with the file's other
         # date format) into the CSV reader
         day = f"CAST(date_trunc('day', {c}) AS DATE)"
         return f"CASE WHEN {outside_range_sql(day, 'DATE')} THEN {stop} ELSE {day} END"
+    if t == "TIMESTAMP" and zoned:
+        # its UTC time (a cast to TIMESTAMP would be pushed into the reader, which then drops
+        # the offset again; timezone('UTC', ...) costs twice what this does); infinity has none
+        utc = f"make_timestamp(epoch_us({c}))"
+        return f"CASE WHEN {outside_range_sql(c, 'TIMESTAMPTZ')} THEN {stop} ELSE {utc} END"
     if t in TIME_RANGE:
         return f"CASE WHEN {outside_range_sql(c, t)} THEN {stop} ELSE {c} END"
     return c
