@@ -650,3 +650,23 @@ def test_only_true_false_t_and_f_are_booleans_in_or_after_the_sample(
     assert types_of(result) == {"b": "boolean"}
     assert [r["b"] for r in stored[:3]] == [True, False, True] and stored[-1]["b"] is None
     assert [(p.value, p.expected) for p in result.report.problems] == [(late, "boolean")]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+@pytest.mark.parametrize("rows", [40, 30_000])
+def test_an_empty_json_string_is_missing_next_to_numbers_dates_and_booleans_and_text_among_text(
+    tmp_path: Path, fmt: str, rows: int
+) -> None:
+    # a blank cell exported to JSON is "": as an empty CSV field, it is a missing value
+    records = [
+        {"n": i, "x": i + 0.5, "d": f"2024-01-{i % 28 + 1:02d}", "b": i % 2 == 0, "s": f"w{i}"}
+        for i in range(rows)
+    ]
+    records.append({"n": "", "x": "", "d": "", "b": "", "s": ""})
+    lines = [orjson.dumps(r) for r in records]
+    body = b"\n".join(lines) + b"\n" if fmt == "jsonl" else b"[" + b",\n".join(lines) + b"]"
+    result, stored = run(tmp_path, body, name=f"data.{fmt}")
+    assert types_of(result) == {"n": "integer", "x": "float", "d": "date", "b": "boolean", "s": "string"}
+    assert stored[-1] == {"n": None, "x": None, "d": None, "b": None, "s": ""}
+    assert stored[0] == {"n": 0, "x": 0.5, "d": dt.date(2024, 1, 1), "b": True, "s": "w0"}
+    assert result.report.problem_count == 0

@@ -41,7 +41,8 @@ KINDS = {
     '"N/A"': "m",
     '"-"': "m",
     '"#N/A"': "m",
-    '""': "s",
+    # a blank cell: missing next to numbers, dates and booleans, as an empty CSV field is
+    '""': "m",
     '"word"': "s",
     '"12"': "s",
     '"1.5"': "s",

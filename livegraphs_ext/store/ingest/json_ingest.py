@@ -24,7 +24,7 @@ import orjson
 
 from ..errors import BadInput, Problem, TooLarge
 from ..sql import quote_ident, quote_literal
-from .coerce import FILE_OUTLIERS, NULL_MARKERS, few, outside_range_sql
+from .coerce import FILE_OUTLIERS, MISSING_TEXT, few, outside_range_sql
 from .csv_ingest import _PHRASE, _TYPE_NAMES, ROW_GROUP
 from .dialect import clean_names
 from .engine import null_counts, run_copy, set_budget
@@ -531,7 +531,8 @@ def _value_sql(v: str, t: _Typing) -> str:
 
 
 def _marker_texts() -> str:
-    return ", ".join(quote_literal(f'"{m}"') for m in NULL_MARKERS)
+    """The missing-value markers as JSON strings: an empty string is one, as an empty CSV field is."""
+    return ", ".join(quote_literal(f'"{m}"') for m in MISSING_TEXT)
 
 
 def _fetch_one(con: duckdb.DuckDBPyConnection, sql: str, limits: IngestLimits) -> tuple[Any, ...] | None:
