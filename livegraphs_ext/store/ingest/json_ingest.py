@@ -176,19 +176,25 @@ def _records_document(
 JsonResult = tuple[int, list[str], list[str], list[int], list[Problem], int, list[str]]
 
 
-def _first_records(prep: Prepared, limits: IngestLimits, guard: Guard) -> list[Any] | None:
+def _first_records(
+    prep: Prepared, limits: IngestLimits, guard: Guard, copy: ArrayLines | None = None
+) -> list[Any] | None:
     """The first records (at most ``SAMPLE_RECORDS``, about ``SAMPLE_BYTES``), read strictly by orjson.
 
-    None when they cannot be read; the exact path then says why.
+    None when they cannot be read; the exact path then says why. An array's are read from the
+    first lines of its ``copy`` as JSON Lines when each of them is one record: a line cut at a
+    comma inside a string or a record, or one left with two records, is not one JSON value
+    (:func:`~.json_plain.array_as_lines`), so they are then the array's first records. That
+    costs a tenth of splitting the array itself (0.003 s against 0.03 to 0.1 s).
     """
-    if prep.format == "jsonl":
-        lines = sample_lines(prep.path, SAMPLE_RECORDS, SAMPLE_BYTES)
-        if not lines:
-            return None
+    if prep.format == "jsonl" or copy is not None:
+        lines = sample_lines(prep.path if copy is None else copy.path, SAMPLE_RECORDS, SAMPLE_BYTES)
         try:
-            return [orjson.loads(line) for line in lines]
+            sampled = [orjson.loads(line) for line in lines] if lines else None
         except orjson.JSONDecodeError:
-            return None
+            sampled = None
+        if copy is None or (sampled and all(isinstance(r, dict) for r in sampled)):
+            return sampled
     records: list[Any] = []
     size = 0
     try:
@@ -272,7 +278,7 @@ def ingest_json(
     scanned: dict[Path, bool] = {}
     lines = _array_lines(prep, scratch, guard)
     # the first records, read once: the plain path's kinds, the exact path's keys
-    first = _first_records(prep, limits, guard) if prep.offset == 0 else None
+    first = _first_records(prep, limits, guard, lines) if prep.offset == 0 else None
     try:
         fast = _ingest_plain(prep, dest, con, limits, guard, scanned, lines, first)
         if fast is not None:
