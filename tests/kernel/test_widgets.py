@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
 
@@ -370,7 +371,5 @@ def test_a_charts_data_holds_dates_python_dates_cannot(lg_sales: dict[str, Any])
         out.write_table(table)
     c.result = sink.getvalue().to_pybytes()
     frame = c.data
-    import pandas as pd
-
     assert frame["x"].astype(pd.ArrowDtype(pa.string())).tolist() == ["0000-01-01", "1970-01-01"]
     assert list(frame["y"]) == [1.5, 2.0]
