@@ -670,3 +670,23 @@ def test_an_empty_json_string_is_missing_next_to_numbers_dates_and_booleans_and_
     assert stored[-1] == {"n": None, "x": None, "d": None, "b": None, "s": ""}
     assert stored[0] == {"n": 0, "x": 0.5, "d": dt.date(2024, 1, 1), "b": True, "s": "w0"}
     assert result.report.problem_count == 0
+
+
+def test_iso_times_written_several_ways_keep_their_type_next_to_a_word(tmp_path: Path) -> None:
+    # DuckDB types the column itself without the word; with it, one strptime format read one
+    # way of writing the times only, so the others were misfits and the column was text, unlisted
+    written = {
+        "2024-01-05 10:00:00": dt.datetime(2024, 1, 5, 10),
+        "2024-01-05T10:30:00": dt.datetime(2024, 1, 5, 10, 30),
+        "2024-01-05 11:00:00.25": dt.datetime(2024, 1, 5, 11, 0, 0, 250_000),
+        "2024-01-05T12:00:00+02:00": dt.datetime(2024, 1, 5, 10),
+    }
+    values = [v for v in written for _ in range(10)] + ["oops"]
+    body = ("t\n" + "".join(f"{v}\n" for v in values)).encode()
+    result, stored = run(tmp_path, body)
+    assert types_of(result) == {"t": "string"}
+    assert [(p.value, p.expected) for p in result.report.problems] == [("oops", "datetime")]
+    (tmp_path / "null").mkdir()
+    result, stored = run(tmp_path / "null", body, bad_values="null")
+    assert types_of(result) == {"t": "datetime"}
+    assert [r["t"] for r in stored] == [written[v] for v in values[:-1]] + [None]

@@ -116,6 +116,11 @@ def infer(values: list[str], delimiter: str) -> Target | None:
         return Target("BOOLEAN")
     if few(len(filled) - kinds["date"], kinds["date"], SAMPLE_OUTLIERS):
         dates = [v for v in filled if kind(v) == "date"]
+        iso = sum(1 for v in dates if is_iso_time(v))
+        if iso and few(len(filled) - iso, iso, SAMPLE_OUTLIERS):
+            # ISO times, however written (T or space, fractions, offsets), as DuckDB's reader
+            # reads them in a column it types itself: one strptime format reads one way only
+            return Target("TIMESTAMP")
         fmt = _date_format(dates)
         if fmt is None:
             return None
@@ -124,6 +129,24 @@ def infer(values: list[str], delimiter: str) -> Target | None:
             return None
         return Target("TIMESTAMP" if "%H" in fmt else "DATE", fmt)
     return None
+
+
+#: an ISO date and time of day, with an optional fraction and UTC offset (checked by Python too)
+_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}(:?\d{2})?)?")
+
+
+def is_iso_time(value: str) -> bool:
+    """``value`` is an ISO date with a time of day that exists (``convert_sql`` reads it alike)."""
+    v = value.strip()
+    if not _ISO_TIME.fullmatch(v):
+        return False
+    # fromisoformat takes at most six digits of fraction (DuckDB cuts the rest too)
+    head = re.sub(r"(\.\d{6})\d+", r"\1", v)
+    try:
+        dt.datetime.fromisoformat(head[:-1] + "+00:00" if head[-1] in "Zz" else head)
+    except ValueError:
+        return False
+    return True
 
 
 def _parses(value: str, fmt: str) -> bool:
