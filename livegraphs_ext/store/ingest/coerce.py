@@ -32,7 +32,17 @@ FITTING_PER_OUTLIER = 4
 _COMMA_NUMBER = re.compile(r"[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?")
 _COMMA_SQL = r"[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?"
 #: a time of day followed by a UTC offset, at the end of a value (RE2)
-_OFFSET_END = r"\d:[0-5]\d(:[0-5]\d(\.\d+)?)?\s*([Zz]|[+-]\d\d(:?\d\d)?)$"
+_OFFSET_END = r"\d:[0-5]\d(:[0-5]\d(\.\d+)?)?\s*(Z|[+-]\d\d(:?\d\d)?)$"
+#: ISO dates and times as a person reads them (RE2, and Python's ``re`` with ``re.ASCII``, read
+#: these patterns alike): years 0001 to 9999, hours 00 to 23, offsets under a day (``Z``,
+#: ``+05:30``, ``+0530``, ``+05``), fractions of a second to nanoseconds (kept to microseconds).
+#: DuckDB's casts alone would also take year 0000 and 24:00.
+ISO_DAY = r"(\d{3}[1-9]|\d{2}[1-9]\d|\d[1-9]\d{2}|[1-9]\d{3})-\d{2}-\d{2}"
+_CLOCK = r"([01]\d|2[0-3]):[0-5]\d"
+ISO_TIME = ISO_DAY + r"[T ]" + _CLOCK + r"(:[0-5]\d(\.\d{1,9})?)?"
+ISO_ZONE = r"(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)"
+ISO_ZONED = ISO_TIME + ISO_ZONE
+_ISO_TIME = re.compile(ISO_TIME + "(?P<zone>" + ISO_ZONE + ")?", re.ASCII)
 #: an integer as DuckDB's cast takes it, less its hexadecimal and binary forms (RE2)
 DECIMAL_INTEGER = r"\s*[+-]?\d[\d_]*\s*"
 _HAS_DECIMAL_COMMA = re.compile(r"\d,\d")
@@ -131,22 +141,25 @@ def infer(values: list[str], delimiter: str) -> Target | None:
     return None
 
 
-#: an ISO date and time of day, with an optional fraction and UTC offset (checked by Python too)
-_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}(:?\d{2})?)?")
+def iso_time(value: str) -> str | None:
+    """``"datetime"`` or ``"datetimetz"`` (with an offset) if ``value`` is, exactly, an ISO date
+    and time of day that exists; else None. The patterns check the time and offset; the day is
+    checked against the calendar (2024-02-30 is not a date)."""
+    if not 16 <= len(value) <= 35:
+        return None
+    m = _ISO_TIME.fullmatch(value)
+    if m is None:
+        return None
+    try:
+        dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+    return "datetime" if m["zone"] is None else "datetimetz"
 
 
 def is_iso_time(value: str) -> bool:
-    """``value`` is an ISO date with a time of day that exists (``convert_sql`` reads it alike)."""
-    v = value.strip()
-    if not _ISO_TIME.fullmatch(v):
-        return False
-    # fromisoformat takes at most six digits of fraction (DuckDB cuts the rest too)
-    head = re.sub(r"(\.\d{6})\d+", r"\1", v)
-    try:
-        dt.datetime.fromisoformat(head[:-1] + "+00:00" if head[-1] in "Zz" else head)
-    except ValueError:
-        return False
-    return True
+    """``value``, less spaces around it, is an ISO time (``convert_sql`` reads it alike)."""
+    return iso_time(value.strip()) is not None
 
 
 def _parses(value: str, fmt: str) -> bool:

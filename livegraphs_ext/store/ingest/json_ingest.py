@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -24,15 +24,20 @@ import orjson
 
 from ..errors import BadInput, Problem, TooLarge
 from ..sql import quote_ident, quote_literal
-from .coerce import FILE_OUTLIERS, MISSING_TEXT, few, outside_range_sql
+from .coerce import (
+    FILE_OUTLIERS,
+    ISO_DAY,
+    ISO_TIME,
+    ISO_ZONED,
+    MISSING_TEXT,
+    few,
+    iso_time,
+    outside_range_sql,
+)
 from .csv_ingest import _PHRASE, _TYPE_NAMES, ROW_GROUP
 from .dialect import clean_names
 from .engine import null_counts, run_copy, set_budget
 from .json_plain import (
-    ISO_DAY,
-    ISO_TIME,
-    ISO_ZONE,
-    ISO_ZONED,
     OBJECT_MAX,
     ArrayLines,
     array_as_lines,
@@ -54,7 +59,6 @@ SAMPLE_BYTES = 2**20
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 _ISO_DATE = re.compile(ISO_DAY, re.ASCII)
-_ISO_DATETIME = re.compile(ISO_TIME + ISO_ZONE + "?", re.ASCII)
 
 _EXPECTED = {
     "integer": "integer",
@@ -75,15 +79,7 @@ def _string_kind(value: str) -> str:
         except ValueError:
             return "text"
         return "date"
-    if 16 <= len(value) <= 35 and _ISO_DATETIME.fullmatch(value):
-        # past the date, a sign starts an offset
-        zoned = value.endswith("Z") or "+" in value[10:] or "-" in value[10:]
-        try:
-            datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
-        except ValueError:
-            return "text"
-        return "datetimetz" if zoned else "datetime"
-    return "text"
+    return iso_time(value) or "text"
 
 
 def _kind(value: Any) -> str:

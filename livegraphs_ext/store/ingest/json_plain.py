@@ -28,7 +28,7 @@ import numpy as np
 
 from ..errors import StoreError
 from ..sql import quote_ident, quote_literal
-from .coerce import outside_range_sql
+from .coerce import ISO_DAY, ISO_TIME, ISO_ZONED, outside_range_sql
 from .csv_ingest import ROW_GROUP
 from .engine import null_counts, set_budget
 from .jsonsplit import JSON_SPACE
@@ -41,15 +41,6 @@ BLOCK = 4 * 2**20
 #: times as long. A longer record stops the read and the exact path takes the file.
 OBJECT_MAX = 16 * 2**20
 
-#: ISO dates and times as Python's ``fromisoformat`` takes them (RE2, and Python's ``re`` with
-#: ``re.ASCII``, read these patterns alike): years 0001 to 9999, hours 00 to 23, offsets under
-#: a day (``Z``, ``+05:30``, ``+0530``, ``+05``), fractions of a second to nanoseconds (kept to
-#: microseconds, as both cut them). DuckDB's casts alone would also take year 0000 and 24:00.
-ISO_DAY = r"(\d{3}[1-9]|\d{2}[1-9]\d|\d[1-9]\d{2}|[1-9]\d{3})-\d{2}-\d{2}"
-_CLOCK = r"([01]\d|2[0-3]):[0-5]\d"
-ISO_TIME = ISO_DAY + r"[T ]" + _CLOCK + r"(:[0-5]\d(\.\d{1,9})?)?"
-ISO_ZONE = r"(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)"
-ISO_ZONED = ISO_TIME + ISO_ZONE
 #: a string that looks like a date (in a text column it could change the column's type)
 _DATE_LIKE = quote_literal('^"' + ISO_DAY)
 #: each date type's strings, quotes included
