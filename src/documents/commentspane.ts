@@ -70,11 +70,24 @@ export class CommentsPane {
       this.node.hidden = true;
       return;
     }
-    // Keep what is being typed across a re-render (another person's reply).
-    const drafts = new Map<string, string>();
+    // What is being typed is kept across a re-render (another person's reply):
+    // the same text boxes, and the one typed in keeps its focus and selection.
+    const drafts = new Map<string, HTMLTextAreaElement>();
     this.node.querySelectorAll('textarea').forEach(area => {
-      drafts.set(area.dataset.key ?? '', area.value);
+      drafts.set(area.dataset.key ?? '', area);
     });
+    const active = document.activeElement;
+    const focused =
+      active instanceof HTMLTextAreaElement && this.node.contains(active)
+        ? active
+        : null;
+    const selection = focused
+      ? ([
+          focused.selectionStart,
+          focused.selectionEnd,
+          focused.selectionDirection
+        ] as const)
+      : null;
     const header = el('div', 'jp-LiveGraphs-CommentsHeader');
     header.append(
       el(
@@ -100,12 +113,39 @@ export class CommentsPane {
       error,
       list
     );
+    if (focused?.isConnected && selection) {
+      focused.focus({ preventScroll: true });
+      focused.setSelectionRange(...selection);
+    }
+  }
+
+  /**
+   * The text box `key` of the last render (what is typed in it stays), or a
+   * new one holding `text`.
+   */
+  private _area(
+    drafts: Map<string, HTMLTextAreaElement>,
+    key: string,
+    text: string,
+    attributes: Record<string, string>
+  ): { area: HTMLTextAreaElement; created: boolean } {
+    const kept = drafts.get(key);
+    const area = kept ?? el('textarea', '', attributes);
+    if (kept) {
+      for (const [name, value] of Object.entries(attributes)) {
+        area.setAttribute(name, value);
+      }
+    } else {
+      area.dataset.key = key;
+      area.value = text;
+    }
+    return { area, created: !kept };
   }
 
   private _newThread(
     model: CommentsModel,
     chart: string,
-    drafts: Map<string, string>
+    drafts: Map<string, HTMLTextAreaElement>
   ): HTMLElement {
     const box = el('div', 'jp-LiveGraphs-CommentNew');
     const anchor = this._anchor;
@@ -114,13 +154,11 @@ export class CommentsPane {
         el('div', 'jp-LiveGraphs-CommentAnchor', `At ${anchorText(anchor)}`)
       );
     }
-    const area = el('textarea', '', {
+    const { area } = this._area(drafts, 'new', '', {
       'aria-label': 'New comment',
       placeholder: anchor ? 'Comment on this point…' : 'Comment on this chart…',
       maxlength: '10000'
     });
-    area.dataset.key = 'new';
-    area.value = drafts.get('new') ?? '';
     const post = button(
       'Comment',
       'jp-Button jp-mod-accept jp-LiveGraphs-CommentPost',
@@ -129,17 +167,23 @@ export class CommentsPane {
         if (!text) {
           return;
         }
+        this._busy.add('new');
         post.disabled = true;
         model.startThread(chart, text, anchor).then(
           () => {
+            this._busy.delete('new');
             area.value = '';
             this._anchor = null;
             this.render();
           },
-          () => (post.disabled = false)
+          () => {
+            this._busy.delete('new');
+            post.disabled = false;
+          }
         );
       }
     );
+    post.disabled = this._busy.has('new');
     box.append(area, post);
     return box;
   }
@@ -147,7 +191,7 @@ export class CommentsPane {
   private _thread(
     model: CommentsModel,
     thread: ICommentThread,
-    drafts: Map<string, string>
+    drafts: Map<string, HTMLTextAreaElement>
   ): HTMLElement {
     const node = el('div', 'jp-LiveGraphs-CommentThread');
     node.dataset.thread = thread.id;
@@ -185,13 +229,11 @@ export class CommentsPane {
     for (const comment of thread.comments) {
       node.append(this._comment(model, thread, comment, drafts));
     }
-    const area = el('textarea', '', {
+    const { area } = this._area(drafts, thread.id, '', {
       'aria-label': 'Reply',
       placeholder: 'Reply…',
       maxlength: '10000'
     });
-    area.dataset.key = thread.id;
-    area.value = drafts.get(thread.id) ?? '';
     const send = button(
       'Reply',
       'jp-Button jp-mod-minimal jp-LiveGraphs-CommentReply',
@@ -200,16 +242,22 @@ export class CommentsPane {
         if (!text) {
           return;
         }
+        this._busy.add(thread.id);
         send.disabled = true;
         model.reply(thread.id, text).then(
           () => {
+            this._busy.delete(thread.id);
             area.value = '';
             this.render();
           },
-          () => (send.disabled = false)
+          () => {
+            this._busy.delete(thread.id);
+            send.disabled = false;
+          }
         );
       }
     );
+    send.disabled = this._busy.has(thread.id);
     node.append(area, send);
     return node;
   }
@@ -223,7 +271,7 @@ export class CommentsPane {
     model: CommentsModel,
     thread: ICommentThread,
     comment: IComment,
-    drafts: Map<string, string>
+    drafts: Map<string, HTMLTextAreaElement>
   ): HTMLElement {
     const item = el('div', 'jp-LiveGraphs-Comment');
     item.dataset.comment = comment.id;
@@ -287,26 +335,26 @@ export class CommentsPane {
     model: CommentsModel,
     thread: ICommentThread,
     comment: IComment,
-    drafts: Map<string, string>
+    drafts: Map<string, HTMLTextAreaElement>
   ): HTMLElement {
     const box = el('div', 'jp-LiveGraphs-CommentEditor');
     const key = `edit:${comment.id}`;
-    const area = el('textarea', '', {
+    const { area, created } = this._area(drafts, key, comment.text, {
       'aria-label': 'Edit comment',
       maxlength: '10000'
     });
-    area.dataset.key = key;
-    area.value = drafts.get(key) ?? comment.text;
     const cancel = () => {
       this._editing = null;
       this.render();
     };
-    area.addEventListener('keydown', event => {
-      if (event.key === 'Escape') {
-        event.stopPropagation();
-        cancel();
-      }
-    });
+    if (created) {
+      area.addEventListener('keydown', event => {
+        if (event.key === 'Escape') {
+          event.stopPropagation();
+          cancel();
+        }
+      });
+    }
     const save = button(
       'Save',
       'jp-Button jp-mod-accept jp-LiveGraphs-CommentSave',
@@ -319,18 +367,24 @@ export class CommentsPane {
           cancel();
           return;
         }
+        this._busy.add(key);
         save.disabled = true;
         model.editComment(thread.id, comment.id, text).then(
           () => {
+            this._busy.delete(key);
             if (this._editing === comment.id) {
               this._editing = null;
             }
             this.render();
           },
-          () => (save.disabled = false)
+          () => {
+            this._busy.delete(key);
+            save.disabled = false;
+          }
         );
       }
     );
+    save.disabled = this._busy.has(key);
     box.append(
       area,
       save,
@@ -348,6 +402,11 @@ export class CommentsPane {
   private _chart: string | null = null;
   private _anchor: ICommentAnchor | null = null;
   private _editing: string | null = null;
+  /**
+   * The text boxes (by key) whose text is being sent: their buttons stay
+   * disabled across a re-render until the server answers.
+   */
+  private _busy = new Set<string>();
 }
 
 /**

@@ -319,4 +319,36 @@ test.describe('comments', () => {
     await expect(count).toHaveAttribute('data-count', '1');
     await expect(chartDoc(page).locator('.js-plotly-plot .annotation')).toHaveCount(1);
   });
+
+  test('a comment being typed keeps its text, caret and focus when another comment arrives', async ({
+    page,
+    baseURL
+  }) => {
+    // Given a chart document with its comments pane open, and Alice typing a comment
+    const doc = await openChartDocument(page, baseURL!);
+    await chartDoc(page).getByRole('button', { name: 'Comments' }).click();
+    const pane = chartPane(page);
+    const box = pane.getByLabel('New comment');
+    await box.click();
+    await page.keyboard.type('Half thought');
+    // (the caret put back before "thought")
+    for (let i = 0; i < 'thought'.length; i++) {
+      await page.keyboard.press('ArrowLeft');
+    }
+
+    // When a comment from elsewhere arrives and the pane shows it
+    const posted = await page.request.post(api(baseURL!, `documents/${doc.id}/comments`), {
+      data: { chart: '', text: 'From elsewhere', anchor: null }
+    });
+    expect(posted.status(), await posted.text()).toBe(201);
+    await expect(pane.locator('.jp-LiveGraphs-CommentText')).toHaveText(['From elsewhere']);
+
+    // Then she types on where she was, in the same box, and posts it
+    await page.keyboard.type('a ');
+    await expect(box).toHaveValue('Half a thought');
+    await expect(box).toBeFocused();
+    await pane.getByRole('button', { name: 'Comment', exact: true }).click();
+    await expect(pane.locator('.jp-LiveGraphs-CommentText')).toHaveText(['From elsewhere', 'Half a thought']);
+    await expect(box).toHaveValue('');
+  });
 });
