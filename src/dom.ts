@@ -34,6 +34,29 @@ export function el<K extends keyof HTMLElementTagNameMap>(
 }
 
 /**
+ * Make `nodes` the children of `parent`, in that order, moving only those out
+ * of place: `replaceChildren` takes every child out and back, and a box being
+ * typed in then loses its focus (and commits what it holds) whenever another
+ * person's edit re-renders it.
+ */
+export function setChildren(parent: Node, nodes: ReadonlyArray<Node>): void {
+  const wanted = new Set(nodes);
+  for (const child of Array.from(parent.childNodes)) {
+    if (!wanted.has(child)) {
+      child.remove();
+    }
+  }
+  let at = parent.firstChild;
+  for (const node of nodes) {
+    if (node === at) {
+      at = at.nextSibling;
+    } else {
+      parent.insertBefore(node, at);
+    }
+  }
+}
+
+/**
  * A plain button (`type="button"`) with a label that calls `onClick`.
  */
 export function button(

@@ -13,7 +13,7 @@ import { ISignal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { IChartDraft, ISpan } from '../charts/types';
-import { el } from '../dom';
+import { el, setChildren } from '../dom';
 import {
   describeSelection,
   effectiveSpec,
@@ -490,7 +490,7 @@ export class FilterBar {
       this._options.update(node, f);
       return node;
     });
-    this.node.replaceChildren(...nodes);
+    setChildren(this.node, nodes);
   }
 
   private _options: FilterBar.IOptions;

@@ -234,6 +234,33 @@ test.describe('collaborative dashboards', () => {
     await expect(theirs).toHaveValue('Q3 review (draft');
   });
 
+  test('a filter bound being typed keeps its focus and text while the other person edits', async ({ page }) => {
+    // Given a range filter on units, which Alice adds
+    await page.getByLabel('Dataset for new charts and filters').selectOption(dataset);
+    await page.getByRole('button', { name: 'Add filter' }).click();
+    const filter = page.locator('.jp-LiveGraphs-DashboardFilter');
+    await filter.getByLabel('Filter kind').selectOption('range');
+    await filter.getByLabel('Filter column').selectOption('units');
+    const theirs = guest.locator('.jp-LiveGraphs-DashboardFilter').getByLabel('Filter minimum');
+    await expect(theirs).toBeVisible();
+    // When she starts typing a minimum
+    const low = filter.getByLabel('Filter minimum');
+    await low.click();
+    await page.keyboard.type('2');
+    // and Bob renames the dashboard meanwhile, which reaches her
+    const title = guest.getByLabel('Dashboard title');
+    await title.fill('Sales 2025');
+    await title.dispatchEvent('change');
+    await expect(page.getByLabel('Dashboard title')).toHaveValue('Sales 2025');
+    // Then she types on in the same box, and nothing is set before she commits it
+    await page.keyboard.type('5');
+    await expect(low).toBeFocused();
+    await expect(low).toHaveValue('25');
+    await expect(theirs).toHaveValue('');
+    await low.dispatchEvent('change');
+    await expect(theirs).toHaveValue('25');
+  });
+
   test('a new chart shows a placeholder until it has a field, then draws with the automatic mark', async ({
     page,
     baseURL
