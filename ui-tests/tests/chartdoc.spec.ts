@@ -1,5 +1,5 @@
 import { expect } from '@jupyterlab/galata';
-import type { Page } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
 
 import { dragField, shelf } from './builder-helpers';
 import {
@@ -155,4 +155,55 @@ test('the builder stores only what people chose: the mark stays automatic for bo
       null,
       { x: { field: 'region' }, color: { field: 'units' } }
     ]);
+});
+
+test('a filter edited while the other person removes another: both edits stay, also in the file', async ({
+  page,
+  baseURL,
+  tmpPath,
+  openGuest
+}) => {
+  // Given a chart file filtered on region and on units, opened by Alice and by Bob
+  const dataset = await uploadCSV(page, baseURL!, CSV);
+  const path = `${tmpPath}/filtered.lgchart`;
+  await createFile(page, baseURL!, path, {
+    version: 1,
+    dataset: { id: dataset.id },
+    mark: 'bar',
+    encoding: { x: { field: 'region' }, y: { field: 'revenue', aggregate: 'sum' } },
+    filters: [
+      { column: 'region', cmp: 'in', value: ['EMEA', 'APAC'] },
+      { column: 'units', cmp: 'between', value: [1, 3] }
+    ]
+  });
+  const guest = await openGuest();
+  await openPath(page, path);
+  await openPath(guest, path);
+  const mine = await builderOf(page);
+  const theirs = await builderOf(guest);
+  const pill = (builder: Locator, field: string) =>
+    shelf(builder, 'Filters').locator(`.jp-LiveGraphs-pill[data-field="${field}"]`);
+  await expect(pill(theirs, 'units')).toHaveCount(1);
+
+  // When Alice opens the units filter and narrows it
+  await pill(mine, 'units').locator('.jp-LiveGraphs-pillLabel').click();
+  const editor = page.locator('.jp-LiveGraphs-filterEditor');
+  await editor.getByRole('spinbutton', { name: 'Minimum' }).fill('2');
+  // while Bob removes the region filter, which reaches the server (and her)
+  await pill(theirs, 'region').getByRole('button', { name: /^Remove/ }).click();
+  await expect(pill(theirs, 'region')).toHaveCount(0);
+  await expect
+    .poll(async () => (await savedFile(page, baseURL!, path))?.filters?.length, { timeout: 15000 })
+    .toBe(1);
+  // and then applies hers
+  await editor.getByRole('button', { name: 'Apply' }).click();
+
+  // Then both keep Bob's removal and Alice's narrowed filter, also in the file
+  for (const builder of [mine, theirs]) {
+    await expect(pill(builder, 'region')).toHaveCount(0);
+    await expect(pill(builder, 'units')).toContainText('units between 2 and 3');
+  }
+  await expect
+    .poll(async () => (await savedFile(page, baseURL!, path))?.filters, { timeout: 15000 })
+    .toEqual([{ column: 'units', cmp: 'between', value: [2, 3] }]);
 });

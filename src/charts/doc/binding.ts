@@ -28,6 +28,64 @@ function clone<T>(value: T): T {
 }
 
 /**
+ * A JSON replacer that lists every object's keys in order.
+ */
+function sortedKeys(_: string, value: unknown): unknown {
+  return value && typeof value === 'object' && !Array.isArray(value)
+    ? Object.fromEntries(
+        Object.keys(value)
+          .sort()
+          .map(k => [k, (value as Record<string, unknown>)[k]])
+      )
+    : value;
+}
+
+/**
+ * The list this edit made (`after`, from `before`) on top of the one the
+ * document holds now (`current`), which another person may have changed
+ * since `before` was read: a list (the filters, the tooltip) is one shared
+ * value, and writing `after` whole would undo their change. The items this
+ * edit removed go, an item it replaced is replaced where it is now (added at
+ * the end if it went meanwhile), and the items it added come at the end.
+ */
+export function mergeList(
+  before: ReadonlyArray<unknown>,
+  after: ReadonlyArray<unknown>,
+  current: ReadonlyArray<unknown>
+): unknown[] {
+  // (the builder's items and the document's may list their keys in another order)
+  const key = (value: unknown) => JSON.stringify(value, sortedKeys);
+  if (key(before) === key(current)) {
+    return clone([...after]);
+  }
+  const was = before.map(key);
+  const now = after.map(key);
+  const merged = current.map(value => ({ value, key: key(value) }));
+  const gone = new Set(was.filter(k => !now.includes(k)));
+  const tail: unknown[] = [];
+  after.forEach((value, i) => {
+    if (was.includes(now[i])) {
+      return;
+    }
+    // an item of `before` at the same place that this edit took out: replaced
+    const old = was[i];
+    const at =
+      old !== undefined && gone.has(old)
+        ? merged.findIndex(item => item.key === old)
+        : -1;
+    if (old !== undefined && gone.delete(old) && at >= 0) {
+      merged[at] = { value, key: now[i] };
+    } else {
+      tail.push(value);
+    }
+  });
+  return clone([
+    ...merged.filter(item => !gone.has(item.key)).map(item => item.value),
+    ...tail
+  ]);
+}
+
+/**
  * A plain copy of a shared spec map.
  */
 export function readSpec(yspec: Y.Map<any>): IChartDraft {
@@ -96,6 +154,10 @@ export function writeShelfKey(
   }
 }
 
+function plainValue(value: unknown): unknown {
+  return value instanceof Y.AbstractType ? value.toJSON() : value;
+}
+
 function plainObject(value: unknown): Record<string, unknown> {
   return value && typeof value === 'object'
     ? ((value instanceof Y.AbstractType ? value.toJSON() : value) as Record<
@@ -125,6 +187,12 @@ export function writeSpecChanges(
       }
       if (next[key] === undefined) {
         yspec.delete(key);
+      } else if (Array.isArray(old[key]) && Array.isArray(next[key])) {
+        const current = plainValue(yspec.get(key));
+        yspec.set(
+          key,
+          mergeList(old[key], next[key], Array.isArray(current) ? current : [])
+        );
       } else {
         yspec.set(key, clone(next[key]));
       }
@@ -164,6 +232,15 @@ export function writeSpecChanges(
         for (const key of keys.filter(k => !equal(a[k], b[k]))) {
           writeShelfKey(yspec, channel, key, b[key]);
         }
+      } else if (Array.isArray(was) && Array.isArray(now)) {
+        const current = plainValue(shelf);
+        yenc.set(
+          channel,
+          shelfValue(
+            channel,
+            mergeList(was, now, Array.isArray(current) ? current : [])
+          )
+        );
       } else {
         yenc.set(channel, shelfValue(channel, now));
       }
