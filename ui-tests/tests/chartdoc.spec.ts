@@ -1,4 +1,4 @@
-import { expect } from '@jupyterlab/galata';
+import { expect, IJupyterLabPageFixture } from '@jupyterlab/galata';
 import type { Locator, Page } from '@playwright/test';
 
 import { dragField, shelf } from './builder-helpers';
@@ -34,26 +34,58 @@ async function builderOf(page: Page) {
   return builder;
 }
 
+/**
+ * A chart file on the sales data (`spec` less its dataset) at `name` in the
+ * test's folder, opened in the builder by Alice (`page`) and by Bob (a
+ * second browser context).
+ */
+async function openForTwo(
+  fixtures: {
+    page: IJupyterLabPageFixture;
+    baseURL?: string;
+    tmpPath: string;
+    openGuest: () => Promise<IJupyterLabPageFixture>;
+  },
+  name: string,
+  spec: object
+): Promise<{
+  path: string;
+  guest: IJupyterLabPageFixture;
+  mine: Locator;
+  theirs: Locator;
+}> {
+  const { page, baseURL, tmpPath, openGuest } = fixtures;
+  const dataset = await uploadCSV(page, baseURL!, CSV);
+  const path = `${tmpPath}/${name}`;
+  await createFile(page, baseURL!, path, {
+    version: 1,
+    dataset: { id: dataset.id },
+    ...spec
+  });
+  const guest = await openGuest();
+  await openPath(page, path);
+  await openPath(guest, path);
+  return {
+    path,
+    guest,
+    mine: await builderOf(page),
+    theirs: await builderOf(guest)
+  };
+}
+
 test('two people fill different shelves of one chart file at the same moment; both keep theirs, also in the file', async ({
   page,
   baseURL,
   tmpPath,
   openGuest
 }) => {
-  // Given a chart file with nothing on its shelves
-  const dataset = await uploadCSV(page, baseURL!, CSV);
-  const path = `${tmpPath}/sales.lgchart`;
-  await createFile(page, baseURL!, path, {
-    version: 1,
-    dataset: { id: dataset.id },
-    encoding: {}
-  });
-  // opened in the builder by Alice and by Bob (a second browser context)
-  const guest = await openGuest();
-  await openPath(page, path);
-  await openPath(guest, path);
-  const mine = await builderOf(page);
-  const theirs = await builderOf(guest);
+  // Given a chart file with nothing on its shelves, opened in the builder by
+  // Alice and by Bob
+  const { path, guest, mine, theirs } = await openForTwo(
+    { page, baseURL, tmpPath, openGuest },
+    'sales.lgchart',
+    { encoding: {} }
+  );
   // and each sees the other there
   const badge = (p: Page, name: string) =>
     p.locator(
@@ -105,18 +137,11 @@ test('the builder stores only what people chose: the mark stays automatic for bo
   openGuest
 }) => {
   // Given a chart file with nothing on its shelves, open for Alice and Bob
-  const dataset = await uploadCSV(page, baseURL!, CSV);
-  const path = `${tmpPath}/auto.lgchart`;
-  await createFile(page, baseURL!, path, {
-    version: 1,
-    dataset: { id: dataset.id },
-    encoding: {}
-  });
-  const guest = await openGuest();
-  await openPath(page, path);
-  await openPath(guest, path);
-  const mine = await builderOf(page);
-  const theirs = await builderOf(guest);
+  const { path, guest, mine, theirs } = await openForTwo(
+    { page, baseURL, tmpPath, openGuest },
+    'auto.lgchart',
+    { encoding: {} }
+  );
   // When Alice drags region onto X
   await dragField(page, mine, 'region', 'X axis');
   // Then both draw it with the automatic mark
@@ -164,11 +189,7 @@ test('a filter edited while the other person removes another: both edits stay, a
   openGuest
 }) => {
   // Given a chart file filtered on region and on units, opened by Alice and by Bob
-  const dataset = await uploadCSV(page, baseURL!, CSV);
-  const path = `${tmpPath}/filtered.lgchart`;
-  await createFile(page, baseURL!, path, {
-    version: 1,
-    dataset: { id: dataset.id },
+  const { path, mine, theirs } = await openForTwo({ page, baseURL, tmpPath, openGuest }, 'filtered.lgchart', {
     mark: 'bar',
     encoding: { x: { field: 'region' }, y: { field: 'revenue', aggregate: 'sum' } },
     filters: [
@@ -176,11 +197,6 @@ test('a filter edited while the other person removes another: both edits stay, a
       { column: 'units', cmp: 'between', value: [1, 3] }
     ]
   });
-  const guest = await openGuest();
-  await openPath(page, path);
-  await openPath(guest, path);
-  const mine = await builderOf(page);
-  const theirs = await builderOf(guest);
   const pill = (builder: Locator, field: string) =>
     shelf(builder, 'Filters').locator(`.jp-LiveGraphs-pill[data-field="${field}"]`);
   await expect(pill(theirs, 'units')).toHaveCount(1);
