@@ -177,8 +177,9 @@ export class CommentsPane {
             this.render();
           },
           () => {
+            // (the failure re-rendered the pane while it was still sent)
             this._busy.delete('new');
-            post.disabled = false;
+            this.render();
           }
         );
       }
@@ -251,8 +252,9 @@ export class CommentsPane {
             this.render();
           },
           () => {
+            // (the failure re-rendered the pane while it was still sent)
             this._busy.delete(thread.id);
-            send.disabled = false;
+            this.render();
           }
         );
       }
@@ -378,8 +380,9 @@ export class CommentsPane {
             this.render();
           },
           () => {
+            // (the failure re-rendered the pane while it was still sent)
             this._busy.delete(key);
-            save.disabled = false;
+            this.render();
           }
         );
       }

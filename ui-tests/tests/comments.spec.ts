@@ -62,6 +62,16 @@ async function openChartDocument(page: Page, baseURL: string): Promise<{ id: str
   return created.json();
 }
 
+/**
+ * A chart document open with its comments pane, and the pane's new-comment box.
+ */
+async function openChartComments(page: Page, baseURL: string) {
+  const doc = await openChartDocument(page, baseURL);
+  await chartDoc(page).getByRole('button', { name: 'Comments' }).click();
+  const pane = chartPane(page);
+  return { doc, pane, box: pane.getByLabel('New comment') };
+}
+
 async function openDashboard(page: Page, path: string): Promise<void> {
   await openPath(page, path);
   await expect(page.locator('.jp-LiveGraphs-DashboardDocument .jp-LiveGraphs-Dashboard')).toBeVisible();
@@ -325,10 +335,7 @@ test.describe('comments', () => {
     baseURL
   }) => {
     // Given a chart document with its comments pane open, and Alice typing a comment
-    const doc = await openChartDocument(page, baseURL!);
-    await chartDoc(page).getByRole('button', { name: 'Comments' }).click();
-    const pane = chartPane(page);
-    const box = pane.getByLabel('New comment');
+    const { doc, pane, box } = await openChartComments(page, baseURL!);
     await box.click();
     await page.keyboard.type('Half thought');
     // (the caret put back before "thought")
@@ -350,5 +357,30 @@ test.describe('comments', () => {
     await pane.getByRole('button', { name: 'Comment', exact: true }).click();
     await expect(pane.locator('.jp-LiveGraphs-CommentText')).toHaveText(['From elsewhere', 'Half a thought']);
     await expect(box).toHaveValue('');
+  });
+
+  test('a comment whose sending fails can be sent again: its text stays and its button comes back', async ({
+    page,
+    baseURL
+  }) => {
+    // Given a chart document with its comments pane open
+    const { doc, pane, box } = await openChartComments(page, baseURL!);
+    const post = pane.getByRole('button', { name: 'Comment', exact: true });
+
+    // When the connection drops Alice's comment on its way
+    const comments = (url: URL) => url.pathname.endsWith(`/documents/${doc.id}/comments`);
+    await page.route(comments, route => (route.request().method() === 'POST' ? route.abort() : route.continue()));
+    await box.fill('Lost on the way');
+    await post.click();
+    // Then the pane says so, and her text and the button are there to try again
+    await expect(pane.locator('.jp-LiveGraphs-CommentsError')).not.toBeEmpty();
+    await expect(post).toBeEnabled();
+    await expect(box).toHaveValue('Lost on the way');
+
+    // When the connection is back, the same button sends it
+    await page.unroute(comments);
+    await post.click();
+    await expect(pane.locator('.jp-LiveGraphs-CommentText')).toHaveText(['Lost on the way']);
+    await expect(pane.locator('.jp-LiveGraphs-CommentsError')).toBeEmpty();
   });
 });
