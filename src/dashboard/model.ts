@@ -21,6 +21,7 @@ import { IJSONDocChange, JSONDocModel, JSONDocModelFactory } from '../docmodel';
 
 import {
   newSpecMap,
+  plain,
   writeShelfKey,
   writeSpecChanges
 } from '../charts/doc/binding';
@@ -37,13 +38,6 @@ import {
  * The change emitted by a dashboard shared model.
  */
 export type IDashboardChange = IJSONDocChange;
-
-/**
- * A plain copy of a Yjs value.
- */
-function plain(value: unknown): any {
-  return value instanceof Y.AbstractType ? value.toJSON() : value;
-}
 
 function equal(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);

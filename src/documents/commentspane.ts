@@ -120,6 +120,28 @@ export class CommentsPane {
   }
 
   /**
+   * Send what box `key` holds (`sending`), its button disabled until the
+   * server answers, across re-renders too; `sent` then clears it. Either way
+   * the pane is drawn again: a failure re-renders it (with its error) while
+   * the text is still being sent, and its text stays to be sent again.
+   */
+  private _send(
+    key: string,
+    button: HTMLButtonElement,
+    sending: Promise<void>,
+    sent: () => void
+  ): void {
+    this._busy.add(key);
+    button.disabled = true;
+    sending
+      .then(sent, () => undefined)
+      .finally(() => {
+        this._busy.delete(key);
+        this.render();
+      });
+  }
+
+  /**
    * The text box `key` of the last render (what is typed in it stays), or a
    * new one holding `text`.
    */
@@ -167,21 +189,10 @@ export class CommentsPane {
         if (!text) {
           return;
         }
-        this._busy.add('new');
-        post.disabled = true;
-        model.startThread(chart, text, anchor).then(
-          () => {
-            this._busy.delete('new');
-            area.value = '';
-            this._anchor = null;
-            this.render();
-          },
-          () => {
-            // (the failure re-rendered the pane while it was still sent)
-            this._busy.delete('new');
-            this.render();
-          }
-        );
+        this._send('new', post, model.startThread(chart, text, anchor), () => {
+          area.value = '';
+          this._anchor = null;
+        });
       }
     );
     post.disabled = this._busy.has('new');
@@ -243,20 +254,9 @@ export class CommentsPane {
         if (!text) {
           return;
         }
-        this._busy.add(thread.id);
-        send.disabled = true;
-        model.reply(thread.id, text).then(
-          () => {
-            this._busy.delete(thread.id);
-            area.value = '';
-            this.render();
-          },
-          () => {
-            // (the failure re-rendered the pane while it was still sent)
-            this._busy.delete(thread.id);
-            this.render();
-          }
-        );
+        this._send(thread.id, send, model.reply(thread.id, text), () => {
+          area.value = '';
+        });
       }
     );
     send.disabled = this._busy.has(thread.id);
@@ -369,20 +369,14 @@ export class CommentsPane {
           cancel();
           return;
         }
-        this._busy.add(key);
-        save.disabled = true;
-        model.editComment(thread.id, comment.id, text).then(
+        this._send(
+          key,
+          save,
+          model.editComment(thread.id, comment.id, text),
           () => {
-            this._busy.delete(key);
             if (this._editing === comment.id) {
               this._editing = null;
             }
-            this.render();
-          },
-          () => {
-            // (the failure re-rendered the pane while it was still sent)
-            this._busy.delete(key);
-            this.render();
           }
         );
       }

@@ -42,6 +42,7 @@ _CLOCK = r"([01]\d|2[0-3]):[0-5]\d"
 ISO_TIME = ISO_DAY + r"[T ]" + _CLOCK + r"(:[0-5]\d(\.\d{1,9})?)?"
 ISO_ZONE = r"(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)"
 ISO_ZONED = ISO_TIME + ISO_ZONE
+_ISO_DAY = re.compile(ISO_DAY, re.ASCII)
 _ISO_TIME = re.compile(ISO_TIME + "(?P<zone>" + ISO_ZONE + ")?", re.ASCII)
 #: an integer as DuckDB's cast takes it, less its hexadecimal and binary forms (RE2)
 DECIMAL_INTEGER = r"\s*[+-]?\d[\d_]*\s*"
@@ -141,25 +142,31 @@ def infer(values: list[str], delimiter: str) -> Target | None:
     return None
 
 
-def iso_time(value: str) -> str | None:
-    """``"datetime"`` or ``"datetimetz"`` (with an offset) if ``value`` is, exactly, an ISO date
-    and time of day that exists; else None. The patterns check the time and offset; the day is
-    checked against the calendar (2024-02-30 is not a date)."""
-    if not 16 <= len(value) <= 35:
-        return None
-    m = _ISO_TIME.fullmatch(value)
-    if m is None:
+def iso_kind(value: str) -> str | None:
+    """``"date"``, ``"datetime"`` or ``"datetimetz"`` (with an offset) if ``value`` is, exactly,
+    an ISO date or date and time of day that exists; else None. The patterns check the time and
+    offset; the day is checked against the calendar (2024-02-30 is not a date)."""
+    if len(value) == 10:
+        if _ISO_DAY.fullmatch(value) is None:
+            return None
+        zone = None
+    elif 16 <= len(value) <= 35:
+        m = _ISO_TIME.fullmatch(value)
+        if m is None:
+            return None
+        zone = m["zone"]
+    else:
         return None
     try:
         dt.date.fromisoformat(value[:10])
     except ValueError:
         return None
-    return "datetime" if m["zone"] is None else "datetimetz"
+    return "date" if len(value) == 10 else "datetime" if zone is None else "datetimetz"
 
 
 def is_iso_time(value: str) -> bool:
-    """``value``, less spaces around it, is an ISO time (``convert_sql`` reads it alike)."""
-    return iso_time(value.strip()) is not None
+    """``value``, less spaces around it, is an ISO date and time (``convert_sql`` reads it alike)."""
+    return iso_kind(value.strip()) in ("datetime", "datetimetz")
 
 
 def _parses(value: str, fmt: str) -> bool:

@@ -12,10 +12,8 @@ them for the same typing.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +29,7 @@ from .coerce import (
     ISO_ZONED,
     MISSING_TEXT,
     few,
-    iso_time,
+    iso_kind,
     outside_range_sql,
 )
 from .csv_ingest import _PHRASE, _TYPE_NAMES, ROW_GROUP
@@ -58,8 +56,6 @@ SAMPLE_RECORDS = 2000
 SAMPLE_BYTES = 2**20
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
-_ISO_DATE = re.compile(ISO_DAY, re.ASCII)
-
 _EXPECTED = {
     "integer": "integer",
     "float": "float",
@@ -73,13 +69,7 @@ _EXPECTED = {
 
 
 def _string_kind(value: str) -> str:
-    if len(value) == 10 and _ISO_DATE.fullmatch(value):
-        try:
-            date.fromisoformat(value)
-        except ValueError:
-            return "text"
-        return "date"
-    return iso_time(value) or "text"
+    return iso_kind(value) or "text"
 
 
 def _kind(value: Any) -> str:

@@ -42,8 +42,8 @@ function sortedKeys(_: string, value: unknown): unknown {
 
 /**
  * The list this edit made (`after`, from `before`) on top of the one the
- * document holds now (`current`), which another person may have changed
- * since `before` was read: a list (the filters, the tooltip) is one shared
+ * document holds now (`shared`, a list unless someone wrote another kind of
+ * value), which another person may have changed since `before` was read: a list (the filters, the tooltip) is one shared
  * value, and writing `after` whole would undo their change. The items this
  * edit removed go, an item it replaced is replaced where it is now (added at
  * the end if it went meanwhile), and the items it added come at the end.
@@ -51,8 +51,10 @@ function sortedKeys(_: string, value: unknown): unknown {
 export function mergeList(
   before: ReadonlyArray<unknown>,
   after: ReadonlyArray<unknown>,
-  current: ReadonlyArray<unknown>
+  shared: unknown
 ): unknown[] {
+  const value = plain(shared);
+  const current: unknown[] = Array.isArray(value) ? value : [];
   // (the builder's items and the document's may list their keys in another order)
   const key = (value: unknown) => JSON.stringify(value, sortedKeys);
   if (key(before) === key(current)) {
@@ -154,17 +156,15 @@ export function writeShelfKey(
   }
 }
 
-function plainValue(value: unknown): unknown {
+/**
+ * A plain copy of a Yjs value.
+ */
+export function plain(value: unknown): any {
   return value instanceof Y.AbstractType ? value.toJSON() : value;
 }
 
 function plainObject(value: unknown): Record<string, unknown> {
-  return value && typeof value === 'object'
-    ? ((value instanceof Y.AbstractType ? value.toJSON() : value) as Record<
-        string,
-        unknown
-      >)
-    : {};
+  return value && typeof value === 'object' ? plain(value) : {};
 }
 
 /**
@@ -188,11 +188,7 @@ export function writeSpecChanges(
       if (next[key] === undefined) {
         yspec.delete(key);
       } else if (Array.isArray(old[key]) && Array.isArray(next[key])) {
-        const current = plainValue(yspec.get(key));
-        yspec.set(
-          key,
-          mergeList(old[key], next[key], Array.isArray(current) ? current : [])
-        );
+        yspec.set(key, mergeList(old[key], next[key], yspec.get(key)));
       } else {
         yspec.set(key, clone(next[key]));
       }
@@ -233,14 +229,7 @@ export function writeSpecChanges(
           writeShelfKey(yspec, channel, key, b[key]);
         }
       } else if (Array.isArray(was) && Array.isArray(now)) {
-        const current = plainValue(shelf);
-        yenc.set(
-          channel,
-          shelfValue(
-            channel,
-            mergeList(was, now, Array.isArray(current) ? current : [])
-          )
-        );
+        yenc.set(channel, shelfValue(channel, mergeList(was, now, shelf)));
       } else {
         yenc.set(channel, shelfValue(channel, now));
       }
