@@ -156,6 +156,11 @@ def _indexed(store: DatasetStore, ds: dict[str, Any]) -> None:
     assert index_dir(store.version_file(ds["id"])).is_dir()
 
 
+def _without_sort_keys(store: DatasetStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages sorted by one column are answered as by an index built before its sort key fields."""
+    monkeypatch.setattr(store, "_keyed_page", lambda *args: None)
+
+
 # ---------------------------------------------------------------------- rows and counts
 
 
@@ -427,6 +432,7 @@ def test_the_next_pages_of_a_search_take_the_matches_it_kept(store, data, monkey
     ds = _upload(store, _csv(data))
     _indexed(store, ds)
     monkeypatch.setattr(searching, "SEARCH_STORED_MAX", 0)
+    _without_sort_keys(store, monkeypatch)
     flt = [{"column": "price", "cmp": "ge", "value": 10}]
     if ranked:
         store.rows(ds["id"], q="brown", sort="-price", filter=flt, limit=5)
@@ -531,13 +537,21 @@ def test_pages_sorted_by_columns_come_from_the_indexs_sort_groups(store, monkeyp
         for name in ("_joined_page", "_ranked_page", "_ordered_rows", "_page_connection"):
             m.setattr(store, name, no_file)
         m.setattr(searching, "read_rows", no_file)
-        for column in ("id", "title", "n", "x", "word", "day", "flag"):
-            for sort in (column, f"-{column}"):
-                # Then they join up into the matches sorted as a sorted grid sorts them: nulls
-                # last either way, ties in file order (-0.0 and 0.0 are equal)
-                want = _sorted_ref(rows, want_ids, sort)
-                assert _pages(store, ds["id"], "zebra", sort, 37, len(want)) == want, sort
-                assert store.rows(ds["id"], q="zebra", sort=sort, limit=0)["total"] == len(want)
+        for keyed in (True, False):
+            with monkeypatch.context() as way:
+                if keyed:
+                    # by the sort key fields alone: no match but a page's taken out of the index
+                    way.setattr(store, "_grouped_page", no_file)
+                    way.setattr(index, "all_hits", no_file)
+                else:
+                    _without_sort_keys(store, way)
+                for column in ("id", "title", "n", "x", "word", "day", "flag"):
+                    for sort in (column, f"-{column}"):
+                        # Then they join up into the matches sorted as a sorted grid sorts them:
+                        # nulls last either way, ties in file order (-0.0 and 0.0 are equal)
+                        want = _sorted_ref(rows, want_ids, sort)
+                        assert _pages(store, ds["id"], "zebra", sort, 37, len(want)) == want, (sort, keyed)
+                        assert store.rows(ds["id"], q="zebra", sort=sort, limit=0)["total"] == len(want)
         # And sorted by several columns, each key breaking the ties of the one before (by one
         # key made of the groups, or, were they too many for it, by a sort of each)
         for most in (searching.GROUPED_KEY_MAX, 0):
@@ -634,10 +648,12 @@ def test_sorted_pages_of_many_matches_come_from_the_first_rows_of_the_sort(
     store, data, monkeypatch, sort, source, few
 ):
     # Given an indexed dataset where a search has more matches than are sorted from the index
+    # (an index without sort keys)
     ds = _upload(store, _csv(data))
     _indexed(store, ds)
     monkeypatch.setattr(searching, "SEARCH_STORED_MAX", 0)
     monkeypatch.setattr(searching, "SEARCH_JOIN_MAX", 0)
+    _without_sort_keys(store, monkeypatch)
     if not few:
         monkeypatch.setattr(searching, "FEW_ROWS", 0)
     copied: list[int] = []
@@ -715,8 +731,9 @@ def test_pages_of_matches_take_the_ranks_of_the_sorts_row_order(store, data, mon
     ds = _upload(store, _csv(data))
     _indexed(store, ds)
     monkeypatch.setattr(searching, "SEARCH_STORED_MAX", 0)
-    # (an unfiltered sort is the index's sort groups': see the next test)
+    # (an unfiltered sort is the index's sort keys' or groups': see the tests before)
     monkeypatch.setattr(store, "_grouped_page", lambda *args: None)
+    _without_sort_keys(store, monkeypatch)
     kept = {r["id"] for r in data if flt is None or (r["price"] >= 25 if sort else r["price"] < 10)}
     queries = ("quick", "da*", "cafe", "brown fox")
     if grid:
@@ -801,6 +818,7 @@ def test_a_sorted_page_of_matches_at_the_end_of_the_sort_looks_further(store, mo
     monkeypatch.setattr(searching, "SEARCH_STORED_MAX", 0)
     monkeypatch.setattr(searching, "SEARCH_JOIN_MAX", 0)
     monkeypatch.setattr(searching, "SEARCH_PREFIX_MAX", 100)
+    _without_sort_keys(store, monkeypatch)
     # (a top-N of the rows, not of the sort's keys)
     monkeypatch.setattr(store, "_top_rows", lambda *args: lambda k: None)
     # When a page lies further in than the first rows a top-N sort looks at, before the sort's copy
@@ -831,6 +849,7 @@ def test_a_sorted_page_of_matches_past_the_first_rows_of_the_order_looks_further
     _indexed(store, ds)
     monkeypatch.setattr(searching, "SEARCH_STORED_MAX", 0)
     monkeypatch.setattr(searching, "SEARCH_JOIN_MAX", 0)
+    _without_sort_keys(store, monkeypatch)
     store.rows(ds["id"], sort="price")
     store._orders.settle()
     looked: list[int] = []
@@ -877,6 +896,7 @@ def test_a_sort_whose_copy_is_too_big_to_keep_is_not_waited_for(store, data, mon
     _indexed(store, ds)
     monkeypatch.setattr(searching, "SEARCH_STORED_MAX", 0)
     monkeypatch.setattr(searching, "SEARCH_JOIN_MAX", 0)
+    _without_sort_keys(store, monkeypatch)
     monkeypatch.setattr(store._orders, "_max_bytes", 1)
     store.rows(ds["id"], sort="-price", offset=100)
     store._orders.settle()
@@ -1153,7 +1173,7 @@ def ref_ids_typed(q: str) -> list[int]:
     return ref_ids(rows, q)
 
 
-@pytest.mark.parametrize("source", ["order", "copy", "groups", "keys", "top-N"])
+@pytest.mark.parametrize("source", ["order", "copy", "groups", "keys", "top-N", "key fields"])
 def test_sorted_pages_of_many_matches_keep_every_type(tmp_path, monkeypatch, source):
     # Given a dataset of every column type, indexed, whose searches all count as many matches
     store = DatasetStore(StoreConfig(root=tmp_path / "store", page_top_window=2))
@@ -1166,7 +1186,14 @@ def test_sorted_pages_of_many_matches_keep_every_type(tmp_path, monkeypatch, sou
         # the reference: each page from the stored order of the matches, the way before
         with monkeypatch.context() as before:
             before.setattr(store, "_prefix_page", lambda *args: None)
+            before.setattr(store, "_keyed_page", lambda *args: None)
             want = {s: store.rows(ds["id"], q="zurich", sort=s)["rows"] for s in sorts}
+        if source == "key fields":
+            # (the index's sort key fields alone: no other way of sorting, no file read)
+            for name in ("_prefix_page", "_grouped_page", "_ranked_page", "_joined_page", "_fetch"):
+                monkeypatch.setattr(store, name, lambda *args: 1 / 0)
+        else:
+            _without_sort_keys(store, monkeypatch)
         read: list[str] = []
         run = store._copy_prefix
 
@@ -1190,7 +1217,7 @@ def test_sorted_pages_of_many_matches_keep_every_type(tmp_path, monkeypatch, sou
                 store._orders.settle()
             else:
                 monkeypatch.setattr(store, "_build_order", lambda *args: None)
-            # When the same pages come from the first rows of the whole sort
+            # When the same pages come from the first rows of the whole sort (or from its places)
             page = store.rows(ds["id"], q="zurich", sort=s)
             # Then they hold the same values, of the same types, in the same order
             assert page["rows"] == want[s], s
@@ -1430,15 +1457,63 @@ def test_the_sorts_of_an_index_build_spill_within_the_temp_limit(tmp_path, room)
     # Then the sort spills into that room, or stops at its end; the index is built either way
     assert ("t" in about) is (room == "1GB")
     assert "n" in about
-    assert OpenIndex(dest).count(parse_query("zurich")) == len(words)
+    index = OpenIndex(dest)
+    assert index.count(parse_query("zurich")) == len(words)
+    # and each column with groups has its sort key fields
+    assert (index.sort_key("t", True) is not None) is (room == "1GB")
+    assert index.sort_key("n", False) is not None
     if room == "1GB":
         groups = np.load(dest / textsearch.SORTS / about["t"]["file"])
         assert groups.tolist() == np.argsort(np.argsort(np.array(words))).tolist()
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_the_sort_keys_are_each_rows_place_in_the_sort(tmp_path, seed):
+    # Given a version file with a column of a few values, some of them null, and its sort groups
+    rnd = random.Random(seed)
+    values = [rnd.choice([None, -2, 0, 0, 5, 9]) for _ in range(200)]
+    path = tmp_path / "v.parquet"
+    pq.write_table(pa.table({"n": pa.array(values, pa.int64())}), path)
+    con = duckdb.connect()
+    try:
+        textsearch.write_sort_groups(con, str(path), pq.read_schema(path), tmp_path / "sorts")
+    finally:
+        con.close()
+    # When its sort keys are written
+    keys = textsearch.write_sort_keys(tmp_path / "sorts", tmp_path)
+    asc, desc = json.loads((tmp_path / "sorts" / "sorts.json").read_text())["columns"]["n"]["keys"]
+    assert sorted(keys) == sorted([asc, desc])
+    # Then each row's key is its place in the sort that way: nulls last either way, ties in
+    # file order
+    for field, descending in ((asc, False), (desc, True)):
+        present = [i for i, v in enumerate(values) if v is not None]
+        present.sort(key=lambda i: -values[i] if descending else values[i])
+        order = present + [i for i, v in enumerate(values) if v is None]
+        assert np.argsort(keys[field]).tolist() == order, descending
+
+
+def test_sort_keys_that_cannot_be_written_leave_the_groups_and_the_index(tmp_path, monkeypatch):
+    # Given a version file, and sort keys that cannot be written (no room, no memory)
+    path = tmp_path / "v.parquet"
+    pq.write_table(pa.table({"t": ["a b", "c", "a"], "n": [3, 1, 2]}), path)
+
+    def full(*args: Any) -> Any:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(textsearch, "write_sort_keys", full)
+    # When its index is built
+    dest = tmp_path / "index"
+    _build_child(str(path), ["t"], str(dest), str(tmp_path), "64MB", "1GB")
+    # Then it is, with the sort groups and without sort keys: a sort is answered by the groups
+    index = OpenIndex(dest)
+    assert index.count(parse_query("a")) == 2
+    assert index.sort_groups("n") is not None
+    assert index.sort_key("n", False) is None and index.sort_key("n", True) is None
+
+
 def test_sort_files_that_do_not_read_as_written_are_left_out(tmp_path):
     # Given an index whose sorts.json lost a column's nulls' group, and names the groups of
-    # another as its first rows
+    # another as its first rows and one field as its sort keys
     path = tmp_path / "v.parquet"
     pq.write_table(pa.table({"t": ["a b", "c", "a"], "n": [3, 1, 2]}), path)
     dest = tmp_path / "index"
@@ -1447,10 +1522,12 @@ def test_sort_files_that_do_not_read_as_written_are_left_out(tmp_path):
     about = json.loads(sorts.read_text())
     del about["columns"]["n"]["nulls"]
     about["columns"]["t"]["first"] = about["columns"]["t"]["file"]
+    about["columns"]["t"]["keys"] = about["columns"]["t"]["keys"][:1]
     sorts.write_text(json.dumps(about))
     # When they are asked for, then what does not read as written is none, the rest as before
     index = OpenIndex(dest)
     assert index.sort_groups("n") is None and index.sort_first_rows("n", False) is None
+    assert index.sort_key("n", False) is None and index.sort_key("t", False) is None
     assert index.sort_groups("t") is not None and index.sort_first_rows("t", True) is None
     # And a file that names no columns gives none at all
     sorts.write_text(json.dumps({"columns": [1]}))
@@ -1482,3 +1559,30 @@ def test_sort_groups_that_cannot_be_written_leave_none_and_no_half(tmp_path, mon
     # Then none is kept, not the first column's alone, and the build goes on
     assert written is False
     assert not (tmp_path / "sorts").exists()
+
+
+def test_a_dense_sorted_search_takes_its_first_pages_from_the_first_rows_of_the_sort(
+    store, data, monkeypatch
+):
+    # Given an indexed dataset, and a search that most rows match, so that the first rows of
+    # its sort (as the index build wrote them) hold its first pages
+    ds = _upload(store, _csv(data))
+    _indexed(store, ds)
+    q = "da*"
+    want = _sorted_ref(data, ref_ids(data, q), "-price")
+    assert len(want) > len(data) // 3
+    # (looking among half as many rows as it has matches: the first pages' rows)
+    monkeypatch.setattr(searching, "KEYED_ROW_COST", 2)
+    index = store.search_indexes.get(store.version_file(ds["id"]))
+    ways: list[str] = []
+    among, ordered = index.hits_among, index.sorted_page_values
+    monkeypatch.setattr(index, "hits_among", lambda *args: ways.append("first rows") or among(*args))
+    monkeypatch.setattr(index, "sorted_page_values", lambda *args: ways.append("keys") or ordered(*args))
+    for name in ("_prefix_page", "_grouped_page", "_ranked_page", "_joined_page", "_page_connection"):
+        monkeypatch.setattr(store, name, lambda *args: 1 / 0)
+    # When its pages are asked sorted
+    got = _pages(store, ds["id"], q, "-price", 13, len(want))
+    # Then they join up into the sorted matches, the first from the first rows of the sort, the
+    # ones further in by the sort key field
+    assert got == want
+    assert ways[0] == "first rows" and "keys" in ways
