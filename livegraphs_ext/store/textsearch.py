@@ -82,6 +82,9 @@ RAW_CHARS = 12
 BUILD_BATCH = 8192
 #: the index writer's memory (tantivy's minimum is 15 MB a thread)
 WRITER_HEAP = 64_000_000
+#: the most columns whose sort key fields an index holds (each adds a field each way, and its
+#: places, about 3 bytes a row at 10M rows, to every document: :func:`write_sort_keys`)
+SORT_KEY_COLUMNS = 32
 #: the first rows of each column's sort, both ways, that the build writes with its sort groups:
 #: a sorted search of many matches looks among them before the sort's row order is written
 SORT_FIRST_ROWS = 20_000
@@ -788,14 +791,14 @@ def write_sort_keys(sorts: Path, scratch: Path) -> dict[str, np.ndarray]:
     taking every match out of the index. A place takes the bits of the row count (24 at 10M
     rows) in the index, where a group and row number would take about twice as many. The
     places go to NumPy files under ``scratch`` (read back through memory maps); their field
-    names are added to ``sorts.json`` (``keys``: ascending, descending). Returns each field's
-    name with its places (the file row number's place at its index); none when the groups
-    cannot be read.
+    names are added to ``sorts.json`` (``keys``: ascending, descending). Only the first
+    :data:`SORT_KEY_COLUMNS` columns have them (a sort by another is answered from its groups).
+    Returns each field's name with its places (the file row number's place at its index).
     """
     about_file = sorts / "sorts.json"
     about = json.loads(about_file.read_text(encoding="utf-8"))
     keys: dict[str, np.ndarray] = {}
-    for entry in about["columns"].values():
+    for entry in list(about["columns"].values())[:SORT_KEY_COLUMNS]:
         groups = np.load(sorts / entry["file"], mmap_mode="r")
         fields = []
         for descending in (False, True):

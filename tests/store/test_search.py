@@ -1469,11 +1469,13 @@ def test_the_sorts_of_an_index_build_spill_within_the_temp_limit(tmp_path, room)
 
 @pytest.mark.parametrize("seed", range(3))
 def test_the_sort_keys_are_each_rows_place_in_the_sort(tmp_path, seed):
-    # Given a version file with a column of a few values, some of them null, and its sort groups
+    # Given a version file with a column of a few values, some of them null, then as many more
+    # columns as have sort keys, and their sort groups
     rnd = random.Random(seed)
     values = [rnd.choice([None, -2, 0, 0, 5, 9]) for _ in range(200)]
     path = tmp_path / "v.parquet"
-    pq.write_table(pa.table({"n": pa.array(values, pa.int64())}), path)
+    more = {f"c{i}": list(range(200)) for i in range(textsearch.SORT_KEY_COLUMNS)}
+    pq.write_table(pa.table({"n": pa.array(values, pa.int64()), **more}), path)
     con = duckdb.connect()
     try:
         textsearch.write_sort_groups(con, str(path), pq.read_schema(path), tmp_path / "sorts")
@@ -1481,8 +1483,12 @@ def test_the_sort_keys_are_each_rows_place_in_the_sort(tmp_path, seed):
         con.close()
     # When its sort keys are written
     keys = textsearch.write_sort_keys(tmp_path / "sorts", tmp_path)
-    asc, desc = json.loads((tmp_path / "sorts" / "sorts.json").read_text())["columns"]["n"]["keys"]
-    assert sorted(keys) == sorted([asc, desc])
+    about = json.loads((tmp_path / "sorts" / "sorts.json").read_text())["columns"]
+    asc, desc = about["n"]["keys"]
+    # (for the first SORT_KEY_COLUMNS columns: the others' sorts are answered by their groups)
+    keyed = ["n", *more][: textsearch.SORT_KEY_COLUMNS]
+    assert [c for c, e in about.items() if "keys" in e] == keyed
+    assert sorted(keys) == sorted(k for c in keyed for k in about[c]["keys"])
     # Then each row's key is its place in the sort that way: nulls last either way, ties in
     # file order
     for field, descending in ((asc, False), (desc, True)):
