@@ -954,7 +954,8 @@ class OpenIndex:
             order=tantivy.Order.Asc,
         )
         addresses = [hit[1] for hit in found.hits]
-        rows = [int(r) for r in self.searcher.fast_field_values(ROW, addresses)] if addresses else []
+        # (the row field's values: one integer a match)
+        rows = np.asarray(self.searcher.fast_field_values(ROW, addresses), dtype=np.int64).tolist()
         return rows, self.stored_rows(addresses, schema)
 
     def sort_key(self, column: str, descending: bool) -> str | None:
