@@ -45,7 +45,6 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import tantivy
 
@@ -824,6 +823,9 @@ def write_index(dest: Path, documents: Any, keys: dict[str, np.ndarray] | None =
 
     Returns the number of documents.
     """
+    # (here, not at the top: a kernel's first chart imports this module and not pyarrow.compute)
+    import pyarrow.compute as pc
+
     keys = keys or {}
     dest.mkdir(parents=True)
     index = tantivy.Index(_schema(list(keys)), path=str(dest), reuse=False)
