@@ -46,8 +46,13 @@ REAL: dict[str, tuple[int, dict[str, str]]] = {
     "2016-weather-data-seattle.csv": (24381, {"Date": "date", "Max_TemperatureC": "integer"}),
     "amazon-purchases-sample.csv": (1816, {"Order Date": "date", "Purchase Price Per Unit": "float"}),
     "beers.csv": (2410, {"count.x": "integer", "beer": "string", "ounces": "float"}),
-    "carshare_data.json": (249, {"peak_hour": "integer"}),
-    "earthquake.csv": (3502, {"Unknown Number of Deaths": "string"}),
+    # numbers written as JSON strings
+    "carshare_data.json": (249, {"peak_hour": "integer", "centroid_lat": "float", "car_hours": "float"}),
+    # a few latitudes are spaces alone
+    "earthquake.csv": (
+        3502,
+        {"Unknown Number of Deaths": "string", "Unknown Number of Deaths, lat": "float"},
+    ),
     "finance-charts-apple.csv": (506, {"Date": "date", "AAPL.Close": "float", "AAPL.Volume": "integer"}),
     "gapminderDataFiveYear.csv": (1704, {"country": "string", "year": "integer", "lifeExp": "float"}),
     "global_super_store_orders.tsv": (

@@ -456,3 +456,38 @@ def test_the_json_lines_search_stops_when_the_upload_is_cancelled(tmp_path: Path
     cancel.set()
     with pytest.raises(Cancelled):
         json_plain.lenient(path, "newline_delimited", Guard(60, cancel))
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+@pytest.mark.parametrize("late", ["none", "word", "number"])
+def test_columns_of_strings_are_typed_alike_on_every_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str, late: str
+) -> None:
+    # numbers written as strings: the plain path, the exact path in DuckDB and the record reader
+    # type them as a CSV file's column, with the same problems; a JSON number among them is not
+    # a string, so that column is typed by its kinds (the number is text)
+    def record(i: int) -> dict[str, Any]:
+        return {"lat": f"{45 + i / 1000:.3f}", "code": f"{i % 50:04d}", "name": f"item {i}"}
+
+    surprise = {"none": [], "word": [b'{"lat": "north", "code": "0001", "name": "x"}']}
+    surprise["number"] = [b'{"lat": 12.5, "code": "0001", "name": "x"}']
+    lines = [orjson.dumps(record(i)) for i in range(PLAIN)] + surprise[late] + [orjson.dumps(record(PLAIN))]
+    body = b"\n".join(lines) + b"\n" if fmt == "jsonl" else b"[\n  " + b",\n  ".join(lines) + b"\n]\n"
+    out = _same(tmp_path, body, monkeypatch, fmt)
+    with monkeypatch.context() as m:
+        m.setattr(json_ingest, "_ingest_sql", lambda *a, **k: None)
+        reference = _outcome(tmp_path, body, monkeypatch, False, fmt)
+    assert {k: v for k, v in out.items() if k != "arrow"} == {
+        k: v for k, v in reference.items() if k != "arrow"
+    }
+    types = {name: kind for name, kind, _, _ in out["columns"]}
+    assert types == {"lat": "float" if late == "none" else "string", "code": "string", "name": "string"}
+    if late == "none":
+        assert [r["lat"] for r in out["rows"][:2]] == [45.0, 45.001] and out["problem_count"] == 0
+    elif late == "word":
+        assert [(p["row"], p["value"], p["expected"]) for p in out["problems"]] == [
+            (PLAIN + 1, "north", "float")
+        ]
+    else:
+        # a text column holding one number: its JSON text, as before
+        assert out["problem_count"] == 0 and out["rows"][PLAIN]["lat"] == "12.5"

@@ -672,6 +672,148 @@ def test_an_empty_json_string_is_missing_next_to_numbers_dates_and_booleans_and_
     assert result.report.problem_count == 0
 
 
+@pytest.mark.parametrize("at", ["sample", "late"])
+def test_a_cell_of_spaces_is_missing_next_to_numbers_dates_and_booleans_and_text_among_text(
+    tmp_path: Path, at: str
+) -> None:
+    # a cell that looks empty (spaces, a tab) made a whole column of 30,000 numbers, dates or
+    # booleans text, its "value" listed as a problem; it is a missing value, as an empty one is
+    rows = 40 if at == "sample" else 30_000
+    lines = [f"{i},{i}.5,2024-01-{i % 28 + 1:02d},{'true' if i % 2 else 'false'},w{i}" for i in range(rows)]
+    blank = rows // 2 if at == "sample" else rows - 3
+    lines[blank] = '   ,\t, ,"  ",  '
+    body = ("n,x,d,b,s\n" + "\n".join(lines) + "\n").encode()
+    result, stored = run(tmp_path, body)
+    assert types_of(result) == {"n": "integer", "x": "float", "d": "date", "b": "boolean", "s": "string"}
+    assert stored[blank] == {"n": None, "x": None, "d": None, "b": None, "s": "  "}
+    assert stored[blank + 1] == {
+        "n": blank + 1,
+        "x": blank + 1.5,
+        "d": dt.date(2024, 1, (blank + 1) % 28 + 1),
+        "b": (blank + 1) % 2 == 1,
+        "s": f"w{blank + 1}",
+    }
+    assert result.report.problem_count == 0
+    assert any("'n'" in n and "1 value such as NA, N/A or blank" in n for n in result.report.notes)
+
+
+def test_blank_cells_of_a_real_file_leave_its_coordinates_numbers(tmp_path: Path) -> None:
+    # earthquake.csv has a few latitudes of spaces alone: those columns were text, so no map
+    result, stored = run(tmp_path, CORPUS / "real" / "earthquake.csv", name="earthquake.csv")
+    coordinates = [c for c in types_of(result) if c.endswith((", lat", ", lon"))]
+    assert len(coordinates) == 12
+    assert {types_of(result)[c] for c in coordinates} == {"float"}
+    assert result.report.problem_count == 0
+    with (CORPUS / "real" / "earthquake.csv").open(newline="") as f:
+        written = list(csv.DictReader(f))
+    assert len(written) == len(stored)
+    for row, values in zip(stored, written, strict=True):
+        for c in coordinates:
+            text = values[c].strip()
+            assert row[c] == (float(text) if text not in ("", "NA", "N/A", "None") else None), (c, values[c])
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+@pytest.mark.parametrize("rows", [40, 30_000])
+def test_a_json_string_of_spaces_is_missing_next_to_numbers_dates_and_booleans_and_text_among_text(
+    tmp_path: Path, fmt: str, rows: int
+) -> None:
+    records: list[dict[str, object]] = [
+        {"n": i, "x": i + 0.5, "d": f"2024-01-{i % 28 + 1:02d}", "b": i % 2 == 0, "s": f"w{i}"}
+        for i in range(rows)
+    ]
+    records.append({"n": "   ", "x": "\t", "d": " \r\n", "b": " ", "s": "  "})
+    records.append({"n": " 1", "x": 2, "d": "2024-01-01", "b": True, "s": "\t"})
+    lines = [orjson.dumps(r) for r in records]
+    body = b"\n".join(lines) + b"\n" if fmt == "jsonl" else b"[" + b",\n".join(lines) + b"]"
+    result, stored = run(tmp_path, body, name=f"data.{fmt}", bad_values="null")
+    assert types_of(result) == {"n": "integer", "x": "float", "d": "date", "b": "boolean", "s": "string"}
+    assert stored[-2] == {"n": None, "x": None, "d": None, "b": None, "s": "  "}
+    assert stored[-1] == {"n": None, "x": 2.0, "d": dt.date(2024, 1, 1), "b": True, "s": "\t"}
+    # a number written with a space is text, not a blank: still a value of another kind
+    assert [(p.value, p.expected) for p in result.report.problems] == [(" 1", "integer")]
+
+
+def _json_body(records: list[dict[str, object]], fmt: str) -> bytes:
+    lines = [orjson.dumps(r) for r in records]
+    return b"\n".join(lines) + b"\n" if fmt == "jsonl" else b"[" + b",\n".join(lines) + b"]"
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+@pytest.mark.parametrize("rows", [40, 30_000])
+def test_json_strings_of_numbers_dates_and_booleans_are_typed_as_csv_fields_are(
+    tmp_path: Path, fmt: str, rows: int
+) -> None:
+    # APIs and exports often write numbers as strings ("45.47"): a column of such strings alone
+    # is typed as the same column of a CSV file would be; codes with leading zeros stay text
+    records: list[dict[str, object]] = [
+        {
+            "lat": f"{45 + i / 1000:.3f}",
+            "n": str(i - 7),
+            "day": f"{i % 12 + 1:02d}/{i % 28 + 1:02d}/2024",
+            "ok": ("true", "false")[i % 2],
+            "zip": f"{i % 100:05d}",
+            "word": f"w{i}",
+        }
+        for i in range(rows)
+    ]
+    records[rows // 2] = {"lat": "NA", "n": "", "day": "  ", "ok": "N/A", "zip": "NA", "word": "NA"}
+    result, stored = run(tmp_path, _json_body(records, fmt), name=f"data.{fmt}")
+    assert types_of(result) == {
+        "lat": "float",
+        "n": "integer",
+        "day": "date",
+        "ok": "boolean",
+        "zip": "string",
+        "word": "string",
+    }
+    assert stored[0] == {
+        "lat": 45.0,
+        "n": -7,
+        "day": dt.date(2024, 1, 1),
+        "ok": True,
+        "zip": "00000",
+        "word": "w0",
+    }
+    assert stored[rows // 2] == {"lat": None, "n": None, "day": None, "ok": None, "zip": "NA", "word": "NA"}
+    assert [r["lat"] for r in stored[-3:]] == [45 + i / 1000 for i in range(rows - 3, rows)]
+    assert result.report.problem_count == 0
+    assert any("'lat'" in n and "written as JSON strings" in n for n in result.report.notes)
+    (tmp_path / "x").mkdir()
+    result, _ = run(tmp_path / "x", _json_body([{"a": 1, **r} for r in records], fmt), name=f"a.{fmt}")
+    assert types_of(result)["lat"] == "float"
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+@pytest.mark.parametrize("bad_values", ["text", "null"])
+def test_a_word_among_json_strings_of_numbers_is_a_problem_as_in_csv(
+    tmp_path: Path, fmt: str, bad_values: str
+) -> None:
+    records: list[dict[str, object]] = [{"x": f"{i}.5", "k": i} for i in range(30_000)]
+    records[-2]["x"] = "six"
+    result, stored = run(tmp_path, _json_body(records, fmt), name=f"data.{fmt}", bad_values=bad_values)
+    assert [(p.row, p.column, p.value, p.expected) for p in result.report.problems] == [
+        (29_999, "x", "six", "float")
+    ]
+    assert result.report.problem_count == 1
+    if bad_values == "null":
+        assert types_of(result)["x"] == "float"
+        assert [r["x"] for r in stored[-3:]] == [29_997.5, None, 29_999.5]
+    else:
+        assert types_of(result)["x"] == "string"
+        assert [r["x"] for r in stored[-3:]] == ["29997.5", "six", "29999.5"]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+def test_json_strings_next_to_numbers_stay_values_of_another_kind(tmp_path: Path, fmt: str) -> None:
+    # only a column of strings alone is typed from their text: "12" among JSON numbers is listed
+    records: list[dict[str, object]] = [{"x": i} for i in range(100)]
+    records[50]["x"] = "12"
+    result, _ = run(tmp_path, _json_body(records, fmt), name=f"data.{fmt}")
+    assert types_of(result) == {"x": "string"}
+    assert [(p.value, p.expected) for p in result.report.problems] == [("12", "integer")]
+
+
 def test_iso_times_written_several_ways_keep_their_type_next_to_a_word(tmp_path: Path) -> None:
     # DuckDB types the column itself without the word; with it, one strptime format read one
     # way of writing the times only, so the others were misfits and the column was text, unlisted

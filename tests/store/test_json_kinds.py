@@ -43,6 +43,13 @@ KINDS = {
     '"#N/A"': "m",
     # a blank cell: missing next to numbers, dates and booleans, as an empty CSV field is
     '""': "m",
+    # and so is one of spaces, tabs or line ends alone (escaped in JSON text)
+    '"   "': "m",
+    '"\\t"': "m",
+    '" \\r\\n "': "m",
+    '" a"': "s",
+    '"\\\\"': "s",
+    '"\\u00a0"': "s",
     '"word"': "s",
     '"12"': "s",
     '"1.5"': "s",

@@ -65,8 +65,19 @@ DATE_FORMATS = tuple(d + t for t in _TIMES for d in _DAYS)
 DATE_PROBES = 100
 
 
+#: a value of these characters alone looks like an empty cell: where its column has a type, it is
+#: missing, as an empty field is (R's readr reads it so; pandas keeps such a column text)
+BLANK = " \t\r\n"
+_BLANK_SQL = " || ".join(f"chr({ord(ch)})" for ch in BLANK)
+
+
 def is_marker(value: str) -> bool:
     return value in _MARKERS
+
+
+def is_blank(value: str) -> bool:
+    """``value`` is empty or holds spaces, tabs and line ends alone."""
+    return not value.strip(BLANK)
 
 
 @dataclass(frozen=True)
@@ -109,7 +120,7 @@ def few(outliers: int, fitting: int, share: float) -> bool:
 
 def infer(values: list[str], delimiter: str) -> Target | None:
     """The type the sample ``values`` of a text column share, if all but a few do."""
-    filled = [v for v in values if v.strip() and not is_marker(v)]
+    filled = [v for v in values if not is_blank(v) and not is_marker(v)]
     if not filled:
         return None
     kinds = Counter(kind(v) for v in filled)
@@ -186,6 +197,12 @@ def markers_sql() -> str:
     return "(" + ", ".join(quote_literal(m) for m in NULL_MARKERS) + ")"
 
 
+def missing_sql(c: str) -> str:
+    """True where the text ``c`` stands for a missing value in a typed column: a marker, or blank
+    (:func:`is_blank`)."""
+    return f"({c} IN {markers_sql()} OR ltrim({c}, {_BLANK_SQL}) = '')"
+
+
 #: the dates and times a stored column may hold: years 1 to 9999, as Python's (and so every
 #: page, chart and export's). DuckDB's casts also take year 0, five-digit years and "(BC)".
 TIME_RANGE = {
@@ -250,10 +267,10 @@ def _convert_sql(c: str, target: Target, t: str) -> str:
 
 
 def value_sql(c: str, target: Target, duck: str | None = None) -> str:
-    """The typed value of ``c``: markers and values that do not fit become NULL."""
-    return f"CASE WHEN {c} IN {markers_sql()} THEN NULL ELSE {convert_sql(c, target, duck)} END"
+    """The typed value of ``c``: markers, blanks and values that do not fit become NULL."""
+    return f"CASE WHEN {missing_sql(c)} THEN NULL ELSE {convert_sql(c, target, duck)} END"
 
 
 def bad_sql(c: str, target: Target, duck: str | None = None) -> str:
-    """True where ``c`` holds a value (not a marker) that does not fit ``target``."""
-    return f"({c} IS NOT NULL AND {c} NOT IN {markers_sql()} AND {convert_sql(c, target, duck)} IS NULL)"
+    """True where ``c`` holds a value (not a marker, not blank) that does not fit ``target``."""
+    return f"({c} IS NOT NULL AND NOT {missing_sql(c)} AND {convert_sql(c, target, duck)} IS NULL)"

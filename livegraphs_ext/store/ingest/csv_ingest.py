@@ -31,7 +31,7 @@ from .coerce import (
     few,
     infer,
     leading_zero_sql,
-    markers_sql,
+    missing_sql,
     outside_range_sql,
     value_sql,
 )
@@ -322,7 +322,7 @@ def _target(duck_type: str, fmt: tuple[str | None, str | None]) -> Target:
 
 
 @dataclass
-class _Candidate:
+class Candidate:
     """A text column that may hold one type, and what the whole file says about it."""
 
     name: str
@@ -335,12 +335,12 @@ class _Candidate:
     markers: int = 0
 
 
-def _measure(con: duckdb.DuckDBPyConnection, src: str, candidates: list[_Candidate]) -> None:
+def _measure(con: duckdb.DuckDBPyConnection, src: str, candidates: list[Candidate]) -> None:
     """Count, in one read of the Parquet file, each candidate's fitting values, bad values and markers."""
     parts: list[str] = []
     for cand in candidates:
         c = quote_ident(cand.name, allow_nul=True)
-        parts.append(f"count(*) FILTER (WHERE {c} IN {markers_sql()})")
+        parts.append(f"count(*) FILTER (WHERE {missing_sql(c)})")
         parts.append(f"count({c})")
         parts.append(f"count(*) FILTER (WHERE {bad_sql(c, cand.target)})")
         if cand.target.duck in ("BIGINT", "DOUBLE") and not cand.target.comma:
@@ -365,7 +365,7 @@ def _measure(con: duckdb.DuckDBPyConnection, src: str, candidates: list[_Candida
 
 
 def _problems(
-    con: duckdb.DuckDBPyConnection, src: str, candidates: list[_Candidate], limits: IngestLimits
+    con: duckdb.DuckDBPyConnection, src: str, candidates: list[Candidate], limits: IngestLimits
 ) -> tuple[list[Problem], int]:
     problems: list[Problem] = []
     total = 0
@@ -389,7 +389,7 @@ def _retype(
     dest: Path,
     scratch: Path,
     names: list[str],
-    converted: dict[str, _Candidate],
+    converted: dict[str, Candidate],
     budget: int,
     limits: IngestLimits,
 ) -> None:
@@ -409,6 +409,73 @@ def _retype(
         limits,
     )
     shutil.move(tmp, dest)
+
+
+@dataclass
+class Typed:
+    """What :func:`type_candidates` made of its text columns."""
+
+    #: each converted column's stored type
+    types: dict[str, str] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    #: the values that broke their column's type, all of them (``problems`` lists the first)
+    count: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def type_candidates(
+    con: duckdb.DuckDBPyConnection,
+    dest: Path,
+    scratch: Path,
+    names: list[str],
+    candidates: list[Candidate],
+    budget: int,
+    limits: IngestLimits,
+    guard: Guard,
+    bad_values: str,
+) -> Typed:
+    """Check the text ``candidates`` of the Parquet file ``dest`` over every row, and write it
+    again with those that keep their type converted (``names``: its columns).
+
+    A column keeps the type most of its values share; with too many misfits it is text. Values
+    that break the type are listed; ``bad_values="null"`` keeps the type and stores them as
+    missing. A sniffed candidate that stays text is left to the caller to note.
+    """
+    out = Typed()
+    if not candidates:
+        return out
+    guard.check()
+    src = f"read_parquet({quote_literal(str(dest))}, file_row_number=true)"
+    _measure(con, src, candidates)
+    typed = [c for c in candidates if c.sniffed or few(c.bad, c.fitting, FILE_OUTLIERS)]
+    typed = [c for c in typed if c.fitting or c.bad]
+    out.problems, out.count = _problems(con, src, typed, limits)
+    converted = {c.name: c for c in typed if not c.bad or bad_values == "null"}
+    if converted:
+        guard.check()
+        _retype(con, dest, scratch, names, converted, budget, limits)
+    for c in typed:
+        kind = _TYPE_NAMES.get(c.duck, "string")
+        if c.name in converted:
+            out.types[c.name] = "DATE" if c.duck == ISO_DATE else c.duck
+            if c.bad:
+                out.notes.append(
+                    f"column {c.name!r} is stored as {kind}: {_values(c.bad)} not "
+                    f"{_PHRASE[kind]} stored as missing"
+                )
+            if c.markers:
+                out.notes.append(
+                    f"column {c.name!r} is stored as {kind}: {_values(c.markers)} such as NA, N/A or "
+                    "blank read as missing"
+                )
+            if c.target.comma:
+                out.notes.append(f"column {c.name!r} holds numbers written with a decimal comma")
+        elif not c.sniffed:
+            out.notes.append(
+                f"column {c.name!r} is stored as text: {_values(c.bad)} not {_PHRASE[kind]} "
+                "(upload with bad_values=null to keep the type and store them as missing)"
+            )
+    return out
 
 
 def ingest_csv(
@@ -511,50 +578,20 @@ def ingest_csv(
             raise BadInput("the file could not be read consistently")
         broken |= newly
         types = ["VARCHAR" if n in broken else t for n, t in zip(dialect.names, sniffed, strict=True)]
-    candidates: list[_Candidate] = []
+    candidates: list[Candidate] = []
     for j, name in enumerate(dialect.names):
         if name in broken:
-            candidates.append(_Candidate(name, _target(sniffed[j], fmt), sniffed=True))
+            candidates.append(Candidate(name, _target(sniffed[j], fmt), sniffed=True))
         elif types[j] == "VARCHAR":
             target = infer([r[j] for r in dialect.rows if j < len(r)], dialect.delimiter)
             if target is not None:
-                candidates.append(_Candidate(name, target, sniffed=False))
-    problems: list[Problem] = []
-    count = 0
-    if candidates:
-        guard.check()
-        src = f"read_parquet({quote_literal(str(dest))}, file_row_number=true)"
-        _measure(con, src, candidates)
-        # a column keeps the type most of its values share; with too many misfits it is text
-        typed = [c for c in candidates if c.sniffed or few(c.bad, c.fitting, FILE_OUTLIERS)]
-        typed = [c for c in typed if c.fitting or c.bad]
-        problems, count = _problems(con, src, typed, limits)
-        converted = {c.name: c for c in typed if not c.bad or bad_values == "null"}
-        if converted:
-            guard.check()
-            _retype(con, dest, scratch, dialect.names, converted, budget, limits)
-        for c in typed:
-            kind = _TYPE_NAMES.get(c.duck, "string")
-            if c.name in converted:
-                broken.discard(c.name)
-                types[dialect.names.index(c.name)] = "DATE" if c.duck == "ISO_DATE" else c.duck
-                if c.bad:
-                    notes.append(
-                        f"column {c.name!r} is stored as {kind}: {_values(c.bad)} not "
-                        f"{_PHRASE[kind]} stored as missing"
-                    )
-                if c.markers:
-                    notes.append(
-                        f"column {c.name!r} is stored as {kind}: {_values(c.markers)} such as NA or "
-                        "N/A read as missing"
-                    )
-                if c.target.comma:
-                    notes.append(f"column {c.name!r} holds numbers written with a decimal comma")
-            elif not c.sniffed:
-                notes.append(
-                    f"column {c.name!r} is stored as text: {_values(c.bad)} not {_PHRASE[kind]} "
-                    "(upload with bad_values=null to keep the type and store them as missing)"
-                )
+                candidates.append(Candidate(name, target, sniffed=False))
+    typed = type_candidates(con, dest, scratch, dialect.names, candidates, budget, limits, guard, bad_values)
+    for name, duck in typed.types.items():
+        broken.discard(name)
+        types[dialect.names.index(name)] = duck
+    notes.extend(typed.notes)
+    problems, count = typed.problems, typed.count
     for name in sorted(broken):
         notes.append(
             f"column {name!r} is stored as text: some values do not fit the type of the rest "

@@ -29,11 +29,12 @@ from .coerce import (
     ISO_ZONED,
     MISSING_TEXT,
     few,
+    infer,
     iso_kind,
     outside_range_sql,
 )
-from .csv_ingest import _PHRASE, _TYPE_NAMES, ROW_GROUP
-from .dialect import clean_names
+from .csv_ingest import _PHRASE, _TYPE_NAMES, ROW_GROUP, Candidate, Typed, type_candidates
+from .dialect import MAX_SAMPLE_ROWS, clean_names
 from .engine import null_counts, run_copy, set_budget
 from .json_plain import (
     OBJECT_MAX,
@@ -219,12 +220,14 @@ def _sample_kinds(records: list[Any], limits: IngestLimits) -> tuple[list[str], 
 def _ingest_plain(
     prep: Prepared,
     dest: Path,
+    scratch: Path,
     con: duckdb.DuckDBPyConnection,
     limits: IngestLimits,
     guard: Guard,
     scanned: dict[Path, bool],
     lines: ArrayLines | None,
     records: list[Any] | None,
+    bad_values: str,
 ) -> JsonResult | None:
     """The fast path for files whose columns each hold one kind of value; None when it does not apply.
 
@@ -247,7 +250,12 @@ def _ingest_plain(
     if out is None:
         return None
     notes = ["empty or repeated keys were renamed"] if renamed else []
-    return out.rows, names, out.types, out.nulls, [], 0, notes
+    # a column the sample found strings alone in holds nothing else (the read stops otherwise)
+    strings = [k == frozenset({"text"}) for k in kinds]
+    typed = _type_strings(con, dest, scratch, names, out.types, strings, limits, guard, bad_values)
+    types = [typed.types.get(n, t) for n, t in zip(names, out.types, strict=True)]
+    nulls = null_counts(con, dest, len(names)) if typed.types else out.nulls
+    return out.rows, names, types, nulls, typed.problems, typed.count, notes + typed.notes
 
 
 def ingest_json(
@@ -266,7 +274,7 @@ def ingest_json(
     # the first records, read once: the plain path's kinds, the exact path's keys
     first = _first_records(prep, limits, guard, lines) if prep.offset == 0 else None
     try:
-        fast = _ingest_plain(prep, dest, con, limits, guard, scanned, lines, first)
+        fast = _ingest_plain(prep, dest, scratch, con, limits, guard, scanned, lines, first, bad_values)
         if fast is not None:
             return fast
         guard.check()
@@ -427,13 +435,12 @@ _QUOTE = '"'
 
 def _kind_sql(v: str) -> str:
     # DuckDB writes JSON text canonically: strings keep "/" and non-ASCII letters unescaped
-    markers = _marker_texts()
     text = unquoted(v)
     return (
         f"CASE WHEN {v} IS NULL THEN NULL "
         f"WHEN {v} IN ('true', 'false') THEN 'b' "
         f"WHEN starts_with({v}, '\"') THEN CASE "
-        f"WHEN {v} IN ({markers}) THEN 'm' "
+        f"WHEN {_missing_sql(v)} THEN 'm' "
         # a date's text starts with a digit: other text is spared the three patterns
         f"WHEN NOT (substr({v}, 2, 1) BETWEEN '0' AND '9') THEN 's' "
         f"WHEN regexp_full_match({v}, {quote_literal(_QUOTE + ISO_DAY + _QUOTE)}) "
@@ -517,7 +524,7 @@ def _value_sql(v: str, t: _Typing) -> str:
         return f"CASE WHEN {_kind_sql(v)} IN ({fits}) THEN {value} END"
     if t.markers:
         # every other value fits: a marker (kind m) is all there is to tell apart
-        return f"CASE WHEN {v} IN ({_marker_texts()}) THEN NULL ELSE {value} END"
+        return f"CASE WHEN {_missing_sql(v)} THEN NULL ELSE {value} END"
     # every value fits: the cast is the value, and the kinds need not be worked out again
     return value
 
@@ -525,6 +532,20 @@ def _value_sql(v: str, t: _Typing) -> str:
 def _marker_texts() -> str:
     """The missing-value markers as JSON strings: an empty string is one, as an empty CSV field is."""
     return ", ".join(quote_literal(f'"{m}"') for m in MISSING_TEXT)
+
+
+#: the JSON text of a string of spaces, tabs and line ends alone (``coerce.BLANK``), as DuckDB
+#: writes it: a tab or line end escaped
+_BLANK_JSON = quote_literal(r'"(?: |\\[trn])*"')
+
+
+def _missing_sql(v: str) -> str:
+    """True where the JSON text ``v`` is a missing-value marker or a blank string (a blank cell,
+    as in CSV: ``coerce.is_blank``); the pattern is tried on strings that start blank alone."""
+    return (
+        f"({v} IN ({_marker_texts()}) OR "
+        f"(substr({v}, 2, 1) IN (' ', '\\') AND regexp_full_match({v}, {_BLANK_JSON})))"
+    )
 
 
 def _fetch_one(con: duckdb.DuckDBPyConnection, sql: str, limits: IngestLimits) -> tuple[Any, ...] | None:
@@ -644,7 +665,8 @@ def _type_and_write(
         kind = _TYPE_NAMES[t.duck]
         if t.markers:
             notes.append(
-                f"column {name!r} is stored as {kind}: {_values(t.markers)} such as NA or N/A read as missing"
+                f"column {name!r} is stored as {kind}: {_values(t.markers)} such as NA, N/A or "
+                "blank read as missing"
             )
     problems.sort(key=lambda p: p.row or 0)
     select = ", ".join(
@@ -663,16 +685,71 @@ def _type_and_write(
         )
     finally:
         raw.unlink(missing_ok=True)
+    strings = [
+        t.duck == "VARCHAR" and t.expected is None and "s" in c and set(c) <= set(_STRING_KINDS)
+        for c, t in zip(counts, typings, strict=True)
+    ]
     types = [t.duck for t in typings]
+    typed = _type_strings(con, dest, scratch, names, types, strings, limits, guard, bad_values)
+    types = [typed.types.get(n, t) for n, t in zip(names, types, strict=True)]
+    problems = sorted(problems + typed.problems, key=lambda p: p.row or 0)
     return (
         rows,
         names,
         types,
         null_counts(con, dest, len(names)),
         problems[: limits.max_problems],
-        count,
-        notes,
+        count + typed.count,
+        notes + typed.notes,
     )
+
+
+#: the kinds of value that are JSON strings (``_kind_sql``)
+_STRING_KINDS = "smdtz"
+
+
+def _type_strings(
+    con: duckdb.DuckDBPyConnection,
+    dest: Path,
+    scratch: Path,
+    names: list[str],
+    types: list[str],
+    strings: list[bool],
+    limits: IngestLimits,
+    guard: Guard,
+    bad_values: str,
+) -> Typed:
+    """The text columns of ``dest`` that hold JSON strings alone (``strings``), typed as a CSV
+    file's text columns are (:func:`.coerce.infer` on their first values, then every value
+    checked): numbers, dates or booleans that an export or an API wrote as strings
+    (``"45.47"``, ``"01/31/2024"``) are numbers, dates or booleans, with the same markers,
+    problems and ``bad_values``; codes with leading zeros (``"02134"``) stay text.
+
+    A column that also holds JSON numbers or ``true``/``false`` is typed by its kinds alone: a
+    ``"12"`` among numbers stays a value of another kind.
+    """
+    columns = [n for n, t, s in zip(names, types, strings, strict=True) if s and t == "VARCHAR"]
+    if not columns:
+        return Typed()
+    guard.check()
+    sample = con.execute(
+        f"SELECT {', '.join(quote_ident(c, allow_nul=True) for c in columns)} "
+        f"FROM read_parquet({quote_literal(str(dest))}) LIMIT {MAX_SAMPLE_ROWS}"
+    ).fetchall()
+    candidates = []
+    for i, name in enumerate(columns):
+        target = infer([r[i] for r in sample if r[i] is not None], ",")
+        if target is not None:
+            candidates.append(Candidate(name, target, sniffed=False))
+    typed = type_candidates(
+        con, dest, scratch, names, candidates, limits.working_memory, limits, guard, bad_values
+    )
+    typed.notes[:0] = [
+        f"column {name!r} is stored as {_TYPE_NAMES.get(duck, 'string')}: "
+        "its values are written as JSON strings"
+        for name, duck in typed.types.items()
+    ]
+    return typed
 
 
 def _ingest_records(
