@@ -223,3 +223,74 @@ test('a filter edited while the other person removes another: both edits stay, a
     .poll(async () => (await savedFile(page, baseURL!, path))?.filters, { timeout: 15000 })
     .toEqual([{ column: 'units', cmp: 'between', value: [2, 3] }]);
 });
+
+test('two people who remove two filters at the same moment both keep their removal, also in the file', async ({
+  page,
+  baseURL,
+  tmpPath,
+  openGuest
+}) => {
+  // Given a chart file with three filters, opened by Alice and by Bob, whose
+  // messages to and from the server can be held back
+  const dataset = await uploadCSV(page, baseURL!, CSV);
+  const path = `${tmpPath}/three-filters.lgchart`;
+  await createFile(page, baseURL!, path, {
+    version: 1,
+    dataset: { id: dataset.id },
+    mark: 'bar',
+    encoding: { x: { field: 'region' }, y: { field: 'revenue', aggregate: 'sum' } },
+    filters: [
+      { column: 'region', cmp: 'in', value: ['EMEA', 'APAC'] },
+      { column: 'units', cmp: 'between', value: [1, 3] },
+      { column: 'revenue', cmp: 'ge', value: 10 }
+    ]
+  });
+  const guest = await openGuest();
+  let holding = false;
+  const held: { out: Array<() => void>; in: Array<() => void> } = { out: [], in: [] };
+  await guest.routeWebSocket(/\/api\/collaboration\/room\//, ws => {
+    const server = ws.connectToServer();
+    ws.onMessage(message =>
+      holding ? held.out.push(() => server.send(message)) : server.send(message)
+    );
+    server.onMessage(message =>
+      holding ? held.in.push(() => ws.send(message)) : ws.send(message)
+    );
+  });
+  // (the route takes the WebSockets of a page loaded after it)
+  await guest.reload();
+  await openPath(page, path);
+  await openPath(guest, path);
+  const mine = await builderOf(page);
+  const theirs = await builderOf(guest);
+  const pill = (builder: Locator, field: string) =>
+    shelf(builder, 'Filters').locator(`.jp-LiveGraphs-pill[data-field="${field}"]`);
+  await expect(pill(theirs, 'revenue')).toHaveCount(1);
+
+  // When Bob removes the region filter while nothing reaches the server from him
+  holding = true;
+  await pill(theirs, 'region').getByRole('button', { name: /^Remove/ }).click();
+  await expect(pill(theirs, 'region')).toHaveCount(0);
+  // and Alice removes the revenue filter, which the server keeps, unseen by Bob
+  await pill(mine, 'revenue').getByRole('button', { name: /^Remove/ }).click();
+  await expect
+    .poll(async () => (await savedFile(page, baseURL!, path))?.filters?.length, { timeout: 15000 })
+    .toBe(2);
+  await expect(pill(theirs, 'revenue')).toHaveCount(1);
+  expect(held.out.length).toBeGreaterThan(0);
+  // and then what each wrote reaches the other: two whole lists written at once
+  holding = false;
+  for (const send of [...held.out.splice(0), ...held.in.splice(0)]) {
+    send();
+  }
+
+  // Then both removals stay, for both of them and in the file
+  for (const builder of [mine, theirs]) {
+    await expect(pill(builder, 'region')).toHaveCount(0);
+    await expect(pill(builder, 'revenue')).toHaveCount(0);
+    await expect(pill(builder, 'units')).toHaveCount(1);
+  }
+  await expect
+    .poll(async () => (await savedFile(page, baseURL!, path))?.filters, { timeout: 15000 })
+    .toEqual([{ column: 'units', cmp: 'between', value: [1, 3] }]);
+});

@@ -8,9 +8,12 @@
  * An edit in the builder writes only the keys, shelves and shelf keys it
  * changed, so two people who change different shelves, or the field and the
  * aggregate of one shelf, at the same moment both keep theirs; an edit from
- * someone else redraws the builder without writing anything back. Only what
- * people chose is written: the automatic mark and default channels are
- * derived by each client.
+ * someone else redraws the builder without writing anything back. A list
+ * (the filters, the tooltip) is one value: two people who change it at the
+ * same moment each write it whole, the document keeps one of the two, and
+ * the builder whose write lost merges its change again on top of the other
+ * (`ListWrites`). Only what people chose is written: the automatic mark and
+ * default channels are derived by each client.
  */
 import { IDisposable } from '@lumino/disposable';
 import * as Y from 'yjs';
@@ -85,6 +88,93 @@ export function mergeList(
     ...merged.filter(item => !gone.has(item.key)).map(item => item.value),
     ...tail
   ]);
+}
+
+interface IListWrite {
+  /**
+   * The map item this client's write made.
+   */
+  item: Y.Item;
+  before: ReadonlyArray<unknown>;
+  after: ReadonlyArray<unknown>;
+}
+
+/**
+ * The lists one client wrote whole (a key of a spec map, or the tooltip
+ * shelf), each kept until another write replaces it.
+ *
+ * Two writes of one map key made at the same moment (neither seen by the
+ * other's writer) both name the item they replaced as their origin; Yjs keeps
+ * the one it orders last, on every copy alike. A write made after seeing
+ * this client's names this client's item instead. So when this client's item
+ * is replaced by one whose origin is not it, its change was never seen, and
+ * it is merged again (`mergeList`) on top of the list the document kept.
+ */
+export class ListWrites {
+  /**
+   * Note a list just written whole at `key` of `map` (`before` → `after`).
+   */
+  record(
+    map: Y.Map<any>,
+    key: string,
+    before: ReadonlyArray<unknown>,
+    after: ReadonlyArray<unknown>
+  ): void {
+    const item = map._map.get(key);
+    if (!item) {
+      return;
+    }
+    let keys = this._writes.get(map);
+    if (!keys) {
+      keys = new Map();
+      this._writes.set(map, keys);
+    }
+    keys.set(key, {
+      item,
+      before: clone([...before]),
+      after: clone([...after])
+    });
+  }
+
+  /**
+   * Merge again each list whose write another one made at the same moment
+   * replaced; returns whether any was written. Call outside a transaction.
+   */
+  remerge(origin: unknown): boolean {
+    const lost: Array<[Y.Map<any>, string, IListWrite]> = [];
+    for (const [map, keys] of this._writes) {
+      for (const [key, write] of keys) {
+        if (!write.item.deleted) {
+          continue; // still the document's value
+        }
+        keys.delete(key);
+        const next = write.item.right;
+        const seen =
+          next?.origin && Y.compareIDs(next.origin, write.item.lastId);
+        if (next && !seen && map.doc && !map._item?.deleted) {
+          lost.push([map, key, write]);
+        }
+      }
+      if (keys.size === 0) {
+        this._writes.delete(map);
+      }
+    }
+    if (lost.length === 0) {
+      return false;
+    }
+    const doc = lost[0][0].doc!;
+    doc.transact(() => {
+      for (const [map, key, write] of lost) {
+        const kept = plain(map.get(key));
+        const merged = mergeList(write.before, write.after, kept);
+        map.set(key, merged);
+        this.record(map, key, Array.isArray(kept) ? kept : [], merged);
+      }
+    }, origin);
+    return true;
+  }
+
+  private _writes = new Map<Y.Map<any>, Map<string, IListWrite>>();
 }
 
 /**
@@ -176,7 +266,8 @@ export function writeSpecChanges(
   yspec: Y.Map<any>,
   before: object | null,
   after: object,
-  origin: unknown = null
+  origin: unknown = null,
+  lists: ListWrites | null = null
 ): void {
   const old = (before ?? {}) as Record<string, any>;
   const next = after as Record<string, any>;
@@ -189,6 +280,7 @@ export function writeSpecChanges(
         yspec.delete(key);
       } else if (Array.isArray(old[key]) && Array.isArray(next[key])) {
         yspec.set(key, mergeList(old[key], next[key], yspec.get(key)));
+        lists?.record(yspec, key, old[key], next[key]);
       } else {
         yspec.set(key, clone(next[key]));
       }
@@ -230,6 +322,7 @@ export function writeSpecChanges(
         }
       } else if (Array.isArray(was) && Array.isArray(now)) {
         yenc.set(channel, shelfValue(channel, mergeList(was, now, shelf)));
+        lists?.record(yenc, channel, was, now);
       } else {
         yenc.set(channel, shelfValue(channel, now));
       }
@@ -281,7 +374,7 @@ export class SpecBinding implements IDisposable {
 
   private _onLocal(): void {
     const next = this._builder.draft;
-    writeSpecChanges(this._yspec, this._base, next, this);
+    writeSpecChanges(this._yspec, this._base, next, this, this._lists);
     this._base = next;
     // Remote edits held back while a menu was open now come in, on top.
     this._flush();
@@ -293,6 +386,13 @@ export class SpecBinding implements IDisposable {
     }
     this._pending = true;
     this._flush();
+    // (a write of its own comes after the transaction that showed it lost)
+    void Promise.resolve().then(() => {
+      if (!this._isDisposed && this._lists.remerge(this)) {
+        this._pending = true;
+        this._flush();
+      }
+    });
   };
 
   private _flush(): void {
@@ -314,6 +414,7 @@ export class SpecBinding implements IDisposable {
   private _builder: ChartBuilder;
   private _yspec: Y.Map<any>;
   private _base: IChartDraft | null = null;
+  private _lists = new ListWrites();
   private _pending = false;
   private _isDisposed = false;
   private _stopPopupWatch: () => void;
