@@ -112,14 +112,15 @@ class Catalog:
         with self._sessions() as session, session.begin():
             yield session
 
-    def first(self, statement: Any) -> Any:
-        """The first row of one read-only Core statement, on a pooled connection without a session.
+    def first(self, statement: Any, params: dict[str, Any] | None = None) -> Any:
+        """The first row of one read-only Core statement (with its bound ``params``), on a pooled
+        connection without a session.
 
         A statement is atomic on its own; the ORM's session costs more than the query where a
         lookup is on a hot path (a notebook's chart: :meth:`DatasetStore.chart_source`).
         """
         with self.engine.connect() as conn:
-            return conn.execute(statement).first()
+            return conn.execute(statement, params).first()
 
     def dataset(self, session: Session, dataset_id: str) -> DatasetRow | None:
         return session.get(DatasetRow, dataset_id)

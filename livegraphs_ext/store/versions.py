@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from . import transforms
 from .catalog import DatasetRow, VersionRow
@@ -174,7 +174,7 @@ class DatasetVersions(StoreCore):
         transaction then answers, or says what is wrong.
         """
         if "id" in ref:
-            where = [DatasetRow.id == ref["id"]]
+            params: dict[str, Any] = {"id": ref["id"]}
         else:
             name = ref["name"]
             if _ID.fullmatch(name):
@@ -183,13 +183,11 @@ class DatasetVersions(StoreCore):
             who = who or owner
             if who is None:
                 return None
-            where = [DatasetRow.name == name, DatasetRow.owner == who]
-        number = DatasetRow.current_version if ref.get("version") is None else ref["version"]
-        row = self.catalog.first(
-            select(DatasetRow.id, VersionRow.number, VersionRow.file, VersionRow.columns, VersionRow.rows)
-            .join(VersionRow, (VersionRow.dataset_id == DatasetRow.id) & (VersionRow.number == number))
-            .where(*where)
-        )
+            params = {"name": name, "owner": who}
+        pinned = ref.get("version") is not None
+        if pinned:
+            params["number"] = ref["version"]
+        row = self.catalog.first(_CHART_SOURCE[("id" in ref, pinned)], params)
         if row is None:
             return None
         return (
@@ -232,3 +230,26 @@ class DatasetVersions(StoreCore):
             name, base_number = ds.name, base.number
         load = f"lg.load({ref or name!r}, version={base_number})"
         return transforms.recipe_to_pandas([st["step"] for st in steps], load)
+
+
+def _chart_source_statement(by_id: bool, pinned: bool) -> Any:
+    """:meth:`DatasetVersions._chart_source_row`'s statement, built once: a notebook's chart looks its
+    dataset up every time, and building the statement cost more than running it."""
+    number = bindparam("number") if pinned else DatasetRow.current_version
+    where = (
+        [DatasetRow.id == bindparam("id")]
+        if by_id
+        else [DatasetRow.name == bindparam("name"), DatasetRow.owner == bindparam("owner")]
+    )
+    return (
+        select(DatasetRow.id, VersionRow.number, VersionRow.file, VersionRow.columns, VersionRow.rows)
+        .join(VersionRow, (VersionRow.dataset_id == DatasetRow.id) & (VersionRow.number == number))
+        .where(*where)
+    )
+
+
+_CHART_SOURCE = {
+    (by_id, pinned): _chart_source_statement(by_id, pinned)
+    for by_id in (True, False)
+    for pinned in (True, False)
+}

@@ -149,9 +149,9 @@ def test_a_chart_asks_the_catalog_for_its_dataset_once(
         opened.append("transaction")
         return real_transaction()
 
-    def first(statement: Any) -> Any:
+    def first(statement: Any, params: Any = None) -> Any:
         opened.append("statement")
-        return real_first(statement)
+        return real_first(statement, params)
 
     monkeypatch.setattr(catalog, "transaction", transaction)
     monkeypatch.setattr(catalog, "first", first)
