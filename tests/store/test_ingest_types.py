@@ -652,6 +652,11 @@ def test_only_true_false_t_and_f_are_booleans_in_or_after_the_sample(
     assert [(p.value, p.expected) for p in result.report.problems] == [(late, "boolean")]
 
 
+def _json_body(records: list[dict[str, object]], fmt: str) -> bytes:
+    lines = [orjson.dumps(r) for r in records]
+    return b"\n".join(lines) + b"\n" if fmt == "jsonl" else b"[" + b",\n".join(lines) + b"]"
+
+
 @pytest.mark.parametrize("fmt", ["jsonl", "json"])
 @pytest.mark.parametrize("rows", [40, 30_000])
 def test_an_empty_json_string_is_missing_next_to_numbers_dates_and_booleans_and_text_among_text(
@@ -663,9 +668,7 @@ def test_an_empty_json_string_is_missing_next_to_numbers_dates_and_booleans_and_
         for i in range(rows)
     ]
     records.append({"n": "", "x": "", "d": "", "b": "", "s": ""})
-    lines = [orjson.dumps(r) for r in records]
-    body = b"\n".join(lines) + b"\n" if fmt == "jsonl" else b"[" + b",\n".join(lines) + b"]"
-    result, stored = run(tmp_path, body, name=f"data.{fmt}")
+    result, stored = run(tmp_path, _json_body(records, fmt), name=f"data.{fmt}")
     assert types_of(result) == {"n": "integer", "x": "float", "d": "date", "b": "boolean", "s": "string"}
     assert stored[-1] == {"n": None, "x": None, "d": None, "b": None, "s": ""}
     assert stored[0] == {"n": 0, "x": 0.5, "d": dt.date(2024, 1, 1), "b": True, "s": "w0"}
@@ -724,19 +727,12 @@ def test_a_json_string_of_spaces_is_missing_next_to_numbers_dates_and_booleans_a
     ]
     records.append({"n": "   ", "x": "\t", "d": " \r\n", "b": " ", "s": "  "})
     records.append({"n": " 1", "x": 2, "d": "2024-01-01", "b": True, "s": "\t"})
-    lines = [orjson.dumps(r) for r in records]
-    body = b"\n".join(lines) + b"\n" if fmt == "jsonl" else b"[" + b",\n".join(lines) + b"]"
-    result, stored = run(tmp_path, body, name=f"data.{fmt}", bad_values="null")
+    result, stored = run(tmp_path, _json_body(records, fmt), name=f"data.{fmt}", bad_values="null")
     assert types_of(result) == {"n": "integer", "x": "float", "d": "date", "b": "boolean", "s": "string"}
     assert stored[-2] == {"n": None, "x": None, "d": None, "b": None, "s": "  "}
     assert stored[-1] == {"n": None, "x": 2.0, "d": dt.date(2024, 1, 1), "b": True, "s": "\t"}
     # a number written with a space is text, not a blank: still a value of another kind
     assert [(p.value, p.expected) for p in result.report.problems] == [(" 1", "integer")]
-
-
-def _json_body(records: list[dict[str, object]], fmt: str) -> bytes:
-    lines = [orjson.dumps(r) for r in records]
-    return b"\n".join(lines) + b"\n" if fmt == "jsonl" else b"[" + b",\n".join(lines) + b"]"
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "json"])
