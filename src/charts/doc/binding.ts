@@ -162,16 +162,23 @@ export class ListWrites {
     if (lost.length === 0) {
       return false;
     }
-    const doc = lost[0][0].doc!;
-    doc.transact(() => {
+    let wrote = false;
+    lost[0][0].doc!.transact(() => {
       for (const [map, key, write] of lost) {
+        if (!map.has(key)) {
+          continue; // taken away since: by someone who may have seen it
+        }
         const kept = plain(map.get(key));
         const merged = mergeList(write.before, write.after, kept);
+        if (equal(merged, kept)) {
+          continue;
+        }
         map.set(key, merged);
         this.record(map, key, Array.isArray(kept) ? kept : [], merged);
+        wrote = true;
       }
     }, origin);
-    return true;
+    return wrote;
   }
 
   private _writes = new Map<Y.Map<any>, Map<string, IListWrite>>();
