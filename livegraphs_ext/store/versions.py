@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from pathlib import Path
 from typing import Any
@@ -187,7 +188,7 @@ class DatasetVersions(StoreCore):
         pinned = ref.get("version") is not None
         if pinned:
             params["number"] = ref["version"]
-        row = self.catalog.first(_CHART_SOURCE[("id" in ref, pinned)], params)
+        row = self.catalog.first(_chart_source_statement("id" in ref, pinned), params)
         if row is None:
             return None
         return (
@@ -232,9 +233,11 @@ class DatasetVersions(StoreCore):
         return transforms.recipe_to_pandas([st["step"] for st in steps], load)
 
 
+@functools.cache
 def _chart_source_statement(by_id: bool, pinned: bool) -> Any:
-    """:meth:`DatasetVersions._chart_source_row`'s statement, built once: a notebook's chart looks its
-    dataset up every time, and building the statement cost more than running it."""
+    """:meth:`DatasetVersions._chart_source_row`'s statement, built once (when first asked for, not
+    at import): a notebook's chart looks its dataset up every time, and building the statement
+    cost more than running it."""
     number = bindparam("number") if pinned else DatasetRow.current_version
     where = (
         [DatasetRow.id == bindparam("id")]
@@ -246,10 +249,3 @@ def _chart_source_statement(by_id: bool, pinned: bool) -> Any:
         .join(VersionRow, (VersionRow.dataset_id == DatasetRow.id) & (VersionRow.number == number))
         .where(*where)
     )
-
-
-_CHART_SOURCE = {
-    (by_id, pinned): _chart_source_statement(by_id, pinned)
-    for by_id in (True, False)
-    for pinned in (True, False)
-}
